@@ -1,0 +1,126 @@
+/**
+ * The Log port: a durable, partitioned, keyed event log shaped like Kafka.
+ *
+ * Adapters: `log/embedded/` (bun:sqlite, the zero-setup default) and `log/kafka/`
+ * (@platformatic/kafka). Both pass the same contract suite in `test/log/log.contract.ts`.
+ *
+ * Semantics every adapter keeps:
+ * - A record with a key goes to `murmur2(key) mod partitions` (Kafka's default partitioner,
+ *   `supervisor/murmur2.ts`), unless the producer names a partition. A keyless record goes
+ *   round-robin.
+ * - Offsets are per partition, start at 0 and grow by one per record (compaction may leave gaps).
+ * - `append` resolves only when the records are durable (fsync'd WAL / acks=all).
+ * - A consumer group divides the partitions of its topics among its members; offsets are
+ *   committed explicitly, and only after the records' effects are flushed (at-least-once in,
+ *   effectively-once out with idempotent sinks).
+ */
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  /** compacted topics keep the latest record per key (changelogs, reference tables, _schemas) */
+  readonly compacted?: boolean;
+  /** delete records older than this; undefined keeps them forever */
+  readonly retentionMs?: number;
+}
+
+export interface Header {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface ProducerRecord {
+  readonly topic: string;
+  readonly key: string | null;
+  /** null is a tombstone on a compacted topic */
+  readonly value: Uint8Array | null;
+  readonly partition?: number;
+  /** event time in epoch ms; defaults to the append time */
+  readonly timestamp?: number;
+  readonly headers?: readonly Header[];
+}
+
+export interface LogRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string | null;
+  readonly value: Uint8Array | null;
+  readonly timestamp: number;
+  readonly headers: readonly Header[];
+}
+
+export interface RecordPosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** Offset to commit = the offset of the next record to read (Kafka's convention). */
+export interface CommitOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export interface RebalanceListener {
+  /** called before partitions are taken away: flush their effects and commit */
+  onRevoked?(partitions: readonly TopicPartition[]): Promise<void> | void;
+  /** called when partitions are given: restore their state before records flow */
+  onAssigned?(partitions: readonly TopicPartition[]): Promise<void> | void;
+}
+
+export interface ConsumerOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** where to start when the group has no committed offset: default "earliest" */
+  readonly startFrom?: "earliest" | "latest";
+  readonly rebalance?: RebalanceListener;
+  /** a stable member name, for logs and the API */
+  readonly memberId?: string;
+}
+
+export interface PollOptions {
+  readonly maxRecords?: number;
+  /** how long to wait for records when none are ready; 0 returns at once */
+  readonly timeoutMs?: number;
+}
+
+export interface Consumer {
+  /** the partitions this member owns now */
+  assignment(): readonly TopicPartition[];
+  /** the next batch from the owned partitions, in offset order within each partition */
+  poll(options?: PollOptions): Promise<LogRecord[]>;
+  /** commit the next offset to read for each partition; durable when the promise resolves */
+  commit(offsets: readonly CommitOffset[]): Promise<void>;
+  /** the group's committed offset for a partition, or undefined */
+  committed(partition: TopicPartition): Promise<number | undefined>;
+  /** move the read position of an owned partition (replay) */
+  seek(position: RecordPosition): void;
+  close(): Promise<void>;
+}
+
+export interface ReadOptions {
+  readonly fromOffset?: number;
+  readonly maxRecords?: number;
+}
+
+export interface Log {
+  /** create the topic if missing; a topic that exists with other settings is left as it is */
+  createTopic(spec: TopicSpec): Promise<void>;
+  /** partitions of a topic, or undefined if it does not exist */
+  partitions(topic: string): Promise<number | undefined>;
+  /** durable append; results in the same order as the records */
+  append(records: readonly ProducerRecord[]): Promise<RecordPosition[]>;
+  /** read one partition from an offset without a group (replay, changelog restore, tests) */
+  read(partition: TopicPartition, options?: ReadOptions): Promise<LogRecord[]>;
+  /** the offset the next appended record will get (Kafka's high watermark) */
+  endOffset(partition: TopicPartition): Promise<number>;
+  consumer(options: ConsumerOptions): Consumer;
+  close(): Promise<void>;
+}

@@ -1,0 +1,65 @@
+/**
+ * One list of error codes for the whole platform, and one error class that carries a code and
+ * a cause. Catch only what you can handle; let the rest reach the supervisor.
+ */
+export const ErrorCodes = {
+  // boundaries
+  MALFORMED_JSON: "MALFORMED_JSON",
+  SCHEMA_VIOLATION: "SCHEMA_VIOLATION",
+  OUT_OF_RANGE: "OUT_OF_RANGE",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  UNKNOWN_TOPIC: "UNKNOWN_TOPIC",
+  UNKNOWN_SCHEMA: "UNKNOWN_SCHEMA",
+  DECODE_FAILED: "DECODE_FAILED",
+  // actor runtime
+  MAILBOX_FULL: "MAILBOX_FULL",
+  ACTOR_STOPPED: "ACTOR_STOPPED",
+  ACTOR_FAILED: "ACTOR_FAILED",
+  RESTART_INTENSITY_EXCEEDED: "RESTART_INTENSITY_EXCEEDED",
+  UNKNOWN_ACTOR_KIND: "UNKNOWN_ACTOR_KIND",
+  WORKER_CRASHED: "WORKER_CRASHED",
+  RING_RECORD_TOO_LARGE: "RING_RECORD_TOO_LARGE",
+  // log
+  LOG_CLOSED: "LOG_CLOSED",
+  LOG_TOPIC_MISSING: "LOG_TOPIC_MISSING",
+  LOG_PARTITION_INVALID: "LOG_PARTITION_INVALID",
+  LOG_RECORD_TOO_LARGE: "LOG_RECORD_TOO_LARGE",
+  LOG_NOT_AUTHORIZED: "LOG_NOT_AUTHORIZED",
+  LOG_BROKER_UNAVAILABLE: "LOG_BROKER_UNAVAILABLE",
+  LOG_OFFSET_OUT_OF_RANGE: "LOG_OFFSET_OUT_OF_RANGE",
+  LOG_REBALANCE: "LOG_REBALANCE",
+  // schema registry
+  SCHEMA_INCOMPATIBLE: "SCHEMA_INCOMPATIBLE",
+  SCHEMA_INVALID: "SCHEMA_INVALID",
+  SUBJECT_NOT_FOUND: "SUBJECT_NOT_FOUND",
+  VERSION_NOT_FOUND: "VERSION_NOT_FOUND",
+  // ml
+  MODEL_NOT_TRAINED: "MODEL_NOT_TRAINED",
+  FEATURE_MISSING: "FEATURE_MISSING",
+  // configuration and infrastructure
+  CONFIG_INVALID: "CONFIG_INVALID",
+  INFRA_UNAVAILABLE: "INFRA_UNAVAILABLE",
+  WEBHOOK_FAILED: "WEBHOOK_FAILED",
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class PlatformError extends Error {
+  override readonly name = "PlatformError";
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(`${code}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+export function isPlatformError(error: unknown, code?: ErrorCode): error is PlatformError {
+  return error instanceof PlatformError && (code === undefined || error.code === code);
+}
