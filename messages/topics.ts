@@ -1,0 +1,20 @@
+import type { SensorType } from "./sensor-reading.ts";
+
+/** Every log topic the platform writes, in one place. */
+export const Topics = {
+  sensorsRaw: "city.sensors.raw",
+  processed: (type: SensorType) => `city.processed.${type}` as const,
+  predictions: "ml.predictions",
+  drift: "ml.drift",
+  alerts: "ops.alerts",
+  deadLetters: "platform.dead-letters",
+  /** where a topic's undecodable records go, with the reason and the original bytes */
+  deadLettersOf: (topic: string) => `${topic}.dlq` as const,
+  /** where a windowed topic's late records go */
+  lateOf: (topic: string) => `${topic}.late` as const,
+  /** a stateful actor kind's compacted changelog */
+  changelogOf: (applicationId: string, kind: string) => `${applicationId}.${kind}.changelog` as const,
+  schemas: "_schemas",
+} as const;
+
+export const DEFAULT_PARTITIONS = 12;
