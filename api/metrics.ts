@@ -1,0 +1,120 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * The platform's Prometheus metrics, one registry per node. Workers do not touch prom-client:
+ * they report counts and timings in their output records and the node's main thread observes
+ * them here, so `/metrics` is one consistent view.
+ */
+export class PlatformMetrics {
+  readonly registry = new Registry();
+
+  readonly messagesByTopic = new Counter({
+    name: "platform_messages_total",
+    help: "Records appended to or consumed from the log, by topic and direction",
+    labelNames: ["topic", "direction"] as const,
+    registers: [this.registry],
+  });
+  readonly deadLetters = new Counter({
+    name: "platform_dead_letters_total",
+    help: "Inputs rejected at a boundary, by source kind and error code",
+    labelNames: ["source", "code"] as const,
+    registers: [this.registry],
+  });
+  readonly lateRecords = new Counter({
+    name: "platform_late_records_total",
+    help: "Records that arrived after their window closed",
+    labelNames: ["stream"] as const,
+    registers: [this.registry],
+  });
+  readonly mailboxDepth = new Gauge({
+    name: "platform_mailbox_depth",
+    help: "Messages waiting in actor mailboxes, by node part and actor kind",
+    labelNames: ["part", "kind"] as const,
+    registers: [this.registry],
+  });
+  readonly actors = new Gauge({
+    name: "platform_actors",
+    help: "Live actors, by node part and actor kind",
+    labelNames: ["part", "kind"] as const,
+    registers: [this.registry],
+  });
+  readonly restarts = new Counter({
+    name: "platform_supervisor_restarts_total",
+    help: "Supervision decisions, by decision and strategy",
+    labelNames: ["decision", "strategy"] as const,
+    registers: [this.registry],
+  });
+  readonly processingLatency = new Histogram({
+    name: "platform_processing_latency_seconds",
+    help: "From ingest to the window or prediction leaving the actors, by stage",
+    labelNames: ["stage"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly predictionLatency = new Histogram({
+    name: "platform_prediction_latency_seconds",
+    help: "Time the model shard spent scoring one window",
+    labelNames: ["model"] as const,
+    buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.01],
+    registers: [this.registry],
+  });
+  readonly predictions = new Counter({
+    name: "platform_predictions_total",
+    help: "Predictions made, by model and version",
+    labelNames: ["model", "version"] as const,
+    registers: [this.registry],
+  });
+  readonly driftScore = new Gauge({
+    name: "platform_drift_score",
+    help: "Latest drift score in [0,1] by model and feature",
+    labelNames: ["model", "feature"] as const,
+    registers: [this.registry],
+  });
+  readonly anomalyScore = new Histogram({
+    name: "platform_anomaly_score",
+    help: "Online anomaly scores of readings, by sensor type",
+    labelNames: ["sensor_type"] as const,
+    buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1],
+    registers: [this.registry],
+  });
+  readonly qualityScore = new Gauge({
+    name: "platform_quality_score",
+    help: "Data quality score in [0,1] by sensor type",
+    labelNames: ["sensor_type"] as const,
+    registers: [this.registry],
+  });
+  readonly alerts = new Counter({
+    name: "platform_alerts_total",
+    help: "Alerts raised, by rule and severity",
+    labelNames: ["rule", "severity"] as const,
+    registers: [this.registry],
+  });
+  readonly alertDeliveryFailures = new Counter({
+    name: "platform_alert_delivery_failures_total",
+    help: "Alert deliveries that failed, by channel",
+    labelNames: ["channel"] as const,
+    registers: [this.registry],
+  });
+  readonly feedDropped = new Gauge({
+    name: "platform_feed_dropped_messages",
+    help: "WebSocket feed messages dropped for slow clients since start",
+    registers: [this.registry],
+  });
+  readonly feedClients = new Gauge({
+    name: "platform_feed_clients",
+    help: "Connected WebSocket feed clients",
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "platform_" });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
