@@ -98,7 +98,11 @@ export class AlertEvaluator {
     const fired: Alert[] = [];
     if (!Number.isFinite(sample.value)) return fired;
     for (const rule of this.rules) {
-      if (rule.metric !== sample.metric || !matchesLabels(rule, sample.labels) || !breaches(rule, sample.value))
+      if (
+        rule.metric !== sample.metric ||
+        !matchesLabels(rule, sample.labels) ||
+        !breaches(rule, sample.value)
+      )
         continue;
       const groupKey = `${rule.name}|${Object.entries(sample.labels)
         .sort(([a], [b]) => a.localeCompare(b))

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /**
  * The platform's Prometheus metrics, one registry per node. Workers do not touch prom-client:
@@ -107,7 +107,8 @@ export class PlatformMetrics {
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "platform_" });
+    if (options.processMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: "platform_" });
   }
 
   text(): Promise<string> {

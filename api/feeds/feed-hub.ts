@@ -9,7 +9,15 @@
  * queue for `evictAfterMs` is closed with code 1013 ("try again later"). Fast clients never
  * wait for slow ones.
  */
-export const FEEDS = ["readings", "windows", "predictions", "drift", "alerts", "supervisor", "dead-letters"] as const;
+export const FEEDS = [
+  "readings",
+  "windows",
+  "predictions",
+  "drift",
+  "alerts",
+  "supervisor",
+  "dead-letters",
+] as const;
 export type FeedName = (typeof FEEDS)[number];
 
 export function isFeedName(name: string): name is FeedName {
