@@ -100,6 +100,14 @@ export interface SupervisorSpec {
   readonly intensity: number;
   readonly periodMs: number;
   readonly backoff?: BackoffSpec;
+  /**
+   * What `intensity` counts: "supervisor" (OTP: all children's restarts together; exceeding it
+   * fails the supervisor, which escalates) or "child" (Akka's OneForOneStrategy: each child's
+   * own restarts; exceeding it stops that child only). Default "supervisor"; the per-kind
+   * supervisor of sharded entities defaults to "child" so one poisoned key cannot take the
+   * whole kind down.
+   */
+  readonly intensityScope?: "supervisor" | "child";
 }
 
 export type SupervisionDecision = "restart" | "stop" | "escalate" | "ignore";
@@ -127,3 +135,26 @@ export type SystemEvent =
       readonly at: number;
     }
   | { readonly type: "custom"; readonly topic: string; readonly payload: unknown; readonly at: number };
+
+/** One node of the supervision tree as JSON (the REST API serves it). */
+export interface SupervisionTreeNode {
+  readonly address: string;
+  /** present on supervisors */
+  readonly strategy?: SupervisionStrategy;
+  readonly restarts: number;
+  readonly mailboxDepth: number;
+  readonly status: "running" | "restarting" | "busy" | "stopped";
+  readonly children: readonly SupervisionTreeNode[];
+  /** sharded kinds: how many entities are alive; `children` then lists only the first few */
+  readonly count?: number;
+}
+
+export interface ActorSystemStats {
+  readonly actors: number;
+  readonly mailboxDepth: number;
+  readonly processed: number;
+  readonly restarts: number;
+  readonly deadLetters: number;
+  readonly droppedMessages: number;
+  readonly byKind: Readonly<Record<string, { readonly actors: number; readonly mailboxDepth: number }>>;
+}
