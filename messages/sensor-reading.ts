@@ -10,7 +10,38 @@ export const SENSOR_READING_VERSION = 1;
 export const SENSOR_TYPES = ["traffic", "environment", "utility"] as const;
 export type SensorType = (typeof SENSOR_TYPES)[number];
 
-const finite = () => z.number().refine(Number.isFinite, { message: "must be a finite number" });
+/**
+ * Hard physical limits: a value outside them cannot be a measurement (a negative count, a
+ * relative humidity above 100 %, a temperature below absolute zero, an RMS voltage below 0).
+ * They are part of the schema of record, so the ingest parser dead-letters them as
+ * OUT_OF_RANGE. Values that are possible but implausible (a 60 °C street, 900 vehicles a
+ * minute) pass the schema and are the quality layer's job (`stream/quality/`): recorded with
+ * an issue, never dropped. `undefined` means no limit on that side.
+ */
+export const PHYSICAL_LIMITS = {
+  vehicle_count: [0, undefined],
+  avg_speed: [0, undefined],
+  temperature: [-273.15, undefined],
+  humidity: [0, 100],
+  air_quality_index: [0, undefined],
+  // net metering can make consumption negative, so it has no hard lower bound
+  consumption: [undefined, undefined],
+  voltage: [0, undefined],
+  current: [0, undefined],
+  lat: [-90, 90],
+  lon: [-180, 180],
+} as const satisfies Record<string, readonly [number | undefined, number | undefined]>;
+
+type LimitedField = keyof typeof PHYSICAL_LIMITS;
+
+/** z.number() rejects NaN and ±Infinity in zod 4; the limits add the physical bounds. */
+function physical(field: LimitedField, integer = false) {
+  const [min, max] = PHYSICAL_LIMITS[field] as readonly [number | undefined, number | undefined];
+  let schema = integer ? z.number().int() : z.number();
+  if (min !== undefined) schema = schema.min(min);
+  if (max !== undefined) schema = schema.max(max);
+  return schema;
+}
 const sensorId = z
   .string()
   .min(1)
@@ -22,27 +53,27 @@ export const TrafficReading = z.object({
   type: z.literal("traffic"),
   sensor_id: sensorId,
   timestamp: isoTimestamp,
-  vehicle_count: z.number().int(),
-  avg_speed: finite(),
-  location: z.object({ lat: finite(), lon: finite() }),
+  vehicle_count: physical("vehicle_count", true),
+  avg_speed: physical("avg_speed"),
+  location: z.object({ lat: physical("lat"), lon: physical("lon") }),
 });
 
 export const EnvironmentReading = z.object({
   type: z.literal("environment"),
   sensor_id: sensorId,
   timestamp: isoTimestamp,
-  temperature: finite(),
-  humidity: finite(),
-  air_quality_index: finite(),
+  temperature: physical("temperature"),
+  humidity: physical("humidity"),
+  air_quality_index: physical("air_quality_index"),
 });
 
 export const UtilityReading = z.object({
   type: z.literal("utility"),
   sensor_id: sensorId,
   timestamp: isoTimestamp,
-  consumption: finite(),
-  voltage: finite(),
-  current: finite(),
+  consumption: physical("consumption"),
+  voltage: physical("voltage"),
+  current: physical("current"),
 });
 
 export const SensorReading = z.discriminatedUnion("type", [
@@ -50,6 +81,18 @@ export const SensorReading = z.discriminatedUnion("type", [
   EnvironmentReading,
   UtilityReading,
 ]);
+
+/** The ISO 8601 pattern zod checks `timestamp` with; the hand-rolled validator reuses it. */
+export const ISO_TIMESTAMP_PATTERN: RegExp = isoTimestamp._zod.pattern;
+
+/** JSON Schema (draft 2020-12) of a reading, for the schema registry and the REST API. */
+export function sensorReadingJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(SensorReading) as Record<string, unknown>;
+}
+
+export function isSensorType(value: unknown): value is SensorType {
+  return value === "traffic" || value === "environment" || value === "utility";
+}
 
 export type TrafficReading = z.infer<typeof TrafficReading>;
 export type EnvironmentReading = z.infer<typeof EnvironmentReading>;
