@@ -24,3 +24,4 @@ export const ProcessedReading = z.object({
   offset: z.number().int(),
 });
 export type ProcessedReading = z.infer<typeof ProcessedReading>;
+export type QualityIssue = z.infer<typeof QualityIssue>;

@@ -1,0 +1,84 @@
+import type { Log, ProducerRecord } from "../log/log.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
+import type { SensorReading } from "../messages/sensor-reading.ts";
+import { Topics } from "../messages/topics.ts";
+import type { Props } from "../supervisor/actor.ts";
+
+/**
+ * The ingest actor: takes batches of raw MQTT messages, validates each against the reading
+ * schema, and appends the good ones to `city.sensors.raw` keyed by sensor_id and the bad ones to
+ * the dead letters, in one durable append per batch. Its mailbox applies back-pressure: the MQTT
+ * subscriber `offer`s batches and waits while the log is behind, so QoS 1 acks slow down instead
+ * of readings being dropped.
+ */
+export interface RawMessage {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly receivedAt: number;
+}
+
+export type IngestMessage = {
+  readonly type: "batch";
+  readonly messages: readonly RawMessage[];
+  /** settles when the batch is durable in the log (the subscriber acks QoS 1 then) */
+  readonly done?: (error?: unknown) => void;
+};
+
+export type ParseResult =
+  | { readonly ok: true; readonly reading: SensorReading; readonly key: string }
+  | { readonly ok: false; readonly deadLetter: DeadLetter };
+
+export interface IngestDeps {
+  readonly log: Log;
+  readonly parse: (topic: string, payload: Uint8Array, now: number) => ParseResult;
+  readonly onAppended?: (accepted: number, deadLetters: readonly DeadLetter[]) => void;
+}
+
+export interface IngestState {
+  accepted: number;
+  rejected: number;
+}
+
+const encoder = new TextEncoder();
+
+export function ingestProps(deps: IngestDeps): Props<IngestMessage, IngestState> {
+  return {
+    kind: "ingest",
+    mailbox: { capacity: 64, overflow: "backpressure" },
+    initialState: () => ({ accepted: 0, rejected: 0 }),
+    async receive(ctx, message) {
+      const records: ProducerRecord[] = [];
+      const deadLetters: DeadLetter[] = [];
+      for (const raw of message.messages) {
+        const result = deps.parse(raw.topic, raw.payload, raw.receivedAt);
+        if (result.ok) {
+          records.push({
+            topic: Topics.sensorsRaw,
+            key: result.key,
+            value: encoder.encode(JSON.stringify(result.reading)),
+            timestamp: Date.parse(result.reading.timestamp),
+            headers: [{ key: "ingested_at", value: String(raw.receivedAt) }],
+          });
+        } else {
+          deadLetters.push(result.deadLetter);
+          records.push({
+            topic: Topics.deadLetters,
+            key: result.deadLetter.source,
+            value: encoder.encode(JSON.stringify(result.deadLetter)),
+            timestamp: result.deadLetter.at,
+          });
+        }
+      }
+      try {
+        if (records.length > 0) await deps.log.append(records);
+      } catch (error) {
+        message.done?.(error);
+        throw error;
+      }
+      ctx.state.accepted += records.length - deadLetters.length;
+      ctx.state.rejected += deadLetters.length;
+      deps.onAppended?.(records.length - deadLetters.length, deadLetters);
+      message.done?.();
+    },
+  };
+}

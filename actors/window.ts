@@ -1,0 +1,102 @@
+import type { SensorType } from "../messages/sensor-reading.ts";
+import type { HotReading, LateRecord, ShardOutput } from "../messages/shard-protocol.ts";
+import type { WindowResult } from "../messages/window-result.ts";
+import type { ActorRef, Props } from "../supervisor/actor.ts";
+import type { ModelShardMessage } from "./model-shard.ts";
+
+/**
+ * window/<type>:<partition>: the event-time windows of one sensor type on one partition, keyed
+ * by sensor (Kafka Streams' task-per-partition model: the watermark is the partition's).
+ * Updates go to the live feeds; a window's final result goes to `city.processed.<type>` and,
+ * for traffic, to the partition's model shard. Late readings are published, never dropped.
+ */
+export type WindowMessage =
+  | { readonly type: "reading"; readonly reading: HotReading }
+  | { readonly type: "tick" }
+  | { readonly type: "flush" };
+
+/** What the actor needs of a window operator (stream/window), for one sensor type. */
+export interface SensorWindows {
+  add(reading: HotReading, out: WindowSink): void;
+  /** processing time moved: idle partitions stop holding event time, windows may close */
+  advance(now: number, out: WindowSink): void;
+  /** close every open window (shutdown, hand-off) */
+  flush(out: WindowSink): void;
+}
+
+export interface WindowSink {
+  window(result: WindowResult, ingestedAt: number): void;
+  late(record: LateRecord): void;
+}
+
+export interface WindowState {
+  readonly windows: SensorWindows;
+  /** built on the first message, where the actor can address its model shard */
+  sink: WindowSink | undefined;
+}
+
+export interface WindowDeps {
+  readonly createWindows: (sensorType: SensorType, partition: number) => SensorWindows;
+  readonly emit: (output: ShardOutput) => void;
+  readonly now: () => number;
+  readonly tickMs: number;
+  /** the model kind scores final traffic windows */
+  readonly scoreTypes: readonly SensorType[];
+}
+
+export function parseWindowKey(key: string): { sensorType: SensorType; partition: number } {
+  const [sensorType, partition] = key.split(":") as [SensorType, string];
+  return { sensorType, partition: Number(partition) };
+}
+
+export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState> {
+  return {
+    kind: "window",
+    mailbox: { capacity: 65_536, overflow: "backpressure" },
+    initialState: (key, snapshot) => {
+      if (snapshot) return snapshot;
+      const { sensorType, partition } = parseWindowKey(key);
+      return { windows: deps.createWindows(sensorType, partition), sink: undefined };
+    },
+    onSignal(ctx, signal) {
+      if (signal.type === "started" || signal.type === "restarted")
+        ctx.startTimer("tick", deps.tickMs, { type: "tick" }, { repeat: true });
+    },
+    receive(ctx, message) {
+      const state = ctx.state;
+      state.sink ??= windowSink(deps, ctx.key, (partition) =>
+        ctx.ref<ModelShardMessage>("model", String(partition)),
+      );
+      const sink = state.sink;
+      switch (message.type) {
+        case "reading":
+          state.windows.add(message.reading, sink);
+          return;
+        case "tick":
+          state.windows.advance(deps.now(), sink);
+          return;
+        case "flush":
+          state.windows.flush(sink);
+          return;
+      }
+    },
+  };
+}
+
+function windowSink(
+  deps: WindowDeps,
+  key: string,
+  modelOf: (partition: number) => ActorRef<ModelShardMessage>,
+): WindowSink {
+  const { sensorType, partition } = parseWindowKey(key);
+  const model = deps.scoreTypes.includes(sensorType) ? modelOf(partition) : undefined;
+  return {
+    window(result, ingestedAt) {
+      deps.emit({ type: "window", window: result, ingestedAt });
+      if (result.final && model) model.tell({ type: "score", window: result, ingestedAt });
+    },
+    late(record) {
+      deps.emit({ type: "late", late: record });
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { cpus } from "node:os";
+import { z } from "zod";
+import { ErrorCodes, PlatformError } from "../messages/errors.ts";
+
+/**
+ * A node's configuration, from the environment and `bun run cluster` flags (flags win).
+ * Every setting is documented in the README's Configuration table.
+ */
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const NodeConfig = z.object({
+  applicationId: z
+    .string()
+    .regex(/^[a-z0-9._-]+$/)
+    .default("city-platform"),
+  port: intFrom(0, 65535).default(3000),
+  host: z.string().default("0.0.0.0"),
+  dataDir: z.string().default(".data"),
+  /** comma-separated; unset means the embedded bun:sqlite log */
+  kafkaBrokers: z.string().optional(),
+  /** unset means the embedded aedes broker on mqttPort */
+  mqttUrl: z.string().optional(),
+  mqttPort: intFrom(0, 65535).default(1883),
+  workers: intFrom(0, 64).default(Math.max(1, cpus().length)),
+  partitions: intFrom(1, 1024).default(12),
+  simulate: z.boolean().default(true),
+  sensorsPerType: intFrom(1, 100_000).default(5),
+  /** simulated readings per second, all sensors together */
+  rate: intFrom(1, 1_000_000).default(100),
+  windowMs: intFrom(1000, 24 * 3600_000).default(60_000),
+  graceMs: intFrom(0, 3600_000).default(5000),
+  /** stop after this many seconds (0 = run until SIGINT/SIGTERM) */
+  durationSeconds: intFrom(0, 7 * 24 * 3600).default(0),
+  injectDriftAfterSeconds: intFrom(0, 7 * 24 * 3600).default(0),
+  alertRulesFile: z.string().optional(),
+  alertLogFile: z.string().optional(),
+  alertWebhookUrl: z.url().optional(),
+  progress: z.boolean().default(true),
+  seed: intFrom(0, 2 ** 31 - 1).default(42),
+});
+export type NodeConfig = z.infer<typeof NodeConfig>;
+
+const FLAGS: Record<string, keyof NodeConfig> = {
+  "--app-id": "applicationId",
+  "--port": "port",
+  "--host": "host",
+  "--data-dir": "dataDir",
+  "--kafka": "kafkaBrokers",
+  "--mqtt": "mqttUrl",
+  "--mqtt-port": "mqttPort",
+  "--workers": "workers",
+  "--partitions": "partitions",
+  "--sensors": "sensorsPerType",
+  "--rate": "rate",
+  "--window-ms": "windowMs",
+  "--grace-ms": "graceMs",
+  "--duration": "durationSeconds",
+  "--inject-drift-after": "injectDriftAfterSeconds",
+  "--alert-rules": "alertRulesFile",
+  "--alert-log": "alertLogFile",
+  "--alert-webhook": "alertWebhookUrl",
+  "--seed": "seed",
+};
+
+const ENV: Record<string, keyof NodeConfig> = {
+  APPLICATION_ID: "applicationId",
+  PORT: "port",
+  HOST: "host",
+  DATA_DIR: "dataDir",
+  KAFKA_BROKERS: "kafkaBrokers",
+  MQTT_URL: "mqttUrl",
+  MQTT_PORT: "mqttPort",
+  WORKERS: "workers",
+  PARTITIONS: "partitions",
+  SENSORS_PER_TYPE: "sensorsPerType",
+  RATE: "rate",
+  WINDOW_MS: "windowMs",
+  GRACE_MS: "graceMs",
+  DURATION_SECONDS: "durationSeconds",
+  INJECT_DRIFT_AFTER_SECONDS: "injectDriftAfterSeconds",
+  ALERT_RULES_FILE: "alertRulesFile",
+  ALERT_LOG_FILE: "alertLogFile",
+  ALERT_WEBHOOK_URL: "alertWebhookUrl",
+  SEED: "seed",
+};
+
+export function loadNodeConfig(
+  env: Record<string, string | undefined>,
+  argv: readonly string[],
+  overrides: Partial<NodeConfig> = {},
+): NodeConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") raw[field] = value;
+  }
+  if (env.SIMULATE !== undefined) raw.simulate = env.SIMULATE !== "0" && env.SIMULATE !== "false";
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--no-simulator") raw.simulate = false;
+    else if (arg === "--quiet") raw.progress = false;
+    else {
+      const [flag, inline] = arg.split("=", 2) as [string, string | undefined];
+      const field = FLAGS[flag];
+      if (!field)
+        throw new PlatformError(
+          ErrorCodes.CONFIG_INVALID,
+          `unknown flag '${arg}' (see README: Configuration)`,
+        );
+      const value = inline ?? argv[++i];
+      if (value === undefined)
+        throw new PlatformError(ErrorCodes.CONFIG_INVALID, `flag ${flag} needs a value`);
+      raw[field] = value;
+    }
+  }
+  const parsed = NodeConfig.safeParse({ ...raw, ...overrides });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new PlatformError(ErrorCodes.CONFIG_INVALID, `${issue.path.join(".")}: ${issue.message}`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}
