@@ -1,0 +1,218 @@
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { partitionFor } from "../../supervisor/murmur2.ts";
+import type {
+  Consumer,
+  ConsumerOptions,
+  Log,
+  LogRecord,
+  ProducerRecord,
+  ReadOptions,
+  RecordPosition,
+  TopicPartition,
+  TopicSpec,
+} from "../log.ts";
+import { ChangeNotifier, topicSubject } from "./change-notifier.ts";
+import { EmbeddedConsumer, type GroupTimings } from "./embedded-consumer.ts";
+import { GroupStore } from "./group-store.ts";
+import { Maintenance, type MaintenanceReport } from "./maintenance.ts";
+import { encodeHeaders, type PlacedRecord, RecordStore } from "./record-store.ts";
+import { prepareDatabase, type Synchronous } from "./schema.ts";
+
+export interface EmbeddedLogOptions {
+  /** the SQLite file; several processes may share it */
+  readonly path: string;
+  /** largest key + value + headers in bytes; default 1 MiB (Kafka's max.message.bytes) */
+  readonly maxRecordBytes?: number;
+  /** FULL (default) fsyncs every commit; NORMAL may lose the last commits on power loss */
+  readonly synchronous?: Synchronous;
+  /** how long a writer waits for another process's write lock; default 5 s */
+  readonly busyTimeoutMs?: number;
+  /** default 1 s */
+  readonly heartbeatIntervalMs?: number;
+  /** default 10 s (Kafka's session.timeout.ms is 45 s; one machine needs less) */
+  readonly sessionTimeoutMs?: number;
+  /** how often a waiting poll looks for other processes' appends; default 25 ms */
+  readonly pollIntervalMs?: number;
+  /** compaction and retention period; default 60 s, 0 turns the timer off */
+  readonly maintenanceIntervalMs?: number;
+  /** how long tombstones outlive compaction; default 24 h (Kafka's delete.retention.ms) */
+  readonly tombstoneRetentionMs?: number;
+}
+
+const MIB = 1024 * 1024;
+const DEFAULT_READ_MAX = 500;
+const textEncoder = new TextEncoder();
+
+/** The zero-setup Log adapter: a durable, partitioned log in one bun:sqlite WAL file. */
+export class EmbeddedLog implements Log {
+  private readonly db: Database;
+  private readonly records: RecordStore;
+  private readonly groups: GroupStore;
+  private readonly maintenance: Maintenance;
+  private readonly notifier = new ChangeNotifier();
+  private readonly consumers = new Set<EmbeddedConsumer>();
+  private readonly roundRobin = new Map<string, number>();
+  private readonly maxRecordBytes: number;
+  private readonly tombstoneRetentionMs: number;
+  private readonly timings: GroupTimings;
+  private readonly maintenanceTimer: ReturnType<typeof setInterval> | undefined;
+  private maintenanceFailure: unknown;
+  private closed = false;
+
+  constructor(options: EmbeddedLogOptions) {
+    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path, { create: true, strict: true });
+    prepareDatabase(this.db, options.synchronous ?? "FULL", options.busyTimeoutMs ?? 5000);
+    this.records = new RecordStore(this.db);
+    this.groups = new GroupStore(this.db);
+    this.maintenance = new Maintenance(this.db);
+    this.maxRecordBytes = options.maxRecordBytes ?? MIB;
+    this.tombstoneRetentionMs = options.tombstoneRetentionMs ?? 24 * 60 * 60 * 1000;
+    this.timings = {
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      pollIntervalMs: options.pollIntervalMs ?? 25,
+    };
+    const every = options.maintenanceIntervalMs ?? 60_000;
+    if (every > 0) {
+      this.maintenanceTimer = setInterval(() => this.maintainOnTimer(), every);
+      this.maintenanceTimer.unref?.();
+    }
+  }
+
+  async createTopic(spec: TopicSpec): Promise<void> {
+    this.ensureOpen();
+    this.records.createTopic(spec);
+  }
+
+  async partitions(topic: string): Promise<number | undefined> {
+    this.ensureOpen();
+    return this.records.lookup(topic)?.partitions;
+  }
+
+  async append(batch: readonly ProducerRecord[]): Promise<RecordPosition[]> {
+    this.ensureOpen();
+    if (batch.length === 0) return [];
+    const now = Date.now();
+    const placed = batch.map((record) => this.place(record, now));
+    const positions = this.records.append(placed);
+    this.notifier.notify(new Set(batch.map((record) => topicSubject(record.topic))));
+    return positions;
+  }
+
+  async read(partition: TopicPartition, options: ReadOptions = {}): Promise<LogRecord[]> {
+    this.ensureOpen();
+    const topic = this.records.requirePartition(partition.topic, partition.partition);
+    return this.records.read(
+      topic,
+      partition.partition,
+      Math.max(0, options.fromOffset ?? 0),
+      Math.max(1, options.maxRecords ?? DEFAULT_READ_MAX),
+    );
+  }
+
+  async endOffset(partition: TopicPartition): Promise<number> {
+    this.ensureOpen();
+    const topic = this.records.requirePartition(partition.topic, partition.partition);
+    return this.records.endOffset(topic, partition.partition);
+  }
+
+  consumer(options: ConsumerOptions): Consumer {
+    this.ensureOpen();
+    const consumer = new EmbeddedConsumer(
+      {
+        records: this.records,
+        groups: this.groups,
+        notifier: this.notifier,
+        timings: this.timings,
+        isClosed: () => this.closed,
+        forget: (member) => this.consumers.delete(member),
+      },
+      options,
+    );
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  /** compact compacted topics and apply time retention now (also runs on a timer) */
+  async maintain(now = Date.now()): Promise<MaintenanceReport> {
+    this.ensureOpen();
+    return this.maintenance.run(this.records.allTopics(), now, this.tombstoneRetentionMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.maintenanceTimer);
+    await Promise.all([...this.consumers].map((consumer) => consumer.close()));
+    this.closed = true;
+    this.notifier.wakeAll();
+    this.db.close();
+  }
+
+  private place(record: ProducerRecord, now: number): PlacedRecord {
+    const topic =
+      record.partition === undefined
+        ? this.records.require(record.topic)
+        : this.records.requirePartition(record.topic, record.partition);
+    if (record.value !== null && !(record.value instanceof Uint8Array)) {
+      throw new PlatformError(
+        ErrorCodes.SCHEMA_VIOLATION,
+        `record value for ${record.topic} must be bytes or null`,
+      );
+    }
+    const headers = encodeHeaders(record.headers);
+    const size =
+      (record.value?.byteLength ?? 0) +
+      (record.key === null ? 0 : textEncoder.encode(record.key).byteLength) +
+      (headers === null ? 0 : textEncoder.encode(headers).byteLength);
+    if (size > this.maxRecordBytes) {
+      throw new PlatformError(
+        ErrorCodes.LOG_RECORD_TOO_LARGE,
+        `record of ${size} bytes for ${record.topic} exceeds the limit of ${this.maxRecordBytes} bytes`,
+        { details: { topic: record.topic, size, limit: this.maxRecordBytes } },
+      );
+    }
+    return {
+      topic,
+      partition: record.partition ?? this.partitionOf(topic.name, topic.partitions, record.key),
+      key: record.key,
+      value: record.value,
+      timestamp: record.timestamp ?? now,
+      headers,
+    };
+  }
+
+  /** Kafka's default partitioner: murmur2 of the key; keyless records round-robin */
+  private partitionOf(topic: string, partitions: number, key: string | null): number {
+    if (key !== null) return partitionFor(key, partitions);
+    const next = this.roundRobin.get(topic) ?? 0;
+    this.roundRobin.set(topic, next + 1);
+    return next % partitions;
+  }
+
+  private maintainOnTimer(): void {
+    if (this.closed) return;
+    try {
+      this.maintenance.run(this.records.allTopics(), Date.now(), this.tombstoneRetentionMs);
+    } catch (error) {
+      // e.g. the write lock stayed busy; the next tick tries again, and the failure stays visible
+      this.maintenanceFailure = error;
+    }
+  }
+
+  /** the last failure of the maintenance timer, if any */
+  lastMaintenanceFailure(): unknown {
+    return this.maintenanceFailure;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new PlatformError(ErrorCodes.LOG_CLOSED, "the embedded log is closed");
+  }
+}
+
+export function openEmbeddedLog(options: EmbeddedLogOptions): EmbeddedLog {
+  return new EmbeddedLog(options);
+}

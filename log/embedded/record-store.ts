@@ -1,0 +1,212 @@
+import type { Database, Statement } from "bun:sqlite";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { Header, LogRecord, RecordPosition, TopicSpec } from "../log.ts";
+
+export interface StoredTopic {
+  readonly id: number;
+  readonly name: string;
+  readonly partitions: number;
+  readonly compacted: boolean;
+  readonly retentionMs: number | undefined;
+}
+
+/** A record whose partition is already chosen, ready to be written. */
+export interface PlacedRecord {
+  readonly topic: StoredTopic;
+  readonly partition: number;
+  readonly key: string | null;
+  readonly value: Uint8Array | null;
+  readonly timestamp: number;
+  readonly headers: string | null;
+}
+
+interface TopicRow {
+  id: number;
+  name: string;
+  partitions: number;
+  compacted: number;
+  retention_ms: number | null;
+}
+
+interface RecordRow {
+  offset: number;
+  key: string | null;
+  value: Uint8Array | null;
+  timestamp: number;
+  headers: string | null;
+}
+
+/**
+ * Topics, offsets and records in SQLite, through statements prepared once. Topic metadata is
+ * cached: a topic never changes its partition count once created, and another process's new
+ * topic is found by looking again on a cache miss.
+ */
+export class RecordStore {
+  private readonly topics = new Map<string, StoredTopic>();
+  private readonly selectTopic: Statement<TopicRow, [string]>;
+  private readonly selectTopics: Statement<TopicRow, []>;
+  private readonly insertTopic: Statement<unknown, [string, number, number, number | null]>;
+  private readonly insertPartition: Statement<unknown, [number, number]>;
+  private readonly selectNextOffset: Statement<{ next_offset: number }, [number, number]>;
+  private readonly updateNextOffset: Statement<unknown, [number, number, number]>;
+  private readonly insertRecord: Statement<
+    unknown,
+    [number, number, number, string | null, Uint8Array | null, number, string | null]
+  >;
+  private readonly selectRecords: Statement<RecordRow, [number, number, number, number]>;
+  private readonly appendTransaction: (records: readonly PlacedRecord[]) => RecordPosition[];
+
+  constructor(private readonly db: Database) {
+    this.selectTopic = db.query("SELECT * FROM topics WHERE name = ?");
+    this.selectTopics = db.query("SELECT * FROM topics ORDER BY name");
+    this.insertTopic = db.query(
+      "INSERT INTO topics (name, partitions, compacted, retention_ms) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+    );
+    this.insertPartition = db.query(
+      "INSERT INTO partitions (topic_id, partition, next_offset) VALUES (?, ?, 0) ON CONFLICT DO NOTHING",
+    );
+    this.selectNextOffset = db.query(
+      "SELECT next_offset FROM partitions WHERE topic_id = ? AND partition = ?",
+    );
+    this.updateNextOffset = db.query(
+      "UPDATE partitions SET next_offset = ? WHERE topic_id = ? AND partition = ?",
+    );
+    this.insertRecord = db.query(
+      "INSERT INTO records (topic_id, partition, offset, key, value, timestamp, headers) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.selectRecords = db.query(
+      "SELECT offset, key, value, timestamp, headers FROM records WHERE topic_id = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?",
+    );
+    this.appendTransaction = db.transaction((records: readonly PlacedRecord[]) =>
+      this.write(records),
+    ).immediate;
+  }
+
+  createTopic(spec: TopicSpec): void {
+    if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
+      throw new PlatformError(
+        ErrorCodes.LOG_PARTITION_INVALID,
+        `topic ${spec.name} needs at least one partition`,
+        {
+          details: { topic: spec.name, partitions: spec.partitions },
+        },
+      );
+    }
+    this.db
+      .transaction(() => {
+        this.insertTopic.run(spec.name, spec.partitions, spec.compacted ? 1 : 0, spec.retentionMs ?? null);
+        const topic = this.lookup(spec.name);
+        if (topic === undefined) return;
+        for (let partition = 0; partition < topic.partitions; partition++)
+          this.insertPartition.run(topic.id, partition);
+      })
+      .immediate();
+  }
+
+  /** the topic, or undefined; a cache miss asks the database (another process may have made it) */
+  lookup(name: string): StoredTopic | undefined {
+    const cached = this.topics.get(name);
+    if (cached !== undefined) return cached;
+    const row = this.selectTopic.get(name);
+    if (row === null) return undefined;
+    const topic = toStoredTopic(row);
+    this.topics.set(name, topic);
+    return topic;
+  }
+
+  require(name: string): StoredTopic {
+    const topic = this.lookup(name);
+    if (topic === undefined) {
+      throw new PlatformError(ErrorCodes.LOG_TOPIC_MISSING, `topic ${name} does not exist`, {
+        details: { topic: name },
+      });
+    }
+    return topic;
+  }
+
+  requirePartition(name: string, partition: number): StoredTopic {
+    const topic = this.require(name);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
+      throw new PlatformError(
+        ErrorCodes.LOG_PARTITION_INVALID,
+        `partition ${partition} of topic ${name} does not exist (the topic has ${topic.partitions})`,
+        { details: { topic: name, partition, partitions: topic.partitions } },
+      );
+    }
+    return topic;
+  }
+
+  allTopics(): StoredTopic[] {
+    return this.selectTopics.all().map(toStoredTopic);
+  }
+
+  /** one IMMEDIATE transaction for the whole batch: all records are durable, or none */
+  append(records: readonly PlacedRecord[]): RecordPosition[] {
+    return this.appendTransaction(records);
+  }
+
+  read(topic: StoredTopic, partition: number, fromOffset: number, maxRecords: number): LogRecord[] {
+    const rows = this.selectRecords.all(topic.id, partition, fromOffset, maxRecords);
+    return rows.map((row) => ({
+      topic: topic.name,
+      partition,
+      offset: row.offset,
+      key: row.key,
+      value: row.value,
+      timestamp: row.timestamp,
+      headers: decodeHeaders(row.headers),
+    }));
+  }
+
+  endOffset(topic: StoredTopic, partition: number): number {
+    return this.selectNextOffset.get(topic.id, partition)?.next_offset ?? 0;
+  }
+
+  private write(records: readonly PlacedRecord[]): RecordPosition[] {
+    // next offsets of the partitions this batch touches, read once inside the write lock
+    const nextOffsets = new Map<string, number>();
+    const positions: RecordPosition[] = [];
+    for (const record of records) {
+      const slot = `${record.topic.id}:${record.partition}`;
+      const offset = nextOffsets.get(slot) ?? this.endOffset(record.topic, record.partition);
+      this.insertRecord.run(
+        record.topic.id,
+        record.partition,
+        offset,
+        record.key,
+        record.value,
+        record.timestamp,
+        record.headers,
+      );
+      nextOffsets.set(slot, offset + 1);
+      positions.push({ topic: record.topic.name, partition: record.partition, offset });
+    }
+    for (const [slot, nextOffset] of nextOffsets) {
+      const [topicId, partition] = slot.split(":").map(Number) as [number, number];
+      this.updateNextOffset.run(nextOffset, topicId, partition);
+    }
+    return positions;
+  }
+}
+
+function toStoredTopic(row: TopicRow): StoredTopic {
+  return {
+    id: row.id,
+    name: row.name,
+    partitions: row.partitions,
+    compacted: row.compacted === 1,
+    retentionMs: row.retention_ms ?? undefined,
+  };
+}
+
+/** headers are stored as a JSON array of [key, value] pairs; null when there are none */
+export function encodeHeaders(headers: readonly Header[] | undefined): string | null {
+  if (headers === undefined || headers.length === 0) return null;
+  return JSON.stringify(headers.map((header) => [header.key, header.value]));
+}
+
+function decodeHeaders(text: string | null): Header[] {
+  if (text === null) return [];
+  const pairs = JSON.parse(text) as [string, string][];
+  return pairs.map(([key, value]) => ({ key, value }));
+}
