@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Start the real servers on this machine, without Docker:
+#   infra/up.sh [kafka] [questdb] [mosquitto]     (default: all three)
+# Idempotent: a server already running is left alone. Each start waits until the server answers
+# (Kafka: metadata + topic create; QuestDB: SQL over HTTP; Mosquitto: its port), at most
+# INFRA_READY_TIMEOUT_S seconds (default 120), and prints the log tail when it fails.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# ---------------------------------------------------------------- Kafka (KRaft combined mode)
+
+kafka_lib_dir() { printf '%s/kafka/%s/lib' "$CACHE_DIR" "$KAFKA_VERSION"; }
+
+fetch_kafka() {
+  local lib
+  lib="$(kafka_lib_dir)"
+  [ -f "$lib/.complete" ] && return
+  require_maven
+  say "fetching Apache Kafka $KAFKA_VERSION and its dependencies with Maven (cached in ~/.m2)"
+  rm -rf "$lib"
+  mkdir -p "$lib"
+  mvn -q -B -Dstyle.color=never -f "$INFRA_DIR/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$lib" \
+    >"$(log_file maven-kafka)" 2>&1 || {
+    tail -n 30 "$(log_file maven-kafka)" >&2
+    fail "Maven could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION (log: $(log_file maven-kafka))"
+  }
+  touch "$lib/.complete"
+}
+
+# java plus the options every Kafka JVM gets (the broker and the storage tool)
+kafka_java_command() {
+  printf '%s\n' java -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -Djava.awt.headless=true -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" \
+    -cp "$(kafka_lib_dir)/*"
+}
+
+# A Kafka cluster id: 16 random bytes, base64url without padding (org.apache.kafka.common.Uuid).
+new_cluster_id() {
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [ "${id:0:1}" != "-" ] && break
+  done
+  printf '%s' "$id"
+}
+
+kafka_ready() { (cd "$REPO_DIR" && bun infra/kafka-probe.ts 127.0.0.1:9092 >/dev/null); }
+
+start_kafka() {
+  local pid
+  if pid="$(running_pid kafka)"; then
+    say "kafka already running (pid $pid) on 127.0.0.1:9092"
+    return
+  fi
+  if port_open 9092; then
+    if kafka_ready; then
+      say "kafka: something not started by infra already answers on 127.0.0.1:9092; using it"
+      return
+    fi
+    fail "port 9092 is taken by a process that is not a Kafka broker"
+  fi
+  require_java
+  fetch_kafka
+  local conf_dir="$RUN_DIR/kafka" data="$DATA_DIR/kafka"
+  mkdir -p "$conf_dir" "$data"
+  local java_command
+  mapfile -t java_command < <(kafka_java_command)
+  sed "s#@DATA_DIR@#$data#g" "$INFRA_DIR/kafka/server.properties" >"$conf_dir/server.properties"
+  if [ ! -f "$data/logs/meta.properties" ]; then
+    local cluster_id
+    cluster_id="$(new_cluster_id)"
+    say "formatting Kafka storage in $data with cluster id $cluster_id"
+    "${java_command[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf_dir/server.properties" \
+      --standalone >"$(log_file kafka-format)" 2>&1 ||
+      {
+        tail -n 20 "$(log_file kafka-format)" >&2
+        fail "formatting Kafka storage failed"
+      }
+  fi
+  say "starting kafka $KAFKA_VERSION (heap $KAFKA_HEAP), log $(log_file kafka)"
+  spawn kafka "${java_command[@]}" kafka.Kafka "$conf_dir/server.properties"
+  wait_ready kafka "$(cat "$(pid_file kafka)")" kafka_ready
+  say "kafka ready on 127.0.0.1:9092 (controller 9093)"
+}
+
+# ---------------------------------------------------------------- QuestDB
+
+questdb_jar() {
+  printf '%s/.m2/repository/org/questdb/questdb/%s/questdb-%s.jar' "$HOME" "$QUESTDB_VERSION" "$QUESTDB_VERSION"
+}
+
+fetch_questdb() {
+  [ -f "$(questdb_jar)" ] && return
+  require_maven
+  say "fetching QuestDB $QUESTDB_VERSION with Maven (cached in ~/.m2)"
+  mvn -q -B -Dstyle.color=never dependency:get -Dartifact="org.questdb:questdb:$QUESTDB_VERSION" \
+    -Dtransitive=false >"$(log_file maven-questdb)" 2>&1 || {
+    tail -n 30 "$(log_file maven-questdb)" >&2
+    fail "Maven could not fetch org.questdb:questdb:$QUESTDB_VERSION (log: $(log_file maven-questdb))"
+  }
+}
+
+questdb_ready() { curl -sf --max-time 2 'http://127.0.0.1:9000/exec?query=select%201' >/dev/null; }
+
+start_questdb() {
+  local pid
+  if pid="$(running_pid questdb)"; then
+    say "questdb already running (pid $pid) on 127.0.0.1:9000"
+    return
+  fi
+  if port_open 9000; then
+    if questdb_ready; then
+      say "questdb: something not started by infra already answers SQL on 127.0.0.1:9000; using it"
+      return
+    fi
+    fail "port 9000 is taken by a process that is not QuestDB"
+  fi
+  require_java
+  command -v curl >/dev/null 2>&1 || fail "curl is required to check QuestDB readiness: apt-get install -y curl"
+  fetch_questdb
+  local root="$DATA_DIR/questdb"
+  mkdir -p "$root/conf"
+  cp "$INFRA_DIR/questdb/server.conf" "$root/conf/server.conf"
+  say "starting questdb $QUESTDB_VERSION (heap $QUESTDB_HEAP), log $(log_file questdb)"
+  spawn questdb java -Xms128m -Xmx"$QUESTDB_HEAP" -XX:+UseParallelGC \
+    -p "$(questdb_jar)" -m io.questdb/io.questdb.ServerMain -d "$root"
+  wait_ready questdb "$(cat "$(pid_file questdb)")" questdb_ready
+  say "questdb ready: HTTP 127.0.0.1:9000, ILP 9009, PG wire 8812"
+}
+
+# ---------------------------------------------------------------- Mosquitto
+
+mosquitto_ready() { port_open 1883; }
+
+install_mosquitto() {
+  command -v mosquitto >/dev/null 2>&1 && return
+  [ -x /usr/sbin/mosquitto ] && return
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    fail "mosquitto is not installed; install the Debian package: sudo apt-get install -y mosquitto"
+  fi
+  say "installing mosquitto from the Debian package"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto >"$(log_file mosquitto-install)" 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$(log_file mosquitto-install)" 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto >>"$(log_file mosquitto-install)" 2>&1 || {
+      tail -n 20 "$(log_file mosquitto-install)" >&2
+      fail "apt-get install mosquitto failed"
+    }
+  fi
+}
+
+mosquitto_bin() { command -v mosquitto 2>/dev/null || printf '/usr/sbin/mosquitto'; }
+
+start_mosquitto() {
+  local pid
+  if pid="$(running_pid mosquitto)"; then
+    say "mosquitto already running (pid $pid) on 127.0.0.1:1883"
+    return
+  fi
+  if port_open 1883; then
+    say "mosquitto: something not started by infra already listens on 127.0.0.1:1883; using it"
+    return
+  fi
+  install_mosquitto
+  local conf_dir="$RUN_DIR/mosquitto"
+  mkdir -p "$conf_dir"
+  cp "$INFRA_DIR/mosquitto/mosquitto.conf" "$conf_dir/mosquitto.conf"
+  say "starting mosquitto, log $(log_file mosquitto)"
+  spawn mosquitto "$(mosquitto_bin)" -c "$conf_dir/mosquitto.conf"
+  wait_ready mosquitto "$(cat "$(pid_file mosquitto)")" mosquitto_ready
+  say "mosquitto ready on 127.0.0.1:1883"
+}
+
+# ----------------------------------------------------------------
+
+main() {
+  local started=$SECONDS service services
+  services=("$@")
+  [ "${#services[@]}" -gt 0 ] || services=("${ALL_SERVICES[@]}")
+  check_services "${services[@]}"
+  for service in "${services[@]}"; do
+    "start_$service"
+  done
+  say "up: ${services[*]} in $((SECONDS - started))s"
+}
+
+main "$@"
