@@ -1,0 +1,78 @@
+import { expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openEmbeddedLog } from "../../../log/embedded/index.ts";
+import type { LogRecord } from "../../../log/log.ts";
+
+const BATCH = 40;
+const PARTITIONS = 3;
+
+/** read lines from the child's stdout until `enough` acked batches were seen; returns the last */
+async function lastAckedAfter(
+  stdout: ReadableStream<Uint8Array>,
+  enough: number,
+  timeoutMs: number,
+): Promise<number> {
+  const reader = stdout.getReader();
+  const decoder = new TextDecoder();
+  const deadline = Date.now() + timeoutMs;
+  let buffered = "";
+  let last = -1;
+  while (last < enough && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += decoder.decode(value, { stream: true });
+    const lines = buffered.split("\n");
+    buffered = lines.pop()!;
+    for (const line of lines) if (line.startsWith("acked ")) last = Number(line.slice(6));
+  }
+  reader.releaseLock();
+  return last;
+}
+
+test("every batch acknowledged before kill -9 is present after reopening, with contiguous offsets", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "embedded-durability-"));
+  const path = join(dir, "log.db");
+  try {
+    const setup = openEmbeddedLog({ path, maintenanceIntervalMs: 0 });
+    await setup.createTopic({ name: "durable", partitions: PARTITIONS });
+    await setup.close();
+
+    const child = Bun.spawn(
+      ["bun", join(import.meta.dir, "append-until-killed.ts"), path, "durable", `${BATCH}`],
+      {
+        stdout: "pipe",
+        stderr: "inherit",
+      },
+    );
+    const lastAcked = await lastAckedAfter(child.stdout, 25, 20_000);
+    child.kill("SIGKILL");
+    await child.exited;
+    expect(lastAcked).toBeGreaterThanOrEqual(0);
+
+    const log = openEmbeddedLog({ path, maintenanceIntervalMs: 0 });
+    try {
+      const records: LogRecord[] = [];
+      for (let partition = 0; partition < PARTITIONS; partition++) {
+        const stored = await log.read({ topic: "durable", partition }, { maxRecords: 1_000_000 });
+        stored.forEach((record, index) => {
+          expect(record.offset).toBe(index);
+        });
+        expect(await log.endOffset({ topic: "durable", partition })).toBe(stored.length);
+        records.push(...stored);
+      }
+      const values = new Set(records.map((record) => new TextDecoder().decode(record.value!)));
+      for (let batch = 0; batch <= lastAcked; batch++) {
+        for (let i = 0; i < BATCH; i++) expect(values.has(`${batch}:${i}`)).toBe(true);
+      }
+      // a batch is one transaction: it is there whole or not at all
+      expect(records.length % BATCH).toBe(0);
+      expect(records.length).toBeGreaterThanOrEqual((lastAcked + 1) * BATCH);
+    } finally {
+      await log.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
