@@ -1,0 +1,18 @@
+/**
+ * The MQTT broker port. The platform needs a broker only so that sensors and the ingest side
+ * can meet; which one is configuration:
+ * - `aedes-broker.ts`: in-process aedes over plain TCP on 127.0.0.1 (the zero-setup default);
+ * - `external-broker.ts`: a broker that already runs (Mosquitto, EMQX ...) named by `MQTT_URL`;
+ *   nothing is started or stopped.
+ * Both pass the contract suite in `test/sources/mqtt/mqtt-broker.contract.ts`.
+ */
+export interface MqttBroker {
+  /** for logs and the API: "aedes", "external" */
+  readonly name: string;
+  /** idempotent; resolves when clients can connect */
+  start(): Promise<void>;
+  /** idempotent; disconnects the clients of an embedded broker and frees its port */
+  stop(): Promise<void>;
+  /** `mqtt://host:port`; throws CONFIG_INVALID before `start()` for an embedded broker */
+  url(): string;
+}

@@ -1,0 +1,172 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import mqtt, { type MqttClient } from "mqtt";
+import { ErrorCodes, isPlatformError } from "../../../messages/errors.ts";
+import { createAedesBroker } from "../../../sources/mqtt/aedes-broker.ts";
+import type { MqttBroker } from "../../../sources/mqtt/mqtt-broker.ts";
+import {
+  createMqttSubscriber,
+  type MqttSubscriber,
+  type RawMqttMessage,
+} from "../../../sources/mqtt/mqtt-subscriber.ts";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function startBroker(port = 0): Promise<MqttBroker> {
+  const broker = createAedesBroker({ port });
+  await broker.start();
+  cleanups.push(() => broker.stop());
+  return broker;
+}
+async function publisher(url: string): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+  cleanups.push(() => c.endAsync(true));
+  return c;
+}
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await Bun.sleep(5);
+  }
+}
+function track(s: MqttSubscriber): MqttSubscriber {
+  cleanups.push(() => s.stop());
+  return s;
+}
+
+describe("MQTT subscriber", () => {
+  test("hands every message to the consumer in batches no larger than maxBatch", async () => {
+    const broker = await startBroker();
+    const got: RawMqttMessage[] = [];
+    const sizes: number[] = [];
+    const sub = track(
+      createMqttSubscriber({
+        url: broker.url(),
+        maxBatch: 100,
+        onBatch: (b) => {
+          sizes.push(b.length);
+          got.push(...b);
+        },
+      }),
+    );
+    await sub.start();
+    const pub = await publisher(broker.url());
+    for (let i = 0; i < 2000; i++) pub.publish(`city/sensors/traffic/t${i % 7}`, String(i), { qos: 0 });
+    await until(() => got.length === 2000);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(100);
+    expect(sizes.length).toBeLessThan(2000);
+    expect(new Set(got.map((m) => m.payload.toString())).size).toBe(2000);
+    expect(sub.stats()).toMatchObject({ received: 2000, delivered: 2000, buffered: 0 });
+  });
+
+  test("a slow consumer pauses the client at maxBuffered and everything arrives once it catches up", async () => {
+    const broker = await startBroker();
+    let open = false;
+    const got: RawMqttMessage[] = [];
+    let maxBuffered = 0;
+    const sub = track(
+      createMqttSubscriber({
+        url: broker.url(),
+        qos: 1,
+        maxBatch: 50,
+        maxBuffered: 200,
+        onBatch: async (b) => {
+          while (!open) await Bun.sleep(5);
+          got.push(...b);
+        },
+      }),
+    );
+    await sub.start();
+    const pub = await publisher(broker.url());
+    const sent = Array.from({ length: 1000 }, (_, i) =>
+      pub.publishAsync(`city/sensors/utility/u${i % 3}`, String(i), { qos: 1 }),
+    );
+    await until(() => sub.stats().paused);
+    for (let i = 0; i < 20; i++) {
+      maxBuffered = Math.max(maxBuffered, sub.stats().buffered);
+      await Bun.sleep(5);
+    }
+    // paused: the client holds the ack, reads no further, and the buffer stays bounded
+    expect(maxBuffered).toBeLessThanOrEqual(200);
+    expect(sub.stats().received).toBeLessThan(1000);
+    open = true;
+    await Promise.all(sent);
+    await until(() => got.length === 1000);
+    expect(sub.stats().pauses).toBeGreaterThan(0);
+    expect(got.map((m) => Number(m.payload.toString())).sort((a, b) => a - b)).toEqual([
+      ...Array(1000).keys(),
+    ]);
+  });
+
+  test("a failing consumer is reported and the subscriber keeps delivering", async () => {
+    const broker = await startBroker();
+    const errors: unknown[] = [];
+    let calls = 0;
+    let delivered = 0;
+    const sub = track(
+      createMqttSubscriber({
+        url: broker.url(),
+        onBatch: (b) => {
+          calls++;
+          if (calls === 1) throw new Error("consumer broke");
+          delivered += b.length;
+        },
+        onError: (e) => errors.push(e),
+      }),
+    );
+    await sub.start();
+    const pub = await publisher(broker.url());
+    await pub.publishAsync("city/sensors/traffic/a", "1", { qos: 1 });
+    await until(() => errors.length === 1);
+    await pub.publishAsync("city/sensors/traffic/a", "2", { qos: 1 });
+    await until(() => delivered === 1);
+    expect(sub.stats().consumerFailures).toBe(1);
+  });
+
+  test("after the broker restarts on the same port the subscriber reconnects and resubscribes", async () => {
+    const first = createAedesBroker();
+    await first.start();
+    const url = first.url();
+    const port = Number(new URL(url).port);
+    const got: string[] = [];
+    const sub = track(
+      createMqttSubscriber({
+        url,
+        reconnectPeriodMs: 50,
+        onBatch: (b) => void got.push(...b.map((m) => m.payload.toString())),
+      }),
+    );
+    await sub.start();
+    await first.stop();
+    await startBroker(port);
+    await until(() => sub.stats().reconnects > 0);
+    const pub = await publisher(url);
+    // the resubscription races the first publishes: publish until one arrives
+    for (let i = 0; got.length === 0 && i < 200; i++) {
+      await pub.publishAsync("city/sensors/environment/e1", "after-restart", { qos: 1 });
+      await Bun.sleep(10);
+    }
+    expect(got).toContain("after-restart");
+  });
+
+  test("start rejects with INFRA_UNAVAILABLE when no broker listens, without the URL's credentials", async () => {
+    const broker = await startBroker();
+    const port = Number(new URL(broker.url()).port);
+    await broker.stop();
+    const sub = createMqttSubscriber({
+      url: `mqtt://user:secret@127.0.0.1:${port}`,
+      reconnectPeriodMs: 0,
+      connectTimeoutMs: 2_000,
+      onBatch: () => {},
+    });
+    const error = await sub.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isPlatformError(error, ErrorCodes.INFRA_UNAVAILABLE)).toBe(true);
+    expect(String((error as Error).message)).not.toContain("secret");
+  });
+});
