@@ -1,0 +1,342 @@
+import { appendPointer, isSchemaObject, type JsonSchemaNode, resolveLocalRef } from "./json-pointer.ts";
+import { objectDifferences } from "./json-schema-object-difference.ts";
+import { jsonEqual } from "./json-values.ts";
+
+/**
+ * The JSON Schema compatibility checker: finds every change between a writer schema and a reader
+ * schema that lets the writer produce a value the reader refuses.
+ *
+ * It follows Confluent Schema Registry's JSON Schema diff (`io.confluent.kafka.schemaregistry.
+ * json.diff.SchemaDiff`): a BACKWARD check is `differences(writer = old, reader = new)`, FORWARD
+ * is `differences(writer = new, reader = old)`, and only the difference types Confluent counts as
+ * incompatible are reported, under Confluent's names (TYPE_NARROWED, REQUIRED_ATTRIBUTE_ADDED,
+ * PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL, ENUM_ARRAY_NARROWED, MAXIMUM_DECREASED, ...). In short:
+ * - type: the reader must accept every writer type; integer -> number is a widening;
+ * - objects: a property that becomes required breaks; a property added to an open content model
+ *   (additionalProperties absent or true) breaks unless its schema is empty, because old data may
+ *   hold anything under that name; a property removed from a closed model breaks; closing an
+ *   open model breaks; a required property added to a closed model breaks unless it has a default;
+ * - enum/const/pattern/multipleOf/uniqueItems added or narrowed breaks; removed or widened is fine;
+ * - min* raised or added and max* lowered or added break;
+ * - nested objects, array `items`, local `$ref`s, anyOf/oneOf/allOf are compared recursively.
+ */
+
+export interface SchemaDifference {
+  /** Confluent's difference type name */
+  readonly type: string;
+  /** where in the schema, as a JSON pointer fragment */
+  readonly pointer: string;
+  /** the difference told as a change from `before` to `after`, whichever schema is older */
+  describe(order: "writer-to-reader" | "reader-to-writer"): string;
+}
+
+export type Node = Readonly<Record<string, unknown>>;
+
+const ANNOTATIONS = new Set([
+  "$schema",
+  "$id",
+  "id",
+  "$comment",
+  "title",
+  "description",
+  "default",
+  "examples",
+  "definitions",
+  "$defs",
+  "readOnly",
+  "writeOnly",
+  "deprecated",
+  "format",
+]);
+
+function fmt(value: unknown): string {
+  return value === undefined ? "none" : JSON.stringify(value);
+}
+
+function typesOf(node: Node): Set<string> | undefined {
+  if (node.type === undefined) return undefined;
+  return new Set(Array.isArray(node.type) ? (node.type as string[]) : [node.type as string]);
+}
+
+function accepts(readerTypes: Set<string>, writerType: string): boolean {
+  return readerTypes.has(writerType) || (writerType === "integer" && readerTypes.has("number"));
+}
+
+export function isEmptySchema(node: unknown): boolean {
+  return node === true || (isSchemaObject(node) && Object.keys(node).every((k) => ANNOTATIONS.has(k)));
+}
+
+const LOWER_BOUNDS = ["minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties"] as const;
+const UPPER_BOUNDS = ["maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"] as const;
+
+function confluentName(keyword: string, change: "ADDED" | "INCREASED" | "DECREASED" | "CHANGED"): string {
+  return `${keyword.replace(/([A-Z])/g, "_$1").toUpperCase()}_${change}`;
+}
+
+export class Differ {
+  readonly found: SchemaDifference[] = [];
+  private readonly seen = new Map<unknown, Set<unknown>>();
+
+  constructor(
+    private readonly writerRoot: JsonSchemaNode,
+    private readonly readerRoot: JsonSchemaNode,
+  ) {}
+
+  add(
+    type: string,
+    pointer: string,
+    writer: unknown,
+    reader: unknown,
+    phrase: (before: unknown, after: unknown) => string,
+  ): void {
+    this.found.push({
+      type,
+      pointer,
+      describe: (order) => (order === "writer-to-reader" ? phrase(writer, reader) : phrase(reader, writer)),
+    });
+  }
+
+  changed(type: string, pointer: string, label: string, writer: unknown, reader: unknown): void {
+    this.add(type, pointer, writer, reader, (b, a) => `${label} changed from ${fmt(b)} to ${fmt(a)}`);
+  }
+
+  private deref(node: unknown, root: JsonSchemaNode): unknown {
+    let current = node;
+    for (let hops = 0; hops < 32 && isSchemaObject(current) && typeof current.$ref === "string"; hops++) {
+      const target = resolveLocalRef(root, current.$ref);
+      const { $ref: _, ...siblings } = current;
+      current = isEmptySchema(siblings)
+        ? target
+        : isSchemaObject(target)
+          ? { ...target, ...siblings }
+          : target;
+    }
+    return current;
+  }
+
+  /** allOf in the writer is an intersection: fold its branches into one schema for comparison */
+  private flattenAllOf(node: Node, root: JsonSchemaNode): Node {
+    if (!Array.isArray(node.allOf)) return node;
+    const { allOf, ...rest } = node;
+    let merged: Record<string, unknown> = { ...rest };
+    for (const raw of allOf as unknown[]) {
+      const branch = this.deref(raw, root);
+      if (!isSchemaObject(branch)) continue;
+      const flat = this.flattenAllOf(branch, root);
+      merged = {
+        ...flat,
+        ...merged,
+        properties: { ...(flat.properties as object), ...(merged.properties as object) },
+        required: [
+          ...new Set([...((flat.required as string[]) ?? []), ...((merged.required as string[]) ?? [])]),
+        ],
+      };
+    }
+    return merged;
+  }
+
+  compare(writerIn: unknown, readerIn: unknown, at: string): void {
+    const writer = this.deref(writerIn, this.writerRoot);
+    const reader = this.deref(readerIn, this.readerRoot);
+    if (isEmptySchema(reader) || writer === false) return;
+    if (reader === false) {
+      this.add("SCHEMA_REMOVED", at, writer, reader, (_b, a) =>
+        a === false ? "schema became false (accepts nothing)" : "schema stopped being false",
+      );
+      return;
+    }
+    const w: Node = writer === true ? {} : (writer as Node);
+    const r = reader as Node;
+    const pairs = this.seen.get(w) ?? new Set();
+    if (pairs.has(r)) return; // recursive schemas: this pair is already being compared
+    pairs.add(r);
+    this.seen.set(w, pairs);
+    if (this.combined(w, r, at)) return;
+    this.types(w, r, at);
+    this.values(w, r, at);
+    this.bounds(w, r, at);
+    objectDifferences(this, w, r, at);
+    this.arrays(w, r, at);
+    if (r.not !== undefined) {
+      if (w.not === undefined) this.changed("NOT_TYPE_ADDED", appendPointer(at, "not"), "not", w.not, r.not);
+      else if (!jsonEqual(w.not, r.not))
+        this.changed("NOT_TYPE_CHANGED", appendPointer(at, "not"), "not", w.not, r.not);
+    }
+  }
+
+  quietly(writer: unknown, reader: unknown, at: string): SchemaDifference[] {
+    const probe = new Differ(this.writerRoot, this.readerRoot);
+    probe.compare(writer, reader, at);
+    return probe.found;
+  }
+
+  /** anyOf / oneOf / allOf; returns true when it fully handled the pair */
+  private combined(w: Node, r: Node, at: string): boolean {
+    if (Array.isArray(r.allOf)) {
+      const { allOf, ...rest } = r;
+      for (const [i, branch] of (allOf as unknown[]).entries())
+        this.compare(w, branch, appendPointer(at, "allOf", i));
+      if (!isEmptySchema(rest)) this.compare(w, rest, at);
+      return true;
+    }
+    if (Array.isArray(w.allOf)) {
+      this.compare(this.flattenAllOf(w, this.writerRoot), r, at);
+      return true;
+    }
+    const readerKey = Array.isArray(r.anyOf) ? "anyOf" : Array.isArray(r.oneOf) ? "oneOf" : undefined;
+    const writerBranches = (
+      Array.isArray(w.anyOf) ? w.anyOf : Array.isArray(w.oneOf) ? w.oneOf : undefined
+    ) as unknown[] | undefined;
+    if (!readerKey && !writerBranches) return false;
+    const readerBranches = readerKey ? (r[readerKey] as unknown[]) : [r];
+    (writerBranches ?? [w]).forEach((writerBranch, i) => {
+      const fits = readerBranches.some(
+        (readerBranch) => this.quietly(writerBranch, readerBranch, at).length === 0,
+      );
+      if (fits) return;
+      const pointer = writerBranches ? appendPointer(at, Array.isArray(w.anyOf) ? "anyOf" : "oneOf", i) : at;
+      this.add(
+        "COMBINED_TYPE_CHANGED",
+        pointer,
+        writerBranch,
+        readerKey ? r[readerKey] : r,
+        (b, a) => `alternatives changed from ${fmt(b)} to ${fmt(a)}`,
+      );
+    });
+    return true;
+  }
+
+  private types(w: Node, r: Node, at: string): void {
+    const readerTypes = typesOf(r);
+    if (!readerTypes) return;
+    const writerTypes = typesOf(w);
+    const pointer = appendPointer(at, "type");
+    if (!writerTypes) {
+      this.changed("TYPE_NARROWED", pointer, "type", undefined, r.type);
+      return;
+    }
+    const lost = [...writerTypes].filter((t) => !accepts(readerTypes, t));
+    if (lost.length === 0) return;
+    const narrowed = [...readerTypes].every(
+      (t) => writerTypes.has(t) || (t === "integer" && writerTypes.has("number")),
+    );
+    this.changed(narrowed ? "TYPE_NARROWED" : "TYPE_CHANGED", pointer, "type", w.type, r.type);
+  }
+
+  private values(w: Node, r: Node, at: string): void {
+    if (Array.isArray(r.enum)) {
+      const pointer = appendPointer(at, "enum");
+      if (!Array.isArray(w.enum)) {
+        this.changed("ENUM_ARRAY_ADDED", pointer, "enum", w.enum, r.enum);
+      } else {
+        const readerEnum = r.enum as unknown[];
+        const writerEnum = w.enum as unknown[];
+        const missing = writerEnum.filter((v) => !readerEnum.some((x) => jsonEqual(x, v)));
+        if (missing.length > 0) {
+          const narrowed = readerEnum.every((v) => writerEnum.some((x) => jsonEqual(x, v)));
+          this.add(
+            narrowed ? "ENUM_ARRAY_NARROWED" : "ENUM_ARRAY_CHANGED",
+            pointer,
+            writerEnum,
+            readerEnum,
+            (b, a) => {
+              const after = a as unknown[];
+              const dropped = (b as unknown[]).filter((v) => !after.some((x) => jsonEqual(x, v)));
+              return dropped.length > 0
+                ? `enum lost ${fmt(dropped)} (now ${fmt(after)})`
+                : `enum gained values (now ${fmt(after)})`;
+            },
+          );
+        }
+      }
+    }
+    if ("const" in r && !jsonEqual(w.const, r.const)) {
+      this.changed(
+        "const" in w ? "CONST_CHANGED" : "CONST_ADDED",
+        appendPointer(at, "const"),
+        "const",
+        w.const,
+        r.const,
+      );
+    }
+    if (r.pattern !== undefined && r.pattern !== w.pattern) {
+      this.changed(
+        w.pattern === undefined ? "PATTERN_ADDED" : "PATTERN_CHANGED",
+        appendPointer(at, "pattern"),
+        "pattern",
+        w.pattern,
+        r.pattern,
+      );
+    }
+    if (r.uniqueItems === true && w.uniqueItems !== true) {
+      this.changed(
+        "UNIQUE_ITEMS_ADDED",
+        appendPointer(at, "uniqueItems"),
+        "uniqueItems",
+        w.uniqueItems,
+        r.uniqueItems,
+      );
+    }
+    if (typeof r.multipleOf === "number") {
+      const wm = w.multipleOf;
+      if (typeof wm !== "number" || Math.abs(wm / r.multipleOf - Math.round(wm / r.multipleOf)) > 1e-9) {
+        this.changed(
+          typeof wm === "number" ? "MULTIPLE_OF_CHANGED" : "MULTIPLE_OF_ADDED",
+          appendPointer(at, "multipleOf"),
+          "multipleOf",
+          wm,
+          r.multipleOf,
+        );
+      }
+    }
+  }
+
+  private bounds(w: Node, r: Node, at: string): void {
+    for (const key of LOWER_BOUNDS) {
+      const rb = r[key];
+      if (typeof rb !== "number") continue;
+      const wb = w[key];
+      if (typeof wb !== "number")
+        this.changed(confluentName(key, "ADDED"), appendPointer(at, key), key, wb, rb);
+      else if (rb > wb) this.changed(confluentName(key, "INCREASED"), appendPointer(at, key), key, wb, rb);
+    }
+    for (const key of UPPER_BOUNDS) {
+      const rb = r[key];
+      if (typeof rb !== "number") continue;
+      const wb = w[key];
+      if (typeof wb !== "number")
+        this.changed(confluentName(key, "ADDED"), appendPointer(at, key), key, wb, rb);
+      else if (rb < wb) this.changed(confluentName(key, "DECREASED"), appendPointer(at, key), key, wb, rb);
+    }
+  }
+
+  private arrays(w: Node, r: Node, at: string): void {
+    if (r.items === undefined || Array.isArray(r.items)) {
+      if (Array.isArray(r.items) && Array.isArray(w.items)) {
+        for (const [i, item] of (r.items as unknown[]).entries()) {
+          const writerItem = (w.items as unknown[])[i] ?? w.additionalItems ?? true;
+          this.compare(writerItem, item, appendPointer(at, "items", i));
+        }
+      }
+      return;
+    }
+    const pointer = appendPointer(at, "items");
+    if (w.items === undefined) {
+      if (!isEmptySchema(r.items)) this.changed("ITEMS_ADDED", pointer, "items", w.items, r.items);
+      return;
+    }
+    if (Array.isArray(w.items)) {
+      for (const [i, item] of (w.items as unknown[]).entries())
+        this.compare(item, r.items, appendPointer(at, "items", i));
+      return;
+    }
+    this.compare(w.items, r.items, pointer);
+  }
+}
+
+/** every incompatible difference for a reader reading data a writer produced; empty = compatible */
+export function jsonSchemaDifferences(writer: JsonSchemaNode, reader: JsonSchemaNode): SchemaDifference[] {
+  const differ = new Differ(writer, reader);
+  differ.compare(writer, reader, "#");
+  return differ.found;
+}
