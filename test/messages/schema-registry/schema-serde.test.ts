@@ -1,0 +1,138 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openLog } from "../../../log/index.ts";
+import type { Log } from "../../../log/log.ts";
+import { isPlatformError, type PlatformError } from "../../../messages/errors.ts";
+import { SchemaRegistry } from "../../../messages/schema-registry/schema-registry.ts";
+import { SchemaSerde, type SchemaSource } from "../../../messages/schema-registry/schema-serde.ts";
+import { frame, schemaIdOf } from "../../../messages/schema-registry/wire-format.ts";
+
+const readingSchema = {
+  type: "object",
+  properties: { sensor_id: { type: "string" }, value: { type: "number", minimum: -20, maximum: 50 } },
+  required: ["sensor_id", "value"],
+};
+
+function thrown(work: () => unknown): PlatformError {
+  try {
+    work();
+  } catch (error) {
+    if (isPlatformError(error)) return error;
+    throw error;
+  }
+  throw new Error("expected a PlatformError");
+}
+
+let dir: string;
+let log: Log;
+let registry: SchemaRegistry;
+let serde: SchemaSerde;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "schema-serde-"));
+  log = await openLog({ kind: "embedded", path: join(dir, "log.sqlite") });
+  registry = await SchemaRegistry.open(log);
+  const source: SchemaSource = registry;
+  serde = new SchemaSerde(source, { schemas: { "city.sensors.raw-value": readingSchema } });
+});
+
+afterEach(async () => {
+  await log.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the Confluent wire format", () => {
+  test("frames a payload as magic 0, a big-endian id, then the bytes", () => {
+    expect([...frame(0x01020304, new Uint8Array([9, 8]))]).toEqual([0, 1, 2, 3, 4, 9, 8]);
+    expect(schemaIdOf(frame(258, new Uint8Array(0)))).toBe(258);
+  });
+
+  test.each([
+    ["an empty record", new Uint8Array(0)],
+    ["a record shorter than the header", new Uint8Array([0, 0, 0])],
+    ["a record with magic byte 1", new Uint8Array([1, 0, 0, 0, 1, 123, 125])],
+  ])("refuses %s with DECODE_FAILED", (_name, bytes) => {
+    expect(thrown(() => schemaIdOf(bytes)).code).toBe("DECODE_FAILED");
+  });
+});
+
+describe("SchemaSerde", () => {
+  test("encode registers the subject's schema once and decode gives the value back", async () => {
+    const value = { sensor_id: "t_1", value: 21.5 };
+    const bytes = await serde.encode("city.sensors.raw-value", value);
+    await serde.encode("city.sensors.raw-value", value);
+    expect(registry.versions("city.sensors.raw-value")).toEqual([1]);
+    expect(schemaIdOf(bytes)).toBe(registry.version("city.sensors.raw-value", "latest").id);
+    expect(serde.decode(bytes)).toEqual(value);
+  });
+
+  test("a subject with no listed schema writes with its latest version", async () => {
+    await registry.register("other-value", JSON.stringify({ type: "string" }), { schemaType: "JSON" });
+    const bytes = await serde.encode("other-value", "hello");
+    expect(new SchemaSerde(registry).decode(bytes)).toBe("hello");
+  });
+
+  test("encode refuses a value that fails the schema, naming the pointer", async () => {
+    let error: unknown;
+    try {
+      await serde.encode("city.sensors.raw-value", { sensor_id: "t_1", value: 99 });
+    } catch (e) {
+      error = e;
+    }
+    expect(isPlatformError(error, "SCHEMA_VIOLATION")).toBe(true);
+    expect((error as PlatformError).details?.pointer).toBe("#/value");
+  });
+
+  test("decode refuses an unknown schema id with UNKNOWN_SCHEMA", () => {
+    const error = thrown(() => serde.decode(frame(4242, new TextEncoder().encode("{}"))));
+    expect(error.code).toBe("UNKNOWN_SCHEMA");
+    expect(error.details?.schemaId).toBe(4242);
+  });
+
+  test("decode refuses a payload failing its schema with SCHEMA_VIOLATION and the pointer", async () => {
+    const good = await serde.encode("city.sensors.raw-value", { sensor_id: "t_1", value: 1 });
+    const bad = frame(schemaIdOf(good), new TextEncoder().encode('{"sensor_id":"t_1","value":"hot"}'));
+    const error = thrown(() => serde.decode(bad));
+    expect(error.code).toBe("SCHEMA_VIOLATION");
+    expect(error.details?.pointer).toBe("#/value");
+  });
+
+  test.each([
+    ["text that is not JSON", new TextEncoder().encode("{oops")],
+    ["bytes that are not UTF-8", new Uint8Array([0xff, 0xfe])],
+  ])("decode refuses %s with MALFORMED_JSON", async (_name, payload) => {
+    const good = await serde.encode("city.sensors.raw-value", { sensor_id: "t_1", value: 1 });
+    expect(thrown(() => serde.decode(frame(schemaIdOf(good), payload))).code).toBe("MALFORMED_JSON");
+  });
+
+  test("decode refuses truncated bytes and a wrong magic byte with DECODE_FAILED", () => {
+    expect(thrown(() => serde.decode(new Uint8Array([0, 0]))).code).toBe("DECODE_FAILED");
+    expect(thrown(() => serde.decode(new Uint8Array([7, 0, 0, 0, 1, 0x7b, 0x7d]))).code).toBe(
+      "DECODE_FAILED",
+    );
+  });
+
+  test("records written with a soft-deleted version still decode", async () => {
+    const bytes = await serde.encode("city.sensors.raw-value", { sensor_id: "t_1", value: 2 });
+    await registry.deleteSubject("city.sensors.raw-value");
+    expect(new SchemaSerde(registry).decode(bytes)).toEqual({ sensor_id: "t_1", value: 2 });
+  });
+
+  test("without auto-registration an unregistered schema is refused and not cached", async () => {
+    const strict = new SchemaSerde(registry, {
+      schemas: { "s-value": { type: "integer" } },
+      autoRegister: false,
+    });
+    let error: unknown;
+    try {
+      await strict.encode("s-value", 1);
+    } catch (e) {
+      error = e;
+    }
+    expect(isPlatformError(error, "SUBJECT_NOT_FOUND")).toBe(true);
+    await registry.register("s-value", JSON.stringify({ type: "integer" }), { schemaType: "JSON" });
+    expect(strict.decode(await strict.encode("s-value", 1))).toBe(1);
+  });
+});
