@@ -164,10 +164,7 @@ export class EmbeddedLog implements Log {
       );
     }
     const headers = encodeHeaders(record.headers);
-    const size =
-      (record.value?.byteLength ?? 0) +
-      (record.key === null ? 0 : textEncoder.encode(record.key).byteLength) +
-      (headers === null ? 0 : textEncoder.encode(headers).byteLength);
+    const size = this.sizeOf(record, headers);
     if (size > this.maxRecordBytes) {
       throw new PlatformError(
         ErrorCodes.LOG_RECORD_TOO_LARGE,
@@ -183,6 +180,15 @@ export class EmbeddedLog implements Log {
       timestamp: record.timestamp ?? now,
       headers,
     };
+  }
+
+  /** bytes of key + value + headers; UTF-8 is at most 3 bytes per UTF-16 unit, so short records skip encoding */
+  private sizeOf(record: ProducerRecord, headers: string | null): number {
+    const valueBytes = record.value?.byteLength ?? 0;
+    const textUnits = (record.key?.length ?? 0) + (headers?.length ?? 0);
+    if (valueBytes + 3 * textUnits <= this.maxRecordBytes) return valueBytes + 3 * textUnits;
+    const keyBytes = record.key === null ? 0 : textEncoder.encode(record.key).byteLength;
+    return valueBytes + keyBytes + (headers === null ? 0 : textEncoder.encode(headers).byteLength);
   }
 
   /** Kafka's default partitioner: murmur2 of the key; keyless records round-robin */
