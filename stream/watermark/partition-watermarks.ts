@@ -1,0 +1,127 @@
+/**
+ * Event-time watermarks per input partition, combined for the operator.
+ *
+ * Model: Flink's "bounded out-of-orderness" generator per source split, and its idleness
+ * handling (FLIP-27 `withIdleness`, FLINK-5479 "per-partition watermarks ... stall when a
+ * partition is idle").
+ * - A partition's watermark is (max event time seen on it) - maxOutOfOrdernessMs: it promises
+ *   that records of that partition older than this are late.
+ * - The operator watermark is the minimum over ACTIVE partitions that have sent a record, and
+ *   never goes back (a partition that rejoins behind it cannot move it backwards; its old
+ *   records are then judged late by the window rules).
+ * - A partition with no records for idleTimeoutMs of processing time is idle: it stops holding
+ *   the watermark back. Its next record makes it active again.
+ * - When every partition is idle the watermark stays where it is.
+ */
+export interface PartitionWatermark {
+  readonly partition: number;
+  readonly maxEventTime: number;
+  readonly watermark: number;
+  readonly idle: boolean;
+  readonly lastRecordAt: number;
+}
+
+export class PartitionWatermarks {
+  private readonly maxOutOfOrdernessMs: number;
+  private readonly idleTimeoutMs: number;
+  private maxEventTime: number[] = [];
+  private lastRecordAt: number[] = [];
+  private idle: boolean[] = [];
+  private seen: number[] = [];
+  private combined = Number.NEGATIVE_INFINITY;
+
+  constructor(maxOutOfOrdernessMs: number, idleTimeoutMs: number) {
+    this.maxOutOfOrdernessMs = maxOutOfOrdernessMs;
+    this.idleTimeoutMs = idleTimeoutMs;
+  }
+
+  /** The operator watermark; -Infinity until a partition has sent a record. */
+  get current(): number {
+    return this.combined;
+  }
+
+  /**
+   * Records one valid event on a partition at processing time `now`. Returns true when the
+   * operator watermark moved forward.
+   */
+  observe(partition: number, eventTime: number, now: number): boolean {
+    const max = this.maxEventTime[partition];
+    if (max === undefined) {
+      this.maxEventTime[partition] = eventTime;
+      this.lastRecordAt[partition] = now;
+      this.idle[partition] = false;
+      this.seen.push(partition);
+      return this.recompute();
+    }
+    this.lastRecordAt[partition] = now;
+    if (this.idle[partition]) {
+      this.idle[partition] = false;
+      if (eventTime > max) this.maxEventTime[partition] = eventTime;
+      return this.recompute();
+    }
+    if (eventTime <= max) return false;
+    this.maxEventTime[partition] = eventTime;
+    // only a partition at the bottom can lift the minimum
+    if (max - this.maxOutOfOrdernessMs <= this.combined) return this.recompute();
+    return false;
+  }
+
+  /** Marks partitions idle after idleTimeoutMs without records. True when the watermark moved. */
+  checkIdle(now: number): boolean {
+    let changed = false;
+    for (const partition of this.seen) {
+      if (!this.idle[partition] && now - this.lastRecordAt[partition]! >= this.idleTimeoutMs) {
+        this.idle[partition] = true;
+        changed = true;
+      }
+    }
+    return changed ? this.recompute() : false;
+  }
+
+  /** Lifts the watermark to at least `watermark` (a punctuation from upstream, or end of input). */
+  advanceTo(watermark: number): boolean {
+    if (watermark <= this.combined) return false;
+    this.combined = watermark;
+    return true;
+  }
+
+  partitions(): PartitionWatermark[] {
+    return this.seen
+      .slice()
+      .sort((a, b) => a - b)
+      .map((partition) => ({
+        partition,
+        maxEventTime: this.maxEventTime[partition]!,
+        watermark: this.maxEventTime[partition]! - this.maxOutOfOrdernessMs,
+        idle: this.idle[partition]!,
+        lastRecordAt: this.lastRecordAt[partition]!,
+      }));
+  }
+
+  /** Rebuilds state from a snapshot's `partitions()` and watermark. */
+  restore(partitions: readonly PartitionWatermark[], watermark: number): void {
+    this.maxEventTime = [];
+    this.lastRecordAt = [];
+    this.idle = [];
+    this.seen = [];
+    for (const p of partitions) {
+      this.maxEventTime[p.partition] = p.maxEventTime;
+      this.lastRecordAt[p.partition] = p.lastRecordAt;
+      this.idle[p.partition] = p.idle;
+      this.seen.push(p.partition);
+    }
+    this.combined = watermark;
+  }
+
+  private recompute(): boolean {
+    let min = Number.POSITIVE_INFINITY;
+    for (const partition of this.seen) {
+      if (this.idle[partition]) continue;
+      const watermark = this.maxEventTime[partition]! - this.maxOutOfOrdernessMs;
+      if (watermark < min) min = watermark;
+    }
+    if (min === Number.POSITIVE_INFINITY || min <= this.combined) return false;
+    this.combined = min;
+    return true;
+  }
+}

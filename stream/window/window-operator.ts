@@ -1,0 +1,344 @@
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { compileAggregations } from "../aggregate/aggregation-plan.ts";
+import type { AggregatorSpec } from "../aggregate/aggregator.ts";
+import { type PartitionWatermark, PartitionWatermarks } from "../watermark/partition-watermarks.ts";
+import { CloseQueue } from "./close-queue.ts";
+import { KeyDictionary } from "./key-dictionary.ts";
+import { copyValues, timestampProblem, valueProblem, valuesRecord } from "./record-validation.ts";
+import { SessionPlacement } from "./session-placement.ts";
+import { SlidingPlacement } from "./sliding-placement.ts";
+import { TimeWindowPlacement } from "./time-window-placement.ts";
+import type { WindowAssigner } from "./window-assigner.ts";
+import type { WindowOutput } from "./window-output.ts";
+import type { PlacementContext, RecordPlacement } from "./window-placement.ts";
+import { readSnapshot, type WindowOperatorSnapshot, writeSnapshot } from "./window-snapshot.ts";
+import { WindowTable } from "./window-table.ts";
+
+export type EmitMode = "on-update" | "final";
+export type TimeDomain = "event" | "processing";
+
+export interface WindowOperatorConfig {
+  readonly assigner: WindowAssigner;
+  /** measurement field -> how to aggregate it; the key order is the Float64Array field order */
+  readonly aggregators: Readonly<Record<string, readonly AggregatorSpec[]>>;
+  readonly watermark?: {
+    /** bounded out-of-orderness per partition; default 0 */
+    readonly maxOutOfOrdernessMs?: number;
+    /** processing-time silence after which a partition stops holding the watermark; default off */
+    readonly idleTimeoutMs?: number;
+  };
+  /** allowed lateness: a window closes when watermark >= end + graceMs; default 0 */
+  readonly graceMs?: number;
+  /** default "final" */
+  readonly emit?: EmitMode;
+  /** event times further ahead of the processing clock are rejected; default 1 h */
+  readonly maxFutureMs?: number;
+  /** default "event"; on "processing" the clock stamps each record and closes windows */
+  readonly timeDomain?: TimeDomain;
+  /** the processing clock in epoch ms; default Date.now */
+  readonly clock?: () => number;
+}
+
+export interface WindowOperatorStats {
+  readonly openWindows: number;
+  readonly keys: number;
+  readonly processed: number;
+  readonly emitted: number;
+  readonly late: number;
+  readonly rejected: number;
+  /** null until the first valid record */
+  readonly watermark: number | null;
+  readonly partitions: readonly PartitionWatermark[];
+}
+
+export interface WindowOperator {
+  readonly config: WindowOperatorConfig;
+  /** field names in Float64Array order */
+  readonly fields: readonly string[];
+  process(
+    partition: number,
+    key: string,
+    eventTime: number,
+    values: Readonly<Record<string, number>> | Float64Array,
+    out: WindowOutput,
+  ): void;
+  /** processing time passed: idle partitions are detected, processing-time windows close */
+  advanceProcessingTime(now: number, out: WindowOutput): void;
+  /** lifts the watermark (upstream punctuation, end of a bounded input) and closes windows */
+  advanceWatermark(watermark: number, out: WindowOutput): void;
+  /** closes every open window, in close order (shutdown, partition revoked) */
+  flush(out: WindowOutput): void;
+  snapshot(): WindowOperatorSnapshot;
+  restore(snapshot: WindowOperatorSnapshot): void;
+  stats(): WindowOperatorStats;
+}
+
+const HOUR_MS = 3_600_000;
+const MAX_PARTITION = 65_535;
+
+export function createWindowOperator(config: WindowOperatorConfig): WindowOperator {
+  return new EventWindowOperator(config);
+}
+
+class EventWindowOperator implements WindowOperator, PlacementContext {
+  readonly config: WindowOperatorConfig;
+  readonly fields: readonly string[];
+  readonly graceMs: number;
+  table: WindowTable;
+  private readonly clock: () => number;
+  private readonly processingTime: boolean;
+  private readonly onUpdate: boolean;
+  private readonly maxFutureMs: number;
+  private readonly scratch: Float64Array;
+  private placement: RecordPlacement;
+  private keys = new KeyDictionary();
+  private queue = new CloseQueue();
+  private watermarks: PartitionWatermarks;
+  private nextSeq = 0;
+  private touched = new Int32Array(64);
+  private touchedCount = 0;
+  private now: number;
+  private counts = { processed: 0, emitted: 0, late: 0, rejected: 0 };
+
+  constructor(config: WindowOperatorConfig) {
+    this.config = config;
+    const plan = compileAggregations(config.aggregators);
+    this.fields = plan.fields;
+    this.table = new WindowTable(plan);
+    this.scratch = new Float64Array(plan.fields.length);
+    this.clock = config.clock ?? Date.now;
+    this.processingTime = config.timeDomain === "processing";
+    this.onUpdate = (config.emit ?? "final") === "on-update";
+    this.graceMs = this.processingTime ? 0 : nonNegative("graceMs", config.graceMs ?? 0);
+    this.maxFutureMs = nonNegative("maxFutureMs", config.maxFutureMs ?? HOUR_MS);
+    this.watermarks = new PartitionWatermarks(
+      nonNegative("maxOutOfOrdernessMs", config.watermark?.maxOutOfOrdernessMs ?? 0),
+      nonNegative("idleTimeoutMs", config.watermark?.idleTimeoutMs ?? Number.POSITIVE_INFINITY),
+    );
+    this.placement = this.createPlacement();
+    this.now = this.clock();
+  }
+
+  process(
+    partition: number,
+    key: string,
+    eventTime: number,
+    values: Readonly<Record<string, number>> | Float64Array,
+    out: WindowOutput,
+  ): void {
+    if (!(partition >= 0 && partition <= MAX_PARTITION && Number.isInteger(partition))) {
+      throw new PlatformError(
+        ErrorCodes.LOG_PARTITION_INVALID,
+        "partition must be an integer in [0, 65535]",
+        {
+          details: { partition },
+        },
+      );
+    }
+    const now = this.clock();
+    this.now = now;
+    const timestamp = this.processingTime ? now : eventTime;
+    const problem = timestampProblem(timestamp, now, this.maxFutureMs);
+    if (problem !== null) {
+      this.reject(out, partition, key, eventTime, values, problem, undefined);
+      return;
+    }
+    const badField = copyValues(this.fields, values, this.scratch);
+    if (badField >= 0) {
+      const reason = valueProblem(this.fields, values, badField);
+      this.reject(out, partition, key, eventTime, values, reason, this.fields[badField]);
+      return;
+    }
+    this.counts.processed++;
+    const keyId = this.keys.intern(key);
+    if (keyId >= this.table.keyHead.length) this.table.ensureKeys(keyId + 1);
+    const advanced = this.processingTime
+      ? this.watermarks.advanceTo(now)
+      : this.watermarks.observe(partition, timestamp, now);
+    if (advanced) this.closeReady(out);
+    this.touchedCount = 0;
+    if (!this.placement.place(keyId, timestamp, this.scratch)) {
+      this.counts.late++;
+      out.late.push({
+        partition,
+        key,
+        eventTime: timestamp,
+        values: valuesRecord(this.fields, values),
+        reason: this.placement.lateReason,
+        watermark: this.watermarks.current,
+      });
+      return;
+    }
+    if (this.onUpdate) {
+      for (let i = 0; i < this.touchedCount; i++) this.emit(this.touched[i]!, false, out);
+    }
+  }
+
+  advanceProcessingTime(now: number, out: WindowOutput): void {
+    this.now = now;
+    const advanced = this.processingTime ? this.watermarks.advanceTo(now) : this.watermarks.checkIdle(now);
+    if (advanced) this.closeReady(out);
+  }
+
+  advanceWatermark(watermark: number, out: WindowOutput): void {
+    if (this.watermarks.advanceTo(watermark)) this.closeReady(out);
+  }
+
+  flush(out: WindowOutput): void {
+    this.closeUpTo(Number.POSITIVE_INFINITY, out);
+  }
+
+  snapshot(): WindowOperatorSnapshot {
+    return writeSnapshot({
+      config: this.config,
+      fields: this.fields,
+      table: this.table,
+      keys: this.keys,
+      watermarks: this.watermarks,
+      placement: this.placement,
+      nextSeq: this.nextSeq,
+      counts: this.counts,
+    });
+  }
+
+  restore(snapshot: WindowOperatorSnapshot): void {
+    this.table = new WindowTable(this.table.plan);
+    this.keys = new KeyDictionary();
+    this.queue = new CloseQueue();
+    this.placement = this.createPlacement();
+    const restored = readSnapshot(snapshot, {
+      config: this.config,
+      fields: this.fields,
+      table: this.table,
+      keys: this.keys,
+      watermarks: this.watermarks,
+      placement: this.placement,
+      requeue: (slot) =>
+        this.queue.push(this.closeAtOf(slot), this.table.seq[slot]!, slot, this.table.generation[slot]!),
+    });
+    this.nextSeq = restored.nextSeq;
+    this.counts = { ...restored.counts };
+  }
+
+  stats(): WindowOperatorStats {
+    const watermark = this.watermarks.current;
+    return {
+      openWindows: this.table.live,
+      keys: this.keys.size,
+      ...this.counts,
+      watermark: watermark === Number.NEGATIVE_INFINITY ? null : watermark,
+      partitions: this.watermarks.partitions(),
+    };
+  }
+
+  // PlacementContext
+
+  watermark(): number {
+    return this.watermarks.current;
+  }
+
+  open(keyId: number, start: number, end: number): number {
+    const seq = this.nextSeq++;
+    const slot = this.table.allocate(keyId, start, end, seq);
+    this.queue.push(end + this.graceMs, seq, slot, this.table.generation[slot]!);
+    return slot;
+  }
+
+  touch(slot: number): void {
+    if (!this.onUpdate) return;
+    for (let i = 0; i < this.touchedCount; i++) if (this.touched[i] === slot) return;
+    if (this.touchedCount === this.touched.length) {
+      const grown = new Int32Array(this.touched.length * 2);
+      grown.set(this.touched);
+      this.touched = grown;
+    }
+    this.touched[this.touchedCount++] = slot;
+  }
+
+  // internals
+
+  private closeReady(out: WindowOutput): void {
+    this.closeUpTo(this.watermarks.current, out);
+  }
+
+  /** Pops every window whose close time is <= `limit`, emitting each once with final: true. */
+  private closeUpTo(limit: number, out: WindowOutput): void {
+    const queue = this.queue;
+    const table = this.table;
+    while (queue.size > 0 && queue.peekCloseAt() <= limit) {
+      const slot = queue.peekSlot();
+      const generation = queue.peekGeneration();
+      const seq = table.seq[slot]!;
+      queue.pop();
+      if (table.generation[slot] !== generation) continue; // merged away or closed before
+      const closeAt = this.closeAtOf(slot);
+      if (closeAt > limit) {
+        queue.push(closeAt, seq, slot, generation); // a session that grew since it was queued
+        continue;
+      }
+      this.emit(slot, true, out);
+      const keyId = table.keyId[slot]!;
+      table.release(slot);
+      this.placement.onClose?.(keyId);
+    }
+  }
+
+  private closeAtOf(slot: number): number {
+    return this.table.end[slot]! + this.graceMs;
+  }
+
+  private emit(slot: number, final: boolean, out: WindowOutput): void {
+    const table = this.table;
+    this.counts.emitted++;
+    out.emitted.push({
+      key: this.keys.keyOf(table.keyId[slot]!),
+      windowStart: table.start[slot]!,
+      windowEnd: table.end[slot]!,
+      aggregates: table.aggregates(slot),
+      count: table.count[slot]!,
+      final,
+      emittedAt: final ? this.clock() : this.now,
+    });
+  }
+
+  private reject(
+    out: WindowOutput,
+    partition: number,
+    key: string,
+    eventTime: number,
+    values: Readonly<Record<string, number>> | Float64Array,
+    reason: WindowOutput["rejected"][number]["reason"],
+    field: string | undefined,
+  ): void {
+    this.counts.rejected++;
+    const record = valuesRecord(this.fields, values);
+    out.rejected.push(
+      field === undefined
+        ? { partition, key, eventTime, reason, values: record }
+        : { partition, key, eventTime, reason, field, values: record },
+    );
+  }
+
+  private createPlacement(): RecordPlacement {
+    const assigner = this.config.assigner;
+    switch (assigner.kind) {
+      case "tumbling":
+        return new TimeWindowPlacement(this, assigner.sizeMs, assigner.sizeMs, assigner.offsetMs);
+      case "hopping":
+        return new TimeWindowPlacement(this, assigner.sizeMs, assigner.advanceMs, assigner.offsetMs);
+      case "session":
+        return new SessionPlacement(this, assigner.gapMs);
+      case "sliding":
+        return new SlidingPlacement(this, assigner.timeDifferenceMs, this.fields.length);
+    }
+  }
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!(value >= 0)) {
+    throw new PlatformError(ErrorCodes.CONFIG_INVALID, `${name} must be >= 0`, {
+      details: { [name]: value },
+    });
+  }
+  return value;
+}
