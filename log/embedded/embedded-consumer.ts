@@ -90,6 +90,8 @@ export class EmbeddedConsumer implements Consumer {
     const maxRecords = Math.max(1, options.maxRecords ?? DEFAULT_MAX_RECORDS);
     const deadline = Date.now() + (options.timeoutMs ?? 0);
     for (;;) {
+      // closed while waiting (the consumer or the whole log): end the poll empty
+      if (this.closing !== undefined || this.host.isClosed()) return [];
       await this.exclusive(() => this.rebalanceIfNeeded());
       if (this.closing !== undefined || this.host.isClosed()) return [];
       const records = this.fetch(maxRecords);
@@ -159,6 +161,7 @@ export class EmbeddedConsumer implements Consumer {
   }
 
   private async rebalanceIfNeeded(): Promise<void> {
+    if (this.closing !== undefined || this.host.isClosed()) return;
     const { groups, records, notifier } = this.host;
     const generation = groups.generation(this.groupId);
     if (generation === this.generation && !this.incomplete) return;

@@ -106,6 +106,16 @@ describe("embedded consumer", () => {
     expect(await two.committed({ topic: "t", partition: 0 })).toBe(1);
   });
 
+  test("closing the log while a poll waits ends that poll with no records", async () => {
+    await log.createTopic({ name: "t", partitions: 1 });
+    const consumer = log.consumer({ groupId: "g", topics: ["t"] });
+    await consumer.poll({ timeoutMs: 0 });
+    const waiting = consumer.poll({ timeoutMs: 3_000 });
+    await Bun.sleep(20);
+    await log.close();
+    expect(await waiting).toEqual([]);
+  });
+
   test("seek on a partition the member does not own fails with LOG_PARTITION_INVALID", async () => {
     await log.createTopic({ name: "t", partitions: 1 });
     const consumer = log.consumer({ groupId: "g", topics: ["t"] });
