@@ -1,0 +1,214 @@
+import { type Context, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { SUPPORTED_SCHEMA_TYPES } from "../../messages/schema-registry/registered-schema.ts";
+import {
+  parseVersionRef,
+  type SchemaRegistry,
+  type SubjectSchema,
+} from "../../messages/schema-registry/schema-registry.ts";
+import { httpStatusOf, registryErrorBody } from "./registry-errors.ts";
+
+/**
+ * The Confluent Schema Registry REST API (v1) over a `SchemaRegistry`, as a Hono sub-app. Mount it
+ * at the root or under a prefix (`app.route("/schema-registry", ...)`); Confluent clients take the
+ * base URL either way. Requests may use `application/vnd.schemaregistry.v1+json` or
+ * `application/json`; responses use the former, errors are `{error_code, message}`.
+ */
+export const REGISTRY_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+
+interface SchemaRequest {
+  readonly schema?: unknown;
+  readonly schemaType?: unknown;
+  readonly references?: unknown;
+}
+
+function reply(c: Context, body: unknown, status: ContentfulStatusCode = 200): Response {
+  return c.body(JSON.stringify(body), status, { "content-type": REGISTRY_CONTENT_TYPE });
+}
+
+function flag(c: Context, name: string): boolean {
+  return c.req.query(name)?.toLowerCase() === "true";
+}
+
+async function readBody(c: Context): Promise<SchemaRequest & { compatibility?: unknown }> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch (cause) {
+    throw new PlatformError(ErrorCodes.MALFORMED_JSON, "request body is not JSON", {
+      cause,
+      details: { registryErrorCode: 400 },
+    });
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new PlatformError(ErrorCodes.MALFORMED_JSON, "request body must be a JSON object", {
+      details: { registryErrorCode: 400 },
+    });
+  }
+  return body as SchemaRequest;
+}
+
+async function readSchema(c: Context): Promise<{ schema: string; schemaType: string | undefined }> {
+  const body = await readBody(c);
+  if (Array.isArray(body.references) && body.references.length > 0) {
+    throw new PlatformError(
+      ErrorCodes.SCHEMA_INVALID,
+      "schema references are not supported by this registry",
+      {
+        details: { registryErrorCode: 42201 },
+      },
+    );
+  }
+  if (typeof body.schema !== "string") {
+    throw new PlatformError(ErrorCodes.SCHEMA_INVALID, "'schema' must be a string holding the schema", {
+      details: { registryErrorCode: 42201 },
+    });
+  }
+  return {
+    schema: body.schema,
+    schemaType: typeof body.schemaType === "string" ? body.schemaType : undefined,
+  };
+}
+
+function versionBody(found: SubjectSchema): Record<string, unknown> {
+  return {
+    subject: found.subject,
+    version: found.version,
+    id: found.id,
+    schemaType: found.schemaType,
+    schema: found.schema,
+  };
+}
+
+function idParam(raw: string): number {
+  const id = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(id))
+    throw new PlatformError(ErrorCodes.UNKNOWN_SCHEMA, `Schema ${raw} not found`, {
+      details: { registryErrorCode: 40403 },
+    });
+  return id;
+}
+
+export function schemaRegistryRoutes(registry: SchemaRegistry): Hono {
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    const body = registryErrorBody(error);
+    return reply(c, body, httpStatusOf(body.error_code) as ContentfulStatusCode);
+  });
+
+  app.get("/", (c) => reply(c, {}));
+  app.get("/schemas/types", (c) => reply(c, SUPPORTED_SCHEMA_TYPES));
+
+  app.get("/subjects", (c) => reply(c, registry.subjects(flag(c, "deleted"))));
+  app.get("/subjects/:subject/versions", (c) =>
+    reply(c, registry.versions(c.req.param("subject"), flag(c, "deleted"))),
+  );
+  app.get("/subjects/:subject/versions/:version", (c) => {
+    const found = registry.version(
+      c.req.param("subject"),
+      parseVersionRef(c.req.param("version")),
+      flag(c, "deleted"),
+    );
+    return reply(c, versionBody(found));
+  });
+  app.get("/subjects/:subject/versions/:version/schema", (c) => {
+    const found = registry.version(
+      c.req.param("subject"),
+      parseVersionRef(c.req.param("version")),
+      flag(c, "deleted"),
+    );
+    return c.body(found.schema, 200, { "content-type": REGISTRY_CONTENT_TYPE });
+  });
+  app.post("/subjects/:subject/versions", async (c) => {
+    const { schema, schemaType } = await readSchema(c);
+    const registered = await registry.register(
+      c.req.param("subject"),
+      schema,
+      schemaType === undefined ? {} : { schemaType },
+    );
+    return reply(c, { id: registered.id });
+  });
+  app.post("/subjects/:subject", async (c) => {
+    const { schema, schemaType } = await readSchema(c);
+    const options = {
+      includeDeleted: flag(c, "deleted"),
+      ...(schemaType === undefined ? {} : { schemaType }),
+    };
+    return reply(c, versionBody(registry.lookup(c.req.param("subject"), schema, options)));
+  });
+  app.delete("/subjects/:subject", async (c) =>
+    reply(c, await registry.deleteSubject(c.req.param("subject"), flag(c, "permanent"))),
+  );
+  app.delete("/subjects/:subject/versions/:version", async (c) => {
+    const ref = parseVersionRef(c.req.param("version"));
+    return reply(c, await registry.deleteVersion(c.req.param("subject"), ref, flag(c, "permanent")));
+  });
+
+  app.get("/schemas/ids/:id", (c) => {
+    const schema = registry.schemaById(idParam(c.req.param("id")));
+    return reply(c, { schemaType: schema.schemaType, schema: schema.schema });
+  });
+  app.get("/schemas/ids/:id/schema", (c) => {
+    const schema = registry.schemaById(idParam(c.req.param("id")));
+    return c.body(schema.schema, 200, { "content-type": REGISTRY_CONTENT_TYPE });
+  });
+  app.get("/schemas/ids/:id/versions", (c) =>
+    reply(c, registry.subjectVersionsOf(idParam(c.req.param("id")), flag(c, "deleted"))),
+  );
+  app.get("/schemas/ids/:id/subjects", (c) => {
+    const usages = registry.subjectVersionsOf(idParam(c.req.param("id")), flag(c, "deleted"));
+    return reply(c, [...new Set(usages.map((u) => u.subject))]);
+  });
+
+  const compatibility = async (c: Context, version: string | undefined) => {
+    const { schema, schemaType } = await readSchema(c);
+    const ref = version === undefined ? undefined : parseVersionRef(version);
+    const messages = registry.compatibility(c.req.param("subject")!, schema, ref, schemaType);
+    return reply(c, messages.length === 0 ? { is_compatible: true } : { is_compatible: false, messages });
+  };
+  app.post("/compatibility/subjects/:subject/versions/:version", (c) =>
+    compatibility(c, c.req.param("version")),
+  );
+  app.post("/compatibility/subjects/:subject/versions", (c) => compatibility(c, undefined));
+
+  app.get("/config", (c) => reply(c, { compatibilityLevel: registry.globalCompatibility() }));
+  app.put("/config", async (c) =>
+    reply(c, {
+      compatibility: await registry.setCompatibility(null, String((await readBody(c)).compatibility)),
+    }),
+  );
+  app.get("/config/:subject", (c) => {
+    const subject = c.req.param("subject");
+    const level =
+      registry.subjectCompatibility(subject) ??
+      (flag(c, "defaultToGlobal") ? registry.globalCompatibility() : undefined);
+    if (level === undefined) {
+      throw new PlatformError(
+        ErrorCodes.SUBJECT_NOT_FOUND,
+        `Subject '${subject}' does not have subject-level compatibility configured`,
+        {
+          details: { registryErrorCode: 40408 },
+        },
+      );
+    }
+    return reply(c, { compatibilityLevel: level });
+  });
+  app.put("/config/:subject", async (c) => {
+    const level = await registry.setCompatibility(
+      c.req.param("subject"),
+      String((await readBody(c)).compatibility),
+    );
+    return reply(c, { compatibility: level });
+  });
+  app.delete("/config/:subject", async (c) =>
+    reply(c, { compatibilityLevel: await registry.deleteSubjectCompatibility(c.req.param("subject")) }),
+  );
+
+  // this registry is always writable: IMPORT / READONLY modes are not implemented
+  app.get("/mode", (c) => reply(c, { mode: "READWRITE" }));
+  app.get("/mode/:subject", (c) => reply(c, { mode: "READWRITE" }));
+
+  return app;
+}
