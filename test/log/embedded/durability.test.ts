@@ -1,3 +1,4 @@
+import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,6 +51,13 @@ test("every batch acknowledged before kill -9 is present after reopening, with c
     child.kill("SIGKILL");
     await child.exited;
     expect(lastAcked).toBeGreaterThanOrEqual(0);
+
+    // the journal mode is stored in the file: it must be the write-ahead log
+    const inspector = new Database(path, { readonly: true });
+    expect(inspector.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode).toBe(
+      "wal",
+    );
+    inspector.close();
 
     const log = openEmbeddedLog({ path, maintenanceIntervalMs: 0 });
     try {
