@@ -11,7 +11,9 @@
  *   records are then judged late by the window rules).
  * - A partition with no records for idleTimeoutMs of processing time is idle: it stops holding
  *   the watermark back. Its next record makes it active again.
- * - When every partition is idle the watermark stays where it is.
+ * - When every partition is idle, nothing holds event time back: the watermark moves to the
+ *   highest partition watermark, so the last windows of a quiet stream still close (a
+ *   partition that wakes up behind it has its old records judged late).
  */
 export interface PartitionWatermark {
   readonly partition: number;
@@ -115,12 +117,14 @@ export class PartitionWatermarks {
 
   private recompute(): boolean {
     let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
     for (const partition of this.seen) {
-      if (this.idle[partition]) continue;
       const watermark = this.maxEventTime[partition]! - this.maxOutOfOrdernessMs;
-      if (watermark < min) min = watermark;
+      if (watermark > max) max = watermark;
+      if (!this.idle[partition] && watermark < min) min = watermark;
     }
-    if (min === Number.POSITIVE_INFINITY || min <= this.combined) return false;
+    if (min === Number.POSITIVE_INFINITY) min = max; // all idle
+    if (min <= this.combined) return false;
     this.combined = min;
     return true;
   }

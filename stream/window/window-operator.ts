@@ -268,11 +268,12 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     while (queue.size > 0 && queue.peekCloseAt() <= limit) {
       const slot = queue.peekSlot();
       const generation = queue.peekGeneration();
+      const queuedAt = queue.peekCloseAt();
       const seq = table.seq[slot]!;
       queue.pop();
       if (table.generation[slot] !== generation) continue; // merged away or closed before
       const closeAt = this.closeAtOf(slot);
-      if (closeAt > limit) {
+      if (closeAt !== queuedAt) {
         queue.push(closeAt, seq, slot, generation); // a session that grew since it was queued
         continue;
       }

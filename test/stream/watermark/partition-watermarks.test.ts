@@ -1,0 +1,120 @@
+import { describe, expect, test } from "bun:test";
+import { PartitionWatermarks } from "../../../stream/watermark/partition-watermarks.ts";
+import { tumbling } from "../../../stream/window/window-assigner.ts";
+import { createWindowOutput } from "../../../stream/window/window-output.ts";
+import { operatorFor, testClock } from "../window/operator-harness.ts";
+
+/** Steps: a record [partition, eventTime] at processing time `at`, or an idle check at `at`. */
+type Step = { at: number; record?: [number, number]; expect: number | null };
+
+describe("operator watermark over partitions", () => {
+  const cases: { name: string; bound: number; idleMs: number; steps: Step[] }[] = [
+    {
+      name: "the watermark is max event time minus the bound on a single partition",
+      bound: 500,
+      idleMs: Number.POSITIVE_INFINITY,
+      steps: [
+        { at: 0, record: [0, 1_000], expect: 500 },
+        { at: 1, record: [0, 800], expect: 500 },
+        { at: 2, record: [0, 2_000], expect: 1_500 },
+      ],
+    },
+    {
+      name: "the slowest active partition holds the watermark back",
+      bound: 0,
+      idleMs: Number.POSITIVE_INFINITY,
+      steps: [
+        { at: 0, record: [0, 1_000], expect: 1_000 },
+        { at: 1, record: [1, 400], expect: 1_000 },
+        { at: 2, record: [0, 5_000], expect: 1_000 },
+        { at: 3, record: [1, 3_000], expect: 3_000 },
+      ],
+    },
+    {
+      name: "one quiet partition does not stall event time once it is idle",
+      bound: 0,
+      idleMs: 1_000,
+      steps: [
+        { at: 0, record: [0, 1_000], expect: 1_000 },
+        { at: 0, record: [1, 1_000], expect: 1_000 },
+        { at: 500, record: [0, 5_000], expect: 1_000 },
+        { at: 999, expect: 1_000 },
+        { at: 1_000, expect: 5_000 },
+        { at: 1_200, record: [0, 9_000], expect: 9_000 },
+      ],
+    },
+    {
+      name: "an idle partition that gets data again holds the watermark again, without moving it back",
+      bound: 0,
+      idleMs: 1_000,
+      steps: [
+        { at: 0, record: [0, 1_000], expect: 1_000 },
+        { at: 0, record: [1, 1_000], expect: 1_000 },
+        { at: 1_000, record: [0, 5_000], expect: 1_000 },
+        { at: 1_000, expect: 5_000 },
+        { at: 1_100, record: [1, 2_000], expect: 5_000 },
+        { at: 1_200, record: [0, 9_000], expect: 5_000 },
+        { at: 1_300, record: [1, 7_000], expect: 7_000 },
+      ],
+    },
+    {
+      name: "when every partition is idle the watermark moves to the highest partition watermark",
+      bound: 0,
+      idleMs: 100,
+      steps: [
+        { at: 0, record: [0, 1_000], expect: 1_000 },
+        { at: 0, record: [1, 3_000], expect: 1_000 },
+        { at: 50, record: [1, 4_000], expect: 1_000 },
+        { at: 100, expect: 4_000 },
+        { at: 1_000, expect: 4_000 },
+      ],
+    },
+    {
+      name: "a fully idle stream releases the watermark held by its slowest partition",
+      bound: 0,
+      idleMs: 100,
+      steps: [
+        { at: 0, record: [0, 1_000], expect: 1_000 },
+        { at: 0, record: [1, 3_000], expect: 1_000 },
+        { at: 99, expect: 1_000 },
+        { at: 200, expect: 3_000 },
+      ],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const watermarks = new PartitionWatermarks(c.bound, c.idleMs);
+      const seen = c.steps.map((step) => {
+        if (step.record) watermarks.observe(step.record[0], step.record[1], step.at);
+        else watermarks.checkIdle(step.at);
+        const current = watermarks.current;
+        return current === Number.NEGATIVE_INFINITY ? null : current;
+      });
+      expect(seen).toEqual(c.steps.map((step) => step.expect));
+    });
+  }
+});
+
+describe("idle partitions in the window operator", () => {
+  test("windows close while one partition is quiet, after the idle timeout", () => {
+    const clock = testClock(0);
+    const operator = operatorFor({ assigner: tumbling(10_000), watermark: { idleTimeoutMs: 5_000 } }, clock);
+    const out = createWindowOutput();
+    operator.process(0, "a", 1_000, { v: 1 }, out);
+    operator.process(1, "b", 1_000, { v: 1 }, out);
+    for (let t = 2_000; t <= 30_000; t += 1_000) {
+      clock.now = t;
+      operator.process(0, "a", t, { v: 1 }, out);
+    }
+    expect(out.emitted).toEqual([]); // partition 1 holds event time at 1 s
+    clock.now = 36_000;
+    operator.advanceProcessingTime(clock.now, out);
+    expect(out.emitted.map((w) => [w.key, w.windowStart])).toEqual([
+      ["a", 0],
+      ["b", 0],
+      ["a", 10_000],
+      ["a", 20_000],
+    ]);
+    expect(operator.stats().partitions.map((p) => p.idle)).toEqual([true, true]);
+  });
+});

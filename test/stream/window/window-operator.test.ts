@@ -1,0 +1,289 @@
+import { describe, expect, test } from "bun:test";
+import { isPlatformError } from "../../../messages/errors.ts";
+import { hopping, tumbling } from "../../../stream/window/window-assigner.ts";
+import { createWindowOperator } from "../../../stream/window/window-operator.ts";
+import { createWindowOutput } from "../../../stream/window/window-output.ts";
+import { feed, operatorFor, type Row, testClock, windows } from "./operator-harness.ts";
+
+describe("tumbling windows on event time", () => {
+  const cases: {
+    name: string;
+    bound: number;
+    grace: number;
+    rows: Row[];
+    closed: [string, number, number, number, unknown, boolean][];
+    late: number[];
+  }[] = [
+    {
+      name: "a window closes when the watermark passes its end",
+      bound: 0,
+      grace: 0,
+      rows: [
+        [0, "a", 1_000, 1],
+        [0, "a", 9_999, 2],
+        [0, "a", 10_000, 4],
+      ],
+      closed: [["a", 0, 10_000, 2, 3, true]],
+      late: [],
+    },
+    {
+      name: "out-of-order records within the bound still count",
+      bound: 5_000,
+      grace: 0,
+      rows: [
+        [0, "a", 12_000, 1],
+        [0, "a", 8_000, 2],
+        [0, "a", 14_999, 4],
+        [0, "a", 15_000, 8],
+      ],
+      closed: [["a", 0, 10_000, 1, 2, true]],
+      late: [],
+    },
+    {
+      name: "a record beyond bound and grace goes to the late output",
+      bound: 1_000,
+      grace: 0,
+      rows: [
+        [0, "a", 5_000, 1],
+        [0, "a", 11_000, 2],
+        [0, "a", 9_000, 4],
+      ],
+      closed: [["a", 0, 10_000, 1, 1, true]],
+      late: [9_000],
+    },
+    {
+      name: "the grace period keeps a window open past its end",
+      bound: 0,
+      grace: 2_000,
+      rows: [
+        [0, "a", 5_000, 1],
+        [0, "a", 11_000, 2],
+        [0, "a", 9_000, 4],
+        [0, "a", 12_000, 8],
+      ],
+      closed: [["a", 0, 10_000, 2, 5, true]],
+      late: [],
+    },
+    {
+      name: "after the grace period the same record is late",
+      bound: 0,
+      grace: 2_000,
+      rows: [
+        [0, "a", 5_000, 1],
+        [0, "a", 12_000, 2],
+        [0, "a", 9_000, 4],
+      ],
+      closed: [["a", 0, 10_000, 1, 1, true]],
+      late: [9_000],
+    },
+    {
+      name: "keys keep separate windows that close together in creation order",
+      bound: 0,
+      grace: 0,
+      rows: [
+        [0, "b", 1_000, 1],
+        [0, "a", 2_000, 2],
+        [0, "b", 3_000, 4],
+        [0, "a", 10_500, 8],
+      ],
+      closed: [
+        ["b", 0, 10_000, 2, 5, true],
+        ["a", 0, 10_000, 1, 2, true],
+      ],
+      late: [],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const operator = operatorFor({
+        assigner: tumbling(10_000),
+        watermark: { maxOutOfOrdernessMs: c.bound },
+        graceMs: c.grace,
+      });
+      const out = feed(operator, c.rows);
+      expect(windows(out)).toEqual(c.closed);
+      expect(out.late.map((r) => r.eventTime)).toEqual(c.late);
+      for (const record of out.late) expect(record.reason).toBe("window closed");
+      expect(operator.stats().late).toBe(c.late.length);
+    });
+  }
+});
+
+describe("hopping windows", () => {
+  test("a record is aggregated into every window that contains it and each closes once", () => {
+    const operator = operatorFor({ assigner: hopping(10_000, 5_000) });
+    const out = feed(operator, [
+      [0, "a", 7_000, 1],
+      [0, "a", 12_000, 2],
+    ]);
+    operator.flush(out);
+    expect(windows(out)).toEqual([
+      ["a", 0, 10_000, 1, 1, true],
+      ["a", 5_000, 15_000, 2, 3, true],
+      ["a", 10_000, 20_000, 1, 2, true],
+    ]);
+  });
+
+  test("a record late for one window but not another is kept in the open one", () => {
+    const operator = operatorFor({ assigner: hopping(10_000, 5_000) });
+    const out = feed(operator, [
+      [0, "a", 1_000, 1],
+      [0, "a", 10_000, 2],
+      [0, "a", 8_000, 4],
+    ]);
+    expect(out.late).toEqual([]);
+    operator.flush(out);
+    expect(windows(out)).toEqual([
+      ["a", -5_000, 5_000, 1, 1, true],
+      ["a", 0, 10_000, 1, 1, true],
+      ["a", 5_000, 15_000, 2, 6, true],
+      ["a", 10_000, 20_000, 1, 2, true],
+    ]);
+  });
+});
+
+describe("emit modes", () => {
+  const rows: Row[] = [
+    [0, "a", 1_000, 1],
+    [0, "a", 2_000, 2],
+    [0, "a", 10_000, 4],
+  ];
+
+  test("final emits each window once when it closes", () => {
+    const out = feed(operatorFor({ assigner: tumbling(10_000), emit: "final" }), rows);
+    expect(windows(out)).toEqual([["a", 0, 10_000, 2, 3, true]]);
+  });
+
+  test("on-update emits the current aggregate on every record, then the final one at close", () => {
+    const out = feed(operatorFor({ assigner: tumbling(10_000), emit: "on-update" }), rows);
+    expect(windows(out)).toEqual([
+      ["a", 0, 10_000, 1, 1, false],
+      ["a", 0, 10_000, 2, 3, false],
+      ["a", 0, 10_000, 2, 3, true],
+      ["a", 10_000, 20_000, 1, 4, false],
+    ]);
+  });
+
+  test("emittedAt is the processing clock", () => {
+    const clock = testClock(50_000);
+    const operator = operatorFor({ assigner: tumbling(10_000), emit: "on-update" }, clock);
+    const out = feed(operator, [[0, "a", 1_000, 1]]);
+    expect(out.emitted[0]!.emittedAt).toBe(50_000);
+  });
+});
+
+describe("bad input is rejected and never moves the watermark", () => {
+  const cases: [string, number, Record<string, number> | Float64Array, string][] = [
+    ["a NaN timestamp", Number.NaN, { v: 1 }, "timestamp not finite"],
+    ["an infinite timestamp", Number.POSITIVE_INFINITY, { v: 1 }, "timestamp not finite"],
+    ["a timestamp before the epoch", -1, { v: 1 }, "timestamp before epoch"],
+    [
+      "a timestamp more than maxFutureMs ahead",
+      1_000_000 + 3_600_001,
+      { v: 1 },
+      "timestamp too far in the future",
+    ],
+    ["a NaN value", 5_000, { v: Number.NaN }, "value not finite"],
+    [
+      "an infinite value in a Float64Array",
+      5_000,
+      new Float64Array([Number.NEGATIVE_INFINITY]),
+      "value not finite",
+    ],
+    ["a missing field", 5_000, {}, "value missing"],
+  ];
+  for (const [name, eventTime, values, reason] of cases) {
+    test(`${name} is rejected with "${reason}"`, () => {
+      const operator = operatorFor({ assigner: tumbling(10_000) });
+      const out = createWindowOutput();
+      operator.process(0, "a", 1_000, { v: 1 }, out);
+      operator.process(0, "a", eventTime, values, out);
+      expect(out.rejected.map((r) => r.reason)).toEqual([reason as (typeof out.rejected)[number]["reason"]]);
+      expect(operator.stats().watermark).toBe(1_000);
+      expect(operator.stats().rejected).toBe(1);
+      operator.flush(out);
+      expect(windows(out)).toEqual([["a", 0, 10_000, 1, 1, true]]);
+    });
+  }
+
+  test("a timestamp exactly maxFutureMs ahead is accepted", () => {
+    const operator = operatorFor({ assigner: tumbling(10_000), maxFutureMs: 1_000 });
+    const out = feed(operator, [[0, "a", 1_001_000, 1]]);
+    expect(out.rejected).toEqual([]);
+  });
+
+  test("an invalid partition is a PlatformError, not a crash", () => {
+    const operator = operatorFor({ assigner: tumbling(10_000) });
+    expect(() => operator.process(-1, "a", 1, { v: 1 }, createWindowOutput())).toThrow();
+    try {
+      operator.process(1.5, "a", 1, { v: 1 }, createWindowOutput());
+    } catch (error) {
+      expect(isPlatformError(error, "LOG_PARTITION_INVALID")).toBe(true);
+    }
+  });
+});
+
+describe("aggregations", () => {
+  test("several named fields are aggregated at once, from objects or Float64Arrays", () => {
+    const operator = createWindowOperator({
+      assigner: tumbling(60_000),
+      aggregators: {
+        vehicle_count: ["count", "sum", "min", "max"],
+        avg_speed: ["mean", "variance", "stddev", { quantiles: [0.5] }],
+      },
+      clock: () => 1_000_000,
+    });
+    const out = createWindowOutput();
+    operator.process(0, "s1", 1_000, { vehicle_count: 10, avg_speed: 40 }, out);
+    operator.process(0, "s1", 2_000, new Float64Array([20, 50]), out);
+    operator.process(0, "s1", 3_000, { vehicle_count: 30, avg_speed: 60 }, out);
+    operator.flush(out);
+    expect(out.emitted[0]!.aggregates).toEqual({
+      vehicle_count: { count: 3, sum: 60, min: 10, max: 30 },
+      avg_speed: { mean: 50, variance: 100, stddev: 10, p50: 50 },
+    });
+  });
+
+  test("a custom aggregator is called through the Aggregator interface", () => {
+    const lastValue = {
+      create: () => ({ value: Number.NaN, at: 0 }),
+      add: (acc: { value: number; at: number }, value: number) => ({ value, at: acc.at + 1 }),
+      merge: (into: { value: number; at: number }, other: { value: number; at: number }) =>
+        other.at > 0 ? other : into,
+      result: (acc: { value: number; at: number }) => acc.value,
+    };
+    const operator = createWindowOperator({
+      assigner: tumbling(60_000),
+      aggregators: { v: ["count", { name: "last", aggregator: lastValue }] },
+      clock: () => 1_000_000,
+    });
+    const out = feed(operator, [
+      [0, "a", 1, 3],
+      [0, "a", 2, 7],
+    ]);
+    operator.flush(out);
+    expect(out.emitted[0]!.aggregates).toEqual({ v: { count: 2, last: 7 } });
+  });
+
+  test("an aggregation config with no fields or a bad quantile is refused", () => {
+    const make = (aggregators: Parameters<typeof createWindowOperator>[0]["aggregators"]) => () =>
+      createWindowOperator({ assigner: tumbling(1_000), aggregators });
+    expect(make({})).toThrow("CONFIG_INVALID");
+    expect(make({ v: [{ quantiles: [1.5] }] })).toThrow("CONFIG_INVALID");
+    expect(make({ v: ["sum", "sum"] })).toThrow("CONFIG_INVALID");
+  });
+});
+
+describe("processing time", () => {
+  test("the clock stamps records and advancing it closes windows", () => {
+    const clock = testClock(1_000);
+    const operator = operatorFor({ assigner: tumbling(10_000), timeDomain: "processing" }, clock);
+    const out = feed(operator, [[0, "a", 0, 1]]);
+    clock.now = 9_000;
+    feed(operator, [[0, "a", 123_456_789, 2]], out);
+    expect(out.emitted).toEqual([]);
+    clock.now = 10_000;
+    operator.advanceProcessingTime(clock.now, out);
+    expect(windows(out)).toEqual([["a", 0, 10_000, 2, 3, true]]);
+  });
+});
