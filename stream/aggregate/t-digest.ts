@@ -127,12 +127,13 @@ export class TDigest {
     return lastMean + Math.min(1, Math.max(0, fraction)) * (this.maximum - lastMean);
   }
 
+  /** The exact state, buffer included, so a restored digest answers exactly as this one would. */
   toJSON(): TDigestJson {
-    this.compress();
     return {
       compression: this.compression,
       means: Array.from(this.means.subarray(0, this.centroids)),
       weights: Array.from(this.weights.subarray(0, this.centroids)),
+      buffer: Array.from(this.buffer.subarray(0, this.buffered)),
       min: this.weight === 0 ? null : this.minimum,
       max: this.weight === 0 ? null : this.maximum,
     };
@@ -148,6 +149,15 @@ export class TDigest {
       digest.weight += json.weights[i]!;
     }
     digest.centroids = count;
+    for (const value of json.buffer ?? []) {
+      if (digest.buffered === digest.buffer.length) {
+        const grown = new Float64Array(digest.buffer.length * 2);
+        grown.set(digest.buffer);
+        digest.buffer = grown;
+      }
+      digest.buffer[digest.buffered++] = value;
+      digest.weight += 1;
+    }
     if (json.min !== null) digest.minimum = json.min;
     if (json.max !== null) digest.maximum = json.max;
     return digest;
@@ -230,6 +240,8 @@ export interface TDigestJson {
   readonly compression: number;
   readonly means: readonly number[];
   readonly weights: readonly number[];
+  /** points not yet merged into centroids (weight 1 each) */
+  readonly buffer?: readonly number[];
   readonly min: number | null;
   readonly max: number | null;
 }
