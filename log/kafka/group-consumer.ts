@@ -1,0 +1,368 @@
+import { ConnectionPool, Consumer as KafkaConsumer } from "@platformatic/kafka";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type {
+  CommitOffset,
+  Consumer,
+  ConsumerOptions,
+  LogRecord,
+  PollOptions,
+  RecordPosition,
+  TopicPartition,
+} from "../log.ts";
+import { hasApiError } from "./kafka-errors.ts";
+import { EARLIEST_OFFSET, type KafkaLog, LATEST_OFFSET } from "./kafka-log.ts";
+import type { ResolvedKafkaLogOptions } from "./kafka-options.ts";
+import { type FetchedPartition, fetchPartitions } from "./partition-fetcher.ts";
+
+/**
+ * A member of a Kafka consumer group behind the port's poll/commit/seek interface.
+ *
+ * Membership is @platformatic/kafka's classic group protocol with the `cooperative-sticky`
+ * assignor (KIP-429, incremental cooperative rebalancing): a member keeps the partitions that stay
+ * with it through a rebalance and gives up only those that move, so state is restored only for
+ * moved partitions. The callbacks hook in where the Java client calls its
+ * ConsumerRebalanceListener:
+ * - onRevoked runs before the member sends JoinGroup (the library's `protocolsMetadata` hook is
+ *   awaited right before every JoinGroup), for the partitions the last SyncGroup took away, so
+ *   their effects are flushed and committed before another member can be given them;
+ * - onAssigned runs after SyncGroup (the `consumer:group:join` event) for the partitions that are
+ *   new, after their start offsets are resolved and before poll() returns any of their records.
+ *
+ * Records come from our own Fetch loop, not the library's stream: positions, seek and the bound
+ * on buffered records stay in this class. One fetch is prefetched while the caller works.
+ */
+
+interface OwnedPartition {
+  readonly topic: string;
+  readonly partition: number;
+  /** the next offset to fetch */
+  position: bigint;
+  /** bumped by seek and reassignment: fetches issued under an older epoch are dropped */
+  epoch: number;
+}
+
+interface FetchRound {
+  readonly epochs: ReadonlyMap<string, number>;
+  readonly settled: Promise<{ fetched?: FetchedPartition[]; error?: unknown }>;
+  done: boolean;
+}
+
+const DEFAULT_MAX_RECORDS = 500;
+const MAX_FETCH_WAIT_MS = 500;
+const slotOf = (tp: TopicPartition) => `${tp.topic}#${tp.partition}`;
+
+export class GroupConsumer implements Consumer {
+  private closed = false;
+  private readonly client: KafkaConsumer;
+  private readonly fetchPool: ConnectionPool;
+  private readonly owned = new Map<string, OwnedPartition>();
+  private buffer: LogRecord[] = [];
+  private round: FetchRound | undefined;
+  private rebalances: Promise<void> = Promise.resolve();
+  private failure: PlatformError | undefined;
+  private readonly joined: Promise<void>;
+  private epochs = 0;
+
+  constructor(
+    private readonly options: ConsumerOptions,
+    private readonly config: ResolvedKafkaLogOptions,
+    private readonly log: KafkaLog,
+    private readonly onClosed: () => void,
+  ) {
+    const clientId = `${config.clientId}-${options.memberId ?? "member"}`;
+    this.client = new KafkaConsumer({
+      clientId,
+      groupId: options.groupId,
+      bootstrapBrokers: [...config.brokers],
+      autocommit: false,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      rebalanceTimeout: config.rebalanceTimeoutMs,
+      protocols: [{ name: "cooperative-sticky", version: 1 }],
+      protocolsMetadata: () => this.beforeJoin(),
+      retries: config.retries,
+      retryDelay: config.retryDelayMs,
+      connectTimeout: config.connectTimeoutMs,
+      timeout: config.requestTimeoutMs,
+    });
+    this.fetchPool = new ConnectionPool(`${clientId}-fetch`, { connectTimeout: config.connectTimeoutMs });
+    // a failed rejoin is emitted as an "error" event; it surfaces from the next poll()
+    this.client.on("error", (error: Error) => {
+      this.failure = this.log.fail(error, `consumer group ${options.groupId}`);
+    });
+    this.client.on("consumer:group:join", () => {
+      this.enqueue(() => this.afterJoin());
+    });
+    this.joined = this.join().catch((error: unknown) => {
+      this.failure = this.log.fail(error, `join consumer group ${options.groupId}`, options.topics.join(","));
+    });
+  }
+
+  assignment(): readonly TopicPartition[] {
+    return [...this.owned.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  async poll(options: PollOptions = {}): Promise<LogRecord[]> {
+    this.ensureOpen();
+    await this.joined;
+    await this.rebalances;
+    this.ensureOpen();
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      throw failure;
+    }
+    const maxRecords = Math.max(1, options.maxRecords ?? DEFAULT_MAX_RECORDS);
+    const deadline = Date.now() + Math.max(0, options.timeoutMs ?? 0);
+    for (;;) {
+      if (this.buffer.length > 0) {
+        const taken = this.buffer.splice(0, maxRecords);
+        if (this.buffer.length === 0) this.startRound(MAX_FETCH_WAIT_MS);
+        return taken;
+      }
+      const remaining = deadline - Date.now();
+      const round = this.round ?? this.startRound(Math.min(MAX_FETCH_WAIT_MS, Math.max(0, remaining)));
+      if (round === undefined) {
+        // nothing owned yet: wait for an assignment, bounded by the timeout
+        if (remaining <= 0) return [];
+        await Bun.sleep(Math.min(remaining, 50));
+        await this.rebalances;
+        continue;
+      }
+      const outcome = round.done ? await round.settled : await settleWithin(round.settled, remaining);
+      if (outcome === undefined) return []; // the fetch goes on; the next poll picks it up
+      this.round = undefined;
+      if (outcome.error !== undefined) await this.recover(outcome.error);
+      else this.accept(round, outcome.fetched ?? []);
+      if (this.buffer.length === 0 && Date.now() >= deadline) return [];
+    }
+  }
+
+  async commit(offsets: readonly CommitOffset[]): Promise<void> {
+    this.ensureOpen();
+    if (offsets.length === 0) return;
+    try {
+      await this.client.commit({
+        offsets: offsets.map(({ topic, partition, offset }) => ({
+          topic,
+          partition,
+          offset: BigInt(offset),
+          leaderEpoch: -1,
+        })),
+      });
+    } catch (error) {
+      throw this.log.fail(error, `commit offsets of group ${this.options.groupId}`, offsets[0]!.topic);
+    }
+  }
+
+  async committed(tp: TopicPartition): Promise<number | undefined> {
+    this.ensureOpen();
+    try {
+      const committed = await this.client.listCommittedOffsets({
+        topics: [{ topic: tp.topic, partitions: [tp.partition] }],
+      });
+      const offset = committed.get(tp.topic)?.[tp.partition];
+      return offset === undefined || offset < 0n ? undefined : Number(offset);
+    } catch (error) {
+      throw this.log.fail(error, `read the committed offset of group ${this.options.groupId}`, tp.topic);
+    }
+  }
+
+  seek(position: RecordPosition): void {
+    this.ensureOpen();
+    const owned = this.owned.get(slotOf(position));
+    if (owned === undefined) {
+      throw new PlatformError(
+        ErrorCodes.LOG_PARTITION_INVALID,
+        `cannot seek ${slotOf(position)}: this member of group ${this.options.groupId} does not own it`,
+        { details: { ...position, groupId: this.options.groupId } },
+      );
+    }
+    owned.position = BigInt(Math.max(0, position.offset));
+    owned.epoch = ++this.epochs;
+    this.buffer = this.buffer.filter((record) => slotOf(record) !== slotOf(position));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.joined;
+    await this.rebalances;
+    try {
+      await this.revoke([...this.owned.keys()]);
+      await this.round?.settled;
+      await this.leaveGroup();
+    } finally {
+      await Promise.allSettled([this.client.close(), this.fetchPool.close()]);
+      this.onClosed();
+    }
+  }
+
+  /** leaving is a courtesy that starts the rebalance now; the session timeout would anyway */
+  private leaveGroup(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.leaveGroup(true, (error) => {
+        if (error && !hasApiError(error, "UNKNOWN_MEMBER_ID")) reject(error);
+        else resolve();
+      });
+    });
+  }
+
+  private async join(): Promise<void> {
+    this.client.topics.trackAll(...this.options.topics);
+    await this.client.joinGroup({});
+  }
+
+  /** serialise rebalance work: callbacks never overlap and poll() waits for them */
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.rebalances.then(work).catch((error: unknown) => {
+      this.failure = this.log.fail(error, `rebalance of group ${this.options.groupId}`);
+    });
+    this.rebalances = next;
+    return next;
+  }
+
+  private async beforeJoin(): Promise<Buffer> {
+    await this.enqueue(async () => {
+      const kept = this.currentSlots();
+      await this.revoke([...this.owned.keys()].filter((slot) => !kept.has(slot)));
+    });
+    return Buffer.alloc(0);
+  }
+
+  private async afterJoin(): Promise<void> {
+    if (this.closed) return;
+    const current = this.currentSlots();
+    // with the cooperative protocol nothing is lost here, but a member that was fenced is
+    await this.revoke([...this.owned.keys()].filter((slot) => !current.has(slot)));
+    const added = [...current.values()].filter((tp) => !this.owned.has(slotOf(tp)));
+    if (added.length === 0) return;
+    const starts = await this.startOffsets(added);
+    added.forEach((tp, i) => {
+      this.owned.set(slotOf(tp), { ...tp, position: starts[i]!, epoch: ++this.epochs });
+    });
+    await this.options.rebalance?.onAssigned?.(added);
+  }
+
+  private async revoke(slots: string[]): Promise<void> {
+    if (slots.length === 0) return;
+    const partitions = slots.flatMap((slot) => {
+      const owned = this.owned.get(slot);
+      return owned === undefined ? [] : [{ topic: owned.topic, partition: owned.partition }];
+    });
+    for (const slot of slots) this.owned.delete(slot);
+    const gone = new Set(slots);
+    this.buffer = this.buffer.filter((record) => !gone.has(slotOf(record)));
+    await this.options.rebalance?.onRevoked?.(partitions);
+  }
+
+  private currentSlots(): Map<string, TopicPartition> {
+    const slots = new Map<string, TopicPartition>();
+    for (const assignment of this.client.assignments ?? []) {
+      for (const partition of assignment.partitions) {
+        const tp = { topic: assignment.topic, partition };
+        slots.set(slotOf(tp), tp);
+      }
+    }
+    return slots;
+  }
+
+  /** the committed offset of each partition, or the start the options ask for */
+  private async startOffsets(partitions: readonly TopicPartition[]): Promise<bigint[]> {
+    const byTopic = new Map<string, number[]>();
+    for (const tp of partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+    const committed = await this.client.listCommittedOffsets({
+      topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })),
+    });
+    const fallback = this.options.startFrom === "latest" ? LATEST_OFFSET : EARLIEST_OFFSET;
+    return Promise.all(
+      partitions.map(async (tp) => {
+        const offset = committed.get(tp.topic)?.[tp.partition];
+        return offset !== undefined && offset >= 0n ? offset : this.log.listOffset(tp, fallback);
+      }),
+    );
+  }
+
+  private startRound(maxWaitMs: number): FetchRound | undefined {
+    if (this.closed || this.round !== undefined || this.owned.size === 0) return this.round;
+    const positions = [...this.owned.values()].map(({ topic, partition, position }) => ({
+      topic,
+      partition,
+      offset: position,
+    }));
+    const epochs = new Map([...this.owned].map(([slot, owned]) => [slot, owned.epoch]));
+    const round: FetchRound = {
+      epochs,
+      done: false,
+      settled: fetchPartitions(this.client, this.fetchPool, positions, {
+        maxWaitMs,
+        partitionBytes: this.config.partitionFetchBytes,
+        totalBytes: this.config.fetchBytes,
+      }).then(
+        (fetched) => ({ fetched }),
+        (error: unknown) => ({ error }),
+      ),
+    };
+    round.settled.then(() => {
+      round.done = true;
+    });
+    this.round = round;
+    return round;
+  }
+
+  /** keep what still matches an owned partition's position; advance the positions */
+  private accept(round: FetchRound, fetched: readonly FetchedPartition[]): void {
+    for (const result of fetched) {
+      const slot = slotOf(result);
+      const owned = this.owned.get(slot);
+      if (
+        owned === undefined ||
+        owned.epoch !== round.epochs.get(slot) ||
+        owned.position !== result.fromOffset
+      ) {
+        continue; // revoked, seeked or reassigned since the fetch was sent
+      }
+      if (result.nextOffset !== undefined && result.nextOffset > owned.position)
+        owned.position = result.nextOffset;
+      for (const record of result.records) this.buffer.push(record);
+    }
+  }
+
+  /** a fetch failed: reset positions that fell out of the log, otherwise report the failure */
+  private async recover(error: unknown): Promise<void> {
+    if (!hasApiError(error, "OFFSET_OUT_OF_RANGE")) {
+      throw this.log.fail(error, `fetch for group ${this.options.groupId}`, this.options.topics.join(","));
+    }
+    for (const owned of this.owned.values()) {
+      const earliest = await this.log.listOffset(owned, EARLIEST_OFFSET);
+      const latest = await this.log.listOffset(owned, LATEST_OFFSET);
+      if (owned.position < earliest || owned.position > latest) {
+        owned.position = this.options.startFrom === "latest" ? latest : earliest;
+        owned.epoch = ++this.epochs;
+      }
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) {
+      throw new PlatformError(
+        ErrorCodes.LOG_CLOSED,
+        `the consumer of group ${this.options.groupId} is closed`,
+      );
+    }
+  }
+}
+
+/** the promise's value if it settles within `ms`, otherwise undefined (it keeps running) */
+async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  if (ms <= 0) return undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,276 @@
+import {
+  type Admin,
+  ConnectionPool,
+  type Consumer as KafkaConsumer,
+  type Producer,
+} from "@platformatic/kafka";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { partitionFor } from "../../supervisor/murmur2.ts";
+import type {
+  Consumer,
+  ConsumerOptions,
+  Log,
+  LogRecord,
+  ProducerRecord,
+  ReadOptions,
+  RecordPosition,
+  TopicPartition,
+  TopicSpec,
+} from "../log.ts";
+import { AppendBatcher } from "./append-batcher.ts";
+import { GroupConsumer } from "./group-consumer.ts";
+import { hasApiError, isUnknownTopic, toPlatformError } from "./kafka-errors.ts";
+import type { ResolvedKafkaLogOptions } from "./kafka-options.ts";
+import { recordSize, toKafkaMessage } from "./kafka-records.ts";
+import { fetchPartitions } from "./partition-fetcher.ts";
+
+/** ListOffsets timestamps with a special meaning (Kafka protocol, ListOffsets API) */
+export const LATEST_OFFSET = -1n;
+export const EARLIEST_OFFSET = -2n;
+
+const DEFAULT_READ_MAX = 500;
+const TOPIC_VISIBLE_WAIT_MS = 10_000;
+
+/** The Log port on Apache Kafka through @platformatic/kafka. */
+export class KafkaLog implements Log {
+  private closed = false;
+  private readonly partitionCounts = new Map<string, number>();
+  private readonly roundRobin = new Map<string, number>();
+  private readonly batcher: AppendBatcher;
+  private readonly readerPool: ConnectionPool;
+  private readonly consumers = new Set<GroupConsumer>();
+
+  constructor(
+    private readonly options: ResolvedKafkaLogOptions,
+    private readonly admin: Admin,
+    private readonly producer: Producer,
+    /** group-less client for read() and endOffset() */
+    private readonly reader: KafkaConsumer,
+  ) {
+    this.batcher = new AppendBatcher(producer, {
+      lingerMs: options.lingerMs,
+      batchBytes: options.batchBytes,
+    });
+    this.readerPool = new ConnectionPool(`${options.clientId}-reader`, {
+      connectTimeout: options.connectTimeoutMs,
+    });
+  }
+
+  async createTopic(spec: TopicSpec): Promise<void> {
+    this.ensureOpen();
+    if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
+      throw new PlatformError(ErrorCodes.CONFIG_INVALID, `topic ${spec.name} needs at least one partition`, {
+        details: { topic: spec.name, partitions: spec.partitions },
+      });
+    }
+    const configs: { name: string; value: string }[] = [];
+    if (spec.compacted === true) configs.push({ name: "cleanup.policy", value: "compact" });
+    if (spec.retentionMs !== undefined)
+      configs.push({ name: "retention.ms", value: String(spec.retentionMs) });
+    try {
+      await this.admin.createTopics({
+        topics: [spec.name],
+        partitions: spec.partitions,
+        replicas: this.options.replicationFactor,
+        configs,
+      });
+    } catch (error) {
+      if (!hasApiError(error, "TOPIC_ALREADY_EXISTS"))
+        throw this.fail(error, `create topic ${spec.name}`, spec.name);
+    }
+    // the controller has the topic; wait until the broker's metadata shows it too
+    const deadline = Date.now() + TOPIC_VISIBLE_WAIT_MS;
+    while ((await this.partitions(spec.name)) === undefined) {
+      if (Date.now() > deadline) {
+        throw new PlatformError(
+          ErrorCodes.LOG_TOPIC_MISSING,
+          `topic ${spec.name} was created but is not visible`,
+          {
+            details: { topic: spec.name },
+          },
+        );
+      }
+      await Bun.sleep(50);
+    }
+  }
+
+  async partitions(topic: string): Promise<number | undefined> {
+    this.ensureOpen();
+    // no retries: the library retries an unknown topic as stale metadata, which only delays "no"
+    for (const retries of [0, this.options.retries]) {
+      try {
+        const metadata = await this.admin.metadata({ topics: [topic], forceUpdate: true, retries });
+        const count = metadata.topics.get(topic)?.partitionsCount;
+        if (count === undefined) this.partitionCounts.delete(topic);
+        else this.partitionCounts.set(topic, count);
+        return count;
+      } catch (error) {
+        if (isUnknownTopic(error)) {
+          this.partitionCounts.delete(topic);
+          return undefined;
+        }
+        if (retries > 0) throw this.fail(error, `describe topic ${topic}`, topic);
+      }
+    }
+    return undefined;
+  }
+
+  async append(records: readonly ProducerRecord[]): Promise<RecordPosition[]> {
+    this.ensureOpen();
+    if (records.length === 0) return [];
+    // validate the whole batch first, so a bad record fails the batch before anything is written
+    let bytes = 0;
+    const partitions: number[] = [];
+    for (const record of records) {
+      const size = recordSize(record);
+      if (size > this.options.maxRecordBytes) {
+        throw new PlatformError(
+          ErrorCodes.LOG_RECORD_TOO_LARGE,
+          `a record of ${size} bytes for topic ${record.topic} exceeds the limit of ${this.options.maxRecordBytes} bytes`,
+          { details: { topic: record.topic, bytes: size, limitBytes: this.options.maxRecordBytes } },
+        );
+      }
+      bytes += size;
+      partitions.push(await this.partitionOf(record));
+    }
+    const now = Date.now();
+    const messages = records.map((record, i) => toKafkaMessage(record, partitions[i]!, now));
+    try {
+      const offsets = await this.batcher.append(messages, bytes);
+      return records.map((record, i) => ({
+        topic: record.topic,
+        partition: partitions[i]!,
+        offset: Number(offsets[i]),
+      }));
+    } catch (error) {
+      throw this.fail(error, `append to ${records[0]!.topic}`, records[0]!.topic);
+    }
+  }
+
+  async read(tp: TopicPartition, options: ReadOptions = {}): Promise<LogRecord[]> {
+    this.ensureOpen();
+    await this.checkPartition(tp.topic, tp.partition);
+    const maxRecords = Math.max(1, options.maxRecords ?? DEFAULT_READ_MAX);
+    const end = BigInt(await this.endOffset(tp));
+    let offset = BigInt(Math.max(0, options.fromOffset ?? 0));
+    const records: LogRecord[] = [];
+    try {
+      while (offset < end && records.length < maxRecords) {
+        const [fetched] = await fetchPartitions(this.reader, this.readerPool, [{ ...tp, offset }], {
+          maxWaitMs: 0,
+          partitionBytes: this.options.partitionFetchBytes,
+          totalBytes: this.options.fetchBytes,
+        });
+        if (fetched === undefined || fetched.nextOffset === undefined) break;
+        for (const record of fetched.records) {
+          if (records.length >= maxRecords || record.offset >= Number(end)) break;
+          records.push(record);
+        }
+        offset = fetched.nextOffset;
+      }
+    } catch (error) {
+      throw this.fail(error, `read ${tp.topic}#${tp.partition}`, tp.topic);
+    }
+    return records;
+  }
+
+  async endOffset(tp: TopicPartition): Promise<number> {
+    this.ensureOpen();
+    await this.checkPartition(tp.topic, tp.partition);
+    return Number(await this.listOffset(tp, LATEST_OFFSET));
+  }
+
+  /** the offset at EARLIEST_OFFSET or LATEST_OFFSET of one partition */
+  async listOffset(tp: TopicPartition, which: bigint): Promise<bigint> {
+    try {
+      const offsets = await this.reader.listOffsets({
+        topics: [tp.topic],
+        partitions: { [tp.topic]: [tp.partition] },
+        timestamp: which,
+      });
+      return offsets.get(tp.topic)?.[tp.partition] ?? 0n;
+    } catch (error) {
+      throw this.fail(error, `list offsets of ${tp.topic}#${tp.partition}`, tp.topic);
+    }
+  }
+
+  consumer(options: ConsumerOptions): Consumer {
+    this.ensureOpen();
+    const consumer = new GroupConsumer(options, this.options, this, () => this.consumers.delete(consumer));
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const results = await Promise.allSettled([
+      ...[...this.consumers].map((consumer) => consumer.close()),
+      this.batcher.drain(),
+    ]);
+    const closing = await Promise.allSettled([
+      this.producer.close(),
+      this.admin.close(),
+      this.reader.close(),
+      this.readerPool.close(),
+    ]);
+    const failures = [...results, ...closing].filter((result) => result.status === "rejected");
+    if (failures.length > 0) {
+      throw new AggregateError(
+        failures.map((failure) => (failure as PromiseRejectedResult).reason),
+        "closing the Kafka log failed",
+      );
+    }
+  }
+
+  fail(error: unknown, action: string, topic?: string): PlatformError {
+    return toPlatformError(error, {
+      action,
+      brokers: this.options.brokers,
+      maxRecordBytes: this.options.maxRecordBytes,
+      ...(topic === undefined ? {} : { topic }),
+    });
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new PlatformError(ErrorCodes.LOG_CLOSED, "the Kafka log is closed");
+  }
+
+  private async partitionCount(topic: string): Promise<number> {
+    const count = this.partitionCounts.get(topic) ?? (await this.partitions(topic));
+    if (count === undefined) {
+      throw new PlatformError(
+        ErrorCodes.LOG_TOPIC_MISSING,
+        `topic ${topic} does not exist on ${this.options.brokers.join(",")}`,
+        { details: { topic } },
+      );
+    }
+    return count;
+  }
+
+  async checkPartition(topic: string, partition: number): Promise<number> {
+    let count = await this.partitionCount(topic);
+    // the topic may have grown since we cached its size
+    if (Number.isInteger(partition) && partition >= count) count = (await this.partitions(topic)) ?? count;
+    if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+      throw new PlatformError(
+        ErrorCodes.LOG_PARTITION_INVALID,
+        `topic ${topic} has partitions 0..${count - 1}, not ${partition}`,
+        { details: { topic, partition, partitions: count } },
+      );
+    }
+    return count;
+  }
+
+  private async partitionOf(record: ProducerRecord): Promise<number> {
+    if (record.partition !== undefined) {
+      await this.checkPartition(record.topic, record.partition);
+      return record.partition;
+    }
+    const count = await this.partitionCount(record.topic);
+    if (record.key !== null) return partitionFor(record.key, count);
+    const next = this.roundRobin.get(record.topic) ?? 0;
+    this.roundRobin.set(record.topic, next + 1);
+    return next % count;
+  }
+}
