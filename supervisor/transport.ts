@@ -41,11 +41,16 @@ export interface RecordWriter {
   waitForSpace(timeoutMs: number): Promise<boolean>;
 }
 
-/** Called once per record, in order; `bytes[offset, offset + length)` is the record. */
-export type RecordHandler = (bytes: Uint8Array, offset: number, length: number) => void;
+/**
+ * Called once per record, in order; `bytes[offset, offset + length)` is the record. Returning
+ * `false` leaves this record (and those after it) in the channel and ends the drain: that is how
+ * a consumer whose own output is full applies back-pressure upstream. A throw also ends the
+ * drain, with the record counted as delivered.
+ */
+export type RecordHandler = (bytes: Uint8Array, offset: number, length: number) => boolean | undefined | void;
 
 export interface RecordReader {
-  /** hand up to `max` published records to `handler`, free their space, return how many */
+  /** hand up to `max` published records to `handler`, free their space, return how many it took */
   drain(handler: RecordHandler, max?: number): number;
   /** resolves true as soon as published records are waiting, false after `timeoutMs` */
   waitForData(timeoutMs: number): Promise<boolean>;

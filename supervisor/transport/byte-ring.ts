@@ -205,9 +205,14 @@ export class RingReader implements RecordReader {
           continue;
         }
         // advance first: a handler that throws has still received its record
+        const before = tail;
         tail = (tail + 4 + ((length + 3) & ~3)) | 0;
         count++;
-        handler(this.bytes, index + 4, length);
+        if (handler(this.bytes, index + 4, length) === false) {
+          tail = before; // refused: it stays for the next drain
+          count--;
+          break;
+        }
       }
     } finally {
       this.tail = tail;

@@ -16,7 +16,16 @@ export const atomicsWaker: RingWaker = {
   wait(control, word, expected, timeoutMs) {
     const result = Atomics.waitAsync(control, word, expected, timeoutMs);
     if (!result.async) return Promise.resolve(result.value !== "timed-out");
-    return result.value.then((outcome) => outcome !== "timed-out");
+    const woken = result.value.then((outcome) => outcome !== "timed-out");
+    if (!Number.isFinite(timeoutMs)) return woken;
+    // Observed on Bun 1.4.5: a waitAsync whose timeout had passed stayed pending for seconds
+    // while no notify came (main thread waiting on a relay worker). An ordinary timer bounds the
+    // wait; a waiter left behind is released by the next notify on that word.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(Atomics.load(control, word) !== expected), timeoutMs + 1);
+    });
+    return Promise.race([woken, timedOut]).finally(() => clearTimeout(timer));
   },
 };
 

@@ -165,6 +165,27 @@ export function transportContract(name: string, makePair: MakePair): void {
         );
       }));
 
+    test("a handler that returns false leaves that record and the rest for the next drain", () =>
+      withPair(4096, async ({ writer, reader }) => {
+        for (let seq = 0; seq < 10; seq++) writer.tryWrite(recordFor(seq, 16));
+        writer.flush();
+        expect(await reader.waitForData(5000)).toBe(true);
+        const first: number[] = [];
+        const deadline = Date.now() + 5000;
+        // a relay may publish the batch in parts: keep draining until the refusal happens
+        while (first.length < 4 && Date.now() < deadline) {
+          reader.drain((b, o, l) => {
+            if (first.length === 4) return false;
+            first.push(verifyRecord(b, o, l));
+            return true;
+          });
+          if (first.length < 4) await reader.waitForData(20);
+        }
+        expect(first).toEqual([0, 1, 2, 3]);
+        const rest = await collect(reader, 6);
+        expect(rest.map((r) => verifyRecord(r, 0, r.length))).toEqual([4, 5, 6, 7, 8, 9]);
+      }));
+
     test("wraps around the ring many times without losing or reordering a record", () =>
       withPair(1024, async ({ writer, reader }) => {
         const seen: number[] = [];

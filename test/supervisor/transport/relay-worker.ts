@@ -30,8 +30,9 @@ self.onmessage = (event) => {
           await writer.waitForSpace(50);
         }
       }
-      if (reader.drain(relay, 256) > 0) writer.flush();
-      else await reader.waitForData(1000);
+      const relayed = reader.drain(relay, 256);
+      writer.flush(); // also publishes what the pending loop above wrote
+      if (relayed === 0) await reader.waitForData(1000);
     }
   };
   loop().catch((error: unknown) => self.postMessage({ error: String(error) }));
