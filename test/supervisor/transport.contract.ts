@@ -45,7 +45,9 @@ export async function collect(reader: RecordReader, count: number, timeoutMs = 5
   const records: Uint8Array[] = [];
   const deadline = Date.now() + timeoutMs;
   while (records.length < count && Date.now() < deadline) {
-    reader.drain((b, o, l) => records.push(copy(b, o, l)));
+    reader.drain((b, o, l) => {
+      records.push(copy(b, o, l));
+    });
     if (records.length < count) await reader.waitForData(20);
   }
   return records;

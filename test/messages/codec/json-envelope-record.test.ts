@@ -39,7 +39,9 @@ describe("JSON envelope record", () => {
     expectCode("RING_RECORD_TOO_LARGE", () => writeJsonEnvelope(writer, { text: "a".repeat(600) }));
     writer.flush();
     const received: unknown[] = [];
-    reader.drain((bytes, offset, length) => received.push(decodeJsonEnvelope(bytes, offset, length)));
+    reader.drain((bytes, offset, length) => {
+      received.push(decodeJsonEnvelope(bytes, offset, length));
+    });
     expect(received).toEqual([small, ascii]);
   });
 

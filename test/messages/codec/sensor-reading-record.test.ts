@@ -74,7 +74,9 @@ describe("sensor reading record", () => {
     for (const record of sent) expect(writeSensorReading(writer, record)).toBe(true);
     writer.flush();
     const received: SensorReadingRecord[] = [];
-    reader.drain((bytes, offset, length) => received.push(decodeSensorReading(bytes, offset, length)));
+    reader.drain((bytes, offset, length) => {
+      received.push(decodeSensorReading(bytes, offset, length));
+    });
     expect(received).toEqual(sent);
   });
 

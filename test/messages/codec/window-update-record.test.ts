@@ -51,7 +51,9 @@ describe("window update record", () => {
     writer.flush();
     expect(await reader.waitForData(100)).toBe(true);
     const received: WindowUpdateRecord[] = [];
-    reader.drain((bytes, offset, length) => received.push(decodeWindowUpdate(bytes, offset, length)));
+    reader.drain((bytes, offset, length) => {
+      received.push(decodeWindowUpdate(bytes, offset, length));
+    });
     expect(received).toEqual(sent);
   });
 
