@@ -52,6 +52,8 @@ const MAX_FETCH_WAIT_MS = 500;
 const slotOf = (tp: TopicPartition) => `${tp.topic}#${tp.partition}`;
 
 export class GroupConsumer implements Consumer {
+  /** close() has begun: no more polls; commits still work so onRevoked can commit */
+  private closing = false;
   private closed = false;
   private readonly client: KafkaConsumer;
   private readonly fetchPool: ConnectionPool;
@@ -103,10 +105,10 @@ export class GroupConsumer implements Consumer {
   }
 
   async poll(options: PollOptions = {}): Promise<LogRecord[]> {
-    this.ensureOpen();
+    this.ensureOpen(true);
     await this.joined;
     await this.rebalances;
-    this.ensureOpen();
+    this.ensureOpen(true);
     if (this.failure !== undefined) {
       const failure = this.failure;
       this.failure = undefined;
@@ -169,7 +171,7 @@ export class GroupConsumer implements Consumer {
   }
 
   seek(position: RecordPosition): void {
-    this.ensureOpen();
+    this.ensureOpen(true);
     const owned = this.owned.get(slotOf(position));
     if (owned === undefined) {
       throw new PlatformError(
@@ -184,8 +186,8 @@ export class GroupConsumer implements Consumer {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closing) return;
+    this.closing = true;
     await this.joined;
     await this.rebalances;
     try {
@@ -193,6 +195,7 @@ export class GroupConsumer implements Consumer {
       await this.round?.settled;
       await this.leaveGroup();
     } finally {
+      this.closed = true;
       await Promise.allSettled([this.client.close(), this.fetchPool.close()]);
       this.onClosed();
     }
@@ -231,7 +234,7 @@ export class GroupConsumer implements Consumer {
   }
 
   private async afterJoin(): Promise<void> {
-    if (this.closed) return;
+    if (this.closing) return;
     const current = this.currentSlots();
     // with the cooperative protocol nothing is lost here, but a member that was fenced is
     await this.revoke([...this.owned.keys()].filter((slot) => !current.has(slot)));
@@ -284,7 +287,7 @@ export class GroupConsumer implements Consumer {
   }
 
   private startRound(maxWaitMs: number): FetchRound | undefined {
-    if (this.closed || this.round !== undefined || this.owned.size === 0) return this.round;
+    if (this.closing || this.round !== undefined || this.owned.size === 0) return this.round;
     const positions = [...this.owned.values()].map(({ topic, partition, position }) => ({
       topic,
       partition,
@@ -343,8 +346,8 @@ export class GroupConsumer implements Consumer {
     }
   }
 
-  private ensureOpen(): void {
-    if (this.closed) {
+  private ensureOpen(orClosing = false): void {
+    if (this.closed || (orClosing && this.closing)) {
       throw new PlatformError(
         ErrorCodes.LOG_CLOSED,
         `the consumer of group ${this.options.groupId} is closed`,
