@@ -1,7 +1,8 @@
 import { ErrorCodes, isPlatformError, PlatformError } from "../errors.ts";
 import type { ValueCheck } from "./json-schema-validator.ts";
 import type { RegisteredSchema } from "./registered-schema.ts";
-import { frame, payloadOf, schemaIdOf } from "./wire-format.ts";
+import { utf8Text } from "./utf8-text.ts";
+import { frame, HEADER_BYTES, schemaIdOf } from "./wire-format.ts";
 
 /**
  * What a serde needs from a registry. `SchemaRegistry` is one; `schemaById` is synchronous so that
@@ -37,7 +38,6 @@ const encoder = new TextEncoder();
 export class SchemaSerde {
   private readonly validators = new Map<number, ValueCheck>();
   private readonly writers = new Map<string, Promise<WriterSchema>>();
-  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
 
   constructor(
     private readonly source: SchemaSource,
@@ -67,7 +67,7 @@ export class SchemaSerde {
     const validate = this.validators.get(id) ?? this.resolve(id);
     let value: unknown;
     try {
-      value = JSON.parse(this.decoder.decode(payloadOf(bytes)));
+      value = JSON.parse(utf8Text(bytes, HEADER_BYTES));
     } catch (cause) {
       throw new PlatformError(ErrorCodes.MALFORMED_JSON, `payload of schema ${id} is not UTF-8 JSON`, {
         cause,
