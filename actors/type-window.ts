@@ -1,0 +1,104 @@
+import type { FieldAggregates, WindowResult } from "../messages/window-result.ts";
+import type { Props } from "../supervisor/actor.ts";
+
+/**
+ * type-window/<type>: windows per sensor type, built by merging the final per-sensor windows
+ * (count, sum, min and max merge exactly; the mean is derived). Each merge publishes an update;
+ * a window is final once processing time passes its end plus `closeAfterMs`, which covers the
+ * per-sensor grace period and the slowest partition's idle timeout.
+ */
+export type TypeWindowMessage =
+  | { readonly type: "merge"; readonly window: WindowResult }
+  | { readonly type: "tick" };
+
+interface OpenTypeWindow {
+  result: WindowResult;
+  sensors: Set<string>;
+}
+
+export interface TypeWindowState {
+  readonly open: Map<number, OpenTypeWindow>;
+  closedBefore: number;
+  late: number;
+}
+
+export interface TypeWindowDeps {
+  readonly onWindow: (result: WindowResult) => void;
+  readonly onLate: (window: WindowResult) => void;
+  readonly now: () => number;
+  readonly closeAfterMs: number;
+  readonly tickMs: number;
+}
+
+function mergeFields(
+  into: Record<string, FieldAggregates>,
+  from: Readonly<Record<string, FieldAggregates>>,
+): Record<string, FieldAggregates> {
+  const merged: Record<string, FieldAggregates> = { ...into };
+  for (const [field, add] of Object.entries(from)) {
+    const have = merged[field];
+    if (!have) {
+      merged[field] = { ...add };
+      continue;
+    }
+    const count = have.count + add.count;
+    const sum = have.sum + add.sum;
+    merged[field] = {
+      count,
+      sum,
+      mean: count === 0 ? 0 : sum / count,
+      min: Math.min(have.min, add.min),
+      max: Math.max(have.max, add.max),
+    };
+  }
+  return merged;
+}
+
+export function typeWindowProps(deps: TypeWindowDeps): Props<TypeWindowMessage, TypeWindowState> {
+  return {
+    kind: "type-window",
+    mailbox: { capacity: 100_000, overflow: "backpressure" },
+    initialState: (_key, snapshot) =>
+      snapshot ?? { open: new Map(), closedBefore: Number.NEGATIVE_INFINITY, late: 0 },
+    onSignal(ctx, signal) {
+      if (signal.type === "started" || signal.type === "restarted")
+        ctx.startTimer("tick", deps.tickMs, { type: "tick" }, { repeat: true });
+    },
+    receive(ctx, message) {
+      const state = ctx.state;
+      if (message.type === "tick") {
+        const now = deps.now();
+        for (const [start, open] of [...state.open].sort(([a], [b]) => a - b)) {
+          if (open.result.window_end + deps.closeAfterMs > now) break;
+          state.open.delete(start);
+          state.closedBefore = Math.max(state.closedBefore, open.result.window_end);
+          deps.onWindow({ ...open.result, final: true, emitted_at: now });
+        }
+        return;
+      }
+      const window = message.window;
+      if (window.window_end <= state.closedBefore) {
+        state.late++;
+        deps.onLate(window);
+        return;
+      }
+      let open = state.open.get(window.window_start);
+      if (!open) {
+        open = {
+          result: { ...window, scope: "type", key: ctx.key, count: 0, fields: {}, final: false },
+          sensors: new Set(),
+        };
+        state.open.set(window.window_start, open);
+      }
+      if (open.sensors.has(window.key)) return; // a replayed final window: merged once already
+      open.sensors.add(window.key);
+      open.result = {
+        ...open.result,
+        count: open.result.count + window.count,
+        fields: mergeFields(open.result.fields, window.fields),
+        emitted_at: deps.now(),
+      };
+      deps.onWindow(open.result);
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import type { AlertRouterMessage } from "../actors/alert-router.ts";
+import type { DriftMessage } from "../actors/drift-monitor.ts";
+import type { TypeWindowMessage } from "../actors/type-window.ts";
+import type { FeedHub } from "../api/feeds/feed-hub.ts";
+import type { PlatformMetrics } from "../api/metrics.ts";
+import type { LiveView } from "../lake/live-view.ts";
+import type { Log, ProducerRecord } from "../log/log.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
+import type { ShardOutput } from "../messages/shard-protocol.ts";
+import { Topics } from "../messages/topics.ts";
+import type { ActorRef } from "../supervisor/actor.ts";
+
+/**
+ * Where the shard hosts' outputs go on the main thread: durable topics (final windows,
+ * predictions, late records, dead letters), the live view, the WebSocket feeds, metrics, and the
+ * main-thread actors (per-type windows, drift monitor, alert router).
+ *
+ * Log appends are batched: records collect until a batch mark arrives (or `flush` is called),
+ * then go in one append; the mark is passed on only after that append is durable, which is what
+ * lets the dispatcher commit input offsets safely.
+ */
+export interface OutputRouterDeps {
+  readonly log: Log;
+  readonly view: LiveView;
+  readonly feeds: FeedHub;
+  readonly metrics: PlatformMetrics;
+  readonly typeWindow: (type: string) => ActorRef<TypeWindowMessage>;
+  readonly drift: (model: string) => ActorRef<DriftMessage>;
+  readonly alerts: ActorRef<AlertRouterMessage>;
+  readonly onMark: (worker: number, batch: number) => void;
+  readonly onEvent?: (event: unknown) => void;
+  /** an append that failed: the node cannot commit past it and must fail over */
+  readonly onError: (error: unknown) => void;
+  readonly now: () => number;
+}
+
+const encoder = new TextEncoder();
+const json = (value: unknown) => encoder.encode(JSON.stringify(value));
+
+export class OutputRouter {
+  private pending: ProducerRecord[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly marks: { worker: number; batch: number }[] = [];
+
+  constructor(private readonly deps: OutputRouterDeps) {}
+
+  route(output: ShardOutput): void {
+    const { deps } = this;
+    const now = deps.now();
+    switch (output.type) {
+      case "reading": {
+        const r = output.reading;
+        deps.view.reading(r);
+        deps.feeds.publish("readings", r);
+        deps.metrics.messagesByTopic.inc({ topic: "actors.readings", direction: "out" });
+        deps.metrics.qualityScore.set({ sensor_type: r.type }, r.quality_score);
+        const labels = { sensor_id: r.sensor_id, sensor_type: r.type };
+        if (r.passed) {
+          deps.metrics.anomalyScore.observe({ sensor_type: r.type }, r.anomaly_score);
+          deps.alerts.tell({
+            type: "sample",
+            sample: { metric: "anomaly_score", value: r.anomaly_score, labels, at: now },
+          });
+        }
+        deps.alerts.tell({
+          type: "sample",
+          sample: { metric: "quality_score", value: r.quality_score, labels, at: now },
+        });
+        return;
+      }
+      case "window": {
+        const w = output.window;
+        deps.view.window(w);
+        deps.feeds.publish("windows", w);
+        deps.metrics.processingLatency.observe(
+          { stage: "window" },
+          Math.max(0, now - output.ingestedAt) / 1000,
+        );
+        if (w.final) {
+          this.pending.push({
+            topic: Topics.processed(w.type),
+            key: w.key,
+            value: json(w),
+            timestamp: w.window_end,
+          });
+          deps.typeWindow(w.type).tell({ type: "merge", window: w });
+        }
+        return;
+      }
+      case "prediction": {
+        const p = output.prediction;
+        deps.view.prediction(p);
+        deps.feeds.publish("predictions", p);
+        deps.metrics.predictions.inc({ model: p.model, version: p.model_version });
+        deps.metrics.predictionLatency.observe({ model: p.model }, p.latency_ms / 1000);
+        deps.metrics.processingLatency.observe(
+          { stage: "prediction" },
+          Math.max(0, now - output.ingestedAt) / 1000,
+        );
+        this.pending.push({ topic: Topics.predictions, key: p.key, value: json(p), timestamp: p.at });
+        deps.drift(p.model).tell({ type: "observe", prediction: p });
+        return;
+      }
+      case "late":
+        deps.metrics.lateRecords.inc({ stream: output.late.stream });
+        this.pending.push({
+          topic: Topics.lateOf(Topics.sensorsRaw),
+          key: output.late.key,
+          value: json(output.late),
+          timestamp: now,
+        });
+        return;
+      case "dead-letter":
+        this.deadLetter(output.deadLetter, "actor");
+        return;
+      case "mark":
+        this.marks.push({ worker: output.worker, batch: output.batch });
+        this.flush().catch(deps.onError);
+        return;
+      case "event":
+        deps.feeds.publish("supervisor", output.event);
+        deps.onEvent?.(output.event);
+        return;
+    }
+  }
+
+  /** dead letters from anywhere on the node: counted, published, kept in the log */
+  deadLetter(letter: DeadLetter, sourceKind: string): void {
+    this.deps.metrics.deadLetters.inc({ source: sourceKind, code: letter.code });
+    this.deps.feeds.publish("dead-letters", letter);
+    this.pending.push({
+      topic: Topics.deadLetters,
+      key: letter.source,
+      value: json(letter),
+      timestamp: letter.at,
+    });
+  }
+
+  /** append what is pending, then release the marks that were waiting behind it */
+  flush(): Promise<void> {
+    const records = this.pending;
+    const marks = this.marks.splice(0);
+    this.pending = [];
+    const run = this.flushing.then(async () => {
+      if (records.length > 0) {
+        await this.deps.log.append(records);
+        for (const record of records)
+          this.deps.metrics.messagesByTopic.inc({ topic: record.topic, direction: "out" });
+      }
+      for (const mark of marks) this.deps.onMark(mark.worker, mark.batch);
+    });
+    // The next flush waits for this one to settle either way; this one's failure reaches its
+    // caller through `run`, and the marks behind it are never released, so nothing is committed.
+    this.flushing = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+}

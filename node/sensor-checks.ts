@@ -1,0 +1,85 @@
+import type { SensorChecks } from "../actors/sensor.ts";
+import { MEASUREMENTS, type SensorReading, type SensorType } from "../messages/sensor-reading.ts";
+import type { HotReading } from "../messages/shard-protocol.ts";
+import type { AnomalyDetector } from "../ml/anomaly/anomaly-detector.ts";
+import { createDetector } from "../ml/anomaly/detector-factory.ts";
+import { QualityChecker } from "../stream/quality/quality-checker.ts";
+import { QualityScoreboard } from "../stream/quality/quality-score.ts";
+
+/**
+ * Builds a sensor actor's checks from the quality rules (stream/quality) and one robust-z
+ * anomaly detector per measurement (ml/anomaly). A reading's anomaly score is the highest of
+ * its measurements' scores: one wild measurement is enough to call the reading unusual.
+ */
+export interface SensorChecksOptions {
+  readonly intervalMs: number;
+  readonly windowMs: number;
+  /** detector config per measurement; default robust-z with the measurement's resolution */
+  readonly detector?: (field: string) => unknown;
+}
+
+const RESOLUTION: Readonly<Record<string, number>> = {
+  vehicle_count: 1,
+  avg_speed: 0.5,
+  temperature: 0.1,
+  humidity: 1,
+  air_quality_index: 1,
+  consumption: 1,
+  voltage: 0.5,
+  current: 0.1,
+};
+
+export function sensorChecksFactory(options: SensorChecksOptions) {
+  return (sensorType: SensorType, sensorId: string): SensorChecks => {
+    const spec = { sensor_id: sensorId, type: sensorType, intervalMs: options.intervalMs };
+    const quality = new QualityChecker(spec);
+    const scoreboard = new QualityScoreboard(options.windowMs, 2);
+    const fields = MEASUREMENTS[sensorType];
+    const detectors: AnomalyDetector[] = fields.map((field) =>
+      createDetector(options.detector?.(field) ?? { kind: "robust-z", minSpread: RESOLUTION[field] ?? 0 }),
+    );
+    return {
+      quality(reading: HotReading, now: number) {
+        const result = quality.check(asSensorReading(reading), now);
+        scoreboard.record(spec, reading.eventTime, result.issues);
+        const score = scoreboard.sensor(sensorId, scoreboard.windowStart(reading.eventTime))?.score ?? 1;
+        return {
+          passed: result.passed,
+          score,
+          issues: result.issues.map((issue) => ({
+            rule: issue.rule,
+            severity: issue.severity,
+            message: issue.message,
+          })),
+        };
+      },
+      anomaly(reading: HotReading) {
+        let highest = 0;
+        for (let i = 0; i < detectors.length; i++) {
+          const value = reading.values[i]!;
+          if (!Number.isFinite(value)) continue;
+          const detector = detectors[i]!;
+          const score = detector.score(value);
+          detector.update(value);
+          if (score > highest) highest = score;
+        }
+        return highest;
+      },
+    };
+  };
+}
+
+/**
+ * The quality rules read the edge form of a reading. The hot form carries no location (the
+ * rules never read it), so it is rebuilt from the type, id, event time and measurements only.
+ */
+function asSensorReading(reading: HotReading): SensorReading {
+  const form: Record<string, unknown> = {
+    type: reading.sensorType,
+    sensor_id: reading.sensorId,
+    timestamp: new Date(reading.eventTime).toISOString(),
+  };
+  const fields = MEASUREMENTS[reading.sensorType];
+  for (let i = 0; i < fields.length; i++) form[fields[i]!] = reading.values[i];
+  return form as SensorReading;
+}

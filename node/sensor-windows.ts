@@ -1,0 +1,102 @@
+import type { SensorWindows, WindowSink } from "../actors/window.ts";
+import { MEASUREMENTS, type SensorType } from "../messages/sensor-reading.ts";
+import type { HotReading } from "../messages/shard-protocol.ts";
+import type { FieldAggregates, WindowResult } from "../messages/window-result.ts";
+import type { WindowResult as OperatorResult, WindowOutput } from "../stream/index.ts";
+import { clearWindowOutput, createWindowOperator, createWindowOutput, tumbling } from "../stream/index.ts";
+
+/**
+ * The window actor's operator for one sensor type on one partition: event-time tumbling
+ * windows keyed by sensor, count / sum / mean / min / max per measurement, emitted on every
+ * update and once more, final, when the watermark passes the window's end plus the grace.
+ */
+export interface SensorWindowsOptions {
+  readonly windowMs: number;
+  readonly graceMs: number;
+  readonly maxOutOfOrdernessMs: number;
+  readonly idleTimeoutMs: number;
+  readonly clock: () => number;
+}
+
+const STATISTICS = ["count", "sum", "mean", "min", "max"] as const;
+
+export function sensorWindowsFactory(options: SensorWindowsOptions) {
+  return (sensorType: SensorType, partition: number): SensorWindows => {
+    const fields = MEASUREMENTS[sensorType];
+    const operator = createWindowOperator({
+      assigner: tumbling(options.windowMs),
+      aggregators: Object.fromEntries(fields.map((field) => [field, STATISTICS])),
+      watermark: { maxOutOfOrdernessMs: options.maxOutOfOrdernessMs, idleTimeoutMs: options.idleTimeoutMs },
+      graceMs: options.graceMs,
+      emit: "on-update",
+      clock: options.clock,
+    });
+    const out = createWindowOutput();
+    const stream = `${sensorType}:${partition}`;
+    let lastIngestedAt = 0;
+
+    /** `offset`: the log position of the reading that caused the output, -1 for timer work */
+    const drain = (sink: WindowSink, o: WindowOutput, offset: number) => {
+      for (const result of o.emitted) sink.window(toWindowResult(sensorType, result), lastIngestedAt);
+      for (const late of o.late)
+        sink.late({
+          stream,
+          key: late.key,
+          event_time: late.eventTime,
+          reason: `${late.reason} (watermark ${late.watermark})`,
+          partition: late.partition,
+          offset,
+        });
+      for (const rejected of o.rejected)
+        sink.late({
+          stream,
+          key: rejected.key,
+          event_time: rejected.eventTime,
+          reason: `rejected: ${rejected.reason}${rejected.field ? ` (${rejected.field})` : ""}`,
+          partition: rejected.partition,
+          offset,
+        });
+      clearWindowOutput(o);
+    };
+
+    return {
+      add(reading: HotReading, sink: WindowSink) {
+        lastIngestedAt = reading.ingestedAt;
+        operator.process(reading.partition, reading.sensorId, reading.eventTime, reading.values, out);
+        drain(sink, out, reading.offset);
+      },
+      advance(now: number, sink: WindowSink) {
+        operator.advanceProcessingTime(now, out);
+        drain(sink, out, -1);
+      },
+      flush(sink: WindowSink) {
+        operator.flush(out);
+        drain(sink, out, -1);
+      },
+    };
+  };
+}
+
+function toWindowResult(sensorType: SensorType, result: OperatorResult): WindowResult {
+  const fields: Record<string, FieldAggregates> = {};
+  for (const [field, stats] of Object.entries(result.aggregates)) {
+    fields[field] = {
+      count: stats.count as number,
+      sum: stats.sum as number,
+      mean: stats.mean as number,
+      min: stats.min as number,
+      max: stats.max as number,
+    };
+  }
+  return {
+    scope: "sensor",
+    key: result.key,
+    type: sensorType,
+    window_start: result.windowStart,
+    window_end: result.windowEnd,
+    count: result.count,
+    fields,
+    final: result.final,
+    emitted_at: result.emittedAt,
+  };
+}

@@ -1,0 +1,152 @@
+import { type DeployedModel, modelShardProps } from "../actors/model-shard.ts";
+import { type SensorChecks, type SensorMessage, sensorProps } from "../actors/sensor.ts";
+import { type SensorWindows, windowProps } from "../actors/window.ts";
+import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
+import { RecordTags, recordTagOf } from "../messages/codec/record-layout.ts";
+import { decodeSensorReading, type SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
+import { deadLetter } from "../messages/dead-letter.ts";
+import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
+import type { SensorType } from "../messages/sensor-reading.ts";
+import type { ShardInbound, ShardOutput } from "../messages/shard-protocol.ts";
+import type { ActorSystem } from "../supervisor/index.ts";
+import type { RecordReader, RecordWriter } from "../supervisor/transport.ts";
+
+/**
+ * A shard host: the actors of some partitions (sensor, window, model shard) behind one inbound
+ * and one outbound channel. The same code runs inside a Bun worker (SAB rings) and on the main
+ * thread with WORKERS=0 (in-process channels).
+ *
+ * Inbound: binary reading records and JSON envelopes (marks, ticks), in order. Outbound: JSON
+ * envelopes of ShardOutput. A mark is answered only after every actor is idle, so every output
+ * caused by the records before the mark is ahead of it in the outbound channel.
+ */
+export interface ShardHostDeps {
+  readonly worker: number;
+  readonly system: ActorSystem;
+  readonly inbound: RecordReader;
+  readonly outbound: RecordWriter;
+  readonly createChecks: (sensorType: SensorType, sensorId: string) => SensorChecks;
+  readonly createWindows: (sensorType: SensorType, partition: number) => SensorWindows;
+  readonly model: DeployedModel;
+  readonly now: () => number;
+  readonly hrtimeMs: () => number;
+  readonly tickMs?: number;
+}
+
+export interface ShardHost {
+  /** read and handle inbound records until `stop` */
+  run(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createShardHost(deps: ShardHostDeps): ShardHost {
+  const { system, inbound, outbound } = deps;
+  const pending: ShardOutput[] = [];
+  const emit = (output: ShardOutput) => {
+    if (pending.length > 0 || !writeJsonEnvelope(outbound, output)) pending.push(output);
+  };
+  system.register(sensorProps({ createChecks: deps.createChecks, emit, now: deps.now }));
+  system.register(
+    windowProps({
+      createWindows: deps.createWindows,
+      emit,
+      now: deps.now,
+      tickMs: deps.tickMs ?? 1000,
+      scoreTypes: ["traffic"],
+    }),
+  );
+  system.register(modelShardProps({ model: deps.model, emit, now: deps.now, hrtimeMs: deps.hrtimeMs }));
+
+  let running = true;
+  const marks: number[] = [];
+  const scratch: SensorReadingRecord = {
+    sensorType: "traffic",
+    sensorId: "",
+    partition: 0,
+    offset: 0,
+    eventTime: 0,
+    values: [],
+    flags: 0,
+  };
+
+  const handle = (bytes: Uint8Array, offset: number, length: number) => {
+    try {
+      if (recordTagOf(bytes, offset, length) === RecordTags.sensorReading) {
+        const r = decodeSensorReading(bytes, offset, length, scratch);
+        const message: SensorMessage = {
+          type: "reading",
+          reading: {
+            sensorType: r.sensorType,
+            sensorId: r.sensorId,
+            eventTime: r.eventTime,
+            values: Float64Array.from(r.values),
+            partition: r.partition,
+            offset: r.offset,
+            ingestedAt: r.ingestedAt,
+          },
+        };
+        if (!system.ref<SensorMessage>("sensor", r.sensorId).tell(message))
+          emit({
+            type: "dead-letter",
+            deadLetter: deadLetter(
+              `actor:sensor/${r.sensorId}`,
+              ErrorCodes.MAILBOX_FULL,
+              `sensor mailbox full; reading ${r.partition}@${r.offset} not processed`,
+              bytes.slice(offset, offset + length),
+              deps.now(),
+            ),
+          });
+        return;
+      }
+      const control = decodeJsonEnvelope(bytes, offset, length) as ShardInbound;
+      if (control.type === "mark") marks.push(control.batch);
+    } catch (error) {
+      if (!isPlatformError(error)) throw error;
+      emit({
+        type: "dead-letter",
+        deadLetter: deadLetter(
+          `worker:${deps.worker}`,
+          error.code,
+          error.message,
+          bytes.slice(offset, offset + length),
+          deps.now(),
+        ),
+      });
+    }
+  };
+
+  const flushPending = async () => {
+    while (pending.length > 0) {
+      if (writeJsonEnvelope(outbound, pending[0]!)) {
+        pending.shift();
+        continue;
+      }
+      outbound.flush();
+      await outbound.waitForSpace(100);
+    }
+    outbound.flush();
+  };
+
+  return {
+    async run() {
+      while (running) {
+        const handled = inbound.drain(handle, 4096);
+        if (handled === 0) {
+          await flushPending();
+          await inbound.waitForData(50);
+          continue;
+        }
+        if (marks.length > 0) {
+          await system.drain();
+          for (const batch of marks.splice(0)) emit({ type: "mark", batch, worker: deps.worker });
+        }
+        await flushPending();
+      }
+    },
+    async stop() {
+      running = false;
+      await system.drain();
+      await flushPending();
+    },
+  };
+}
