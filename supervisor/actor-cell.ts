@@ -169,6 +169,7 @@ export class ActorCell
     const kind = this.actorKind;
     if (kind.passivates) this.lastActive = kind.host.scheduler.sliceNow;
     const receive = kind.receive;
+    if (kind.turnBudget !== 0) budget = kind.turnBudget;
     let handled = 0;
     while (handled < budget && mailbox.size > 0) {
       const message = mailbox.shift();

@@ -52,6 +52,8 @@ export class ActorKind {
   readonly overflow: OverflowPolicy;
   readonly passivateAfterMs: number;
   readonly passivates: boolean;
+  /** 0: the system's budget */
+  readonly turnBudget: number;
   /** live actors of this kind */
   actors = 0;
   /** messages queued in this kind's mailboxes */
@@ -76,5 +78,6 @@ export class ActorKind {
     this.overflow = mailbox.overflow;
     this.passivateAfterMs = props.passivateAfterMs ?? 0;
     this.passivates = this.passivateAfterMs > 0;
+    this.turnBudget = Math.max(0, props.turnBudget ?? 0);
   }
 }

@@ -79,6 +79,8 @@ export interface Props<M, S> {
   readonly passivateAfterMs?: number;
   /** how this actor supervises its own children */
   readonly supervision?: SupervisorSpec;
+  /** messages per turn for this kind (fan-in sinks want more); default the system's budget */
+  readonly turnBudget?: number;
 }
 
 export type SupervisionStrategy = "one_for_one" | "one_for_all" | "rest_for_one";
