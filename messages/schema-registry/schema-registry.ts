@@ -43,6 +43,14 @@ export interface RegisterOptions {
 
 const REPLAY_BATCH = 1000;
 
+/** what a command decided: the records to append and the result once they are durable */
+interface Mutation<T> {
+  readonly records: ProducerRecord[];
+  /** the parsed schema of a registration, so applying its record does not parse it again */
+  readonly parsed?: ParsedSchema;
+  readonly result: T;
+}
+
 function notFound(
   code:
     | typeof ErrorCodes.SUBJECT_NOT_FOUND
@@ -111,29 +119,22 @@ export class SchemaRegistry {
     else if (key?.keytype === "CONFIG") this.state.applyConfig(key, decodeValue<ConfigValue>(value));
   }
 
-  /** append records durably, then apply them; one writer at a time */
-  private write<T>(
-    command: () => { records: ProducerRecord[]; parsed?: ParsedSchema; result: T } | T,
-  ): Promise<T> {
+  /**
+   * Run a command against the current state, append the records it decides on durably, then apply
+   * them. One command at a time, so two registrations never take the same version or id.
+   */
+  private write<T>(command: () => Mutation<T>): Promise<T> {
     const run = async (): Promise<T> => {
-      const outcome = command();
-      if (!(outcome && typeof outcome === "object" && "records" in outcome)) return outcome as T;
-      const { records, parsed, result } = outcome as {
-        records: ProducerRecord[];
-        parsed?: ParsedSchema;
-        result: T;
-      };
+      const { records, parsed, result } = command();
+      if (records.length === 0) return result;
       try {
         await this.log.append(records);
       } catch (cause) {
-        throw new PlatformError(
-          isPlatformError(cause) ? cause.code : ErrorCodes.INFRA_UNAVAILABLE,
-          "could not write to the schemas topic",
-          {
-            cause,
-            details: { registryErrorCode: 50001 },
-          },
-        );
+        const code = isPlatformError(cause) ? cause.code : ErrorCodes.INFRA_UNAVAILABLE;
+        throw new PlatformError(code, "could not write to the schemas topic", {
+          cause,
+          details: { registryErrorCode: 50001 },
+        });
       }
       for (const record of records) this.applyRecord(record.key!, record.value, parsed);
       return result;
@@ -192,7 +193,7 @@ export class SchemaRegistry {
     return this.write(() => {
       const live = this.state.versionsOf(subject, false);
       const existing = live.find((v) => v.id === this.state.knownId(parsed));
-      if (existing) return this.toSubjectSchema(existing);
+      if (existing) return { records: [], result: this.toSubjectSchema(existing) };
       if (options.checkCompatibility !== false) {
         const level = this.state.effectiveLevel(subject);
         const priors = live.map((v) => ({ version: v.version, schema: this.state.schemaOf(v).parsed }));

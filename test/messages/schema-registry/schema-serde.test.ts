@@ -135,4 +135,21 @@ describe("SchemaSerde", () => {
     await registry.register("s-value", JSON.stringify({ type: "integer" }), { schemaType: "JSON" });
     expect(strict.decode(await strict.encode("s-value", 1))).toBe(1);
   });
+  test("a payload holding a real U+FFFD character still decodes (regression: in-place UTF-8 decoding)", async () => {
+    const value = { sensor_id: "t_\uFFFD", value: 3 };
+    expect(serde.decode(await serde.encode("city.sensors.raw-value", value))).toEqual(value);
+  });
+
+  test.each([
+    ["NaN", Number.NaN],
+    ["Infinity", Number.POSITIVE_INFINITY],
+  ])("encode refuses %s where the schema wants a number", async (_name, reading) => {
+    let error: unknown;
+    try {
+      await serde.encode("city.sensors.raw-value", { sensor_id: "t_1", value: reading });
+    } catch (e) {
+      error = e;
+    }
+    expect(isPlatformError(error, "SCHEMA_VIOLATION")).toBe(true);
+  });
 });
