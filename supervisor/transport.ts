@@ -47,7 +47,7 @@ export interface RecordWriter {
  * a consumer whose own output is full applies back-pressure upstream. A throw also ends the
  * drain, with the record counted as delivered.
  */
-export type RecordHandler = (bytes: Uint8Array, offset: number, length: number) => boolean | undefined | void;
+export type RecordHandler = (bytes: Uint8Array, offset: number, length: number) => unknown;
 
 export interface RecordReader {
   /** hand up to `max` published records to `handler`, free their space, return how many it took */
