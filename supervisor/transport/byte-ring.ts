@@ -138,10 +138,15 @@ export class RingWriter implements RecordWriter {
   }
 
   tryWrite(record: Uint8Array): boolean {
-    const slot = this.reserve(record.length);
+    const length = record.length;
+    const slot = this.reserve(length);
     if (slot === null) return false;
-    slot.bytes.set(record, slot.offset);
-    this.commit(record.length);
+    const bytes = slot.bytes;
+    const at = slot.offset;
+    // small records (the hot case) copy faster by hand than through TypedArray#set
+    if (length <= 64) for (let i = 0; i < length; i++) bytes[at + i] = record[i]!;
+    else bytes.set(record, at);
+    this.commit(length);
     return true;
   }
 
