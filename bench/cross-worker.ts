@@ -26,6 +26,7 @@ const reading: SensorReadingRecord = {
   partition: 3,
   offset: 0,
   eventTime: 1_760_000_000_000,
+  ingestedAt: 1_760_000_000_010,
   values: [42, 61.5],
   flags: 0,
 };

@@ -65,6 +65,7 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
     partition: 0,
     offset: 0,
     eventTime: 0,
+    ingestedAt: 0,
     values: [],
     flags: 0,
   };

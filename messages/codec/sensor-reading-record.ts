@@ -25,10 +25,11 @@ import {
  *    7   u8    k = sensor id length in UTF-8 bytes (0..255)
  *    8   f64   log offset of the record (an integer, exact up to 2^53)
  *   16   f64   event time, epoch milliseconds
- *   24   f64×n measurement values in MEASUREMENTS[type] order
- * 24+8n  k     sensor id, UTF-8
+ *   24   f64   ingest time, epoch milliseconds: when the edge accepted it (end-to-end latency)
+ *   32   f64×n measurement values in MEASUREMENTS[type] order
+ * 32+8n  k     sensor id, UTF-8
  *
- * Length is exactly 24 + 8n + k (a `traffic_12` reading is 50 bytes). Anything else is
+ * Length is exactly 32 + 8n + k (a `traffic_12` reading is 58 bytes). Anything else is
  * DECODE_FAILED. Values are doubles, so offsets and counts stay exact.
  *
  * NaN: a NaN value means "measurement missing" (a faulty sensor); it travels as NaN (payload
@@ -37,7 +38,7 @@ import {
  * time and log offset must be finite: OUT_OF_RANGE on encode, DECODE_FAILED on decode.
  */
 export const SENSOR_READING_RECORD_VERSION = 1;
-const HEADER = 24;
+const HEADER = 32;
 
 export const ReadingFlags = {
   /** at least one value is NaN (missing) */
@@ -54,6 +55,8 @@ export interface SensorReadingRecord {
   partition: number;
   offset: number;
   eventTime: number;
+  /** when ingest accepted the reading (epoch ms); the start of end-to-end latency */
+  ingestedAt: number;
   values: number[];
   flags: number;
 }
@@ -106,6 +109,7 @@ export function encodeSensorReadingInto(
   bytes[at + 7] = k;
   view.setFloat64(at + 8, record.offset, true);
   view.setFloat64(at + 16, record.eventTime, true);
+  view.setFloat64(at + 24, record.ingestedAt, true);
   return HEADER + 8 * n + k;
 }
 
@@ -153,6 +157,7 @@ export function decodeSensorReading(
   record.partition = view.getUint16(offset + 4, true);
   record.offset = logOffset;
   record.eventTime = eventTime;
+  record.ingestedAt = view.getFloat64(offset + 24, true);
   record.sensorId = readUtf8(bytes, offset + HEADER + 8 * n, k);
   return record;
 }

@@ -16,6 +16,7 @@ const reading = (overrides: Partial<SensorReadingRecord> = {}): SensorReadingRec
   partition: 7,
   offset: 123_456_789_012,
   eventTime: 1_760_000_000_123.5,
+  ingestedAt: 1_760_000_000_200,
   values: [42, 61.25],
   flags: ReadingFlags.late,
   ...overrides,
@@ -36,15 +37,15 @@ describe("sensor reading record", () => {
     expect(decodeSensorReading(bytes, 0, bytes.length)).toEqual(record);
   });
 
-  test("a traffic reading with a ten-byte id is 50 bytes", () => {
-    expect(encodeSensorReading(reading()).length).toBe(24 + 16 + 10);
+  test("a traffic reading with a ten-byte id is 58 bytes", () => {
+    expect(encodeSensorReading(reading()).length).toBe(32 + 16 + 10);
   });
 
   test("carries NaN as a missing value and sets the missing-value flag", () => {
     const decoded = decodeSensorReading(
       encodeSensorReading(reading({ values: [Number.NaN, 3], flags: 0 })),
       0,
-      50,
+      58,
     );
     expect(Number.isNaN(decoded.values[0])).toBe(true);
     expect(decoded.values[1]).toBe(3);
@@ -52,7 +53,7 @@ describe("sensor reading record", () => {
     const clean = decodeSensorReading(
       encodeSensorReading(reading({ flags: ReadingFlags.missingValue })),
       0,
-      50,
+      58,
     );
     expect(clean.flags).toBe(0);
   });

@@ -1,0 +1,47 @@
+/**
+ * `bun run cluster`: one node of the platform with everything embedded (bun:sqlite log, aedes
+ * MQTT broker, simulated sensors) unless the environment names real systems (KAFKA_BROKERS,
+ * MQTT_URL). Flags and variables are listed in the README under Configuration.
+ */
+import { loadNodeConfig } from "./node/config.ts";
+import { startProgress } from "./node/progress.ts";
+import { startNode } from "./node/start-node.ts";
+
+const config = loadNodeConfig(process.env, process.argv.slice(2));
+const startedAt = performance.now();
+const node = await startNode(config);
+const wsUrl = node.apiUrl.replace(/^http/, "ws");
+console.log(
+  [
+    `streaming-ml node '${config.applicationId}' up in ${Math.round(performance.now() - startedAt)} ms`,
+    `  API        ${node.apiUrl}  (GET /health, /api/sensors, /api/predictions, /api/alerts, /api/supervision)`,
+    `  WebSocket  ${wsUrl}/ws  (send {"op":"subscribe","feeds":["windows","predictions","alerts"]})`,
+    `  metrics    ${node.apiUrl}/metrics`,
+    `  MQTT       ${node.mqttUrl}  (city/sensors/<type>/<sensor_id>)`,
+    `  log        ${config.kafkaBrokers ? `Kafka ${config.kafkaBrokers}` : `embedded ${config.dataDir}/log.db`}`,
+    `  workers    ${node.progress().workers}, model ${node.modelVersion}`,
+    `  simulator  ${config.simulate ? `${config.sensorsPerType} sensors per type, ${config.rate} readings/s` : "off"}`,
+    "Ctrl-C stops (drain, flush, commit).",
+  ].join("\n"),
+);
+const stopProgress = config.progress
+  ? startProgress(node.progress, (text) => process.stdout.write(text), { tty: process.stdout.isTTY === true })
+  : () => {};
+
+let stopping: Promise<void> | undefined;
+const shutdown = (signal: string) => {
+  stopping ??= (async () => {
+    stopProgress();
+    console.log(`\n${signal}: draining, flushing, committing...`);
+    await node.stop();
+    console.log("stopped cleanly");
+    process.exit(0);
+  })().catch((error: unknown) => {
+    console.error("shutdown failed:", error);
+    process.exit(1);
+  });
+};
+process.on("SIGINT", () => shutdown("SIGINT"));
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+if (config.durationSeconds > 0)
+  setTimeout(() => shutdown(`after ${config.durationSeconds} s`), config.durationSeconds * 1000);

@@ -1,0 +1,67 @@
+import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
+import { type SensorReadingRecord, writeSensorReading } from "../messages/codec/sensor-reading-record.ts";
+import type { ShardOutput } from "../messages/shard-protocol.ts";
+import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
+import { createActorSystem } from "../supervisor/index.ts";
+import { inProcessChannel } from "../supervisor/transport/in-process.ts";
+import { createShardHost, type ShardHost } from "./shard-host.ts";
+import type { ShardHostSetup } from "./shard-host-setup.ts";
+import { shardHostDeps } from "./shard-host-setup.ts";
+import type { Shards } from "./shards.ts";
+
+/**
+ * WORKERS=0: one shard host on the main thread, behind the same-thread transport. The records,
+ * batching and back-pressure are those of the SharedArrayBuffer rings, so this mode runs the
+ * exact code paths of the worker mode, minus the threads (tests use it to stay deterministic).
+ */
+export function inProcessShards(
+  setup: ShardHostSetup,
+  ringBytes = 1 << 20,
+): Shards & { readonly host: ShardHost } {
+  const inbound = inProcessChannel(ringBytes);
+  const outbound = inProcessChannel(ringBytes);
+  const system = createActorSystem({ name: "shard-0" });
+  const host = createShardHost({
+    ...shardHostDeps(setup),
+    worker: 0,
+    system,
+    inbound: inbound.reader,
+    outbound: outbound.writer,
+  });
+  const outputHandlers: ((output: ShardOutput) => void)[] = [];
+  let running = true;
+
+  const hostLoop = host.run();
+  const outputLoop = (async () => {
+    while (running) {
+      const drained = outbound.reader.drain((bytes, offset, length) => {
+        const output = decodeJsonEnvelope(bytes, offset, length) as ShardOutput;
+        for (const handler of outputHandlers) handler(output);
+      });
+      if (drained === 0) await outbound.reader.waitForData(50);
+    }
+  })();
+
+  return {
+    host,
+    workers: 1,
+    workerOf: () => 0,
+    sendReading: (_worker, reading: SensorReadingRecord) => writeSensorReading(inbound.writer, reading),
+    sendMark: (_worker, batch) => writeJsonEnvelope(inbound.writer, { type: "mark", batch }),
+    flush: () => inbound.writer.flush(),
+    waitForSpace: (_worker, timeoutMs) => inbound.writer.waitForSpace(timeoutMs),
+    onOutput: (handler) => {
+      outputHandlers.push(handler);
+    },
+    onRestart: () => {},
+    tree: async (): Promise<SupervisionTreeNode[]> => [system.tree()],
+    stats: async (): Promise<ActorSystemStats[]> => [system.stats()],
+    async stop() {
+      await host.stop();
+      await hostLoop;
+      running = false;
+      await outputLoop;
+      await system.stop();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { sensorChecksFactory } from "./sensor-checks.ts";
+import { sensorWindowsFactory } from "./sensor-windows.ts";
+import type { ShardHostDeps } from "./shard-host.ts";
+import { deployTrafficModel } from "./traffic-model.ts";
+
+/**
+ * Everything a shard host needs to build its actors, as plain data: it crosses to each Bun
+ * worker in the `start` control message (structured clone), and the in-process mode uses it as
+ * it is. Functions are built on the receiving side by `shardHostDeps`.
+ */
+export interface ShardHostSetup {
+  readonly windowMs: number;
+  readonly graceMs: number;
+  readonly maxOutOfOrdernessMs: number;
+  readonly idleTimeoutMs: number;
+  /** the sensors' expected interval between readings (completeness) */
+  readonly sensorIntervalMs: number;
+  readonly model: { readonly json: unknown; readonly version: string };
+  readonly utcOffsetMinutes: number;
+  readonly tickMs: number;
+}
+
+export function shardHostDeps(
+  setup: ShardHostSetup,
+): Omit<ShardHostDeps, "worker" | "system" | "inbound" | "outbound"> {
+  const now = () => Date.now();
+  return {
+    createChecks: sensorChecksFactory({ intervalMs: setup.sensorIntervalMs, windowMs: setup.windowMs }),
+    createWindows: sensorWindowsFactory({
+      windowMs: setup.windowMs,
+      graceMs: setup.graceMs,
+      maxOutOfOrdernessMs: setup.maxOutOfOrdernessMs,
+      idleTimeoutMs: setup.idleTimeoutMs,
+      clock: now,
+    }),
+    model: deployTrafficModel(setup.model.json, setup.model.version, setup.utcOffsetMinutes),
+    now,
+    hrtimeMs: () => performance.now(),
+    tickMs: setup.tickMs,
+  };
+}

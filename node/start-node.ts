@@ -1,0 +1,355 @@
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { AlertDelivery } from "../actors/alert-channel.ts";
+import { type AlertRule, DEFAULT_ALERT_RULES, parseAlertRules } from "../actors/alert-rules.ts";
+import { type IngestMessage, ingestProps } from "../actors/ingest.ts";
+import { feedDelivery, fileDelivery, webhookDelivery } from "../api/alert-deliveries.ts";
+import { createApp } from "../api/app.ts";
+import { FeedHub } from "../api/feeds/feed-hub.ts";
+import { PlatformMetrics } from "../api/metrics.ts";
+import { serveApi } from "../api/server.ts";
+import { LiveView } from "../lake/live-view.ts";
+import { openLog } from "../log/index.ts";
+import type { Log } from "../log/log.ts";
+import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
+import { DEFAULT_PARTITIONS, Topics } from "../messages/topics.ts";
+import { parseSensorMessage } from "../sources/iot/ingest-parser.ts";
+import { createSensorFleet, type SensorFleet } from "../sources/iot/sensor-fleet.ts";
+import { createSensorPublisher, type SensorPublisher } from "../sources/iot/sensor-publisher.ts";
+import { createAedesBroker } from "../sources/mqtt/aedes-broker.ts";
+import { createExternalBroker } from "../sources/mqtt/external-broker.ts";
+import { createMqttSubscriber } from "../sources/mqtt/mqtt-subscriber.ts";
+import { createActorSystem } from "../supervisor/index.ts";
+import type { NodeConfig } from "./config.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { inProcessShards } from "./in-process-shards.ts";
+import { startMainActors } from "./main-actors.ts";
+import { OutputRouter } from "./output-router.ts";
+import type { ShardHostSetup } from "./shard-host-setup.ts";
+import type { Shards } from "./shards.ts";
+import { TRAFFIC_MODEL_NAME, trafficDriftCheck, trainStartupModel } from "./traffic-model.ts";
+import { workerShards } from "./worker-shards.ts";
+
+/**
+ * The composition root of one node: opens the log, starts the MQTT broker (embedded unless
+ * MQTT_URL), trains the start-up model, starts the shard hosts (workers or in-process), the
+ * main-thread actors, the dispatcher, ingest, the simulator and the API. `stop()` shuts down in
+ * the reverse order of the data path: sources first, then ingest, dispatch (commit), actors,
+ * sinks, API, log.
+ */
+export interface RunningNode {
+  readonly config: NodeConfig;
+  readonly apiUrl: string;
+  readonly mqttUrl: string;
+  readonly log: Log;
+  readonly view: LiveView;
+  readonly feeds: FeedHub;
+  readonly metrics: PlatformMetrics;
+  readonly fleet: SensorFleet;
+  readonly publisher: SensorPublisher | undefined;
+  readonly modelVersion: string;
+  progress(): NodeProgress;
+  stop(): Promise<void>;
+}
+
+export interface NodeProgress {
+  readonly ingested: number;
+  readonly rejected: number;
+  readonly consumed: number;
+  readonly outputs: number;
+  readonly alerts: number;
+  readonly actors: number;
+  readonly workers: number;
+}
+
+const PROCESSED_TOPICS = SENSOR_TYPES.map((type) => Topics.processed(type));
+
+async function provisionTopics(log: Log, partitions: number): Promise<void> {
+  await log.createTopic({ name: Topics.sensorsRaw, partitions });
+  for (const name of [
+    ...PROCESSED_TOPICS,
+    Topics.predictions,
+    Topics.lateOf(Topics.sensorsRaw),
+    Topics.deadLettersOf(Topics.sensorsRaw),
+  ])
+    await log.createTopic({ name, partitions });
+  for (const name of [Topics.drift, Topics.alerts, Topics.deadLetters])
+    await log.createTopic({ name, partitions: 1 });
+}
+
+async function alertRules(config: NodeConfig): Promise<AlertRule[]> {
+  if (!config.alertRulesFile) return DEFAULT_ALERT_RULES;
+  return parseAlertRules(JSON.parse(await readFile(config.alertRulesFile, "utf8")));
+}
+
+export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  await mkdir(config.dataDir, { recursive: true });
+  const log = config.kafkaBrokers
+    ? await openLog({ kind: "kafka", brokers: config.kafkaBrokers.split(",").map((b) => b.trim()) })
+    : await openLog({ kind: "embedded", path: join(config.dataDir, "log.db") });
+  await provisionTopics(log, config.partitions || DEFAULT_PARTITIONS);
+
+  const metrics = new PlatformMetrics();
+  const view = new LiveView();
+  const feeds = new FeedHub();
+  const counters = { ingested: 0, rejected: 0, outputs: 0, alerts: 0 };
+  const encoder = new TextEncoder();
+  let fatal: unknown;
+  const failNode = (error: unknown) => {
+    fatal ??= error;
+    console.error(`node failed: ${error instanceof Error ? error.message : String(error)}`);
+  };
+
+  const model = trainStartupModel(config.seed);
+  const totalSensors = config.sensorsPerType * SENSOR_TYPES.length;
+  const sensorIntervalMs = Math.max(1, Math.round((1000 * totalSensors) / config.rate));
+  const setup: ShardHostSetup = {
+    windowMs: config.windowMs,
+    graceMs: config.graceMs,
+    maxOutOfOrdernessMs: Math.min(2000, config.graceMs),
+    idleTimeoutMs: 10_000,
+    sensorIntervalMs,
+    model: { json: model.json, version: model.version },
+    utcOffsetMinutes: 0,
+    tickMs: 1000,
+  };
+
+  const mainSystem = createActorSystem({ name: "main" });
+  mainSystem.events.subscribe((event) => {
+    feeds.publish("supervisor", event);
+    if (event.type === "supervision")
+      metrics.restarts.inc({ decision: event.decision, strategy: event.strategy });
+  });
+
+  const deliveries: AlertDelivery[] = [
+    feedDelivery(feeds),
+    fileDelivery(config.alertLogFile ?? join(config.dataDir, "alerts.jsonl")),
+  ];
+  if (config.alertWebhookUrl) deliveries.push(webhookDelivery(config.alertWebhookUrl));
+
+  const appendJson = (topic: string, key: string, value: unknown, timestamp: number) =>
+    log.append([{ topic, key, value: encoder.encode(JSON.stringify(value)), timestamp }]).catch(failNode);
+
+  const actors = startMainActors({
+    system: mainSystem,
+    models: [TRAFFIC_MODEL_NAME],
+    createDriftCheck: () => trafficDriftCheck(model, { sampleSize: 500, minSampleSize: 30 }),
+    rules: await alertRules(config),
+    deliveries,
+    closeTypeWindowsAfterMs: config.graceMs + 15_000,
+    driftEvaluateEveryMs: 10_000,
+    onTypeWindow: (window) => {
+      view.window(window);
+      feeds.publish("windows", window);
+      if (window.final) void appendJson(Topics.processed(window.type), window.key, window, window.window_end);
+    },
+    onLateTypeWindow: (window) => metrics.lateRecords.inc({ stream: `type:${window.type}` }),
+    onDriftReport: (report) => {
+      view.driftReport(report);
+      feeds.publish("drift", report);
+      metrics.driftScore.set({ model: report.model, feature: report.feature }, report.score);
+      actors.alerts.tell({
+        type: "sample",
+        sample: {
+          metric: "drift_score",
+          value: report.score,
+          labels: { model: report.model, feature: report.feature },
+          at: report.at,
+        },
+      });
+      void appendJson(Topics.drift, `${report.model}/${report.feature}`, report, report.at);
+    },
+    onAlert: (alert) => {
+      counters.alerts++;
+      view.alert(alert);
+      metrics.alerts.inc({ rule: alert.rule, severity: alert.severity });
+      void appendJson(Topics.alerts, alert.rule, alert, alert.at);
+    },
+    onDeliveryFailure: (channel) => metrics.alertDeliveryFailures.inc({ channel }),
+    now: Date.now,
+  });
+
+  const shards: Shards =
+    config.workers === 0
+      ? inProcessShards(setup)
+      : await workerShards({ setup, workers: config.workers, partitions: config.partitions });
+
+  let dispatcher: Dispatcher | undefined;
+  const router = new OutputRouter({
+    log,
+    view,
+    feeds,
+    metrics,
+    typeWindow: actors.typeWindow,
+    drift: actors.drift,
+    alerts: actors.alerts,
+    onMark: (worker, batch) => dispatcher?.markDone(worker, batch),
+    onError: failNode,
+    now: Date.now,
+  });
+  shards.onOutput((output) => {
+    counters.outputs++;
+    router.route(output);
+  });
+  dispatcher = new Dispatcher({
+    log,
+    shards,
+    groupId: config.applicationId,
+    onDeadLetter: (letter) => router.deadLetter(letter, "log"),
+    onConsumed: (n) => metrics.messagesByTopic.inc({ topic: Topics.sensorsRaw, direction: "in" }, n),
+    now: Date.now,
+  });
+  shards.onRestart((worker) => {
+    dispatcher?.replayWorker(worker).catch(failNode);
+  });
+  dispatcher.start();
+
+  const ingest = mainSystem.spawn(
+    ingestProps({
+      log,
+      parse: (topic, payload, now) => parseSensorMessage(topic, payload, now),
+      onAppended: (accepted, letters) => {
+        counters.ingested += accepted;
+        counters.rejected += letters.length;
+        metrics.messagesByTopic.inc({ topic: Topics.sensorsRaw, direction: "append" }, accepted);
+        for (const letter of letters) {
+          metrics.deadLetters.inc({ source: "mqtt", code: letter.code });
+          feeds.publish("dead-letters", letter);
+        }
+      },
+    }),
+    "mqtt",
+  );
+
+  const broker = config.mqttUrl
+    ? createExternalBroker(config.mqttUrl)
+    : createAedesBroker({ host: "127.0.0.1", port: config.mqttPort });
+  await broker.start();
+  const mqttUrl = broker.url();
+  const subscriber = createMqttSubscriber({
+    url: mqttUrl,
+    clientId: `${config.applicationId}-ingest-${process.pid}`,
+    onBatch: (batch) =>
+      new Promise<void>((resolve, reject) => {
+        const message: IngestMessage = {
+          type: "batch",
+          messages: batch,
+          done: (error) => (error === undefined ? resolve() : reject(error)),
+        };
+        ingest.offer(message).catch(reject);
+      }),
+    onError: (error) => metrics.deadLetters.inc({ source: "mqtt-client", code: error.code }),
+  });
+  await subscriber.start();
+
+  const fleet = createSensorFleet({
+    seed: config.seed,
+    sensorsPerType: config.sensorsPerType,
+    intervalMs: sensorIntervalMs,
+  });
+  const publisher = config.simulate
+    ? createSensorPublisher({
+        url: mqttUrl,
+        fleet,
+        ratePerSecond: config.rate,
+        clientId: `${config.applicationId}-simulator-${process.pid}`,
+      })
+    : undefined;
+  await publisher?.start();
+  const driftTimer =
+    config.injectDriftAfterSeconds > 0
+      ? setTimeout(
+          () => fleet.setDrift({ type: "traffic", field: "vehicle_count", shift: 40 }),
+          config.injectDriftAfterSeconds * 1000,
+        )
+      : undefined;
+
+  let lastDeadLetters = 0;
+  const housekeeping = setInterval(() => {
+    feeds.flush();
+    metrics.feedClients.set(feeds.clientCount);
+    metrics.feedDropped.set(feeds.droppedTotal);
+    const rate = (counters.rejected - lastDeadLetters) / 2;
+    lastDeadLetters = counters.rejected;
+    actors.alerts.tell({
+      type: "sample",
+      sample: { metric: "dead_letters_per_second", value: rate, labels: {}, at: Date.now() },
+    });
+    shards
+      .stats()
+      .then((all) => {
+        for (const [part, stats] of [
+          ["main", mainSystem.stats()] as const,
+          ...all.map((s, i) => [`worker-${i}`, s] as const),
+        ])
+          for (const [kind, byKind] of Object.entries(stats.byKind)) {
+            metrics.mailboxDepth.set({ part, kind }, byKind.mailboxDepth);
+            metrics.actors.set({ part, kind }, byKind.actors);
+          }
+      })
+      .catch(failNode);
+  }, 2000);
+
+  const supervisionTree = { value: [] as unknown[] };
+  const app = createApp({
+    view,
+    metrics,
+    health: [
+      { name: "actors", ready: () => fatal === undefined },
+      { name: "log", ready: () => fatal === undefined },
+      { name: "mqtt", ready: () => subscriber.stats().reconnects >= 0 },
+    ],
+    supervisionTree: () => ({ main: mainSystem.tree(), shards: supervisionTree.value }),
+    nodeInfo: () => ({
+      applicationId: config.applicationId,
+      workers: shards.workers,
+      modelVersion: model.version,
+    }),
+  });
+  const treeTimer = setInterval(() => {
+    shards
+      .tree()
+      .then((trees) => {
+        supervisionTree.value = trees;
+      })
+      .catch(failNode);
+  }, 2000);
+  const server = serveApi({ app, feeds, port: config.port, hostname: config.host });
+
+  let stopped = false;
+  return {
+    config,
+    apiUrl: server.url,
+    mqttUrl,
+    log,
+    view,
+    feeds,
+    metrics,
+    fleet,
+    publisher,
+    modelVersion: model.version,
+    progress: () => ({
+      ...counters,
+      consumed: dispatcher?.consumed ?? 0,
+      actors: mainSystem.stats().actors,
+      workers: shards.workers,
+    }),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (driftTimer) clearTimeout(driftTimer);
+      clearInterval(housekeeping);
+      clearInterval(treeTimer);
+      await publisher?.stop();
+      await subscriber.stop();
+      await mainSystem.drain(10_000).catch(failNode);
+      await dispatcher?.stop();
+      await shards.stop();
+      await router.flush().catch(failNode);
+      await mainSystem.stop();
+      await server.stop();
+      await broker.stop();
+      await log.close();
+    },
+  };
+}

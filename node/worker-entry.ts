@@ -1,0 +1,60 @@
+/**
+ * The module every Bun worker of a node runs: one actor system and one shard host on the rings
+ * the pool hands over. Supervision events leave through the outbound ring, in order with the
+ * outputs; the main thread asks for the supervision tree and stats over the control channel.
+ */
+import { writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
+import { createActorSystem } from "../supervisor/index.ts";
+import { connectWorker } from "../supervisor/worker/connect-worker.ts";
+import { createShardHost, type ShardHost } from "./shard-host.ts";
+import { type ShardHostSetup, shardHostDeps } from "./shard-host-setup.ts";
+
+export type WorkerRequest = { readonly type: "inspect"; readonly id: number };
+export type WorkerReply = {
+  readonly type: "inspected";
+  readonly id: number;
+  readonly tree: unknown;
+  readonly stats: unknown;
+};
+
+let host: ShardHost | undefined;
+let hostLoop: Promise<void> | undefined;
+let system: ReturnType<typeof createActorSystem> | undefined;
+
+connectWorker({
+  onStart(ctx) {
+    system = createActorSystem({ name: `worker-${ctx.workerIndex}` });
+    const outbound = ctx.outbound;
+    system.events.subscribe((event) => {
+      if (event.type === "supervision" || event.type === "actor-stopped")
+        writeJsonEnvelope(outbound, { type: "event", event: { ...event, worker: ctx.workerIndex } });
+    });
+    host = createShardHost({
+      ...shardHostDeps(ctx.config as ShardHostSetup),
+      worker: ctx.workerIndex,
+      system,
+      inbound: ctx.inbound,
+      outbound,
+    });
+    // The host's loop is this worker's life: if it fails, the worker fails and the pool restarts it.
+    hostLoop = host.run().catch((error: unknown) => {
+      ctx.post({ type: "fatal", message: String(error) });
+      throw error;
+    });
+  },
+  async onStop() {
+    await host?.stop();
+    await hostLoop;
+    await system?.stop();
+  },
+  onAppMessage(payload, ctx) {
+    const request = payload as WorkerRequest;
+    if (request.type !== "inspect" || !system) return;
+    ctx.post({
+      type: "inspected",
+      id: request.id,
+      tree: system.tree(),
+      stats: system.stats(),
+    } satisfies WorkerReply);
+  },
+});

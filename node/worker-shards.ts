@@ -1,0 +1,93 @@
+import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
+import { type SensorReadingRecord, writeSensorReading } from "../messages/codec/sensor-reading-record.ts";
+import type { ShardOutput } from "../messages/shard-protocol.ts";
+import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
+import { WorkerPool } from "../supervisor/worker/worker-pool.ts";
+import type { ShardHostSetup } from "./shard-host-setup.ts";
+import type { Shards } from "./shards.ts";
+import type { WorkerReply } from "./worker-entry.ts";
+
+/**
+ * One shard host per Bun worker, behind the pool's SharedArrayBuffer rings. Outputs come back
+ * through each worker's outbound ring; supervision trees and stats over the control channel.
+ * A crashed worker is restarted by the pool (its root supervisor); `onRestart` tells the
+ * dispatcher to replay that worker's partitions from their committed offsets.
+ */
+export async function workerShards(options: {
+  setup: ShardHostSetup;
+  workers: number;
+  partitions: number;
+  ringBytes?: number;
+}): Promise<Shards> {
+  const outputHandlers: ((output: ShardOutput) => void)[] = [];
+  const restartHandlers: ((worker: number) => void)[] = [];
+  const inspections = new Map<number, (reply: WorkerReply) => void>();
+  let nextInspection = 1;
+
+  const pool = await WorkerPool.start({
+    entry: new URL("./worker-entry.ts", import.meta.url),
+    partitions: options.partitions,
+    workers: options.workers,
+    ringBytes: options.ringBytes ?? 1 << 22,
+    config: options.setup,
+    onRecord(_worker, bytes, offset, length) {
+      const output = decodeJsonEnvelope(bytes, offset, length) as ShardOutput;
+      for (const handler of outputHandlers) handler(output);
+    },
+    onWorkerRestarted(worker) {
+      for (const handler of restartHandlers) handler(worker);
+    },
+    onAppMessage(_worker, payload) {
+      const reply = payload as WorkerReply;
+      if (reply.type === "inspected") inspections.get(reply.id)?.(reply);
+    },
+  });
+
+  const inspect = async (): Promise<WorkerReply[]> =>
+    Promise.all(
+      Array.from({ length: pool.size }, (_, worker) => {
+        const id = nextInspection++;
+        return new Promise<WorkerReply>((resolve) => {
+          const timer = setTimeout(() => {
+            inspections.delete(id);
+            resolve({
+              type: "inspected",
+              id,
+              tree: { address: `worker-${worker}`, status: "unresponsive" },
+              stats: undefined,
+            });
+          }, 1000);
+          inspections.set(id, (reply) => {
+            clearTimeout(timer);
+            inspections.delete(id);
+            resolve(reply);
+          });
+          pool.post(worker, { type: "inspect", id });
+        });
+      }),
+    );
+
+  return {
+    workers: pool.size,
+    workerOf: (partition) => pool.workerForPartition(partition),
+    sendReading: (worker, reading: SensorReadingRecord) => writeSensorReading(pool.writerTo(worker), reading),
+    sendMark: (worker, batch) => writeJsonEnvelope(pool.writerTo(worker), { type: "mark", batch }),
+    flush() {
+      for (let worker = 0; worker < pool.size; worker++)
+        if (pool.isRunning(worker)) pool.writerTo(worker).flush();
+    },
+    waitForSpace: (worker, timeoutMs) => pool.writerTo(worker).waitForSpace(timeoutMs),
+    onOutput: (handler) => {
+      outputHandlers.push(handler);
+    },
+    onRestart: (handler) => {
+      restartHandlers.push(handler);
+    },
+    tree: async () => (await inspect()).map((reply) => reply.tree as SupervisionTreeNode),
+    stats: async () =>
+      (await inspect())
+        .map((reply) => reply.stats as ActorSystemStats | undefined)
+        .filter((s) => s !== undefined),
+    stop: () => pool.stop(10_000),
+  };
+}
