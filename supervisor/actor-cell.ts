@@ -12,7 +12,7 @@ import type {
   TimerOptions,
 } from "./actor.ts";
 import type { ActorKind } from "./actor-kind.ts";
-import { Mailbox, type SystemLaneEntry } from "./mailbox.ts";
+import type { Mailbox, SystemLaneEntry } from "./mailbox.ts";
 import { type Runnable, SCHEDULED } from "./scheduler.ts";
 import type { ChildSupervisor } from "./supervision/child-supervisor.ts";
 import { RestartIntensity } from "./supervision/restart-intensity.ts";
@@ -29,6 +29,15 @@ export const DEAD = 8;
 const STOP_REQUESTED = 16;
 const NOT_RUNNABLE = SCHEDULED | BUSY | SUSPENDED | DEAD;
 
+interface CellExtras {
+  parent?: Supervisor;
+  restartType?: RestartType;
+  timers?: TimerTable | undefined;
+  children?: ChildSupervisor | undefined;
+  restarts?: RestartIntensity;
+  address?: Address;
+}
+
 /**
  * One actor: its state, its lazily created mailbox, and its place in the supervision tree.
  * The cell is at once the actor's ref (`tell`, `offer`) and its context (`ctx.state`,
@@ -42,25 +51,67 @@ export class ActorCell
 {
   flags = 0;
   state: unknown = undefined;
+  /** taken from the system's pool on demand and given back when the actor goes idle */
   mailbox: Mailbox | undefined = undefined;
   /** bumped whenever an incarnation ends, so late promise settlements and timers are ignored */
   incarnation = 0;
   lastActive = 0;
-  private timers: TimerTable | undefined = undefined;
-  children: ChildSupervisor | undefined = undefined;
-  private restarts: RestartIntensity | undefined = undefined;
-  private addressText: string | undefined = undefined;
+  /** what few actors need (timers, children, restart history, a parent other than the kind's) */
+  private extras: CellExtras | undefined = undefined;
 
   constructor(
     readonly actorKind: ActorKind,
     readonly key: string,
-    readonly parent: Supervisor,
-    readonly restartType: RestartType,
-  ) {}
+    parent: Supervisor,
+    restartType: RestartType,
+  ) {
+    if (parent !== actorKind.supervisor || restartType !== actorKind.restartType) {
+      this.extras = { parent, restartType };
+    }
+  }
 
+  private get rare(): CellExtras {
+    if (this.extras === undefined) this.extras = {};
+    return this.extras;
+  }
+
+  get parent(): Supervisor {
+    return this.extras?.parent ?? this.actorKind.supervisor!;
+  }
+
+  get restartType(): RestartType {
+    return this.extras?.restartType ?? this.actorKind.restartType;
+  }
+
+  get children(): ChildSupervisor | undefined {
+    return this.extras?.children;
+  }
+
+  set children(children: ChildSupervisor | undefined) {
+    if (children !== undefined || this.extras !== undefined) this.rare.children = children;
+  }
+
+  private get timers(): TimerTable | undefined {
+    return this.extras?.timers;
+  }
+
+  private set timers(timers: TimerTable | undefined) {
+    if (timers !== undefined || this.extras !== undefined) this.rare.timers = timers;
+  }
+
+  private get restarts(): RestartIntensity | undefined {
+    return this.extras?.restarts;
+  }
+
+  /**
+   * Built on demand and cached only on cells that already carry extras: a million idle entities
+   * should not each hold a second copy of their key.
+   */
   get address(): Address {
-    if (this.addressText === undefined) this.addressText = `${this.actorKind.name}/${this.key}`;
-    return this.addressText as Address;
+    const extras = this.extras;
+    if (extras === undefined) return `${this.actorKind.name}/${this.key}`;
+    if (extras.address === undefined) extras.address = `${this.actorKind.name}/${this.key}`;
+    return extras.address;
   }
 
   get kind(): string {
@@ -77,7 +128,10 @@ export class ActorCell
     const kind = this.actorKind;
     if ((this.flags & DEAD) !== 0 || kind.host.closing) return this.tellSlow(message);
     let mailbox = this.mailbox;
-    if (mailbox === undefined) mailbox = this.mailbox = new Mailbox();
+    if (mailbox === undefined) {
+      mailbox = kind.host.mailboxes.acquire();
+      this.mailbox = mailbox;
+    }
     if (mailbox.size >= kind.capacity) return this.overflow(mailbox, message);
     mailbox.push(message);
     kind.depth++;
@@ -125,7 +179,7 @@ export class ActorCell
   }
 
   private ensureMailbox(): Mailbox {
-    if (this.mailbox === undefined) this.mailbox = new Mailbox();
+    if (this.mailbox === undefined) this.mailbox = this.actorKind.host.mailboxes.acquire();
     return this.mailbox;
   }
 
@@ -204,8 +258,12 @@ export class ActorCell
       this.exitNormally();
       return;
     }
-    if ((this.flags & NOT_RUNNABLE) === 0 && (mailbox.size > 0 || mailbox.system !== undefined)) {
-      this.actorKind.host.scheduler.schedule(this);
+    if (mailbox.size > 0 || mailbox.system !== undefined) {
+      if ((this.flags & NOT_RUNNABLE) === 0) this.actorKind.host.scheduler.schedule(this);
+    } else if (mailbox.waiters === undefined && (this.flags & (BUSY | SUSPENDED | DEAD)) === 0) {
+      // idle: the mailbox goes back to the pool, so an idle actor holds none
+      this.mailbox = undefined;
+      this.actorKind.host.mailboxes.release(mailbox);
     }
   }
 
@@ -228,7 +286,7 @@ export class ActorCell
       this.fail(error);
       return;
     }
-    this.afterMessage(this.mailbox!);
+    this.afterMessage(this.ensureMailbox());
   }
 
   private admitWaiters(mailbox: Mailbox): void {
@@ -329,8 +387,9 @@ export class ActorCell
   }
 
   restartLog(spec: SupervisorSpec): RestartIntensity {
-    if (this.restarts === undefined) this.restarts = new RestartIntensity(spec.intensity, spec.periodMs);
-    return this.restarts;
+    const rare = this.rare;
+    if (rare.restarts === undefined) rare.restarts = new RestartIntensity(spec.intensity, spec.periodMs);
+    return rare.restarts;
   }
 
   restart(reason: unknown, delayMs: number): void {
@@ -394,6 +453,8 @@ export class ActorCell
       for (const waiter of waiters ?? []) {
         waiter.reject(new PlatformError(ErrorCodes.ACTOR_STOPPED, `${this.address} stopped: ${reason}`));
       }
+      this.mailbox = undefined;
+      kind.host.mailboxes.release(mailbox);
     }
     kind.actors--;
     if (kind.cells !== undefined && kind.cells.get(this.key) === this) kind.cells.delete(this.key);

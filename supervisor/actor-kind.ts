@@ -8,6 +8,7 @@ import type {
   SystemSignal,
 } from "./actor.ts";
 import type { ActorCell } from "./actor-cell.ts";
+import type { MailboxPool } from "./mailbox.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
 import type { SupervisionHost, Supervisor } from "./supervision/supervised-child.ts";
@@ -18,6 +19,7 @@ export const DEFAULT_MAILBOX: MailboxSpec = { capacity: 10_000, overflow: "backp
 export interface CellHost extends SupervisionHost {
   readonly scheduler: Scheduler;
   readonly snapshots: SnapshotStore;
+  readonly mailboxes: MailboxPool;
   /** true once `stop()` began: tells from outside a turn are refused */
   closing: boolean;
   processed: number;

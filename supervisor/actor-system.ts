@@ -12,6 +12,7 @@ import { ActorCell, BUSY, DEAD } from "./actor-cell.ts";
 import { ActorKind, type CellHost } from "./actor-kind.ts";
 import { type CellResolver, EntityRef } from "./entity-ref.ts";
 import { EventStream } from "./event-stream.ts";
+import { MailboxPool } from "./mailbox.ts";
 import { Scheduler } from "./scheduler.ts";
 import { InMemorySnapshotStore, type SnapshotStore } from "./snapshot-store.ts";
 import { ChildSupervisor } from "./supervision/child-supervisor.ts";
@@ -37,6 +38,8 @@ export interface ActorSystem {
   /** a sharded kind: `kind/key` is spawned on its first message, one_for_one under `kind/*` */
   register<M, S>(props: Props<M, S>, options?: { restart?: RestartType }): void;
   ref<M>(kind: string, key: string): ActorRef<M>;
+  /** `ref(kind, key).tell(message)` without allocating a ref (ingest routing, hot paths) */
+  tell<M>(kind: string, key: string, message: M): boolean;
   /** a top-level actor under the root supervisor; throws ACTOR_EXISTS if the address is live */
   spawn<M, S>(props: Props<M, S>, key: string, options?: { restart?: RestartType }): ActorRef<M>;
   tree(): SupervisionTreeNode;
@@ -72,6 +75,7 @@ class LocalActorSystem implements ActorSystem, CellHost, CellResolver {
   readonly events: EventStream;
   readonly scheduler: Scheduler;
   readonly snapshots: SnapshotStore;
+  readonly mailboxes = new MailboxPool();
   closing = false;
   processed = 0;
   droppedMessages = 0;
@@ -188,6 +192,15 @@ class LocalActorSystem implements ActorSystem, CellHost, CellResolver {
     const cell = this.kinds.get(kind)?.cells?.get(key) ?? this.spawned.get(`${kind}/${key}`);
     if (cell !== undefined && (cell.flags & DEAD) === 0) return cell as ActorRef<M>;
     return new EntityRef(this, kind, key) as ActorRef<M>;
+  }
+
+  tell<M>(kind: string, key: string, message: M): boolean {
+    const cell = this.resolve(kind, key);
+    if (typeof cell === "string") {
+      this.deadLetter(`${kind}/${key}`, cell);
+      return false;
+    }
+    return cell.tell(message);
   }
 
   resolve(kindName: string, key: string): ActorCell | string {

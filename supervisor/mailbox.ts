@@ -62,3 +62,26 @@ export class Mailbox {
     return grown;
   }
 }
+
+const POOL_LIMIT = 4_096;
+const POOLED_SLOTS_LIMIT = 64;
+
+/**
+ * Idle actors give their mailbox back, so a million idle actors hold no mailboxes; the pool
+ * keeps a few thousand empty ones so that busy actors going idle and waking again (ping-pong)
+ * do not allocate per message.
+ */
+export class MailboxPool {
+  private readonly free: Mailbox[] = [];
+
+  acquire(): Mailbox {
+    return this.free.pop() ?? new Mailbox();
+  }
+
+  /** `mailbox` must be empty, with no system entries and no waiters */
+  release(mailbox: Mailbox): void {
+    if (this.free.length >= POOL_LIMIT || mailbox.slots.length > POOLED_SLOTS_LIMIT) return;
+    mailbox.head = 0;
+    this.free.push(mailbox);
+  }
+}

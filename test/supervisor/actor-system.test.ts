@@ -328,6 +328,22 @@ describe("bad input", () => {
     expect(system.stats().byKind.sensor!.actors).toBe(1);
   });
 
+  test("system.tell routes to a sharded entity without a ref, and dead-letters unknown kinds", async () => {
+    system = createActorSystem();
+    const seen: string[] = [];
+    system.register<number, null>({
+      kind: "sensor",
+      initialState: () => null,
+      receive: (ctx, n) => void seen.push(`${ctx.key}:${n}`),
+    });
+    expect(system.tell("sensor", "a", 1)).toBe(true);
+    expect(system.tell("sensor", "a", 2)).toBe(true);
+    expect(system.tell("nobody", "a", 3)).toBe(false);
+    await system.drain();
+    expect(seen).toEqual(["a:1", "a:2"]);
+    expect(system.stats().deadLetters).toBe(1);
+  });
+
   test("a tell to an unknown kind is a dead letter, not a crash", async () => {
     system = createActorSystem();
     const events = recordEvents(system);
