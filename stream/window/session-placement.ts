@@ -25,14 +25,14 @@ export class SessionPlacement implements RecordPlacement {
     let target = -1;
     let slot = table.keyHead[keyId]!;
     while (slot >= 0) {
-      const next = table.nextInKey[slot]!;
-      if (timestamp <= table.end[slot]! && protoEnd >= table.start[slot]!) {
+      const next = table.nextOf(slot);
+      if (timestamp <= table.endOf(slot) && protoEnd >= table.startOf(slot)) {
         if (target < 0) {
           target = slot;
         } else {
           table.merge(target, slot);
-          if (table.start[slot]! < table.start[target]!) table.start[target] = table.start[slot]!;
-          if (table.end[slot]! > table.end[target]!) table.end[target] = table.end[slot]!;
+          if (table.startOf(slot) < table.startOf(target)) table.setStart(target, table.startOf(slot));
+          if (table.endOf(slot) > table.endOf(target)) table.setEnd(target, table.endOf(slot));
           table.release(slot);
         }
       }
@@ -42,8 +42,8 @@ export class SessionPlacement implements RecordPlacement {
       if (protoEnd + context.graceMs <= context.watermark()) return false;
       target = context.open(keyId, timestamp, protoEnd);
     } else {
-      if (timestamp < table.start[target]!) table.start[target] = timestamp;
-      if (protoEnd > table.end[target]!) table.end[target] = protoEnd;
+      if (timestamp < table.startOf(target)) table.setStart(target, timestamp);
+      if (protoEnd > table.endOf(target)) table.setEnd(target, protoEnd);
     }
     table.add(target, values, 0);
     context.touch(target);

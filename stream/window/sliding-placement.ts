@@ -39,11 +39,11 @@ export class SlidingPlacement implements RecordPlacement {
     let placed = false;
     let leftExists = false;
     let rightExists = false;
-    for (let slot = table.keyHead[keyId]!; slot >= 0; slot = table.nextInKey[slot]!) {
-      const start = table.start[slot]!;
+    for (let slot = table.keyHead[keyId]!; slot >= 0; slot = table.nextOf(slot)) {
+      const start = table.startOf(slot);
       if (start === leftStart) leftExists = true;
       if (start === t + 1) rightExists = true;
-      if (start <= t && t < table.end[slot]!) {
+      if (start <= t && t < table.endOf(slot)) {
         table.add(slot, record, 0);
         this.context.touch(slot);
         placed = true;
@@ -114,8 +114,8 @@ export class SlidingPlacement implements RecordPlacement {
 
   private hasWindow(keyId: number, start: number): boolean {
     const { table } = this.context;
-    for (let slot = table.keyHead[keyId]!; slot >= 0; slot = table.nextInKey[slot]!) {
-      if (table.start[slot] === start) return true;
+    for (let slot = table.keyHead[keyId]!; slot >= 0; slot = table.nextOf(slot)) {
+      if (table.startOf(slot) === start) return true;
     }
     return false;
   }

@@ -30,7 +30,7 @@ export class TimeWindowPlacement implements RecordPlacement {
       const end = start + this.sizeMs;
       if (end <= closedUpTo) break; // older windows end even earlier
       let slot = table.keyHead[keyId]!;
-      while (slot >= 0 && table.start[slot] !== start) slot = table.nextInKey[slot]!;
+      while (slot >= 0 && table.startOf(slot) !== start) slot = table.nextOf(slot);
       if (slot < 0) slot = context.open(keyId, start, end);
       table.add(slot, values, 0);
       context.touch(slot);

@@ -62,6 +62,20 @@ export interface WindowOperator {
     values: Readonly<Record<string, number>> | Float64Array,
     out: WindowOutput,
   ): void;
+  /**
+   * The dense integer id of a key. Callers that see the same keys again (a sensor actor, a
+   * shard with a fixed key set) intern once and call `processInterned`, skipping a string-map
+   * lookup per record.
+   */
+  internKey(key: string): number;
+  /** `process` for a key id from `internKey` */
+  processInterned(
+    partition: number,
+    keyId: number,
+    eventTime: number,
+    values: Readonly<Record<string, number>> | Float64Array,
+    out: WindowOutput,
+  ): void;
   /** processing time passed: idle partitions are detected, processing-time windows close */
   advanceProcessingTime(now: number, out: WindowOutput): void;
   /** lifts the watermark (upstream punctuation, end of a bounded input) and closes windows */
@@ -119,6 +133,12 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     this.now = this.clock();
   }
 
+  internKey(key: string): number {
+    const keyId = this.keys.intern(key);
+    if (keyId >= this.table.keyHead.length) this.table.ensureKeys(keyId + 1);
+    return keyId;
+  }
+
   process(
     partition: number,
     key: string,
@@ -126,6 +146,21 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     values: Readonly<Record<string, number>> | Float64Array,
     out: WindowOutput,
   ): void {
+    this.processInterned(partition, this.internKey(key), eventTime, values, out);
+  }
+
+  processInterned(
+    partition: number,
+    keyId: number,
+    eventTime: number,
+    values: Readonly<Record<string, number>> | Float64Array,
+    out: WindowOutput,
+  ): void {
+    if (!(keyId >= 0 && keyId < this.keys.size)) {
+      throw new PlatformError(ErrorCodes.OUT_OF_RANGE, "key id was not returned by internKey", {
+        details: { keyId },
+      });
+    }
     if (!(partition >= 0 && partition <= MAX_PARTITION && Number.isInteger(partition))) {
       throw new PlatformError(
         ErrorCodes.LOG_PARTITION_INVALID,
@@ -140,18 +175,16 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     const timestamp = this.processingTime ? now : eventTime;
     const problem = timestampProblem(timestamp, now, this.maxFutureMs);
     if (problem !== null) {
-      this.reject(out, partition, key, eventTime, values, problem, undefined);
+      this.reject(out, partition, this.keys.keyOf(keyId), eventTime, values, problem, undefined);
       return;
     }
     const badField = copyValues(this.fields, values, this.scratch);
     if (badField >= 0) {
       const reason = valueProblem(this.fields, values, badField);
-      this.reject(out, partition, key, eventTime, values, reason, this.fields[badField]);
+      this.reject(out, partition, this.keys.keyOf(keyId), eventTime, values, reason, this.fields[badField]);
       return;
     }
     this.counts.processed++;
-    const keyId = this.keys.intern(key);
-    if (keyId >= this.table.keyHead.length) this.table.ensureKeys(keyId + 1);
     const advanced = this.processingTime
       ? this.watermarks.advanceTo(now)
       : this.watermarks.observe(partition, timestamp, now);
@@ -161,7 +194,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       this.counts.late++;
       out.late.push({
         partition,
-        key,
+        key: this.keys.keyOf(keyId),
         eventTime: timestamp,
         values: valuesRecord(this.fields, values),
         reason: this.placement.lateReason,
@@ -214,7 +247,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       watermarks: this.watermarks,
       placement: this.placement,
       requeue: (slot) =>
-        this.queue.push(this.closeAtOf(slot), this.table.seq[slot]!, slot, this.table.generation[slot]!),
+        this.queue.push(this.closeAtOf(slot), this.table.seqOf(slot), slot, this.table.generationOf(slot)),
     });
     this.nextSeq = restored.nextSeq;
     this.counts = { ...restored.counts };
@@ -240,7 +273,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   open(keyId: number, start: number, end: number): number {
     const seq = this.nextSeq++;
     const slot = this.table.allocate(keyId, start, end, seq);
-    this.queue.push(end + this.graceMs, seq, slot, this.table.generation[slot]!);
+    this.queue.push(end + this.graceMs, seq, slot, this.table.generationOf(slot));
     return slot;
   }
 
@@ -269,34 +302,34 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       const slot = queue.peekSlot();
       const generation = queue.peekGeneration();
       const queuedAt = queue.peekCloseAt();
-      const seq = table.seq[slot]!;
+      const seq = table.seqOf(slot);
       queue.pop();
-      if (table.generation[slot] !== generation) continue; // merged away or closed before
+      if (table.generationOf(slot) !== generation) continue; // merged away or closed before
       const closeAt = this.closeAtOf(slot);
       if (closeAt !== queuedAt) {
         queue.push(closeAt, seq, slot, generation); // a session that grew since it was queued
         continue;
       }
       this.emit(slot, true, out);
-      const keyId = table.keyId[slot]!;
+      const keyId = table.keyIdOf(slot);
       table.release(slot);
       this.placement.onClose?.(keyId);
     }
   }
 
   private closeAtOf(slot: number): number {
-    return this.table.end[slot]! + this.graceMs;
+    return this.table.endOf(slot) + this.graceMs;
   }
 
   private emit(slot: number, final: boolean, out: WindowOutput): void {
     const table = this.table;
     this.counts.emitted++;
     out.emitted.push({
-      key: this.keys.keyOf(table.keyId[slot]!),
-      windowStart: table.start[slot]!,
-      windowEnd: table.end[slot]!,
+      key: this.keys.keyOf(table.keyIdOf(slot)),
+      windowStart: table.startOf(slot),
+      windowEnd: table.endOf(slot),
       aggregates: table.aggregates(slot),
-      count: table.count[slot]!,
+      count: table.countOf(slot),
       final,
       emittedAt: final ? this.clock() : this.now,
     });

@@ -59,12 +59,12 @@ export function writeSnapshot(
   const { table, keys } = parts;
   const windows: WindowEntryJson[] = [];
   for (let keyId = 0; keyId < keys.size; keyId++) {
-    for (let slot = table.keyHead[keyId] ?? -1; slot >= 0; slot = table.nextInKey[slot]!) {
+    for (let slot = table.keyHead[keyId] ?? -1; slot >= 0; slot = table.nextOf(slot)) {
       windows.push({
         key: keys.keyOf(keyId),
-        start: table.start[slot]!,
-        end: table.end[slot]!,
-        seq: table.seq[slot]!,
+        start: table.startOf(slot),
+        end: table.endOf(slot),
+        seq: table.seqOf(slot),
         state: table.windowState(slot),
       });
     }

@@ -3,34 +3,27 @@ import type { AggregateValue, WindowAggregates } from "../aggregate/aggregator.t
 import { momentStatistic } from "../aggregate/moments.ts";
 
 /**
- * The open windows of one operator, as columns indexed by slot: no object per window and none
- * per record for the moment statistics (Welford state per field lives in Float64Arrays), one
+ * The open windows of one operator, as rows of a Float64Array indexed by slot: no object per
+ * window and none per record for the moment statistics (Welford state per field), one
  * object per window per t-digest or custom aggregator. Freed slots are reused; a generation
  * number per slot lets the close queue recognise entries of a slot that was freed and reused.
  *
- * Each key's open windows form a doubly linked list through `nextInKey` / `prevInKey`, newest
+ * Each key's open windows form a doubly linked list through the `links` array, newest
  * first, so the common case (a record for the key's newest window) is found on the first probe.
  */
 export class WindowTable {
   readonly plan: AggregationPlan;
   private readonly fieldCount: number;
   private readonly objectCount: number;
+  /** doubles per slot: start, end, seq, count, then [mean, m2, sum, min, max] per field */
+  private readonly stride: number;
   capacity = 0;
   live = 0;
-  keyId = new Int32Array(0);
-  start = new Float64Array(0);
-  end = new Float64Array(0);
-  seq = new Float64Array(0);
-  count = new Float64Array(0);
-  generation = new Int32Array(0);
-  nextInKey = new Int32Array(0);
-  prevInKey = new Int32Array(0);
   keyHead = new Int32Array(0);
-  private mean = new Float64Array(0);
-  private m2 = new Float64Array(0);
-  private sum = new Float64Array(0);
-  private min = new Float64Array(0);
-  private max = new Float64Array(0);
+  /** row-major: one slot's numbers share a cache line or two, which matters at 100k keys */
+  private rows = new Float64Array(0);
+  /** per slot: keyId, generation, next in key, previous in key */
+  private links = new Int32Array(0);
   private objects: unknown[] = [];
   private free = new Int32Array(0);
   private freeCount = 0;
@@ -39,7 +32,44 @@ export class WindowTable {
     this.plan = plan;
     this.fieldCount = plan.fields.length;
     this.objectCount = plan.objects.length;
+    this.stride = 4 + 5 * this.fieldCount;
     this.grow(1024);
+  }
+
+  startOf(slot: number): number {
+    return this.rows[slot * this.stride]!;
+  }
+
+  endOf(slot: number): number {
+    return this.rows[slot * this.stride + 1]!;
+  }
+
+  seqOf(slot: number): number {
+    return this.rows[slot * this.stride + 2]!;
+  }
+
+  countOf(slot: number): number {
+    return this.rows[slot * this.stride + 3]!;
+  }
+
+  setStart(slot: number, start: number): void {
+    this.rows[slot * this.stride] = start;
+  }
+
+  setEnd(slot: number, end: number): void {
+    this.rows[slot * this.stride + 1] = end;
+  }
+
+  keyIdOf(slot: number): number {
+    return this.links[slot * 4]!;
+  }
+
+  generationOf(slot: number): number {
+    return this.links[slot * 4 + 1]!;
+  }
+
+  nextOf(slot: number): number {
+    return this.links[slot * 4 + 2]!;
   }
 
   /** Makes room for key ids below `keyCount` in the per-key list heads. */
@@ -54,23 +84,25 @@ export class WindowTable {
     if (this.freeCount === 0) this.grow(this.capacity * 2);
     const slot = this.free[--this.freeCount]!;
     this.live++;
-    this.keyId[slot] = keyId;
-    this.start[slot] = start;
-    this.end[slot] = end;
-    this.seq[slot] = seq;
-    this.count[slot] = 0;
+    const links = this.links;
     const head = this.keyHead[keyId]!;
-    this.nextInKey[slot] = head;
-    this.prevInKey[slot] = -1;
-    if (head >= 0) this.prevInKey[head] = slot;
+    links[slot * 4] = keyId;
+    links[slot * 4 + 2] = head;
+    links[slot * 4 + 3] = -1;
+    if (head >= 0) links[head * 4 + 3] = slot;
     this.keyHead[keyId] = slot;
-    const base = slot * this.fieldCount;
-    for (let f = 0; f < this.fieldCount; f++) {
-      this.mean[base + f] = 0;
-      this.m2[base + f] = 0;
-      this.sum[base + f] = 0;
-      this.min[base + f] = Number.POSITIVE_INFINITY;
-      this.max[base + f] = Number.NEGATIVE_INFINITY;
+    const rows = this.rows;
+    const base = slot * this.stride;
+    rows[base] = start;
+    rows[base + 1] = end;
+    rows[base + 2] = seq;
+    rows[base + 3] = 0;
+    for (let f = 0, i = base + 4; f < this.fieldCount; f++, i += 5) {
+      rows[i] = 0;
+      rows[i + 1] = 0;
+      rows[i + 2] = 0;
+      rows[i + 3] = Number.POSITIVE_INFINITY;
+      rows[i + 4] = Number.NEGATIVE_INFINITY;
     }
     const objectBase = slot * this.objectCount;
     for (let j = 0; j < this.objectCount; j++) {
@@ -80,12 +112,13 @@ export class WindowTable {
   }
 
   release(slot: number): void {
-    const next = this.nextInKey[slot]!;
-    const prev = this.prevInKey[slot]!;
-    if (prev >= 0) this.nextInKey[prev] = next;
-    else this.keyHead[this.keyId[slot]!] = next;
-    if (next >= 0) this.prevInKey[next] = prev;
-    this.generation[slot] = (this.generation[slot]! + 1) | 0;
+    const links = this.links;
+    const next = links[slot * 4 + 2]!;
+    const prev = links[slot * 4 + 3]!;
+    if (prev >= 0) links[prev * 4 + 2] = next;
+    else this.keyHead[links[slot * 4]!] = next;
+    if (next >= 0) links[next * 4 + 3] = prev;
+    links[slot * 4 + 1] = (links[slot * 4 + 1]! + 1) | 0;
     const objectBase = slot * this.objectCount;
     for (let j = 0; j < this.objectCount; j++) this.objects[objectBase + j] = undefined;
     this.free[this.freeCount++] = slot;
@@ -94,20 +127,20 @@ export class WindowTable {
 
   /** Adds one record whose field values are `values[offset .. offset + fields)`. */
   add(slot: number, values: ArrayLike<number>, offset: number): void {
-    const n = this.count[slot]! + 1;
-    this.count[slot] = n;
+    const rows = this.rows;
+    const base = slot * this.stride;
+    const n = rows[base + 3]! + 1;
+    rows[base + 3] = n;
     if (this.plan.needsMoments) {
-      const base = slot * this.fieldCount;
-      for (let f = 0; f < this.fieldCount; f++) {
+      for (let f = 0, i = base + 4; f < this.fieldCount; f++, i += 5) {
         const x = values[offset + f]!;
-        const i = base + f;
-        const delta = x - this.mean[i]!;
-        const mean = this.mean[i]! + delta / n;
-        this.mean[i] = mean;
-        this.m2[i] = this.m2[i]! + delta * (x - mean);
-        this.sum[i] = this.sum[i]! + x;
-        if (x < this.min[i]!) this.min[i] = x;
-        if (x > this.max[i]!) this.max[i] = x;
+        const delta = x - rows[i]!;
+        const mean = rows[i]! + delta / n;
+        rows[i] = mean;
+        rows[i + 1] = rows[i + 1]! + delta * (x - mean);
+        rows[i + 2] = rows[i + 2]! + x;
+        if (x < rows[i + 3]!) rows[i + 3] = x;
+        if (x > rows[i + 4]!) rows[i + 4] = x;
       }
     }
     if (this.objectCount > 0) {
@@ -122,23 +155,25 @@ export class WindowTable {
 
   /** Folds `source` into `target` (Chan et al. pairwise moments, `merge` for objects). */
   merge(target: number, source: number): void {
-    const na = this.count[target]!;
-    const nb = this.count[source]!;
+    const rows = this.rows;
+    const a = target * this.stride;
+    const b = source * this.stride;
+    const na = rows[a + 3]!;
+    const nb = rows[b + 3]!;
     const n = na + nb;
-    this.count[target] = n;
-    if (nb > 0 && na > 0) {
-      for (let f = 0; f < this.fieldCount; f++) {
-        const i = target * this.fieldCount + f;
-        const k = source * this.fieldCount + f;
-        const delta = this.mean[k]! - this.mean[i]!;
-        this.mean[i] = this.mean[i]! + (delta * nb) / n;
-        this.m2[i] = this.m2[i]! + this.m2[k]! + (delta * delta * na * nb) / n;
-        this.sum[i] = this.sum[i]! + this.sum[k]!;
-        if (this.min[k]! < this.min[i]!) this.min[i] = this.min[k]!;
-        if (this.max[k]! > this.max[i]!) this.max[i] = this.max[k]!;
+    rows[a + 3] = n;
+    for (let f = 0, i = a + 4, k = b + 4; f < this.fieldCount; f++, i += 5, k += 5) {
+      if (nb === 0) break;
+      if (na === 0) {
+        for (let m = 0; m < 5; m++) rows[i + m] = rows[k + m]!;
+        continue;
       }
-    } else if (nb > 0) {
-      this.copyMoments(source, target);
+      const delta = rows[k]! - rows[i]!;
+      rows[i] = rows[i]! + (delta * nb) / n;
+      rows[i + 1] = rows[i + 1]! + rows[k + 1]! + (delta * delta * na * nb) / n;
+      rows[i + 2] = rows[i + 2]! + rows[k + 2]!;
+      if (rows[k + 3]! < rows[i + 3]!) rows[i + 3] = rows[k + 3]!;
+      if (rows[k + 4]! > rows[i + 4]!) rows[i + 4] = rows[k + 4]!;
     }
     for (let j = 0; j < this.objectCount; j++) {
       const aggregator = this.plan.objects[j]!.aggregator;
@@ -149,19 +184,20 @@ export class WindowTable {
 
   aggregates(slot: number): WindowAggregates {
     const out: WindowAggregates = {};
-    const n = this.count[slot]!;
-    for (let f = 0; f < this.fieldCount; f++) {
+    const rows = this.rows;
+    const base = slot * this.stride;
+    const n = rows[base + 3]!;
+    for (let f = 0, i = base + 4; f < this.fieldCount; f++, i += 5) {
       const field: Record<string, AggregateValue> = {};
-      const i = slot * this.fieldCount + f;
       for (const statistic of this.plan.moments[f]!) {
         field[statistic] = momentStatistic(
           statistic,
           n,
-          this.mean[i]!,
-          this.m2[i]!,
-          this.sum[i]!,
-          this.min[i]!,
-          this.max[i]!,
+          rows[i]!,
+          rows[i + 1]!,
+          rows[i + 2]!,
+          rows[i + 3]!,
+          rows[i + 4]!,
         );
       }
       out[this.plan.fields[f]!] = field;
@@ -182,9 +218,11 @@ export class WindowTable {
   /** The state of one window as plain JSON (snapshots and changelog entries). */
   windowState(slot: number): WindowStateJson {
     const moments: number[][] = [];
-    for (let f = 0; f < this.fieldCount; f++) {
-      const i = slot * this.fieldCount + f;
-      moments.push([this.mean[i]!, this.m2[i]!, this.sum[i]!, this.min[i]!, this.max[i]!]);
+    const base = slot * this.stride;
+    if (this.plan.needsMoments) {
+      for (let f = 0, i = base + 4; f < this.fieldCount; f++, i += 5) {
+        moments.push(Array.from(this.rows.subarray(i, i + 5)));
+      }
     }
     const objects: unknown[] = [];
     for (let j = 0; j < this.objectCount; j++) {
@@ -192,21 +230,21 @@ export class WindowTable {
       const acc = this.objects[slot * this.objectCount + j];
       objects.push(aggregator.toJSON ? aggregator.toJSON(acc) : acc);
     }
-    return { count: this.count[slot]!, moments: this.plan.needsMoments ? moments : [], objects };
+    return { count: this.rows[base + 3]!, moments, objects };
   }
 
   restoreWindowState(slot: number, state: WindowStateJson): void {
-    this.count[slot] = state.count;
+    const base = slot * this.stride;
+    this.rows[base + 3] = state.count;
     if (this.plan.needsMoments) {
-      for (let f = 0; f < this.fieldCount; f++) {
+      for (let f = 0, i = base + 4; f < this.fieldCount; f++, i += 5) {
         const [mean, m2, sum, min, max] = state.moments[f]!;
-        const i = slot * this.fieldCount + f;
-        this.mean[i] = mean!;
-        this.m2[i] = m2!;
-        this.sum[i] = sum!;
+        this.rows[i] = mean!;
+        this.rows[i + 1] = m2!;
+        this.rows[i + 2] = sum!;
         // JSON turns +-Infinity into null: an empty window's min / max
-        this.min[i] = min ?? Number.POSITIVE_INFINITY;
-        this.max[i] = max ?? Number.NEGATIVE_INFINITY;
+        this.rows[i + 3] = min ?? Number.POSITIVE_INFINITY;
+        this.rows[i + 4] = max ?? Number.NEGATIVE_INFINITY;
       }
     }
     for (let j = 0; j < this.objectCount; j++) {
@@ -216,34 +254,14 @@ export class WindowTable {
     }
   }
 
-  private copyMoments(from: number, to: number): void {
-    for (let f = 0; f < this.fieldCount; f++) {
-      const i = to * this.fieldCount + f;
-      const k = from * this.fieldCount + f;
-      this.mean[i] = this.mean[k]!;
-      this.m2[i] = this.m2[k]!;
-      this.sum[i] = this.sum[k]!;
-      this.min[i] = this.min[k]!;
-      this.max[i] = this.max[k]!;
-    }
-  }
-
   private grow(capacity: number): void {
     const old = this.capacity;
-    const F = this.fieldCount;
-    this.keyId = grown(this.keyId, capacity);
-    this.start = grown(this.start, capacity);
-    this.end = grown(this.end, capacity);
-    this.seq = grown(this.seq, capacity);
-    this.count = grown(this.count, capacity);
-    this.generation = grown(this.generation, capacity);
-    this.nextInKey = grown(this.nextInKey, capacity);
-    this.prevInKey = grown(this.prevInKey, capacity);
-    this.mean = grown(this.mean, capacity * F);
-    this.m2 = grown(this.m2, capacity * F);
-    this.sum = grown(this.sum, capacity * F);
-    this.min = grown(this.min, capacity * F);
-    this.max = grown(this.max, capacity * F);
+    const rows = new Float64Array(capacity * this.stride);
+    rows.set(this.rows);
+    this.rows = rows;
+    const links = new Int32Array(capacity * 4);
+    links.set(this.links);
+    this.links = links;
     this.objects.length = capacity * this.objectCount;
     const free = new Int32Array(capacity);
     free.set(this.free.subarray(0, this.freeCount));
@@ -259,10 +277,4 @@ export interface WindowStateJson {
   /** per field: [mean, m2, sum, min, max]; empty when no moment statistic is configured */
   readonly moments: readonly (readonly (number | null)[])[];
   readonly objects: readonly unknown[];
-}
-
-function grown<T extends Int32Array | Float64Array>(array: T, length: number): T {
-  const next = new (array.constructor as new (n: number) => T)(length);
-  next.set(array);
-  return next;
 }

@@ -287,3 +287,31 @@ describe("processing time", () => {
     expect(windows(out)).toEqual([["a", 0, 10_000, 2, 3, true]]);
   });
 });
+
+describe("interned keys", () => {
+  test("processInterned with an id from internKey gives the same windows as process", () => {
+    const rows: Row[] = [
+      [0, "a", 1_000, 1],
+      [0, "b", 2_000, 2],
+      [0, "a", 11_000, 4],
+    ];
+    const byKey = operatorFor({ assigner: tumbling(10_000) });
+    const byId = operatorFor({ assigner: tumbling(10_000) });
+    const a = feed(byKey, rows);
+    const b = createWindowOutput();
+    for (const [partition, key, eventTime, v] of rows) {
+      byId.processInterned(partition, byId.internKey(key), eventTime, { v }, b);
+    }
+    byKey.flush(a);
+    byId.flush(b);
+    expect(b.emitted).toEqual(a.emitted);
+    expect(byId.internKey("a")).toBe(byId.internKey("a"));
+  });
+
+  test("an id that internKey did not return is an OUT_OF_RANGE PlatformError", () => {
+    const operator = operatorFor({ assigner: tumbling(10_000) });
+    expect(() => operator.processInterned(0, 7, 1_000, { v: 1 }, createWindowOutput())).toThrow(
+      "OUT_OF_RANGE",
+    );
+  });
+});
