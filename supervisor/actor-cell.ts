@@ -27,6 +27,8 @@ export const SUSPENDED = 4;
 export const DEAD = 8;
 /** `ctx.stop()` was called: exit after the current message */
 const STOP_REQUESTED = 16;
+/** on the scheduler's went-idle list, to give its mailbox back at the end of the slice */
+export const IDLE_NOTED = 32;
 const NOT_RUNNABLE = SCHEDULED | BUSY | SUSPENDED | DEAD;
 
 interface CellExtras {
@@ -260,11 +262,34 @@ export class ActorCell
     }
     if (mailbox.size > 0 || mailbox.system !== undefined) {
       if ((this.flags & NOT_RUNNABLE) === 0) this.actorKind.host.scheduler.schedule(this);
-    } else if (mailbox.waiters === undefined && (this.flags & (BUSY | SUSPENDED | DEAD)) === 0) {
-      // idle: the mailbox goes back to the pool, so an idle actor holds none
-      this.mailbox = undefined;
-      this.actorKind.host.mailboxes.release(mailbox);
+    } else if ((this.flags & IDLE_NOTED) === 0) {
+      // idle: the mailbox goes back to the pool at the end of the scheduler's slice (not now:
+      // a ping-pong actor goes idle after every message and would churn the pool)
+      const scheduler = this.actorKind.host.scheduler;
+      if (scheduler.running) {
+        this.flags |= IDLE_NOTED;
+        scheduler.noteIdle(this);
+      } else {
+        this.reclaim();
+      }
     }
+  }
+
+  /** gives an empty mailbox back to the pool if the actor is still idle */
+  reclaim(): void {
+    this.flags &= ~IDLE_NOTED;
+    const mailbox = this.mailbox;
+    if (
+      mailbox === undefined ||
+      mailbox.size > 0 ||
+      mailbox.system !== undefined ||
+      mailbox.waiters !== undefined ||
+      (this.flags & (SCHEDULED | BUSY | SUSPENDED | DEAD)) !== 0
+    ) {
+      return;
+    }
+    this.mailbox = undefined;
+    this.actorKind.host.mailboxes.release(mailbox);
   }
 
   private awaitReceive(pending: PromiseLike<void>): void {

@@ -8,7 +8,7 @@ import type {
   SupervisorSpec,
   SystemEvent,
 } from "./actor.ts";
-import { ActorCell, BUSY, DEAD } from "./actor-cell.ts";
+import { ActorCell, BUSY, DEAD, IDLE_NOTED } from "./actor-cell.ts";
 import { ActorKind, type CellHost } from "./actor-kind.ts";
 import { type CellResolver, EntityRef } from "./entity-ref.ts";
 import { EventStream } from "./event-stream.ts";
@@ -295,7 +295,7 @@ class LocalActorSystem implements ActorSystem, CellHost, CellResolver {
     const limit = kind.passivateAfterMs;
     let passivated = 0;
     for (const cell of kind.cells!.values()) {
-      if (cell.flags !== 0 || now - cell.lastActive < limit) continue;
+      if ((cell.flags & ~IDLE_NOTED) !== 0 || now - cell.lastActive < limit) continue;
       const mailbox = cell.mailbox;
       if (
         mailbox !== undefined &&

@@ -4,6 +4,8 @@ export interface Runnable {
   flags: number;
   /** handle up to `budget` messages; re-schedules itself if it still has work */
   runTurn(budget: number): void;
+  /** called at the end of a slice for runnables that went idle during it (`noteIdle`) */
+  reclaim(): void;
 }
 
 export const SCHEDULED = 1;
@@ -25,6 +27,7 @@ export class Scheduler {
   running = false;
   /** the clock read once per slice: actors stamp their last activity with it, not per message */
   sliceNow = 0;
+  private wentIdle: Runnable[] = [];
   private readonly runSlice = () => this.slice();
 
   constructor(
@@ -45,6 +48,11 @@ export class Scheduler {
       this.pending = true;
       setImmediate(this.runSlice);
     }
+  }
+
+  /** `runnable` went idle during this slice: call its `reclaim()` when the slice ends */
+  noteIdle(runnable: Runnable): void {
+    this.wentIdle.push(runnable);
   }
 
   get queued(): number {
@@ -74,6 +82,11 @@ export class Scheduler {
       }
     } finally {
       this.running = false;
+      const wentIdle = this.wentIdle;
+      if (wentIdle.length > 0) {
+        this.wentIdle = [];
+        for (const runnable of wentIdle) runnable.reclaim();
+      }
     }
     if (this.size > 0) {
       this.pending = true;
