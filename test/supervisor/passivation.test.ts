@@ -155,6 +155,45 @@ describe("observation", () => {
   });
 });
 
+describe("spawning and addressing", () => {
+  test("spawn refuses a second live actor at the same address", () => {
+    system = createActorSystem();
+    const props: Props<number, null> = { kind: "solo", initialState: () => null, receive() {} };
+    system.spawn(props, "1");
+    expect(() => system!.spawn(props, "1")).toThrow("ACTOR_EXISTS");
+  });
+
+  test("actors reach each other with ctx.ref, and children show up in the tree under their parent", async () => {
+    system = createActorSystem();
+    const heard: string[] = [];
+    system.register<string, null>({
+      kind: "echo",
+      initialState: () => null,
+      receive: (ctx, text) => void heard.push(`${ctx.key} heard ${text}`),
+    });
+    system
+      .spawn<"go", null>(
+        {
+          kind: "parent",
+          supervision: { strategy: "rest_for_one", intensity: 3, periodMs: 1_000 },
+          initialState: () => null,
+          receive(ctx) {
+            ctx.spawnChild<string, null>({ kind: "kid", initialState: () => null, receive() {} }, "k1");
+            ctx.ref<string>("echo", "e1").tell("hello");
+          },
+        },
+        "p",
+      )
+      .tell("go");
+    await system.drain();
+    expect(heard).toEqual(["e1 heard hello"]);
+    const parent = system.tree().children.find((node) => node.address === "parent/p")!;
+    expect(parent.strategy).toBe("rest_for_one");
+    expect(parent.children.map((node) => node.address)).toEqual(["kid/k1"]);
+    expect(system.ref("kid", "k1").tell("x")).toBe(true);
+  });
+});
+
 describe("stopping", () => {
   test("stop() drains, signals stopping, and refuses later messages", async () => {
     system = createActorSystem();
