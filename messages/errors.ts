@@ -44,6 +44,8 @@ export const ErrorCodes = {
   CONFIG_INVALID: "CONFIG_INVALID",
   INFRA_UNAVAILABLE: "INFRA_UNAVAILABLE",
   WEBHOOK_FAILED: "WEBHOOK_FAILED",
+  // benchmarks
+  BENCH_PEER_FAILED: "BENCH_PEER_FAILED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
