@@ -122,5 +122,10 @@ export interface Log {
   /** the offset the next appended record will get (Kafka's high watermark) */
   endOffset(partition: TopicPartition): Promise<number>;
   consumer(options: ConsumerOptions): Consumer;
+  /**
+   * A group's committed offsets for a topic, by partition, read without joining the group
+   * (Kafka's OffsetFetch as the admin client does it): lag, failover checks, tests.
+   */
+  groupOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
   close(): Promise<void>;
 }

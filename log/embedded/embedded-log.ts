@@ -93,6 +93,17 @@ export class EmbeddedLog implements Log {
     return this.records.lookup(topic)?.partitions;
   }
 
+  async groupOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+    this.ensureOpen();
+    const offsets = new Map<number, number>();
+    const partitions = this.records.lookup(topic)?.partitions ?? 0;
+    for (let partition = 0; partition < partitions; partition++) {
+      const offset = this.groups.committed(groupId, { topic, partition });
+      if (offset !== undefined) offsets.set(partition, offset);
+    }
+    return offsets;
+  }
+
   async append(batch: readonly ProducerRecord[]): Promise<RecordPosition[]> {
     this.ensureOpen();
     if (batch.length === 0) return [];

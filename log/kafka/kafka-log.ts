@@ -94,6 +94,29 @@ export class KafkaLog implements Log {
     }
   }
 
+  async groupOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+    this.ensureOpen();
+    const count = (await this.partitions(topic)) ?? 0;
+    const offsets = new Map<number, number>();
+    if (count === 0) return offsets;
+    try {
+      const [group] = await this.admin.listConsumerGroupOffsets({
+        groups: [
+          {
+            groupId,
+            topics: [{ name: topic, partitionIndexes: Array.from({ length: count }, (_, i) => i) }],
+          },
+        ],
+      });
+      for (const listed of group?.topics ?? [])
+        for (const { partitionIndex, committedOffset } of listed.partitions)
+          if (committedOffset >= 0n) offsets.set(partitionIndex, Number(committedOffset));
+    } catch (error) {
+      throw this.fail(error, `read the committed offsets of group ${groupId}`, topic);
+    }
+    return offsets;
+  }
+
   async partitions(topic: string): Promise<number | undefined> {
     this.ensureOpen();
     // no retries: the library retries an unknown topic as stale metadata, which only delays "no"

@@ -45,6 +45,32 @@ export function groupContract(context: GroupContractContext): void {
     );
 
     test(
+      "a group's committed offsets can be read without joining the group",
+      async () => {
+        const topic = await topicWith(3);
+        const groupId = unique("group");
+        expect(await log.groupOffsets(groupId, topic)).toEqual(new Map());
+        const consumer = log.consumer({ groupId, topics: [topic], startFrom: "earliest" });
+        try {
+          await pollUntil([consumer], () => consumer.assignment().length === 3, "the assignment");
+          await consumer.commit([
+            { topic, partition: 0, offset: 4 },
+            { topic, partition: 2, offset: 7 },
+          ]);
+          const offsets = await log.groupOffsets(groupId, topic);
+          expect([...offsets].sort(([a], [b]) => a - b)).toEqual([
+            [0, 4],
+            [2, 7],
+          ]);
+          expect(consumer.assignment().length).toBe(3);
+        } finally {
+          await consumer.close();
+        }
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
       "a group consumer starting from latest skips records written before it joined",
       async () => {
         const topic = await topicWith(2);

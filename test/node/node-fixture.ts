@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadNodeConfig, type NodeConfig } from "../../node/config.ts";
+import { type RunningNode, startNode } from "../../node/start-node.ts";
+
+/** A whole node on free ports and a temp data dir, simulator off: tests publish their own readings. */
+export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promise<{
+  node: RunningNode;
+  cleanup(): Promise<void>;
+}> {
+  const dataDir = mkdtempSync(join(tmpdir(), "node-test-"));
+  const config = loadNodeConfig({}, [], {
+    port: 0,
+    host: "127.0.0.1",
+    mqttPort: 0,
+    dataDir,
+    simulate: false,
+    progress: false,
+    workers: 0,
+    partitions: 4,
+    windowMs: 1000,
+    graceMs: 0,
+    ...overrides,
+  });
+  const node = await startNode(config);
+  return {
+    node,
+    async cleanup() {
+      await node.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function eventually<T>(
+  probe: () => T | Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!done(value) && Date.now() < deadline) {
+    await Bun.sleep(50);
+    value = await probe();
+  }
+  return value;
+}
+
+export function trafficReading(sensor: string, at: number, count = 30, speed = 50) {
+  return {
+    type: "traffic",
+    sensor_id: sensor,
+    timestamp: new Date(at).toISOString(),
+    vehicle_count: count,
+    avg_speed: speed,
+    location: { lat: 52.52, lon: 13.4 },
+  };
+}

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import mqtt from "mqtt";
+import { Topics } from "../../messages/topics.ts";
+import type { RunningNode } from "../../node/start-node.ts";
+import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
+
+const decoder = new TextDecoder();
+
+async function readAll(node: RunningNode, topic: string) {
+  const partitions = (await node.log.partitions(topic)) ?? 0;
+  const all = [];
+  for (let partition = 0; partition < partitions; partition++)
+    all.push(...(await node.log.read({ topic, partition }, { maxRecords: 1_000_000 })));
+  return all;
+}
+
+describe.each([
+  ["on the main thread", 0],
+  ["across two Bun workers", 2],
+])("a node %s", (_name, workers) => {
+  let node: RunningNode;
+  let cleanup: () => Promise<void>;
+  let client: mqtt.MqttClient;
+  const sensors = ["traffic_a", "traffic_b", "traffic_c"];
+  const start = Date.now() - 10_000;
+  const readingsPerSensor = 40;
+
+  beforeAll(async () => {
+    ({ node, cleanup } = await startTestNode({ workers }));
+    client = await mqtt.connectAsync(node.mqttUrl);
+    // 200 ms apart: 5 readings per 1-second window, so windows close and the model scores them
+    for (let i = 0; i < readingsPerSensor; i++)
+      for (const sensor of sensors)
+        await client.publishAsync(
+          `city/sensors/traffic/${sensor}`,
+          JSON.stringify(trafficReading(sensor, start + i * 200, 20 + i, 60 - i)),
+          { qos: 1 },
+        );
+  });
+
+  afterAll(async () => {
+    await client?.endAsync();
+    await cleanup?.();
+  });
+
+  test("answers /health with 200 once ready", async () => {
+    const response = await fetch(`${node.apiUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { status: string }).status).toBe("ready");
+  });
+
+  test("processes every reading: each one reaches its sensor actor", async () => {
+    const total = await eventually(
+      () => node.view.sensorList().reduce((sum, s) => sum + s.readings, 0),
+      (n) => n >= sensors.length * readingsPerSensor,
+    );
+    expect(total).toBe(sensors.length * readingsPerSensor);
+  });
+
+  test("writes final per-sensor windows to city.processed.traffic with exact aggregates", async () => {
+    const records = await eventually(
+      () => readAll(node, Topics.processed("traffic")),
+      (r) => r.length >= sensors.length * 7,
+    );
+    const windows = records
+      .map(
+        (r) =>
+          JSON.parse(decoder.decode(r.value!)) as {
+            scope: string;
+            key: string;
+            count: number;
+            window_start: number;
+            fields: { vehicle_count: { sum: number } };
+          },
+      )
+      .filter((w) => w.scope === "sensor" && w.key === "traffic_a");
+    expect(windows.length).toBeGreaterThanOrEqual(7);
+    for (const w of windows) {
+      // readings i with start + 200 i in [window_start, window_start + 1000)
+      const expected = Array.from({ length: readingsPerSensor }, (_, i) => i).filter(
+        (i) => start + i * 200 >= w.window_start && start + i * 200 < w.window_start + 1000,
+      );
+      expect(w.count).toBe(expected.length);
+      expect(w.fields.vehicle_count.sum).toBe(expected.reduce((sum, i) => sum + 20 + i, 0));
+    }
+  });
+
+  test("scores closed traffic windows with the deployed model and its version", async () => {
+    const predictions = await eventually(
+      () => node.view.recentPredictions(1000),
+      (p) => p.length >= sensors.length * 7,
+    );
+    expect(predictions.length).toBeGreaterThanOrEqual(sensors.length * 7);
+    for (const p of predictions) {
+      expect(p.model_version).toBe(node.modelVersion);
+      expect(p.value).toBeGreaterThanOrEqual(-0.5);
+      expect(p.value).toBeLessThanOrEqual(1.5);
+    }
+    const logged = await readAll(node, Topics.predictions);
+    expect(logged.length).toBeGreaterThanOrEqual(predictions.length - 10);
+  });
+
+  test("serves sensors, windows and the supervision tree over REST, and metrics as Prometheus text", async () => {
+    const sensorsBody = (await (await fetch(`${node.apiUrl}/api/sensors?type=traffic`)).json()) as {
+      sensors: { sensor_id: string }[];
+    };
+    expect(sensorsBody.sensors.map((s) => s.sensor_id)).toEqual(sensors);
+    const windowsBody = (await (await fetch(`${node.apiUrl}/api/sensors/traffic_a/windows`)).json()) as {
+      windows: unknown[];
+    };
+    expect(windowsBody.windows.length).toBeGreaterThan(0);
+    expect((await fetch(`${node.apiUrl}/api/sensors?type=bogus`)).status).toBe(400);
+    const tree = (await (await fetch(`${node.apiUrl}/api/supervision`)).json()) as {
+      tree: { main: { address: string } };
+    };
+    expect(tree.tree.main.address).toBe("root");
+    const metrics = await (await fetch(`${node.apiUrl}/metrics`)).text();
+    expect(metrics).toContain("platform_processing_latency_seconds_bucket");
+    expect(metrics).toContain('platform_messages_total{topic="city.sensors.raw",direction="in"}');
+  });
+
+  test("commits the input offsets once the outputs are durable", async () => {
+    const committed = await eventually(
+      async () => [...(await node.log.groupOffsets(node.config.applicationId, Topics.sensorsRaw)).values()],
+      (offsets) => offsets.reduce((sum, o) => sum + o, 0) >= sensors.length * readingsPerSensor,
+    );
+    expect(committed.reduce((sum, o) => sum + o, 0)).toBe(sensors.length * readingsPerSensor);
+  });
+});
