@@ -1,44 +1,13 @@
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import type {
-  ActorContext,
-  ActorRef,
-  Address,
-  Props,
-  RestartType,
-  SupervisionTreeNode,
-  SupervisorSpec,
-  SystemEvent,
-  SystemSignal,
-  TimerOptions,
-} from "./actor.ts";
+import type { ActorRef, SupervisionTreeNode, SupervisorSpec, SystemSignal } from "./actor.ts";
 import type { ActorKind } from "./actor-kind.ts";
+import { CellContext } from "./cell-context.ts";
+import { admitWaiters, cellTreeNode, offerTo, overflowInto, tellSlowly } from "./cell-delivery.ts";
+import { BUSY, DEAD, IDLE_NOTED, NOT_RUNNABLE, STOP_REQUESTED, SUSPENDED } from "./cell-flags.ts";
 import type { Mailbox, SystemLaneEntry } from "./mailbox.ts";
 import { type Runnable, SCHEDULED } from "./scheduler.ts";
-import type { ChildSupervisor } from "./supervision/child-supervisor.ts";
 import { RestartIntensity } from "./supervision/restart-intensity.ts";
-import type { SupervisedChild, Supervisor } from "./supervision/supervised-child.ts";
-import { TimerTable } from "./timers.ts";
-
-/** an async receive or a snapshot load is in flight: nothing else runs */
-export const BUSY = 2;
-/** failed or exited: waiting for the supervisor to restart or terminate it */
-export const SUSPENDED = 4;
-/** terminated or passivated: this cell never runs again */
-export const DEAD = 8;
-/** `ctx.stop()` was called: exit after the current message */
-const STOP_REQUESTED = 16;
-/** on the scheduler's went-idle list, to give its mailbox back at the end of the slice */
-export const IDLE_NOTED = 32;
-const NOT_RUNNABLE = SCHEDULED | BUSY | SUSPENDED | DEAD;
-
-interface CellExtras {
-  parent?: Supervisor;
-  restartType?: RestartType;
-  timers?: TimerTable | undefined;
-  children?: ChildSupervisor | undefined;
-  restarts?: RestartIntensity;
-  address?: Address;
-}
+import type { SupervisedChild } from "./supervision/supervised-child.ts";
 
 /**
  * One actor: its state, its lazily created mailbox, and its place in the supervision tree.
@@ -48,93 +17,18 @@ interface CellExtras {
  * the scheduler's ready queue; `runTurn` calls the behaviour directly and looks for a `then`
  * only when it returned something.
  */
-export class ActorCell
-  implements ActorContext<unknown, unknown>, ActorRef<unknown>, SupervisedChild, Runnable
-{
-  flags = 0;
-  state: unknown = undefined;
-  /** taken from the system's pool on demand and given back when the actor goes idle */
-  mailbox: Mailbox | undefined = undefined;
-  /** bumped whenever an incarnation ends, so late promise settlements and timers are ignored */
-  incarnation = 0;
-  lastActive = 0;
-  /** what few actors need (timers, children, restart history, a parent other than the kind's) */
-  private extras: CellExtras | undefined = undefined;
-
-  constructor(
-    readonly actorKind: ActorKind,
-    readonly key: string,
-    parent: Supervisor,
-    restartType: RestartType,
-  ) {
-    if (parent !== actorKind.supervisor || restartType !== actorKind.restartType) {
-      this.extras = { parent, restartType };
-    }
-  }
-
-  private get rare(): CellExtras {
-    if (this.extras === undefined) this.extras = {};
-    return this.extras;
-  }
-
-  get parent(): Supervisor {
-    return this.extras?.parent ?? this.actorKind.supervisor!;
-  }
-
-  get restartType(): RestartType {
-    return this.extras?.restartType ?? this.actorKind.restartType;
-  }
-
-  get children(): ChildSupervisor | undefined {
-    return this.extras?.children;
-  }
-
-  set children(children: ChildSupervisor | undefined) {
-    if (children !== undefined || this.extras !== undefined) this.rare.children = children;
-  }
-
-  private get timers(): TimerTable | undefined {
-    return this.extras?.timers;
-  }
-
-  private set timers(timers: TimerTable | undefined) {
-    if (timers !== undefined || this.extras !== undefined) this.rare.timers = timers;
-  }
-
-  private get restarts(): RestartIntensity | undefined {
-    return this.extras?.restarts;
-  }
-
-  /**
-   * Built on demand and cached only on cells that already carry extras: a million idle entities
-   * should not each hold a second copy of their key.
-   */
-  get address(): Address {
-    const extras = this.extras;
-    if (extras === undefined) return `${this.actorKind.name}/${this.key}`;
-    if (extras.address === undefined) extras.address = `${this.actorKind.name}/${this.key}`;
-    return extras.address;
-  }
-
-  get kind(): string {
-    return this.actorKind.name;
-  }
-
-  get self(): ActorRef<unknown> {
-    return this;
-  }
-
+export class ActorCell extends CellContext implements ActorRef<unknown>, SupervisedChild, Runnable {
   // ---- ActorRef ----------------------------------------------------------------------------
 
   tell(message: unknown): boolean {
     const kind = this.actorKind;
-    if ((this.flags & DEAD) !== 0 || kind.host.closing) return this.tellSlow(message);
+    if ((this.flags & DEAD) !== 0 || kind.host.closing) return tellSlowly(this, message);
     let mailbox = this.mailbox;
     if (mailbox === undefined) {
       mailbox = kind.host.mailboxes.acquire();
       this.mailbox = mailbox;
     }
-    if (mailbox.size >= kind.capacity) return this.overflow(mailbox, message);
+    if (mailbox.size >= kind.capacity) return overflowInto(this, mailbox, message);
     mailbox.push(message);
     kind.depth++;
     if ((this.flags & NOT_RUNNABLE) === 0) kind.host.scheduler.schedule(this);
@@ -142,71 +36,12 @@ export class ActorCell
   }
 
   offer(message: unknown): Promise<void> {
-    const kind = this.actorKind;
-    if ((this.flags & DEAD) !== 0 && kind.cells !== undefined && !kind.host.closing) {
-      return kind.host.ref(kind.name, this.key).offer(message);
-    }
-    if (this.tell(message)) return Promise.resolve();
-    const mailbox = this.mailbox;
-    if ((this.flags & DEAD) === 0 && !kind.host.closing && kind.overflow === "backpressure" && mailbox) {
-      return new Promise<void>((resolve, reject) => {
-        if (mailbox.waiters === undefined) mailbox.waiters = [];
-        mailbox.waiters.push({ message, resolve, reject });
-      });
-    }
-    const code =
-      kind.overflow === "backpressure" || (this.flags & DEAD) !== 0 ? "ACTOR_STOPPED" : "MAILBOX_FULL";
-    return Promise.reject(new PlatformError(ErrorCodes[code], `${this.address} did not accept the message`));
+    return offerTo(this, message);
   }
 
-  private tellSlow(message: unknown): boolean {
-    const kind = this.actorKind;
-    const host = kind.host;
-    if (host.closing && !host.scheduler.running) {
-      host.deadLetter(this.address, "system stopping");
-      return false;
-    }
-    if ((this.flags & DEAD) !== 0) {
-      // a sharded entity that passivated or stopped comes back on its next message
-      if (kind.cells !== undefined && !host.closing) return host.ref(kind.name, this.key).tell(message);
-      host.deadLetter(this.address, "actor stopped");
-      return false;
-    }
-    const mailbox = this.ensureMailbox();
-    if (mailbox.size >= kind.capacity) return this.overflow(mailbox, message);
-    mailbox.push(message);
-    kind.depth++;
-    if ((this.flags & NOT_RUNNABLE) === 0) host.scheduler.schedule(this);
-    return true;
-  }
-
-  private ensureMailbox(): Mailbox {
+  ensureMailbox(): Mailbox {
     if (this.mailbox === undefined) this.mailbox = this.actorKind.host.mailboxes.acquire();
     return this.mailbox;
-  }
-
-  private overflow(mailbox: Mailbox, message: unknown): boolean {
-    const kind = this.actorKind;
-    switch (kind.overflow) {
-      case "backpressure":
-        return false;
-      case "drop-oldest":
-        mailbox.shift();
-        mailbox.push(message);
-        kind.host.droppedMessages++;
-        return true;
-      case "fail": {
-        kind.host.deadLetter(this.address, "mailbox full");
-        const lane = mailbox.system;
-        if (lane === undefined || !lane.some((entry) => entry.type === "fail")) {
-          const reason = new PlatformError(ErrorCodes.MAILBOX_FULL, `${this.address} mailbox is full`, {
-            details: { capacity: kind.capacity },
-          });
-          this.pushSystem({ type: "fail", reason });
-        }
-        return false;
-      }
-    }
   }
 
   // ---- scheduling --------------------------------------------------------------------------
@@ -252,7 +87,7 @@ export class ActorCell
   private endTurn(kind: ActorKind, mailbox: Mailbox, handled: number): void {
     kind.depth -= handled;
     kind.host.processed += handled;
-    if (mailbox.waiters !== undefined) this.admitWaiters(mailbox);
+    if (mailbox.waiters !== undefined) admitWaiters(this, mailbox);
   }
 
   private afterMessage(mailbox: Mailbox): void {
@@ -312,18 +147,6 @@ export class ActorCell
       return;
     }
     this.afterMessage(this.ensureMailbox());
-  }
-
-  private admitWaiters(mailbox: Mailbox): void {
-    const waiters = mailbox.waiters!;
-    const kind = this.actorKind;
-    while (waiters.length > 0 && mailbox.size < kind.capacity) {
-      const waiter = waiters.shift()!;
-      mailbox.push(waiter.message);
-      kind.depth++;
-      waiter.resolve();
-    }
-    if (waiters.length === 0) mailbox.waiters = undefined;
   }
 
   pushSystem(entry: SystemLaneEntry): void {
@@ -401,14 +224,12 @@ export class ActorCell
 
   /** ends the current incarnation's side effects: timers and children */
   private halt(): void {
-    if (this.timers !== undefined) {
-      this.timers.clear();
-      this.timers = undefined;
-    }
-    if (this.children !== undefined) {
-      this.children.terminateAll("parent stopped");
-      this.children = undefined;
-    }
+    const extras = this.extras;
+    if (extras === undefined) return;
+    extras.timers?.clear();
+    extras.timers = undefined;
+    extras.children?.terminateAll("parent stopped");
+    extras.children = undefined;
   }
 
   restartLog(spec: SupervisorSpec): RestartIntensity {
@@ -486,74 +307,11 @@ export class ActorCell
     kind.host.forget(this, reason === "passivated");
   }
 
-  get status(): SupervisionTreeNode["status"] {
-    const flags = this.flags;
-    if ((flags & DEAD) !== 0) return "stopped";
-    if ((flags & SUSPENDED) !== 0) return "restarting";
-    if ((flags & BUSY) !== 0) return "busy";
-    return "running";
-  }
-
-  get depth(): number {
-    return this.mailbox?.size ?? 0;
-  }
-
   get restartCount(): number {
     return this.restarts?.total ?? 0;
   }
 
   treeNode(): SupervisionTreeNode {
-    const node = {
-      address: this.address,
-      restarts: this.restartCount,
-      mailboxDepth: this.depth,
-      status: this.status,
-      children: this.children?.tree() ?? [],
-    };
-    return this.children === undefined ? node : { ...node, strategy: this.children.spec.strategy };
-  }
-
-  // ---- ActorContext ------------------------------------------------------------------------
-
-  ref<T>(kind: string, key: string): ActorRef<T> {
-    return this.actorKind.host.ref<T>(kind, key);
-  }
-
-  spawnChild<T, C>(props: Props<T, C>, key: string, restart: RestartType = "permanent"): ActorRef<T> {
-    return this.actorKind.host.spawnChild(
-      this,
-      props as unknown as Props<unknown, unknown>,
-      key,
-      restart,
-    ) as ActorRef<T>;
-  }
-
-  startTimer(name: string, delayMs: number, message: unknown, options?: TimerOptions): void {
-    if ((this.flags & (DEAD | SUSPENDED)) !== 0) return;
-    if (this.timers === undefined) this.timers = new TimerTable();
-    const incarnation = this.incarnation;
-    this.timers.start(name, Math.max(0, delayMs), options?.repeat === true, () => {
-      if (incarnation === this.incarnation) this.tell(message);
-    });
-  }
-
-  cancelTimer(name: string): void {
-    this.timers?.cancel(name);
-  }
-
-  get timerCount(): number {
-    return this.timers?.size ?? 0;
-  }
-
-  stop(): void {
-    this.flags |= STOP_REQUESTED;
-  }
-
-  publish(event: SystemEvent): void {
-    this.actorKind.host.publish(event);
-  }
-
-  now(): number {
-    return this.actorKind.host.now();
+    return cellTreeNode(this);
   }
 }

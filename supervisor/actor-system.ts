@@ -8,11 +8,13 @@ import type {
   SupervisorSpec,
   SystemEvent,
 } from "./actor.ts";
-import { ActorCell, BUSY, DEAD, IDLE_NOTED } from "./actor-cell.ts";
+import { ActorCell } from "./actor-cell.ts";
 import { ActorKind, type CellHost } from "./actor-kind.ts";
+import { DEAD } from "./cell-flags.ts";
 import { type CellResolver, EntityRef } from "./entity-ref.ts";
 import { EventStream } from "./event-stream.ts";
 import { MailboxPool } from "./mailbox.ts";
+import { Passivation } from "./passivation.ts";
 import { Scheduler } from "./scheduler.ts";
 import { InMemorySnapshotStore, type SnapshotStore } from "./snapshot-store.ts";
 import { ChildSupervisor } from "./supervision/child-supervisor.ts";
@@ -64,10 +66,6 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
   return new LocalActorSystem(options);
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 class LocalActorSystem implements ActorSystem, CellHost, CellResolver {
@@ -76,6 +74,7 @@ class LocalActorSystem implements ActorSystem, CellHost, CellResolver {
   readonly scheduler: Scheduler;
   readonly snapshots: SnapshotStore;
   readonly mailboxes = new MailboxPool();
+  private readonly passivation: Passivation = new Passivation(this);
   closing = false;
   processed = 0;
   droppedMessages = 0;
@@ -155,7 +154,7 @@ class LocalActorSystem implements ActorSystem, CellHost, CellResolver {
       return;
     }
     if (!passivated && kind.passivates)
-      this.settle(`delete snapshot ${cell.address}`, () => this.snapshots.delete(cell.address));
+      this.passivation.settle(`delete snapshot ${cell.address}`, () => this.snapshots.delete(cell.address));
   }
 
   // ---- refs and spawning -------------------------------------------------------------------
@@ -182,7 +181,7 @@ class LocalActorSystem implements ActorSystem, CellHost, CellResolver {
     this.allKinds.push(kind);
     if (kind.passivates) {
       const every = Math.max(5, Math.min(kind.passivateAfterMs / 2, 1_000));
-      const sweeper = setInterval(() => this.passivateIdle(kind), every);
+      const sweeper = setInterval(() => this.passivation.passivateIdle(kind), every);
       (sweeper as { unref?: () => void }).unref?.();
       this.sweepers.push(sweeper);
     }
@@ -219,7 +218,7 @@ class LocalActorSystem implements ActorSystem, CellHost, CellResolver {
     cell = new ActorCell(kind, key, supervisor, kind.restartType);
     cells.set(key, cell);
     kind.actors++;
-    if (kind.passivates) this.restore(kind, cell);
+    if (kind.passivates) this.passivation.restore(kind, cell);
     else cell.start(undefined);
     return cell;
   }
@@ -285,92 +284,6 @@ class LocalActorSystem implements ActorSystem, CellHost, CellResolver {
     supervisor.add(cell);
     cell.start(undefined);
     return cell;
-  }
-
-  // ---- passivation -------------------------------------------------------------------------
-
-  /** passivates every entity of `kind` idle for `passivateAfterMs`; returns how many */
-  passivateIdle(kind: ActorKind): number {
-    const now = this.clock();
-    const limit = kind.passivateAfterMs;
-    let passivated = 0;
-    for (const cell of kind.cells!.values()) {
-      if ((cell.flags & ~IDLE_NOTED) !== 0 || now - cell.lastActive < limit) continue;
-      const mailbox = cell.mailbox;
-      if (
-        mailbox !== undefined &&
-        (mailbox.size > 0 || mailbox.system !== undefined || mailbox.waiters !== undefined)
-      ) {
-        continue;
-      }
-      const address = cell.address;
-      const state = cell.passivate();
-      passivated++;
-      if (this.events.hasListeners) this.publish({ type: "actor-passivated", address, at: now });
-      const saving = this.settle(`save snapshot ${address}`, () => this.snapshots.save(address, state));
-      if (saving !== undefined) {
-        if (kind.pendingSaves === undefined) kind.pendingSaves = new Map();
-        const saves = kind.pendingSaves;
-        const key = cell.key;
-        const tracked = saving.finally(() => {
-          if (saves.get(key) === tracked) saves.delete(key);
-        });
-        saves.set(key, tracked);
-      }
-    }
-    return passivated;
-  }
-
-  private restore(kind: ActorKind, cell: ActorCell): void {
-    const pendingSave = kind.pendingSaves?.get(cell.key);
-    const load = () => this.snapshots.load(cell.address);
-    let loaded: unknown;
-    try {
-      loaded = pendingSave === undefined ? load() : pendingSave.then(load);
-    } catch (error) {
-      this.reportError(`load snapshot ${cell.address}`, error);
-      cell.start(undefined);
-      return;
-    }
-    if (!isPromiseLike(loaded)) {
-      cell.start(loaded);
-      return;
-    }
-    cell.flags |= BUSY;
-    this.asyncInFlight++;
-    const incarnation = cell.incarnation;
-    const begin = (snapshot: unknown) => {
-      this.asyncInFlight--;
-      if (cell.incarnation !== incarnation) return;
-      cell.flags &= ~BUSY;
-      cell.start(snapshot);
-    };
-    loaded.then(begin, (error: unknown) => {
-      this.reportError(`load snapshot ${cell.address}`, error);
-      begin(undefined);
-    });
-  }
-
-  /** runs a snapshot-store call; an async one is tracked for drain and its failure reported */
-  private settle(what: string, call: () => void | Promise<void>): Promise<void> | undefined {
-    let result: void | Promise<void>;
-    try {
-      result = call();
-    } catch (error) {
-      this.reportError(what, error);
-      return undefined;
-    }
-    if (!isPromiseLike(result)) return undefined;
-    this.asyncInFlight++;
-    return Promise.resolve(result).then(
-      () => {
-        this.asyncInFlight--;
-      },
-      (error: unknown) => {
-        this.asyncInFlight--;
-        this.reportError(what, error);
-      },
-    );
   }
 
   // ---- observation -------------------------------------------------------------------------

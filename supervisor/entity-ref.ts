@@ -1,6 +1,7 @@
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import type { ActorRef, Address } from "./actor.ts";
-import { type ActorCell, DEAD } from "./actor-cell.ts";
+import type { ActorCell } from "./actor-cell.ts";
+import { DEAD } from "./cell-flags.ts";
 
 /** Finds (and for sharded kinds, spawns) the live cell behind an address, or says why not. */
 export interface CellResolver {
