@@ -1,0 +1,141 @@
+package city.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.state.WindowStore;
+
+/**
+ * The original design's IoTStreamProcessor (section 3.1) made concrete, as the peer of our
+ * windowed aggregation in bench/peer-windowed-aggregation.ts:
+ *
+ *   input (key sensor_id, value JSON reading) -> filter traffic -> parse (Jackson) -> groupByKey
+ *   -> 1-minute tumbling event-time windows with grace -> aggregate count, sum/min/max of
+ *   vehicle_count and avg_speed (RocksDB window store, record cache) -> toStream -> output
+ *   (key "sensor_id@window_start", value JSON, the same shape our side writes).
+ *
+ * at_least_once, commit.interval.ms 100, 2 stream threads, a fresh application.id per run.
+ * Exits once it has seen <records> input records (counted by a peek at the source) and prints
+ * {"records", "seconds", "recordsPerSecond"} on stdout; "seconds" runs from the first record
+ * seen to the last. A line {"event":"ready"} is printed when the instance reaches RUNNING.
+ *
+ * Args: brokers input-topic output-topic records [cache-bytes|-] [grace-ms] [timeout-s]
+ */
+public final class IoTStreamProcessor {
+  public static void main(String[] args) throws Exception {
+    if (args.length < 4) {
+      System.err.println("usage: IoTStreamProcessor brokers input output records [cache-bytes|-] [grace-ms] [timeout-s]");
+      System.exit(64);
+    }
+    String brokers = args[0];
+    String input = args[1];
+    String output = args[2];
+    long expected = Long.parseLong(args[3]);
+    String cacheBytes = args.length > 4 ? args[4] : "-";
+    long graceMs = args.length > 5 ? Long.parseLong(args[5]) : 30_000;
+    long timeoutMs = (args.length > 6 ? Long.parseLong(args[6]) : 240) * 1000;
+
+    Path stateDir = Files.createTempDirectory("peer-ks-state-");
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "peer-ks-" + input + "-" + System.nanoTime());
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+    props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.String().getClass().getName());
+    props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.String().getClass().getName());
+    props.put(StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, EventTimeExtractor.class.getName());
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    if (!cacheBytes.equals("-")) props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.parseLong(cacheBytes));
+
+    AtomicLong seen = new AtomicLong();
+    AtomicLong firstNanos = new AtomicLong();
+    AtomicLong lastNanos = new AtomicLong();
+
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.stream(input, Consumed.with(Serdes.String(), Serdes.String()))
+        .peek((key, value) -> {
+          long now = System.nanoTime();
+          firstNanos.compareAndSet(0, now);
+          if (seen.incrementAndGet() == expected) lastNanos.set(now);
+        })
+        .filter((key, value) -> value != null && value.contains("\"traffic\""))
+        .mapValues(TrafficReading::parse)
+        .filter((key, reading) -> reading != null)
+        .groupByKey(Grouped.with(Serdes.String(), TrafficReading.serde()))
+        .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMinutes(1), Duration.ofMillis(graceMs)))
+        .aggregate(
+            TrafficWindow::new,
+            (key, reading, window) -> window.add(reading),
+            Materialized.<String, TrafficWindow, WindowStore<Bytes, byte[]>>as("traffic-windows")
+                .withKeySerde(Serdes.String())
+                .withValueSerde(TrafficWindow.serde()))
+        .toStream()
+        .map((windowed, window) -> {
+          long start = windowed.window().start();
+          return KeyValue.pair(
+              windowed.key() + "@" + start, window.toJson(windowed.key(), start, windowed.window().end()));
+        })
+        .to(output, Produced.with(Serdes.String(), Serdes.String()));
+
+    KafkaStreams streams = new KafkaStreams(builder.build(), props);
+    AtomicBoolean ready = new AtomicBoolean();
+    AtomicBoolean failed = new AtomicBoolean();
+    streams.setStateListener((next, previous) -> {
+      if (next == KafkaStreams.State.RUNNING && ready.compareAndSet(false, true)) {
+        System.out.println("{\"event\":\"ready\"}");
+        System.out.flush();
+      }
+      if (next == KafkaStreams.State.ERROR) failed.set(true);
+    });
+    streams.setUncaughtExceptionHandler(error -> {
+      System.err.println("stream thread failed: " + error);
+      failed.set(true);
+      return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    });
+    streams.start();
+
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (seen.get() < expected && !failed.get() && System.currentTimeMillis() < deadline) Thread.sleep(5);
+    // one more commit interval so the last window updates leave the cache, then a clean close
+    Thread.sleep(200);
+    streams.close(Duration.ofSeconds(30));
+    streams.cleanUp();
+    deleteTree(stateDir);
+
+    long records = seen.get();
+    boolean complete = records >= expected && !failed.get();
+    double seconds = complete ? (lastNanos.get() - firstNanos.get()) / 1e9 : Double.NaN;
+    System.out.println("{\"records\":" + records + ",\"seconds\":" + (complete ? seconds : "null")
+        + ",\"recordsPerSecond\":" + (complete ? Math.round(records / seconds) : "null")
+        + ",\"complete\":" + complete + "}");
+    System.out.flush();
+    System.exit(complete ? 0 : 2);
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) return;
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(path);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+
+/** Where the two sides live and how each is started (both take the same arguments). */
+export const REPO = join(import.meta.dir, "..", "..");
+export const KAFKA_STREAMS_DIR = join(REPO, "bench", "peers", "kafka-streams");
+export const KAFKA_STREAMS_JAR = join(KAFKA_STREAMS_DIR, "target", "lib", "iot-stream-processor-1.0.0.jar");
+export const KAFKA_VERSION = "4.1.1";
+export const KAFKA_LIB = join(REPO, "infra", ".cache", "kafka", KAFKA_VERSION, "lib");
+
+export interface SideArgs {
+  readonly brokers: string;
+  readonly input: string;
+  readonly output: string;
+  readonly records: number;
+  readonly graceMs: number;
+  readonly timeoutSeconds: number;
+}
+
+export function oursCommand(args: SideArgs): string[] {
+  return [
+    process.execPath,
+    join(REPO, "bench", "peers", "ours-windowed-aggregation.ts"),
+    args.brokers,
+    args.input,
+    args.output,
+    String(args.records),
+    String(args.graceMs),
+    String(args.timeoutSeconds),
+  ];
+}
+
+/** `cacheBytes` undefined keeps Kafka Streams' default statestore.cache.max.bytes (10 MiB) */
+export function kafkaStreamsCommand(args: SideArgs, cacheBytes?: number): string[] {
+  return [
+    "java",
+    "-Xmx1g",
+    "-cp",
+    `${join(KAFKA_STREAMS_DIR, "target", "lib")}/*`,
+    "city.bench.IoTStreamProcessor",
+    args.brokers,
+    args.input,
+    args.output,
+    String(args.records),
+    cacheBytes === undefined ? "-" : String(cacheBytes),
+    String(args.graceMs),
+    String(args.timeoutSeconds),
+  ];
+}
+
+export function kafkaStreamsBuilt(): boolean {
+  return existsSync(KAFKA_STREAMS_JAR);
+}
+
+/** mvn package (quiet); fails with Maven's own output when the build does */
+export async function buildKafkaStreams(timeoutMs = 300_000): Promise<void> {
+  const build = Bun.spawn(["mvn", "-q", "-f", join(KAFKA_STREAMS_DIR, "pom.xml"), "package"], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => build.kill("SIGKILL"), timeoutMs);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(build.stdout).text(),
+    new Response(build.stderr).text(),
+    build.exited,
+  ]);
+  clearTimeout(timer);
+  if (exitCode !== 0 || !kafkaStreamsBuilt()) {
+    throw new PlatformError(
+      ErrorCodes.BENCH_PEER_FAILED,
+      `mvn package of ${KAFKA_STREAMS_DIR} failed (exit ${exitCode}); Java 17+ and Maven are needed`,
+      { details: { output: `${stdout}${stderr}`.slice(-2_000) } },
+    );
+  }
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { runChild } from "../../bench/peers/child-run.ts";
+import {
+  buildKafkaStreams,
+  kafkaStreamsBuilt,
+  kafkaStreamsCommand,
+  oursCommand,
+  type SideArgs,
+} from "../../bench/peers/peer-commands.ts";
+import { BenchTopics } from "../../bench/peers/topic-admin.ts";
+import { defaultSpec, generateReadings, produceReadings } from "../../bench/peers/traffic-data.ts";
+import { readFinalWindows } from "../../bench/peers/window-outputs.ts";
+import { diffWindows, referenceWindows } from "../../bench/peers/window-result.ts";
+import { openKafkaLog } from "../../log/kafka/index.ts";
+import type { Log } from "../../log/log.ts";
+import { brokers, requireBroker, skipKafka } from "../log/kafka/kafka-broker.ts";
+
+/**
+ * What makes the peer benchmark honest: on the same 2,000 readings, our side and the Kafka
+ * Streams peer end with the same aggregate in every window, and both equal a plain fold over
+ * the readings. The Kafka Streams half needs the Maven build (bench/peers/kafka-streams/target);
+ * it is built here only with PEER_BENCH_BUILD=1, otherwise skipped with a message.
+ */
+const RECORDS = 2_000;
+const spec = defaultSpec(RECORDS, {
+  sensors: 40,
+  spanMs: 5 * 60_000,
+  firstEventTime: Date.now() - 6 * 60_000,
+});
+const expected = referenceWindows(generateReadings(spec));
+const runId = `${Date.now()}-${process.pid}`;
+const javaWanted = process.env.PEER_BENCH_BUILD === "1" || kafkaStreamsBuilt();
+if (!skipKafka && !javaWanted) {
+  console.warn(
+    "peer-windowed-aggregation: Kafka Streams comparison skipped (no build in bench/peers/kafka-streams/target; " +
+      "run `mvn -q -f bench/peers/kafka-streams/pom.xml package` or set PEER_BENCH_BUILD=1)",
+  );
+}
+
+let log: Log;
+let topics: BenchTopics;
+let input: string;
+
+function sideArgs(output: string): SideArgs {
+  return { brokers: brokers.join(","), input, output, records: RECORDS, graceMs: 30_000, timeoutSeconds: 40 };
+}
+
+describe.skipIf(skipKafka)("peer windowed aggregation on the real broker", () => {
+  beforeAll(async () => {
+    await requireBroker();
+    log = await openKafkaLog({ brokers, clientId: "peer-bench-test" });
+    topics = new BenchTopics(brokers);
+    input = await topics.create(log, `peer-test-in-${runId}`, 12);
+    await produceReadings(log, input, generateReadings(spec));
+  }, 30_000);
+
+  afterAll(async () => {
+    await topics
+      ?.deleteAll(["peer-ks-peer-test-"])
+      .catch((error: unknown) => console.warn("topic clean-up failed", error));
+    await topics?.close();
+    await log?.close();
+  });
+
+  test("the reference fold covers every traffic reading in more than one window per sensor", () => {
+    const folded = [...expected.values()].reduce((sum, window) => sum + window.count, 0);
+    const traffic = [...generateReadings(spec)].filter((reading) => reading.traffic !== undefined).length;
+    expect(folded).toBe(traffic);
+    expect(traffic).toBeLessThan(RECORDS); // the filter has environment readings to remove
+    expect(expected.size).toBeGreaterThan(spec.sensors * 4);
+  });
+
+  test("our side ends with the reference aggregate in every window", async () => {
+    const output = await topics.create(log, `peer-test-ours-${runId}`, 12);
+    const result = await runChild("ours", oursCommand(sideArgs(output)), 45_000).result;
+    expect(result.records).toBe(RECORDS);
+    expect(diffWindows(expected, await readFinalWindows(log, output))).toEqual([]);
+  }, 50_000);
+
+  test.skipIf(!javaWanted)(
+    "Kafka Streams ends with the same aggregate in every window",
+    async () => {
+      if (!kafkaStreamsBuilt()) await buildKafkaStreams(120_000);
+      const output = await topics.create(log, `peer-test-ks-${runId}`, 12);
+      const result = await runChild("kafka-streams", kafkaStreamsCommand(sideArgs(output)), 45_000).result;
+      expect(result.records).toBe(RECORDS);
+      expect(diffWindows(expected, await readFinalWindows(log, output))).toEqual([]);
+    },
+    60_000,
+  );
+});
