@@ -10,9 +10,10 @@ import type { ActorRef, Props } from "../supervisor/actor.ts";
 import { createActorSystem } from "../supervisor/actor-system.ts";
 
 type Ball = { readonly type: "ball" };
+type PlayerMessage = Ball | { readonly type: "meet"; readonly other: ActorRef<PlayerMessage> };
 
 interface Player {
-  other: ActorRef<Ball> | undefined;
+  other: ActorRef<PlayerMessage> | undefined;
   remaining: number;
 }
 
@@ -22,24 +23,27 @@ async function pingPong(total: number, inFlight: number): Promise<number> {
   const finished = new Promise<void>((resolve) => {
     done = resolve;
   });
-  const props: Props<Ball, Player> = {
+  const props: Props<PlayerMessage, Player> = {
     kind: "player",
     initialState: () => ({ other: undefined, remaining: total / 2 }),
-    receive(ctx, ball) {
+    receive(ctx, message) {
       const state = ctx.state;
+      if (message.type === "meet") {
+        state.other = message.other;
+        return;
+      }
       if (--state.remaining <= 0) {
         if (state.remaining === 0) done();
         return;
       }
-      state.other!.tell(ball);
+      state.other!.tell(message);
     },
   };
   const ping = system.spawn(props, "ping");
   const pong = system.spawn(props, "pong");
-  // wire the two players through a setup message-free back door: their state is their own,
-  // so give each the other's ref through the first ball's receiver
-  (ping as unknown as { state: Player }).state.other = pong;
-  (pong as unknown as { state: Player }).state.other = ping;
+  ping.tell({ type: "meet", other: pong });
+  pong.tell({ type: "meet", other: ping });
+  await system.drain();
   const ball: Ball = { type: "ball" };
   const start = performance.now();
   for (let i = 0; i < inFlight; i++) ping.tell(ball);
