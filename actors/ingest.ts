@@ -1,5 +1,6 @@
 import type { Log, ProducerRecord } from "../log/log.ts";
-import type { DeadLetter } from "../messages/dead-letter.ts";
+import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
+import { isPlatformError } from "../messages/errors.ts";
 import type { SensorReading } from "../messages/sensor-reading.ts";
 import { Topics } from "../messages/topics.ts";
 import type { Props } from "../supervisor/actor.ts";
@@ -30,6 +31,8 @@ export type ParseResult =
 
 export interface IngestDeps {
   readonly log: Log;
+  /** record values to log bytes (Confluent-framed JSON where the topic has a schema) */
+  readonly encode: (topic: string, value: unknown) => Promise<Uint8Array>;
   readonly parse: (topic: string, payload: Uint8Array, now: number) => ParseResult;
   readonly onAppended?: (accepted: number, deadLetters: readonly DeadLetter[]) => void;
 }
@@ -39,8 +42,6 @@ export interface IngestState {
   rejected: number;
 }
 
-const encoder = new TextEncoder();
-
 export function ingestProps(deps: IngestDeps): Props<IngestMessage, IngestState> {
   return {
     kind: "ingest",
@@ -49,25 +50,39 @@ export function ingestProps(deps: IngestDeps): Props<IngestMessage, IngestState>
     async receive(ctx, message) {
       const records: ProducerRecord[] = [];
       const deadLetters: DeadLetter[] = [];
+      const reject = async (letter: DeadLetter) => {
+        deadLetters.push(letter);
+        records.push({
+          topic: Topics.deadLetters,
+          key: letter.source,
+          value: await deps.encode(Topics.deadLetters, letter),
+          timestamp: letter.at,
+        });
+      };
       for (const raw of message.messages) {
         const result = deps.parse(raw.topic, raw.payload, raw.receivedAt);
-        if (result.ok) {
-          records.push({
-            topic: Topics.sensorsRaw,
-            key: result.key,
-            value: encoder.encode(JSON.stringify(result.reading)),
-            timestamp: Date.parse(result.reading.timestamp),
-            headers: [{ key: "ingested_at", value: String(raw.receivedAt) }],
-          });
-        } else {
-          deadLetters.push(result.deadLetter);
-          records.push({
-            topic: Topics.deadLetters,
-            key: result.deadLetter.source,
-            value: encoder.encode(JSON.stringify(result.deadLetter)),
-            timestamp: result.deadLetter.at,
-          });
+        if (!result.ok) {
+          await reject(result.deadLetter);
+          continue;
         }
+        let value: Uint8Array;
+        try {
+          value = await deps.encode(Topics.sensorsRaw, result.reading);
+        } catch (error) {
+          // the registered schema refused what the edge schema accepted: keep it, with the reason
+          if (!isPlatformError(error)) throw error;
+          await reject(
+            deadLetter(`mqtt:${raw.topic}`, error.code, error.message, raw.payload, raw.receivedAt),
+          );
+          continue;
+        }
+        records.push({
+          topic: Topics.sensorsRaw,
+          key: result.key,
+          value,
+          timestamp: Date.parse(result.reading.timestamp),
+          headers: [{ key: "ingested_at", value: String(raw.receivedAt) }],
+        });
       }
       try {
         if (records.length > 0) await deps.log.append(records);

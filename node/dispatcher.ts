@@ -2,7 +2,7 @@ import type { Consumer, Log, LogRecord } from "../log/log.ts";
 import type { SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { deadLetter } from "../messages/dead-letter.ts";
-import { ErrorCodes } from "../messages/errors.ts";
+import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
 import { MEASUREMENTS, measurementsOf, SensorReading } from "../messages/sensor-reading.ts";
 import { Topics } from "../messages/topics.ts";
 import type { Shards } from "./shards.ts";
@@ -22,7 +22,10 @@ export interface DispatcherDeps {
   readonly memberId?: string;
   readonly maxInFlightBatches?: number;
   readonly pollRecords?: number;
-  readonly onDeadLetter: (letter: DeadLetter) => void;
+  /** decodes record values (Confluent framing + schema validation, or plain JSON) */
+  readonly decode: (bytes: Uint8Array) => unknown;
+  /** an undecodable record, for the input topic's dead-letter topic */
+  readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
   readonly onConsumed?: (count: number) => void;
   readonly now: () => number;
 }
@@ -32,8 +35,6 @@ interface InFlightBatch {
   readonly waitingFor: Set<number>;
   readonly nextOffsets: Map<string, { topic: string; partition: number; offset: number }>;
 }
-
-const decoder = new TextDecoder();
 
 export class Dispatcher {
   private consumer: Consumer | undefined;
@@ -176,15 +177,17 @@ export class Dispatcher {
     const reject = (code: DeadLetter["code"], reason: string) => {
       this.deps.onDeadLetter(
         deadLetter(source, code, reason, record.value ?? new Uint8Array(), this.deps.now()),
+        record.topic,
       );
       return undefined;
     };
     if (record.value === null) return reject(ErrorCodes.DECODE_FAILED, "tombstone on a data topic");
     let json: unknown;
     try {
-      json = JSON.parse(decoder.decode(record.value));
+      json = this.deps.decode(record.value);
     } catch (error) {
-      return reject(ErrorCodes.MALFORMED_JSON, `record value is not JSON: ${(error as Error).message}`);
+      if (!isPlatformError(error)) throw error;
+      return reject(error.code, error.message);
     }
     const parsed = SensorReading.safeParse(json);
     if (!parsed.success) {

@@ -21,6 +21,8 @@ import type { ActorRef } from "../supervisor/actor.ts";
  */
 export interface OutputRouterDeps {
   readonly log: Log;
+  /** record values to log bytes (Confluent-framed where the topic has a schema) */
+  readonly encode: (topic: string, value: unknown) => Promise<Uint8Array>;
   readonly view: LiveView;
   readonly feeds: FeedHub;
   readonly metrics: PlatformMetrics;
@@ -34,11 +36,16 @@ export interface OutputRouterDeps {
   readonly now: () => number;
 }
 
-const encoder = new TextEncoder();
-const json = (value: unknown) => encoder.encode(JSON.stringify(value));
+/** a record waiting for the next flush; its value is encoded then */
+interface PendingRecord {
+  readonly topic: string;
+  readonly key: string;
+  readonly value: unknown;
+  readonly timestamp: number;
+}
 
 export class OutputRouter {
-  private pending: ProducerRecord[] = [];
+  private pending: PendingRecord[] = [];
   private flushing: Promise<void> = Promise.resolve();
   private readonly marks: { worker: number; batch: number }[] = [];
 
@@ -80,7 +87,7 @@ export class OutputRouter {
           this.pending.push({
             topic: Topics.processed(w.type),
             key: w.key,
-            value: json(w),
+            value: w,
             timestamp: w.window_end,
           });
           deps.typeWindow(w.type).tell({ type: "merge", window: w });
@@ -97,7 +104,7 @@ export class OutputRouter {
           { stage: "prediction" },
           Math.max(0, now - output.ingestedAt) / 1000,
         );
-        this.pending.push({ topic: Topics.predictions, key: p.key, value: json(p), timestamp: p.at });
+        this.pending.push({ topic: Topics.predictions, key: p.key, value: p, timestamp: p.at });
         deps.drift(p.model).tell({ type: "observe", prediction: p });
         return;
       }
@@ -106,7 +113,7 @@ export class OutputRouter {
         this.pending.push({
           topic: Topics.lateOf(Topics.sensorsRaw),
           key: output.late.key,
-          value: json(output.late),
+          value: output.late,
           timestamp: now,
         });
         return;
@@ -125,13 +132,13 @@ export class OutputRouter {
   }
 
   /** dead letters from anywhere on the node: counted, published, kept in the log */
-  deadLetter(letter: DeadLetter, sourceKind: string): void {
+  deadLetter(letter: DeadLetter, sourceKind: string, topic: string = Topics.deadLetters): void {
     this.deps.metrics.deadLetters.inc({ source: sourceKind, code: letter.code });
     this.deps.feeds.publish("dead-letters", letter);
     this.pending.push({
-      topic: Topics.deadLetters,
+      topic,
       key: letter.source,
-      value: json(letter),
+      value: letter,
       timestamp: letter.at,
     });
   }
@@ -143,7 +150,13 @@ export class OutputRouter {
     this.pending = [];
     const run = this.flushing.then(async () => {
       if (records.length > 0) {
-        await this.deps.log.append(records);
+        const encoded: ProducerRecord[] = await Promise.all(
+          records.map(async (record) => ({
+            ...record,
+            value: await this.deps.encode(record.topic, record.value),
+          })),
+        );
+        await this.deps.log.append(encoded);
         for (const record of records)
           this.deps.metrics.messagesByTopic.inc({ topic: record.topic, direction: "out" });
       }

@@ -7,10 +7,14 @@ import { feedDelivery, fileDelivery, webhookDelivery } from "../api/alert-delive
 import { createApp } from "../api/app.ts";
 import { FeedHub } from "../api/feeds/feed-hub.ts";
 import { PlatformMetrics } from "../api/metrics.ts";
+import { schemaRegistryRoutes } from "../api/schema-registry/routes.ts";
 import { serveApi } from "../api/server.ts";
 import { LiveView } from "../lake/live-view.ts";
 import { openLog } from "../log/index.ts";
 import type { Log } from "../log/log.ts";
+import { platformSchemas } from "../messages/platform-schemas.ts";
+import { SchemaRegistry } from "../messages/schema-registry/schema-registry.ts";
+import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
 import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
 import { DEFAULT_PARTITIONS, Topics } from "../messages/topics.ts";
 import { parseSensorMessage } from "../sources/iot/ingest-parser.ts";
@@ -25,6 +29,7 @@ import { Dispatcher } from "./dispatcher.ts";
 import { inProcessShards } from "./in-process-shards.ts";
 import { startMainActors } from "./main-actors.ts";
 import { OutputRouter } from "./output-router.ts";
+import { registryCodec } from "./record-codec.ts";
 import type { ShardHostSetup } from "./shard-host-setup.ts";
 import type { Shards } from "./shards.ts";
 import { TRAFFIC_MODEL_NAME, trafficDriftCheck, trainStartupModel } from "./traffic-model.ts";
@@ -88,12 +93,19 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ? await openLog({ kind: "kafka", brokers: config.kafkaBrokers.split(",").map((b) => b.trim()) })
     : await openLog({ kind: "embedded", path: join(config.dataDir, "log.db") });
   await provisionTopics(log, config.partitions || DEFAULT_PARTITIONS);
+  const registry = await SchemaRegistry.open(log);
+  const schemas = platformSchemas();
+  for (const [subject, schema] of Object.entries(schemas))
+    await registry.register(subject, JSON.stringify(schema), { schemaType: "JSON" });
+  const codec = registryCodec(
+    new SchemaSerde(registry, { schemas }),
+    new Set([Topics.sensorsRaw, ...PROCESSED_TOPICS, Topics.predictions, Topics.drift, Topics.deadLetters]),
+  );
 
   const metrics = new PlatformMetrics();
   const view = new LiveView();
   const feeds = new FeedHub();
   const counters = { ingested: 0, rejected: 0, outputs: 0, alerts: 0 };
-  const encoder = new TextEncoder();
   let fatal: unknown;
   const failNode = (error: unknown) => {
     fatal ??= error;
@@ -128,7 +140,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   if (config.alertWebhookUrl) deliveries.push(webhookDelivery(config.alertWebhookUrl));
 
   const appendJson = (topic: string, key: string, value: unknown, timestamp: number) =>
-    log.append([{ topic, key, value: encoder.encode(JSON.stringify(value)), timestamp }]).catch(failNode);
+    codec
+      .encode(topic, value)
+      .then((bytes) => log.append([{ topic, key, value: bytes, timestamp }]))
+      .catch(failNode);
 
   const actors = startMainActors({
     system: mainSystem,
@@ -177,6 +192,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   let dispatcher: Dispatcher | undefined;
   const router = new OutputRouter({
     log,
+    encode: codec.encode,
     view,
     feeds,
     metrics,
@@ -195,7 +211,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     log,
     shards,
     groupId: config.applicationId,
-    onDeadLetter: (letter) => router.deadLetter(letter, "log"),
+    decode: codec.decode,
+    onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
     onConsumed: (n) => metrics.messagesByTopic.inc({ topic: Topics.sensorsRaw, direction: "in" }, n),
     now: Date.now,
   });
@@ -207,6 +224,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const ingest = mainSystem.spawn(
     ingestProps({
       log,
+      encode: codec.encode,
       parse: (topic, payload, now) => parseSensorMessage(topic, payload, now),
       onAppended: (accepted, letters) => {
         counters.ingested += accepted;
@@ -305,6 +323,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       workers: shards.workers,
       modelVersion: model.version,
     }),
+    mounts: [{ prefix: "/schema-registry", app: schemaRegistryRoutes(registry) }],
   });
   const treeTimer = setInterval(() => {
     shards

@@ -26,7 +26,8 @@ connectWorker({
     system = createActorSystem({ name: `worker-${ctx.workerIndex}` });
     const outbound = ctx.outbound;
     system.events.subscribe((event) => {
-      if (event.type === "supervision" || event.type === "actor-stopped")
+      // supervision decisions only: a million passivating sensors must not flood the ring
+      if (event.type === "supervision")
         writeJsonEnvelope(outbound, { type: "event", event: { ...event, worker: ctx.workerIndex } });
     });
     host = createShardHost({

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mqtt from "mqtt";
+import { payloadOf, schemaIdOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { RunningNode } from "../../node/start-node.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
@@ -65,7 +66,7 @@ describe.each([
     const windows = records
       .map(
         (r) =>
-          JSON.parse(decoder.decode(r.value!)) as {
+          JSON.parse(decoder.decode(payloadOf(r.value!))) as {
             scope: string;
             key: string;
             count: number;
@@ -75,6 +76,11 @@ describe.each([
       )
       .filter((w) => w.scope === "sensor" && w.key === "traffic_a");
     expect(windows.length).toBeGreaterThanOrEqual(7);
+    // Confluent wire format: magic byte 0, then the id the registry gave the subject's schema
+    const registered = (await (
+      await fetch(`${node.apiUrl}/schema-registry/subjects/city.processed.traffic-value/versions/latest`)
+    ).json()) as { id: number };
+    expect(schemaIdOf(records[0]!.value!)).toBe(registered.id);
     for (const w of windows) {
       // readings i with start + 200 i in [window_start, window_start + 1000)
       const expected = Array.from({ length: readingsPerSensor }, (_, i) => i).filter(
