@@ -15,6 +15,10 @@ export const Topics = {
   /** a stateful actor kind's compacted changelog */
   changelogOf: (applicationId: string, kind: string) => `${applicationId}.${kind}.changelog` as const,
   schemas: "_schemas",
+  /** compacted reference table: sensor_id -> district, zone, installation metadata */
+  sensorRegistry: "ref.sensor-registry",
+  /** compacted reference table: symbol -> name, exchange, sector, currency */
+  symbolMetadata: "ref.symbol-metadata",
 } as const;
 
 export const DEFAULT_PARTITIONS = 12;
