@@ -238,7 +238,7 @@ describe("as of event time", () => {
   test("event-time joins without eventTimeOf are refused as a configuration error", () => {
     const table = new ReferenceTable({ kind: sensorRegistryKind });
     expect(() =>
-      createEnricher({
+      createEnricher<Reading, SensorRegistryRecord, Enriched>({
         table,
         keyOf: () => "k",
         merge: withEnrichment,
@@ -248,7 +248,13 @@ describe("as of event time", () => {
       }),
     ).toThrow(ErrorCodes.CONFIG_INVALID);
     expect(() =>
-      createEnricher({ table, keyOf: () => "k", merge: withEnrichment, onMissing: "dead-letter", emit() {} }),
+      createEnricher<Reading, SensorRegistryRecord, Enriched>({
+        table,
+        keyOf: () => "k",
+        merge: withEnrichment,
+        onMissing: "dead-letter",
+        emit() {},
+      }),
     ).toThrow(ErrorCodes.CONFIG_INVALID);
   });
 });
