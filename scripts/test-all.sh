@@ -18,4 +18,5 @@ echo "== type-check (tsc, tests included)"
 ./node_modules/.bin/tsc --noEmit -p tsconfig.json
 
 echo "== tests (bun test)"
-bun test
+# integration tests start real servers and whole nodes: give each test room on 2 cores
+bun test --timeout 60000
