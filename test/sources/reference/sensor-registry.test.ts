@@ -5,7 +5,11 @@ import { join } from "node:path";
 import { openLog } from "../../../log/index.ts";
 import type { Log } from "../../../log/log.ts";
 import { ErrorCodes } from "../../../messages/errors.ts";
-import { SensorRegistryRecord, sensorRegistryKind } from "../../../messages/reference-data.ts";
+import {
+  SensorRegistryRecord,
+  type SensorZone,
+  sensorRegistryKind,
+} from "../../../messages/reference-data.ts";
 import { Topics } from "../../../messages/topics.ts";
 import { createSensorFleet } from "../../../sources/iot/sensor-fleet.ts";
 import {
@@ -41,7 +45,7 @@ test("every sensor of the fleet gets one valid row, the same for the same fleet"
   expect(new Set(rows.filter((r) => r.type === "traffic").map((r) => r.district)).size).toBe(9);
 });
 
-const zoneCases: [string, "traffic" | "environment" | "utility", number, string[]][] = [
+const zoneCases: [string, "traffic" | "environment" | "utility", number, SensorZone[]][] = [
   ["traffic sensors stand on arterial roads", "traffic", 5, ["arterial"]],
   [
     "environment sensors are commercial in the centre, residential elsewhere",
@@ -56,9 +60,9 @@ const zoneCases: [string, "traffic" | "environment" | "utility", number, string[
     ["commercial", "industrial", "residential"],
   ],
 ];
-for (const [name, type, far, zones] of zoneCases) {
+for (const [name, type, count, zones] of zoneCases) {
   test(name, () => {
-    const fleet = createSensorFleet({ sensorsPerType: far, startTime: AT });
+    const fleet = createSensorFleet({ sensorsPerType: count, startTime: AT });
     const seen = new Set(fleet.sensors.filter((s) => s.type === type).map((s) => registryRowOf(s).zone));
     expect([...seen].sort()).toEqual(zones);
   });
