@@ -38,7 +38,10 @@ export interface FollowOptions extends BootstrapOptions {
 export interface TableFollower {
   /** resolves when the restore reached the end offsets seen at start; rejects if it failed */
   readonly ready: Promise<BootstrapResult>;
-  /** resolves when the follower stopped; rejects on a read failure without `onError` */
+  /**
+   * resolves when the follower stopped; rejects when the restore failed or a read failed
+   * without `onError`. Await it (an actor: report it to the supervisor), or the failure is lost.
+   */
   readonly done: Promise<void>;
   /** the next offset to read, per partition */
   positions(): readonly number[];
@@ -147,6 +150,9 @@ export function followTopic<V>(
   }
 
   const done = run().finally(() => options.signal?.removeEventListener("abort", stopOnOuterAbort));
+  // marked handled so a caller awaiting `ready` first is not hit by an unhandled rejection of
+  // `done`; the rejection is still delivered to whoever awaits `done`
+  done.catch(() => undefined);
   return {
     ready,
     done,
