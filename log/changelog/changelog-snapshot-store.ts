@@ -71,11 +71,11 @@ export class ChangelogSnapshotStore implements SnapshotStore {
         details: { kind },
       });
     }
-    const entries = new Map<string, unknown>();
-    const restored = await store.restorePartition(partition, (address, state) => entries.set(address, state));
+    const { states, ...restored } = await store.restorePartition(partition);
     // snapshots saved while the restore ran are newer than the changelog's
     const current = this.partition(kind, partition);
-    for (const [address, state] of entries) if (!current.has(address)) current.set(address, state);
+    if (current.size === 0) this.snapshots.get(kind)!.set(partition, states);
+    else for (const [address, state] of states) if (!current.has(address)) current.set(address, state);
     return restored;
   }
 

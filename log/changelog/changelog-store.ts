@@ -2,12 +2,13 @@ import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { Log, LogRecord, ProducerRecord } from "../log.ts";
 import { RestoreSlots } from "./restore-slots.ts";
-import { deliverLatest, type LatestRecord } from "./restored-entries.ts";
+import { decodeLatestInPlace } from "./restored-entries.ts";
 import { checkPartition, encodeState, jsonStateCodec } from "./state-codec.ts";
 import type {
   CorruptRecordHandler,
   PartitionRestore,
   RestoredEntryHandler,
+  RestoredPartition,
   StateCodec,
   StateStore,
   StateStoreStats,
@@ -118,7 +119,7 @@ export class ChangelogStore implements StateStore {
     await next;
   }
 
-  async restorePartition(partition: number, onEntry: RestoredEntryHandler): Promise<PartitionRestore> {
+  async restorePartition(partition: number, onEntry?: RestoredEntryHandler): Promise<RestoredPartition> {
     checkPartition(partition, this.partitions, this.topic);
     return this.slots.run(() => this.readPartition(partition, onEntry));
   }
@@ -127,12 +128,13 @@ export class ChangelogStore implements StateStore {
     partitions: readonly number[],
     onEntry?: RestoredEntryHandler,
   ): Promise<Map<string, unknown>> {
+    const restored = await Promise.all(
+      partitions.map((partition) => this.restorePartition(partition, onEntry)),
+    );
+    if (restored.length === 1) return restored[0]!.states;
     const states = new Map<string, unknown>();
-    const collect: RestoredEntryHandler = (key, state) => {
-      states.set(key, state);
-      onEntry?.(key, state);
-    };
-    await Promise.all(partitions.map((partition) => this.restorePartition(partition, collect)));
+    for (const { states: partitionStates } of restored)
+      for (const [key, state] of partitionStates) states.set(key, state);
     return states;
   }
 
@@ -186,11 +188,12 @@ export class ChangelogStore implements StateStore {
     return chunks;
   }
 
-  private async readPartition(partition: number, onEntry: RestoredEntryHandler): Promise<PartitionRestore> {
+  private async readPartition(partition: number, onEntry?: RestoredEntryHandler): Promise<RestoredPartition> {
     const started = performance.now();
     const position = { topic: this.topic, partition };
     const endOffset = await this.log.endOffset(position);
-    const latest = new Map<string, LatestRecord>();
+    // key -> latest record while reading, then key -> state (decodeLatestInPlace)
+    const latest = new Map<string, unknown>();
     let records = 0;
     let bytes = 0;
     let corrupt = 0;
@@ -214,10 +217,10 @@ export class ChangelogStore implements StateStore {
       }
       offset = batch[batch.length - 1]!.offset + 1;
     }
-    const [keys, undecodable] = deliverLatest(partition, latest, this.codec, onEntry, this.onCorrupt);
+    const [keys, undecodable] = decodeLatestInPlace(partition, latest, this.codec, this.onCorrupt, onEntry);
     corrupt += undecodable;
     this.corruptRecords += corrupt;
-    const restored = {
+    const restored: PartitionRestore = {
       partition,
       records,
       keys,
@@ -227,7 +230,7 @@ export class ChangelogStore implements StateStore {
       millis: performance.now() - started,
     };
     this.restores.set(partition, restored);
-    return restored;
+    return { ...restored, states: latest };
   }
 }
 

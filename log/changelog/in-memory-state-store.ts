@@ -1,10 +1,11 @@
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
-import { deliverLatest, type LatestRecord } from "./restored-entries.ts";
+import { decodeLatestInPlace, type LatestRecord } from "./restored-entries.ts";
 import { checkPartition, encodeState, jsonStateCodec } from "./state-codec.ts";
 import type {
   CorruptRecordHandler,
   PartitionRestore,
   RestoredEntryHandler,
+  RestoredPartition,
   StateCodec,
   StateStore,
   StateStoreStats,
@@ -99,7 +100,7 @@ export class InMemoryStateStore implements StateStore {
     this.flushes++;
   }
 
-  async restorePartition(partition: number, onEntry: RestoredEntryHandler): Promise<PartitionRestore> {
+  async restorePartition(partition: number, onEntry?: RestoredEntryHandler): Promise<RestoredPartition> {
     checkPartition(partition, this.partitions, "an in-memory state store");
     const started = performance.now();
     const latest = this.backing.partitions.get(partition) ?? new Map<string, LatestRecord>();
@@ -109,9 +110,10 @@ export class InMemoryStateStore implements StateStore {
       bytes += record.value?.byteLength ?? 0;
       endOffset = Math.max(endOffset, record.offset + 1);
     }
-    const [keys, corrupt] = deliverLatest(partition, latest, this.codec, onEntry, this.onCorrupt);
+    const states = new Map<string, unknown>(latest);
+    const [keys, corrupt] = decodeLatestInPlace(partition, states, this.codec, this.onCorrupt, onEntry);
     this.corruptRecords += corrupt;
-    const restored = {
+    const restored: PartitionRestore = {
       partition,
       records: latest.size,
       keys,
@@ -121,7 +123,7 @@ export class InMemoryStateStore implements StateStore {
       millis: performance.now() - started,
     };
     this.restores.set(partition, restored);
-    return restored;
+    return { ...restored, states };
   }
 
   async restore(
@@ -130,10 +132,8 @@ export class InMemoryStateStore implements StateStore {
   ): Promise<Map<string, unknown>> {
     const states = new Map<string, unknown>();
     for (const partition of partitions) {
-      await this.restorePartition(partition, (key, state) => {
-        states.set(key, state);
-        onEntry?.(key, state);
-      });
+      const restored = await this.restorePartition(partition, onEntry);
+      for (const [key, state] of restored.states) states.set(key, state);
     }
     return states;
   }

@@ -8,31 +8,40 @@ export interface LatestRecord {
 }
 
 /**
- * Hands the live keys of a partition to `onEntry`. Only the latest value of each key is decoded:
- * before compaction a changelog holds every state a key went through, and decoding the ones
- * that a later record replaces is wasted work. Returns [live keys, corrupt records].
+ * Turns key -> latest record into key -> state, in place: tombstones and undecodable records
+ * leave the map, every other value is replaced by its decoded state.
+ *
+ * Only the latest value of each key is decoded (before compaction a changelog holds every
+ * state a key went through), and the map that collected the latest records becomes the
+ * restored state itself: overwriting existing keys does not grow or rehash it, where copying
+ * into a second map of a million keys would cost as much as the reading. Returns
+ * [live keys, undecodable records].
  */
-export function deliverLatest(
+export function decodeLatestInPlace(
   partition: number,
-  latest: Map<string, LatestRecord>,
+  latest: Map<string, unknown>,
   codec: StateCodec,
-  onEntry: RestoredEntryHandler,
   onCorrupt: CorruptRecordHandler,
+  onEntry?: RestoredEntryHandler,
 ): [keys: number, corrupt: number] {
-  let keys = 0;
   let corrupt = 0;
-  for (const [key, record] of latest) {
-    if (record.value === null) continue;
+  for (const [key, entry] of latest) {
+    const record = entry as LatestRecord;
+    if (record.value === null) {
+      latest.delete(key);
+      continue;
+    }
     let state: unknown;
     try {
       state = codec.decode(record.value);
     } catch (error) {
       corrupt++;
+      latest.delete(key);
       onCorrupt(key, partition, record.offset, error);
       continue;
     }
-    keys++;
-    onEntry(key, state);
+    latest.set(key, state);
+    onEntry?.(key, state);
   }
-  return [keys, corrupt];
+  return [latest.size, corrupt];
 }

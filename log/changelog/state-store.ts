@@ -10,8 +10,8 @@
  * - processing: `put` / `delete` after each state change; cheap, buffered, latest value per key;
  * - before committing input offsets: `await flush()`, so committed offsets never run ahead of
  *   the state they produced;
- * - on assignment: `restorePartition(p, onEntry)` per assigned partition; each partition resumes
- *   when its own promise resolves, without waiting for the others;
+ * - on assignment: `restorePartition(p)` per assigned partition; each partition resumes with its
+ *   `states` map when its own promise resolves, without waiting for the others;
  * - on revocation: `await flush(revoked)`, then drop the partitions' actors.
  */
 
@@ -46,6 +46,11 @@ export interface PartitionRestore {
   readonly millis: number;
 }
 
+/** A restored partition: its live keys and their latest states, plus how the restore went. */
+export interface RestoredPartition extends PartitionRestore {
+  readonly states: Map<string, unknown>;
+}
+
 export interface StateStoreStats {
   readonly recordsWritten: number;
   readonly tombstonesWritten: number;
@@ -74,8 +79,11 @@ export interface StateStore {
    * buffered (under any newer values) and rejects.
    */
   flush(partitions?: readonly number[]): Promise<void>;
-  /** Restore one partition: `onEntry` once per live key with its latest state. */
-  restorePartition(partition: number, onEntry: RestoredEntryHandler): Promise<PartitionRestore>;
+  /**
+   * Restore one partition: the live keys with their latest states (also handed to `onEntry`,
+   * once per key, if given). Partitions restore independently; a store bounds how many run at once.
+   */
+  restorePartition(partition: number, onEntry?: RestoredEntryHandler): Promise<RestoredPartition>;
   /** Restore several partitions (bounded concurrency) into one map, key -> state. */
   restore(partitions: readonly number[], onEntry?: RestoredEntryHandler): Promise<Map<string, unknown>>;
   stats(): StateStoreStats;

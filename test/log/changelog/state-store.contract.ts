@@ -26,8 +26,9 @@ export const CONTRACT_TIMEOUT_MS = 60_000;
 const encoder = new TextEncoder();
 
 async function restoredOf(store: StateStore, partition: number): Promise<Map<string, unknown>> {
-  const states = new Map<string, unknown>();
-  await store.restorePartition(partition, (key, state) => states.set(key, state));
+  const handed = new Map<string, unknown>();
+  const { states } = await store.restorePartition(partition, (key, state) => handed.set(key, state));
+  expect(handed).toEqual(states);
   return states;
 }
 
