@@ -112,8 +112,10 @@ export function createEnricher<R, V, O>(options: EnricherOptions<R, V, O>): Enri
   let expired = 0;
   let overflowed = 0;
 
-  const lookup = (key: string, record: R): V | undefined =>
-    byEventTime ? table.getAsOf(key, eventTimeOf!(record)) : table.get(key);
+  // chosen once, so the per-record path has no mode test
+  const lookup: (key: string, record: R) => V | undefined = byEventTime
+    ? (key, record) => table.getAsOf(key, eventTimeOf!(record))
+    : (key) => table.get(key);
 
   const passAsMiss = (record: R) => {
     misses++;
