@@ -186,8 +186,10 @@ export class Dispatcher {
     try {
       json = this.deps.decode(record.value);
     } catch (error) {
-      if (!isPlatformError(error)) throw error;
-      return reject(error.code, error.message);
+      // whatever the decoder throws, the record is refused with its reason, never a crash
+      return isPlatformError(error)
+        ? reject(error.code, error.message)
+        : reject(ErrorCodes.DECODE_FAILED, error instanceof Error ? error.message : String(error));
     }
     const parsed = SensorReading.safeParse(json);
     if (!parsed.success) {

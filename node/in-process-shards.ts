@@ -54,6 +54,7 @@ export function inProcessShards(
       outputHandlers.push(handler);
     },
     onRestart: () => {},
+    killWorker: () => {},
     tree: async (): Promise<SupervisionTreeNode[]> => [system.tree()],
     stats: async (): Promise<ActorSystemStats[]> => [system.stats()],
     async stop() {

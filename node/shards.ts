@@ -21,6 +21,8 @@ export interface Shards {
   onOutput(handler: (output: ShardOutput) => void): void;
   /** a worker was restarted: its partitions must be replayed from their committed offsets */
   onRestart(handler: (worker: number) => void): void;
+  /** terminate a worker abruptly, as a crash would (failure tests and drills); no-op in-process */
+  killWorker(worker: number): void;
   tree(): Promise<SupervisionTreeNode[]>;
   stats(): Promise<ActorSystemStats[]>;
   stop(): Promise<void>;

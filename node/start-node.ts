@@ -54,6 +54,8 @@ export interface RunningNode {
   readonly publisher: SensorPublisher | undefined;
   readonly modelVersion: string;
   progress(): NodeProgress;
+  /** terminate one Bun worker abruptly, as a crash would (failure tests and drills) */
+  killWorker(worker: number): void;
   stop(): Promise<void>;
 }
 
@@ -200,6 +202,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     drift: actors.drift,
     alerts: actors.alerts,
     onMark: (worker, batch) => dispatcher?.markDone(worker, batch),
+    onEvent: (event) => {
+      const e = event as { type?: string; decision?: string; strategy?: string };
+      if (e.type === "supervision")
+        metrics.restarts.inc({ decision: e.decision ?? "", strategy: e.strategy ?? "" });
+      else if (e.type === "worker-restarted")
+        metrics.restarts.inc({ decision: "restart-worker", strategy: "one_for_one" });
+    },
     onError: failNode,
     now: Date.now,
   });
@@ -347,6 +356,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     fleet,
     publisher,
     modelVersion: model.version,
+    killWorker: (worker) => shards.killWorker(worker),
     progress: () => ({
       ...counters,
       consumed: dispatcher?.consumed ?? 0,

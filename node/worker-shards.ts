@@ -43,6 +43,12 @@ export async function workerShards(options: {
     },
   });
 
+  // worker lifecycle (crashed, restarted, given up) joins the supervision events of the actors
+  pool.subscribe((event) => {
+    for (const handler of outputHandlers)
+      handler({ type: "event", event: { ...event, source: "worker-pool" } });
+  });
+
   const inspect = async (): Promise<WorkerReply[]> =>
     Promise.all(
       Array.from({ length: pool.size }, (_, worker) => {
@@ -83,6 +89,7 @@ export async function workerShards(options: {
     onRestart: (handler) => {
       restartHandlers.push(handler);
     },
+    killWorker: (worker) => pool.kill(worker),
     tree: async () => (await inspect()).map((reply) => reply.tree as SupervisionTreeNode),
     stats: async () =>
       (await inspect())

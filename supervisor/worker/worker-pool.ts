@@ -162,6 +162,14 @@ export class WorkerPool {
     this.slot(workerIndex).worker?.postMessage({ type: "app", payload } satisfies MainToWorker);
   }
 
+  /**
+   * Terminate a worker abruptly, as a crash would: the pool handles it like any crash (event,
+   * restart with fresh rings within the restart intensity). For failure tests and drills.
+   */
+  kill(workerIndex: number, reason = "killed on request"): void {
+    this.crash(this.slot(workerIndex), reason);
+  }
+
   subscribe(listener: (event: WorkerPoolEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -1,0 +1,162 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openLog } from "../../log/index.ts";
+import type { Log } from "../../log/log.ts";
+import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
+import type { DeadLetter } from "../../messages/dead-letter.ts";
+import { Topics } from "../../messages/topics.ts";
+import { Dispatcher } from "../../node/dispatcher.ts";
+import type { Shards } from "../../node/shards.ts";
+import { partitionFor } from "../../supervisor/murmur2.ts";
+import { eventually, trafficReading } from "./node-fixture.ts";
+
+/** Shards that only record what they are sent; the test answers the batch marks itself. */
+class RecordingShards implements Shards {
+  readonly workers = 2;
+  readonly readings: { worker: number; reading: SensorReadingRecord }[] = [];
+  readonly marks: { worker: number; batch: number }[] = [];
+  workerOf(partition: number): number {
+    return partition < 2 ? 0 : 1;
+  }
+  sendReading(worker: number, reading: SensorReadingRecord): boolean {
+    this.readings.push({ worker, reading: { ...reading, values: [...reading.values] } });
+    return true;
+  }
+  sendMark(worker: number, batch: number): boolean {
+    this.marks.push({ worker, batch });
+    return true;
+  }
+  flush(): void {}
+  waitForSpace = async () => true;
+  onOutput(): void {}
+  onRestart(): void {}
+  killWorker(): void {}
+  tree = async () => [];
+  stats = async () => [];
+  stop = async () => {};
+}
+
+const encoder = new TextEncoder();
+const GROUP = "dispatch-test";
+
+describe("the dispatcher", () => {
+  let log: Log;
+  let dir: string;
+  let shards: RecordingShards;
+  let dispatcher: Dispatcher;
+  const deadLetters: { letter: DeadLetter; topic: string }[] = [];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "dispatcher-"));
+    log = await openLog({ kind: "embedded", path: join(dir, "log.db") });
+    await log.createTopic({ name: Topics.sensorsRaw, partitions: 4 });
+    shards = new RecordingShards();
+    deadLetters.length = 0;
+    dispatcher = new Dispatcher({
+      log,
+      shards,
+      groupId: GROUP,
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: (letter, topic) => deadLetters.push({ letter, topic }),
+      now: Date.now,
+    });
+  });
+
+  afterEach(async () => {
+    // answer what is still waiting, or stop() waits for those batches (as it should)
+    for (const mark of shards.marks) dispatcher.markDone(mark.worker, mark.batch);
+    await dispatcher.stop();
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const append = (sensors: string[]) =>
+    log.append(
+      sensors.map((sensor, i) => ({
+        topic: Topics.sensorsRaw,
+        key: sensor,
+        value: encoder.encode(JSON.stringify(trafficReading(sensor, 1_700_000_000_000 + i))),
+      })),
+    );
+  const committedTotal = async () =>
+    [...(await log.groupOffsets(GROUP, Topics.sensorsRaw)).values()].reduce((sum, o) => sum + o, 0);
+
+  test("commits a batch only when every worker that got records has answered its mark", async () => {
+    const sensors = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    await append(sensors);
+    dispatcher.start();
+    await eventually(
+      () => shards.marks.length,
+      (n) => n >= 2,
+    );
+    const [first, second] = shards.marks;
+    dispatcher.markDone(first!.worker, first!.batch);
+    await Bun.sleep(200);
+    expect(await committedTotal()).toBe(0);
+    dispatcher.markDone(second!.worker, second!.batch);
+    expect(await eventually(committedTotal, (n) => n === 20)).toBe(20);
+  });
+
+  test("a restarted worker's uncommitted records are dispatched again and then committed", async () => {
+    const sensors = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    await append(sensors);
+    dispatcher.start();
+    await eventually(
+      () => shards.marks.length,
+      (n) => n >= 2,
+    );
+    const lostWorker = 0;
+    const lost = shards.readings.filter((r) => r.worker === lostWorker).map((r) => r.reading.sensorId);
+    expect(lost.length).toBeGreaterThan(0);
+    // worker 1 answers; worker 0 crashes before answering
+    for (const mark of shards.marks.filter((m) => m.worker !== lostWorker))
+      dispatcher.markDone(mark.worker, mark.batch);
+    shards.readings.length = 0;
+    shards.marks.length = 0;
+    await dispatcher.replayWorker(lostWorker);
+    const replayed = await eventually(
+      () => shards.readings.filter((r) => r.worker === lostWorker).map((r) => r.reading.sensorId),
+      (ids) => ids.length >= lost.length,
+    );
+    expect([...replayed].sort()).toEqual([...lost].sort());
+    expect(shards.readings.every((r) => r.worker === lostWorker)).toBe(true);
+    for (const mark of shards.marks) dispatcher.markDone(mark.worker, mark.batch);
+    expect(await eventually(committedTotal, (n) => n === 40)).toBe(40);
+  });
+
+  test("routes each record to the worker owning its partition, with its log position", async () => {
+    await append(["alpha", "beta", "gamma", "delta"]);
+    dispatcher.start();
+    await eventually(
+      () => shards.readings.length,
+      (n) => n >= 4,
+    );
+    for (const { worker, reading } of shards.readings) {
+      expect(reading.partition).toBe(partitionFor(reading.sensorId, 4));
+      expect(worker).toBe(shards.workerOf(reading.partition));
+    }
+  });
+
+  test.each([
+    ["not JSON", encoder.encode("{oops"), "DECODE_FAILED"],
+    [
+      "a value failing the reading schema",
+      encoder.encode(JSON.stringify({ type: "traffic" })),
+      "SCHEMA_VIOLATION",
+    ],
+    ["a tombstone", null, "DECODE_FAILED"],
+  ])("%s goes to the topic's dead letters with its reason and is committed", async (_name, value, code) => {
+    await log.append([{ topic: Topics.sensorsRaw, key: "bad", value }]);
+    dispatcher.start();
+    await eventually(
+      () => deadLetters.length,
+      (n) => n >= 1,
+    );
+    expect(deadLetters[0]!.letter.code).toBe(code);
+    expect(deadLetters[0]!.topic).toBe(Topics.sensorsRaw);
+    expect(deadLetters[0]!.letter.source).toStartWith("log:city.sensors.raw/");
+    expect(await eventually(committedTotal, (n) => n === 1)).toBe(1);
+  });
+});
