@@ -19,6 +19,8 @@ export const ProcessedReading = z.object({
   quality_score: z.number().min(0).max(1),
   issues: z.array(QualityIssue),
   anomaly_score: z.number().min(0).max(1),
+  /** from the sensor registry (a stream-table join on sensor_id); null when the sensor is not registered */
+  enrichment: z.object({ district: z.string(), zone: z.string() }).nullable().optional(),
   /** the reading's position in city.sensors.raw: its identity for idempotent sinks */
   partition: z.number().int(),
   offset: z.number().int(),

@@ -6,8 +6,12 @@ import type { PlatformMetrics } from "../api/metrics.ts";
 import type { LiveView } from "../lake/live-view.ts";
 import type { Log, ProducerRecord } from "../log/log.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
+import type { ProcessedReading } from "../messages/processed-reading.ts";
+import type { SensorRegistryRecord } from "../messages/reference-data.ts";
 import type { ShardOutput } from "../messages/shard-protocol.ts";
 import { Topics } from "../messages/topics.ts";
+import type { ReferenceTable } from "../stream/enrichment/reference-table.ts";
+import { createEnricher, type Enricher } from "../stream/enrichment/stream-table-join.ts";
 import type { ActorRef } from "../supervisor/actor.ts";
 
 /**
@@ -34,6 +38,8 @@ export interface OutputRouterDeps {
   /** an append that failed: the node cannot commit past it and must fail over */
   readonly onError: (error: unknown) => void;
   readonly now: () => number;
+  /** the sensor registry, joined to every processed reading (left join: unknown sensors pass) */
+  readonly sensorRegistry?: ReferenceTable<SensorRegistryRecord>;
 }
 
 /** a record waiting for the next flush; its value is encoded then */
@@ -49,32 +55,31 @@ export class OutputRouter {
   private flushing: Promise<void> = Promise.resolve();
   private readonly marks: { worker: number; batch: number }[] = [];
 
-  constructor(private readonly deps: OutputRouterDeps) {}
+  private readonly readingEnricher: Enricher<ProcessedReading> | undefined;
+
+  constructor(private readonly deps: OutputRouterDeps) {
+    this.readingEnricher = deps.sensorRegistry
+      ? createEnricher<ProcessedReading, SensorRegistryRecord, ProcessedReading>({
+          table: deps.sensorRegistry,
+          keyOf: (reading) => reading.sensor_id,
+          merge: (reading, row) => ({
+            ...reading,
+            enrichment: row ? { district: row.district, zone: row.zone } : null,
+          }),
+          onMissing: "pass",
+          emit: (reading) => this.publishReading(reading),
+        })
+      : undefined;
+  }
 
   route(output: ShardOutput): void {
     const { deps } = this;
     const now = deps.now();
     switch (output.type) {
-      case "reading": {
-        const r = output.reading;
-        deps.view.reading(r);
-        deps.feeds.publish("readings", r);
-        deps.metrics.messagesByTopic.inc({ topic: "actors.readings", direction: "out" });
-        deps.metrics.qualityScore.set({ sensor_type: r.type }, r.quality_score);
-        const labels = { sensor_id: r.sensor_id, sensor_type: r.type };
-        if (r.passed) {
-          deps.metrics.anomalyScore.observe({ sensor_type: r.type }, r.anomaly_score);
-          deps.alerts.tell({
-            type: "sample",
-            sample: { metric: "anomaly_score", value: r.anomaly_score, labels, at: now },
-          });
-        }
-        deps.alerts.tell({
-          type: "sample",
-          sample: { metric: "quality_score", value: r.quality_score, labels, at: now },
-        });
+      case "reading":
+        if (this.readingEnricher) this.readingEnricher.enrich(output.reading);
+        else this.publishReading(output.reading);
         return;
-      }
       case "window": {
         const w = output.window;
         deps.view.window(w);
@@ -129,6 +134,27 @@ export class OutputRouter {
         deps.onEvent?.(output.event);
         return;
     }
+  }
+
+  private publishReading(r: ProcessedReading): void {
+    const { deps } = this;
+    const now = deps.now();
+    deps.view.reading(r);
+    deps.feeds.publish("readings", r);
+    deps.metrics.messagesByTopic.inc({ topic: "actors.readings", direction: "out" });
+    deps.metrics.qualityScore.set({ sensor_type: r.type }, r.quality_score);
+    const labels = { sensor_id: r.sensor_id, sensor_type: r.type };
+    if (r.passed) {
+      deps.metrics.anomalyScore.observe({ sensor_type: r.type }, r.anomaly_score);
+      deps.alerts.tell({
+        type: "sample",
+        sample: { metric: "anomaly_score", value: r.anomaly_score, labels, at: now },
+      });
+    }
+    deps.alerts.tell({
+      type: "sample",
+      sample: { metric: "quality_score", value: r.quality_score, labels, at: now },
+    });
   }
 
   /** dead letters from anywhere on the node: counted, published, kept in the log */

@@ -12,7 +12,9 @@ import { serveApi } from "../api/server.ts";
 import { LiveView } from "../lake/live-view.ts";
 import { openLog } from "../log/index.ts";
 import type { Log } from "../log/log.ts";
+import { ErrorCodes } from "../messages/errors.ts";
 import { platformSchemas } from "../messages/platform-schemas.ts";
+import { sensorRegistryKind } from "../messages/reference-data.ts";
 import { SchemaRegistry } from "../messages/schema-registry/schema-registry.ts";
 import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
 import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
@@ -23,6 +25,8 @@ import { createSensorPublisher, type SensorPublisher } from "../sources/iot/sens
 import { createAedesBroker } from "../sources/mqtt/aedes-broker.ts";
 import { createExternalBroker } from "../sources/mqtt/external-broker.ts";
 import { createMqttSubscriber } from "../sources/mqtt/mqtt-subscriber.ts";
+import { publishSensorRegistry } from "../sources/reference/sensor-registry.ts";
+import { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import { createActorSystem } from "../supervisor/index.ts";
 import type { NodeConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -186,6 +190,27 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     now: Date.now,
   });
 
+  // The sensor registry is a compacted topic; the node follows it, so registry changes join
+  // into the very next readings (a GlobalKTable: one full copy per node, on the main thread).
+  const fleet = createSensorFleet({
+    seed: config.seed,
+    sensorsPerType: config.sensorsPerType,
+    intervalMs: sensorIntervalMs,
+  });
+  await publishSensorRegistry(log, fleet);
+  const sensorRegistry = new ReferenceTable({
+    kind: sensorRegistryKind,
+    // the table keeps the previous row; the bad record is counted like any dead letter
+    onInvalid: (record) =>
+      metrics.deadLetters.inc({ source: `log:${record.topic}`, code: ErrorCodes.SCHEMA_VIOLATION }),
+  });
+  const stopFollowing = new AbortController();
+  const registryFollower = sensorRegistry.followTopic(log, Topics.sensorRegistry, {
+    signal: stopFollowing.signal,
+    onError: failNode,
+  });
+  await registryFollower.ready;
+
   const shards: Shards =
     config.workers === 0
       ? inProcessShards(setup)
@@ -211,6 +236,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     },
     onError: failNode,
     now: Date.now,
+    sensorRegistry,
   });
   shards.onOutput((output) => {
     counters.outputs++;
@@ -269,11 +295,6 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   await subscriber.start();
 
-  const fleet = createSensorFleet({
-    seed: config.seed,
-    sensorsPerType: config.sensorsPerType,
-    intervalMs: sensorIntervalMs,
-  });
   const publisher = config.simulate
     ? createSensorPublisher({
         url: mqttUrl,
@@ -378,6 +399,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await mainSystem.stop();
       await server.stop();
       await broker.stop();
+      stopFollowing.abort();
+      await registryFollower.stop();
       await log.close();
     },
   };

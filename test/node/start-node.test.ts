@@ -125,11 +125,27 @@ describe.each([
     expect(metrics).toContain('platform_messages_total{topic="city.sensors.raw",direction="in"}');
   });
 
+  test("joins each reading with the sensor registry: registered sensors get their district, others null", async () => {
+    const registered = node.fleet.sensors.find((s) => s.type === "traffic")!;
+    await client.publishAsync(
+      `city/sensors/traffic/${registered.sensor_id}`,
+      JSON.stringify(trafficReading(registered.sensor_id, Date.now())),
+      { qos: 1 },
+    );
+    const reading = await eventually(
+      () => node.view.latestReading(registered.sensor_id),
+      (r) => r !== undefined,
+    );
+    expect(reading?.enrichment?.district).toBeString();
+    expect(reading?.enrichment?.zone).toBe("arterial");
+    expect(node.view.latestReading("traffic_a")?.enrichment).toBeNull();
+  });
+
   test("commits the input offsets once the outputs are durable", async () => {
     const committed = await eventually(
       async () => [...(await node.log.groupOffsets(node.config.applicationId, Topics.sensorsRaw)).values()],
-      (offsets) => offsets.reduce((sum, o) => sum + o, 0) >= sensors.length * readingsPerSensor,
+      (offsets) => offsets.reduce((sum, o) => sum + o, 0) >= sensors.length * readingsPerSensor + 1,
     );
-    expect(committed.reduce((sum, o) => sum + o, 0)).toBe(sensors.length * readingsPerSensor);
+    expect(committed.reduce((sum, o) => sum + o, 0)).toBe(sensors.length * readingsPerSensor + 1);
   });
 });
