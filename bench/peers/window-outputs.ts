@@ -39,7 +39,10 @@ export class OutputLatency {
   private readonly produced = new Map<string, number[]>();
   private readonly covered = new Map<string, number>();
   private readonly latencies: number[] = [];
+  private coveredCount = 0;
   private expected = 0;
+  /** readings produced before this wall-clock time are followed but not timed (warm-up) */
+  measureFrom = 0;
 
   onProduced = ({ reading, producedAt }: ProducedReading): void => {
     if (reading.traffic === undefined) return;
@@ -55,8 +58,16 @@ export class OutputLatency {
   };
 
   /** polls the output until every produced traffic reading is covered, or the deadline */
-  async follow(consumer: Consumer, isProducing: () => boolean, deadline: number): Promise<void> {
-    while (Date.now() < deadline && (isProducing() || this.latencies.length < this.expected)) {
+  async follow(
+    consumer: Consumer,
+    state: { producing: boolean; stopped: boolean },
+    deadline: number,
+  ): Promise<void> {
+    while (
+      !state.stopped &&
+      Date.now() < deadline &&
+      (state.producing || this.coveredCount < this.expected)
+    ) {
       const records = await consumer.poll({ maxRecords: 5_000, timeoutMs: 50 });
       const arrivedAt = Date.now();
       for (const record of records) {
@@ -66,19 +77,24 @@ export class OutputLatency {
         if (times === undefined) continue;
         let done = this.covered.get(record.key) ?? 0;
         const upTo = Math.min(count, times.length);
-        while (done < upTo) this.latencies.push(arrivedAt - times[done++]!);
+        for (; done < upTo; done++) {
+          const producedAt = times[done]!;
+          if (producedAt >= this.measureFrom) this.latencies.push(arrivedAt - producedAt);
+        }
+        this.coveredCount += done - (this.covered.get(record.key) ?? 0);
         this.covered.set(record.key, done);
       }
     }
   }
 
-  summary(): { readings: number; covered: number; p50: number; p99: number; max: number } {
+  summary(): { readings: number; covered: number; timed: number; p50: number; p99: number; max: number } {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const at = (q: number) =>
       sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
     return {
       readings: this.expected,
-      covered: sorted.length,
+      covered: this.coveredCount,
+      timed: sorted.length,
       p50: at(0.5),
       p99: at(0.99),
       max: sorted.at(-1) ?? Number.NaN,

@@ -21,6 +21,7 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 
 /**
@@ -61,8 +62,8 @@ public final class IoTStreamProcessor {
     props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.String().getClass().getName());
     props.put(StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, EventTimeExtractor.class.getName());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 2);
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, envInt("PEER_KS_COMMIT_MS", 100));
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, envInt("PEER_KS_THREADS", 2));
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     if (!cacheBytes.equals("-")) props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.parseLong(cacheBytes));
@@ -86,9 +87,7 @@ public final class IoTStreamProcessor {
         .aggregate(
             TrafficWindow::new,
             (key, reading, window) -> window.add(reading),
-            Materialized.<String, TrafficWindow, WindowStore<Bytes, byte[]>>as("traffic-windows")
-                .withKeySerde(Serdes.String())
-                .withValueSerde(TrafficWindow.serde()))
+            storeOf(graceMs))
         .toStream()
         .map((windowed, window) -> {
           long start = windowed.window().start();
@@ -130,6 +129,29 @@ public final class IoTStreamProcessor {
         + ",\"complete\":" + complete + "}");
     System.out.flush();
     System.exit(complete ? 0 : 2);
+  }
+
+  /**
+   * The window store: RocksDB (Kafka Streams' default) unless PEER_KS_STORE=memory. A RocksDB
+   * window store keeps one RocksDB instance per time segment (segment interval = max(retention / 2,
+   * 60 s)) and opens and drops them as stream time moves, which dominates when a replay moves
+   * event time much faster than the wall clock. PEER_KS_CHANGELOG=off drops the store's changelog
+   * topic (no fault-tolerant state; the same durability as our side in this benchmark).
+   */
+  private static Materialized<String, TrafficWindow, WindowStore<Bytes, byte[]>> storeOf(long graceMs) {
+    Materialized<String, TrafficWindow, WindowStore<Bytes, byte[]>> store =
+        "memory".equals(System.getenv("PEER_KS_STORE"))
+            ? Materialized.as(Stores.inMemoryWindowStore(
+                "traffic-windows", Duration.ofMillis(60_000 + graceMs), Duration.ofMinutes(1), false))
+            : Materialized.as("traffic-windows");
+    store = store.withKeySerde(Serdes.String()).withValueSerde(TrafficWindow.serde());
+    return "off".equals(System.getenv("PEER_KS_CHANGELOG")) ? store.withLoggingDisabled() : store;
+  }
+
+  /** overrides for exploring the peer's configuration; the benchmark runs the defaults */
+  private static int envInt(String name, int fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isBlank() ? fallback : Integer.parseInt(value.trim());
   }
 
   private static void deleteTree(Path root) throws IOException {
