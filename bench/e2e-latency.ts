@@ -6,7 +6,8 @@
  * each update (sensor, window, count = k) to that send time. Baseline, same run and broker:
  * MQTT's own publish -> subscribe round trip, the floor under any MQTT pipeline.
  *
- *   bun bench/e2e-latency.ts [--rate 20000] [--seconds 15] [--sensors 3000]
+ *   bun bench/e2e-latency.ts [--rate 20000] [--seconds 15] [--sensors 3000] [--profile DIR]
+ * --profile writes the node's CPU profile (markdown) to DIR when it stops.
  * Target: p99 <= 10 ms at 20k events/s.
  */
 import { mkdtempSync, rmSync } from "node:fs";

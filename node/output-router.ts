@@ -56,8 +56,17 @@ export class OutputRouter {
   private readonly marks: { worker: number; batch: number }[] = [];
 
   private readonly readingEnricher: Enricher<ProcessedReading> | undefined;
+  // prom-client hashes the label set on every call: per-record metrics use children bound once
+  private readonly readingsOut;
+  private readonly windowLatency;
+  private readonly byType = new Map<
+    string,
+    { quality: { set(v: number): void }; anomaly: { observe(v: number): void } }
+  >();
 
   constructor(private readonly deps: OutputRouterDeps) {
+    this.readingsOut = deps.metrics.messagesByTopic.labels("actors.readings", "out");
+    this.windowLatency = deps.metrics.processingLatency.labels("window");
     this.readingEnricher = deps.sensorRegistry
       ? createEnricher<ProcessedReading, SensorRegistryRecord, ProcessedReading>({
           table: deps.sensorRegistry,
@@ -84,10 +93,7 @@ export class OutputRouter {
         const w = output.window;
         deps.view.window(w);
         deps.feeds.publish("windows", w);
-        deps.metrics.processingLatency.observe(
-          { stage: "window" },
-          Math.max(0, now - output.ingestedAt) / 1000,
-        );
+        this.windowLatency.observe(Math.max(0, now - output.ingestedAt) / 1000);
         if (w.final) {
           this.pending.push({
             topic: Topics.processed(w.type),
@@ -141,11 +147,19 @@ export class OutputRouter {
     const now = deps.now();
     deps.view.reading(r);
     deps.feeds.publish("readings", r);
-    deps.metrics.messagesByTopic.inc({ topic: "actors.readings", direction: "out" });
-    deps.metrics.qualityScore.set({ sensor_type: r.type }, r.quality_score);
+    this.readingsOut.inc();
+    let typeMetrics = this.byType.get(r.type);
+    if (!typeMetrics) {
+      typeMetrics = {
+        quality: deps.metrics.qualityScore.labels(r.type),
+        anomaly: deps.metrics.anomalyScore.labels(r.type),
+      };
+      this.byType.set(r.type, typeMetrics);
+    }
+    typeMetrics.quality.set(r.quality_score);
     const labels = { sensor_id: r.sensor_id, sensor_type: r.type };
     if (r.passed) {
-      deps.metrics.anomalyScore.observe({ sensor_type: r.type }, r.anomaly_score);
+      typeMetrics.anomaly.observe(r.anomaly_score);
       deps.alerts.tell({
         type: "sample",
         sample: { metric: "anomaly_score", value: r.anomaly_score, labels, at: now },
@@ -183,8 +197,10 @@ export class OutputRouter {
           })),
         );
         await this.deps.log.append(encoded);
-        for (const record of records)
-          this.deps.metrics.messagesByTopic.inc({ topic: record.topic, direction: "out" });
+        const perTopic = new Map<string, number>();
+        for (const record of records) perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1);
+        for (const [topic, count] of perTopic)
+          this.deps.metrics.messagesByTopic.inc({ topic, direction: "out" }, count);
       }
       for (const mark of marks) this.deps.onMark(mark.worker, mark.batch);
     });
