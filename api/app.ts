@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { LiveView } from "../lake/live-view.ts";
 import { SENSOR_TYPES, type SensorType } from "../messages/sensor-reading.ts";
+import { qualityRulesAsJson } from "../stream/quality/quality-rules-json.ts";
 import type { PlatformMetrics } from "./metrics.ts";
 
 /**
@@ -100,6 +101,24 @@ export function createApp(deps: AppDeps): Hono {
     const limit = limitParam(c.req.query("limit"), 100);
     if (limit instanceof Error) return c.json(badRequest(limit.message), 400);
     return c.json({ alerts: deps.view.recentAlerts(limit) });
+  });
+
+  app.get("/api/quality", (c) => {
+    const quality = deps.view.quality;
+    const windows = quality.windowStarts().slice(-10);
+    return c.json({
+      formula: "0.4 validity + 0.3 completeness + 0.2 timeliness + 0.1 uniqueness",
+      byWindow: windows.map((start) => ({
+        window_start: start,
+        overall: quality.window(start),
+        byType: Object.fromEntries(SENSOR_TYPES.map((type) => [type, quality.type(type, start)])),
+      })),
+      bySensor: deps.view
+        .sensorList()
+        .map((s) => ({ sensor_id: s.sensor_id, type: s.type, latest: quality.sensor(s.sensor_id) })),
+      ruleCounts: quality.ruleCounts(),
+      rules: qualityRulesAsJson(),
+    });
   });
 
   app.get("/api/supervision", (c) => c.json({ tree: deps.supervisionTree() }));

@@ -83,6 +83,12 @@ export class PlatformMetrics {
     labelNames: ["sensor_type"] as const,
     registers: [this.registry],
   });
+  readonly qualityIssues = new Counter({
+    name: "platform_quality_issues_total",
+    help: "Data-quality issues found, by rule and severity (error rates per rule)",
+    labelNames: ["rule", "severity"] as const,
+    registers: [this.registry],
+  });
   readonly alerts = new Counter({
     name: "platform_alerts_total",
     help: "Alerts raised, by rule and severity",

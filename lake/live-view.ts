@@ -4,6 +4,8 @@ import type { Prediction } from "../messages/prediction.ts";
 import type { ProcessedReading } from "../messages/processed-reading.ts";
 import type { SensorType } from "../messages/sensor-reading.ts";
 import type { WindowResult } from "../messages/window-result.ts";
+import type { QualityIssue as QualityIssueOfRules } from "../stream/quality/quality-rules.ts";
+import { QualityScoreboard } from "../stream/quality/quality-score.ts";
 
 /**
  * The node's in-memory read model: the latest of everything, bounded, for the REST API.
@@ -41,7 +43,23 @@ export class LiveView {
   private readonly drift = new Map<string, DriftReport>();
   private readonly alerts = new BoundedList<Alert>(1000);
 
-  constructor(private readonly windowsPerKey = 60) {}
+  /** data quality per sensor, per type and per time window (stream/quality's formula) */
+  readonly quality: QualityScoreboard;
+
+  constructor(
+    options: {
+      readonly windowsPerKey?: number;
+      readonly qualityWindowMs?: number;
+      readonly sensorIntervalMs?: number;
+    } = {},
+  ) {
+    this.windowsPerKey = options.windowsPerKey ?? 60;
+    this.sensorIntervalMs = options.sensorIntervalMs ?? 1000;
+    this.quality = new QualityScoreboard(options.qualityWindowMs ?? 60_000, 60);
+  }
+
+  private readonly windowsPerKey: number;
+  private readonly sensorIntervalMs: number;
 
   reading(reading: ProcessedReading): void {
     const known = this.sensors.get(reading.sensor_id);
@@ -54,6 +72,11 @@ export class LiveView {
       anomaly_score: reading.anomaly_score,
     };
     this.sensors.set(reading.sensor_id, { summary, latest: reading });
+    this.quality.record(
+      { sensor_id: reading.sensor_id, type: reading.type, intervalMs: this.sensorIntervalMs },
+      reading.event_time,
+      reading.issues as QualityIssueOfRules[],
+    );
   }
 
   window(result: WindowResult): void {

@@ -6,6 +6,8 @@ export const PROCESSED_READING_VERSION = 1;
 
 export const QualityIssue = z.object({
   rule: z.string(),
+  /** range, cross_field, completeness, timeliness, uniqueness or stuck (stream/quality) */
+  family: z.string(),
   severity: z.enum(["info", "warning", "error"]),
   message: z.string(),
 });

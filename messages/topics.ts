@@ -4,6 +4,10 @@ import type { SensorType } from "./sensor-reading.ts";
 export const Topics = {
   sensorsRaw: "city.sensors.raw",
   processed: (type: SensorType) => `city.processed.${type}` as const,
+  /** readings that passed every quality check, enriched and deduplicated (the silver layer's feed) */
+  silver: "city.sensors.silver",
+  /** readings that failed a quality check, kept with their issues */
+  quarantine: "city.sensors.quarantine",
   predictions: "ml.predictions",
   drift: "ml.drift",
   alerts: "ops.alerts",

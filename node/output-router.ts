@@ -157,6 +157,15 @@ export class OutputRouter {
       this.byType.set(r.type, typeMetrics);
     }
     typeMetrics.quality.set(r.quality_score);
+    // the silver layer only receives readings that passed; the rest are kept with their issues
+    this.pending.push({
+      topic: r.passed ? Topics.silver : Topics.quarantine,
+      key: r.sensor_id,
+      value: r,
+      timestamp: r.event_time,
+    });
+    for (const issue of r.issues)
+      deps.metrics.qualityIssues.inc({ rule: issue.rule, severity: issue.severity });
     const labels = { sensor_id: r.sensor_id, sensor_type: r.type };
     if (r.passed) {
       typeMetrics.anomaly.observe(r.anomaly_score);

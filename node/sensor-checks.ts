@@ -48,6 +48,7 @@ export function sensorChecksFactory(options: SensorChecksOptions) {
           score,
           issues: result.issues.map((issue) => ({
             rule: issue.rule,
+            family: issue.family,
             severity: issue.severity,
             message: issue.message,
           })),

@@ -79,6 +79,8 @@ async function provisionTopics(log: Log, partitions: number): Promise<void> {
   await log.createTopic({ name: Topics.sensorsRaw, partitions });
   for (const name of [
     ...PROCESSED_TOPICS,
+    Topics.silver,
+    Topics.quarantine,
     Topics.predictions,
     Topics.lateOf(Topics.sensorsRaw),
     Topics.deadLettersOf(Topics.sensorsRaw),
@@ -105,11 +107,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     await registry.register(subject, JSON.stringify(schema), { schemaType: "JSON" });
   const codec = registryCodec(
     new SchemaSerde(registry, { schemas }),
-    new Set([Topics.sensorsRaw, ...PROCESSED_TOPICS, Topics.predictions, Topics.drift, Topics.deadLetters]),
+    new Set([
+      Topics.sensorsRaw,
+      Topics.silver,
+      Topics.quarantine,
+      ...PROCESSED_TOPICS,
+      Topics.predictions,
+      Topics.drift,
+      Topics.deadLetters,
+    ]),
   );
 
   const metrics = new PlatformMetrics();
-  const view = new LiveView();
   const feeds = new FeedHub();
   const counters = { ingested: 0, rejected: 0, outputs: 0, alerts: 0 };
   let fatal: unknown;
@@ -121,6 +130,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const model = trainStartupModel(config.seed);
   const totalSensors = config.sensorsPerType * SENSOR_TYPES.length;
   const sensorIntervalMs = Math.max(1, Math.round((1000 * totalSensors) / config.rate));
+  const view = new LiveView({ qualityWindowMs: config.windowMs, sensorIntervalMs });
   const setup: ShardHostSetup = {
     windowMs: config.windowMs,
     graceMs: config.graceMs,

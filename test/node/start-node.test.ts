@@ -141,11 +141,51 @@ describe.each([
     expect(node.view.latestReading("traffic_a")?.enrichment).toBeNull();
   });
 
+  test("sends readings that pass to the silver topic and the rest to quarantine with their issues", async () => {
+    await client.publishAsync(
+      "city/sensors/traffic/traffic_q",
+      JSON.stringify(trafficReading("traffic_q", Date.now(), 0, 70)), // no vehicles at 70 km/h: suspect
+      { qos: 1 },
+    );
+    await client.publishAsync(
+      "city/sensors/traffic/traffic_q",
+      JSON.stringify(trafficReading("traffic_q", Date.now() - 5000, 900, 10)), // 900 vehicles: out of range
+      { qos: 1 },
+    );
+    const quarantined = await eventually(
+      async () =>
+        (await readAll(node, Topics.quarantine)).map(
+          (r) =>
+            JSON.parse(decoder.decode(payloadOf(r.value!))) as {
+              sensor_id: string;
+              issues: { rule: string }[];
+            },
+        ),
+      (all) => all.some((r) => r.sensor_id === "traffic_q"),
+    );
+    const rules = quarantined
+      .filter((r) => r.sensor_id === "traffic_q")
+      .flatMap((r) => r.issues.map((i) => i.rule));
+    expect(rules).toContain("range.vehicle_count");
+    const silver = await readAll(node, Topics.silver);
+    expect(silver.length).toBeGreaterThanOrEqual(sensors.length * readingsPerSensor - quarantined.length);
+    const quality = (await (await fetch(`${node.apiUrl}/api/quality`)).json()) as {
+      byWindow: { byType: { traffic: { score: number } } }[];
+      ruleCounts: Record<string, number>;
+      rules: unknown;
+    };
+    expect(quality.byWindow.length).toBeGreaterThan(0);
+    expect(quality.byWindow[0]!.byType.traffic.score).toBeGreaterThan(0);
+    expect(quality.ruleCounts["range.vehicle_count"]).toBeGreaterThanOrEqual(1);
+    const metrics = await (await fetch(`${node.apiUrl}/metrics`)).text();
+    expect(metrics).toContain('platform_quality_issues_total{rule="range.vehicle_count",severity="error"}');
+  });
+
   test("commits the input offsets once the outputs are durable", async () => {
     const committed = await eventually(
       async () => [...(await node.log.groupOffsets(node.config.applicationId, Topics.sensorsRaw)).values()],
-      (offsets) => offsets.reduce((sum, o) => sum + o, 0) >= sensors.length * readingsPerSensor + 1,
+      (offsets) => offsets.reduce((sum, o) => sum + o, 0) >= sensors.length * readingsPerSensor + 3,
     );
-    expect(committed.reduce((sum, o) => sum + o, 0)).toBe(sensors.length * readingsPerSensor + 1);
+    expect(committed.reduce((sum, o) => sum + o, 0)).toBe(sensors.length * readingsPerSensor + 3);
   });
 });
