@@ -28,6 +28,12 @@ export const NodeConfig = z.object({
   /** simulated readings per second, all sensors together */
   rate: intFrom(1, 1_000_000).default(100),
   windowMs: intFrom(1000, 24 * 3600_000).default(60_000),
+  /** tumbling (default), hopping (windowMs every windowAdvanceMs), sliding, or session (gap) */
+  windowKind: z.enum(["tumbling", "hopping", "sliding", "session"]).default("tumbling"),
+  windowAdvanceMs: intFrom(100, 24 * 3600_000).default(10_000),
+  sessionGapMs: intFrom(100, 24 * 3600_000).default(30_000),
+  /** the online anomaly detector of each sensor: per-measurement robust z, or Half-Space Trees */
+  anomalyDetector: z.enum(["robust-z", "half-space-trees"]).default("robust-z"),
   graceMs: intFrom(0, 3600_000).default(5000),
   /** stop after this many seconds (0 = run until SIGINT/SIGTERM) */
   durationSeconds: intFrom(0, 7 * 24 * 3600).default(0),
@@ -53,6 +59,10 @@ const FLAGS: Record<string, keyof NodeConfig> = {
   "--sensors": "sensorsPerType",
   "--rate": "rate",
   "--window-ms": "windowMs",
+  "--window-kind": "windowKind",
+  "--window-advance-ms": "windowAdvanceMs",
+  "--session-gap-ms": "sessionGapMs",
+  "--anomaly-detector": "anomalyDetector",
   "--grace-ms": "graceMs",
   "--duration": "durationSeconds",
   "--inject-drift-after": "injectDriftAfterSeconds",
@@ -75,6 +85,10 @@ const ENV: Record<string, keyof NodeConfig> = {
   SENSORS_PER_TYPE: "sensorsPerType",
   RATE: "rate",
   WINDOW_MS: "windowMs",
+  WINDOW_KIND: "windowKind",
+  WINDOW_ADVANCE_MS: "windowAdvanceMs",
+  SESSION_GAP_MS: "sessionGapMs",
+  ANOMALY_DETECTOR: "anomalyDetector",
   GRACE_MS: "graceMs",
   DURATION_SECONDS: "durationSeconds",
   INJECT_DRIFT_AFTER_SECONDS: "injectDriftAfterSeconds",

@@ -1,5 +1,10 @@
 import type { SensorChecks } from "../actors/sensor.ts";
-import { MEASUREMENTS, type SensorReading, type SensorType } from "../messages/sensor-reading.ts";
+import {
+  MEASUREMENT_RANGES,
+  MEASUREMENTS,
+  type SensorReading,
+  type SensorType,
+} from "../messages/sensor-reading.ts";
 import type { HotReading } from "../messages/shard-protocol.ts";
 import type { AnomalyDetector } from "../ml/anomaly/anomaly-detector.ts";
 import { createDetector } from "../ml/anomaly/detector-factory.ts";
@@ -14,8 +19,12 @@ import { QualityScoreboard } from "../stream/quality/quality-score.ts";
 export interface SensorChecksOptions {
   readonly intervalMs: number;
   readonly windowMs: number;
-  /** detector config per measurement; default robust-z with the measurement's resolution */
-  readonly detector?: (field: string) => unknown;
+  /**
+   * robust-z: one detector per measurement, the reading scores the highest of them.
+   * half-space-trees: one multivariate detector over all of the reading's measurements, with the
+   * plausible ranges as its work space (small trees: ~0.1 MB per sensor).
+   */
+  readonly detector?: "robust-z" | "half-space-trees";
 }
 
 const RESOLUTION: Readonly<Record<string, number>> = {
@@ -35,9 +44,19 @@ export function sensorChecksFactory(options: SensorChecksOptions) {
     const quality = new QualityChecker(spec);
     const scoreboard = new QualityScoreboard(options.windowMs, 2);
     const fields = MEASUREMENTS[sensorType];
-    const detectors: AnomalyDetector[] = fields.map((field) =>
-      createDetector(options.detector?.(field) ?? { kind: "robust-z", minSpread: RESOLUTION[field] ?? 0 }),
-    );
+    const multivariate =
+      options.detector === "half-space-trees"
+        ? createDetector({
+            kind: "half-space-trees",
+            featureRanges: fields.map((field) => MEASUREMENT_RANGES[field]),
+            nTrees: 15,
+            depth: 8,
+            windowSize: 100,
+          })
+        : undefined;
+    const detectors: AnomalyDetector[] = multivariate
+      ? []
+      : fields.map((field) => createDetector({ kind: "robust-z", minSpread: RESOLUTION[field] ?? 0 }));
     return {
       quality(reading: HotReading, now: number) {
         const result = quality.check(asSensorReading(reading), now);
@@ -55,6 +74,12 @@ export function sensorChecksFactory(options: SensorChecksOptions) {
         };
       },
       anomaly(reading: HotReading) {
+        if (multivariate) {
+          if (!reading.values.every(Number.isFinite)) return 0;
+          const score = multivariate.score(reading.values);
+          multivariate.update(reading.values);
+          return score;
+        }
         let highest = 0;
         for (let i = 0; i < detectors.length; i++) {
           const value = reading.values[i]!;

@@ -3,15 +3,44 @@ import { MEASUREMENTS, type SensorType } from "../messages/sensor-reading.ts";
 import type { HotReading } from "../messages/shard-protocol.ts";
 import type { FieldAggregates, WindowResult } from "../messages/window-result.ts";
 import type { WindowResult as OperatorResult, WindowOutput } from "../stream/index.ts";
-import { clearWindowOutput, createWindowOperator, createWindowOutput, tumbling } from "../stream/index.ts";
+import {
+  clearWindowOutput,
+  createWindowOperator,
+  createWindowOutput,
+  hopping,
+  session,
+  sliding,
+  tumbling,
+  type WindowAssigner,
+} from "../stream/index.ts";
 
 /**
- * The window actor's operator for one sensor type on one partition: event-time tumbling
- * windows keyed by sensor, count / sum / mean / min / max per measurement, emitted on every
+ * The window actor's operator for one sensor type on one partition: event-time windows (tumbling
+ * by default; hopping, sliding or session by configuration) keyed by sensor, count / sum / mean / min / max per measurement, emitted on every
  * update and once more, final, when the watermark passes the window's end plus the grace.
  */
+/** which windows, as plain data (it crosses to the workers) */
+export type WindowSpec =
+  | { readonly kind: "tumbling"; readonly sizeMs: number }
+  | { readonly kind: "hopping"; readonly sizeMs: number; readonly advanceMs: number }
+  | { readonly kind: "sliding"; readonly sizeMs: number }
+  | { readonly kind: "session"; readonly sizeMs: number; readonly gapMs: number };
+
+export function assignerOf(spec: WindowSpec): WindowAssigner {
+  switch (spec.kind) {
+    case "tumbling":
+      return tumbling(spec.sizeMs);
+    case "hopping":
+      return hopping(spec.sizeMs, spec.advanceMs);
+    case "sliding":
+      return sliding(spec.sizeMs);
+    case "session":
+      return session(spec.gapMs);
+  }
+}
+
 export interface SensorWindowsOptions {
-  readonly windowMs: number;
+  readonly window: WindowSpec;
   readonly graceMs: number;
   readonly maxOutOfOrdernessMs: number;
   readonly idleTimeoutMs: number;
@@ -24,7 +53,7 @@ export function sensorWindowsFactory(options: SensorWindowsOptions) {
   return (sensorType: SensorType, partition: number): SensorWindows => {
     const fields = MEASUREMENTS[sensorType];
     const operator = createWindowOperator({
-      assigner: tumbling(options.windowMs),
+      assigner: assignerOf(options.window),
       aggregators: Object.fromEntries(fields.map((field) => [field, STATISTICS])),
       watermark: { maxOutOfOrdernessMs: options.maxOutOfOrdernessMs, idleTimeoutMs: options.idleTimeoutMs },
       graceMs: options.graceMs,

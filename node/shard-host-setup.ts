@@ -1,5 +1,5 @@
 import { sensorChecksFactory } from "./sensor-checks.ts";
-import { sensorWindowsFactory } from "./sensor-windows.ts";
+import { sensorWindowsFactory, type WindowSpec } from "./sensor-windows.ts";
 import type { ShardHostDeps } from "./shard-host.ts";
 import { deployTrafficModel } from "./traffic-model.ts";
 
@@ -9,7 +9,8 @@ import { deployTrafficModel } from "./traffic-model.ts";
  * it is. Functions are built on the receiving side by `shardHostDeps`.
  */
 export interface ShardHostSetup {
-  readonly windowMs: number;
+  readonly window: WindowSpec;
+  readonly anomalyDetector: "robust-z" | "half-space-trees";
   readonly graceMs: number;
   readonly maxOutOfOrdernessMs: number;
   readonly idleTimeoutMs: number;
@@ -25,9 +26,13 @@ export function shardHostDeps(
 ): Omit<ShardHostDeps, "worker" | "system" | "inbound" | "outbound"> {
   const now = () => Date.now();
   return {
-    createChecks: sensorChecksFactory({ intervalMs: setup.sensorIntervalMs, windowMs: setup.windowMs }),
+    createChecks: sensorChecksFactory({
+      intervalMs: setup.sensorIntervalMs,
+      windowMs: setup.window.sizeMs,
+      detector: setup.anomalyDetector,
+    }),
     createWindows: sensorWindowsFactory({
-      windowMs: setup.windowMs,
+      window: setup.window,
       graceMs: setup.graceMs,
       maxOutOfOrdernessMs: setup.maxOutOfOrdernessMs,
       idleTimeoutMs: setup.idleTimeoutMs,

@@ -34,6 +34,7 @@ import { inProcessShards } from "./in-process-shards.ts";
 import { startMainActors } from "./main-actors.ts";
 import { OutputRouter } from "./output-router.ts";
 import { registryCodec } from "./record-codec.ts";
+import type { WindowSpec } from "./sensor-windows.ts";
 import type { ShardHostSetup } from "./shard-host-setup.ts";
 import type { Shards } from "./shards.ts";
 import { TRAFFIC_MODEL_NAME, trafficDriftCheck, trainStartupModel } from "./traffic-model.ts";
@@ -95,6 +96,18 @@ async function alertRules(config: NodeConfig): Promise<AlertRule[]> {
   return parseAlertRules(JSON.parse(await readFile(config.alertRulesFile, "utf8")));
 }
 
+function windowSpecOf(config: NodeConfig): WindowSpec {
+  switch (config.windowKind) {
+    case "tumbling":
+    case "sliding":
+      return { kind: config.windowKind, sizeMs: config.windowMs };
+    case "hopping":
+      return { kind: "hopping", sizeMs: config.windowMs, advanceMs: config.windowAdvanceMs };
+    case "session":
+      return { kind: "session", sizeMs: config.windowMs, gapMs: config.sessionGapMs };
+  }
+}
+
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
   await mkdir(config.dataDir, { recursive: true });
   const log = config.kafkaBrokers
@@ -132,7 +145,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const sensorIntervalMs = Math.max(1, Math.round((1000 * totalSensors) / config.rate));
   const view = new LiveView({ qualityWindowMs: config.windowMs, sensorIntervalMs });
   const setup: ShardHostSetup = {
-    windowMs: config.windowMs,
+    window: windowSpecOf(config),
+    anomalyDetector: config.anomalyDetector,
     graceMs: config.graceMs,
     maxOutOfOrdernessMs: Math.min(2000, config.graceMs),
     idleTimeoutMs: 10_000,
