@@ -204,7 +204,7 @@ async function measure(backend: Backend, rows: Row[]): Promise<void> {
     `${backend.name}: wrote ${backend.keys.toLocaleString()} keys (${(written.bytes / 1e6).toFixed(0)} MB of state) in ${(written.ms / 1000).toFixed(1)} s`,
   );
   // one unmeasured restore warms the JIT and the page cache for every variant alike
-  await storeRestore(backend, applicationId, 4);
+  await runAgainOnFailure(backend.name, "warm-up", () => storeRestore(backend, applicationId, 4));
   Bun.gc(true);
   const variants: [string, () => Promise<Timing>][] = [
     ["store, 4 at a time", () => storeRestore(backend, applicationId, 4)],
@@ -216,7 +216,7 @@ async function measure(backend: Backend, rows: Row[]): Promise<void> {
   for (const [variant, run] of variants) {
     const timings: Timing[] = [];
     for (let i = 0; i < RUNS; i++) {
-      timings.push(await run());
+      timings.push(await runAgainOnFailure(backend.name, variant, run));
       Bun.gc(true);
     }
     const last = timings[timings.length - 1]!;
@@ -235,6 +235,20 @@ async function measure(backend: Backend, rows: Row[]): Promise<void> {
     console.log(
       `  ${variant.padEnd(30)} all ${row.allMs.toFixed(0).padStart(6)} ms  first ${row.firstMs.toFixed(0).padStart(6)} ms`,
     );
+  }
+}
+
+/** a shared broker under other load fails a fetch now and then; one retry, said out loud */
+async function runAgainOnFailure(
+  backend: string,
+  variant: string,
+  run: () => Promise<Timing>,
+): Promise<Timing> {
+  try {
+    return await run();
+  } catch (error) {
+    console.log(`  ${backend} ${variant}: run failed (${(error as Error).message}), running it again`);
+    return run();
   }
 }
 
@@ -285,6 +299,8 @@ async function main(): Promise<void> {
     };
     try {
       await measure(kafka, rows);
+    } catch (error) {
+      kafkaNote = `failed: ${(error as Error).message}`;
     } finally {
       await kafka.cleanup();
       await topics.close();
@@ -302,6 +318,7 @@ async function main(): Promise<void> {
   console.log("target: all partitions restored in <= 5000 ms for 1M keys\n");
   for (const backend of new Set(rows.map((row) => row.backend))) {
     const of = (variant: string) => rows.find((row) => row.backend === backend && row.variant === variant)!;
+    if (rows.filter((row) => row.backend === backend).length < 5) continue;
     const store = of("store, 4 at a time");
     const extra = { keys: store.keys, partitions: PARTITIONS };
     printFigure({
