@@ -48,7 +48,6 @@ const LATENCY_WARMUP_SECONDS = Number(process.env.PEER_LATENCY_WARMUP ?? 3);
 const WITH_CACHE0 = process.env.PEER_KS_CACHE0 === "1";
 const GRACE_MS = 30_000;
 const SIDE_TIMEOUT_S = 120;
-const KS_APP_PREFIX = "peer-ks-peer-";
 
 type SideName = "ours" | "kafka-streams" | "kafka-streams-cache0";
 interface RunFigures {
@@ -80,6 +79,12 @@ async function main(): Promise<void> {
     ? ["kafka-streams", "ours", "kafka-streams-cache0"]
     : ["kafka-streams", "ours"];
   const runs: RunFigures[] = [];
+  // Kafka Streams names its internal topics "<application.id>-...", and the peer's application.id
+  // starts with "peer-ks-<input topic>"
+  const ksPrefixes = [
+    `peer-ks-peer-in-${runId}`,
+    ...sides.map((side) => `peer-ks-peer-lat-in-${side}-${runId}`),
+  ];
   try {
     const spec = defaultSpec(RECORDS);
     const input = await topics.create(log, `peer-in-${runId}`, 12);
@@ -140,13 +145,13 @@ async function main(): Promise<void> {
       runs.push(figures);
       printRun(run, figures, sides);
       await topics
-        .deleteAll([KS_APP_PREFIX])
+        .deleteAll(ksPrefixes, [input])
         .catch((error: unknown) => console.warn("topic clean-up failed:", error));
     }
     report(runs, sides);
   } finally {
     await topics
-      .deleteAll([KS_APP_PREFIX])
+      .deleteAll(ksPrefixes)
       .catch((error: unknown) => console.warn("topic clean-up failed:", error));
     await topics.close();
     await log.close();

@@ -21,13 +21,18 @@ export class BenchTopics {
     return name;
   }
 
-  /** Deletes every topic this object created, plus Kafka Streams' internal topics of `appPrefixes`. */
-  async deleteAll(appPrefixes: readonly string[] = []): Promise<void> {
+  /**
+   * Deletes every topic this object created except those in `keep`, plus the topics starting
+   * with one of `appPrefixes` (Kafka Streams' internal changelog and repartition topics).
+   */
+  async deleteAll(appPrefixes: readonly string[] = [], keep: readonly string[] = []): Promise<void> {
     const all = await this.admin.listTopics({ includeInternals: false });
     const internal = all.filter((topic) => appPrefixes.some((prefix) => topic.startsWith(prefix)));
-    const topics = [...new Set([...this.created, ...internal])].filter((topic) => all.includes(topic));
+    const topics = [...new Set([...this.created, ...internal])].filter(
+      (topic) => all.includes(topic) && !keep.includes(topic),
+    );
     if (topics.length > 0) await this.admin.deleteTopics({ topics });
-    this.created.clear();
+    for (const topic of topics) this.created.delete(topic);
   }
 
   async close(): Promise<void> {
