@@ -4,13 +4,13 @@ import type { QualityIssue } from "../messages/processed-reading.ts";
 import { MEASUREMENTS, type SensorType } from "../messages/sensor-reading.ts";
 import type { HotReading, ShardOutput } from "../messages/shard-protocol.ts";
 import type { Props } from "../supervisor/actor.ts";
-import type { WindowMessage } from "./window.ts";
+import { type WindowMessage, windowKey } from "./window.ts";
 
 /**
  * sensor/<sensor_id>: one actor per sensor stream. Checks each reading (range, cross-field,
  * completeness, timeliness, duplicates: stream/quality), scores it with the sensor's online
  * anomaly detector (ml/anomaly), publishes the verdict, and forwards readings that passed to the
- * window actor of their type and partition. State is per sensor, so a noisy sensor never skews
+ * sensor's window actor. State is per sensor, so a noisy sensor never skews
  * another's baseline.
  */
 export type SensorMessage = { readonly type: "reading"; readonly reading: HotReading };
@@ -41,8 +41,6 @@ export interface SensorDeps {
   /** sensors idle this long passivate; their state comes back from the snapshot */
   readonly passivateAfterMs?: number;
 }
-
-export const windowKey = (sensorType: SensorType, partition: number) => `${sensorType}:${partition}`;
 
 export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState | undefined> {
   return {
@@ -84,7 +82,10 @@ export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState 
         state.rejected++;
         return;
       }
-      const window = ctx.ref<WindowMessage>("window", windowKey(reading.sensorType, reading.partition));
+      const window = ctx.ref<WindowMessage>(
+        "window",
+        windowKey(reading.sensorType, reading.partition, reading.sensorId),
+      );
       if (!window.tell({ type: "reading", reading })) {
         // The node feeds a worker in bounded batches, so this means a window actor is stuck;
         // the reading is kept as a dead letter rather than lost.

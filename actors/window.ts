@@ -5,8 +5,11 @@ import type { ActorRef, Props } from "../supervisor/actor.ts";
 import type { ModelShardMessage } from "./model-shard.ts";
 
 /**
- * window/<type>:<partition>: the event-time windows of one sensor type on one partition, keyed
- * by sensor (Kafka Streams' task-per-partition model: the watermark is the partition's).
+ * window/<type>:<partition>:<sensor_id>: the event-time windows of one sensor. One actor per
+ * sensor because its sensor actor is the only sender, so readings arrive in the sensor's log
+ * order; a window actor shared by a partition's sensors would see each sensor's readings in
+ * the order the scheduler happened to run their sensor actors, and call the slower ones late.
+ * The watermark is therefore the sensor's own stream time.
  * Updates go to the live feeds; a window's final result goes to `city.processed.<type>` and,
  * for traffic, to the partition's model shard. Late readings are published, never dropped.
  */
@@ -44,9 +47,17 @@ export interface WindowDeps {
   readonly scoreTypes: readonly SensorType[];
 }
 
-export function parseWindowKey(key: string): { sensorType: SensorType; partition: number } {
-  const [sensorType, partition] = key.split(":") as [SensorType, string];
-  return { sensorType, partition: Number(partition) };
+export const windowKey = (sensorType: SensorType, partition: number, sensorId: string) =>
+  `${sensorType}:${partition}:${sensorId}`;
+
+export function parseWindowKey(key: string): { sensorType: SensorType; partition: number; sensorId: string } {
+  const first = key.indexOf(":");
+  const second = key.indexOf(":", first + 1);
+  return {
+    sensorType: key.slice(0, first) as SensorType,
+    partition: Number(key.slice(first + 1, second)),
+    sensorId: key.slice(second + 1),
+  };
 }
 
 export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState> {

@@ -18,6 +18,8 @@ export const NodeConfig = z.object({
   dataDir: z.string().default(".data"),
   /** comma-separated; unset means the embedded bun:sqlite log */
   kafkaBrokers: z.string().optional(),
+  /** the embedded log's fsync policy: normal survives kill -9, full also power loss */
+  embeddedLogSync: z.enum(["normal", "full"]).default("normal"),
   /** unset means the embedded aedes broker on mqttPort */
   mqttUrl: z.string().optional(),
   mqttPort: intFrom(0, 65535).default(1883),
@@ -78,6 +80,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   HOST: "host",
   DATA_DIR: "dataDir",
   KAFKA_BROKERS: "kafkaBrokers",
+  EMBEDDED_LOG_SYNC: "embeddedLogSync",
   MQTT_URL: "mqttUrl",
   MQTT_PORT: "mqttPort",
   WORKERS: "workers",

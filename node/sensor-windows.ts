@@ -58,6 +58,8 @@ export function sensorWindowsFactory(options: SensorWindowsOptions) {
       watermark: { maxOutOfOrdernessMs: options.maxOutOfOrdernessMs, idleTimeoutMs: options.idleTimeoutMs },
       graceMs: options.graceMs,
       emit: "on-update",
+      // one sensor's windows: a handful open at a time (the operator grows if it needs more)
+      initialCapacity: 8,
       clock: options.clock,
     });
     const out = createWindowOutput();

@@ -112,7 +112,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   await mkdir(config.dataDir, { recursive: true });
   const log = config.kafkaBrokers
     ? await openLog({ kind: "kafka", brokers: config.kafkaBrokers.split(",").map((b) => b.trim()) })
-    : await openLog({ kind: "embedded", path: join(config.dataDir, "log.db") });
+    : await openLog({
+        kind: "embedded",
+        path: join(config.dataDir, "log.db"),
+        synchronous: config.embeddedLogSync === "full" ? "FULL" : "NORMAL",
+      });
   await provisionTopics(log, config.partitions || DEFAULT_PARTITIONS);
   const registry = await SchemaRegistry.open(log);
   const schemas = platformSchemas();

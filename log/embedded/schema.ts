@@ -5,7 +5,11 @@ import type { Database } from "bun:sqlite";
  *
  * Durability: WAL journal with synchronous=FULL fsyncs the WAL on every commit, so a
  * transaction that returned is on disk and survives kill -9 and power loss
- * (https://www.sqlite.org/pragma.html#pragma_synchronous, "WAL mode ... FULL").
+ * (https://www.sqlite.org/pragma.html#pragma_synchronous, "WAL mode ... FULL"). With NORMAL
+ * the WAL is written on every commit but synced only at checkpoints: a committed transaction
+ * survives kill -9 of the process (the OS holds the pages) and may be lost only with the
+ * machine (power loss). The node uses NORMAL unless EMBEDDED_LOG_SYNC=full: the fsync per
+ * commit blocked its main thread for about a third of its time at 3k readings/s.
  * Several processes may open the same file: writers serialise on SQLite's write lock
  * (BEGIN IMMEDIATE) and wait up to busy_timeout for it.
  *

@@ -98,6 +98,9 @@ export function writeUtf8(bytes: Uint8Array, at: number, text: string): number {
 
 /** Read UTF-8 at `bytes[at, at + length)`; DECODE_FAILED on malformed UTF-8. */
 export function readUtf8(bytes: Uint8Array, at: number, length: number): string {
+  // Short ASCII (sensor ids) is cheaper built by hand than through the decoder; longer text
+  // (JSON envelopes) goes to the native decoder, whose cost does not grow per character.
+  if (length > 32) return decodeStrict(bytes, at, length);
   let ascii = true;
   for (let i = at; i < at + length; i++) {
     if (bytes[i]! >= 0x80) {
@@ -110,6 +113,10 @@ export function readUtf8(bytes: Uint8Array, at: number, length: number): string 
     for (let i = at; i < at + length; i++) text += String.fromCharCode(bytes[i]!);
     return text;
   }
+  return decodeStrict(bytes, at, length);
+}
+
+function decodeStrict(bytes: Uint8Array, at: number, length: number): string {
   try {
     return decoder.decode(bytes.subarray(at, at + length));
   } catch (cause) {

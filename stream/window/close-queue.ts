@@ -8,8 +8,13 @@
  * or its current close time when the entry reaches the top, and drops or re-queues it.
  */
 export class CloseQueue {
-  private closeAt = new Float64Array(1024);
-  private seq = new Float64Array(1024);
+  private closeAt: Float64Array;
+  private seq: Float64Array;
+
+  constructor(initialCapacity = 1024) {
+    this.closeAt = new Float64Array(Math.max(1, initialCapacity));
+    this.seq = new Float64Array(Math.max(1, initialCapacity));
+  }
   private slot = new Int32Array(1024);
   private generation = new Int32Array(1024);
   size = 0;

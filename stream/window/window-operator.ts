@@ -37,6 +37,12 @@ export interface WindowOperatorConfig {
   readonly timeDomain?: TimeDomain;
   /** the processing clock in epoch ms; default Date.now */
   readonly clock?: () => number;
+  /**
+   * Open windows the operator makes room for up front (it grows as needed); default 1024. An
+   * operator that owns a single key (a per-sensor window actor) wants a handful: each slot of
+   * the default costs ~150 bytes, so 1024 slots is ~160 KB per operator.
+   */
+  readonly initialCapacity?: number;
 }
 
 export interface WindowOperatorStats {
@@ -106,7 +112,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   private readonly scratch: Float64Array;
   private placement: RecordPlacement;
   private keys = new KeyDictionary();
-  private queue = new CloseQueue();
+  private queue: CloseQueue;
   private watermarks: PartitionWatermarks;
   private nextSeq = 0;
   private touched = new Int32Array(64);
@@ -118,7 +124,8 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     this.config = config;
     const plan = compileAggregations(config.aggregators);
     this.fields = plan.fields;
-    this.table = new WindowTable(plan);
+    this.table = new WindowTable(plan, config.initialCapacity);
+    this.queue = new CloseQueue(config.initialCapacity);
     this.scratch = new Float64Array(plan.fields.length);
     this.clock = config.clock ?? Date.now;
     this.processingTime = config.timeDomain === "processing";
@@ -235,9 +242,9 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   }
 
   restore(snapshot: WindowOperatorSnapshot): void {
-    this.table = new WindowTable(this.table.plan);
+    this.table = new WindowTable(this.table.plan, this.config.initialCapacity);
     this.keys = new KeyDictionary();
-    this.queue = new CloseQueue();
+    this.queue = new CloseQueue(this.config.initialCapacity);
     this.placement = this.createPlacement();
     const restored = readSnapshot(snapshot, {
       config: this.config,

@@ -28,13 +28,17 @@ export class WindowTable {
   private free = new Int32Array(0);
   private freeCount = 0;
 
-  constructor(plan: AggregationPlan) {
+  constructor(plan: AggregationPlan, initialCapacity = 1024) {
     this.plan = plan;
     this.fieldCount = plan.fields.length;
     this.objectCount = plan.objects.length;
     this.stride = 4 + 5 * this.fieldCount;
-    this.grow(1024);
+    this.initialCapacity = Math.max(1, initialCapacity);
+    this.grow(this.initialCapacity);
   }
+
+  /** the first size of every array; small for an operator that owns one key (one sensor) */
+  private readonly initialCapacity: number;
 
   startOf(slot: number): number {
     return this.rows[slot * this.stride]!;
@@ -75,7 +79,7 @@ export class WindowTable {
   /** Makes room for key ids below `keyCount` in the per-key list heads. */
   ensureKeys(keyCount: number): void {
     if (keyCount <= this.keyHead.length) return;
-    const heads = new Int32Array(Math.max(keyCount, this.keyHead.length * 2, 1024)).fill(-1);
+    const heads = new Int32Array(Math.max(keyCount, this.keyHead.length * 2, this.initialCapacity)).fill(-1);
     heads.set(this.keyHead);
     this.keyHead = heads;
   }

@@ -4,9 +4,13 @@
  */
 import { openEmbeddedLog } from "../../../log/embedded/index.ts";
 
-const [path, topic, batchSizeText] = process.argv.slice(2);
+const [path, topic, batchSizeText, synchronous] = process.argv.slice(2);
 const batchSize = Number(batchSizeText);
-const log = openEmbeddedLog({ path: path!, maintenanceIntervalMs: 0 });
+const log = openEmbeddedLog({
+  path: path!,
+  maintenanceIntervalMs: 0,
+  synchronous: synchronous === "NORMAL" ? "NORMAL" : "FULL",
+});
 const encoder = new TextEncoder();
 for (let batch = 0; ; batch++) {
   const records = Array.from({ length: batchSize }, (_, i) => ({
