@@ -41,7 +41,7 @@ const node = Bun.spawn(
     "--data-dir",
     dataDir,
   ],
-  { cwd: join(import.meta.dir, ".."), stdout: "ignore", stderr: "inherit" },
+  { cwd: join(import.meta.dir, ".."), stdout: "inherit", stderr: "inherit" },
 );
 
 async function waitForHealth(): Promise<void> {
@@ -183,6 +183,7 @@ try {
   await probe.endAsync();
 } finally {
   node.kill("SIGTERM");
-  await node.exited;
+  const code = await node.exited;
+  if (code !== 0) console.error(`the cluster exited with code ${code}`);
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -22,7 +22,7 @@ import { DEFAULT_PARTITIONS, Topics } from "../messages/topics.ts";
 import { parseSensorMessage } from "../sources/iot/ingest-parser.ts";
 import { createSensorFleet, type SensorFleet } from "../sources/iot/sensor-fleet.ts";
 import { createSensorPublisher, type SensorPublisher } from "../sources/iot/sensor-publisher.ts";
-import { createAedesBroker } from "../sources/mqtt/aedes-broker.ts";
+import { createAedesWorkerBroker } from "../sources/mqtt/aedes-worker-broker.ts";
 import { createExternalBroker } from "../sources/mqtt/external-broker.ts";
 import { createMqttSubscriber } from "../sources/mqtt/mqtt-subscriber.ts";
 import { publishSensorRegistry } from "../sources/reference/sensor-registry.ts";
@@ -304,7 +304,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
 
   const broker = config.mqttUrl
     ? createExternalBroker(config.mqttUrl)
-    : createAedesBroker({ host: "127.0.0.1", port: config.mqttPort });
+    : createAedesWorkerBroker({ host: "127.0.0.1", port: config.mqttPort });
   await broker.start();
   const mqttUrl = broker.url();
   const subscriber = createMqttSubscriber({
@@ -329,6 +329,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         fleet,
         ratePerSecond: config.rate,
         clientId: `${config.applicationId}-simulator-${process.pid}`,
+        // mqtt.js adds a 'drain' listener per publish waiting on a full socket: keep that
+        // queue short, or adding and removing listeners costs more than publishing
+        maxInFlight: 1000,
       })
     : undefined;
   await publisher?.start();

@@ -1,0 +1,35 @@
+/**
+ * The Bun worker behind `aedes-worker-broker.ts`: runs the embedded aedes broker on its own
+ * thread, so a busy broker never stalls the node's main thread (ingest, log, API).
+ * Protocol: main posts {type:"start", host, port}; the worker answers {type:"started", port}
+ * or {type:"failed", message}; {type:"stop"} answers {type:"stopped"}.
+ */
+import { createAedesBroker } from "./aedes-broker.ts";
+
+type Command = { type: "start"; host: string; port: number } | { type: "stop" };
+
+const scope = globalThis as unknown as {
+  postMessage(message: unknown): void;
+  addEventListener(type: "message", listener: (event: MessageEvent<Command>) => void): void;
+};
+let broker: ReturnType<typeof createAedesBroker> | undefined;
+
+scope.addEventListener("message", (event) => {
+  const command = event.data;
+  if (command.type === "start") {
+    broker = createAedesBroker({ host: command.host, port: command.port });
+    broker.start().then(
+      () => scope.postMessage({ type: "started", port: Number(new URL(broker!.url()).port) }),
+      (error: unknown) =>
+        scope.postMessage({
+          type: "failed",
+          message: error instanceof Error ? error.message : String(error),
+        }),
+    );
+    return;
+  }
+  (broker?.stop() ?? Promise.resolve()).then(
+    () => scope.postMessage({ type: "stopped" }),
+    (error: unknown) => scope.postMessage({ type: "failed", message: String(error) }),
+  );
+});
