@@ -9,8 +9,8 @@
  * updates of each poll batch coalesced to the latest per window (what Kafka Streams' record
  * cache does per commit interval) -> one Log append per batch -> commit of the batch's offsets
  * once its append is durable (at-least-once in; the output is keyed by window, so a replay
- * overwrites rather than double-counts). The flushes (append, then commit) of up to 4 batches
- * run in order behind the processing of the next. It is NOT yet the node pipeline (node/: dispatcher -> Bun workers
+ * overwrites rather than double-counts). Appends, and commits, of up to 4 batches run in order
+ * behind the processing of the next. It is NOT yet the node pipeline (node/: dispatcher -> Bun workers
  * -> actors); when that lands, this file should drive it instead of the loop below.
  *
  * Exits after <records> input records; prints {"event":"ready"} once it owns partitions and
@@ -99,6 +99,7 @@ async function aggregate(log: Log, consumer: Consumer, options: OursOptions): Pr
   const latest = new Map<string, WindowResult>();
   const nextOffsets = new Map<number, number>();
   const deadline = Date.now() + (options.timeoutMs ?? 240_000);
+  let appending: Promise<void> = Promise.resolve();
   let flushing: Promise<void> = Promise.resolve();
   const inFlight: Promise<void>[] = [];
   let seen = 0;
@@ -152,17 +153,23 @@ async function aggregate(log: Log, consumer: Consumer, options: OursOptions): Pr
     const commits: CommitOffset[] = [];
     for (const [partition, offset] of nextOffsets) commits.push({ topic: options.input, partition, offset });
     nextOffsets.clear();
-    // Flushes run one after another (append k, then commit k, then append k + 1 ...) while the
-    // loop goes on processing, at most MAX_FLUSHES_IN_FLIGHT batches ahead. Appends are not
+    // Two ordered chains run behind the loop, at most MAX_FLUSHES_IN_FLIGHT batches ahead:
+    // appends one after another, and commit k after append k and commit k - 1. Appends are not
     // issued concurrently: the Kafka adapter's append awaits once per record before it reaches
-    // the batcher, so two concurrent appends can reach a partition out of call order, and a
+    // its batcher, so two concurrent appends can reach a partition out of call order, and a
     // stale window update could land after a newer one.
     const flushStart = performance.now();
     processMs += flushStart - processStart;
-    const previous = flushing;
-    flushing = (async () => {
-      await previous;
+    const previousAppend = appending;
+    appending = (async () => {
+      await previousAppend;
       await log.append(batch);
+    })();
+    const appended = appending;
+    const previousFlush = flushing;
+    flushing = (async () => {
+      await appended;
+      await previousFlush;
       await consumer.commit(commits);
     })();
     // marked handled here so a failure waits for its turn; it is rethrown where inFlight is awaited
