@@ -10,10 +10,16 @@ import { type WindowMessage, windowKey } from "./window.ts";
  * sensor/<sensor_id>: one actor per sensor stream. Checks each reading (range, cross-field,
  * completeness, timeliness, duplicates: stream/quality), scores it with the sensor's online
  * anomaly detector (ml/anomaly), publishes the verdict, and forwards readings that passed to the
- * sensor's window actor. State is per sensor, so a noisy sensor never skews
- * another's baseline.
+ * sensor's window actor. State is per sensor, so a noisy sensor never skews another's baseline.
+ *
+ * State durability: on a checkpoint the actor publishes its state (as plain data) for the
+ * sensor changelog; the state carries the log offset of the last reading applied, and a
+ * replayed reading at or below it is skipped, so a restore followed by a replay applies each
+ * reading exactly once.
  */
-export type SensorMessage = { readonly type: "reading"; readonly reading: HotReading };
+export type SensorMessage =
+  | { readonly type: "reading"; readonly reading: HotReading }
+  | { readonly type: "checkpoint" };
 
 export interface QualityVerdict {
   readonly passed: boolean;
@@ -26,20 +32,46 @@ export interface SensorChecks {
   quality(reading: HotReading, now: number): QualityVerdict;
   /** score-then-learn: the score is computed before the detector sees the reading */
   anomaly(reading: HotReading): number;
+  /** plain data that `createChecks(..., snapshot)` turns back into the same checks */
+  snapshot(): unknown;
 }
 
 export interface SensorState {
+  readonly sensorType: SensorType;
   readonly checks: SensorChecks;
   readings: number;
   rejected: number;
+  /** input partition and the offset of the last reading applied (replay dedupe) */
+  partition: number;
+  lastOffset: number;
+}
+
+export interface SensorSnapshot {
+  readonly sensorType: SensorType;
+  readonly checks: unknown;
+  readonly readings: number;
+  readonly rejected: number;
+  readonly partition: number;
+  readonly lastOffset: number;
 }
 
 export interface SensorDeps {
-  readonly createChecks: (sensorType: SensorType, sensorId: string) => SensorChecks;
+  readonly createChecks: (sensorType: SensorType, sensorId: string, snapshot?: unknown) => SensorChecks;
   readonly emit: (output: ShardOutput) => void;
   readonly now: () => number;
   /** sensors idle this long passivate; their state comes back from the snapshot */
   readonly passivateAfterMs?: number;
+}
+
+export function toSensorSnapshot(state: SensorState): SensorSnapshot {
+  return {
+    sensorType: state.sensorType,
+    checks: state.checks.snapshot(),
+    readings: state.readings,
+    rejected: state.rejected,
+    partition: state.partition,
+    lastOffset: state.lastOffset,
+  };
 }
 
 export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState | undefined> {
@@ -47,15 +79,46 @@ export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState 
     kind: "sensor",
     mailbox: { capacity: 10_000, overflow: "backpressure" },
     ...(deps.passivateAfterMs === undefined ? {} : { passivateAfterMs: deps.passivateAfterMs }),
-    // The sensor's type is known from its first reading, so a fresh sensor starts empty.
-    initialState: (_key, snapshot) => snapshot,
-    receive(ctx, { reading }) {
+    toSnapshot: (state) => (state ? toSensorSnapshot(state) : undefined),
+    // The sensor's type is known from its first reading, so a fresh sensor starts empty; a
+    // passivated or restored one comes back from its snapshot (plain data, see toSnapshot).
+    initialState: (key, snapshot) => {
+      const saved = snapshot as unknown as SensorSnapshot | undefined;
+      if (!saved) return undefined;
+      return {
+        sensorType: saved.sensorType,
+        checks: deps.createChecks(saved.sensorType, key, saved.checks),
+        readings: saved.readings,
+        rejected: saved.rejected,
+        partition: saved.partition,
+        lastOffset: saved.lastOffset,
+      };
+    },
+    receive(ctx, message) {
+      if (message.type === "checkpoint") {
+        if (ctx.state)
+          deps.emit({
+            type: "state",
+            kind: "sensor",
+            key: ctx.key,
+            partition: ctx.state.partition,
+            state: toSensorSnapshot(ctx.state),
+          });
+        return;
+      }
+      const reading = message.reading;
       ctx.state ??= {
+        sensorType: reading.sensorType,
         checks: deps.createChecks(reading.sensorType, reading.sensorId),
         readings: 0,
         rejected: 0,
+        partition: reading.partition,
+        lastOffset: -1,
       };
       const state = ctx.state;
+      if (reading.partition === state.partition && reading.offset <= state.lastOffset) return; // replayed
+      state.partition = reading.partition;
+      state.lastOffset = reading.offset;
       state.readings++;
       const verdict = state.checks.quality(reading, deps.now());
       const anomalyScore = verdict.passed ? state.checks.anomaly(reading) : 0;

@@ -10,21 +10,26 @@ import type { ModelShardMessage } from "./model-shard.ts";
  * order; a window actor shared by a partition's sensors would see each sensor's readings in
  * the order the scheduler happened to run their sensor actors, and call the slower ones late.
  * The watermark is therefore the sensor's own stream time.
+ *
  * Updates go to the live feeds; a window's final result goes to `city.processed.<type>` and,
  * for traffic, to the partition's model shard. Late readings are published, never dropped.
+ * Like the sensor actor, it publishes its state on checkpoints and skips replayed readings.
  */
 export type WindowMessage =
   | { readonly type: "reading"; readonly reading: HotReading }
   | { readonly type: "tick" }
-  | { readonly type: "flush" };
+  | { readonly type: "flush" }
+  | { readonly type: "checkpoint" };
 
-/** What the actor needs of a window operator (stream/window), for one sensor type. */
+/** What the actor needs of a window operator (stream/window), for one sensor. */
 export interface SensorWindows {
   add(reading: HotReading, out: WindowSink): void;
-  /** processing time moved: idle partitions stop holding event time, windows may close */
+  /** processing time moved: idle streams stop holding event time, windows may close */
   advance(now: number, out: WindowSink): void;
   /** close every open window (shutdown, hand-off) */
   flush(out: WindowSink): void;
+  /** plain data that `createWindows(..., snapshot)` turns back into the same open windows */
+  snapshot(): unknown;
 }
 
 export interface WindowSink {
@@ -36,15 +41,22 @@ export interface WindowState {
   readonly windows: SensorWindows;
   /** built on the first message, where the actor can address its model shard */
   sink: WindowSink | undefined;
+  lastOffset: number;
+}
+
+interface WindowSnapshot {
+  readonly windows: unknown;
+  readonly lastOffset: number;
 }
 
 export interface WindowDeps {
-  readonly createWindows: (sensorType: SensorType, partition: number) => SensorWindows;
+  readonly createWindows: (sensorType: SensorType, partition: number, snapshot?: unknown) => SensorWindows;
   readonly emit: (output: ShardOutput) => void;
   readonly now: () => number;
   readonly tickMs: number;
   /** the model kind scores final traffic windows */
   readonly scoreTypes: readonly SensorType[];
+  readonly passivateAfterMs?: number;
 }
 
 export const windowKey = (sensorType: SensorType, partition: number, sensorId: string) =>
@@ -60,14 +72,25 @@ export function parseWindowKey(key: string): { sensorType: SensorType; partition
   };
 }
 
+const toWindowSnapshot = (state: WindowState): WindowSnapshot => ({
+  windows: state.windows.snapshot(),
+  lastOffset: state.lastOffset,
+});
+
 export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState> {
   return {
     kind: "window",
     mailbox: { capacity: 65_536, overflow: "backpressure" },
+    ...(deps.passivateAfterMs === undefined ? {} : { passivateAfterMs: deps.passivateAfterMs }),
+    toSnapshot: toWindowSnapshot,
     initialState: (key, snapshot) => {
-      if (snapshot) return snapshot;
+      const saved = snapshot as unknown as WindowSnapshot | undefined;
       const { sensorType, partition } = parseWindowKey(key);
-      return { windows: deps.createWindows(sensorType, partition), sink: undefined };
+      return {
+        windows: deps.createWindows(sensorType, partition, saved?.windows),
+        sink: undefined,
+        lastOffset: saved?.lastOffset ?? -1,
+      };
     },
     onSignal(ctx, signal) {
       if (signal.type === "started" || signal.type === "restarted")
@@ -81,6 +104,8 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       const sink = state.sink;
       switch (message.type) {
         case "reading":
+          if (message.reading.offset <= state.lastOffset) return; // replayed after a restore
+          state.lastOffset = message.reading.offset;
           state.windows.add(message.reading, sink);
           return;
         case "tick":
@@ -88,6 +113,15 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
           return;
         case "flush":
           state.windows.flush(sink);
+          return;
+        case "checkpoint":
+          deps.emit({
+            type: "state",
+            kind: "window",
+            key: ctx.key,
+            partition: parseWindowKey(ctx.key).partition,
+            state: toWindowSnapshot(state),
+          });
           return;
       }
     },

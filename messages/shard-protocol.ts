@@ -25,8 +25,14 @@ export interface HotReading {
 }
 
 export type ShardInbound =
-  | { readonly type: "mark"; readonly batch: number }
+  /** answer once every record before it is handled; with `checkpoint`, publish dirty state first */
+  | { readonly type: "mark"; readonly batch: number; readonly checkpoint: boolean }
+  /** state from the changelog, for an actor that is not alive yet (partition assigned) */
+  | { readonly type: "restore"; readonly kind: StatefulKind; readonly key: string; readonly state: unknown }
   | { readonly type: "tick"; readonly now: number };
+
+/** actor kinds whose state goes to a changelog */
+export type StatefulKind = "sensor" | "window";
 
 export interface LateRecord {
   readonly stream: string;
@@ -44,4 +50,11 @@ export type ShardOutput =
   | { readonly type: "late"; readonly late: LateRecord }
   | { readonly type: "dead-letter"; readonly deadLetter: DeadLetter }
   | { readonly type: "mark"; readonly batch: number; readonly worker: number }
+  | {
+      readonly type: "state";
+      readonly kind: StatefulKind;
+      readonly key: string;
+      readonly partition: number;
+      readonly state: unknown;
+    }
   | { readonly type: "event"; readonly event: unknown };

@@ -37,6 +37,8 @@ export const NodeConfig = z.object({
   /** the online anomaly detector of each sensor: per-measurement robust z, or Half-Space Trees */
   anomalyDetector: z.enum(["robust-z", "half-space-trees"]).default("robust-z"),
   graceMs: intFrom(0, 3600_000).default(5000),
+  /** how often actor state is checkpointed to the changelogs and input offsets committed */
+  commitIntervalMs: intFrom(10, 600_000).default(1000),
   /** stop after this many seconds (0 = run until SIGINT/SIGTERM) */
   durationSeconds: intFrom(0, 7 * 24 * 3600).default(0),
   injectDriftAfterSeconds: intFrom(0, 7 * 24 * 3600).default(0),
@@ -67,6 +69,7 @@ const FLAGS: Record<string, keyof NodeConfig> = {
   "--anomaly-detector": "anomalyDetector",
   "--grace-ms": "graceMs",
   "--duration": "durationSeconds",
+  "--commit-interval-ms": "commitIntervalMs",
   "--inject-drift-after": "injectDriftAfterSeconds",
   "--alert-rules": "alertRulesFile",
   "--alert-log": "alertLogFile",
@@ -94,6 +97,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   ANOMALY_DETECTOR: "anomalyDetector",
   GRACE_MS: "graceMs",
   DURATION_SECONDS: "durationSeconds",
+  COMMIT_INTERVAL_MS: "commitIntervalMs",
   INJECT_DRIFT_AFTER_SECONDS: "injectDriftAfterSeconds",
   ALERT_RULES_FILE: "alertRulesFile",
   ALERT_LOG_FILE: "alertLogFile",

@@ -1,20 +1,37 @@
-import type { Consumer, Log, LogRecord } from "../log/log.ts";
+import type { Consumer, Log, LogRecord, TopicPartition } from "../log/log.ts";
 import type { SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
-import type { DeadLetter } from "../messages/dead-letter.ts";
-import { deadLetter } from "../messages/dead-letter.ts";
+import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
 import { MEASUREMENTS, measurementsOf, SensorReading } from "../messages/sensor-reading.ts";
+import type { ShardInbound, StatefulKind } from "../messages/shard-protocol.ts";
 import { Topics } from "../messages/topics.ts";
 import type { Shards } from "./shards.ts";
 
 /**
  * Log -> actors. One consumer group member per node reads `city.sensors.raw`, decodes each record
- * once, and hands it to the worker that is its partition's home. After each polled batch every
- * worker that got records gets a batch mark; when all marks of a batch are back (its outputs are
- * durable, see OutputRouter) and every earlier batch is done too, the batch's offsets are
- * committed. Records that do not decode go to `city.sensors.raw.dlq` with the reason and the
- * original bytes, and their offsets are committed like any other (the consumer moves on).
+ * once, and hands it to the worker that is its partition's home.
+ *
+ * Commits follow Kafka Streams' commit interval: after each polled batch every worker that got
+ * records gets a batch mark; every `commitIntervalMs` the marks are checkpoint marks, which make
+ * the workers publish the state of every actor that changed (it goes to the changelogs). When
+ * a checkpoint batch's marks are all back, its outputs and state are durable (OutputRouter
+ * appends before it passes a mark on), and the offsets of it and every batch before it are
+ * committed. Committed offsets and changelog state therefore always describe the same point.
+ *
+ * On assignment (start, rebalance) and after a worker restart, the partitions' state is restored
+ * from the changelogs into the home worker before any of their records are sent; actors skip
+ * records at or below the offset their state has seen, so a replay applies each record once.
+ * Records that do not decode go to `city.sensors.raw.dlq` with the reason and the original
+ * bytes, and are committed like any other (the consumer moves on).
  */
+export interface StateRestorer {
+  /** read the changelogs of these partitions and hand each entry to `send` */
+  restore(
+    partitions: readonly number[],
+    send: (partition: number, kind: StatefulKind, key: string, state: unknown) => Promise<void>,
+  ): Promise<void>;
+}
+
 export interface DispatcherDeps {
   readonly log: Log;
   readonly shards: Shards;
@@ -22,6 +39,9 @@ export interface DispatcherDeps {
   readonly memberId?: string;
   readonly maxInFlightBatches?: number;
   readonly pollRecords?: number;
+  /** how often state is checkpointed and offsets committed; default 1000 ms */
+  readonly commitIntervalMs?: number;
+  readonly state?: StateRestorer;
   /** decodes record values (Confluent framing + schema validation, or plain JSON) */
   readonly decode: (bytes: Uint8Array) => unknown;
   /** an undecodable record, for the input topic's dead-letter topic */
@@ -30,10 +50,13 @@ export interface DispatcherDeps {
   readonly now: () => number;
 }
 
+type Position = { topic: string; partition: number; offset: number };
+
 interface InFlightBatch {
   readonly id: number;
+  readonly checkpoint: boolean;
   readonly waitingFor: Set<number>;
-  readonly nextOffsets: Map<string, { topic: string; partition: number; offset: number }>;
+  readonly nextOffsets: Map<string, Position>;
 }
 
 export class Dispatcher {
@@ -42,7 +65,14 @@ export class Dispatcher {
   private loop: Promise<void> | undefined;
   private nextBatch = 1;
   private readonly inFlight: InFlightBatch[] = [];
+  /** offsets of completed batches, committed at the next completed checkpoint */
+  private readonly uncommitted = new Map<string, Position>();
+  private lastCheckpointAt = 0;
   private batchDone: (() => void) | undefined;
+  /** replay and rebalance work holds the loop here so no record overtakes a restore */
+  private gate: Promise<void> = Promise.resolve();
+  /** crashed workers, until their replay: their records are not sent (the replay reads them again) */
+  private readonly lostWorkers = new Set<number>();
   consumed = 0;
   committed = 0;
 
@@ -54,7 +84,10 @@ export class Dispatcher {
       topics: [Topics.sensorsRaw],
       startFrom: "earliest",
       ...(this.deps.memberId ? { memberId: this.deps.memberId } : {}),
-      rebalance: { onRevoked: () => this.settle() },
+      rebalance: {
+        onRevoked: () => this.settle(),
+        onAssigned: (partitions) => this.restore(partitions.map((tp) => tp.partition)),
+      },
     });
     this.running = true;
     this.loop = this.run();
@@ -68,22 +101,36 @@ export class Dispatcher {
     this.batchDone?.();
   }
 
-  /** replay a restarted worker's partitions from their committed offsets */
-  async replayWorker(worker: number): Promise<void> {
-    const consumer = this.consumer;
-    if (!consumer) return;
-    // The worker's in-flight records are lost with it: its batches stop waiting for it and will
-    // not commit its partitions, which are read again from the committed offsets.
-    for (const batch of this.inFlight) {
-      batch.waitingFor.delete(worker);
-      for (const [key, position] of batch.nextOffsets)
-        if (this.deps.shards.workerOf(position.partition) === worker) batch.nextOffsets.delete(key);
-    }
-    for (const tp of consumer.assignment()) {
-      if (this.deps.shards.workerOf(tp.partition) !== worker) continue;
-      const committed = (await consumer.committed(tp)) ?? 0;
-      consumer.seek({ ...tp, offset: committed });
-    }
+  /** a worker crashed: nothing more goes to it until its replay */
+  workerLost(worker: number): void {
+    this.lostWorkers.add(worker);
+  }
+
+  /** a restarted worker: restore its partitions' state, then read them again from the committed offsets */
+  replayWorker(worker: number): Promise<void> {
+    const run = this.gate.then(async () => {
+      const consumer = this.consumer;
+      if (!consumer) return;
+      const ownedBy = (position: Position) => this.deps.shards.workerOf(position.partition) === worker;
+      // The worker's in-flight records and unsaved state are lost with it: nothing of its
+      // partitions past the last checkpoint may be committed.
+      for (const batch of this.inFlight) {
+        batch.waitingFor.delete(worker);
+        for (const [key, position] of batch.nextOffsets) if (ownedBy(position)) batch.nextOffsets.delete(key);
+      }
+      for (const [key, position] of this.uncommitted) if (ownedBy(position)) this.uncommitted.delete(key);
+      const partitions = consumer
+        .assignment()
+        .filter((tp) => this.deps.shards.workerOf(tp.partition) === worker);
+      await this.restore(partitions.map((tp) => tp.partition));
+      for (const tp of partitions) consumer.seek({ ...tp, offset: (await consumer.committed(tp)) ?? 0 });
+      this.lostWorkers.delete(worker);
+    });
+    this.gate = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   async stop(): Promise<void> {
@@ -94,12 +141,34 @@ export class Dispatcher {
     await this.consumer?.close();
   }
 
-  /** wait for every in-flight batch and commit it */
+  /** checkpoint, wait for every in-flight batch, and commit (shutdown, partitions revoked) */
   private async settle(): Promise<void> {
+    const last = this.inFlight.at(-1);
+    if ((last && !last.checkpoint) || (!last && this.uncommitted.size > 0))
+      await this.sendBatchMarks(new Set(), true);
     const deadline = this.deps.now() + 30_000;
     while (this.inFlight.length > 0 && this.deps.now() < deadline) {
       await this.commitCompleted();
       if (this.inFlight.length > 0) await this.waitForBatch(100);
+    }
+    await this.commitCompleted();
+  }
+
+  private async restore(partitions: readonly number[]): Promise<void> {
+    if (!this.deps.state || partitions.length === 0) return;
+    const { shards } = this.deps;
+    await this.deps.state.restore(partitions, async (partition, kind, key, state) => {
+      const worker = shards.workerOf(partition);
+      await this.send(worker, { type: "restore", kind, key, state });
+    });
+    shards.flush();
+  }
+
+  private async send(worker: number, message: ShardInbound): Promise<void> {
+    const { shards } = this.deps;
+    while (!shards.sendControl(worker, message)) {
+      shards.flush();
+      await shards.waitForSpace(worker, 100);
     }
   }
 
@@ -118,35 +187,56 @@ export class Dispatcher {
   }
 
   private async commitCompleted(): Promise<void> {
-    const offsets = new Map<string, { topic: string; partition: number; offset: number }>();
+    let checkpointReached = false;
     while (this.inFlight.length > 0 && this.inFlight[0]!.waitingFor.size === 0) {
-      for (const [key, position] of this.inFlight.shift()!.nextOffsets) offsets.set(key, position);
+      const batch = this.inFlight.shift()!;
+      for (const [key, position] of batch.nextOffsets) this.uncommitted.set(key, position);
+      if (batch.checkpoint) checkpointReached = true;
     }
-    if (offsets.size === 0 || !this.consumer) return;
-    await this.consumer.commit([...offsets.values()]);
-    this.committed += offsets.size;
+    if (!checkpointReached || this.uncommitted.size === 0 || !this.consumer) return;
+    const owned = new Set(
+      this.consumer.assignment().map((tp: TopicPartition) => `${tp.topic}/${tp.partition}`),
+    );
+    const offsets = [...this.uncommitted.entries()]
+      .filter(([key]) => owned.has(key))
+      .map(([, position]) => position);
+    this.uncommitted.clear();
+    if (offsets.length === 0) return;
+    await this.consumer.commit(offsets);
+    this.committed += offsets.length;
   }
 
   private async run(): Promise<void> {
     const consumer = this.consumer!;
     const maxInFlight = this.deps.maxInFlightBatches ?? 8;
     while (this.running) {
+      await this.gate;
       await this.commitCompleted();
       if (this.inFlight.length >= maxInFlight) {
         await this.waitForBatch(50);
         continue;
       }
       const records = await consumer.poll({ maxRecords: this.deps.pollRecords ?? 1000, timeoutMs: 50 });
-      if (records.length === 0) continue;
+      if (records.length === 0) {
+        // a quiet stream still checkpoints, so its last records are committed
+        if (this.uncommitted.size > 0 && this.inFlight.length === 0 && this.checkpointDue())
+          await this.sendBatchMarks(new Set(), true);
+        continue;
+      }
       await this.dispatch(records);
     }
   }
 
+  private checkpointDue(): boolean {
+    return this.deps.now() - this.lastCheckpointAt >= (this.deps.commitIntervalMs ?? 1000);
+  }
+
   private async dispatch(records: readonly LogRecord[]): Promise<void> {
     const { shards } = this.deps;
-    const batch: InFlightBatch = { id: this.nextBatch++, waitingFor: new Set(), nextOffsets: new Map() };
+    const workers = new Set<number>();
+    const nextOffsets = new Map<string, Position>();
     for (const record of records) {
-      batch.nextOffsets.set(`${record.topic}/${record.partition}`, {
+      nextOffsets.set(`${record.topic}/${record.partition}`, {
         topic: record.topic,
         partition: record.partition,
         offset: record.offset + 1,
@@ -154,22 +244,34 @@ export class Dispatcher {
       const reading = this.decode(record);
       if (!reading) continue;
       const worker = shards.workerOf(record.partition);
+      if (this.lostWorkers.has(worker)) continue;
       while (!shards.sendReading(worker, reading)) {
         shards.flush();
         await shards.waitForSpace(worker, 100);
       }
-      batch.waitingFor.add(worker);
+      workers.add(worker);
     }
-    for (const worker of batch.waitingFor) {
-      while (!shards.sendMark(worker, batch.id)) {
-        shards.flush();
-        await shards.waitForSpace(worker, 100);
-      }
-    }
-    shards.flush();
-    this.inFlight.push(batch);
+    await this.sendBatchMarks(workers, this.checkpointDue(), nextOffsets);
     this.consumed += records.length;
     this.deps.onConsumed?.(records.length);
+  }
+
+  /** marks for one batch; a checkpoint goes to every worker, since any may hold changed state */
+  private async sendBatchMarks(
+    workers: Set<number>,
+    checkpoint: boolean,
+    nextOffsets: Map<string, Position> = new Map(),
+  ): Promise<void> {
+    const { shards } = this.deps;
+    const batch: InFlightBatch = { id: this.nextBatch++, checkpoint, waitingFor: new Set(), nextOffsets };
+    const targets = checkpoint ? Array.from({ length: shards.workers }, (_, worker) => worker) : [...workers];
+    // the batch is known before its first mark leaves: an answer may come back at once
+    for (const worker of targets) if (!this.lostWorkers.has(worker)) batch.waitingFor.add(worker);
+    this.inFlight.push(batch);
+    if (checkpoint) this.lastCheckpointAt = this.deps.now();
+    for (const worker of [...batch.waitingFor])
+      await this.send(worker, { type: "mark", batch: batch.id, checkpoint });
+    shards.flush();
   }
 
   private decode(record: LogRecord): SensorReadingRecord | undefined {

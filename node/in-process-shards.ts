@@ -2,7 +2,7 @@ import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-en
 import { type SensorReadingRecord, writeSensorReading } from "../messages/codec/sensor-reading-record.ts";
 import type { ShardOutput } from "../messages/shard-protocol.ts";
 import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
-import { createActorSystem } from "../supervisor/index.ts";
+import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import { inProcessChannel } from "../supervisor/transport/in-process.ts";
 import { createShardHost, type ShardHost } from "./shard-host.ts";
 import type { ShardHostSetup } from "./shard-host-setup.ts";
@@ -20,11 +20,13 @@ export function inProcessShards(
 ): Shards & { readonly host: ShardHost } {
   const inbound = inProcessChannel(ringBytes);
   const outbound = inProcessChannel(ringBytes);
-  const system = createActorSystem({ name: "shard-0" });
+  const snapshots = new InMemorySnapshotStore();
+  const system = createActorSystem({ name: "shard-0", snapshots });
   const host = createShardHost({
     ...shardHostDeps(setup),
     worker: 0,
     system,
+    snapshots,
     inbound: inbound.reader,
     outbound: outbound.writer,
   });
@@ -47,13 +49,14 @@ export function inProcessShards(
     workers: 1,
     workerOf: () => 0,
     sendReading: (_worker, reading: SensorReadingRecord) => writeSensorReading(inbound.writer, reading),
-    sendMark: (_worker, batch) => writeJsonEnvelope(inbound.writer, { type: "mark", batch }),
+    sendControl: (_worker, message) => writeJsonEnvelope(inbound.writer, message),
     flush: () => inbound.writer.flush(),
     waitForSpace: (_worker, timeoutMs) => inbound.writer.waitForSpace(timeoutMs),
     onOutput: (handler) => {
       outputHandlers.push(handler);
     },
     onRestart: () => {},
+    onCrash: () => {},
     killWorker: () => {},
     tree: async (): Promise<SupervisionTreeNode[]> => [system.tree()],
     stats: async (): Promise<ActorSystemStats[]> => [system.stats()],

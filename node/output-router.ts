@@ -8,7 +8,7 @@ import type { Log, ProducerRecord } from "../log/log.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import type { ProcessedReading } from "../messages/processed-reading.ts";
 import type { SensorRegistryRecord } from "../messages/reference-data.ts";
-import type { ShardOutput } from "../messages/shard-protocol.ts";
+import type { ShardOutput, StatefulKind } from "../messages/shard-protocol.ts";
 import { Topics } from "../messages/topics.ts";
 import type { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import { createEnricher, type Enricher } from "../stream/enrichment/stream-table-join.ts";
@@ -38,6 +38,9 @@ export interface OutputRouterDeps {
   /** an append that failed: the node cannot commit past it and must fail over */
   readonly onError: (error: unknown) => void;
   readonly now: () => number;
+  /** actor state for the changelogs: buffered by `saveState`, made durable by `flushState` */
+  readonly saveState?: (kind: StatefulKind, key: string, partition: number, state: unknown) => void;
+  readonly flushState?: () => Promise<void>;
   /** the sensor registry, joined to every processed reading (left join: unknown sensors pass) */
   readonly sensorRegistry?: ReferenceTable<SensorRegistryRecord>;
 }
@@ -130,6 +133,9 @@ export class OutputRouter {
         return;
       case "dead-letter":
         this.deadLetter(output.deadLetter, "actor");
+        return;
+      case "state":
+        deps.saveState?.(output.kind, output.key, output.partition, output.state);
         return;
       case "mark":
         this.marks.push({ worker: output.worker, batch: output.batch });

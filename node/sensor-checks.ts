@@ -6,10 +6,10 @@ import {
   type SensorType,
 } from "../messages/sensor-reading.ts";
 import type { HotReading } from "../messages/shard-protocol.ts";
-import type { AnomalyDetector } from "../ml/anomaly/anomaly-detector.ts";
-import { createDetector } from "../ml/anomaly/detector-factory.ts";
-import { QualityChecker } from "../stream/quality/quality-checker.ts";
-import { QualityScoreboard } from "../stream/quality/quality-score.ts";
+import type { AnomalyDetector, DetectorSnapshot } from "../ml/anomaly/anomaly-detector.ts";
+import { createDetector, restoreDetector } from "../ml/anomaly/detector-factory.ts";
+import { QualityChecker, type QualityCheckerSnapshot } from "../stream/quality/quality-checker.ts";
+import { QualityScoreboard, type QualityScoreboardSnapshot } from "../stream/quality/quality-score.ts";
 
 /**
  * Builds a sensor actor's checks from the quality rules (stream/quality) and one robust-z
@@ -27,6 +27,14 @@ export interface SensorChecksOptions {
   readonly detector?: "robust-z" | "half-space-trees";
 }
 
+/** a sensor's checks as plain data: what the sensor changelog stores */
+interface ChecksSnapshot {
+  readonly quality: QualityCheckerSnapshot;
+  readonly scoreboard: QualityScoreboardSnapshot;
+  readonly detectors: readonly DetectorSnapshot[];
+  readonly multivariate: DetectorSnapshot | undefined;
+}
+
 const RESOLUTION: Readonly<Record<string, number>> = {
   vehicle_count: 1,
   avg_speed: 0.5,
@@ -39,13 +47,17 @@ const RESOLUTION: Readonly<Record<string, number>> = {
 };
 
 export function sensorChecksFactory(options: SensorChecksOptions) {
-  return (sensorType: SensorType, sensorId: string): SensorChecks => {
+  return (sensorType: SensorType, sensorId: string, snapshot?: unknown): SensorChecks => {
     const spec = { sensor_id: sensorId, type: sensorType, intervalMs: options.intervalMs };
-    const quality = new QualityChecker(spec);
-    const scoreboard = new QualityScoreboard(options.windowMs, 2);
+    const saved = snapshot as ChecksSnapshot | undefined;
+    const quality = saved ? QualityChecker.restore(saved.quality) : new QualityChecker(spec);
+    const scoreboard = saved
+      ? QualityScoreboard.restore(saved.scoreboard)
+      : new QualityScoreboard(options.windowMs, 2);
     const fields = MEASUREMENTS[sensorType];
-    const multivariate =
-      options.detector === "half-space-trees"
+    const multivariate = saved?.multivariate
+      ? restoreDetector(saved.multivariate)
+      : options.detector === "half-space-trees" && !saved
         ? createDetector({
             kind: "half-space-trees",
             featureRanges: fields.map((field) => MEASUREMENT_RANGES[field]),
@@ -56,8 +68,16 @@ export function sensorChecksFactory(options: SensorChecksOptions) {
         : undefined;
     const detectors: AnomalyDetector[] = multivariate
       ? []
-      : fields.map((field) => createDetector({ kind: "robust-z", minSpread: RESOLUTION[field] ?? 0 }));
+      : saved
+        ? saved.detectors.map((d) => restoreDetector(d))
+        : fields.map((field) => createDetector({ kind: "robust-z", minSpread: RESOLUTION[field] ?? 0 }));
     return {
+      snapshot: (): ChecksSnapshot => ({
+        quality: quality.snapshot(),
+        scoreboard: scoreboard.snapshot(),
+        detectors: detectors.map((d) => d.snapshot()),
+        multivariate: multivariate?.snapshot(),
+      }),
       quality(reading: HotReading, now: number) {
         const result = quality.check(asSensorReading(reading), now);
         scoreboard.record(spec, reading.eventTime, result.issues);

@@ -12,6 +12,7 @@ import {
   sliding,
   tumbling,
   type WindowAssigner,
+  type WindowOperatorSnapshot,
 } from "../stream/index.ts";
 
 /**
@@ -50,7 +51,7 @@ export interface SensorWindowsOptions {
 const STATISTICS = ["count", "sum", "mean", "min", "max"] as const;
 
 export function sensorWindowsFactory(options: SensorWindowsOptions) {
-  return (sensorType: SensorType, partition: number): SensorWindows => {
+  return (sensorType: SensorType, partition: number, snapshot?: unknown): SensorWindows => {
     const fields = MEASUREMENTS[sensorType];
     const operator = createWindowOperator({
       assigner: assignerOf(options.window),
@@ -62,6 +63,7 @@ export function sensorWindowsFactory(options: SensorWindowsOptions) {
       initialCapacity: 8,
       clock: options.clock,
     });
+    if (snapshot !== undefined) operator.restore(snapshot as WindowOperatorSnapshot);
     const out = createWindowOutput();
     const stream = `${sensorType}:${partition}`;
     let lastIngestedAt = 0;
@@ -91,6 +93,7 @@ export function sensorWindowsFactory(options: SensorWindowsOptions) {
     };
 
     return {
+      snapshot: () => operator.snapshot(),
       add(reading: HotReading, sink: WindowSink) {
         lastIngestedAt = reading.ingestedAt;
         operator.process(reading.partition, reading.sensorId, reading.eventTime, reading.values, out);

@@ -23,7 +23,7 @@ export interface ShardHostSetup {
 
 export function shardHostDeps(
   setup: ShardHostSetup,
-): Omit<ShardHostDeps, "worker" | "system" | "inbound" | "outbound"> {
+): Omit<ShardHostDeps, "worker" | "system" | "snapshots" | "inbound" | "outbound"> {
   const now = () => Date.now();
   return {
     createChecks: sensorChecksFactory({

@@ -1,6 +1,6 @@
 import { type DeployedModel, modelShardProps } from "../actors/model-shard.ts";
 import { type SensorChecks, type SensorMessage, sensorProps } from "../actors/sensor.ts";
-import { type SensorWindows, windowProps } from "../actors/window.ts";
+import { type SensorWindows, type WindowMessage, windowKey, windowProps } from "../actors/window.ts";
 import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { RecordTags, recordTagOf } from "../messages/codec/record-layout.ts";
 import { decodeSensorReading, type SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
@@ -8,7 +8,7 @@ import { deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
 import type { SensorType } from "../messages/sensor-reading.ts";
 import type { ShardInbound, ShardOutput } from "../messages/shard-protocol.ts";
-import type { ActorSystem } from "../supervisor/index.ts";
+import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
 import type { RecordReader, RecordWriter } from "../supervisor/transport.ts";
 
 /**
@@ -18,15 +18,22 @@ import type { RecordReader, RecordWriter } from "../supervisor/transport.ts";
  *
  * Inbound: binary reading records and JSON envelopes (marks, ticks), in order. Outbound: JSON
  * envelopes of ShardOutput. A mark is answered only after every actor is idle, so every output
- * caused by the records before the mark is ahead of it in the outbound channel.
+ * caused by the records before the mark is ahead of it in the outbound channel. A checkpoint
+ * mark first asks every sensor and window actor that saw a record since the last checkpoint to
+ * publish its state (for the changelogs), so the state is ahead of the mark too. A restore
+ * record puts changelog state where the actor system looks when the actor is first spawned.
  */
 export interface ShardHostDeps {
   readonly worker: number;
   readonly system: ActorSystem;
   readonly inbound: RecordReader;
   readonly outbound: RecordWriter;
-  readonly createChecks: (sensorType: SensorType, sensorId: string) => SensorChecks;
-  readonly createWindows: (sensorType: SensorType, partition: number) => SensorWindows;
+  /** where restored state waits for its actor (the system's snapshot store) */
+  readonly snapshots: SnapshotStore;
+  readonly createChecks: (sensorType: SensorType, sensorId: string, snapshot?: unknown) => SensorChecks;
+  readonly createWindows: (sensorType: SensorType, partition: number, snapshot?: unknown) => SensorWindows;
+  /** stateful actors idle this long passivate; default 10 minutes */
+  readonly passivateAfterMs?: number;
   readonly model: DeployedModel;
   readonly now: () => number;
   readonly hrtimeMs: () => number;
@@ -45,7 +52,9 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
   const emit = (output: ShardOutput) => {
     if (pending.length > 0 || !writeJsonEnvelope(outbound, output)) pending.push(output);
   };
-  system.register(sensorProps({ createChecks: deps.createChecks, emit, now: deps.now }));
+  // passivation also makes the system load restored (changelog) state when it spawns an actor
+  const passivateAfterMs = deps.passivateAfterMs ?? 600_000;
+  system.register(sensorProps({ createChecks: deps.createChecks, emit, now: deps.now, passivateAfterMs }));
   system.register(
     windowProps({
       createWindows: deps.createWindows,
@@ -53,12 +62,16 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
       now: deps.now,
       tickMs: deps.tickMs ?? 1000,
       scoreTypes: ["traffic"],
+      passivateAfterMs,
     }),
   );
   system.register(modelShardProps({ model: deps.model, emit, now: deps.now, hrtimeMs: deps.hrtimeMs }));
 
   let running = true;
-  const marks: number[] = [];
+  const marks: { batch: number; checkpoint: boolean }[] = [];
+  // actors that saw a record since the last checkpoint: their state goes to the changelogs
+  const dirtySensors = new Set<string>();
+  const dirtyWindows = new Set<string>();
   const scratch: SensorReadingRecord = {
     sensorType: "traffic",
     sensorId: "",
@@ -86,6 +99,8 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
             ingestedAt: r.ingestedAt,
           },
         };
+        dirtySensors.add(r.sensorId);
+        dirtyWindows.add(windowKey(r.sensorType, r.partition, r.sensorId));
         if (!system.ref<SensorMessage>("sensor", r.sensorId).tell(message))
           emit({
             type: "dead-letter",
@@ -100,7 +115,11 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
         return;
       }
       const control = decodeJsonEnvelope(bytes, offset, length) as ShardInbound;
-      if (control.type === "mark") marks.push(control.batch);
+      if (control.type === "mark") marks.push({ batch: control.batch, checkpoint: control.checkpoint });
+      else if (control.type === "restore") {
+        const saving = deps.snapshots.save(`${control.kind}/${control.key}`, control.state);
+        if (saving instanceof Promise) saving.catch((error: unknown) => emitFailure(error, control.key));
+      }
     } catch (error) {
       if (!isPlatformError(error)) throw error;
       emit({
@@ -114,6 +133,26 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
         ),
       });
     }
+  };
+
+  const emitFailure = (error: unknown, key: string) =>
+    emit({
+      type: "dead-letter",
+      deadLetter: deadLetter(
+        `worker:${deps.worker}`,
+        ErrorCodes.ACTOR_FAILED,
+        `restore of ${key}: ${String(error)}`,
+        key,
+        deps.now(),
+      ),
+    });
+
+  const checkpoint = async () => {
+    for (const key of dirtySensors) system.ref<SensorMessage>("sensor", key).tell({ type: "checkpoint" });
+    for (const key of dirtyWindows) system.ref<WindowMessage>("window", key).tell({ type: "checkpoint" });
+    dirtySensors.clear();
+    dirtyWindows.clear();
+    await system.drain();
   };
 
   const flushPending = async () => {
@@ -139,7 +178,8 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
         }
         if (marks.length > 0) {
           await system.drain();
-          for (const batch of marks.splice(0)) emit({ type: "mark", batch, worker: deps.worker });
+          if (marks.some((mark) => mark.checkpoint)) await checkpoint();
+          for (const { batch } of marks.splice(0)) emit({ type: "mark", batch, worker: deps.worker });
         }
         await flushPending();
       }

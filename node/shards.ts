@@ -1,5 +1,5 @@
 import type { SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
-import type { ShardOutput } from "../messages/shard-protocol.ts";
+import type { ShardInbound, ShardOutput } from "../messages/shard-protocol.ts";
 import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
 
 /**
@@ -13,12 +13,15 @@ export interface Shards {
   workerOf(partition: number): number;
   /** false when the worker's inbound ring is full: flush, wait for space, retry */
   sendReading(worker: number, reading: SensorReadingRecord): boolean;
-  sendMark(worker: number, batch: number): boolean;
+  /** a batch mark or a state restore, in order with the readings; false when the ring is full */
+  sendControl(worker: number, message: ShardInbound): boolean;
   /** publish everything written since the last flush */
   flush(): void;
   waitForSpace(worker: number, timeoutMs: number): Promise<boolean>;
   /** outputs from every host, in each host's order */
   onOutput(handler: (output: ShardOutput) => void): void;
+  /** a worker crashed: stop sending it records (they would overtake its state restore) */
+  onCrash(handler: (worker: number) => void): void;
   /** a worker was restarted: its partitions must be replayed from their committed offsets */
   onRestart(handler: (worker: number) => void): void;
   /** terminate a worker abruptly, as a crash would (failure tests and drills); no-op in-process */

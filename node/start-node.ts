@@ -28,6 +28,7 @@ import { createMqttSubscriber } from "../sources/mqtt/mqtt-subscriber.ts";
 import { publishSensorRegistry } from "../sources/reference/sensor-registry.ts";
 import { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import { createActorSystem } from "../supervisor/index.ts";
+import { openActorStateStores } from "./actor-state.ts";
 import type { NodeConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { inProcessShards } from "./in-process-shards.ts";
@@ -239,6 +240,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   await registryFollower.ready;
 
+  const actorState = await openActorStateStores(log, {
+    applicationId: config.applicationId,
+    partitions: config.partitions,
+    onCorrupt: (kind) =>
+      metrics.deadLetters.inc({ source: `changelog:${kind}`, code: ErrorCodes.DECODE_FAILED }),
+  });
+
   const shards: Shards =
     config.workers === 0
       ? inProcessShards(setup)
@@ -265,6 +273,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     onError: failNode,
     now: Date.now,
     sensorRegistry,
+    saveState: (kind, key, partition, state) => actorState.save(kind, key, partition, state),
+    flushState: () => actorState.flush(),
   });
   shards.onOutput((output) => {
     counters.outputs++;
@@ -275,10 +285,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     shards,
     groupId: config.applicationId,
     decode: codec.decode,
+    state: actorState,
+    commitIntervalMs: config.commitIntervalMs,
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
     onConsumed: (n) => metrics.messagesByTopic.inc({ topic: Topics.sensorsRaw, direction: "in" }, n),
     now: Date.now,
   });
+  shards.onCrash((worker) => dispatcher?.workerLost(worker));
   shards.onRestart((worker) => {
     dispatcher?.replayWorker(worker).catch(failNode);
   });

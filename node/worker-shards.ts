@@ -44,7 +44,9 @@ export async function workerShards(options: {
   });
 
   // worker lifecycle (crashed, restarted, given up) joins the supervision events of the actors
+  const crashHandlers: ((worker: number) => void)[] = [];
   pool.subscribe((event) => {
+    if (event.type === "worker-crashed") for (const handler of crashHandlers) handler(event.workerIndex);
     for (const handler of outputHandlers)
       handler({ type: "event", event: { ...event, source: "worker-pool" } });
   });
@@ -77,7 +79,7 @@ export async function workerShards(options: {
     workers: pool.size,
     workerOf: (partition) => pool.workerForPartition(partition),
     sendReading: (worker, reading: SensorReadingRecord) => writeSensorReading(pool.writerTo(worker), reading),
-    sendMark: (worker, batch) => writeJsonEnvelope(pool.writerTo(worker), { type: "mark", batch }),
+    sendControl: (worker, message) => writeJsonEnvelope(pool.writerTo(worker), message),
     flush() {
       for (let worker = 0; worker < pool.size; worker++)
         if (pool.isRunning(worker)) pool.writerTo(worker).flush();
@@ -85,6 +87,9 @@ export async function workerShards(options: {
     waitForSpace: (worker, timeoutMs) => pool.writerTo(worker).waitForSpace(timeoutMs),
     onOutput: (handler) => {
       outputHandlers.push(handler);
+    },
+    onCrash: (handler) => {
+      crashHandlers.push(handler);
     },
     onRestart: (handler) => {
       restartHandlers.push(handler);

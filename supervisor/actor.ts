@@ -77,6 +77,12 @@ export interface Props<M, S> {
   readonly mailbox?: MailboxSpec;
   /** stop after this long without messages, keeping a snapshot of the state; default never */
   readonly passivateAfterMs?: number;
+  /**
+   * The state as plain data, for snapshots that leave the process (a changelog topic). When a
+   * kind defines it, passivation saves `toSnapshot(state)` and `initialState` receives that form
+   * back, whether it comes from passivation or from a changelog restore.
+   */
+  readonly toSnapshot?: (state: S) => unknown;
   /** how this actor supervises its own children */
   readonly supervision?: SupervisorSpec;
   /** messages per turn for this kind (fan-in sinks want more); default the system's budget */

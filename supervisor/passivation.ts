@@ -31,7 +31,9 @@ export class Passivation {
         continue;
       }
       const address = cell.address;
-      const state = cell.passivate();
+      const live = cell.passivate();
+      const toSnapshot = kind.props.toSnapshot as ((state: unknown) => unknown) | undefined;
+      const state = toSnapshot ? toSnapshot(live) : live;
       passivated++;
       if (this.host.hasListeners) this.host.publish({ type: "actor-passivated", address, at: now });
       const saving = this.settle(`save snapshot ${address}`, () => this.host.snapshots.save(address, state));

@@ -6,6 +6,7 @@ import { openLog } from "../../log/index.ts";
 import type { Log } from "../../log/log.ts";
 import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
 import type { DeadLetter } from "../../messages/dead-letter.ts";
+import type { ShardInbound } from "../../messages/shard-protocol.ts";
 import { Topics } from "../../messages/topics.ts";
 import { Dispatcher } from "../../node/dispatcher.ts";
 import type { Shards } from "../../node/shards.ts";
@@ -17,6 +18,8 @@ class RecordingShards implements Shards {
   readonly workers = 2;
   readonly readings: { worker: number; reading: SensorReadingRecord }[] = [];
   readonly marks: { worker: number; batch: number }[] = [];
+  /** when set, every mark is answered on the next microtask, as a healthy worker would */
+  answer: ((worker: number, batch: number) => void) | undefined;
   workerOf(partition: number): number {
     return partition < 2 ? 0 : 1;
   }
@@ -24,14 +27,18 @@ class RecordingShards implements Shards {
     this.readings.push({ worker, reading: { ...reading, values: [...reading.values] } });
     return true;
   }
-  sendMark(worker: number, batch: number): boolean {
-    this.marks.push({ worker, batch });
+  sendControl(worker: number, message: ShardInbound): boolean {
+    if (message.type !== "mark") return true;
+    const answer = this.answer;
+    if (answer) queueMicrotask(() => answer(worker, message.batch));
+    else this.marks.push({ worker, batch: message.batch });
     return true;
   }
   flush(): void {}
   waitForSpace = async () => true;
   onOutput(): void {}
   onRestart(): void {}
+  onCrash(): void {}
   killWorker(): void {}
   tree = async () => [];
   stats = async () => [];
@@ -66,7 +73,8 @@ describe("the dispatcher", () => {
 
   afterEach(async () => {
     // answer what is still waiting, or stop() waits for those batches (as it should)
-    for (const mark of shards.marks) dispatcher.markDone(mark.worker, mark.batch);
+    shards.answer = (worker, batch) => dispatcher.markDone(worker, batch);
+    for (const mark of shards.marks.splice(0)) dispatcher.markDone(mark.worker, mark.batch);
     await dispatcher.stop();
     await log.close();
     rmSync(dir, { recursive: true, force: true });
@@ -95,7 +103,9 @@ describe("the dispatcher", () => {
     dispatcher.markDone(first!.worker, first!.batch);
     await Bun.sleep(200);
     expect(await committedTotal()).toBe(0);
+    shards.answer = (worker, batch) => dispatcher.markDone(worker, batch);
     dispatcher.markDone(second!.worker, second!.batch);
+    for (const mark of shards.marks.splice(2)) dispatcher.markDone(mark.worker, mark.batch);
     expect(await eventually(committedTotal, (n) => n === 20)).toBe(20);
   });
 
@@ -122,7 +132,8 @@ describe("the dispatcher", () => {
     );
     expect([...replayed].sort()).toEqual([...lost].sort());
     expect(shards.readings.every((r) => r.worker === lostWorker)).toBe(true);
-    for (const mark of shards.marks) dispatcher.markDone(mark.worker, mark.batch);
+    shards.answer = (worker, batch) => dispatcher.markDone(worker, batch);
+    for (const mark of shards.marks.splice(0)) dispatcher.markDone(mark.worker, mark.batch);
     expect(await eventually(committedTotal, (n) => n === 40)).toBe(40);
   });
 
@@ -149,6 +160,7 @@ describe("the dispatcher", () => {
     ["a tombstone", null, "DECODE_FAILED"],
   ])("%s goes to the topic's dead letters with its reason and is committed", async (_name, value, code) => {
     await log.append([{ topic: Topics.sensorsRaw, key: "bad", value }]);
+    shards.answer = (worker, batch) => dispatcher.markDone(worker, batch);
     dispatcher.start();
     await eventually(
       () => deadLetters.length,
