@@ -187,20 +187,22 @@ export class Dispatcher {
   }
 
   private async commitCompleted(): Promise<void> {
-    let checkpointReached = false;
+    // Only offsets up to the newest completed checkpoint are covered by saved state; batches
+    // completed after it wait for the next checkpoint.
+    let toCommit: Map<string, Position> | undefined;
     while (this.inFlight.length > 0 && this.inFlight[0]!.waitingFor.size === 0) {
       const batch = this.inFlight.shift()!;
       for (const [key, position] of batch.nextOffsets) this.uncommitted.set(key, position);
-      if (batch.checkpoint) checkpointReached = true;
+      if (batch.checkpoint) {
+        toCommit = new Map(this.uncommitted);
+        this.uncommitted.clear();
+      }
     }
-    if (!checkpointReached || this.uncommitted.size === 0 || !this.consumer) return;
+    if (!toCommit || toCommit.size === 0 || !this.consumer) return;
     const owned = new Set(
       this.consumer.assignment().map((tp: TopicPartition) => `${tp.topic}/${tp.partition}`),
     );
-    const offsets = [...this.uncommitted.entries()]
-      .filter(([key]) => owned.has(key))
-      .map(([, position]) => position);
-    this.uncommitted.clear();
+    const offsets = [...toCommit.entries()].filter(([key]) => owned.has(key)).map(([, position]) => position);
     if (offsets.length === 0) return;
     await this.consumer.commit(offsets);
     this.committed += offsets.length;

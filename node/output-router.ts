@@ -217,6 +217,9 @@ export class OutputRouter {
         for (const [topic, count] of perTopic)
           this.deps.metrics.messagesByTopic.inc({ topic, direction: "out" }, count);
       }
+      // state before marks: a mark lets the dispatcher commit, and a commit must not run ahead
+      // of the state it implies
+      if (marks.length > 0) await this.deps.flushState?.();
       for (const mark of marks) this.deps.onMark(mark.worker, mark.batch);
     });
     // The next flush waits for this one to settle either way; this one's failure reaches its

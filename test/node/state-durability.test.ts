@@ -1,0 +1,138 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
+import { Topics } from "../../messages/topics.ts";
+import type { WindowResult } from "../../messages/window-result.ts";
+import { loadNodeConfig, type NodeConfig } from "../../node/config.ts";
+import { type RunningNode, startNode } from "../../node/start-node.ts";
+import { eventually, trafficReading } from "./node-fixture.ts";
+
+/**
+ * Window state outlives the process and the worker: a window that spans a restart (or a worker
+ * crash) ends with exactly the readings it was sent, no fewer (state restored from the
+ * changelog) and no more (replayed readings skipped by offset).
+ */
+const WINDOW_MS = 10_000;
+
+async function finalWindows(node: RunningNode, sensor: string): Promise<WindowResult[]> {
+  const all: WindowResult[] = [];
+  for (let partition = 0; partition < node.config.partitions; partition++)
+    for (const r of await node.log.read(
+      { topic: Topics.processed("traffic"), partition },
+      { maxRecords: 100_000 },
+    ))
+      all.push(JSON.parse(new TextDecoder().decode(payloadOf(r.value!))) as WindowResult);
+  return all.filter((w) => w.scope === "sensor" && w.key === sensor && w.final);
+}
+
+async function publish(node: RunningNode, sensor: string, times: readonly number[]): Promise<void> {
+  const client = await mqtt.connectAsync(node.mqttUrl);
+  for (const [i, at] of times.entries())
+    await client.publishAsync(
+      `city/sensors/traffic/${sensor}`,
+      JSON.stringify(trafficReading(sensor, at, 10 + i)),
+      {
+        qos: 1,
+      },
+    );
+  await client.endAsync();
+}
+
+describe.each([
+  ["on the main thread", 0],
+  ["across two Bun workers", 2],
+])("actor state %s", (_name, workers) => {
+  const base = (dataDir: string): Partial<NodeConfig> => ({
+    port: 0,
+    host: "127.0.0.1",
+    mqttPort: 0,
+    dataDir,
+    simulate: false,
+    progress: false,
+    workers,
+    partitions: 4,
+    windowMs: WINDOW_MS,
+    graceMs: 0,
+    commitIntervalMs: 100,
+  });
+
+  test("a window that spans a node restart counts every reading exactly once", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "state-restart-"));
+    const windowStart = Math.floor((Date.now() - 60_000) / WINDOW_MS) * WINDOW_MS;
+    try {
+      let node = await startNode(loadNodeConfig({}, [], base(dataDir)));
+      await publish(node, "traffic_r", [windowStart + 1000, windowStart + 2000, windowStart + 3000]);
+      await eventually(
+        () => node.view.latestReading("traffic_r")?.offset ?? -1,
+        (offset) => offset >= 2,
+      );
+      await node.stop();
+
+      node = await startNode(loadNodeConfig({}, [], base(dataDir)));
+      // two more in the same window, then one in the next window to close it
+      await publish(node, "traffic_r", [windowStart + 4000, windowStart + 5000, windowStart + WINDOW_MS + 1]);
+      const windows = await eventually(
+        () => finalWindows(node, "traffic_r"),
+        (all) => all.length >= 1,
+      );
+      await node.stop();
+      expect(windows).toHaveLength(1);
+      expect(windows[0]!.window_start).toBe(windowStart);
+      expect(windows[0]!.count).toBe(5);
+      expect(windows[0]!.fields.vehicle_count!.sum).toBe(10 + 11 + 12 + 10 + 11);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+test("a window on a worker that crashes mid-window counts every reading exactly once", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "state-crash-"));
+  const windowStart = Math.floor((Date.now() - 60_000) / WINDOW_MS) * WINDOW_MS;
+  const node = await startNode(
+    loadNodeConfig({}, [], {
+      port: 0,
+      host: "127.0.0.1",
+      mqttPort: 0,
+      dataDir,
+      simulate: false,
+      progress: false,
+      workers: 2,
+      partitions: 4,
+      windowMs: WINDOW_MS,
+      graceMs: 0,
+      commitIntervalMs: 100,
+    }),
+  );
+  try {
+    const sensors = Array.from({ length: 8 }, (_, i) => `traffic_k${i}`);
+    for (const sensor of sensors) await publish(node, sensor, [windowStart + 1000, windowStart + 2000]);
+    // let a checkpoint write the window state, then crash both workers in turn
+    await eventually(
+      async () =>
+        [...(await node.log.groupOffsets(node.config.applicationId, Topics.sensorsRaw)).values()].reduce(
+          (a, b) => a + b,
+          0,
+        ),
+      (committed) => committed >= sensors.length * 2,
+    );
+    node.killWorker(0);
+    node.killWorker(1);
+    await Bun.sleep(500);
+    for (const sensor of sensors)
+      await publish(node, sensor, [windowStart + 3000, windowStart + WINDOW_MS + 1]);
+    for (const sensor of sensors) {
+      const windows = await eventually(
+        () => finalWindows(node, sensor),
+        (all) => all.length >= 1,
+      );
+      expect(windows.map((w) => w.count)).toEqual([3]);
+    }
+  } finally {
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
