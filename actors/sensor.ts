@@ -19,7 +19,9 @@ import { type WindowMessage, windowKey } from "./window.ts";
  */
 export type SensorMessage =
   | { readonly type: "reading"; readonly reading: HotReading }
-  | { readonly type: "checkpoint" };
+  | { readonly type: "checkpoint" }
+  /** the sensor's partition moved to another node: stop, its state lives on in the changelog */
+  | { readonly type: "evict" };
 
 export interface QualityVerdict {
   readonly passed: boolean;
@@ -95,6 +97,10 @@ export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState 
       };
     },
     receive(ctx, message) {
+      if (message.type === "evict") {
+        ctx.stop();
+        return;
+      }
       if (message.type === "checkpoint") {
         if (ctx.state)
           deps.emit({

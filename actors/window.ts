@@ -19,7 +19,8 @@ export type WindowMessage =
   | { readonly type: "reading"; readonly reading: HotReading }
   | { readonly type: "tick" }
   | { readonly type: "flush" }
-  | { readonly type: "checkpoint" };
+  | { readonly type: "checkpoint" }
+  | { readonly type: "evict" };
 
 /** What the actor needs of a window operator (stream/window), for one sensor. */
 export interface SensorWindows {
@@ -113,6 +114,9 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
           return;
         case "flush":
           state.windows.flush(sink);
+          return;
+        case "evict":
+          ctx.stop();
           return;
         case "checkpoint":
           deps.emit({

@@ -20,6 +20,11 @@ export interface AppDeps {
   /** the supervision tree of every part of the node (main thread and workers) */
   readonly supervisionTree: () => unknown;
   readonly nodeInfo: () => Record<string, unknown>;
+  /** which node owns which partition of the application (scale-out) */
+  readonly ownership?: {
+    owners(): unknown;
+    ownerOfKey(key: string): { partition: number; owner: unknown; local: boolean };
+  };
   /** extra route groups mounted at a prefix (schema registry, ...) */
   readonly mounts?: readonly { readonly prefix: string; readonly app: Hono }[];
 }
@@ -63,7 +68,15 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/api/sensors/:id", (c) => {
     const id = c.req.param("id");
     const summary = deps.view.sensorList().find((s) => s.sensor_id === id);
-    if (!summary) return c.json({ error: { code: "NOT_FOUND", message: `no sensor '${id}' seen yet` } }, 404);
+    if (!summary) {
+      // another node of the application may own it: say which
+      const owner = deps.ownership?.ownerOfKey(id);
+      const elsewhere = owner && !owner.local ? { owner } : {};
+      return c.json(
+        { error: { code: "NOT_FOUND", message: `no sensor '${id}' seen on this node` }, ...elsewhere },
+        404,
+      );
+    }
     return c.json({ sensor: summary, latest: deps.view.latestReading(id) });
   });
 
@@ -119,6 +132,13 @@ export function createApp(deps: AppDeps): Hono {
       ruleCounts: quality.ruleCounts(),
       rules: qualityRulesAsJson(),
     });
+  });
+
+  app.get("/api/owners", (c) => c.json({ owners: deps.ownership?.owners() ?? [] }));
+  app.get("/api/owner/:key", (c) => {
+    if (!deps.ownership)
+      return c.json({ error: { code: "NOT_FOUND", message: "no ownership information" } }, 404);
+    return c.json({ key: c.req.param("key"), ...deps.ownership.ownerOfKey(c.req.param("key")) });
   });
 
   app.get("/api/supervision", (c) => c.json({ tree: deps.supervisionTree() }));

@@ -29,6 +29,8 @@ export type ShardInbound =
   | { readonly type: "mark"; readonly batch: number; readonly checkpoint: boolean }
   /** state from the changelog, for an actor that is not alive yet (partition assigned) */
   | { readonly type: "restore"; readonly kind: StatefulKind; readonly key: string; readonly state: unknown }
+  /** these partitions moved to another node: stop their actors, forget their state */
+  | { readonly type: "evict"; readonly partitions: readonly number[] }
   | { readonly type: "tick"; readonly now: number };
 
 /** actor kinds whose state goes to a changelog */

@@ -47,6 +47,8 @@ export interface DispatcherDeps {
   /** an undecodable record, for the input topic's dead-letter topic */
   readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
   readonly onConsumed?: (count: number) => void;
+  /** this member's partitions changed (rebalance): the node publishes who owns what */
+  readonly onAssignment?: (partitions: readonly number[]) => void;
   readonly now: () => number;
 }
 
@@ -73,6 +75,8 @@ export class Dispatcher {
   private gate: Promise<void> = Promise.resolve();
   /** crashed workers, until their replay: their records are not sent (the replay reads them again) */
   private readonly lostWorkers = new Set<number>();
+  /** the input partitions this member owns now */
+  private readonly owned = new Set<number>();
   consumed = 0;
   committed = 0;
 
@@ -85,8 +89,12 @@ export class Dispatcher {
       startFrom: "earliest",
       ...(this.deps.memberId ? { memberId: this.deps.memberId } : {}),
       rebalance: {
-        onRevoked: () => this.settle(),
-        onAssigned: (partitions) => this.restore(partitions.map((tp) => tp.partition)),
+        onRevoked: (partitions) => this.revoke(partitions.map((tp) => tp.partition)),
+        onAssigned: async (partitions) => {
+          await this.restore(partitions.map((tp) => tp.partition));
+          for (const tp of partitions) this.owned.add(tp.partition);
+          this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
+        },
       },
     });
     this.running = true;
@@ -152,6 +160,20 @@ export class Dispatcher {
       if (this.inFlight.length > 0) await this.waitForBatch(100);
     }
     await this.commitCompleted();
+  }
+
+  /** partitions taken away: save and commit what they did, then stop their actors here */
+  private async revoke(partitions: readonly number[]): Promise<void> {
+    await this.settle();
+    const byWorker = new Map<number, number[]>();
+    for (const partition of partitions) {
+      const worker = this.deps.shards.workerOf(partition);
+      byWorker.set(worker, [...(byWorker.get(worker) ?? []), partition]);
+    }
+    for (const [worker, owned] of byWorker) await this.send(worker, { type: "evict", partitions: owned });
+    this.deps.shards.flush();
+    for (const partition of partitions) this.owned.delete(partition);
+    this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
   }
 
   private async restore(partitions: readonly number[]): Promise<void> {

@@ -72,6 +72,16 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
   // actors that saw a record since the last checkpoint: their state goes to the changelogs
   const dirtySensors = new Set<string>();
   const dirtyWindows = new Set<string>();
+  // which actors each partition has here, so a revoked partition's actors can be stopped
+  const partitionActors = new Map<number, { sensors: Set<string>; windows: Set<string> }>();
+  const actorsOf = (partition: number) => {
+    let actors = partitionActors.get(partition);
+    if (!actors) {
+      actors = { sensors: new Set(), windows: new Set() };
+      partitionActors.set(partition, actors);
+    }
+    return actors;
+  };
   const scratch: SensorReadingRecord = {
     sensorType: "traffic",
     sensorId: "",
@@ -99,8 +109,12 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
             ingestedAt: r.ingestedAt,
           },
         };
+        const window = windowKey(r.sensorType, r.partition, r.sensorId);
         dirtySensors.add(r.sensorId);
-        dirtyWindows.add(windowKey(r.sensorType, r.partition, r.sensorId));
+        dirtyWindows.add(window);
+        const actors = actorsOf(r.partition);
+        actors.sensors.add(r.sensorId);
+        actors.windows.add(window);
         if (!system.ref<SensorMessage>("sensor", r.sensorId).tell(message))
           emit({
             type: "dead-letter",
@@ -116,6 +130,7 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
       }
       const control = decodeJsonEnvelope(bytes, offset, length) as ShardInbound;
       if (control.type === "mark") marks.push({ batch: control.batch, checkpoint: control.checkpoint });
+      else if (control.type === "evict") evict(control.partitions);
       else if (control.type === "restore") {
         const saving = deps.snapshots.save(`${control.kind}/${control.key}`, control.state);
         if (saving instanceof Promise) saving.catch((error: unknown) => emitFailure(error, control.key));
@@ -146,6 +161,22 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
         deps.now(),
       ),
     });
+
+  const evict = (partitions: readonly number[]) => {
+    for (const partition of partitions) {
+      const actors = partitionActors.get(partition);
+      if (!actors) continue;
+      partitionActors.delete(partition);
+      for (const key of actors.sensors) {
+        dirtySensors.delete(key);
+        system.ref<SensorMessage>("sensor", key).tell({ type: "evict" });
+      }
+      for (const key of actors.windows) {
+        dirtyWindows.delete(key);
+        system.ref<WindowMessage>("window", key).tell({ type: "evict" });
+      }
+    }
+  };
 
   const checkpoint = async () => {
     for (const key of dirtySensors) system.ref<SensorMessage>("sensor", key).tell({ type: "checkpoint" });

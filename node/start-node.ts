@@ -28,11 +28,13 @@ import { createMqttSubscriber } from "../sources/mqtt/mqtt-subscriber.ts";
 import { publishSensorRegistry } from "../sources/reference/sensor-registry.ts";
 import { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import { createActorSystem } from "../supervisor/index.ts";
+import { partitionFor } from "../supervisor/murmur2.ts";
 import { openActorStateStores } from "./actor-state.ts";
 import type { NodeConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { inProcessShards } from "./in-process-shards.ts";
 import { startMainActors } from "./main-actors.ts";
+import { type Membership, startMembership } from "./membership.ts";
 import { OutputRouter } from "./output-router.ts";
 import { registryCodec } from "./record-codec.ts";
 import type { WindowSpec } from "./sensor-windows.ts";
@@ -253,6 +255,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       : await workerShards({ setup, workers: config.workers, partitions: config.partitions });
 
   let dispatcher: Dispatcher | undefined;
+  let membership: Membership | undefined;
+  let assignment: readonly number[] = [];
   const router = new OutputRouter({
     log,
     encode: codec.encode,
@@ -287,6 +291,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     decode: codec.decode,
     state: actorState,
     commitIntervalMs: config.commitIntervalMs,
+    onAssignment: (partitions) => {
+      assignment = partitions;
+      membership?.announce(partitions).catch(failNode);
+    },
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
     onConsumed: (n) => metrics.messagesByTopic.inc({ topic: Topics.sensorsRaw, direction: "in" }, n),
     now: Date.now,
@@ -322,6 +330,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const mqttUrl = broker.url();
   const subscriber = createMqttSubscriber({
     url: mqttUrl,
+    // nodes of one application sharing an external broker split the readings between them
+    // (MQTT shared subscription) instead of each ingesting every reading
+    ...(config.mqttUrl ? { topics: [`$share/${config.applicationId}/city/sensors/#`] } : {}),
     clientId: `${config.applicationId}-ingest-${process.pid}`,
     onBatch: (batch) =>
       new Promise<void>((resolve, reject) => {
@@ -398,6 +409,19 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       modelVersion: model.version,
     }),
     mounts: [{ prefix: "/schema-registry", app: schemaRegistryRoutes(registry) }],
+    ownership: {
+      owners: () =>
+        Array.from({ length: config.partitions }, (_, partition) => ({
+          partition,
+          owner: membership?.ownerOf(partition),
+        })),
+      ownerOfKey: (key) =>
+        membership?.ownerOfKey(key) ?? {
+          partition: partitionFor(key, config.partitions),
+          owner: undefined,
+          local: true,
+        },
+    },
   });
   const treeTimer = setInterval(() => {
     shards
@@ -408,6 +432,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       .catch(failNode);
   }, 2000);
   const server = serveApi({ app, feeds, port: config.port, hostname: config.host });
+  membership = await startMembership({
+    log,
+    applicationId: config.applicationId,
+    apiUrl: server.url,
+    partitions: config.partitions,
+  });
+  await membership.announce(assignment);
 
   let stopped = false;
   return {
@@ -441,6 +472,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await shards.stop();
       await router.flush().catch(failNode);
       await mainSystem.stop();
+      await membership?.stop().catch(failNode);
       await server.stop();
       await broker.stop();
       stopFollowing.abort();

@@ -3,6 +3,7 @@ import mqtt from "mqtt";
 import { payloadOf, schemaIdOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { RunningNode } from "../../node/start-node.ts";
+import { partitionFor } from "../../supervisor/murmur2.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
 
 const decoder = new TextDecoder();
@@ -191,5 +192,32 @@ describe.each([
       (offsets) => offsets.reduce((sum, o) => sum + o, 0) >= sensors.length * readingsPerSensor + 3,
     );
     expect(committed.reduce((sum, o) => sum + o, 0)).toBe(sensors.length * readingsPerSensor + 3);
+  });
+});
+
+describe("a node announcing its partitions", () => {
+  test("owns every partition when alone, and says which partition a key lives on", async () => {
+    const { node, cleanup } = await startTestNode({ workers: 0 });
+    try {
+      const owners = await eventually(
+        async () =>
+          (
+            (await (await fetch(`${node.apiUrl}/api/owners`)).json()) as {
+              owners: { owner?: { api: string } }[];
+            }
+          ).owners,
+        (all) => all.every((o) => o.owner !== undefined),
+      );
+      expect(owners).toHaveLength(node.config.partitions);
+      expect(owners.every((o) => o.owner?.api === node.apiUrl)).toBe(true);
+      const owner = (await (await fetch(`${node.apiUrl}/api/owner/traffic_1`)).json()) as {
+        partition: number;
+        local: boolean;
+      };
+      expect(owner.partition).toBe(partitionFor("traffic_1", node.config.partitions));
+      expect(owner.local).toBe(true);
+    } finally {
+      await cleanup();
+    }
   });
 });

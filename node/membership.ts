@@ -1,0 +1,105 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+import type { Log } from "../log/log.ts";
+import { partitionFor } from "../supervisor/murmur2.ts";
+
+/**
+ * Who owns which partition, across the nodes of one application. Kafka's group coordinator
+ * decides the assignment; each node only announces what it was given, as a record keyed by its
+ * member id in the compacted `<app>.members` topic, and follows the topic to know the others.
+ * A partition's owner is the newest announcement that claims it (a node that died leaves a
+ * stale record, superseded as soon as the survivor announces the partitions it took over).
+ */
+export const MemberAnnouncement = z.object({
+  member: z.string(),
+  api: z.string(),
+  partitions: z.array(z.number().int().nonnegative()),
+  at: z.number(),
+});
+export type MemberAnnouncement = z.infer<typeof MemberAnnouncement>;
+
+export interface Membership {
+  readonly member: string;
+  announce(partitions: readonly number[]): Promise<void>;
+  ownerOf(partition: number): MemberAnnouncement | undefined;
+  ownerOfKey(key: string): { partition: number; owner: MemberAnnouncement | undefined; local: boolean };
+  members(): MemberAnnouncement[];
+  stop(): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export async function startMembership(options: {
+  log: Log;
+  applicationId: string;
+  apiUrl: string;
+  partitions: number;
+  pollMs?: number;
+}): Promise<Membership> {
+  const { log } = options;
+  const topic = `${options.applicationId}.members`;
+  await log.createTopic({ name: topic, partitions: 1, compacted: true });
+  const member = `${hostname()}-${process.pid}`;
+  const known = new Map<string, MemberAnnouncement>();
+  let next = 0;
+  let running = true;
+  let mine: readonly number[] = [];
+
+  const read = async () => {
+    for (const record of await log.read({ topic, partition: 0 }, { fromOffset: next, maxRecords: 1000 })) {
+      next = record.offset + 1;
+      if (record.key === null) continue;
+      if (record.value === null) {
+        known.delete(record.key);
+        continue;
+      }
+      try {
+        const parsed = MemberAnnouncement.safeParse(JSON.parse(decoder.decode(record.value)));
+        if (parsed.success) known.set(record.key, parsed.data);
+      } catch {}
+    }
+  };
+  await read();
+  const follower = (async () => {
+    while (running) {
+      await Bun.sleep(options.pollMs ?? 500);
+      if (running) await read();
+    }
+  })();
+
+  const ownerOf = (partition: number) => {
+    let owner: MemberAnnouncement | undefined;
+    for (const announcement of known.values())
+      if (announcement.partitions.includes(partition) && (!owner || announcement.at > owner.at))
+        owner = announcement;
+    return owner;
+  };
+
+  return {
+    member,
+    async announce(partitions) {
+      mine = partitions;
+      const announcement: MemberAnnouncement = {
+        member,
+        api: options.apiUrl,
+        partitions: [...partitions],
+        at: Date.now(),
+      };
+      known.set(member, announcement);
+      await log.append([{ topic, key: member, value: encoder.encode(JSON.stringify(announcement)) }]);
+    },
+    ownerOf,
+    ownerOfKey(key) {
+      const partition = partitionFor(key, options.partitions);
+      return { partition, owner: ownerOf(partition), local: mine.includes(partition) };
+    },
+    members: () => [...known.values()],
+    async stop() {
+      running = false;
+      await follower;
+      // leaving: the survivors announce what they take over
+      await log.append([{ topic, key: member, value: null }]);
+    },
+  };
+}
