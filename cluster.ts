@@ -28,9 +28,11 @@ const stopProgress = config.progress
   ? startProgress(node.progress, (text) => process.stdout.write(text), { tty: process.stdout.isTTY === true })
   : () => {};
 
-let stopping: Promise<void> | undefined;
+let stopping = false;
 const shutdown = (signal: string) => {
-  stopping ??= (async () => {
+  if (stopping) return;
+  stopping = true;
+  void (async () => {
     stopProgress();
     console.log(`\n${signal}: draining, flushing, committing...`);
     await node.stop();
