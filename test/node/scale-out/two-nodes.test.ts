@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { partitionFor } from "../../../supervisor/murmur2.ts";
+import { type ClusterNode, getJson, ownersSeenBy, spawnClusterNode } from "./cluster-process.ts";
+import {
+  inputPartitions,
+  kafkaBrokers,
+  mosquittoUrl,
+  requireRealServers,
+  runId,
+  skipScaleOut,
+} from "./real-servers.ts";
+import { startGroupAtEnd, WindowAudit } from "./window-audit.ts";
+
+/**
+ * Two `bun cluster.ts` processes with one application id form one application through the Kafka
+ * consumer group: the input partitions are divided between them, and either node's API answers
+ * who owns what.
+ */
+const app = runId("so-two");
+const nodes: ClusterNode[] = [];
+let partitions = 6;
+
+beforeAll(async () => {
+  await requireRealServers();
+  if (skipScaleOut) return;
+  partitions = await inputPartitions(6);
+  const audit = await WindowAudit.begin(kafkaBrokers, `${app}-`, 2000);
+  await startGroupAtEnd(kafkaBrokers, app, audit.client);
+  await audit.close();
+  const options = {
+    applicationId: app,
+    brokers: kafkaBrokers,
+    mqttUrl: mosquittoUrl,
+    partitions,
+    windowMs: 2000,
+    graceMs: 1000,
+    commitIntervalMs: 200,
+  };
+  nodes.push(...(await Promise.all([spawnClusterNode(options), spawnClusterNode(options)])));
+});
+
+afterAll(async () => {
+  await Promise.all(nodes.map((node) => node.stop()));
+});
+
+/** wait until both nodes see both members claiming every partition between them */
+async function settledOwnership(deadlineMs: number): Promise<Map<string, number[]>[]> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const views = await Promise.all(nodes.map(ownersSeenBy));
+    const settled = views.every((view) => {
+      const claimed = [...view.values()].flat();
+      return view.size === 2 && claimed.length === partitions && new Set(claimed).size === partitions;
+    });
+    if (settled || Date.now() > deadline) return views;
+    await Bun.sleep(250);
+  }
+}
+
+test.skipIf(skipScaleOut)(
+  "two nodes with one application id divide the partitions and both APIs answer for the whole application",
+  async () => {
+    const views = await settledOwnership(45_000);
+    for (const view of views) {
+      expect([...view.keys()].sort()).toEqual(nodes.map((n) => n.apiUrl).sort());
+      for (const owned of view.values()) expect(owned.length).toBeGreaterThan(0);
+      expect([...view.values()].flat().sort((a, b) => a - b)).toEqual(
+        Array.from({ length: partitions }, (_, p) => p),
+      );
+    }
+    // both nodes agree with each other
+    expect(views[0]).toEqual(views[1]!);
+
+    const owner = new Map<number, string>();
+    for (const [api, owned] of views[0]!) for (const p of owned) owner.set(p, api);
+    for (const key of ["traffic_1", "air_quality_7", `${app}-x`, "sensor-ü", "weather_42"]) {
+      for (const node of nodes) {
+        const answer = await getJson<{ partition: number; owner: { api: string }; local: boolean }>(
+          `${node.apiUrl}/api/owner/${encodeURIComponent(key)}`,
+        );
+        expect(answer.partition).toBe(partitionFor(key, partitions));
+        expect(answer.owner.api).toBe(owner.get(answer.partition)!);
+        expect(answer.local).toBe(answer.owner.api === node.apiUrl);
+      }
+    }
+  },
+  60_000,
+);
