@@ -121,6 +121,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         synchronous: config.embeddedLogSync === "full" ? "FULL" : "NORMAL",
       });
   await provisionTopics(log, config.partitions || DEFAULT_PARTITIONS);
+  // An input topic that already exists keeps its partition count (Kafka cannot shrink one, and
+  // growing it would move keys): placement, changelogs and ownership follow the topic.
+  const partitions = (await log.partitions(Topics.sensorsRaw)) ?? config.partitions;
+  if (partitions !== config.partitions)
+    console.warn(
+      `${Topics.sensorsRaw} exists with ${partitions} partitions (PARTITIONS=${config.partitions}); using ${partitions}`,
+    );
   const registry = await SchemaRegistry.open(log);
   const schemas = platformSchemas();
   for (const [subject, schema] of Object.entries(schemas))
@@ -244,7 +251,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
 
   const actorState = await openActorStateStores(log, {
     applicationId: config.applicationId,
-    partitions: config.partitions,
+    partitions,
     onCorrupt: (kind) =>
       metrics.deadLetters.inc({ source: `changelog:${kind}`, code: ErrorCodes.DECODE_FAILED }),
   });
@@ -252,7 +259,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const shards: Shards =
     config.workers === 0
       ? inProcessShards(setup)
-      : await workerShards({ setup, workers: config.workers, partitions: config.partitions });
+      : await workerShards({ setup, workers: config.workers, partitions });
 
   let dispatcher: Dispatcher | undefined;
   let membership: Membership | undefined;
@@ -411,13 +418,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     mounts: [{ prefix: "/schema-registry", app: schemaRegistryRoutes(registry) }],
     ownership: {
       owners: () =>
-        Array.from({ length: config.partitions }, (_, partition) => ({
+        Array.from({ length: partitions }, (_, partition) => ({
           partition,
           owner: membership?.ownerOf(partition),
         })),
       ownerOfKey: (key) =>
         membership?.ownerOfKey(key) ?? {
-          partition: partitionFor(key, config.partitions),
+          partition: partitionFor(key, partitions),
           owner: undefined,
           local: true,
         },
@@ -436,7 +443,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     log,
     applicationId: config.applicationId,
     apiUrl: server.url,
-    partitions: config.partitions,
+    partitions,
   });
   await membership.announce(assignment);
 
