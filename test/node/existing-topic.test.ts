@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLog } from "../../log/index.ts";
 import { Topics } from "../../messages/topics.ts";
-import { loadNodeConfig } from "../../node/config.ts";
 import { startNode } from "../../node/start-node.ts";
+import { testNodeConfig } from "./node-fixture.ts";
 
 /**
  * Regression: a node started with PARTITIONS=4 on a log whose city.sensors.raw already had 3
@@ -18,18 +18,7 @@ test("a node follows the partition count of an input topic that already exists",
     const log = await openLog({ kind: "embedded", path: join(dataDir, "log.db") });
     await log.createTopic({ name: Topics.sensorsRaw, partitions: 3 });
     await log.close();
-    const node = await startNode(
-      loadNodeConfig({}, [], {
-        port: 0,
-        host: "127.0.0.1",
-        mqttPort: 0,
-        dataDir,
-        simulate: false,
-        progress: false,
-        workers: 0,
-        partitions: 4,
-      }),
-    );
+    const node = await startNode(testNodeConfig(dataDir, { partitions: 4 }));
     try {
       const body = (await (await fetch(`${node.apiUrl}/api/owners`)).json()) as { owners: unknown[] };
       expect(body.owners).toHaveLength(3);

@@ -4,13 +4,9 @@ import { join } from "node:path";
 import { loadNodeConfig, type NodeConfig } from "../../node/config.ts";
 import { type RunningNode, startNode } from "../../node/start-node.ts";
 
-/** A whole node on free ports and a temp data dir, simulator off: tests publish their own readings. */
-export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promise<{
-  node: RunningNode;
-  cleanup(): Promise<void>;
-}> {
-  const dataDir = mkdtempSync(join(tmpdir(), "node-test-"));
-  const config = loadNodeConfig({}, [], {
+/** A node's config for tests: free ports, the given data dir, simulator and progress off. */
+export function testNodeConfig(dataDir: string, overrides: Partial<NodeConfig> = {}): NodeConfig {
+  return loadNodeConfig({}, [], {
     port: 0,
     host: "127.0.0.1",
     mqttPort: 0,
@@ -23,6 +19,15 @@ export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promis
     graceMs: 0,
     ...overrides,
   });
+}
+
+/** A whole node on free ports and a temp data dir, simulator off: tests publish their own readings. */
+export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promise<{
+  node: RunningNode;
+  cleanup(): Promise<void>;
+}> {
+  const dataDir = mkdtempSync(join(tmpdir(), "node-test-"));
+  const config = testNodeConfig(dataDir, overrides);
   const node = await startNode(config);
   return {
     node,

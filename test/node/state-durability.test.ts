@@ -6,9 +6,8 @@ import mqtt from "mqtt";
 import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
-import { loadNodeConfig, type NodeConfig } from "../../node/config.ts";
 import { type RunningNode, startNode } from "../../node/start-node.ts";
-import { eventually, trafficReading } from "./node-fixture.ts";
+import { eventually, testNodeConfig, trafficReading } from "./node-fixture.ts";
 
 /**
  * Window state outlives the process and the worker: a window that spans a restart (or a worker
@@ -45,25 +44,14 @@ describe.each([
   ["on the main thread", 0],
   ["across two Bun workers", 2],
 ])("actor state %s", (_name, workers) => {
-  const base = (dataDir: string): Partial<NodeConfig> => ({
-    port: 0,
-    host: "127.0.0.1",
-    mqttPort: 0,
-    dataDir,
-    simulate: false,
-    progress: false,
-    workers,
-    partitions: 4,
-    windowMs: WINDOW_MS,
-    graceMs: 0,
-    commitIntervalMs: 100,
-  });
+  const base = (dataDir: string) =>
+    testNodeConfig(dataDir, { workers, windowMs: WINDOW_MS, commitIntervalMs: 100 });
 
   test("a window that spans a node restart counts every reading exactly once", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "state-restart-"));
     const windowStart = Math.floor((Date.now() - 60_000) / WINDOW_MS) * WINDOW_MS;
     try {
-      let node = await startNode(loadNodeConfig({}, [], base(dataDir)));
+      let node = await startNode(base(dataDir));
       await publish(node, "traffic_r", [windowStart + 1000, windowStart + 2000, windowStart + 3000]);
       await eventually(
         () => node.view.latestReading("traffic_r")?.offset ?? -1,
@@ -71,7 +59,7 @@ describe.each([
       );
       await node.stop();
 
-      node = await startNode(loadNodeConfig({}, [], base(dataDir)));
+      node = await startNode(base(dataDir));
       // two more in the same window, then one in the next window to close it
       await publish(node, "traffic_r", [windowStart + 4000, windowStart + 5000, windowStart + WINDOW_MS + 1]);
       const windows = await eventually(
@@ -93,19 +81,7 @@ test("a window on a worker that crashes mid-window counts every reading exactly 
   const dataDir = mkdtempSync(join(tmpdir(), "state-crash-"));
   const windowStart = Math.floor((Date.now() - 60_000) / WINDOW_MS) * WINDOW_MS;
   const node = await startNode(
-    loadNodeConfig({}, [], {
-      port: 0,
-      host: "127.0.0.1",
-      mqttPort: 0,
-      dataDir,
-      simulate: false,
-      progress: false,
-      workers: 2,
-      partitions: 4,
-      windowMs: WINDOW_MS,
-      graceMs: 0,
-      commitIntervalMs: 100,
-    }),
+    testNodeConfig(dataDir, { workers: 2, windowMs: WINDOW_MS, commitIntervalMs: 100 }),
   );
   try {
     const sensors = Array.from({ length: 8 }, (_, i) => `traffic_k${i}`);
