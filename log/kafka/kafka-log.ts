@@ -143,7 +143,7 @@ export class KafkaLog implements Log {
     if (records.length === 0) return [];
     // validate the whole batch first, so a bad record fails the batch before anything is written
     let bytes = 0;
-    const partitions: number[] = [];
+    let partitions: number[] | undefined;
     for (const record of records) {
       const size = recordSize(record);
       if (size > this.options.maxRecordBytes) {
@@ -154,19 +154,33 @@ export class KafkaLog implements Log {
         );
       }
       bytes += size;
-      partitions.push(await this.partitionOf(record));
     }
-    const now = Date.now();
-    const messages = records.map((record, i) => toKafkaMessage(record, partitions[i]!, now));
-    try {
-      const offsets = await this.batcher.append(messages, bytes);
-      return records.map((record, i) => ({
-        topic: record.topic,
-        partition: partitions[i]!,
-        offset: Number(offsets[i]),
-      }));
-    } catch (error) {
-      throw this.fail(error, `append to ${records[0]!.topic}`, records[0]!.topic);
+    // A broker that is away (restarting, a leader moving) is waited for, as Kafka's own producer
+    // does up to delivery.timeout.ms: the append is retried until it lands or the timeout ends.
+    // Callers hold their batch meanwhile, so memory stays bounded by their own back-pressure.
+    const giveUpAt = Date.now() + this.options.deliveryTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (partitions === undefined) {
+          const resolved: number[] = [];
+          for (const record of records) resolved.push(await this.partitionOf(record));
+          partitions = resolved;
+        }
+        const now = Date.now();
+        const placed = partitions;
+        const messages = records.map((record, i) => toKafkaMessage(record, placed[i]!, now));
+        const offsets = await this.batcher.append(messages, bytes);
+        return records.map((record, i) => ({
+          topic: record.topic,
+          partition: placed[i]!,
+          offset: Number(offsets[i]),
+        }));
+      } catch (error) {
+        const failure = this.fail(error, `append to ${records[0]!.topic}`, records[0]!.topic);
+        if (failure.code !== ErrorCodes.LOG_BROKER_UNAVAILABLE || this.closed || Date.now() >= giveUpAt)
+          throw failure;
+        await Bun.sleep(Math.min(2000, 100 * 2 ** attempt));
+      }
     }
   }
 

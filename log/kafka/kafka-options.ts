@@ -20,6 +20,8 @@ export interface KafkaLogOptions {
   /** retries of a failed request (the broker restarting, a leader moving) and the delay between */
   readonly retries?: number;
   readonly retryDelayMs?: number;
+  /** how long an append waits for an unavailable broker before it fails (delivery.timeout.ms) */
+  readonly deliveryTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   /** bytes one fetch may bring back per partition, and in total */
@@ -43,6 +45,7 @@ export function resolveKafkaLogOptions(options: KafkaLogOptions): ResolvedKafkaL
     rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 15_000,
     retries: options.retries ?? 5,
     retryDelayMs: options.retryDelayMs ?? 300,
+    deliveryTimeoutMs: options.deliveryTimeoutMs ?? 120_000,
     connectTimeoutMs: options.connectTimeoutMs ?? 3000,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     partitionFetchBytes: options.partitionFetchBytes ?? 1024 * 1024,
