@@ -1,7 +1,7 @@
 import type { Consumer, Log, LogRecord, TopicPartition } from "../log/log.ts";
 import type { SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
-import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
+import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
 import { MEASUREMENTS, measurementsOf, SensorReading } from "../messages/sensor-reading.ts";
 import type { ShardInbound, StatefulKind } from "../messages/shard-protocol.ts";
 import { Topics } from "../messages/topics.ts";
@@ -49,8 +49,17 @@ export interface DispatcherDeps {
   readonly onConsumed?: (count: number) => void;
   /** this member's partitions changed (rebalance): the node publishes who owns what */
   readonly onAssignment?: (partitions: readonly number[]) => void;
+  /** the log was unavailable for a moment; the dispatcher retries */
+  readonly onTransientError?: (error: PlatformError) => void;
   readonly now: () => number;
 }
+
+/** failures the dispatcher waits out instead of stopping */
+const TRANSIENT: ReadonlySet<string> = new Set([
+  ErrorCodes.LOG_BROKER_UNAVAILABLE,
+  ErrorCodes.LOG_REBALANCE,
+  ErrorCodes.INFRA_UNAVAILABLE,
+]);
 
 type Position = { topic: string; partition: number; offset: number };
 
@@ -226,11 +235,39 @@ export class Dispatcher {
     );
     const offsets = [...toCommit.entries()].filter(([key]) => owned.has(key)).map(([, position]) => position);
     if (offsets.length === 0) return;
-    await this.consumer.commit(offsets);
+    try {
+      await this.consumer.commit(offsets);
+    } catch (error) {
+      // not committed: keep them for the next checkpoint, unless a newer position took their place
+      for (const position of offsets) {
+        const key = `${position.topic}/${position.partition}`;
+        if (!this.uncommitted.has(key)) this.uncommitted.set(key, position);
+      }
+      throw error;
+    }
     this.committed += offsets.length;
   }
 
+  /**
+   * The poll loop. A broker that is away (restarting) is waited out: failed polls and commits
+   * are retried with a back-off, and an offset that failed to commit stays pending, so nothing
+   * is committed ahead of its state and nothing is skipped. Other failures stop the loop.
+   */
   private async run(): Promise<void> {
+    let backoffMs = 100;
+    while (this.running) {
+      try {
+        await this.runUntilFailure();
+      } catch (error) {
+        if (!isPlatformError(error) || !TRANSIENT.has(error.code)) throw error;
+        this.deps.onTransientError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(2000, backoffMs * 2);
+      }
+    }
+  }
+
+  private async runUntilFailure(): Promise<void> {
     const consumer = this.consumer!;
     const maxInFlight = this.deps.maxInFlightBatches ?? 8;
     while (this.running) {

@@ -36,6 +36,8 @@ export async function startMembership(options: {
   apiUrl: string;
   partitions: number;
   pollMs?: number;
+  /** reading the members topic failed (the follower goes on) */
+  onReadError?: (error: unknown) => void;
 }): Promise<Membership> {
   const { log } = options;
   const topic = `${options.applicationId}.members`;
@@ -64,7 +66,8 @@ export async function startMembership(options: {
   const follower = (async () => {
     while (running) {
       await Bun.sleep(options.pollMs ?? 500);
-      if (running) await read();
+      // a broker that is away (restarting) is read again at the next poll
+      if (running) await read().catch((error: unknown) => options.onReadError?.(error));
     }
   })();
 

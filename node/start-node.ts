@@ -12,7 +12,7 @@ import { serveApi } from "../api/server.ts";
 import { LiveView } from "../lake/live-view.ts";
 import { openLog } from "../log/index.ts";
 import type { Log } from "../log/log.ts";
-import { ErrorCodes } from "../messages/errors.ts";
+import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
 import { platformSchemas } from "../messages/platform-schemas.ts";
 import { sensorRegistryKind } from "../messages/reference-data.ts";
 import { SchemaRegistry } from "../messages/schema-registry/schema-registry.ts";
@@ -76,6 +76,12 @@ export interface NodeProgress {
   readonly actors: number;
   readonly workers: number;
 }
+
+const TRANSIENT_LOG_ERRORS: ReadonlySet<string> = new Set([
+  ErrorCodes.LOG_BROKER_UNAVAILABLE,
+  ErrorCodes.LOG_REBALANCE,
+  ErrorCodes.INFRA_UNAVAILABLE,
+]);
 
 const PROCESSED_TOPICS = SENSOR_TYPES.map((type) => Topics.processed(type));
 
@@ -152,6 +158,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const failNode = (error: unknown) => {
     fatal ??= error;
     console.error(`node failed: ${error instanceof Error ? error.message : String(error)}`);
+  };
+  // The log being away for a while (a broker restart) is waited out by the parts that use it;
+  // it is reported (at most every 5 s), and fails the node only if it is not transient.
+  let lastUnavailableReport = 0;
+  const logUnavailable = (error: unknown) => {
+    if (!isPlatformError(error) || !TRANSIENT_LOG_ERRORS.has(error.code)) return failNode(error);
+    if (Date.now() - lastUnavailableReport < 5000) return;
+    lastUnavailableReport = Date.now();
+    console.error(`log unavailable, retrying: ${error.message}`);
   };
 
   const model = trainStartupModel(config.seed);
@@ -245,7 +260,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const stopFollowing = new AbortController();
   const registryFollower = sensorRegistry.followTopic(log, Topics.sensorRegistry, {
     signal: stopFollowing.signal,
-    onError: failNode,
+    onError: logUnavailable,
   });
   await registryFollower.ready;
 
@@ -304,6 +319,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     },
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
     onConsumed: (n) => metrics.messagesByTopic.inc({ topic: Topics.sensorsRaw, direction: "in" }, n),
+    onTransientError: logUnavailable,
     now: Date.now,
   });
   shards.onCrash((worker) => dispatcher?.workerLost(worker));
@@ -444,6 +460,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     applicationId: config.applicationId,
     apiUrl: server.url,
     partitions,
+    onReadError: logUnavailable,
   });
   await membership.announce(assignment);
 
