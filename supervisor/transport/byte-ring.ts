@@ -138,15 +138,32 @@ export class RingWriter implements RecordWriter {
   }
 
   tryWrite(record: Uint8Array): boolean {
+    // reserve + copy + commit, inlined: this is the per-record hot path of the copy transport
     const length = record.length;
-    const slot = this.reserve(length);
-    if (slot === null) return false;
-    const bytes = slot.bytes;
-    const at = slot.offset;
+    if (length > this.maxRecordBytes) this.tooLarge(length);
+    const need = 4 + ((length + 3) & ~3);
+    let index = this.head & this.mask;
+    const toEnd = this.capacity - index;
+    const required = need <= toEnd ? need : toEnd + need;
+    if (this.capacity - ((this.head - this.cachedTail) | 0) < required) {
+      this.cachedTail = Atomics.load(this.control, TAIL);
+      if (this.capacity - ((this.head - this.cachedTail) | 0) < required) {
+        this.flush();
+        return false;
+      }
+    }
+    if (need > toEnd) {
+      this.words[index >> 2] = PADDING;
+      this.head = (this.head + toEnd) | 0;
+      index = 0;
+    }
+    const bytes = this.slot.bytes;
+    const at = index + 4;
     // small records (the hot case) copy faster by hand than through TypedArray#set
     if (length <= 64) for (let i = 0; i < length; i++) bytes[at + i] = record[i]!;
     else bytes.set(record, at);
-    this.commit(length);
+    this.words[index >> 2] = length;
+    this.head = (this.head + need) | 0;
     return true;
   }
 
