@@ -25,6 +25,7 @@ import {
   clearWindowOutput,
   createWindowOperator,
   createWindowOutput,
+  hopping,
   tumbling,
   type WindowOperator,
   type WindowResult,
@@ -38,6 +39,10 @@ export interface OursOptions {
   readonly output: string;
   readonly records: number;
   readonly graceMs?: number;
+  /** hop of hopping windows of WINDOW_MS (issue 4's 1 min / 10 s job); default tumbling */
+  readonly hopMs?: number;
+  /** "final": one result per window when it closes (Flink's window output); default "on-update" */
+  readonly emit?: "on-update" | "final";
   readonly timeoutMs?: number;
   readonly onReady?: () => void;
 }
@@ -85,10 +90,10 @@ async function aggregate(log: Log, consumer: Consumer, options: OursOptions): Pr
     let operator = operators[partition];
     if (operator === undefined) {
       operator = createWindowOperator({
-        assigner: tumbling(WINDOW_MS),
+        assigner: options.hopMs ? hopping(WINDOW_MS, options.hopMs) : tumbling(WINDOW_MS),
         aggregators: { vehicle_count: ["count", "sum", "min", "max"], avg_speed: ["sum", "min", "max"] },
         graceMs: options.graceMs ?? 30_000,
-        emit: "on-update",
+        emit: options.emit ?? "on-update",
       });
       operators[partition] = operator;
     }
