@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { partitionFor } from "../../../supervisor/murmur2.ts";
+import { type ClusterNode, getJson, ownersSeenBy, spawnClusterNode } from "./cluster-process.ts";
+import {
+  inputPartitions,
+  kafkaBrokers,
+  mosquittoUrl,
+  requireRealServers,
+  runId,
+  skipScaleOut,
+} from "./real-servers.ts";
+import { type SensorLoad, startSensorLoad } from "./sensor-load.ts";
+import { startGroupAtEnd, WindowAudit } from "./window-audit.ts";
+
+/**
+ * kill -9 one of two cluster processes under continuous load: the survivor takes over every
+ * partition, restores the moved partitions' window state from the changelogs, replays from the
+ * committed offsets, and every window counts each reading that reached the log exactly once.
+ * Like every scale-out test, it must not run beside another run of these tests on the same
+ * Mosquitto: every node subscribes to city/sensors/#, so a foreign application ingests this
+ * run's readings into the shared input topic a second time.
+ */
+const WINDOW_MS = 2000;
+const app = runId("so-kill");
+const prefix = `${app}-s`;
+const nodes: ClusterNode[] = [];
+let partitions = 6;
+let audit: WindowAudit | undefined;
+let load: SensorLoad | undefined;
+
+beforeAll(async () => {
+  await requireRealServers();
+  if (skipScaleOut) return;
+  partitions = await inputPartitions(6);
+  audit = await WindowAudit.begin(kafkaBrokers, prefix, WINDOW_MS);
+  await startGroupAtEnd(kafkaBrokers, app, audit.client);
+  const options = {
+    applicationId: app,
+    brokers: kafkaBrokers,
+    mqttUrl: mosquittoUrl,
+    partitions,
+    windowMs: WINDOW_MS,
+    graceMs: 1000,
+    commitIntervalMs: 200,
+  };
+  nodes.push(...(await Promise.all([spawnClusterNode(options), spawnClusterNode(options)])));
+});
+
+afterAll(async () => {
+  await load?.end();
+  await Promise.all(nodes.map((node) => node.stop()));
+  await audit?.close();
+});
+
+async function until<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+  what: string,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+test.skipIf(skipScaleOut)(
+  "kill -9 of one of two nodes under load: the survivor owns every partition and every window counts each logged reading once",
+  async () => {
+    const [survivor, victim] = nodes as [ClusterNode, ClusterNode];
+    const all = Array.from({ length: partitions }, (_, p) => p);
+    const before = await until(
+      () => ownersSeenBy(survivor),
+      (view) => view.size === 2 && [...view.values()].flat().length === partitions,
+      45_000,
+      "both nodes to own partitions",
+    );
+    const moved = new Set(before.get(victim.apiUrl) ?? []);
+    expect(moved.size).toBeGreaterThan(0);
+
+    load = await startSensorLoad({ mqttUrl: mosquittoUrl, prefix, sensors: 12, intervalMs: 100 });
+    const movedSensor = load.sensors.find((s) => moved.has(partitionFor(s, partitions)));
+    expect(movedSensor).toBeDefined();
+    // a few windows before the failure, and their state checkpointed on the victim
+    await Bun.sleep(4 * WINDOW_MS);
+
+    const killedAt = Date.now();
+    await victim.killHard();
+    await until(
+      () => ownersSeenBy(survivor),
+      (view) => view.size === 1 && JSON.stringify(view.get(survivor.apiUrl)) === JSON.stringify(all),
+      40_000,
+      "the survivor to announce every partition",
+    );
+    const ownedAllAfterMs = Date.now() - killedAt;
+    await until(
+      () =>
+        getJson<{ reading?: { event_time: number } }>(
+          `${survivor.apiUrl}/api/sensors/${movedSensor}/readings/latest`,
+        ),
+      (answer) => (answer.reading?.event_time ?? 0) > killedAt,
+      20_000,
+      "the survivor to process a moved sensor's readings published after the kill",
+    );
+    const processingAfterMs = Date.now() - killedAt;
+
+    await Bun.sleep(2 * WINDOW_MS);
+    await load.stop();
+    const closerAt = await load.closeWindows(20_000);
+    const open = audit!.windowOf(closerAt);
+    const report = await until(
+      () => audit!.audit(load!.acknowledged, open),
+      (r) => r.mismatches.length === 0,
+      30_000,
+      "every window to be final with its raw count",
+    ).catch(async () => audit!.audit(load!.acknowledged, open));
+
+    console.log(
+      `kill -9: survivor owned all ${partitions} partitions after ${ownedAllAfterMs} ms, processed moved readings after ${processingAfterMs} ms; ` +
+        `${report.rawRecords} raw records (${report.rawDuplicates} duplicates), ${report.windowsChecked} windows, ` +
+        `${report.finalWindowsInTopic} final windows in the topic, ${report.missingFromRaw.length} of ${load.acknowledged.length} acknowledged readings not in raw`,
+    );
+    expect(report.mismatches).toEqual([]);
+    expect(report.windowsChecked).toBeGreaterThan(12 * 5);
+    // Known gap (see the report of this test's commit): the node's MQTT subscriber sends the
+    // QoS 1 PUBACK when a reading is buffered, before ingest has appended it, so the readings
+    // the victim had received but not yet appended die with it (0-9 of ~2,700 in test runs).
+    // Bound that loss to what was in flight at the kill; a full fix acks only after the append
+    // is durable.
+    // (readings published just after the kill signal may still be routed to the dead
+    // subscriber until Mosquitto sees its connection close)
+    const lostAwayFromKill = report.missingFromRaw.filter((r) => Math.abs(r.at - killedAt) > 1000);
+    expect(lostAwayFromKill).toEqual([]);
+    expect(report.missingFromRaw.length).toBeLessThanOrEqual(load.sensors.length * 3);
+  },
+  90_000,
+);
