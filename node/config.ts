@@ -38,7 +38,7 @@ export const NodeConfig = z.object({
   anomalyDetector: z.enum(["robust-z", "half-space-trees"]).default("robust-z"),
   graceMs: intFrom(0, 3600_000).default(5000),
   /** how often actor state is checkpointed to the changelogs and input offsets committed */
-  commitIntervalMs: intFrom(10, 600_000).default(1000),
+  commitIntervalMs: intFrom(10, 600_000).default(5000),
   /** stop after this many seconds (0 = run until SIGINT/SIGTERM) */
   durationSeconds: intFrom(0, 7 * 24 * 3600).default(0),
   injectDriftAfterSeconds: intFrom(0, 7 * 24 * 3600).default(0),

@@ -50,7 +50,12 @@ export function sensorChecksFactory(options: SensorChecksOptions) {
   return (sensorType: SensorType, sensorId: string, snapshot?: unknown): SensorChecks => {
     const spec = { sensor_id: sensorId, type: sensorType, intervalMs: options.intervalMs };
     const saved = snapshot as ChecksSnapshot | undefined;
-    const quality = saved ? QualityChecker.restore(saved.quality) : new QualityChecker(spec);
+    // Duplicates are redeliveries of recent readings: remembering the last 64 event times finds
+    // them, and keeps the sensor's changelog state ~1 KB instead of ~15 KB with the default 1024.
+    const qualityConfig = { duplicateMemory: 64 };
+    const quality = saved
+      ? QualityChecker.restore(saved.quality, qualityConfig)
+      : new QualityChecker(spec, qualityConfig);
     const scoreboard = saved
       ? QualityScoreboard.restore(saved.scoreboard)
       : new QualityScoreboard(options.windowMs, 2);
