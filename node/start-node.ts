@@ -12,7 +12,7 @@ import { serveApi } from "../api/server.ts";
 import { LiveView } from "../lake/live-view.ts";
 import { openLog } from "../log/index.ts";
 import type { Log } from "../log/log.ts";
-import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
+import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
 import { platformSchemas } from "../messages/platform-schemas.ts";
 import { sensorRegistryKind } from "../messages/reference-data.ts";
 import { SchemaRegistry } from "../messages/schema-registry/schema-registry.ts";
@@ -349,7 +349,16 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const broker = config.mqttUrl
     ? createExternalBroker(config.mqttUrl)
     : createAedesWorkerBroker({ host: "127.0.0.1", port: config.mqttPort });
-  await broker.start();
+  try {
+    await broker.start();
+  } catch (cause) {
+    if (config.mqttUrl) throw cause;
+    throw new PlatformError(
+      ErrorCodes.INFRA_UNAVAILABLE,
+      `the embedded MQTT broker cannot listen on port ${config.mqttPort} (is Mosquitto running there? use MQTT_URL=mqtt://127.0.0.1:${config.mqttPort} to use it, or --mqtt-port 0)`,
+      { cause },
+    );
+  }
   const mqttUrl = broker.url();
   const subscriber = createMqttSubscriber({
     url: mqttUrl,
