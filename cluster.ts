@@ -3,13 +3,27 @@
  * MQTT broker, simulated sensors) unless the environment names real systems (KAFKA_BROKERS,
  * MQTT_URL). Flags and variables are listed in the README under Configuration.
  */
+
+import { isPlatformError } from "./messages/errors.ts";
 import { loadNodeConfig } from "./node/config.ts";
 import { startProgress } from "./node/progress.ts";
-import { startNode } from "./node/start-node.ts";
+import { type RunningNode, startNode } from "./node/start-node.ts";
 
-const config = loadNodeConfig(process.env, process.argv.slice(2));
+/** a start that fails says why in one line (the code and cause), not with a stack trace */
+async function start(): Promise<RunningNode> {
+  try {
+    return await startNode(loadNodeConfig(process.env, process.argv.slice(2)));
+  } catch (error) {
+    if (!isPlatformError(error)) throw error;
+    console.error(`cannot start: ${error.message}`);
+    if (error.cause instanceof Error) console.error(`  cause: ${error.cause.message}`);
+    process.exit(1);
+  }
+}
+
 const startedAt = performance.now();
-const node = await startNode(config);
+const node = await start();
+const config = node.config;
 const wsUrl = node.apiUrl.replace(/^http/, "ws");
 console.log(
   [
