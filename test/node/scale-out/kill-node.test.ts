@@ -113,7 +113,8 @@ test.skipIf(skipScaleOut)(
     const open = audit!.windowOf(closerAt);
     const report = await until(
       () => audit!.audit(load!.acknowledged, open),
-      (r) => r.mismatches.length === 0,
+      // the closing readings reach the log last: wait for them too
+      (r) => r.mismatches.length === 0 && r.missingFromRaw.every((m) => Math.abs(m.at - killedAt) <= 1000),
       30_000,
       "every window to be final with its raw count",
     ).catch(async () => audit!.audit(load!.acknowledged, open));
@@ -127,13 +128,13 @@ test.skipIf(skipScaleOut)(
     expect(report.windowsChecked).toBeGreaterThan(12 * 5);
     // Known gap (see the report of this test's commit): the node's MQTT subscriber sends the
     // QoS 1 PUBACK when a reading is buffered, before ingest has appended it, so the readings
-    // the victim had received but not yet appended die with it (0-9 of ~2,700 in test runs).
+    // the victim had received but not yet appended can die with it (0 observed in test runs).
     // Bound that loss to what was in flight at the kill; a full fix acks only after the append
     // is durable.
     // (readings published just after the kill signal may still be routed to the dead
     // subscriber until Mosquitto sees its connection close)
     const lostAwayFromKill = report.missingFromRaw.filter((r) => Math.abs(r.at - killedAt) > 1000);
-    expect(lostAwayFromKill).toEqual([]);
+    expect(lostAwayFromKill.map((r) => ({ ...r, msFromKill: r.at - killedAt }))).toEqual([]);
     expect(report.missingFromRaw.length).toBeLessThanOrEqual(load.sensors.length * 3);
   },
   90_000,
