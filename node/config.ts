@@ -18,6 +18,8 @@ export const NodeConfig = z.object({
   dataDir: z.string().default(".data"),
   /** comma-separated; unset means the embedded bun:sqlite log */
   kafkaBrokers: z.string().optional(),
+  /** a member silent this long is evicted and its partitions move (failover time) */
+  kafkaSessionTimeoutMs: intFrom(1000, 300_000).default(3000),
   /** the embedded log's fsync policy: normal survives kill -9, full also power loss */
   embeddedLogSync: z.enum(["normal", "full"]).default("normal"),
   /** unset means the embedded aedes broker on mqttPort */
@@ -83,6 +85,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   HOST: "host",
   DATA_DIR: "dataDir",
   KAFKA_BROKERS: "kafkaBrokers",
+  KAFKA_SESSION_TIMEOUT_MS: "kafkaSessionTimeoutMs",
   EMBEDDED_LOG_SYNC: "embeddedLogSync",
   MQTT_URL: "mqttUrl",
   MQTT_PORT: "mqttPort",

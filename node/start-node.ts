@@ -120,11 +120,17 @@ function windowSpecOf(config: NodeConfig): WindowSpec {
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
   await mkdir(config.dataDir, { recursive: true });
   const log = config.kafkaBrokers
-    ? await openLog({ kind: "kafka", brokers: config.kafkaBrokers.split(",").map((b) => b.trim()) })
+    ? await openLog({
+        kind: "kafka",
+        brokers: config.kafkaBrokers.split(",").map((b) => b.trim()),
+        // how long a dead node holds its partitions: the bulk of a failover's time
+        sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+      })
     : await openLog({
         kind: "embedded",
         path: join(config.dataDir, "log.db"),
         synchronous: config.embeddedLogSync === "full" ? "FULL" : "NORMAL",
+        sessionTimeoutMs: config.kafkaSessionTimeoutMs,
       });
   await provisionTopics(log, config.partitions || DEFAULT_PARTITIONS);
   // An input topic that already exists keeps its partition count (Kafka cannot shrink one, and
