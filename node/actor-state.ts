@@ -1,4 +1,6 @@
 import { ChangelogStore } from "../log/changelog/changelog-store.ts";
+import { jsonStateCodec } from "../log/changelog/state-codec.ts";
+import type { StateCodec } from "../log/changelog/state-store.ts";
 import type { Log } from "../log/log.ts";
 import type { StatefulKind } from "../messages/shard-protocol.ts";
 import type { StateRestorer } from "./dispatcher.ts";
@@ -10,6 +12,12 @@ import type { StateRestorer } from "./dispatcher.ts";
  * the dispatcher commits. Restores read one partition at a time: on two cores that brought the
  * first partition back soonest and all of them fastest (bench/failover-restore.ts).
  */
+/** state arrives from the workers already as UTF-8 JSON (actor-state records): store it as it is */
+const passThroughJson: StateCodec = {
+  encode: (state) => (state instanceof Uint8Array ? state : jsonStateCodec.encode(state)),
+  decode: (bytes) => jsonStateCodec.decode(bytes),
+};
+
 export const STATEFUL_KINDS: readonly StatefulKind[] = ["sensor", "window"];
 
 export interface ActorStateStores extends StateRestorer {
@@ -36,6 +44,7 @@ export async function openActorStateStores(
         kind,
         partitions: options.partitions,
         restoreConcurrency: 1,
+        codec: passThroughJson,
         onCorrupt: (key) => options.onCorrupt?.(kind, key),
       }),
     );

@@ -1,4 +1,4 @@
-import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
+import { writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { type SensorReadingRecord, writeSensorReading } from "../messages/codec/sensor-reading-record.ts";
 import type { ShardOutput } from "../messages/shard-protocol.ts";
 import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
@@ -7,6 +7,7 @@ import { inProcessChannel } from "../supervisor/transport/in-process.ts";
 import { createShardHost, type ShardHost } from "./shard-host.ts";
 import type { ShardHostSetup } from "./shard-host-setup.ts";
 import { shardHostDeps } from "./shard-host-setup.ts";
+import { decodeShardOutput } from "./shard-output-codec.ts";
 import type { Shards } from "./shards.ts";
 
 /**
@@ -37,7 +38,7 @@ export function inProcessShards(
   const outputLoop = (async () => {
     while (running) {
       const drained = outbound.reader.drain((bytes, offset, length) => {
-        const output = decodeJsonEnvelope(bytes, offset, length) as ShardOutput;
+        const output = decodeShardOutput(bytes, offset, length);
         for (const handler of outputHandlers) handler(output);
       });
       if (drained === 0) await outbound.reader.waitForData(50);

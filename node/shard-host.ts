@@ -1,6 +1,7 @@
 import { type DeployedModel, modelShardProps } from "../actors/model-shard.ts";
 import { type SensorChecks, type SensorMessage, sensorProps } from "../actors/sensor.ts";
 import { type SensorWindows, type WindowMessage, windowKey, windowProps } from "../actors/window.ts";
+import { encodeActorState } from "../messages/codec/actor-state-record.ts";
 import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { RecordTags, recordTagOf } from "../messages/codec/record-layout.ts";
 import { decodeSensorReading, type SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
@@ -48,9 +49,16 @@ export interface ShardHost {
 
 export function createShardHost(deps: ShardHostDeps): ShardHost {
   const { system, inbound, outbound } = deps;
-  const pending: ShardOutput[] = [];
+  // outputs in order; actor state is pre-encoded (a binary record the changelog takes as it is)
+  const pending: (ShardOutput | Uint8Array)[] = [];
+  const write = (record: ShardOutput | Uint8Array) =>
+    record instanceof Uint8Array ? outbound.tryWrite(record) : writeJsonEnvelope(outbound, record);
   const emit = (output: ShardOutput) => {
-    if (pending.length > 0 || !writeJsonEnvelope(outbound, output)) pending.push(output);
+    const record =
+      output.type === "state"
+        ? encodeActorState(output.kind, output.key, output.partition, output.state)
+        : output;
+    if (pending.length > 0 || !write(record)) pending.push(record);
   };
   // passivation also makes the system load restored (changelog) state when it spawns an actor
   const passivateAfterMs = deps.passivateAfterMs ?? 600_000;
@@ -188,7 +196,7 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
 
   const flushPending = async () => {
     while (pending.length > 0) {
-      if (writeJsonEnvelope(outbound, pending[0]!)) {
+      if (write(pending[0]!)) {
         pending.shift();
         continue;
       }

@@ -1,9 +1,10 @@
-import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
+import { writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { type SensorReadingRecord, writeSensorReading } from "../messages/codec/sensor-reading-record.ts";
 import type { ShardOutput } from "../messages/shard-protocol.ts";
 import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
 import { WorkerPool } from "../supervisor/worker/worker-pool.ts";
 import type { ShardHostSetup } from "./shard-host-setup.ts";
+import { decodeShardOutput } from "./shard-output-codec.ts";
 import type { Shards } from "./shards.ts";
 import type { WorkerReply } from "./worker-entry.ts";
 
@@ -31,7 +32,7 @@ export async function workerShards(options: {
     ringBytes: options.ringBytes ?? 1 << 22,
     config: options.setup,
     onRecord(_worker, bytes, offset, length) {
-      const output = decodeJsonEnvelope(bytes, offset, length) as ShardOutput;
+      const output = decodeShardOutput(bytes, offset, length);
       for (const handler of outputHandlers) handler(output);
     },
     onWorkerRestarted(worker) {
