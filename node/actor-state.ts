@@ -44,6 +44,9 @@ export async function openActorStateStores(
         kind,
         partitions: options.partitions,
         restoreConcurrency: 1,
+        // small appends: a checkpoint of thousands of actors must not hold the main thread in
+        // one long write
+        flushBatchRecords: 500,
         codec: passThroughJson,
         onCorrupt: (key) => options.onCorrupt?.(kind, key),
       }),

@@ -269,7 +269,7 @@ export class Dispatcher {
 
   private async runUntilFailure(): Promise<void> {
     const consumer = this.consumer!;
-    const maxInFlight = this.deps.maxInFlightBatches ?? 8;
+    const maxInFlight = this.deps.maxInFlightBatches ?? 64;
     while (this.running) {
       await this.gate;
       await this.commitCompleted();

@@ -186,12 +186,41 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
     }
   };
 
-  const checkpoint = async () => {
-    for (const key of dirtySensors) system.ref<SensorMessage>("sensor", key).tell({ type: "checkpoint" });
-    for (const key of dirtyWindows) system.ref<WindowMessage>("window", key).tell({ type: "checkpoint" });
-    dirtySensors.clear();
-    dirtyWindows.clear();
+  /**
+   * A checkpoint asks every actor that changed since the last one for its state, a slice at a
+   * time between turns of reading input, so a worker with thousands of actors never stops for
+   * the whole snapshot. State taken after the checkpoint mark may include later readings; that
+   * is safe, because each state carries the offset it has seen and a replay skips up to it.
+   */
+  let snapshotQueue: { kind: "sensor" | "window"; key: string }[] | undefined;
+  const SNAPSHOTS_PER_TURN = 256;
+
+  const answerMarks = async () => {
     await system.drain();
+    while (marks.length > 0) {
+      const mark = marks[0]!;
+      if (mark.checkpoint) {
+        if (!snapshotQueue) {
+          snapshotQueue = [
+            ...[...dirtySensors].map((key) => ({ kind: "sensor" as const, key })),
+            ...[...dirtyWindows].map((key) => ({ kind: "window" as const, key })),
+          ];
+          dirtySensors.clear();
+          dirtyWindows.clear();
+        }
+        if (snapshotQueue.length > 0) {
+          for (const { kind, key } of snapshotQueue.splice(0, SNAPSHOTS_PER_TURN)) {
+            if (kind === "sensor") system.ref<SensorMessage>("sensor", key).tell({ type: "checkpoint" });
+            else system.ref<WindowMessage>("window", key).tell({ type: "checkpoint" });
+          }
+          await system.drain();
+          if (snapshotQueue.length > 0) return; // read more input, then the next slice
+        }
+        snapshotQueue = undefined;
+      }
+      emit({ type: "mark", batch: mark.batch, worker: deps.worker });
+      marks.shift();
+    }
   };
 
   const flushPending = async () => {
@@ -209,18 +238,11 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
   return {
     async run() {
       while (running) {
-        const handled = inbound.drain(handle, 4096);
-        if (handled === 0) {
-          await flushPending();
-          await inbound.waitForData(50);
-          continue;
-        }
-        if (marks.length > 0) {
-          await system.drain();
-          if (marks.some((mark) => mark.checkpoint)) await checkpoint();
-          for (const { batch } of marks.splice(0)) emit({ type: "mark", batch, worker: deps.worker });
-        }
+        // a few hundred records a turn: the actors start on them, and their outputs flow, sooner
+        const handled = inbound.drain(handle, 512);
+        if (marks.length > 0) await answerMarks();
         await flushPending();
+        if (handled === 0 && marks.length === 0) await inbound.waitForData(50);
       }
     },
     async stop() {
