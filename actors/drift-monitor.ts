@@ -18,6 +18,8 @@ export interface DriftCheck {
   /** enough recent samples for a meaningful test */
   ready(): boolean;
   evaluate(at: number): DriftReport[];
+  /** the recent sample as plain data, for the drift changelog */
+  snapshot(): unknown;
 }
 
 export interface DriftState {
@@ -30,6 +32,8 @@ export interface DriftDeps {
   readonly createCheck: (model: string) => DriftCheck;
   readonly onReport: (report: DriftReport) => void;
   readonly evaluateEveryMs: number;
+  /** after each evaluation: the monitor's state, for the drift changelog */
+  readonly onSnapshot?: (model: string, state: unknown) => void;
 }
 
 export function driftMonitorProps(deps: DriftDeps): Props<DriftMessage, DriftState> {
@@ -52,6 +56,7 @@ export function driftMonitorProps(deps: DriftDeps): Props<DriftMessage, DriftSta
       if (!state.check.ready()) return;
       state.evaluations++;
       for (const report of state.check.evaluate(ctx.now())) deps.onReport(report);
+      deps.onSnapshot?.(ctx.key, state.check.snapshot());
     },
   };
 }

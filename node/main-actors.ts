@@ -22,6 +22,7 @@ export interface MainActorsDeps {
   readonly deliveries: readonly AlertDelivery[];
   readonly closeTypeWindowsAfterMs: number;
   readonly driftEvaluateEveryMs: number;
+  readonly onDriftSnapshot?: (model: string, state: unknown) => void;
   readonly onTypeWindow: (window: WindowResult) => void;
   readonly onLateTypeWindow: (window: WindowResult) => void;
   readonly onDriftReport: (report: DriftReport) => void;
@@ -53,6 +54,7 @@ export function startMainActors(deps: MainActorsDeps): MainActors {
     createCheck: deps.createDriftCheck,
     onReport: deps.onDriftReport,
     evaluateEveryMs: deps.driftEvaluateEveryMs,
+    ...(deps.onDriftSnapshot ? { onSnapshot: deps.onDriftSnapshot } : {}),
   });
   const drifts = new Map(deps.models.map((model) => [model, system.spawn(driftKind, model)]));
 

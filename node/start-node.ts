@@ -10,6 +10,7 @@ import { PlatformMetrics } from "../api/metrics.ts";
 import { schemaRegistryRoutes } from "../api/schema-registry/routes.ts";
 import { serveApi } from "../api/server.ts";
 import { LiveView } from "../lake/live-view.ts";
+import { ChangelogStore } from "../log/changelog/changelog-store.ts";
 import { openLog } from "../log/index.ts";
 import type { Log } from "../log/log.ts";
 import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
@@ -210,10 +211,26 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       .then((bytes) => log.append([{ topic, key, value: bytes, timestamp }]))
       .catch(failNode);
 
+  // The drift monitor's recent sample survives restarts in its own changelog (partition 0:
+  // one monitor per model, on the main thread of whichever node runs it).
+  const driftStore = await ChangelogStore.open({
+    log,
+    applicationId: config.applicationId,
+    kind: "drift",
+    partitions,
+    restoreConcurrency: 1,
+  });
+  const driftRestored = (await driftStore.restorePartition(0)).states;
+
   const actors = startMainActors({
     system: mainSystem,
     models: [TRAFFIC_MODEL_NAME],
-    createDriftCheck: () => trafficDriftCheck(model, { sampleSize: 500, minSampleSize: 30 }),
+    createDriftCheck: (name) =>
+      trafficDriftCheck(model, { sampleSize: 500, minSampleSize: 30, restored: driftRestored.get(name) }),
+    onDriftSnapshot: (name, state) => {
+      driftStore.put(0, name, state);
+      driftStore.flush().catch(failNode);
+    },
     rules: await alertRules(config),
     deliveries,
     closeTypeWindowsAfterMs: config.graceMs + 15_000,

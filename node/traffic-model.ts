@@ -65,13 +65,25 @@ export function deployTrafficModel(json: unknown, version: string, utcOffsetMinu
 
 export function trafficDriftCheck(
   model: TrainedTrafficModel,
-  options: { sampleSize: number; minSampleSize: number },
+  options: { sampleSize: number; minSampleSize: number; restored?: unknown },
 ): DriftCheck {
   const reference = Object.fromEntries(DRIFT_FEATURES.map((name) => [name, model.reference[name]!]));
   const detector = new DriftDetector(reference, { minSampleSize: options.minSampleSize });
   const recent = new FeatureWindows(DRIFT_FEATURES, options.sampleSize);
   const vector = new Float64Array(DRIFT_FEATURES.length);
+  // a restored sample (from the drift changelog) refills the windows, oldest first
+  const saved = options.restored as { samples?: Record<string, number[]> } | undefined;
+  const restoredRows = Math.min(...DRIFT_FEATURES.map((name) => saved?.samples?.[name]?.length ?? 0));
+  for (let row = 0; row < restoredRows; row++) {
+    for (let i = 0; i < DRIFT_FEATURES.length; i++) vector[i] = saved!.samples![DRIFT_FEATURES[i]!]![row]!;
+    recent.push(vector);
+  }
   return {
+    snapshot: () => ({
+      samples: Object.fromEntries(
+        Object.entries(recent.sample()).map(([name, values]) => [name, [...values]]),
+      ),
+    }),
     observe(features) {
       for (let i = 0; i < DRIFT_FEATURES.length; i++) vector[i] = features[DRIFT_FEATURES[i]!] ?? Number.NaN;
       recent.push(vector);
