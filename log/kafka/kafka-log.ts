@@ -161,6 +161,9 @@ export class KafkaLog implements Log {
     const giveUpAt = Date.now() + this.options.deliveryTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
+        // Topics whose partition count is known are placed without awaiting anything, so
+        // appends reach the batcher (and a partition) in the order they were called.
+        partitions ??= this.placeFromCache(records);
         if (partitions === undefined) {
           const resolved: number[] = [];
           for (const record of records) resolved.push(await this.partitionOf(record));
@@ -297,6 +300,26 @@ export class KafkaLog implements Log {
       );
     }
     return count;
+  }
+
+  /** every record's partition from cached partition counts, or undefined if one is missing */
+  private placeFromCache(records: readonly ProducerRecord[]): number[] | undefined {
+    const placed: number[] = [];
+    for (const record of records) {
+      const count = this.partitionCounts.get(record.topic);
+      if (count === undefined) return undefined;
+      if (record.partition !== undefined) {
+        if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= count)
+          return undefined;
+        placed.push(record.partition);
+      } else if (record.key !== null) placed.push(partitionFor(record.key, count));
+      else {
+        const next = this.roundRobin.get(record.topic) ?? 0;
+        this.roundRobin.set(record.topic, next + 1);
+        placed.push(next % count);
+      }
+    }
+    return placed;
   }
 
   private async partitionOf(record: ProducerRecord): Promise<number> {
