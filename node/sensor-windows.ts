@@ -14,6 +14,7 @@ import {
   type WindowAssigner,
   type WindowOperatorSnapshot,
 } from "../stream/index.ts";
+import type { NodeConfig } from "./config.ts";
 
 /**
  * The window actor's operator for one sensor type on one partition: event-time windows (tumbling
@@ -26,6 +27,21 @@ export type WindowSpec =
   | { readonly kind: "hopping"; readonly sizeMs: number; readonly advanceMs: number }
   | { readonly kind: "sliding"; readonly sizeMs: number }
   | { readonly kind: "session"; readonly sizeMs: number; readonly gapMs: number };
+
+/** the windows the node's configuration asks for */
+export function windowSpecOf(
+  config: Pick<NodeConfig, "windowKind" | "windowMs" | "windowAdvanceMs" | "sessionGapMs">,
+): WindowSpec {
+  switch (config.windowKind) {
+    case "tumbling":
+    case "sliding":
+      return { kind: config.windowKind, sizeMs: config.windowMs };
+    case "hopping":
+      return { kind: "hopping", sizeMs: config.windowMs, advanceMs: config.windowAdvanceMs };
+    case "session":
+      return { kind: "session", sizeMs: config.windowMs, gapMs: config.sessionGapMs };
+  }
+}
 
 export function assignerOf(spec: WindowSpec): WindowAssigner {
   switch (spec.kind) {

@@ -2,7 +2,6 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AlertDelivery } from "../actors/alert-channel.ts";
 import { type AlertRule, DEFAULT_ALERT_RULES, parseAlertRules } from "../actors/alert-rules.ts";
-import { type IngestMessage, ingestProps } from "../actors/ingest.ts";
 import { feedDelivery, fileDelivery, webhookDelivery } from "../api/alert-deliveries.ts";
 import { createApp } from "../api/app.ts";
 import { FeedHub } from "../api/feeds/feed-hub.ts";
@@ -11,21 +10,13 @@ import { schemaRegistryRoutes } from "../api/schema-registry/routes.ts";
 import { serveApi } from "../api/server.ts";
 import { LiveView } from "../lake/live-view.ts";
 import { ChangelogStore } from "../log/changelog/changelog-store.ts";
-import { openLog } from "../log/index.ts";
 import type { Log } from "../log/log.ts";
-import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
-import { platformSchemas } from "../messages/platform-schemas.ts";
+import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
 import { sensorRegistryKind } from "../messages/reference-data.ts";
-import { SchemaRegistry } from "../messages/schema-registry/schema-registry.ts";
-import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
 import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
-import { DEFAULT_PARTITIONS, Topics } from "../messages/topics.ts";
-import { parseSensorMessage } from "../sources/iot/ingest-parser.ts";
+import { Topics } from "../messages/topics.ts";
 import { createSensorFleet, type SensorFleet } from "../sources/iot/sensor-fleet.ts";
-import { createSensorPublisher, type SensorPublisher } from "../sources/iot/sensor-publisher.ts";
-import { createAedesWorkerBroker } from "../sources/mqtt/aedes-worker-broker.ts";
-import { createExternalBroker } from "../sources/mqtt/external-broker.ts";
-import { createMqttSubscriber } from "../sources/mqtt/mqtt-subscriber.ts";
+import type { SensorPublisher } from "../sources/iot/sensor-publisher.ts";
 import { publishSensorRegistry } from "../sources/reference/sensor-registry.ts";
 import { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import { createActorSystem } from "../supervisor/index.ts";
@@ -33,12 +24,13 @@ import { partitionFor } from "../supervisor/murmur2.ts";
 import { openActorStateStores } from "./actor-state.ts";
 import type { NodeConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
+import { startEdge } from "./edge.ts";
 import { inProcessShards } from "./in-process-shards.ts";
 import { startMainActors } from "./main-actors.ts";
 import { type Membership, startMembership } from "./membership.ts";
+import { openNodeLog } from "./node-log.ts";
 import { OutputRouter } from "./output-router.ts";
-import { registryCodec } from "./record-codec.ts";
-import type { WindowSpec } from "./sensor-windows.ts";
+import { windowSpecOf } from "./sensor-windows.ts";
 import type { ShardHostSetup } from "./shard-host-setup.ts";
 import type { Shards } from "./shards.ts";
 import { TRAFFIC_MODEL_NAME, trafficDriftCheck, trainStartupModel } from "./traffic-model.ts";
@@ -84,79 +76,14 @@ const TRANSIENT_LOG_ERRORS: ReadonlySet<string> = new Set([
   ErrorCodes.INFRA_UNAVAILABLE,
 ]);
 
-const PROCESSED_TOPICS = SENSOR_TYPES.map((type) => Topics.processed(type));
-
-async function provisionTopics(log: Log, partitions: number): Promise<void> {
-  await log.createTopic({ name: Topics.sensorsRaw, partitions });
-  for (const name of [
-    ...PROCESSED_TOPICS,
-    Topics.silver,
-    Topics.quarantine,
-    Topics.predictions,
-    Topics.lateOf(Topics.sensorsRaw),
-    Topics.deadLettersOf(Topics.sensorsRaw),
-  ])
-    await log.createTopic({ name, partitions });
-  for (const name of [Topics.drift, Topics.alerts, Topics.deadLetters])
-    await log.createTopic({ name, partitions: 1 });
-}
-
 async function alertRules(config: NodeConfig): Promise<AlertRule[]> {
   if (!config.alertRulesFile) return DEFAULT_ALERT_RULES;
   return parseAlertRules(JSON.parse(await readFile(config.alertRulesFile, "utf8")));
 }
 
-function windowSpecOf(config: NodeConfig): WindowSpec {
-  switch (config.windowKind) {
-    case "tumbling":
-    case "sliding":
-      return { kind: config.windowKind, sizeMs: config.windowMs };
-    case "hopping":
-      return { kind: "hopping", sizeMs: config.windowMs, advanceMs: config.windowAdvanceMs };
-    case "session":
-      return { kind: "session", sizeMs: config.windowMs, gapMs: config.sessionGapMs };
-  }
-}
-
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
   await mkdir(config.dataDir, { recursive: true });
-  const log = config.kafkaBrokers
-    ? await openLog({
-        kind: "kafka",
-        brokers: config.kafkaBrokers.split(",").map((b) => b.trim()),
-        // how long a dead node holds its partitions: the bulk of a failover's time
-        sessionTimeoutMs: config.kafkaSessionTimeoutMs,
-      })
-    : await openLog({
-        kind: "embedded",
-        path: join(config.dataDir, "log.db"),
-        synchronous: config.embeddedLogSync === "full" ? "FULL" : "NORMAL",
-        sessionTimeoutMs: config.kafkaSessionTimeoutMs,
-      });
-  await provisionTopics(log, config.partitions || DEFAULT_PARTITIONS);
-  // An input topic that already exists keeps its partition count (Kafka cannot shrink one, and
-  // growing it would move keys): placement, changelogs and ownership follow the topic.
-  const partitions = (await log.partitions(Topics.sensorsRaw)) ?? config.partitions;
-  if (partitions !== config.partitions)
-    console.warn(
-      `${Topics.sensorsRaw} exists with ${partitions} partitions (PARTITIONS=${config.partitions}); using ${partitions}`,
-    );
-  const registry = await SchemaRegistry.open(log);
-  const schemas = platformSchemas();
-  for (const [subject, schema] of Object.entries(schemas))
-    await registry.register(subject, JSON.stringify(schema), { schemaType: "JSON" });
-  const codec = registryCodec(
-    new SchemaSerde(registry, { schemas }),
-    new Set([
-      Topics.sensorsRaw,
-      Topics.silver,
-      Topics.quarantine,
-      ...PROCESSED_TOPICS,
-      Topics.predictions,
-      Topics.drift,
-      Topics.deadLetters,
-    ]),
-  );
+  const { log, partitions, registry, codec } = await openNodeLog(config);
 
   const metrics = new PlatformMetrics();
   const feeds = new FeedHub();
@@ -351,76 +278,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   dispatcher.start();
 
-  const ingest = mainSystem.spawn(
-    ingestProps({
-      log,
-      encode: codec.encode,
-      parse: (topic, payload, now) => parseSensorMessage(topic, payload, now),
-      onAppended: (accepted, letters) => {
-        counters.ingested += accepted;
-        counters.rejected += letters.length;
-        metrics.messagesByTopic.inc({ topic: Topics.sensorsRaw, direction: "append" }, accepted);
-        for (const letter of letters) {
-          metrics.deadLetters.inc({ source: "mqtt", code: letter.code });
-          feeds.publish("dead-letters", letter);
-        }
-      },
-    }),
-    "mqtt",
-  );
-
-  const broker = config.mqttUrl
-    ? createExternalBroker(config.mqttUrl)
-    : createAedesWorkerBroker({ host: "127.0.0.1", port: config.mqttPort });
-  try {
-    await broker.start();
-  } catch (cause) {
-    if (config.mqttUrl) throw cause;
-    throw new PlatformError(
-      ErrorCodes.INFRA_UNAVAILABLE,
-      `the embedded MQTT broker cannot listen on port ${config.mqttPort} (is Mosquitto running there? use MQTT_URL=mqtt://127.0.0.1:${config.mqttPort} to use it, or --mqtt-port 0)`,
-      { cause },
-    );
-  }
-  const mqttUrl = broker.url();
-  const subscriber = createMqttSubscriber({
-    url: mqttUrl,
-    // nodes of one application sharing an external broker split the readings between them
-    // (MQTT shared subscription) instead of each ingesting every reading
-    ...(config.mqttUrl ? { topics: [`$share/${config.applicationId}/city/sensors/#`] } : {}),
-    clientId: `${config.applicationId}-ingest-${process.pid}`,
-    onBatch: (batch) =>
-      new Promise<void>((resolve, reject) => {
-        const message: IngestMessage = {
-          type: "batch",
-          messages: batch,
-          done: (error) => (error === undefined ? resolve() : reject(error)),
-        };
-        ingest.offer(message).catch(reject);
-      }),
-    onError: (error) => metrics.deadLetters.inc({ source: "mqtt-client", code: error.code }),
-  });
-  await subscriber.start();
-
-  const publisher = config.simulate
-    ? createSensorPublisher({
-        url: mqttUrl,
-        fleet,
-        ratePerSecond: config.rate,
-        clientId: `${config.applicationId}-simulator-${process.pid}`,
-        // mqtt.js adds a 'drain' listener per publish waiting on a full socket: keep that
-        // queue short, or adding and removing listeners costs more than publishing
-        maxInFlight: 1000,
-      })
-    : undefined;
-  await publisher?.start();
-  const driftTimer =
-    config.injectDriftAfterSeconds > 0
-      ? setTimeout(
-          () => fleet.setDrift({ type: "traffic", field: "vehicle_count", shift: 40 }),
-          config.injectDriftAfterSeconds * 1000,
-        )
-      : undefined;
+  const edge = await startEdge({ config, log, codec, system: mainSystem, metrics, feeds, fleet, counters });
+  const { mqttUrl, subscriber, publisher } = edge;
 
   let lastDeadLetters = 0;
   const housekeeping = setInterval(() => {
@@ -518,11 +377,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (driftTimer) clearTimeout(driftTimer);
       clearInterval(housekeeping);
       clearInterval(treeTimer);
-      await publisher?.stop();
-      await subscriber.stop();
+      await edge.stopSources();
       await mainSystem.drain(10_000).catch(failNode);
       await dispatcher?.stop();
       await shards.stop();
@@ -530,7 +387,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await mainSystem.stop();
       await membership?.stop().catch(failNode);
       await server.stop();
-      await broker.stop();
+      await edge.stopBroker();
       stopFollowing.abort();
       await registryFollower.stop();
       await log.close();

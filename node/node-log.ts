@@ -1,0 +1,81 @@
+import { join } from "node:path";
+import { openLog } from "../log/index.ts";
+import type { Log } from "../log/log.ts";
+import { platformSchemas } from "../messages/platform-schemas.ts";
+import { SchemaRegistry } from "../messages/schema-registry/schema-registry.ts";
+import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
+import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
+import { DEFAULT_PARTITIONS, Topics } from "../messages/topics.ts";
+import type { NodeConfig } from "./config.ts";
+import { type RecordCodec, registryCodec } from "./record-codec.ts";
+
+/**
+ * A node's log: Kafka when KAFKA_BROKERS names it, else the embedded bun:sqlite log; its
+ * topics; the schema registry on it with the platform's subjects registered; and the codec
+ * that frames record values with their schema ids.
+ */
+export interface NodeLog {
+  readonly log: Log;
+  /** partitions of city.sensors.raw as the topic has them */
+  readonly partitions: number;
+  readonly registry: SchemaRegistry;
+  readonly codec: RecordCodec;
+}
+
+export const PROCESSED_TOPICS = SENSOR_TYPES.map((type) => Topics.processed(type));
+
+async function provisionTopics(log: Log, partitions: number): Promise<void> {
+  await log.createTopic({ name: Topics.sensorsRaw, partitions });
+  for (const name of [
+    ...PROCESSED_TOPICS,
+    Topics.silver,
+    Topics.quarantine,
+    Topics.predictions,
+    Topics.lateOf(Topics.sensorsRaw),
+    Topics.deadLettersOf(Topics.sensorsRaw),
+  ])
+    await log.createTopic({ name, partitions });
+  for (const name of [Topics.drift, Topics.alerts, Topics.deadLetters])
+    await log.createTopic({ name, partitions: 1 });
+}
+
+export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
+  const log = config.kafkaBrokers
+    ? await openLog({
+        kind: "kafka",
+        brokers: config.kafkaBrokers.split(",").map((b) => b.trim()),
+        // how long a dead node holds its partitions: the bulk of a failover's time
+        sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+      })
+    : await openLog({
+        kind: "embedded",
+        path: join(config.dataDir, "log.db"),
+        synchronous: config.embeddedLogSync === "full" ? "FULL" : "NORMAL",
+        sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+      });
+  await provisionTopics(log, config.partitions || DEFAULT_PARTITIONS);
+  // An input topic that already exists keeps its partition count (Kafka cannot shrink one, and
+  // growing it would move keys): placement, changelogs and ownership follow the topic.
+  const partitions = (await log.partitions(Topics.sensorsRaw)) ?? config.partitions;
+  if (partitions !== config.partitions)
+    console.warn(
+      `${Topics.sensorsRaw} exists with ${partitions} partitions (PARTITIONS=${config.partitions}); using ${partitions}`,
+    );
+  const registry = await SchemaRegistry.open(log);
+  const schemas = platformSchemas();
+  for (const [subject, schema] of Object.entries(schemas))
+    await registry.register(subject, JSON.stringify(schema), { schemaType: "JSON" });
+  const codec = registryCodec(
+    new SchemaSerde(registry, { schemas }),
+    new Set([
+      Topics.sensorsRaw,
+      Topics.silver,
+      Topics.quarantine,
+      ...PROCESSED_TOPICS,
+      Topics.predictions,
+      Topics.drift,
+      Topics.deadLetters,
+    ]),
+  );
+  return { log, partitions, registry, codec };
+}
