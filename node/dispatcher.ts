@@ -51,6 +51,8 @@ export interface DispatcherDeps {
   readonly onAssignment?: (partitions: readonly number[]) => void;
   /** the log was unavailable for a moment; the dispatcher retries */
   readonly onTransientError?: (error: PlatformError) => void;
+  /** a failure the dispatcher cannot wait out (a restore that cannot read its changelog) */
+  readonly onError?: (error: unknown) => void;
   readonly now: () => number;
 }
 
@@ -62,6 +64,8 @@ const TRANSIENT: ReadonlySet<string> = new Set([
 ]);
 
 type Position = { topic: string; partition: number; offset: number };
+
+const MAX_HELD_RECORDS = 100_000;
 
 interface InFlightBatch {
   readonly id: number;
@@ -86,6 +90,12 @@ export class Dispatcher {
   private readonly lostWorkers = new Set<number>();
   /** the input partitions this member owns now */
   private readonly owned = new Set<number>();
+  /** partitions whose state is being restored: their records wait here, in order */
+  private readonly restoring = new Map<number, LogRecord[]>();
+  /** held records of partitions whose restore finished, dispatched at the loop's next turn */
+  private readonly released: LogRecord[][] = [];
+  private restores: Promise<void> = Promise.resolve();
+  private held = 0;
   consumed = 0;
   committed = 0;
 
@@ -99,11 +109,7 @@ export class Dispatcher {
       ...(this.deps.memberId ? { memberId: this.deps.memberId } : {}),
       rebalance: {
         onRevoked: (partitions) => this.revoke(partitions.map((tp) => tp.partition)),
-        onAssigned: async (partitions) => {
-          await this.restore(partitions.map((tp) => tp.partition));
-          for (const tp of partitions) this.owned.add(tp.partition);
-          this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
-        },
+        onAssigned: (partitions) => this.assign(partitions.map((tp) => tp.partition)),
       },
     });
     this.running = true;
@@ -152,6 +158,7 @@ export class Dispatcher {
 
   async stop(): Promise<void> {
     this.running = false;
+    await this.restores; // failures were reported through onError already
     this.batchDone?.();
     await this.loop;
     await this.settle();
@@ -171,6 +178,43 @@ export class Dispatcher {
     await this.commitCompleted();
   }
 
+  /**
+   * Partitions given to this member: their state is restored in the background while the
+   * records of every other partition keep flowing; a restoring partition's records are held
+   * (and not committed) until its state is in its worker.
+   */
+  private assign(partitions: readonly number[]): void {
+    for (const partition of partitions) this.owned.add(partition);
+    this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
+    if (!this.deps.state) return;
+    for (const partition of partitions) {
+      this.restoring.set(partition, []);
+      // issued together: the state store decides how many read at once, and each partition
+      // flows as soon as its own state is back
+      const restore = this.restoreHolding(partition).catch((error: unknown) => this.deps.onError?.(error));
+      this.restores = Promise.all([this.restores, restore]).then(() => undefined);
+    }
+  }
+
+  private async restoreHolding(partition: number): Promise<void> {
+    for (let attempt = 0; this.running && this.owned.has(partition); attempt++) {
+      try {
+        await this.restore([partition]);
+        break;
+      } catch (error) {
+        // a log that is away is waited for; the partition's records stay held meanwhile
+        if (!isPlatformError(error) || !TRANSIENT.has(error.code)) throw error;
+        this.deps.onTransientError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    }
+    const held = this.restoring.get(partition) ?? [];
+    this.restoring.delete(partition);
+    this.held -= held.length;
+    if (held.length > 0 && this.owned.has(partition)) this.released.push(held);
+    this.batchDone?.();
+  }
+
   /** partitions taken away: save and commit what they did, then stop their actors here */
   private async revoke(partitions: readonly number[]): Promise<void> {
     await this.settle();
@@ -181,7 +225,12 @@ export class Dispatcher {
     }
     for (const [worker, owned] of byWorker) await this.send(worker, { type: "evict", partitions: owned });
     this.deps.shards.flush();
-    for (const partition of partitions) this.owned.delete(partition);
+    for (const partition of partitions) {
+      this.owned.delete(partition);
+      // records held for a partition that moved on are read again by its new owner
+      this.held -= this.restoring.get(partition)?.length ?? 0;
+      this.restoring.get(partition)?.splice(0);
+    }
     this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
   }
 
@@ -273,7 +322,13 @@ export class Dispatcher {
     while (this.running) {
       await this.gate;
       await this.commitCompleted();
-      if (this.inFlight.length >= maxInFlight) {
+      const released = this.released.shift();
+      if (released) {
+        await this.dispatch(released);
+        continue;
+      }
+      // restores are slow to finish: bound what waits for them, and poll again later
+      if (this.inFlight.length >= maxInFlight || this.held > MAX_HELD_RECORDS) {
         await this.waitForBatch(50);
         continue;
       }
@@ -297,6 +352,12 @@ export class Dispatcher {
     const workers = new Set<number>();
     const nextOffsets = new Map<string, Position>();
     for (const record of records) {
+      const holding = this.restoring.get(record.partition);
+      if (holding) {
+        holding.push(record);
+        this.held++;
+        continue;
+      }
       nextOffsets.set(`${record.topic}/${record.partition}`, {
         topic: record.topic,
         partition: record.partition,

@@ -262,6 +262,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     groupId: config.applicationId,
     decode: codec.decode,
     state: actorState,
+    onError: failNode,
     commitIntervalMs: config.commitIntervalMs,
     onAssignment: (partitions) => {
       assignment = partitions;

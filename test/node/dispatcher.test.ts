@@ -171,4 +171,56 @@ describe("the dispatcher", () => {
     expect(deadLetters[0]!.letter.source).toStartWith("log:city.sensors.raw/");
     expect(await eventually(committedTotal, (n) => n === 1)).toBe(1);
   });
+
+  test("a partition whose state restores slowly holds only its own records; the others flow meanwhile", async () => {
+    await dispatcher.stop();
+    const restored: number[] = [];
+    let releaseSlow: () => void = () => {};
+    const slow = new Promise<void>((resolve) => {
+      releaseSlow = resolve;
+    });
+    const controls: ShardInbound[] = [];
+    const original = shards.sendControl.bind(shards);
+    shards.sendControl = (worker, message) => {
+      controls.push(message);
+      return original(worker, message);
+    };
+    shards.answer = (worker, batch) => restoring.markDone(worker, batch);
+    const restoring = new Dispatcher({
+      log,
+      shards,
+      groupId: `${GROUP}-restore`,
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: () => {},
+      now: Date.now,
+      state: {
+        async restore(partitions, send) {
+          for (const partition of partitions) {
+            if (partition === 0) await slow;
+            await send(partition, "window", `traffic:${partition}:x`, { lastOffset: -1 });
+            restored.push(partition);
+          }
+        },
+      },
+    });
+    dispatcher = restoring;
+    const sensors = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    await append(sensors);
+    restoring.start();
+    const others = await eventually(
+      () => shards.readings.filter((r) => r.reading.partition !== 0).length,
+      (n) => n >= sensors.filter((s) => partitionFor(s, 4) !== 0).length,
+    );
+    expect(others).toBe(sensors.filter((s) => partitionFor(s, 4) !== 0).length);
+    expect(shards.readings.some((r) => r.reading.partition === 0)).toBe(false);
+    releaseSlow();
+    await eventually(
+      () => shards.readings.filter((r) => r.reading.partition === 0).length,
+      (n) => n >= sensors.filter((s) => partitionFor(s, 4) === 0).length,
+    );
+    // partition 0's state went out before any of its records
+    const firstRestoreOf0 = controls.findIndex((c) => c.type === "restore" && c.key === "traffic:0:x");
+    expect(firstRestoreOf0).toBeGreaterThanOrEqual(0);
+    expect(restored).toContain(0);
+  });
 });
