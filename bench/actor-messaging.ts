@@ -8,6 +8,7 @@
  */
 import type { ActorRef, Props } from "../supervisor/actor.ts";
 import { createActorSystem } from "../supervisor/actor-system.ts";
+import { median } from "./support.ts";
 
 type Ball = { readonly type: "ball" };
 type PlayerMessage = Ball | { readonly type: "meet"; readonly other: ActorRef<PlayerMessage> };
@@ -137,11 +138,6 @@ function eventTargetBaseline(total: number): number {
   const seconds = (performance.now() - start) / 1000;
   if (seen !== total) throw new Error("baseline lost events");
   return total / seconds;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 const RUNS = Number(process.env.RUNS ?? 5);

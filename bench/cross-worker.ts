@@ -12,6 +12,7 @@ import {
   writeSensorReading,
 } from "../messages/codec/sensor-reading-record.ts";
 import { createSabRing, openSabRingReader, openSabRingWriter } from "../supervisor/transport/sab-ring.ts";
+import { median } from "./support.ts";
 
 type Mode = "ring-copy" | "ring-codec" | "post-one" | "post-batch";
 interface Job {
@@ -111,11 +112,6 @@ async function runOnce(worker: Worker, mode: Mode, total: number): Promise<numbe
   }
   await done;
   return total / ((performance.now() - started) / 1000);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 async function main(): Promise<void> {

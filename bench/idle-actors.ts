@@ -6,6 +6,7 @@
  * Akka's claim is 2.5M actors per GB (about 400 bytes per actor); the target is <= 330 MB for 1M.
  */
 import { createActorSystem } from "../supervisor/actor-system.ts";
+import { median } from "./support.ts";
 
 const COUNT = Number(process.env.ACTORS ?? 1_000_000);
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -75,11 +76,6 @@ async function runChild(variant: string): Promise<number> {
   const out = await new Response(proc.stdout).text();
   if ((await proc.exited) !== 0) throw new Error(`${variant} run failed`);
   return (JSON.parse(out.trim().split("\n").at(-1)!) as { bytes: number }).bytes;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 const childAt = process.argv.indexOf("--child");

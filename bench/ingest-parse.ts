@@ -6,6 +6,7 @@
  */
 import { parseSensorMessage, sensorTopic } from "../sources/iot/ingest-parser.ts";
 import { createSensorFleet } from "../sources/iot/sensor-fleet.ts";
+import { median } from "./support.ts";
 
 const RUNS = 5;
 const N = 200_000;
@@ -30,7 +31,6 @@ function rate(body: (i: number) => unknown): number {
   if (sink < 0) console.log(sink);
   return N / seconds;
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const figures = {
   baseline: [] as number[],

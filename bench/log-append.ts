@@ -13,13 +13,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openEmbeddedLog } from "../log/embedded/index.ts";
+import { median } from "./support.ts";
 
 const RUNS = 5;
 const RUN_MS = 700;
 const VALUE = new Uint8Array(100).fill(42);
 const PARTITIONS = 12;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const dir = mkdtempSync(join(tmpdir(), "bench-log-append-"));
 let fileCounter = 0;
 const freshPath = () => join(dir, `run-${fileCounter++}.db`);

@@ -38,6 +38,7 @@ import { BenchTopics } from "./peers/topic-admin.ts";
 import { defaultSpec, generateReadings, produceReadings } from "./peers/traffic-data.ts";
 import { readFinalWindows } from "./peers/window-outputs.ts";
 import { diffWindows, referenceWindows } from "./peers/window-result.ts";
+import { median } from "./support.ts";
 
 const brokers = parseBrokers(process.env.KAFKA_BROKERS ?? "127.0.0.1:9092");
 // 1M: at 300k both JVMs (Kafka Streams and ConsumerPerformance) spend most of the run warming up
@@ -58,10 +59,6 @@ interface RunFigures {
   latency: Partial<Record<SideName, LatencyFigures>>;
 }
 
-const median = (values: number[]): number => {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : sorted[Math.floor(sorted.length / 2)]!;
-};
 const fmt = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "n/a");
 
 function commandOf(side: SideName, args: SideArgs): string[] {

@@ -7,6 +7,7 @@ import { createSensorFleet } from "../sources/iot/sensor-fleet.ts";
 import { QualityChecker } from "../stream/quality/quality-checker.ts";
 import { crossFieldIssues, rangeIssues } from "../stream/quality/quality-rules.ts";
 import { QualityScoreboard } from "../stream/quality/quality-score.ts";
+import { median } from "./support.ts";
 
 const RUNS = 5;
 const TICKS = 400;
@@ -14,7 +15,6 @@ const fleet = createSensorFleet({ sensorsPerType: 100, startTime: Date.UTC(2024,
 const batches = Array.from({ length: TICKS }, () => fleet.tick());
 const total = batches.reduce((a, b) => a + b.readings.length, 0);
 const specs = new Map(fleet.sensors.map((s) => [s.sensor_id, s]));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function timed(body: () => void): number {
   const started = performance.now();

@@ -13,6 +13,7 @@ import { SchemaRegistry } from "../messages/schema-registry/schema-registry.ts";
 import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
 import { utf8Text } from "../messages/schema-registry/utf8-text.ts";
 import { schemaIdOf } from "../messages/schema-registry/wire-format.ts";
+import { median } from "./support.ts";
 
 const RUNS = Number(process.env.RUNS ?? 41);
 const RECORDS = 2_000;
@@ -100,11 +101,6 @@ function lookupOnly(): number {
     }
   }
   return ((performance.now() - start) * 1e6) / (RECORDS * PASSES);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 // warm-up: let the JIT see every path

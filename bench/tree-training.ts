@@ -17,6 +17,7 @@ import { SeededRandom } from "../ml/tree/random.ts";
 import { trainRandomForest } from "../ml/tree/random-forest.ts";
 import { evaluateRegression } from "../ml/tree/regression-metrics.ts";
 import { trainTrafficCongestionModel } from "../ml/tree/traffic-congestion-training.ts";
+import { median } from "./support.ts";
 
 interface CartTree {
   train(rows: number[][], labels: number[]): void;
@@ -50,11 +51,6 @@ function friedman(rows: number, seed: number): { rows: number[][]; labels: numbe
     );
   }
   return { rows: out, labels };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function seconds(run: () => void): number {

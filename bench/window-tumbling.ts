@@ -10,6 +10,7 @@
  * ever closed or emitted. Each figure is the median of RUNS runs.
  */
 import { createWindowOperator, createWindowOutput, tumbling, type WindowAssigner } from "../stream/index.ts";
+import { median } from "./support.ts";
 
 export const KEYS = 100_000;
 export const EVENTS = 3_000_000;
@@ -141,8 +142,7 @@ export function runNaive(events: BenchEvents, windowMs = WINDOW_MS): Rate {
   });
 }
 
-export const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+export { median };
 export const millions = (rate: number): string => `${(rate / 1e6).toFixed(2)}M/s`;
 
 export interface Row {
