@@ -44,6 +44,16 @@ function sensorTypeParam(raw: string | undefined): SensorType | undefined | Erro
     : new Error(`type must be one of ${SENSOR_TYPES.join(", ")}, got '${raw}'`);
 }
 
+/** What a node serves while it starts: /health says 503 "starting", everything else waits too. */
+export function startingApp(): Hono {
+  const app = new Hono();
+  app.get("/health", (c) => c.json({ status: "starting" }, 503));
+  app.all("*", (c) =>
+    c.json({ error: { code: "STARTING", message: "the node is starting; retry shortly" } }, 503),
+  );
+  return app;
+}
+
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const badRequest = (message: string) => ({ error: { code: "BAD_REQUEST", message } });

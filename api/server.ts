@@ -13,11 +13,14 @@ interface FeedConnection {
 export interface ApiServer {
   readonly url: string;
   readonly port: number;
+  /** serve this app from now on (the node starts with a "starting" app and swaps when ready) */
+  use(app: Hono): void;
   stop(): Promise<void>;
 }
 
 export function serveApi(options: { app: Hono; feeds: FeedHub; port: number; hostname?: string }): ApiServer {
-  const { app, feeds } = options;
+  const { feeds } = options;
+  let app = options.app;
   const server: Server<FeedConnection> = Bun.serve<FeedConnection>({
     port: options.port,
     hostname: options.hostname ?? "0.0.0.0",
@@ -58,6 +61,9 @@ export function serveApi(options: { app: Hono; feeds: FeedHub; port: number; hos
   });
   const port = server.port ?? options.port;
   return {
+    use(next) {
+      app = next;
+    },
     url: `http://${options.hostname === "0.0.0.0" || !options.hostname ? "localhost" : options.hostname}:${port}`,
     port,
     async stop() {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { AlertDelivery } from "../actors/alert-channel.ts";
 import { type AlertRule, DEFAULT_ALERT_RULES, parseAlertRules } from "../actors/alert-rules.ts";
 import { feedDelivery, fileDelivery, webhookDelivery } from "../api/alert-deliveries.ts";
-import { createApp } from "../api/app.ts";
+import { createApp, startingApp } from "../api/app.ts";
 import { FeedHub } from "../api/feeds/feed-hub.ts";
 import { PlatformMetrics } from "../api/metrics.ts";
 import { schemaRegistryRoutes } from "../api/schema-registry/routes.ts";
@@ -83,10 +83,12 @@ async function alertRules(config: NodeConfig): Promise<AlertRule[]> {
 
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
   await mkdir(config.dataDir, { recursive: true });
+  // the API answers from the first moment: /health is 503 "starting" until the node is ready
+  const feeds = new FeedHub();
+  const server = serveApi({ app: startingApp(), feeds, port: config.port, hostname: config.host });
   const { log, partitions, registry, codec } = await openNodeLog(config);
 
   const metrics = new PlatformMetrics();
-  const feeds = new FeedHub();
   const counters = { ingested: 0, rejected: 0, outputs: 0, alerts: 0 };
   let fatal: unknown;
   const failNode = (error: unknown) => {
@@ -346,7 +348,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       })
       .catch(failNode);
   }, 2000);
-  const server = serveApi({ app, feeds, port: config.port, hostname: config.host });
+  server.use(app);
   membership = await startMembership({
     log,
     applicationId: config.applicationId,
