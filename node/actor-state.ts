@@ -3,7 +3,7 @@ import { jsonStateCodec } from "../log/changelog/state-codec.ts";
 import type { StateCodec } from "../log/changelog/state-store.ts";
 import type { Log } from "../log/log.ts";
 import type { StatefulKind } from "../messages/shard-protocol.ts";
-import type { StateRestorer } from "./dispatcher.ts";
+import type { StateRestorer } from "./state-restorer.ts";
 
 /**
  * The node's durable actor state: one compacted changelog per stateful kind (Kafka Streams'

@@ -1,11 +1,11 @@
 import type { Consumer, Log, LogRecord, TopicPartition } from "../log/log.ts";
-import type { SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
-import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
-import { MEASUREMENTS, measurementsOf, SensorReading } from "../messages/sensor-reading.ts";
-import type { ShardInbound, StatefulKind } from "../messages/shard-protocol.ts";
+import type { ShardInbound } from "../messages/shard-protocol.ts";
 import { Topics } from "../messages/topics.ts";
+import { rawReading } from "./raw-reading.ts";
 import type { Shards } from "./shards.ts";
+import type { StateRestorer } from "./state-restorer.ts";
 
 /**
  * Log -> actors. One consumer group member per node reads `city.sensors.raw`, decodes each record
@@ -24,14 +24,6 @@ import type { Shards } from "./shards.ts";
  * Records that do not decode go to `city.sensors.raw.dlq` with the reason and the original
  * bytes, and are committed like any other (the consumer moves on).
  */
-export interface StateRestorer {
-  /** read the changelogs of these partitions and hand each entry to `send` */
-  restore(
-    partitions: readonly number[],
-    send: (partition: number, kind: StatefulKind, key: string, state: unknown) => Promise<void>,
-  ): Promise<void>;
-}
-
 export interface DispatcherDeps {
   readonly log: Log;
   readonly shards: Shards;
@@ -363,7 +355,12 @@ export class Dispatcher {
         partition: record.partition,
         offset: record.offset + 1,
       });
-      const reading = this.decode(record);
+      const reading = rawReading(
+        record,
+        this.deps.decode,
+        (letter) => this.deps.onDeadLetter(letter, record.topic),
+        this.deps.now(),
+      );
       if (!reading) continue;
       const worker = shards.workerOf(record.partition);
       if (this.lostWorkers.has(worker)) continue;
@@ -394,47 +391,5 @@ export class Dispatcher {
     for (const worker of [...batch.waitingFor])
       await this.send(worker, { type: "mark", batch: batch.id, checkpoint });
     shards.flush();
-  }
-
-  private decode(record: LogRecord): SensorReadingRecord | undefined {
-    const source = `log:${record.topic}/${record.partition}@${record.offset}`;
-    const reject = (code: DeadLetter["code"], reason: string) => {
-      this.deps.onDeadLetter(
-        deadLetter(source, code, reason, record.value ?? new Uint8Array(), this.deps.now()),
-        record.topic,
-      );
-      return undefined;
-    };
-    if (record.value === null) return reject(ErrorCodes.DECODE_FAILED, "tombstone on a data topic");
-    let json: unknown;
-    try {
-      json = this.deps.decode(record.value);
-    } catch (error) {
-      // whatever the decoder throws, the record is refused with its reason, never a crash
-      return isPlatformError(error)
-        ? reject(error.code, error.message)
-        : reject(ErrorCodes.DECODE_FAILED, error instanceof Error ? error.message : String(error));
-    }
-    const parsed = SensorReading.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return reject(
-        ErrorCodes.SCHEMA_VIOLATION,
-        `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
-      );
-    }
-    const reading = parsed.data;
-    const values = measurementsOf(reading);
-    const ingested = record.headers.find((h) => h.key === "ingested_at");
-    return {
-      sensorType: reading.type,
-      sensorId: reading.sensor_id,
-      partition: record.partition,
-      offset: record.offset,
-      eventTime: Date.parse(reading.timestamp),
-      values: MEASUREMENTS[reading.type].map((name) => values[name]!),
-      flags: 0,
-      ingestedAt: ingested ? Number(ingested.value) : record.timestamp,
-    };
   }
 }
