@@ -59,18 +59,26 @@ export async function startEdge(deps: EdgeDeps): Promise<NodeEdge> {
     "mqtt",
   );
 
-  const broker = config.mqttUrl
+  let broker = config.mqttUrl
     ? createExternalBroker(config.mqttUrl)
     : createAedesWorkerBroker({ host: "127.0.0.1", port: config.mqttPort });
   try {
     await broker.start();
   } catch (cause) {
-    if (config.mqttUrl) throw cause;
-    throw new PlatformError(
-      ErrorCodes.INFRA_UNAVAILABLE,
-      `the embedded MQTT broker cannot listen on port ${config.mqttPort} (is Mosquitto running there? use MQTT_URL=mqtt://127.0.0.1:${config.mqttPort} to use it, or --mqtt-port 0)`,
-      { cause },
+    if (config.mqttUrl || config.mqttPort === 0) throw cause;
+    // The port is taken (often by Mosquitto from `bun run infra:up`): the embedded broker takes
+    // any free port rather than refusing to start; the banner prints where it is.
+    console.warn(
+      `MQTT port ${config.mqttPort} is taken; the embedded broker listens on a free port instead (MQTT_URL=mqtt://127.0.0.1:${config.mqttPort} would use the broker already there)`,
     );
+    broker = createAedesWorkerBroker({ host: "127.0.0.1", port: 0 });
+    try {
+      await broker.start();
+    } catch (second) {
+      throw new PlatformError(ErrorCodes.INFRA_UNAVAILABLE, "the embedded MQTT broker cannot start", {
+        cause: second,
+      });
+    }
   }
   const mqttUrl = broker.url();
   const subscriber = createMqttSubscriber({

@@ -1,17 +1,13 @@
-import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
-import type { AlertDelivery } from "../actors/alert-channel.ts";
-import { type AlertRule, DEFAULT_ALERT_RULES, parseAlertRules } from "../actors/alert-rules.ts";
-import { feedDelivery, fileDelivery, webhookDelivery } from "../api/alert-deliveries.ts";
+import { mkdir } from "node:fs/promises";
 import { createApp, startingApp } from "../api/app.ts";
 import { FeedHub } from "../api/feeds/feed-hub.ts";
 import { PlatformMetrics } from "../api/metrics.ts";
 import { schemaRegistryRoutes } from "../api/schema-registry/routes.ts";
-import { serveApi } from "../api/server.ts";
+import { type ApiServer, serveApi } from "../api/server.ts";
 import { LiveView } from "../lake/live-view.ts";
 import { ChangelogStore } from "../log/changelog/changelog-store.ts";
 import type { Log } from "../log/log.ts";
-import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
+import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
 import { sensorRegistryKind } from "../messages/reference-data.ts";
 import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
 import { Topics } from "../messages/topics.ts";
@@ -22,6 +18,7 @@ import { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import { createActorSystem } from "../supervisor/index.ts";
 import { partitionFor } from "../supervisor/murmur2.ts";
 import { openActorStateStores } from "./actor-state.ts";
+import { alertingOf } from "./alerting.ts";
 import type { NodeConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { startEdge } from "./edge.ts";
@@ -76,16 +73,20 @@ const TRANSIENT_LOG_ERRORS: ReadonlySet<string> = new Set([
   ErrorCodes.INFRA_UNAVAILABLE,
 ]);
 
-async function alertRules(config: NodeConfig): Promise<AlertRule[]> {
-  if (!config.alertRulesFile) return DEFAULT_ALERT_RULES;
-  return parseAlertRules(JSON.parse(await readFile(config.alertRulesFile, "utf8")));
-}
-
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
   await mkdir(config.dataDir, { recursive: true });
   // the API answers from the first moment: /health is 503 "starting" until the node is ready
   const feeds = new FeedHub();
-  const server = serveApi({ app: startingApp(), feeds, port: config.port, hostname: config.host });
+  let server: ApiServer;
+  try {
+    server = serveApi({ app: startingApp(), feeds, port: config.port, hostname: config.host });
+  } catch (cause) {
+    throw new PlatformError(
+      ErrorCodes.INFRA_UNAVAILABLE,
+      `the API cannot listen on ${config.host}:${config.port} (set PORT or --port, 0 for any free port)`,
+      { cause },
+    );
+  }
   const { log, partitions, registry, codec } = await openNodeLog(config);
 
   const metrics = new PlatformMetrics();
@@ -128,11 +129,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       metrics.restarts.inc({ decision: event.decision, strategy: event.strategy });
   });
 
-  const deliveries: AlertDelivery[] = [
-    feedDelivery(feeds),
-    fileDelivery(config.alertLogFile ?? join(config.dataDir, "alerts.jsonl")),
-  ];
-  if (config.alertWebhookUrl) deliveries.push(webhookDelivery(config.alertWebhookUrl));
+  const { rules, deliveries } = await alertingOf(config, feeds);
 
   const appendJson = (topic: string, key: string, value: unknown, timestamp: number) =>
     codec
@@ -160,7 +157,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       driftStore.put(0, name, state);
       driftStore.flush().catch(failNode);
     },
-    rules: await alertRules(config),
+    rules,
     deliveries,
     closeTypeWindowsAfterMs: config.graceMs + 15_000,
     driftEvaluateEveryMs: 10_000,
