@@ -17,6 +17,7 @@ import {
   getJson,
   ownersSeenBy,
   spawnClusterNode,
+  until,
 } from "../test/node/scale-out/cluster-process.ts";
 import {
   inputPartitions,
@@ -31,21 +32,6 @@ import { printFigure } from "./support.ts";
 
 const sensors = Number(process.env.FAILOVER_SENSORS ?? 5000);
 const sessionTimeoutMs = Number(process.env.KAFKA_SESSION_TIMEOUT_MS ?? 3000);
-
-async function until<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs: number,
-  what: string,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 await requireRealServers();
 const app = runId("failover-bench");

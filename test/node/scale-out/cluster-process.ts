@@ -113,3 +113,19 @@ export async function ownersSeenBy(node: ClusterNode): Promise<Map<string, numbe
     if (owner) byApi.set(owner.api, [...(byApi.get(owner.api) ?? []), partition]);
   return byApi;
 }
+
+/** poll `probe` until `done` holds (a failed probe counts as not yet), or fail naming `what` */
+export async function until<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+  what: string,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { partitionFor } from "../../../supervisor/murmur2.ts";
-import { type ClusterNode, getJson, ownersSeenBy, spawnClusterNode } from "./cluster-process.ts";
+import { type ClusterNode, getJson, ownersSeenBy, spawnClusterNode, until } from "./cluster-process.ts";
 import {
   inputPartitions,
   kafkaBrokers,
@@ -51,21 +51,6 @@ afterAll(async () => {
   await Promise.all(nodes.map((node) => node.stop()));
   await audit?.close();
 });
-
-async function until<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs: number,
-  what: string,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 test.skipIf(skipScaleOut)(
   "kill -9 of one of two nodes under load: the survivor owns every partition and every window counts each logged reading once",
