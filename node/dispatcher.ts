@@ -84,8 +84,13 @@ export class Dispatcher {
   private readonly owned = new Set<number>();
   /** partitions whose state is being restored: their records wait here, in order */
   private readonly restoring = new Map<number, LogRecord[]>();
-  /** held records of partitions whose restore finished, dispatched at the loop's next turn */
-  private readonly released: LogRecord[][] = [];
+  /**
+   * Partitions whose restore finished. Their held records are released by the loop itself,
+   * between dispatches: a restore that finished while a dispatch awaited ring space must not
+   * let that batch's newer records of the partition overtake the older held ones (the actors
+   * would then skip the older ones as replays: regression test in scale-out/kill-node).
+   */
+  private readonly restored = new Set<number>();
   private restores: Promise<void> = Promise.resolve();
   private held = 0;
   consumed = 0;
@@ -200,11 +205,21 @@ export class Dispatcher {
         await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
       }
     }
-    const held = this.restoring.get(partition) ?? [];
-    this.restoring.delete(partition);
-    this.held -= held.length;
-    if (held.length > 0 && this.owned.has(partition)) this.released.push(held);
+    this.restored.add(partition);
     this.batchDone?.();
+  }
+
+  /** the held records of every partition whose restore finished, oldest first per partition */
+  private releaseRestored(): LogRecord[] {
+    const released: LogRecord[] = [];
+    for (const partition of this.restored) {
+      const held = this.restoring.get(partition) ?? [];
+      this.restoring.delete(partition);
+      this.restored.delete(partition);
+      this.held -= held.length;
+      if (this.owned.has(partition)) released.push(...held);
+    }
+    return released;
   }
 
   /** partitions taken away: save and commit what they did, then stop their actors here */
@@ -314,8 +329,8 @@ export class Dispatcher {
     while (this.running) {
       await this.gate;
       await this.commitCompleted();
-      const released = this.released.shift();
-      if (released) {
+      const released = this.releaseRestored();
+      if (released.length > 0) {
         await this.dispatch(released);
         continue;
       }
