@@ -3,6 +3,7 @@ import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
 import type { ShardInbound } from "../messages/shard-protocol.ts";
 import { Topics } from "../messages/topics.ts";
+import { HeldRecords } from "./held-records.ts";
 import { rawReading } from "./raw-reading.ts";
 import type { Shards } from "./shards.ts";
 import type { StateRestorer } from "./state-restorer.ts";
@@ -82,17 +83,9 @@ export class Dispatcher {
   private readonly lostWorkers = new Set<number>();
   /** the input partitions this member owns now */
   private readonly owned = new Set<number>();
-  /** partitions whose state is being restored: their records wait here, in order */
-  private readonly restoring = new Map<number, LogRecord[]>();
-  /**
-   * Partitions whose restore finished. Their held records are released by the loop itself,
-   * between dispatches: a restore that finished while a dispatch awaited ring space must not
-   * let that batch's newer records of the partition overtake the older held ones (the actors
-   * would then skip the older ones as replays: regression test in scale-out/kill-node).
-   */
-  private readonly restored = new Set<number>();
+  /** records of partitions whose state is being restored */
+  private readonly held = new HeldRecords();
   private restores: Promise<void> = Promise.resolve();
-  private held = 0;
   consumed = 0;
   committed = 0;
 
@@ -185,7 +178,7 @@ export class Dispatcher {
     this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
     if (!this.deps.state) return;
     for (const partition of partitions) {
-      this.restoring.set(partition, []);
+      this.held.start(partition);
       // issued together: the state store decides how many read at once, and each partition
       // flows as soon as its own state is back
       const restore = this.restoreHolding(partition).catch((error: unknown) => this.deps.onError?.(error));
@@ -205,21 +198,8 @@ export class Dispatcher {
         await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
       }
     }
-    this.restored.add(partition);
+    this.held.finish(partition);
     this.batchDone?.();
-  }
-
-  /** the held records of every partition whose restore finished, oldest first per partition */
-  private releaseRestored(): LogRecord[] {
-    const released: LogRecord[] = [];
-    for (const partition of this.restored) {
-      const held = this.restoring.get(partition) ?? [];
-      this.restoring.delete(partition);
-      this.restored.delete(partition);
-      this.held -= held.length;
-      if (this.owned.has(partition)) released.push(...held);
-    }
-    return released;
   }
 
   /** partitions taken away: save and commit what they did, then stop their actors here */
@@ -234,9 +214,7 @@ export class Dispatcher {
     this.deps.shards.flush();
     for (const partition of partitions) {
       this.owned.delete(partition);
-      // records held for a partition that moved on are read again by its new owner
-      this.held -= this.restoring.get(partition)?.length ?? 0;
-      this.restoring.get(partition)?.splice(0);
+      this.held.drop(partition);
     }
     this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
   }
@@ -329,13 +307,13 @@ export class Dispatcher {
     while (this.running) {
       await this.gate;
       await this.commitCompleted();
-      const released = this.releaseRestored();
+      const released = this.held.release((partition) => this.owned.has(partition));
       if (released.length > 0) {
         await this.dispatch(released);
         continue;
       }
       // restores are slow to finish: bound what waits for them, and poll again later
-      if (this.inFlight.length >= maxInFlight || this.held > MAX_HELD_RECORDS) {
+      if (this.inFlight.length >= maxInFlight || this.held.size > MAX_HELD_RECORDS) {
         await this.waitForBatch(50);
         continue;
       }
@@ -359,12 +337,7 @@ export class Dispatcher {
     const workers = new Set<number>();
     const nextOffsets = new Map<string, Position>();
     for (const record of records) {
-      const holding = this.restoring.get(record.partition);
-      if (holding) {
-        holding.push(record);
-        this.held++;
-        continue;
-      }
+      if (this.held.hold(record)) continue;
       nextOffsets.set(`${record.topic}/${record.partition}`, {
         topic: record.topic,
         partition: record.partition,
