@@ -206,9 +206,21 @@ export function schemaRegistryRoutes(registry: SchemaRegistry): Hono {
     reply(c, { compatibilityLevel: await registry.deleteSubjectCompatibility(c.req.param("subject")) }),
   );
 
-  // this registry is always writable: IMPORT / READONLY modes are not implemented
+  // The registry has one mode, READWRITE: schemas are written only through this API. Asking
+  // for another mode is refused as Confluent refuses an operation it does not permit.
   app.get("/mode", (c) => reply(c, { mode: "READWRITE" }));
   app.get("/mode/:subject", (c) => reply(c, { mode: "READWRITE" }));
+  const onlyReadWrite = (c: Context) =>
+    reply(
+      c,
+      {
+        error_code: 42205,
+        message: "this registry only runs in READWRITE mode; IMPORT and READONLY are refused",
+      },
+      422,
+    );
+  app.put("/mode", onlyReadWrite);
+  app.put("/mode/:subject", onlyReadWrite);
 
   return app;
 }

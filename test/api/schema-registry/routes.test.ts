@@ -136,6 +136,10 @@ describe.each(mounts)("the Confluent REST API mounted %s", (_where, prefix) => {
     expect((await call("GET", "/config/speed-value")).body).toEqual({ compatibilityLevel: "NONE" });
     expect((await call("DELETE", "/config/speed-value")).body).toEqual({ compatibilityLevel: "NONE" });
     expect((await call("GET", "/mode")).body).toEqual({ mode: "READWRITE" });
+    for (const path of ["/mode", "/mode/speed-value"]) {
+      const refused = await call("PUT", path, { mode: "READONLY" });
+      expect([refused.status, refused.body.error_code]).toEqual([422, 42205]);
+    }
   });
 
   test("soft and hard deletes follow Confluent's order", async () => {
