@@ -79,6 +79,8 @@ export class Dispatcher {
   private batchDone: (() => void) | undefined;
   /** replay and rebalance work holds the loop here so no record overtakes a restore */
   private gate: Promise<void> = Promise.resolve();
+  /** the loop's current step (poll and dispatch); a replay starts only between steps */
+  private step: Promise<void> = Promise.resolve();
   /** crashed workers, until their replay: their records are not sent (the replay reads them again) */
   private readonly lostWorkers = new Set<number>();
   /** the input partitions this member owns now */
@@ -114,24 +116,39 @@ export class Dispatcher {
     this.batchDone?.();
   }
 
-  /** a worker crashed: nothing more goes to it until its replay */
+  /**
+   * A worker crashed: nothing more goes to it until its replay, and nothing of its partitions
+   * past the last checkpoint may be committed any more. Its in-flight records and unsaved state
+   * died with it; records of its partitions polled while it is down are not sent, so their
+   * offsets must not be committed either, or the replay would start past them (the reading
+   * lost after a worker crash: regression test in test/node/dispatcher.test.ts).
+   */
   workerLost(worker: number): void {
     this.lostWorkers.add(worker);
+    this.forgetOffsetsOf(worker);
   }
 
-  /** a restarted worker: restore its partitions' state, then read them again from the committed offsets */
+  private forgetOffsetsOf(worker: number): void {
+    const ownedBy = (position: Position) => this.deps.shards.workerOf(position.partition) === worker;
+    for (const batch of this.inFlight) {
+      batch.waitingFor.delete(worker);
+      for (const [key, position] of batch.nextOffsets) if (ownedBy(position)) batch.nextOffsets.delete(key);
+    }
+    for (const [key, position] of this.uncommitted) if (ownedBy(position)) this.uncommitted.delete(key);
+    this.batchDone?.();
+  }
+
+  /**
+   * A restarted worker: restore its partitions' state, then read them again from the committed
+   * offsets. The replay waits for the loop's current step and holds the next one, so no record
+   * polled before the seek can reach the worker ahead of the replayed older ones (the actors
+   * would skip those as already applied).
+   */
   replayWorker(worker: number): Promise<void> {
-    const run = this.gate.then(async () => {
+    const run = Promise.all([this.gate, this.step]).then(async () => {
       const consumer = this.consumer;
       if (!consumer) return;
-      const ownedBy = (position: Position) => this.deps.shards.workerOf(position.partition) === worker;
-      // The worker's in-flight records and unsaved state are lost with it: nothing of its
-      // partitions past the last checkpoint may be committed.
-      for (const batch of this.inFlight) {
-        batch.waitingFor.delete(worker);
-        for (const [key, position] of batch.nextOffsets) if (ownedBy(position)) batch.nextOffsets.delete(key);
-      }
-      for (const [key, position] of this.uncommitted) if (ownedBy(position)) this.uncommitted.delete(key);
+      this.forgetOffsetsOf(worker);
       const partitions = consumer
         .assignment()
         .filter((tp) => this.deps.shards.workerOf(tp.partition) === worker);
@@ -229,9 +246,11 @@ export class Dispatcher {
     shards.flush();
   }
 
-  private async send(worker: number, message: ShardInbound): Promise<void> {
+  /** `unlessLost`: give up when that worker crashes meanwhile (its full ring never drains) */
+  private async send(worker: number, message: ShardInbound, unlessLost?: number): Promise<void> {
     const { shards } = this.deps;
     while (!shards.sendControl(worker, message)) {
+      if (unlessLost !== undefined && this.lostWorkers.has(unlessLost)) return;
       shards.flush();
       await shards.waitForSpace(worker, 100);
     }
@@ -305,27 +324,42 @@ export class Dispatcher {
     const consumer = this.consumer!;
     const maxInFlight = this.deps.maxInFlightBatches ?? 64;
     while (this.running) {
-      await this.gate;
-      await this.commitCompleted();
-      const released = this.held.release((partition) => this.owned.has(partition));
-      if (released.length > 0) {
-        await this.dispatch(released);
-        continue;
-      }
-      // restores are slow to finish: bound what waits for them, and poll again later
-      if (this.inFlight.length >= maxInFlight || this.held.size > MAX_HELD_RECORDS) {
-        await this.waitForBatch(50);
-        continue;
-      }
-      const records = await consumer.poll({ maxRecords: this.deps.pollRecords ?? 1000, timeoutMs: 50 });
-      if (records.length === 0) {
-        // a quiet stream still checkpoints, so its last records are committed
-        if (this.uncommitted.size > 0 && this.inFlight.length === 0 && this.checkpointDue())
-          await this.sendBatchMarks(new Set(), true);
-        continue;
-      }
-      await this.dispatch(records);
+      // a replay scheduled while we waited moves the gate: wait for that one too
+      let gate: Promise<void>;
+      do {
+        gate = this.gate;
+        await gate;
+      } while (gate !== this.gate);
+      if (!this.running) break;
+      const step = this.runStep(consumer, maxInFlight);
+      this.step = step.then(
+        () => undefined,
+        () => undefined,
+      );
+      await step;
     }
+  }
+
+  private async runStep(consumer: Consumer, maxInFlight: number): Promise<void> {
+    await this.commitCompleted();
+    const released = this.held.release((partition) => this.owned.has(partition));
+    if (released.length > 0) {
+      await this.dispatch(released);
+      return;
+    }
+    // restores are slow to finish: bound what waits for them, and poll again later
+    if (this.inFlight.length >= maxInFlight || this.held.size > MAX_HELD_RECORDS) {
+      await this.waitForBatch(50);
+      return;
+    }
+    const records = await consumer.poll({ maxRecords: this.deps.pollRecords ?? 1000, timeoutMs: 50 });
+    if (records.length === 0) {
+      // a quiet stream still checkpoints, so its last records are committed
+      if (this.uncommitted.size > 0 && this.inFlight.length === 0 && this.checkpointDue())
+        await this.sendBatchMarks(new Set(), true);
+      return;
+    }
+    await this.dispatch(records);
   }
 
   private checkpointDue(): boolean {
@@ -338,6 +372,9 @@ export class Dispatcher {
     const nextOffsets = new Map<string, Position>();
     for (const record of records) {
       if (this.held.hold(record)) continue;
+      const worker = shards.workerOf(record.partition);
+      // not sent: its worker is down, and the replay reads it again from the committed offset
+      if (this.lostWorkers.has(worker)) continue;
       nextOffsets.set(`${record.topic}/${record.partition}`, {
         topic: record.topic,
         partition: record.partition,
@@ -350,11 +387,14 @@ export class Dispatcher {
         this.deps.now(),
       );
       if (!reading) continue;
-      const worker = shards.workerOf(record.partition);
-      if (this.lostWorkers.has(worker)) continue;
-      while (!shards.sendReading(worker, reading)) {
+      // a worker that crashes while its ring is full never makes space: stop waiting for it
+      while (!shards.sendReading(worker, reading) && !this.lostWorkers.has(worker)) {
         shards.flush();
         await shards.waitForSpace(worker, 100);
+      }
+      if (this.lostWorkers.has(worker)) {
+        nextOffsets.delete(`${record.topic}/${record.partition}`);
+        continue;
       }
       workers.add(worker);
     }
@@ -377,7 +417,8 @@ export class Dispatcher {
     this.inFlight.push(batch);
     if (checkpoint) this.lastCheckpointAt = this.deps.now();
     for (const worker of [...batch.waitingFor])
-      await this.send(worker, { type: "mark", batch: batch.id, checkpoint });
+      if (!this.lostWorkers.has(worker))
+        await this.send(worker, { type: "mark", batch: batch.id, checkpoint }, worker);
     shards.flush();
   }
 }

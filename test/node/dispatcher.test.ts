@@ -137,6 +137,60 @@ describe("the dispatcher", () => {
     expect(await eventually(committedTotal, (n) => n === 40)).toBe(40);
   });
 
+  test("records of a crashed worker's partitions are not committed before its replay, then replayed and committed", async () => {
+    // The reading lost after a worker crash: records polled while the worker was down were not
+    // sent, but their offsets were committed at the next checkpoint, so the replay started past
+    // them. Here the worker is down for as many checkpoints as it takes.
+    await dispatcher.stop();
+    const crashing = new Dispatcher({
+      log,
+      shards,
+      groupId: `${GROUP}-crash`,
+      commitIntervalMs: 0,
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: () => {},
+      now: Date.now,
+    });
+    dispatcher = crashing;
+    shards.answer = (worker, batch) => crashing.markDone(worker, batch);
+    crashing.start();
+    crashing.workerLost(0);
+    const sensors = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    const onWorker = (worker: number) =>
+      sensors.filter((s) => shards.workerOf(partitionFor(s, 4)) === worker);
+    await append(sensors);
+    const committedOf = async (worker: number) =>
+      [...(await log.groupOffsets(`${GROUP}-crash`, Topics.sensorsRaw)).entries()]
+        .filter(([partition]) => shards.workerOf(partition) === worker)
+        .reduce((sum, [, offset]) => sum + offset, 0);
+    await eventually(
+      () => committedOf(1),
+      (n) => n === onWorker(1).length,
+    );
+    // several checkpoints later, still nothing of worker 0's partitions is committed or sent
+    const checkpoints = crashing.committed;
+    await append(["s100", "s101", "s102", "s103"].filter((s) => shards.workerOf(partitionFor(s, 4)) === 1));
+    await eventually(
+      () => crashing.committed,
+      (n) => n > checkpoints,
+    );
+    expect(await committedOf(0)).toBe(0);
+    expect(shards.readings.some((r) => r.worker === 0)).toBe(false);
+
+    await crashing.replayWorker(0);
+    const replayed = await eventually(
+      () => shards.readings.filter((r) => r.worker === 0).map((r) => r.reading.sensorId),
+      (ids) => ids.length >= onWorker(0).length,
+    );
+    expect([...replayed].sort()).toEqual([...onWorker(0)].sort());
+    expect(
+      await eventually(
+        () => committedOf(0),
+        (n) => n === onWorker(0).length,
+      ),
+    ).toBe(onWorker(0).length);
+  });
+
   test("routes each record to the worker owning its partition, with its log position", async () => {
     await append(["alpha", "beta", "gamma", "delta"]);
     dispatcher.start();
