@@ -6,7 +6,8 @@
  * worker of `sensor/<id>` is the worker that owns the Kafka partition of records keyed `<id>`.
  *
  * Results are signed 32-bit integers like Java's `int`; verified against Kafka's
- * `UtilsTest.testMurmur2` vectors (test/supervisor/murmur2.test.ts).
+ * `UtilsTest.testMurmur2` vectors and against kafka-clients 4.1.1 for keys with unpaired
+ * surrogates (test/supervisor/murmur2.test.ts).
  */
 
 const SEED = 0x9747b28c;
@@ -62,7 +63,20 @@ function encodeKey(key: string): number {
   }
   // Non-ASCII (or long) key: at most 3 UTF-8 bytes per UTF-16 unit.
   if (scratch.length < n * 3) scratch = new Uint8Array(n * 3);
-  return encoder.encodeInto(key, scratch).written;
+  return encoder.encodeInto(javaEncodable(key), scratch).written;
+}
+
+// An unpaired UTF-16 surrogate: a high one not followed by a low one, or a low one not preceded
+// by a high one (code units, hence no `u` flag).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The key as Kafka's Java client encodes it: `String.getBytes(UTF_8)` (StringSerializer) replaces
+ * each unpaired surrogate with '?' (0x3F), where TextEncoder writes U+FFFD (3 bytes); a key
+ * carrying one must still land on the partition a Java producer would choose.
+ */
+function javaEncodable(key: string): string {
+  return key.replace(LONE_SURROGATE, "?");
 }
 
 /** MurmurHash2 of the UTF-8 bytes of `key`, without allocating for keys up to 256 bytes. */

@@ -17,7 +17,32 @@ const kafkaVectors: ReadonlyArray<readonly [string, Uint8Array, number]> = [
   ["{'a','b','c'}", new Uint8Array([97, 98, 99]), 479470107],
 ];
 
+// kafka-clients 4.1.1: Utils.murmur2(key.getBytes(StandardCharsets.UTF_8)), computed with Java 17.
+// Java replaces each unpaired surrogate with '?', so these keys hash like their '?' spelling.
+const javaKeyVectors: ReadonlyArray<readonly [string, string, number]> = [
+  ["a lone high surrogate", "\uD800", -323429624],
+  ["a lone low surrogate", "\uDC00", -323429624],
+  ["a high surrogate between ASCII", "a\uD83Dz", -406200837],
+  ["a lone low surrogate inside a sensor id", "sensor_\uDFFF_7", 67041681],
+  ["a low surrogate before a high one", "\uDC00\uD800", -949127636],
+  ["a proper surrogate pair", "\uD83D\uDE80", 761778625],
+  ["a pair followed by a lone high surrogate", "x\uD83D\uDE80\uD800", -846892531],
+  ["a lone high surrogate before a pair", "\uD800\uD800\uDC00", 231192295],
+  ["a trailing high surrogate", "bad\uDBFF", -522098537],
+];
+
 describe("murmur2", () => {
+  test.each(javaKeyVectors)("hashes a key with %s like Kafka's Java client", (_name, key, expected) => {
+    expect(murmur2OfKey(key)).toBe(expected);
+  });
+
+  test("places a key with an unpaired surrogate on the partition a Java producer chooses", () => {
+    // Regression: TextEncoder wrote U+FFFD (3 bytes) where Java writes '?', moving the key.
+    expect(partitionFor("a\uD83Dz", 12)).toBe(11);
+    expect(partitionFor("sensor_\uDFFF_7", 12)).toBe(9);
+    expect(partitionFor("bad\uDBFF", 12)).toBe(3);
+  });
+
   test.each(kafkaVectors)("hashes %p to Kafka's published value", (_name, bytes, expected) => {
     expect(murmur2(bytes)).toBe(expected);
   });
