@@ -106,6 +106,11 @@ export class PlatformMetrics {
     help: "WebSocket feed messages dropped for slow clients since start",
     registers: [this.registry],
   });
+  readonly malformedMemberAnnouncements = new Gauge({
+    name: "platform_membership_malformed_announcements",
+    help: "Records of the members topic skipped as malformed since start",
+    registers: [this.registry],
+  });
   readonly feedClients = new Gauge({
     name: "platform_feed_clients",
     help: "Connected WebSocket feed clients",

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import type { Log } from "../log/log.ts";
+import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import { partitionFor } from "../supervisor/murmur2.ts";
 
 /**
@@ -24,7 +25,14 @@ export interface Membership {
   ownerOf(partition: number): MemberAnnouncement | undefined;
   ownerOfKey(key: string): { partition: number; owner: MemberAnnouncement | undefined; local: boolean };
   members(): MemberAnnouncement[];
+  /** Counters for /metrics. */
+  stats(): MembershipStats;
   stop(): Promise<void>;
+}
+
+export interface MembershipStats {
+  /** Records of the members topic that were not a valid announcement (skipped, not applied). */
+  readonly malformedAnnouncements: number;
 }
 
 const encoder = new TextEncoder();
@@ -38,6 +46,11 @@ export async function startMembership(options: {
   pollMs?: number;
   /** reading the members topic failed (the follower goes on) */
   onReadError?: (error: unknown) => void;
+  /**
+   * the first malformed announcement (later ones are only counted, so a topic full of them
+   * cannot flood the log); default: console.warn
+   */
+  onFirstMalformed?: (error: PlatformError) => void;
 }): Promise<Membership> {
   const { log } = options;
   const topic = `${options.applicationId}.members`;
@@ -47,6 +60,21 @@ export async function startMembership(options: {
   let next = 0;
   let running = true;
   let mine: readonly number[] = [];
+  let malformedAnnouncements = 0;
+
+  // A record another writer (an older version, a stray producer) put on the topic must not stop
+  // the follower: it is skipped, counted, and reported once.
+  const skipMalformed = (key: string, offset: number, cause: unknown) => {
+    malformedAnnouncements++;
+    if (malformedAnnouncements > 1) return;
+    const error = new PlatformError(
+      ErrorCodes.DECODE_FAILED,
+      `a record of ${topic} at offset ${offset} (member ${key}) is not a member announcement; skipped (further ones are only counted)`,
+      { cause },
+    );
+    if (options.onFirstMalformed) options.onFirstMalformed(error);
+    else console.warn(error.message);
+  };
 
   const read = async () => {
     for (const record of await log.read({ topic, partition: 0 }, { fromOffset: next, maxRecords: 1000 })) {
@@ -56,10 +84,16 @@ export async function startMembership(options: {
         known.delete(record.key);
         continue;
       }
+      let json: unknown;
       try {
-        const parsed = MemberAnnouncement.safeParse(JSON.parse(decoder.decode(record.value)));
-        if (parsed.success) known.set(record.key, parsed.data);
-      } catch {}
+        json = JSON.parse(decoder.decode(record.value));
+      } catch (cause) {
+        skipMalformed(record.key, record.offset, cause);
+        continue;
+      }
+      const parsed = MemberAnnouncement.safeParse(json);
+      if (parsed.success) known.set(record.key, parsed.data);
+      else skipMalformed(record.key, record.offset, parsed.error);
     }
   };
   await read();
@@ -98,6 +132,7 @@ export async function startMembership(options: {
       return { partition, owner: ownerOf(partition), local: mine.includes(partition) };
     },
     members: () => [...known.values()],
+    stats: () => ({ malformedAnnouncements }),
     async stop() {
       running = false;
       await follower;

@@ -263,6 +263,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     state: actorState,
     onError: failNode,
     commitIntervalMs: config.commitIntervalMs,
+    watermark: { maxOutOfOrdernessMs: setup.maxOutOfOrdernessMs, idleTimeoutMs: setup.idleTimeoutMs },
     onAssignment: (partitions) => {
       assignment = partitions;
       membership?.announce(partitions).catch(failNode);
@@ -286,6 +287,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     feeds.flush();
     metrics.feedClients.set(feeds.clientCount);
     metrics.feedDropped.set(feeds.droppedTotal);
+    if (membership) metrics.malformedMemberAnnouncements.set(membership.stats().malformedAnnouncements);
     const rate = (counters.rejected - lastDeadLetters) / 2;
     lastDeadLetters = counters.rejected;
     actors.alerts.tell({
