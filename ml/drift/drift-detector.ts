@@ -11,6 +11,14 @@ import {
 import { ksTwoSampleSorted } from "./ks-test.ts";
 import { requireSize, sortedFinite } from "./sample.ts";
 
+/**
+ * The fewest observations per feature a drift verdict may rest on. Below it the tests say nothing
+ * useful and yet can still report drift: the asymptotic KS p-value is 0 for any two samples that
+ * do not overlap (scipy's asymp at 1 against 2, where the exact p is 2/3), and PSI over the
+ * default ten bins leaves most bins empty, so a handful of values in range scores PSI >= 0.25.
+ */
+export const MIN_DRIFT_SAMPLE_SIZE = 10;
+
 export const driftOptionsSchema = z.object({
   /** Significance level of the KS test for the whole report (see Bonferroni below). */
   alpha: z.number().gt(0).lt(1).default(0.05),
@@ -18,8 +26,11 @@ export const driftOptionsSchema = z.object({
   psiThreshold: z.number().gt(0).default(0.25),
   bins: z.number().int().min(2).max(100).default(10),
   epsilon: z.number().gt(0).max(0.01).default(DEFAULT_PSI_EPSILON),
-  /** Fewer finite current values than this for any feature is a SAMPLE_TOO_SMALL error. */
-  minSampleSize: z.number().int().min(1).default(30),
+  /**
+   * Fewer finite values than this for any feature, in the reference or the current sample, is a
+   * SAMPLE_TOO_SMALL error: no verdict. Never below MIN_DRIFT_SAMPLE_SIZE.
+   */
+  minSampleSize: z.number().int().min(MIN_DRIFT_SAMPLE_SIZE).default(30),
   /** Test each of k features at alpha / k, so the report's false-alarm rate stays <= alpha. */
   bonferroni: z.boolean().default(true),
 });

@@ -13,6 +13,8 @@ export interface KsResult {
  * Two-sample Kolmogorov-Smirnov test, two-sided, with scipy.stats.ks_2samp(method="asymp")'s
  * p-value: P(D_n > d) under the one-sample Kolmogorov distribution with n = round(n1 n2 / (n1 + n2))
  * (the exact finite-n distribution, not only the limiting one; see kolmogorov-distribution.ts).
+ * Like numpy's round, a half rounds to even (2.5 -> 2), and n = 0 (one value in each sample)
+ * has no p-value: NaN, never 0, so no caller reads "drifted" into a single pair of values.
  * Non-finite values are dropped first. Either sample empty is a SAMPLE_TOO_SMALL error.
  */
 export function ksTwoSample(first: ArrayLike<number>, second: ArrayLike<number>): KsResult {
@@ -40,6 +42,13 @@ export function ksTwoSampleSorted(a: Float64Array, b: Float64Array): KsResult {
   }
   const m = Math.max(n1, n2);
   const n = Math.min(n1, n2);
-  const effective = Math.round((m * n) / (m + n));
-  return { statistic, pValue: kolmogorovSf(statistic, Math.max(1, effective)), sizes: [n1, n2] };
+  const effective = roundHalfToEven((m * n) / (m + n));
+  const pValue = effective >= 1 ? kolmogorovSf(statistic, effective) : Number.NaN;
+  return { statistic, pValue, sizes: [n1, n2] };
+}
+
+/** numpy.round: to the nearest integer, a tie to the even one (Math.round sends ties up). */
+export function roundHalfToEven(x: number): number {
+  const up = Math.round(x);
+  return up - x === 0.5 && up % 2 !== 0 ? up - 1 : up;
 }

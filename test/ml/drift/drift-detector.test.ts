@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { DriftDetector } from "../../../ml/drift/drift-detector.ts";
+import { DriftDetector, MIN_DRIFT_SAMPLE_SIZE } from "../../../ml/drift/drift-detector.ts";
 import { FeatureWindow, FeatureWindows } from "../../../ml/drift/feature-window.ts";
 import { SeededRandom } from "../../../ml/tree/random.ts";
 
@@ -70,6 +70,37 @@ test("a missing feature, a small sample and an empty reference are clear errors"
   expect(() => new DriftDetector({})).toThrow(/FEATURE_MISSING/);
   expect(() => new DriftDetector({ speed: [1, 2, 3] })).toThrow(/SAMPLE_TOO_SMALL/);
   expect(() => new DriftDetector(reference, { alpha: 2 })).toThrow(/CONFIG_INVALID/);
+});
+
+// Regression: minSampleSize 1 was accepted, and one observation outside the reference range gave
+// KS p = 0 and PSI far above the threshold: "drift" from a single value.
+const tooFewCases: Array<[string, () => unknown]> = [
+  ["a minimum sample size of one", () => new DriftDetector(reference, { minSampleSize: 1 })],
+  [
+    "a minimum sample size just below the floor",
+    () => new DriftDetector(reference, { minSampleSize: MIN_DRIFT_SAMPLE_SIZE - 1 }),
+  ],
+];
+for (const [what, build] of tooFewCases) {
+  test(`${what} is refused as CONFIG_INVALID`, () => {
+    expect(build).toThrow(/CONFIG_INVALID/);
+  });
+}
+
+test("the detector gives no verdict on fewer observations than its floor, even far out of range", () => {
+  const lenient = new DriftDetector(reference, { minSampleSize: MIN_DRIFT_SAMPLE_SIZE });
+  for (const n of [1, 2, MIN_DRIFT_SAMPLE_SIZE - 1]) {
+    const far = { speed: new Float64Array(n).fill(1e6), count: new Float64Array(n).fill(1e6) };
+    expect(() => lenient.detect(far)).toThrow(/SAMPLE_TOO_SMALL/);
+  }
+  // at the floor a verdict is given, and values far out of range are drift
+  const atFloor = new Float64Array(MIN_DRIFT_SAMPLE_SIZE).fill(1e6);
+  const report = lenient.detect({ speed: atFloor, count: atFloor });
+  expect(report.overall).toBe(true);
+  expect(report.sampleSize).toBe(MIN_DRIFT_SAMPLE_SIZE);
+  expect(() => new DriftDetector({ speed: [1] }, { minSampleSize: MIN_DRIFT_SAMPLE_SIZE })).toThrow(
+    /SAMPLE_TOO_SMALL/,
+  );
 });
 
 test("a feature window keeps the newest values in order and refuses NaN", () => {
