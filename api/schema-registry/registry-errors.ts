@@ -25,12 +25,9 @@ export function httpStatusOf(errorCode: number): number {
 }
 
 export function registryErrorBody(error: unknown): RegistryErrorBody {
-  if (!isPlatformError(error)) {
-    return {
-      error_code: 50001,
-      message: `Error in the backend data store: ${(error as Error)?.message ?? String(error)}`,
-    };
-  }
+  // An unexpected error's message is internal (a stack overflow, a driver's text): the caller
+  // gets Confluent's generic store error, the operator gets the error in the server's log.
+  if (!isPlatformError(error)) return { error_code: 50001, message: "Error in the backend data store" };
   const detailed = error.details?.registryErrorCode;
   const code = typeof detailed === "number" ? detailed : (BY_PLATFORM_CODE[error.code] ?? 50001);
   // PlatformError prefixes its code; Confluent clients show the message as it is

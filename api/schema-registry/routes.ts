@@ -1,7 +1,9 @@
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type Next } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { SUPPORTED_SCHEMA_TYPES } from "../../messages/schema-registry/registered-schema.ts";
+import { MAX_SCHEMA_BYTES } from "../../messages/schema-registry/schema-bounds.ts";
 import {
   parseVersionRef,
   type SchemaRegistry,
@@ -12,10 +14,29 @@ import { httpStatusOf, registryErrorBody } from "./registry-errors.ts";
 /**
  * The Confluent Schema Registry REST API (v1) over a `SchemaRegistry`, as a Hono sub-app. Mount it
  * at the root or under a prefix (`app.route("/schema-registry", ...)`); Confluent clients take the
- * base URL either way. Requests may use `application/vnd.schemaregistry.v1+json` or
- * `application/json`; responses use the former, errors are `{error_code, message}`.
+ * base URL either way. Request bodies must be one of REQUEST_CONTENT_TYPES, as Confluent's
+ * resources declare them (`@Consumes`); responses use `application/vnd.schemaregistry.v1+json`,
+ * errors are `{error_code, message}`.
  */
 export const REGISTRY_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+
+/**
+ * Confluent accepts its two vendor types, plain JSON and `application/octet-stream` (Jersey also
+ * reads a body without a Content-Type as octet-stream); anything else, `text/plain` or a form
+ * post included, is 415 with `{error_code: 415}` as its rest-utils answers.
+ */
+export const REQUEST_CONTENT_TYPES: readonly string[] = [
+  REGISTRY_CONTENT_TYPE,
+  "application/vnd.schemaregistry+json",
+  "application/json",
+  "application/octet-stream",
+];
+
+/**
+ * The largest request body read: a schema at MAX_SCHEMA_BYTES, JSON-escaped inside the request
+ * (escaping can double it), plus room for the other fields. Past it: 413 before anything is parsed.
+ */
+export const MAX_REQUEST_BYTES = 2 * MAX_SCHEMA_BYTES + 64 * 1024;
 
 interface SchemaRequest {
   readonly schema?: unknown;
@@ -90,13 +111,61 @@ function idParam(raw: string): number {
   return id;
 }
 
+function mediaTypeOf(c: Context): string | undefined {
+  return c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() || undefined;
+}
+
+/** 415 for a body in a media type Confluent's resources do not consume. */
+async function requireRegistryContentType(c: Context, next: Next): Promise<Response | undefined> {
+  const type = mediaTypeOf(c);
+  if (type !== undefined && !REQUEST_CONTENT_TYPES.includes(type)) {
+    return reply(
+      c,
+      {
+        error_code: 415,
+        message: `HTTP 415 Unsupported Media Type: send the request as ${REQUEST_CONTENT_TYPES.slice(0, 3).join(", ")}`,
+      },
+      415,
+    );
+  }
+  await next();
+  return undefined;
+}
+
 export function schemaRegistryRoutes(registry: SchemaRegistry): Hono {
   const app = new Hono();
 
   app.onError((error, c) => {
     const body = registryErrorBody(error);
+    if (body.error_code >= 50000) console.error("schema registry request failed:", error);
     return reply(c, body, httpStatusOf(body.error_code) as ContentfulStatusCode);
   });
+
+  const tooLarge = (c: Context) =>
+    reply(
+      c,
+      {
+        error_code: 41301,
+        message: `Request body is too large: at most ${MAX_REQUEST_BYTES} bytes are accepted`,
+      },
+      413,
+    );
+  // Only the routes that read a body, so a registry mounted at the root leaves the host's alone.
+  const bodyChecks = [
+    requireRegistryContentType,
+    bodyLimit({ maxSize: MAX_REQUEST_BYTES, onError: tooLarge }),
+  ];
+  app.on(
+    "POST",
+    [
+      "/subjects/:subject/versions",
+      "/subjects/:subject",
+      "/compatibility/subjects/:subject/versions/:version",
+      "/compatibility/subjects/:subject/versions",
+    ],
+    ...bodyChecks,
+  );
+  app.on("PUT", ["/config", "/config/:subject", "/mode", "/mode/:subject"], ...bodyChecks);
 
   app.get("/", (c) => reply(c, {}));
   app.get("/schemas/types", (c) => reply(c, SUPPORTED_SCHEMA_TYPES));

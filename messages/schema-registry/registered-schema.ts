@@ -1,6 +1,7 @@
 import { ErrorCodes, isPlatformError, PlatformError } from "../errors.ts";
 import type { JsonSchemaNode } from "./json-pointer.ts";
 import { compileJsonSchema, type ValueCheck } from "./json-schema-validator.ts";
+import { checkSchemaBounds } from "./schema-bounds.ts";
 import type { SchemaType } from "./schemas-topic-records.ts";
 
 /** A schema known to the registry under a global id, parsed and compiled once. */
@@ -42,7 +43,8 @@ function invalidSchema(message: string, cause?: unknown): PlatformError {
 
 /**
  * Parse a schema as it arrives over REST (`schemaType` absent means AVRO, as in Confluent).
- * Throws SCHEMA_INVALID (42201) for unsupported types, bad JSON and malformed JSON Schemas.
+ * Throws SCHEMA_INVALID (42201) for unsupported types, bad JSON, malformed JSON Schemas and
+ * nesting past MAX_SCHEMA_DEPTH; PAYLOAD_TOO_LARGE (42209) past MAX_SCHEMA_BYTES.
  */
 export function parseSchema(text: unknown, schemaType: unknown = "AVRO"): ParsedSchema {
   const type = typeof schemaType === "string" ? schemaType.toUpperCase() : schemaType;
@@ -52,6 +54,7 @@ export function parseSchema(text: unknown, schemaType: unknown = "AVRO"): Parsed
     );
   }
   if (typeof text !== "string") throw invalidSchema("'schema' must be a string holding the schema");
+  checkSchemaBounds(text);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -3,9 +3,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
-import { REGISTRY_CONTENT_TYPE, schemaRegistryRoutes } from "../../../api/schema-registry/routes.ts";
+import {
+  MAX_REQUEST_BYTES,
+  REGISTRY_CONTENT_TYPE,
+  schemaRegistryRoutes,
+} from "../../../api/schema-registry/routes.ts";
 import { openLog } from "../../../log/index.ts";
 import type { Log } from "../../../log/log.ts";
+import { MAX_SCHEMA_BYTES, MAX_SCHEMA_DEPTH } from "../../../messages/schema-registry/schema-bounds.ts";
 import { SchemaRegistry } from "../../../messages/schema-registry/schema-registry.ts";
 
 const v1 = JSON.stringify({
@@ -207,5 +212,135 @@ describe.each(mounts)("the Confluent REST API mounted %s", (_where, prefix) => {
 
   test("leaves the host app's other routes alone", async () => {
     expect(await (await app.request("/health")).text()).toBe("ok");
+  });
+
+  test("leaves the content type and size of the host app's own posts alone", async () => {
+    app.post("/echo", async (c) => c.text(await c.req.text()));
+    const big = "x".repeat(MAX_REQUEST_BYTES + 1);
+    const response = await app.request("/echo", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: big,
+    });
+    expect([response.status, (await response.text()).length]).toEqual([200, big.length]);
+  });
+
+  // Confluent's resources @Consume these; Jersey reads a body without a Content-Type as octet-stream
+  const accepted: Array<[string, string | undefined]> = [
+    ["its v1 vendor type", REGISTRY_CONTENT_TYPE],
+    ["its unversioned vendor type", "application/vnd.schemaregistry+json"],
+    ["plain JSON", "application/json"],
+    ["plain JSON with a charset", "application/json; charset=utf-8"],
+    ["a vendor type in capitals", "Application/VND.SchemaRegistry.v1+JSON"],
+    ["octet-stream", "application/octet-stream"],
+    ["no content type at all", undefined],
+  ];
+  test.each(accepted)("accepts a schema sent as %s", async (_name, contentType) => {
+    const headers: Record<string, string> = contentType === undefined ? {} : { "content-type": contentType };
+    const response = await app.request(`${prefix}/subjects/speed-value/versions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ schema: v1, schemaType: "JSON" }),
+    });
+    expect([response.status, await response.json()]).toEqual([200, { id: 1 }]);
+  });
+
+  // Regression: a text/plain body registered a schema.
+  const refused: Array<[string, string, string, string]> = [
+    ["text/plain on register", "POST", "/subjects/speed-value/versions", "text/plain"],
+    [
+      "a form post on register",
+      "POST",
+      "/subjects/speed-value/versions",
+      "application/x-www-form-urlencoded",
+    ],
+    ["text/plain on lookup", "POST", "/subjects/speed-value", "text/plain;charset=UTF-8"],
+    [
+      "XML on a compatibility check",
+      "POST",
+      "/compatibility/subjects/speed-value/versions/latest",
+      "application/xml",
+    ],
+    ["text/plain on a config change", "PUT", "/config", "text/plain"],
+    ["text/plain on a subject config change", "PUT", "/config/speed-value", "text/plain"],
+  ];
+  test.each(refused)("refuses %s with 415 and error_code 415", async (_name, method, path, contentType) => {
+    const response = await call(
+      method,
+      path,
+      { schema: v1, schemaType: "JSON", compatibility: "NONE" },
+      contentType,
+    );
+    expect([response.status, response.type, response.body.error_code]).toEqual([
+      415,
+      REGISTRY_CONTENT_TYPE,
+      415,
+    ]);
+    expect(response.body.message).toContain("application/vnd.schemaregistry.v1+json");
+    expect(registry.subjects()).toEqual([]);
+    expect(registry.globalCompatibility()).toBe("BACKWARD");
+  });
+
+  // Regression: a 20,000-deep schema answered 500 "Maximum call stack size exceeded".
+  test("refuses a schema nested deeper than the bound with 422 and 42201, echoing nothing internal", async () => {
+    const deep = `${'{"not":'.repeat(20_000)}{}${"}".repeat(20_000)}`;
+    const response = await call("POST", "/subjects/deep-value/versions", {
+      schema: deep,
+      schemaType: "JSON",
+    });
+    expect([response.status, response.body.error_code]).toEqual([422, 42201]);
+    expect(response.body.message).toContain(`${MAX_SCHEMA_DEPTH} levels`);
+    expect(response.body.message).not.toMatch(/stack|RangeError/i);
+    // the same through lookup and the compatibility check
+    for (const path of ["/subjects/deep-value", "/compatibility/subjects/deep-value/versions"]) {
+      const other = await call("POST", path, { schema: deep, schemaType: "JSON" });
+      expect([other.status, other.body.error_code]).toEqual([422, 42201]);
+    }
+  });
+
+  test("accepts a schema nested right up to the bound", async () => {
+    // each {"not": ...} is one level; the innermost {} is the last
+    const levels = MAX_SCHEMA_DEPTH;
+    const atBound = `${'{"not":'.repeat(levels - 1)}{}${"}".repeat(levels - 1)}`;
+    const response = await call("POST", "/subjects/deep-value/versions", {
+      schema: atBound,
+      schemaType: "JSON",
+    });
+    expect(response.status).toBe(200);
+    const deeper = `{"not":${atBound}}`;
+    const refusedOne = await call("POST", "/subjects/deeper-value/versions", {
+      schema: deeper,
+      schemaType: "JSON",
+    });
+    expect([refusedOne.status, refusedOne.body.error_code]).toEqual([422, 42201]);
+  });
+
+  test("refuses a schema larger than the bound with 422 and Confluent's 42209", async () => {
+    const description = "d".repeat(MAX_SCHEMA_BYTES);
+    const large = JSON.stringify({ type: "object", description });
+    const response = await call("POST", "/subjects/large-value/versions", {
+      schema: large,
+      schemaType: "JSON",
+    });
+    expect([response.status, response.body.error_code]).toEqual([422, 42209]);
+    expect(response.body.message).toMatch(/^Schema is too large/);
+    expect(registry.subjects()).toEqual([]);
+  });
+
+  // Regression: a 12.7 MB schema was parsed and compared on the main thread for 2.5 s.
+  test("refuses a request body past the bound with 413 before parsing it", async () => {
+    const huge = JSON.stringify({
+      schema: JSON.stringify({ description: "d".repeat(12_700_000) }),
+      schemaType: "JSON",
+    });
+    expect(huge.length).toBeGreaterThan(MAX_REQUEST_BYTES);
+    const response = await call("POST", "/subjects/huge-value/versions", huge);
+    expect([response.status, response.type, response.body.error_code]).toEqual([
+      413,
+      REGISTRY_CONTENT_TYPE,
+      41301,
+    ]);
+    expect(response.body.message).toContain(String(MAX_REQUEST_BYTES));
+    expect(registry.subjects()).toEqual([]);
   });
 });
