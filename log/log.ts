@@ -15,12 +15,22 @@
  *   effectively-once out with idempotent sinks).
  */
 
+/** What a topic is configured to keep (Kafka's cleanup.policy and retention.ms). */
+export interface TopicConfig {
+  readonly compacted: boolean;
+  /** undefined: no time retention (a compacted topic) */
+  readonly retentionMs: number | undefined;
+}
+
 export interface TopicSpec {
   readonly name: string;
   readonly partitions: number;
   /** compacted topics keep the latest record per key (changelogs, reference tables, _schemas) */
   readonly compacted?: boolean;
-  /** delete records older than this; undefined keeps them forever */
+  /**
+   * delete records older than this; undefined: the log's retention policy (LOG_RETENTION_MS, a
+   * per-topic override, or 7 days). Compacted topics have no time retention.
+   */
   readonly retentionMs?: number;
 }
 
@@ -111,8 +121,14 @@ export interface ReadOptions {
 }
 
 export interface Log {
-  /** create the topic if missing; a topic that exists with other settings is left as it is */
+  /**
+   * create the topic if missing, with its cleanup policy and retention (see log/retention.ts);
+   * an existing topic keeps its partitions, but gets the cleanup policy and a retention if it
+   * has none of its own
+   */
   createTopic(spec: TopicSpec): Promise<void>;
+  /** the topic's cleanup policy and retention as the backend holds them, or undefined if missing */
+  topicConfig(topic: string): Promise<TopicConfig | undefined>;
   /** partitions of a topic, or undefined if it does not exist */
   partitions(topic: string): Promise<number | undefined>;
   /** durable append; results in the same order as the records */

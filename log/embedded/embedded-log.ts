@@ -11,9 +11,11 @@ import type {
   ProducerRecord,
   ReadOptions,
   RecordPosition,
+  TopicConfig,
   TopicPartition,
   TopicSpec,
 } from "../log.ts";
+import { type RetentionPolicy, validRetention, wantedConfig } from "../retention.ts";
 import { ChangeNotifier, topicSubject } from "./change-notifier.ts";
 import { EmbeddedConsumer, type GroupTimings } from "./embedded-consumer.ts";
 import { GroupStore } from "./group-store.ts";
@@ -40,6 +42,8 @@ export interface EmbeddedLogOptions {
   readonly maintenanceIntervalMs?: number;
   /** how long tombstones outlive compaction; default 24 h (Kafka's delete.retention.ms) */
   readonly tombstoneRetentionMs?: number;
+  /** retention of topics that are not compacted; default 7 days for every topic */
+  readonly retention?: RetentionPolicy;
 }
 
 const MIB = 1024 * 1024;
@@ -57,12 +61,14 @@ export class EmbeddedLog implements Log {
   private readonly roundRobin = new Map<string, number>();
   private readonly maxRecordBytes: number;
   private readonly tombstoneRetentionMs: number;
+  private readonly retention: RetentionPolicy;
   private readonly timings: GroupTimings;
   private readonly maintenanceTimer: ReturnType<typeof setInterval> | undefined;
   private maintenanceFailure: unknown;
   private closed = false;
 
   constructor(options: EmbeddedLogOptions) {
+    this.retention = validRetention(options.retention);
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path, { create: true, strict: true });
     prepareDatabase(this.db, options.synchronous ?? "FULL", options.busyTimeoutMs ?? 5000);
@@ -85,7 +91,13 @@ export class EmbeddedLog implements Log {
 
   async createTopic(spec: TopicSpec): Promise<void> {
     this.ensureOpen();
-    this.records.createTopic(spec);
+    this.records.createTopic(spec, wantedConfig(spec, this.retention));
+  }
+
+  async topicConfig(topic: string): Promise<TopicConfig | undefined> {
+    this.ensureOpen();
+    const stored = this.records.allTopics().find((candidate) => candidate.name === topic);
+    return stored && { compacted: stored.compacted, retentionMs: stored.retentionMs };
   }
 
   async partitions(topic: string): Promise<number | undefined> {

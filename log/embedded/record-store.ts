@@ -1,6 +1,6 @@
 import type { Database, Statement } from "bun:sqlite";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
-import type { Header, LogRecord, RecordPosition, TopicSpec } from "../log.ts";
+import type { Header, LogRecord, RecordPosition, TopicConfig, TopicSpec } from "../log.ts";
 
 export interface StoredTopic {
   readonly id: number;
@@ -46,6 +46,7 @@ export class RecordStore {
   private readonly selectTopic: Statement<TopicRow, [string]>;
   private readonly selectTopics: Statement<TopicRow, []>;
   private readonly insertTopic: Statement<unknown, [string, number, number, number | null]>;
+  private readonly updateTopicConfig: Statement<unknown, [number, number | null, number]>;
   private readonly insertPartition: Statement<unknown, [number, number]>;
   private readonly selectNextOffset: Statement<{ next_offset: number }, [number, number]>;
   private readonly updateNextOffset: Statement<unknown, [number, number, number]>;
@@ -62,6 +63,7 @@ export class RecordStore {
     this.insertTopic = db.query(
       "INSERT INTO topics (name, partitions, compacted, retention_ms) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
     );
+    this.updateTopicConfig = db.query("UPDATE topics SET compacted = ?, retention_ms = ? WHERE id = ?");
     this.insertPartition = db.query(
       "INSERT INTO partitions (topic_id, partition, next_offset) VALUES (?, ?, 0) ON CONFLICT DO NOTHING",
     );
@@ -82,7 +84,12 @@ export class RecordStore {
     ).immediate;
   }
 
-  createTopic(spec: TopicSpec): void {
+  /**
+   * Creates the topic with `config`; an existing topic keeps its partitions and takes `config`
+   * (the node's retention policy is the embedded log's only source of topic configs, so a
+   * changed LOG_RETENTION_MS applies to topics made before it).
+   */
+  createTopic(spec: TopicSpec, config: TopicConfig): void {
     if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
       throw new PlatformError(
         ErrorCodes.LOG_PARTITION_INVALID,
@@ -94,9 +101,16 @@ export class RecordStore {
     }
     this.db
       .transaction(() => {
-        this.insertTopic.run(spec.name, spec.partitions, spec.compacted ? 1 : 0, spec.retentionMs ?? null);
+        const compacted = config.compacted ? 1 : 0;
+        const retentionMs = config.retentionMs ?? null;
+        this.insertTopic.run(spec.name, spec.partitions, compacted, retentionMs);
+        this.topics.delete(spec.name);
         const topic = this.lookup(spec.name);
         if (topic === undefined) return;
+        if (topic.compacted !== config.compacted || topic.retentionMs !== config.retentionMs) {
+          this.updateTopicConfig.run(compacted, retentionMs, topic.id);
+          this.topics.delete(spec.name);
+        }
         for (let partition = 0; partition < topic.partitions; partition++)
           this.insertPartition.run(topic.id, partition);
       })

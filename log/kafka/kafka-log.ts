@@ -1,6 +1,9 @@
 import {
   type Admin,
+  ConfigResourceTypes,
+  ConfigSources,
   ConnectionPool,
+  IncrementalAlterConfigOperationTypes,
   type Consumer as KafkaConsumer,
   type Producer,
 } from "@platformatic/kafka";
@@ -14,9 +17,11 @@ import type {
   ProducerRecord,
   ReadOptions,
   RecordPosition,
+  TopicConfig,
   TopicPartition,
   TopicSpec,
 } from "../log.ts";
+import { wantedConfig } from "../retention.ts";
 import { AppendBatcher } from "./append-batcher.ts";
 import { GroupConsumer } from "./group-consumer.ts";
 import { hasApiError, isUnknownTopic, toPlatformError } from "./kafka-errors.ts";
@@ -30,6 +35,12 @@ export const EARLIEST_OFFSET = -2n;
 
 const DEFAULT_READ_MAX = 500;
 const TOPIC_VISIBLE_WAIT_MS = 10_000;
+
+/** Kafka's cleanup.policy for a wanted topic config */
+function cleanupPolicy(config: TopicConfig): string {
+  if (!config.compacted) return "delete";
+  return config.retentionMs === undefined ? "compact" : "compact,delete";
+}
 
 /** The Log port on Apache Kafka through @platformatic/kafka. */
 export class KafkaLog implements Log {
@@ -63,10 +74,11 @@ export class KafkaLog implements Log {
         details: { topic: spec.name, partitions: spec.partitions },
       });
     }
-    const configs: { name: string; value: string }[] = [];
-    if (spec.compacted === true) configs.push({ name: "cleanup.policy", value: "compact" });
-    if (spec.retentionMs !== undefined)
-      configs.push({ name: "retention.ms", value: String(spec.retentionMs) });
+    const wanted = wantedConfig(spec, this.options.retention);
+    const configs = [{ name: "cleanup.policy", value: cleanupPolicy(wanted) }];
+    if (wanted.retentionMs !== undefined)
+      configs.push({ name: "retention.ms", value: String(wanted.retentionMs) });
+    let existed = false;
     try {
       await this.admin.createTopics({
         topics: [spec.name],
@@ -77,7 +89,9 @@ export class KafkaLog implements Log {
     } catch (error) {
       if (!hasApiError(error, "TOPIC_ALREADY_EXISTS"))
         throw this.fail(error, `create topic ${spec.name}`, spec.name);
+      existed = true;
     }
+    if (existed) await this.reconcileConfig(spec.name, wanted);
     // the controller has the topic; wait until the broker's metadata shows it too
     const deadline = Date.now() + TOPIC_VISIBLE_WAIT_MS;
     while ((await this.partitions(spec.name)) === undefined) {
@@ -91,6 +105,83 @@ export class KafkaLog implements Log {
         );
       }
       await Bun.sleep(50);
+    }
+  }
+
+  async topicConfig(topic: string): Promise<TopicConfig | undefined> {
+    this.ensureOpen();
+    if ((await this.partitions(topic)) === undefined) return undefined;
+    const configs = await this.describeTopicConfigs(topic);
+    const compacted = (configs.get("cleanup.policy")?.value ?? "delete").split(",").includes("compact");
+    const deletes = (configs.get("cleanup.policy")?.value ?? "delete").split(",").includes("delete");
+    const retention = Number(configs.get("retention.ms")?.value ?? Number.NaN);
+    return {
+      compacted,
+      // retention.ms -1 keeps records for ever; a compact-only topic ignores it
+      retentionMs: deletes && Number.isFinite(retention) && retention >= 0 ? retention : undefined,
+    };
+  }
+
+  /**
+   * An existing topic (made by an older version, or by hand) is brought to what the platform
+   * needs: a compacted topic must be compacted (a changelog that deletes by time loses state),
+   * and a topic without a retention.ms of its own gets the policy's. A retention.ms set on the
+   * topic by an operator (kafka-configs --alter) is theirs and is left alone.
+   */
+  private async reconcileConfig(topic: string, wanted: TopicConfig): Promise<void> {
+    const configs = await this.describeTopicConfigs(topic);
+    const changes: { name: string; value: string }[] = [];
+    const policy = configs.get("cleanup.policy");
+    const isCompacted = (policy?.value ?? "delete").split(",").includes("compact");
+    if (wanted.compacted && !isCompacted)
+      changes.push({ name: "cleanup.policy", value: cleanupPolicy(wanted) });
+    const retention = configs.get("retention.ms");
+    if (
+      wanted.retentionMs !== undefined &&
+      retention?.configSource !== ConfigSources.DYNAMIC_TOPIC_CONFIG &&
+      retention?.value !== String(wanted.retentionMs)
+    )
+      changes.push({ name: "retention.ms", value: String(wanted.retentionMs) });
+    if (changes.length === 0) return;
+    try {
+      await this.admin.incrementalAlterConfigs({
+        resources: [
+          {
+            resourceType: ConfigResourceTypes.TOPIC,
+            resourceName: topic,
+            configs: changes.map((change) => ({
+              ...change,
+              configOperation: IncrementalAlterConfigOperationTypes.SET,
+            })),
+          },
+        ],
+      });
+    } catch (error) {
+      throw this.fail(error, `set the configs of topic ${topic}`, topic);
+    }
+  }
+
+  private async describeTopicConfigs(
+    topic: string,
+  ): Promise<Map<string, { value: string | null; configSource: number }>> {
+    try {
+      const [description] = await this.admin.describeConfigs({
+        resources: [
+          {
+            resourceType: ConfigResourceTypes.TOPIC,
+            resourceName: topic,
+            configurationKeys: ["cleanup.policy", "retention.ms"],
+          },
+        ],
+      });
+      return new Map(
+        (description?.configs ?? []).map((config) => [
+          config.name,
+          { value: config.value ?? null, configSource: config.configSource as number },
+        ]),
+      );
+    } catch (error) {
+      throw this.fail(error, `describe the configs of topic ${topic}`, topic);
     }
   }
 

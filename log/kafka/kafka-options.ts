@@ -1,4 +1,5 @@
 import type { CompressionAlgorithmValue } from "@platformatic/kafka";
+import { type RetentionPolicy, validRetention } from "../retention.ts";
 
 export interface KafkaLogOptions {
   /** bootstrap brokers, "host:port" */
@@ -27,6 +28,8 @@ export interface KafkaLogOptions {
   /** bytes one fetch may bring back per partition, and in total */
   readonly partitionFetchBytes?: number;
   readonly fetchBytes?: number;
+  /** retention of topics that are not compacted; default 7 days for every topic */
+  readonly retention?: RetentionPolicy;
 }
 
 export type ResolvedKafkaLogOptions = Required<KafkaLogOptions>;
@@ -50,6 +53,7 @@ export function resolveKafkaLogOptions(options: KafkaLogOptions): ResolvedKafkaL
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     partitionFetchBytes: options.partitionFetchBytes ?? 1024 * 1024,
     fetchBytes: options.fetchBytes ?? 16 * 1024 * 1024,
+    retention: validRetention(options.retention),
   };
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Log } from "../../log/log.ts";
+import { DEFAULT_RETENTION_MS } from "../../log/retention.ts";
 import { type ErrorCode, ErrorCodes } from "../../messages/errors.ts";
 import { partitionFor } from "../../supervisor/murmur2.ts";
 import { bytes, expectError, TEST_TIMEOUT_MS, text, unique } from "./log-contract-support.ts";
@@ -148,6 +149,53 @@ export function logContract(name: string, open: () => Promise<OpenedLog>): void 
       ]);
       const records = await log.read({ topic, partition: 0 });
       expect(records.map((record) => text(record.value))).toEqual(["v1", null]);
+    });
+
+    describe("retention and cleanup policy", () => {
+      // both adapters are opened without a retention policy: every topic gets the default
+      const cases: {
+        name: string;
+        spec: { partitions: number; compacted?: boolean; retentionMs?: number };
+        config: { compacted: boolean; retentionMs: number | undefined };
+      }[] = [
+        {
+          name: "a topic without a retention of its own keeps records for the default 7 days",
+          spec: { partitions: 2 },
+          config: { compacted: false, retentionMs: DEFAULT_RETENTION_MS },
+        },
+        {
+          name: "a topic's own retention wins over the default",
+          spec: { partitions: 1, retentionMs: 3_600_000 },
+          config: { compacted: false, retentionMs: 3_600_000 },
+        },
+        {
+          name: "a compacted topic (a changelog) keeps the latest record per key with no time retention",
+          spec: { partitions: 2, compacted: true },
+          config: { compacted: true, retentionMs: undefined },
+        },
+        {
+          name: "a compacted topic with a retention of its own is compacted and deletes by time",
+          spec: { partitions: 1, compacted: true, retentionMs: 86_400_000 },
+          config: { compacted: true, retentionMs: 86_400_000 },
+        },
+      ];
+      for (const { name, spec, config } of cases) {
+        test(name, async () => {
+          const topic = unique("retention");
+          await log.createTopic({ name: topic, ...spec });
+          expect(await log.topicConfig(topic)).toEqual(config);
+        });
+      }
+
+      test("asking for a changelog on an existing topic that deletes makes it compacted", async () => {
+        const topic = await topicWith(1);
+        await log.createTopic({ name: topic, partitions: 1, compacted: true });
+        expect((await log.topicConfig(topic))?.compacted).toBe(true);
+      });
+
+      test("a missing topic has no config", async () => {
+        expect(await log.topicConfig(unique("missing"))).toBeUndefined();
+      });
     });
 
     groupContract({ log: () => log, topicWith });

@@ -69,7 +69,7 @@ describe("embedded log maintenance", () => {
     ]);
   });
 
-  test("a topic that is not compacted keeps every record", async () => {
+  test("a topic that is not compacted keeps every record younger than its retention", async () => {
     await writeHistory("plain", false, Date.now() - 120_000);
     const report = await log.maintain();
     expect(report).toEqual({ compacted: 0, expired: 0 });
@@ -92,6 +92,62 @@ describe("embedded log maintenance", () => {
     const consumer = log.consumer({ groupId: "late-joiner", topics: ["readings"] });
     expect(shape(await consumer.poll({ timeoutMs: 1000 }))).toEqual(["2:s=new1", "3:s=new2"]);
     await consumer.close();
+  });
+
+  test("retention moves a partition's start: an old record behind a newer one stays until that one expires", async () => {
+    const now = Date.now();
+    await log.createTopic({ name: "skewed", partitions: 2, retentionMs: 10_000 });
+    await log.append([
+      { topic: "skewed", key: "s", value: bytes("old"), timestamp: now - 60_000, partition: 0 },
+      { topic: "skewed", key: "s", value: bytes("fresh"), timestamp: now - 1_000, partition: 0 },
+      { topic: "skewed", key: "s", value: bytes("skewed-old"), timestamp: now - 50_000, partition: 0 },
+      { topic: "skewed", key: "t", value: bytes("all-old"), timestamp: now - 30_000, partition: 1 },
+    ]);
+    const report = await log.maintain(now);
+    expect(report.expired).toBe(2);
+    expect(shape(await log.read({ topic: "skewed", partition: 0 }))).toEqual(["1:s=fresh", "2:s=skewed-old"]);
+    expect(await log.read({ topic: "skewed", partition: 1 })).toEqual([]);
+    expect(await log.endOffset({ topic: "skewed", partition: 1 })).toBe(1);
+    const [next] = await log.append([{ topic: "skewed", key: "t", value: bytes("new"), partition: 1 }]);
+    expect(next!.offset).toBe(1);
+  });
+
+  test("every topic that is not compacted gets the log's retention: the per-topic override, else the default", async () => {
+    await log.close();
+    log = openEmbeddedLog({
+      path: join(dir, "log.db"),
+      maintenanceIntervalMs: 0,
+      retention: { defaultMs: 20_000, topics: { "city.sensors.raw": 5_000 } },
+    });
+    const now = Date.now();
+    for (const name of ["city.sensors.raw", "city.sensors.silver", "app.sensor.changelog"])
+      await log.createTopic({ name, partitions: 1, compacted: name.endsWith(".changelog") });
+    for (const topic of ["city.sensors.raw", "city.sensors.silver", "app.sensor.changelog"])
+      await log.append([
+        { topic, key: "a", value: bytes("60s"), timestamp: now - 60_000 },
+        { topic, key: "b", value: bytes("10s"), timestamp: now - 10_000 },
+        { topic, key: "c", value: bytes("1s"), timestamp: now - 1_000 },
+      ]);
+    await log.maintain(now);
+    const kept = async (topic: string) =>
+      (await log.read({ topic, partition: 0 })).map((record) => decoder.decode(record.value!));
+    expect(await kept("city.sensors.raw")).toEqual(["1s"]);
+    expect(await kept("city.sensors.silver")).toEqual(["10s", "1s"]);
+    expect(await kept("app.sensor.changelog")).toEqual(["60s", "10s", "1s"]);
+  });
+
+  test("a topic made before a retention policy gets it when the node creates it again", async () => {
+    await log.createTopic({ name: "legacy", partitions: 1, retentionMs: 999 });
+    await log.close();
+    log = openEmbeddedLog({ path: join(dir, "log.db"), maintenanceIntervalMs: 0 });
+    expect(await log.topicConfig("legacy")).toEqual({ compacted: false, retentionMs: 999 });
+    await log.createTopic({ name: "legacy", partitions: 1 });
+    expect(await log.topicConfig("legacy")).toEqual({ compacted: false, retentionMs: 7 * 24 * 3_600_000 });
+  });
+
+  test("a zero or negative retention is refused with CONFIG_INVALID", () => {
+    for (const retention of [{ defaultMs: 0 }, { defaultMs: 1000, topics: { t: -5 } }])
+      expect(() => openEmbeddedLog({ path: join(dir, "other.db"), retention })).toThrow("CONFIG_INVALID");
   });
 
   test("the maintenance timer compacts without being asked", async () => {

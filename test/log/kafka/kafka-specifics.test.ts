@@ -41,12 +41,71 @@ describe.skipIf(skipKafka)("Kafka log specifics against the real broker", () => 
     return Object.fromEntries((described?.configs ?? []).map((config) => [config.name, config.value]));
   }
 
-  test("a compacted topic is created with cleanup.policy=compact and its retention", async () => {
+  test("a compacted topic is created with cleanup.policy=compact", async () => {
     const topic = unique("changelog");
+    await log.createTopic({ name: topic, partitions: 2, compacted: true });
+    expect((await topicConfig(topic))["cleanup.policy"]).toBe("compact");
+  });
+
+  test("a compacted topic with a retention of its own is created with cleanup.policy=compact,delete", async () => {
+    const topic = unique("windowed-changelog");
     await log.createTopic({ name: topic, partitions: 2, compacted: true, retentionMs: 3_600_000 });
     const config = await topicConfig(topic);
-    expect(config["cleanup.policy"]).toBe("compact");
+    expect(config["cleanup.policy"]).toBe("compact,delete");
     expect(config["retention.ms"]).toBe("3600000");
+  });
+
+  test("a topic gets retention.ms from the log's policy: the per-topic override, else the default", async () => {
+    const overridden = unique("raw");
+    const plain = unique("silver");
+    const withPolicy = await openKafkaLog({
+      brokers,
+      clientId: "kafka-spec-retention",
+      retention: { defaultMs: 86_400_000, topics: { [overridden]: 3_600_000 } },
+    });
+    try {
+      await withPolicy.createTopic({ name: overridden, partitions: 1 });
+      await withPolicy.createTopic({ name: plain, partitions: 1 });
+    } finally {
+      await withPolicy.close();
+    }
+    expect(await topicConfig(overridden)).toEqual({ "cleanup.policy": "delete", "retention.ms": "3600000" });
+    expect(await topicConfig(plain)).toEqual({ "cleanup.policy": "delete", "retention.ms": "86400000" });
+  });
+
+  test("an existing topic without a retention of its own gets the policy's; an operator's own setting stays", async () => {
+    const bare = unique("bare");
+    const tuned = unique("tuned");
+    await admin.createTopics({ topics: [bare], partitions: 1, replicas: -1 });
+    await admin.createTopics({
+      topics: [tuned],
+      partitions: 1,
+      replicas: -1,
+      configs: [{ name: "retention.ms", value: "123456789" }],
+    });
+    // the broker's own default is 7 days: a 2-day policy shows the topic was changed
+    const twoDays = 2 * 24 * 3_600_000;
+    const withPolicy = await openKafkaLog({
+      brokers,
+      clientId: "kafka-spec-existing",
+      retention: { defaultMs: twoDays },
+    });
+    try {
+      await withPolicy.createTopic({ name: bare, partitions: 1 });
+      await withPolicy.createTopic({ name: tuned, partitions: 1 });
+      expect(await withPolicy.topicConfig(bare)).toEqual({ compacted: false, retentionMs: twoDays });
+      expect(await withPolicy.topicConfig(tuned)).toEqual({ compacted: false, retentionMs: 123_456_789 });
+    } finally {
+      await withPolicy.close();
+    }
+    expect((await topicConfig(bare))["retention.ms"]).toBe(String(twoDays));
+  });
+
+  test("an existing topic that deletes becomes compacted when the platform asks for a changelog", async () => {
+    const topic = unique("old-changelog");
+    await admin.createTopics({ topics: [topic], partitions: 1, replicas: -1 });
+    await log.createTopic({ name: topic, partitions: 1, compacted: true });
+    expect((await topicConfig(topic))["cleanup.policy"]).toBe("compact");
   });
 
   test("a plain topic keeps the delete policy", async () => {
