@@ -143,6 +143,7 @@ export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState 
           quality_score: verdict.score,
           issues: [...verdict.issues],
           anomaly_score: anomalyScore,
+          history: state.readings,
           partition: reading.partition,
           offset: reading.offset,
         },

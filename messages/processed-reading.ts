@@ -21,6 +21,8 @@ export const ProcessedReading = z.object({
   quality_score: z.number().min(0).max(1),
   issues: z.array(QualityIssue),
   anomaly_score: z.number().min(0).max(1),
+  /** readings of this sensor its scores rest on, this one included (alert rules' min_history) */
+  history: z.number().int().nonnegative().optional(),
   /** from the sensor registry (a stream-table join on sensor_id); null when the sensor is not registered */
   enrichment: z.object({ district: z.string(), zone: z.string() }).nullable().optional(),
   /** the reading's position in city.sensors.raw: its identity for idempotent sinks */

@@ -177,12 +177,12 @@ export class OutputRouter {
       typeMetrics.anomaly.observe(r.anomaly_score);
       deps.alerts.tell({
         type: "sample",
-        sample: { metric: "anomaly_score", value: r.anomaly_score, labels, at: now },
+        sample: { metric: "anomaly_score", value: r.anomaly_score, labels, at: now, history: r.history },
       });
     }
     deps.alerts.tell({
       type: "sample",
-      sample: { metric: "quality_score", value: r.quality_score, labels, at: now },
+      sample: { metric: "quality_score", value: r.quality_score, labels, at: now, history: r.history },
     });
   }
 

@@ -3,6 +3,8 @@ import {
   AlertEvaluator,
   type AlertRule,
   breaches,
+  DEFAULT_ALERT_RULES,
+  MIN_SENSOR_HISTORY,
   parseAlertRules,
   renderMessage,
 } from "../../actors/alert-rules.ts";
@@ -68,6 +70,68 @@ describe("alert rules", () => {
     expect(
       evaluator.evaluate({ metric: "anomaly_score", value: 1, labels: { sensor_type: "traffic" }, at }),
     ).toHaveLength(1);
+  });
+
+  describe("a new key needs a minimum history before its scores can alert", () => {
+    const cases: { name: string; minHistory: number; history: number | undefined; fires: boolean }[] = [
+      { name: "a sensor's first reading", minHistory: 10, history: 1, fires: false },
+      { name: "one reading short of the minimum", minHistory: 10, history: 9, fires: false },
+      { name: "exactly the minimum", minHistory: 10, history: 10, fires: true },
+      { name: "a long history", minHistory: 10, history: 5000, fires: true },
+      { name: "a sample without a history (drift, rates)", minHistory: 10, history: undefined, fires: true },
+      { name: "a rule without a minimum", minHistory: 0, history: 1, fires: true },
+    ];
+    for (const { name, minHistory, history, fires } of cases)
+      test(`${name}: ${fires ? "fires" : "is held back"}`, () => {
+        const evaluator = new AlertEvaluator([rule({ min_history: minHistory })]);
+        const alerts = evaluator.evaluate({
+          metric: "anomaly_score",
+          value: 0.99,
+          labels: { sensor_id: "new" },
+          at: 0,
+          ...(history === undefined ? {} : { history }),
+        });
+        expect(alerts).toHaveLength(fires ? 1 : 0);
+        expect(evaluator.warmingUp).toBe(fires ? 0 : 1);
+      });
+
+    test("the built-in per-sensor rules hold back a brand-new sensor's low quality and anomaly scores", () => {
+      const evaluator = new AlertEvaluator(DEFAULT_ALERT_RULES);
+      const labels = { sensor_id: "flood_1", sensor_type: "traffic" };
+      for (const [metric, value] of [
+        ["quality_score", 0.515],
+        ["anomaly_score", 1],
+      ] as const) {
+        expect(evaluator.evaluate({ metric, value, labels, at: 0, history: 1 })).toEqual([]);
+        expect(
+          evaluator.evaluate({ metric, value, labels, at: 0, history: MIN_SENSOR_HISTORY }),
+        ).toHaveLength(1);
+      }
+    });
+  });
+
+  test("cooldown groups are forgotten once their cooldown passed, so a flood of keys leaves no table behind", () => {
+    const evaluator = new AlertEvaluator([rule({ cooldown_ms: 1000 })]);
+    for (let i = 0; i < 5000; i++)
+      evaluator.evaluate({ metric: "anomaly_score", value: 1, labels: { sensor_id: `s${i}` }, at: i });
+    // at 4999 only the groups that fired within the last 1000 ms can still suppress anything
+    expect(evaluator.groups).toBeLessThanOrEqual(2048);
+    expect(evaluator.evicted).toBe(0);
+    // a group still cooling down is still remembered
+    expect(
+      evaluator.evaluate({ metric: "anomaly_score", value: 1, labels: { sensor_id: "s4999" }, at: 5000 }),
+    ).toEqual([]);
+  });
+
+  test("past maxGroups the oldest groups are forgotten and counted", () => {
+    const evaluator = new AlertEvaluator([rule({ cooldown_ms: 1_000_000 })], { maxGroups: 100 });
+    for (let i = 0; i < 3000; i++)
+      evaluator.evaluate({ metric: "anomaly_score", value: 1, labels: { sensor_id: `s${i}` }, at: i });
+    expect(evaluator.groups).toBeLessThanOrEqual(1024);
+    expect(evaluator.evicted).toBeGreaterThan(0);
+    expect(
+      evaluator.evaluate({ metric: "anomaly_score", value: 1, labels: { sensor_id: "s2999" }, at: 3000 }),
+    ).toEqual([]);
   });
 
   test("a non-finite sample never fires", () => {
