@@ -9,7 +9,11 @@ import type { ModelShardMessage } from "./model-shard.ts";
  * sensor because its sensor actor is the only sender, so readings arrive in the sensor's log
  * order; a window actor shared by a partition's sensors would see each sensor's readings in
  * the order the scheduler happened to run their sensor actors, and call the slower ones late.
- * The watermark is therefore the sensor's own stream time.
+ * The watermark is the sensor's own stream time, lifted by the node's event-time watermark
+ * (the `watermark` message): a sensor that goes silent still has its last window closed once
+ * the other sensors' event time passes its end plus grace. The actor tells the shard host when
+ * its earliest open window may close (`onNextClose`), so the host wakes only the actors that
+ * have something to close, passivated ones included (Flink's event-time timer service).
  *
  * Updates go to the live feeds; a window's final result goes to `city.processed.<type>` and,
  * for traffic, to the partition's model shard. Late readings are published, never dropped.
@@ -18,6 +22,8 @@ import type { ModelShardMessage } from "./model-shard.ts";
 export type WindowMessage =
   | { readonly type: "reading"; readonly reading: HotReading }
   | { readonly type: "tick" }
+  /** the node's event time passed this point: close what ends before it (minus grace) */
+  | { readonly type: "watermark"; readonly watermark: number }
   | { readonly type: "flush" }
   | { readonly type: "checkpoint" }
   | { readonly type: "evict" };
@@ -27,6 +33,10 @@ export interface SensorWindows {
   add(reading: HotReading, out: WindowSink): void;
   /** processing time moved: idle streams stop holding event time, windows may close */
   advance(now: number, out: WindowSink): void;
+  /** event time reached `watermark` (the node's, across partitions): windows may close */
+  advanceTo(watermark: number, out: WindowSink): void;
+  /** the earliest close time of an open window (end + grace); +Infinity when none is open */
+  nextCloseAt(): number;
   /** close every open window (shutdown, hand-off) */
   flush(out: WindowSink): void;
   /** plain data that `createWindows(..., snapshot)` turns back into the same open windows */
@@ -43,6 +53,8 @@ export interface WindowState {
   /** built on the first message, where the actor can address its model shard */
   sink: WindowSink | undefined;
   lastOffset: number;
+  /** the close time last told to `onNextClose`, so it is told again only when it moves */
+  reportedCloseAt: number;
 }
 
 interface WindowSnapshot {
@@ -58,6 +70,8 @@ export interface WindowDeps {
   /** the model kind scores final traffic windows */
   readonly scoreTypes: readonly SensorType[];
   readonly passivateAfterMs?: number;
+  /** the actor's earliest open window may close at `closeAt` (+Infinity: none open) */
+  readonly onNextClose?: (key: string, closeAt: number) => void;
 }
 
 export const windowKey = (sensorType: SensorType, partition: number, sensorId: string) =>
@@ -91,6 +105,7 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
         windows: deps.createWindows(sensorType, partition, saved?.windows),
         sink: undefined,
         lastOffset: saved?.lastOffset ?? -1,
+        reportedCloseAt: Number.NaN,
       };
     },
     onSignal(ctx, signal) {
@@ -108,13 +123,16 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
           if (message.reading.offset <= state.lastOffset) return; // replayed after a restore
           state.lastOffset = message.reading.offset;
           state.windows.add(message.reading, sink);
-          return;
+          break;
         case "tick":
           state.windows.advance(deps.now(), sink);
-          return;
+          break;
+        case "watermark":
+          state.windows.advanceTo(message.watermark, sink);
+          break;
         case "flush":
           state.windows.flush(sink);
-          return;
+          break;
         case "evict":
           ctx.stop();
           return;
@@ -127,6 +145,11 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
             state: toWindowSnapshot(state),
           });
           return;
+      }
+      const closeAt = state.windows.nextCloseAt();
+      if (closeAt !== state.reportedCloseAt) {
+        state.reportedCloseAt = closeAt;
+        deps.onNextClose?.(ctx.key, closeAt);
       }
     },
   };

@@ -25,8 +25,17 @@ export interface HotReading {
 }
 
 export type ShardInbound =
-  /** answer once every record before it is handled; with `checkpoint`, publish dirty state first */
-  | { readonly type: "mark"; readonly batch: number; readonly checkpoint: boolean }
+  /**
+   * answer once every record before it is handled; with `checkpoint`, publish dirty state first.
+   * `watermark`: the node's event time (the low watermark of its partitions' readings up to this
+   * mark, idle partitions excluded); windows that end before it, plus grace, close.
+   */
+  | {
+      readonly type: "mark";
+      readonly batch: number;
+      readonly checkpoint: boolean;
+      readonly watermark?: number;
+    }
   /** state from the changelog, for an actor that is not alive yet (partition assigned) */
   | { readonly type: "restore"; readonly kind: StatefulKind; readonly key: string; readonly state: unknown }
   /** these partitions moved to another node: stop their actors, forget their state */

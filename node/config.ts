@@ -39,6 +39,8 @@ export const NodeConfig = z.object({
   /** the online anomaly detector of each sensor: per-measurement robust z, or Half-Space Trees */
   anomalyDetector: z.enum(["robust-z", "half-space-trees"]).default("robust-z"),
   graceMs: intFrom(0, 3600_000).default(5000),
+  /** a partition silent this long stops holding event time back (Flink's withIdleness) */
+  partitionIdleMs: intFrom(100, 3600_000).default(10_000),
   /** how often actor state is checkpointed to the changelogs and input offsets committed */
   commitIntervalMs: intFrom(10, 600_000).default(5000),
   /** stop after this many seconds (0 = run until SIGINT/SIGTERM) */
@@ -70,6 +72,7 @@ const FLAGS: Record<string, keyof NodeConfig> = {
   "--session-gap-ms": "sessionGapMs",
   "--anomaly-detector": "anomalyDetector",
   "--grace-ms": "graceMs",
+  "--partition-idle-ms": "partitionIdleMs",
   "--duration": "durationSeconds",
   "--commit-interval-ms": "commitIntervalMs",
   "--inject-drift-after": "injectDriftAfterSeconds",
@@ -99,6 +102,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   SESSION_GAP_MS: "sessionGapMs",
   ANOMALY_DETECTOR: "anomalyDetector",
   GRACE_MS: "graceMs",
+  PARTITION_IDLE_MS: "partitionIdleMs",
   DURATION_SECONDS: "durationSeconds",
   COMMIT_INTERVAL_MS: "commitIntervalMs",
   INJECT_DRIFT_AFTER_SECONDS: "injectDriftAfterSeconds",

@@ -3,6 +3,7 @@ import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
 import type { ShardInbound } from "../messages/shard-protocol.ts";
 import { Topics } from "../messages/topics.ts";
+import { PartitionWatermarks } from "../stream/watermark/partition-watermarks.ts";
 import { HeldRecords } from "./held-records.ts";
 import { rawReading } from "./raw-reading.ts";
 import type { Shards } from "./shards.ts";
@@ -44,6 +45,11 @@ export interface DispatcherDeps {
   readonly onAssignment?: (partitions: readonly number[]) => void;
   /** the log was unavailable for a moment; the dispatcher retries */
   readonly onTransientError?: (error: PlatformError) => void;
+  /**
+   * event time across the member's partitions (bounded out-of-orderness, idle partitions left
+   * out), sent with every batch mark so windows of silent keys close too; unset: no watermark
+   */
+  readonly watermark?: { readonly maxOutOfOrdernessMs: number; readonly idleTimeoutMs: number };
   /** a failure the dispatcher cannot wait out (a restore that cannot read its changelog) */
   readonly onError?: (error: unknown) => void;
   readonly now: () => number;
@@ -88,10 +94,25 @@ export class Dispatcher {
   /** records of partitions whose state is being restored */
   private readonly held = new HeldRecords();
   private restores: Promise<void> = Promise.resolve();
+  private watermarks: PartitionWatermarks | undefined;
   consumed = 0;
   committed = 0;
 
-  constructor(private readonly deps: DispatcherDeps) {}
+  constructor(private readonly deps: DispatcherDeps) {
+    this.resetWatermark();
+  }
+
+  /**
+   * Event time starts again from the records dispatched from now on. Called when partitions are
+   * read again from their committed offsets (a replay, an assignment): a watermark from before
+   * would close windows ahead of the older records about to come again.
+   */
+  private resetWatermark(): void {
+    const options = this.deps.watermark;
+    this.watermarks = options && new PartitionWatermarks(options.maxOutOfOrdernessMs, options.idleTimeoutMs);
+    // every partition read from here on holds event time back until it sends or goes idle
+    for (const partition of this.owned) this.watermarks?.expect(partition, this.deps.now());
+  }
 
   start(): void {
     this.consumer = this.deps.log.consumer({
@@ -154,6 +175,7 @@ export class Dispatcher {
         .filter((tp) => this.deps.shards.workerOf(tp.partition) === worker);
       await this.restore(partitions.map((tp) => tp.partition));
       for (const tp of partitions) consumer.seek({ ...tp, offset: (await consumer.committed(tp)) ?? 0 });
+      this.resetWatermark();
       this.lostWorkers.delete(worker);
     });
     this.gate = run.then(
@@ -192,6 +214,7 @@ export class Dispatcher {
    */
   private assign(partitions: readonly number[]): void {
     for (const partition of partitions) this.owned.add(partition);
+    this.resetWatermark();
     this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
     if (!this.deps.state) return;
     for (const partition of partitions) {
@@ -232,6 +255,7 @@ export class Dispatcher {
     for (const partition of partitions) {
       this.owned.delete(partition);
       this.held.drop(partition);
+      this.watermarks?.forget(partition);
     }
     this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
   }
@@ -355,8 +379,15 @@ export class Dispatcher {
     const records = await consumer.poll({ maxRecords: this.deps.pollRecords ?? 1000, timeoutMs: 50 });
     if (records.length === 0) {
       // a quiet stream still checkpoints, so its last records are committed
+      const eventTimeMoved = this.watermarks?.checkIdle(this.deps.now()) ?? false;
       if (this.uncommitted.size > 0 && this.inFlight.length === 0 && this.checkpointDue())
         await this.sendBatchMarks(new Set(), true);
+      // a partition went idle and event time moved: every worker hears it, records or not
+      else if (eventTimeMoved)
+        await this.sendBatchMarks(
+          new Set(Array.from({ length: this.deps.shards.workers }, (_, w) => w)),
+          false,
+        );
       return;
     }
     await this.dispatch(records);
@@ -387,6 +418,7 @@ export class Dispatcher {
         this.deps.now(),
       );
       if (!reading) continue;
+      this.watermarks?.observe(record.partition, reading.eventTime, this.deps.now());
       // a worker that crashes while its ring is full never makes space: stop waiting for it
       while (!shards.sendReading(worker, reading) && !this.lostWorkers.has(worker)) {
         shards.flush();
@@ -411,6 +443,9 @@ export class Dispatcher {
   ): Promise<void> {
     const { shards } = this.deps;
     const batch: InFlightBatch = { id: this.nextBatch++, checkpoint, waitingFor: new Set(), nextOffsets };
+    this.watermarks?.checkIdle(this.deps.now());
+    const eventTime = this.watermarks?.current ?? Number.NEGATIVE_INFINITY;
+    const watermark = Number.isFinite(eventTime) ? eventTime : undefined;
     const targets = checkpoint ? Array.from({ length: shards.workers }, (_, worker) => worker) : [...workers];
     // the batch is known before its first mark leaves: an answer may come back at once
     for (const worker of targets) if (!this.lostWorkers.has(worker)) batch.waitingFor.add(worker);
@@ -418,7 +453,11 @@ export class Dispatcher {
     if (checkpoint) this.lastCheckpointAt = this.deps.now();
     for (const worker of [...batch.waitingFor])
       if (!this.lostWorkers.has(worker))
-        await this.send(worker, { type: "mark", batch: batch.id, checkpoint }, worker);
+        await this.send(
+          worker,
+          { type: "mark", batch: batch.id, checkpoint, ...(watermark === undefined ? {} : { watermark }) },
+          worker,
+        );
     shards.flush();
   }
 }

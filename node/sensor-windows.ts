@@ -119,6 +119,11 @@ export function sensorWindowsFactory(options: SensorWindowsOptions) {
         operator.advanceProcessingTime(now, out);
         drain(sink, out, -1);
       },
+      advanceTo(watermark: number, sink: WindowSink) {
+        operator.advanceWatermark(watermark, out);
+        drain(sink, out, -1);
+      },
+      nextCloseAt: () => operator.nextCloseAt(),
       flush(sink: WindowSink) {
         operator.flush(out);
         drain(sink, out, -1);

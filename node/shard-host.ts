@@ -1,6 +1,12 @@
 import { type DeployedModel, modelShardProps } from "../actors/model-shard.ts";
 import { type SensorChecks, type SensorMessage, sensorProps } from "../actors/sensor.ts";
-import { type SensorWindows, type WindowMessage, windowKey, windowProps } from "../actors/window.ts";
+import {
+  parseWindowKey,
+  type SensorWindows,
+  type WindowMessage,
+  windowKey,
+  windowProps,
+} from "../actors/window.ts";
 import { encodeActorState } from "../messages/codec/actor-state-record.ts";
 import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { RecordTags, recordTagOf } from "../messages/codec/record-layout.ts";
@@ -9,6 +15,7 @@ import { deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
 import type { SensorType } from "../messages/sensor-reading.ts";
 import type { ShardInbound, ShardOutput } from "../messages/shard-protocol.ts";
+import { EventTimeTimers } from "../stream/watermark/event-time-timers.ts";
 import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
 import type { RecordReader, RecordWriter } from "../supervisor/transport.ts";
 
@@ -62,6 +69,9 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
   };
   // passivation also makes the system load restored (changelog) state when it spawns an actor
   const passivateAfterMs = deps.passivateAfterMs ?? 600_000;
+  // window actors with an open window, by when it may close: the node's watermark wakes them
+  const closeTimers = new EventTimeTimers();
+  let watermark = Number.NEGATIVE_INFINITY;
   system.register(sensorProps({ createChecks: deps.createChecks, emit, now: deps.now, passivateAfterMs }));
   system.register(
     windowProps({
@@ -71,12 +81,13 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
       tickMs: deps.tickMs ?? 1000,
       scoreTypes: ["traffic"],
       passivateAfterMs,
+      onNextClose: (key, closeAt) => closeTimers.schedule(key, closeAt),
     }),
   );
   system.register(modelShardProps({ model: deps.model, emit, now: deps.now, hrtimeMs: deps.hrtimeMs }));
 
   let running = true;
-  const marks: { batch: number; checkpoint: boolean }[] = [];
+  const marks: { batch: number; checkpoint: boolean; watermark: number | undefined }[] = [];
   // actors that saw a record since the last checkpoint: their state goes to the changelogs
   const dirtySensors = new Set<string>();
   const dirtyWindows = new Set<string>();
@@ -137,11 +148,18 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
         return;
       }
       const control = decodeJsonEnvelope(bytes, offset, length) as ShardInbound;
-      if (control.type === "mark") marks.push({ batch: control.batch, checkpoint: control.checkpoint });
+      if (control.type === "mark")
+        marks.push({ batch: control.batch, checkpoint: control.checkpoint, watermark: control.watermark });
       else if (control.type === "evict") evict(control.partitions);
       else if (control.type === "restore") {
         const saving = deps.snapshots.save(`${control.kind}/${control.key}`, control.state);
         if (saving instanceof Promise) saving.catch((error: unknown) => emitFailure(error, control.key));
+        // a restored window may hold an open window of a sensor that has gone silent: wake it
+        // at the next watermark, when it tells its real close time
+        if (control.kind === "window") {
+          closeTimers.schedule(control.key, Number.NEGATIVE_INFINITY);
+          actorsOf(parseWindowKey(control.key).partition).windows.add(control.key);
+        }
       }
     } catch (error) {
       if (!isPlatformError(error)) throw error;
@@ -181,6 +199,7 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
       }
       for (const key of actors.windows) {
         dirtyWindows.delete(key);
+        closeTimers.cancel(key);
         system.ref<WindowMessage>("window", key).tell({ type: "evict" });
       }
     }
@@ -199,6 +218,16 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
     await system.drain();
     while (marks.length > 0) {
       const mark = marks[0]!;
+      if (mark.watermark !== undefined && mark.watermark > watermark) {
+        // every reading before the mark is applied: event time moved, close what it passed
+        watermark = mark.watermark;
+        const due = closeTimers.due(watermark);
+        for (const key of due) {
+          dirtyWindows.add(key);
+          system.ref<WindowMessage>("window", key).tell({ type: "watermark", watermark });
+        }
+        if (due.length > 0) await system.drain();
+      }
       if (mark.checkpoint) {
         if (!snapshotQueue) {
           snapshotQueue = [

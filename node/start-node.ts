@@ -115,7 +115,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     anomalyDetector: config.anomalyDetector,
     graceMs: config.graceMs,
     maxOutOfOrdernessMs: Math.min(2000, config.graceMs),
-    idleTimeoutMs: 10_000,
+    idleTimeoutMs: config.partitionIdleMs,
     sensorIntervalMs,
     model: { json: model.json, version: model.version },
     utcOffsetMinutes: 0,

@@ -26,7 +26,7 @@ export interface PartitionWatermark {
 export class PartitionWatermarks {
   private readonly maxOutOfOrdernessMs: number;
   private readonly idleTimeoutMs: number;
-  private maxEventTime: number[] = [];
+  private maxEventTime: (number | undefined)[] = [];
   private lastRecordAt: number[] = [];
   private idle: boolean[] = [];
   private seen: number[] = [];
@@ -66,6 +66,28 @@ export class PartitionWatermarks {
     // only a partition at the bottom can lift the minimum
     if (max - this.maxOutOfOrdernessMs <= this.combined) return this.recompute();
     return false;
+  }
+
+  /**
+   * A partition this operator reads from now on but that has sent nothing yet (just assigned,
+   * or about to be replayed): it holds the watermark back until its first record or until it is
+   * idle, as a Flink split does from its start, so an input that has not been read yet cannot
+   * have its windows closed by the others.
+   */
+  expect(partition: number, now: number): void {
+    if (this.maxEventTime[partition] !== undefined) return;
+    this.maxEventTime[partition] = Number.NEGATIVE_INFINITY;
+    this.lastRecordAt[partition] = now;
+    this.idle[partition] = false;
+    this.seen.push(partition);
+  }
+
+  /** A partition no longer read here (moved to another member): it stops holding anything back. */
+  forget(partition: number): boolean {
+    if (this.maxEventTime[partition] === undefined) return false;
+    this.maxEventTime[partition] = undefined;
+    this.seen = this.seen.filter((p) => p !== partition);
+    return this.recompute();
   }
 
   /** Marks partitions idle after idleTimeoutMs without records. True when the watermark moved. */

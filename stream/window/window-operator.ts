@@ -86,6 +86,8 @@ export interface WindowOperator {
   advanceProcessingTime(now: number, out: WindowOutput): void;
   /** lifts the watermark (upstream punctuation, end of a bounded input) and closes windows */
   advanceWatermark(watermark: number, out: WindowOutput): void;
+  /** when the earliest open window may close (its end plus grace); +Infinity when none is open */
+  nextCloseAt(): number;
   /** closes every open window, in close order (shutdown, partition revoked) */
   flush(out: WindowOutput): void;
   snapshot(): WindowOperatorSnapshot;
@@ -222,6 +224,10 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
 
   advanceWatermark(watermark: number, out: WindowOutput): void {
     if (this.watermarks.advanceTo(watermark)) this.closeReady(out);
+  }
+
+  nextCloseAt(): number {
+    return this.queue.peekCloseAt();
   }
 
   flush(out: WindowOutput): void {

@@ -98,8 +98,9 @@ test("a window on a worker that crashes mid-window counts every reading exactly 
     node.killWorker(0);
     node.killWorker(1);
     await Bun.sleep(500);
-    for (const sensor of sensors)
-      await publish(node, sensor, [windowStart + 3000, windowStart + WINDOW_MS + 1]);
+    // event time is per partition: every sensor's third reading first, then the closing ones
+    for (const sensor of sensors) await publish(node, sensor, [windowStart + 3000]);
+    for (const sensor of sensors) await publish(node, sensor, [windowStart + WINDOW_MS + 1]);
     for (const sensor of sensors) {
       const windows = await eventually(
         () => finalWindows(node, sensor),
