@@ -8,6 +8,7 @@ import type { Mailbox, SystemLaneEntry } from "./mailbox.ts";
 import { type Runnable, SCHEDULED } from "./scheduler.ts";
 import { RestartIntensity } from "./supervision/restart-intensity.ts";
 import type { SupervisedChild } from "./supervision/supervised-child.ts";
+import { QuietMessage } from "./timers.ts";
 
 /**
  * One actor: its state, its lazily created mailbox, and its place in the supervision tree.
@@ -58,13 +59,16 @@ export class ActorCell extends CellContext implements ActorRef<unknown>, Supervi
       }
     }
     const kind = this.actorKind;
-    if (kind.passivates) this.lastActive = kind.host.scheduler.sliceNow;
+    const passivates = kind.passivates;
     const receive = kind.receive;
     if (kind.turnBudget !== 0) budget = kind.turnBudget;
     let handled = 0;
     while (handled < budget && mailbox.size > 0) {
-      const message = mailbox.shift();
+      let message = mailbox.shift();
       handled++;
+      // a quiet timer's message is work, not activity: it must not hold off passivation
+      if (message instanceof QuietMessage) message = message.message;
+      else if (passivates) this.lastActive = kind.host.scheduler.sliceNow;
       let result: void | PromiseLike<void>;
       try {
         result = receive(this, message);

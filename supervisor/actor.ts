@@ -38,6 +38,12 @@ export type SystemSignal =
 
 export interface TimerOptions {
   readonly repeat?: boolean;
+  /**
+   * false: the timer's messages do not count as activity for passivation (Akka's
+   * NotInfluenceReceiveTimeout), so a periodic housekeeping tick cannot keep an idle actor alive
+   * for ever; default true
+   */
+  readonly keepsAlive?: boolean;
 }
 
 export interface ActorContext<M, S> {

@@ -14,7 +14,7 @@ import type { Mailbox } from "./mailbox.ts";
 import type { ChildSupervisor } from "./supervision/child-supervisor.ts";
 import type { RestartIntensity } from "./supervision/restart-intensity.ts";
 import type { Supervisor } from "./supervision/supervised-child.ts";
-import { TimerTable } from "./timers.ts";
+import { QuietMessage, TimerTable } from "./timers.ts";
 
 /** What few actors need, allocated on first use so an idle entity does not pay for it. */
 export interface CellExtras {
@@ -127,8 +127,9 @@ export abstract class CellContext implements ActorContext<unknown, unknown> {
     if ((this.flags & (DEAD | SUSPENDED)) !== 0) return;
     if (this.timers === undefined) this.timers = new TimerTable();
     const incarnation = this.incarnation;
+    const delivered = options?.keepsAlive === false ? new QuietMessage(message) : message;
     this.timers.start(name, Math.max(0, delayMs), options?.repeat === true, () => {
-      if (incarnation === this.incarnation) this.tell(message);
+      if (incarnation === this.incarnation) this.tell(delivered);
     });
   }
 

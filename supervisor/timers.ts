@@ -39,3 +39,11 @@ export class TimerTable {
     return this.handles.size;
   }
 }
+
+/**
+ * A message from a timer started with `keepsAlive: false`: the cell unwraps it before the
+ * behaviour sees it and does not count it as activity, so the actor can still passivate.
+ */
+export class QuietMessage {
+  constructor(readonly message: unknown) {}
+}

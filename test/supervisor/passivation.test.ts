@@ -81,6 +81,36 @@ describe("passivation", () => {
     },
   );
 
+  describe("a timer's messages count as activity unless the timer is quiet", () => {
+    const ticking = (keepsAlive: boolean, ticks: { count: number }): Props<"tick", number> => ({
+      kind: "ticker",
+      passivateAfterMs: 20,
+      initialState: () => 0,
+      onSignal(ctx, signal) {
+        if (signal.type === "started") ctx.startTimer("tick", 2, "tick", { repeat: true, keepsAlive });
+      },
+      receive() {
+        ticks.count++;
+      },
+    });
+    for (const keepsAlive of [true, false])
+      test(`keepsAlive ${keepsAlive}: the ticking entity ${keepsAlive ? "stays" : "passivates"}`, async () => {
+        const clock = manualClock();
+        system = createActorSystem({ clock: clock.now });
+        const ticks = { count: 0 };
+        system.register(ticking(keepsAlive, ticks));
+        system.ref<"tick">("ticker", "t1").tell("tick");
+        await system.drain();
+        clock.advance(15);
+        const seen = ticks.count;
+        await eventually(() => ticks.count > seen + 1);
+        // 30 ms after its only outside message; a keep-alive tick was handled 15 ms ago
+        clock.advance(15);
+        await sleep(40);
+        expect(system.stats().actors).toBe(keepsAlive ? 1 : 0);
+      });
+  });
+
   test("a busy entity is not passivated", async () => {
     const clock = manualClock();
     system = createActorSystem({ clock: clock.now });
