@@ -1,4 +1,5 @@
 import { appendPointer, isSchemaObject, type JsonSchemaNode, resolveLocalRef } from "./json-pointer.ts";
+import { arrayDifferences } from "./json-schema-array-difference.ts";
 import { objectDifferences } from "./json-schema-object-difference.ts";
 import { jsonEqual } from "./json-values.ts";
 
@@ -66,8 +67,22 @@ export function isEmptySchema(node: unknown): boolean {
   return node === true || (isSchemaObject(node) && Object.keys(node).every((k) => ANNOTATIONS.has(k)));
 }
 
-const LOWER_BOUNDS = ["minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties"] as const;
-const UPPER_BOUNDS = ["maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"] as const;
+const LOWER_BOUNDS = [
+  "minimum",
+  "exclusiveMinimum",
+  "minLength",
+  "minItems",
+  "minProperties",
+  "minContains",
+] as const;
+const UPPER_BOUNDS = [
+  "maximum",
+  "exclusiveMaximum",
+  "maxLength",
+  "maxItems",
+  "maxProperties",
+  "maxContains",
+] as const;
 
 function confluentName(keyword: string, change: "ADDED" | "INCREASED" | "DECREASED" | "CHANGED"): string {
   return `${keyword.replace(/([A-Z])/g, "_$1").toUpperCase()}_${change}`;
@@ -156,11 +171,14 @@ export class Differ {
     this.values(w, r, at);
     this.bounds(w, r, at);
     objectDifferences(this, w, r, at);
-    this.arrays(w, r, at);
+    arrayDifferences(this, w, r, at);
     if (r.not !== undefined) {
-      if (w.not === undefined) this.changed("NOT_TYPE_ADDED", appendPointer(at, "not"), "not", w.not, r.not);
-      else if (!jsonEqual(w.not, r.not))
-        this.changed("NOT_TYPE_CHANGED", appendPointer(at, "not"), "not", w.not, r.not);
+      const pointer = appendPointer(at, "not");
+      if (w.not === undefined) this.changed("NOT_TYPE_ADDED", pointer, "not", w.not, r.not);
+      // what the reader excludes must already be excluded by the writer: the exclusions compare
+      // reversed (reader's `not` as the writer), so a narrower `not` is compatible (NOT_TYPE_NARROWED)
+      else if (!jsonEqual(w.not, r.not) && this.quietly(r.not, w.not, pointer).length > 0)
+        this.changed("NOT_TYPE_EXTENDED", pointer, "not", w.not, r.not);
     }
   }
 
@@ -180,7 +198,8 @@ export class Differ {
       return true;
     }
     if (Array.isArray(w.allOf)) {
-      this.compare(this.flattenAllOf(w, this.writerRoot), r, at);
+      if (Array.isArray(r.anyOf) || Array.isArray(r.oneOf)) this.allOfToAlternatives(w, r, at);
+      else this.compare(this.flattenAllOf(w, this.writerRoot), r, at);
       return true;
     }
     const readerKey = Array.isArray(r.anyOf) ? "anyOf" : Array.isArray(r.oneOf) ? "oneOf" : undefined;
@@ -204,6 +223,35 @@ export class Differ {
       );
     });
     return true;
+  }
+
+  /**
+   * allOf turned into anyOf/oneOf, judged as Confluent's CombinedSchemaDiff does: allOf -> oneOf
+   * over several subschemas changes the combination (a value matching two branches stops being
+   * valid); fewer subschemas narrows the sum type; otherwise every subschema of the smaller side
+   * must pair off with a compatible one of the other (a maximum bipartite matching).
+   */
+  private allOfToAlternatives(w: Node, r: Node, at: string): void {
+    const writerBranches = uniqueBranches(w.allOf as unknown[]);
+    const readerKey = Array.isArray(r.anyOf) ? "anyOf" : "oneOf";
+    const readerBranches = uniqueBranches(r[readerKey] as unknown[]);
+    const describe = (b: unknown, a: unknown) => `alternatives changed from ${fmt(b)} to ${fmt(a)}`;
+    if (readerKey === "oneOf" && writerBranches.length !== 1) {
+      this.add("COMBINED_TYPE_CHANGED", at, w.allOf, r.oneOf, describe);
+      return;
+    }
+    if (writerBranches.length > readerBranches.length) {
+      this.add("SUM_TYPE_NARROWED", at, w.allOf, r[readerKey], describe);
+      return;
+    }
+    const fits = writerBranches.map((writerBranch, i) =>
+      readerBranches.map(
+        (readerBranch) =>
+          this.quietly(writerBranch, readerBranch, appendPointer(at, "allOf", i)).length === 0,
+      ),
+    );
+    if (maximumMatching(fits) < writerBranches.length)
+      this.add("COMBINED_TYPE_SUBSCHEMAS_CHANGED", at, w.allOf, r[readerKey], describe);
   }
 
   private types(w: Node, r: Node, at: string): void {
@@ -309,29 +357,33 @@ export class Differ {
       else if (rb < wb) this.changed(confluentName(key, "DECREASED"), appendPointer(at, key), key, wb, rb);
     }
   }
+}
 
-  private arrays(w: Node, r: Node, at: string): void {
-    if (r.items === undefined || Array.isArray(r.items)) {
-      if (Array.isArray(r.items) && Array.isArray(w.items)) {
-        for (const [i, item] of (r.items as unknown[]).entries()) {
-          const writerItem = (w.items as unknown[])[i] ?? w.additionalItems ?? true;
-          this.compare(writerItem, item, appendPointer(at, "items", i));
-        }
+/** subschemas with duplicates collapsed, as Confluent collects them into a set */
+function uniqueBranches(branches: readonly unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const branch of branches) if (!out.some((seen) => jsonEqual(seen, branch))) out.push(branch);
+  return out;
+}
+
+/** size of a maximum matching in a bipartite graph given as fits[left][right] (Kuhn's algorithm) */
+function maximumMatching(fits: readonly (readonly boolean[])[]): number {
+  const owner: number[] = [];
+  const tryAssign = (left: number, visited: Set<number>): boolean => {
+    for (const [right, fit] of (fits[left] ?? []).entries()) {
+      if (!fit || visited.has(right)) continue;
+      visited.add(right);
+      const current = owner[right];
+      if (current === undefined || tryAssign(current, visited)) {
+        owner[right] = left;
+        return true;
       }
-      return;
     }
-    const pointer = appendPointer(at, "items");
-    if (w.items === undefined) {
-      if (!isEmptySchema(r.items)) this.changed("ITEMS_ADDED", pointer, "items", w.items, r.items);
-      return;
-    }
-    if (Array.isArray(w.items)) {
-      for (const [i, item] of (w.items as unknown[]).entries())
-        this.compare(item, r.items, appendPointer(at, "items", i));
-      return;
-    }
-    this.compare(w.items, r.items, pointer);
-  }
+    return false;
+  };
+  let size = 0;
+  for (let left = 0; left < fits.length; left++) if (tryAssign(left, new Set())) size++;
+  return size;
 }
 
 /** every incompatible difference for a reader reading data a writer produced; empty = compatible */
