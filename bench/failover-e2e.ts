@@ -18,16 +18,16 @@ import {
   ownersSeenBy,
   spawnClusterNode,
   until,
-} from "../test/node/scale-out/cluster-process.ts";
+} from "../testkit/cluster-process.ts";
 import {
   inputPartitions,
   kafkaBrokers,
   mosquittoUrl,
   requireRealServers,
   runId,
-} from "../test/node/scale-out/real-servers.ts";
-import { startSensorLoad } from "../test/node/scale-out/sensor-load.ts";
-import { startGroupAtEnd, WindowAudit } from "../test/node/scale-out/window-audit.ts";
+} from "../testkit/real-servers.ts";
+import { startSensorLoad } from "../testkit/sensor-load.ts";
+import { startGroupAtEnd, WindowAudit } from "../testkit/window-audit.ts";
 import { printFigure } from "./support.ts";
 
 const sensors = Number(process.env.FAILOVER_SENSORS ?? 5000);

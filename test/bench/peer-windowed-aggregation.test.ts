@@ -13,7 +13,7 @@ import { readFinalWindows } from "../../bench/peers/window-outputs.ts";
 import { diffWindows, referenceWindows } from "../../bench/peers/window-result.ts";
 import { openKafkaLog } from "../../log/kafka/index.ts";
 import type { Log } from "../../log/log.ts";
-import { brokers, requireBroker, skipKafka } from "../log/kafka/kafka-broker.ts";
+import { brokers, requireBroker, skipKafka } from "../../testkit/kafka-broker.ts";
 
 /**
  * What makes the peer benchmark honest: on the same 2,000 readings, our side and the Kafka

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { loadNodeConfig, type NodeConfig } from "../../node/config.ts";
 import { type RunningNode, startNode } from "../../node/start-node.ts";
 
+export { trafficReading } from "../../testkit/traffic-reading.ts";
+
 /** A node's config for tests: free ports, the given data dir, simulator and progress off. */
 export function testNodeConfig(dataDir: string, overrides: Partial<NodeConfig> = {}): NodeConfig {
   return loadNodeConfig({}, [], {
@@ -50,15 +52,4 @@ export async function eventually<T>(
     value = await probe();
   }
   return value;
-}
-
-export function trafficReading(sensor: string, at: number, count = 30, speed = 50) {
-  return {
-    type: "traffic",
-    sensor_id: sensor,
-    timestamp: new Date(at).toISOString(),
-    vehicle_count: count,
-    avg_speed: speed,
-    location: { lat: 52.52, lon: 13.4 },
-  };
 }

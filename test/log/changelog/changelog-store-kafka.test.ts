@@ -2,7 +2,7 @@ import { beforeAll, describe } from "bun:test";
 import { ChangelogStore } from "../../../log/changelog/changelog-store.ts";
 import { openKafkaLog } from "../../../log/kafka/index.ts";
 import type { Log } from "../../../log/log.ts";
-import { brokers, requireBroker, skipKafka } from "../kafka/kafka-broker.ts";
+import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
 import { stateStoreContract } from "./state-store.contract.ts";
 
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

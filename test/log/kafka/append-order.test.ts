@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { openKafkaLog } from "../../../log/kafka/index.ts";
 import type { Log } from "../../../log/log.ts";
-import { brokers, requireBroker, skipKafka } from "./kafka-broker.ts";
+import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
 
 /**
  * Regression (found by the peer benchmark's result check): two appends called one after the

@@ -1,7 +1,7 @@
 import { beforeAll, describe } from "bun:test";
 import { openKafkaLog } from "../../../log/kafka/index.ts";
+import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
 import { logContract } from "../log.contract.ts";
-import { brokers, requireBroker, skipKafka } from "./kafka-broker.ts";
 
 describe.skipIf(skipKafka)("Kafka log against the real broker", () => {
   beforeAll(requireBroker);

@@ -3,7 +3,7 @@ import { Admin } from "@platformatic/kafka";
 import { openKafkaLog } from "../../../log/kafka/index.ts";
 import type { Log } from "../../../log/log.ts";
 import { ErrorCodes, isPlatformError } from "../../../messages/errors.ts";
-import { brokers, requireBroker, skipKafka } from "./kafka-broker.ts";
+import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const unique = (what: string) =>

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { type ClusterNode, getJson, spawnClusterNode } from "./cluster-process.ts";
+import { type ClusterNode, getJson, spawnClusterNode } from "../../../testkit/cluster-process.ts";
 import {
   inputPartitions,
   kafkaBrokers,
@@ -8,9 +8,9 @@ import {
   requireRealServers,
   runId,
   skipScaleOut,
-} from "./real-servers.ts";
-import { type SensorLoad, startSensorLoad } from "./sensor-load.ts";
-import { startGroupAtEnd, WindowAudit } from "./window-audit.ts";
+} from "../../../testkit/real-servers.ts";
+import { type SensorLoad, startSensorLoad } from "../../../testkit/sensor-load.ts";
+import { startGroupAtEnd, WindowAudit } from "../../../testkit/window-audit.ts";
 
 /**
  * The Kafka broker restarts mid-run (infra/down.sh kafka, infra/up.sh kafka) under continuous

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { partitionFor } from "../../../supervisor/murmur2.ts";
-import { type ClusterNode, getJson, ownersSeenBy, spawnClusterNode, until } from "./cluster-process.ts";
+import {
+  type ClusterNode,
+  getJson,
+  ownersSeenBy,
+  spawnClusterNode,
+  until,
+} from "../../../testkit/cluster-process.ts";
 import {
   inputPartitions,
   kafkaBrokers,
@@ -8,9 +14,9 @@ import {
   requireRealServers,
   runId,
   skipScaleOut,
-} from "./real-servers.ts";
-import { type SensorLoad, startSensorLoad } from "./sensor-load.ts";
-import { startGroupAtEnd, WindowAudit } from "./window-audit.ts";
+} from "../../../testkit/real-servers.ts";
+import { type SensorLoad, startSensorLoad } from "../../../testkit/sensor-load.ts";
+import { startGroupAtEnd, WindowAudit } from "../../../testkit/window-audit.ts";
 
 /**
  * kill -9 one of two cluster processes under continuous load: the survivor takes over every

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { partitionFor } from "../../../supervisor/murmur2.ts";
-import { type ClusterNode, getJson, ownersSeenBy, spawnClusterNode } from "./cluster-process.ts";
+import {
+  type ClusterNode,
+  getJson,
+  ownersSeenBy,
+  spawnClusterNode,
+} from "../../../testkit/cluster-process.ts";
 import {
   inputPartitions,
   kafkaBrokers,
@@ -8,8 +13,8 @@ import {
   requireRealServers,
   runId,
   skipScaleOut,
-} from "./real-servers.ts";
-import { startGroupAtEnd, WindowAudit } from "./window-audit.ts";
+} from "../../../testkit/real-servers.ts";
+import { startGroupAtEnd, WindowAudit } from "../../../testkit/window-audit.ts";
 
 /**
  * Two `bun cluster.ts` processes with one application id form one application through the Kafka

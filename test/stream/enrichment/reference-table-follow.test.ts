@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLog } from "../../../log/index.ts";
 import { openKafkaLog } from "../../../log/kafka/index.ts";
-import { brokers, requireBroker, skipKafka } from "../../log/kafka/kafka-broker.ts";
+import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
 import { referenceFollowCases } from "./reference-table-follow.case.ts";
 
 describe("following a reference topic in the embedded log", () => {

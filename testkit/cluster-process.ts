@@ -32,7 +32,7 @@ export interface ClusterNode {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-const REPO = join(import.meta.dir, "..", "..", "..");
+const REPO = join(import.meta.dir, "..");
 
 export async function spawnClusterNode(options: ClusterNodeOptions): Promise<ClusterNode> {
   const dataDir = mkdtempSync(join(tmpdir(), "scale-out-node-"));

@@ -1,6 +1,6 @@
-import { openLog } from "../../../log/index.ts";
-import { Topics } from "../../../messages/topics.ts";
-import { brokerReachable, brokers, skipKafka } from "../../log/kafka/kafka-broker.ts";
+import { openLog } from "../log/index.ts";
+import { Topics } from "../messages/topics.ts";
+import { brokerReachable, brokers, skipKafka } from "./kafka-broker.ts";
 
 /**
  * The real servers the scale-out tests run against: Kafka (KAFKA_BROKERS, default the one

@@ -1,9 +1,9 @@
 import { Admin } from "@platformatic/kafka";
-import { openLog } from "../../../log/index.ts";
-import type { Log } from "../../../log/log.ts";
-import { payloadOf } from "../../../messages/schema-registry/wire-format.ts";
-import { Topics } from "../../../messages/topics.ts";
-import type { WindowResult } from "../../../messages/window-result.ts";
+import { openLog } from "../log/index.ts";
+import type { Log } from "../log/log.ts";
+import { payloadOf } from "../messages/schema-registry/wire-format.ts";
+import { Topics } from "../messages/topics.ts";
+import type { WindowResult } from "../messages/window-result.ts";
 import type { PublishedReading } from "./sensor-load.ts";
 
 /**

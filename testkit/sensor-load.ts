@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from "mqtt";
-import { trafficReading } from "../node-fixture.ts";
+import { trafficReading } from "./traffic-reading.ts";
 
 /**
  * Continuous load for the failure tests: `sensors` traffic sensors each publish one reading every

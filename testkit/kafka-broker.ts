@@ -1,4 +1,4 @@
-import { parseBrokers } from "../../../log/kafka/index.ts";
+import { parseBrokers } from "../log/kafka/index.ts";
 
 /**
  * The broker the Kafka tests run against: KAFKA_BROKERS or the one `bun run infra:up kafka`
