@@ -15,7 +15,9 @@ import { type WindowMessage, windowKey } from "./window.ts";
  * State durability: on a checkpoint the actor publishes its state (as plain data) for the
  * sensor changelog; the state carries the log offset of the last reading applied, and a
  * replayed reading at or below it is skipped, so a restore followed by a replay applies each
- * reading exactly once.
+ * reading exactly once. An idle sensor passivates (SENSOR_IDLE_MS): if it applied readings
+ * since its last published state it publishes it first, so the changelog has everything a
+ * passivated sensor knew and the next checkpoint need not wake it.
  */
 export type SensorMessage =
   | { readonly type: "reading"; readonly reading: HotReading }
@@ -46,6 +48,8 @@ export interface SensorState {
   /** input partition and the offset of the last reading applied (replay dedupe) */
   partition: number;
   lastOffset: number;
+  /** readings applied since the state was last published (not part of the snapshot) */
+  dirty: boolean;
 }
 
 export interface SensorSnapshot {
@@ -63,6 +67,8 @@ export interface SensorDeps {
   readonly now: () => number;
   /** sensors idle this long passivate; their state comes back from the snapshot */
   readonly passivateAfterMs?: number;
+  /** the sensor passivated with its state published (or nothing to publish) */
+  readonly onPassivated?: (key: string) => void;
 }
 
 export function toSensorSnapshot(state: SensorState): SensorSnapshot {
@@ -77,6 +83,16 @@ export function toSensorSnapshot(state: SensorState): SensorSnapshot {
 }
 
 export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState | undefined> {
+  const publish = (key: string, state: SensorState) => {
+    state.dirty = false;
+    deps.emit({
+      type: "state",
+      kind: "sensor",
+      key,
+      partition: state.partition,
+      state: toSensorSnapshot(state),
+    });
+  };
   return {
     kind: "sensor",
     mailbox: { capacity: 10_000, overflow: "backpressure" },
@@ -94,7 +110,13 @@ export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState 
         rejected: saved.rejected,
         partition: saved.partition,
         lastOffset: saved.lastOffset,
+        dirty: false,
       };
+    },
+    onSignal(ctx, signal) {
+      if (signal.type !== "passivating") return;
+      if (ctx.state?.dirty) publish(ctx.key, ctx.state);
+      deps.onPassivated?.(ctx.key);
     },
     receive(ctx, message) {
       if (message.type === "evict") {
@@ -102,14 +124,7 @@ export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState 
         return;
       }
       if (message.type === "checkpoint") {
-        if (ctx.state)
-          deps.emit({
-            type: "state",
-            kind: "sensor",
-            key: ctx.key,
-            partition: ctx.state.partition,
-            state: toSensorSnapshot(ctx.state),
-          });
+        if (ctx.state) publish(ctx.key, ctx.state);
         return;
       }
       const reading = message.reading;
@@ -120,9 +135,11 @@ export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState 
         rejected: 0,
         partition: reading.partition,
         lastOffset: -1,
+        dirty: false,
       };
       const state = ctx.state;
       if (reading.partition === state.partition && reading.offset <= state.lastOffset) return; // replayed
+      state.dirty = true;
       state.partition = reading.partition;
       state.lastOffset = reading.offset;
       state.readings++;

@@ -55,6 +55,8 @@ export interface WindowState {
   lastOffset: number;
   /** the close time last told to `onNextClose`, so it is told again only when it moves */
   reportedCloseAt: number;
+  /** changed since the state was last published (not part of the snapshot) */
+  dirty: boolean;
 }
 
 interface WindowSnapshot {
@@ -72,6 +74,8 @@ export interface WindowDeps {
   readonly passivateAfterMs?: number;
   /** the actor's earliest open window may close at `closeAt` (+Infinity: none open) */
   readonly onNextClose?: (key: string, closeAt: number) => void;
+  /** the actor passivated with its state published (or nothing to publish) */
+  readonly onPassivated?: (key: string) => void;
 }
 
 export const windowKey = (sensorType: SensorType, partition: number, sensorId: string) =>
@@ -93,6 +97,16 @@ const toWindowSnapshot = (state: WindowState): WindowSnapshot => ({
 });
 
 export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState> {
+  const publish = (key: string, state: WindowState) => {
+    state.dirty = false;
+    deps.emit({
+      type: "state",
+      kind: "window",
+      key,
+      partition: parseWindowKey(key).partition,
+      state: toWindowSnapshot(state),
+    });
+  };
   return {
     kind: "window",
     mailbox: { capacity: 65_536, overflow: "backpressure" },
@@ -106,11 +120,19 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
         sink: undefined,
         lastOffset: saved?.lastOffset ?? -1,
         reportedCloseAt: Number.NaN,
+        dirty: false,
       };
     },
     onSignal(ctx, signal) {
+      // The tick is housekeeping (idle partitions in processing time): it must not keep an idle
+      // window actor alive. One with an open window passivates too; the node's watermark wakes
+      // it when the window may close (the shard host's event-time timers).
       if (signal.type === "started" || signal.type === "restarted")
-        ctx.startTimer("tick", deps.tickMs, { type: "tick" }, { repeat: true });
+        ctx.startTimer("tick", deps.tickMs, { type: "tick" }, { repeat: true, keepsAlive: false });
+      else if (signal.type === "passivating") {
+        if (ctx.state.dirty) publish(ctx.key, ctx.state);
+        deps.onPassivated?.(ctx.key);
+      }
     },
     receive(ctx, message) {
       const state = ctx.state;
@@ -122,32 +144,31 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
         case "reading":
           if (message.reading.offset <= state.lastOffset) return; // replayed after a restore
           state.lastOffset = message.reading.offset;
+          state.dirty = true;
           state.windows.add(message.reading, sink);
           break;
         case "tick":
           state.windows.advance(deps.now(), sink);
           break;
         case "watermark":
+          state.dirty = true;
           state.windows.advanceTo(message.watermark, sink);
           break;
         case "flush":
+          state.dirty = true;
           state.windows.flush(sink);
           break;
         case "evict":
           ctx.stop();
           return;
         case "checkpoint":
-          deps.emit({
-            type: "state",
-            kind: "window",
-            key: ctx.key,
-            partition: parseWindowKey(ctx.key).partition,
-            state: toWindowSnapshot(state),
-          });
+          publish(ctx.key, state);
           return;
       }
       const closeAt = state.windows.nextCloseAt();
       if (closeAt !== state.reportedCloseAt) {
+        // windows opened or closed (a tick that closes one changes the state too)
+        if (!Number.isNaN(state.reportedCloseAt)) state.dirty = true;
         state.reportedCloseAt = closeAt;
         deps.onNextClose?.(ctx.key, closeAt);
       }

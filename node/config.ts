@@ -1,12 +1,23 @@
 import { cpus } from "node:os";
 import { z } from "zod";
-import { ErrorCodes, PlatformError } from "../messages/errors.ts";
+import { parseTopicRetention } from "../log/retention.ts";
+import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
 
 /**
  * A node's configuration, from the environment and `bun run cluster` flags (flags win).
  * Every setting is documented in the README's Configuration table.
  */
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+function validTopicRetention(text: string): boolean {
+  try {
+    parseTopicRetention(text);
+    return true;
+  } catch (error) {
+    if (isPlatformError(error, ErrorCodes.CONFIG_INVALID)) return false;
+    throw error;
+  }
+}
 
 export const NodeConfig = z.object({
   applicationId: z
@@ -41,6 +52,15 @@ export const NodeConfig = z.object({
   graceMs: intFrom(0, 3600_000).default(5000),
   /** a partition silent this long stops holding event time back (Flink's withIdleness) */
   partitionIdleMs: intFrom(100, 3600_000).default(10_000),
+  /** sensor and window actors without a reading this long passivate (state to the changelog) */
+  sensorIdleMs: intFrom(1000, 7 * 24 * 3600_000).default(120_000),
+  /** records of topics that are not compacted are deleted after this (Kafka's retention.ms) */
+  logRetentionMs: intFrom(60_000, 10 * 365 * 24 * 3600_000).default(7 * 24 * 3600_000),
+  /** per-topic retention overrides, `topic=ms,topic=ms` */
+  logTopicRetentionMs: z
+    .string()
+    .refine(validTopicRetention, "must be topic=<positive ms>[,topic=<ms>...]")
+    .optional(),
   /** how often actor state is checkpointed to the changelogs and input offsets committed */
   commitIntervalMs: intFrom(10, 600_000).default(5000),
   /** stop after this many seconds (0 = run until SIGINT/SIGTERM) */
@@ -75,6 +95,8 @@ const FLAGS: Record<string, keyof NodeConfig> = {
   "--partition-idle-ms": "partitionIdleMs",
   "--duration": "durationSeconds",
   "--commit-interval-ms": "commitIntervalMs",
+  "--sensor-idle-ms": "sensorIdleMs",
+  "--log-retention-ms": "logRetentionMs",
   "--inject-drift-after": "injectDriftAfterSeconds",
   "--alert-rules": "alertRulesFile",
   "--alert-log": "alertLogFile",
@@ -105,6 +127,9 @@ const ENV: Record<string, keyof NodeConfig> = {
   PARTITION_IDLE_MS: "partitionIdleMs",
   DURATION_SECONDS: "durationSeconds",
   COMMIT_INTERVAL_MS: "commitIntervalMs",
+  SENSOR_IDLE_MS: "sensorIdleMs",
+  LOG_RETENTION_MS: "logRetentionMs",
+  LOG_TOPIC_RETENTION_MS: "logTopicRetentionMs",
   INJECT_DRIFT_AFTER_SECONDS: "injectDriftAfterSeconds",
   ALERT_RULES_FILE: "alertRulesFile",
   ALERT_LOG_FILE: "alertLogFile",

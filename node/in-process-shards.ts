@@ -2,7 +2,7 @@ import { writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { type SensorReadingRecord, writeSensorReading } from "../messages/codec/sensor-reading-record.ts";
 import type { ShardOutput } from "../messages/shard-protocol.ts";
 import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
-import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
+import { createActorSystem, SerializedSnapshotStore } from "../supervisor/index.ts";
 import { inProcessChannel } from "../supervisor/transport/in-process.ts";
 import { createShardHost, type ShardHost } from "./shard-host.ts";
 import type { ShardHostSetup } from "./shard-host-setup.ts";
@@ -21,7 +21,8 @@ export function inProcessShards(
 ): Shards & { readonly host: ShardHost } {
   const inbound = inProcessChannel(ringBytes);
   const outbound = inProcessChannel(ringBytes);
-  const snapshots = new InMemorySnapshotStore();
+  // passivated actors and restored state wait here as JSON text: a fraction of the objects' size
+  const snapshots = new SerializedSnapshotStore();
   const system = createActorSystem({ name: "shard-0", snapshots });
   const host = createShardHost({
     ...shardHostDeps(setup),

@@ -19,6 +19,8 @@ export interface ShardHostSetup {
   readonly model: { readonly json: unknown; readonly version: string };
   readonly utcOffsetMinutes: number;
   readonly tickMs: number;
+  /** sensor and window actors idle this long passivate (SENSOR_IDLE_MS) */
+  readonly passivateAfterMs?: number;
 }
 
 export function shardHostDeps(
@@ -42,5 +44,6 @@ export function shardHostDeps(
     now,
     hrtimeMs: () => performance.now(),
     tickMs: setup.tickMs,
+    ...(setup.passivateAfterMs === undefined ? {} : { passivateAfterMs: setup.passivateAfterMs }),
   };
 }

@@ -31,6 +31,9 @@ import type { RecordReader, RecordWriter } from "../supervisor/transport.ts";
  * publish its state (for the changelogs), so the state is ahead of the mark too. A restore
  * record puts changelog state where the actor system looks when the actor is first spawned.
  */
+/** how long a sensor or window actor stays without a reading before it passivates */
+export const DEFAULT_SENSOR_IDLE_MS = 120_000;
+
 export interface ShardHostDeps {
   readonly worker: number;
   readonly system: ActorSystem;
@@ -40,7 +43,7 @@ export interface ShardHostDeps {
   readonly snapshots: SnapshotStore;
   readonly createChecks: (sensorType: SensorType, sensorId: string, snapshot?: unknown) => SensorChecks;
   readonly createWindows: (sensorType: SensorType, partition: number, snapshot?: unknown) => SensorWindows;
-  /** stateful actors idle this long passivate; default 10 minutes */
+  /** stateful actors idle this long passivate; default 2 minutes (Akka's idle passivation) */
   readonly passivateAfterMs?: number;
   readonly model: DeployedModel;
   readonly now: () => number;
@@ -68,11 +71,20 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
     if (pending.length > 0 || !write(record)) pending.push(record);
   };
   // passivation also makes the system load restored (changelog) state when it spawns an actor
-  const passivateAfterMs = deps.passivateAfterMs ?? 600_000;
+  const passivateAfterMs = deps.passivateAfterMs ?? DEFAULT_SENSOR_IDLE_MS;
   // window actors with an open window, by when it may close: the node's watermark wakes them
   const closeTimers = new EventTimeTimers();
   let watermark = Number.NEGATIVE_INFINITY;
-  system.register(sensorProps({ createChecks: deps.createChecks, emit, now: deps.now, passivateAfterMs }));
+  // a passivating actor publishes its unsaved state itself: the next checkpoint need not wake it
+  system.register(
+    sensorProps({
+      createChecks: deps.createChecks,
+      emit,
+      now: deps.now,
+      passivateAfterMs,
+      onPassivated: (key) => dirtySensors.delete(key),
+    }),
+  );
   system.register(
     windowProps({
       createWindows: deps.createWindows,
@@ -82,6 +94,7 @@ export function createShardHost(deps: ShardHostDeps): ShardHost {
       scoreTypes: ["traffic"],
       passivateAfterMs,
       onNextClose: (key, closeAt) => closeTimers.schedule(key, closeAt),
+      onPassivated: (key) => dirtyWindows.delete(key),
     }),
   );
   system.register(modelShardProps({ model: deps.model, emit, now: deps.now, hrtimeMs: deps.hrtimeMs }));

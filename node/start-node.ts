@@ -120,6 +120,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     model: { json: model.json, version: model.version },
     utcOffsetMinutes: 0,
     tickMs: 1000,
+    passivateAfterMs: config.sensorIdleMs,
   };
 
   const mainSystem = createActorSystem({ name: "main" });

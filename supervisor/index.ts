@@ -7,5 +7,9 @@ export {
   DEFAULT_ROOT_SUPERVISION,
 } from "./actor-system.ts";
 export { EventStream, type SystemEventListener } from "./event-stream.ts";
-export { InMemorySnapshotStore, type SnapshotStore } from "./snapshot-store.ts";
+export {
+  InMemorySnapshotStore,
+  SerializedSnapshotStore,
+  type SnapshotStore,
+} from "./snapshot-store.ts";
 export { DEFAULT_ENTITY_SUPERVISION } from "./supervision/kind-supervisor.ts";
