@@ -16,6 +16,8 @@ export const Topics = {
   deadLettersOf: (topic: string) => `${topic}.dlq` as const,
   /** where a windowed topic's late records go */
   lateOf: (topic: string) => `${topic}.late` as const,
+  /** records re-keyed for an aggregate with one owner in the application (Kafka Streams' naming) */
+  repartitionOf: (applicationId: string, name: string) => `${applicationId}-${name}-repartition` as const,
   /** a stateful actor kind's compacted changelog */
   changelogOf: (applicationId: string, kind: string) => `${applicationId}.${kind}.changelog` as const,
   schemas: "_schemas",

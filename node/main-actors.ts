@@ -1,28 +1,28 @@
 import { type AlertChannelMessage, type AlertDelivery, alertChannelProps } from "../actors/alert-channel.ts";
 import { type AlertRouterMessage, alertRouterProps } from "../actors/alert-router.ts";
 import type { Alert, AlertRule } from "../actors/alert-rules.ts";
-import { type DriftCheck, type DriftMessage, driftMonitorProps } from "../actors/drift-monitor.ts";
-import { type TypeWindowMessage, typeWindowProps } from "../actors/type-window.ts";
+import { type DriftCheck, driftMonitorProps } from "../actors/drift-monitor.ts";
+import { typeWindowProps } from "../actors/type-window.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
-import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
 import type { WindowResult } from "../messages/window-result.ts";
 import type { ActorRef } from "../supervisor/actor.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
 
 /**
  * The main thread's actors: per-type windows, the drift monitor of each model, the alert router
- * and one actor per alert channel. They live on the main thread because they fan in from every
- * partition (type windows, drift) or do I/O (alert channels).
+ * and one actor per alert channel. Type windows and drift monitors fan in from every partition:
+ * they are sharded kinds fed through repartition topics (engine/repartitioned-aggregates.ts), so
+ * each key has one owner in the application; alert channels do I/O.
  */
 export interface MainActorsDeps {
   readonly system: ActorSystem;
-  readonly models: readonly string[];
-  readonly createDriftCheck: (model: string) => DriftCheck;
+  readonly createDriftCheck: (model: string, restoredSample?: unknown) => DriftCheck;
   readonly rules: readonly AlertRule[];
   readonly deliveries: readonly AlertDelivery[];
   readonly closeTypeWindowsAfterMs: number;
   readonly driftEvaluateEveryMs: number;
-  readonly onDriftSnapshot?: (model: string, state: unknown) => void;
+  /** state of a type window or drift monitor at a checkpoint, for its changelog */
+  readonly onState: (kind: "type-window" | "drift", key: string, state: unknown) => void;
   readonly onTypeWindow: (window: WindowResult) => void;
   readonly onLateTypeWindow: (window: WindowResult) => void;
   readonly onDriftReport: (report: DriftReport) => void;
@@ -32,31 +32,34 @@ export interface MainActorsDeps {
 }
 
 export interface MainActors {
-  typeWindow(type: string): ActorRef<TypeWindowMessage>;
-  drift(model: string): ActorRef<DriftMessage>;
   readonly alerts: ActorRef<AlertRouterMessage>;
 }
 
+/** idle aggregates passivate to the snapshot store; their state is in the changelog too */
+const AGGREGATE_PASSIVATE_AFTER_MS = 600_000;
+
 export function startMainActors(deps: MainActorsDeps): MainActors {
   const { system } = deps;
-  const typeWindowKind = typeWindowProps({
-    onWindow: deps.onTypeWindow,
-    onLate: deps.onLateTypeWindow,
-    now: deps.now,
-    closeAfterMs: deps.closeTypeWindowsAfterMs,
-    tickMs: 1000,
-  });
-  const typeWindows = new Map(
-    SENSOR_TYPES.map((type) => [type as string, system.spawn(typeWindowKind, type)]),
+  system.register(
+    typeWindowProps({
+      onWindow: deps.onTypeWindow,
+      onLate: deps.onLateTypeWindow,
+      onState: (key, state) => deps.onState("type-window", key, state),
+      now: deps.now,
+      closeAfterMs: deps.closeTypeWindowsAfterMs,
+      tickMs: 1000,
+      passivateAfterMs: AGGREGATE_PASSIVATE_AFTER_MS,
+    }),
   );
-
-  const driftKind = driftMonitorProps({
-    createCheck: deps.createDriftCheck,
-    onReport: deps.onDriftReport,
-    evaluateEveryMs: deps.driftEvaluateEveryMs,
-    ...(deps.onDriftSnapshot ? { onSnapshot: deps.onDriftSnapshot } : {}),
-  });
-  const drifts = new Map(deps.models.map((model) => [model, system.spawn(driftKind, model)]));
+  system.register(
+    driftMonitorProps({
+      createCheck: deps.createDriftCheck,
+      onReport: deps.onDriftReport,
+      onState: (key, state) => deps.onState("drift", key, state),
+      evaluateEveryMs: deps.driftEvaluateEveryMs,
+      passivateAfterMs: AGGREGATE_PASSIVATE_AFTER_MS,
+    }),
+  );
 
   const channels: ActorRef<AlertChannelMessage>[] = deps.deliveries.map((delivery) =>
     system.spawn(
@@ -68,10 +71,5 @@ export function startMainActors(deps: MainActorsDeps): MainActors {
     alertRouterProps({ rules: deps.rules, channels: () => channels, onAlert: deps.onAlert }),
     "main",
   );
-
-  return {
-    typeWindow: (type) => typeWindows.get(type) ?? system.ref<TypeWindowMessage>("type-window", type),
-    drift: (model) => drifts.get(model) ?? system.ref<DriftMessage>("drift", model),
-    alerts,
-  };
+  return { alerts };
 }

@@ -1,6 +1,4 @@
 import type { AlertRouterMessage } from "../actors/alert-router.ts";
-import type { DriftMessage } from "../actors/drift-monitor.ts";
-import type { TypeWindowMessage } from "../actors/type-window.ts";
 import type { FeedHub } from "../api/feeds/feed-hub.ts";
 import type { PlatformMetrics } from "../api/metrics.ts";
 import type { LiveView } from "../lake/live-view.ts";
@@ -16,8 +14,8 @@ import type { ActorRef } from "../supervisor/actor.ts";
 
 /**
  * Where the shard hosts' outputs go on the main thread: durable topics (final windows,
- * predictions, late records, dead letters), the live view, the WebSocket feeds, metrics, and the
- * main-thread actors (per-type windows, drift monitor, alert router).
+ * predictions, late records, dead letters, and the repartition topics of the per-type windows
+ * and drift monitors), the live view, the WebSocket feeds, metrics, and the alert router.
  *
  * Log appends are batched: records collect until a batch mark arrives (or `flush` is called),
  * then go in one append; the mark is passed on only after that append is durable, which is what
@@ -30,8 +28,11 @@ export interface OutputRouterDeps {
   readonly view: LiveView;
   readonly feeds: FeedHub;
   readonly metrics: PlatformMetrics;
-  readonly typeWindow: (type: string) => ActorRef<TypeWindowMessage>;
-  readonly drift: (model: string) => ActorRef<DriftMessage>;
+  /**
+   * repartition topics of the application's single-owner aggregates: final per-sensor windows
+   * re-keyed by type, predictions re-keyed by model (engine/repartitioned-aggregates.ts)
+   */
+  readonly repartition: { readonly typeWindows: string; readonly drift: string };
   readonly alerts: ActorRef<AlertRouterMessage>;
   readonly onMark: (worker: number, batch: number) => void;
   readonly onEvent?: (event: unknown) => void;
@@ -104,7 +105,12 @@ export class OutputRouter {
             value: w,
             timestamp: w.window_end,
           });
-          deps.typeWindow(w.type).tell({ type: "merge", window: w });
+          this.pending.push({
+            topic: deps.repartition.typeWindows,
+            key: w.type,
+            value: w,
+            timestamp: w.window_end,
+          });
         }
         return;
       }
@@ -119,7 +125,7 @@ export class OutputRouter {
           Math.max(0, now - output.ingestedAt) / 1000,
         );
         this.pending.push({ topic: Topics.predictions, key: p.key, value: p, timestamp: p.at });
-        deps.drift(p.model).tell({ type: "observe", prediction: p });
+        this.pending.push({ topic: deps.repartition.drift, key: p.model, value: p, timestamp: p.at });
         return;
       }
       case "late":

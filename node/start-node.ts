@@ -1,11 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import { createApp, startingApp } from "../api/app.ts";
+import { nodeHealth } from "../api/health.ts";
 import { FeedHub } from "../api/feeds/feed-hub.ts";
 import { PlatformMetrics } from "../api/metrics.ts";
 import { schemaRegistryRoutes } from "../api/schema-registry/routes.ts";
 import { type ApiServer, serveApi } from "../api/server.ts";
 import { LiveView } from "../lake/live-view.ts";
-import { ChangelogStore } from "../log/changelog/changelog-store.ts";
 import type { Log } from "../log/log.ts";
 import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
 import { sensorRegistryKind } from "../messages/reference-data.ts";
@@ -15,9 +15,10 @@ import { createSensorFleet, type SensorFleet } from "../sources/iot/sensor-fleet
 import type { SensorPublisher } from "../sources/iot/sensor-publisher.ts";
 import { publishSensorRegistry } from "../sources/reference/sensor-registry.ts";
 import { ReferenceTable } from "../stream/enrichment/reference-table.ts";
-import { createActorSystem } from "../supervisor/index.ts";
+import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import { partitionFor } from "../supervisor/murmur2.ts";
 import { openActorStateStores } from "./actor-state.ts";
+import { openAggregates } from "./aggregates.ts";
 import { alertingOf } from "./alerting.ts";
 import type { NodeConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -30,7 +31,7 @@ import { OutputRouter } from "./output-router.ts";
 import { windowSpecOf } from "./sensor-windows.ts";
 import type { ShardHostSetup } from "./shard-host-setup.ts";
 import type { Shards } from "./shards.ts";
-import { TRAFFIC_MODEL_NAME, trafficDriftCheck, trainStartupModel } from "./traffic-model.ts";
+import { trafficDriftCheck, trainStartupModel } from "./traffic-model.ts";
 import { workerShards } from "./worker-shards.ts";
 
 /**
@@ -123,7 +124,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     passivateAfterMs: config.sensorIdleMs,
   };
 
-  const mainSystem = createActorSystem({ name: "main" });
+  const mainSnapshots = new InMemorySnapshotStore();
+  const mainSystem = createActorSystem({ name: "main", snapshots: mainSnapshots });
   mainSystem.events.subscribe((event) => {
     feeds.publish("supervisor", event);
     if (event.type === "supervision")
@@ -138,29 +140,31 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       .then((bytes) => log.append([{ topic, key, value: bytes, timestamp }]))
       .catch(failNode);
 
-  // The drift monitor's recent sample survives restarts in its own changelog (partition 0:
-  // one monitor per model, on the main thread of whichever node runs it).
-  const driftStore = await ChangelogStore.open({
+  // Per-type windows and drift monitors have one owner in the application: their inputs go
+  // through repartition topics, their state into changelogs (engine/repartitioned-aggregates.ts).
+  const aggregates = await openAggregates({
+    config,
     log,
-    applicationId: config.applicationId,
-    kind: "drift",
+    codec,
+    system: mainSystem,
+    snapshots: mainSnapshots,
     partitions,
-    restoreConcurrency: 1,
+    onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
+    onCorrupt: (kind) =>
+      metrics.deadLetters.inc({ source: `changelog:${kind}`, code: ErrorCodes.DECODE_FAILED }),
+    onTransientError: logUnavailable,
+    onError: failNode,
   });
-  const driftRestored = (await driftStore.restorePartition(0)).states;
 
   const actors = startMainActors({
     system: mainSystem,
-    models: [TRAFFIC_MODEL_NAME],
-    createDriftCheck: (name) =>
-      trafficDriftCheck(model, { sampleSize: 500, minSampleSize: 30, restored: driftRestored.get(name) }),
-    onDriftSnapshot: (name, state) => {
-      driftStore.put(0, name, state);
-      driftStore.flush().catch(failNode);
-    },
+    createDriftCheck: (_name, restored) =>
+      trafficDriftCheck(model, { sampleSize: 500, minSampleSize: 30, restored }),
+    onState: (kind, key, state) => aggregates.engine.saveState(kind, key, state),
     rules,
     deliveries,
-    closeTypeWindowsAfterMs: config.graceMs + 15_000,
+    // the per-sensor grace, the slowest partition's idle timeout, and a margin for delivery
+    closeTypeWindowsAfterMs: config.graceMs + config.partitionIdleMs + 5000,
     driftEvaluateEveryMs: 10_000,
     onTypeWindow: (window) => {
       view.window(window);
@@ -235,8 +239,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     view,
     feeds,
     metrics,
-    typeWindow: actors.typeWindow,
-    drift: actors.drift,
+    repartition: aggregates.topics,
     alerts: actors.alerts,
     onMark: (worker, batch) => dispatcher?.markDone(worker, batch),
     onEvent: (event) => {
@@ -279,15 +282,26 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     dispatcher?.replayWorker(worker).catch(failNode);
   });
   dispatcher.start();
+  await aggregates.engine.start();
 
   const edge = await startEdge({ config, log, codec, system: mainSystem, metrics, feeds, fleet, counters });
   const { mqttUrl, subscriber, publisher } = edge;
+  const health = nodeHealth({
+    fatal: () => fatal,
+    mqtt: { received: () => subscriber.stats().received, reconnects: () => subscriber.stats().reconnects },
+    expectMqttTraffic: config.simulate,
+    // the simulator publishes `rate` readings a second: ten silent intervals, at least 10 s
+    mqttMaxSilenceMs: Math.max(10_000, Math.ceil(10_000 / config.rate)),
+    startedAt: Date.now(),
+  });
+  metrics.observe({ feeds: () => feeds.stats(), readModel: () => ({ evictions: view.evictions(), sizes: view.sizes() }) });
 
   let lastDeadLetters = 0;
   const housekeeping = setInterval(() => {
-    feeds.flush();
-    metrics.feedClients.set(feeds.clientCount);
-    metrics.feedDropped.set(feeds.droppedTotal);
+    health.sample(Date.now());
+    log
+      .endOffset({ topic: Topics.sensorsRaw, partition: 0 })
+      .then(() => health.logAnswered(), logUnavailable);
     if (membership) metrics.malformedMemberAnnouncements.set(membership.stats().malformedAnnouncements);
     const rate = (counters.rejected - lastDeadLetters) / 2;
     lastDeadLetters = counters.rejected;
@@ -298,6 +312,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     shards
       .stats()
       .then((all) => {
+        health.heartbeat();
         for (const [part, stats] of [
           ["main", mainSystem.stats()] as const,
           ...all.map((s, i) => [`worker-${i}`, s] as const),
@@ -314,11 +329,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const app = createApp({
     view,
     metrics,
-    health: [
-      { name: "actors", ready: () => fatal === undefined },
-      { name: "log", ready: () => fatal === undefined },
-      { name: "mqtt", ready: () => subscriber.stats().reconnects >= 0 },
-    ],
+    health: health.checks,
     supervisionTree: () => ({ main: mainSystem.tree(), shards: supervisionTree.value }),
     nodeInfo: () => ({
       applicationId: config.applicationId,
@@ -387,6 +398,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await dispatcher?.stop();
       await shards.stop();
       await router.flush().catch(failNode);
+      await aggregates.engine.stop().catch(failNode);
       await mainSystem.stop();
       await membership?.stop().catch(failNode);
       await server.stop();

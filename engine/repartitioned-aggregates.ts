@@ -1,0 +1,240 @@
+import type { StateStore } from "../log/changelog/state-store.ts";
+import type { Consumer, Log, LogRecord, TopicPartition } from "../log/log.ts";
+import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
+import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
+import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
+import { partitionFor } from "../supervisor/murmur2.ts";
+
+/**
+ * Aggregates with exactly one owner in the application, the way Kafka Streams runs an
+ * aggregation after a re-key: every node appends the records, keyed by the aggregate's key, to a
+ * repartition topic (`<app>-<name>-repartition`); one consumer group divides that topic's
+ * partitions among the nodes, and the member that owns a partition runs the aggregates of its
+ * keys as actors, here on the main thread. Two nodes therefore produce one per-type window and
+ * one drift report stream, not two partial ones.
+ *
+ * Exactly-once counting, as for the per-sensor windows:
+ * - each record reaches its actor with its partition and offset; the actor keeps the offset it
+ *   applied last in its state and skips a replayed record at or below it;
+ * - every `commitIntervalMs` the actors that changed publish their state (`saveState`), the state
+ *   goes to a compacted changelog (`<app>.<kind>.changelog`, partition = repartition partition),
+ *   and only then are the input offsets committed;
+ * - on assignment a partition's state is read back into the actor system's snapshot store before
+ *   any of its records is handed out, so an actor starts from the checkpoint; on revocation the
+ *   partition is checkpointed and committed, then its actors stop.
+ */
+export interface AggregateSpec {
+  /** the repartition topic this aggregate reads */
+  readonly topic: string;
+  /** the actor kind (registered in `system`, passivating so that it loads restored state) */
+  readonly kind: string;
+  readonly store: StateStore;
+  /** a record's value to the actor's message; throws a PlatformError for a value it cannot take */
+  readonly message: (value: Uint8Array, position: { partition: number; offset: number }) => unknown;
+  /** the message that asks an actor for its state (it answers through `saveState`) */
+  readonly checkpoint: unknown;
+  /** the message that stops an actor whose partition moved away */
+  readonly evict: unknown;
+  /** sent to each restored actor so it runs (its timers start) before its next record */
+  readonly wake?: unknown;
+}
+
+export interface RepartitionedAggregatesDeps {
+  readonly log: Log;
+  readonly groupId: string;
+  readonly memberId?: string;
+  readonly partitions: number;
+  readonly system: ActorSystem;
+  readonly snapshots: SnapshotStore;
+  readonly aggregates: readonly AggregateSpec[];
+  readonly commitIntervalMs: number;
+  /** a record that does not decode, for the topic's dead letters */
+  readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
+  readonly onTransientError?: (error: PlatformError) => void;
+  readonly onError: (error: unknown) => void;
+  readonly now: () => number;
+}
+
+const TRANSIENT: ReadonlySet<string> = new Set([
+  ErrorCodes.LOG_BROKER_UNAVAILABLE,
+  ErrorCodes.LOG_REBALANCE,
+  ErrorCodes.INFRA_UNAVAILABLE,
+]);
+
+const slotOf = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
+
+export class RepartitionedAggregates {
+  private consumer: Consumer | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly byTopic: ReadonlyMap<string, AggregateSpec>;
+  private readonly byKind: ReadonlyMap<string, AggregateSpec>;
+  /** next offset to commit per owned topic partition, once the state covering it is saved */
+  private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: number }>();
+  /** actors that applied a record since the last checkpoint */
+  private readonly dirty = new Map<string, { spec: AggregateSpec; key: string }>();
+  /** which keys each owned partition has here, to stop them when it moves away */
+  private readonly keysOf = new Map<string, Set<string>>();
+  private lastCheckpointAt = 0;
+  private checkpointing: Promise<void> = Promise.resolve();
+  applied = 0;
+
+  constructor(private readonly deps: RepartitionedAggregatesDeps) {
+    this.byTopic = new Map(deps.aggregates.map((spec) => [spec.topic, spec]));
+    this.byKind = new Map(deps.aggregates.map((spec) => [spec.kind, spec]));
+  }
+
+  /** topics exist (with the partitions the changelogs have) before the group reads them */
+  async start(): Promise<void> {
+    for (const spec of this.deps.aggregates)
+      await this.deps.log.createTopic({ name: spec.topic, partitions: this.deps.partitions });
+    this.consumer = this.deps.log.consumer({
+      groupId: this.deps.groupId,
+      topics: this.deps.aggregates.map((spec) => spec.topic),
+      startFrom: "earliest",
+      ...(this.deps.memberId ? { memberId: this.deps.memberId } : {}),
+      rebalance: {
+        onAssigned: (partitions) => this.restore(partitions),
+        onRevoked: (partitions) => this.revoke(partitions),
+      },
+    });
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** the partition a key's records and state live in */
+  partitionOf(key: string): number {
+    return partitionFor(key, this.deps.partitions);
+  }
+
+  /** an actor's state at a checkpoint; `kind` and `key` name the actor */
+  saveState(kind: string, key: string, state: unknown): void {
+    this.byKind.get(kind)?.store.put(this.partitionOf(key), key, state);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await this.checkpoint();
+    await this.consumer?.close();
+  }
+
+  private async run(): Promise<void> {
+    let backoffMs = 100;
+    while (this.running) {
+      try {
+        const records = await this.consumer!.poll({ maxRecords: 1000, timeoutMs: 100 });
+        for (const record of records) this.apply(record);
+        if (this.deps.now() - this.lastCheckpointAt >= this.deps.commitIntervalMs) await this.checkpoint();
+        backoffMs = 100;
+      } catch (error) {
+        if (!isPlatformError(error) || !TRANSIENT.has(error.code)) {
+          this.deps.onError(error);
+          return;
+        }
+        this.deps.onTransientError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(2000, backoffMs * 2);
+      }
+    }
+  }
+
+  private apply(record: LogRecord): void {
+    const spec = this.byTopic.get(record.topic);
+    const position = { topic: record.topic, partition: record.partition, offset: record.offset + 1 };
+    this.uncommitted.set(slotOf(record), position);
+    if (!spec) return;
+    let message: unknown;
+    try {
+      if (record.key === null || record.value === null)
+        throw new Error(record.key === null ? "a record without a key" : "a tombstone");
+      message = spec.message(record.value, { partition: record.partition, offset: record.offset });
+    } catch (error) {
+      const code = isPlatformError(error) ? error.code : ErrorCodes.DECODE_FAILED;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.deps.onDeadLetter(
+        deadLetter(
+          `log:${slotOf(record)}@${record.offset}`,
+          code,
+          reason,
+          record.value ?? "",
+          this.deps.now(),
+        ),
+        record.topic,
+      );
+      return;
+    }
+    const key = record.key as string;
+    this.deps.system.tell(spec.kind, key, message);
+    this.dirty.set(`${spec.kind}/${key}`, { spec, key });
+    let keys = this.keysOf.get(slotOf(record));
+    if (!keys) {
+      keys = new Set();
+      this.keysOf.set(slotOf(record), keys);
+    }
+    keys.add(key);
+    this.applied++;
+  }
+
+  /** actors that changed save their state, the changelogs are flushed, then offsets committed */
+  private checkpoint(): Promise<void> {
+    const run = this.checkpointing.then(async () => {
+      this.lastCheckpointAt = this.deps.now();
+      const offsets = [...this.uncommitted.values()];
+      const dirty = [...this.dirty.values()];
+      this.uncommitted.clear();
+      this.dirty.clear();
+      if (offsets.length === 0 && dirty.length === 0) return;
+      await this.deps.system.drain();
+      for (const { spec, key } of dirty) this.deps.system.tell(spec.kind, key, spec.checkpoint);
+      await this.deps.system.drain();
+      try {
+        for (const spec of this.deps.aggregates) await spec.store.flush();
+        if (offsets.length > 0) await this.consumer?.commit(offsets);
+      } catch (error) {
+        // nothing committed: the offsets and the actors wait for the next checkpoint
+        for (const position of offsets)
+          if (!this.uncommitted.has(slotOf(position))) this.uncommitted.set(slotOf(position), position);
+        for (const entry of dirty) this.dirty.set(`${entry.spec.kind}/${entry.key}`, entry);
+        throw error;
+      }
+    });
+    this.checkpointing = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async restore(partitions: readonly TopicPartition[]): Promise<void> {
+    for (const tp of partitions) {
+      const spec = this.byTopic.get(tp.topic);
+      if (!spec) continue;
+      const restored = await spec.store.restorePartition(tp.partition);
+      const keys = new Set<string>();
+      for (const [key, state] of restored.states) {
+        await this.deps.snapshots.save(`${spec.kind}/${key}`, state);
+        keys.add(key);
+      }
+      this.keysOf.set(slotOf(tp), keys);
+      if (spec.wake !== undefined) for (const key of keys) this.deps.system.tell(spec.kind, key, spec.wake);
+    }
+  }
+
+  private async revoke(partitions: readonly TopicPartition[]): Promise<void> {
+    await this.checkpoint();
+    for (const tp of partitions) {
+      const spec = this.byTopic.get(tp.topic);
+      const keys = this.keysOf.get(slotOf(tp));
+      this.keysOf.delete(slotOf(tp));
+      this.uncommitted.delete(slotOf(tp));
+      if (!spec || !keys) continue;
+      for (const key of keys) {
+        this.dirty.delete(`${spec.kind}/${key}`);
+        this.deps.system.tell(spec.kind, key, spec.evict);
+        await this.deps.snapshots.delete(`${spec.kind}/${key}`);
+      }
+    }
+    await this.deps.system.drain();
+  }
+}

@@ -1,0 +1,102 @@
+import type { DriftMessage } from "../actors/drift-monitor.ts";
+import type { TypeWindowMessage } from "../actors/type-window.ts";
+import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
+import { ChangelogStore } from "../log/changelog/changelog-store.ts";
+import type { Log } from "../log/log.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
+import { ErrorCodes, PlatformError } from "../messages/errors.ts";
+import { Prediction } from "../messages/prediction.ts";
+import { Topics } from "../messages/topics.ts";
+import { WindowResult } from "../messages/window-result.ts";
+import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
+import type { NodeConfig } from "./config.ts";
+import type { RecordCodec } from "./record-codec.ts";
+
+/**
+ * The node's single-owner aggregates: per-type windows (final per-sensor windows re-keyed by
+ * type) and drift monitors (predictions re-keyed by model), each through its repartition topic,
+ * with its state in its own changelog. The consumer group is `<app>-aggregates`, apart from the
+ * input's, so the two assignments do not constrain each other.
+ */
+export interface NodeAggregates {
+  readonly engine: RepartitionedAggregates;
+  readonly topics: { readonly typeWindows: string; readonly drift: string };
+}
+
+export async function openAggregates(deps: {
+  readonly config: NodeConfig;
+  readonly log: Log;
+  readonly codec: RecordCodec;
+  readonly system: ActorSystem;
+  readonly snapshots: SnapshotStore;
+  readonly partitions: number;
+  readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
+  readonly onCorrupt: (kind: string) => void;
+  readonly onTransientError: (error: PlatformError) => void;
+  readonly onError: (error: unknown) => void;
+}): Promise<NodeAggregates> {
+  const { config, log, partitions } = deps;
+  const topics = {
+    typeWindows: Topics.repartitionOf(config.applicationId, "type-windows"),
+    drift: Topics.repartitionOf(config.applicationId, "drift"),
+  };
+  const store = (kind: string) =>
+    ChangelogStore.open({
+      log,
+      applicationId: config.applicationId,
+      kind,
+      partitions,
+      restoreConcurrency: 2,
+      onCorrupt: () => deps.onCorrupt(kind),
+    });
+  /** a record from a repartition topic: JSON (or Confluent-framed) and of the schema's shape */
+  const recordValue = <T>(
+    bytes: Uint8Array,
+    schema: { safeParse(v: unknown): { success: boolean; data?: T } },
+  ) => {
+    const parsed = schema.safeParse(deps.codec.decode(bytes));
+    if (!parsed.success)
+      throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, "repartition record does not match its schema");
+    return parsed.data as T;
+  };
+  const engine = new RepartitionedAggregates({
+    log,
+    groupId: `${config.applicationId}-aggregates`,
+    partitions,
+    system: deps.system,
+    snapshots: deps.snapshots,
+    commitIntervalMs: config.commitIntervalMs,
+    aggregates: [
+      {
+        topic: topics.typeWindows,
+        kind: "type-window",
+        store: await store("type-window"),
+        message: (bytes, { offset }): TypeWindowMessage => ({
+          type: "merge",
+          window: recordValue<WindowResult>(bytes, WindowResult),
+          offset,
+        }),
+        checkpoint: { type: "checkpoint" } satisfies TypeWindowMessage,
+        evict: { type: "evict" } satisfies TypeWindowMessage,
+        wake: { type: "tick" } satisfies TypeWindowMessage,
+      },
+      {
+        topic: topics.drift,
+        kind: "drift",
+        store: await store("drift-monitor"),
+        message: (bytes, { offset }): DriftMessage => ({
+          type: "observe",
+          prediction: recordValue<Prediction>(bytes, Prediction),
+          offset,
+        }),
+        checkpoint: { type: "checkpoint" } satisfies DriftMessage,
+        evict: { type: "evict" } satisfies DriftMessage,
+      },
+    ],
+    onDeadLetter: deps.onDeadLetter,
+    onTransientError: deps.onTransientError,
+    onError: deps.onError,
+    now: Date.now,
+  });
+  return { engine, topics };
+}

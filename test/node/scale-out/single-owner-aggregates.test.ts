@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openLog } from "../../../log/index.ts";
+import type { DriftReport } from "../../../messages/drift-report.ts";
+import { Topics } from "../../../messages/topics.ts";
+import type { WindowResult } from "../../../messages/window-result.ts";
+import { type RunningNode, startNode } from "../../../node/start-node.ts";
+import {
+  inputPartitions,
+  kafkaBrokers,
+  requireRealServers,
+  runId,
+  skipScaleOut,
+} from "../../../testkit/real-servers.ts";
+import { trafficReading } from "../../../testkit/traffic-reading.ts";
+import { startGroupAtEnd } from "../../../testkit/window-audit.ts";
+import { eventually, testNodeConfig } from "../node-fixture.ts";
+
+/**
+ * Per-type windows and drift monitors have exactly one owner in an application, as in Kafka
+ * Streams after a re-key: two nodes of one application give the same per-type windows and
+ * drift reports as one node on the same input (each node used to emit its own partial "final"
+ * per-type window under the same key, and both wrote the same drift changelog key).
+ */
+const WINDOW_MS = 2000;
+const SENSORS = 40;
+const single = runId("agg-one");
+const pair = runId("agg-two");
+const nodes: { app: string; node: RunningNode; dir: string }[] = [];
+
+beforeAll(async () => {
+  await requireRealServers();
+  if (skipScaleOut) return;
+  const partitions = await inputPartitions(6);
+  const start = async (app: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `${app}-`));
+    const node = await startNode(
+      testNodeConfig(dir, {
+        applicationId: app,
+        kafkaBrokers,
+        partitions,
+        windowMs: WINDOW_MS,
+        commitIntervalMs: 200,
+        workers: 0,
+      }),
+    );
+    nodes.push({ app, node, dir });
+    return node;
+  };
+  // both applications start reading the shared input topic at its end: they see the same records
+  const admin = await openLog({ kind: "kafka", brokers: kafkaBrokers.split(",") });
+  try {
+    await startGroupAtEnd(kafkaBrokers, single, admin);
+    await startGroupAtEnd(kafkaBrokers, pair, admin);
+  } finally {
+    await admin.close();
+  }
+  await start(single);
+  await start(pair);
+  await start(pair);
+}, 120_000);
+
+afterAll(async () => {
+  for (const { node, dir } of nodes) {
+    await node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const ofApp = (app: string) => nodes.filter((n) => n.app === app).map((n) => n.node);
+
+/** the final per-type windows of one start time, from every node of the application */
+function typeFinals(app: string, windowStart: number): WindowResult[] {
+  return ofApp(app)
+    .flatMap((node) => node.view.typeWindows("traffic", 1000))
+    .filter((w) => w.window_start === windowStart && w.final);
+}
+
+function driftReports(app: string): DriftReport[] {
+  return ofApp(app).flatMap((node) => node.view.driftReports());
+}
+
+test.skipIf(skipScaleOut)(
+  "two nodes give the same per-type windows and drift reports as one node on the same input",
+  async () => {
+    // a window well in the past, owned by this run alone
+    const windowStart = Math.floor((Date.now() - 600_000) / WINDOW_MS) * WINDOW_MS - 7 * WINDOW_MS;
+    const tag = runId("s");
+    const sensors = Array.from({ length: SENSORS }, (_, i) => `traffic_${tag}_${i}`);
+    const encoder = new TextEncoder();
+    const records = (at: (i: number) => number, count: (i: number) => number) =>
+      sensors.map((sensor, i) => ({
+        topic: Topics.sensorsRaw,
+        key: sensor,
+        value: encoder.encode(JSON.stringify(trafficReading(sensor, at(i), count(i), 40 + (i % 20)))),
+      }));
+    const writer = ofApp(single)[0]!.log;
+    await writer.append(
+      records(
+        (i) => windowStart + 100 + i,
+        (i) => 5 + (i % 17),
+      ),
+    );
+    await writer.append(
+      records(
+        (i) => windowStart + 900 + i,
+        (i) => 3 + (i % 11),
+      ),
+    );
+    // every sensor moves into the next windows: the first one closes everywhere
+    await writer.append(
+      records(
+        (i) => windowStart + 2 * WINDOW_MS + 100 + i,
+        () => 1,
+      ),
+    );
+
+    const expectedCount = 2 * SENSORS;
+    const one = await eventually(
+      () => typeFinals(single, windowStart),
+      (w) => w.length >= 1,
+      60_000,
+    );
+    const two = await eventually(
+      () => typeFinals(pair, windowStart),
+      (w) => w.length >= 1,
+      60_000,
+    );
+    await Bun.sleep(1000); // a second, partial final would show up by now
+    expect(typeFinals(single, windowStart)).toHaveLength(1);
+    expect(typeFinals(pair, windowStart)).toHaveLength(1);
+    const strip = (w: WindowResult) => ({ count: w.count, fields: w.fields, start: w.window_start });
+    expect(one[0]!.count).toBe(expectedCount);
+    expect(strip(two[0]!)).toEqual(strip(one[0]!));
+
+    // the drift monitor of each application saw each prediction once and reports the same
+    const ready = (reports: DriftReport[]) => reports.some((r) => r.sample_size >= SENSORS);
+    const byFeature = (reports: DriftReport[]) =>
+      Object.fromEntries(
+        reports
+          .filter((r) => r.sample_size >= SENSORS)
+          .map((r) => [r.feature, { ks: r.ks_statistic, p: r.p_value, psi: r.psi, n: r.sample_size }]),
+      );
+    const driftOne = await eventually(() => driftReports(single), ready, 60_000);
+    const driftTwo = await eventually(() => driftReports(pair), ready, 60_000);
+    expect(Object.keys(byFeature(driftOne)).length).toBeGreaterThan(0);
+    expect(byFeature(driftTwo)).toEqual(byFeature(driftOne));
+  },
+  180_000,
+);
