@@ -115,8 +115,13 @@ export class RepartitionedAggregates {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
-    await this.checkpoint();
-    await this.consumer?.close();
+    // the group learns at once that this member left, even when the last checkpoint failed (its
+    // offsets stay uncommitted, and the next owner replays them against the saved state)
+    try {
+      await this.checkpoint();
+    } finally {
+      await this.consumer?.close();
+    }
   }
 
   private async run(): Promise<void> {
@@ -222,7 +227,14 @@ export class RepartitionedAggregates {
   }
 
   private async revoke(partitions: readonly TopicPartition[]): Promise<void> {
-    await this.checkpoint();
+    try {
+      await this.checkpoint();
+    } catch (error) {
+      // the partitions go anyway: their next owner replays from the last committed offsets
+      // against the last saved state, so nothing is lost or counted twice
+      if (isPlatformError(error)) this.deps.onTransientError?.(error);
+      else this.deps.onError(error);
+    }
     for (const tp of partitions) {
       const spec = this.byTopic.get(tp.topic);
       const keys = this.keysOf.get(slotOf(tp));

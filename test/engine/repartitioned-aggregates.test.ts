@@ -1,0 +1,165 @@
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RepartitionedAggregates } from "../../engine/repartitioned-aggregates.ts";
+import { ChangelogStore } from "../../log/changelog/changelog-store.ts";
+import { openEmbeddedLog } from "../../log/embedded/index.ts";
+import type { Log } from "../../log/log.ts";
+import type { DeadLetter } from "../../messages/dead-letter.ts";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { Props } from "../../supervisor/actor.ts";
+import { createActorSystem, InMemorySnapshotStore } from "../../supervisor/index.ts";
+import { eventually } from "../node/node-fixture.ts";
+
+/**
+ * The single-owner aggregate engine counts each record of its repartition topic once: state is
+ * checkpointed to the changelog before offsets are committed, restored on assignment, and a
+ * record replayed from an older committed offset is skipped by the actor's last offset.
+ */
+const dir = mkdtempSync(join(tmpdir(), "aggregates-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const TOPIC = "app-sums-repartition";
+type SumMessage = { type: "add"; value: number; offset: number } | { type: "checkpoint" } | { type: "evict" };
+interface Sum {
+  total: number;
+  records: number;
+  lastOffset: number;
+}
+
+/** an aggregate engine over a counting actor, as a node would run it */
+async function startEngine(log: Log, options: { failCommits?: boolean } = {}) {
+  const snapshots = new InMemorySnapshotStore();
+  const system = createActorSystem({ name: "test", snapshots });
+  const totals = new Map<string, Sum>();
+  const deadLetters: DeadLetter[] = [];
+  // a log whose commits fail: the node crashed after the changelog flush, before the commit
+  const faulty: Log = options.failCommits
+    ? {
+        ...log,
+        createTopic: (spec) => log.createTopic(spec),
+        consumer(consumerOptions) {
+          const consumer = log.consumer(consumerOptions);
+          return {
+            assignment: () => consumer.assignment(),
+            poll: (o) => consumer.poll(o),
+            committed: (tp) => consumer.committed(tp),
+            seek: (p) => consumer.seek(p),
+            close: () => consumer.close(),
+            commit: async () => {
+              throw new PlatformError(ErrorCodes.LOG_BROKER_UNAVAILABLE, "the node died before committing");
+            },
+          };
+        },
+      }
+    : log;
+  let engine: RepartitionedAggregates | undefined;
+  const props: Props<SumMessage, Sum> = {
+    kind: "sum",
+    passivateAfterMs: 600_000,
+    toSnapshot: (state) => ({ ...state }),
+    initialState: (_key, snapshot) =>
+      (snapshot as Sum | undefined) ?? { total: 0, records: 0, lastOffset: -1 },
+    receive(ctx, message) {
+      const state = ctx.state;
+      if (message.type === "checkpoint") engine!.saveState("sum", ctx.key, { ...state });
+      else if (message.type === "evict") ctx.stop();
+      else if (message.offset > state.lastOffset) {
+        state.lastOffset = message.offset;
+        state.total += message.value;
+        state.records++;
+        totals.set(ctx.key, { ...state });
+      }
+    },
+  };
+  system.register(props);
+  engine = new RepartitionedAggregates({
+    log: faulty,
+    groupId: "app-aggregates",
+    partitions: 2,
+    system,
+    snapshots,
+    commitIntervalMs: 0,
+    aggregates: [
+      {
+        topic: TOPIC,
+        kind: "sum",
+        store: await ChangelogStore.open({ log, applicationId: "app", kind: "sum", partitions: 2 }),
+        message: (bytes, { offset }) => {
+          const value = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+          if (typeof value !== "number") throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, "not a number");
+          return { type: "add", value, offset } satisfies SumMessage;
+        },
+        checkpoint: { type: "checkpoint" },
+        evict: { type: "evict" },
+      },
+    ],
+    onDeadLetter: (letter) => deadLetters.push(letter),
+    onTransientError: () => {},
+    onError: (error) => {
+      throw error;
+    },
+    now: Date.now,
+  });
+  await engine.start();
+  return { engine, system, totals, deadLetters };
+}
+
+const append = (log: Log, key: string, values: readonly unknown[]) =>
+  log.append(
+    values.map((value) => ({ topic: TOPIC, key, value: new TextEncoder().encode(JSON.stringify(value)) })),
+  );
+
+test("a restart resumes from the checkpoint and a replay from an older committed offset counts nothing twice", async () => {
+  const log = openEmbeddedLog({ path: join(dir, "replay.db"), maintenanceIntervalMs: 0 });
+  try {
+    // first life: its state reaches the changelog, its commits never do
+    const first = await startEngine(log, { failCommits: true });
+    await append(log, "k", [1, 2, 3, 4, 5]);
+    await eventually(
+      () => first.totals.get("k")?.records ?? 0,
+      (n) => n === 5,
+    );
+    await first.engine.stop().catch(() => {});
+    await first.system.stop();
+    expect((await log.groupOffsets("app-aggregates", TOPIC)).size).toBe(0);
+
+    // second life: restores 5 records' state, reads all 5 again (nothing was committed), skips them
+    const second = await startEngine(log);
+    await append(log, "k", [10, 20]);
+    const sum = await eventually(
+      () => second.totals.get("k"),
+      (s) => (s?.records ?? 0) >= 7,
+    );
+    expect(sum).toEqual({ total: 45, records: 7, lastOffset: 6 });
+    await second.engine.stop();
+    await second.system.stop();
+    expect([...(await log.groupOffsets("app-aggregates", TOPIC)).values()].reduce((a, b) => a + b, 0)).toBe(
+      7,
+    );
+  } finally {
+    await log.close();
+  }
+}, 30_000);
+
+test.each([
+  ["a value of the wrong shape", '"seven"', ErrorCodes.SCHEMA_VIOLATION],
+  ["a record that is not JSON", "{oops", ErrorCodes.DECODE_FAILED],
+])("%s becomes a dead letter with its reason; the aggregate goes on", async (_name, raw, code) => {
+  const log = openEmbeddedLog({ path: join(dir, `bad-${code}.db`), maintenanceIntervalMs: 0 });
+  try {
+    const engine = await startEngine(log);
+    await log.append([{ topic: TOPIC, key: "k", value: new TextEncoder().encode(raw) }]);
+    await append(log, "k", [3]);
+    await eventually(
+      () => engine.totals.get("k")?.total ?? 0,
+      (n) => n === 3,
+    );
+    expect(engine.deadLetters.map((l) => l.code)).toEqual([code]);
+    await engine.engine.stop();
+    await engine.system.stop();
+  } finally {
+    await log.close();
+  }
+});
