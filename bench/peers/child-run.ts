@@ -21,9 +21,14 @@ export interface ChildRun {
   readonly result: Promise<SideResult & { wallSeconds: number }>;
 }
 
-export function runChild(name: string, command: readonly string[], timeoutMs: number): ChildRun {
+export function runChild(
+  name: string,
+  command: readonly string[],
+  timeoutMs: number,
+  env: Readonly<Record<string, string>> = {},
+): ChildRun {
   const started = performance.now();
-  const child = Bun.spawn([...command], { stdout: "pipe", stderr: "pipe" });
+  const child = Bun.spawn([...command], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   const { promise: ready, resolve: onReady, reject: notReady } = Promise.withResolvers<void>();
   const lines: string[] = [];

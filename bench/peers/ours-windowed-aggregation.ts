@@ -3,33 +3,45 @@
  * design's IoTStreamProcessor: filter traffic readings, 1-minute event-time tumbling windows per
  * sensor, count and sum/min/max of vehicle_count and avg_speed, updates to an output topic.
  *
- * WHAT IT RUNS: one Bun process, one thread, no actors: a consumer-group member of the Log
- * port's Kafka adapter (log/kafka) -> UTF-8 decode + JSON.parse -> type filter -> the stream/
- * window operator, one per input partition (emit on update, grace as Kafka Streams) -> the
- * updates of each poll batch coalesced to the latest per window (what Kafka Streams' record
- * cache does per commit interval) -> one Log append per batch -> commit of the batch's offsets
- * once its append is durable (at-least-once in; the output is keyed by window, so a replay
- * overwrites rather than double-counts). Appends, and commits, of up to 4 batches run in order
- * behind the processing of the next. It is NOT yet the node pipeline (node/: dispatcher -> Bun workers
- * -> actors); when that lands, this file should drive it instead of the loop below.
+ * WHAT IT RUNS: the node's window path on one thread, as a node with WORKERS=0 runs it:
+ * - a consumer-group member of the Log port's Kafka adapter (log/kafka);
+ * - each record decoded and validated as the dispatcher does (node/raw-reading.ts: JSON, the
+ *   zod reading schema, measurements in order), non-traffic readings dropped (the node would
+ *   send them to their own window actors; Kafka Streams' job filters them out);
+ * - one window actor per sensor (actors/window.ts, window/<type>:<partition>:<sensor>) in an
+ *   actor system, with the node's per-sensor operator (node/sensor-windows.ts: count, sum, mean,
+ *   min, max per measurement, watermark, grace, on-update and final emission);
+ * - the node's event time: per-partition watermarks (stream/watermark) sent after each batch to
+ *   the window actors whose earliest window may close (event-time timers), as the shard host does;
+ * - checkpoints every `commitIntervalMs` (the node's COMMIT_INTERVAL_MS, default from
+ *   node/config.ts): every window actor that changed publishes its state, which goes through
+ *   the node's actor-state stores (node/actor-state.ts) to the compacted changelog
+ *   `<app>.window.changelog`; input offsets are committed only after the outputs and that state
+ *   are durable, and only at checkpoints (node/dispatcher.ts's rule);
+ * - the window updates of each poll batch coalesced to the latest per window (what Kafka Streams'
+ *   record cache does) and appended in order, up to 4 batches behind the processing.
+ *
+ * Not in: sensor actors (quality checks, anomaly scores) and the model shard, which Kafka Streams'
+ * job does not do either; the binary hop through the shard ring.
  *
  * Exits after <records> input records; prints {"event":"ready"} once it owns partitions and
  * finally {"records","seconds","recordsPerSecond",...} on stdout. "seconds" runs from the first
- * record polled to the durable commit of the batch holding the last one.
+ * record polled to the durable commit (after the final checkpoint) of the batch holding the last one.
  *
- * Usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s]
+ * Usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s] [commit-interval-ms]
  */
+import { type WindowMessage, windowKey as windowActorKey, windowProps } from "../../actors/window.ts";
 import { openKafkaLog, parseBrokers } from "../../log/kafka/index.ts";
 import type { CommitOffset, Consumer, Log, ProducerRecord } from "../../log/log.ts";
-import {
-  clearWindowOutput,
-  createWindowOperator,
-  createWindowOutput,
-  hopping,
-  tumbling,
-  type WindowOperator,
-  type WindowResult,
-} from "../../stream/index.ts";
+import type { ShardOutput } from "../../messages/shard-protocol.ts";
+import type { WindowResult } from "../../messages/window-result.ts";
+import { openActorStateStores } from "../../node/actor-state.ts";
+import { loadNodeConfig } from "../../node/config.ts";
+import { rawReading } from "../../node/raw-reading.ts";
+import { sensorWindowsFactory, type WindowSpec } from "../../node/sensor-windows.ts";
+import { EventTimeTimers } from "../../stream/watermark/event-time-timers.ts";
+import { PartitionWatermarks } from "../../stream/watermark/partition-watermarks.ts";
+import { createActorSystem, InMemorySnapshotStore } from "../../supervisor/index.ts";
 import { WINDOW_MS } from "./traffic-data.ts";
 import { encodeWindowResult, windowKey } from "./window-result.ts";
 
@@ -41,8 +53,8 @@ export interface OursOptions {
   readonly graceMs?: number;
   /** hop of hopping windows of WINDOW_MS (issue 4's 1 min / 10 s job); default tumbling */
   readonly hopMs?: number;
-  /** "final": one result per window when it closes (Flink's window output); default "on-update" */
-  readonly emit?: "on-update" | "final";
+  /** checkpoint (changelog flush + commit) interval; default the node's COMMIT_INTERVAL_MS */
+  readonly commitIntervalMs?: number;
   readonly timeoutMs?: number;
   readonly onReady?: () => void;
 }
@@ -55,54 +67,86 @@ export interface OursResult {
   readonly outputs: number;
   readonly skipped: number;
   readonly late: number;
-  readonly rejected: number;
+  readonly checkpoints: number;
+  readonly commitIntervalMs: number;
+  readonly changelogRecords: number;
+  readonly windowActors: number;
   readonly pollSeconds: number;
   readonly processSeconds: number;
+  readonly checkpointSeconds: number;
   readonly flushWaitSeconds: number;
 }
 
+/** the node's default commit interval (COMMIT_INTERVAL_MS unset) */
+export const NODE_COMMIT_INTERVAL_MS = loadNodeConfig({}, []).commitIntervalMs;
+const NODE_PARTITION_IDLE_MS = loadNodeConfig({}, []).partitionIdleMs;
 const MAX_POLL_RECORDS = 20_000;
 const MAX_FLUSHES_IN_FLIGHT = 4;
+/** as the shard host: checkpoint requests per turn between drains */
+const SNAPSHOTS_PER_TURN = 256;
+const INPUT_PARTITIONS = 12;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const decodeJson = (bytes: Uint8Array): unknown => JSON.parse(decoder.decode(bytes));
 
 export async function runOurs(options: OursOptions): Promise<OursResult> {
   const log = await openKafkaLog({ brokers: options.brokers, clientId: `peer-ours-${process.pid}` });
   let consumer: Consumer | undefined;
   try {
-    consumer = log.consumer({
-      groupId: `peer-ours-${options.input}-${Date.now()}`,
-      topics: [options.input],
-      startFrom: "earliest",
-    });
-    return await aggregate(log, consumer, options);
+    const applicationId = `peer-ours-${options.input}-${Date.now()}`;
+    consumer = log.consumer({ groupId: applicationId, topics: [options.input], startFrom: "earliest" });
+    return await aggregate(log, consumer, applicationId, options);
   } finally {
     await consumer?.close();
     await log.close();
   }
 }
 
-async function aggregate(log: Log, consumer: Consumer, options: OursOptions): Promise<OursResult> {
-  // one operator per input partition, as Kafka Streams has one task (and window store) per
-  // partition: event time and window closing then advance per partition, as its stream time does
-  const operators: WindowOperator[] = [];
-  const operatorOf = (partition: number): WindowOperator => {
-    let operator = operators[partition];
-    if (operator === undefined) {
-      operator = createWindowOperator({
-        assigner: options.hopMs ? hopping(WINDOW_MS, options.hopMs) : tumbling(WINDOW_MS),
-        aggregators: { vehicle_count: ["count", "sum", "min", "max"], avg_speed: ["sum", "min", "max"] },
-        graceMs: options.graceMs ?? 30_000,
-        emit: options.emit ?? "on-update",
-      });
-      operators[partition] = operator;
-    }
-    return operator;
-  };
-  const out = createWindowOutput();
-  const values = new Float64Array(2);
+async function aggregate(
+  log: Log,
+  consumer: Consumer,
+  applicationId: string,
+  options: OursOptions,
+): Promise<OursResult> {
+  const graceMs = options.graceMs ?? 30_000;
+  const commitIntervalMs = options.commitIntervalMs ?? NODE_COMMIT_INTERVAL_MS;
+  const maxOutOfOrdernessMs = Math.min(2000, graceMs); // as node/start-node.ts
+  const window: WindowSpec = options.hopMs
+    ? { kind: "hopping", sizeMs: WINDOW_MS, advanceMs: options.hopMs }
+    : { kind: "tumbling", sizeMs: WINDOW_MS };
+  const state = await openActorStateStores(log, { applicationId, partitions: INPUT_PARTITIONS });
+  const system = createActorSystem({ name: "peer-ours", snapshots: new InMemorySnapshotStore() });
+  const closeTimers = new EventTimeTimers();
   const latest = new Map<string, WindowResult>();
-  const nextOffsets = new Map<number, number>();
+  let late = 0;
+  const emit = (output: ShardOutput) => {
+    if (output.type === "window")
+      latest.set(windowKey(output.window.key, output.window.window_start), output.window);
+    else if (output.type === "state") state.save(output.kind, output.key, output.partition, output.state);
+    else if (output.type === "late") late++;
+  };
+  system.register(
+    windowProps({
+      createWindows: sensorWindowsFactory({
+        window,
+        graceMs,
+        maxOutOfOrdernessMs,
+        idleTimeoutMs: NODE_PARTITION_IDLE_MS,
+        clock: Date.now,
+      }),
+      emit,
+      now: Date.now,
+      tickMs: 1000,
+      scoreTypes: [],
+      onNextClose: (key, closeAt) => closeTimers.schedule(key, closeAt),
+    }),
+  );
+  const watermarks = new PartitionWatermarks(maxOutOfOrdernessMs, NODE_PARTITION_IDLE_MS);
+  let watermark = Number.NEGATIVE_INFINITY;
+  const dirty = new Set<string>();
+  const actors = new Set<string>();
+
+  const uncommitted = new Map<number, number>();
   const deadline = Date.now() + (options.timeoutMs ?? 240_000);
   let appending: Promise<void> = Promise.resolve();
   let flushing: Promise<void> = Promise.resolve();
@@ -110,12 +154,13 @@ async function aggregate(log: Log, consumer: Consumer, options: OursOptions): Pr
   let seen = 0;
   let outputs = 0;
   let skipped = 0;
-  let late = 0;
-  let rejected = 0;
+  let checkpoints = 0;
   let firstAt = 0;
-  // where the time goes: waiting for poll, our own work, waiting for the previous flush
+  let lastCheckpointAt = Date.now();
+  // where the time goes: waiting for poll, our own work, checkpoints, waiting for earlier flushes
   let pollMs = 0;
   let processMs = 0;
+  let checkpointMs = 0;
   let flushWaitMs = 0;
   let ready = false;
 
@@ -126,66 +171,94 @@ async function aggregate(log: Log, consumer: Consumer, options: OursOptions): Pr
     if (firstAt !== 0) pollMs += processStart - pollStart;
     if (!ready && consumer.assignment().length > 0) {
       ready = true;
+      for (const tp of consumer.assignment()) watermarks.expect(tp.partition, Date.now());
       options.onReady?.();
     }
     if (records.length === 0) continue;
     if (firstAt === 0) firstAt = performance.now();
+    const now = Date.now();
     for (const record of records) {
-      nextOffsets.set(record.partition, record.offset + 1);
-      const reading = parseTraffic(record.value);
-      if (reading === undefined || record.key === null) {
+      uncommitted.set(record.partition, record.offset + 1);
+      const reading = rawReading(record, decodeJson, () => skipped++, now);
+      if (reading === undefined) continue;
+      watermarks.observe(record.partition, reading.eventTime, now);
+      if (reading.sensorType !== "traffic") {
         skipped++;
         continue;
       }
-      values[0] = reading.vehicle_count;
-      values[1] = reading.avg_speed;
-      operatorOf(record.partition).process(
-        record.partition,
-        record.key,
-        Date.parse(reading.timestamp),
-        values,
-        out,
-      );
+      const key = windowActorKey(reading.sensorType, reading.partition, reading.sensorId);
+      dirty.add(key);
+      actors.add(key);
+      system.ref<WindowMessage>("window", key).tell({
+        type: "reading",
+        reading: { ...reading, values: Float64Array.from(reading.values) },
+      });
     }
     seen += records.length;
-    for (const result of out.emitted) latest.set(windowKey(result.key, result.windowStart), result);
-    late += out.late.length;
-    rejected += out.rejected.length;
-    clearWindowOutput(out);
+    await system.drain();
+    // the node's event time: wake the window actors whose earliest window it passed
+    watermarks.checkIdle(Date.now());
+    if (watermarks.current > watermark) {
+      watermark = watermarks.current;
+      for (const key of closeTimers.due(watermark)) {
+        dirty.add(key);
+        system.ref<WindowMessage>("window", key).tell({ type: "watermark", watermark });
+      }
+      await system.drain();
+    }
+    const checkpointStart = performance.now();
+    const checkpoint = seen >= options.records || Date.now() - lastCheckpointAt >= commitIntervalMs;
+    if (checkpoint) {
+      lastCheckpointAt = Date.now();
+      checkpoints++;
+      const keys = [...dirty];
+      dirty.clear();
+      for (let i = 0; i < keys.length; i += SNAPSHOTS_PER_TURN) {
+        for (const key of keys.slice(i, i + SNAPSHOTS_PER_TURN))
+          system.ref<WindowMessage>("window", key).tell({ type: "checkpoint" });
+        await system.drain();
+      }
+    }
     const batch = toProducerRecords(options.output, latest);
     latest.clear();
     outputs += batch.length;
-    const commits: CommitOffset[] = [];
-    for (const [partition, offset] of nextOffsets) commits.push({ topic: options.input, partition, offset });
-    nextOffsets.clear();
-    // Two ordered chains run behind the loop, at most MAX_FLUSHES_IN_FLIGHT batches ahead:
-    // appends one after another, and commit k after append k and commit k - 1. Appends are not
-    // issued concurrently: the Kafka adapter's append awaits once per record before it reaches
-    // its batcher, so two concurrent appends can reach a partition out of call order, and a
-    // stale window update could land after a newer one.
     const flushStart = performance.now();
-    processMs += flushStart - processStart;
+    checkpointMs += flushStart - checkpointStart;
+    processMs += checkpointStart - processStart;
+    // Appends run one after another (a stale window update must not land after a newer one);
+    // at a checkpoint, the state follows the appends and the commit follows the state, so
+    // committed offsets never run ahead of the outputs and state they imply.
     const previousAppend = appending;
     appending = (async () => {
       await previousAppend;
       await log.append(batch);
     })();
-    const appended = appending;
-    const previousFlush = flushing;
-    flushing = (async () => {
-      await appended;
-      await previousFlush;
-      await consumer.commit(commits);
-    })();
+    if (checkpoint) {
+      const commits: CommitOffset[] = [];
+      for (const [partition, offset] of uncommitted)
+        commits.push({ topic: options.input, partition, offset });
+      uncommitted.clear();
+      const appended = appending;
+      const previousFlush = flushing;
+      flushing = (async () => {
+        await appended;
+        await previousFlush;
+        await state.flush();
+        await consumer.commit(commits);
+      })();
+    }
+    const step = Promise.all([appending, flushing]).then(() => undefined);
     // marked handled here so a failure waits for its turn; it is rethrown where inFlight is awaited
-    flushing.catch(() => undefined);
-    inFlight.push(flushing);
+    step.catch(() => undefined);
+    inFlight.push(step);
     if (inFlight.length > MAX_FLUSHES_IN_FLIGHT) await inFlight.shift();
     flushWaitMs += performance.now() - flushStart;
   }
   await Promise.all(inFlight);
   const complete = seen >= options.records;
   const seconds = complete ? (performance.now() - firstAt) / 1_000 : null;
+  const changelog = state.stats().window;
+  await system.stop();
   return {
     records: seen,
     seconds,
@@ -194,51 +267,26 @@ async function aggregate(log: Log, consumer: Consumer, options: OursOptions): Pr
     outputs,
     skipped,
     late,
-    rejected,
+    checkpoints,
+    commitIntervalMs,
+    changelogRecords: changelog?.recordsWritten ?? 0,
+    windowActors: actors.size,
     pollSeconds: pollMs / 1_000,
     processSeconds: processMs / 1_000,
+    checkpointSeconds: checkpointMs / 1_000,
     flushWaitSeconds: flushWaitMs / 1_000,
   };
-}
-
-interface TrafficFields {
-  readonly type: string;
-  readonly timestamp: string;
-  readonly vehicle_count: number;
-  readonly avg_speed: number;
-}
-
-/** A traffic reading's fields, or undefined for another type or a value that does not parse. */
-function parseTraffic(value: Uint8Array | null): TrafficFields | undefined {
-  if (value === null) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decoder.decode(value));
-  } catch {
-    return undefined; // counted as skipped; the platform's ingest would dead-letter it
-  }
-  const reading = parsed as Partial<TrafficFields> | null;
-  if (
-    reading === null ||
-    reading.type !== "traffic" ||
-    typeof reading.timestamp !== "string" ||
-    typeof reading.vehicle_count !== "number" ||
-    typeof reading.avg_speed !== "number"
-  ) {
-    return undefined;
-  }
-  return reading as TrafficFields;
 }
 
 function toProducerRecords(topic: string, latest: ReadonlyMap<string, WindowResult>): ProducerRecord[] {
   const records: ProducerRecord[] = [];
   for (const [key, result] of latest) {
-    const vehicle = result.aggregates.vehicle_count as { sum: number; min: number; max: number };
-    const speed = result.aggregates.avg_speed as { sum: number; min: number; max: number };
+    const vehicle = result.fields.vehicle_count!;
+    const speed = result.fields.avg_speed!;
     const value = encodeWindowResult(
       result.key,
-      result.windowStart,
-      result.windowEnd,
+      result.window_start,
+      result.window_end,
       result.count,
       vehicle,
       speed,
@@ -249,10 +297,10 @@ function toProducerRecords(topic: string, latest: ReadonlyMap<string, WindowResu
 }
 
 if (import.meta.main) {
-  const [brokers, input, output, records, grace, timeout] = process.argv.slice(2);
+  const [brokers, input, output, records, grace, timeout, commitInterval] = process.argv.slice(2);
   if (brokers === undefined || input === undefined || output === undefined || records === undefined) {
     console.error(
-      "usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s]",
+      "usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s] [commit-interval-ms]",
     );
     process.exit(64);
   }
@@ -263,6 +311,7 @@ if (import.meta.main) {
     records: Number(records),
     graceMs: grace === undefined ? undefined : Number(grace),
     timeoutMs: timeout === undefined ? undefined : Number(timeout) * 1_000,
+    commitIntervalMs: commitInterval === undefined ? undefined : Number(commitInterval),
     onReady: () => console.log(JSON.stringify({ event: "ready" })),
   });
   console.log(JSON.stringify(result));

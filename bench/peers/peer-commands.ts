@@ -16,6 +16,25 @@ export interface SideArgs {
   readonly records: number;
   readonly graceMs: number;
   readonly timeoutSeconds: number;
+  /** both sides' commit interval (ours: checkpoint + changelog flush + commit) */
+  readonly commitIntervalMs: number;
+}
+
+/**
+ * The Kafka Streams configurations the benchmark runs: its default (a RocksDB window store with
+ * a changelog), the cheaper in-memory window store with a changelog, and in-memory without one
+ * (no fault-tolerant state at all). Passed to the Java peer as PEER_KS_STORE / PEER_KS_CHANGELOG.
+ */
+export const KS_CONFIGS = {
+  "rocksdb+changelog": { PEER_KS_STORE: "rocksdb", PEER_KS_CHANGELOG: "on" },
+  "memory+changelog": { PEER_KS_STORE: "memory", PEER_KS_CHANGELOG: "on" },
+  "memory,no-changelog": { PEER_KS_STORE: "memory", PEER_KS_CHANGELOG: "off" },
+} as const;
+export type KsConfig = keyof typeof KS_CONFIGS;
+
+/** the environment of a Kafka Streams run: its store configuration and the commit interval */
+export function kafkaStreamsEnv(config: KsConfig, args: SideArgs): Record<string, string> {
+  return { ...KS_CONFIGS[config], PEER_KS_COMMIT_MS: String(args.commitIntervalMs) };
 }
 
 export function oursCommand(args: SideArgs): string[] {
@@ -28,6 +47,7 @@ export function oursCommand(args: SideArgs): string[] {
     String(args.records),
     String(args.graceMs),
     String(args.timeoutSeconds),
+    String(args.commitIntervalMs),
   ];
 }
 

@@ -19,6 +19,12 @@ export interface TrafficDataSpec {
   /** fraction of environment (non-traffic) readings, 0..1 */
   readonly nonTrafficShare: number;
   readonly seed: number;
+  /**
+   * skew: this share of the readings (0..1) comes from the first `hotSensors` sensors, the rest
+   * from the others, each group uniformly; unset, every sensor is equally likely
+   */
+  readonly hotShare?: number;
+  readonly hotSensors?: number;
 }
 
 export interface GeneratedReading {
@@ -56,8 +62,14 @@ export function* generateReadings(
     return (seed >>> 0) / 4_294_967_296;
   };
   const names = Array.from({ length: spec.sensors }, (_, i) => `sensor-${i.toString().padStart(5, "0")}`);
+  const hot = Math.min(spec.hotSensors ?? 0, spec.sensors - 1);
+  const hotShare = hot > 0 ? (spec.hotShare ?? 0) : 0;
+  const pickSensor = (): number => {
+    if (hotShare === 0) return Math.floor(next() * spec.sensors);
+    return next() < hotShare ? Math.floor(next() * hot) : hot + Math.floor(next() * (spec.sensors - hot));
+  };
   for (let i = 0; i < spec.records; i++) {
-    const sensor = Math.floor(next() * spec.sensors);
+    const sensor = pickSensor();
     const spread = spec.firstEventTime + Math.floor((i / spec.records) * spec.spanMs);
     const jitter = Math.round((next() * 2 - 1) * spec.jitterMs);
     const eventTime = eventTimeOf === undefined ? spread + jitter : eventTimeOf(i);

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { runChild } from "../../bench/peers/child-run.ts";
+import { NODE_COMMIT_INTERVAL_MS } from "../../bench/peers/ours-windowed-aggregation.ts";
 import {
   buildKafkaStreams,
+  KS_CONFIGS,
+  type KsConfig,
   kafkaStreamsBuilt,
   kafkaStreamsCommand,
+  kafkaStreamsEnv,
   oursCommand,
   type SideArgs,
 } from "../../bench/peers/peer-commands.ts";
@@ -16,9 +20,10 @@ import type { Log } from "../../log/log.ts";
 import { brokers, requireBroker, skipKafka } from "../../testkit/kafka-broker.ts";
 
 /**
- * What makes the peer benchmark honest: on the same 2,000 readings, our side and the Kafka
- * Streams peer end with the same aggregate in every window, and both equal a plain fold over
- * the readings. The Kafka Streams half needs the Maven build (bench/peers/kafka-streams/target);
+ * What makes the peer benchmark honest: on the same 2,000 readings, our side (the node's window
+ * actors, with changelog checkpoints) and the Kafka Streams peer, in each of the configurations
+ * the benchmark runs, end with the same aggregate in every window, and both equal a plain fold
+ * over the readings. The Kafka Streams half needs the Maven build (bench/peers/kafka-streams/target);
  * it is built here only with PEER_BENCH_BUILD=1, otherwise skipped with a message.
  */
 const RECORDS = 2_000;
@@ -42,7 +47,15 @@ let topics: BenchTopics;
 let input: string;
 
 function sideArgs(output: string): SideArgs {
-  return { brokers: brokers.join(","), input, output, records: RECORDS, graceMs: 30_000, timeoutSeconds: 40 };
+  return {
+    brokers: brokers.join(","),
+    input,
+    output,
+    records: RECORDS,
+    graceMs: 30_000,
+    timeoutSeconds: 40,
+    commitIntervalMs: NODE_COMMIT_INTERVAL_MS,
+  };
 }
 
 describe.skipIf(skipKafka)("peer windowed aggregation on the real broker", () => {
@@ -56,7 +69,7 @@ describe.skipIf(skipKafka)("peer windowed aggregation on the real broker", () =>
 
   afterAll(async () => {
     await topics
-      ?.deleteAll(["peer-ks-peer-test-"])
+      ?.deleteAll([`peer-ks-${input}`, `peer-ours-${input}`])
       .catch((error: unknown) => console.warn("topic clean-up failed", error));
     await topics?.close();
     await log?.close();
@@ -75,14 +88,24 @@ describe.skipIf(skipKafka)("peer windowed aggregation on the real broker", () =>
     const result = await runChild("ours", oursCommand(sideArgs(output)), 45_000).result;
     expect(result.records).toBe(RECORDS);
     expect(diffWindows(expected, await readFinalWindows(log, output))).toEqual([]);
+    // as a node runs: one window actor per sensor, each one's state in the changelog at a checkpoint
+    expect(result.windowActors).toBe(spec.sensors);
+    expect(result.checkpoints).toBeGreaterThanOrEqual(1);
+    expect(result.changelogRecords).toBeGreaterThanOrEqual(spec.sensors);
   }, 50_000);
 
-  test.skipIf(!javaWanted)(
-    "Kafka Streams ends with the same aggregate in every window",
-    async () => {
+  test.skipIf(!javaWanted).each(Object.keys(KS_CONFIGS) as KsConfig[])(
+    "Kafka Streams (%s) ends with the same aggregate in every window",
+    async (config) => {
       if (!kafkaStreamsBuilt()) await buildKafkaStreams(120_000);
-      const output = await topics.create(log, `peer-test-ks-${runId}`, 12);
-      const result = await runChild("kafka-streams", kafkaStreamsCommand(sideArgs(output)), 45_000).result;
+      const output = await topics.create(log, `peer-test-ks-${config.replace(/[^a-z]+/g, "-")}-${runId}`, 12);
+      const args = sideArgs(output);
+      const result = await runChild(
+        `kafka-streams ${config}`,
+        kafkaStreamsCommand(args),
+        45_000,
+        kafkaStreamsEnv(config, args),
+      ).result;
       expect(result.records).toBe(RECORDS);
       expect(diffWindows(expected, await readFinalWindows(log, output))).toEqual([]);
     },
