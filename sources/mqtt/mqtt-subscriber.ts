@@ -1,15 +1,31 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { type HeldAck, type PacketLoop, takeOverPubacks } from "./puback-control.ts";
 
 /**
  * The ingest side of MQTT: subscribes, collects raw (topic, payload) messages into batches and
  * hands them to one consumer callback, one batch at a time.
  *
- * Back-pressure: mqtt.js reads the next packet from the socket only after `handleMessage`'s
- * callback runs, and sends a QoS 1 PUBACK only then (mqtt.js README, "handleMessage"). When
- * `maxBuffered` messages wait for the consumer, the callback is held: the client stops reading,
- * TCP fills up, the broker stops sending, and QoS 1 messages stay un-acked (the broker keeps
- * them for redelivery). Memory is bounded by `maxBuffered` plus one socket read.
+ * Acknowledgement: a QoS 1 message is PUBACKed only after the consumer's promise for the batch
+ * holding it has resolved, i.e. after the ingest has made it durable. Until then the broker
+ * keeps it and redelivers it on the next connection of the same session (clean=false), so a
+ * crash between receipt and append loses nothing the broker acknowledged. mqtt.js would send
+ * the PUBACK as soon as `handleMessage` calls back and would read nothing more until then;
+ * `puback-control.ts` separates the two so that many messages can wait for one append.
+ *
+ * A failed batch is retried (back-off up to 5 s) and stays unacknowledged meanwhile; while
+ * stopping it is abandoned instead, still unacknowledged, for the broker to redeliver.
+ *
+ * Back-pressure: when `maxBuffered` messages are received but not yet acknowledged, the client
+ * stops reading the socket: TCP fills up, the broker stops sending, and memory is bounded by
+ * `maxBuffered` plus one socket read (a broker also caps unacknowledged QoS 1 deliveries per
+ * client: Mosquitto's max_inflight_messages, MQTT 5's Receive Maximum).
+ *
+ * A message redelivered on a new connection (DUP) is not delivered twice when its first copy is
+ * still waiting for its append (the acknowledgement moves to the new connection) or was appended
+ * while its connection closed (it is acknowledged at once). Redeliveries after a crash of the
+ * process cannot be recognised here; the sensor actor drops a repeated (sensor, event time).
  */
 export interface RawMqttMessage {
   readonly topic: string;
@@ -25,11 +41,17 @@ export interface MqttSubscriberOptions {
   /** subscription QoS; default 1 (a QoS 0 publish still arrives at QoS 0) */
   readonly qos?: 0 | 1;
   readonly clientId?: string;
-  /** false with a fixed clientId keeps QoS 1 messages queued at the broker across reconnects */
+  /** false with a stable clientId keeps QoS 1 messages queued at the broker while the node is away */
   readonly cleanSession?: boolean;
+  /** default 4 (MQTT 3.1.1, what aedes speaks); 5 adds the limits below */
+  readonly protocolVersion?: 4 | 5;
+  /** MQTT 5: how long the broker keeps a persistent session after a disconnect; default 1 day */
+  readonly sessionExpirySeconds?: number;
+  /** MQTT 5: the broker must not send larger packets (it drops them for this client) */
+  readonly maxPacketBytes?: number;
   /** default 500 */
   readonly maxBatch?: number;
-  /** default 10,000 */
+  /** received but not yet acknowledged; default 10,000 */
   readonly maxBuffered?: number;
   /** wait this long for a batch to fill; default 0 (next turn of the event loop) */
   readonly lingerMs?: number;
@@ -38,7 +60,7 @@ export interface MqttSubscriberOptions {
   /** default 10,000 */
   readonly connectTimeoutMs?: number;
   readonly clock?: () => number;
-  /** the consumer; the next batch waits for its promise */
+  /** the consumer; its promise resolving means durable: the batch's QoS 1 messages are acked then */
   readonly onBatch: (batch: RawMqttMessage[]) => Promise<void> | void;
   /** connection errors and consumer failures; the subscriber keeps running */
   readonly onError?: (error: PlatformError) => void;
@@ -48,6 +70,13 @@ export interface MqttSubscriberStats {
   readonly received: number;
   readonly delivered: number;
   readonly batches: number;
+  /** QoS 1 messages PUBACKed (after their batch was durable) */
+  readonly acknowledged: number;
+  /** acknowledgements not sent because their connection had closed (the broker redelivers) */
+  readonly acksLost: number;
+  /** redelivered messages folded into their first copy instead of delivered again */
+  readonly redeliveriesMerged: number;
+  /** received and not yet acknowledged (buffered or in the consumer) */
   readonly buffered: number;
   readonly paused: boolean;
   readonly pauses: number;
@@ -58,10 +87,22 @@ export interface MqttSubscriberStats {
 export interface MqttSubscriber {
   /** connect and subscribe; rejects with INFRA_UNAVAILABLE when the broker cannot be reached */
   start(): Promise<void>;
-  /** hand over what is buffered, then disconnect */
+  /**
+   * Stop reading, hand what was received to the consumer, acknowledge it, disconnect. The
+   * subscription stays in a persistent session: what is published meanwhile waits at the broker.
+   */
   stop(): Promise<void>;
   stats(): MqttSubscriberStats;
 }
+
+interface Received {
+  readonly message: RawMqttMessage;
+  /** QoS 1: the id to acknowledge and the connection it must go out on */
+  ack: HeldAck | undefined;
+}
+
+const DAY_SECONDS = 86_400;
+const MAX_RETRY_DELAY_MS = 5_000;
 
 export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscriber {
   const topics = options.topics ?? ["city/sensors/#"];
@@ -72,23 +113,69 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
   const reportError = (error: PlatformError) => options.onError?.(error);
 
   let client: MqttClient | undefined;
-  let buffer: RawMqttMessage[] = [];
-  let heldAck: (() => void) | undefined;
+  let loop: PacketLoop | undefined;
+  let buffer: Received[] = [];
+  /** QoS 1 messages received and not yet acknowledged, by message id (for DUP redeliveries) */
+  const unacked = new Map<number, Received>();
+  /** appended, but their connection closed before the PUBACK: the broker will redeliver them */
+  const appendedUnacked = new Map<number, RawMqttMessage>();
+  let pending = 0;
+  let closing = false;
   let draining: Promise<void> | undefined;
   let drainScheduled = false;
-  const counts = { received: 0, delivered: 0, batches: 0, pauses: 0, reconnects: 0, consumerFailures: 0 };
+  const counts = {
+    received: 0,
+    delivered: 0,
+    batches: 0,
+    acknowledged: 0,
+    acksLost: 0,
+    redeliveriesMerged: 0,
+    pauses: 0,
+    reconnects: 0,
+    consumerFailures: 0,
+  };
 
-  function onMessage(packet: IPublishPacket, ack: (error?: Error) => void): void {
+  const mustPause = () => closing || pending >= maxBuffered;
+
+  function onMessage(packet: IPublishPacket, callback: (error?: Error) => void): void {
+    // stopping: leave it unacknowledged and read no further; the broker redelivers it
+    if (closing || !loop) return;
+    const connection = loop.connection();
+    if (packet.dup && packet.qos > 0 && packet.messageId !== undefined) {
+      const messageId = packet.messageId;
+      const first = unacked.get(messageId);
+      if (first && sameMessage(first.message, packet)) {
+        first.ack = { messageId, connection };
+        counts.redeliveriesMerged++;
+        callback();
+        return;
+      }
+      const appended = appendedUnacked.get(messageId);
+      if (appended && sameMessage(appended, packet)) {
+        appendedUnacked.delete(messageId);
+        counts.redeliveriesMerged++;
+        if (loop.sendAck({ messageId, connection })) counts.acknowledged++;
+        callback();
+        return;
+      }
+    }
     const payload =
       typeof packet.payload === "string" ? new TextEncoder().encode(packet.payload) : packet.payload;
-    buffer.push({ topic: packet.topic, payload, qos: packet.qos, receivedAt: clock() });
+    const entry: Received = {
+      message: { topic: packet.topic, payload, qos: packet.qos, receivedAt: clock() },
+      ack:
+        packet.qos > 0 && packet.messageId !== undefined
+          ? { messageId: packet.messageId, connection }
+          : undefined,
+    };
+    if (entry.ack) unacked.set(entry.ack.messageId, entry);
+    buffer.push(entry);
+    pending++;
     counts.received++;
-    if (buffer.length >= maxBuffered) {
-      counts.pauses++;
-      heldAck = () => ack();
-    } else {
-      ack();
-    }
+    // QoS 1: mqtt.js turns the callback into a PUBACK, which puback-control holds and paces;
+    // QoS 0 has no PUBACK, so the callback itself is the next read
+    if (packet.qos > 0) callback();
+    else loop.pace(callback, mustPause());
     scheduleDrain(buffer.length >= maxBatch);
   }
 
@@ -113,51 +200,85 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
   }
 
   async function drain(): Promise<void> {
+    let failures = 0;
     while (buffer.length > 0) {
-      let batch: RawMqttMessage[];
-      if (buffer.length <= maxBatch) {
-        batch = buffer;
-        buffer = [];
-      } else {
-        batch = buffer.slice(0, maxBatch);
-        buffer = buffer.slice(maxBatch);
-      }
+      const batch = buffer.slice(0, maxBatch);
       try {
-        await options.onBatch(batch);
+        await options.onBatch(batch.map((r) => r.message));
+        failures = 0;
+        buffer = buffer.slice(batch.length);
         counts.delivered += batch.length;
         counts.batches++;
+        for (const received of batch) acknowledge(received);
       } catch (error) {
+        failures++;
         counts.consumerFailures++;
         reportError(
           new PlatformError(
             ErrorCodes.INFRA_UNAVAILABLE,
-            `MQTT batch consumer failed on ${batch.length} messages`,
-            {
-              cause: error,
-            },
+            `MQTT batch consumer failed on ${batch.length} messages (attempt ${failures}); they stay unacknowledged`,
+            { cause: error },
           ),
         );
+        if (closing) {
+          // the broker keeps them for the session's next connection
+          buffer = buffer.slice(batch.length);
+          for (const received of batch) forget(received);
+        } else {
+          await sleep(Math.min(MAX_RETRY_DELAY_MS, 50 * 2 ** Math.min(failures, 7)));
+        }
       }
-      if (heldAck && buffer.length < maxBuffered) {
-        const release = heldAck;
-        heldAck = undefined;
-        release();
-      }
+      if (!mustPause()) loop?.resume();
     }
+  }
+
+  function acknowledge(received: Received): void {
+    forget(received);
+    if (!received.ack) return;
+    if (loop?.sendAck(received.ack)) {
+      counts.acknowledged++;
+      return;
+    }
+    counts.acksLost++;
+    appendedUnacked.delete(received.ack.messageId);
+    appendedUnacked.set(received.ack.messageId, received.message);
+    // bounded: the oldest go first (a broker redelivers right after the reconnect)
+    if (appendedUnacked.size > maxBuffered) appendedUnacked.delete(appendedUnacked.keys().next().value!);
+  }
+
+  function forget(received: Received): void {
+    pending--;
+    if (received.ack && unacked.get(received.ack.messageId) === received)
+      unacked.delete(received.ack.messageId);
   }
 
   return {
     async start() {
       if (client) return;
+      closing = false;
+      const version = options.protocolVersion ?? 4;
+      const clean = options.cleanSession ?? true;
       const clientOptions: IClientOptions = {
-        clean: options.cleanSession ?? true,
+        protocolVersion: version,
+        clean,
         reconnectPeriod: options.reconnectPeriodMs ?? 1000,
         connectTimeout: options.connectTimeoutMs ?? 10_000,
+        // a persistent session keeps the subscription at the broker; resubscribing is harmless
         resubscribe: true,
         ...(options.clientId ? { clientId: options.clientId } : {}),
+        ...(version === 5
+          ? {
+              properties: {
+                ...(clean ? {} : { sessionExpiryInterval: options.sessionExpirySeconds ?? DAY_SECONDS }),
+                ...(options.maxPacketBytes ? { maximumPacketSize: options.maxPacketBytes } : {}),
+                receiveMaximum: Math.min(65_535, maxBuffered),
+              },
+            }
+          : {}),
       };
       const c = mqtt.connect(options.url, { ...clientOptions, manualConnect: true });
       c.handleMessage = onMessage;
+      loop = takeOverPubacks(c, mustPause, () => counts.pauses++);
       c.on("reconnect", () => counts.reconnects++);
       try {
         await new Promise<void>((resolve, reject) => {
@@ -187,6 +308,7 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
         if (refused.length > 0)
           throw new Error(`subscription refused for ${refused.map((g) => g.topic).join(", ")}`);
       } catch (error) {
+        loop = undefined;
         await c.endAsync(true);
         // the URL may carry credentials: name only host and port
         const where = safeHost(options.url);
@@ -207,21 +329,21 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
       const c = client;
       client = undefined;
       if (!c) return;
-      // stop taking new messages first, then hand over what is buffered
-      await c
-        .unsubscribeAsync([...topics])
-        .catch((error: unknown) =>
-          reportError(
-            new PlatformError(ErrorCodes.INFRA_UNAVAILABLE, "MQTT unsubscribe failed", { cause: error }),
-          ),
-        );
-      heldAck?.();
-      heldAck = undefined;
+      // read no further (no unsubscribe: a persistent session keeps queueing for the next start),
+      // then hand over and acknowledge what was received
+      closing = true;
       while (draining || buffer.length > 0) await startDrain();
+      // DISCONNECT goes out after the PUBACKs written above
       await c.endAsync();
+      loop = undefined;
     },
-    stats: () => ({ ...counts, buffered: buffer.length, paused: heldAck !== undefined }),
+    stats: () => ({ ...counts, buffered: pending, paused: loop?.paused() ?? false }),
   };
+}
+
+function sameMessage(first: RawMqttMessage, again: IPublishPacket): boolean {
+  const payload = typeof again.payload === "string" ? new TextEncoder().encode(again.payload) : again.payload;
+  return first.topic === again.topic && Buffer.compare(first.payload, payload) === 0;
 }
 
 export function safeHost(url: string): string {

@@ -101,18 +101,18 @@ describe("MQTT subscriber", () => {
     ]);
   });
 
-  test("a failing consumer is reported and the subscriber keeps delivering", async () => {
+  test("a failing batch is reported, stays unacknowledged, and is retried until the consumer takes it", async () => {
     const broker = await startBroker();
     const errors: unknown[] = [];
     let calls = 0;
-    let delivered = 0;
+    const delivered: string[] = [];
     const sub = track(
       createMqttSubscriber({
         url: broker.url(),
         onBatch: (b) => {
           calls++;
-          if (calls === 1) throw new Error("consumer broke");
-          delivered += b.length;
+          if (calls <= 2) throw new Error("consumer broke");
+          delivered.push(...b.map((m) => m.payload.toString()));
         },
         onError: (e) => errors.push(e),
       }),
@@ -120,10 +120,13 @@ describe("MQTT subscriber", () => {
     await sub.start();
     const pub = await publisher(broker.url());
     await pub.publishAsync("city/sensors/traffic/a", "1", { qos: 1 });
-    await until(() => errors.length === 1);
+    await until(() => errors.length === 2);
+    expect(sub.stats()).toMatchObject({ acknowledged: 0, buffered: 1 });
+    await until(() => delivered.length === 1);
     await pub.publishAsync("city/sensors/traffic/a", "2", { qos: 1 });
-    await until(() => delivered === 1);
-    expect(sub.stats().consumerFailures).toBe(1);
+    await until(() => delivered.length === 2);
+    expect(delivered).toEqual(["1", "2"]);
+    expect(sub.stats()).toMatchObject({ consumerFailures: 2, acknowledged: 2, buffered: 0 });
   });
 
   test("after the broker restarts on the same port the subscriber reconnects and resubscribes", async () => {
