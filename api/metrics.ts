@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { FeedHubStats } from "./feeds/feed-hub.ts";
 
 /**
  * The platform's Prometheus metrics, one registry per node. Workers do not touch prom-client:
@@ -117,16 +118,84 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  readonly feedEvictions = new Counter({
+    name: "platform_feed_evictions_total",
+    help: "Slow WebSocket clients evicted, by outcome: closed with 1013, or terminated when the close frame could not be written within the grace",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly feedRejectedControls = new Counter({
+    name: "platform_feed_rejected_controls_total",
+    help: "WebSocket client messages answered with an error (malformed, wrong shape, binary, too large)",
+    registers: [this.registry],
+  });
+  readonly readModelEvictions = new Counter({
+    name: "platform_read_model_evictions_total",
+    help: "Keys forgotten by the live view because a per-key part was at its cap, by part",
+    labelNames: ["part"] as const,
+    registers: [this.registry],
+  });
+  readonly readModelKeys = new Gauge({
+    name: "platform_read_model_keys",
+    help: "Keys held by the live view, by part",
+    labelNames: ["part"] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: "platform_" });
   }
 
+  /**
+   * Reads the feed hub's and the live view's own counters at every scrape, so /metrics is
+   * current without a timer copying them.
+   */
+  observe(sources: {
+    feeds?: () => FeedHubStats;
+    readModel?: () => { evictions: Record<string, number>; sizes: Record<string, number> };
+  }): void {
+    this.observed = sources;
+  }
+
+  private observed: Parameters<PlatformMetrics["observe"]>[0] = {};
+
+  private collectObserved(): void {
+    const feeds = this.observed.feeds?.();
+    if (feeds) {
+      setCounterTotals(this.feedEvictions, [
+        [{ outcome: "closed_1013" }, feeds.evictedClosed],
+        [{ outcome: "terminated" }, feeds.evictedTerminated],
+      ]);
+      setCounterTotals(this.feedRejectedControls, [[{}, feeds.rejectedControls]]);
+      this.feedClients.set(feeds.clients);
+      this.feedDropped.set(feeds.dropped);
+    }
+    const model = this.observed.readModel?.();
+    if (model) {
+      setCounterTotals(
+        this.readModelEvictions,
+        Object.entries(model.evictions).map(([part, n]) => [{ part }, n]),
+      );
+      for (const [part, n] of Object.entries(model.sizes)) this.readModelKeys.set({ part }, n);
+    }
+  }
+
   text(): Promise<string> {
+    this.collectObserved();
     return this.registry.metrics();
   }
 
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** counters kept by their source: the exported ones are set to the source's totals */
+function setCounterTotals<L extends string>(
+  counter: Counter<L>,
+  totals: readonly (readonly [Partial<Record<L, string>>, number])[],
+): void {
+  counter.reset();
+  for (const [labels, total] of totals) counter.inc(labels, total);
 }

@@ -1,4 +1,4 @@
-import type { Alert } from "../actors/alert-rules.ts";
+import type { Alert } from "../actors/alert/alert-rules.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
 import type { Prediction } from "../messages/prediction.ts";
 import type { ProcessedReading } from "../messages/processed-reading.ts";
@@ -6,11 +6,18 @@ import type { SensorType } from "../messages/sensor-reading.ts";
 import type { WindowResult } from "../messages/window-result.ts";
 import type { QualityIssue as QualityIssueOfRules } from "../stream/quality/quality-rules.ts";
 import { QualityScoreboard } from "../stream/quality/quality-score.ts";
+import { LruMap } from "./lru-map.ts";
 
 /**
  * The node's in-memory read model: the latest of everything, bounded, for the REST API.
  * It is a sink like any other (fed from the actors' outputs), never a source of truth; the
  * log and the lake are.
+ *
+ * Bounded by construction: per-key parts (sensors, their windows and quality, predictions by
+ * key, drift reports) keep at most `maxSensors` keys and forget the least recently updated
+ * one beyond that (counted in `evictions()`, exported as a metric); lists keep the newest
+ * `windowsPerKey` / 1000 entries. Sensor ids come from whoever publishes on MQTT, so without
+ * the cap 50,000 made-up ids made /api/quality 12.9 MB and stalled /health.
  */
 export interface SensorSummary {
   readonly sensor_id: string;
@@ -21,6 +28,18 @@ export interface SensorSummary {
   readonly anomaly_score: number;
 }
 
+export interface LiveViewOptions {
+  readonly windowsPerKey?: number;
+  readonly qualityWindowMs?: number;
+  readonly sensorIntervalMs?: number;
+  /** sensors (and prediction keys) remembered; default 10,000 */
+  readonly maxSensors?: number;
+  /** predictions and alerts kept, newest first; default 1000 */
+  readonly recentItems?: number;
+}
+
+export const DEFAULT_MAX_SENSORS = 10_000;
+
 class BoundedList<T> {
   private readonly items: T[] = [];
   constructor(private readonly capacity: number) {}
@@ -29,37 +48,42 @@ class BoundedList<T> {
     if (this.items.length > this.capacity) this.items.splice(0, this.items.length - this.capacity);
   }
   /** newest first */
-  latest(limit: number): T[] {
+  latest(limit = this.capacity): T[] {
     return this.items.slice(-limit).reverse();
   }
 }
 
 export class LiveView {
-  private readonly sensors = new Map<string, { summary: SensorSummary; latest: ProcessedReading }>();
-  private readonly windowsBySensor = new Map<string, BoundedList<WindowResult>>();
-  private readonly windowsByType = new Map<SensorType, BoundedList<WindowResult>>();
-  private readonly predictions = new BoundedList<Prediction>(1000);
-  private readonly predictionsByKey = new Map<string, Prediction>();
-  private readonly drift = new Map<string, DriftReport>();
-  private readonly alerts = new BoundedList<Alert>(1000);
+  private readonly sensors: LruMap<string, { summary: SensorSummary; latest: ProcessedReading }>;
+  private readonly windowsBySensor: LruMap<string, BoundedList<WindowResult>>;
+  private readonly windowsByType = new Map<string, BoundedList<WindowResult>>();
+  private readonly predictions: BoundedList<Prediction>;
+  private readonly predictionsByKey: LruMap<string, Prediction>;
+  private readonly drift: LruMap<string, DriftReport>;
+  private readonly alerts: BoundedList<Alert>;
+  private readonly windowsPerKey: number;
+  private readonly sensorIntervalMs: number;
 
   /** data quality per sensor, per type and per time window (stream/quality's formula) */
   readonly quality: QualityScoreboard;
 
-  constructor(
-    options: {
-      readonly windowsPerKey?: number;
-      readonly qualityWindowMs?: number;
-      readonly sensorIntervalMs?: number;
-    } = {},
-  ) {
+  constructor(options: LiveViewOptions = {}) {
+    const maxSensors = options.maxSensors ?? DEFAULT_MAX_SENSORS;
+    const recentItems = options.recentItems ?? 1000;
     this.windowsPerKey = options.windowsPerKey ?? 60;
     this.sensorIntervalMs = options.sensorIntervalMs ?? 1000;
     this.quality = new QualityScoreboard(options.qualityWindowMs ?? 60_000, 60);
+    // a forgotten sensor takes its windows and quality with it
+    this.sensors = new LruMap(maxSensors, (sensorId) => {
+      this.windowsBySensor.delete(sensorId);
+      this.quality.forget(sensorId);
+    });
+    this.windowsBySensor = new LruMap(maxSensors);
+    this.predictionsByKey = new LruMap(maxSensors);
+    this.drift = new LruMap(maxSensors);
+    this.predictions = new BoundedList(recentItems);
+    this.alerts = new BoundedList(recentItems);
   }
-
-  private readonly windowsPerKey: number;
-  private readonly sensorIntervalMs: number;
 
   reading(reading: ProcessedReading): void {
     const known = this.sensors.get(reading.sensor_id);
@@ -80,12 +104,19 @@ export class LiveView {
   }
 
   window(result: WindowResult): void {
-    const byKey = result.scope === "sensor" ? this.windowsBySensor : this.windowsByType;
-    const key = result.key as SensorType & string;
-    let list = byKey.get(key);
+    if (result.scope === "sensor") {
+      let list = this.windowsBySensor.get(result.key);
+      if (!list) list = new BoundedList(this.windowsPerKey);
+      // written as most recent either way: an active sensor's windows are the last forgotten
+      this.windowsBySensor.set(result.key, list);
+      list.push(result);
+      return;
+    }
+    // per-type keys are the five sensor types, already validated upstream
+    let list = this.windowsByType.get(result.key);
     if (!list) {
       list = new BoundedList(this.windowsPerKey);
-      byKey.set(key, list);
+      this.windowsByType.set(result.key, list);
     }
     list.push(result);
   }
@@ -103,25 +134,30 @@ export class LiveView {
     this.alerts.push(alert);
   }
 
+  /** every remembered sensor (at most maxSensors), sorted by id */
   sensorList(type?: SensorType): SensorSummary[] {
-    const all = [...this.sensors.values()].map((s) => s.summary);
-    return (type ? all.filter((s) => s.type === type) : all).sort((a, b) =>
-      a.sensor_id.localeCompare(b.sensor_id),
-    );
+    const all: SensorSummary[] = [];
+    for (const s of this.sensors.values()) if (!type || s.summary.type === type) all.push(s.summary);
+    return all.sort((a, b) => (a.sensor_id < b.sensor_id ? -1 : a.sensor_id > b.sensor_id ? 1 : 0));
+  }
+
+  sensor(sensorId: string): SensorSummary | undefined {
+    return this.sensors.get(sensorId)?.summary;
   }
 
   latestReading(sensorId: string): ProcessedReading | undefined {
     return this.sensors.get(sensorId)?.latest;
   }
 
-  sensorWindows(sensorId: string, limit = 60): WindowResult[] {
+  sensorWindows(sensorId: string, limit = this.windowsPerKey): WindowResult[] {
     return this.windowsBySensor.get(sensorId)?.latest(limit) ?? [];
   }
 
-  typeWindows(type: SensorType, limit = 60): WindowResult[] {
+  typeWindows(type: SensorType, limit = this.windowsPerKey): WindowResult[] {
     return this.windowsByType.get(type)?.latest(limit) ?? [];
   }
 
+  /** newest first; with a key, that key's latest prediction only */
   recentPredictions(limit = 100, key?: string): Prediction[] {
     if (key !== undefined) {
       const latest = this.predictionsByKey.get(key);
@@ -136,5 +172,26 @@ export class LiveView {
 
   recentAlerts(limit = 100): Alert[] {
     return this.alerts.latest(limit);
+  }
+
+  /** keys forgotten so far because a per-key part was full, by part */
+  evictions(): Record<"sensors" | "sensor_windows" | "prediction_keys" | "drift", number> {
+    return {
+      sensors: this.sensors.evictions,
+      sensor_windows: this.windowsBySensor.evictions,
+      prediction_keys: this.predictionsByKey.evictions,
+      drift: this.drift.evictions,
+    };
+  }
+
+  /** keys held now, by part (for metrics and the bound tests) */
+  sizes(): Record<"sensors" | "sensor_windows" | "prediction_keys" | "drift" | "quality_sensors", number> {
+    return {
+      sensors: this.sensors.size,
+      sensor_windows: this.windowsBySensor.size,
+      prediction_keys: this.predictionsByKey.size,
+      drift: this.drift.size,
+      quality_sensors: this.quality.sensorCount,
+    };
   }
 }

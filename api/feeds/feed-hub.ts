@@ -1,3 +1,6 @@
+import { isFeedControlError, parseFeedControl } from "./feed-control.ts";
+import type { FeedName } from "./feed-names.ts";
+
 /**
  * Live feeds over WebSocket. A client subscribes to feeds by name; every message on a feed
  * carries the feed's sequence number so a client can see a gap.
@@ -6,23 +9,18 @@
  * `maxQueued` messages waiting for the socket. When the socket pushes back, messages queue;
  * when the queue is full the oldest are dropped and the client is told with a
  * `{"type":"lagged","dropped":n}` notice once it catches up. A client that stays over its
- * queue for `evictAfterMs` is closed with code 1013 ("try again later"). Fast clients never
+ * queue for `evictAfterMs` is evicted: it gets nothing more, and is closed with code 1013
+ * ("try again later") as soon as its socket has room for the close frame. Fast clients never
  * wait for slow ones.
+ *
+ * Why the close waits for room: a close frame is written behind everything already buffered
+ * for the socket. Closing a socket whose buffer is full starts Bun's (uWebSockets') close
+ * timer, which drops the connection with the buffer, close frame included, some seconds later
+ * (measured: ~16 s at the default idleTimeout), so a client that read again after that saw
+ * its connection cut (1006) instead of 1013. The hub therefore closes on the socket's drain,
+ * when the frame goes straight to the kernel, and only terminates a socket that has not
+ * drained within `closeGraceMs` (nobody is reading it; no frame could reach anyone).
  */
-export const FEEDS = [
-  "readings",
-  "windows",
-  "predictions",
-  "drift",
-  "alerts",
-  "supervisor",
-  "dead-letters",
-] as const;
-export type FeedName = (typeof FEEDS)[number];
-
-export function isFeedName(name: string): name is FeedName {
-  return (FEEDS as readonly string[]).includes(name);
-}
 
 /** The socket as the hub sees it; the Bun adapter wraps ServerWebSocket in one. */
 export interface FeedSocket {
@@ -30,6 +28,8 @@ export interface FeedSocket {
   send(text: string): number;
   bufferedAmount(): number;
   close(code: number, reason: string): void;
+  /** cut the connection without a close frame (the frame cannot be written) */
+  terminate(): void;
 }
 
 export interface FeedHubOptions {
@@ -37,8 +37,27 @@ export interface FeedHubOptions {
   /** socket-level bytes buffered beyond which we stop handing it more */
   readonly maxBufferedBytes?: number;
   readonly evictAfterMs?: number;
+  /** how long an evicted client's socket may take to drain before it is cut without a frame */
+  readonly closeGraceMs?: number;
   readonly now?: () => number;
 }
+
+export interface FeedHubStats {
+  readonly clients: number;
+  readonly dropped: number;
+  /** slow clients evicted, by how they left: with the 1013 frame, or cut after the grace */
+  readonly evictedClosed: number;
+  readonly evictedTerminated: number;
+  /** evicted clients whose close frame waits for room in their socket */
+  readonly evicting: number;
+  /** control messages answered with an error */
+  readonly rejectedControls: number;
+}
+
+export const SLOW_CLIENT_CLOSE = {
+  code: 1013,
+  reason: "client too slow for its feeds; reconnect and resubscribe",
+} as const;
 
 interface FeedClient {
   readonly socket: FeedSocket;
@@ -46,6 +65,8 @@ interface FeedClient {
   readonly queue: string[];
   dropped: number;
   overSince: number | undefined;
+  /** set once evicted: waiting for room to write the close frame */
+  evictedAt: number | undefined;
 }
 
 export class FeedHub {
@@ -55,20 +76,31 @@ export class FeedHub {
   private readonly maxQueued: number;
   private readonly maxBufferedBytes: number;
   private readonly evictAfterMs: number;
+  private readonly closeGraceMs: number;
   private readonly now: () => number;
   droppedTotal = 0;
-  evictedTotal = 0;
+  private evictedClosed = 0;
+  private evictedTerminated = 0;
+  private rejectedControls = 0;
 
   constructor(options: FeedHubOptions = {}) {
     this.maxQueued = options.maxQueued ?? 1000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1 << 20;
     this.evictAfterMs = options.evictAfterMs ?? 10_000;
+    this.closeGraceMs = options.closeGraceMs ?? 30_000;
     this.now = options.now ?? Date.now;
   }
 
   connect(socket: FeedSocket): number {
     const id = this.nextClientId++;
-    this.clients.set(id, { socket, feeds: new Set(), queue: [], dropped: 0, overSince: undefined });
+    this.clients.set(id, {
+      socket,
+      feeds: new Set(),
+      queue: [],
+      dropped: 0,
+      overSince: undefined,
+      evictedAt: undefined,
+    });
     return id;
   }
 
@@ -80,32 +112,45 @@ export class FeedHub {
     return this.clients.size;
   }
 
+  /** evicted clients included: evictedClosed + evictedTerminated */
+  get evictedTotal(): number {
+    return this.evictedClosed + this.evictedTerminated;
+  }
+
+  stats(): FeedHubStats {
+    return {
+      clients: this.clients.size,
+      dropped: this.droppedTotal,
+      evictedClosed: this.evictedClosed,
+      evictedTerminated: this.evictedTerminated,
+      evicting: [...this.clients.values()].filter((c) => c.evictedAt !== undefined).length,
+      rejectedControls: this.rejectedControls,
+    };
+  }
+
   /** Handles a client's control message: {"op":"subscribe"|"unsubscribe","feeds":[...]} */
   control(id: number, text: string): void {
     const client = this.clients.get(id);
-    if (!client) return;
-    let request: { op?: unknown; feeds?: unknown };
-    try {
-      request = JSON.parse(text) as { op?: unknown; feeds?: unknown };
-    } catch (error) {
-      this.reply(client, { type: "error", code: "MALFORMED_JSON", message: String(error) });
+    if (!client || client.evictedAt !== undefined) return;
+    const request = parseFeedControl(text);
+    if (isFeedControlError(request)) {
+      this.rejectedControls++;
+      this.reply(id, client, request);
       return;
     }
-    const feeds = Array.isArray(request.feeds) ? request.feeds.filter((f) => typeof f === "string") : [];
-    const unknown = feeds.filter((f) => !isFeedName(f));
-    if ((request.op !== "subscribe" && request.op !== "unsubscribe") || unknown.length > 0) {
-      this.reply(client, {
-        type: "error",
-        code: "SCHEMA_VIOLATION",
-        message: `expected {"op":"subscribe"|"unsubscribe","feeds":[${FEEDS.join(", ")}]}; unknown feeds: ${unknown.join(", ") || "none"}`,
-      });
-      return;
-    }
-    for (const feed of feeds as FeedName[]) {
+    for (const feed of request.feeds) {
       if (request.op === "subscribe") client.feeds.add(feed);
       else client.feeds.delete(feed);
     }
-    this.reply(client, { type: "subscribed", feeds: [...client.feeds] });
+    this.reply(id, client, { type: "subscribed", feeds: [...client.feeds] });
+  }
+
+  /** Answers a frame the hub cannot take (a binary frame, ...) with an error message. */
+  refuse(id: number, code: string, message: string): void {
+    const client = this.clients.get(id);
+    if (!client || client.evictedAt !== undefined) return;
+    this.rejectedControls++;
+    this.reply(id, client, { type: "error", code, message });
   }
 
   /** Publishes one message to every subscriber of the feed. */
@@ -113,28 +158,31 @@ export class FeedHub {
     const seq = (this.sequences.get(feed) ?? 0) + 1;
     this.sequences.set(feed, seq);
     let text: string | undefined;
-    for (const client of this.clients.values()) {
+    for (const [id, client] of this.clients) {
       if (!client.feeds.has(feed)) continue;
       text ??= JSON.stringify({ feed, seq, data });
-      this.enqueue(client, text);
+      this.enqueue(id, client, text);
     }
   }
 
-  /** Called when a socket drains (Bun's `drain` handler) and periodically. */
+  /**
+   * Called when a socket drains (Bun's `drain` handler) and on a timer: eviction and the
+   * close grace are judged here too, so a client of a quiet feed is not kept forever.
+   */
   flush(id?: number): void {
     if (id !== undefined) {
       const client = this.clients.get(id);
-      if (client) this.pump(client);
+      if (client) this.pump(id, client);
       return;
     }
-    for (const client of this.clients.values()) this.pump(client);
+    for (const [clientId, client] of this.clients) this.pump(clientId, client);
   }
 
-  private reply(client: FeedClient, message: unknown): void {
-    this.enqueue(client, JSON.stringify(message));
+  private reply(id: number, client: FeedClient, message: unknown): void {
+    this.enqueue(id, client, JSON.stringify(message));
   }
 
-  private enqueue(client: FeedClient, text: string): void {
+  private enqueue(id: number, client: FeedClient, text: string): void {
     client.queue.push(text);
     if (client.queue.length > this.maxQueued) {
       const excess = client.queue.length - this.maxQueued;
@@ -142,10 +190,14 @@ export class FeedHub {
       client.dropped += excess;
       this.droppedTotal += excess;
     }
-    this.pump(client);
+    this.pump(id, client);
   }
 
-  private pump(client: FeedClient): void {
+  private pump(id: number, client: FeedClient): void {
+    if (client.evictedAt !== undefined) {
+      this.finishEviction(id, client);
+      return;
+    }
     if (client.dropped > 0 && client.socket.bufferedAmount() < this.maxBufferedBytes) {
       const notice = JSON.stringify({ type: "lagged", dropped: client.dropped });
       client.dropped = 0;
@@ -165,10 +217,23 @@ export class FeedHub {
     }
     const now = this.now();
     client.overSince ??= now;
-    if (now - client.overSince >= this.evictAfterMs) {
-      this.evictedTotal++;
-      for (const [id, candidate] of this.clients) if (candidate === client) this.clients.delete(id);
-      client.socket.close(1013, "client too slow for its feeds; reconnect and resubscribe");
+    if (now - client.overSince < this.evictAfterMs) return;
+    // evicted: nothing more is sent, the queue is freed, the close frame waits for room
+    client.evictedAt = now;
+    client.feeds.clear();
+    client.queue.length = 0;
+    this.finishEviction(id, client);
+  }
+
+  private finishEviction(id: number, client: FeedClient): void {
+    if (client.socket.bufferedAmount() === 0) {
+      this.clients.delete(id);
+      this.evictedClosed++;
+      client.socket.close(SLOW_CLIENT_CLOSE.code, SLOW_CLIENT_CLOSE.reason);
+    } else if (this.now() - (client.evictedAt ?? 0) >= this.closeGraceMs) {
+      this.clients.delete(id);
+      this.evictedTerminated++;
+      client.socket.terminate();
     }
   }
 }

@@ -111,6 +111,16 @@ export class QualityScoreboard {
     for (const i of issues) this.rules.set(i.rule, (this.rules.get(i.rule) ?? 0) + 1);
   }
 
+  /** drops a sensor's windows (its read model evicted it); the rule counts keep its issues */
+  forget(sensorId: string): void {
+    this.sensors.delete(sensorId);
+  }
+
+  /** sensors with windows held */
+  get sensorCount(): number {
+    return this.sensors.size;
+  }
+
   windowStart(eventTime: number): number {
     return Math.floor(eventTime / this.windowMs) * this.windowMs;
   }

@@ -5,6 +5,7 @@ class FakeSocket implements FeedSocket {
   sent: string[] = [];
   buffered = 0;
   closed: { code: number; reason: string } | undefined;
+  terminated = false;
   send(text: string): number {
     this.sent.push(text);
     return text.length;
@@ -15,17 +16,22 @@ class FakeSocket implements FeedSocket {
   close(code: number, reason: string): void {
     this.closed = { code, reason };
   }
+  terminate(): void {
+    this.terminated = true;
+  }
   messages(): Record<string, unknown>[] {
     return this.sent.map((text) => JSON.parse(text) as Record<string, unknown>);
   }
 }
+
+const subscribe = (...feeds: string[]) => JSON.stringify({ op: "subscribe", feeds });
 
 describe("feed hub", () => {
   test("a client receives only the feeds it subscribed to, with sequence numbers", () => {
     const hub = new FeedHub();
     const socket = new FakeSocket();
     const id = hub.connect(socket);
-    hub.control(id, JSON.stringify({ op: "subscribe", feeds: ["alerts"] }));
+    hub.control(id, subscribe("alerts"));
     hub.publish("windows", { w: 1 });
     hub.publish("alerts", { a: 1 });
     hub.publish("alerts", { a: 2 });
@@ -38,13 +44,49 @@ describe("feed hub", () => {
 
   test.each([
     ["not json", "MALFORMED_JSON"],
+    ["null", "SCHEMA_VIOLATION"],
+    ["[]", "SCHEMA_VIOLATION"],
+    ['"subscribe"', "SCHEMA_VIOLATION"],
+    ["42", "SCHEMA_VIOLATION"],
+    ["{}", "SCHEMA_VIOLATION"],
+    [JSON.stringify({ op: "subscribe" }), "SCHEMA_VIOLATION"],
+    [JSON.stringify({ op: "subscribe", feeds: null }), "SCHEMA_VIOLATION"],
+    [JSON.stringify({ op: "subscribe", feeds: "alerts" }), "SCHEMA_VIOLATION"],
+    [JSON.stringify({ op: "subscribe", feeds: [] }), "SCHEMA_VIOLATION"],
+    [JSON.stringify({ op: "subscribe", feeds: [1, 2] }), "SCHEMA_VIOLATION"],
     [JSON.stringify({ op: "subscribe", feeds: ["nope"] }), "SCHEMA_VIOLATION"],
-    [JSON.stringify({ op: "dance", feeds: [] }), "SCHEMA_VIOLATION"],
-  ])("a bad control message %s gets an error reply, not a crash", (text, code) => {
+    [JSON.stringify({ op: "subscribe", feeds: Array(15).fill("alerts") }), "SCHEMA_VIOLATION"],
+    [JSON.stringify({ op: "subscribe", feeds: ["alerts"], extra: 1 }), "SCHEMA_VIOLATION"],
+    [JSON.stringify({ op: "dance", feeds: ["alerts"] }), "SCHEMA_VIOLATION"],
+    [JSON.stringify({ op: { $gt: "" }, feeds: ["alerts"] }), "SCHEMA_VIOLATION"],
+    ["[".repeat(1000) + "]".repeat(1000), "SCHEMA_VIOLATION"],
+    [JSON.stringify({ op: "subscribe", feeds: ["x".repeat(5000)] }), "PAYLOAD_TOO_LARGE"],
+  ])("a bad control message gets an error reply with its code, not a crash: %#", (text, code) => {
     const hub = new FeedHub();
     const socket = new FakeSocket();
     hub.control(hub.connect(socket), text);
-    expect(socket.messages()[0]).toMatchObject({ type: "error", code });
+    const [reply] = socket.messages();
+    expect(reply).toMatchObject({ type: "error", code });
+    expect(String(reply!.message).length).toBeLessThan(600);
+    expect(hub.stats().rejectedControls).toBe(1);
+  });
+
+  test("regression: the control message null is answered, where it used to throw on request.feeds", () => {
+    const hub = new FeedHub();
+    const socket = new FakeSocket();
+    const id = hub.connect(socket);
+    expect(() => hub.control(id, "null")).not.toThrow();
+    hub.control(id, subscribe("alerts"));
+    expect(socket.messages().at(-1)).toEqual({ type: "subscribed", feeds: ["alerts"] });
+  });
+
+  test("unsubscribe removes feeds and says what is left", () => {
+    const hub = new FeedHub();
+    const socket = new FakeSocket();
+    const id = hub.connect(socket);
+    hub.control(id, subscribe("alerts", "windows"));
+    hub.control(id, JSON.stringify({ op: "unsubscribe", feeds: ["alerts"] }));
+    expect(socket.messages().at(-1)).toEqual({ type: "subscribed", feeds: ["windows"] });
   });
 
   test("a slow client loses its oldest messages, is told how many, and a fast client loses none", () => {
@@ -53,8 +95,8 @@ describe("feed hub", () => {
     const fast = new FakeSocket();
     const slowId = hub.connect(slow);
     const fastId = hub.connect(fast);
-    hub.control(slowId, JSON.stringify({ op: "subscribe", feeds: ["readings"] }));
-    hub.control(fastId, JSON.stringify({ op: "subscribe", feeds: ["readings"] }));
+    hub.control(slowId, subscribe("readings"));
+    hub.control(fastId, subscribe("readings"));
     slow.buffered = 1000;
     for (let i = 0; i < 25; i++) hub.publish("readings", { i });
     expect(fast.messages().filter((m) => m.feed)).toHaveLength(25);
@@ -67,18 +109,69 @@ describe("feed hub", () => {
     ]);
   });
 
-  test("a client that stays backlogged past the eviction time is closed with 1013", () => {
+  test("a client backlogged past the eviction time gets nothing more and is closed with 1013 once its socket drains", () => {
     let now = 0;
     const hub = new FeedHub({ maxQueued: 2, maxBufferedBytes: 1, evictAfterMs: 1000, now: () => now });
     const socket = new FakeSocket();
     const id = hub.connect(socket);
-    hub.control(id, JSON.stringify({ op: "subscribe", feeds: ["alerts"] }));
+    hub.control(id, subscribe("alerts"));
     socket.buffered = 10;
     for (let i = 0; i < 5; i++) hub.publish("alerts", { i });
-    expect(socket.closed).toBeUndefined();
     now = 1500;
     hub.publish("alerts", { i: 6 });
+    // evicted, but the close frame would sit behind a full buffer: it waits
+    expect(socket.closed).toBeUndefined();
+    const sentBefore = socket.sent.length;
+    hub.publish("alerts", { i: 7 });
+    expect(socket.sent.length).toBe(sentBefore);
+    socket.buffered = 0;
+    hub.flush(id); // Bun's drain
     expect(socket.closed?.code).toBe(1013);
+    expect(socket.terminated).toBe(false);
     expect(hub.clientCount).toBe(0);
+    expect(hub.stats()).toMatchObject({ evictedClosed: 1, evictedTerminated: 0 });
+  });
+
+  test("an evicted client whose socket never drains is terminated after the close grace", () => {
+    let now = 0;
+    const hub = new FeedHub({
+      maxQueued: 2,
+      maxBufferedBytes: 1,
+      evictAfterMs: 1000,
+      closeGraceMs: 5000,
+      now: () => now,
+    });
+    const socket = new FakeSocket();
+    const id = hub.connect(socket);
+    hub.control(id, subscribe("alerts"));
+    socket.buffered = 10;
+    for (let i = 0; i < 5; i++) hub.publish("alerts", { i });
+    now = 1000;
+    hub.flush();
+    now = 5999;
+    hub.flush();
+    expect(socket.terminated).toBe(false);
+    now = 6000;
+    hub.flush();
+    expect(socket.terminated).toBe(true);
+    expect(socket.closed).toBeUndefined();
+    expect(hub.clientCount).toBe(0);
+    expect(hub.stats()).toMatchObject({ evictedClosed: 0, evictedTerminated: 1 });
+  });
+
+  test("an evicted client's own messages are ignored", () => {
+    let now = 0;
+    const hub = new FeedHub({ maxQueued: 1, maxBufferedBytes: 1, evictAfterMs: 0, now: () => now });
+    const socket = new FakeSocket();
+    const id = hub.connect(socket);
+    hub.control(id, subscribe("alerts"));
+    socket.buffered = 10;
+    hub.publish("alerts", {});
+    hub.publish("alerts", {});
+    now = 1;
+    const sent = socket.sent.length;
+    hub.control(id, subscribe("windows"));
+    hub.refuse(id, "UNSUPPORTED_FRAME", "binary");
+    expect(socket.sent.length).toBe(sent);
   });
 });

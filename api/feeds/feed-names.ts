@@ -1,0 +1,15 @@
+/** The live feeds a WebSocket client can subscribe to. */
+export const FEEDS = [
+  "readings",
+  "windows",
+  "predictions",
+  "drift",
+  "alerts",
+  "supervisor",
+  "dead-letters",
+] as const;
+export type FeedName = (typeof FEEDS)[number];
+
+export function isFeedName(name: string): name is FeedName {
+  return (FEEDS as readonly string[]).includes(name);
+}

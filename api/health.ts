@@ -1,0 +1,197 @@
+/**
+ * The checks behind `/health`. Each check says what its name says, from signals the node
+ * already has: the MQTT subscriber's counters, the worker systems answering their stats (a
+ * heartbeat), the log answering a probe. A check is judged at a time `now` and gives a verdict
+ * with a reason when it fails, so an operator reads why the node is not ready.
+ *
+ * Counters are sampled (on the node's housekeeping tick and at every /health request): a
+ * `ProgressWatch` remembers when a counter last moved, so "received within the expected
+ * interval" needs no hook inside the subscriber.
+ */
+export interface HealthVerdict {
+  readonly ok: boolean;
+  readonly reason?: string;
+}
+
+export interface HealthCheck {
+  readonly name: string;
+  check(now: number): HealthVerdict;
+}
+
+const OK: HealthVerdict = { ok: true };
+const failed = (reason: string): HealthVerdict => ({ ok: false, reason });
+
+/** When a monotonically increasing counter was last seen to move (from its first sample on). */
+export class ProgressWatch {
+  private last: number | undefined;
+  private movedAt: number;
+
+  constructor(
+    private readonly read: () => number,
+    startedAt: number,
+  ) {
+    this.movedAt = startedAt;
+  }
+
+  /** samples the counter; returns when it last moved */
+  sample(now: number): number {
+    const value = this.read();
+    if (this.last !== undefined && value !== this.last) this.movedAt = now;
+    this.last = value;
+    return this.movedAt;
+  }
+}
+
+export interface MqttHealthSource {
+  /** messages received from the broker so far */
+  received(): number;
+  /** reconnect attempts so far (mqtt.js makes one every reconnect period while disconnected) */
+  reconnects(): number;
+}
+
+export interface MqttHealthOptions {
+  /** traffic is expected (the simulator runs, or sensors are known to publish) */
+  readonly expectTraffic: boolean;
+  /** no message for this long while traffic is expected fails the check */
+  readonly maxSilenceMs: number;
+  /** a reconnect attempt seen within this long means the subscriber is not connected */
+  readonly reconnectQuietMs: number;
+  readonly startedAt: number;
+}
+
+/** mqtt: the subscriber is connected (not reconnecting) and, when traffic is expected, receives. */
+export function mqttHealth(source: MqttHealthSource, options: MqttHealthOptions): HealthCheck & Sampled {
+  const received = new ProgressWatch(source.received, options.startedAt);
+  const reconnects = new ProgressWatch(source.reconnects, Number.NEGATIVE_INFINITY);
+  return {
+    name: "mqtt",
+    sample(now) {
+      received.sample(now);
+      reconnects.sample(now);
+    },
+    check(now) {
+      const lastReceived = received.sample(now);
+      const lastReconnect = reconnects.sample(now);
+      if (now - lastReconnect < options.reconnectQuietMs && lastReconnect >= lastReceived)
+        return failed("the MQTT subscriber is reconnecting to the broker");
+      if (options.expectTraffic && now - lastReceived > options.maxSilenceMs)
+        return failed(
+          `no MQTT message for ${Math.round((now - lastReceived) / 1000)} s (expected within ${options.maxSilenceMs} ms)`,
+        );
+      return OK;
+    },
+  };
+}
+
+export interface Sampled {
+  sample(now: number): void;
+}
+
+export interface ActorsHealthSource {
+  /** a failure that stopped the node's processing, if any (its code only is shown) */
+  fatal(): { readonly code?: string } | undefined;
+  /** when every actor system (main thread and each worker) last answered its stats */
+  lastHeartbeatAt(): number;
+}
+
+/** actors: no fatal failure, and every actor system answered within `maxSilenceMs`. */
+export function actorsHealth(source: ActorsHealthSource, options: { maxSilenceMs: number }): HealthCheck {
+  return {
+    name: "actors",
+    check(now) {
+      const fatal = source.fatal();
+      if (fatal) return failed(`the node's processing failed${fatal.code ? ` (${fatal.code})` : ""}`);
+      const silence = now - source.lastHeartbeatAt();
+      if (silence > options.maxSilenceMs)
+        return failed(`the actor systems have not answered for ${Math.round(silence / 1000)} s`);
+      return OK;
+    },
+  };
+}
+
+/** log: the log answered a request (probe, append or poll) within `maxSilenceMs`. */
+export function logHealth(lastAnsweredAt: () => number, options: { maxSilenceMs: number }): HealthCheck {
+  return {
+    name: "log",
+    check(now) {
+      const silence = now - lastAnsweredAt();
+      if (silence > options.maxSilenceMs)
+        return failed(`the log has not answered for ${Math.round(silence / 1000)} s`);
+      return OK;
+    },
+  };
+}
+
+export interface HealthReport {
+  readonly ready: boolean;
+  readonly checks: Record<string, HealthVerdict>;
+}
+
+export function healthReport(checks: readonly HealthCheck[], now: number): HealthReport {
+  const verdicts: Record<string, HealthVerdict> = {};
+  for (const check of checks) {
+    try {
+      verdicts[check.name] = check.check(now);
+    } catch (error) {
+      // a check that throws is a failed check, not a failed /health
+      verdicts[check.name] = failed(
+        `the check itself failed: ${error instanceof Error ? error.name : "error"}`,
+      );
+    }
+  }
+  return { ready: Object.values(verdicts).every((v) => v.ok), checks: verdicts };
+}
+
+export interface NodeHealthSignals {
+  /** the node's fatal failure, if any */
+  readonly fatal: () => unknown;
+  readonly mqtt: MqttHealthSource;
+  /** the simulator runs (or sensors are known to publish): silence is a failure */
+  readonly expectMqttTraffic: boolean;
+  /** silence allowed on MQTT while traffic is expected; default 10 s */
+  readonly mqttMaxSilenceMs?: number;
+  /** heartbeat and log silence allowed; default 15 s (the node samples every 2 s) */
+  readonly maxSilenceMs?: number;
+  readonly startedAt: number;
+}
+
+/**
+ * The node's three checks and the hooks that feed them: `heartbeat()` when every actor system
+ * answered its stats, `logAnswered()` when the log answered, `sample(now)` on a timer.
+ */
+export function nodeHealth(signals: NodeHealthSignals) {
+  const maxSilenceMs = signals.maxSilenceMs ?? 15_000;
+  let lastHeartbeatAt = signals.startedAt;
+  let lastLogAnswerAt = signals.startedAt;
+  const mqtt = mqttHealth(signals.mqtt, {
+    expectTraffic: signals.expectMqttTraffic,
+    maxSilenceMs: signals.mqttMaxSilenceMs ?? 10_000,
+    reconnectQuietMs: 5000,
+    startedAt: signals.startedAt,
+  });
+  const actors = actorsHealth(
+    {
+      fatal: () => {
+        const fatal = signals.fatal();
+        if (fatal === undefined) return undefined;
+        const code = (fatal as { code?: unknown }).code;
+        return typeof code === "string" ? { code } : {};
+      },
+      lastHeartbeatAt: () => lastHeartbeatAt,
+    },
+    { maxSilenceMs },
+  );
+  const log = logHealth(() => lastLogAnswerAt, { maxSilenceMs });
+  return {
+    checks: [actors, log, mqtt] as readonly HealthCheck[],
+    heartbeat(at = Date.now()) {
+      lastHeartbeatAt = at;
+    },
+    logAnswered(at = Date.now()) {
+      lastLogAnswerAt = at;
+    },
+    sample(now: number) {
+      mqtt.sample(now);
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { Hono } from "hono";
+import { createApp } from "../../api/app.ts";
+import { FeedHub, type FeedHubOptions } from "../../api/feeds/feed-hub.ts";
+import type { HealthCheck } from "../../api/health.ts";
+import { PlatformMetrics } from "../../api/metrics.ts";
+import { type ApiServer, serveApi } from "../../api/server.ts";
+import { LiveView, type LiveViewOptions } from "../../lake/live-view.ts";
+
+/**
+ * A real Bun.serve on a free loopback port with the node's app and feed hub over a live view
+ * the test fills. A "/schema-registry" mount echoes JSON bodies, to see its own body cap.
+ */
+export interface ApiUnderTest {
+  readonly server: ApiServer;
+  readonly url: string;
+  readonly view: LiveView;
+  readonly feeds: FeedHub;
+  readonly metrics: PlatformMetrics;
+  stop(): Promise<void>;
+}
+
+export function startApi(
+  options: {
+    view?: LiveViewOptions;
+    feeds?: FeedHubOptions;
+    health?: readonly HealthCheck[];
+    idleTimeoutSeconds?: number;
+    feedCheckMs?: number;
+  } = {},
+): ApiUnderTest {
+  const view = new LiveView(options.view);
+  const feeds = new FeedHub(options.feeds);
+  const metrics = new PlatformMetrics({ processMetrics: false });
+  metrics.observe({
+    feeds: () => feeds.stats(),
+    readModel: () => ({ evictions: view.evictions(), sizes: view.sizes() }),
+  });
+  const registry = new Hono();
+  registry.post("/subjects/:subject/versions", async (c) => c.json({ bytes: (await c.req.text()).length }));
+  const app = createApp({
+    view,
+    metrics,
+    health: options.health ?? [],
+    supervisionTree: () => ({}),
+    nodeInfo: () => ({ applicationId: "api-test" }),
+    mounts: [{ prefix: "/schema-registry", app: registry }],
+  });
+  const server = serveApi({
+    app,
+    feeds,
+    port: 0,
+    hostname: "127.0.0.1",
+    ...(options.idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds: options.idleTimeoutSeconds }),
+    ...(options.feedCheckMs === undefined ? {} : { feedCheckMs: options.feedCheckMs }),
+  });
+  return { server, url: server.url, view, feeds, metrics, stop: () => server.stop() };
+}
