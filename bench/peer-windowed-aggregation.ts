@@ -170,7 +170,6 @@ async function main(): Promise<void> {
             console.log(
               `  ${shape.name} ours: ${fmt(result.recordsPerSecond ?? Number.NaN)}/s, ${result.checkpoints} checkpoints, ${fmt(Number(result.changelogRecords))} changelog records, ${fmt(Number(result.windowActors))} window actors; poll ${Number(result.pollSeconds).toFixed(1)} s, process ${Number(result.processSeconds).toFixed(1)} s, checkpoint ${Number(result.checkpointSeconds).toFixed(1)} s, flush wait ${Number(result.flushWaitSeconds).toFixed(1)} s`,
             );
-          await topics.deleteAll([], [...inputs.values()]);
         }
         printShapeRun(run, shape, shapeRun);
       }
