@@ -2,22 +2,30 @@ import { type IngestMessage, ingestProps } from "../actors/ingest.ts";
 import type { FeedHub } from "../api/feeds/feed-hub.ts";
 import type { PlatformMetrics } from "../api/metrics.ts";
 import type { Log } from "../log/log.ts";
+import type { RecordCodec } from "../messages/codec/record-codec.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import { Topics } from "../messages/topics.ts";
 import { parseSensorMessage } from "../sources/iot/ingest-parser.ts";
 import type { SensorFleet } from "../sources/iot/sensor-fleet.ts";
 import { createSensorPublisher, type SensorPublisher } from "../sources/iot/sensor-publisher.ts";
 import { createAedesWorkerBroker } from "../sources/mqtt/aedes-worker-broker.ts";
+import { claimClientId } from "../sources/mqtt/client-identity.ts";
 import { createExternalBroker } from "../sources/mqtt/external-broker.ts";
 import { createMqttSubscriber, type MqttSubscriber } from "../sources/mqtt/mqtt-subscriber.ts";
+import { MAX_MQTT_PACKET_BYTES } from "../sources/mqtt/packet-size-guard.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
 import type { NodeConfig } from "./config.ts";
-import type { RecordCodec } from "./record-codec.ts";
 
 /**
  * The node's edge: the MQTT broker (embedded aedes on its own thread unless MQTT_URL names
  * one), the subscriber feeding the ingest actor (which validates and appends to the log, with
  * back-pressure on the subscriber), and the sensor simulator with its drift switch.
+ *
+ * Nothing the broker acknowledged is lost: the subscriber PUBACKs a reading only once ingest has
+ * appended it, and its session is persistent (clean=false, a client id kept in DATA_DIR), so the
+ * readings published while the node is stopped or restarting wait at the broker for it. With the
+ * embedded broker, which dies with the node, a graceful stop first lets the subscriber take and
+ * append everything the broker has queued for it.
  */
 export interface NodeEdge {
   readonly mqttUrl: string;
@@ -38,6 +46,9 @@ export interface EdgeDeps {
   readonly fleet: SensorFleet;
   readonly counters: { ingested: number; rejected: number };
 }
+
+/** how long a graceful stop waits for the embedded broker's queue to the ingest to empty */
+const DRAIN_TIMEOUT_MS = 15_000;
 
 export async function startEdge(deps: EdgeDeps): Promise<NodeEdge> {
   const { config, metrics, feeds, counters } = deps;
@@ -81,12 +92,19 @@ export async function startEdge(deps: EdgeDeps): Promise<NodeEdge> {
     }
   }
   const mqttUrl = broker.url();
+  const identity = claimClientId(config.dataDir, config.applicationId);
   const subscriber = createMqttSubscriber({
     url: mqttUrl,
     // nodes of one application sharing an external broker split the readings between them
-    // (MQTT shared subscription) instead of each ingesting every reading
+    // (MQTT shared subscription) instead of each ingesting every reading; each node has its
+    // own persistent session in the share group
     ...(config.mqttUrl ? { topics: [`$share/${config.applicationId}/city/sensors/#`] } : {}),
-    clientId: `${config.applicationId}-ingest-${process.pid}`,
+    clientId: identity.clientId,
+    cleanSession: false,
+    // aedes speaks MQTT 3.1.1 and refuses large packets itself; an external broker is asked
+    // (MQTT 5 Maximum Packet Size) not to send this client anything larger
+    protocolVersion: config.mqttUrl ? 5 : 4,
+    maxPacketBytes: MAX_MQTT_PACKET_BYTES,
     onBatch: (batch) =>
       new Promise<void>((resolve, reject) => {
         const message: IngestMessage = {
@@ -98,7 +116,12 @@ export async function startEdge(deps: EdgeDeps): Promise<NodeEdge> {
       }),
     onError: (error) => metrics.deadLetters.inc({ source: "mqtt-client", code: error.code }),
   });
-  await subscriber.start();
+  try {
+    await subscriber.start();
+  } catch (error) {
+    identity.release();
+    throw error;
+  }
 
   const publisher = config.simulate
     ? createSensorPublisher({
@@ -127,7 +150,13 @@ export async function startEdge(deps: EdgeDeps): Promise<NodeEdge> {
     async stopSources() {
       if (driftTimer) clearTimeout(driftTimer);
       await publisher?.stop();
+      const stranded = (await broker.drain?.(identity.clientId, DRAIN_TIMEOUT_MS)) ?? 0;
+      if (stranded > 0)
+        console.warn(
+          `${stranded} readings queued in the embedded MQTT broker were not ingested before the stop`,
+        );
       await subscriber.stop();
+      identity.release();
     },
     stopBroker: () => broker.stop(),
   };

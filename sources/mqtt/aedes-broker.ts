@@ -2,12 +2,23 @@ import { createServer, type Server, type Socket } from "node:net";
 import { Aedes } from "aedes";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { MqttBroker } from "./mqtt-broker.ts";
+import { createPacketSizeGuard, MAX_MQTT_PACKET_BYTES } from "./packet-size-guard.ts";
 
 export interface AedesBrokerOptions {
   /** default 127.0.0.1: the embedded broker is not meant to face a network */
   readonly host?: string;
   /** default 0: a free port, read it back from `url()` */
   readonly port?: number;
+  /** a client announcing a larger packet is disconnected; default MAX_MQTT_PACKET_BYTES */
+  readonly maxPacketBytes?: number;
+}
+
+const DRAIN_POLL_MS = 10;
+
+/** what aedes has at runtime (aedes.js) but leaves out of its type declarations */
+interface AedesInternals {
+  readonly clients: Record<string, { readonly closed: boolean; close(): void }>;
+  readonly persistence: { outgoingStream(client: unknown): AsyncIterable<unknown> };
 }
 
 /** The embedded MQTT broker: aedes behind a plain `node:net` TCP server. */
@@ -17,15 +28,27 @@ export function createAedesBroker(options: AedesBrokerOptions = {}): MqttBroker 
   let server: Server | undefined;
   let boundPort: number | undefined;
   const sockets = new Set<Socket>();
+  // close() of a server once (drain, then stop): resolves when the last connection is gone
+  let listenerClosed: Promise<void> | undefined;
+  const stopListening = (s: Server) =>
+    // the only error close() reports is "not running": then it is closed already
+    (listenerClosed ??= new Promise<void>((resolve) => s.close(() => resolve())));
 
   return {
     name: "aedes",
     async start() {
       if (server) return;
       const instance = await Aedes.createBroker();
+      const maxPacketBytes = options.maxPacketBytes ?? MAX_MQTT_PACKET_BYTES;
       const tcp = createServer((socket) => {
         sockets.add(socket);
         socket.once("close", () => sockets.delete(socket));
+        // aedes reads with read() on 'readable'; a 'data' listener then sees each chunk as it
+        // is read, before the parser has buffered more than one socket read of an oversized packet
+        const guard = createPacketSizeGuard(maxPacketBytes);
+        socket.on("data", (chunk: Uint8Array) => {
+          if (guard(chunk) !== undefined) socket.destroy();
+        });
         instance.handle(socket);
       });
       await new Promise<void>((resolve, reject) => {
@@ -46,6 +69,7 @@ export function createAedesBroker(options: AedesBrokerOptions = {}): MqttBroker 
       boundPort = typeof address === "object" && address !== null ? address.port : undefined;
       broker = instance;
       server = tcp;
+      listenerClosed = undefined;
     },
     async stop() {
       const [b, s] = [broker, server];
@@ -54,7 +78,24 @@ export function createAedesBroker(options: AedesBrokerOptions = {}): MqttBroker 
       if (!b || !s) return;
       await new Promise<void>((resolve) => b.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve, reject) => s.close((error) => (error ? reject(error) : resolve())));
+      await stopListening(s);
+    },
+    async drain(clientId, timeoutMs) {
+      const s = server;
+      const b = broker as unknown as AedesInternals | undefined;
+      if (!b || !s) return 0;
+      // no new connections, and every client but `clientId` goes: nobody publishes any more
+      void stopListening(s);
+      for (const [id, client] of Object.entries(b.clients)) if (id !== clientId) client.close();
+      const receiver = b.clients[clientId];
+      if (!receiver) return 0;
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        let waiting = 0;
+        for await (const _ of b.persistence.outgoingStream(receiver)) waiting++;
+        if (waiting === 0 || Date.now() >= deadline || receiver.closed) return waiting;
+        await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+      }
     },
     url() {
       if (!server || boundPort === undefined) {

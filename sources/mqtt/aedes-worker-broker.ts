@@ -7,7 +7,11 @@ import type { MqttBroker } from "./mqtt-broker.ts";
  * `aedes-broker.ts`; the node uses this one so that at tens of thousands of messages a second
  * the broker's work competes for a core, not for the main thread's event loop.
  */
-type Reply = { type: "started"; port: number } | { type: "failed"; message: string } | { type: "stopped" };
+type Reply =
+  | { type: "started"; port: number }
+  | { type: "failed"; message: string }
+  | { type: "drained"; waiting: number }
+  | { type: "stopped" };
 
 export function createAedesWorkerBroker(options: AedesBrokerOptions = {}): MqttBroker {
   const host = options.host ?? "127.0.0.1";
@@ -33,7 +37,11 @@ export function createAedesWorkerBroker(options: AedesBrokerOptions = {}): MqttB
       if (worker) return;
       const started = new Worker(new URL("./aedes-thread.ts", import.meta.url).href);
       try {
-        const reply = await request(started, { type: "start", host, port: options.port ?? 0 }, "started");
+        const reply = await request(
+          started,
+          { type: "start", host, port: options.port ?? 0, maxPacketBytes: options.maxPacketBytes },
+          "started",
+        );
         boundPort = reply.type === "started" ? reply.port : undefined;
         worker = started;
       } catch (error) {
@@ -50,6 +58,11 @@ export function createAedesWorkerBroker(options: AedesBrokerOptions = {}): MqttB
       } finally {
         running.terminate();
       }
+    },
+    async drain(clientId, timeoutMs) {
+      if (!worker) return 0;
+      const reply = await request(worker, { type: "drain", clientId, timeoutMs }, "drained");
+      return reply.type === "drained" ? reply.waiting : 0;
     },
     url() {
       if (!worker || boundPort === undefined)

@@ -13,6 +13,13 @@ export interface MqttBroker {
   start(): Promise<void>;
   /** idempotent; disconnects the clients of an embedded broker and frees its port */
   stop(): Promise<void>;
+  /**
+   * Embedded brokers only, before a graceful stop: refuse new connections, disconnect every
+   * client but `clientId` (so nobody publishes any more), and wait up to `timeoutMs` until
+   * `clientId` has acknowledged everything queued for it. The broker acknowledged those messages
+   * to their publishers and dies with the node. Answers how many are still unacknowledged.
+   */
+  drain?(clientId: string, timeoutMs: number): Promise<number>;
   /** `mqtt://host:port`; throws CONFIG_INVALID before `start()` for an embedded broker */
   url(): string;
 }
