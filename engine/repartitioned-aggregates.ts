@@ -2,8 +2,8 @@ import type { StateStore } from "../log/changelog/state-store.ts";
 import type { Consumer, Log, LogRecord, TopicPartition } from "../log/log.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
+import { partitionFor } from "../messages/murmur2.ts";
 import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
-import { partitionFor } from "../supervisor/murmur2.ts";
 
 /**
  * Aggregates with exactly one owner in the application, the way Kafka Streams runs an

@@ -6,7 +6,7 @@
  *
  * Semantics every adapter keeps:
  * - A record with a key goes to `murmur2(key) mod partitions` (Kafka's default partitioner,
- *   `supervisor/murmur2.ts`), unless the producer names a partition. A keyless record goes
+ *   `messages/murmur2.ts`), unless the producer names a partition. A keyless record goes
  *   round-robin.
  * - Offsets are per partition, start at 0 and grow by one per record (compaction may leave gaps).
  * - `append` resolves only when the records are durable (fsync'd WAL / acks=all).

@@ -1,8 +1,9 @@
-import type { DriftMessage } from "../actors/drift-monitor.ts";
-import type { TypeWindowMessage } from "../actors/type-window.ts";
+import type { DriftMessage } from "../actors/drift/drift-monitor.ts";
+import type { TypeWindowMessage } from "../actors/type-window/type-window.ts";
 import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
 import { ChangelogStore } from "../log/changelog/changelog-store.ts";
 import type { Log } from "../log/log.ts";
+import type { RecordCodec } from "../messages/codec/record-codec.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import { Prediction } from "../messages/prediction.ts";
@@ -10,7 +11,6 @@ import { Topics } from "../messages/topics.ts";
 import { WindowResult } from "../messages/window-result.ts";
 import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
 import type { NodeConfig } from "./config.ts";
-import type { RecordCodec } from "./record-codec.ts";
 
 /**
  * The node's single-owner aggregates: per-type windows (final per-sensor windows re-keyed by

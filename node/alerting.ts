@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { AlertDelivery } from "../actors/alert-channel.ts";
-import { type AlertRule, DEFAULT_ALERT_RULES, parseAlertRules } from "../actors/alert-rules.ts";
-import { feedDelivery, fileDelivery, webhookDelivery } from "../api/alert-deliveries.ts";
+import type { AlertDelivery } from "../actors/alert/alert-channel.ts";
+import { type AlertRule, DEFAULT_ALERT_RULES, parseAlertRules } from "../actors/alert/alert-rules.ts";
 import type { FeedHub } from "../api/feeds/feed-hub.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
+import { feedDelivery, fileDelivery, webhookDelivery } from "../sinks/alert-deliveries.ts";
 import type { NodeConfig } from "./config.ts";
 
 /**

@@ -1,8 +1,13 @@
-import { type AlertChannelMessage, type AlertDelivery, alertChannelProps } from "../actors/alert-channel.ts";
-import { type AlertRouterMessage, alertRouterProps } from "../actors/alert-router.ts";
-import type { Alert, AlertRule } from "../actors/alert-rules.ts";
-import { type DriftCheck, driftMonitorProps } from "../actors/drift-monitor.ts";
-import { typeWindowProps } from "../actors/type-window.ts";
+import {
+  type AlertChannelMessage,
+  type AlertDelivery,
+  alertChannelProps,
+} from "../actors/alert/alert-channel.ts";
+import { type AlertRouterMessage, alertRouterProps } from "../actors/alert/alert-router.ts";
+import type { AlertRule } from "../actors/alert/alert-rules.ts";
+import { type DriftCheck, driftMonitorProps } from "../actors/drift/drift-monitor.ts";
+import { typeWindowProps } from "../actors/type-window/type-window.ts";
+import type { Alert } from "../messages/alert.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
 import type { WindowResult } from "../messages/window-result.ts";
 import type { ActorRef } from "../supervisor/actor.ts";

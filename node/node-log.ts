@@ -2,13 +2,13 @@ import { join } from "node:path";
 import { openLog } from "../log/index.ts";
 import type { Log } from "../log/log.ts";
 import { parseTopicRetention, type RetentionPolicy } from "../log/retention.ts";
+import { type RecordCodec, registryCodec } from "../messages/codec/record-codec.ts";
 import { platformSchemas } from "../messages/platform-schemas.ts";
-import { SchemaRegistry } from "../messages/schema-registry/schema-registry.ts";
 import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
 import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
 import { DEFAULT_PARTITIONS, Topics } from "../messages/topics.ts";
+import { SchemaRegistry } from "../registries/schema-registry.ts";
 import type { NodeConfig } from "./config.ts";
-import { type RecordCodec, registryCodec } from "./record-codec.ts";
 
 /**
  * A node's log: Kafka when KAFKA_BROKERS names it, else the embedded bun:sqlite log; its

@@ -1,42 +1,43 @@
 import { mkdir } from "node:fs/promises";
+import { trafficDriftCheck, trainStartupModel } from "../actors/model-shard/traffic-model.ts";
+import { windowSpecOf } from "../actors/window/sensor-windows.ts";
 import { createApp, startingApp } from "../api/app.ts";
-import { nodeHealth } from "../api/health.ts";
 import { FeedHub } from "../api/feeds/feed-hub.ts";
+import { nodeHealth } from "../api/health.ts";
 import { PlatformMetrics } from "../api/metrics.ts";
 import { schemaRegistryRoutes } from "../api/schema-registry/routes.ts";
 import { type ApiServer, serveApi } from "../api/server.ts";
+import { openActorStateStores } from "../engine/actor-state.ts";
+import { Dispatcher } from "../engine/dispatcher.ts";
+import { inProcessHosts } from "../engine/in-process-hosts.ts";
+import { type Membership, startMembership } from "../engine/membership.ts";
+import type { PartitionHostSetup } from "../engine/partition-host-setup.ts";
+import type { PartitionHosts } from "../engine/partition-hosts.ts";
+import { followTopic } from "../engine/reference-table-feed.ts";
+import { workerHosts } from "../engine/worker-hosts.ts";
 import { LiveView } from "../lake/live-view.ts";
 import type { Log } from "../log/log.ts";
 import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
+import { partitionFor } from "../messages/murmur2.ts";
 import { sensorRegistryKind } from "../messages/reference-data.ts";
 import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
 import { Topics } from "../messages/topics.ts";
+import { OutputRouter } from "../sinks/output-router.ts";
 import { createSensorFleet, type SensorFleet } from "../sources/iot/sensor-fleet.ts";
 import type { SensorPublisher } from "../sources/iot/sensor-publisher.ts";
 import { publishSensorRegistry } from "../sources/reference/sensor-registry.ts";
 import { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
-import { partitionFor } from "../supervisor/murmur2.ts";
-import { openActorStateStores } from "./actor-state.ts";
 import { openAggregates } from "./aggregates.ts";
 import { alertingOf } from "./alerting.ts";
 import type { NodeConfig } from "./config.ts";
-import { Dispatcher } from "./dispatcher.ts";
 import { startEdge } from "./edge.ts";
-import { inProcessShards } from "./in-process-shards.ts";
 import { startMainActors } from "./main-actors.ts";
-import { type Membership, startMembership } from "./membership.ts";
 import { openNodeLog } from "./node-log.ts";
-import { OutputRouter } from "./output-router.ts";
-import { windowSpecOf } from "./sensor-windows.ts";
-import type { ShardHostSetup } from "./shard-host-setup.ts";
-import type { Shards } from "./shards.ts";
-import { trafficDriftCheck, trainStartupModel } from "./traffic-model.ts";
-import { workerShards } from "./worker-shards.ts";
 
 /**
  * The composition root of one node: opens the log, starts the MQTT broker (embedded unless
- * MQTT_URL), trains the start-up model, starts the shard hosts (workers or in-process), the
+ * MQTT_URL), trains the start-up model, starts the partition hosts (workers or in-process), the
  * main-thread actors, the dispatcher, ingest, the simulator and the API. `stop()` shuts down in
  * the reverse order of the data path: sources first, then ingest, dispatch (commit), actors,
  * sinks, API, log.
@@ -111,7 +112,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const totalSensors = config.sensorsPerType * SENSOR_TYPES.length;
   const sensorIntervalMs = Math.max(1, Math.round((1000 * totalSensors) / config.rate));
   const view = new LiveView({ qualityWindowMs: config.windowMs, sensorIntervalMs });
-  const setup: ShardHostSetup = {
+  const setup: PartitionHostSetup = {
     window: windowSpecOf(config),
     anomalyDetector: config.anomalyDetector,
     graceMs: config.graceMs,
@@ -212,7 +213,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       metrics.deadLetters.inc({ source: `log:${record.topic}`, code: ErrorCodes.SCHEMA_VIOLATION }),
   });
   const stopFollowing = new AbortController();
-  const registryFollower = sensorRegistry.followTopic(log, Topics.sensorRegistry, {
+  const registryFollower = followTopic(sensorRegistry, log, Topics.sensorRegistry, {
     signal: stopFollowing.signal,
     onError: logUnavailable,
   });
@@ -225,10 +226,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       metrics.deadLetters.inc({ source: `changelog:${kind}`, code: ErrorCodes.DECODE_FAILED }),
   });
 
-  const shards: Shards =
+  const hosts: PartitionHosts =
     config.workers === 0
-      ? inProcessShards(setup)
-      : await workerShards({ setup, workers: config.workers, partitions });
+      ? inProcessHosts(setup)
+      : await workerHosts({ setup, workers: config.workers, partitions });
 
   let dispatcher: Dispatcher | undefined;
   let membership: Membership | undefined;
@@ -255,13 +256,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     saveState: (kind, key, partition, state) => actorState.save(kind, key, partition, state),
     flushState: () => actorState.flush(),
   });
-  shards.onOutput((output) => {
+  hosts.onOutput((output) => {
     counters.outputs++;
     router.route(output);
   });
   dispatcher = new Dispatcher({
     log,
-    shards,
+    hosts,
     groupId: config.applicationId,
     decode: codec.decode,
     state: actorState,
@@ -277,8 +278,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     onTransientError: logUnavailable,
     now: Date.now,
   });
-  shards.onCrash((worker) => dispatcher?.workerLost(worker));
-  shards.onRestart((worker) => {
+  hosts.onCrash((worker) => dispatcher?.workerLost(worker));
+  hosts.onRestart((worker) => {
     dispatcher?.replayWorker(worker).catch(failNode);
   });
   dispatcher.start();
@@ -294,7 +295,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     mqttMaxSilenceMs: Math.max(10_000, Math.ceil(10_000 / config.rate)),
     startedAt: Date.now(),
   });
-  metrics.observe({ feeds: () => feeds.stats(), readModel: () => ({ evictions: view.evictions(), sizes: view.sizes() }) });
+  metrics.observe({
+    feeds: () => feeds.stats(),
+    readModel: () => ({ evictions: view.evictions(), sizes: view.sizes() }),
+  });
 
   let lastDeadLetters = 0;
   const housekeeping = setInterval(() => {
@@ -309,7 +313,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       type: "sample",
       sample: { metric: "dead_letters_per_second", value: rate, labels: {}, at: Date.now() },
     });
-    shards
+    hosts
       .stats()
       .then((all) => {
         health.heartbeat();
@@ -330,10 +334,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     view,
     metrics,
     health: health.checks,
-    supervisionTree: () => ({ main: mainSystem.tree(), shards: supervisionTree.value }),
+    supervisionTree: () => ({ main: mainSystem.tree(), workers: supervisionTree.value }),
     nodeInfo: () => ({
       applicationId: config.applicationId,
-      workers: shards.workers,
+      workers: hosts.workers,
       modelVersion: model.version,
     }),
     mounts: [{ prefix: "/schema-registry", app: schemaRegistryRoutes(registry) }],
@@ -352,7 +356,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     },
   });
   const treeTimer = setInterval(() => {
-    shards
+    hosts
       .tree()
       .then((trees) => {
         supervisionTree.value = trees;
@@ -381,12 +385,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     fleet,
     publisher,
     modelVersion: model.version,
-    killWorker: (worker) => shards.killWorker(worker),
+    killWorker: (worker) => hosts.killWorker(worker),
     progress: () => ({
       ...counters,
       consumed: dispatcher?.consumed ?? 0,
       actors: mainSystem.stats().actors,
-      workers: shards.workers,
+      workers: hosts.workers,
     }),
     async stop() {
       if (stopped) return;
@@ -396,7 +400,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await edge.stopSources();
       await mainSystem.drain(10_000).catch(failNode);
       await dispatcher?.stop();
-      await shards.stop();
+      await hosts.stop();
       await router.flush().catch(failNode);
       await aggregates.engine.stop().catch(failNode);
       await mainSystem.stop();

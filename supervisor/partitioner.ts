@@ -1,5 +1,5 @@
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import { partitionFor } from "./murmur2.ts";
+import { partitionFor } from "../messages/murmur2.ts";
 
 /**
  * Partition -> worker placement.

@@ -8,7 +8,7 @@ import {
   parseVersionRef,
   type SchemaRegistry,
   type SubjectSchema,
-} from "../../messages/schema-registry/schema-registry.ts";
+} from "../../registries/schema-registry.ts";
 import { httpStatusOf, registryErrorBody } from "./registry-errors.ts";
 
 /**

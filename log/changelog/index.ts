@@ -1,7 +1,3 @@
-export {
-  ChangelogSnapshotStore,
-  type ChangelogSnapshotStoreOptions,
-} from "./changelog-snapshot-store.ts";
 export { ChangelogStore, type ChangelogStoreOptions } from "./changelog-store.ts";
 export {
   InMemoryBacking,

@@ -8,7 +8,7 @@ import {
   type Producer,
 } from "@platformatic/kafka";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
-import { partitionFor } from "../../supervisor/murmur2.ts";
+import { partitionFor } from "../../messages/murmur2.ts";
 import type {
   Consumer,
   ConsumerOptions,

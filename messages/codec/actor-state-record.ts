@@ -1,4 +1,4 @@
-import type { StatefulKind } from "../shard-protocol.ts";
+import type { StatefulKind } from "../host-protocol.ts";
 import { checkHeader, decodeFailed, outOfRange, RecordTags, readUtf8 } from "./record-layout.ts";
 
 /**

@@ -12,14 +12,6 @@ export {
   type TableListener,
 } from "./reference-table.ts";
 export {
-  type BootstrapOptions,
-  type BootstrapResult,
-  bootstrapTable,
-  type FollowOptions,
-  followTopic,
-  type TableFollower,
-} from "./reference-table-feed.ts";
-export {
   createEnricher,
   type Enricher,
   type EnricherOptions,

@@ -1,13 +1,5 @@
-import type { Log, LogRecord } from "../../log/log.ts";
+import type { LogRecord } from "../../log/log.ts";
 import type { ReferenceKind } from "../../messages/reference-data.ts";
-import {
-  type BootstrapOptions,
-  type BootstrapResult,
-  bootstrapTable,
-  type FollowOptions,
-  followTopic,
-  type TableFollower,
-} from "./reference-table-feed.ts";
 import { type RowVersion, VersionHistory } from "./version-history.ts";
 
 /**
@@ -154,16 +146,6 @@ export class ReferenceTable<V> {
     const validFrom = this.kind.validFromOf(parsed.data);
     this.upsert(key, parsed.data, Number.isFinite(validFrom) ? validFrom : record.timestamp);
     return "upsert";
-  }
-
-  /** read every partition of a compacted topic from 0 to its end (GlobalKTable restore) */
-  bootstrap(log: Log, topic: string, options?: BootstrapOptions): Promise<BootstrapResult> {
-    return bootstrapTable(this, log, topic, options);
-  }
-
-  /** bootstrap, then keep applying new records until stopped */
-  followTopic(log: Log, topic: string, options?: FollowOptions): TableFollower {
-    return followTopic(this, log, topic, options);
   }
 
   private upsert(key: string, value: V, validFrom: number): void {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Log } from "../../log/log.ts";
 import { DEFAULT_RETENTION_MS } from "../../log/retention.ts";
 import { type ErrorCode, ErrorCodes } from "../../messages/errors.ts";
-import { partitionFor } from "../../supervisor/murmur2.ts";
+import { partitionFor } from "../../messages/murmur2.ts";
 import { bytes, expectError, TEST_TIMEOUT_MS, text, unique } from "./log-contract-support.ts";
 import { groupContract } from "./log-group.contract.ts";
 

@@ -1,14 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { AlertEvaluator, DEFAULT_ALERT_RULES, type MetricSample } from "../../actors/alert-rules.ts";
+import { AlertEvaluator, DEFAULT_ALERT_RULES, type MetricSample } from "../../actors/alert/alert-rules.ts";
 import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
-import type { ShardOutput } from "../../messages/shard-protocol.ts";
-import { inProcessShards } from "../../node/in-process-shards.ts";
-import type { ShardHostSetup } from "../../node/shard-host-setup.ts";
-import { trainStartupModel } from "../../node/traffic-model.ts";
+import type { HostOutput } from "../../messages/host-protocol.ts";
+import { inProcessHosts } from "../../engine/in-process-hosts.ts";
+import type { PartitionHostSetup } from "../../engine/partition-host-setup.ts";
+import { trainStartupModel } from "../../actors/model-shard/traffic-model.ts";
 
 /**
  * Issue 7: 50,000 new sensor ids in 10 s cost 31 KB per sensor that never came back, and one
- * alert per new sensor. Here 20,000 new keys go through a shard host (the actor path of a
+ * alert per new sensor. Here 20,000 new keys go through a partition host (the actor path of a
  * WORKERS=0 node, rings included); after SENSOR_IDLE_MS every actor has passivated with its
  * state published for the changelog, the heap kept per key stays under the stated bound, and
  * the alert rules fire for none of the new sensors, although their one-reading quality scores
@@ -20,7 +20,7 @@ const IDLE_MS = 1_000;
 const MAX_BYTES_PER_KEY = 4_096;
 
 const model = trainStartupModel(42);
-const setup: ShardHostSetup = {
+const setup: PartitionHostSetup = {
   window: { kind: "tumbling", sizeMs: 60_000 },
   anomalyDetector: "robust-z",
   graceMs: 5_000,
@@ -48,7 +48,7 @@ async function until(what: string, done: () => boolean, timeoutMs = 30_000): Pro
 
 describe("a flood of new sensor ids", () => {
   test(`${KEYS} new keys passivate under ${MAX_BYTES_PER_KEY} bytes each, with their state published and no alert`, async () => {
-    const shards = inProcessShards(setup, 8 << 20);
+    const shards = inProcessHosts(setup, 8 << 20);
     // the test's own bookkeeping is counts and two sets of keys, evaluated as outputs arrive
     let readingsSeen = 0;
     let lastHistoryOfFirst: number | undefined;
@@ -62,7 +62,7 @@ describe("a flood of new sensor ids", () => {
       if (sample.metric === "quality_score" && sample.value < 0.6) breaching++;
       alerts += evaluator.evaluate(sample).length;
     };
-    shards.onOutput((output: ShardOutput) => {
+    shards.onOutput((output: HostOutput) => {
       if (output.type === "reading") {
         const r = output.reading;
         readingsSeen++;

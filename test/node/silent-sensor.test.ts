@@ -4,7 +4,7 @@ import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
 import type { RunningNode } from "../../node/start-node.ts";
-import { partitionFor } from "../../supervisor/murmur2.ts";
+import { partitionFor } from "../../messages/murmur2.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
 
 /**

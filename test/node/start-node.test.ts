@@ -3,7 +3,7 @@ import mqtt from "mqtt";
 import { payloadOf, schemaIdOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { RunningNode } from "../../node/start-node.ts";
-import { partitionFor } from "../../supervisor/murmur2.ts";
+import { partitionFor } from "../../messages/murmur2.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
 
 const decoder = new TextDecoder();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { isPlatformError } from "../../messages/errors.ts";
-import { partitionFor } from "../../supervisor/murmur2.ts";
+import { partitionFor } from "../../messages/murmur2.ts";
 import { Partitioner, partitionRangeOf, partitionsOf, workerFor } from "../../supervisor/partitioner.ts";
 
 describe("partitioner", () => {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import type { CorruptRecordHandler, StateStore } from "../../../log/changelog/state-store.ts";
 import { ErrorCodes, isPlatformError } from "../../../messages/errors.ts";
-import { partitionFor } from "../../../supervisor/murmur2.ts";
+import { partitionFor } from "../../../messages/murmur2.ts";
 
 /**
  * The StateStore contract: in-memory, changelog on the embedded log and changelog on Kafka all

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { openLog } from "../../../log/index.ts";
 import type { Log } from "../../../log/log.ts";
 import { isPlatformError, type PlatformError } from "../../../messages/errors.ts";
-import { SchemaRegistry } from "../../../messages/schema-registry/schema-registry.ts";
 import { SchemaSerde, type SchemaSource } from "../../../messages/schema-registry/schema-serde.ts";
 import { frame, schemaIdOf } from "../../../messages/schema-registry/wire-format.ts";
+import { SchemaRegistry } from "../../../registries/schema-registry.ts";
 
 const readingSchema = {
   type: "object",

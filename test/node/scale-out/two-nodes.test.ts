@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { partitionFor } from "../../../supervisor/murmur2.ts";
+import { partitionFor } from "../../../messages/murmur2.ts";
 import {
   type ClusterNode,
   getJson,

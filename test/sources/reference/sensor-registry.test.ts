@@ -2,6 +2,7 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bootstrapTable } from "../../../engine/reference-table-feed.ts";
 import { openLog } from "../../../log/index.ts";
 import type { Log } from "../../../log/log.ts";
 import { ErrorCodes } from "../../../messages/errors.ts";
@@ -82,7 +83,7 @@ test("publishing writes the registry to its compacted topic, and a table restore
   const rows = await publishSensorRegistry(log, fleet, { updatedAt: AT });
   expect(await log.partitions(Topics.sensorRegistry)).toBe(3);
   const table = new ReferenceTable({ kind: sensorRegistryKind });
-  const restored = await table.bootstrap(log, Topics.sensorRegistry);
+  const restored = await bootstrapTable(table, log, Topics.sensorRegistry);
   expect(restored.records).toBe(15);
   expect(table.size).toBe(15);
   expect(table.snapshot()).toEqual(new Map(rows.map((r) => [r.sensor_id, r])));
@@ -94,7 +95,7 @@ test("a live update and a decommission reach a restored table", async () => {
   await updateSensor(log, { ...first!, district: "Spandau", updated_at: new Date(AT + 1000).toISOString() });
   await decommissionSensor(log, fleet.sensors[1]!.sensor_id, AT + 2000);
   const table = new ReferenceTable({ kind: sensorRegistryKind });
-  await table.bootstrap(log, Topics.sensorRegistry);
+  await bootstrapTable(table, log, Topics.sensorRegistry);
   expect(table.get(first!.sensor_id)?.district).toBe("Spandau");
   expect(table.has(fleet.sensors[1]!.sensor_id)).toBe(false);
   expect(table.size).toBe(14);

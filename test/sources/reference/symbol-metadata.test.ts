@@ -2,6 +2,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bootstrapTable } from "../../../engine/reference-table-feed.ts";
 import { openLog } from "../../../log/index.ts";
 import { ErrorCodes } from "../../../messages/errors.ts";
 import { SymbolMetadataRecord, symbolMetadataKind } from "../../../messages/reference-data.ts";
@@ -38,7 +39,7 @@ test("symbol metadata is published to its compacted topic, updates flow, bad row
       ErrorCodes.SCHEMA_VIOLATION,
     );
     const table = new ReferenceTable({ kind: symbolMetadataKind });
-    await table.bootstrap(log, Topics.symbolMetadata);
+    await bootstrapTable(table, log, Topics.symbolMetadata);
     expect(table.size).toBe(20);
     expect(table.get("AAPL")?.industry).toBe("Consumer Electronics");
     expect(table.get("KO")?.sector).toBe("Consumer Staples");

@@ -1,0 +1,192 @@
+import { deadLetter } from "../../messages/dead-letter.ts";
+import { ErrorCodes } from "../../messages/errors.ts";
+import type { HostOutput, HotReading } from "../../messages/host-protocol.ts";
+import type { QualityIssue } from "../../messages/processed-reading.ts";
+import { MEASUREMENTS, type SensorType } from "../../messages/sensor-reading.ts";
+import type { Props } from "../../supervisor/actor.ts";
+import { type WindowMessage, windowKey } from "../window/window.ts";
+
+/**
+ * sensor/<sensor_id>: one actor per sensor stream. Checks each reading (range, cross-field,
+ * completeness, timeliness, duplicates: stream/quality), scores it with the sensor's online
+ * anomaly detector (ml/anomaly), publishes the verdict, and forwards readings that passed to the
+ * sensor's window actor. State is per sensor, so a noisy sensor never skews another's baseline.
+ *
+ * State durability: on a checkpoint the actor publishes its state (as plain data) for the
+ * sensor changelog; the state carries the log offset of the last reading applied, and a
+ * replayed reading at or below it is skipped, so a restore followed by a replay applies each
+ * reading exactly once. An idle sensor passivates (SENSOR_IDLE_MS): if it applied readings
+ * since its last published state it publishes it first, so the changelog has everything a
+ * passivated sensor knew and the next checkpoint need not wake it.
+ */
+export type SensorMessage =
+  | { readonly type: "reading"; readonly reading: HotReading }
+  | { readonly type: "checkpoint" }
+  /** the sensor's partition moved to another node: stop, its state lives on in the changelog */
+  | { readonly type: "evict" };
+
+export interface QualityVerdict {
+  readonly passed: boolean;
+  readonly score: number;
+  readonly issues: readonly QualityIssue[];
+}
+
+/** The checks one sensor carries; built by the node from stream/quality and ml/anomaly. */
+export interface SensorChecks {
+  quality(reading: HotReading, now: number): QualityVerdict;
+  /** score-then-learn: the score is computed before the detector sees the reading */
+  anomaly(reading: HotReading): number;
+  /** plain data that `createChecks(..., snapshot)` turns back into the same checks */
+  snapshot(): unknown;
+}
+
+export interface SensorState {
+  readonly sensorType: SensorType;
+  readonly checks: SensorChecks;
+  readings: number;
+  rejected: number;
+  /** input partition and the offset of the last reading applied (replay dedupe) */
+  partition: number;
+  lastOffset: number;
+  /** readings applied since the state was last published (not part of the snapshot) */
+  dirty: boolean;
+}
+
+export interface SensorSnapshot {
+  readonly sensorType: SensorType;
+  readonly checks: unknown;
+  readonly readings: number;
+  readonly rejected: number;
+  readonly partition: number;
+  readonly lastOffset: number;
+}
+
+export interface SensorDeps {
+  readonly createChecks: (sensorType: SensorType, sensorId: string, snapshot?: unknown) => SensorChecks;
+  readonly emit: (output: HostOutput) => void;
+  readonly now: () => number;
+  /** sensors idle this long passivate; their state comes back from the snapshot */
+  readonly passivateAfterMs?: number;
+  /** the sensor passivated with its state published (or nothing to publish) */
+  readonly onPassivated?: (key: string) => void;
+}
+
+export function toSensorSnapshot(state: SensorState): SensorSnapshot {
+  return {
+    sensorType: state.sensorType,
+    checks: state.checks.snapshot(),
+    readings: state.readings,
+    rejected: state.rejected,
+    partition: state.partition,
+    lastOffset: state.lastOffset,
+  };
+}
+
+export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState | undefined> {
+  const publish = (key: string, state: SensorState) => {
+    state.dirty = false;
+    deps.emit({
+      type: "state",
+      kind: "sensor",
+      key,
+      partition: state.partition,
+      state: toSensorSnapshot(state),
+    });
+  };
+  return {
+    kind: "sensor",
+    mailbox: { capacity: 10_000, overflow: "backpressure" },
+    ...(deps.passivateAfterMs === undefined ? {} : { passivateAfterMs: deps.passivateAfterMs }),
+    toSnapshot: (state) => (state ? toSensorSnapshot(state) : undefined),
+    // The sensor's type is known from its first reading, so a fresh sensor starts empty; a
+    // passivated or restored one comes back from its snapshot (plain data, see toSnapshot).
+    initialState: (key, snapshot) => {
+      const saved = snapshot as unknown as SensorSnapshot | undefined;
+      if (!saved) return undefined;
+      return {
+        sensorType: saved.sensorType,
+        checks: deps.createChecks(saved.sensorType, key, saved.checks),
+        readings: saved.readings,
+        rejected: saved.rejected,
+        partition: saved.partition,
+        lastOffset: saved.lastOffset,
+        dirty: false,
+      };
+    },
+    onSignal(ctx, signal) {
+      if (signal.type !== "passivating") return;
+      if (ctx.state?.dirty) publish(ctx.key, ctx.state);
+      deps.onPassivated?.(ctx.key);
+    },
+    receive(ctx, message) {
+      if (message.type === "evict") {
+        ctx.stop();
+        return;
+      }
+      if (message.type === "checkpoint") {
+        if (ctx.state) publish(ctx.key, ctx.state);
+        return;
+      }
+      const reading = message.reading;
+      ctx.state ??= {
+        sensorType: reading.sensorType,
+        checks: deps.createChecks(reading.sensorType, reading.sensorId),
+        readings: 0,
+        rejected: 0,
+        partition: reading.partition,
+        lastOffset: -1,
+        dirty: false,
+      };
+      const state = ctx.state;
+      if (reading.partition === state.partition && reading.offset <= state.lastOffset) return; // replayed
+      state.dirty = true;
+      state.partition = reading.partition;
+      state.lastOffset = reading.offset;
+      state.readings++;
+      const verdict = state.checks.quality(reading, deps.now());
+      const anomalyScore = verdict.passed ? state.checks.anomaly(reading) : 0;
+      const names = MEASUREMENTS[reading.sensorType];
+      const values: Record<string, number> = {};
+      for (let i = 0; i < names.length; i++) values[names[i]!] = reading.values[i]!;
+      deps.emit({
+        type: "reading",
+        ingestedAt: reading.ingestedAt,
+        reading: {
+          sensor_id: reading.sensorId,
+          type: reading.sensorType,
+          event_time: reading.eventTime,
+          values,
+          passed: verdict.passed,
+          quality_score: verdict.score,
+          issues: [...verdict.issues],
+          anomaly_score: anomalyScore,
+          history: state.readings,
+          partition: reading.partition,
+          offset: reading.offset,
+        },
+      });
+      if (!verdict.passed) {
+        state.rejected++;
+        return;
+      }
+      const window = ctx.ref<WindowMessage>(
+        "window",
+        windowKey(reading.sensorType, reading.partition, reading.sensorId),
+      );
+      if (!window.tell({ type: "reading", reading })) {
+        // The node feeds a worker in bounded batches, so this means a window actor is stuck;
+        // the reading is kept as a dead letter rather than lost.
+        deps.emit({
+          type: "dead-letter",
+          deadLetter: deadLetter(
+            `actor:${window.address}`,
+            ErrorCodes.MAILBOX_FULL,
+            `window mailbox full; reading ${reading.partition}@${reading.offset} not windowed`,
+            JSON.stringify({ ...reading, values: [...reading.values] }),
+            deps.now(),
+          ),
+        });
+      }
+    },
+  };
+}

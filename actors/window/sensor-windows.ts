@@ -1,0 +1,157 @@
+import type { HotReading } from "../../messages/host-protocol.ts";
+import { MEASUREMENTS, type SensorType } from "../../messages/sensor-reading.ts";
+import type { FieldAggregates, WindowResult } from "../../messages/window-result.ts";
+import type { NodeConfig } from "../../node/config.ts";
+import type { WindowResult as OperatorResult, WindowOutput } from "../../stream/index.ts";
+import {
+  clearWindowOutput,
+  createWindowOperator,
+  createWindowOutput,
+  hopping,
+  session,
+  sliding,
+  tumbling,
+  type WindowAssigner,
+  type WindowOperatorSnapshot,
+} from "../../stream/index.ts";
+import type { SensorWindows, WindowSink } from "./window.ts";
+
+/**
+ * The window actor's operator for one sensor type on one partition: event-time windows (tumbling
+ * by default; hopping, sliding or session by configuration) keyed by sensor, count / sum / mean / min / max per measurement, emitted on every
+ * update and once more, final, when the watermark passes the window's end plus the grace.
+ */
+/** which windows, as plain data (it crosses to the workers) */
+export type WindowSpec =
+  | { readonly kind: "tumbling"; readonly sizeMs: number }
+  | { readonly kind: "hopping"; readonly sizeMs: number; readonly advanceMs: number }
+  | { readonly kind: "sliding"; readonly sizeMs: number }
+  | { readonly kind: "session"; readonly sizeMs: number; readonly gapMs: number };
+
+/** the windows the node's configuration asks for */
+export function windowSpecOf(
+  config: Pick<NodeConfig, "windowKind" | "windowMs" | "windowAdvanceMs" | "sessionGapMs">,
+): WindowSpec {
+  switch (config.windowKind) {
+    case "tumbling":
+    case "sliding":
+      return { kind: config.windowKind, sizeMs: config.windowMs };
+    case "hopping":
+      return { kind: "hopping", sizeMs: config.windowMs, advanceMs: config.windowAdvanceMs };
+    case "session":
+      return { kind: "session", sizeMs: config.windowMs, gapMs: config.sessionGapMs };
+  }
+}
+
+export function assignerOf(spec: WindowSpec): WindowAssigner {
+  switch (spec.kind) {
+    case "tumbling":
+      return tumbling(spec.sizeMs);
+    case "hopping":
+      return hopping(spec.sizeMs, spec.advanceMs);
+    case "sliding":
+      return sliding(spec.sizeMs);
+    case "session":
+      return session(spec.gapMs);
+  }
+}
+
+export interface SensorWindowsOptions {
+  readonly window: WindowSpec;
+  readonly graceMs: number;
+  readonly maxOutOfOrdernessMs: number;
+  readonly idleTimeoutMs: number;
+  readonly clock: () => number;
+}
+
+const STATISTICS = ["count", "sum", "mean", "min", "max"] as const;
+
+export function sensorWindowsFactory(options: SensorWindowsOptions) {
+  return (sensorType: SensorType, partition: number, snapshot?: unknown): SensorWindows => {
+    const fields = MEASUREMENTS[sensorType];
+    const operator = createWindowOperator({
+      assigner: assignerOf(options.window),
+      aggregators: Object.fromEntries(fields.map((field) => [field, STATISTICS])),
+      watermark: { maxOutOfOrdernessMs: options.maxOutOfOrdernessMs, idleTimeoutMs: options.idleTimeoutMs },
+      graceMs: options.graceMs,
+      emit: "on-update",
+      // one sensor's windows: a handful open at a time (the operator grows if it needs more)
+      initialCapacity: 8,
+      clock: options.clock,
+    });
+    if (snapshot !== undefined) operator.restore(snapshot as WindowOperatorSnapshot);
+    const out = createWindowOutput();
+    const stream = `${sensorType}:${partition}`;
+    let lastIngestedAt = 0;
+
+    /** `offset`: the log position of the reading that caused the output, -1 for timer work */
+    const drain = (sink: WindowSink, o: WindowOutput, offset: number) => {
+      for (const result of o.emitted) sink.window(toWindowResult(sensorType, result), lastIngestedAt);
+      for (const late of o.late)
+        sink.late({
+          stream,
+          key: late.key,
+          event_time: late.eventTime,
+          reason: `${late.reason} (watermark ${late.watermark})`,
+          partition: late.partition,
+          offset,
+        });
+      for (const rejected of o.rejected)
+        sink.late({
+          stream,
+          key: rejected.key,
+          event_time: rejected.eventTime,
+          reason: `rejected: ${rejected.reason}${rejected.field ? ` (${rejected.field})` : ""}`,
+          partition: rejected.partition,
+          offset,
+        });
+      clearWindowOutput(o);
+    };
+
+    return {
+      snapshot: () => operator.snapshot(),
+      add(reading: HotReading, sink: WindowSink) {
+        lastIngestedAt = reading.ingestedAt;
+        operator.process(reading.partition, reading.sensorId, reading.eventTime, reading.values, out);
+        drain(sink, out, reading.offset);
+      },
+      advance(now: number, sink: WindowSink) {
+        operator.advanceProcessingTime(now, out);
+        drain(sink, out, -1);
+      },
+      advanceTo(watermark: number, sink: WindowSink) {
+        operator.advanceWatermark(watermark, out);
+        drain(sink, out, -1);
+      },
+      nextCloseAt: () => operator.nextCloseAt(),
+      flush(sink: WindowSink) {
+        operator.flush(out);
+        drain(sink, out, -1);
+      },
+    };
+  };
+}
+
+function toWindowResult(sensorType: SensorType, result: OperatorResult): WindowResult {
+  const fields: Record<string, FieldAggregates> = {};
+  for (const [field, stats] of Object.entries(result.aggregates)) {
+    fields[field] = {
+      count: stats.count as number,
+      sum: stats.sum as number,
+      mean: stats.mean as number,
+      min: stats.min as number,
+      max: stats.max as number,
+    };
+  }
+  return {
+    scope: "sensor",
+    key: result.key,
+    type: sensorType,
+    window_start: result.windowStart,
+    window_end: result.windowEnd,
+    count: result.count,
+    fields,
+    final: result.final,
+    emitted_at: result.emittedAt,
+  };
+}

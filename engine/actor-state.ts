@@ -1,0 +1,81 @@
+import { ChangelogStore } from "../log/changelog/changelog-store.ts";
+import { jsonStateCodec } from "../log/changelog/state-codec.ts";
+import type { StateCodec } from "../log/changelog/state-store.ts";
+import type { Log } from "../log/log.ts";
+import type { StatefulKind } from "../messages/host-protocol.ts";
+import type { StateRestorer } from "./state-restorer.ts";
+
+/**
+ * The node's durable actor state: one compacted changelog per stateful kind (Kafka Streams'
+ * model), with the input topic's partition count, so partition p's state sits in changelog
+ * partition p. Workers publish state on checkpoints; it is buffered here and flushed before
+ * the dispatcher commits. Restores read one partition at a time: on two cores that brought the
+ * first partition back soonest and all of them fastest (bench/failover-restore.ts).
+ */
+/** state arrives from the workers already as UTF-8 JSON (actor-state records): store it as it is */
+const passThroughJson: StateCodec = {
+  encode: (state) => (state instanceof Uint8Array ? state : jsonStateCodec.encode(state)),
+  decode: (bytes) => jsonStateCodec.decode(bytes),
+};
+
+export const STATEFUL_KINDS: readonly StatefulKind[] = ["sensor", "window"];
+
+export interface ActorStateStores extends StateRestorer {
+  save(kind: StatefulKind, key: string, partition: number, state: unknown): void;
+  flush(): Promise<void>;
+  stats(): Record<string, { recordsWritten: number; flushes: number; restoredKeys: number }>;
+}
+
+export async function openActorStateStores(
+  log: Log,
+  options: {
+    applicationId: string;
+    partitions: number;
+    onCorrupt?: (kind: string, key: string | null) => void;
+  },
+): Promise<ActorStateStores> {
+  const stores = new Map<StatefulKind, ChangelogStore>();
+  for (const kind of STATEFUL_KINDS)
+    stores.set(
+      kind,
+      await ChangelogStore.open({
+        log,
+        applicationId: options.applicationId,
+        kind,
+        partitions: options.partitions,
+        restoreConcurrency: 1,
+        // small appends: a checkpoint of thousands of actors must not hold the main thread in
+        // one long write
+        flushBatchRecords: 500,
+        codec: passThroughJson,
+        onCorrupt: (key) => options.onCorrupt?.(kind, key),
+      }),
+    );
+  let restoredKeys = 0;
+  return {
+    save(kind, key, partition, state) {
+      stores.get(kind)?.put(partition, key, state);
+    },
+    async flush() {
+      await Promise.all([...stores.values()].map((store) => store.flush()));
+    },
+    async restore(partitions, send) {
+      for (const partition of partitions)
+        for (const [kind, store] of stores) {
+          const restored = await store.restorePartition(partition);
+          for (const [key, state] of restored.states) {
+            await send(partition, kind, key, state);
+            restoredKeys++;
+          }
+        }
+    },
+    stats() {
+      return Object.fromEntries(
+        [...stores].map(([kind, store]) => {
+          const stats = store.stats();
+          return [kind, { recordsWritten: stats.recordsWritten, flushes: stats.flushes, restoredKeys }];
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,463 @@
+import type { Consumer, Log, LogRecord, TopicPartition } from "../log/log.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
+import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
+import type { HostInbound } from "../messages/host-protocol.ts";
+import { Topics } from "../messages/topics.ts";
+import { PartitionWatermarks } from "../stream/watermark/partition-watermarks.ts";
+import { HeldRecords } from "./held-records.ts";
+import type { PartitionHosts } from "./partition-hosts.ts";
+import { rawReading } from "./raw-reading.ts";
+import type { StateRestorer } from "./state-restorer.ts";
+
+/**
+ * Log -> actors. One consumer group member per node reads `city.sensors.raw`, decodes each record
+ * once, and hands it to the worker that is its partition's home.
+ *
+ * Commits follow Kafka Streams' commit interval: after each polled batch every worker that got
+ * records gets a batch mark; every `commitIntervalMs` the marks are checkpoint marks, which make
+ * the workers publish the state of every actor that changed (it goes to the changelogs). When
+ * a checkpoint batch's marks are all back, its outputs and state are durable (OutputRouter
+ * appends before it passes a mark on), and the offsets of it and every batch before it are
+ * committed. Committed offsets and changelog state therefore always describe the same point.
+ *
+ * On assignment (start, rebalance) and after a worker restart, the partitions' state is restored
+ * from the changelogs into the home worker before any of their records are sent; actors skip
+ * records at or below the offset their state has seen, so a replay applies each record once.
+ * Records that do not decode go to `city.sensors.raw.dlq` with the reason and the original
+ * bytes, and are committed like any other (the consumer moves on).
+ */
+export interface DispatcherDeps {
+  readonly log: Log;
+  readonly hosts: PartitionHosts;
+  readonly groupId: string;
+  readonly memberId?: string;
+  readonly maxInFlightBatches?: number;
+  readonly pollRecords?: number;
+  /** how often state is checkpointed and offsets committed; default 1000 ms */
+  readonly commitIntervalMs?: number;
+  readonly state?: StateRestorer;
+  /** decodes record values (Confluent framing + schema validation, or plain JSON) */
+  readonly decode: (bytes: Uint8Array) => unknown;
+  /** an undecodable record, for the input topic's dead-letter topic */
+  readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
+  readonly onConsumed?: (count: number) => void;
+  /** this member's partitions changed (rebalance): the node publishes who owns what */
+  readonly onAssignment?: (partitions: readonly number[]) => void;
+  /** the log was unavailable for a moment; the dispatcher retries */
+  readonly onTransientError?: (error: PlatformError) => void;
+  /**
+   * event time across the member's partitions (bounded out-of-orderness, idle partitions left
+   * out), sent with every batch mark so windows of silent keys close too; unset: no watermark
+   */
+  readonly watermark?: { readonly maxOutOfOrdernessMs: number; readonly idleTimeoutMs: number };
+  /** a failure the dispatcher cannot wait out (a restore that cannot read its changelog) */
+  readonly onError?: (error: unknown) => void;
+  readonly now: () => number;
+}
+
+/** failures the dispatcher waits out instead of stopping */
+const TRANSIENT: ReadonlySet<string> = new Set([
+  ErrorCodes.LOG_BROKER_UNAVAILABLE,
+  ErrorCodes.LOG_REBALANCE,
+  ErrorCodes.INFRA_UNAVAILABLE,
+]);
+
+type Position = { topic: string; partition: number; offset: number };
+
+const MAX_HELD_RECORDS = 100_000;
+
+interface InFlightBatch {
+  readonly id: number;
+  readonly checkpoint: boolean;
+  readonly waitingFor: Set<number>;
+  readonly nextOffsets: Map<string, Position>;
+}
+
+export class Dispatcher {
+  private consumer: Consumer | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private nextBatch = 1;
+  private readonly inFlight: InFlightBatch[] = [];
+  /** offsets of completed batches, committed at the next completed checkpoint */
+  private readonly uncommitted = new Map<string, Position>();
+  private lastCheckpointAt = 0;
+  private batchDone: (() => void) | undefined;
+  /** replay and rebalance work holds the loop here so no record overtakes a restore */
+  private gate: Promise<void> = Promise.resolve();
+  /** the loop's current step (poll and dispatch); a replay starts only between steps */
+  private step: Promise<void> = Promise.resolve();
+  /** crashed workers, until their replay: their records are not sent (the replay reads them again) */
+  private readonly lostWorkers = new Set<number>();
+  /** the input partitions this member owns now */
+  private readonly owned = new Set<number>();
+  /** records of partitions whose state is being restored */
+  private readonly held = new HeldRecords();
+  private restores: Promise<void> = Promise.resolve();
+  private watermarks: PartitionWatermarks | undefined;
+  consumed = 0;
+  committed = 0;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.resetWatermark();
+  }
+
+  /**
+   * Event time starts again from the records dispatched from now on. Called when partitions are
+   * read again from their committed offsets (a replay, an assignment): a watermark from before
+   * would close windows ahead of the older records about to come again.
+   */
+  private resetWatermark(): void {
+    const options = this.deps.watermark;
+    this.watermarks = options && new PartitionWatermarks(options.maxOutOfOrdernessMs, options.idleTimeoutMs);
+    // every partition read from here on holds event time back until it sends or goes idle
+    for (const partition of this.owned) this.watermarks?.expect(partition, this.deps.now());
+  }
+
+  start(): void {
+    this.consumer = this.deps.log.consumer({
+      groupId: this.deps.groupId,
+      topics: [Topics.sensorsRaw],
+      startFrom: "earliest",
+      ...(this.deps.memberId ? { memberId: this.deps.memberId } : {}),
+      rebalance: {
+        onRevoked: (partitions) => this.revoke(partitions.map((tp) => tp.partition)),
+        onAssigned: (partitions) => this.assign(partitions.map((tp) => tp.partition)),
+      },
+    });
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** a worker answered a batch mark */
+  markDone(worker: number, batch: number): void {
+    const entry = this.inFlight.find((b) => b.id === batch);
+    if (!entry) return;
+    entry.waitingFor.delete(worker);
+    this.batchDone?.();
+  }
+
+  /**
+   * A worker crashed: nothing more goes to it until its replay, and nothing of its partitions
+   * past the last checkpoint may be committed any more. Its in-flight records and unsaved state
+   * died with it; records of its partitions polled while it is down are not sent, so their
+   * offsets must not be committed either, or the replay would start past them (the reading
+   * lost after a worker crash: regression test in test/node/dispatcher.test.ts).
+   */
+  workerLost(worker: number): void {
+    this.lostWorkers.add(worker);
+    this.forgetOffsetsOf(worker);
+  }
+
+  private forgetOffsetsOf(worker: number): void {
+    const ownedBy = (position: Position) => this.deps.hosts.workerOf(position.partition) === worker;
+    for (const batch of this.inFlight) {
+      batch.waitingFor.delete(worker);
+      for (const [key, position] of batch.nextOffsets) if (ownedBy(position)) batch.nextOffsets.delete(key);
+    }
+    for (const [key, position] of this.uncommitted) if (ownedBy(position)) this.uncommitted.delete(key);
+    this.batchDone?.();
+  }
+
+  /**
+   * A restarted worker: restore its partitions' state, then read them again from the committed
+   * offsets. The replay waits for the loop's current step and holds the next one, so no record
+   * polled before the seek can reach the worker ahead of the replayed older ones (the actors
+   * would skip those as already applied).
+   */
+  replayWorker(worker: number): Promise<void> {
+    const run = Promise.all([this.gate, this.step]).then(async () => {
+      const consumer = this.consumer;
+      if (!consumer) return;
+      this.forgetOffsetsOf(worker);
+      const partitions = consumer
+        .assignment()
+        .filter((tp) => this.deps.hosts.workerOf(tp.partition) === worker);
+      await this.restore(partitions.map((tp) => tp.partition));
+      for (const tp of partitions) consumer.seek({ ...tp, offset: (await consumer.committed(tp)) ?? 0 });
+      this.resetWatermark();
+      this.lostWorkers.delete(worker);
+    });
+    this.gate = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.restores; // failures were reported through onError already
+    this.batchDone?.();
+    await this.loop;
+    await this.settle();
+    await this.consumer?.close();
+  }
+
+  /** checkpoint, wait for every in-flight batch, and commit (shutdown, partitions revoked) */
+  private async settle(): Promise<void> {
+    const last = this.inFlight.at(-1);
+    if ((last && !last.checkpoint) || (!last && this.uncommitted.size > 0))
+      await this.sendBatchMarks(new Set(), true);
+    const deadline = this.deps.now() + 30_000;
+    while (this.inFlight.length > 0 && this.deps.now() < deadline) {
+      await this.commitCompleted();
+      if (this.inFlight.length > 0) await this.waitForBatch(100);
+    }
+    await this.commitCompleted();
+  }
+
+  /**
+   * Partitions given to this member: their state is restored in the background while the
+   * records of every other partition keep flowing; a restoring partition's records are held
+   * (and not committed) until its state is in its worker.
+   */
+  private assign(partitions: readonly number[]): void {
+    for (const partition of partitions) this.owned.add(partition);
+    this.resetWatermark();
+    this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
+    if (!this.deps.state) return;
+    for (const partition of partitions) {
+      this.held.start(partition);
+      // issued together: the state store decides how many read at once, and each partition
+      // flows as soon as its own state is back
+      const restore = this.restoreHolding(partition).catch((error: unknown) => this.deps.onError?.(error));
+      this.restores = Promise.all([this.restores, restore]).then(() => undefined);
+    }
+  }
+
+  private async restoreHolding(partition: number): Promise<void> {
+    for (let attempt = 0; this.running && this.owned.has(partition); attempt++) {
+      try {
+        await this.restore([partition]);
+        break;
+      } catch (error) {
+        // a log that is away is waited for; the partition's records stay held meanwhile
+        if (!isPlatformError(error) || !TRANSIENT.has(error.code)) throw error;
+        this.deps.onTransientError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    }
+    this.held.finish(partition);
+    this.batchDone?.();
+  }
+
+  /** partitions taken away: save and commit what they did, then stop their actors here */
+  private async revoke(partitions: readonly number[]): Promise<void> {
+    await this.settle();
+    const byWorker = new Map<number, number[]>();
+    for (const partition of partitions) {
+      const worker = this.deps.hosts.workerOf(partition);
+      byWorker.set(worker, [...(byWorker.get(worker) ?? []), partition]);
+    }
+    for (const [worker, owned] of byWorker) await this.send(worker, { type: "evict", partitions: owned });
+    this.deps.hosts.flush();
+    for (const partition of partitions) {
+      this.owned.delete(partition);
+      this.held.drop(partition);
+      this.watermarks?.forget(partition);
+    }
+    this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
+  }
+
+  private async restore(partitions: readonly number[]): Promise<void> {
+    if (!this.deps.state || partitions.length === 0) return;
+    const { hosts } = this.deps;
+    await this.deps.state.restore(partitions, async (partition, kind, key, state) => {
+      const worker = hosts.workerOf(partition);
+      await this.send(worker, { type: "restore", kind, key, state });
+    });
+    hosts.flush();
+  }
+
+  /** `unlessLost`: give up when that worker crashes meanwhile (its full ring never drains) */
+  private async send(worker: number, message: HostInbound, unlessLost?: number): Promise<void> {
+    const { hosts } = this.deps;
+    while (!hosts.sendControl(worker, message)) {
+      if (unlessLost !== undefined && this.lostWorkers.has(unlessLost)) return;
+      hosts.flush();
+      await hosts.waitForSpace(worker, 100);
+    }
+  }
+
+  private waitForBatch(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.batchDone = undefined;
+        resolve();
+      }, timeoutMs);
+      this.batchDone = () => {
+        clearTimeout(timer);
+        this.batchDone = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private async commitCompleted(): Promise<void> {
+    // Only offsets up to the newest completed checkpoint are covered by saved state; batches
+    // completed after it wait for the next checkpoint.
+    let toCommit: Map<string, Position> | undefined;
+    while (this.inFlight.length > 0 && this.inFlight[0]!.waitingFor.size === 0) {
+      const batch = this.inFlight.shift()!;
+      for (const [key, position] of batch.nextOffsets) this.uncommitted.set(key, position);
+      if (batch.checkpoint) {
+        toCommit = new Map(this.uncommitted);
+        this.uncommitted.clear();
+      }
+    }
+    if (!toCommit || toCommit.size === 0 || !this.consumer) return;
+    const owned = new Set(
+      this.consumer.assignment().map((tp: TopicPartition) => `${tp.topic}/${tp.partition}`),
+    );
+    const offsets = [...toCommit.entries()].filter(([key]) => owned.has(key)).map(([, position]) => position);
+    if (offsets.length === 0) return;
+    try {
+      await this.consumer.commit(offsets);
+    } catch (error) {
+      // not committed: keep them for the next checkpoint, unless a newer position took their place
+      for (const position of offsets) {
+        const key = `${position.topic}/${position.partition}`;
+        if (!this.uncommitted.has(key)) this.uncommitted.set(key, position);
+      }
+      throw error;
+    }
+    this.committed += offsets.length;
+  }
+
+  /**
+   * The poll loop. A broker that is away (restarting) is waited out: failed polls and commits
+   * are retried with a back-off, and an offset that failed to commit stays pending, so nothing
+   * is committed ahead of its state and nothing is skipped. Other failures stop the loop.
+   */
+  private async run(): Promise<void> {
+    let backoffMs = 100;
+    while (this.running) {
+      try {
+        await this.runUntilFailure();
+      } catch (error) {
+        if (!isPlatformError(error) || !TRANSIENT.has(error.code)) throw error;
+        this.deps.onTransientError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(2000, backoffMs * 2);
+      }
+    }
+  }
+
+  private async runUntilFailure(): Promise<void> {
+    const consumer = this.consumer!;
+    const maxInFlight = this.deps.maxInFlightBatches ?? 64;
+    while (this.running) {
+      // a replay scheduled while we waited moves the gate: wait for that one too
+      let gate: Promise<void>;
+      do {
+        gate = this.gate;
+        await gate;
+      } while (gate !== this.gate);
+      if (!this.running) break;
+      const step = this.runStep(consumer, maxInFlight);
+      this.step = step.then(
+        () => undefined,
+        () => undefined,
+      );
+      await step;
+    }
+  }
+
+  private async runStep(consumer: Consumer, maxInFlight: number): Promise<void> {
+    await this.commitCompleted();
+    const released = this.held.release((partition) => this.owned.has(partition));
+    if (released.length > 0) {
+      await this.dispatch(released);
+      return;
+    }
+    // restores are slow to finish: bound what waits for them, and poll again later
+    if (this.inFlight.length >= maxInFlight || this.held.size > MAX_HELD_RECORDS) {
+      await this.waitForBatch(50);
+      return;
+    }
+    const records = await consumer.poll({ maxRecords: this.deps.pollRecords ?? 1000, timeoutMs: 50 });
+    if (records.length === 0) {
+      // a quiet stream still checkpoints, so its last records are committed
+      const eventTimeMoved = this.watermarks?.checkIdle(this.deps.now()) ?? false;
+      if (this.uncommitted.size > 0 && this.inFlight.length === 0 && this.checkpointDue())
+        await this.sendBatchMarks(new Set(), true);
+      // a partition went idle and event time moved: every worker hears it, records or not
+      else if (eventTimeMoved)
+        await this.sendBatchMarks(
+          new Set(Array.from({ length: this.deps.hosts.workers }, (_, w) => w)),
+          false,
+        );
+      return;
+    }
+    await this.dispatch(records);
+  }
+
+  private checkpointDue(): boolean {
+    return this.deps.now() - this.lastCheckpointAt >= (this.deps.commitIntervalMs ?? 1000);
+  }
+
+  private async dispatch(records: readonly LogRecord[]): Promise<void> {
+    const { hosts } = this.deps;
+    const workers = new Set<number>();
+    const nextOffsets = new Map<string, Position>();
+    for (const record of records) {
+      if (this.held.hold(record)) continue;
+      const worker = hosts.workerOf(record.partition);
+      // not sent: its worker is down, and the replay reads it again from the committed offset
+      if (this.lostWorkers.has(worker)) continue;
+      nextOffsets.set(`${record.topic}/${record.partition}`, {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset + 1,
+      });
+      const reading = rawReading(
+        record,
+        this.deps.decode,
+        (letter) => this.deps.onDeadLetter(letter, record.topic),
+        this.deps.now(),
+      );
+      if (!reading) continue;
+      this.watermarks?.observe(record.partition, reading.eventTime, this.deps.now());
+      // a worker that crashes while its ring is full never makes space: stop waiting for it
+      while (!hosts.sendReading(worker, reading) && !this.lostWorkers.has(worker)) {
+        hosts.flush();
+        await hosts.waitForSpace(worker, 100);
+      }
+      if (this.lostWorkers.has(worker)) {
+        nextOffsets.delete(`${record.topic}/${record.partition}`);
+        continue;
+      }
+      workers.add(worker);
+    }
+    await this.sendBatchMarks(workers, this.checkpointDue(), nextOffsets);
+    this.consumed += records.length;
+    this.deps.onConsumed?.(records.length);
+  }
+
+  /** marks for one batch; a checkpoint goes to every worker, since any may hold changed state */
+  private async sendBatchMarks(
+    workers: Set<number>,
+    checkpoint: boolean,
+    nextOffsets: Map<string, Position> = new Map(),
+  ): Promise<void> {
+    const { hosts } = this.deps;
+    const batch: InFlightBatch = { id: this.nextBatch++, checkpoint, waitingFor: new Set(), nextOffsets };
+    this.watermarks?.checkIdle(this.deps.now());
+    const eventTime = this.watermarks?.current ?? Number.NEGATIVE_INFINITY;
+    const watermark = Number.isFinite(eventTime) ? eventTime : undefined;
+    const targets = checkpoint ? Array.from({ length: hosts.workers }, (_, worker) => worker) : [...workers];
+    // the batch is known before its first mark leaves: an answer may come back at once
+    for (const worker of targets) if (!this.lostWorkers.has(worker)) batch.waitingFor.add(worker);
+    this.inFlight.push(batch);
+    if (checkpoint) this.lastCheckpointAt = this.deps.now();
+    for (const worker of [...batch.waitingFor])
+      if (!this.lostWorkers.has(worker))
+        await this.send(
+          worker,
+          { type: "mark", batch: batch.id, checkpoint, ...(watermark === undefined ? {} : { watermark }) },
+          worker,
+        );
+    hosts.flush();
+  }
+}

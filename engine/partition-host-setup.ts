@@ -1,0 +1,49 @@
+import { deployTrafficModel } from "../actors/model-shard/traffic-model.ts";
+import { sensorChecksFactory } from "../actors/sensor/sensor-checks.ts";
+import { sensorWindowsFactory, type WindowSpec } from "../actors/window/sensor-windows.ts";
+import type { PartitionHostDeps } from "./partition-host.ts";
+
+/**
+ * Everything a partition host needs to build its actors, as plain data: it crosses to each Bun
+ * worker in the `start` control message (structured clone), and the in-process mode uses it as
+ * it is. Functions are built on the receiving side by `shardHostDeps`.
+ */
+export interface PartitionHostSetup {
+  readonly window: WindowSpec;
+  readonly anomalyDetector: "robust-z" | "half-space-trees";
+  readonly graceMs: number;
+  readonly maxOutOfOrdernessMs: number;
+  readonly idleTimeoutMs: number;
+  /** the sensors' expected interval between readings (completeness) */
+  readonly sensorIntervalMs: number;
+  readonly model: { readonly json: unknown; readonly version: string };
+  readonly utcOffsetMinutes: number;
+  readonly tickMs: number;
+  /** sensor and window actors idle this long passivate (SENSOR_IDLE_MS) */
+  readonly passivateAfterMs?: number;
+}
+
+export function shardHostDeps(
+  setup: PartitionHostSetup,
+): Omit<PartitionHostDeps, "worker" | "system" | "snapshots" | "inbound" | "outbound"> {
+  const now = () => Date.now();
+  return {
+    createChecks: sensorChecksFactory({
+      intervalMs: setup.sensorIntervalMs,
+      windowMs: setup.window.sizeMs,
+      detector: setup.anomalyDetector,
+    }),
+    createWindows: sensorWindowsFactory({
+      window: setup.window,
+      graceMs: setup.graceMs,
+      maxOutOfOrdernessMs: setup.maxOutOfOrdernessMs,
+      idleTimeoutMs: setup.idleTimeoutMs,
+      clock: now,
+    }),
+    model: deployTrafficModel(setup.model.json, setup.model.version, setup.utcOffsetMinutes),
+    now,
+    hrtimeMs: () => performance.now(),
+    tickMs: setup.tickMs,
+    ...(setup.passivateAfterMs === undefined ? {} : { passivateAfterMs: setup.passivateAfterMs }),
+  };
+}

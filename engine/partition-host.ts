@@ -1,0 +1,296 @@
+import { type DeployedModel, modelShardProps } from "../actors/model-shard/model-shard.ts";
+import { type SensorChecks, type SensorMessage, sensorProps } from "../actors/sensor/sensor.ts";
+import {
+  parseWindowKey,
+  type SensorWindows,
+  type WindowMessage,
+  windowKey,
+  windowProps,
+} from "../actors/window/window.ts";
+import { encodeActorState } from "../messages/codec/actor-state-record.ts";
+import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
+import { RecordTags, recordTagOf } from "../messages/codec/record-layout.ts";
+import { decodeSensorReading, type SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
+import { deadLetter } from "../messages/dead-letter.ts";
+import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
+import type { HostInbound, HostOutput } from "../messages/host-protocol.ts";
+import type { SensorType } from "../messages/sensor-reading.ts";
+import { EventTimeTimers } from "../stream/watermark/event-time-timers.ts";
+import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
+import type { RecordReader, RecordWriter } from "../supervisor/transport.ts";
+
+/**
+ * A partition host: the actors of some partitions (sensor, window, model shard) behind one inbound
+ * and one outbound channel. The same code runs inside a Bun worker (SAB rings) and on the main
+ * thread with WORKERS=0 (in-process channels).
+ *
+ * Inbound: binary reading records and JSON envelopes (marks, ticks), in order. Outbound: JSON
+ * envelopes of HostOutput. A mark is answered only after every actor is idle, so every output
+ * caused by the records before the mark is ahead of it in the outbound channel. A checkpoint
+ * mark first asks every sensor and window actor that saw a record since the last checkpoint to
+ * publish its state (for the changelogs), so the state is ahead of the mark too. A restore
+ * record puts changelog state where the actor system looks when the actor is first spawned.
+ */
+/** how long a sensor or window actor stays without a reading before it passivates */
+export const DEFAULT_SENSOR_IDLE_MS = 120_000;
+
+export interface PartitionHostDeps {
+  readonly worker: number;
+  readonly system: ActorSystem;
+  readonly inbound: RecordReader;
+  readonly outbound: RecordWriter;
+  /** where restored state waits for its actor (the system's snapshot store) */
+  readonly snapshots: SnapshotStore;
+  readonly createChecks: (sensorType: SensorType, sensorId: string, snapshot?: unknown) => SensorChecks;
+  readonly createWindows: (sensorType: SensorType, partition: number, snapshot?: unknown) => SensorWindows;
+  /** stateful actors idle this long passivate; default 2 minutes (Akka's idle passivation) */
+  readonly passivateAfterMs?: number;
+  readonly model: DeployedModel;
+  readonly now: () => number;
+  readonly hrtimeMs: () => number;
+  readonly tickMs?: number;
+}
+
+export interface PartitionHost {
+  /** read and handle inbound records until `stop` */
+  run(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
+  const { system, inbound, outbound } = deps;
+  // outputs in order; actor state is pre-encoded (a binary record the changelog takes as it is)
+  const pending: (HostOutput | Uint8Array)[] = [];
+  const write = (record: HostOutput | Uint8Array) =>
+    record instanceof Uint8Array ? outbound.tryWrite(record) : writeJsonEnvelope(outbound, record);
+  const emit = (output: HostOutput) => {
+    const record =
+      output.type === "state"
+        ? encodeActorState(output.kind, output.key, output.partition, output.state)
+        : output;
+    if (pending.length > 0 || !write(record)) pending.push(record);
+  };
+  // passivation also makes the system load restored (changelog) state when it spawns an actor
+  const passivateAfterMs = deps.passivateAfterMs ?? DEFAULT_SENSOR_IDLE_MS;
+  // window actors with an open window, by when it may close: the node's watermark wakes them
+  const closeTimers = new EventTimeTimers();
+  let watermark = Number.NEGATIVE_INFINITY;
+  // a passivating actor publishes its unsaved state itself: the next checkpoint need not wake it
+  system.register(
+    sensorProps({
+      createChecks: deps.createChecks,
+      emit,
+      now: deps.now,
+      passivateAfterMs,
+      onPassivated: (key) => dirtySensors.delete(key),
+    }),
+  );
+  system.register(
+    windowProps({
+      createWindows: deps.createWindows,
+      emit,
+      now: deps.now,
+      tickMs: deps.tickMs ?? 1000,
+      scoreTypes: ["traffic"],
+      passivateAfterMs,
+      onNextClose: (key, closeAt) => closeTimers.schedule(key, closeAt),
+      onPassivated: (key) => dirtyWindows.delete(key),
+    }),
+  );
+  system.register(modelShardProps({ model: deps.model, emit, now: deps.now, hrtimeMs: deps.hrtimeMs }));
+
+  let running = true;
+  const marks: { batch: number; checkpoint: boolean; watermark: number | undefined }[] = [];
+  // actors that saw a record since the last checkpoint: their state goes to the changelogs
+  const dirtySensors = new Set<string>();
+  const dirtyWindows = new Set<string>();
+  // which actors each partition has here, so a revoked partition's actors can be stopped
+  const partitionActors = new Map<number, { sensors: Set<string>; windows: Set<string> }>();
+  const actorsOf = (partition: number) => {
+    let actors = partitionActors.get(partition);
+    if (!actors) {
+      actors = { sensors: new Set(), windows: new Set() };
+      partitionActors.set(partition, actors);
+    }
+    return actors;
+  };
+  const scratch: SensorReadingRecord = {
+    sensorType: "traffic",
+    sensorId: "",
+    partition: 0,
+    offset: 0,
+    eventTime: 0,
+    ingestedAt: 0,
+    values: [],
+    flags: 0,
+  };
+
+  const handle = (bytes: Uint8Array, offset: number, length: number) => {
+    try {
+      if (recordTagOf(bytes, offset, length) === RecordTags.sensorReading) {
+        const r = decodeSensorReading(bytes, offset, length, scratch);
+        const message: SensorMessage = {
+          type: "reading",
+          reading: {
+            sensorType: r.sensorType,
+            sensorId: r.sensorId,
+            eventTime: r.eventTime,
+            values: Float64Array.from(r.values),
+            partition: r.partition,
+            offset: r.offset,
+            ingestedAt: r.ingestedAt,
+          },
+        };
+        const window = windowKey(r.sensorType, r.partition, r.sensorId);
+        dirtySensors.add(r.sensorId);
+        dirtyWindows.add(window);
+        const actors = actorsOf(r.partition);
+        actors.sensors.add(r.sensorId);
+        actors.windows.add(window);
+        if (!system.ref<SensorMessage>("sensor", r.sensorId).tell(message))
+          emit({
+            type: "dead-letter",
+            deadLetter: deadLetter(
+              `actor:sensor/${r.sensorId}`,
+              ErrorCodes.MAILBOX_FULL,
+              `sensor mailbox full; reading ${r.partition}@${r.offset} not processed`,
+              bytes.slice(offset, offset + length),
+              deps.now(),
+            ),
+          });
+        return;
+      }
+      const control = decodeJsonEnvelope(bytes, offset, length) as HostInbound;
+      if (control.type === "mark")
+        marks.push({ batch: control.batch, checkpoint: control.checkpoint, watermark: control.watermark });
+      else if (control.type === "evict") evict(control.partitions);
+      else if (control.type === "restore") {
+        const saving = deps.snapshots.save(`${control.kind}/${control.key}`, control.state);
+        if (saving instanceof Promise) saving.catch((error: unknown) => emitFailure(error, control.key));
+        // a restored window may hold an open window of a sensor that has gone silent: wake it
+        // at the next watermark, when it tells its real close time
+        if (control.kind === "window") {
+          closeTimers.schedule(control.key, Number.NEGATIVE_INFINITY);
+          actorsOf(parseWindowKey(control.key).partition).windows.add(control.key);
+        }
+      }
+    } catch (error) {
+      if (!isPlatformError(error)) throw error;
+      emit({
+        type: "dead-letter",
+        deadLetter: deadLetter(
+          `worker:${deps.worker}`,
+          error.code,
+          error.message,
+          bytes.slice(offset, offset + length),
+          deps.now(),
+        ),
+      });
+    }
+  };
+
+  const emitFailure = (error: unknown, key: string) =>
+    emit({
+      type: "dead-letter",
+      deadLetter: deadLetter(
+        `worker:${deps.worker}`,
+        ErrorCodes.ACTOR_FAILED,
+        `restore of ${key}: ${String(error)}`,
+        key,
+        deps.now(),
+      ),
+    });
+
+  const evict = (partitions: readonly number[]) => {
+    for (const partition of partitions) {
+      const actors = partitionActors.get(partition);
+      if (!actors) continue;
+      partitionActors.delete(partition);
+      for (const key of actors.sensors) {
+        dirtySensors.delete(key);
+        system.ref<SensorMessage>("sensor", key).tell({ type: "evict" });
+      }
+      for (const key of actors.windows) {
+        dirtyWindows.delete(key);
+        closeTimers.cancel(key);
+        system.ref<WindowMessage>("window", key).tell({ type: "evict" });
+      }
+    }
+  };
+
+  /**
+   * A checkpoint asks every actor that changed since the last one for its state, a slice at a
+   * time between turns of reading input, so a worker with thousands of actors never stops for
+   * the whole snapshot. State taken after the checkpoint mark may include later readings; that
+   * is safe, because each state carries the offset it has seen and a replay skips up to it.
+   */
+  let snapshotQueue: { kind: "sensor" | "window"; key: string }[] | undefined;
+  const SNAPSHOTS_PER_TURN = 256;
+
+  const answerMarks = async () => {
+    await system.drain();
+    while (marks.length > 0) {
+      const mark = marks[0]!;
+      if (mark.watermark !== undefined && mark.watermark > watermark) {
+        // every reading before the mark is applied: event time moved, close what it passed
+        watermark = mark.watermark;
+        const due = closeTimers.due(watermark);
+        for (const key of due) {
+          dirtyWindows.add(key);
+          system.ref<WindowMessage>("window", key).tell({ type: "watermark", watermark });
+        }
+        if (due.length > 0) await system.drain();
+      }
+      if (mark.checkpoint) {
+        if (!snapshotQueue) {
+          snapshotQueue = [
+            ...[...dirtySensors].map((key) => ({ kind: "sensor" as const, key })),
+            ...[...dirtyWindows].map((key) => ({ kind: "window" as const, key })),
+          ];
+          dirtySensors.clear();
+          dirtyWindows.clear();
+        }
+        if (snapshotQueue.length > 0) {
+          for (const { kind, key } of snapshotQueue.splice(0, SNAPSHOTS_PER_TURN)) {
+            if (kind === "sensor") system.ref<SensorMessage>("sensor", key).tell({ type: "checkpoint" });
+            else system.ref<WindowMessage>("window", key).tell({ type: "checkpoint" });
+          }
+          await system.drain();
+          if (snapshotQueue.length > 0) return; // read more input, then the next slice
+        }
+        snapshotQueue = undefined;
+      }
+      emit({ type: "mark", batch: mark.batch, worker: deps.worker });
+      marks.shift();
+    }
+  };
+
+  const flushPending = async () => {
+    while (pending.length > 0) {
+      if (write(pending[0]!)) {
+        pending.shift();
+        continue;
+      }
+      outbound.flush();
+      await outbound.waitForSpace(100);
+    }
+    outbound.flush();
+  };
+
+  return {
+    async run() {
+      while (running) {
+        // a few hundred records a turn: the actors start on them, and their outputs flow, sooner
+        const handled = inbound.drain(handle, 512);
+        if (marks.length > 0) await answerMarks();
+        await flushPending();
+        if (handled === 0 && marks.length === 0) await inbound.waitForData(50);
+      }
+    },
+    async stop() {
+      running = false;
+      await system.drain();
+      await flushPending();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { ErrorCodes, PlatformError } from "../errors.ts";
+import { subjectOf } from "../platform-schemas.ts";
+import type { SchemaSerde } from "../schema-registry/schema-serde.ts";
+import { MAGIC_BYTE } from "../schema-registry/wire-format.ts";
+
+/**
+ * How the node turns record values into log bytes and back. Topics with a registered value
+ * schema are written in the Confluent wire format (validated on the way out); everything is
+ * validated on the way in. A plain JSON value (first byte '{') is accepted on input too, so
+ * records produced by tools without a registry still flow; anything else is DECODE_FAILED.
+ */
+export interface RecordCodec {
+  encode(topic: string, value: unknown): Promise<Uint8Array>;
+  decode(bytes: Uint8Array): unknown;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const OPEN_BRACE = 0x7b;
+
+export function registryCodec(serde: SchemaSerde, framedTopics: ReadonlySet<string>): RecordCodec {
+  return {
+    encode: (topic, value) =>
+      framedTopics.has(topic)
+        ? serde.encode(subjectOf(topic), value)
+        : Promise.resolve(encoder.encode(JSON.stringify(value))),
+    decode(bytes) {
+      if (bytes.length > 0 && bytes[0] === MAGIC_BYTE) return serde.decode(bytes);
+      if (bytes.length > 0 && bytes[0] === OPEN_BRACE) {
+        try {
+          return JSON.parse(decoder.decode(bytes));
+        } catch (cause) {
+          throw new PlatformError(ErrorCodes.MALFORMED_JSON, `record value is not JSON: ${String(cause)}`, {
+            cause,
+          });
+        }
+      }
+      throw new PlatformError(
+        ErrorCodes.DECODE_FAILED,
+        `record value is neither Confluent-framed (magic byte 0) nor JSON (first byte ${bytes[0] ?? "none"})`,
+      );
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import type { DeadLetter } from "./dead-letter.ts";
+import type { Prediction } from "./prediction.ts";
+import type { ProcessedReading } from "./processed-reading.ts";
+import type { SensorType } from "./sensor-reading.ts";
+import type { WindowResult } from "./window-result.ts";
+
+/**
+ * What the node's main thread and its partition hosts (workers, or the main thread itself with
+ * WORKERS=0) say to each other. Readings go in as binary records (messages/codec/); everything
+ * else is a JSON envelope in the same ring, so a batch mark is always behind the readings it
+ * covers.
+ */
+
+/** A reading on its way to its sensor actor, decoded once at the log and never as JSON again. */
+export interface HotReading {
+  readonly sensorType: SensorType;
+  readonly sensorId: string;
+  readonly eventTime: number;
+  /** in MEASUREMENTS[sensorType] order */
+  readonly values: Float64Array;
+  readonly partition: number;
+  readonly offset: number;
+  /** when ingest received it: end-to-end latency starts here */
+  readonly ingestedAt: number;
+}
+
+export type HostInbound =
+  /**
+   * answer once every record before it is handled; with `checkpoint`, publish dirty state first.
+   * `watermark`: the node's event time (the low watermark of its partitions' readings up to this
+   * mark, idle partitions excluded); windows that end before it, plus grace, close.
+   */
+  | {
+      readonly type: "mark";
+      readonly batch: number;
+      readonly checkpoint: boolean;
+      readonly watermark?: number;
+    }
+  /** state from the changelog, for an actor that is not alive yet (partition assigned) */
+  | { readonly type: "restore"; readonly kind: StatefulKind; readonly key: string; readonly state: unknown }
+  /** these partitions moved to another node: stop their actors, forget their state */
+  | { readonly type: "evict"; readonly partitions: readonly number[] }
+  | { readonly type: "tick"; readonly now: number };
+
+/** actor kinds whose state goes to a changelog */
+export type StatefulKind = "sensor" | "window";
+
+export interface LateRecord {
+  readonly stream: string;
+  readonly key: string;
+  readonly event_time: number;
+  readonly reason: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export type HostOutput =
+  | { readonly type: "reading"; readonly reading: ProcessedReading; readonly ingestedAt: number }
+  | { readonly type: "window"; readonly window: WindowResult; readonly ingestedAt: number }
+  | { readonly type: "prediction"; readonly prediction: Prediction; readonly ingestedAt: number }
+  | { readonly type: "late"; readonly late: LateRecord }
+  | { readonly type: "dead-letter"; readonly deadLetter: DeadLetter }
+  | { readonly type: "mark"; readonly batch: number; readonly worker: number }
+  | {
+      readonly type: "state";
+      readonly kind: StatefulKind;
+      readonly key: string;
+      readonly partition: number;
+      readonly state: unknown;
+    }
+  | { readonly type: "event"; readonly event: unknown };

@@ -1,0 +1,239 @@
+import type { AlertRouterMessage } from "../actors/alert/alert-router.ts";
+import type { FeedHub } from "../api/feeds/feed-hub.ts";
+import type { PlatformMetrics } from "../api/metrics.ts";
+import type { LiveView } from "../lake/live-view.ts";
+import type { Log, ProducerRecord } from "../log/log.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
+import type { HostOutput, StatefulKind } from "../messages/host-protocol.ts";
+import type { ProcessedReading } from "../messages/processed-reading.ts";
+import type { SensorRegistryRecord } from "../messages/reference-data.ts";
+import { Topics } from "../messages/topics.ts";
+import type { ReferenceTable } from "../stream/enrichment/reference-table.ts";
+import { createEnricher, type Enricher } from "../stream/enrichment/stream-table-join.ts";
+import type { ActorRef } from "../supervisor/actor.ts";
+
+/**
+ * Where the partition hosts' outputs go on the main thread: durable topics (final windows,
+ * predictions, late records, dead letters, and the repartition topics of the per-type windows
+ * and drift monitors), the live view, the WebSocket feeds, metrics, and the alert router.
+ *
+ * Log appends are batched: records collect until a batch mark arrives (or `flush` is called),
+ * then go in one append; the mark is passed on only after that append is durable, which is what
+ * lets the dispatcher commit input offsets safely.
+ */
+export interface OutputRouterDeps {
+  readonly log: Log;
+  /** record values to log bytes (Confluent-framed where the topic has a schema) */
+  readonly encode: (topic: string, value: unknown) => Promise<Uint8Array>;
+  readonly view: LiveView;
+  readonly feeds: FeedHub;
+  readonly metrics: PlatformMetrics;
+  /**
+   * repartition topics of the application's single-owner aggregates: final per-sensor windows
+   * re-keyed by type, predictions re-keyed by model (engine/repartitioned-aggregates.ts)
+   */
+  readonly repartition: { readonly typeWindows: string; readonly drift: string };
+  readonly alerts: ActorRef<AlertRouterMessage>;
+  readonly onMark: (worker: number, batch: number) => void;
+  readonly onEvent?: (event: unknown) => void;
+  /** an append that failed: the node cannot commit past it and must fail over */
+  readonly onError: (error: unknown) => void;
+  readonly now: () => number;
+  /** actor state for the changelogs: buffered by `saveState`, made durable by `flushState` */
+  readonly saveState?: (kind: StatefulKind, key: string, partition: number, state: unknown) => void;
+  readonly flushState?: () => Promise<void>;
+  /** the sensor registry, joined to every processed reading (left join: unknown sensors pass) */
+  readonly sensorRegistry?: ReferenceTable<SensorRegistryRecord>;
+}
+
+/** a record waiting for the next flush; its value is encoded then */
+interface PendingRecord {
+  readonly topic: string;
+  readonly key: string;
+  readonly value: unknown;
+  readonly timestamp: number;
+}
+
+export class OutputRouter {
+  private pending: PendingRecord[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly marks: { worker: number; batch: number }[] = [];
+
+  private readonly readingEnricher: Enricher<ProcessedReading> | undefined;
+  // prom-client hashes the label set on every call: per-record metrics use children bound once
+  private readonly readingsOut;
+  private readonly windowLatency;
+  private readonly byType = new Map<
+    string,
+    { quality: { set(v: number): void }; anomaly: { observe(v: number): void } }
+  >();
+
+  constructor(private readonly deps: OutputRouterDeps) {
+    this.readingsOut = deps.metrics.messagesByTopic.labels("actors.readings", "out");
+    this.windowLatency = deps.metrics.processingLatency.labels("window");
+    this.readingEnricher = deps.sensorRegistry
+      ? createEnricher<ProcessedReading, SensorRegistryRecord, ProcessedReading>({
+          table: deps.sensorRegistry,
+          keyOf: (reading) => reading.sensor_id,
+          merge: (reading, row) => ({
+            ...reading,
+            enrichment: row ? { district: row.district, zone: row.zone } : null,
+          }),
+          onMissing: "pass",
+          emit: (reading) => this.publishReading(reading),
+        })
+      : undefined;
+  }
+
+  route(output: HostOutput): void {
+    const { deps } = this;
+    const now = deps.now();
+    switch (output.type) {
+      case "reading":
+        if (this.readingEnricher) this.readingEnricher.enrich(output.reading);
+        else this.publishReading(output.reading);
+        return;
+      case "window": {
+        const w = output.window;
+        deps.view.window(w);
+        deps.feeds.publish("windows", w);
+        this.windowLatency.observe(Math.max(0, now - output.ingestedAt) / 1000);
+        if (w.final) {
+          this.pending.push({
+            topic: Topics.processed(w.type),
+            key: w.key,
+            value: w,
+            timestamp: w.window_end,
+          });
+          this.pending.push({
+            topic: deps.repartition.typeWindows,
+            key: w.type,
+            value: w,
+            timestamp: w.window_end,
+          });
+        }
+        return;
+      }
+      case "prediction": {
+        const p = output.prediction;
+        deps.view.prediction(p);
+        deps.feeds.publish("predictions", p);
+        deps.metrics.predictions.inc({ model: p.model, version: p.model_version });
+        deps.metrics.predictionLatency.observe({ model: p.model }, p.latency_ms / 1000);
+        deps.metrics.processingLatency.observe(
+          { stage: "prediction" },
+          Math.max(0, now - output.ingestedAt) / 1000,
+        );
+        this.pending.push({ topic: Topics.predictions, key: p.key, value: p, timestamp: p.at });
+        this.pending.push({ topic: deps.repartition.drift, key: p.model, value: p, timestamp: p.at });
+        return;
+      }
+      case "late":
+        deps.metrics.lateRecords.inc({ stream: output.late.stream });
+        this.pending.push({
+          topic: Topics.lateOf(Topics.sensorsRaw),
+          key: output.late.key,
+          value: output.late,
+          timestamp: now,
+        });
+        return;
+      case "dead-letter":
+        this.deadLetter(output.deadLetter, "actor");
+        return;
+      case "state":
+        deps.saveState?.(output.kind, output.key, output.partition, output.state);
+        return;
+      case "mark":
+        this.marks.push({ worker: output.worker, batch: output.batch });
+        this.flush().catch(deps.onError);
+        return;
+      case "event":
+        deps.feeds.publish("supervisor", output.event);
+        deps.onEvent?.(output.event);
+        return;
+    }
+  }
+
+  private publishReading(r: ProcessedReading): void {
+    const { deps } = this;
+    const now = deps.now();
+    deps.view.reading(r);
+    deps.feeds.publish("readings", r);
+    this.readingsOut.inc();
+    let typeMetrics = this.byType.get(r.type);
+    if (!typeMetrics) {
+      typeMetrics = {
+        quality: deps.metrics.qualityScore.labels(r.type),
+        anomaly: deps.metrics.anomalyScore.labels(r.type),
+      };
+      this.byType.set(r.type, typeMetrics);
+    }
+    typeMetrics.quality.set(r.quality_score);
+    // the silver layer only receives readings that passed; the rest are kept with their issues
+    this.pending.push({
+      topic: r.passed ? Topics.silver : Topics.quarantine,
+      key: r.sensor_id,
+      value: r,
+      timestamp: r.event_time,
+    });
+    for (const issue of r.issues)
+      deps.metrics.qualityIssues.inc({ rule: issue.rule, severity: issue.severity });
+    const labels = { sensor_id: r.sensor_id, sensor_type: r.type };
+    if (r.passed) {
+      typeMetrics.anomaly.observe(r.anomaly_score);
+      deps.alerts.tell({
+        type: "sample",
+        sample: { metric: "anomaly_score", value: r.anomaly_score, labels, at: now, history: r.history },
+      });
+    }
+    deps.alerts.tell({
+      type: "sample",
+      sample: { metric: "quality_score", value: r.quality_score, labels, at: now, history: r.history },
+    });
+  }
+
+  /** dead letters from anywhere on the node: counted, published, kept in the log */
+  deadLetter(letter: DeadLetter, sourceKind: string, topic: string = Topics.deadLetters): void {
+    this.deps.metrics.deadLetters.inc({ source: sourceKind, code: letter.code });
+    this.deps.feeds.publish("dead-letters", letter);
+    this.pending.push({
+      topic,
+      key: letter.source,
+      value: letter,
+      timestamp: letter.at,
+    });
+  }
+
+  /** append what is pending, then release the marks that were waiting behind it */
+  flush(): Promise<void> {
+    const records = this.pending;
+    const marks = this.marks.splice(0);
+    this.pending = [];
+    const run = this.flushing.then(async () => {
+      if (records.length > 0) {
+        const encoded: ProducerRecord[] = await Promise.all(
+          records.map(async (record) => ({
+            ...record,
+            value: await this.deps.encode(record.topic, record.value),
+          })),
+        );
+        await this.deps.log.append(encoded);
+        const perTopic = new Map<string, number>();
+        for (const record of records) perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1);
+        for (const [topic, count] of perTopic)
+          this.deps.metrics.messagesByTopic.inc({ topic, direction: "out" }, count);
+      }
+      // state before marks: a mark lets the dispatcher commit, and a commit must not run ahead
+      // of the state it implies
+      if (marks.length > 0) await this.deps.flushState?.();
+      for (const mark of marks) this.deps.onMark(mark.worker, mark.batch);
+    });
+    // The next flush waits for this one to settle either way; this one's failure reaches its
+    // caller through `run`, and the marks behind it are never released, so nothing is committed.
+    this.flushing = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+}

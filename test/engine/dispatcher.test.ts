@@ -1,0 +1,279 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Dispatcher } from "../../engine/dispatcher.ts";
+import type { PartitionHosts } from "../../engine/partition-hosts.ts";
+import { openLog } from "../../log/index.ts";
+import type { Log } from "../../log/log.ts";
+import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
+import type { DeadLetter } from "../../messages/dead-letter.ts";
+import type { HostInbound } from "../../messages/host-protocol.ts";
+import { partitionFor } from "../../messages/murmur2.ts";
+import { Topics } from "../../messages/topics.ts";
+import { eventually, trafficReading } from "../node/node-fixture.ts";
+
+/** PartitionHosts that only record what they are sent; the test answers the batch marks itself. */
+class RecordingHosts implements PartitionHosts {
+  readonly workers = 2;
+  readonly readings: { worker: number; reading: SensorReadingRecord }[] = [];
+  readonly marks: { worker: number; batch: number }[] = [];
+  /** when set, every mark is answered on the next microtask, as a healthy worker would */
+  answer: ((worker: number, batch: number) => void) | undefined;
+  workerOf(partition: number): number {
+    return partition < 2 ? 0 : 1;
+  }
+  sendReading(worker: number, reading: SensorReadingRecord): boolean {
+    this.readings.push({ worker, reading: { ...reading, values: [...reading.values] } });
+    return true;
+  }
+  sendControl(worker: number, message: HostInbound): boolean {
+    if (message.type !== "mark") return true;
+    const answer = this.answer;
+    if (answer) queueMicrotask(() => answer(worker, message.batch));
+    else this.marks.push({ worker, batch: message.batch });
+    return true;
+  }
+  flush(): void {}
+  waitForSpace = async () => true;
+  onOutput(): void {}
+  onRestart(): void {}
+  onCrash(): void {}
+  killWorker(): void {}
+  tree = async () => [];
+  stats = async () => [];
+  stop = async () => {};
+}
+
+const encoder = new TextEncoder();
+const GROUP = "dispatch-test";
+
+describe("the dispatcher", () => {
+  let log: Log;
+  let dir: string;
+  let hosts: RecordingHosts;
+  let dispatcher: Dispatcher;
+  const deadLetters: { letter: DeadLetter; topic: string }[] = [];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "dispatcher-"));
+    log = await openLog({ kind: "embedded", path: join(dir, "log.db") });
+    await log.createTopic({ name: Topics.sensorsRaw, partitions: 4 });
+    hosts = new RecordingHosts();
+    deadLetters.length = 0;
+    dispatcher = new Dispatcher({
+      log,
+      hosts,
+      groupId: GROUP,
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: (letter, topic) => deadLetters.push({ letter, topic }),
+      now: Date.now,
+    });
+  });
+
+  afterEach(async () => {
+    // answer what is still waiting, or stop() waits for those batches (as it should)
+    hosts.answer = (worker, batch) => dispatcher.markDone(worker, batch);
+    for (const mark of hosts.marks.splice(0)) dispatcher.markDone(mark.worker, mark.batch);
+    await dispatcher.stop();
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const append = (sensors: string[]) =>
+    log.append(
+      sensors.map((sensor, i) => ({
+        topic: Topics.sensorsRaw,
+        key: sensor,
+        value: encoder.encode(JSON.stringify(trafficReading(sensor, 1_700_000_000_000 + i))),
+      })),
+    );
+  const committedTotal = async () =>
+    [...(await log.groupOffsets(GROUP, Topics.sensorsRaw)).values()].reduce((sum, o) => sum + o, 0);
+
+  test("commits a batch only when every worker that got records has answered its mark", async () => {
+    const sensors = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    await append(sensors);
+    dispatcher.start();
+    await eventually(
+      () => hosts.marks.length,
+      (n) => n >= 2,
+    );
+    const [first, second] = hosts.marks;
+    dispatcher.markDone(first!.worker, first!.batch);
+    await Bun.sleep(200);
+    expect(await committedTotal()).toBe(0);
+    hosts.answer = (worker, batch) => dispatcher.markDone(worker, batch);
+    dispatcher.markDone(second!.worker, second!.batch);
+    for (const mark of hosts.marks.splice(2)) dispatcher.markDone(mark.worker, mark.batch);
+    expect(await eventually(committedTotal, (n) => n === 20)).toBe(20);
+  });
+
+  test("a restarted worker's uncommitted records are dispatched again and then committed", async () => {
+    const sensors = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    await append(sensors);
+    dispatcher.start();
+    await eventually(
+      () => hosts.marks.length,
+      (n) => n >= 2,
+    );
+    const lostWorker = 0;
+    const lost = hosts.readings.filter((r) => r.worker === lostWorker).map((r) => r.reading.sensorId);
+    expect(lost.length).toBeGreaterThan(0);
+    // worker 1 answers; worker 0 crashes before answering
+    for (const mark of hosts.marks.filter((m) => m.worker !== lostWorker))
+      dispatcher.markDone(mark.worker, mark.batch);
+    hosts.readings.length = 0;
+    hosts.marks.length = 0;
+    await dispatcher.replayWorker(lostWorker);
+    const replayed = await eventually(
+      () => hosts.readings.filter((r) => r.worker === lostWorker).map((r) => r.reading.sensorId),
+      (ids) => ids.length >= lost.length,
+    );
+    expect([...replayed].sort()).toEqual([...lost].sort());
+    expect(hosts.readings.every((r) => r.worker === lostWorker)).toBe(true);
+    hosts.answer = (worker, batch) => dispatcher.markDone(worker, batch);
+    for (const mark of hosts.marks.splice(0)) dispatcher.markDone(mark.worker, mark.batch);
+    expect(await eventually(committedTotal, (n) => n === 40)).toBe(40);
+  });
+
+  test("records of a crashed worker's partitions are not committed before its replay, then replayed and committed", async () => {
+    // The reading lost after a worker crash: records polled while the worker was down were not
+    // sent, but their offsets were committed at the next checkpoint, so the replay started past
+    // them. Here the worker is down for as many checkpoints as it takes.
+    await dispatcher.stop();
+    const crashing = new Dispatcher({
+      log,
+      hosts,
+      groupId: `${GROUP}-crash`,
+      commitIntervalMs: 0,
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: () => {},
+      now: Date.now,
+    });
+    dispatcher = crashing;
+    hosts.answer = (worker, batch) => crashing.markDone(worker, batch);
+    crashing.start();
+    crashing.workerLost(0);
+    const sensors = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    const onWorker = (worker: number) => sensors.filter((s) => hosts.workerOf(partitionFor(s, 4)) === worker);
+    await append(sensors);
+    const committedOf = async (worker: number) =>
+      [...(await log.groupOffsets(`${GROUP}-crash`, Topics.sensorsRaw)).entries()]
+        .filter(([partition]) => hosts.workerOf(partition) === worker)
+        .reduce((sum, [, offset]) => sum + offset, 0);
+    await eventually(
+      () => committedOf(1),
+      (n) => n === onWorker(1).length,
+    );
+    // several checkpoints later, still nothing of worker 0's partitions is committed or sent
+    const checkpoints = crashing.committed;
+    await append(["s100", "s101", "s102", "s103"].filter((s) => hosts.workerOf(partitionFor(s, 4)) === 1));
+    await eventually(
+      () => crashing.committed,
+      (n) => n > checkpoints,
+    );
+    expect(await committedOf(0)).toBe(0);
+    expect(hosts.readings.some((r) => r.worker === 0)).toBe(false);
+
+    await crashing.replayWorker(0);
+    const replayed = await eventually(
+      () => hosts.readings.filter((r) => r.worker === 0).map((r) => r.reading.sensorId),
+      (ids) => ids.length >= onWorker(0).length,
+    );
+    expect([...replayed].sort()).toEqual([...onWorker(0)].sort());
+    expect(
+      await eventually(
+        () => committedOf(0),
+        (n) => n === onWorker(0).length,
+      ),
+    ).toBe(onWorker(0).length);
+  });
+
+  test("routes each record to the worker owning its partition, with its log position", async () => {
+    await append(["alpha", "beta", "gamma", "delta"]);
+    dispatcher.start();
+    await eventually(
+      () => hosts.readings.length,
+      (n) => n >= 4,
+    );
+    for (const { worker, reading } of hosts.readings) {
+      expect(reading.partition).toBe(partitionFor(reading.sensorId, 4));
+      expect(worker).toBe(hosts.workerOf(reading.partition));
+    }
+  });
+
+  test.each([
+    ["not JSON", encoder.encode("{oops"), "DECODE_FAILED"],
+    [
+      "a value failing the reading schema",
+      encoder.encode(JSON.stringify({ type: "traffic" })),
+      "SCHEMA_VIOLATION",
+    ],
+    ["a tombstone", null, "DECODE_FAILED"],
+  ])("%s goes to the topic's dead letters with its reason and is committed", async (_name, value, code) => {
+    await log.append([{ topic: Topics.sensorsRaw, key: "bad", value }]);
+    hosts.answer = (worker, batch) => dispatcher.markDone(worker, batch);
+    dispatcher.start();
+    await eventually(
+      () => deadLetters.length,
+      (n) => n >= 1,
+    );
+    expect(deadLetters[0]!.letter.code).toBe(code);
+    expect(deadLetters[0]!.topic).toBe(Topics.sensorsRaw);
+    expect(deadLetters[0]!.letter.source).toStartWith("log:city.sensors.raw/");
+    expect(await eventually(committedTotal, (n) => n === 1)).toBe(1);
+  });
+
+  test("a partition whose state restores slowly holds only its own records; the others flow meanwhile", async () => {
+    await dispatcher.stop();
+    const restored: number[] = [];
+    let releaseSlow: () => void = () => {};
+    const slow = new Promise<void>((resolve) => {
+      releaseSlow = resolve;
+    });
+    const controls: HostInbound[] = [];
+    const original = hosts.sendControl.bind(hosts);
+    hosts.sendControl = (worker, message) => {
+      controls.push(message);
+      return original(worker, message);
+    };
+    hosts.answer = (worker, batch) => restoring.markDone(worker, batch);
+    const restoring = new Dispatcher({
+      log,
+      hosts,
+      groupId: `${GROUP}-restore`,
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: () => {},
+      now: Date.now,
+      state: {
+        async restore(partitions, send) {
+          for (const partition of partitions) {
+            if (partition === 0) await slow;
+            await send(partition, "window", `traffic:${partition}:x`, { lastOffset: -1 });
+            restored.push(partition);
+          }
+        },
+      },
+    });
+    dispatcher = restoring;
+    const sensors = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    await append(sensors);
+    restoring.start();
+    const others = await eventually(
+      () => hosts.readings.filter((r) => r.reading.partition !== 0).length,
+      (n) => n >= sensors.filter((s) => partitionFor(s, 4) !== 0).length,
+    );
+    expect(others).toBe(sensors.filter((s) => partitionFor(s, 4) !== 0).length);
+    expect(hosts.readings.some((r) => r.reading.partition === 0)).toBe(false);
+    releaseSlow();
+    await eventually(
+      () => hosts.readings.filter((r) => r.reading.partition === 0).length,
+      (n) => n >= sensors.filter((s) => partitionFor(s, 4) === 0).length,
+    );
+    // partition 0's state went out before any of its records
+    const firstRestoreOf0 = controls.findIndex((c) => c.type === "restore" && c.key === "traffic:0:x");
+    expect(firstRestoreOf0).toBeGreaterThanOrEqual(0);
+    expect(restored).toContain(0);
+  });
+});
