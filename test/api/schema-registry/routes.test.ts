@@ -11,7 +11,7 @@ import {
 import { openLog } from "../../../log/index.ts";
 import type { Log } from "../../../log/log.ts";
 import { MAX_SCHEMA_BYTES, MAX_SCHEMA_DEPTH } from "../../../messages/schema-registry/schema-bounds.ts";
-import { SchemaRegistry } from "../../../messages/schema-registry/schema-registry.ts";
+import { SchemaRegistry } from "../../../registries/schema-registry.ts";
 
 const v1 = JSON.stringify({
   type: "object",
