@@ -1,4 +1,4 @@
-import type { Alert } from "../actors/alert/alert-rules.ts";
+import type { Alert } from "../messages/alert.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
 import type { Prediction } from "../messages/prediction.ts";
 import type { ProcessedReading } from "../messages/processed-reading.ts";
