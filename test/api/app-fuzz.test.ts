@@ -55,7 +55,7 @@ const ROUTES = [
   "/ws",
 ];
 
-function caseOf(input: HostileInput): { method: string; path: string; body: BodyInit | null } {
+function caseOf(input: HostileInput): { method: string; path: string; body: RequestInit["body"] } {
   const segment = () =>
     input.random() < 0.1
       ? input.pick(["%zz", "%E0%A4", "%", "%00", "..", "%2F..%2F"]) // malformed or sneaky escapes, sent raw
@@ -77,7 +77,7 @@ function caseOf(input: HostileInput): { method: string; path: string; body: Body
   if (query.length > 0) path += `?${query.join("&")}`;
   const method = input.pick(["GET", "GET", "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]);
   if (method === "GET" || method === "HEAD") return { method, path, body: null };
-  const body = input.pick<() => BodyInit>([
+  const body = input.pick<() => NonNullable<RequestInit["body"]>>([
     () => "null",
     () => JSON.stringify(input.json()),
     () => input.deepJson(1000 + input.int(20_000)),

@@ -75,7 +75,7 @@ describe("the live view", () => {
   test("sensors are listed sorted by id, optionally by type", () => {
     const view = new LiveView();
     for (const id of ["c", "a", "b"]) view.reading(reading(id, 1));
-    view.reading({ ...reading("z", 1), type: "air_quality" });
+    view.reading({ ...reading("z", 1), type: "environment" });
     expect(view.sensorList("traffic").map((s) => s.sensor_id)).toEqual(["a", "b", "c"]);
     expect(view.sensorList().map((s) => s.sensor_id)).toEqual(["a", "b", "c", "z"]);
   });
