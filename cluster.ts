@@ -59,5 +59,18 @@ const shutdown = (signal: string) => {
 };
 process.on("SIGINT", () => shutdown("SIGINT"));
 process.on("SIGTERM", () => shutdown("SIGTERM"));
+// `bun run cluster` runs this file as a child of the `bun run` wrapper, which forwards Ctrl-C but
+// dies alone on SIGKILL and leaves the node running as an orphan (adopted: its ppid changes).
+// Under such a wrapper the node follows its parent out, with the same graceful stop. Started
+// directly (`bun cluster.ts`, nohup, systemd) it keeps running on its own.
+const PARENT_CHECK_MS = 250;
+if (process.env.npm_lifecycle_event !== undefined) {
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(parentWatch);
+    shutdown(`parent process ${parent} exited`);
+  }, PARENT_CHECK_MS);
+}
 if (config.durationSeconds > 0)
   setTimeout(() => shutdown(`after ${config.durationSeconds} s`), config.durationSeconds * 1000);

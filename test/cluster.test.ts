@@ -1,0 +1,70 @@
+import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * `bun run cluster` is a wrapper process running `bun run cluster.ts` as its child. A kill -9 of
+ * the wrapper must not leave the node running as an orphan: the node sees its parent change and
+ * stops gracefully (regression: it used to keep running, holding its ports and DATA_DIR).
+ */
+const REPO = join(import.meta.dir, "..");
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+  return text ? text.split(/\s+/).map(Number) : [];
+}
+
+test("kill -9 of the `bun run cluster` wrapper stops the node it started", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "cluster-wrapper-"));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const wrapper = Bun.spawn(["bun", "run", "cluster", "--quiet", "--no-simulator"], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      MQTT_PORT: "0",
+      MQTT_URL: "",
+      KAFKA_BROKERS: "",
+      WORKERS: "1",
+      PARTITIONS: "2",
+    },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let node: number | undefined;
+  cleanups.push(() => {
+    wrapper.kill("SIGKILL");
+    if (node !== undefined && alive(node)) process.kill(node, "SIGKILL");
+  });
+  let banner = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of wrapper.stdout) {
+    banner += decoder.decode(chunk, { stream: true });
+    if (banner.includes("Ctrl-C stops")) break;
+  }
+  expect(banner).toContain("API");
+  [node] = childrenOf(wrapper.pid);
+  expect(node).toBeDefined();
+
+  wrapper.kill("SIGKILL");
+  await wrapper.exited;
+  const deadline = Date.now() + 30_000;
+  while (alive(node!) && Date.now() < deadline) await Bun.sleep(50);
+  expect(alive(node!)).toBe(false);
+}, 60_000);
