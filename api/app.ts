@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { LiveView } from "../lake/live-view.ts";
+import type { LiveView } from "./live-view.ts";
 import { ErrorCodes } from "../messages/errors.ts";
 import { SENSOR_TYPES, type SensorType } from "../messages/sensor-reading.ts";
 import { qualityRulesAsJson } from "../stream/quality/quality-rules-json.ts";

@@ -20,3 +20,13 @@ export interface Alert {
   readonly labels: Readonly<Record<string, string>>;
   readonly at: number;
 }
+
+/** One observation the alert rules look at: a metric with labels at a time. */
+export interface MetricSample {
+  readonly metric: string;
+  readonly value: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly at: number;
+  /** observations of the sample's series so far, this one included (a sensor's readings) */
+  readonly history?: number;
+}

@@ -23,6 +23,14 @@ export interface NodeAggregates {
   readonly topics: { readonly typeWindows: string; readonly drift: string };
 }
 
+/** the repartition topics of an application's single-owner aggregates */
+export function aggregateTopics(applicationId: string): NodeAggregates["topics"] {
+  return {
+    typeWindows: Topics.repartitionOf(applicationId, "type-windows"),
+    drift: Topics.repartitionOf(applicationId, "drift"),
+  };
+}
+
 export async function openAggregates(deps: {
   readonly config: NodeConfig;
   readonly log: Log;
@@ -36,10 +44,7 @@ export async function openAggregates(deps: {
   readonly onError: (error: unknown) => void;
 }): Promise<NodeAggregates> {
   const { config, log, partitions } = deps;
-  const topics = {
-    typeWindows: Topics.repartitionOf(config.applicationId, "type-windows"),
-    drift: Topics.repartitionOf(config.applicationId, "drift"),
-  };
+  const topics = aggregateTopics(config.applicationId);
   const store = (kind: string) =>
     ChangelogStore.open({
       log,

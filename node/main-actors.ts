@@ -7,49 +7,75 @@ import { type AlertRouterMessage, alertRouterProps } from "../actors/alert/alert
 import type { AlertRule } from "../actors/alert/alert-rules.ts";
 import { type DriftCheck, driftMonitorProps } from "../actors/drift/drift-monitor.ts";
 import { typeWindowProps } from "../actors/type-window/type-window.ts";
-import type { Alert } from "../messages/alert.ts";
+import type { FeedHub } from "../api/feeds/feed-hub.ts";
+import type { PlatformMetrics } from "../api/metrics.ts";
+import type { Alert, MetricSample } from "../messages/alert.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
 import type { WindowResult } from "../messages/window-result.ts";
 import type { ActorRef } from "../supervisor/actor.ts";
-import type { ActorSystem } from "../supervisor/index.ts";
+import { type ActorSystem, createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
+import { type NodeAggregates, openAggregates } from "./aggregates.ts";
+import type { NodeFailures } from "./failures.ts";
 
 /**
  * The main thread's actors: per-type windows, the drift monitor of each model, the alert router
  * and one actor per alert channel. Type windows and drift monitors fan in from every partition:
  * they are sharded kinds fed through repartition topics (engine/repartitioned-aggregates.ts), so
- * each key has one owner in the application; alert channels do I/O.
+ * each key has one owner in the application; alert channels do I/O. Their outputs go through
+ * the node's output router like the partition hosts' ones.
  */
+export interface MainActorOutputs {
+  typeWindow(window: WindowResult): void;
+  driftReport(report: DriftReport): void;
+  alert(alert: Alert): void;
+}
+
 export interface MainActorsDeps {
-  readonly system: ActorSystem;
+  readonly aggregates: Omit<Parameters<typeof openAggregates>[0], "system" | "snapshots" | "onError">;
+  readonly feeds: FeedHub;
+  readonly metrics: PlatformMetrics;
+  readonly failures: NodeFailures;
   readonly createDriftCheck: (model: string, restoredSample?: unknown) => DriftCheck;
   readonly rules: readonly AlertRule[];
   readonly deliveries: readonly AlertDelivery[];
   readonly closeTypeWindowsAfterMs: number;
   readonly driftEvaluateEveryMs: number;
-  /** state of a type window or drift monitor at a checkpoint, for its changelog */
-  readonly onState: (kind: "type-window" | "drift", key: string, state: unknown) => void;
-  readonly onTypeWindow: (window: WindowResult) => void;
-  readonly onLateTypeWindow: (window: WindowResult) => void;
-  readonly onDriftReport: (report: DriftReport) => void;
-  readonly onAlert: (alert: Alert) => void;
-  readonly onDeliveryFailure: (channel: string, alert: Alert, error: unknown) => void;
+  readonly outputs: MainActorOutputs;
   readonly now: () => number;
 }
 
 export interface MainActors {
+  readonly system: ActorSystem;
+  readonly aggregates: NodeAggregates;
   readonly alerts: ActorRef<AlertRouterMessage>;
+  /** a metric sample for the alert rules */
+  sample(sample: MetricSample): void;
+  stop(): Promise<void>;
 }
 
 /** idle aggregates passivate to the snapshot store; their state is in the changelog too */
 const AGGREGATE_PASSIVATE_AFTER_MS = 600_000;
 
-export function startMainActors(deps: MainActorsDeps): MainActors {
-  const { system } = deps;
+export async function startMainActors(deps: MainActorsDeps): Promise<MainActors> {
+  const { metrics, feeds, outputs } = deps;
+  const snapshots = new InMemorySnapshotStore();
+  const system = createActorSystem({ name: "main", snapshots });
+  system.events.subscribe((event) => {
+    feeds.publish("supervisor", event);
+    if (event.type === "supervision")
+      metrics.restarts.inc({ decision: event.decision, strategy: event.strategy });
+  });
+  const aggregates = await openAggregates({
+    ...deps.aggregates,
+    system,
+    snapshots,
+    onError: deps.failures.fail,
+  });
   system.register(
     typeWindowProps({
-      onWindow: deps.onTypeWindow,
-      onLate: deps.onLateTypeWindow,
-      onState: (key, state) => deps.onState("type-window", key, state),
+      onWindow: (window) => outputs.typeWindow(window),
+      onLate: (window) => metrics.lateRecords.inc({ stream: `type:${window.type}` }),
+      onState: (key, state) => aggregates.engine.saveState("type-window", key, state),
       now: deps.now,
       closeAfterMs: deps.closeTypeWindowsAfterMs,
       tickMs: 1000,
@@ -59,8 +85,8 @@ export function startMainActors(deps: MainActorsDeps): MainActors {
   system.register(
     driftMonitorProps({
       createCheck: deps.createDriftCheck,
-      onReport: deps.onDriftReport,
-      onState: (key, state) => deps.onState("drift", key, state),
+      onReport: (report) => outputs.driftReport(report),
+      onState: (key, state) => aggregates.engine.saveState("drift", key, state),
       evaluateEveryMs: deps.driftEvaluateEveryMs,
       passivateAfterMs: AGGREGATE_PASSIVATE_AFTER_MS,
     }),
@@ -68,13 +94,32 @@ export function startMainActors(deps: MainActorsDeps): MainActors {
 
   const channels: ActorRef<AlertChannelMessage>[] = deps.deliveries.map((delivery) =>
     system.spawn(
-      alertChannelProps({ delivery, retries: 3, retryDelayMs: 200, onFailure: deps.onDeliveryFailure }),
+      alertChannelProps({
+        delivery,
+        retries: 3,
+        retryDelayMs: 200,
+        onFailure: (channel) => metrics.alertDeliveryFailures.inc({ channel }),
+      }),
       delivery.name,
     ),
   );
   const alerts = system.spawn(
-    alertRouterProps({ rules: deps.rules, channels: () => channels, onAlert: deps.onAlert }),
+    alertRouterProps({
+      rules: deps.rules,
+      channels: () => channels,
+      onAlert: (alert) => outputs.alert(alert),
+    }),
     "main",
   );
-  return { alerts };
+  await aggregates.engine.start();
+  return {
+    system,
+    aggregates,
+    alerts,
+    sample: (sample) => alerts.tell({ type: "sample", sample }),
+    async stop() {
+      await aggregates.engine.stop().catch(deps.failures.fail);
+      await system.stop();
+    },
+  };
 }

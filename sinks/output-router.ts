@@ -1,16 +1,17 @@
-import type { AlertRouterMessage } from "../actors/alert/alert-router.ts";
 import type { FeedHub } from "../api/feeds/feed-hub.ts";
+import type { LiveView } from "../api/live-view.ts";
 import type { PlatformMetrics } from "../api/metrics.ts";
-import type { LiveView } from "../lake/live-view.ts";
 import type { Log, ProducerRecord } from "../log/log.ts";
+import type { Alert, MetricSample } from "../messages/alert.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
+import type { DriftReport } from "../messages/drift-report.ts";
 import type { HostOutput, StatefulKind } from "../messages/host-protocol.ts";
 import type { ProcessedReading } from "../messages/processed-reading.ts";
 import type { SensorRegistryRecord } from "../messages/reference-data.ts";
 import { Topics } from "../messages/topics.ts";
+import type { WindowResult } from "../messages/window-result.ts";
 import type { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import { createEnricher, type Enricher } from "../stream/enrichment/stream-table-join.ts";
-import type { ActorRef } from "../supervisor/actor.ts";
 
 /**
  * Where the partition hosts' outputs go on the main thread: durable topics (final windows,
@@ -33,7 +34,8 @@ export interface OutputRouterDeps {
    * re-keyed by type, predictions re-keyed by model (engine/repartitioned-aggregates.ts)
    */
   readonly repartition: { readonly typeWindows: string; readonly drift: string };
-  readonly alerts: ActorRef<AlertRouterMessage>;
+  /** a metric sample for the alert rules (the alert router) */
+  readonly sample: (sample: MetricSample) => void;
   readonly onMark: (worker: number, batch: number) => void;
   readonly onEvent?: (event: unknown) => void;
   /** an append that failed: the node cannot commit past it and must fail over */
@@ -58,6 +60,7 @@ export class OutputRouter {
   private pending: PendingRecord[] = [];
   private flushing: Promise<void> = Promise.resolve();
   private readonly marks: { worker: number; batch: number }[] = [];
+  private flushScheduled = false;
 
   private readonly readingEnricher: Enricher<ProcessedReading> | undefined;
   // prom-client hashes the label set on every call: per-record metrics use children bound once
@@ -181,15 +184,65 @@ export class OutputRouter {
     const labels = { sensor_id: r.sensor_id, sensor_type: r.type };
     if (r.passed) {
       typeMetrics.anomaly.observe(r.anomaly_score);
-      deps.alerts.tell({
-        type: "sample",
-        sample: { metric: "anomaly_score", value: r.anomaly_score, labels, at: now, history: r.history },
-      });
+      deps.sample({ metric: "anomaly_score", value: r.anomaly_score, labels, at: now, history: r.history });
     }
-    deps.alerts.tell({
-      type: "sample",
-      sample: { metric: "quality_score", value: r.quality_score, labels, at: now, history: r.history },
+    deps.sample({ metric: "quality_score", value: r.quality_score, labels, at: now, history: r.history });
+  }
+
+  /** a per-type window (the type-window actors): the view, the feed, and the final one to its topic */
+  typeWindow(window: WindowResult): void {
+    this.deps.view.window(window);
+    this.deps.feeds.publish("windows", window);
+    if (!window.final) return;
+    this.pending.push({
+      topic: Topics.processed(window.type),
+      key: window.key,
+      value: window,
+      timestamp: window.window_end,
     });
+    this.flushSoon();
+  }
+
+  /** a drift report (the drift monitors): view, feed, metric, alert rules, `ml.drift` */
+  driftReport(report: DriftReport): void {
+    const { deps } = this;
+    deps.view.driftReport(report);
+    deps.feeds.publish("drift", report);
+    deps.metrics.driftScore.set({ model: report.model, feature: report.feature }, report.score);
+    deps.sample({
+      metric: "drift_score",
+      value: report.score,
+      labels: { model: report.model, feature: report.feature },
+      at: report.at,
+    });
+    this.pending.push({
+      topic: Topics.drift,
+      key: `${report.model}/${report.feature}`,
+      value: report,
+      timestamp: report.at,
+    });
+    this.flushSoon();
+  }
+
+  /** an alert (the alert router): view, metric, `ops.alerts` */
+  alert(alert: Alert): void {
+    this.deps.view.alert(alert);
+    this.deps.metrics.alerts.inc({ rule: alert.rule, severity: alert.severity });
+    this.pending.push({ topic: Topics.alerts, key: alert.rule, value: alert, timestamp: alert.at });
+    this.flushSoon();
+  }
+
+  /**
+   * Main-thread outputs come without batch marks: they are appended on the next turn, batched
+   * with whatever else is pending then.
+   */
+  private flushSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setTimeout(() => {
+      this.flushScheduled = false;
+      this.flush().catch(this.deps.onError);
+    }, 0);
   }
 
   /** dead letters from anywhere on the node: counted, published, kept in the log */

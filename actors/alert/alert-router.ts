@@ -1,7 +1,7 @@
-import type { Alert } from "../../messages/alert.ts";
+import type { Alert, MetricSample } from "../../messages/alert.ts";
 import type { ActorRef, Props } from "../../supervisor/actor.ts";
 import type { AlertChannelMessage } from "./alert-channel.ts";
-import { AlertEvaluator, type AlertRule, type MetricSample } from "./alert-rules.ts";
+import { AlertEvaluator, type AlertRule } from "./alert-rules.ts";
 
 /**
  * alert-router/<name>: evaluates metric samples (anomaly, drift, quality, error rates) against

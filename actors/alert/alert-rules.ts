@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type Alert, Comparison, Severity } from "../../messages/alert.ts";
+import { type Alert, Comparison, type MetricSample, Severity } from "../../messages/alert.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 
 /**
@@ -32,15 +32,6 @@ export const AlertRule = z.object({
 export type AlertRule = z.infer<typeof AlertRule>;
 
 export const AlertRules = z.array(AlertRule);
-
-export interface MetricSample {
-  readonly metric: string;
-  readonly value: number;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly at: number;
-  /** observations of the sample's series so far, this one included (a sensor's readings) */
-  readonly history?: number;
-}
 
 export function parseAlertRules(input: unknown): AlertRule[] {
   const parsed = AlertRules.safeParse(input);

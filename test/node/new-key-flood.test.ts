@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { AlertEvaluator, DEFAULT_ALERT_RULES, type MetricSample } from "../../actors/alert/alert-rules.ts";
+import { AlertEvaluator, DEFAULT_ALERT_RULES } from "../../actors/alert/alert-rules.ts";
+import type { MetricSample } from "../../messages/alert.ts";
 import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
 import type { HostOutput } from "../../messages/host-protocol.ts";
 import { inProcessHosts } from "../../engine/in-process-hosts.ts";

@@ -19,6 +19,7 @@ class CollectingSocket implements FeedSocket {
     return 0;
   }
   close(): void {}
+  terminate(): void {}
 }
 
 describe("a node whose worker crashes mid-stream", () => {

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { LruMap } from "../../lake/lru-map.ts";
+import { LruMap } from "../../api/lru-map.ts";
 
 test("an LRU map forgets the least recently written key beyond its capacity and counts it", () => {
   const forgotten: string[] = [];

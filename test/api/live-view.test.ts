@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LiveView } from "../../lake/live-view.ts";
+import { LiveView } from "../../api/live-view.ts";
 import type { ProcessedReading } from "../../messages/processed-reading.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
 

@@ -1,0 +1,81 @@
+import type { Log } from "../log/log.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
+import type { PlatformError } from "../messages/errors.ts";
+import type { HostOutput } from "../messages/host-protocol.ts";
+import { Topics } from "../messages/topics.ts";
+import type { ActorStateStores } from "./actor-state.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { inProcessHosts } from "./in-process-hosts.ts";
+import type { PartitionHostSetup } from "./partition-host-setup.ts";
+import type { PartitionHosts } from "./partition-hosts.ts";
+import { workerHosts } from "./worker-hosts.ts";
+
+/**
+ * The engine of one node: the partition hosts (Bun workers, or the main thread with WORKERS=0)
+ * with their sensor, window and model-shard actors, and the dispatcher that moves the input
+ * topic's records to them and commits. Outputs go to the node's sinks (`onOutput`); a batch mark
+ * the sinks made durable comes back through `markDone`. A crashed worker is restarted by the
+ * pool and replayed from the committed offsets against its changelog state.
+ */
+export interface StreamEngine {
+  readonly hosts: PartitionHosts;
+  readonly dispatcher: Dispatcher;
+  /** the sinks made a batch's outputs durable */
+  markDone(worker: number, batch: number): void;
+  stop(): Promise<void>;
+}
+
+export interface StreamEngineDeps {
+  readonly log: Log;
+  readonly applicationId: string;
+  readonly partitions: number;
+  readonly workers: number;
+  readonly setup: PartitionHostSetup;
+  readonly commitIntervalMs: number;
+  readonly state: ActorStateStores;
+  readonly decode: (bytes: Uint8Array) => unknown;
+  readonly onOutput: (output: HostOutput) => void;
+  readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
+  readonly onConsumed: (count: number) => void;
+  readonly onAssignment: (partitions: readonly number[]) => void;
+  readonly onTransientError: (error: PlatformError) => void;
+  readonly onError: (error: unknown) => void;
+}
+
+export async function startStreamEngine(deps: StreamEngineDeps): Promise<StreamEngine> {
+  const { setup } = deps;
+  const hosts: PartitionHosts =
+    deps.workers === 0
+      ? inProcessHosts(setup)
+      : await workerHosts({ setup, workers: deps.workers, partitions: deps.partitions });
+  hosts.onOutput(deps.onOutput);
+  const dispatcher = new Dispatcher({
+    log: deps.log,
+    hosts,
+    groupId: deps.applicationId,
+    decode: deps.decode,
+    state: deps.state,
+    commitIntervalMs: deps.commitIntervalMs,
+    watermark: { maxOutOfOrdernessMs: setup.maxOutOfOrdernessMs, idleTimeoutMs: setup.idleTimeoutMs },
+    onAssignment: deps.onAssignment,
+    onDeadLetter: (letter, topic) => deps.onDeadLetter(letter, Topics.deadLettersOf(topic)),
+    onConsumed: deps.onConsumed,
+    onTransientError: deps.onTransientError,
+    onError: deps.onError,
+    now: Date.now,
+  });
+  hosts.onCrash((worker) => dispatcher.workerLost(worker));
+  hosts.onRestart((worker) => {
+    dispatcher.replayWorker(worker).catch(deps.onError);
+  });
+  dispatcher.start();
+  return {
+    hosts,
+    dispatcher,
+    markDone: (worker, batch) => dispatcher.markDone(worker, batch),
+    async stop() {
+      await dispatcher.stop();
+      await hosts.stop();
+    },
+  };
+}

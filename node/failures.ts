@@ -1,0 +1,36 @@
+import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
+
+const TRANSIENT_LOG_ERRORS: ReadonlySet<string> = new Set([
+  ErrorCodes.LOG_BROKER_UNAVAILABLE,
+  ErrorCodes.LOG_REBALANCE,
+  ErrorCodes.INFRA_UNAVAILABLE,
+]);
+
+/**
+ * How a node takes failures: the first fatal one is kept (/health turns 503 with its code) and
+ * said once; the log being away for a while (a broker restart) is waited out by the parts that
+ * use it and reported at most every 5 s, and fails the node only when it is not transient.
+ */
+export class NodeFailures {
+  private first: unknown;
+  private lastUnavailableReport = 0;
+
+  get fatal(): unknown {
+    return this.first;
+  }
+
+  readonly fail = (error: unknown): void => {
+    this.first ??= error;
+    console.error(`node failed: ${error instanceof Error ? error.message : String(error)}`);
+  };
+
+  readonly logUnavailable = (error: unknown): void => {
+    if (!isPlatformError(error) || !TRANSIENT_LOG_ERRORS.has(error.code)) {
+      this.fail(error);
+      return;
+    }
+    if (Date.now() - this.lastUnavailableReport < 5000) return;
+    this.lastUnavailableReport = Date.now();
+    console.error(`log unavailable, retrying: ${error.message}`);
+  };
+}

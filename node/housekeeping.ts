@@ -1,0 +1,76 @@
+import type { PlatformMetrics } from "../api/metrics.ts";
+import type { PartitionHosts } from "../engine/partition-hosts.ts";
+import type { Log } from "../log/log.ts";
+import type { MetricSample } from "../messages/alert.ts";
+import { Topics } from "../messages/topics.ts";
+import type { ActorSystem } from "../supervisor/index.ts";
+
+/**
+ * What a node looks at every two seconds: health signals (the actor systems and the log
+ * answering), mailbox and actor gauges per part, the dead-letter rate for the alert rules, the
+ * membership's malformed announcements, and the supervision trees the API serves.
+ */
+export interface Housekeeping {
+  /** the supervision tree of every worker, as of the last look */
+  workerTrees(): unknown[];
+  stop(): void;
+}
+
+export function startHousekeeping(deps: {
+  readonly log: Log;
+  readonly main: ActorSystem;
+  readonly hosts: PartitionHosts;
+  readonly metrics: PlatformMetrics;
+  readonly health: { sample(now: number): void; heartbeat(): void; logAnswered(): void };
+  readonly rejected: () => number;
+  readonly malformedAnnouncements: () => number;
+  readonly sample: (sample: MetricSample) => void;
+  readonly onLogError: (error: unknown) => void;
+  readonly onError: (error: unknown) => void;
+  readonly everyMs?: number;
+}): Housekeeping {
+  const everyMs = deps.everyMs ?? 2000;
+  let lastRejected = 0;
+  let trees: unknown[] = [];
+  const look = () => {
+    const now = Date.now();
+    deps.health.sample(now);
+    deps.log
+      .endOffset({ topic: Topics.sensorsRaw, partition: 0 })
+      .then(() => deps.health.logAnswered(), deps.onLogError);
+    deps.metrics.malformedMemberAnnouncements.set(deps.malformedAnnouncements());
+    const rejected = deps.rejected();
+    deps.sample({
+      metric: "dead_letters_per_second",
+      value: (rejected - lastRejected) / (everyMs / 1000),
+      labels: {},
+      at: now,
+    });
+    lastRejected = rejected;
+    deps.hosts
+      .stats()
+      .then((all) => {
+        deps.health.heartbeat();
+        for (const [part, stats] of [
+          ["main", deps.main.stats()] as const,
+          ...all.map((s, i) => [`worker-${i}`, s] as const),
+        ])
+          for (const [kind, byKind] of Object.entries(stats.byKind)) {
+            deps.metrics.mailboxDepth.set({ part, kind }, byKind.mailboxDepth);
+            deps.metrics.actors.set({ part, kind }, byKind.actors);
+          }
+      })
+      .catch(deps.onError);
+    deps.hosts
+      .tree()
+      .then((latest) => {
+        trees = latest;
+      })
+      .catch(deps.onError);
+  };
+  const timer = setInterval(look, everyMs);
+  return {
+    workerTrees: () => trees,
+    stop: () => clearInterval(timer),
+  };
+}
