@@ -1,3 +1,4 @@
+import type { HealthCheck, nodeHealth } from "../api/health.ts";
 import type { PlatformMetrics } from "../api/metrics.ts";
 import type { PartitionHosts } from "../engine/partition-hosts.ts";
 import type { Log } from "../log/log.ts";
@@ -11,6 +12,8 @@ import type { ActorSystem } from "../supervisor/index.ts";
  * membership's malformed announcements, and the supervision trees the API serves.
  */
 export interface Housekeeping {
+  /** the health checks the samples feed */
+  readonly health: { readonly checks: readonly HealthCheck[] };
   /** the supervision tree of every worker, as of the last look */
   workerTrees(): unknown[];
   stop(): void;
@@ -21,7 +24,7 @@ export function startHousekeeping(deps: {
   readonly main: ActorSystem;
   readonly hosts: PartitionHosts;
   readonly metrics: PlatformMetrics;
-  readonly health: { sample(now: number): void; heartbeat(): void; logAnswered(): void };
+  readonly health: ReturnType<typeof nodeHealth>;
   readonly rejected: () => number;
   readonly malformedAnnouncements: () => number;
   readonly sample: (sample: MetricSample) => void;
@@ -70,6 +73,7 @@ export function startHousekeeping(deps: {
   };
   const timer = setInterval(look, everyMs);
   return {
+    health: deps.health,
     workerTrees: () => trees,
     stop: () => clearInterval(timer),
   };

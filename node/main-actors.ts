@@ -11,10 +11,12 @@ import type { FeedHub } from "../api/feeds/feed-hub.ts";
 import type { PlatformMetrics } from "../api/metrics.ts";
 import type { Alert, MetricSample } from "../messages/alert.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
+import { ErrorCodes } from "../messages/errors.ts";
 import type { WindowResult } from "../messages/window-result.ts";
 import type { ActorRef } from "../supervisor/actor.ts";
 import { type ActorSystem, createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import { type NodeAggregates, openAggregates } from "./aggregates.ts";
+import type { NodeConfig } from "./config.ts";
 import type { NodeFailures } from "./failures.ts";
 
 /**
@@ -31,17 +33,22 @@ export interface MainActorOutputs {
 }
 
 export interface MainActorsDeps {
-  readonly aggregates: Omit<Parameters<typeof openAggregates>[0], "system" | "snapshots" | "onError">;
+  readonly config: Pick<NodeConfig, "graceMs" | "partitionIdleMs">;
+  readonly aggregates: Omit<
+    Parameters<typeof openAggregates>[0],
+    "system" | "snapshots" | "onError" | "onCorrupt" | "onTransientError"
+  >;
   readonly feeds: FeedHub;
   readonly metrics: PlatformMetrics;
   readonly failures: NodeFailures;
   readonly createDriftCheck: (model: string, restoredSample?: unknown) => DriftCheck;
-  readonly rules: readonly AlertRule[];
-  readonly deliveries: readonly AlertDelivery[];
-  readonly closeTypeWindowsAfterMs: number;
-  readonly driftEvaluateEveryMs: number;
+  readonly alerting: { readonly rules: readonly AlertRule[]; readonly deliveries: readonly AlertDelivery[] };
   readonly outputs: MainActorOutputs;
-  readonly now: () => number;
+  /** an alert was raised (counted for the progress line) */
+  readonly onAlert?: (alert: Alert) => void;
+  /** how often each drift monitor compares its sample with the reference; default 10 s */
+  readonly driftEvaluateEveryMs?: number;
+  readonly now?: () => number;
 }
 
 export interface MainActors {
@@ -57,7 +64,9 @@ export interface MainActors {
 const AGGREGATE_PASSIVATE_AFTER_MS = 600_000;
 
 export async function startMainActors(deps: MainActorsDeps): Promise<MainActors> {
-  const { metrics, feeds, outputs } = deps;
+  const { metrics, feeds, outputs, failures } = deps;
+  const now = deps.now ?? Date.now;
+  const { rules, deliveries } = deps.alerting;
   const snapshots = new InMemorySnapshotStore();
   const system = createActorSystem({ name: "main", snapshots });
   system.events.subscribe((event) => {
@@ -69,15 +78,20 @@ export async function startMainActors(deps: MainActorsDeps): Promise<MainActors>
     ...deps.aggregates,
     system,
     snapshots,
-    onError: deps.failures.fail,
+    onCorrupt: (kind) =>
+      metrics.deadLetters.inc({ source: `changelog:${kind}`, code: ErrorCodes.DECODE_FAILED }),
+    onTransientError: failures.logUnavailable,
+    onError: failures.fail,
   });
   system.register(
     typeWindowProps({
       onWindow: (window) => outputs.typeWindow(window),
       onLate: (window) => metrics.lateRecords.inc({ stream: `type:${window.type}` }),
       onState: (key, state) => aggregates.engine.saveState("type-window", key, state),
-      now: deps.now,
-      closeAfterMs: deps.closeTypeWindowsAfterMs,
+      now,
+      // a type window is final once every partition's sensor windows could have reached it: the
+      // per-sensor grace, the slowest partition's idle timeout, and a margin for delivery
+      closeAfterMs: deps.config.graceMs + deps.config.partitionIdleMs + 5000,
       tickMs: 1000,
       passivateAfterMs: AGGREGATE_PASSIVATE_AFTER_MS,
     }),
@@ -87,12 +101,12 @@ export async function startMainActors(deps: MainActorsDeps): Promise<MainActors>
       createCheck: deps.createDriftCheck,
       onReport: (report) => outputs.driftReport(report),
       onState: (key, state) => aggregates.engine.saveState("drift", key, state),
-      evaluateEveryMs: deps.driftEvaluateEveryMs,
+      evaluateEveryMs: deps.driftEvaluateEveryMs ?? 10_000,
       passivateAfterMs: AGGREGATE_PASSIVATE_AFTER_MS,
     }),
   );
 
-  const channels: ActorRef<AlertChannelMessage>[] = deps.deliveries.map((delivery) =>
+  const channels: ActorRef<AlertChannelMessage>[] = deliveries.map((delivery) =>
     system.spawn(
       alertChannelProps({
         delivery,
@@ -105,9 +119,12 @@ export async function startMainActors(deps: MainActorsDeps): Promise<MainActors>
   );
   const alerts = system.spawn(
     alertRouterProps({
-      rules: deps.rules,
+      rules,
       channels: () => channels,
-      onAlert: (alert) => outputs.alert(alert),
+      onAlert: (alert) => {
+        deps.onAlert?.(alert);
+        outputs.alert(alert);
+      },
     }),
     "main",
   );
@@ -118,7 +135,7 @@ export async function startMainActors(deps: MainActorsDeps): Promise<MainActors>
     alerts,
     sample: (sample) => alerts.tell({ type: "sample", sample }),
     async stop() {
-      await aggregates.engine.stop().catch(deps.failures.fail);
+      await aggregates.engine.stop().catch(failures.fail);
       await system.stop();
     },
   };

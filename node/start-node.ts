@@ -1,12 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import { trafficDriftCheck, trainStartupModel } from "../actors/model-shard/traffic-model.ts";
 import { windowSpecOf } from "../actors/window/sensor-windows.ts";
-import { createApp, startingApp } from "../api/app.ts";
+import { startingApp } from "../api/app.ts";
 import { FeedHub } from "../api/feeds/feed-hub.ts";
 import { nodeHealth } from "../api/health.ts";
 import { LiveView } from "../api/live-view.ts";
 import { PlatformMetrics } from "../api/metrics.ts";
-import { schemaRegistryRoutes } from "../api/schema-registry/routes.ts";
 import { type ApiServer, serveApi } from "../api/server.ts";
 import { openActorStateStores } from "../engine/actor-state.ts";
 import { startMembership } from "../engine/membership.ts";
@@ -15,7 +14,6 @@ import { followTopic } from "../engine/reference-table-feed.ts";
 import { type StreamEngine, startStreamEngine } from "../engine/stream-engine.ts";
 import type { Log } from "../log/log.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import { partitionFor } from "../messages/murmur2.ts";
 import { sensorRegistryKind } from "../messages/reference-data.ts";
 import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
 import { Topics } from "../messages/topics.ts";
@@ -31,6 +29,7 @@ import { startEdge } from "./edge.ts";
 import { NodeFailures } from "./failures.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { type MainActors, startMainActors } from "./main-actors.ts";
+import { nodeApp } from "./node-api.ts";
 import { openNodeLog } from "./node-log.ts";
 
 /**
@@ -114,37 +113,23 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     saveState: (kind, key, partition, state) => actorState.save(kind, key, partition, state),
     flushState: () => actorState.flush(),
   });
-  const { rules, deliveries } = await alertingOf(config, feeds);
   main = await startMainActors({
+    config,
     aggregates: {
       config,
       log,
       codec,
       partitions,
-      onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
-      onCorrupt: (kind) =>
-        metrics.deadLetters.inc({ source: `changelog:${kind}`, code: ErrorCodes.DECODE_FAILED }),
-      onTransientError: failures.logUnavailable,
+      onDeadLetter: (l, t) => router.deadLetter(l, "log", Topics.deadLettersOf(t)),
     },
     feeds,
     metrics,
     failures,
     createDriftCheck: (_name, restored) =>
       trafficDriftCheck(model, { sampleSize: 500, minSampleSize: 30, restored }),
-    rules,
-    deliveries,
-    // the per-sensor grace, the slowest partition's idle timeout, and a margin for delivery
-    closeTypeWindowsAfterMs: config.graceMs + config.partitionIdleMs + 5000,
-    driftEvaluateEveryMs: 10_000,
-    outputs: {
-      typeWindow: (window) => router.typeWindow(window),
-      driftReport: (report) => router.driftReport(report),
-      alert: (alert) => {
-        counters.alerts++;
-        router.alert(alert);
-      },
-    },
-    now: Date.now,
+    alerting: await alertingOf(config, feeds),
+    outputs: router,
+    onAlert: () => counters.alerts++,
   });
   const membership = await startMembership({
     log,
@@ -175,17 +160,6 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const { hosts, dispatcher } = engine;
 
   const edge = await startEdge({ config, log, codec, system: main.system, metrics, feeds, fleet, counters });
-  const health = nodeHealth({
-    fatal: () => failures.fatal,
-    mqtt: {
-      received: () => edge.subscriber.stats().received,
-      reconnects: () => edge.subscriber.stats().reconnects,
-    },
-    expectMqttTraffic: config.simulate,
-    // the simulator publishes `rate` readings a second: ten silent intervals, at least 10 s
-    mqttMaxSilenceMs: Math.max(10_000, Math.ceil(10_000 / config.rate)),
-    startedAt: Date.now(),
-  });
   metrics.observe({
     feeds: () => feeds.stats(),
     readModel: () => ({ evictions: view.evictions(), sizes: view.sizes() }),
@@ -195,7 +169,17 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     main: main.system,
     hosts,
     metrics,
-    health,
+    health: nodeHealth({
+      fatal: () => failures.fatal,
+      mqtt: {
+        received: () => edge.subscriber.stats().received,
+        reconnects: () => edge.subscriber.stats().reconnects,
+      },
+      expectMqttTraffic: config.simulate,
+      // the simulator publishes `rate` readings a second: ten silent intervals, at least 10 s
+      mqttMaxSilenceMs: Math.max(10_000, Math.ceil(10_000 / config.rate)),
+      startedAt: Date.now(),
+    }),
     rejected: () => counters.rejected,
     malformedAnnouncements: () => membership.stats().malformedAnnouncements,
     sample: (sample) => main?.sample(sample),
@@ -204,30 +188,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   const mainSystem = main.system;
   server.use(
-    createApp({
+    nodeApp({
+      config,
       view,
       metrics,
-      health: health.checks,
-      supervisionTree: () => ({ main: mainSystem.tree(), workers: housekeeping.workerTrees() }),
-      nodeInfo: () => ({
-        applicationId: config.applicationId,
-        workers: hosts.workers,
-        modelVersion: model.version,
-      }),
-      mounts: [{ prefix: "/schema-registry", app: schemaRegistryRoutes(registry) }],
-      ownership: {
-        owners: () =>
-          Array.from({ length: partitions }, (_, partition) => ({
-            partition,
-            owner: membership.ownerOf(partition),
-          })),
-        ownerOfKey: (key) =>
-          membership.ownerOfKey(key) ?? {
-            partition: partitionFor(key, partitions),
-            owner: undefined,
-            local: true,
-          },
-      },
+      health: housekeeping.health,
+      registry,
+      membership,
+      partitions,
+      hosts,
+      main: mainSystem,
+      model,
+      housekeeping,
     }),
   );
 
