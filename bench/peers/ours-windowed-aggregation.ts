@@ -5,19 +5,19 @@
  *
  * WHAT IT RUNS: the node's window path on one thread, as a node with WORKERS=0 runs it:
  * - a consumer-group member of the Log port's Kafka adapter (log/kafka);
- * - each record decoded and validated as the dispatcher does (node/raw-reading.ts: JSON, the
+ * - each record decoded and validated as the dispatcher does (engine/raw-reading.ts: JSON, the
  *   zod reading schema, measurements in order), non-traffic readings dropped (the node would
  *   send them to their own window actors; Kafka Streams' job filters them out);
- * - one window actor per sensor (actors/window.ts, window/<type>:<partition>:<sensor>) in an
- *   actor system, with the node's per-sensor operator (node/sensor-windows.ts: count, sum, mean,
+ * - one window actor per sensor (actors/window/window.ts, window/<type>:<partition>:<sensor>) in an
+ *   actor system, with the node's per-sensor operator (actors/window/sensor-windows.ts: count, sum, mean,
  *   min, max per measurement, watermark, grace, on-update and final emission);
  * - the node's event time: per-partition watermarks (stream/watermark) sent after each batch to
- *   the window actors whose earliest window may close (event-time timers), as the shard host does;
+ *   the window actors whose earliest window may close (event-time timers), as the partition host does;
  * - checkpoints every `commitIntervalMs` (the node's COMMIT_INTERVAL_MS, default from
  *   node/config.ts): every window actor that changed publishes its state, which goes through
- *   the node's actor-state stores (node/actor-state.ts) to the compacted changelog
+ *   the node's actor-state stores (engine/actor-state.ts) to the compacted changelog
  *   `<app>.window.changelog`; input offsets are committed only after the outputs and that state
- *   are durable, and only at checkpoints (node/dispatcher.ts's rule);
+ *   are durable, and only at checkpoints (engine/dispatcher.ts's rule);
  * - the window updates of each poll batch coalesced to the latest per window (what Kafka Streams'
  *   record cache does) and appended in order, up to 4 batches behind the processing.
  *
@@ -30,15 +30,16 @@
  *
  * Usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s] [commit-interval-ms]
  */
-import { type WindowMessage, windowKey as windowActorKey, windowProps } from "../../actors/window.ts";
+
+import { sensorWindowsFactory, type WindowSpec } from "../../actors/window/sensor-windows.ts";
+import { type WindowMessage, windowKey as windowActorKey, windowProps } from "../../actors/window/window.ts";
+import { openActorStateStores } from "../../engine/actor-state.ts";
+import { rawReading } from "../../engine/raw-reading.ts";
 import { openKafkaLog, parseBrokers } from "../../log/kafka/index.ts";
 import type { CommitOffset, Consumer, Log, ProducerRecord } from "../../log/log.ts";
-import type { ShardOutput } from "../../messages/shard-protocol.ts";
+import type { HostOutput } from "../../messages/host-protocol.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
-import { openActorStateStores } from "../../node/actor-state.ts";
 import { loadNodeConfig } from "../../node/config.ts";
-import { rawReading } from "../../node/raw-reading.ts";
-import { sensorWindowsFactory, type WindowSpec } from "../../node/sensor-windows.ts";
 import { EventTimeTimers } from "../../stream/watermark/event-time-timers.ts";
 import { PartitionWatermarks } from "../../stream/watermark/partition-watermarks.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../../supervisor/index.ts";
@@ -82,7 +83,7 @@ export const NODE_COMMIT_INTERVAL_MS = loadNodeConfig({}, []).commitIntervalMs;
 const NODE_PARTITION_IDLE_MS = loadNodeConfig({}, []).partitionIdleMs;
 const MAX_POLL_RECORDS = 20_000;
 const MAX_FLUSHES_IN_FLIGHT = 4;
-/** as the shard host: checkpoint requests per turn between drains */
+/** as the partition host: checkpoint requests per turn between drains */
 const SNAPSHOTS_PER_TURN = 256;
 const INPUT_PARTITIONS = 12;
 const encoder = new TextEncoder();
@@ -119,7 +120,7 @@ async function aggregate(
   const closeTimers = new EventTimeTimers();
   const latest = new Map<string, WindowResult>();
   let late = 0;
-  const emit = (output: ShardOutput) => {
+  const emit = (output: HostOutput) => {
     if (output.type === "window")
       latest.set(windowKey(output.window.key, output.window.window_start), output.window);
     else if (output.type === "state") state.save(output.kind, output.key, output.partition, output.state);
