@@ -11,8 +11,13 @@ import { createSensorPublisher, type SensorPublisher } from "../sources/iot/sens
 import { createAedesWorkerBroker } from "../sources/mqtt/aedes-worker-broker.ts";
 import { claimClientId } from "../sources/mqtt/client-identity.ts";
 import { createExternalBroker } from "../sources/mqtt/external-broker.ts";
-import { createMqttSubscriber, type MqttSubscriber } from "../sources/mqtt/mqtt-subscriber.ts";
+import {
+  createMqttSubscriber,
+  type MqttSubscriber,
+  type MqttSubscriberOptions,
+} from "../sources/mqtt/mqtt-subscriber.ts";
 import { MAX_MQTT_PACKET_BYTES } from "../sources/mqtt/packet-size-guard.ts";
+import { createSessionRescue, GONE } from "../sources/mqtt/session-rescue.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
 import type { NodeConfig } from "./config.ts";
 
@@ -25,7 +30,9 @@ import type { NodeConfig } from "./config.ts";
  * appended it, and its session is persistent (clean=false, a client id kept in DATA_DIR), so the
  * readings published while the node is stopped or restarting wait at the broker for it. With the
  * embedded broker, which dies with the node, a graceful stop first lets the subscriber take and
- * append everything the broker has queued for it.
+ * append everything the broker has queued for it. On a broker shared by several nodes, a node
+ * that dies (or stops) has its session rescued by another one (sources/mqtt/session-rescue.ts),
+ * so its share of the readings is neither stranded nor lost.
  */
 export interface NodeEdge {
   readonly mqttUrl: string;
@@ -93,31 +100,49 @@ export async function startEdge(deps: EdgeDeps): Promise<NodeEdge> {
   }
   const mqttUrl = broker.url();
   const identity = claimClientId(config.dataDir, config.applicationId);
-  const subscriber = createMqttSubscriber({
-    url: mqttUrl,
-    // nodes of one application sharing an external broker split the readings between them
-    // (MQTT shared subscription) instead of each ingesting every reading; each node has its
-    // own persistent session in the share group
-    ...(config.mqttUrl ? { topics: [`$share/${config.applicationId}/city/sensors/#`] } : {}),
-    clientId: identity.clientId,
-    cleanSession: false,
-    // aedes speaks MQTT 3.1.1 and refuses large packets itself; an external broker is asked
-    // (MQTT 5 Maximum Packet Size) not to send this client anything larger
-    protocolVersion: config.mqttUrl ? 5 : 4,
-    maxPacketBytes: MAX_MQTT_PACKET_BYTES,
-    onBatch: (batch) =>
-      new Promise<void>((resolve, reject) => {
-        const message: IngestMessage = {
-          type: "batch",
-          messages: batch,
-          done: (error) => (error === undefined ? resolve() : reject(error)),
-        };
-        ingest.offer(message).catch(reject);
-      }),
-    onError: (error) => metrics.deadLetters.inc({ source: "mqtt-client", code: error.code }),
+  // on a shared external broker, a session whose node died is rescued by another node
+  const statusPrefix = `platform/${config.applicationId}/ingest-sessions`;
+  const ingestSubscriber = (clientId: string, extra: Partial<MqttSubscriberOptions> = {}) =>
+    createMqttSubscriber({
+      url: mqttUrl,
+      // nodes of one application sharing an external broker split the readings between them
+      // (MQTT shared subscription) instead of each ingesting every reading; each node has its
+      // own persistent session in the share group
+      ...(config.mqttUrl ? { topics: [`$share/${config.applicationId}/city/sensors/#`] } : {}),
+      clientId,
+      cleanSession: false,
+      // aedes speaks MQTT 3.1.1 and refuses large packets itself; an external broker is asked
+      // (MQTT 5 Maximum Packet Size) not to send this client anything larger
+      protocolVersion: config.mqttUrl ? 5 : 4,
+      maxPacketBytes: MAX_MQTT_PACKET_BYTES,
+      onBatch: (batch) =>
+        new Promise<void>((resolve, reject) => {
+          const message: IngestMessage = {
+            type: "batch",
+            messages: batch,
+            done: (error) => (error === undefined ? resolve() : reject(error)),
+          };
+          ingest.offer(message).catch(reject);
+        }),
+      onError: (error) => metrics.deadLetters.inc({ source: "mqtt-client", code: error.code }),
+      ...extra,
+    });
+  const subscriber = ingestSubscriber(identity.clientId, {
+    ...(config.mqttUrl ? { will: { topic: `${statusPrefix}/${identity.clientId}`, payload: GONE } } : {}),
   });
+  const rescue = config.mqttUrl
+    ? createSessionRescue({
+        url: mqttUrl,
+        prefix: statusPrefix,
+        ownClientId: identity.clientId,
+        subscriberFor: (clientId, onClosed) => ingestSubscriber(clientId, { reconnectPeriodMs: 0, onClosed }),
+        onRescued: (clientId) => console.warn(`rescuing the MQTT session of a stopped node (${clientId})`),
+        onError: (error) => metrics.deadLetters.inc({ source: "mqtt-rescue", code: error.code }),
+      })
+    : undefined;
   try {
     await subscriber.start();
+    await rescue?.start();
   } catch (error) {
     identity.release();
     throw error;
@@ -156,6 +181,9 @@ export async function startEdge(deps: EdgeDeps): Promise<NodeEdge> {
           `${stranded} readings queued in the embedded MQTT broker were not ingested before the stop`,
         );
       await subscriber.stop();
+      // the other nodes take this session's share (and its queue) until this node is back
+      await rescue?.announceGone(identity.clientId);
+      await rescue?.stop();
       identity.release();
     },
     stopBroker: () => broker.stop(),

@@ -64,6 +64,16 @@ export interface MqttSubscriberOptions {
   readonly onBatch: (batch: RawMqttMessage[]) => Promise<void> | void;
   /** connection errors and consumer failures; the subscriber keeps running */
   readonly onError?: (error: PlatformError) => void;
+  /**
+   * the broker publishes this if the connection ends without a DISCONNECT (the process died):
+   * the application's other nodes learn at once that this session needs rescuing
+   */
+  readonly will?: { readonly topic: string; readonly payload: string };
+  /**
+   * the connection closed for good after a successful start (no reconnects configured): the
+   * broker ended it, e.g. another client took the session over
+   */
+  readonly onClosed?: () => void;
 }
 
 export interface MqttSubscriberStats {
@@ -266,6 +276,7 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
         // a persistent session keeps the subscription at the broker; resubscribing is harmless
         resubscribe: true,
         ...(options.clientId ? { clientId: options.clientId } : {}),
+        ...(options.will ? { will: { ...options.will, qos: 1 as const, retain: false } } : {}),
         ...(version === 5
           ? {
               properties: {
@@ -324,6 +335,13 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
         ),
       );
       client = c;
+      if (clientOptions.reconnectPeriod === 0)
+        c.once("close", () => {
+          if (client !== c) return; // stopped on purpose
+          client = undefined;
+          loop = undefined;
+          options.onClosed?.();
+        });
     },
     async stop() {
       const c = client;
