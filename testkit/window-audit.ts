@@ -110,7 +110,12 @@ export class WindowAudit {
     let rawDuplicates = 0;
     for (const { sensor, at } of raw) {
       const id = `${sensor}@${at}`;
-      if (seen.has(id)) rawDuplicates++;
+      // a reading appended twice (an ingest batch retried after a partial append) is one
+      // reading: the sensor actor drops the repeat, and the window counts it once
+      if (seen.has(id)) {
+        rawDuplicates++;
+        continue;
+      }
       seen.add(id);
       const start = this.windowOf(at);
       if (start < beforeWindowStart)
