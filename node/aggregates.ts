@@ -96,6 +96,8 @@ export async function openAggregates(deps: {
         }),
         checkpoint: { type: "checkpoint" } satisfies DriftMessage,
         evict: { type: "evict" } satisfies DriftMessage,
+        // a monitor restored on another node runs (and evaluates) without waiting for a prediction
+        wake: { type: "evaluate" } satisfies DriftMessage,
       },
     ],
     onDeadLetter: deps.onDeadLetter,
