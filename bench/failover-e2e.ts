@@ -11,7 +11,7 @@
  * Target: <= 5 s with 1M window keys. Per-sensor window actors (~11 KB each, ARCHITECTURE.md)
  * put 1M keys out of this machine's reach; the figure is printed with the key count it had.
  */
-import { partitionFor } from "../supervisor/murmur2.ts";
+import { partitionFor } from "../messages/murmur2.ts";
 import {
   type ClusterNode,
   getJson,

@@ -26,7 +26,7 @@ import type { RestoredPartition } from "../log/changelog/state-store.ts";
 import { openEmbeddedLog } from "../log/embedded/index.ts";
 import { openKafkaLog, parseBrokers } from "../log/kafka/index.ts";
 import type { Log } from "../log/log.ts";
-import { partitionFor } from "../supervisor/murmur2.ts";
+import { partitionFor } from "../messages/murmur2.ts";
 import { BenchTopics } from "./peers/topic-admin.ts";
 import { median, printFigure } from "./support.ts";
 

@@ -9,10 +9,10 @@
  * Target (issue 4): the lookup adds < 1% to decode cost.
  */
 import { openLog } from "../log/index.ts";
-import { SchemaRegistry } from "../messages/schema-registry/schema-registry.ts";
 import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
 import { utf8Text } from "../messages/schema-registry/utf8-text.ts";
 import { schemaIdOf } from "../messages/schema-registry/wire-format.ts";
+import { SchemaRegistry } from "../registries/schema-registry.ts";
 import { median } from "./support.ts";
 
 const RUNS = Number(process.env.RUNS ?? 41);
