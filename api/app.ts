@@ -2,12 +2,12 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { LiveView } from "./live-view.ts";
 import { ErrorCodes } from "../messages/errors.ts";
 import { SENSOR_TYPES, type SensorType } from "../messages/sensor-reading.ts";
 import { qualityRulesAsJson } from "../stream/quality/quality-rules-json.ts";
 import { bodyLimits, SCHEMA_REGISTRY_BODY_LIMIT_BYTES } from "./body-limits.ts";
 import { type HealthCheck, healthReport } from "./health.ts";
+import type { LiveView } from "./live-view.ts";
 import type { PlatformMetrics } from "./metrics.ts";
 import { pageOf, pageRequestOf } from "./pagination.ts";
 

@@ -47,6 +47,8 @@ export interface MqttHealthSource {
   received(): number;
   /** reconnect attempts so far (mqtt.js makes one every reconnect period while disconnected) */
   reconnects(): number;
+  /** the subscriber's connection is up now (when the subscriber can tell) */
+  connected?(): boolean;
 }
 
 export interface MqttHealthOptions {
@@ -72,6 +74,8 @@ export function mqttHealth(source: MqttHealthSource, options: MqttHealthOptions)
     check(now) {
       const lastReceived = received.sample(now);
       const lastReconnect = reconnects.sample(now);
+      if (source.connected && !source.connected())
+        return failed("the MQTT subscriber is not connected to the broker");
       if (now - lastReconnect < options.reconnectQuietMs && lastReconnect >= lastReceived)
         return failed("the MQTT subscriber is reconnecting to the broker");
       if (options.expectTraffic && now - lastReceived > options.maxSilenceMs)

@@ -174,6 +174,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       mqtt: {
         received: () => edge.subscriber.stats().received,
         reconnects: () => edge.subscriber.stats().reconnects,
+        connected: () => edge.subscriber.stats().connected,
       },
       expectMqttTraffic: config.simulate,
       // the simulator publishes `rate` readings a second: ten silent intervals, at least 10 s

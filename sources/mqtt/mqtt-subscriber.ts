@@ -77,6 +77,8 @@ export interface MqttSubscriberOptions {
 }
 
 export interface MqttSubscriberStats {
+  /** the connection to the broker is up */
+  readonly connected: boolean;
   readonly received: number;
   readonly delivered: number;
   readonly batches: number;
@@ -355,7 +357,12 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
       await c.endAsync();
       loop = undefined;
     },
-    stats: () => ({ ...counts, buffered: pending, paused: loop?.paused() ?? false }),
+    stats: () => ({
+      ...counts,
+      connected: client?.connected ?? false,
+      buffered: pending,
+      paused: loop?.paused() ?? false,
+    }),
   };
 }
 

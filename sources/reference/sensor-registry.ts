@@ -1,11 +1,11 @@
 import type { Log, RecordPosition } from "../../log/log.ts";
+import { murmur2OfKey, toPositive } from "../../messages/murmur2.ts";
 import {
   type SensorRegistryRecord,
   type SensorZone,
   sensorRegistryKind,
 } from "../../messages/reference-data.ts";
 import { Topics } from "../../messages/topics.ts";
-import { murmur2OfKey, toPositive } from "../../messages/murmur2.ts";
 import type { SensorInfo } from "../iot/sensor-models.ts";
 import { BERLIN_GRID, type CityGrid, districtOf, isCentreCell } from "./city-districts.ts";
 import { deleteReferenceRow, ensureReferenceTopic, publishReferenceRows } from "./reference-publisher.ts";

@@ -2,9 +2,9 @@ import { Hono } from "hono";
 import { createApp } from "../../api/app.ts";
 import { FeedHub, type FeedHubOptions } from "../../api/feeds/feed-hub.ts";
 import type { HealthCheck } from "../../api/health.ts";
+import { LiveView, type LiveViewOptions } from "../../api/live-view.ts";
 import { PlatformMetrics } from "../../api/metrics.ts";
 import { type ApiServer, serveApi } from "../../api/server.ts";
-import { LiveView, type LiveViewOptions } from "../../api/live-view.ts";
 
 /**
  * A real Bun.serve on a free loopback port with the node's app and feed hub over a live view

@@ -72,7 +72,7 @@ export class HostileInput {
   deepJson(depth: number): string {
     return this.random() < 0.5
       ? "[".repeat(depth) + "]".repeat(depth)
-      : '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+      : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
   }
 
   bytes(length: number): Uint8Array {

@@ -91,6 +91,20 @@ describe("the mqtt check", () => {
   });
 });
 
+test.each([
+  ["a subscriber whose connection is down fails the check, even while messages were recent", false, false],
+  ["a connected subscriber passes", true, true],
+])("%s", (_name, connected, ok) => {
+  const check = mqttHealth(
+    { received: () => 10, reconnects: () => 0, connected: () => connected },
+    { expectTraffic: false, maxSilenceMs: 10_000, reconnectQuietMs: 5000, startedAt: 0 },
+  );
+  check.sample(1000);
+  const verdict = check.check(2000);
+  expect(verdict.ok).toBe(ok);
+  if (!ok) expect(verdict.reason).toMatch(/not connected/);
+});
+
 describe("the actors check", () => {
   test.each([
     { name: "no failure, heartbeat fresh", fatal: undefined, heartbeatAt: 9000, ok: true },

@@ -21,7 +21,11 @@ const dir = mkdtempSync(join(tmpdir(), "aggregates-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const TOPIC = "app-sums-repartition";
-type SumMessage = { type: "add"; value: number; offset: number } | { type: "checkpoint" } | { type: "evict" };
+type SumMessage =
+  | { type: "add"; value: number; offset: number }
+  | { type: "checkpoint" }
+  | { type: "evict" }
+  | { type: "wake" };
 interface Sum {
   total: number;
   records: number;

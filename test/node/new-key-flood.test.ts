@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { AlertEvaluator, DEFAULT_ALERT_RULES } from "../../actors/alert/alert-rules.ts";
+import { trainStartupModel } from "../../actors/model-shard/traffic-model.ts";
+import { inProcessHosts } from "../../engine/in-process-hosts.ts";
+import type { PartitionHostSetup } from "../../engine/partition-host-setup.ts";
 import type { MetricSample } from "../../messages/alert.ts";
 import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
 import type { HostOutput } from "../../messages/host-protocol.ts";
-import { inProcessHosts } from "../../engine/in-process-hosts.ts";
-import type { PartitionHostSetup } from "../../engine/partition-host-setup.ts";
-import { trainStartupModel } from "../../actors/model-shard/traffic-model.ts";
 
 /**
  * Issue 7: 50,000 new sensor ids in 10 s cost 31 KB per sensor that never came back, and one

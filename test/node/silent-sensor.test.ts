@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import mqtt from "mqtt";
+import { partitionFor } from "../../messages/murmur2.ts";
 import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
 import type { RunningNode } from "../../node/start-node.ts";
-import { partitionFor } from "../../messages/murmur2.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
 
 /**

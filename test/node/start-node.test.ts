@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mqtt from "mqtt";
+import { partitionFor } from "../../messages/murmur2.ts";
 import { payloadOf, schemaIdOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { RunningNode } from "../../node/start-node.ts";
-import { partitionFor } from "../../messages/murmur2.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
 
 const decoder = new TextDecoder();

@@ -7,8 +7,8 @@ import { Hono } from "hono";
 import { schemaRegistryRoutes } from "../../../api/schema-registry/routes.ts";
 import { openLog } from "../../../log/index.ts";
 import type { Log } from "../../../log/log.ts";
-import { SchemaRegistry } from "../../../registries/schema-registry.ts";
 import { SchemaSerde } from "../../../messages/schema-registry/schema-serde.ts";
+import { SchemaRegistry } from "../../../registries/schema-registry.ts";
 
 /**
  * The third-party round trip the issue asks for: @kafkajs/confluent-schema-registry, unchanged,
