@@ -95,6 +95,8 @@ export class Dispatcher {
   private readonly held = new HeldRecords();
   private restores: Promise<void> = Promise.resolve();
   private watermarks: PartitionWatermarks | undefined;
+  /** when the last reading arrived from any partition (a stall freezes idleness) */
+  private lastInputAt = Number.NEGATIVE_INFINITY;
   consumed = 0;
   committed = 0;
 
@@ -107,6 +109,31 @@ export class Dispatcher {
    * read again from their committed offsets (a replay, an assignment): a watermark from before
    * would close windows ahead of the older records about to come again.
    */
+  /**
+   * A partition silent for the idle timeout stops holding event time back, but only while the
+   * input as a whole flows. When nothing arrives from any partition (the broker is away, ingest
+   * is stalled), nothing is idle: otherwise every partition would go idle in the stall, and the
+   * first ones to deliver their backlog afterwards would carry event time past the others'
+   * backlog, which would then be late (Flink's idleness has this pitfall). When input resumes
+   * after a stall, every partition's idle clock starts again.
+   */
+  private checkIdlePartitions(): boolean {
+    const options = this.deps.watermark;
+    if (!this.watermarks || !options) return false;
+    const now = this.deps.now();
+    if (now - this.lastInputAt >= options.idleTimeoutMs) return false;
+    return this.watermarks.checkIdle(now);
+  }
+
+  private observeEventTime(partition: number, eventTime: number): void {
+    const options = this.deps.watermark;
+    if (!this.watermarks || !options) return;
+    const now = this.deps.now();
+    if (now - this.lastInputAt >= options.idleTimeoutMs) this.watermarks.restartIdleClocks(now);
+    this.lastInputAt = now;
+    this.watermarks.observe(partition, eventTime, now);
+  }
+
   private resetWatermark(): void {
     const options = this.deps.watermark;
     this.watermarks = options && new PartitionWatermarks(options.maxOutOfOrdernessMs, options.idleTimeoutMs);
@@ -379,7 +406,7 @@ export class Dispatcher {
     const records = await consumer.poll({ maxRecords: this.deps.pollRecords ?? 1000, timeoutMs: 50 });
     if (records.length === 0) {
       // a quiet stream still checkpoints, so its last records are committed
-      const eventTimeMoved = this.watermarks?.checkIdle(this.deps.now()) ?? false;
+      const eventTimeMoved = this.checkIdlePartitions();
       if (this.uncommitted.size > 0 && this.inFlight.length === 0 && this.checkpointDue())
         await this.sendBatchMarks(new Set(), true);
       // a partition went idle and event time moved: every worker hears it, records or not
@@ -418,7 +445,7 @@ export class Dispatcher {
         this.deps.now(),
       );
       if (!reading) continue;
-      this.watermarks?.observe(record.partition, reading.eventTime, this.deps.now());
+      this.observeEventTime(record.partition, reading.eventTime);
       // a worker that crashes while its ring is full never makes space: stop waiting for it
       while (!hosts.sendReading(worker, reading) && !this.lostWorkers.has(worker)) {
         hosts.flush();
@@ -443,7 +470,7 @@ export class Dispatcher {
   ): Promise<void> {
     const { hosts } = this.deps;
     const batch: InFlightBatch = { id: this.nextBatch++, checkpoint, waitingFor: new Set(), nextOffsets };
-    this.watermarks?.checkIdle(this.deps.now());
+    this.checkIdlePartitions();
     const eventTime = this.watermarks?.current ?? Number.NEGATIVE_INFINITY;
     const watermark = Number.isFinite(eventTime) ? eventTime : undefined;
     const targets = checkpoint ? Array.from({ length: hosts.workers }, (_, worker) => worker) : [...workers];

@@ -1,8 +1,4 @@
 import { type IngestMessage, ingestProps } from "../actors/ingest.ts";
-import type { FeedHub } from "../api/feeds/feed-hub.ts";
-import type { PlatformMetrics } from "../api/metrics.ts";
-import type { Log } from "../log/log.ts";
-import type { RecordCodec } from "../messages/codec/record-codec.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import { Topics } from "../messages/topics.ts";
 import { parseSensorMessage } from "../sources/iot/ingest-parser.ts";
@@ -19,7 +15,7 @@ import {
 import { MAX_MQTT_PACKET_BYTES } from "../sources/mqtt/packet-size-guard.ts";
 import { createSessionRescue, GONE } from "../sources/mqtt/session-rescue.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
-import type { NodeConfig } from "./config.ts";
+import type { NodeContext } from "./node-context.ts";
 
 /**
  * The node's edge: the MQTT broker (embedded aedes on its own thread unless MQTT_URL names
@@ -44,25 +40,20 @@ export interface NodeEdge {
 }
 
 export interface EdgeDeps {
-  readonly config: NodeConfig;
-  readonly log: Log;
-  readonly codec: RecordCodec;
+  /** the main thread's actor system, where the ingest actor lives */
   readonly system: ActorSystem;
-  readonly metrics: PlatformMetrics;
-  readonly feeds: FeedHub;
   readonly fleet: SensorFleet;
-  readonly counters: { ingested: number; rejected: number };
 }
 
 /** how long a graceful stop waits for the embedded broker's queue to the ingest to empty */
 const DRAIN_TIMEOUT_MS = 15_000;
 
-export async function startEdge(deps: EdgeDeps): Promise<NodeEdge> {
-  const { config, metrics, feeds, counters } = deps;
+export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<NodeEdge> {
+  const { config, metrics, feeds, counters } = node;
   const ingest = deps.system.spawn(
     ingestProps({
-      log: deps.log,
-      encode: deps.codec.encode,
+      log: node.log,
+      encode: node.codec.encode,
       parse: (topic, payload, now) => parseSensorMessage(topic, payload, now),
       onAppended: (accepted, letters) => {
         counters.ingested += accepted;

@@ -1,10 +1,10 @@
 import type { HealthCheck, nodeHealth } from "../api/health.ts";
-import type { PlatformMetrics } from "../api/metrics.ts";
+import type { Membership } from "../engine/membership.ts";
 import type { PartitionHosts } from "../engine/partition-hosts.ts";
-import type { Log } from "../log/log.ts";
 import type { MetricSample } from "../messages/alert.ts";
 import { Topics } from "../messages/topics.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
+import type { NodeContext } from "./node-context.ts";
 
 /**
  * What a node looks at every two seconds: health signals (the actor systems and the log
@@ -19,19 +19,26 @@ export interface Housekeeping {
   stop(): void;
 }
 
-export function startHousekeeping(deps: {
-  readonly log: Log;
-  readonly main: ActorSystem;
-  readonly hosts: PartitionHosts;
-  readonly metrics: PlatformMetrics;
-  readonly health: ReturnType<typeof nodeHealth>;
-  readonly rejected: () => number;
-  readonly malformedAnnouncements: () => number;
-  readonly sample: (sample: MetricSample) => void;
-  readonly onLogError: (error: unknown) => void;
-  readonly onError: (error: unknown) => void;
-  readonly everyMs?: number;
-}): Housekeeping {
+export function startHousekeeping(
+  node: NodeContext,
+  parts: {
+    readonly main: ActorSystem;
+    readonly hosts: PartitionHosts;
+    readonly health: ReturnType<typeof nodeHealth>;
+    readonly membership: Membership;
+    readonly sample: (sample: MetricSample) => void;
+    readonly everyMs?: number;
+  },
+): Housekeeping {
+  const deps = {
+    ...parts,
+    log: node.log,
+    metrics: node.metrics,
+    rejected: () => node.counters.rejected,
+    malformedAnnouncements: () => parts.membership.stats().malformedAnnouncements,
+    onLogError: node.failures.logUnavailable,
+    onError: node.failures.fail,
+  };
   const everyMs = deps.everyMs ?? 2000;
   let lastRejected = 0;
   let trees: unknown[] = [];

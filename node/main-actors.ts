@@ -7,17 +7,15 @@ import { type AlertRouterMessage, alertRouterProps } from "../actors/alert/alert
 import type { AlertRule } from "../actors/alert/alert-rules.ts";
 import { type DriftCheck, driftMonitorProps } from "../actors/drift/drift-monitor.ts";
 import { typeWindowProps } from "../actors/type-window/type-window.ts";
-import type { FeedHub } from "../api/feeds/feed-hub.ts";
-import type { PlatformMetrics } from "../api/metrics.ts";
 import type { Alert, MetricSample } from "../messages/alert.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
 import { ErrorCodes } from "../messages/errors.ts";
 import type { WindowResult } from "../messages/window-result.ts";
 import type { ActorRef } from "../supervisor/actor.ts";
 import { type ActorSystem, createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import { type NodeAggregates, openAggregates } from "./aggregates.ts";
-import type { NodeConfig } from "./config.ts";
-import type { NodeFailures } from "./failures.ts";
+import type { NodeContext } from "./node-context.ts";
 
 /**
  * The main thread's actors: per-type windows, the drift monitor of each model, the alert router
@@ -33,19 +31,11 @@ export interface MainActorOutputs {
 }
 
 export interface MainActorsDeps {
-  readonly config: Pick<NodeConfig, "graceMs" | "partitionIdleMs">;
-  readonly aggregates: Omit<
-    Parameters<typeof openAggregates>[0],
-    "system" | "snapshots" | "onError" | "onCorrupt" | "onTransientError"
-  >;
-  readonly feeds: FeedHub;
-  readonly metrics: PlatformMetrics;
-  readonly failures: NodeFailures;
   readonly createDriftCheck: (model: string, restoredSample?: unknown) => DriftCheck;
   readonly alerting: { readonly rules: readonly AlertRule[]; readonly deliveries: readonly AlertDelivery[] };
   readonly outputs: MainActorOutputs;
-  /** an alert was raised (counted for the progress line) */
-  readonly onAlert?: (alert: Alert) => void;
+  /** an undecodable repartition record, for its topic's dead letters */
+  readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
   /** how often each drift monitor compares its sample with the reference; default 10 s */
   readonly driftEvaluateEveryMs?: number;
   readonly now?: () => number;
@@ -63,8 +53,9 @@ export interface MainActors {
 /** idle aggregates passivate to the snapshot store; their state is in the changelog too */
 const AGGREGATE_PASSIVATE_AFTER_MS = 600_000;
 
-export async function startMainActors(deps: MainActorsDeps): Promise<MainActors> {
-  const { metrics, feeds, outputs, failures } = deps;
+export async function startMainActors(node: NodeContext, deps: MainActorsDeps): Promise<MainActors> {
+  const { metrics, feeds, failures, counters } = node;
+  const { outputs } = deps;
   const now = deps.now ?? Date.now;
   const { rules, deliveries } = deps.alerting;
   const snapshots = new InMemorySnapshotStore();
@@ -75,7 +66,11 @@ export async function startMainActors(deps: MainActorsDeps): Promise<MainActors>
       metrics.restarts.inc({ decision: event.decision, strategy: event.strategy });
   });
   const aggregates = await openAggregates({
-    ...deps.aggregates,
+    config: node.config,
+    log: node.log,
+    codec: node.codec,
+    partitions: node.partitions,
+    onDeadLetter: deps.onDeadLetter,
     system,
     snapshots,
     onCorrupt: (kind) =>
@@ -91,7 +86,7 @@ export async function startMainActors(deps: MainActorsDeps): Promise<MainActors>
       now,
       // a type window is final once every partition's sensor windows could have reached it: the
       // per-sensor grace, the slowest partition's idle timeout, and a margin for delivery
-      closeAfterMs: deps.config.graceMs + deps.config.partitionIdleMs + 5000,
+      closeAfterMs: node.config.graceMs + node.config.partitionIdleMs + 5000,
       tickMs: 1000,
       passivateAfterMs: AGGREGATE_PASSIVATE_AFTER_MS,
     }),
@@ -122,7 +117,7 @@ export async function startMainActors(deps: MainActorsDeps): Promise<MainActors>
       rules,
       channels: () => channels,
       onAlert: (alert) => {
-        deps.onAlert?.(alert);
+        counters.alerts++;
         outputs.alert(alert);
       },
     }),

@@ -25,11 +25,12 @@ import { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import { aggregateTopics } from "./aggregates.ts";
 import { alertingOf } from "./alerting.ts";
 import type { NodeConfig } from "./config.ts";
-import { startEdge } from "./edge.ts";
+import { type NodeEdge, startEdge } from "./edge.ts";
 import { NodeFailures } from "./failures.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { type MainActors, startMainActors } from "./main-actors.ts";
 import { nodeApp } from "./node-api.ts";
+import type { NodeContext } from "./node-context.ts";
 import { openNodeLog } from "./node-log.ts";
 
 /**
@@ -74,75 +75,53 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const metrics = new PlatformMetrics();
   const failures = new NodeFailures();
   const counters = { ingested: 0, rejected: 0, outputs: 0, alerts: 0 };
-  const model = trainStartupModel(config.seed);
   const sensorIntervalMs = Math.max(
     1,
     Math.round((1000 * config.sensorsPerType * SENSOR_TYPES.length) / config.rate),
   );
   const view = new LiveView({ qualityWindowMs: config.windowMs, sensorIntervalMs });
+  const node: NodeContext = { config, log, codec, partitions, feeds, metrics, view, failures, counters };
+  const model = trainStartupModel(config.seed);
   const fleet = createSensorFleet({
     seed: config.seed,
     sensorsPerType: config.sensorsPerType,
     intervalMs: sensorIntervalMs,
   });
   await publishSensorRegistry(log, fleet);
-  const sensorRegistry = await followSensorRegistry(log, metrics, failures);
+  const sensorRegistry = await followSensorRegistry(node);
   const actorState = await openActorStateStores(log, {
     applicationId: config.applicationId,
     partitions,
-    onCorrupt: (kind) =>
-      metrics.deadLetters.inc({ source: `changelog:${kind}`, code: ErrorCodes.DECODE_FAILED }),
+    onCorrupt: countCorrupt(node),
   });
 
   // every output, of the partition hosts and of the main-thread actors, leaves through one router
   let main: MainActors | undefined;
   let engine: StreamEngine | undefined;
   const router = new OutputRouter({
-    log,
-    encode: codec.encode,
-    view,
-    feeds,
-    metrics,
+    ...{ log, encode: codec.encode, view, feeds, metrics, sensorRegistry: sensorRegistry.table },
     repartition: aggregateTopics(config.applicationId),
     sample: (sample) => main?.sample(sample),
     onMark: (worker, batch) => engine?.markDone(worker, batch),
     onEvent: (event) => countWorkerRestart(metrics, event),
     onError: failures.fail,
     now: Date.now,
-    sensorRegistry: sensorRegistry.table,
     saveState: (kind, key, partition, state) => actorState.save(kind, key, partition, state),
     flushState: () => actorState.flush(),
   });
-  main = await startMainActors({
-    config,
-    aggregates: {
-      config,
-      log,
-      codec,
-      partitions,
-      onDeadLetter: (l, t) => router.deadLetter(l, "log", Topics.deadLettersOf(t)),
-    },
-    feeds,
-    metrics,
-    failures,
+  main = await startMainActors(node, {
     createDriftCheck: (_name, restored) =>
       trafficDriftCheck(model, { sampleSize: 500, minSampleSize: 30, restored }),
     alerting: await alertingOf(config, feeds),
     outputs: router,
-    onAlert: () => counters.alerts++,
+    onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
   });
   const membership = await startMembership({
-    log,
-    applicationId: config.applicationId,
-    apiUrl: server.url,
-    partitions,
+    ...{ log, applicationId: config.applicationId, apiUrl: server.url, partitions },
     onReadError: failures.logUnavailable,
   });
   engine = await startStreamEngine({
-    log,
-    applicationId: config.applicationId,
-    partitions,
-    workers: config.workers,
+    ...{ log, applicationId: config.applicationId, partitions, workers: config.workers },
     setup: hostSetup(config, model, sensorIntervalMs),
     commitIntervalMs: config.commitIntervalMs,
     state: actorState,
@@ -158,70 +137,34 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     onError: failures.fail,
   });
   const { hosts, dispatcher } = engine;
-
-  const edge = await startEdge({ config, log, codec, system: main.system, metrics, feeds, fleet, counters });
+  const edge = await startEdge(node, { system: main.system, fleet });
+  const health = edgeHealth(node, edge);
   metrics.observe({
     feeds: () => feeds.stats(),
     readModel: () => ({ evictions: view.evictions(), sizes: view.sizes() }),
   });
-  const housekeeping = startHousekeeping({
-    log,
-    main: main.system,
+  const running = main;
+  const housekeeping = startHousekeeping(node, {
+    main: running.system,
     hosts,
-    metrics,
-    health: nodeHealth({
-      fatal: () => failures.fatal,
-      mqtt: {
-        received: () => edge.subscriber.stats().received,
-        reconnects: () => edge.subscriber.stats().reconnects,
-        connected: () => edge.subscriber.stats().connected,
-      },
-      expectMqttTraffic: config.simulate,
-      // the simulator publishes `rate` readings a second: ten silent intervals, at least 10 s
-      mqttMaxSilenceMs: Math.max(10_000, Math.ceil(10_000 / config.rate)),
-      startedAt: Date.now(),
-    }),
-    rejected: () => counters.rejected,
-    malformedAnnouncements: () => membership.stats().malformedAnnouncements,
-    sample: (sample) => main?.sample(sample),
-    onLogError: failures.logUnavailable,
-    onError: failures.fail,
+    health,
+    membership,
+    sample: running.sample,
   });
-  const mainSystem = main.system;
   server.use(
-    nodeApp({
-      config,
-      view,
-      metrics,
-      health: housekeeping.health,
-      registry,
-      membership,
-      partitions,
-      hosts,
-      main: mainSystem,
-      model,
-      housekeeping,
-    }),
+    nodeApp(node, { health, registry, membership, hosts, main: running.system, model, housekeeping }),
   );
 
   let stopped = false;
-  const running = main;
   return {
-    config,
-    apiUrl: server.url,
-    mqttUrl: edge.mqttUrl,
-    log,
-    view,
-    feeds,
-    metrics,
-    fleet,
+    ...{ config, apiUrl: server.url, mqttUrl: edge.mqttUrl, log, view, feeds, metrics, fleet },
     publisher: edge.publisher,
     modelVersion: model.version,
     killWorker: (worker) => hosts.killWorker(worker),
     progress: () => ({
       ...counters,
       consumed: dispatcher.consumed,
-      actors: mainSystem.stats().actors,
+      actors: running.system.stats().actors,
       workers: hosts.workers,
     }),
     // the reverse of the data path: sources, ingest, dispatch (commit), actors, sinks, API, log
@@ -230,7 +173,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       stopped = true;
       housekeeping.stop();
       await edge.stopSources();
-      await mainSystem.drain(10_000).catch(failures.fail);
+      await running.system.drain(10_000).catch(failures.fail);
       await engine?.stop();
       await router.flush().catch(failures.fail);
       await running.stop();
@@ -280,7 +223,7 @@ function hostSetup(
  * The sensor registry is a compacted topic the node follows, so registry changes join into the
  * very next readings (a GlobalKTable: one full copy per node, on the main thread).
  */
-async function followSensorRegistry(log: Log, metrics: PlatformMetrics, failures: NodeFailures) {
+async function followSensorRegistry({ log, metrics, failures }: NodeContext) {
   const table = new ReferenceTable({
     kind: sensorRegistryKind,
     // the table keeps the previous row; the bad record is counted like any dead letter
@@ -300,6 +243,31 @@ async function followSensorRegistry(log: Log, metrics: PlatformMetrics, failures
       await follower.stop();
     },
   };
+}
+
+/** a changelog record that does not decode is skipped and counted like any dead letter */
+function countCorrupt({ metrics }: NodeContext): (kind: string) => void {
+  return (kind) => metrics.deadLetters.inc({ source: `changelog:${kind}`, code: ErrorCodes.DECODE_FAILED });
+}
+
+/**
+ * The node's health: actors and log answering (fed by housekeeping), and the MQTT subscriber
+ * connected and, while the simulator runs, receiving.
+ */
+function edgeHealth({ config, failures }: NodeContext, edge: NodeEdge) {
+  const mqtt = () => edge.subscriber.stats();
+  return nodeHealth({
+    fatal: () => failures.fatal,
+    mqtt: {
+      received: () => mqtt().received,
+      reconnects: () => mqtt().reconnects,
+      connected: () => mqtt().connected,
+    },
+    expectMqttTraffic: config.simulate,
+    // the simulator publishes `rate` readings a second: ten silent intervals, at least 10 s
+    mqttMaxSilenceMs: Math.max(10_000, Math.ceil(10_000 / config.rate)),
+    startedAt: Date.now(),
+  });
 }
 
 /** supervision events of the workers (and the pool's worker restarts) count as restarts */

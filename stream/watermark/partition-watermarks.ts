@@ -90,6 +90,17 @@ export class PartitionWatermarks {
     return this.recompute();
   }
 
+  /**
+   * Every partition counts as having just sent (idle ones hold the watermark again, without
+   * moving it back): after the whole input stalled, silence says nothing about a partition.
+   */
+  restartIdleClocks(now: number): void {
+    for (const partition of this.seen) {
+      this.lastRecordAt[partition] = now;
+      this.idle[partition] = false;
+    }
+  }
+
   /** Marks partitions idle after idleTimeoutMs without records. True when the watermark moved. */
   checkIdle(now: number): boolean {
     let changed = false;

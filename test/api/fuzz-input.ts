@@ -1,17 +1,11 @@
+import { createPrng } from "../../sources/iot/prng.ts";
 /**
  * Seeded random hostile input for the API fuzz tests: the same seed gives the same cases, so a
  * failure names its seed and case and can be replayed.
  */
 export function seededRandom(seed: number): () => number {
-  // mulberry32
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = createPrng(seed); // mulberry32, the simulator's
+  return () => generator.next();
 }
 
 export class HostileInput {

@@ -18,6 +18,8 @@ class RecordingHosts implements PartitionHosts {
   readonly workers = 2;
   readonly readings: { worker: number; reading: SensorReadingRecord }[] = [];
   readonly marks: { worker: number; batch: number }[] = [];
+  /** the event time each mark carried, in the order they were sent */
+  readonly watermarks: (number | undefined)[] = [];
   /** when set, every mark is answered on the next microtask, as a healthy worker would */
   answer: ((worker: number, batch: number) => void) | undefined;
   workerOf(partition: number): number {
@@ -29,6 +31,7 @@ class RecordingHosts implements PartitionHosts {
   }
   sendControl(worker: number, message: HostInbound): boolean {
     if (message.type !== "mark") return true;
+    this.watermarks.push(message.watermark);
     const answer = this.answer;
     if (answer) queueMicrotask(() => answer(worker, message.batch));
     else this.marks.push({ worker, batch: message.batch });
@@ -188,6 +191,54 @@ describe("the dispatcher", () => {
         (n) => n === onWorker(0).length,
       ),
     ).toBe(onWorker(0).length);
+  });
+
+  test("a stall of the whole input makes no partition idle: the first partition back cannot carry event time past the others' backlog", async () => {
+    await dispatcher.stop();
+    const idleTimeoutMs = 100;
+    const stalling = new Dispatcher({
+      log,
+      hosts,
+      groupId: `${GROUP}-stall`,
+      commitIntervalMs: 0,
+      watermark: { maxOutOfOrdernessMs: 0, idleTimeoutMs },
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: () => {},
+      now: Date.now,
+    });
+    dispatcher = stalling;
+    hosts.answer = (worker, batch) => stalling.markDone(worker, batch);
+    const onPartition = (partition: number, from: number) => {
+      for (let i = from; ; i++) if (partitionFor(`s${i}`, 4) === partition) return `s${i}`;
+    };
+    const early = 1_700_000_000_000;
+    const late = early + 60_000;
+    const send = (sensor: string, at: number) =>
+      log.append([
+        {
+          topic: Topics.sensorsRaw,
+          key: sensor,
+          value: encoder.encode(JSON.stringify(trafficReading(sensor, at))),
+        },
+      ]);
+    await Promise.all([0, 1, 2, 3].map((p) => send(onPartition(p, 0), early)));
+    stalling.start();
+    await eventually(
+      () => hosts.watermarks.at(-1) ?? 0,
+      (w) => w >= early,
+    );
+    // nothing arrives from anywhere for three idle timeouts (a broker restart), then one partition's backlog
+    await Bun.sleep(3 * idleTimeoutMs);
+    const marksBefore = hosts.watermarks.length;
+    await send(onPartition(0, 100), late);
+    await eventually(
+      () => hosts.readings.length,
+      (n) => n >= 5,
+    );
+    await Bun.sleep(20);
+    const afterStall = hosts.watermarks.slice(marksBefore).filter((w) => w !== undefined) as number[];
+    expect(afterStall.length).toBeGreaterThan(0);
+    expect(Math.max(...afterStall)).toBeLessThan(late);
   });
 
   test("routes each record to the worker owning its partition, with its log position", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mqtt from "mqtt";
 import type { RunningNode } from "../../node/start-node.ts";
+import { createPrng } from "../../sources/iot/prng.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
 
 /**
@@ -11,16 +12,10 @@ import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
  */
 const FUZZ_COUNT = 1500;
 
-/** mulberry32: a seeded PRNG, so a failing case can be replayed */
+/** a seeded PRNG (mulberry32, the simulator's), so a case can be replayed */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = createPrng(seed);
+  return () => generator.next();
 }
 
 type Case = { topic: string; payload: string | Buffer; good: boolean };

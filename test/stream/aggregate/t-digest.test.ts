@@ -1,16 +1,11 @@
 import { describe, expect, test } from "bun:test";
+import { createPrng } from "../../../sources/iot/prng.ts";
 import { TDigest } from "../../../stream/aggregate/t-digest.ts";
 
-/** Deterministic PRNG (mulberry32) so the accuracy bounds are reproducible. */
+/** a seeded PRNG (mulberry32, the simulator's), so a case can be replayed */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = createPrng(seed);
+  return () => generator.next();
 }
 
 const distributions: Record<string, (r: () => number) => number> = {

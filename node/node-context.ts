@@ -1,0 +1,22 @@
+import type { FeedHub } from "../api/feeds/feed-hub.ts";
+import type { LiveView } from "../api/live-view.ts";
+import type { PlatformMetrics } from "../api/metrics.ts";
+import type { Log } from "../log/log.ts";
+import type { RecordCodec } from "../messages/codec/record-codec.ts";
+import type { NodeConfig } from "./config.ts";
+import type { NodeFailures } from "./failures.ts";
+
+/** What every part of a node is wired with: its settings, its log, and where it reports. */
+export interface NodeContext {
+  readonly config: NodeConfig;
+  readonly log: Log;
+  readonly codec: RecordCodec;
+  /** partitions of the input topic */
+  readonly partitions: number;
+  readonly feeds: FeedHub;
+  readonly metrics: PlatformMetrics;
+  readonly view: LiveView;
+  readonly failures: NodeFailures;
+  /** the progress line's counters */
+  readonly counters: { ingested: number; rejected: number; outputs: number; alerts: number };
+}
