@@ -63,11 +63,14 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const { node, dir } of nodes) {
-    await node.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  // all at once: stopped one by one, each stop waits for the rebalance the previous one started
+  await Promise.all(
+    nodes.map(async ({ node, dir }) => {
+      await node.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }),
+  );
+}, 120_000);
 
 const ofApp = (app: string) => nodes.filter((n) => n.app === app).map((n) => n.node);
 
