@@ -8,6 +8,7 @@ import { HeldRecords } from "./held-records.ts";
 import type { PartitionHosts } from "./partition-hosts.ts";
 import { rawReading } from "./raw-reading.ts";
 import type { StateRestorer } from "./state-restorer.ts";
+import { withinStopDeadline } from "./stop-deadline.ts";
 
 /**
  * Log -> actors. One consumer group member per node reads `city.sensors.raw`, decodes each record
@@ -214,11 +215,16 @@ export class Dispatcher {
 
   async stop(): Promise<void> {
     this.running = false;
-    await this.restores; // failures were reported through onError already
-    this.batchDone?.();
-    await this.loop;
-    await this.settle();
-    await this.consumer?.close();
+    const group = this.deps.groupId;
+    try {
+      await withinStopDeadline(this.restores, `the restores of ${group}`); // failures went to onError
+      this.batchDone?.();
+      await withinStopDeadline(this.loop ?? Promise.resolve(), `the ${group} poll loop`);
+      await this.settle();
+    } finally {
+      // a member that gives up waiting still leaves: its uncommitted records are read again
+      await withinStopDeadline(this.consumer?.close() ?? Promise.resolve(), `leaving ${group}`);
+    }
   }
 
   /** checkpoint, wait for every in-flight batch, and commit (shutdown, partitions revoked) */

@@ -4,6 +4,7 @@ import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
 import { partitionFor } from "../messages/murmur2.ts";
 import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
+import { withinStopDeadline } from "./stop-deadline.ts";
 
 /**
  * Aggregates with exactly one owner in the application, the way Kafka Streams runs an
@@ -48,6 +49,8 @@ export interface RepartitionedAggregatesDeps {
   readonly snapshots: SnapshotStore;
   readonly aggregates: readonly AggregateSpec[];
   readonly commitIntervalMs: number;
+  /** how long a stop waits for the poll loop, the last checkpoint and the leave; default 20 s */
+  readonly stopDeadlineMs?: number;
   /** a record that does not decode, for the topic's dead letters */
   readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
   readonly onTransientError?: (error: PlatformError) => void;
@@ -114,13 +117,16 @@ export class RepartitionedAggregates {
 
   async stop(): Promise<void> {
     this.running = false;
-    await this.loop;
-    // the group learns at once that this member left, even when the last checkpoint failed (its
-    // offsets stay uncommitted, and the next owner replays them against the saved state)
+    // the group learns that this member left even when the last checkpoint failed or the poll
+    // sat in a rejoin (its offsets stay uncommitted; the next owner replays them against the
+    // saved state), and a stop never hangs on the group (engine/stop-deadline.ts)
     try {
-      await this.checkpoint();
+      const { groupId, stopDeadlineMs } = this.deps;
+      await withinStopDeadline(this.loop ?? Promise.resolve(), `the ${groupId} poll loop`, stopDeadlineMs);
+      await withinStopDeadline(this.checkpoint(), `the last checkpoint of ${groupId}`, stopDeadlineMs);
     } finally {
-      await this.consumer?.close();
+      const closing = this.consumer?.close() ?? Promise.resolve();
+      await withinStopDeadline(closing, `leaving ${this.deps.groupId}`, this.deps.stopDeadlineMs);
     }
   }
 

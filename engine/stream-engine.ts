@@ -74,8 +74,11 @@ export async function startStreamEngine(deps: StreamEngineDeps): Promise<StreamE
     dispatcher,
     markDone: (worker, batch) => dispatcher.markDone(worker, batch),
     async stop() {
-      await dispatcher.stop();
-      await hosts.stop();
+      try {
+        await dispatcher.stop();
+      } finally {
+        await hosts.stop();
+      }
     },
   };
 }

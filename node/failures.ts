@@ -24,6 +24,11 @@ export class NodeFailures {
     console.error(`node failed: ${error instanceof Error ? error.message : String(error)}`);
   };
 
+  /** a part that could not stop cleanly (gave up waiting for its group): said, never fatal */
+  readonly stopIncomplete = (error: unknown): void => {
+    console.error(`stop: ${error instanceof Error ? error.message : String(error)}`);
+  };
+
   readonly logUnavailable = (error: unknown): void => {
     if (!isPlatformError(error) || !TRANSIENT_LOG_ERRORS.has(error.code)) {
       this.fail(error);

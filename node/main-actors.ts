@@ -130,7 +130,7 @@ export async function startMainActors(node: NodeContext, deps: MainActorsDeps): 
     alerts,
     sample: (sample) => alerts.tell({ type: "sample", sample }),
     async stop() {
-      await aggregates.engine.stop().catch(failures.fail);
+      await aggregates.engine.stop().catch(failures.stopIncomplete);
       await system.stop();
     },
   };

@@ -174,7 +174,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       housekeeping.stop();
       await edge.stopSources();
       await running.system.drain(10_000).catch(failures.fail);
-      await engine?.stop();
+      await engine?.stop().catch(failures.stopIncomplete);
       await router.flush().catch(failures.fail);
       await running.stop();
       await membership.stop().catch(failures.fail);

@@ -33,32 +33,50 @@ interface Sum {
 }
 
 /** an aggregate engine over a counting actor, as a node would run it */
-async function startEngine(log: Log, options: { failCommits?: boolean } = {}) {
+async function startEngine(log: Log, options: { failCommits?: boolean; hangPolls?: boolean } = {}) {
   const snapshots = new InMemorySnapshotStore();
   const system = createActorSystem({ name: "test", snapshots });
   const totals = new Map<string, Sum>();
   const woken: string[] = [];
   const deadLetters: DeadLetter[] = [];
   // a log whose commits fail: the node crashed after the changelog flush, before the commit
-  const faulty: Log = options.failCommits
-    ? {
-        ...log,
-        createTopic: (spec) => log.createTopic(spec),
-        consumer(consumerOptions) {
-          const consumer = log.consumer(consumerOptions);
-          return {
-            assignment: () => consumer.assignment(),
-            poll: (o) => consumer.poll(o),
-            committed: (tp) => consumer.committed(tp),
-            seek: (p) => consumer.seek(p),
-            close: () => consumer.close(),
-            commit: async () => {
-              throw new PlatformError(ErrorCodes.LOG_BROKER_UNAVAILABLE, "the node died before committing");
-            },
-          };
-        },
-      }
-    : log;
+  // a consumer whose poll never comes back (a group rejoin that never settles)
+  const hanging: Log = {
+    ...log,
+    createTopic: (spec) => log.createTopic(spec),
+    consumer(consumerOptions) {
+      const consumer = log.consumer(consumerOptions);
+      return {
+        assignment: () => consumer.assignment(),
+        poll: () => new Promise(() => {}),
+        committed: (tp) => consumer.committed(tp),
+        seek: (p) => consumer.seek(p),
+        close: () => consumer.close(),
+        commit: (offsets) => consumer.commit(offsets),
+      };
+    },
+  };
+  const faulty: Log = options.hangPolls
+    ? hanging
+    : options.failCommits
+      ? {
+          ...log,
+          createTopic: (spec) => log.createTopic(spec),
+          consumer(consumerOptions) {
+            const consumer = log.consumer(consumerOptions);
+            return {
+              assignment: () => consumer.assignment(),
+              poll: (o) => consumer.poll(o),
+              committed: (tp) => consumer.committed(tp),
+              seek: (p) => consumer.seek(p),
+              close: () => consumer.close(),
+              commit: async () => {
+                throw new PlatformError(ErrorCodes.LOG_BROKER_UNAVAILABLE, "the node died before committing");
+              },
+            };
+          },
+        }
+      : log;
   let engine: RepartitionedAggregates | undefined;
   const props: Props<SumMessage, Sum> = {
     kind: "sum",
@@ -87,6 +105,7 @@ async function startEngine(log: Log, options: { failCommits?: boolean } = {}) {
     system,
     snapshots,
     commitIntervalMs: 0,
+    stopDeadlineMs: 300,
     aggregates: [
       {
         topic: TOPIC,
@@ -177,3 +196,26 @@ test.each([
     await log.close();
   }
 });
+
+test("a stop gives up waiting for a poll that never comes back, and still leaves the group", async () => {
+  const log = openEmbeddedLog({ path: join(dir, "hang.db"), maintenanceIntervalMs: 0 });
+  try {
+    const stuck = await startEngine(log, { hangPolls: true });
+    const started = Date.now();
+    const stopping = stuck.engine.stop();
+    await expect(stopping).rejects.toMatchObject({ code: ErrorCodes.LOG_REBALANCE });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await stuck.system.stop();
+    // the member left: another one gets the partitions and reads what was appended
+    const next = await startEngine(log);
+    await append(log, "k", [4]);
+    await eventually(
+      () => next.totals.get("k")?.total ?? 0,
+      (n) => n === 4,
+    );
+    await next.engine.stop();
+    await next.system.stop();
+  } finally {
+    await log.close();
+  }
+}, 30_000);
