@@ -7,19 +7,20 @@ import { parseBrokers } from "../log/kafka/index.ts";
 export const brokers = parseBrokers(process.env.KAFKA_BROKERS ?? "127.0.0.1:9092");
 export const skipKafka = process.env.SKIP_KAFKA_TESTS === "1";
 
-export async function brokerReachable(): Promise<boolean> {
-  const [host, port] = brokers[0]!.split(":");
+/** a TCP connection to host:port opens (the server is up; it may still be starting) */
+export async function portOpen(host: string, port: number): Promise<boolean> {
   try {
-    const socket = await Bun.connect({
-      hostname: host ?? "127.0.0.1",
-      port: Number(port ?? 9092),
-      socket: { data() {} },
-    });
+    const socket = await Bun.connect({ hostname: host, port, socket: { data() {} } });
     socket.end();
     return true;
   } catch {
     return false;
   }
+}
+
+export function brokerReachable(): Promise<boolean> {
+  const [host, port] = brokers[0]!.split(":");
+  return portOpen(host ?? "127.0.0.1", Number(port ?? 9092));
 }
 
 export async function requireBroker(): Promise<void> {

@@ -1,6 +1,6 @@
 import { openLog } from "../log/index.ts";
 import { Topics } from "../messages/topics.ts";
-import { brokerReachable, brokers, skipKafka } from "./kafka-broker.ts";
+import { brokerReachable, brokers, portOpen, skipKafka } from "./kafka-broker.ts";
 
 /**
  * The real servers the scale-out tests run against: Kafka (KAFKA_BROKERS, default the one
@@ -10,16 +10,6 @@ import { brokerReachable, brokers, skipKafka } from "./kafka-broker.ts";
 export const kafkaBrokers = brokers.join(",");
 export const mosquittoUrl = process.env.MOSQUITTO_URL ?? "mqtt://127.0.0.1:1883";
 export const skipScaleOut = skipKafka;
-
-async function portOpen(host: string, port: number): Promise<boolean> {
-  try {
-    const socket = await Bun.connect({ hostname: host, port, socket: { data() {} } });
-    socket.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function requireRealServers(): Promise<void> {
   if (skipScaleOut) return;

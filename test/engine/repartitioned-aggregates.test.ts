@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { RepartitionedAggregates } from "../../engine/repartitioned-aggregates.ts";
 import { ChangelogStore } from "../../log/changelog/changelog-store.ts";
 import { openEmbeddedLog } from "../../log/embedded/index.ts";
-import type { Log } from "../../log/log.ts";
+import type { Consumer, Log } from "../../log/log.ts";
 import type { DeadLetter } from "../../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { Props } from "../../supervisor/actor.ts";
@@ -39,43 +39,32 @@ async function startEngine(log: Log, options: { failCommits?: boolean; hangPolls
   const totals = new Map<string, Sum>();
   const woken: string[] = [];
   const deadLetters: DeadLetter[] = [];
-  // a log whose commits fail: the node crashed after the changelog flush, before the commit
-  // a consumer whose poll never comes back (a group rejoin that never settles)
-  const hanging: Log = {
+  // the real log with one consumer call changed: a poll that never comes back (a group rejoin
+  // that never settles), or commits that fail (the node died after the changelog flush)
+  const withConsumer = (change: Partial<Consumer>): Log => ({
     ...log,
     createTopic: (spec) => log.createTopic(spec),
     consumer(consumerOptions) {
       const consumer = log.consumer(consumerOptions);
       return {
         assignment: () => consumer.assignment(),
-        poll: () => new Promise(() => {}),
+        poll: (o) => consumer.poll(o),
         committed: (tp) => consumer.committed(tp),
         seek: (p) => consumer.seek(p),
         close: () => consumer.close(),
         commit: (offsets) => consumer.commit(offsets),
+        ...change,
       };
     },
-  };
+  });
   const faulty: Log = options.hangPolls
-    ? hanging
+    ? withConsumer({ poll: () => new Promise(() => {}) })
     : options.failCommits
-      ? {
-          ...log,
-          createTopic: (spec) => log.createTopic(spec),
-          consumer(consumerOptions) {
-            const consumer = log.consumer(consumerOptions);
-            return {
-              assignment: () => consumer.assignment(),
-              poll: (o) => consumer.poll(o),
-              committed: (tp) => consumer.committed(tp),
-              seek: (p) => consumer.seek(p),
-              close: () => consumer.close(),
-              commit: async () => {
-                throw new PlatformError(ErrorCodes.LOG_BROKER_UNAVAILABLE, "the node died before committing");
-              },
-            };
+      ? withConsumer({
+          commit: async () => {
+            throw new PlatformError(ErrorCodes.LOG_BROKER_UNAVAILABLE, "the node died before committing");
           },
-        }
+        })
       : log;
   let engine: RepartitionedAggregates | undefined;
   const props: Props<SumMessage, Sum> = {
