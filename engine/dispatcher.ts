@@ -96,8 +96,6 @@ export class Dispatcher {
   private readonly held = new HeldRecords();
   private restores: Promise<void> = Promise.resolve();
   private watermarks: PartitionWatermarks | undefined;
-  /** when the last reading arrived from any partition (a stall freezes idleness) */
-  private lastInputAt = Number.NEGATIVE_INFINITY;
   consumed = 0;
   committed = 0;
 
@@ -110,34 +108,14 @@ export class Dispatcher {
    * read again from their committed offsets (a replay, an assignment): a watermark from before
    * would close windows ahead of the older records about to come again.
    */
-  /**
-   * A partition silent for the idle timeout stops holding event time back, but only while the
-   * input as a whole flows. When nothing arrives from any partition (the broker is away, ingest
-   * is stalled), nothing is idle: otherwise every partition would go idle in the stall, and the
-   * first ones to deliver their backlog afterwards would carry event time past the others'
-   * backlog, which would then be late (Flink's idleness has this pitfall). When input resumes
-   * after a stall, every partition's idle clock starts again.
-   */
-  private checkIdlePartitions(): boolean {
-    const options = this.deps.watermark;
-    if (!this.watermarks || !options) return false;
-    const now = this.deps.now();
-    if (now - this.lastInputAt >= options.idleTimeoutMs) return false;
-    return this.watermarks.checkIdle(now);
-  }
-
-  private observeEventTime(partition: number, eventTime: number): void {
-    const options = this.deps.watermark;
-    if (!this.watermarks || !options) return;
-    const now = this.deps.now();
-    if (now - this.lastInputAt >= options.idleTimeoutMs) this.watermarks.restartIdleClocks(now);
-    this.lastInputAt = now;
-    this.watermarks.observe(partition, eventTime, now);
-  }
-
   private resetWatermark(): void {
     const options = this.deps.watermark;
-    this.watermarks = options && new PartitionWatermarks(options.maxOutOfOrdernessMs, options.idleTimeoutMs);
+    // a stall of the whole input (a broker restart) must not make every partition idle
+    this.watermarks =
+      options &&
+      new PartitionWatermarks(options.maxOutOfOrdernessMs, options.idleTimeoutMs, {
+        idleOnlyWhileInputFlows: true,
+      });
     // every partition read from here on holds event time back until it sends or goes idle
     for (const partition of this.owned) this.watermarks?.expect(partition, this.deps.now());
   }
@@ -412,7 +390,7 @@ export class Dispatcher {
     const records = await consumer.poll({ maxRecords: this.deps.pollRecords ?? 1000, timeoutMs: 50 });
     if (records.length === 0) {
       // a quiet stream still checkpoints, so its last records are committed
-      const eventTimeMoved = this.checkIdlePartitions();
+      const eventTimeMoved = this.watermarks?.checkIdle(this.deps.now()) ?? false;
       if (this.uncommitted.size > 0 && this.inFlight.length === 0 && this.checkpointDue())
         await this.sendBatchMarks(new Set(), true);
       // a partition went idle and event time moved: every worker hears it, records or not
@@ -434,6 +412,7 @@ export class Dispatcher {
     const { hosts } = this.deps;
     const workers = new Set<number>();
     const nextOffsets = new Map<string, Position>();
+    const now = this.deps.now(); // one clock read per batch, not per record
     for (const record of records) {
       if (this.held.hold(record)) continue;
       const worker = hosts.workerOf(record.partition);
@@ -448,10 +427,10 @@ export class Dispatcher {
         record,
         this.deps.decode,
         (letter) => this.deps.onDeadLetter(letter, record.topic),
-        this.deps.now(),
+        now,
       );
       if (!reading) continue;
-      this.observeEventTime(record.partition, reading.eventTime);
+      this.watermarks?.observe(record.partition, reading.eventTime, now);
       // a worker that crashes while its ring is full never makes space: stop waiting for it
       while (!hosts.sendReading(worker, reading) && !this.lostWorkers.has(worker)) {
         hosts.flush();
@@ -476,7 +455,7 @@ export class Dispatcher {
   ): Promise<void> {
     const { hosts } = this.deps;
     const batch: InFlightBatch = { id: this.nextBatch++, checkpoint, waitingFor: new Set(), nextOffsets };
-    this.checkIdlePartitions();
+    this.watermarks?.checkIdle(this.deps.now());
     const eventTime = this.watermarks?.current ?? Number.NEGATIVE_INFINITY;
     const watermark = Number.isFinite(eventTime) ? eventTime : undefined;
     const targets = checkpoint ? Array.from({ length: hosts.workers }, (_, worker) => worker) : [...workers];

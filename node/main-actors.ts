@@ -10,12 +10,11 @@ import { typeWindowProps } from "../actors/type-window/type-window.ts";
 import type { Alert, MetricSample } from "../messages/alert.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
-import { ErrorCodes } from "../messages/errors.ts";
 import type { WindowResult } from "../messages/window-result.ts";
 import type { ActorRef } from "../supervisor/actor.ts";
 import { type ActorSystem, createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import { type NodeAggregates, openAggregates } from "./aggregates.ts";
-import type { NodeContext } from "./node-context.ts";
+import { countCorruptChangelog, type NodeContext } from "./node-context.ts";
 
 /**
  * The main thread's actors: per-type windows, the drift monitor of each model, the alert router
@@ -73,8 +72,7 @@ export async function startMainActors(node: NodeContext, deps: MainActorsDeps): 
     onDeadLetter: deps.onDeadLetter,
     system,
     snapshots,
-    onCorrupt: (kind) =>
-      metrics.deadLetters.inc({ source: `changelog:${kind}`, code: ErrorCodes.DECODE_FAILED }),
+    onCorrupt: countCorruptChangelog(node),
     onTransientError: failures.logUnavailable,
     onError: failures.fail,
   });

@@ -3,6 +3,7 @@ import type { LiveView } from "../api/live-view.ts";
 import type { PlatformMetrics } from "../api/metrics.ts";
 import type { Log } from "../log/log.ts";
 import type { RecordCodec } from "../messages/codec/record-codec.ts";
+import { ErrorCodes } from "../messages/errors.ts";
 import type { NodeConfig } from "./config.ts";
 import type { NodeFailures } from "./failures.ts";
 
@@ -19,4 +20,9 @@ export interface NodeContext {
   readonly failures: NodeFailures;
   /** the progress line's counters */
   readonly counters: { ingested: number; rejected: number; outputs: number; alerts: number };
+}
+
+/** a changelog record that does not decode is skipped and counted like any dead letter */
+export function countCorruptChangelog({ metrics }: Pick<NodeContext, "metrics">): (kind: string) => void {
+  return (kind) => metrics.deadLetters.inc({ source: `changelog:${kind}`, code: ErrorCodes.DECODE_FAILED });
 }

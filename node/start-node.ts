@@ -30,7 +30,7 @@ import { NodeFailures } from "./failures.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { type MainActors, startMainActors } from "./main-actors.ts";
 import { nodeApp } from "./node-api.ts";
-import type { NodeContext } from "./node-context.ts";
+import { countCorruptChangelog, type NodeContext } from "./node-context.ts";
 import { openNodeLog } from "./node-log.ts";
 
 /**
@@ -92,7 +92,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const actorState = await openActorStateStores(log, {
     applicationId: config.applicationId,
     partitions,
-    onCorrupt: countCorrupt(node),
+    onCorrupt: countCorruptChangelog(node),
   });
 
   // every output, of the partition hosts and of the main-thread actors, leaves through one router
@@ -243,11 +243,6 @@ async function followSensorRegistry({ log, metrics, failures }: NodeContext) {
       await follower.stop();
     },
   };
-}
-
-/** a changelog record that does not decode is skipped and counted like any dead letter */
-function countCorrupt({ metrics }: NodeContext): (kind: string) => void {
-  return (kind) => metrics.deadLetters.inc({ source: `changelog:${kind}`, code: ErrorCodes.DECODE_FAILED });
 }
 
 /**

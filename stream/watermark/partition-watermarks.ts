@@ -32,9 +32,26 @@ export class PartitionWatermarks {
   private seen: number[] = [];
   private combined = Number.NEGATIVE_INFINITY;
 
-  constructor(maxOutOfOrdernessMs: number, idleTimeoutMs: number) {
+  /** with `idleOnlyWhileInputFlows`: when the last record from any partition */
+  private lastInputAt = Number.NEGATIVE_INFINITY;
+  private readonly idleOnlyWhileInputFlows: boolean;
+
+  /**
+   * `idleOnlyWhileInputFlows`: a partition goes idle only while other partitions still send.
+   * In a stall of the whole input (a broker restart) nothing goes idle, and when records resume
+   * every partition's idle clock starts again; otherwise the stall makes every partition idle
+   * and the first ones to deliver their backlog carry the watermark past the others' backlog,
+   * which is then late (a pitfall of Flink's idleness). The cost: an input that goes entirely
+   * quiet keeps its watermark until records resume.
+   */
+  constructor(
+    maxOutOfOrdernessMs: number,
+    idleTimeoutMs: number,
+    options: { idleOnlyWhileInputFlows?: boolean } = {},
+  ) {
     this.maxOutOfOrdernessMs = maxOutOfOrdernessMs;
     this.idleTimeoutMs = idleTimeoutMs;
+    this.idleOnlyWhileInputFlows = options.idleOnlyWhileInputFlows ?? false;
   }
 
   /** The operator watermark; -Infinity until a partition has sent a record. */
@@ -47,6 +64,10 @@ export class PartitionWatermarks {
    * operator watermark moved forward.
    */
   observe(partition: number, eventTime: number, now: number): boolean {
+    if (this.idleOnlyWhileInputFlows) {
+      if (now - this.lastInputAt >= this.idleTimeoutMs) this.restartIdleClocks(now);
+      this.lastInputAt = now;
+    }
     const max = this.maxEventTime[partition];
     if (max === undefined) {
       this.maxEventTime[partition] = eventTime;
@@ -90,11 +111,8 @@ export class PartitionWatermarks {
     return this.recompute();
   }
 
-  /**
-   * Every partition counts as having just sent (idle ones hold the watermark again, without
-   * moving it back): after the whole input stalled, silence says nothing about a partition.
-   */
-  restartIdleClocks(now: number): void {
+  /** every partition counts as having just sent (idle ones hold again, nothing moves back) */
+  private restartIdleClocks(now: number): void {
     for (const partition of this.seen) {
       this.lastRecordAt[partition] = now;
       this.idle[partition] = false;
@@ -103,6 +121,7 @@ export class PartitionWatermarks {
 
   /** Marks partitions idle after idleTimeoutMs without records. True when the watermark moved. */
   checkIdle(now: number): boolean {
+    if (this.idleOnlyWhileInputFlows && now - this.lastInputAt >= this.idleTimeoutMs) return false;
     let changed = false;
     for (const partition of this.seen) {
       if (!this.idle[partition] && now - this.lastRecordAt[partition]! >= this.idleTimeoutMs) {

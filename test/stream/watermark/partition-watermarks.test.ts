@@ -95,6 +95,34 @@ describe("operator watermark over partitions", () => {
   }
 });
 
+describe("idleness only while input flows", () => {
+  test.each([
+    ["by default, a stall of every partition releases the watermark to the highest partition", false, 5000],
+    [
+      "with idleOnlyWhileInputFlows, a stall makes nothing idle: the first partition back cannot lift it",
+      true,
+      1000,
+    ],
+  ])("%s", (_name, idleOnlyWhileInputFlows, expected) => {
+    const watermarks = new PartitionWatermarks(0, 100, { idleOnlyWhileInputFlows });
+    watermarks.observe(0, 1000, 0);
+    watermarks.observe(1, 1000, 0);
+    watermarks.checkIdle(500); // nothing arrived from anywhere for five idle timeouts
+    watermarks.observe(0, 5000, 600); // partition 0 delivers its backlog first
+    watermarks.checkIdle(610);
+    expect(watermarks.current).toBe(expected);
+  });
+
+  test("with idleOnlyWhileInputFlows, a partition still goes idle while the others send", () => {
+    const watermarks = new PartitionWatermarks(0, 100, { idleOnlyWhileInputFlows: true });
+    watermarks.observe(0, 1000, 0);
+    watermarks.observe(1, 1000, 0);
+    for (let t = 50; t <= 300; t += 50) watermarks.observe(0, 1000 + t, t);
+    watermarks.checkIdle(300);
+    expect(watermarks.current).toBe(1300);
+  });
+});
+
 describe("idle partitions in the window operator", () => {
   test("windows close while one partition is quiet, after the idle timeout", () => {
     const clock = testClock(0);
