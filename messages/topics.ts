@@ -21,6 +21,10 @@ export const Topics = {
   /** a stateful actor kind's compacted changelog */
   changelogOf: (applicationId: string, kind: string) => `${applicationId}.${kind}.changelog` as const,
   schemas: "_schemas",
+  /** compacted: API keys by id (hash, role, revocation), shared by every node of the log */
+  apiKeys: "platform.api-keys",
+  /** every state change made through the API: who, what, when, from where, result */
+  audit: "platform.audit",
   /** compacted reference table: sensor_id -> district, zone, installation metadata */
   sensorRegistry: "ref.sensor-registry",
   /** compacted reference table: symbol -> name, exchange, sector, currency */
