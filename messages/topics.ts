@@ -29,6 +29,14 @@ export const Topics = {
   sensorRegistry: "ref.sensor-registry",
   /** compacted reference table: symbol -> name, exchange, sector, currency */
   symbolMetadata: "ref.symbol-metadata",
+  /** market data as a source delivered it, keyed by symbol */
+  marketTradesRaw: "market.trades.raw",
+  marketQuotesRaw: "market.quotes.raw",
+  marketBarsRaw: "market.bars.raw",
+  /** bars built (live) or back-filled per timeframe: 1m, 5m, 15m, 1h, 1d */
+  marketBars: (timeframe: string) => `market.bars.${timeframe}` as const,
+  marketIndicators: "market.indicators",
+  marketAnomalies: "market.anomalies",
 } as const;
 
 export const DEFAULT_PARTITIONS = 12;
