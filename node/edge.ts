@@ -7,6 +7,7 @@ import { createSensorPublisher, type SensorPublisher } from "../sources/iot/sens
 import { createAedesWorkerBroker } from "../sources/mqtt/aedes-worker-broker.ts";
 import { claimClientId } from "../sources/mqtt/client-identity.ts";
 import { createExternalBroker } from "../sources/mqtt/external-broker.ts";
+import { mqttAuthFromEnv } from "../sources/mqtt/mqtt-auth-config.ts";
 import {
   createMqttSubscriber,
   type MqttSubscriber,
@@ -68,9 +69,10 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
     "mqtt",
   );
 
+  const auth = mqttAuthFromEnv(process.env, config.applicationId, config.mqttUrl !== undefined);
   let broker = config.mqttUrl
     ? createExternalBroker(config.mqttUrl)
-    : createAedesWorkerBroker({ host: "127.0.0.1", port: config.mqttPort });
+    : createAedesWorkerBroker({ host: "127.0.0.1", port: config.mqttPort, access: auth.access });
   try {
     await broker.start();
   } catch (cause) {
@@ -80,7 +82,7 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
     console.warn(
       `MQTT port ${config.mqttPort} is taken; the embedded broker listens on a free port instead (MQTT_URL=mqtt://127.0.0.1:${config.mqttPort} would use the broker already there)`,
     );
-    broker = createAedesWorkerBroker({ host: "127.0.0.1", port: 0 });
+    broker = createAedesWorkerBroker({ host: "127.0.0.1", port: 0, access: auth.access });
     try {
       await broker.start();
     } catch (second) {
@@ -101,6 +103,7 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
       // own persistent session in the share group
       ...(config.mqttUrl ? { topics: [`$share/${config.applicationId}/city/sensors/#`] } : {}),
       clientId,
+      ...(auth.ingest ? { credentials: auth.ingest } : {}),
       cleanSession: false,
       // aedes speaks MQTT 3.1.1 and refuses large packets itself; an external broker is asked
       // (MQTT 5 Maximum Packet Size) not to send this client anything larger
@@ -126,6 +129,7 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
         url: mqttUrl,
         prefix: statusPrefix,
         ownClientId: identity.clientId,
+        ...(auth.ingest ? { credentials: auth.ingest } : {}),
         subscriberFor: (clientId, onClosed) => ingestSubscriber(clientId, { reconnectPeriodMs: 0, onClosed }),
         onRescued: (clientId) => console.warn(`rescuing the MQTT session of a stopped node (${clientId})`),
         onError: (error) => metrics.deadLetters.inc({ source: "mqtt-rescue", code: error.code }),
@@ -145,6 +149,7 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
         fleet: deps.fleet,
         ratePerSecond: config.rate,
         clientId: `${config.applicationId}-simulator-${process.pid}`,
+        ...(auth.simulator ? { credentials: auth.simulator } : {}),
         // mqtt.js adds a 'drain' listener per publish waiting on a full socket: keep that
         // queue short, or adding and removing listeners costs more than publishing
         maxInFlight: 1000,

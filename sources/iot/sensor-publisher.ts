@@ -1,6 +1,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { SensorReading } from "../../messages/sensor-reading.ts";
+import type { MqttCredentials } from "../mqtt/mqtt-credentials.ts";
 import { safeHost } from "../mqtt/mqtt-subscriber.ts";
 import { sensorTopic } from "./ingest-parser.ts";
 import type { SensorFleet } from "./sensor-fleet.ts";
@@ -28,6 +29,8 @@ export interface SensorPublisherOptions {
   readonly maxInFlight?: number;
   readonly clock?: () => number;
   readonly clientId?: string;
+  /** a gateway's credentials (mqtt-credentials.ts): the simulator publishes for every sensor */
+  readonly credentials?: MqttCredentials;
   readonly onError?: (error: PlatformError) => void;
 }
 
@@ -102,6 +105,7 @@ export function createSensorPublisher(options: SensorPublisherOptions): SensorPu
         client = await mqtt.connectAsync(options.url, {
           reconnectPeriod: 1000,
           ...(options.clientId ? { clientId: options.clientId } : {}),
+          ...(options.credentials ?? {}),
         });
       } catch (error) {
         throw new PlatformError(

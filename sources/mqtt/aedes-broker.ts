@@ -1,6 +1,8 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { Aedes } from "aedes";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { installAccessHooks } from "./aedes-access-hooks.ts";
+import type { MqttAccessOptions } from "./mqtt-access-policy.ts";
 import type { MqttBroker } from "./mqtt-broker.ts";
 import { createPacketSizeGuard, MAX_MQTT_PACKET_BYTES } from "./packet-size-guard.ts";
 
@@ -11,6 +13,8 @@ export interface AedesBrokerOptions {
   readonly port?: number;
   /** a client announcing a larger packet is disconnected; default MAX_MQTT_PACKET_BYTES */
   readonly maxPacketBytes?: number;
+  /** who may connect, publish and subscribe (mqtt-access-policy.ts); default: open to anyone */
+  readonly access?: MqttAccessOptions;
 }
 
 const DRAIN_POLL_MS = 10;
@@ -38,7 +42,7 @@ export function createAedesBroker(options: AedesBrokerOptions = {}): MqttBroker 
     name: "aedes",
     async start() {
       if (server) return;
-      const instance = await Aedes.createBroker();
+      const instance = await Aedes.createBroker(options.access ? installAccessHooks(options.access) : {});
       const maxPacketBytes = options.maxPacketBytes ?? MAX_MQTT_PACKET_BYTES;
       const tcp = createServer((socket) => {
         sockets.add(socket);

@@ -1,14 +1,15 @@
 /**
  * The Bun worker behind `aedes-worker-broker.ts`: runs the embedded aedes broker on its own
  * thread, so a busy broker never stalls the node's main thread (ingest, log, API).
- * Protocol: main posts {type:"start", host, port}; the worker answers {type:"started", port}
+ * Protocol: main posts {type:"start", host, port, maxPacketBytes?, access?}; the worker answers {type:"started", port}
  * or {type:"failed", message}; {type:"drain", clientId, timeoutMs} answers {type:"drained",
  * waiting}; {type:"stop"} answers {type:"stopped"}.
  */
 import { createAedesBroker } from "./aedes-broker.ts";
+import type { MqttAccessOptions } from "./mqtt-access-policy.ts";
 
 type Command =
-  | { type: "start"; host: string; port: number; maxPacketBytes?: number }
+  | { type: "start"; host: string; port: number; maxPacketBytes?: number; access?: MqttAccessOptions }
   | { type: "drain"; clientId: string; timeoutMs: number }
   | { type: "stop" };
 
@@ -25,6 +26,7 @@ scope.addEventListener("message", (event) => {
       host: command.host,
       port: command.port,
       ...(command.maxPacketBytes ? { maxPacketBytes: command.maxPacketBytes } : {}),
+      ...(command.access ? { access: command.access } : {}),
     });
     broker.start().then(
       () => scope.postMessage({ type: "started", port: Number(new URL(broker!.url()).port) }),

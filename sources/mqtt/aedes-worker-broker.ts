@@ -39,7 +39,13 @@ export function createAedesWorkerBroker(options: AedesBrokerOptions = {}): MqttB
       try {
         const reply = await request(
           started,
-          { type: "start", host, port: options.port ?? 0, maxPacketBytes: options.maxPacketBytes },
+          {
+            type: "start",
+            host,
+            port: options.port ?? 0,
+            maxPacketBytes: options.maxPacketBytes,
+            access: options.access,
+          },
           "started",
         );
         boundPort = reply.type === "started" ? reply.port : undefined;

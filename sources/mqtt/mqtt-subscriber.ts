@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { MqttCredentials } from "./mqtt-credentials.ts";
 import { type HeldAck, type PacketLoop, takeOverPubacks } from "./puback-control.ts";
 
 /**
@@ -41,6 +42,8 @@ export interface MqttSubscriberOptions {
   /** subscription QoS; default 1 (a QoS 0 publish still arrives at QoS 0) */
   readonly qos?: 0 | 1;
   readonly clientId?: string;
+  /** username and password (the ingest's: mqtt-credentials.ts); none connects anonymously */
+  readonly credentials?: MqttCredentials;
   /** false with a stable clientId keeps QoS 1 messages queued at the broker while the node is away */
   readonly cleanSession?: boolean;
   /** default 4 (MQTT 3.1.1, what aedes speaks); 5 adds the limits below */
@@ -93,6 +96,8 @@ export interface MqttSubscriberStats {
   readonly paused: boolean;
   readonly pauses: number;
   readonly reconnects: number;
+  /** connections that closed while the subscriber was running (broker gone, session taken over) */
+  readonly disconnects: number;
   readonly consumerFailures: number;
 }
 
@@ -144,6 +149,7 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
     redeliveriesMerged: 0,
     pauses: 0,
     reconnects: 0,
+    disconnects: 0,
     consumerFailures: 0,
   };
 
@@ -278,6 +284,9 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
         // a persistent session keeps the subscription at the broker; resubscribing is harmless
         resubscribe: true,
         ...(options.clientId ? { clientId: options.clientId } : {}),
+        ...(options.credentials
+          ? { username: options.credentials.username, password: options.credentials.password }
+          : {}),
         ...(options.will ? { will: { ...options.will, qos: 1 as const, retain: false } } : {}),
         ...(version === 5
           ? {
@@ -337,6 +346,9 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
         ),
       );
       client = c;
+      c.on("close", () => {
+        if (client === c) counts.disconnects++;
+      });
       if (clientOptions.reconnectPeriod === 0)
         c.once("close", () => {
           if (client !== c) return; // stopped on purpose

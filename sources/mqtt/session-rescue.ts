@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { MqttCredentials } from "./mqtt-credentials.ts";
 import type { MqttSubscriber } from "./mqtt-subscriber.ts";
 
 /**
@@ -34,6 +35,8 @@ export interface SessionRescueOptions {
   readonly prefix: string;
   /** this node's own ingest client id (never rescued by itself) */
   readonly ownClientId: string;
+  /** the ingest's credentials: the status topics are the ingest's alone */
+  readonly credentials?: MqttCredentials;
   /** a subscriber on the dead node's session: its client id, persistent, no reconnects */
   readonly subscriberFor: (clientId: string, onClosed: () => void) => MqttSubscriber;
   readonly onRescued?: (clientId: string) => void;
@@ -69,7 +72,12 @@ export function createSessionRescue(options: SessionRescueOptions): SessionRescu
 
   return {
     async start() {
-      const client = mqtt.connect(options.url, { clean: true, reconnectPeriod: 1000, manualConnect: true });
+      const client = mqtt.connect(options.url, {
+        clean: true,
+        reconnectPeriod: 1000,
+        manualConnect: true,
+        ...(options.credentials ?? {}),
+      });
       client.on("message", (topic, payload) => {
         const clientId = topic.slice(options.prefix.length + 1);
         if (clientId.length > 0 && !clientId.includes("/") && payload.toString() === GONE) rescue(clientId);
