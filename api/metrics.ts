@@ -135,6 +135,17 @@ export class PlatformMetrics {
     labelNames: ["part"] as const,
     registers: [this.registry],
   });
+  readonly consumerLag = new Gauge({
+    name: "platform_consumer_lag_records",
+    help: "Records of a topic partition not yet committed by a consumer group of the application (end offset minus committed offset, as kafka-consumer-groups reports it)",
+    labelNames: ["group", "topic", "partition"] as const,
+    registers: [this.registry],
+  });
+  readonly workers = new Gauge({
+    name: "platform_workers",
+    help: "Bun workers hosting partitions on this node",
+    registers: [this.registry],
+  });
   readonly readModelKeys = new Gauge({
     name: "platform_read_model_keys",
     help: "Keys held by the live view, by part",
@@ -160,7 +171,8 @@ export class PlatformMetrics {
 
   private observed: Parameters<PlatformMetrics["observe"]>[0] = {};
 
-  private collectObserved(): void {
+  /** brings the observed sources' values into the registry (each scrape; the dashboard's summary) */
+  collectObserved(): void {
     const feeds = this.observed.feeds?.();
     if (feeds) {
       setCounterTotals(this.feedEvictions, [

@@ -1,9 +1,11 @@
 import type { HealthCheck, nodeHealth } from "../api/health.ts";
 import type { Membership } from "../engine/membership.ts";
 import type { PartitionHosts } from "../engine/partition-hosts.ts";
+import { consumerLag } from "../log/consumer-lag.ts";
 import type { MetricSample } from "../messages/alert.ts";
 import { Topics } from "../messages/topics.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
+import { aggregateTopics } from "./aggregates.ts";
 import type { NodeContext } from "./node-context.ts";
 
 /**
@@ -41,6 +43,21 @@ export function startHousekeeping(
   };
   const everyMs = deps.everyMs ?? 2000;
   let lastRejected = 0;
+  const app = node.config.applicationId;
+  const repartition = aggregateTopics(app);
+  // the input's group and the single-owner aggregates' group (the dashboard's lag panels)
+  const lagged = [
+    { group: app, topic: Topics.sensorsRaw },
+    { group: `${app}-aggregates`, topic: repartition.typeWindows },
+    { group: `${app}-aggregates`, topic: repartition.drift },
+  ];
+  // lag is for looking at, never a reason to fail the node: said once, then the panel goes stale
+  let lagUnreadSaid = false;
+  const lagUnread = (error: unknown) => {
+    if (lagUnreadSaid) return;
+    lagUnreadSaid = true;
+    console.warn(`consumer lag unreadable: ${error instanceof Error ? error.message : String(error)}`);
+  };
   let trees: unknown[] = [];
   const look = () => {
     const now = Date.now();
@@ -49,6 +66,14 @@ export function startHousekeeping(
       .endOffset({ topic: Topics.sensorsRaw, partition: 0 })
       .then(() => deps.health.logAnswered(), deps.onLogError);
     deps.metrics.malformedMemberAnnouncements.set(deps.malformedAnnouncements());
+    deps.metrics.workers.set(deps.hosts.workers);
+    for (const { group, topic } of lagged)
+      consumerLag(deps.log, group, topic)
+        .then((lags) => {
+          for (const { partition, lag } of lags)
+            deps.metrics.consumerLag.set({ group, topic, partition: String(partition) }, lag);
+        })
+        .catch(lagUnread);
     const rejected = deps.rejected();
     deps.sample({
       metric: "dead_letters_per_second",

@@ -152,7 +152,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     sample: running.sample,
   });
   server.use(
-    nodeApp(node, { health, registry, membership, hosts, main: running.system, model, housekeeping }),
+    nodeApp(node, {
+      ...{ health, registry, membership, hosts, main: running.system, model, housekeeping },
+      sensorRegistry: sensorRegistry.table,
+    }),
   );
 
   let stopped = false;
