@@ -56,6 +56,12 @@ export interface RepartitionedAggregatesDeps {
   readonly onTransientError?: (error: PlatformError) => void;
   readonly onError: (error: unknown) => void;
   readonly now: () => number;
+  /**
+   * makes what the actors emitted so far durable (the output router's flush); a checkpoint waits
+   * for it before it saves state and commits, or a crash right after the commit would lose
+   * outputs (a final window) that the saved state says were sent
+   */
+  readonly flushOutputs?: () => Promise<void>;
 }
 
 const TRANSIENT: ReadonlySet<string> = new Set([
@@ -200,6 +206,7 @@ export class RepartitionedAggregates {
       for (const { spec, key } of dirty) this.deps.system.tell(spec.kind, key, spec.checkpoint);
       await this.deps.system.drain();
       try {
+        await this.deps.flushOutputs?.();
         for (const spec of this.deps.aggregates) await spec.store.flush();
         if (offsets.length > 0) await this.consumer?.commit(offsets);
       } catch (error) {

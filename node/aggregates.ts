@@ -42,6 +42,8 @@ export async function openAggregates(deps: {
   readonly onCorrupt: (kind: string) => void;
   readonly onTransientError: (error: PlatformError) => void;
   readonly onError: (error: unknown) => void;
+  /** the output router's flush: a checkpoint commits only after the outputs are durable */
+  readonly flushOutputs: () => Promise<void>;
 }): Promise<NodeAggregates> {
   const { config, log, partitions } = deps;
   const topics = aggregateTopics(config.applicationId);
@@ -103,6 +105,7 @@ export async function openAggregates(deps: {
     onDeadLetter: deps.onDeadLetter,
     onTransientError: deps.onTransientError,
     onError: deps.onError,
+    flushOutputs: deps.flushOutputs,
     now: Date.now,
   });
   return { engine, topics };

@@ -27,6 +27,8 @@ export interface MainActorOutputs {
   typeWindow(window: WindowResult): void;
   driftReport(report: DriftReport): void;
   alert(alert: Alert): void;
+  /** resolves when everything emitted so far is durable */
+  flush(): Promise<void>;
 }
 
 export interface MainActorsDeps {
@@ -75,6 +77,7 @@ export async function startMainActors(node: NodeContext, deps: MainActorsDeps): 
     onCorrupt: countCorruptChangelog(node),
     onTransientError: failures.logUnavailable,
     onError: failures.fail,
+    flushOutputs: () => outputs.flush(),
   });
   system.register(
     typeWindowProps({

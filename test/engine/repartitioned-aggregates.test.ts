@@ -33,7 +33,10 @@ interface Sum {
 }
 
 /** an aggregate engine over a counting actor, as a node would run it */
-async function startEngine(log: Log, options: { failCommits?: boolean; hangPolls?: boolean } = {}) {
+async function startEngine(
+  log: Log,
+  options: { failCommits?: boolean; hangPolls?: boolean; flushOutputs?: () => Promise<void> } = {},
+) {
   const snapshots = new InMemorySnapshotStore();
   const system = createActorSystem({ name: "test", snapshots });
   const totals = new Map<string, Sum>();
@@ -115,6 +118,7 @@ async function startEngine(log: Log, options: { failCommits?: boolean; hangPolls
     onError: (error) => {
       throw error;
     },
+    ...(options.flushOutputs ? { flushOutputs: options.flushOutputs } : {}),
     now: Date.now,
   });
   await engine.start();
@@ -164,6 +168,41 @@ test("a restart resumes from the checkpoint and a replay from an older committed
     await log.close();
   }
 }, 30_000);
+
+test("a checkpoint commits only after what the actors emitted is durable (the output flush)", async () => {
+  // regression: the checkpoint saved state and committed while a final window the state says
+  // was sent still waited in the output router; a crash then lost that window for good
+  const log = openEmbeddedLog({ path: join(dir, "flush.db"), maintenanceIntervalMs: 0 });
+  try {
+    let release: () => void = () => {};
+    let flushes = 0;
+    const outputsDurable = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const engine = await startEngine(log, {
+      flushOutputs: () => {
+        flushes++;
+        return outputsDurable;
+      },
+    });
+    await append(log, "k", [1, 2]);
+    await eventually(
+      () => flushes,
+      (n) => n >= 1,
+    );
+    await Bun.sleep(100);
+    expect((await log.groupOffsets("app-aggregates", TOPIC)).size).toBe(0);
+    release();
+    await eventually(
+      async () => [...(await log.groupOffsets("app-aggregates", TOPIC)).values()].reduce((a, b) => a + b, 0),
+      (n) => n === 2,
+    );
+    await engine.engine.stop();
+    await engine.system.stop();
+  } finally {
+    await log.close();
+  }
+});
 
 test.each([
   ["a value of the wrong shape", '"seven"', ErrorCodes.SCHEMA_VIOLATION],
