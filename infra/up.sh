@@ -150,6 +150,25 @@ install_mosquitto() {
 
 mosquitto_bin() { command -v mosquitto 2>/dev/null || printf '/usr/sbin/mosquitto'; }
 
+# The authenticated listeners (devices 1884, services 1885) with their password and ACL files,
+# from MQTT_DEVICE_SECRET, or a secret made once and kept in infra/.data/mosquitto/device-secret
+# (the platform reads the same one: MQTT_DEVICE_SECRET="$(cat infra/.data/mosquitto/device-secret)").
+write_mosquitto_auth() {
+  local conf_d="$1" secret_file="$DATA_DIR/mosquitto/device-secret"
+  mkdir -p "$conf_d" "$DATA_DIR/mosquitto"
+  if [ -z "${MQTT_DEVICE_SECRET:-}" ]; then
+    if [ ! -s "$secret_file" ]; then
+      (umask 077 && head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$secret_file")
+    fi
+    MQTT_DEVICE_SECRET="$(cat "$secret_file")"
+  fi
+  (cd "$REPO_DIR" && MQTT_DEVICE_SECRET="$MQTT_DEVICE_SECRET" bun infra/mosquitto/write-auth.ts "$conf_d" \
+    >"$(log_file mosquitto-auth)" 2>&1) || {
+    tail -n 20 "$(log_file mosquitto-auth)" >&2
+    fail "writing Mosquitto's password and ACL files failed"
+  }
+}
+
 start_mosquitto() {
   local pid
   if pid="$(running_pid mosquitto)"; then
@@ -163,11 +182,12 @@ start_mosquitto() {
   install_mosquitto
   local conf_dir="$RUN_DIR/mosquitto"
   mkdir -p "$conf_dir"
-  cp "$INFRA_DIR/mosquitto/mosquitto.conf" "$conf_dir/mosquitto.conf"
+  sed "s#@RUN_DIR@#$RUN_DIR#g" "$INFRA_DIR/mosquitto/mosquitto.conf" >"$conf_dir/mosquitto.conf"
+  write_mosquitto_auth "$conf_dir/conf.d"
   say "starting mosquitto, log $(log_file mosquitto)"
   spawn mosquitto "$(mosquitto_bin)" -c "$conf_dir/mosquitto.conf"
   wait_ready mosquitto "$(cat "$(pid_file mosquitto)")" mosquitto_ready
-  say "mosquitto ready on 127.0.0.1:1883"
+  say "mosquitto ready on 127.0.0.1:1883 (anonymous), 1884 (devices) and 1885 (services) with passwords"
 }
 
 # ----------------------------------------------------------------

@@ -122,8 +122,8 @@ export function mqttAccessContract(name: string, start: () => Promise<AccessTarg
       const snoop = await connect(target.deviceUrl, deviceCredentials(0));
       const snooped: string[] = [];
       snoop.on("message", (topic) => snooped.push(topic));
-      const granted = await snoop.subscribeAsync("#", { qos: 1 }).catch(() => []);
-      for (const grant of granted) expect(grant.qos).toBeGreaterThanOrEqual(0x80);
+      // aedes refuses the filter (SUBACK 0x80); Mosquitto grants it and checks each message
+      await snoop.subscribeAsync("#", { qos: 1 }).catch(() => []);
       const sensor = await connect(target.deviceUrl, deviceCredentials(1));
       await sensor.publishAsync(`city/sensors/traffic/${device(1)}`, "private", { qos: 1 });
       await waitFor(topics, `city/sensors/traffic/${device(1)} private`);
