@@ -42,6 +42,49 @@ export class ProgressWatch {
   }
 }
 
+/**
+ * A counter's recent history, to tell how much it grew within a window: samples older than
+ * `spanMs` are dropped, and at most `maxSamples` are kept (the node samples every 2 s).
+ */
+export class CounterHistory {
+  private readonly samples: { at: number; value: number }[] = [];
+
+  constructor(
+    private readonly read: () => number,
+    private readonly spanMs: number,
+    private readonly maxSamples = 256,
+  ) {}
+
+  sample(now: number): void {
+    const last = this.samples.at(-1);
+    if (last && last.at === now) last.value = this.read();
+    else this.samples.push({ at: now, value: this.read() });
+    while (this.samples.length > this.maxSamples || (this.samples[0]?.at ?? now) < now - this.spanMs)
+      this.samples.shift();
+  }
+
+  /** per second over at least `windowMs` (from the last sample before it); undefined until the history spans it */
+  ratePerSecond(now: number, windowMs: number): number | undefined {
+    const base = this.baseFor(now, windowMs);
+    const last = this.samples.at(-1);
+    if (!base || !last || base.at > now - windowMs || last.at <= base.at) return undefined;
+    return ((last.value - base.value) * 1000) / (last.at - base.at);
+  }
+
+  /** growth within about `windowMs` (from the last sample before it, or the first one kept) */
+  recentGrowth(now: number, windowMs: number): number {
+    const base = this.baseFor(now, windowMs);
+    const last = this.samples.at(-1);
+    return base && last ? last.value - base.value : 0;
+  }
+
+  private baseFor(now: number, windowMs: number): { at: number; value: number } | undefined {
+    let base = this.samples[0];
+    for (const s of this.samples) if (s.at <= now - windowMs) base = s;
+    return base;
+  }
+}
+
 export interface MqttHealthSource {
   /** messages received from the broker so far */
   received(): number;
@@ -49,6 +92,8 @@ export interface MqttHealthSource {
   reconnects(): number;
   /** the subscriber's connection is up now (when the subscriber can tell) */
   connected?(): boolean;
+  /** connections of the ingest that closed under it (broker restart, client id taken over) */
+  disconnects?(): number;
 }
 
 export interface MqttHealthOptions {
@@ -59,23 +104,66 @@ export interface MqttHealthOptions {
   /** a reconnect attempt seen within this long means the subscriber is not connected */
   readonly reconnectQuietMs: number;
   readonly startedAt: number;
+  /** this many disconnects within `disconnectWindowMs` fail the check; default 3 in 60 s */
+  readonly maxDisconnects?: number;
+  readonly disconnectWindowMs?: number;
+  /**
+   * the ingest rate known to be published (the simulator's); a rate over `rateWindowMs` (10 s)
+   * below `minRateFraction` (a quarter) of it fails the check
+   */
+  readonly expectedRatePerSecond?: number;
+  readonly rateWindowMs?: number;
+  readonly minRateFraction?: number;
 }
 
-/** mqtt: the subscriber is connected (not reconnecting) and, when traffic is expected, receives. */
+/**
+ * mqtt: the subscriber is connected (not reconnecting), its connection is not dropped again and
+ * again, and, when traffic is expected, it receives, at the rate expected when one is known.
+ * A connection that keeps dropping while messages still trickle in is the mark of another client
+ * taking the ingest's client id over and over (the broker closes the older of two clients with
+ * one id): before this rule /health stayed green while ingest fell from 201/s to 36/s.
+ */
 export function mqttHealth(source: MqttHealthSource, options: MqttHealthOptions): HealthCheck & Sampled {
   const received = new ProgressWatch(source.received, options.startedAt);
   const reconnects = new ProgressWatch(source.reconnects, Number.NEGATIVE_INFINITY);
+  const disconnectWindowMs = options.disconnectWindowMs ?? 60_000;
+  const maxDisconnects = options.maxDisconnects ?? 3;
+  const rateWindowMs = options.rateWindowMs ?? 10_000;
+  const minRateFraction = options.minRateFraction ?? 0.25;
+  // reconnect attempts are no measure of drops: mqtt.js makes one a second while the broker is down
+  const drops = source.disconnects
+    ? new CounterHistory(source.disconnects, disconnectWindowMs + 5_000)
+    : undefined;
+  // a little more than the window, so a sample from just before it is still there
+  const volume = new CounterHistory(source.received, rateWindowMs + 5_000);
   return {
     name: "mqtt",
     sample(now) {
       received.sample(now);
       reconnects.sample(now);
+      drops?.sample(now);
+      volume.sample(now);
     },
     check(now) {
       const lastReceived = received.sample(now);
       const lastReconnect = reconnects.sample(now);
+      drops?.sample(now);
+      volume.sample(now);
       if (source.connected && !source.connected())
         return failed("the MQTT subscriber is not connected to the broker");
+      const dropped = drops?.recentGrowth(now, disconnectWindowMs) ?? 0;
+      if (dropped >= maxDisconnects)
+        return failed(
+          `degraded: the MQTT ingest connection dropped ${dropped} times in ${Math.round(disconnectWindowMs / 1000)} s (another client using the ingest's client id, or an unstable broker)`,
+        );
+      const expected = options.expectedRatePerSecond;
+      const rate = volume.ratePerSecond(now, rateWindowMs);
+      if (expected !== undefined && expected > 0 && rate !== undefined) {
+        if (rate < expected * minRateFraction)
+          return failed(
+            `degraded: MQTT ingest at ${rate.toFixed(1)} messages/s over ${Math.round(rateWindowMs / 1000)} s, expected about ${expected}/s`,
+          );
+      }
       if (now - lastReconnect < options.reconnectQuietMs && lastReconnect >= lastReceived)
         return failed("the MQTT subscriber is reconnecting to the broker");
       if (options.expectTraffic && now - lastReceived > options.maxSilenceMs)
@@ -154,6 +242,8 @@ export interface NodeHealthSignals {
   readonly expectMqttTraffic: boolean;
   /** silence allowed on MQTT while traffic is expected; default 10 s */
   readonly mqttMaxSilenceMs?: number;
+  /** the MQTT ingest rate known to be published (the simulator's), if any */
+  readonly expectedMqttRate?: number;
   /** heartbeat and log silence allowed; default 15 s (the node samples every 2 s) */
   readonly maxSilenceMs?: number;
   readonly startedAt: number;
@@ -172,6 +262,7 @@ export function nodeHealth(signals: NodeHealthSignals) {
     maxSilenceMs: signals.mqttMaxSilenceMs ?? 10_000,
     reconnectQuietMs: 5000,
     startedAt: signals.startedAt,
+    ...(signals.expectedMqttRate !== undefined ? { expectedRatePerSecond: signals.expectedMqttRate } : {}),
   });
   const actors = actorsHealth(
     {

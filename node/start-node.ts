@@ -260,8 +260,11 @@ function edgeHealth({ config, failures }: NodeContext, edge: NodeEdge) {
       received: () => mqtt().received,
       reconnects: () => mqtt().reconnects,
       connected: () => mqtt().connected,
+      disconnects: () => mqtt().disconnects,
     },
     expectMqttTraffic: config.simulate,
+    // the simulator's rate: ingest far below it means the ingest is being cut off
+    ...(config.simulate ? { expectedMqttRate: config.rate } : {}),
     // the simulator publishes `rate` readings a second: ten silent intervals, at least 10 s
     mqttMaxSilenceMs: Math.max(10_000, Math.ceil(10_000 / config.rate)),
     startedAt: Date.now(),

@@ -193,3 +193,81 @@ describe("the health report", () => {
     expect(verdicts(20_002)).toEqual({ actors: false, log: true, mqtt: false });
   });
 });
+
+describe("the mqtt check under a client-id takeover or a rate collapse", () => {
+  // each case: [time ms, received, disconnects] samples every 2 s, judged at the last one
+  const steady = (from: number, to: number, perSecond: number, disconnectsAt: number[] = []) => {
+    const samples: [number, number, number][] = [];
+    for (let t = from; t <= to; t += 2000)
+      samples.push([t, Math.round((t * perSecond) / 1000), disconnectsAt.filter((d) => d <= t).length]);
+    return samples;
+  };
+  test.each([
+    { name: "steady at the expected rate", samples: steady(0, 30_000, 200), expected: 200, ok: true },
+    {
+      name: "one disconnect (a broker restart) in a minute",
+      samples: steady(0, 30_000, 200, [10_000]),
+      expected: 200,
+      ok: true,
+    },
+    {
+      name: "the connection dropped 3 times in a minute while messages still arrive (regression: 201/s -> 36/s stayed green)",
+      samples: steady(0, 30_000, 200, [10_000, 14_000, 18_000]),
+      expected: undefined,
+      ok: false,
+      reason: /degraded: the MQTT ingest connection dropped 3 times/,
+    },
+    {
+      name: "3 drops long ago are forgotten",
+      samples: steady(0, 100_000, 200, [2000, 4000, 6000]),
+      expected: 200,
+      ok: true,
+    },
+    {
+      name: "ingest at a fifth of the simulator's rate",
+      samples: [
+        ...steady(0, 10_000, 200),
+        ...steady(12_000, 30_000, 40).map(([t, r, d]) => [t, r + 2000 - 480, d] as [number, number, number]),
+      ],
+      expected: 200,
+      ok: false,
+      reason: /degraded: MQTT ingest at .* messages\/s/,
+    },
+    {
+      name: "a slow rate with no expected rate is not judged",
+      samples: steady(0, 30_000, 40),
+      expected: undefined,
+      ok: true,
+    },
+    {
+      name: "too soon after the start to judge the rate",
+      samples: steady(0, 6000, 10),
+      expected: 200,
+      ok: true,
+    },
+  ])("$name -> ok $ok", ({ samples, expected, ok, reason }) => {
+    let counters = { received: 0, disconnects: 0 };
+    const check = mqttHealth(
+      {
+        received: () => counters.received,
+        reconnects: () => counters.disconnects,
+        disconnects: () => counters.disconnects,
+        connected: () => true,
+      },
+      {
+        expectTraffic: true,
+        maxSilenceMs: 10_000,
+        reconnectQuietMs: 0,
+        startedAt: 0,
+        ...(expected !== undefined ? { expectedRatePerSecond: expected } : {}),
+      },
+    );
+    for (const [time, received, disconnects] of samples) {
+      counters = { received, disconnects };
+      check.sample(time);
+    }
+    const verdict = check.check(samples.at(-1)![0]);
+    expect(verdict.ok).toBe(ok);
+    if (reason) expect(verdict.reason).toMatch(reason);
+  });
+});
