@@ -1,0 +1,217 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openLog } from "../../log/index.ts";
+import type { Log } from "../../log/log.ts";
+import type { DeadLetter } from "../../messages/dead-letter.ts";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { SinkBatch, SinkTarget } from "../../sinks/sink-target.ts";
+import { TableSink, type TableSinkOptions } from "../../sinks/table-sink.ts";
+
+interface Row {
+  readonly id: number;
+}
+
+/** an in-memory target the test drives: up or down, and a gate that holds a write open */
+class ScriptedTarget implements SinkTarget<Row> {
+  readonly written: SinkBatch<Row>[] = [];
+  attempts: SinkBatch<Row>[] = [];
+  down = false;
+  private gate: { promise: Promise<void>; release: () => void } | undefined;
+
+  hold(): void {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.gate = { promise, release: resolve };
+  }
+  release(): void {
+    this.gate?.release();
+    this.gate = undefined;
+  }
+  async write(batch: SinkBatch<Row>): Promise<void> {
+    this.attempts.push(batch);
+    if (this.gate) await this.gate.promise;
+    if (this.down) throw new PlatformError(ErrorCodes.INFRA_UNAVAILABLE, "target down");
+    this.written.push(batch);
+  }
+  ids(): number[] {
+    return this.written.flatMap((b) => b.rows.map((r) => r.id));
+  }
+}
+
+const encoder = new TextEncoder();
+const TOPIC = "sink.input";
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await Bun.sleep(10);
+  }
+}
+
+describe("TableSink", () => {
+  let dir: string;
+  let log: Log;
+  let sinks: TableSink<Row>[];
+  let deadLetters: DeadLetter[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "table-sink-"));
+    log = await openLog({ kind: "embedded", path: join(dir, "log.db"), maintenanceIntervalMs: 0 });
+    await log.createTopic({ name: TOPIC, partitions: 1 });
+    sinks = [];
+    deadLetters = [];
+  });
+  afterEach(async () => {
+    for (const sink of sinks) await sink.stop();
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const append = (ids: readonly (number | string)[], partition = 0) =>
+    log.append(
+      ids.map((id) => ({
+        topic: TOPIC,
+        key: String(id),
+        partition,
+        value: encoder.encode(typeof id === "number" ? JSON.stringify({ id }) : id),
+      })),
+    );
+
+  function startSink(target: SinkTarget<Row>, options: Partial<TableSinkOptions<Row>> = {}): TableSink<Row> {
+    const sink = new TableSink<Row>({
+      name: "test",
+      applicationId: "app",
+      log,
+      topics: [TOPIC],
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)),
+      toRows: (value) => {
+        const id = (value as { id?: unknown }).id;
+        if (typeof id !== "number")
+          throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, "id must be a number");
+        return [{ id }];
+      },
+      target,
+      batchSize: 10,
+      lingerMs: 100,
+      retry: { initialMs: 10, maxMs: 50 },
+      onDeadLetter: (letter) => deadLetters.push(letter),
+      onError: (error) => {
+        throw error;
+      },
+      ...options,
+    });
+    sinks.push(sink);
+    return sink.start();
+  }
+
+  const committed = async () => (await log.groupOffsets("app-sink-test", TOPIC)).get(0);
+
+  test("full batches are written at once and the rest after the linger, in log order", async () => {
+    await append([...Array(25).keys()]);
+    const target = new ScriptedTarget();
+    startSink(target);
+    await until(() => target.ids().length === 25);
+    expect(target.written.map((b) => b.rows.length)).toEqual([10, 10, 5]);
+    expect(target.ids()).toEqual([...Array(25).keys()]);
+    await until(async () => (await committed()) === 25);
+  });
+
+  test("offsets are committed only after the target acknowledged the write", async () => {
+    const target = new ScriptedTarget();
+    target.hold();
+    await append([1, 2, 3]);
+    startSink(target);
+    await until(() => target.attempts.length === 1);
+    await Bun.sleep(200); // a sink that committed early would have done so by now
+    expect(await committed()).toBeUndefined();
+    target.release();
+    await until(async () => (await committed()) === 3);
+    expect(target.ids()).toEqual([1, 2, 3]);
+  });
+
+  test("a batch carries the offsets it covers, per partition", async () => {
+    await log.createTopic({ name: "sink.two", partitions: 2 });
+    await log.append([
+      ...[0, 1, 2].map((id) => ({
+        topic: "sink.two",
+        key: null,
+        partition: 0,
+        value: encoder.encode(`{"id":${id}}`),
+      })),
+      ...[3, 4].map((id) => ({
+        topic: "sink.two",
+        key: null,
+        partition: 1,
+        value: encoder.encode(`{"id":${id}}`),
+      })),
+    ]);
+    const target = new ScriptedTarget();
+    startSink(target, { topics: ["sink.two"], name: "two" });
+    await until(() => target.ids().length === 5);
+    const ranges = target.written.flatMap((b) => b.offsets).sort((a, b) => a.partition - b.partition);
+    expect(ranges).toEqual([
+      { topic: "sink.two", partition: 0, firstOffset: 0, lastOffset: 2 },
+      { topic: "sink.two", partition: 1, firstOffset: 0, lastOffset: 1 },
+    ]);
+  });
+
+  test("a target that is down holds the sink: nothing new is polled, the lag grows, and it catches up with nothing lost", async () => {
+    const target = new ScriptedTarget();
+    target.down = true;
+    await append([...Array(10).keys()]);
+    const sink = startSink(target, { batchSize: 100 });
+    await until(() => sink.stats().writeFailures >= 3);
+    await append([...Array(10).keys()].map((i) => 10 + i));
+    await until(() => sink.stats().writeFailures >= 6);
+    expect(sink.stats().blocked).toBe(true);
+    expect(await sink.refreshLag()).toBe(20);
+    // every retry is the same batch: the records appended meanwhile were not polled into it
+    expect(new Set(target.attempts.map((b) => b.rows.length))).toEqual(new Set([10]));
+    target.down = false;
+    await until(async () => (await committed()) === 20);
+    expect(target.ids()).toEqual([...Array(20).keys()]);
+    expect(sink.stats()).toMatchObject({ rows: 20, blocked: false });
+    expect(await sink.refreshLag()).toBe(0);
+  });
+
+  test("a record that cannot be read is a dead letter with its reason, committed with its batch", async () => {
+    await append([1, "not json", '{"id":"x"}', 2]);
+    const target = new ScriptedTarget();
+    startSink(target);
+    await until(async () => (await committed()) === 4);
+    expect(target.ids()).toEqual([1, 2]);
+    expect(deadLetters.map((d) => [d.source, d.code])).toEqual([
+      [`log:${TOPIC}/0@1`, ErrorCodes.DECODE_FAILED],
+      [`log:${TOPIC}/0@2`, ErrorCodes.SCHEMA_VIOLATION],
+    ]);
+    expect(Buffer.from(deadLetters[0]!.payload_base64, "base64").toString()).toBe("not json");
+  });
+
+  test("stop gives up within its deadline while the target is down, and the next start writes the batch again", async () => {
+    const down = new ScriptedTarget();
+    down.down = true;
+    await append([1, 2, 3]);
+    const first = startSink(down);
+    await until(() => down.attempts.length >= 2);
+    const started = Date.now();
+    await first.stop();
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await committed()).toBeUndefined();
+    const up = new ScriptedTarget();
+    startSink(up);
+    await until(async () => (await committed()) === 3);
+    expect(up.ids()).toEqual([1, 2, 3]);
+  });
+
+  test("a clean stop writes and commits what is pending", async () => {
+    const target = new ScriptedTarget();
+    const sink = startSink(target, { lingerMs: 60_000, batchSize: 1000 });
+    await append([7, 8]);
+    await until(() => sink.stats().pending === 2);
+    await sink.stop();
+    expect(target.ids()).toEqual([7, 8]);
+    expect(await committed()).toBe(2);
+  });
+});
