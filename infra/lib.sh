@@ -17,7 +17,9 @@ KAFKA_HEAP="${KAFKA_HEAP:-512m}"
 QUESTDB_HEAP="${QUESTDB_HEAP:-512m}"
 READY_TIMEOUT_S="${INFRA_READY_TIMEOUT_S:-120}"
 
-ALL_SERVICES=(kafka questdb mosquitto)
+ALL_SERVICES=(kafka questdb mosquitto alertmanager)
+# Alertmanager web/API port (9093, its default, is the Kafka controller here)
+ALERTMANAGER_PORT="${ALERTMANAGER_PORT:-9193}"
 
 mkdir -p "$RUN_DIR" "$DATA_DIR" "$CACHE_DIR"
 
@@ -32,7 +34,7 @@ check_services() {
   local name
   for name in "$@"; do
     case "$name" in
-      kafka | questdb | mosquitto) ;;
+      kafka | questdb | mosquitto | alertmanager) ;;
       *) fail "unknown service '$name' (known: ${ALL_SERVICES[*]})" ;;
     esac
   done

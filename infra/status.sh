@@ -7,12 +7,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 kafka_answers() { (cd "$REPO_DIR" && bun infra/kafka-probe.ts 127.0.0.1:9092 >/dev/null 2>&1); }
 questdb_answers() { curl -sf --max-time 2 'http://127.0.0.1:9000/exec?query=select%201' >/dev/null 2>&1; }
 mosquitto_answers() { port_open 1883; }
+alertmanager_answers() { curl -sf --max-time 2 "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" >/dev/null 2>&1; }
 
 endpoint() {
   case "$1" in
     kafka) printf 'kafka://127.0.0.1:9092' ;;
     questdb) printf 'http://127.0.0.1:9000 ilp=127.0.0.1:9009 pg=127.0.0.1:8812' ;;
     mosquitto) printf 'mqtt://127.0.0.1:1883' ;;
+    alertmanager) printf 'http://127.0.0.1:%s' "$ALERTMANAGER_PORT" ;;
   esac
 }
 

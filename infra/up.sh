@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start the real servers on this machine, without Docker:
-#   infra/up.sh [kafka] [questdb] [mosquitto]     (default: all three)
+#   infra/up.sh [kafka] [questdb] [mosquitto] [alertmanager]     (default: all)
 # Idempotent: a server already running is left alone. Each start waits until the server answers
 # (Kafka: metadata + topic create; QuestDB: SQL over HTTP; Mosquitto: its port), at most
 # INFRA_READY_TIMEOUT_S seconds (default 120), and prints the log tail when it fails.
@@ -188,6 +188,37 @@ start_mosquitto() {
   spawn mosquitto "$(mosquitto_bin)" -c "$conf_dir/mosquitto.conf"
   wait_ready mosquitto "$(cat "$(pid_file mosquitto)")" mosquitto_ready
   say "mosquitto ready on 127.0.0.1:1883 (anonymous), 1884 (devices) and 1885 (services) with passwords"
+}
+
+# ---------------------------------------------------------------- Alertmanager
+
+alertmanager_ready() { curl -sf --max-time 2 "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" >/dev/null; }
+
+start_alertmanager() {
+  local pid
+  if pid="$(running_pid alertmanager)"; then
+    say "alertmanager already running (pid $pid) on 127.0.0.1:$ALERTMANAGER_PORT"
+    return
+  fi
+  if port_open "$ALERTMANAGER_PORT"; then
+    alertmanager_ready || fail "port $ALERTMANAGER_PORT is taken by a process that is not Alertmanager"
+    say "alertmanager: something not started by infra already answers on 127.0.0.1:$ALERTMANAGER_PORT; using it"
+    return
+  fi
+  bash "$INFRA_DIR/alertmanager/install.sh" >"$(log_file alertmanager-install)" 2>&1 || {
+    tail -n 20 "$(log_file alertmanager-install)" >&2
+    fail "installing prometheus-alertmanager failed"
+  }
+  local conf_dir="$RUN_DIR/alertmanager" data="$DATA_DIR/alertmanager"
+  mkdir -p "$conf_dir" "$data"
+  cp "$INFRA_DIR/alertmanager/alertmanager.yml" "$conf_dir/alertmanager.yml"
+  say "starting alertmanager, log $(log_file alertmanager)"
+  # one instance, no gossip cluster (its port 9094 stays free)
+  spawn alertmanager "$(command -v prometheus-alertmanager || printf /usr/bin/prometheus-alertmanager)" \
+    --config.file="$conf_dir/alertmanager.yml" --storage.path="$data" \
+    --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --cluster.listen-address=
+  wait_ready alertmanager "$(cat "$(pid_file alertmanager)")" alertmanager_ready
+  say "alertmanager ready on http://127.0.0.1:$ALERTMANAGER_PORT (API /api/v2)"
 }
 
 # ----------------------------------------------------------------
