@@ -1,49 +1,170 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { z } from "zod";
 import type { AlertDelivery } from "../actors/alert/alert-channel.ts";
 import { type AlertRule, DEFAULT_ALERT_RULES, parseAlertRules } from "../actors/alert/alert-rules.ts";
+import { type AlertRouting, DEFAULT_ALERT_ROUTING, parseAlertRouting } from "../actors/alert/route-tree.ts";
+import { Silences } from "../actors/alert/silences.ts";
 import type { FeedHub } from "../api/feeds/feed-hub.ts";
+import { Silence } from "../messages/alert.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import { feedDelivery, fileDelivery, webhookDelivery } from "../sinks/alert-deliveries.ts";
+import { alertmanagerDelivery } from "../sinks/alertmanager-push.ts";
+import { jsonSmsProvider, smsDelivery } from "../sinks/sms-delivery.ts";
+import { smtpDelivery } from "../sinks/smtp-delivery.ts";
 import type { NodeConfig } from "./config.ts";
 
 /**
- * A node's alerting as configured: the rules (ALERT_RULES_FILE or the built-in ones) and the
- * channels (the `alerts` feed, the JSON-lines file, and the webhook when one is named).
+ * A node's alerting as configured: the rules (ALERT_RULES_FILE or the built-in ones), the
+ * routing tree, receivers and inhibit rules (ALERT_ROUTES_FILE or the built-in ones), the
+ * channels (the `alerts` feed and the JSON-lines file always; the webhook, email and SMS when
+ * configured), the Alertmanager push (ALERTMANAGER_URL), and the silences, kept in
+ * `<DATA_DIR>/alert-silences.json` so a silence the API accepted survives a restart.
  */
-export async function alertingOf(
-  config: NodeConfig,
-  feeds: FeedHub,
-): Promise<{ rules: AlertRule[]; deliveries: AlertDelivery[] }> {
+export interface NodeAlerting {
+  readonly rules: AlertRule[];
+  readonly routing: AlertRouting;
+  /** by channel name */
+  readonly deliveries: AlertDelivery[];
+  readonly alertmanager: AlertDelivery | undefined;
+  readonly silences: Silences;
+  readonly resendMs: number;
+  /** the silences file written (tests and stop wait for it) */
+  flushed(): Promise<void>;
+  close(): void;
+}
+
+export async function alertingOf(config: NodeConfig, feeds: FeedHub): Promise<NodeAlerting> {
   const deliveries: AlertDelivery[] = [
     feedDelivery(feeds),
     fileDelivery(config.alertLogFile ?? join(config.dataDir, "alerts.jsonl")),
   ];
-  if (config.alertWebhookUrl) deliveries.push(webhookDelivery(config.alertWebhookUrl));
-  if (!config.alertRulesFile) return { rules: DEFAULT_ALERT_RULES, deliveries };
+  if (config.alertWebhookUrl)
+    deliveries.push(
+      webhookDelivery(config.alertWebhookUrl, { externalURL: `http://${config.host}:${config.port}` }),
+    );
+  const closers: (() => void)[] = [];
+  if (config.smtpUrl) {
+    const to = listOf(config.alertEmailTo);
+    if (to.length === 0)
+      throw new PlatformError(ErrorCodes.CONFIG_INVALID, "SMTP_URL is set but ALERT_EMAIL_TO names nobody");
+    const email = smtpDelivery({ url: config.smtpUrl, from: config.alertEmailFrom, to });
+    closers.push(email.close);
+    deliveries.push(email);
+  }
+  if (config.smsProviderUrl) {
+    const to = listOf(config.smsTo);
+    if (to.length === 0)
+      throw new PlatformError(ErrorCodes.CONFIG_INVALID, "SMS_PROVIDER_URL is set but SMS_TO names nobody");
+    const provider = jsonSmsProvider({
+      url: config.smsProviderUrl,
+      from: config.smsFrom,
+      ...(config.smsProviderToken ? { token: config.smsProviderToken } : {}),
+    });
+    deliveries.push(smsDelivery(provider, to));
+  }
+  const alertmanager = config.alertmanagerUrl
+    ? alertmanagerDelivery(config.alertmanagerUrl, { resendMs: config.alertResendMs })
+    : undefined;
+  const rules = config.alertRulesFile
+    ? parseAlertRules(await jsonFile(config.alertRulesFile, "ALERT_RULES_FILE"))
+    : DEFAULT_ALERT_RULES;
+  const routing = config.alertRoutesFile
+    ? parseAlertRouting(await jsonFile(config.alertRoutesFile, "ALERT_ROUTES_FILE"))
+    : DEFAULT_ALERT_ROUTING;
+  const store = silenceStore(join(config.dataDir, "alert-silences.json"));
+  const silences = new Silences(store.restored, { onChange: store.save });
+  return {
+    rules,
+    routing,
+    deliveries,
+    alertmanager,
+    silences,
+    resendMs: config.alertResendMs,
+    flushed: store.flushed,
+    close: () => {
+      for (const close of closers) close();
+    },
+  };
+}
+
+function listOf(text: string | undefined): string[] {
+  return (text ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+async function jsonFile(path: string, setting: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(config.alertRulesFile, "utf8");
+    text = await readFile(path, "utf8");
   } catch (cause) {
-    throw new PlatformError(
-      ErrorCodes.CONFIG_INVALID,
-      `cannot read ALERT_RULES_FILE ${config.alertRulesFile}`,
-      {
-        cause,
-      },
-    );
+    throw new PlatformError(ErrorCodes.CONFIG_INVALID, `cannot read ${setting} ${path}`, { cause });
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (cause) {
-    throw new PlatformError(
-      ErrorCodes.CONFIG_INVALID,
-      `ALERT_RULES_FILE ${config.alertRulesFile} is not JSON`,
-      {
-        cause,
-      },
-    );
+    throw new PlatformError(ErrorCodes.CONFIG_INVALID, `${setting} ${path} is not JSON`, { cause });
   }
-  return { rules: parseAlertRules(json), deliveries };
+}
+
+/**
+ * The silences file: the whole set, written to a temporary file and renamed over the old one
+ * (a crash mid-write leaves the previous set), one write at a time, the latest set winning.
+ * An unreadable file fails the start: silently dropping silences would page people.
+ */
+function silenceStore(path: string) {
+  let restored: Silence[] = [];
+  let text: string | undefined;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new PlatformError(ErrorCodes.CONFIG_INVALID, `cannot read the silences file ${path}`, { cause });
+  }
+  if (text !== undefined) {
+    const parsed = z.array(Silence).safeParse(safeJson(text));
+    if (!parsed.success)
+      throw new PlatformError(
+        ErrorCodes.CONFIG_INVALID,
+        `the silences file ${path} is damaged; move it away to start without silences`,
+        {
+          cause: parsed.error,
+        },
+      );
+    restored = parsed.data;
+  }
+  let latest: readonly Silence[] | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  /** the last write, rejected if it failed: the API answers a change only once it is on disk */
+  let lastWrite: Promise<void> = Promise.resolve();
+  const writeLatest = async () => {
+    const all = latest;
+    if (all === undefined) return;
+    latest = undefined;
+    const tmp = `${path}.tmp`;
+    await writeFile(tmp, JSON.stringify(all));
+    await rename(tmp, path);
+  };
+  return {
+    restored,
+    save(all: readonly Silence[]) {
+      latest = all;
+      lastWrite = writing.then(writeLatest);
+      writing = lastWrite.catch((cause: unknown) => {
+        console.error(`alert silences: cannot write ${path}:`, cause);
+      });
+    },
+    flushed: () => lastWrite,
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    return new PlatformError(ErrorCodes.MALFORMED_JSON, "not JSON", { cause });
+  }
 }

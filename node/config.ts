@@ -69,6 +69,21 @@ export const NodeConfig = z.object({
   alertRulesFile: z.string().optional(),
   alertLogFile: z.string().optional(),
   alertWebhookUrl: z.url().optional(),
+  /** alerting (README: Alerting): routes, email, SMS, Alertmanager push */
+  alertRoutesFile: z.string().optional(),
+  smtpUrl: z
+    .string()
+    .regex(/^smtps?:\/\//, "must be smtp://host:port or smtps://...")
+    .optional(),
+  alertEmailFrom: z.string().default("platform-alerts@localhost"),
+  alertEmailTo: z.string().optional(),
+  smsProviderUrl: z.url().optional(),
+  smsProviderToken: z.string().optional(),
+  smsFrom: z.string().default("platform"),
+  smsTo: z.string().optional(),
+  alertmanagerUrl: z.url().optional(),
+  /** firing alerts are sent to Alertmanager again this often (Prometheus' resend delay) */
+  alertResendMs: intFrom(100, 3600_000).default(60_000),
   progress: z.boolean().default(true),
   seed: intFrom(0, 2 ** 31 - 1).default(42),
 });
@@ -134,6 +149,16 @@ const ENV: Record<string, keyof NodeConfig> = {
   ALERT_RULES_FILE: "alertRulesFile",
   ALERT_LOG_FILE: "alertLogFile",
   ALERT_WEBHOOK_URL: "alertWebhookUrl",
+  ALERT_ROUTES_FILE: "alertRoutesFile",
+  SMTP_URL: "smtpUrl",
+  ALERT_EMAIL_FROM: "alertEmailFrom",
+  ALERT_EMAIL_TO: "alertEmailTo",
+  SMS_PROVIDER_URL: "smsProviderUrl",
+  SMS_PROVIDER_TOKEN: "smsProviderToken",
+  SMS_FROM: "smsFrom",
+  SMS_TO: "smsTo",
+  ALERTMANAGER_URL: "alertmanagerUrl",
+  ALERT_RESEND_MS: "alertResendMs",
   SEED: "seed",
 };
 

@@ -3,17 +3,23 @@ import {
   type AlertDelivery,
   alertChannelProps,
 } from "../actors/alert/alert-channel.ts";
-import { type AlertRouterMessage, alertRouterProps } from "../actors/alert/alert-router.ts";
-import type { AlertRule } from "../actors/alert/alert-rules.ts";
+import {
+  type AlertRouterMessage,
+  type AlertStatusView,
+  alertRouterProps,
+} from "../actors/alert/alert-router.ts";
 import { type DriftCheck, driftMonitorProps } from "../actors/drift/drift-monitor.ts";
 import { typeWindowProps } from "../actors/type-window/type-window.ts";
 import type { Alert, MetricSample } from "../messages/alert.ts";
-import type { DeadLetter } from "../messages/dead-letter.ts";
+import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
+import { ErrorCodes } from "../messages/errors.ts";
+import { Topics } from "../messages/topics.ts";
 import type { WindowResult } from "../messages/window-result.ts";
 import type { ActorRef } from "../supervisor/actor.ts";
 import { type ActorSystem, createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import { type NodeAggregates, openAggregates } from "./aggregates.ts";
+import type { NodeAlerting } from "./alerting.ts";
 import { countCorruptChangelog, type NodeContext } from "./node-context.ts";
 
 /**
@@ -33,7 +39,7 @@ export interface MainActorOutputs {
 
 export interface MainActorsDeps {
   readonly createDriftCheck: (model: string, restoredSample?: unknown) => DriftCheck;
-  readonly alerting: { readonly rules: readonly AlertRule[]; readonly deliveries: readonly AlertDelivery[] };
+  readonly alerting: NodeAlerting;
   readonly outputs: MainActorOutputs;
   /** an undecodable repartition record, for its topic's dead letters */
   readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
@@ -48,6 +54,8 @@ export interface MainActors {
   readonly alerts: ActorRef<AlertRouterMessage>;
   /** a metric sample for the alert rules */
   sample(sample: MetricSample): void;
+  /** the pending and firing alerts with what mutes them (the alerts API) */
+  activeAlerts(): AlertStatusView[];
   stop(): Promise<void>;
 }
 
@@ -58,7 +66,7 @@ export async function startMainActors(node: NodeContext, deps: MainActorsDeps): 
   const { metrics, feeds, failures, counters } = node;
   const { outputs } = deps;
   const now = deps.now ?? Date.now;
-  const { rules, deliveries } = deps.alerting;
+  const { alerting } = deps;
   const snapshots = new InMemorySnapshotStore();
   const system = createActorSystem({ name: "main", snapshots });
   system.events.subscribe((event) => {
@@ -102,21 +110,43 @@ export async function startMainActors(node: NodeContext, deps: MainActorsDeps): 
     }),
   );
 
-  const channels: ActorRef<AlertChannelMessage>[] = deliveries.map((delivery) =>
+  // an undeliverable notification goes to ops.alerts.dlq with the channel's reason
+  const channelOf = (delivery: AlertDelivery): ActorRef<AlertChannelMessage> =>
     system.spawn(
       alertChannelProps({
         delivery,
-        retries: 3,
-        retryDelayMs: 200,
-        onFailure: (channel) => metrics.alertDeliveryFailures.inc({ channel }),
+        onUndeliverable: (channel, notification, error) => {
+          metrics.alertDeliveryFailures.inc({ channel });
+          const reason = error instanceof Error ? error.message : String(error);
+          deps.onDeadLetter(
+            deadLetter(
+              `alert:${channel}`,
+              ErrorCodes.ALERT_DELIVERY_FAILED,
+              reason,
+              JSON.stringify(notification),
+              now(),
+            ),
+            Topics.alerts,
+          );
+        },
       }),
       delivery.name,
-    ),
+    );
+  const channels = new Map(
+    alerting.deliveries.map((delivery) => [delivery.name, channelOf(delivery)] as const),
   );
+  let readAlerts: () => AlertStatusView[] = () => [];
   const alerts = system.spawn(
     alertRouterProps({
-      rules,
+      rules: alerting.rules,
+      routing: alerting.routing,
+      silences: alerting.silences,
       channels: () => channels,
+      ...(alerting.alertmanager ? { alertmanager: channelOf(alerting.alertmanager) } : {}),
+      resendMs: alerting.resendMs,
+      onStarted: (read) => {
+        readAlerts = read;
+      },
       onAlert: (alert) => {
         counters.alerts++;
         outputs.alert(alert);
@@ -130,9 +160,11 @@ export async function startMainActors(node: NodeContext, deps: MainActorsDeps): 
     aggregates,
     alerts,
     sample: (sample) => alerts.tell({ type: "sample", sample }),
+    activeAlerts: () => readAlerts(),
     async stop() {
       await aggregates.engine.stop().catch(failures.stopIncomplete);
       await system.stop();
+      alerting.close();
     },
   };
 }

@@ -36,7 +36,7 @@ async function provisionTopics(log: Log, partitions: number): Promise<void> {
     Topics.deadLettersOf(Topics.sensorsRaw),
   ])
     await log.createTopic({ name, partitions });
-  for (const name of [Topics.drift, Topics.alerts, Topics.deadLetters])
+  for (const name of [Topics.drift, Topics.alerts, Topics.deadLettersOf(Topics.alerts), Topics.deadLetters])
     await log.createTopic({ name, partitions: 1 });
 }
 

@@ -2,49 +2,49 @@ import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { AlertDelivery } from "../actors/alert/alert-channel.ts";
 import type { FeedHub } from "../api/feeds/feed-hub.ts";
-import type { Alert } from "../messages/alert.ts";
-import { ErrorCodes, PlatformError } from "../messages/errors.ts";
+import type { AlertNotification } from "../messages/alert.ts";
+import { ErrorCodes } from "../messages/errors.ts";
+import { webhookPayloadV4 } from "./alertmanager-webhook-v4.ts";
+import { postJson } from "./http-post.ts";
 
-/** Where alerts go: the `alerts` WebSocket feed, a JSON-lines file, and an optional webhook. */
-
+/**
+ * The node's own alert channels: the `alerts` WebSocket feed (each alert of a notification, as
+ * before), a JSON-lines file (one notification a line), and a webhook that receives
+ * Alertmanager's payload v4. Email, SMS and the Alertmanager push are beside this file.
+ */
 export function feedDelivery(feeds: FeedHub): AlertDelivery {
-  return { name: "websocket", deliver: (alert) => feeds.publish("alerts", alert) };
+  return {
+    name: "websocket",
+    deliver(notification: AlertNotification) {
+      for (const alert of notification.alerts) feeds.publish("alerts", alert);
+    },
+  };
 }
 
 export function fileDelivery(path: string): AlertDelivery {
   let ready: Promise<unknown> | undefined;
   return {
     name: "file",
-    async deliver(alert: Alert) {
+    async deliver(notification: AlertNotification) {
       ready ??= mkdir(dirname(path), { recursive: true });
       await ready;
-      await appendFile(path, `${JSON.stringify(alert)}\n`);
+      await appendFile(path, `${JSON.stringify(notification)}\n`);
     },
   };
 }
 
-/** POSTs the alert as JSON, as the original design's AlertManager did, with a timeout. */
-export function webhookDelivery(url: string, timeoutMs = 5000): AlertDelivery {
+/** POSTs Alertmanager's webhook payload (version 4), with a timeout */
+export function webhookDelivery(
+  url: string,
+  options: { timeoutMs?: number; externalURL?: string } = {},
+): AlertDelivery {
   return {
     name: "webhook",
-    async deliver(alert: Alert) {
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(alert),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (cause) {
-        throw new PlatformError(ErrorCodes.WEBHOOK_FAILED, `alert webhook unreachable: ${String(cause)}`, {
-          cause,
-        });
-      }
-      if (!response.ok)
-        throw new PlatformError(ErrorCodes.WEBHOOK_FAILED, `alert webhook answered HTTP ${response.status}`, {
-          details: { status: response.status },
-        });
-    },
+    deliver: (notification: AlertNotification) =>
+      postJson(url, webhookPayloadV4(notification, options.externalURL), {
+        code: ErrorCodes.WEBHOOK_FAILED,
+        what: "alert webhook",
+        timeoutMs: options.timeoutMs ?? 5000,
+      }),
   };
 }

@@ -1,173 +1,251 @@
-import { z } from "zod";
-import { type Alert, Comparison, type MetricSample, Severity } from "../../messages/alert.ts";
-import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { Alert, MetricSample } from "../../messages/alert.ts";
+import { type AlertRule, breaches, matchesLabels, parseAlertRules, renderTemplate } from "./alert-rule.ts";
+import { labelsFingerprint } from "./fingerprint.ts";
+
+export {
+  type AlertRule,
+  AlertRules,
+  breaches,
+  parseAlertRules,
+  renderMessage,
+} from "./alert-rule.ts";
 
 /**
- * Alert rules, as in the original design's AlertManager: a metric, a comparison against a
- * threshold, a severity and a message template. Added: label matchers, a cooldown so one
- * condition that stays true raises one alert per cooldown and key, not one per sample
- * (Alertmanager's group_interval, in its smallest form), and a minimum history: a score
- * computed over a key's first few readings (a sensor seen for the first time, its first
- * window) says more about the missing history than about the sensor, so a rule ignores samples
- * whose series has fewer than `min_history` observations behind it (Prometheus' `for:` in spirit:
- * a new series must exist a while before it can alert).
+ * The rules' state machine, per series (a rule and the labels of the samples it looks at), as
+ * Prometheus' rule manager keeps it: inactive -> pending (the condition holds, for less than
+ * `for`) -> firing -> resolved (the condition cleared, `keep_firing_for` later, or the series went
+ * stale). Only pending and firing series are remembered; `evaluate` and `tick` return the state
+ * changes that notify (firing and resolved), each an Alert with Alertmanager's identity.
+ *
+ * Samples drive it; `tick(now)` covers what needs no sample: a pending alert whose `for` ran out
+ * while its last sample still breached, a `keep_firing_for` that ran out, a stale series.
  */
-export const AlertRule = z.object({
-  name: z.string().min(1),
-  metric: z.string().min(1),
-  comparison: Comparison,
-  threshold: z.number().refine(Number.isFinite, "threshold must be finite"),
-  severity: Severity,
-  /** `{metric}`, `{value}`, `{threshold}` and `{<label>}` are replaced */
-  message_template: z.string().min(1),
-  /** only samples whose labels include these */
-  labels: z.record(z.string(), z.string()).optional(),
-  cooldown_ms: z.number().int().nonnegative().default(60_000),
-  /**
-   * samples that say how many observations their series has (`history`: a sensor's readings)
-   * alert only from this many on; samples without a history (drift, rates) are not held back
-   */
-  min_history: z.number().int().nonnegative().default(0),
-});
-export type AlertRule = z.infer<typeof AlertRule>;
+export type AlertState = "pending" | "firing";
 
-export const AlertRules = z.array(AlertRule);
-
-export function parseAlertRules(input: unknown): AlertRule[] {
-  const parsed = AlertRules.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new PlatformError(
-      ErrorCodes.CONFIG_INVALID,
-      `alert rules: ${issue?.path.join(".") ?? ""} ${issue?.message ?? "invalid"}`,
-      { cause: parsed.error },
-    );
-  }
-  return parsed.data;
+export interface ActiveAlert {
+  readonly state: AlertState;
+  /** when the condition began to hold */
+  readonly activeAt: number;
+  readonly alert: Alert;
 }
 
-export function breaches(rule: AlertRule, value: number): boolean {
-  switch (rule.comparison) {
-    case "greater_than":
-      return value > rule.threshold;
-    case "less_than":
-      return value < rule.threshold;
-    case "equals":
-      return value === rule.threshold;
-  }
-}
-
-function matchesLabels(rule: AlertRule, labels: Readonly<Record<string, string>>): boolean {
-  if (!rule.labels) return true;
-  for (const [name, wanted] of Object.entries(rule.labels)) if (labels[name] !== wanted) return false;
-  return true;
-}
-
-export function renderMessage(rule: AlertRule, sample: MetricSample): string {
-  const values: Record<string, string> = {
-    ...sample.labels,
-    metric: sample.metric,
-    value: String(Number.isInteger(sample.value) ? sample.value : sample.value.toFixed(4)),
-    threshold: String(rule.threshold),
-  };
-  return rule.message_template.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+interface Series {
+  readonly rule: AlertRule;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly fingerprint: string;
+  state: AlertState;
+  activeAt: number;
+  firedAt: number;
+  lastSampleAt: number;
+  lastBreachAt: number;
+  lastSample: MetricSample;
 }
 
 export interface AlertEvaluatorOptions {
   /**
-   * (rule, labels) groups remembered for their cooldown at most; past it the oldest are
-   * forgotten (and may fire again early) rather than letting a flood of keys grow the table
+   * pending and firing series remembered at most; past it the oldest pending ones are forgotten
+   * (counted in `evicted`), and when none is pending a new series is not started (`refused`):
+   * a firing alert is never forgotten without its resolve
    */
-  readonly maxGroups?: number;
+  readonly maxSeries?: number;
 }
 
-const DEFAULT_MAX_GROUPS = 50_000;
-/** a sweep of expired groups runs when the table doubled since the last one (amortised O(1)) */
-const MIN_SWEEP_SIZE = 1024;
+const DEFAULT_MAX_SERIES = 50_000;
 
-/**
- * Evaluates samples against the rules; remembers until when each (rule, labels) group is cooling
- * down. A group is forgotten once its cooldown passed (it could not suppress anything more), so
- * the table holds the groups that fired within the longest cooldown, bounded by `maxGroups`.
- */
 export class AlertEvaluator {
-  /** group key -> end of its cooldown; insertion order is firing order */
-  private readonly coolingUntil = new Map<string, number>();
-  private readonly maxGroups: number;
-  private sweepAt = MIN_SWEEP_SIZE;
-  private sequence = 0;
-  suppressed = 0;
-  /** samples held back because their series had too little history */
+  private readonly series = new Map<string, Series>();
+  /** per rule, how many of its series are active: a rule with none skips non-breaching samples */
+  private readonly activeByRule = new Map<AlertRule, number>();
+  private readonly maxSeries: number;
+  /** breaching samples held back because their series had too little history */
   warmingUp = 0;
-  /** groups forgotten before their cooldown ended because the table was full */
+  /** pending series forgotten because the table was full */
   evicted = 0;
+  /** new series not started because the table was full of firing ones */
+  refused = 0;
 
   constructor(
     private readonly rules: readonly AlertRule[],
     options: AlertEvaluatorOptions = {},
   ) {
-    this.maxGroups = Math.max(1, options.maxGroups ?? DEFAULT_MAX_GROUPS);
+    this.maxSeries = Math.max(1, options.maxSeries ?? DEFAULT_MAX_SERIES);
   }
 
-  /** (rule, labels) groups remembered now */
+  /** pending and firing series remembered now */
   get groups(): number {
-    return this.coolingUntil.size;
+    return this.series.size;
   }
 
   evaluate(sample: MetricSample): Alert[] {
-    const fired: Alert[] = [];
-    if (!Number.isFinite(sample.value)) return fired;
+    const changes: Alert[] = [];
+    if (!Number.isFinite(sample.value)) return changes;
     for (const rule of this.rules) {
-      if (
-        rule.metric !== sample.metric ||
-        !matchesLabels(rule, sample.labels) ||
-        !breaches(rule, sample.value)
-      )
-        continue;
-      if (sample.history !== undefined && sample.history < rule.min_history) {
+      if (rule.metric !== sample.metric || !matchesLabels(rule, sample.labels)) continue;
+      const breach = breaches(rule, sample.value);
+      if (!breach && !this.activeByRule.get(rule)) continue;
+      if (breach && sample.history !== undefined && sample.history < rule.min_history) {
         this.warmingUp++;
         continue;
       }
-      const groupKey = `${rule.name}|${Object.entries(sample.labels)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]) => `${k}=${v}`)
-        .join(",")}`;
-      const until = this.coolingUntil.get(groupKey);
-      if (until !== undefined && sample.at < until) {
-        this.suppressed++;
-        continue;
-      }
-      this.coolingUntil.delete(groupKey);
-      this.coolingUntil.set(groupKey, sample.at + rule.cooldown_ms);
-      if (this.coolingUntil.size >= this.sweepAt) this.sweep(sample.at);
-      this.sequence++;
-      fired.push({
-        id: `${sample.at}-${this.sequence}`,
-        rule: rule.name,
-        metric: sample.metric,
-        value: sample.value,
-        threshold: rule.threshold,
-        comparison: rule.comparison,
-        severity: rule.severity,
-        message: renderMessage(rule, sample),
-        labels: sample.labels,
-        at: sample.at,
-      });
+      const key = seriesKey(rule, sample.labels);
+      const series = this.series.get(key);
+      if (breach) this.breached(key, series, rule, sample, changes);
+      else if (series) this.cleared(key, series, sample, changes);
     }
-    return fired;
+    return changes;
   }
 
-  /** forget groups whose cooldown is over, then the oldest beyond `maxGroups` */
-  private sweep(now: number): void {
-    const table = this.coolingUntil;
-    for (const [key, until] of table) if (until <= now) table.delete(key);
-    for (const key of table.keys()) {
-      if (table.size <= this.maxGroups) break;
-      table.delete(key);
-      this.evicted++;
+  /** the changes due by time alone: `for` elapsed, `keep_firing_for` elapsed, stale series */
+  tick(now: number): Alert[] {
+    const changes: Alert[] = [];
+    for (const [key, s] of this.series) {
+      if (now - s.lastSampleAt >= s.rule.stale_after) {
+        if (s.state === "firing") changes.push(this.resolve(key, s, now));
+        else this.forget(key, s);
+      } else if (s.state === "pending" && now - s.activeAt >= s.rule.for) {
+        changes.push(this.fire(s, now));
+      } else if (
+        s.state === "firing" &&
+        s.lastSampleAt > s.lastBreachAt &&
+        now - s.lastBreachAt >= s.rule.keep_firing_for
+      ) {
+        changes.push(this.resolve(key, s, now));
+      }
     }
-    this.sweepAt = Math.max(MIN_SWEEP_SIZE, Math.min(2 * table.size, this.maxGroups + 1));
+    return changes;
   }
+
+  /** every pending and firing alert, oldest first */
+  active(): ActiveAlert[] {
+    return [...this.series.values()].map((s) => ({
+      state: s.state,
+      activeAt: s.activeAt,
+      alert: this.alertOf(s, "firing", s.lastSampleAt),
+    }));
+  }
+
+  /** the firing alerts, as they would be notified now */
+  firing(): Alert[] {
+    const alerts: Alert[] = [];
+    for (const s of this.series.values())
+      if (s.state === "firing") alerts.push(this.alertOf(s, "firing", s.firedAt));
+    return alerts;
+  }
+
+  private breached(
+    key: string,
+    series: Series | undefined,
+    rule: AlertRule,
+    sample: MetricSample,
+    changes: Alert[],
+  ) {
+    if (!series) {
+      if (!this.makeRoom()) return;
+      const labels = {
+        ...sample.labels,
+        ...rule.alert_labels,
+        alertname: rule.name,
+        severity: rule.severity,
+      };
+      const created: Series = {
+        rule,
+        labels,
+        fingerprint: labelsFingerprint(labels),
+        state: "pending",
+        activeAt: sample.at,
+        firedAt: 0,
+        lastSampleAt: sample.at,
+        lastBreachAt: sample.at,
+        lastSample: sample,
+      };
+      this.series.set(key, created);
+      this.activeByRule.set(rule, (this.activeByRule.get(rule) ?? 0) + 1);
+      if (rule.for === 0) changes.push(this.fire(created, sample.at));
+      return;
+    }
+    series.lastSampleAt = sample.at;
+    series.lastBreachAt = sample.at;
+    series.lastSample = sample;
+    if (series.state === "pending" && sample.at - series.activeAt >= rule.for)
+      changes.push(this.fire(series, sample.at));
+  }
+
+  private cleared(key: string, series: Series, sample: MetricSample, changes: Alert[]) {
+    series.lastSampleAt = sample.at;
+    if (series.state === "pending") {
+      this.forget(key, series);
+      return;
+    }
+    if (sample.at - series.lastBreachAt >= series.rule.keep_firing_for) {
+      series.lastSample = sample;
+      changes.push(this.resolve(key, series, sample.at));
+    }
+  }
+
+  private fire(series: Series, at: number): Alert {
+    series.state = "firing";
+    series.firedAt = at;
+    return this.alertOf(series, "firing", at);
+  }
+
+  private resolve(key: string, series: Series, at: number): Alert {
+    this.forget(key, series);
+    return this.alertOf(series, "resolved", at);
+  }
+
+  private forget(key: string, series: Series): void {
+    this.series.delete(key);
+    const left = (this.activeByRule.get(series.rule) ?? 1) - 1;
+    if (left > 0) this.activeByRule.set(series.rule, left);
+    else this.activeByRule.delete(series.rule);
+  }
+
+  /** false when the table is full of firing series */
+  private makeRoom(): boolean {
+    if (this.series.size < this.maxSeries) return true;
+    for (const [key, s] of this.series)
+      if (s.state === "pending") {
+        this.forget(key, s);
+        this.evicted++;
+        return true;
+      }
+    this.refused++;
+    return false;
+  }
+
+  private alertOf(s: Series, status: Alert["status"], at: number): Alert {
+    const { rule, lastSample } = s;
+    const message = renderTemplate(rule.message_template, rule, lastSample);
+    const annotations: Record<string, string> = { summary: message };
+    for (const [name, template] of Object.entries(rule.annotations))
+      annotations[name] = renderTemplate(template, rule, lastSample);
+    const startsAt = s.state === "firing" || status === "resolved" ? s.firedAt : s.activeAt;
+    return {
+      id: `${s.fingerprint}-${startsAt}-${status === "firing" ? "f" : "r"}`,
+      rule: rule.name,
+      metric: rule.metric,
+      value: lastSample.value,
+      threshold: rule.threshold,
+      comparison: rule.comparison,
+      severity: rule.severity,
+      message,
+      labels: s.labels,
+      at,
+      status,
+      category: rule.category,
+      annotations,
+      fingerprint: s.fingerprint,
+      startsAt,
+      ...(status === "resolved" ? { endsAt: at } : {}),
+    };
+  }
+}
+
+function seriesKey(rule: AlertRule, labels: Readonly<Record<string, string>>): string {
+  const names = Object.keys(labels).sort();
+  let key = rule.name;
+  for (const name of names) key += `\u0000${name}=${labels[name]}`;
+  return key;
 }
 
 /**
@@ -179,44 +257,167 @@ export class AlertEvaluator {
  */
 export const MIN_SENSOR_HISTORY = 10;
 
-/** The rules the cluster starts with; ALERT_RULES_FILE replaces them. */
+/**
+ * The rules the cluster starts with; ALERT_RULES_FILE replaces them. System rules look at the
+ * node's own signals (node/alert-signals.ts), data rules at the readings and their sources,
+ * model rules at drift and predictions. Every sample carries the node's `node` label, so the
+ * inhibition rules can tell one node's symptoms from another's.
+ */
 export const DEFAULT_ALERT_RULES: AlertRule[] = parseAlertRules([
+  // ---- system
   {
-    name: "sensor-anomaly",
-    metric: "anomaly_score",
+    name: "worker-crashed",
+    category: "system",
+    metric: "worker_crashes",
+    comparison: "greater_than",
+    threshold: 0,
+    severity: "critical",
+    message_template: "{value} worker crash(es) on {node} in the last 5 minutes",
+    stale_after: "1m",
+  },
+  {
+    name: "restart-intensity",
+    category: "system",
+    metric: "actor_restarts_per_minute",
+    comparison: "greater_than",
+    threshold: 30,
+    severity: "warning",
+    message_template: "{value} actor restarts/min on {node} (> {threshold})",
+    for: "1m",
+    stale_after: "1m",
+  },
+  {
+    name: "consumer-lag",
+    category: "system",
+    metric: "consumer_lag_records",
+    comparison: "greater_than",
+    threshold: 100_000,
+    severity: "warning",
+    message_template: "consumer lag of {node} on {topic}: {value} records (> {threshold})",
+    for: "2m",
+    stale_after: "1m",
+  },
+  {
+    name: "memory-high",
+    category: "system",
+    metric: "memory_used_ratio",
     comparison: "greater_than",
     threshold: 0.9,
     severity: "warning",
-    message_template: "Anomaly on {sensor_id}: score {value} > {threshold}",
-    cooldown_ms: 60_000,
-    min_history: MIN_SENSOR_HISTORY,
+    message_template: "{node} uses {value} of its memory (> {threshold})",
+    for: "1m",
+    stale_after: "1m",
   },
   {
-    name: "feature-drift",
-    metric: "drift_score",
-    comparison: "greater_than",
-    threshold: 0.5,
+    name: "disk-low",
+    category: "system",
+    metric: "disk_free_ratio",
+    comparison: "less_than",
+    threshold: 0.1,
     severity: "critical",
-    message_template: "Drift on {model}/{feature}: score {value} > {threshold}",
-    cooldown_ms: 300_000,
+    message_template: "{node}: only {value} of the disk of {path} is free (< {threshold})",
+    for: "1m",
+    stale_after: "1m",
+  },
+  {
+    name: "sink-stalled",
+    category: "system",
+    metric: "sink_stalled_seconds",
+    comparison: "greater_than",
+    threshold: 30,
+    severity: "critical",
+    message_template: "sink {sink} of {node} has not delivered for {value} s",
+    stale_after: "1m",
+  },
+  // ---- data
+  {
+    name: "volume-drop",
+    category: "data",
+    metric: "ingest_rate_ratio",
+    comparison: "less_than",
+    threshold: 0.5,
+    severity: "warning",
+    message_template: "{source} readings fell to {value} of their usual rate on {node}",
+    for: "1m",
+    stale_after: "1m",
+  },
+  {
+    name: "source-stale",
+    category: "data",
+    metric: "source_staleness_seconds",
+    comparison: "greater_than",
+    threshold: 60,
+    severity: "warning",
+    message_template: "no {source} reading for {value} s on {node}",
+    stale_after: "1m",
+  },
+  {
+    name: "dead-letter-rate",
+    category: "data",
+    metric: "dead_letters_per_second",
+    comparison: "greater_than",
+    threshold: 50,
+    severity: "warning",
+    message_template: "{value} dead letters/s (> {threshold}): schema violations at the edge",
+    for: "30s",
+    stale_after: "1m",
   },
   {
     name: "low-quality",
+    category: "data",
     metric: "quality_score",
     comparison: "less_than",
     threshold: 0.6,
     severity: "warning",
     message_template: "Data quality of {sensor_id} fell to {value} (< {threshold})",
-    cooldown_ms: 300_000,
+    keep_firing_for: "5m",
+    stale_after: "10m",
     min_history: MIN_SENSOR_HISTORY,
   },
   {
-    name: "dead-letter-rate",
-    metric: "dead_letters_per_second",
+    name: "sensor-anomaly",
+    category: "data",
+    metric: "anomaly_score",
     comparison: "greater_than",
-    threshold: 50,
+    threshold: 0.9,
     severity: "warning",
-    message_template: "{value} dead letters/s (> {threshold})",
-    cooldown_ms: 60_000,
+    message_template: "Anomaly on {sensor_id}: score {value} > {threshold}",
+    keep_firing_for: "1m",
+    stale_after: "10m",
+    min_history: MIN_SENSOR_HISTORY,
+  },
+  // ---- model
+  {
+    name: "feature-drift",
+    category: "model",
+    metric: "drift_score",
+    comparison: "greater_than",
+    threshold: 0.5,
+    severity: "critical",
+    message_template: "Drift on {model}/{feature}: score {value} > {threshold}",
+    keep_firing_for: "5m",
+    stale_after: "30m",
+  },
+  {
+    name: "prediction-latency",
+    category: "model",
+    metric: "prediction_latency_ms",
+    comparison: "greater_than",
+    threshold: 250,
+    severity: "warning",
+    message_template: "{model} predictions take {value} ms (> {threshold})",
+    for: "1m",
+    stale_after: "5m",
+  },
+  {
+    name: "model-error-up",
+    category: "model",
+    metric: "model_live_error_ratio",
+    comparison: "greater_than",
+    threshold: 1.5,
+    severity: "warning",
+    message_template: "{model}'s live error is {value} times its training error",
+    for: "5m",
+    stale_after: "30m",
   },
 ]);
