@@ -1,0 +1,633 @@
+import { mkdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { Action, AddAction, CommitInfoAction, MetadataAction, RemoveAction } from "./actions.ts";
+import { checkConflict, type PendingCommit, partitionKey } from "./conflicts.ts";
+import { groupByPartition, type RowGroup, writeDataFiles } from "./data-files.ts";
+import {
+  checkWritable,
+  commitTimestamp,
+  commitTimestamps,
+  LOG_DIR,
+  listLog,
+  loadState,
+  readCommit,
+  writeCheckpoint,
+  writeCommit,
+} from "./delta-log.ts";
+import { sharedParquet } from "./duckdb-parquet.ts";
+import type { ParquetPort } from "./parquet.ts";
+import { serializePartitionValue } from "./partition-values.ts";
+import {
+  type DeltaField,
+  inferType,
+  mergeSchema,
+  schemaError,
+  toSchemaString,
+  validateSchema,
+} from "./schema.ts";
+import { type DeltaSnapshot, snapshotOf, TableState } from "./table-state.ts";
+
+/**
+ * A Delta table on the local filesystem (protocol reader 1 / writer 2), readable unchanged by
+ * delta-rs, Spark and DuckDB. One instance serializes its own commits; several instances or
+ * processes writing one table are reconciled by the log's create-if-absent commits
+ * (`delta-log.ts`) and the conflict rules of `conflicts.ts`.
+ */
+
+export interface TableSpec {
+  name: string;
+  schema: DeltaField[];
+  partitionColumns?: string[];
+  description?: string;
+  configuration?: Record<string, string>;
+}
+
+export interface TableOptions {
+  parquet?: ParquetPort;
+  /** attempts at a commit before DELTA_COMMIT_CONFLICT (default 50) */
+  maxCommitAttempts?: number;
+  /** a failed checkpoint never fails the commit it follows; it is reported here */
+  onBackgroundError?: (error: unknown) => void;
+  /** test seam: runs before each attempt to create commit `version` */
+  beforeCommitAttempt?: (version: number) => Promise<void>;
+}
+
+export interface WriteOptions {
+  /** the writer's exactly-once marker: skipped when the table already has appId at >= version */
+  txn?: { appId: string; version: number };
+  commitInfo?: Record<string, unknown>;
+  /** "merge" adds the rows' unknown columns as nullable ones; the default rejects them */
+  schemaMode?: "strict" | "merge";
+}
+
+export interface CommitResult {
+  version: number;
+  skipped: boolean;
+}
+
+export interface CommitSummary {
+  version: number;
+  timestamp: number;
+  operation: string | undefined;
+  operationParameters: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  readVersion: number | undefined;
+  isBlindAppend: boolean | undefined;
+  txn: { appId: string; version: number } | undefined;
+}
+
+export type TimeTravel = { version?: number; timestamp?: Date | number };
+
+const CLIENT = "streaming-ml-platform lake/delta";
+const DEFAULT_CHECKPOINT_INTERVAL = 10;
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+export class DeltaTable {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly dir: string,
+    private readonly parquet: ParquetPort,
+    private state: TableState,
+    private readonly options: TableOptions,
+  ) {}
+
+  /** Creates the table, or opens it when it exists with a compatible schema (new nullable columns are added). */
+  static async create(dir: string, spec: TableSpec, options: TableOptions = {}): Promise<DeltaTable> {
+    const partitionColumns = spec.partitionColumns ?? [];
+    validateSchema(spec.schema, partitionColumns);
+    for (const field of spec.schema) {
+      if (typeof field.type !== "string")
+        throw schemaError(`column ${field.name}: nested types are not written here`);
+    }
+    await mkdir(join(dir, LOG_DIR), { recursive: true });
+    const parquet = options.parquet ?? sharedParquet();
+    const existing = await DeltaTable.openIfExists(dir, parquet, options);
+    if (existing) return existing.adopt(spec);
+    const now = Date.now();
+    const metadata: MetadataAction = {
+      id: crypto.randomUUID(),
+      name: spec.name,
+      description: spec.description ?? null,
+      format: { provider: "parquet", options: {} },
+      schemaString: toSchemaString(spec.schema),
+      partitionColumns,
+      configuration: spec.configuration ?? {},
+      createdTime: now,
+    };
+    const actions: Action[] = [
+      {
+        commitInfo: {
+          timestamp: now,
+          operation: "CREATE TABLE",
+          operationParameters: { partitionBy: JSON.stringify(partitionColumns), mode: "ErrorIfExists" },
+          clientVersion: CLIENT,
+        },
+      },
+      { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
+      { metaData: metadata },
+    ];
+    if (await writeCommit(dir, 0, actions)) {
+      const state = new TableState();
+      state.apply(0, actions);
+      return new DeltaTable(dir, parquet, state, options);
+    }
+    // another writer created it between our look and our commit
+    return (await DeltaTable.open(dir, options)).adopt(spec);
+  }
+
+  /** Opens an existing table: DELTA_NOT_A_TABLE when `dir` holds none. */
+  static async open(dir: string, options: TableOptions = {}): Promise<DeltaTable> {
+    const parquet = options.parquet ?? sharedParquet();
+    const state = await loadState(dir, parquet);
+    return new DeltaTable(dir, parquet, state, options);
+  }
+
+  static openOrCreate(dir: string, spec: TableSpec, options: TableOptions = {}): Promise<DeltaTable> {
+    return DeltaTable.create(dir, spec, options);
+  }
+
+  private static async openIfExists(
+    dir: string,
+    parquet: ParquetPort,
+    options: TableOptions,
+  ): Promise<DeltaTable | undefined> {
+    try {
+      await listLog(dir);
+    } catch (error) {
+      if (error instanceof PlatformError && error.code === ErrorCodes.DELTA_NOT_A_TABLE) return undefined;
+      throw error;
+    }
+    return new DeltaTable(dir, parquet, await loadState(dir, parquet), options);
+  }
+
+  /** Checks an existing table against the spec a caller created it with. */
+  private async adopt(spec: TableSpec): Promise<DeltaTable> {
+    const partitionColumns = spec.partitionColumns ?? [];
+    const current = this.state.requireMetadata().partitionColumns;
+    if (JSON.stringify(current) !== JSON.stringify(partitionColumns)) {
+      throw schemaError(
+        `${this.dir} is partitioned by ${JSON.stringify(current)}, not ${JSON.stringify(partitionColumns)}`,
+      );
+    }
+    await this.evolveSchema(spec.schema);
+    return this;
+  }
+
+  /** The newest version this instance knows (refresh() or any write brings it up to date). */
+  get version(): number {
+    return this.state.version;
+  }
+
+  get schema(): readonly DeltaField[] {
+    return this.state.schema;
+  }
+
+  get partitionColumns(): readonly string[] {
+    return this.state.requireMetadata().partitionColumns;
+  }
+
+  /** Reads the commits other writers made since this instance last looked. */
+  refresh(): Promise<number> {
+    return this.serialized(async () => {
+      await this.catchUp();
+      return this.state.version;
+    });
+  }
+
+  /** Appends rows in one commit; with `txn`, a batch the table already holds is skipped. */
+  append(rows: readonly Record<string, unknown>[], options: WriteOptions = {}): Promise<CommitResult> {
+    return this.write(rows, options, undefined);
+  }
+
+  /**
+   * Replaces the partitions the rows fall in (Spark's dynamic partition overwrite): the files of
+   * those partitions are removed and the rows added, in one commit.
+   */
+  replacePartitions(
+    rows: readonly Record<string, unknown>[],
+    options: WriteOptions = {},
+  ): Promise<CommitResult> {
+    return this.write(rows, options, { kind: "dynamic" });
+  }
+
+  /**
+   * Replaces the files matching `where` (partition column -> value; the whole table when absent)
+   * with the rows, in one commit. Every row must fall inside `where` (Spark's replaceWhere).
+   */
+  overwrite(
+    rows: readonly Record<string, unknown>[],
+    where?: Record<string, unknown>,
+    options: WriteOptions = {},
+  ): Promise<CommitResult> {
+    return this.write(rows, options, { kind: "static", where: where ?? {} });
+  }
+
+  /** Adds nullable columns (the only evolution Delta allows without rewriting). */
+  evolveSchema(added: readonly DeltaField[]): Promise<CommitResult> {
+    return this.serialized(async () => {
+      await this.catchUp();
+      const merged = mergeSchema(this.state.schema, added);
+      if (merged === this.state.schema) return { version: this.state.version, skipped: true };
+      return this.commit(
+        { removes: new Set(), readPartitions: "none", changesMetadata: true, dataChange: false },
+        () => [
+          this.commitInfo(
+            "ADD COLUMNS",
+            { columns: JSON.stringify(merged.slice(this.state.schema.length)) },
+            {},
+          ),
+          { metaData: { ...this.state.requireMetadata(), schemaString: toSchemaString(merged) } },
+        ],
+      );
+    });
+  }
+
+  /** The table at its newest version, or at `at.version` / `at.timestamp` (time travel). */
+  async snapshot(at?: TimeTravel): Promise<DeltaSnapshot> {
+    if (at?.version === undefined && at?.timestamp === undefined) {
+      const state = await this.serialized(async () => {
+        await this.catchUp();
+        return this.state.clone();
+      });
+      return snapshotOf(this.dir, state, await commitTimestamp(this.dir, state.version));
+    }
+    const version = at.version ?? (await this.versionAt(at.timestamp as Date | number));
+    const state =
+      version === this.state.version ? this.state.clone() : await loadState(this.dir, this.parquet, version);
+    return snapshotOf(this.dir, state, await commitTimestamp(this.dir, version));
+  }
+
+  /** The rows of the table (at a version or time), partition columns included. */
+  async readRows(at?: TimeTravel): Promise<Record<string, unknown>[]> {
+    const snapshot = await this.snapshot(at);
+    await Promise.all(
+      snapshot.files.map(async (file) => {
+        const exists = await stat(file.path).then(
+          () => true,
+          (error: NodeJS.ErrnoException) => {
+            if (error.code === "ENOENT") return false;
+            throw error;
+          },
+        );
+        if (!exists) {
+          throw new PlatformError(
+            ErrorCodes.DELTA_FILE_MISSING,
+            `version ${snapshot.version} needs ${file.relativePath}, which no longer exists (removed by VACUUM or by hand)`,
+            { details: { version: snapshot.version, path: file.relativePath } },
+          );
+        }
+      }),
+    );
+    return this.parquet.readFiles(
+      snapshot.schema,
+      snapshot.files.map((f) => ({ path: f.path, partitionValues: f.partitionValues })),
+    );
+  }
+
+  /** The commits, newest first: what each did, when, and its metrics. */
+  async history(limit?: number): Promise<CommitSummary[]> {
+    const listing = await listLog(this.dir);
+    const versions = [...listing.commits.keys()]
+      .sort((a, b) => b - a)
+      .slice(0, limit ?? Number.POSITIVE_INFINITY);
+    const summaries: CommitSummary[] = [];
+    for (const version of versions) {
+      const actions = (await readCommit(this.dir, version)) ?? [];
+      const info = actions.find((a): a is { commitInfo: CommitInfoAction } => "commitInfo" in a)?.commitInfo;
+      const txn = actions.find((a) => "txn" in a);
+      summaries.push({
+        version,
+        timestamp: info?.timestamp ?? (await commitTimestamp(this.dir, version)),
+        operation: info?.operation ?? undefined,
+        operationParameters: info?.operationParameters ?? {},
+        metrics: info?.operationMetrics ?? {},
+        readVersion: info?.readVersion ?? undefined,
+        isBlindAppend: info?.isBlindAppend ?? undefined,
+        txn: txn && "txn" in txn ? { appId: txn.txn.appId, version: txn.txn.version } : undefined,
+      });
+    }
+    return summaries;
+  }
+
+  /**
+   * Commits a rewrite prepared outside the table's lock (OPTIMIZE): the files it removes and adds
+   * change no data. Conflicts only with a writer that removed one of the same files.
+   */
+  commitRewrite(
+    removes: readonly AddAction[],
+    adds: readonly AddAction[],
+    operation: string,
+    parameters: Record<string, unknown>,
+    metrics: Record<string, unknown>,
+  ): Promise<CommitResult> {
+    return this.serialized(async () => {
+      await this.catchUp();
+      const removed = new Set(removes.map((r) => decodePathKey(r.path)));
+      return this.commit(
+        { removes: removed, readPartitions: "none", changesMetadata: false, dataChange: false },
+        () => [
+          this.commitInfo(operation, parameters, metrics),
+          ...removes.map((r): Action => ({ remove: toRemove(r, false) })),
+          ...adds.map((a): Action => ({ add: a })),
+        ],
+      );
+    });
+  }
+
+  /** Records a commit with only provenance (VACUUM START / END in the history). */
+  commitProvenance(
+    operation: string,
+    parameters: Record<string, unknown>,
+    metrics: Record<string, unknown>,
+  ): Promise<CommitResult> {
+    return this.serialized(async () => {
+      await this.catchUp();
+      return this.commit(
+        { removes: new Set(), readPartitions: "none", changesMetadata: false, dataChange: false },
+        () => [this.commitInfo(operation, parameters, metrics)],
+      );
+    });
+  }
+
+  /** The retention of removed files, from `delta.deletedFileRetentionDuration` (default 1 week). */
+  deletedFileRetentionMs(): number {
+    return (
+      parseInterval(this.state.requireMetadata().configuration?.["delta.deletedFileRetentionDuration"]) ??
+      WEEK_MS
+    );
+  }
+
+  /** The live tombstones of the newest version (for VACUUM). */
+  async tombstones(): Promise<RemoveAction[]> {
+    return this.serialized(async () => {
+      await this.catchUp();
+      return [...this.state.tombstones.values()];
+    });
+  }
+
+  // ------------------------------------------------------------------ writing
+
+  private write(
+    rows: readonly Record<string, unknown>[],
+    options: WriteOptions,
+    replace: { kind: "dynamic" } | { kind: "static"; where: Record<string, unknown> } | undefined,
+  ): Promise<CommitResult> {
+    return this.serialized(async () => {
+      await this.catchUp();
+      checkWritable(this.state.protocol as NonNullable<TableState["protocol"]>);
+      const txn = options.txn;
+      if (txn) validateTxn(txn);
+      if (txn && (this.state.txnVersion(txn.appId) ?? Number.NEGATIVE_INFINITY) >= txn.version) {
+        return { version: this.state.version, skipped: true };
+      }
+      if (rows.length === 0 && !replace && !txn) return { version: this.state.version, skipped: true };
+      const schema = this.schemaFor(rows, options.schemaMode ?? "strict");
+      const partitionColumns = this.state.requireMetadata().partitionColumns;
+      const groups = rows.length === 0 ? [] : groupByPartition(rows, schema, partitionColumns);
+      const replaced = replace ? this.replacedFiles(replace, groups, schema, partitionColumns) : undefined;
+      const adds =
+        groups.length === 0
+          ? []
+          : await writeDataFiles(this.parquet, this.dir, schema, partitionColumns, groups);
+      const schemaChanged = schema !== this.state.schema;
+      const pending: PendingCommit = {
+        txn,
+        removes: new Set(replaced?.files.map((f) => decodePathKey(f.path)) ?? []),
+        readPartitions: replaced?.partitions ?? "none",
+        changesMetadata: schemaChanged,
+        dataChange: true,
+      };
+      const metrics = {
+        numFiles: adds.length,
+        numOutputRows: rows.length,
+        numOutputBytes: adds.reduce((sum, a) => sum + a.size, 0),
+        numRemovedFiles: replaced?.files.length ?? 0,
+      };
+      return this.commit(pending, () => {
+        const actions: Action[] = [
+          this.commitInfo(
+            "WRITE",
+            {
+              mode: replace ? "Overwrite" : "Append",
+              partitionBy: JSON.stringify(partitionColumns),
+              ...(replace?.kind === "static" ? { predicate: JSON.stringify(replace.where) } : {}),
+            },
+            metrics,
+            options.commitInfo,
+            !replace,
+          ),
+        ];
+        if (schemaChanged)
+          actions.push({
+            metaData: { ...this.state.requireMetadata(), schemaString: toSchemaString(schema) },
+          });
+        if (txn) actions.push({ txn: { appId: txn.appId, version: txn.version, lastUpdated: Date.now() } });
+        for (const file of replaced?.files ?? []) actions.push({ remove: toRemove(file, true) });
+        for (const add of adds) actions.push({ add });
+        return actions;
+      });
+    });
+  }
+
+  /** The table's schema, or a merged one when the rows carry new columns and merging is allowed. */
+  private schemaFor(rows: readonly Record<string, unknown>[], mode: "strict" | "merge"): DeltaField[] {
+    const schema = this.state.schema;
+    const known = new Set(schema.map((f) => f.name));
+    const added = new Map<string, DeltaField>();
+    for (const row of rows) {
+      for (const key in row) {
+        if (known.has(key) || added.has(key)) continue;
+        const value = row[key];
+        if (value === undefined || value === null) continue;
+        const type = inferType(value);
+        if (mode !== "merge" || type === undefined) {
+          throw new PlatformError(
+            mode === "merge" ? ErrorCodes.SCHEMA_VIOLATION : ErrorCodes.DELTA_SCHEMA_MISMATCH,
+            mode === "merge"
+              ? `column ${key}: no Delta type for a ${typeof value}`
+              : `column ${key} is not in the table's schema (append with schemaMode "merge" to add it)`,
+          );
+        }
+        added.set(key, { name: key, type, nullable: true, metadata: {} });
+      }
+    }
+    return added.size === 0 ? schema : mergeSchema(schema, [...added.values()]);
+  }
+
+  private replacedFiles(
+    replace: { kind: "dynamic" } | { kind: "static"; where: Record<string, unknown> },
+    groups: readonly RowGroup[],
+    schema: readonly DeltaField[],
+    partitionColumns: readonly string[],
+  ): { files: AddAction[]; partitions: "all" | Set<string> } {
+    const all = [...this.state.files.values()];
+    if (replace.kind === "dynamic") {
+      const partitions = new Set(groups.map((g) => partitionKey(partitionColumns, g.partitionValues)));
+      if (partitionColumns.length === 0) return { files: all, partitions: "all" };
+      return {
+        files: all.filter((f) => partitions.has(partitionKey(partitionColumns, f.partitionValues))),
+        partitions,
+      };
+    }
+    const where: Record<string, string | null> = {};
+    for (const [column, value] of Object.entries(replace.where)) {
+      const field = schema.find((f) => f.name === column);
+      if (!field || !partitionColumns.includes(column)) {
+        throw schemaError(`overwrite: ${column} is not a partition column`);
+      }
+      where[column] = serializePartitionValue(field, value);
+    }
+    const matches = (values: Readonly<Record<string, string | null>>) =>
+      Object.entries(where).every(([c, v]) => (values[c] ?? null) === v);
+    for (const group of groups) {
+      if (!matches(group.partitionValues)) {
+        throw new PlatformError(
+          ErrorCodes.SCHEMA_VIOLATION,
+          "overwrite: a row falls outside the partitions it replaces",
+        );
+      }
+    }
+    // a static overwrite reads every partition its predicate covers, possibly ones with no file yet
+    return { files: all.filter((f) => matches(f.partitionValues)), partitions: "all" };
+  }
+
+  private commitInfo(
+    operation: string,
+    parameters: Record<string, unknown>,
+    metrics: Record<string, unknown>,
+    extra?: Record<string, unknown>,
+    isBlindAppend = false,
+  ): Action {
+    return {
+      commitInfo: {
+        ...extra,
+        timestamp: Date.now(),
+        operation,
+        operationParameters: parameters,
+        operationMetrics: metrics,
+        readVersion: this.state.version,
+        isBlindAppend,
+        clientVersion: CLIENT,
+      },
+    };
+  }
+
+  /**
+   * The optimistic commit loop: try version N+1; when another writer has it, read the winners,
+   * keep going on top of them unless they conflict, and try again (bounded).
+   */
+  private async commit(pending: PendingCommit, build: () => Action[]): Promise<CommitResult> {
+    const attempts = this.options.maxCommitAttempts ?? 50;
+    const partitionColumns = this.state.requireMetadata().partitionColumns;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const version = this.state.version + 1;
+      await this.options.beforeCommitAttempt?.(version);
+      const actions = build();
+      if (await writeCommit(this.dir, version, actions)) {
+        this.state.apply(version, actions);
+        await this.maybeCheckpoint();
+        return { version, skipped: false };
+      }
+      for (let next = version; ; next++) {
+        const winner = await readCommit(this.dir, next);
+        if (!winner) break;
+        const verdict = checkConflict(pending, winner, partitionColumns);
+        this.state.apply(next, winner);
+        if (verdict.kind === "already-committed") return { version: this.state.version, skipped: true };
+        if (verdict.kind === "conflict") {
+          throw new PlatformError(
+            ErrorCodes.DELTA_COMMIT_CONFLICT,
+            `commit lost to version ${next}: ${verdict.reason}`,
+            {
+              details: { version: next },
+            },
+          );
+        }
+      }
+      checkWritable(this.state.protocol as NonNullable<TableState["protocol"]>);
+    }
+    throw new PlatformError(ErrorCodes.DELTA_COMMIT_CONFLICT, `no free version after ${attempts} attempts`);
+  }
+
+  private async maybeCheckpoint(): Promise<void> {
+    const configured = Number(this.state.requireMetadata().configuration?.["delta.checkpointInterval"]);
+    const interval =
+      Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_CHECKPOINT_INTERVAL;
+    if (this.state.version === 0 || this.state.version % interval !== 0) return;
+    try {
+      await writeCheckpoint(this.dir, this.parquet, this.state, this.deletedFileRetentionMs());
+    } catch (error) {
+      // The commit is durable without its checkpoint; readers replay the JSON commits instead.
+      this.options.onBackgroundError?.(error);
+    }
+  }
+
+  /** Applies the commits other writers made after this instance's version. */
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const next = this.state.version + 1;
+      const actions = await readCommit(this.dir, next);
+      if (!actions) return;
+      this.state.apply(next, actions);
+    }
+  }
+
+  private async versionAt(timestamp: Date | number): Promise<number> {
+    const ms = timestamp instanceof Date ? timestamp.getTime() : timestamp;
+    const times = await commitTimestamps(this.dir, await listLog(this.dir));
+    let found: number | undefined;
+    for (const [version, time] of times)
+      if (time <= ms && (found === undefined || version > found)) found = version;
+    if (found === undefined) {
+      throw new PlatformError(
+        ErrorCodes.DELTA_VERSION_NOT_FOUND,
+        `no version of the table is as old as ${new Date(ms).toISOString()}`,
+      );
+    }
+    return found;
+  }
+
+  /** Runs `work` after every earlier call of this instance has finished. */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+}
+
+function toRemove(add: AddAction, dataChange: boolean): RemoveAction {
+  return {
+    path: add.path,
+    deletionTimestamp: Date.now(),
+    dataChange,
+    extendedFileMetadata: true,
+    partitionValues: add.partitionValues,
+    size: add.size,
+  };
+}
+
+function decodePathKey(path: string): string {
+  return path.split("/").map(decodeURIComponent).join("/");
+}
+
+function validateTxn(txn: { appId: string; version: number }): void {
+  if (typeof txn.appId !== "string" || txn.appId.length === 0 || !Number.isSafeInteger(txn.version)) {
+    throw new PlatformError(ErrorCodes.BAD_REQUEST, "txn needs a non-empty appId and an integer version");
+  }
+}
+
+/** `interval 7 days` (Delta's table property syntax) in ms, or undefined. */
+export function parseInterval(text: string | null | undefined): number | undefined {
+  if (!text) return undefined;
+  const match = /^\s*interval\s+(\d+)\s+(millisecond|second|minute|hour|day|week)s?\s*$/i.exec(text);
+  if (!match) return undefined;
+  const unit = { millisecond: 1, second: 1e3, minute: 6e4, hour: 3.6e6, day: 8.64e7, week: 6.048e8 }[
+    (match[2] as string).toLowerCase() as "day"
+  ];
+  return Number(match[1]) * unit;
+}

@@ -1,0 +1,492 @@
+import { mkdir, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import {
+  BLOB,
+  BOOLEAN,
+  DOUBLE,
+  DuckDBBlobValue,
+  type DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  type DuckDBType,
+  INTEGER,
+  VARCHAR,
+} from "@duckdb/node-api";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { FileStats } from "./actions.ts";
+import type { FileToRead, FileToWrite, ParquetPort, WrittenFile } from "./parquet.ts";
+import { type DeltaField, type DeltaType, duckdbType, quoteIdent } from "./schema.ts";
+import { boundJson, ColumnStats, emptyStats, hasBounds } from "./stats.ts";
+
+/**
+ * Parquet through DuckDB (`@duckdb/node-api`): rows are staged column by column into a temporary
+ * table with DuckDB's appender, then `COPY ... TO ... (FORMAT parquet)` writes each file. DuckDB
+ * was measured writing 1M rows in ~0.6 s here, against ~3.4 s for hyparquet-writer.
+ *
+ * Staged types are the cheapest the JS side can hand over (numbers as DOUBLE, timestamps as
+ * epoch milliseconds, dates and decimals as text); the COPY's SELECT casts them to the Delta
+ * column's type, so the parquet file carries Delta's physical types (INT64 for long, INT32 for
+ * integer, TIMESTAMP(MICROS, UTC) for timestamp, DATE, DECIMAL, UTF8 strings).
+ */
+
+const CHUNK_ROWS = 2048;
+const FILE_COLUMN = "__delta_file";
+
+interface Stager {
+  stageType: DuckDBType;
+  /** SQL turning the staged column back into the Delta type */
+  select(ident: string): string;
+  convert(value: unknown): number | string | boolean | DuckDBBlobValue | null;
+}
+
+const INTEGER_RANGES: Record<string, [number, number]> = {
+  long: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  integer: [-2147483648, 2147483647],
+  short: [-32768, 32767],
+  byte: [-128, 127],
+};
+
+const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+
+class RowValueError extends Error {}
+
+function stagerFor(field: DeltaField): Stager {
+  const type = field.type;
+  const wrong = (value: unknown): never => {
+    throw new RowValueError(
+      `column ${field.name} (${JSON.stringify(type)}) cannot hold a ${describe(value)}`,
+    );
+  };
+  if (typeof type !== "string") {
+    throw new PlatformError(
+      ErrorCodes.DELTA_SCHEMA_MISMATCH,
+      `column ${field.name}: nested types are read-only here`,
+    );
+  }
+  const range = INTEGER_RANGES[type];
+  if (range) {
+    const [lo, hi] = range;
+    return {
+      stageType: DOUBLE,
+      select: (c) => `CAST(${c} AS ${duckdbType(type)})`,
+      convert: (v) => {
+        const n = typeof v === "bigint" ? Number(v) : v;
+        if (typeof n !== "number" || !Number.isInteger(n) || n < lo || n > hi) return wrong(v);
+        return n;
+      },
+    };
+  }
+  switch (type) {
+    case "string":
+      return { stageType: VARCHAR, select: (c) => c, convert: (v) => (typeof v === "string" ? v : wrong(v)) };
+    case "double":
+    case "float":
+      return {
+        stageType: DOUBLE,
+        select: (c) => (type === "float" ? `CAST(${c} AS FLOAT)` : c),
+        convert: (v) => (typeof v === "number" ? v : wrong(v)),
+      };
+    case "boolean":
+      return {
+        stageType: BOOLEAN,
+        select: (c) => c,
+        convert: (v) => (typeof v === "boolean" ? v : wrong(v)),
+      };
+    case "timestamp":
+    case "timestamp_ntz":
+      return {
+        stageType: DOUBLE,
+        select: (c) =>
+          `${type === "timestamp" ? "make_timestamptz" : "make_timestamp"}(CAST(${c} * 1000 AS BIGINT))`,
+        convert: (v) => {
+          const ms = v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : v;
+          if (typeof ms !== "number" || !Number.isFinite(ms)) return wrong(v);
+          return ms;
+        },
+      };
+    case "date":
+      return {
+        stageType: VARCHAR,
+        select: (c) => `CAST(${c} AS DATE)`,
+        convert: (v) => {
+          if (v instanceof Date && Number.isFinite(v.getTime())) return v.toISOString().slice(0, 10);
+          if (typeof v === "string" && DATE_TEXT.test(v) && Number.isFinite(Date.parse(v))) return v;
+          return wrong(v);
+        },
+      };
+    case "binary":
+      return {
+        stageType: BLOB,
+        select: (c) => c,
+        convert: (v) => (v instanceof Uint8Array ? new DuckDBBlobValue(v) : wrong(v)),
+      };
+    default:
+      return {
+        stageType: VARCHAR,
+        select: (c) => `CAST(${c} AS ${duckdbType(type)})`,
+        convert: (v) => {
+          const text = typeof v === "number" && Number.isFinite(v) ? String(v) : v;
+          if (typeof text !== "string" || !DECIMAL_TEXT.test(text)) return wrong(v);
+          return text;
+        },
+      };
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (value instanceof Date) return "invalid Date";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function sqlList(paths: readonly string[]): string {
+  return `[${paths.map(sqlString).join(", ")}]`;
+}
+
+/** A few connections to one in-process DuckDB; each call gets a connection of its own. */
+class ConnectionPool {
+  private readonly idle: DuckDBConnection[] = [];
+  private readonly waiting: ((c: DuckDBConnection) => void)[] = [];
+  private open = 0;
+  private instance: Promise<DuckDBInstance> | undefined;
+
+  constructor(
+    private readonly max: number,
+    private readonly options: Record<string, string>,
+  ) {}
+
+  async use<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const connection = await this.acquire();
+    try {
+      return await work(connection);
+    } finally {
+      this.release(connection);
+    }
+  }
+
+  private async acquire(): Promise<DuckDBConnection> {
+    const idle = this.idle.pop();
+    if (idle) return idle;
+    if (this.open >= this.max) return new Promise((resolve) => this.waiting.push(resolve));
+    this.open++;
+    try {
+      this.instance ??= DuckDBInstance.create(":memory:", this.options);
+      const connection = await (await this.instance).connect();
+      // Partition values and timestamps are read and cast in UTC, whatever the machine's zone.
+      await connection.run("SET TimeZone = 'UTC'");
+      return connection;
+    } catch (cause) {
+      this.open--;
+      throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "could not start DuckDB", { cause });
+    }
+  }
+
+  private release(connection: DuckDBConnection): void {
+    const next = this.waiting.shift();
+    if (next) next(connection);
+    else this.idle.push(connection);
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.idle.splice(0)) connection.closeSync();
+    this.open = 0;
+    const instance = await this.instance;
+    instance?.closeSync();
+    this.instance = undefined;
+  }
+}
+
+export interface DuckDBParquetOptions {
+  /** DuckDB worker threads (default 2: the platform shares its cores) */
+  threads?: number;
+  /** DuckDB memory limit, e.g. "1GB" */
+  memoryLimit?: string;
+  connections?: number;
+}
+
+export class DuckDBParquet implements ParquetPort {
+  private readonly pool: ConnectionPool;
+  private readonly stagingTables = new WeakMap<DuckDBConnection, Map<string, string>>();
+
+  constructor(options: DuckDBParquetOptions = {}) {
+    this.pool = new ConnectionPool(options.connections ?? 4, {
+      threads: String(options.threads ?? 2),
+      memory_limit: options.memoryLimit ?? "1GB",
+    });
+  }
+
+  async writeFiles(columns: readonly DeltaField[], files: readonly FileToWrite[]): Promise<WrittenFile[]> {
+    const stagers = columns.map(stagerFor);
+    const stats = files.map(() => columns.map((f) => new ColumnStats(f)));
+    return this.pool.use(async (connection) => {
+      const table = await this.stagingTable(connection, columns, stagers);
+      const appender = await connection.createAppender(table);
+      const types = [...stagers.map((s) => s.stageType), INTEGER];
+      try {
+        for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
+          const rows = (files[fileIndex] as FileToWrite).rows;
+          const fileStats = stats[fileIndex] as ColumnStats[];
+          for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+            const count = Math.min(CHUNK_ROWS, rows.length - start);
+            const chunk = DuckDBDataChunk.create(types, count);
+            for (let c = 0; c < columns.length; c++) {
+              const name = (columns[c] as DeltaField).name;
+              const stager = stagers[c] as Stager;
+              const column = fileStats[c] as ColumnStats;
+              const values = new Array(count);
+              for (let r = 0; r < count; r++) {
+                const raw = (rows[start + r] as Record<string, unknown>)[name];
+                const staged = raw === null || raw === undefined ? null : stager.convert(raw);
+                if (staged === null && !(columns[c] as DeltaField).nullable) {
+                  throw new RowValueError(`column ${name} is not nullable`);
+                }
+                column.add(staged instanceof DuckDBBlobValue ? null : staged);
+                values[r] = staged;
+              }
+              chunk.setColumnValues(c, values);
+            }
+            chunk.setColumnValues(columns.length, new Array(count).fill(fileIndex));
+            appender.appendDataChunk(chunk);
+          }
+        }
+        appender.flushSync();
+      } catch (error) {
+        if (error instanceof RowValueError) {
+          throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, error.message);
+        }
+        throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "staging rows for parquet failed", {
+          cause: error,
+        });
+      } finally {
+        appender.closeSync();
+      }
+      const select = columns.map(
+        (f, i) => `${(stagers[i] as Stager).select(quoteIdent(f.name))} AS ${quoteIdent(f.name)}`,
+      );
+      const written: WrittenFile[] = [];
+      try {
+        for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
+          const file = files[fileIndex] as FileToWrite;
+          await mkdir(dirname(file.path), { recursive: true });
+          const where = files.length > 1 ? ` WHERE ${FILE_COLUMN} = ${fileIndex}` : "";
+          await connection.run(
+            `COPY (SELECT ${select.join(", ")} FROM ${table}${where}) TO ${sqlString(file.path)} (FORMAT parquet, COMPRESSION snappy)`,
+          );
+          const fileStats = emptyStats(file.rows.length);
+          for (const column of stats[fileIndex] as ColumnStats[]) column.into(fileStats);
+          written.push({ size: (await stat(file.path)).size, stats: fileStats });
+        }
+      } catch (cause) {
+        // Files of a failed call are never committed; removing them now only saves VACUUM work.
+        await Promise.allSettled(files.map((f) => rm(f.path, { force: true })));
+        throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "writing parquet failed", { cause });
+      } finally {
+        await connection.run(`DELETE FROM ${table}`);
+      }
+      return written;
+    });
+  }
+
+  /** One temporary table per column signature and connection, emptied after each use. */
+  private async stagingTable(
+    connection: DuckDBConnection,
+    columns: readonly DeltaField[],
+    stagers: readonly Stager[],
+  ): Promise<string> {
+    const signature = columns
+      .map((f, i) => `${f.name}:${(stagers[i] as Stager).stageType.toString()}`)
+      .join("|");
+    let tables = this.stagingTables.get(connection);
+    if (!tables) {
+      tables = new Map();
+      this.stagingTables.set(connection, tables);
+    }
+    const existing = tables.get(signature);
+    if (existing) return existing;
+    const name = `delta_stage_${tables.size}`;
+    const definition = columns.map(
+      (f, i) => `${quoteIdent(f.name)} ${(stagers[i] as Stager).stageType.toString()}`,
+    );
+    definition.push(`${FILE_COLUMN} INTEGER`);
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${name} (${definition.join(", ")})`);
+    tables.set(signature, name);
+    return name;
+  }
+
+  async rewriteFiles(
+    columns: readonly DeltaField[],
+    sources: readonly string[],
+    target: string,
+  ): Promise<WrittenFile> {
+    return this.pool.use(async (connection) => {
+      try {
+        const present = await presentColumns(connection, sources);
+        const select = columns.map((f) =>
+          present.has(f.name)
+            ? `CAST(${quoteIdent(f.name)} AS ${duckdbType(f.type)}) AS ${quoteIdent(f.name)}`
+            : `CAST(NULL AS ${duckdbType(f.type)}) AS ${quoteIdent(f.name)}`,
+        );
+        await mkdir(dirname(target), { recursive: true });
+        await connection.run(
+          `COPY (SELECT ${select.join(", ")} FROM read_parquet(${sqlList(sources)}, union_by_name = true)) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION snappy)`,
+        );
+        const stats = await fileStats(connection, columns, target);
+        return { size: (await stat(target)).size, stats };
+      } catch (cause) {
+        await rm(target, { force: true });
+        throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "rewriting parquet files failed", { cause });
+      }
+    });
+  }
+
+  async readFiles(
+    columns: readonly DeltaField[],
+    files: readonly FileToRead[],
+  ): Promise<Record<string, unknown>[]> {
+    if (files.length === 0) return [];
+    return this.pool.use(async (connection) => {
+      const paths = files.map((f) => f.path);
+      const partitionColumns = Object.keys(files[0]?.partitionValues ?? {});
+      try {
+        const present = await presentColumns(connection, paths);
+        const select = columns.map((f) => {
+          const target = duckdbType(f.type);
+          if (partitionColumns.includes(f.name))
+            return `CAST(p.${quoteIdent(f.name)} AS ${target}) AS ${quoteIdent(f.name)}`;
+          if (present.has(f.name)) return `d.${quoteIdent(f.name)} AS ${quoteIdent(f.name)}`;
+          return `CAST(NULL AS ${target}) AS ${quoteIdent(f.name)}`;
+        });
+        let from = `read_parquet(${sqlList(paths)}, union_by_name = true, filename = true) d`;
+        if (partitionColumns.length > 0) {
+          const values = files.map(
+            (f) =>
+              `(${[f.path, ...partitionColumns.map((c) => f.partitionValues[c] ?? null)]
+                .map((v) => (v === null ? "NULL" : sqlString(v)))
+                .join(", ")})`,
+          );
+          const names = [FILE_COLUMN, ...partitionColumns].map(quoteIdent).join(", ");
+          from += ` JOIN (VALUES ${values.join(", ")}) p(${names}) ON d.filename = p.${FILE_COLUMN}`;
+        }
+        const result = await connection.runAndReadAll(`SELECT ${select.join(", ")} FROM ${from}`);
+        return result.getRowObjectsJS().map((row) => toPlainRow(columns, row));
+      } catch (cause) {
+        throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "reading parquet files failed", { cause });
+      }
+    });
+  }
+
+  async writeCheckpoint(path: string, actions: readonly Record<string, unknown>[]): Promise<number> {
+    const staging = join(tmpdir(), `delta-checkpoint-${process.pid}-${crypto.randomUUID()}.json`);
+    await writeFile(staging, actions.map((a) => JSON.stringify(a)).join("\n"));
+    try {
+      return await this.pool.use(async (connection) => {
+        await connection.run(
+          `COPY (SELECT * FROM read_json(${sqlString(staging)}, format = 'newline_delimited', columns = ${CHECKPOINT_COLUMNS})) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION snappy)`,
+        );
+        return (await stat(path)).size;
+      });
+    } catch (cause) {
+      throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "writing the checkpoint failed", { cause });
+    } finally {
+      await unlink(staging);
+    }
+  }
+
+  async readCheckpoint(paths: readonly string[]): Promise<unknown[]> {
+    return this.pool.use(async (connection) => {
+      try {
+        // to_json turns the parquet structs and maps back into the JSON shape of commit files.
+        const result = await connection.runAndReadAll(
+          `SELECT to_json(t) AS action FROM read_parquet(${sqlList(paths)}, union_by_name = true) t`,
+        );
+        return result.getRowObjectsJS().map((row) => JSON.parse(String(row.action)));
+      } catch (cause) {
+        throw new PlatformError(ErrorCodes.DELTA_LOG_CORRUPT, "the checkpoint cannot be read as parquet", {
+          cause,
+          details: { paths },
+        });
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/**
+ * The protocol's checkpoint schema (PROTOCOL.md "Checkpoint Schema"): one nullable struct column
+ * per action kind, maps for partition values, options and configuration.
+ */
+const CHECKPOINT_COLUMNS = `{
+  'txn': 'STRUCT(appId VARCHAR, version BIGINT, lastUpdated BIGINT)',
+  'add': 'STRUCT(path VARCHAR, partitionValues MAP(VARCHAR, VARCHAR), size BIGINT, modificationTime BIGINT, dataChange BOOLEAN, stats VARCHAR, tags MAP(VARCHAR, VARCHAR))',
+  'remove': 'STRUCT(path VARCHAR, deletionTimestamp BIGINT, dataChange BOOLEAN, extendedFileMetadata BOOLEAN, partitionValues MAP(VARCHAR, VARCHAR), size BIGINT)',
+  'metaData': 'STRUCT(id VARCHAR, name VARCHAR, description VARCHAR, format STRUCT(provider VARCHAR, options MAP(VARCHAR, VARCHAR)), schemaString VARCHAR, partitionColumns VARCHAR[], configuration MAP(VARCHAR, VARCHAR), createdTime BIGINT)',
+  'protocol': 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, readerFeatures VARCHAR[], writerFeatures VARCHAR[])'
+}`;
+
+async function presentColumns(connection: DuckDBConnection, paths: readonly string[]): Promise<Set<string>> {
+  const described = await connection.runAndReadAll(
+    `DESCRIBE SELECT * FROM read_parquet(${sqlList(paths)}, union_by_name = true)`,
+  );
+  return new Set(described.getRowObjectsJS().map((row) => String(row.column_name)));
+}
+
+async function fileStats(
+  connection: DuckDBConnection,
+  columns: readonly DeltaField[],
+  path: string,
+): Promise<FileStats> {
+  const parts = ["count(*) AS n"];
+  columns.forEach((f, i) => {
+    const c = quoteIdent(f.name);
+    parts.push(`count(*) - count(${c}) AS nulls_${i}`);
+    if (hasBounds(f.type)) parts.push(`min(${c}) AS min_${i}`, `max(${c}) AS max_${i}`);
+  });
+  const result = await connection.runAndReadAll(
+    `SELECT ${parts.join(", ")} FROM read_parquet(${sqlString(path)})`,
+  );
+  const row = result.getRowObjectsJS()[0] ?? {};
+  const stats = emptyStats(Number(row.n ?? 0));
+  columns.forEach((f, i) => {
+    stats.nullCount[f.name] = Number(row[`nulls_${i}`] ?? 0);
+    if (!hasBounds(f.type)) return;
+    const min = boundJson(f.type, row[`min_${i}`], "min");
+    const max = boundJson(f.type, row[`max_${i}`], "max");
+    if (min !== undefined && max !== undefined) {
+      stats.minValues[f.name] = min;
+      stats.maxValues[f.name] = max;
+    }
+  });
+  return stats;
+}
+
+/** DuckDB's JS values to the plain ones the lake hands out: safe bigints as numbers, dates as text. */
+function toPlainRow(columns: readonly DeltaField[], row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of columns) out[field.name] = plainValue(field.type, row[field.name]);
+  return out;
+}
+
+function plainValue(type: DeltaType, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value;
+  if (type === "date" && value instanceof Date) return value.toISOString().slice(0, 10);
+  return value;
+}
+
+let shared: DuckDBParquet | undefined;
+
+/** The process's DuckDB parquet adapter, made on first use (one in-memory DuckDB for every table). */
+export function sharedParquet(): DuckDBParquet {
+  shared ??= new DuckDBParquet();
+  return shared;
+}
