@@ -2,11 +2,12 @@ import { describe, expect, test } from "bun:test";
 import { ema, sma } from "../../../stream/indicators/moving-averages.ts";
 
 describe("moving averages", () => {
-  test.each([
+  const cases: { series: number[]; period: number; expected: (number | null)[] }[] = [
     { series: [1, 2, 3, 4, 5], period: 3, expected: [null, null, 2, 3, 4] },
     { series: [10, 10, 10], period: 1, expected: [10, 10, 10] },
     { series: [2, 4], period: 3, expected: [null, null] },
-  ])("SMA($period) of $series", ({ series, period, expected }) => {
+  ];
+  test.each(cases)("SMA($period) of $series", ({ series, period, expected }) => {
     expect(sma(series, period)).toEqual(expected);
   });
 
