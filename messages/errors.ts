@@ -54,6 +54,7 @@ export const ErrorCodes = {
   // external data sources (market data, news, LLMs)
   SOURCE_UNAUTHORIZED: "SOURCE_UNAUTHORIZED",
   SOURCE_UNAVAILABLE: "SOURCE_UNAVAILABLE",
+  SOURCE_RATE_LIMITED: "SOURCE_RATE_LIMITED",
   LLM_OUTPUT_INVALID: "LLM_OUTPUT_INVALID",
   // lake (Delta tables)
   DELTA_NOT_A_TABLE: "DELTA_NOT_A_TABLE",
