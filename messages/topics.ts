@@ -20,6 +20,12 @@ export const Topics = {
   repartitionOf: (applicationId: string, name: string) => `${applicationId}-${name}-repartition` as const,
   /** a stateful actor kind's compacted changelog */
   changelogOf: (applicationId: string, kind: string) => `${applicationId}.${kind}.changelog` as const,
+  /** news articles as a source delivered them, keyed by the place searched for */
+  newsArticlesRaw: "news.articles.raw",
+  /** what a reader (Gemini or the local one) made of each article, keyed by place */
+  newsInsights: "news.insights",
+  /** rolling news sentiment per place (a feature), keyed by place */
+  newsSentiment: "news.sentiment",
   schemas: "_schemas",
   /** compacted: API keys by id (hash, role, revocation), shared by every node of the log */
   apiKeys: "platform.api-keys",

@@ -7,6 +7,7 @@ export const FEEDS = [
   "alerts",
   "supervisor",
   "dead-letters",
+  "news",
 ] as const;
 export type FeedName = (typeof FEEDS)[number];
 
