@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { MAX_CONTROL_FEEDS } from "../../../api/feeds/feed-control.ts";
 import { FeedHub, type FeedSocket } from "../../../api/feeds/feed-hub.ts";
 
 class FakeSocket implements FeedSocket {
@@ -55,7 +56,7 @@ describe("feed hub", () => {
     [JSON.stringify({ op: "subscribe", feeds: [] }), "SCHEMA_VIOLATION"],
     [JSON.stringify({ op: "subscribe", feeds: [1, 2] }), "SCHEMA_VIOLATION"],
     [JSON.stringify({ op: "subscribe", feeds: ["nope"] }), "SCHEMA_VIOLATION"],
-    [JSON.stringify({ op: "subscribe", feeds: Array(15).fill("alerts") }), "SCHEMA_VIOLATION"],
+    [JSON.stringify({ op: "subscribe", feeds: Array(MAX_CONTROL_FEEDS + 1).fill("alerts") }), "SCHEMA_VIOLATION"],
     [JSON.stringify({ op: "subscribe", feeds: ["alerts"], extra: 1 }), "SCHEMA_VIOLATION"],
     [JSON.stringify({ op: "dance", feeds: ["alerts"] }), "SCHEMA_VIOLATION"],
     [JSON.stringify({ op: { $gt: "" }, feeds: ["alerts"] }), "SCHEMA_VIOLATION"],
