@@ -36,7 +36,7 @@ const PANELS: Record<DashboardView, readonly Panel[]> = {
     { id: "anomalies", title: "Highest anomaly scores per sensor" },
     { id: "sensor-windows", title: "Windows of one sensor (live mean per window)", wide: true },
     { id: "quality", title: "Data quality per window" },
-    { id: "predictions", title: "Congestion: predicted against actual" },
+    { id: "predictions", title: "Congestion per window: predicted against actual" },
     { id: "markets", title: "Market bars, indicators and news sentiment" },
   ],
   executive: [

@@ -18,7 +18,7 @@ const quality = new TimeChart(panel("quality"), {
   series: ["score", "validity", "completeness", "timeliness"],
   decimals: 3,
 });
-const predictions = new TimeChart(panel("predictions"), { series: ["predicted", "actual"], decimals: 3 });
+const predictions = new TimeChart(panel("predictions"), { series: ["predicted (mean over sensors)", "actual"], decimals: 3 });
 empty(
   panel("markets"),
   "No market-data or news source runs on this node yet: bars, indicators and sentiment appear here once those sources publish.",
@@ -77,6 +77,21 @@ pollSummary((summary) => {
     [windows.map((w) => w.score), windows.map((w) => w.validity), windows.map((w) => w.completeness), windows.map((w) => w.timeliness)],
   );
 
-  const made = [...summary.predictions].sort((a, b) => a.at - b.at);
-  predictions.replace(made.map((p) => p.at), [made.map((p) => p.predicted), made.map((p) => p.actual)]);
+  // one point per window: the mean over the sensors the model scored for it
+  const byWindow = new Map();
+  for (const p of summary.predictions) {
+    const w = byWindow.get(p.window_end) ?? { predicted: 0, actual: 0, n: 0, withActual: 0 };
+    w.predicted += p.predicted;
+    w.n++;
+    if (p.actual !== null) {
+      w.actual += p.actual;
+      w.withActual++;
+    }
+    byWindow.set(p.window_end, w);
+  }
+  const ends = [...byWindow.keys()].sort((a, b) => a - b);
+  predictions.replace(ends, [
+    ends.map((e) => byWindow.get(e).predicted / byWindow.get(e).n),
+    ends.map((e) => (byWindow.get(e).withActual > 0 ? byWindow.get(e).actual / byWindow.get(e).withActual : null)),
+  ]);
 });

@@ -49,17 +49,24 @@ export class TimeChart {
   /** one point per series at `atMs`; null leaves a gap */
   push(atMs, values) {
     this.data[0].push(atMs / 1000);
-    values.forEach((v, i) => this.data[i + 1].push(v === null || Number.isFinite(v) ? v : null));
+    values.forEach((v, i) => this.data[i + 1].push(Number.isFinite(v) ? v : null));
     if (this.data[0].length > this.maxPoints) for (const column of this.data) column.shift();
     this.chart.setData(this.data);
-    this.element.dataset.points = String(this.data[0].length);
+    this.countPoints();
   }
 
   /** the whole series at once: x in ms (ascending), one column of values per series */
   replace(xsMs, columns) {
-    this.data = [xsMs.map((x) => x / 1000), ...columns];
+    this.data = [xsMs.map((x) => x / 1000), ...columns.map((c) => c.map((v) => (Number.isFinite(v) ? v : null)))];
     this.chart.setData(this.data);
-    this.element.dataset.points = String(xsMs.length);
+    this.countPoints();
+  }
+
+  /** data-points: the x positions where at least one series has a value (gaps do not count) */
+  countPoints() {
+    let n = 0;
+    for (let i = 0; i < this.data[0].length; i++) if (this.data.some((c, s) => s > 0 && c[i] !== null)) n++;
+    this.element.dataset.points = String(n);
   }
 }
 
@@ -73,12 +80,19 @@ export class BarChart {
       {
         width: widthOf(element),
         height,
-        scales: { x: { time: false, range: (_u) => [-0.5, Math.max(0.5, this.categories.length - 0.5)] } },
+        scales: {
+          x: { time: false, range: (_u) => [-0.5, Math.max(0.5, this.categories.length - 0.5)] },
+          // bars stand on zero
+          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        },
         axes: [
           {
             ...AXIS,
             splits: () => this.categories.map((_, i) => i),
-            values: (_u, splits) => splits.map((i) => this.categories[i] ?? ""),
+            values: (_u, splits) => splits.map((i) => shortLabel(this.categories[i] ?? "")),
+            // slanted labels once they would run into each other
+            rotate: () => (this.categories.length * 11 > widthOf(element) / 7 ? -30 : 0),
+            size: 64,
           },
           { ...AXIS, size: 60 },
         ],
@@ -99,6 +113,10 @@ export class BarChart {
     this.chart.setData([categories.map((_, i) => i), values]);
     this.element.dataset.points = String(values.length);
   }
+}
+
+function shortLabel(text) {
+  return text.length > 18 ? `${text.slice(0, 17)}…` : text;
 }
 
 /** a table of the newest rows first, at most `limit`; cells are text, never HTML */
