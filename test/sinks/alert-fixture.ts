@@ -6,7 +6,7 @@ export function testAlert(
   labels: Record<string, string>,
   overrides: Partial<Omit<Alert, "labels" | "fingerprint">> = {},
 ): Alert {
-  const all = { alertname: "worker-crashed", severity: "critical", ...labels };
+  const all: Record<string, string> = { alertname: "worker-crashed", severity: "critical", ...labels };
   const status = overrides.status ?? "firing";
   return {
     id: `${labelsFingerprint(all)}-1000`,
