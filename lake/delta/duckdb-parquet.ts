@@ -227,70 +227,73 @@ export class DuckDBParquet implements ParquetPort {
     const stats = files.map(() => columns.map((f) => new ColumnStats(f)));
     return this.pool.use(async (connection) => {
       const table = await this.stagingTable(connection, columns, stagers);
-      const appender = await connection.createAppender(table);
-      const types = [...stagers.map((s) => s.stageType), INTEGER];
+      // the staging table is emptied whatever happens: the appender flushes what it holds on close
       try {
-        for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
-          const rows = (files[fileIndex] as FileToWrite).rows;
-          const fileStats = stats[fileIndex] as ColumnStats[];
-          for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-            const count = Math.min(CHUNK_ROWS, rows.length - start);
-            const chunk = DuckDBDataChunk.create(types, count);
-            for (let c = 0; c < columns.length; c++) {
-              const name = (columns[c] as DeltaField).name;
-              const stager = stagers[c] as Stager;
-              const column = fileStats[c] as ColumnStats;
-              const values = new Array(count);
-              for (let r = 0; r < count; r++) {
-                const raw = (rows[start + r] as Record<string, unknown>)[name];
-                const staged = raw === null || raw === undefined ? null : stager.convert(raw);
-                if (staged === null && !(columns[c] as DeltaField).nullable) {
-                  throw new RowValueError(`column ${name} is not nullable`);
+        const appender = await connection.createAppender(table);
+        const types = [...stagers.map((s) => s.stageType), INTEGER];
+        try {
+          for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
+            const rows = (files[fileIndex] as FileToWrite).rows;
+            const fileStats = stats[fileIndex] as ColumnStats[];
+            for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+              const count = Math.min(CHUNK_ROWS, rows.length - start);
+              const chunk = DuckDBDataChunk.create(types, count);
+              for (let c = 0; c < columns.length; c++) {
+                const name = (columns[c] as DeltaField).name;
+                const stager = stagers[c] as Stager;
+                const column = fileStats[c] as ColumnStats;
+                const values = new Array(count);
+                for (let r = 0; r < count; r++) {
+                  const raw = (rows[start + r] as Record<string, unknown>)[name];
+                  const staged = raw === null || raw === undefined ? null : stager.convert(raw);
+                  if (staged === null && !(columns[c] as DeltaField).nullable) {
+                    throw new RowValueError(`column ${name} is not nullable`);
+                  }
+                  column.add(staged instanceof DuckDBBlobValue ? null : staged);
+                  values[r] = staged;
                 }
-                column.add(staged instanceof DuckDBBlobValue ? null : staged);
-                values[r] = staged;
+                chunk.setColumnValues(c, values);
               }
-              chunk.setColumnValues(c, values);
+              chunk.setColumnValues(columns.length, new Array(count).fill(fileIndex));
+              appender.appendDataChunk(chunk);
             }
-            chunk.setColumnValues(columns.length, new Array(count).fill(fileIndex));
-            appender.appendDataChunk(chunk);
           }
+          appender.flushSync();
+        } catch (error) {
+          if (error instanceof RowValueError) {
+            throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, error.message);
+          }
+          throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "staging rows for parquet failed", {
+            cause: error,
+          });
+        } finally {
+          appender.closeSync();
         }
-        appender.flushSync();
-      } catch (error) {
-        if (error instanceof RowValueError) {
-          throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, error.message);
+        const select = columns.map(
+          (f, i) => `${(stagers[i] as Stager).select(quoteIdent(f.name))} AS ${quoteIdent(f.name)}`,
+        );
+        const written: WrittenFile[] = [];
+        try {
+          for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
+            const file = files[fileIndex] as FileToWrite;
+            await mkdir(dirname(file.path), { recursive: true });
+            const where = files.length > 1 ? ` WHERE ${FILE_COLUMN} = ${fileIndex}` : "";
+            await connection.run(
+              `COPY (SELECT ${select.join(", ")} FROM ${table}${where}) TO ${sqlString(file.path)} (FORMAT parquet, COMPRESSION snappy)`,
+            );
+            const fileStats = emptyStats(file.rows.length);
+            for (const column of stats[fileIndex] as ColumnStats[]) column.into(fileStats);
+            written.push({ size: (await stat(file.path)).size, stats: fileStats });
+          }
+        } catch (cause) {
+          // Files of a failed call are never committed; removing them now only saves VACUUM work.
+          await Promise.allSettled(files.map((f) => rm(f.path, { force: true })));
+          throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "writing parquet failed", { cause });
         }
-        throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "staging rows for parquet failed", {
-          cause: error,
-        });
-      } finally {
-        appender.closeSync();
-      }
-      const select = columns.map(
-        (f, i) => `${(stagers[i] as Stager).select(quoteIdent(f.name))} AS ${quoteIdent(f.name)}`,
-      );
-      const written: WrittenFile[] = [];
-      try {
-        for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
-          const file = files[fileIndex] as FileToWrite;
-          await mkdir(dirname(file.path), { recursive: true });
-          const where = files.length > 1 ? ` WHERE ${FILE_COLUMN} = ${fileIndex}` : "";
-          await connection.run(
-            `COPY (SELECT ${select.join(", ")} FROM ${table}${where}) TO ${sqlString(file.path)} (FORMAT parquet, COMPRESSION snappy)`,
-          );
-          const fileStats = emptyStats(file.rows.length);
-          for (const column of stats[fileIndex] as ColumnStats[]) column.into(fileStats);
-          written.push({ size: (await stat(file.path)).size, stats: fileStats });
-        }
-      } catch (cause) {
-        // Files of a failed call are never committed; removing them now only saves VACUUM work.
-        await Promise.allSettled(files.map((f) => rm(f.path, { force: true })));
-        throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "writing parquet failed", { cause });
+        return written;
       } finally {
         await connection.run(`DELETE FROM ${table}`);
       }
-      return written;
     });
   }
 
