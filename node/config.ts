@@ -85,6 +85,23 @@ export const NodeConfig = z.object({
   /** firing alerts are sent to Alertmanager again this often (Prometheus' resend delay) */
   alertResendMs: intFrom(100, 3600_000).default(60_000),
   progress: z.boolean().default(true),
+  /** news (README: News): sources in order of preference, keys, Gemini, polling */
+  news: z.enum(["on", "off"]).default("on"),
+  newsSources: z
+    .string()
+    .regex(/^(newsapi|gdelt|replay)(,(newsapi|gdelt|replay))*$/, "must be a list of newsapi, gdelt, replay")
+    .default("newsapi,replay"),
+  newsapiKey: z.string().optional(),
+  newsapiUrl: z.url().optional(),
+  gdeltUrl: z.url().optional(),
+  geminiApiKey: z.string().optional(),
+  geminiBaseUrl: z.url().optional(),
+  geminiModel: z.string().regex(/^[\w.-]+$/).default("gemini-2.5-flash"),
+  newsPollMs: intFrom(1000, 86_400_000).default(300_000),
+  /** places to follow, comma-separated; default every district of the simulated city */
+  newsLocations: z.string().optional(),
+  /** terms a story must match besides its place, comma-separated; default none */
+  newsKeywords: z.string().default(""),
   seed: intFrom(0, 2 ** 31 - 1).default(42),
 });
 export type NodeConfig = z.infer<typeof NodeConfig>;
@@ -160,6 +177,17 @@ const ENV: Record<string, keyof NodeConfig> = {
   ALERTMANAGER_URL: "alertmanagerUrl",
   ALERT_RESEND_MS: "alertResendMs",
   SEED: "seed",
+  NEWS: "news",
+  NEWS_SOURCES: "newsSources",
+  NEWSAPI_KEY: "newsapiKey",
+  NEWSAPI_URL: "newsapiUrl",
+  GDELT_URL: "gdeltUrl",
+  GEMINI_API_KEY: "geminiApiKey",
+  GEMINI_BASE_URL: "geminiBaseUrl",
+  GEMINI_MODEL: "geminiModel",
+  NEWS_POLL_MS: "newsPollMs",
+  NEWS_LOCATIONS: "newsLocations",
+  NEWS_KEYWORDS: "newsKeywords",
 };
 
 export function loadNodeConfig(
