@@ -153,6 +153,31 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  readonly sinkRows = new Counter({
+    name: "platform_sink_rows_total",
+    help: "Rows a table sink's target acknowledged, by sink",
+    labelNames: ["sink"] as const,
+    registers: [this.registry],
+  });
+  readonly sinkWriteFailures = new Counter({
+    name: "platform_sink_write_failures_total",
+    help: "Batch writes that failed and were retried (the target was down or refused), by sink",
+    labelNames: ["sink"] as const,
+    registers: [this.registry],
+  });
+  readonly sinkLag = new Gauge({
+    name: "platform_sink_lag_records",
+    help: "Records of a sink's owned partitions not yet written and committed, by sink",
+    labelNames: ["sink"] as const,
+    registers: [this.registry],
+  });
+  readonly sinkBlocked = new Gauge({
+    name: "platform_sink_blocked",
+    help: "1 while a sink holds a batch its target has not acknowledged (back-pressure), by sink",
+    labelNames: ["sink"] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: "platform_" });
@@ -170,6 +195,13 @@ export class PlatformMetrics {
   }
 
   private observed: Parameters<PlatformMetrics["observe"]>[0] = {};
+
+  /** the table sinks' own counters, read at every scrape like the feeds' */
+  observeSinks(sinks: () => readonly SinkMetricsSource[]): void {
+    this.observedSinks = sinks;
+  }
+
+  private observedSinks: () => readonly SinkMetricsSource[] = () => [];
 
   /** brings the observed sources' values into the registry (each scrape; the dashboard's summary) */
   collectObserved(): void {
@@ -191,6 +223,21 @@ export class PlatformMetrics {
       );
       for (const [part, n] of Object.entries(model.sizes)) this.readModelKeys.set({ part }, n);
     }
+    const sinks = this.observedSinks();
+    if (sinks.length > 0) {
+      setCounterTotals(
+        this.sinkRows,
+        sinks.map((s) => [{ sink: s.name }, s.rows]),
+      );
+      setCounterTotals(
+        this.sinkWriteFailures,
+        sinks.map((s) => [{ sink: s.name }, s.writeFailures]),
+      );
+      for (const s of sinks) {
+        this.sinkLag.set({ sink: s.name }, s.lag);
+        this.sinkBlocked.set({ sink: s.name }, s.blocked ? 1 : 0);
+      }
+    }
   }
 
   text(): Promise<string> {
@@ -201,6 +248,15 @@ export class PlatformMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** what /metrics reads of a table sink (sinks/table-sink.ts's stats) */
+export interface SinkMetricsSource {
+  readonly name: string;
+  readonly rows: number;
+  readonly writeFailures: number;
+  readonly lag: number;
+  readonly blocked: boolean;
 }
 
 /** counters kept by their source: the exported ones are set to the source's totals */

@@ -85,6 +85,20 @@ export const NodeConfig = z.object({
   /** firing alerts are sent to Alertmanager again this often (Prometheus' resend delay) */
   alertResendMs: intFrom(100, 3600_000).default(60_000),
   progress: z.boolean().default(true),
+  /** the time-series store: QuestDB at this HTTP URL (ILP/HTTP), else embedded bun:sqlite in dataDir */
+  questdbUrl: z.url().optional(),
+  /** QuestDB's PG wire for queries; default postgres://admin:quest@<questdbUrl host>:8812/qdb */
+  questdbPgUrl: z.string().optional(),
+  /** records per time-series sink batch, and how long a batch's first record waits for more */
+  timeseriesBatchSize: intFrom(1, 100_000).default(5000),
+  timeseriesLingerMs: intFrom(0, 60_000).default(500),
+  /** time-series rows older than this many days behind the newest are dropped (TTL) */
+  timeseriesTtlDays: intFrom(1, 36_500).default(30),
+  /** per-table TTL overrides, `table=days,table=days` */
+  timeseriesTableTtlDays: z
+    .string()
+    .regex(/^([a-z_]+=[1-9][0-9]{0,4})(,[a-z_]+=[1-9][0-9]{0,4})*$/, "must be table=<days>[,table=<days>...]")
+    .optional(),
   /** news (README: News): sources in order of preference, keys, Gemini, polling */
   news: z.enum(["on", "off"]).default("on"),
   newsSources: z
@@ -134,6 +148,7 @@ const FLAGS: Record<string, keyof NodeConfig> = {
   "--alert-log": "alertLogFile",
   "--alert-webhook": "alertWebhookUrl",
   "--seed": "seed",
+  "--questdb": "questdbUrl",
 };
 
 const ENV: Record<string, keyof NodeConfig> = {
@@ -177,6 +192,12 @@ const ENV: Record<string, keyof NodeConfig> = {
   ALERTMANAGER_URL: "alertmanagerUrl",
   ALERT_RESEND_MS: "alertResendMs",
   SEED: "seed",
+  QUESTDB_URL: "questdbUrl",
+  QUESTDB_PG_URL: "questdbPgUrl",
+  TIMESERIES_BATCH_SIZE: "timeseriesBatchSize",
+  TIMESERIES_LINGER_MS: "timeseriesLingerMs",
+  TIMESERIES_TTL_DAYS: "timeseriesTtlDays",
+  TIMESERIES_TABLE_TTL_DAYS: "timeseriesTableTtlDays",
   NEWS: "news",
   NEWS_SOURCES: "newsSources",
   NEWSAPI_KEY: "newsapiKey",

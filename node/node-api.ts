@@ -4,6 +4,7 @@ import { DEFAULT_BODY_LIMIT_BYTES } from "../api/body-limits.ts";
 import { dashboardData, dashboardPages } from "../api/dashboard/dashboard-routes.ts";
 import type { HealthCheck } from "../api/health.ts";
 import { schemaRegistryRoutes } from "../api/schema-registry/routes.ts";
+import { timeSeriesRoutes } from "../api/timeseries/routes.ts";
 import type { Membership } from "../engine/membership.ts";
 import type { PartitionHosts } from "../engine/partition-hosts.ts";
 import { partitionFor } from "../messages/murmur2.ts";
@@ -13,6 +14,7 @@ import type { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
 import type { Housekeeping } from "./housekeeping.ts";
 import type { NodeContext } from "./node-context.ts";
+import type { NodeTimeSeries } from "./timeseries.ts";
 
 /** The node's HTTP API: the read model, metrics, health, supervision, ownership, the schema registry. */
 export function nodeApp(
@@ -26,6 +28,7 @@ export function nodeApp(
     readonly model: ReturnType<typeof trainStartupModel>;
     readonly housekeeping: Housekeeping;
     readonly sensorRegistry: ReferenceTable<SensorRegistryRecord>;
+    readonly timeseries: NodeTimeSeries;
   },
 ) {
   const deps = {
@@ -58,6 +61,7 @@ export function nodeApp(
       { prefix: "/schema-registry", app: schemaRegistryRoutes(deps.registry) },
       { prefix: "/dashboard", app: dashboardPages(), maxBodyBytes: DEFAULT_BODY_LIMIT_BYTES },
       { prefix: "/api/dashboard", app: dashboardData(dashboard), maxBodyBytes: DEFAULT_BODY_LIMIT_BYTES },
+      { prefix: "/api/timeseries", app: timeSeriesRoutes(parts.timeseries) },
     ],
     ownership: {
       owners: () =>

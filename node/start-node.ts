@@ -32,6 +32,7 @@ import { type MainActors, startMainActors } from "./main-actors.ts";
 import { nodeApp } from "./node-api.ts";
 import { countCorruptChangelog, type NodeContext } from "./node-context.ts";
 import { openNodeLog } from "./node-log.ts";
+import { startTimeSeries } from "./timeseries.ts";
 
 /**
  * The composition root of one node: opens the log, starts the MQTT broker (embedded unless
@@ -116,6 +117,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     outputs: router,
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
   });
+  const timeseries = startTimeSeries(node, (letter) => router.deadLetter(letter, "sink"));
   const membership = await startMembership({
     ...{ log, applicationId: config.applicationId, apiUrl: server.url, partitions },
     onReadError: failures.logUnavailable,
@@ -153,7 +155,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   server.use(
     nodeApp(node, {
-      ...{ health, registry, membership, hosts, main: running.system, model, housekeeping },
+      ...{ health, registry, membership, hosts, main: running.system, model, housekeeping, timeseries },
       sensorRegistry: sensorRegistry.table,
     }),
   );
@@ -180,6 +182,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await engine?.stop().catch(failures.stopIncomplete);
       await router.flush().catch(failures.fail);
       await running.stop();
+      await timeseries.stop();
       await membership.stop().catch(failures.fail);
       await server.stop();
       await edge.stopBroker();

@@ -1,0 +1,130 @@
+import { openTimeSeriesStore } from "../lake/timeseries/index.ts";
+import {
+  platformTables,
+  predictionRows,
+  readingRows,
+  TIME_SERIES_TABLES,
+  type TimeSeriesTableName,
+  windowRows,
+} from "../lake/timeseries/platform-tables.ts";
+import type {
+  TableDefinition,
+  TimeSeriesRow,
+  TimeSeriesStore,
+} from "../lake/timeseries/time-series-store.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
+import { ErrorCodes, PlatformError } from "../messages/errors.ts";
+import { Topics } from "../messages/topics.ts";
+import type { SinkTarget } from "../sinks/sink-target.ts";
+import { TableSink, type TableSinkStats } from "../sinks/table-sink.ts";
+import type { NodeConfig } from "./config.ts";
+import type { NodeContext } from "./node-context.ts";
+import { PROCESSED_TOPICS } from "./node-log.ts";
+
+/**
+ * The node's time-series history: which topic feeds which table, one table sink each, into
+ * QuestDB when QUESTDB_URL is set and the embedded store otherwise. A store that is down holds
+ * its sinks (they retry, their lag shows in /metrics) and nothing else.
+ */
+export interface NodeTimeSeries {
+  readonly store: TimeSeriesStore;
+  readonly tables: readonly TableDefinition[];
+  stats(): TableSinkStats[];
+  stop(): Promise<void>;
+}
+
+const LAG_REFRESH_MS = 2000;
+
+export function startTimeSeries(
+  node: NodeContext,
+  deadLetter: (letter: DeadLetter, topic: string) => void,
+): NodeTimeSeries {
+  const { config, log, codec, metrics } = node;
+  const store = openTimeSeriesStore({
+    dataDir: config.dataDir,
+    ...(config.questdbUrl ? { questdbUrl: config.questdbUrl } : {}),
+    ...(config.questdbPgUrl ? { questdbPgUrl: config.questdbPgUrl } : {}),
+  });
+  const tables = platformTables(tableTtl(config));
+  const feeds = [
+    { name: "timeseries-readings", topics: [Topics.silver], table: tables.readings, toRows: readingRows },
+    { name: "timeseries-windows", topics: PROCESSED_TOPICS, table: tables.windows, toRows: windowRows },
+    {
+      name: "timeseries-predictions",
+      topics: [Topics.predictions],
+      table: tables.predictions,
+      toRows: predictionRows,
+    },
+  ];
+  const sinks = feeds.map(({ name, topics, table, toRows }) =>
+    new TableSink<TimeSeriesRow>({
+      ...{ name, topics, toRows, log, applicationId: config.applicationId },
+      decode: codec.decode,
+      target: tableTarget(store, table),
+      batchSize: config.timeseriesBatchSize,
+      lingerMs: config.timeseriesLingerMs,
+      onDeadLetter: deadLetter,
+      onTransientError: reportEvery5s(name),
+      onError: node.failures.fail,
+    }).start(),
+  );
+  // created now if the store answers (so queries find them before the first row), else on the first write
+  for (const { table, name } of feeds) store.ensureTable(table).catch(reportEvery5s(name));
+  metrics.observeSinks(() => sinks.map((s) => s.stats()));
+  const lagTimer = setInterval(() => {
+    for (const sink of sinks) sink.refreshLag().catch(node.failures.logUnavailable);
+  }, LAG_REFRESH_MS);
+  return {
+    store,
+    tables: feeds.map((f) => f.table),
+    stats: () => sinks.map((s) => s.stats()),
+    async stop() {
+      clearInterval(lagTimer);
+      const stopped = await Promise.allSettled(sinks.map((s) => s.stop()));
+      for (const result of stopped)
+        if (result.status === "rejected") node.failures.stopIncomplete(result.reason);
+      await store.close().catch(node.failures.stopIncomplete);
+    },
+  };
+}
+
+/**
+ * A table as a sink target. The table is created on the first write, not at start, so a node
+ * whose QuestDB is down starts anyway and its sinks wait for the store like for any outage.
+ */
+function tableTarget(store: TimeSeriesStore, table: TableDefinition): SinkTarget<TimeSeriesRow> {
+  let ensured = false;
+  return {
+    async write(batch) {
+      if (!ensured) {
+        await store.ensureTable(table);
+        ensured = true;
+      }
+      await store.write(table, batch.rows);
+    },
+  };
+}
+
+function tableTtl(config: NodeConfig): (table: TimeSeriesTableName) => number {
+  const overrides = new Map<string, number>();
+  for (const pair of (config.timeseriesTableTtlDays ?? "").split(",").filter(Boolean)) {
+    const [table, days] = pair.split("=") as [string, string];
+    if (!(TIME_SERIES_TABLES as readonly string[]).includes(table))
+      throw new PlatformError(
+        ErrorCodes.CONFIG_INVALID,
+        `TIMESERIES_TABLE_TTL_DAYS names '${table}'; tables: ${TIME_SERIES_TABLES.join(", ")}`,
+      );
+    overrides.set(table, Number(days));
+  }
+  return (table) => overrides.get(table) ?? config.timeseriesTtlDays;
+}
+
+/** a store outage retries every batch: say so at most every 5 s per sink */
+function reportEvery5s(sink: string): (error: unknown) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < 5000) return;
+    last = Date.now();
+    console.error(`${sink}: retrying: ${error instanceof Error ? error.message : String(error)}`);
+  };
+}
