@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { openLog } from "../log/index.ts";
+import { kafkaSecurityFromEnv } from "../log/kafka/kafka-security.ts";
 import type { Log } from "../log/log.ts";
 import { parseTopicRetention, type RetentionPolicy } from "../log/retention.ts";
 import { type RecordCodec, registryCodec } from "../messages/codec/record-codec.ts";
@@ -53,6 +54,8 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
         // how long a dead node holds its partitions: the bulk of a failover's time
         sessionTimeoutMs: config.kafkaSessionTimeoutMs,
         retention,
+        // SASL/SCRAM and TLS from KAFKA_SASL_* / KAFKA_TLS* (PLAINTEXT when unset)
+        security: kafkaSecurityFromEnv(process.env),
       })
     : await openLog({
         kind: "embedded",
@@ -83,6 +86,9 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
       Topics.predictions,
       Topics.drift,
       Topics.deadLetters,
+      Topics.newsArticlesRaw,
+      Topics.newsInsights,
+      Topics.newsSentiment,
     ]),
   );
   return { log, partitions, registry, codec };

@@ -12,6 +12,7 @@ import type {
 import { hasApiError } from "./kafka-errors.ts";
 import { EARLIEST_OFFSET, type KafkaLog, LATEST_OFFSET } from "./kafka-log.ts";
 import type { ResolvedKafkaLogOptions } from "./kafka-options.ts";
+import { connectionSecurity } from "./kafka-security.ts";
 import { type FetchedPartition, fetchPartitions } from "./partition-fetcher.ts";
 
 /**
@@ -86,8 +87,12 @@ export class GroupConsumer implements Consumer {
       retryDelay: config.retryDelayMs,
       connectTimeout: config.connectTimeoutMs,
       timeout: config.requestTimeoutMs,
+      ...connectionSecurity(config.security),
     });
-    this.fetchPool = new ConnectionPool(`${clientId}-fetch`, { connectTimeout: config.connectTimeoutMs });
+    this.fetchPool = new ConnectionPool(`${clientId}-fetch`, {
+      connectTimeout: config.connectTimeoutMs,
+      ...connectionSecurity(config.security),
+    });
     // a failed rejoin is emitted as an "error" event; it surfaces from the next poll()
     this.client.on("error", (error: Error) => {
       this.failure = this.log.fail(error, `consumer group ${options.groupId}`);

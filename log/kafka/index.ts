@@ -4,8 +4,10 @@ import type { Log } from "../log.ts";
 import { toPlatformError } from "./kafka-errors.ts";
 import { KafkaLog } from "./kafka-log.ts";
 import { type KafkaLogOptions, parseBrokers, resolveKafkaLogOptions } from "./kafka-options.ts";
+import { connectionSecurity } from "./kafka-security.ts";
 
 export type { KafkaLogOptions } from "./kafka-options.ts";
+export { type KafkaSecurity, kafkaSecurityFromEnv } from "./kafka-security.ts";
 export { parseBrokers };
 
 /**
@@ -27,6 +29,7 @@ export async function openKafkaLog(options: KafkaLogOptions): Promise<Log> {
     retryDelay: config.retryDelayMs,
     connectTimeout: config.connectTimeoutMs,
     timeout: config.requestTimeoutMs,
+    ...connectionSecurity(config.security),
   };
   const admin = new Admin({ ...base, clientId: `${config.clientId}-admin` });
   try {

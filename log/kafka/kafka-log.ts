@@ -27,6 +27,7 @@ import { GroupConsumer } from "./group-consumer.ts";
 import { hasApiError, isUnknownTopic, toPlatformError } from "./kafka-errors.ts";
 import type { ResolvedKafkaLogOptions } from "./kafka-options.ts";
 import { recordSize, toKafkaMessage } from "./kafka-records.ts";
+import { connectionSecurity } from "./kafka-security.ts";
 import { fetchPartitions } from "./partition-fetcher.ts";
 
 /** ListOffsets timestamps with a special meaning (Kafka protocol, ListOffsets API) */
@@ -64,6 +65,7 @@ export class KafkaLog implements Log {
     });
     this.readerPool = new ConnectionPool(`${options.clientId}-reader`, {
       connectTimeout: options.connectTimeoutMs,
+      ...connectionSecurity(options.security),
     });
   }
 

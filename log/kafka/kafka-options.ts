@@ -1,5 +1,6 @@
 import type { CompressionAlgorithmValue } from "@platformatic/kafka";
 import { type RetentionPolicy, validRetention } from "../retention.ts";
+import type { KafkaSecurity } from "./kafka-security.ts";
 
 export interface KafkaLogOptions {
   /** bootstrap brokers, "host:port" */
@@ -30,6 +31,8 @@ export interface KafkaLogOptions {
   readonly fetchBytes?: number;
   /** retention of topics that are not compacted; default 7 days for every topic */
   readonly retention?: RetentionPolicy;
+  /** SASL and TLS (kafka-security.ts); default PLAINTEXT */
+  readonly security?: KafkaSecurity;
 }
 
 export type ResolvedKafkaLogOptions = Required<KafkaLogOptions>;
@@ -54,6 +57,7 @@ export function resolveKafkaLogOptions(options: KafkaLogOptions): ResolvedKafkaL
     partitionFetchBytes: options.partitionFetchBytes ?? 1024 * 1024,
     fetchBytes: options.fetchBytes ?? 16 * 1024 * 1024,
     retention: validRetention(options.retention),
+    security: options.security ?? {},
   };
 }
 

@@ -1,0 +1,214 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { portOpen } from "./kafka-broker.ts";
+import { freePort } from "./mosquitto-server.ts";
+
+/**
+ * A Kafka broker of the test's own with SCRAM users and TLS, so the SASL/SCRAM and TLS options of
+ * the log are tested against the real server without touching the shared broker on 9092: the
+ * jars `infra/up.sh` fetched, infra/kafka/server.properties with its listeners replaced by
+ *   SASL_PLAINTEXT (SCRAM-SHA-256 and -512)  and  SASL_SSL (the same over TLS)
+ * on free ports, its own data dir, the SCRAM users created at format time
+ * (`kafka-storage format --add-scram`), and a CA and broker certificate made with openssl for
+ * this run (PEM key store, CN and SAN 127.0.0.1 / localhost).
+ */
+export interface ScramUser {
+  readonly username: string;
+  readonly password: string;
+  readonly mechanism: "SCRAM-SHA-256" | "SCRAM-SHA-512";
+}
+
+export interface ScramBroker {
+  /** host:port of the SASL_PLAINTEXT listener */
+  readonly saslPlaintext: string;
+  /** host:port of the SASL_SSL listener */
+  readonly saslSsl: string;
+  /** PEM of the CA that signed the broker's certificate */
+  readonly caPem: string;
+  /** a PEM CA that did not sign it */
+  readonly strangerCaPem: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const REPO = join(import.meta.dir, "..");
+const KAFKA_VERSION = process.env.KAFKA_VERSION ?? "4.1.1";
+const LIB = join(REPO, "infra", ".cache", "kafka", KAFKA_VERSION, "lib");
+const ADMIN = { username: "broker-admin", password: "broker-admin-secret-0123" };
+
+/** the jars are there (after one `bun run infra:up kafka`) and Java and openssl run */
+export function scramBrokerAvailable(): boolean {
+  return existsSync(join(LIB, ".complete")) && Bun.which("java") !== null && Bun.which("openssl") !== null;
+}
+
+export async function startScramBroker(users: readonly ScramUser[]): Promise<ScramBroker> {
+  const dir = mkdtempSync(join(tmpdir(), "kafka-scram-"));
+  const [plain, ssl, controller] = [await freePort(), await freePort(), await freePort()];
+  const tls = await makeCertificates(join(dir, "tls"));
+  const jaas = () =>
+    `org.apache.kafka.common.security.scram.ScramLoginModule required username="${ADMIN.username}" password="${ADMIN.password}";`;
+  const base = readFileSync(join(REPO, "infra", "kafka", "server.properties"), "utf8")
+    .split("\n")
+    .filter(
+      (line) =>
+        !/^(listeners|advertised\.listeners|controller\.quorum\.bootstrap\.servers|inter\.broker\.listener\.name|listener\.security\.protocol\.map|log\.dirs)=/.test(
+          line,
+        ),
+    )
+    .join("\n");
+  const properties = [
+    base,
+    `controller.quorum.bootstrap.servers=127.0.0.1:${controller}`,
+    `listeners=SASL_PLAINTEXT://127.0.0.1:${plain},SASL_SSL://127.0.0.1:${ssl},CONTROLLER://127.0.0.1:${controller}`,
+    `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${plain},SASL_SSL://127.0.0.1:${ssl}`,
+    "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+    "inter.broker.listener.name=SASL_PLAINTEXT",
+    "sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512",
+    "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+    ...["sasl_plaintext", "sasl_ssl"].flatMap((listener) =>
+      ["scram-sha-256", "scram-sha-512"].map(
+        (mechanism) => `listener.name.${listener}.${mechanism}.sasl.jaas.config=${jaas()}`,
+      ),
+    ),
+    "ssl.keystore.type=PEM",
+    `ssl.keystore.location=${tls.keystore}`,
+    `log.dirs=${join(dir, "data")}`,
+    "",
+  ].join("\n");
+  const config = join(dir, "server.properties");
+  writeFileSync(config, properties);
+  const java = [
+    "java",
+    "-Xms128m",
+    "-Xmx256m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Djava.awt.headless=true",
+    `-Dlog4j2.configurationFile=${join(REPO, "infra", "kafka", "log4j2.properties")}`,
+    "-cp",
+    `${LIB}/*`,
+  ];
+  const clusterId = Buffer.from(crypto.getRandomValues(new Uint8Array(16)))
+    .toString("base64url")
+    .replace(/^-/, "A");
+  const scram = [{ ...ADMIN, mechanism: "SCRAM-SHA-512" as const }, ...users].flatMap((u) => [
+    "--add-scram",
+    `${u.mechanism}=[name=${u.username},password=${u.password}]`,
+  ]);
+  const format = Bun.spawnSync(
+    [...java, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", config, "--standalone", ...scram],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  if (format.exitCode !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`formatting the SCRAM broker failed:\n${format.stdout}\n${format.stderr}`);
+  }
+  const proc: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn([...java, "kafka.Kafka", config], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let text = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) text = (text + decoder.decode(chunk, { stream: true })).slice(-200_000);
+  };
+  const collecting = Promise.all([collect(proc.stdout), collect(proc.stderr)]);
+  const stop = async () => {
+    proc.kill("SIGTERM");
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+    await proc.exited;
+    clearTimeout(timer);
+    await collecting;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 90_000;
+  while (
+    !(await portOpen("127.0.0.1", plain)) ||
+    !/Kafka Server started|\] Kafka Server started/.test(text)
+  ) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the SCRAM broker did not start:\n${text.slice(-4000)}`);
+    }
+    await Bun.sleep(200);
+  }
+  return {
+    saslPlaintext: `127.0.0.1:${plain}`,
+    saslSsl: `127.0.0.1:${ssl}`,
+    caPem: tls.caPem,
+    strangerCaPem: tls.strangerCaPem,
+    output: () => text,
+    stop,
+  };
+}
+
+async function makeCertificates(dir: string) {
+  mkdirSync(dir, { recursive: true });
+  const run = (args: string[]) => {
+    const result = Bun.spawnSync(["openssl", ...args], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    if (result.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr}`);
+  };
+  for (const ca of ["ca", "stranger-ca"])
+    run([
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-keyout",
+      `${ca}.key`,
+      "-out",
+      `${ca}.pem`,
+      "-subj",
+      `/CN=test ${ca}`,
+    ]);
+  writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  run([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "broker.key",
+    "-out",
+    "broker.csr",
+    "-subj",
+    "/CN=127.0.0.1",
+  ]);
+  run([
+    "x509",
+    "-req",
+    "-in",
+    "broker.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-out",
+    "broker.pem",
+    "-extfile",
+    "san.ext",
+  ]);
+  // Kafka's PEM key store: an unencrypted PKCS#8 key followed by the certificate chain
+  run(["pkcs8", "-topk8", "-nocrypt", "-in", "broker.key", "-out", "broker.pk8"]);
+  const keystore = join(dir, "keystore.pem");
+  writeFileSync(
+    keystore,
+    readFileSync(join(dir, "broker.pk8"), "utf8") +
+      readFileSync(join(dir, "broker.pem"), "utf8") +
+      readFileSync(join(dir, "ca.pem"), "utf8"),
+  );
+  return {
+    keystore,
+    caPem: readFileSync(join(dir, "ca.pem"), "utf8"),
+    strangerCaPem: readFileSync(join(dir, "stranger-ca.pem"), "utf8"),
+  };
+}
