@@ -222,7 +222,9 @@ export async function loadState(dir: string, parquet: ParquetPort, target?: numb
     }
     state.apply(v, actions);
   }
-  state.requireMetadata();
+  if (state.schema.length === 0) {
+    throw new PlatformError(ErrorCodes.DELTA_LOG_CORRUPT, `version ${version} has a schema without columns`);
+  }
   checkReadable(state.protocol as ProtocolAction);
   return state;
 }

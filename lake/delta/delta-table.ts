@@ -377,6 +377,12 @@ export class DeltaTable {
     return this.serialized(async () => {
       await this.catchUp();
       checkWritable(this.state.protocol as NonNullable<TableState["protocol"]>);
+      if (replace && this.state.requireMetadata().configuration?.["delta.appendOnly"] === "true") {
+        throw new PlatformError(
+          ErrorCodes.DELTA_PROTOCOL_UNSUPPORTED,
+          "the table is append-only (delta.appendOnly)",
+        );
+      }
       const txn = options.txn;
       if (txn) validateTxn(txn);
       if (txn && (this.state.txnVersion(txn.appId) ?? Number.NEGATIVE_INFINITY) >= txn.version) {
@@ -521,6 +527,7 @@ export class DeltaTable {
   private async commit(pending: PendingCommit, build: () => Action[]): Promise<CommitResult> {
     const attempts = this.options.maxCommitAttempts ?? 50;
     const partitionColumns = this.state.requireMetadata().partitionColumns;
+    const schemaAtStart = this.state.schema;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const version = this.state.version + 1;
       await this.options.beforeCommitAttempt?.(version);
@@ -547,8 +554,26 @@ export class DeltaTable {
         }
       }
       checkWritable(this.state.protocol as NonNullable<TableState["protocol"]>);
+      this.checkStillCompatible(partitionColumns, schemaAtStart);
     }
     throw new PlatformError(ErrorCodes.DELTA_COMMIT_CONFLICT, `no free version after ${attempts} attempts`);
+  }
+
+  /** Files written for the old layout must still fit after a winner changed the metadata. */
+  private checkStillCompatible(partitionColumns: readonly string[], schema: readonly DeltaField[]): void {
+    const now = this.state.requireMetadata().partitionColumns;
+    const current = this.state.schema;
+    if (current === schema && now === partitionColumns) return;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const incompatible =
+      !same(now, partitionColumns) ||
+      schema.some((field) => !current.some((f) => f.name === field.name && same(f.type, field.type)));
+    if (incompatible) {
+      throw new PlatformError(
+        ErrorCodes.DELTA_COMMIT_CONFLICT,
+        "the table's schema changed under this commit",
+      );
+    }
   }
 
   private async maybeCheckpoint(): Promise<void> {
