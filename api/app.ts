@@ -1,19 +1,30 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ErrorCodes } from "../messages/errors.ts";
-import { SENSOR_TYPES, type SensorType } from "../messages/sensor-reading.ts";
-import { qualityRulesAsJson } from "../stream/quality/quality-rules-json.ts";
 import { bodyLimits, SCHEMA_REGISTRY_BODY_LIMIT_BYTES } from "./body-limits.ts";
+import { adminRoutes } from "./gateway/admin-routes.ts";
+import type { ApiKeyStore } from "./gateway/api-key-store.ts";
+import type { AuditLog } from "./gateway/audit-log.ts";
+import { DOCS_PATH, type Gateway, type GatewayEnv } from "./gateway/gateway.ts";
+import { API_VERSION_PREFIX } from "./gateway/route-policy.ts";
 import { type HealthCheck, healthReport } from "./health.ts";
 import type { LiveView } from "./live-view.ts";
 import type { PlatformMetrics } from "./metrics.ts";
-import { pageOf, pageRequestOf } from "./pagination.ts";
+import { echo, readRoutes } from "./read-routes.ts";
 
 /**
- * The HTTP face of a node: health, Prometheus metrics, and REST over the live view. Hono only
- * sees Web APIs here; `api/server.ts` binds it to Bun.serve together with the WebSocket feeds.
+ * The HTTP face of a node: health, Prometheus metrics, REST over the live view (`/api/v1/...`,
+ * with the unversioned `/api/...` kept as deprecated aliases for one release), the admin routes
+ * (API keys, audit), the OpenAPI 3.1 document generated from the route definitions
+ * (`/openapi.json`) and Swagger UI (`/docs`). Hono only sees Web APIs here; `api/server.ts` binds
+ * it to Bun.serve together with the WebSocket feeds.
+ *
+ * Every request passes the gateway first (`api/gateway/gateway.ts`): authentication, the route x
+ * role table, rate limits, CORS, security headers, CSRF rules for writes, the audit record.
  *
  * Every answer that is not a success is `{"error":{"code","message"}}`: 400 for a bad
  * parameter, 404 for an unknown route or key, 405 for a known route with another method, 413
@@ -36,22 +47,20 @@ export interface AppDeps {
   /** extra route groups mounted at a prefix (schema registry, ...), each with a body cap */
   readonly mounts?: readonly {
     readonly prefix: string;
-    readonly app: Hono;
+    // biome-ignore lint/suspicious/noExplicitAny: a mount may declare its own env (Hono's env is invariant)
+    readonly app: Hono<any>;
     readonly maxBodyBytes?: number;
   }[];
+  /** authentication, authorization, rate limits, CORS, headers and audit of every request */
+  readonly gateway: Gateway;
+  /** the API keys the admin routes manage (absent: the routes say so) */
+  readonly keys?: ApiKeyStore;
+  /** where state changes are recorded and read back (GET /api/audit) */
+  readonly audit?: AuditLog;
   readonly now?: () => number;
 }
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
-/** echo at most this much of a caller's text in an error message */
-const echo = (text: string) => (text.length > 100 ? `${text.slice(0, 100)}...` : text);
-
-function sensorTypeParam(raw: string | undefined): SensorType | undefined | Error {
-  if (raw === undefined) return undefined;
-  return (SENSOR_TYPES as readonly string[]).includes(raw)
-    ? (raw as SensorType)
-    : new Error(`type must be one of ${SENSOR_TYPES.join(", ")}, got '${echo(raw)}'`);
-}
 
 /** What a node serves while it starts: /health says 503 "starting", everything else waits too. */
 export function startingApp(): Hono {
@@ -63,12 +72,11 @@ export function startingApp(): Hono {
   return app;
 }
 
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+export function createApp(deps: AppDeps): Hono<GatewayEnv> {
+  const app = new OpenAPIHono<GatewayEnv>({ defaultHook: refuseInvalidRequest });
   const now = deps.now ?? Date.now;
-  const badRequest = (c: Context, message: string) => c.json(errorBody(ErrorCodes.BAD_REQUEST, message), 400);
-  const query = (c: Context) => (name: string) => c.req.query(name);
 
+  app.use("*", deps.gateway.middleware());
   app.use(
     "*",
     bodyLimits(
@@ -92,107 +100,41 @@ export function createApp(deps: AppDeps): Hono {
     return c.text(text, 200, { "content-type": deps.metrics.contentType });
   });
 
-  app.get("/api/sensors", (c) => {
-    const type = sensorTypeParam(c.req.query("type"));
-    if (type instanceof Error) return badRequest(c, type.message);
-    const page = pageRequestOf(query(c), 100);
-    if (page instanceof Error) return badRequest(c, page.message);
-    const { items, page: shape } = pageOf(deps.view.sensorList(type), page);
-    return c.json({ sensors: items, page: shape });
+  const api = new OpenAPIHono<GatewayEnv>();
+  api.route("/", readRoutes(deps));
+  api.route(
+    "/",
+    adminRoutes({ ...(deps.keys ? { keys: deps.keys } : {}), ...(deps.audit ? { audit: deps.audit } : {}) }),
+  );
+  app.route(API_VERSION_PREFIX, api);
+  // the unversioned paths stay for one release, marked deprecated (RFC 9745) with their successor
+  const alias = new Hono<GatewayEnv>();
+  alias.use("*", async (c, next) => {
+    await next();
+    c.header("deprecation", "true");
+    // the raw (percent-encoded) path: a decoded one may hold characters a header cannot
+    const rawPath = new URL(c.req.url).pathname;
+    c.header("link", `<${API_VERSION_PREFIX}${rawPath.slice("/api".length)}>; rel="successor-version"`);
   });
+  alias.route("/", api);
+  app.route("/api", alias);
 
-  app.get("/api/sensors/:id", (c) => {
-    const id = c.req.param("id");
-    const summary = deps.view.sensor(id);
-    if (!summary) {
-      // another node of the application may own it: say which
-      const owner = deps.ownership?.ownerOfKey(id);
-      const elsewhere = owner && !owner.local ? { owner } : {};
-      return c.json(
-        { ...errorBody(ErrorCodes.NOT_FOUND, `no sensor '${echo(id)}' seen on this node`), ...elsewhere },
-        404,
-      );
-    }
-    return c.json({ sensor: summary, latest: deps.view.latestReading(id) });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "streaming-ml node API",
+      version: "1",
+      description:
+        "Read model, supervision, schema registry and API keys of one node. Authenticate with `Authorization: Bearer <API key or JWT>`.",
+    },
+    security: [{ bearer: [] }],
   });
-
-  app.get("/api/sensors/:id/readings/latest", (c) => {
-    const id = c.req.param("id");
-    const reading = deps.view.latestReading(id);
-    if (!reading) return c.json(errorBody(ErrorCodes.NOT_FOUND, `no reading for '${echo(id)}'`), 404);
-    return c.json({ reading });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "an API key (smp_...) or a JWT from the configured issuer",
   });
-
-  app.get("/api/sensors/:id/windows", (c) => {
-    const page = pageRequestOf(query(c), 60);
-    if (page instanceof Error) return badRequest(c, page.message);
-    const { items, page: shape } = pageOf(deps.view.sensorWindows(c.req.param("id")), page);
-    return c.json({ windows: items, page: shape });
-  });
-
-  app.get("/api/windows/:type", (c) => {
-    const type = sensorTypeParam(c.req.param("type"));
-    if (type instanceof Error || type === undefined)
-      return badRequest(c, type instanceof Error ? type.message : "type is required");
-    const page = pageRequestOf(query(c), 60);
-    if (page instanceof Error) return badRequest(c, page.message);
-    const { items, page: shape } = pageOf(deps.view.typeWindows(type), page);
-    return c.json({ windows: items, page: shape });
-  });
-
-  app.get("/api/predictions", (c) => {
-    const page = pageRequestOf(query(c), 100);
-    if (page instanceof Error) return badRequest(c, page.message);
-    const all = deps.view.recentPredictions(Number.MAX_SAFE_INTEGER, c.req.query("key"));
-    const { items, page: shape } = pageOf(all, page);
-    return c.json({ predictions: items, page: shape });
-  });
-
-  app.get("/api/drift", (c) => {
-    const page = pageRequestOf(query(c), 100);
-    if (page instanceof Error) return badRequest(c, page.message);
-    const { items, page: shape } = pageOf(deps.view.driftReports(), page);
-    return c.json({ drift: items, page: shape });
-  });
-
-  app.get("/api/alerts", (c) => {
-    const page = pageRequestOf(query(c), 100);
-    if (page instanceof Error) return badRequest(c, page.message);
-    const { items, page: shape } = pageOf(deps.view.recentAlerts(Number.MAX_SAFE_INTEGER), page);
-    return c.json({ alerts: items, page: shape });
-  });
-
-  app.get("/api/quality", (c) => {
-    const page = pageRequestOf(query(c), 100);
-    if (page instanceof Error) return badRequest(c, page.message);
-    const quality = deps.view.quality;
-    const windows = quality.windowStarts().slice(-10);
-    const sensors = pageOf(deps.view.sensorList(), page);
-    return c.json({
-      formula: "0.4 validity + 0.3 completeness + 0.2 timeliness + 0.1 uniqueness",
-      byWindow: windows.map((start) => ({
-        window_start: start,
-        overall: quality.window(start),
-        byType: Object.fromEntries(SENSOR_TYPES.map((type) => [type, quality.type(type, start)])),
-      })),
-      bySensor: sensors.items.map((s) => ({
-        sensor_id: s.sensor_id,
-        type: s.type,
-        latest: quality.sensor(s.sensor_id),
-      })),
-      page: sensors.page,
-      ruleCounts: quality.ruleCounts(),
-      rules: qualityRulesAsJson(),
-    });
-  });
-
-  app.get("/api/owners", (c) => c.json({ owners: deps.ownership?.owners() ?? [] }));
-  app.get("/api/owner/:key", (c) => {
-    if (!deps.ownership) return c.json(errorBody(ErrorCodes.NOT_FOUND, "no ownership information"), 404);
-    return c.json({ key: c.req.param("key"), ...deps.ownership.ownerOfKey(c.req.param("key")) });
-  });
-
-  app.get("/api/supervision", (c) => c.json({ tree: deps.supervisionTree() }));
+  app.get(DOCS_PATH, swaggerUI({ url: "/openapi.json" }));
 
   for (const mount of deps.mounts ?? []) app.route(mount.prefix, mount.app);
 
@@ -220,6 +162,20 @@ export function createApp(deps: AppDeps): Hono {
   return app;
 }
 
+/** a request that fails its route's declared schema: the platform's 400, not the validator's shape */
+function refuseInvalidRequest(
+  result: {
+    success: boolean;
+    error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+  },
+  c: Context,
+): Response | undefined {
+  if (result.success) return undefined;
+  const issue = result.error?.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
+  return c.json(errorBody(ErrorCodes.BAD_REQUEST, `${where}${issue?.message ?? "invalid request"}`), 400);
+}
+
 function httpCode(status: ContentfulStatusCode): string {
   if (status === 413) return ErrorCodes.PAYLOAD_TOO_LARGE;
   if (status === 404) return ErrorCodes.NOT_FOUND;
@@ -227,7 +183,7 @@ function httpCode(status: ContentfulStatusCode): string {
 }
 
 /** the app's routes as (pattern, method), to tell a wrong method (405) from no route (404) */
-function routeTable(app: Hono) {
+function routeTable(app: Hono<GatewayEnv>) {
   const patterns = app.routes
     .filter((r) => r.method !== "ALL")
     .map((r) => ({

@@ -3,10 +3,15 @@ import type { Hono } from "hono";
 import { ErrorCodes } from "../messages/errors.ts";
 import { SERVER_MAX_BODY_BYTES } from "./body-limits.ts";
 import type { FeedHub } from "./feeds/feed-hub.ts";
+import type { FeedName } from "./feeds/feed-names.ts";
+import { Gateway, type GatewayBindings, isRefusal, refusalResponse } from "./gateway/gateway.ts";
 
 /**
  * Binds the Hono app and the WebSocket feeds to Bun.serve. `/ws` upgrades to a feed
- * connection; everything else goes to Hono. The only file of api/ that knows Bun.
+ * connection once the gateway admits the client (credential, Origin, role per feed); everything
+ * else goes to Hono with the socket's address (the gateway's rate limits, development mode and
+ * audit use it; X-Forwarded-For is not trusted). With `tls` it serves HTTPS and WSS. The only
+ * file of api/ that knows Bun.
  *
  * Hostile input stops here or in the hub: a request body over SERVER_MAX_BODY_BYTES is refused
  * by Bun (the routes have smaller caps with a JSON 413), a WebSocket frame over
@@ -16,6 +21,7 @@ import type { FeedHub } from "./feeds/feed-hub.ts";
  */
 interface FeedConnection {
   clientId: number;
+  mayReceive: (feed: FeedName) => boolean;
 }
 
 /** a control message is a few hundred bytes; anything near this is not one */
@@ -24,13 +30,22 @@ export const MAX_FEED_FRAME_BYTES = 16 * 1024;
 export interface ApiServer {
   readonly url: string;
   readonly port: number;
-  /** serve this app from now on (the node starts with a "starting" app and swaps when ready) */
-  use(app: Hono): void;
+  /**
+   * serve this app from now on (the node starts with a "starting" app and swaps when ready); the
+   * gateway admits WebSocket clients, which are refused until there is one
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: any app env; the adapter passes GatewayBindings
+  use(app: Hono<any>, gateway?: Gateway): void;
   stop(): Promise<void>;
 }
 
 export interface ServeApiOptions {
-  readonly app: Hono;
+  // biome-ignore lint/suspicious/noExplicitAny: any app env; the adapter passes GatewayBindings
+  readonly app: Hono<any>;
+  /** admits WebSocket clients; without one, upgrades are refused (the node is starting) */
+  readonly gateway?: Gateway;
+  /** serve HTTPS and WSS with these PEM files (TLS_CERT_FILE, TLS_KEY_FILE) */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
   readonly feeds: FeedHub;
   readonly port: number;
   readonly hostname?: string;
@@ -49,18 +64,30 @@ const jsonError = (status: number, code: string, message: string) =>
 export function serveApi(options: ServeApiOptions): ApiServer {
   const { feeds } = options;
   let app = options.app;
+  let gateway = options.gateway;
+  const hostname = options.hostname ?? "127.0.0.1";
   const server: Server<FeedConnection> = Bun.serve<FeedConnection>({
     port: options.port,
-    hostname: options.hostname ?? "0.0.0.0",
+    hostname,
     maxRequestBodySize: SERVER_MAX_BODY_BYTES,
     // never Bun's development error page: it shows the stack
     development: false,
-    fetch(request, bunServer) {
+    ...(options.tls
+      ? { tls: { cert: Bun.file(options.tls.certFile), key: Bun.file(options.tls.keyFile) } }
+      : {}),
+    async fetch(request, bunServer) {
+      const bindings: GatewayBindings = { clientAddress: bunServer.requestIP(request)?.address };
       if (new URL(request.url).pathname === "/ws") {
-        if (bunServer.upgrade(request, { data: { clientId: 0 } })) return undefined;
+        if (!gateway) return jsonError(503, "STARTING", "the node is starting; retry shortly");
+        if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
+          return jsonError(426, ErrorCodes.BAD_REQUEST, "expected a WebSocket upgrade");
+        const admitted = await gateway.admitFeedClient(request, bindings.clientAddress);
+        if (isRefusal(admitted)) return refusalResponse(admitted);
+        const data = { clientId: 0, mayReceive: Gateway.mayReceive(admitted) };
+        if (bunServer.upgrade(request, { data })) return undefined;
         return jsonError(426, ErrorCodes.BAD_REQUEST, "expected a WebSocket upgrade");
       }
-      return app.fetch(request);
+      return app.fetch(request, bindings);
     },
     error(error) {
       console.error("API request failed outside the app:", error);
@@ -74,12 +101,15 @@ export function serveApi(options: ServeApiOptions): ApiServer {
       maxPayloadLength: MAX_FEED_FRAME_BYTES,
       ...(options.idleTimeoutSeconds === undefined ? {} : { idleTimeout: options.idleTimeoutSeconds }),
       open(ws: ServerWebSocket<FeedConnection>) {
-        ws.data.clientId = feeds.connect({
-          send: (text) => ws.send(text),
-          bufferedAmount: () => ws.getBufferedAmount(),
-          close: (code, reason) => ws.close(code, reason),
-          terminate: () => ws.terminate(),
-        });
+        ws.data.clientId = feeds.connect(
+          {
+            send: (text) => ws.send(text),
+            bufferedAmount: () => ws.getBufferedAmount(),
+            close: (code, reason) => ws.close(code, reason),
+            terminate: () => ws.terminate(),
+          },
+          ws.data.mayReceive,
+        );
       },
       message(ws: ServerWebSocket<FeedConnection>, message: string | Buffer) {
         if (typeof message !== "string") {
@@ -109,11 +139,14 @@ export function serveApi(options: ServeApiOptions): ApiServer {
   // eviction and the close grace are judged on a timer too, not only when a feed publishes
   const feedCheck = setInterval(() => feeds.flush(), options.feedCheckMs ?? 1000);
   const port = server.port ?? options.port;
+  const scheme = options.tls ? "https" : "http";
+  const shownHost = hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname;
   return {
-    use(next) {
+    use(next, nextGateway) {
       app = next;
+      gateway = nextGateway ?? gateway;
     },
-    url: `http://${options.hostname === "0.0.0.0" || !options.hostname ? "localhost" : options.hostname}:${port}`,
+    url: `${scheme}://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`,
     port,
     async stop() {
       clearInterval(feedCheck);

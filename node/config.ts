@@ -1,5 +1,6 @@
 import { cpus } from "node:os";
 import { z } from "zod";
+import { parseOrigins } from "../api/gateway/origin-policy.ts";
 import { parseTopicRetention } from "../log/retention.ts";
 import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
 
@@ -25,7 +26,26 @@ export const NodeConfig = z.object({
     .regex(/^[a-z0-9._-]+$/)
     .default("city-platform"),
   port: intFrom(0, 65535).default(3000),
-  host: z.string().default("0.0.0.0"),
+  /** unset: 0.0.0.0 when a credential is configured, else 127.0.0.1 (development mode) */
+  host: z.string().optional(),
+  /** an admin credential from the environment (at least 32 characters): bootstrap and scripts */
+  adminApiKey: z.string().min(32, "ADMIN_API_KEY must be at least 32 characters").optional(),
+  /** JWT bearer tokens: the issuer's JWKS (URL or file), and the iss and aud they must carry */
+  jwtJwksUrl: z.url().optional(),
+  jwtJwksFile: z.string().optional(),
+  jwtIssuer: z.string().optional(),
+  jwtAudience: z.string().optional(),
+  /** browser origins allowed to call the API (CORS), comma-separated; none by default */
+  corsOrigins: z
+    .string()
+    .refine((text) => !(parseOrigins(text) instanceof Error), "must be origins like https://app.example.com")
+    .optional(),
+  /** serve HTTPS and WSS with these PEM files */
+  tlsCertFile: z.string().optional(),
+  tlsKeyFile: z.string().optional(),
+  /** requests per second per client address and per caller (token bucket), and the burst */
+  rateLimitPerSecond: intFrom(1, 1_000_000).default(200),
+  rateLimitBurst: intFrom(1, 1_000_000).default(400),
   dataDir: z.string().default(".data"),
   /** comma-separated; unset means the embedded bun:sqlite log */
   kafkaBrokers: z.string().optional(),
@@ -118,7 +138,27 @@ export const NodeConfig = z.object({
   newsKeywords: z.string().default(""),
   seed: intFrom(0, 2 ** 31 - 1).default(42),
 });
-export type NodeConfig = z.infer<typeof NodeConfig>;
+/** `host` is resolved by loadNodeConfig (see credentialsConfigured) */
+export type NodeConfig = z.infer<typeof NodeConfig> & { readonly host: string };
+
+/** any credential in the configuration ends development mode (see api/gateway/gateway.ts) */
+export function credentialsConfigured(config: z.infer<typeof NodeConfig>): boolean {
+  return (
+    config.adminApiKey !== undefined || config.jwtJwksUrl !== undefined || config.jwtJwksFile !== undefined
+  );
+}
+
+/** settings that only make sense together */
+function pairingProblem(config: z.infer<typeof NodeConfig>): string | undefined {
+  const jwks = config.jwtJwksUrl !== undefined || config.jwtJwksFile !== undefined;
+  if (config.jwtJwksUrl !== undefined && config.jwtJwksFile !== undefined)
+    return "set one of JWT_JWKS_URL and JWT_JWKS_FILE, not both";
+  if (jwks && (config.jwtIssuer === undefined || config.jwtAudience === undefined))
+    return "JWT verification needs JWT_ISSUER and JWT_AUDIENCE besides the JWKS";
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined))
+    return "TLS needs both TLS_CERT_FILE and TLS_KEY_FILE";
+  return undefined;
+}
 
 const FLAGS: Record<string, keyof NodeConfig> = {
   "--app-id": "applicationId",
@@ -155,6 +195,16 @@ const ENV: Record<string, keyof NodeConfig> = {
   APPLICATION_ID: "applicationId",
   PORT: "port",
   HOST: "host",
+  ADMIN_API_KEY: "adminApiKey",
+  JWT_JWKS_URL: "jwtJwksUrl",
+  JWT_JWKS_FILE: "jwtJwksFile",
+  JWT_ISSUER: "jwtIssuer",
+  JWT_AUDIENCE: "jwtAudience",
+  CORS_ORIGINS: "corsOrigins",
+  TLS_CERT_FILE: "tlsCertFile",
+  TLS_KEY_FILE: "tlsKeyFile",
+  RATE_LIMIT_PER_SECOND: "rateLimitPerSecond",
+  RATE_LIMIT_BURST: "rateLimitBurst",
   DATA_DIR: "dataDir",
   KAFKA_BROKERS: "kafkaBrokers",
   KAFKA_SESSION_TIMEOUT_MS: "kafkaSessionTimeoutMs",
@@ -192,12 +242,6 @@ const ENV: Record<string, keyof NodeConfig> = {
   ALERTMANAGER_URL: "alertmanagerUrl",
   ALERT_RESEND_MS: "alertResendMs",
   SEED: "seed",
-  QUESTDB_URL: "questdbUrl",
-  QUESTDB_PG_URL: "questdbPgUrl",
-  TIMESERIES_BATCH_SIZE: "timeseriesBatchSize",
-  TIMESERIES_LINGER_MS: "timeseriesLingerMs",
-  TIMESERIES_TTL_DAYS: "timeseriesTtlDays",
-  TIMESERIES_TABLE_TTL_DAYS: "timeseriesTableTtlDays",
   NEWS: "news",
   NEWS_SOURCES: "newsSources",
   NEWSAPI_KEY: "newsapiKey",
@@ -209,6 +253,12 @@ const ENV: Record<string, keyof NodeConfig> = {
   NEWS_POLL_MS: "newsPollMs",
   NEWS_LOCATIONS: "newsLocations",
   NEWS_KEYWORDS: "newsKeywords",
+  QUESTDB_URL: "questdbUrl",
+  QUESTDB_PG_URL: "questdbPgUrl",
+  TIMESERIES_BATCH_SIZE: "timeseriesBatchSize",
+  TIMESERIES_LINGER_MS: "timeseriesLingerMs",
+  TIMESERIES_TTL_DAYS: "timeseriesTtlDays",
+  TIMESERIES_TABLE_TTL_DAYS: "timeseriesTableTtlDays",
 };
 
 export function loadNodeConfig(
@@ -247,5 +297,9 @@ export function loadNodeConfig(
       cause: parsed.error,
     });
   }
-  return parsed.data;
+  const problem = pairingProblem(parsed.data);
+  if (problem) throw new PlatformError(ErrorCodes.CONFIG_INVALID, problem);
+  // secure by default: with no credential configured, only this machine can reach the API
+  const host = parsed.data.host ?? (credentialsConfigured(parsed.data) ? "0.0.0.0" : "127.0.0.1");
+  return { ...parsed.data, host };
 }

@@ -1,6 +1,11 @@
 import type { trainStartupModel } from "../actors/model-shard/traffic-model.ts";
 import { createApp } from "../api/app.ts";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../api/body-limits.ts";
+import { ApiKeyStore } from "../api/gateway/api-key-store.ts";
+import { AuditLog } from "../api/gateway/audit-log.ts";
+import { Gateway } from "../api/gateway/gateway.ts";
+import { jwtVerifier } from "../api/gateway/jwt-verifier.ts";
+import { parseOrigins } from "../api/gateway/origin-policy.ts";
 import { dashboardData, dashboardPages } from "../api/dashboard/dashboard-routes.ts";
 import type { HealthCheck } from "../api/health.ts";
 import { schemaRegistryRoutes } from "../api/schema-registry/routes.ts";
@@ -16,10 +21,46 @@ import type { Housekeeping } from "./housekeeping.ts";
 import type { NodeContext } from "./node-context.ts";
 import type { NodeTimeSeries } from "./timeseries.ts";
 
+/**
+ * The node's access control: API keys and the audit trail on the log (shared by every node of the
+ * application), JWT verification when a JWKS is configured, and the gateway over them.
+ */
+export interface NodeAccess {
+  readonly gateway: Gateway;
+  readonly keys: ApiKeyStore;
+  readonly audit: AuditLog;
+  stop(): Promise<void>;
+}
+
+export async function openNodeAccess({ config, log, failures }: NodeContext): Promise<NodeAccess> {
+  const keys = await ApiKeyStore.open(log, { onError: failures.logUnavailable });
+  const audit = await AuditLog.open(log);
+  const jwks = config.jwtJwksUrl
+    ? { jwksUrl: config.jwtJwksUrl }
+    : config.jwtJwksFile
+      ? { jwksFile: config.jwtJwksFile }
+      : undefined;
+  const origins = parseOrigins(config.corsOrigins ?? "");
+  const gateway = new Gateway({
+    keys,
+    audit,
+    ...(config.adminApiKey ? { bootstrapKey: config.adminApiKey } : {}),
+    // loadNodeConfig refuses a JWKS without its issuer and audience
+    ...(jwks
+      ? { jwt: jwtVerifier({ ...jwks, issuer: config.jwtIssuer ?? "", audience: config.jwtAudience ?? "" }) }
+      : {}),
+    corsOrigins: origins instanceof Error ? [] : origins,
+    rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+    tls: config.tlsCertFile !== undefined,
+  });
+  return { gateway, keys, audit, stop: () => keys.close() };
+}
+
 /** The node's HTTP API: the read model, metrics, health, supervision, ownership, the schema registry. */
 export function nodeApp(
   node: NodeContext,
   parts: {
+    readonly access: NodeAccess;
     readonly health: { readonly checks: readonly HealthCheck[] };
     readonly registry: SchemaRegistry;
     readonly membership: Membership;
@@ -52,6 +93,9 @@ export function nodeApp(
     },
   };
   return createApp({
+    gateway: parts.access.gateway,
+    keys: parts.access.keys,
+    audit: parts.access.audit,
     view: deps.view,
     metrics: deps.metrics,
     health: deps.health.checks,

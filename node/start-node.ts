@@ -29,7 +29,7 @@ import { type NodeEdge, startEdge } from "./edge.ts";
 import { NodeFailures } from "./failures.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { type MainActors, startMainActors } from "./main-actors.ts";
-import { nodeApp } from "./node-api.ts";
+import { nodeApp, openNodeAccess } from "./node-api.ts";
 import { countCorruptChangelog, type NodeContext } from "./node-context.ts";
 import { openNodeLog } from "./node-log.ts";
 import { startTimeSeries } from "./timeseries.ts";
@@ -153,11 +153,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     membership,
     sample: running.sample,
   });
+  const access = await openNodeAccess(node);
   server.use(
     nodeApp(node, {
+      access,
       ...{ health, registry, membership, hosts, main: running.system, model, housekeeping, timeseries },
       sensorRegistry: sensorRegistry.table,
     }),
+    access.gateway,
   );
 
   let stopped = false;
@@ -185,6 +188,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await timeseries.stop();
       await membership.stop().catch(failures.fail);
       await server.stop();
+      await access.stop();
       await edge.stopBroker();
       await sensorRegistry.stop();
       await log.close();
@@ -195,7 +199,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
 /** the API from the first moment; a taken port fails the start in one clear line */
 function listen(config: NodeConfig, feeds: FeedHub): ApiServer {
   try {
-    return serveApi({ app: startingApp(), feeds, port: config.port, hostname: config.host });
+    const tls =
+      config.tlsCertFile && config.tlsKeyFile
+        ? { tls: { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } }
+        : {};
+    return serveApi({ app: startingApp(), feeds, port: config.port, hostname: config.host, ...tls });
   } catch (cause) {
     throw new PlatformError(
       ErrorCodes.INFRA_UNAVAILABLE,

@@ -1,3 +1,4 @@
+import { ErrorCodes } from "../../messages/errors.ts";
 import { isFeedControlError, parseFeedControl } from "./feed-control.ts";
 import type { FeedName } from "./feed-names.ts";
 
@@ -61,6 +62,8 @@ export const SLOW_CLIENT_CLOSE = {
 
 interface FeedClient {
   readonly socket: FeedSocket;
+  /** the feeds the client's role may receive (the gateway's FEED_POLICY) */
+  readonly mayReceive: (feed: FeedName) => boolean;
   readonly feeds: Set<FeedName>;
   readonly queue: string[];
   dropped: number;
@@ -91,10 +94,11 @@ export class FeedHub {
     this.now = options.now ?? Date.now;
   }
 
-  connect(socket: FeedSocket): number {
+  connect(socket: FeedSocket, mayReceive: (feed: FeedName) => boolean = () => true): number {
     const id = this.nextClientId++;
     this.clients.set(id, {
       socket,
+      mayReceive,
       feeds: new Set(),
       queue: [],
       dropped: 0,
@@ -136,6 +140,16 @@ export class FeedHub {
     if (isFeedControlError(request)) {
       this.rejectedControls++;
       this.reply(id, client, request);
+      return;
+    }
+    const forbidden = request.op === "subscribe" ? request.feeds.filter((f) => !client.mayReceive(f)) : [];
+    if (forbidden.length > 0) {
+      this.rejectedControls++;
+      this.reply(id, client, {
+        type: "error",
+        code: ErrorCodes.FORBIDDEN,
+        message: `your role may not subscribe to: ${forbidden.join(", ")}`,
+      });
       return;
     }
     for (const feed of request.feeds) {

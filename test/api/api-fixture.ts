@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { createApp } from "../../api/app.ts";
 import { FeedHub, type FeedHubOptions } from "../../api/feeds/feed-hub.ts";
+import { Gateway, type GatewayOptions } from "../../api/gateway/gateway.ts";
 import type { HealthCheck } from "../../api/health.ts";
 import { LiveView, type LiveViewOptions } from "../../api/live-view.ts";
 import { PlatformMetrics } from "../../api/metrics.ts";
@@ -9,6 +10,8 @@ import { type ApiServer, serveApi } from "../../api/server.ts";
 /**
  * A real Bun.serve on a free loopback port with the node's app and feed hub over a live view
  * the test fills. A "/schema-registry" mount echoes JSON bodies, to see its own body cap.
+ * The gateway is in development mode unless `gateway` options configure credentials: the tests
+ * call from loopback, so they are admin, as a developer on the node's machine is.
  */
 export interface ApiUnderTest {
   readonly server: ApiServer;
@@ -26,8 +29,10 @@ export function startApi(
     health?: readonly HealthCheck[];
     idleTimeoutSeconds?: number;
     feedCheckMs?: number;
+    gateway?: GatewayOptions;
+    tls?: { certFile: string; keyFile: string };
   } = {},
-): ApiUnderTest {
+): ApiUnderTest & { gateway: Gateway } {
   const view = new LiveView(options.view);
   const feeds = new FeedHub(options.feeds);
   const metrics = new PlatformMetrics({ processMetrics: false });
@@ -37,7 +42,12 @@ export function startApi(
   });
   const registry = new Hono();
   registry.post("/subjects/:subject/versions", async (c) => c.json({ bytes: (await c.req.text()).length }));
+  // the fuzz and load tests send hundreds of requests at once: they test other limits
+  const gateway = new Gateway({ rateLimit: { perSecond: 100_000, burst: 100_000 }, ...options.gateway });
   const app = createApp({
+    gateway,
+    ...(options.gateway?.keys ? { keys: options.gateway.keys } : {}),
+    ...(options.gateway?.audit ? { audit: options.gateway.audit } : {}),
     view,
     metrics,
     health: options.health ?? [],
@@ -47,11 +57,13 @@ export function startApi(
   });
   const server = serveApi({
     app,
+    gateway,
     feeds,
+    ...(options.tls ? { tls: options.tls } : {}),
     port: 0,
     hostname: "127.0.0.1",
     ...(options.idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds: options.idleTimeoutSeconds }),
     ...(options.feedCheckMs === undefined ? {} : { feedCheckMs: options.feedCheckMs }),
   });
-  return { server, url: server.url, view, feeds, metrics, stop: () => server.stop() };
+  return { server, url: server.url, view, feeds, metrics, gateway, stop: () => server.stop() };
 }
