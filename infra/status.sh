@@ -7,6 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 kafka_answers() { (cd "$REPO_DIR" && bun infra/kafka-probe.ts 127.0.0.1:9092 >/dev/null 2>&1); }
 questdb_answers() { curl -sf --max-time 2 'http://127.0.0.1:9000/exec?query=select%201' >/dev/null 2>&1; }
 mosquitto_answers() { port_open 1883; }
+prometheus_answers() { curl -sf --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null 2>&1; }
 alertmanager_answers() { curl -sf --max-time 2 "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" >/dev/null 2>&1; }
 
 endpoint() {
@@ -15,6 +16,7 @@ endpoint() {
     questdb) printf 'http://127.0.0.1:9000 ilp=127.0.0.1:9009 pg=127.0.0.1:8812' ;;
     mosquitto) printf 'mqtt://127.0.0.1:1883' ;;
     alertmanager) printf 'http://127.0.0.1:%s' "$ALERTMANAGER_PORT" ;;
+    prometheus) printf 'http://127.0.0.1:%s' "$PROMETHEUS_PORT" ;;
   esac
 }
 

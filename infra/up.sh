@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Start the real servers on this machine, without Docker:
-#   infra/up.sh [kafka] [questdb] [mosquitto] [alertmanager]     (default: all)
+#   infra/up.sh [kafka] [questdb] [mosquitto] [alertmanager] [prometheus]     (default: all)
 # Idempotent: a server already running is left alone. Each start waits until the server answers
 # (Kafka: metadata + topic create; QuestDB: SQL over HTTP; Mosquitto: its port), at most
 # INFRA_READY_TIMEOUT_S seconds (default 120), and prints the log tail when it fails.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# start_prometheus (Debian's package, scraping the nodes with ops/prometheus/'s rules)
+source "$INFRA_DIR/prometheus/prometheus.sh"
 
 # ---------------------------------------------------------------- Kafka (KRaft combined mode)
 

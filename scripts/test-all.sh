@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== test tools: Chromium, Prometheus and promtool from Debian (scripts/install-test-tools.sh)"
+bash scripts/install-test-tools.sh
+
 echo "== infra: starting Kafka, QuestDB and Mosquitto (infra/up.sh)"
 bash infra/up.sh
 export KAFKA_BROKERS="${KAFKA_BROKERS:-localhost:9092}"
