@@ -409,15 +409,4 @@ export const DEFAULT_ALERT_RULES: AlertRule[] = parseAlertRules([
     for: "1m",
     stale_after: "5m",
   },
-  {
-    name: "model-error-up",
-    category: "model",
-    metric: "model_live_error_ratio",
-    comparison: "greater_than",
-    threshold: 1.5,
-    severity: "warning",
-    message_template: "{model}'s live error is {value} times its training error",
-    for: "5m",
-    stale_after: "30m",
-  },
 ]);
