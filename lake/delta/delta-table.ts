@@ -175,6 +175,11 @@ export class DeltaTable {
     return this;
   }
 
+  /** The parquet port this table reads and writes through (maintenance rewrites with it). */
+  get parquetPort(): ParquetPort {
+    return this.parquet;
+  }
+
   /** The newest version this instance knows (refresh() or any write brings it up to date). */
   get version(): number {
     return this.state.version;
@@ -325,6 +330,12 @@ export class DeltaTable {
     return this.serialized(async () => {
       await this.catchUp();
       const removed = new Set(removes.map((r) => decodePathKey(r.path)));
+      // the rewrite read an older snapshot: a file another commit removed since is a delete/delete conflict
+      for (const path of removed) {
+        if (!this.state.files.has(path)) {
+          throw new PlatformError(ErrorCodes.DELTA_COMMIT_CONFLICT, `file ${path} was removed concurrently`);
+        }
+      }
       return this.commit(
         { removes: removed, readPartitions: "none", changesMetadata: false, dataChange: false },
         () => [
