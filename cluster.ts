@@ -30,6 +30,7 @@ console.log(
     `streaming-ml node '${config.applicationId}' up in ${Math.round(performance.now() - startedAt)} ms`,
     `  API        ${node.apiUrl}  (GET /health, /api/sensors, /api/predictions, /api/alerts, /api/supervision)`,
     `  WebSocket  ${wsUrl}/ws  (send {"op":"subscribe","feeds":["windows","predictions","alerts"]})`,
+    `  dashboard  ${node.apiUrl}/dashboard  (operational, analytics, executive)`,
     `  metrics    ${node.apiUrl}/metrics`,
     `  MQTT       ${node.mqttUrl}  (city/sensors/<type>/<sensor_id>)`,
     `  log        ${config.kafkaBrokers ? `Kafka ${config.kafkaBrokers}` : `embedded ${config.dataDir}/log.db`}`,

@@ -59,6 +59,8 @@ test("kill -9 of the `bun run cluster` wrapper stops the node it started", async
     if (banner.includes("Ctrl-C stops")) break;
   }
   expect(banner).toContain("API");
+  // the issue's "done when": `bun run cluster` prints the dashboard's URL
+  expect(banner).toMatch(/dashboard {2}http:\/\/127\.0\.0\.1:\d+\/dashboard /);
   [node] = childrenOf(wrapper.pid);
   expect(node).toBeDefined();
 
