@@ -42,6 +42,11 @@ export interface SourceChainOptions {
   readonly symbols: readonly string[];
   readonly events: ChainEvents;
   readonly failbackEveryMs?: number;
+  /**
+   * how late a minute bar may be before the periodic audit back-fills it (the chain's clock);
+   * Alpaca sends a minute's bar a few seconds after the minute ends
+   */
+  readonly barGraceMs?: number;
   readonly now?: () => number;
 }
 
@@ -63,6 +68,8 @@ export class MarketSourceChain {
   private failbackTimer: ReturnType<typeof setInterval> | undefined;
   /** the last minute bar start per symbol: a gap starts after it */
   private readonly lastMinute = new Map<string, number>();
+  /** history was asked up to here per symbol (an empty answer is not asked again) */
+  private readonly checkedUntil = new Map<string, number>();
   private switching: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -76,8 +83,13 @@ export class MarketSourceChain {
   /** start with the first source that streams; resolves when one does (or none could) */
   async start(): Promise<void> {
     await this.serialized(() => this.connectFrom(0, "start"));
+    // each round: try the sources before the active one, then audit the minutes: a bar that a
+    // source skipped (a reconnect mid-minute, a feed that dropped it) is back-filled too
     this.failbackTimer = setInterval(() => {
-      this.serialized(() => this.failBack()).catch((error) => this.options.events.onError?.(error));
+      this.serialized(async () => {
+        await this.failBack();
+        await this.backfillGap(this.options.barGraceMs ?? 10_000);
+      }).catch((error) => this.options.events.onError?.(error));
     }, this.options.failbackEveryMs ?? 60_000);
   }
 
@@ -214,20 +226,28 @@ export class MarketSourceChain {
     if (last === undefined || bar.start > last) this.lastMinute.set(bar.symbol, bar.start);
   }
 
-  /** minute bars after each symbol's last one, up to the last whole minute, from history */
-  private async backfillGap(): Promise<void> {
-    const to = this.now() - (this.now() % MINUTE);
+  /**
+   * minute bars after each symbol's last one, up to the last whole minute that ended `graceMs`
+   * ago, from history
+   */
+  private async backfillGap(graceMs = 0): Promise<void> {
+    const now = this.now() - graceMs;
+    const to = now - (now % MINUTE);
     const bySince = new Map<number, string[]>();
     for (const symbol of this.options.symbols) {
       const last = this.lastMinute.get(symbol);
-      if (last === undefined || last + MINUTE >= to) continue;
-      const since = last + MINUTE;
+      if (last === undefined) continue;
+      const since = Math.max(last + MINUTE, this.checkedUntil.get(symbol) ?? 0);
+      if (since >= to) continue;
       bySince.set(since, [...(bySince.get(since) ?? []), symbol]);
     }
-    for (const [from, symbols] of bySince) await this.backfill(symbols, from, to);
+    for (const [from, symbols] of bySince) {
+      if (await this.backfill(symbols, from, to))
+        for (const symbol of symbols) this.checkedUntil.set(symbol, to);
+    }
   }
 
-  private async backfill(symbols: string[], from: number, to: number): Promise<void> {
+  private async backfill(symbols: string[], from: number, to: number): Promise<boolean> {
     const order = this.active ? [this.active.index, ...this.slots.keys()] : [...this.slots.keys()];
     const errors: unknown[] = [];
     for (const index of new Set(order)) {
@@ -243,7 +263,7 @@ export class MarketSourceChain {
           }
         }
         this.options.events.backfilled?.({ source: slot.source.name, bars: count, from, to });
-        return;
+        return true;
       } catch (error) {
         errors.push(error);
       }
@@ -253,5 +273,6 @@ export class MarketSourceChain {
         cause: new AggregateError(errors),
       }),
     );
+    return false;
   }
 }

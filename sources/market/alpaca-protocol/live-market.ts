@@ -43,7 +43,9 @@ export class LiveMarket {
       minute: Number.NaN,
       trades: [],
       next: 0,
-      barsFrom: minute + 60_000,
+      // the bar of the minute in progress goes out when it ends, as Alpaca sends it to a
+      // subscriber that joined mid-minute
+      barsFrom: minute,
       sinceQuote: 0,
     });
   }

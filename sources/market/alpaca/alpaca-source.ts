@@ -69,6 +69,7 @@ export class AlpacaSource implements MarketDataSource {
     stream.onQuote((q) => events.quote(quoteOfStream(q, source)));
     stream.onBar((b) => events.bar(barOfStream(b, source)));
 
+    stream.connect();
     const result = await stream.waitForAuthenticationResult(this.options.connectTimeoutMs ?? 10_000);
     if (!result.authenticated) {
       stream.disconnect();
@@ -110,7 +111,6 @@ export class AlpacaSource implements MarketDataSource {
       grace = undefined;
       events.resumed(this.now());
     });
-    stream.connect();
     return {
       async stop() {
         stopped = true;

@@ -1,4 +1,7 @@
-import { type AlpacaSimulator, startAlpacaSimulator } from "../../../sources/market/alpaca-protocol/simulator-server.ts";
+import {
+  type AlpacaSimulator,
+  startAlpacaSimulator,
+} from "../../../sources/market/alpaca-protocol/simulator-server.ts";
 import { MarketModel } from "../../../sources/market/simulator/market-model.ts";
 
 /**
@@ -31,7 +34,11 @@ export function startTestMarket(
   } = {},
 ): TestMarket {
   const now = options.now ?? fastClock(options.speed ?? 1);
-  const model = new MarketModel({ seed: 7, hours: options.hours ?? "always", tradesPerMinute: options.tradesPerMinute ?? 20 });
+  const model = new MarketModel({
+    seed: 7,
+    hours: options.hours ?? "always",
+    tradesPerMinute: options.tradesPerMinute ?? 20,
+  });
   const sim = startAlpacaSimulator({
     model,
     symbols: SYMBOLS,

@@ -52,7 +52,11 @@ describe("the simulator's stream under hostile clients", () => {
     { name: "bad JSON", send: "{not json", code: 400 },
     { name: "a JSON array", send: "[1,2]", code: 400 },
     { name: "an unknown action", send: JSON.stringify({ action: "launch" }), code: 400 },
-    { name: "a subscribe before auth", send: JSON.stringify({ action: "subscribe", trades: ["AAPL"] }), code: 401 },
+    {
+      name: "a subscribe before auth",
+      send: JSON.stringify({ action: "subscribe", trades: ["AAPL"] }),
+      code: 401,
+    },
   ])("$name is answered with error $code and the connection stays open", async ({ send, code }) => {
     const c = await connect(market());
     expect(await answer(c, () => c.ws.send(send))).toMatchObject({ T: "error", code });
@@ -64,7 +68,11 @@ describe("the simulator's stream under hostile clients", () => {
   test.each([
     { name: "an unknown channel", message: { action: "subscribe", orders: ["AAPL"] }, code: 410 },
     { name: "a symbol that is not text", message: { action: "subscribe", trades: [42] }, code: 400 },
-    { name: "a second auth", message: { action: "auth", key: TEST_KEYS.keyId, secret: TEST_KEYS.secret }, code: 403 },
+    {
+      name: "a second auth",
+      message: { action: "auth", key: TEST_KEYS.keyId, secret: TEST_KEYS.secret },
+      code: 403,
+    },
   ])("after auth, $name is answered with error $code", async ({ message, code }) => {
     const c = await connect(market());
     await answer(c, () => auth(c));
@@ -96,7 +104,9 @@ describe("the simulator's stream under hostile clients", () => {
     const c = await connect(market());
     await answer(c, () => auth(c));
     const symbols = Array.from({ length: 2001 }, (_, i) => `S${i}`);
-    expect(await answer(c, () => c.ws.send(JSON.stringify({ action: "subscribe", trades: symbols })))).toMatchObject({
+    expect(
+      await answer(c, () => c.ws.send(JSON.stringify({ action: "subscribe", trades: symbols }))),
+    ).toMatchObject({
       T: "error",
       code: 405,
     });
@@ -111,7 +121,13 @@ describe("the simulator's stream under hostile clients", () => {
     const subscription = await answer(c, () =>
       c.ws.send(JSON.stringify({ action: "subscribe", trades: ["AAPL"], bars: ["*"] })),
     );
-    expect(subscription).toMatchObject({ T: "subscription", trades: ["AAPL"], quotes: [], bars: ["*"], dailyBars: [] });
+    expect(subscription).toMatchObject({
+      T: "subscription",
+      trades: ["AAPL"],
+      quotes: [],
+      bars: ["*"],
+      dailyBars: [],
+    });
     await until(() => c.messages.some((f) => (f as { T?: string }).T === "t"), 10_000, "a trade");
     const trade = c.messages.find((f) => (f as { T?: string }).T === "t") as { t: string; S: string };
     expect(trade.S).toBe("AAPL");
@@ -121,7 +137,10 @@ describe("the simulator's stream under hostile clients", () => {
 
   test("msgpack bytes from a JSON client are invalid syntax, not a crash", async () => {
     const c = await connect(market());
-    expect(await answer(c, () => c.ws.send(encode({ action: "auth" })))).toMatchObject({ T: "error", code: 400 });
+    expect(await answer(c, () => c.ws.send(encode({ action: "auth" })))).toMatchObject({
+      T: "error",
+      code: 400,
+    });
     c.ws.close();
   });
 });

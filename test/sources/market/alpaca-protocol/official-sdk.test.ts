@@ -39,7 +39,11 @@ describe("the official SDK's stream against the simulator", () => {
     stream.connect();
     try {
       expect((await stream.whenAuthenticated()).authenticated).toBe(true);
-      await until(() => trades.length > 10 && quotes.length > 2 && bars.length >= 2, 15_000, "trades, quotes and bars");
+      await until(
+        () => trades.length > 10 && quotes.length > 2 && bars.length >= 2,
+        15_000,
+        "trades, quotes and bars",
+      );
       expect(new Set(trades.map((t) => t.symbol))).toEqual(new Set(["AAPL"]));
       expect(new Set(bars.map((b) => b.symbol))).toEqual(new Set(["MSFT"]));
       for (const q of quotes) expect(q.askPrice).toBeGreaterThan(q.bidPrice);
@@ -62,7 +66,9 @@ describe("the official SDK's stream against the simulator", () => {
 
   test("is refused with 402 for wrong keys, and the SDK does not retry", async () => {
     const m = market();
-    const stream = new Alpaca({ keyId: "wrong", secret: "keys" }).marketData.stockStream({ url: m.sim.streamUrl });
+    const stream = new Alpaca({ keyId: "wrong", secret: "keys" }).marketData.stockStream({
+      url: m.sim.streamUrl,
+    });
     stream.connect();
     const result = await stream.whenAuthenticated();
     expect(result).toMatchObject({ authenticated: false, status: "server_rejected", code: 402 });
@@ -138,7 +144,11 @@ describe("the official SDK's REST bars against the simulator", () => {
     { name: "an unknown timeframe", params: { timeframe: "7Weeks" }, status: 422 },
     { name: "a bad adjustment", params: { timeframe: "1Day", adjustment: "magic" }, status: 422 },
     { name: "a limit over 10,000", params: { timeframe: "1Day", limit: "10001" }, status: 422 },
-    { name: "a forged page token", params: { timeframe: "1Day", page_token: "bm90LWEtdG9rZW4" }, status: 422 },
+    {
+      name: "a forged page token",
+      params: { timeframe: "1Day", page_token: "bm90LWEtdG9rZW4" },
+      status: 422,
+    },
     { name: "a malformed start", params: { timeframe: "1Day", start: "yesterday" }, status: 422 },
   ])("answers $status with a message for $name", async ({ params, status }) => {
     const m = market();
