@@ -31,6 +31,8 @@ export interface AlertSignalsDeps {
   readonly sample: (sample: MetricSample) => void;
   readonly onError: (error: unknown) => void;
   readonly everyMs?: number;
+  /** worker crashes count this long (Prometheus: increase(restarts[5m])); default 5 min */
+  readonly crashWindowMs?: number;
   readonly now?: () => number;
 }
 
@@ -136,7 +138,7 @@ export function startAlertSignals(deps: AlertSignalsDeps): AlertSignals {
     looking = true;
     const at = now();
     try {
-      emit("worker_crashes", within(crashes, CRASH_WINDOW_MS, at));
+      emit("worker_crashes", within(crashes, deps.crashWindowMs ?? CRASH_WINDOW_MS, at));
       emit("actor_restarts_per_minute", within(restarts, RESTART_WINDOW_MS, at));
       emit("memory_used_ratio", process.memoryUsage.rss() / memoryLimit);
       dataAndModels(at);

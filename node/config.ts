@@ -104,6 +104,8 @@ export const NodeConfig = z.object({
   alertmanagerUrl: z.url().optional(),
   /** firing alerts are sent to Alertmanager again this often (Prometheus' resend delay) */
   alertResendMs: intFrom(100, 3600_000).default(60_000),
+  /** a worker crash keeps the worker-crashed alert firing this long */
+  alertCrashWindowMs: intFrom(1000, 24 * 3600_000).default(300_000),
   progress: z.boolean().default(true),
   /** the time-series store: QuestDB at this HTTP URL (ILP/HTTP), else embedded bun:sqlite in dataDir */
   questdbUrl: z.url().optional(),
@@ -241,6 +243,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   SMS_TO: "smsTo",
   ALERTMANAGER_URL: "alertmanagerUrl",
   ALERT_RESEND_MS: "alertResendMs",
+  ALERT_CRASH_WINDOW_MS: "alertCrashWindowMs",
   SEED: "seed",
   NEWS: "news",
   NEWS_SOURCES: "newsSources",

@@ -1,4 +1,5 @@
 import type { trainStartupModel } from "../actors/model-shard/traffic-model.ts";
+import { type AlertRoutesDeps, alertRoutes } from "../api/alerts/routes.ts";
 import { createApp } from "../api/app.ts";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../api/body-limits.ts";
 import { ApiKeyStore } from "../api/gateway/api-key-store.ts";
@@ -70,6 +71,7 @@ export function nodeApp(
     readonly housekeeping: Housekeeping;
     readonly sensorRegistry: ReferenceTable<SensorRegistryRecord>;
     readonly timeseries: NodeTimeSeries;
+    readonly alerts: AlertRoutesDeps;
   },
 ) {
   const deps = {
@@ -106,6 +108,7 @@ export function nodeApp(
       { prefix: "/dashboard", app: dashboardPages(), maxBodyBytes: DEFAULT_BODY_LIMIT_BYTES },
       { prefix: "/api/dashboard", app: dashboardData(dashboard), maxBodyBytes: DEFAULT_BODY_LIMIT_BYTES },
       { prefix: "/api/timeseries", app: timeSeriesRoutes(parts.timeseries) },
+      { prefix: "/api/alerts", app: alertRoutes(parts.alerts) },
     ],
     ownership: {
       owners: () =>

@@ -23,6 +23,7 @@ import type { SensorPublisher } from "../sources/iot/sensor-publisher.ts";
 import { publishSensorRegistry } from "../sources/reference/sensor-registry.ts";
 import { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import { aggregateTopics } from "./aggregates.ts";
+import { type AlertSignals, startAlertSignals } from "./alert-signals.ts";
 import { alertingOf } from "./alerting.ts";
 import type { NodeConfig } from "./config.ts";
 import { type NodeEdge, startEdge } from "./edge.ts";
@@ -99,21 +100,29 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   // every output, of the partition hosts and of the main-thread actors, leaves through one router
   let main: MainActors | undefined;
   let engine: StreamEngine | undefined;
+  let signals: AlertSignals | undefined;
   const router = new OutputRouter({
     ...{ log, encode: codec.encode, view, feeds, metrics, sensorRegistry: sensorRegistry.table },
     repartition: aggregateTopics(config.applicationId),
-    sample: (sample) => main?.sample(sample),
+    sample: (sample) => {
+      signals?.observe(sample);
+      main?.sample(sample);
+    },
     onMark: (worker, batch) => engine?.markDone(worker, batch),
-    onEvent: (event) => countWorkerRestart(metrics, event),
+    onEvent: (event) => {
+      countWorkerRestart(metrics, event);
+      signals?.event(event);
+    },
     onError: failures.fail,
     now: Date.now,
     saveState: (kind, key, partition, state) => actorState.save(kind, key, partition, state),
     flushState: () => actorState.flush(),
   });
+  const alerting = await alertingOf(config, feeds);
   main = await startMainActors(node, {
     createDriftCheck: (_name, restored) =>
       trafficDriftCheck(model, { sampleSize: 500, minSampleSize: 30, restored }),
-    alerting: await alertingOf(config, feeds),
+    alerting,
     outputs: router,
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
   });
@@ -139,6 +148,17 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     onError: failures.fail,
   });
   const { hosts, dispatcher } = engine;
+  // the node's own health as samples for the alert rules (system, data, model signals)
+  const alertSignals = startAlertSignals({
+    ...{ log, applicationId: config.applicationId, partitions, dataDir: config.dataDir, view },
+    node: new URL(server.url).host,
+    consumed: () => dispatcher.consumed,
+    crashWindowMs: config.alertCrashWindowMs,
+    sample: (sample) => main?.sample(sample),
+    onError: failures.logUnavailable,
+  });
+  signals = alertSignals;
+  main.system.events.subscribe((event) => alertSignals.event(event));
   const edge = await startEdge(node, { system: main.system, fleet });
   const health = edgeHealth(node, edge);
   metrics.observe({
@@ -159,6 +179,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       access,
       ...{ health, registry, membership, hosts, main: running.system, model, housekeeping, timeseries },
       sensorRegistry: sensorRegistry.table,
+      alerts: { active: running.activeAlerts, silences: alerting.silences, flushed: alerting.flushed },
     }),
     access.gateway,
   );
@@ -180,6 +201,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       if (stopped) return;
       stopped = true;
       housekeeping.stop();
+      alertSignals.stop();
       await edge.stopSources();
       await running.system.drain(10_000).catch(failures.fail);
       await engine?.stop().catch(failures.stopIncomplete);
