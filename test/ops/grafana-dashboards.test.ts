@@ -29,7 +29,7 @@ async function knownSeries(): Promise<Set<string>> {
   const names = new Set<string>(["up"]);
   for (const metric of await metrics.registry.getMetricsAsJSON()) {
     names.add(metric.name);
-    if (metric.type === "histogram")
+    if (String(metric.type) === "histogram")
       for (const suffix of ["_bucket", "_sum", "_count"]) names.add(`${metric.name}${suffix}`);
   }
   const rules = readFileSync(join(OPS, "prometheus/recording-rules.yml"), "utf8");

@@ -83,11 +83,14 @@ async function openView(view: View): Promise<{ page: Page; problems: string[] }>
 async function panelsWithData(page: Page, ids: readonly string[], atLeast = 1, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    // runs in the page (the tests are type-checked without the DOM library)
     const points = await page.evaluate(
-      (panelIds) =>
-        Object.fromEntries(
+      (panelIds) => {
+        const { document } = globalThis as unknown as PageGlobals;
+        return Object.fromEntries(
           panelIds.map((id) => [id, Number(document.getElementById(id)?.dataset.points ?? "0")]),
-        ),
+        );
+      },
       [...ids],
     );
     if (Object.values(points).every((n) => n >= atLeast) || Date.now() > deadline) return points;
@@ -95,8 +98,12 @@ async function panelsWithData(page: Page, ids: readonly string[], atLeast = 1, t
   }
 }
 
-const pageStats = (page: Page) =>
-  page.evaluate(() => (window as unknown as { dashboardStats: PageStats }).dashboardStats);
+interface PageGlobals {
+  document: { getElementById(id: string): { dataset: Record<string, string | undefined> } | null };
+  dashboardStats: PageStats;
+}
+
+const pageStats = (page: Page) => page.evaluate(() => (globalThis as unknown as PageGlobals).dashboardStats);
 
 const percentile = (samples: readonly number[], q: number) => {
   if (samples.length === 0) return null;
