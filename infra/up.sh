@@ -48,6 +48,62 @@ new_cluster_id() {
 
 kafka_ready() { (cd "$REPO_DIR" && bun infra/kafka-probe.ts 127.0.0.1:9092 >/dev/null); }
 
+kafka_tls_dir() { printf '%s/kafka-tls' "$DATA_DIR"; }
+
+# A CA and a certificate for the SASL_SSL listener (127.0.0.1:9094), made once with openssl and
+# kept, so clients keep trusting infra/.data/kafka-tls/ca.pem (KAFKA_TLS_CA_FILE) across restarts.
+make_kafka_tls() {
+  local dir
+  dir="$(kafka_tls_dir)"
+  [ -s "$dir/keystore.pem" ] && return
+  command -v openssl >/dev/null 2>&1 || fail "openssl is required for Kafka's TLS listener: apt-get install -y openssl"
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  say "making a CA and a broker certificate for Kafka's SASL_SSL listener in $dir"
+  (
+    cd "$dir" &&
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout ca.key -out ca.pem -subj "/CN=streaming-ml infra CA" &&
+      openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=127.0.0.1" &&
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext &&
+      openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -out broker.pem -extfile san.ext &&
+      openssl pkcs8 -topk8 -nocrypt -in broker.key -out broker.pk8 &&
+      cat broker.pk8 broker.pem ca.pem >keystore.pem
+  ) >"$(log_file kafka-tls)" 2>&1 || {
+    tail -n 20 "$(log_file kafka-tls)" >&2
+    rm -f "$dir/keystore.pem"
+    fail "making Kafka's TLS certificate failed"
+  }
+}
+
+# The SCRAM user the platform connects as on 9094: KAFKA_SASL_USERNAME (default platform) with
+# KAFKA_SASL_PASSWORD, or a password made once and kept in infra/.data/kafka-tls/scram-password.
+# Added (or updated) through the PLAINTEXT listener with Kafka's own ConfigCommand; the password
+# goes through a 0600 file, not the command line.
+add_kafka_scram_user() {
+  local dir user password config
+  dir="$(kafka_tls_dir)"
+  user="${KAFKA_SASL_USERNAME:-platform}"
+  password="${KAFKA_SASL_PASSWORD:-}"
+  if [ -z "$password" ]; then
+    [ -s "$dir/scram-password" ] ||
+      (umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$dir/scram-password")
+    password="$(cat "$dir/scram-password")"
+  fi
+  config="$(umask 077 && mktemp "$dir/scram-XXXXXX.properties")"
+  # a properties file: one mechanism a line, no brackets (those are --add-config's list syntax)
+  printf 'SCRAM-SHA-256=password=%s\nSCRAM-SHA-512=password=%s\n' "$password" "$password" >"$config"
+  local java_command
+  mapfile -t java_command < <(kafka_java_command)
+  if ! "${java_command[@]}" kafka.admin.ConfigCommand --bootstrap-server 127.0.0.1:9092 --alter \
+    --entity-type users --entity-name "$user" --add-config-file "$config" >"$(log_file kafka-scram)" 2>&1; then
+    rm -f "$config"
+    tail -n 20 "$(log_file kafka-scram)" >&2
+    fail "adding the SCRAM user $user failed"
+  fi
+  rm -f "$config"
+  say "kafka SASL_SSL on 127.0.0.1:9094: SCRAM user $user (KAFKA_TLS_CA_FILE=$dir/ca.pem)"
+}
+
 start_kafka() {
   local pid
   if pid="$(running_pid kafka)"; then
@@ -67,7 +123,9 @@ start_kafka() {
   mkdir -p "$conf_dir" "$data"
   local java_command
   mapfile -t java_command < <(kafka_java_command)
-  sed "s#@DATA_DIR@#$data#g" "$INFRA_DIR/kafka/server.properties" >"$conf_dir/server.properties"
+  make_kafka_tls
+  sed -e "s#@DATA_DIR@#$data#g" -e "s#@TLS_DIR@#$(kafka_tls_dir)#g" "$INFRA_DIR/kafka/server.properties" \
+    >"$conf_dir/server.properties"
   if [ ! -f "$data/logs/meta.properties" ]; then
     local cluster_id
     cluster_id="$(new_cluster_id)"
@@ -82,7 +140,8 @@ start_kafka() {
   say "starting kafka $KAFKA_VERSION (heap $KAFKA_HEAP), log $(log_file kafka)"
   spawn kafka "${java_command[@]}" kafka.Kafka "$conf_dir/server.properties"
   wait_ready kafka "$(cat "$(pid_file kafka)")" kafka_ready
-  say "kafka ready on 127.0.0.1:9092 (controller 9093)"
+  add_kafka_scram_user
+  say "kafka ready on 127.0.0.1:9092 (controller 9093, SASL_SSL 9094)"
 }
 
 # ---------------------------------------------------------------- QuestDB

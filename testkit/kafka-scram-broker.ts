@@ -8,11 +8,11 @@ import { freePort } from "./mosquitto-server.ts";
 /**
  * A Kafka broker of the test's own with SCRAM users and TLS, so the SASL/SCRAM and TLS options of
  * the log are tested against the real server without touching the shared broker on 9092: the
- * jars `infra/up.sh` fetched, infra/kafka/server.properties with its listeners replaced by
- *   SASL_PLAINTEXT (SCRAM-SHA-256 and -512)  and  SASL_SSL (the same over TLS)
- * on free ports, its own data dir, the SCRAM users created at format time
- * (`kafka-storage format --add-scram`), and a CA and broker certificate made with openssl for
- * this run (PEM key store, CN and SAN 127.0.0.1 / localhost).
+ * jars `infra/up.sh` fetched, infra/kafka/server.properties as it is (PLAINTEXT, and SASL_SSL with
+ * SCRAM-SHA-256/512) on free ports plus a SASL_PLAINTEXT listener, its own data dir, the SCRAM
+ * users created at format time (`kafka-storage format --add-scram`) or afterwards as infra/up.sh
+ * does, and a CA and broker certificate made with openssl for this run (PEM key store, CN and SAN
+ * 127.0.0.1 / localhost).
  */
 export interface ScramUser {
   readonly username: string;
@@ -36,47 +36,43 @@ export interface ScramBroker {
 const REPO = join(import.meta.dir, "..");
 const KAFKA_VERSION = process.env.KAFKA_VERSION ?? "4.1.1";
 const LIB = join(REPO, "infra", ".cache", "kafka", KAFKA_VERSION, "lib");
-const ADMIN = { username: "broker-admin", password: "broker-admin-secret-0123" };
 
 /** the jars are there (after one `bun run infra:up kafka`) and Java and openssl run */
 export function scramBrokerAvailable(): boolean {
   return existsSync(join(LIB, ".complete")) && Bun.which("java") !== null && Bun.which("openssl") !== null;
 }
 
-export async function startScramBroker(users: readonly ScramUser[]): Promise<ScramBroker> {
+export async function startScramBroker(
+  users: readonly ScramUser[],
+  /** added after the start the way infra/up.sh adds its user (ConfigCommand over PLAINTEXT) */
+  laterUser?: ScramUser,
+): Promise<ScramBroker> {
   const dir = mkdtempSync(join(tmpdir(), "kafka-scram-"));
-  const [plain, ssl, controller] = [await freePort(), await freePort(), await freePort()];
+  const [plaintext, controller, ssl, saslPlain] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const tls = await makeCertificates(join(dir, "tls"));
-  const jaas = () =>
-    `org.apache.kafka.common.security.scram.ScramLoginModule required username="${ADMIN.username}" password="${ADMIN.password}";`;
-  const base = readFileSync(join(REPO, "infra", "kafka", "server.properties"), "utf8")
-    .split("\n")
-    .filter(
-      (line) =>
-        !/^(listeners|advertised\.listeners|controller\.quorum\.bootstrap\.servers|inter\.broker\.listener\.name|listener\.security\.protocol\.map|log\.dirs)=/.test(
-          line,
-        ),
-    )
-    .join("\n");
-  const properties = [
-    base,
-    `controller.quorum.bootstrap.servers=127.0.0.1:${controller}`,
-    `listeners=SASL_PLAINTEXT://127.0.0.1:${plain},SASL_SSL://127.0.0.1:${ssl},CONTROLLER://127.0.0.1:${controller}`,
-    `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${plain},SASL_SSL://127.0.0.1:${ssl}`,
-    "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
-    "inter.broker.listener.name=SASL_PLAINTEXT",
-    "sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512",
-    "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
-    ...["sasl_plaintext", "sasl_ssl"].flatMap((listener) =>
-      ["scram-sha-256", "scram-sha-512"].map(
-        (mechanism) => `listener.name.${listener}.${mechanism}.sasl.jaas.config=${jaas()}`,
-      ),
-    ),
-    "ssl.keystore.type=PEM",
-    `ssl.keystore.location=${tls.keystore}`,
-    `log.dirs=${join(dir, "data")}`,
-    "",
-  ].join("\n");
+  // inter-broker traffic stays on PLAINTEXT: the SCRAM listeners need no login of their own
+  const jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required;";
+  // infra's own file (its SASL_SSL listener as it is), on this run's ports and directories, plus a
+  // SASL_PLAINTEXT listener to test SCRAM without TLS
+  const properties = readFileSync(join(REPO, "infra", "kafka", "server.properties"), "utf8")
+    .replaceAll("127.0.0.1:9092", `127.0.0.1:${plaintext}`)
+    .replaceAll("127.0.0.1:9093", `127.0.0.1:${controller}`)
+    .replaceAll("127.0.0.1:9094", `127.0.0.1:${ssl}`)
+    .replaceAll("@DATA_DIR@", join(dir, "data"))
+    .replaceAll("@TLS_DIR@", join(dir, "tls"))
+    .replace(/^(listeners=.*)$/m, `$1,SASL_PLAINTEXT://127.0.0.1:${saslPlain}`)
+    .replace(/^(advertised\.listeners=.*)$/m, `$1,SASL_PLAINTEXT://127.0.0.1:${saslPlain}`)
+    .replace(/^(listener\.security\.protocol\.map=.*)$/m, "$1,SASL_PLAINTEXT:SASL_PLAINTEXT")
+    .concat(
+      ["scram-sha-256", "scram-sha-512"]
+        .map((mechanism) => `listener.name.sasl_plaintext.${mechanism}.sasl.jaas.config=${jaas}\n`)
+        .join(""),
+    );
   const config = join(dir, "server.properties");
   writeFileSync(config, properties);
   const java = [
@@ -93,7 +89,7 @@ export async function startScramBroker(users: readonly ScramUser[]): Promise<Scr
   const clusterId = Buffer.from(crypto.getRandomValues(new Uint8Array(16)))
     .toString("base64url")
     .replace(/^-/, "A");
-  const scram = [{ ...ADMIN, mechanism: "SCRAM-SHA-512" as const }, ...users].flatMap((u) => [
+  const scram = users.flatMap((u) => [
     "--add-scram",
     `${u.mechanism}=[name=${u.username},password=${u.password}]`,
   ]);
@@ -126,7 +122,7 @@ export async function startScramBroker(users: readonly ScramUser[]): Promise<Scr
   };
   const deadline = Date.now() + 90_000;
   while (
-    !(await portOpen("127.0.0.1", plain)) ||
+    !(await portOpen("127.0.0.1", saslPlain)) ||
     !/Kafka Server started|\] Kafka Server started/.test(text)
   ) {
     if (proc.exitCode !== null || Date.now() > deadline) {
@@ -135,8 +131,26 @@ export async function startScramBroker(users: readonly ScramUser[]): Promise<Scr
     }
     await Bun.sleep(200);
   }
+  if (laterUser) {
+    const file = join(dir, "later-user.properties");
+    // as infra/up.sh writes it: a properties file, no brackets
+    writeFileSync(file, `${laterUser.mechanism}=password=${laterUser.password}\n`, { mode: 0o600 });
+    const added = Bun.spawnSync(
+      [
+        ...java,
+        "kafka.admin.ConfigCommand",
+        ...["--bootstrap-server", `127.0.0.1:${plaintext}`, "--alter", "--entity-type", "users"],
+        ...["--entity-name", laterUser.username, "--add-config-file", file],
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    if (added.exitCode !== 0) {
+      await stop();
+      throw new Error(`ConfigCommand could not add ${laterUser.username}:\n${added.stdout}\n${added.stderr}`);
+    }
+  }
   return {
-    saslPlaintext: `127.0.0.1:${plain}`,
+    saslPlaintext: `127.0.0.1:${saslPlain}`,
     saslSsl: `127.0.0.1:${ssl}`,
     caPem: tls.caPem,
     strangerCaPem: tls.strangerCaPem,

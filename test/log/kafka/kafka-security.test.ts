@@ -25,6 +25,8 @@ const skip = process.env.SKIP_KAFKA_TESTS === "1" || !scramBrokerAvailable();
 const users = {
   sha256: { username: "platform", password: "platform-scram-256-secret", mechanism: "SCRAM-SHA-256" },
   sha512: { username: "platform512", password: "platform-scram-512-secret", mechanism: "SCRAM-SHA-512" },
+  /** added to the running broker the way infra/up.sh adds its user */
+  later: { username: "platform-later", password: "platform-later-secret", mechanism: "SCRAM-SHA-256" },
 } as const;
 
 describe("Kafka security from the environment", () => {
@@ -98,7 +100,7 @@ describe("Kafka security from the environment", () => {
 describe.skipIf(skip)("Kafka log with SASL/SCRAM and TLS against a real broker", () => {
   let broker: ScramBroker;
   beforeAll(async () => {
-    broker = await startScramBroker([users.sha256, users.sha512]);
+    broker = await startScramBroker([users.sha256, users.sha512], users.later);
   }, 120_000);
   afterAll(async () => {
     await broker?.stop();
@@ -129,6 +131,11 @@ describe.skipIf(skip)("Kafka log with SASL/SCRAM and TLS against a real broker",
       "SCRAM-SHA-512 over SASL_SSL",
       () => broker.saslSsl,
       () => ({ sasl: users.sha512, tls: { ca: broker.caPem } }),
+    ],
+    [
+      "a user added to the running broker as infra/up.sh adds it, over SASL_SSL",
+      () => broker.saslSsl,
+      () => ({ sasl: users.later, tls: { ca: broker.caPem } }),
     ],
   ] as const)("%s appends and reads back", async (_, address, security) => {
     const log = await open(address(), security() as KafkaSecurity);
