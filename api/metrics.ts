@@ -71,6 +71,30 @@ export class PlatformMetrics {
     labelNames: ["model", "feature"] as const,
     registers: [this.registry],
   });
+  readonly newsSentiment = new Gauge({
+    name: "platform_news_sentiment",
+    help: "Rolling news sentiment in [-1,1] by place (exponentially weighted over its articles)",
+    labelNames: ["location"] as const,
+    registers: [this.registry],
+  });
+  readonly newsArticles = new Counter({
+    name: "platform_news_articles_total",
+    help: "News articles appended to the log (new ones only), by source",
+    labelNames: ["source"] as const,
+    registers: [this.registry],
+  });
+  readonly newsReadings = new Counter({
+    name: "platform_news_readings_total",
+    help: "Articles read, by reader (gemini, local) and whether the local reader stood in for Gemini",
+    labelNames: ["reader", "fallback"] as const,
+    registers: [this.registry],
+  });
+  readonly newsSourceState = new Gauge({
+    name: "platform_news_source_state",
+    help: "1 for each news source's (and reader's) current state: active, standby or resting",
+    labelNames: ["source", "state"] as const,
+    registers: [this.registry],
+  });
   readonly anomalyScore = new Histogram({
     name: "platform_anomaly_score",
     help: "Online anomaly scores of readings, by sensor type",

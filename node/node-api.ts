@@ -2,12 +2,12 @@ import type { trainStartupModel } from "../actors/model-shard/traffic-model.ts";
 import { type AlertRoutesDeps, alertRoutes } from "../api/alerts/routes.ts";
 import { createApp } from "../api/app.ts";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../api/body-limits.ts";
+import { dashboardData, dashboardPages } from "../api/dashboard/dashboard-routes.ts";
 import { ApiKeyStore } from "../api/gateway/api-key-store.ts";
 import { AuditLog } from "../api/gateway/audit-log.ts";
 import { Gateway } from "../api/gateway/gateway.ts";
 import { jwtVerifier } from "../api/gateway/jwt-verifier.ts";
 import { parseOrigins } from "../api/gateway/origin-policy.ts";
-import { dashboardData, dashboardPages } from "../api/dashboard/dashboard-routes.ts";
 import type { HealthCheck } from "../api/health.ts";
 import { schemaRegistryRoutes } from "../api/schema-registry/routes.ts";
 import { timeSeriesRoutes } from "../api/timeseries/routes.ts";
@@ -19,6 +19,7 @@ import type { SchemaRegistry } from "../registries/schema-registry.ts";
 import type { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
 import type { Housekeeping } from "./housekeeping.ts";
+import type { NodeNews } from "./news.ts";
 import type { NodeContext } from "./node-context.ts";
 import type { NodeTimeSeries } from "./timeseries.ts";
 
@@ -72,6 +73,7 @@ export function nodeApp(
     readonly sensorRegistry: ReferenceTable<SensorRegistryRecord>;
     readonly timeseries: NodeTimeSeries;
     readonly alerts: AlertRoutesDeps;
+    readonly news: NodeNews | undefined;
   },
 ) {
   const deps = {
@@ -82,13 +84,14 @@ export function nodeApp(
     partitions: node.partitions,
   };
   const { membership, partitions } = deps;
+  const checks = [...deps.health.checks, ...(parts.news ? [parts.news.health] : [])];
   const nodeInfo = () => ({
     applicationId: deps.config.applicationId,
     workers: deps.hosts.workers,
     modelVersion: deps.model.version,
   });
   const dashboard = {
-    ...{ view: deps.view, metrics: deps.metrics, health: deps.health.checks, nodeInfo },
+    ...{ view: deps.view, metrics: deps.metrics, health: checks, nodeInfo },
     sensorPlace: (id: string) => {
       const row = deps.sensorRegistry.get(id);
       return row && { district: row.district, lat: row.location.lat, lon: row.location.lon };
@@ -100,7 +103,7 @@ export function nodeApp(
     audit: parts.access.audit,
     view: deps.view,
     metrics: deps.metrics,
-    health: deps.health.checks,
+    health: checks,
     supervisionTree: () => ({ main: deps.main.tree(), workers: deps.housekeeping.workerTrees() }),
     nodeInfo,
     mounts: [
@@ -109,6 +112,7 @@ export function nodeApp(
       { prefix: "/api/dashboard", app: dashboardData(dashboard), maxBodyBytes: DEFAULT_BODY_LIMIT_BYTES },
       { prefix: "/api/timeseries", app: timeSeriesRoutes(parts.timeseries) },
       { prefix: "/api/alerts", app: alertRoutes(parts.alerts) },
+      ...(parts.news ? [{ prefix: "/api/news", app: parts.news.routes }] : []),
     ],
     ownership: {
       owners: () =>

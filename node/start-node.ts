@@ -30,6 +30,7 @@ import { type NodeEdge, startEdge } from "./edge.ts";
 import { NodeFailures } from "./failures.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { type MainActors, startMainActors } from "./main-actors.ts";
+import { startNews } from "./news.ts";
 import { nodeApp, openNodeAccess } from "./node-api.ts";
 import { countCorruptChangelog, type NodeContext } from "./node-context.ts";
 import { openNodeLog } from "./node-log.ts";
@@ -127,6 +128,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
   });
   const timeseries = startTimeSeries(node, (letter) => router.deadLetter(letter, "sink"));
+  const news = await startNews(node, router);
   const membership = await startMembership({
     ...{ log, applicationId: config.applicationId, apiUrl: server.url, partitions },
     onReadError: failures.logUnavailable,
@@ -177,7 +179,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   server.use(
     nodeApp(node, {
       access,
-      ...{ health, registry, membership, hosts, main: running.system, model, housekeeping, timeseries },
+      ...{ health, registry, membership, hosts, main: running.system, model, housekeeping, timeseries, news },
       sensorRegistry: sensorRegistry.table,
       alerts: { active: running.activeAlerts, silences: alerting.silences, flushed: alerting.flushed },
     }),
@@ -203,6 +205,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       housekeeping.stop();
       alertSignals.stop();
       await edge.stopSources();
+      await news?.stop();
       await running.system.drain(10_000).catch(failures.fail);
       await engine?.stop().catch(failures.stopIncomplete);
       await router.flush().catch(failures.fail);

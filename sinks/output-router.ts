@@ -6,6 +6,7 @@ import type { Alert, MetricSample } from "../messages/alert.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
 import type { HostOutput, StatefulKind } from "../messages/host-protocol.ts";
+import type { LocationSentiment, NewsInsight } from "../messages/news.ts";
 import type { ProcessedReading } from "../messages/processed-reading.ts";
 import type { SensorRegistryRecord } from "../messages/reference-data.ts";
 import { Topics } from "../messages/topics.ts";
@@ -229,6 +230,31 @@ export class OutputRouter {
     this.deps.view.alert(alert);
     this.deps.metrics.alerts.inc({ rule: alert.rule, severity: alert.severity });
     this.pending.push({ topic: Topics.alerts, key: alert.rule, value: alert, timestamp: alert.at });
+    this.flushSoon();
+  }
+
+  /** what a news desk read in an article: the `news` feed and `news.insights` */
+  newsInsight(insight: NewsInsight): void {
+    this.deps.feeds.publish("news", { type: "insight", insight });
+    this.pending.push({
+      topic: Topics.newsInsights,
+      key: insight.location,
+      value: insight,
+      timestamp: insight.created_at,
+    });
+    this.flushSoon();
+  }
+
+  /** a place's rolling news sentiment (a feature): the `news` feed and `news.sentiment` */
+  locationSentiment(sentiment: LocationSentiment): void {
+    this.deps.feeds.publish("news", { type: "sentiment", sentiment });
+    this.deps.metrics.newsSentiment.set({ location: sentiment.location }, sentiment.sentiment);
+    this.pending.push({
+      topic: Topics.newsSentiment,
+      key: sentiment.location,
+      value: sentiment,
+      timestamp: sentiment.at,
+    });
     this.flushSoon();
   }
 

@@ -56,11 +56,18 @@ export function replayCorpusSource(options: ReplayCorpusOptions): NewsSource {
     });
     byLocation.set(district.toLowerCase(), articles);
   });
+  // a place by name, or (a follow-up search such as "Mitte road works") the places it names
+  const articlesAbout = (text: string): NewsArticle[] => {
+    const exact = byLocation.get(text.toLowerCase());
+    if (exact) return exact;
+    const lower = text.toLowerCase();
+    return [...byLocation].flatMap(([place, articles]) => (lower.includes(place) ? articles : []));
+  };
   return {
     name: "replay",
     async search(query: NewsQuery): Promise<NewsPage> {
       const keywords = query.keywords.map((k) => k.toLowerCase()).filter((k) => k.length > 0);
-      const matching = (byLocation.get(query.location.toLowerCase()) ?? []).filter(
+      const matching = articlesAbout(query.location).filter(
         (a) =>
           (query.from === undefined || Date.parse(a.published_at) >= query.from) &&
           (keywords.length === 0 ||

@@ -19,6 +19,8 @@ export function testNodeConfig(dataDir: string, overrides: Partial<NodeConfig> =
     partitions: 4,
     windowMs: 1000,
     graceMs: 0,
+    // the news room polls on its own schedule: tests of it turn it on (test/node/news.test.ts)
+    news: "off",
     ...overrides,
   });
 }

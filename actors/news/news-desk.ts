@@ -1,0 +1,121 @@
+import type { LocationSentiment, NewsArticle, NewsInsight } from "../../messages/news.ts";
+import type { ArticleReader } from "../../sources/news/reader/article-reader.ts";
+import type { Props } from "../../supervisor/actor.ts";
+
+/**
+ * news/<location>: the news desk of one place. It reads each new article of its place once
+ * (through the ArticleReader port: Gemini with the local reader behind it), publishes the
+ * insight, and keeps the place's rolling sentiment, an exponentially weighted mean over its
+ * articles in the order they arrive, published after every article as a feature.
+ *
+ * One owner in the application: articles reach it through `news.articles.raw` keyed by place,
+ * whose partitions the news consumer group divides among nodes (engine/repartitioned-aggregates.ts).
+ * A record replayed after a crash is skipped by offset; the same story found again (another
+ * poll, another source) is skipped by its article id, remembered for the last `rememberIds`
+ * articles. Reading is I/O: the mailbox awaits it, so a slow model slows only its own place.
+ */
+export type NewsDeskMessage =
+  | { readonly type: "article"; readonly article: NewsArticle; readonly offset: number }
+  | { readonly type: "checkpoint" }
+  | { readonly type: "evict" }
+  | { readonly type: "wake" };
+
+export interface NewsDeskState {
+  lastOffset: number;
+  /** ids of the articles read last, oldest first (bounded) */
+  recentIds: string[];
+  articles: number;
+  sentiment: number;
+  lastArticleAt: string | null;
+}
+
+export interface NewsDeskDeps {
+  readonly reader: ArticleReader;
+  readonly onInsight: (insight: NewsInsight) => void;
+  readonly onSentiment: (sentiment: LocationSentiment) => void;
+  /** an article no reader could read: a dead letter with the reason */
+  readonly onUnreadable: (article: NewsArticle, reason: string) => void;
+  readonly onState: (key: string, state: NewsDeskState) => void;
+  readonly now: () => number;
+  readonly passivateAfterMs: number;
+  /** weight of the newest article in the rolling sentiment; default 0.2 */
+  readonly sentimentWeight?: number;
+  /** how many article ids a desk remembers for de-duplication; default 1,000 */
+  readonly rememberIds?: number;
+}
+
+const fresh = (): NewsDeskState => ({
+  lastOffset: -1,
+  recentIds: [],
+  articles: 0,
+  sentiment: 0,
+  lastArticleAt: null,
+});
+
+export function newsDeskProps(deps: NewsDeskDeps): Props<NewsDeskMessage, NewsDeskState> {
+  const weight = deps.sentimentWeight ?? 0.2;
+  const remember = deps.rememberIds ?? 1_000;
+  return {
+    kind: "news",
+    mailbox: { capacity: 10_000, overflow: "backpressure" },
+    passivateAfterMs: deps.passivateAfterMs,
+    toSnapshot: (state) => ({ ...state, recentIds: [...state.recentIds] }),
+    initialState: (_key, snapshot) =>
+      snapshot ? { ...snapshot, recentIds: [...snapshot.recentIds] } : fresh(),
+    async receive(ctx, message) {
+      const state = ctx.state;
+      switch (message.type) {
+        case "checkpoint":
+          deps.onState(ctx.key, { ...state, recentIds: [...state.recentIds] });
+          return;
+        case "evict":
+          ctx.stop();
+          return;
+        case "wake":
+          return;
+        case "article":
+          break;
+      }
+      if (message.offset <= state.lastOffset) return; // replayed from the topic
+      state.lastOffset = message.offset;
+      const { article } = message;
+      if (state.recentIds.includes(article.id)) return; // the same story again
+      state.recentIds.push(article.id);
+      if (state.recentIds.length > remember) state.recentIds.splice(0, state.recentIds.length - remember);
+      let answer: Awaited<ReturnType<ArticleReader["read"]>>;
+      try {
+        answer = await deps.reader.read(article);
+      } catch (error) {
+        deps.onUnreadable(article, error instanceof Error ? error.message : String(error));
+        return;
+      }
+      const now = deps.now();
+      deps.onInsight({
+        ...answer.reading,
+        article_id: article.id,
+        url: article.url,
+        title: article.title,
+        location: ctx.key,
+        published_at: article.published_at,
+        reader: answer.reader,
+        model: answer.model,
+        follow_up_queries: [...answer.followUpQueries],
+        tokens: answer.tokens,
+        fallback_reason: answer.fallbackReason,
+        created_at: now,
+      });
+      const score = answer.reading.sentiment.score;
+      state.sentiment = state.articles === 0 ? score : weight * score + (1 - weight) * state.sentiment;
+      state.articles++;
+      if (state.lastArticleAt === null || article.published_at > state.lastArticleAt)
+        state.lastArticleAt = article.published_at;
+      deps.onSentiment({
+        location: ctx.key,
+        articles: state.articles,
+        sentiment: Math.round(state.sentiment * 1000) / 1000,
+        last_article_at: state.lastArticleAt,
+        at: now,
+      });
+    },
+  };
+}

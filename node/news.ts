@@ -1,0 +1,274 @@
+import type { Hono } from "hono";
+import { type NewsDeskMessage, newsDeskProps } from "../actors/news/news-desk.ts";
+import type { HealthCheck } from "../api/health.ts";
+import { NewsView } from "../api/news/news-view.ts";
+import { newsRoutes } from "../api/news/routes.ts";
+import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
+import { ChangelogStore } from "../log/changelog/changelog-store.ts";
+import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
+import { ErrorCodes, PlatformError } from "../messages/errors.ts";
+import { type LocationSentiment, NewsArticle, type NewsInsight } from "../messages/news.ts";
+import { Topics } from "../messages/topics.ts";
+import { gdeltSource } from "../sources/news/gdelt.ts";
+import { NewsPoller } from "../sources/news/news-poller.ts";
+import type { NewsSource, RejectedItem } from "../sources/news/news-source.ts";
+import { newsApiSource } from "../sources/news/newsapi.ts";
+import { fallbackReader } from "../sources/news/reader/fallback-reader.ts";
+import { Gazetteer } from "../sources/news/reader/gazetteer.ts";
+import { geminiReader } from "../sources/news/reader/gemini-reader.ts";
+import { localReader } from "../sources/news/reader/local-reader.ts";
+import { replayCorpusSource } from "../sources/news/replay-corpus.ts";
+import { BERLIN_GRID } from "../sources/reference/city-districts.ts";
+import { SourceChain, type SourceChainEvent } from "../sources/source-chain.ts";
+import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
+import type { NodeContext } from "./node-context.ts";
+
+/**
+ * A node's news: the poller asks the news chain (NEWS_SOURCES, NewsAPI then the replay corpus by
+ * default) about every place and appends new articles to `news.articles.raw`, keyed by place;
+ * the news desks (one actor per place, single owner through the `<app>-news` consumer group,
+ * state in `<app>.news.changelog`) read each article once with Gemini, or the local reader
+ * behind it, and emit insights and the place's rolling sentiment through the output router.
+ */
+export const NEWS_PARTITIONS = 3;
+
+export interface NewsOutputs {
+  newsInsight(insight: NewsInsight): void;
+  locationSentiment(sentiment: LocationSentiment): void;
+  deadLetter(letter: DeadLetter, sourceKind: string, topic?: string): void;
+  flush(): Promise<void>;
+}
+
+export interface NodeNews {
+  readonly view: NewsView;
+  readonly routes: Hono;
+  readonly health: HealthCheck;
+  /** poll every place once now (tests and drills) */
+  pollOnce(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startNews(node: NodeContext, outputs: NewsOutputs): Promise<NodeNews | undefined> {
+  const { config, log, codec, metrics, failures } = node;
+  if (config.news === "off") return undefined;
+  const districts = BERLIN_GRID.names.flat();
+  const gazetteer = new Gazetteer(districts);
+  const locations = config.newsLocations
+    ? config.newsLocations
+        .split(",")
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0)
+    : districts;
+  const keywords = config.newsKeywords
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
+
+  const STATES = ["active", "standby", "resting"] as const;
+  const reportStates = () => {
+    const readers = reader.health().map((r) => ({ ...r, name: `reader:${r.name}` }));
+    for (const h of [...chain.health(), ...readers])
+      for (const state of STATES)
+        metrics.newsSourceState.set({ source: h.name, state }, h.state === state ? 1 : 0);
+  };
+  const onChange = (event: SourceChainEvent) => {
+    if (event.type === "switched") console.log(`news: now reading from ${event.to}`);
+    else console.warn(`news: ${event.source} rests ${Math.round(event.restMs / 1000)} s (${event.reason})`);
+  };
+  const chain = new SourceChain<NewsSource>(
+    config.newsSources.split(",").map((name) => newsSourceOf(name, node, districts)),
+    { onChange },
+  );
+  const search = async (query: string, signal?: AbortSignal) => {
+    try {
+      const { value } = await chain.call((s) =>
+        s.search({ location: query, keywords: [], page: 1, pageSize: 5 }, signal),
+      );
+      return value.articles;
+    } catch (error) {
+      // a follow-up search that finds nothing leaves the model with what it has
+      console.warn(
+        `news: follow-up search failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return [];
+    }
+  };
+  const reader = fallbackReader(
+    config.geminiApiKey
+      ? geminiReader({
+          apiKey: config.geminiApiKey,
+          model: config.geminiModel,
+          ...(config.geminiBaseUrl ? { baseUrl: config.geminiBaseUrl } : {}),
+          gazetteer,
+          search,
+        })
+      : undefined,
+    localReader(gazetteer),
+    { onChange },
+  );
+
+  for (const topic of [Topics.newsArticlesRaw, Topics.newsInsights, Topics.newsSentiment])
+    await log.createTopic({ name: topic, partitions: NEWS_PARTITIONS });
+  const view = new NewsView();
+  const snapshots = new InMemorySnapshotStore();
+  const system = createActorSystem({ name: "news", snapshots });
+  system.events.subscribe((event) => {
+    if (event.type === "supervision")
+      metrics.restarts.inc({ decision: event.decision, strategy: event.strategy });
+  });
+  let engine: RepartitionedAggregates | undefined;
+  system.register(
+    newsDeskProps({
+      reader,
+      onInsight: (insight) => {
+        view.insight(insight);
+        metrics.newsReadings.inc({
+          reader: insight.reader,
+          fallback: String(insight.fallback_reason !== null),
+        });
+        outputs.newsInsight(insight);
+      },
+      onSentiment: (sentiment) => {
+        view.sentiment(sentiment);
+        outputs.locationSentiment(sentiment);
+      },
+      onUnreadable: (article, reason) =>
+        outputs.deadLetter(
+          deadLetter(
+            `actor:news/${article.location}`,
+            ErrorCodes.ACTOR_FAILED,
+            reason,
+            JSON.stringify(article),
+          ),
+          "news",
+        ),
+      onState: (key, state) => engine?.saveState("news", key, state),
+      now: Date.now,
+      passivateAfterMs: config.sensorIdleMs,
+    }),
+  );
+  engine = new RepartitionedAggregates({
+    log,
+    groupId: `${config.applicationId}-news`,
+    partitions: NEWS_PARTITIONS,
+    system,
+    snapshots,
+    commitIntervalMs: config.commitIntervalMs,
+    aggregates: [
+      {
+        topic: Topics.newsArticlesRaw,
+        kind: "news",
+        store: await ChangelogStore.open({
+          log,
+          applicationId: config.applicationId,
+          kind: "news",
+          partitions: NEWS_PARTITIONS,
+          onCorrupt: () =>
+            metrics.deadLetters.inc({ source: "changelog:news", code: ErrorCodes.DECODE_FAILED }),
+        }),
+        message: (bytes, { offset }): NewsDeskMessage => {
+          const parsed = NewsArticle.safeParse(codec.decode(bytes));
+          if (!parsed.success)
+            throw new PlatformError(
+              ErrorCodes.SCHEMA_VIOLATION,
+              `not a news article: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
+            );
+          return { type: "article", article: parsed.data, offset };
+        },
+        checkpoint: { type: "checkpoint" } satisfies NewsDeskMessage,
+        evict: { type: "evict" } satisfies NewsDeskMessage,
+        wake: { type: "wake" } satisfies NewsDeskMessage,
+      },
+    ],
+    onDeadLetter: (letter, topic) => outputs.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
+    onTransientError: failures.logUnavailable,
+    onError: failures.fail,
+    flushOutputs: () => outputs.flush(),
+    now: Date.now,
+  });
+  await engine.start();
+
+  const deliver = async (
+    articles: readonly NewsArticle[],
+    rejected: readonly RejectedItem[],
+    source: string,
+  ) => {
+    const records = await Promise.all(
+      articles.map(async (article) => ({
+        topic: Topics.newsArticlesRaw,
+        key: article.location,
+        value: await codec.encode(Topics.newsArticlesRaw, article),
+        timestamp: Date.parse(article.published_at),
+      })),
+    );
+    if (records.length > 0) await log.append(records);
+    metrics.newsArticles.inc({ source }, articles.length);
+    for (const item of rejected)
+      outputs.deadLetter(
+        deadLetter(`news:${source}`, ErrorCodes.SCHEMA_VIOLATION, item.reason, item.raw),
+        "news",
+      );
+    if (rejected.length > 0) await outputs.flush();
+  };
+  const poller = new NewsPoller({
+    chain,
+    locations,
+    keywords,
+    intervalMs: config.newsPollMs,
+    deliver,
+    onError: (error) => {
+      // every source failing is a source problem, not the node's: said, and tried next poll
+      console.warn(`news: ${error instanceof Error ? error.message : String(error)}`);
+      reportStates();
+    },
+  });
+  poller.start();
+
+  return {
+    view,
+    routes: newsRoutes({
+      view,
+      sources: () => ({
+        sources: chain.health(),
+        readers: reader.health(),
+        poll: poller.stats(),
+        cache: reader.stats(),
+      }),
+    }),
+    health: {
+      name: "news",
+      check: () => {
+        reportStates();
+        const resting = chain.health().filter((h) => h.state === "resting");
+        return resting.length === chain.health().length
+          ? {
+              ok: false,
+              reason: `every news source is resting (${resting.map((h) => `${h.name}: ${h.reason}`).join("; ")})`,
+            }
+          : { ok: true };
+      },
+    },
+    pollOnce: () => poller.pollOnce(),
+    async stop() {
+      await poller.stop();
+      await engine?.stop().catch(failures.stopIncomplete);
+      await system.stop();
+    },
+  };
+}
+
+function newsSourceOf(name: string, { config }: NodeContext, districts: readonly string[]): NewsSource {
+  switch (name) {
+    case "newsapi":
+      return newsApiSource({
+        apiKey: config.newsapiKey,
+        ...(config.newsapiUrl ? { baseUrl: config.newsapiUrl } : {}),
+      });
+    case "gdelt":
+      return gdeltSource(config.gdeltUrl ? { baseUrl: config.gdeltUrl } : {});
+    case "replay":
+      return replayCorpusSource({ districts });
+    default:
+      throw new PlatformError(ErrorCodes.CONFIG_INVALID, `unknown news source '${name}' in NEWS_SOURCES`);
+  }
+}

@@ -1,0 +1,152 @@
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Log } from "../../log/log.ts";
+import type { NewsInsight } from "../../messages/news.ts";
+import { Topics } from "../../messages/topics.ts";
+import { startNode } from "../../node/start-node.ts";
+import corpus from "../../sources/news/corpus/city-news.json" with { type: "json" };
+import { Gazetteer } from "../../sources/news/reader/gazetteer.ts";
+import { BERLIN_GRID } from "../../sources/reference/city-districts.ts";
+import { startGeminiSimulator } from "../../testkit/gemini-simulator.ts";
+import { eventually, testNodeConfig } from "./node-fixture.ts";
+
+/**
+ * The news path of a whole node: the poller appends the replay corpus's articles, one news desk
+ * per district reads each once and publishes insights and the district's sentiment, to the
+ * topics and the API; a restart reads nothing twice; with a Gemini key, the official SDK reads
+ * through a Gemini-speaking server.
+ */
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+const DISTRICTS = BERLIN_GRID.names.flat();
+// the poller's first poll looks 2 days back: the corpus's stories told within that
+const STORIES = corpus.stories.filter((story) => story.hoursAgo < 47).length;
+
+async function topicCount(log: Log, topic: string): Promise<number> {
+  let total = 0;
+  for (let partition = 0; partition < ((await log.partitions(topic)) ?? 0); partition++)
+    total += (await log.read({ topic, partition }, { fromOffset: 0, maxRecords: 10_000 })).length;
+  return total;
+}
+
+test("every district's stories are read once, published and served; a restart reads none of them again", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "news-node-"));
+  dirs.push(dataDir);
+  const config = testNodeConfig(dataDir, { news: "on", newsPollMs: 3_600_000, commitIntervalMs: 200 });
+  const first = await startNode(config);
+  try {
+    const all = await eventually(
+      async () =>
+        (await (await fetch(`${first.apiUrl}/api/news?limit=1000`)).json()) as { insights: NewsInsight[] },
+      (body) => body.insights.length === DISTRICTS.length * STORIES,
+      30_000,
+    );
+    expect(new Set(all.insights.map((i) => i.article_id)).size).toBe(DISTRICTS.length * STORIES);
+    expect(all.insights.every((i) => i.reader === "local" && i.fallback_reason === null)).toBe(true);
+    const mitte = (await (await fetch(`${first.apiUrl}/api/news?location=Mitte&limit=5`)).json()) as {
+      insights: NewsInsight[];
+      page: { total: number };
+    };
+    expect(mitte.page.total).toBe(STORIES);
+    expect(mitte.insights[0]!.locations).toContain("Mitte");
+    const sentiment = (await (await fetch(`${first.apiUrl}/api/news/sentiment`)).json()) as {
+      locations: { location: string; articles: number }[];
+    };
+    expect(sentiment.locations.map((l) => l.location).sort()).toEqual([...DISTRICTS].sort());
+    expect(sentiment.locations.every((l) => l.articles === STORIES)).toBe(true);
+    await eventually(
+      () => topicCount(first.log, Topics.newsInsights),
+      (n) => n === DISTRICTS.length * STORIES,
+    );
+  } finally {
+    await first.stop();
+  }
+
+  // the same data dir: the poller offers every article again; the desks, restored, skip them
+  const second = await startNode(config);
+  try {
+    await eventually(
+      async () =>
+        (
+          (await (await fetch(`${second.apiUrl}/api/news/sources`)).json()) as {
+            poll: { polls: number; lastPollAt?: number };
+          }
+        ).poll,
+      (poll) => poll.lastPollAt !== undefined,
+    );
+    // what the first life's desks saved is back, and the re-offered articles reach them
+    await eventually(
+      () => topicCount(second.log, Topics.newsArticlesRaw),
+      (n) => n === 2 * DISTRICTS.length * STORIES,
+    );
+    // every re-offered article went through its desk: the desks' group committed past them all
+    await eventually(
+      async () =>
+        [
+          ...(await second.log.groupOffsets(`${config.applicationId}-news`, Topics.newsArticlesRaw)).values(),
+        ].reduce((a, b) => a + b, 0),
+      (n) => n === 2 * DISTRICTS.length * STORIES,
+    );
+    expect(await topicCount(second.log, Topics.newsInsights)).toBe(DISTRICTS.length * STORIES);
+  } finally {
+    await second.stop();
+  }
+}, 90_000);
+
+test.each([
+  ["a place nobody follows", "/api/news?location=Atlantis", 404, "NOT_FOUND"],
+  ["an empty place", "/api/news?location=", 400, "BAD_REQUEST"],
+  ["a place name of 5,000 characters", `/api/news?location=${"x".repeat(5000)}`, 400, "BAD_REQUEST"],
+  ["a negative limit", "/api/news?limit=-1", 400, "BAD_REQUEST"],
+])("the news API answers %s with a clear error", async (_name, path, status, code) => {
+  const dataDir = mkdtempSync(join(tmpdir(), "news-api-"));
+  dirs.push(dataDir);
+  const node = await startNode(testNodeConfig(dataDir, { news: "on", newsPollMs: 3_600_000 }));
+  try {
+    const response = await fetch(`${node.apiUrl}${path}`);
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
+  } finally {
+    await node.stop();
+  }
+});
+
+test("with a Gemini key the official SDK reads the news, searching for context, through GEMINI_BASE_URL", async () => {
+  const gemini = startGeminiSimulator({
+    apiKey: "gemini-node-key-3c1d",
+    gazetteer: new Gazetteer(DISTRICTS),
+    asksForSearch: true,
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), "news-gemini-"));
+  dirs.push(dataDir);
+  const node = await startNode(
+    testNodeConfig(dataDir, {
+      news: "on",
+      newsPollMs: 3_600_000,
+      newsLocations: "Pankow",
+      geminiApiKey: "gemini-node-key-3c1d",
+      geminiBaseUrl: gemini.url,
+    }),
+  );
+  try {
+    const body = await eventually(
+      async () =>
+        (await (await fetch(`${node.apiUrl}/api/news?location=Pankow`)).json()) as {
+          insights?: NewsInsight[];
+        },
+      (b) => (b.insights?.length ?? 0) === STORIES,
+      30_000,
+    );
+    expect(
+      body.insights!.every((i) => i.reader === "gemini" && i.follow_up_queries[0] === "Pankow news"),
+    ).toBe(true);
+    expect(gemini.requests.filter((r) => r.structured).length).toBe(STORIES);
+  } finally {
+    await node.stop();
+    await gemini.stop();
+  }
+}, 60_000);
