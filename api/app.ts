@@ -10,7 +10,7 @@ import { adminRoutes } from "./gateway/admin-routes.ts";
 import type { ApiKeyStore } from "./gateway/api-key-store.ts";
 import type { AuditLog } from "./gateway/audit-log.ts";
 import { DOCS_PATH, type Gateway, type GatewayEnv } from "./gateway/gateway.ts";
-import { API_VERSION_PREFIX } from "./gateway/route-policy.ts";
+import { API_VERSION_PREFIX, routesWithAccess } from "./gateway/route-policy.ts";
 import { type HealthCheck, healthReport } from "./health.ts";
 import type { LiveView } from "./live-view.ts";
 import type { PlatformMetrics } from "./metrics.ts";
@@ -104,7 +104,12 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   api.route("/", readRoutes(deps));
   api.route(
     "/",
-    adminRoutes({ ...(deps.keys ? { keys: deps.keys } : {}), ...(deps.audit ? { audit: deps.audit } : {}) }),
+    adminRoutes({
+      ...(deps.keys ? { keys: deps.keys } : {}),
+      ...(deps.audit ? { audit: deps.audit } : {}),
+      // read when asked: by then every mount is in
+      routes: () => routesWithAccess(app.routes, deps.gateway.policy),
+    }),
   );
   app.route(API_VERSION_PREFIX, api);
   // the unversioned paths stay for one release, marked deprecated (RFC 9745) with their successor

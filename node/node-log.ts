@@ -8,6 +8,7 @@ import { platformSchemas } from "../messages/platform-schemas.ts";
 import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
 import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
 import { DEFAULT_PARTITIONS, Topics } from "../messages/topics.ts";
+import { registerOwnSubjects } from "../registries/own-subjects.ts";
 import { SchemaRegistry } from "../registries/schema-registry.ts";
 import type { NodeConfig } from "./config.ts";
 
@@ -74,10 +75,10 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
     );
   const registry = await SchemaRegistry.open(log);
   const schemas = platformSchemas();
-  for (const [subject, schema] of Object.entries(schemas))
-    await registry.register(subject, JSON.stringify(schema), { schemaType: "JSON" });
+  const own = await registerOwnSubjects(registry, schemas);
+  for (const warning of own.warnings) console.warn(warning);
   const codec = registryCodec(
-    new SchemaSerde(registry, { schemas }),
+    new SchemaSerde(own.source, { schemas }),
     new Set([
       Topics.sensorsRaw,
       Topics.silver,

@@ -88,6 +88,8 @@ export function parseVersionRef(value: string | number): VersionRef {
 export class SchemaRegistry {
   private readonly state = new RegistryState();
   private writes: Promise<unknown> = Promise.resolve();
+  /** subjects the platform writes with: never deleted through the registry */
+  private readonly protectedSubjects = new Set<string>();
 
   private constructor(
     private readonly log: Log,
@@ -313,8 +315,46 @@ export class SchemaRegistry {
     ]);
   }
 
+  /**
+   * Protects subjects from deletion: the node's own subjects (its records carry their ids). A
+   * deleted own subject let the next registration under it be any schema, and the node's own
+   * schema then failed the compatibility check at its next start (SCHEMA_INCOMPATIBLE).
+   */
+  protect(subjects: Iterable<string>): void {
+    for (const subject of subjects) this.protectedSubjects.add(subject);
+  }
+
+  isProtected(subject: string): boolean {
+    return this.protectedSubjects.has(subject);
+  }
+
+  private protectionError(subject: string): PlatformError | undefined {
+    if (!this.protectedSubjects.has(subject)) return undefined;
+    return new PlatformError(
+      ErrorCodes.SUBJECT_PROTECTED,
+      `Subject '${subject}' is one of the platform's own subjects (its records are written with it); it cannot be deleted. To change its schema, register a compatible version.`,
+      { details: { registryErrorCode: 42205 } },
+    );
+  }
+
+  /**
+   * The versions of a subject holding this exact schema, soft-deleted ones included, newest first:
+   * what a node falls back to when its schema can no longer be registered as the latest.
+   */
+  versionsWithSchema(subject: string, schemaText: string, schemaType = "JSON"): SubjectSchema[] {
+    const id = this.state.knownId(parseSchema(schemaText, schemaType));
+    if (id === undefined) return [];
+    return this.state
+      .versionsOf(subject, true)
+      .filter((v) => v.id === id)
+      .reverse()
+      .map((v) => this.toSubjectSchema(v));
+  }
+
   /** soft delete (default) or, after a soft delete, hard delete every version of a subject */
   deleteSubject(subject: string, permanent = false): Promise<number[]> {
+    const refused = this.protectionError(subject);
+    if (refused) return Promise.reject(refused);
     return this.write(() => {
       const all = this.state.versionsOf(subject, true);
       if (all.length === 0)
@@ -346,6 +386,8 @@ export class SchemaRegistry {
 
   /** soft delete (default) or, after a soft delete, hard delete one version */
   deleteVersion(subject: string, ref: VersionRef, permanent = false): Promise<number> {
+    const refused = this.protectionError(subject);
+    if (refused) return Promise.reject(refused);
     return this.write(() => {
       const entry = this.entry(subject, ref, permanent);
       if (!permanent && entry.deleted)

@@ -9,7 +9,8 @@ import { ROLES } from "./roles.ts";
 
 /**
  * Admin routes of the gateway: API keys (create: the key is in this one answer and nowhere
- * else; list: never the secret or its hash; revoke) and the audit trail, newest first.
+ * else; list: never the secret or its hash; revoke), the audit trail, newest first, and the
+ * routes of the node with the role each needs (what the authorization matrix test checks).
  */
 const KeyInfo = z
   .object({
@@ -24,8 +25,40 @@ const NewKey = z.strictObject({ name: z.string().min(1).max(100), role: z.enum(R
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
-export function adminRoutes(parts: { keys?: ApiKeyStore; audit?: AuditLog }): OpenAPIHono<GatewayEnv> {
+/** a route of the app and the least role that reaches it (null: not in the table, so admin) */
+export interface RouteAccess {
+  readonly method: string;
+  readonly path: string;
+  readonly access: string | null;
+}
+
+export function adminRoutes(parts: {
+  keys?: ApiKeyStore;
+  audit?: AuditLog;
+  routes?: () => readonly RouteAccess[];
+}): OpenAPIHono<GatewayEnv> {
   const app = new OpenAPIHono<GatewayEnv>();
+
+  documented(
+    app,
+    {
+      method: "get",
+      path: "/admin/routes",
+      summary: "Every route of the node and the least role that reaches it (admin)",
+      responses: {
+        200: jsonResponse(
+          z.object({
+            routes: z.array(
+              z.object({ method: z.string(), path: z.string(), access: z.string().nullable() }),
+            ),
+          }),
+          "the routes",
+        ),
+        ...errorResponses,
+      },
+    },
+    (c) => c.json({ routes: parts.routes?.() ?? [] }),
+  );
   const unavailable = { error: { code: ErrorCodes.NOT_FOUND, message: "this node keeps no API keys" } };
 
   documented(

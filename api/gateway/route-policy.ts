@@ -40,6 +40,20 @@ export const ROUTE_POLICY: readonly RouteRule[] = [
   { method: "GET", path: "/api/quality", access: "viewer" },
   { method: "GET", path: "/api/owners", access: "viewer" },
   { method: "GET", path: "/api/owner/:key", access: "viewer" },
+  { method: "GET", path: "/api/timeseries", access: "viewer" },
+  { method: "GET", path: "/api/timeseries/:table", access: "viewer" },
+  { method: "GET", path: "/api/dashboard/summary", access: "viewer" },
+  // alerts as Alertmanager has them: anyone may look, an operator silences
+  { method: "GET", path: "/api/alerts/active", access: "viewer" },
+  { method: "GET", path: "/api/alerts/silences", access: "viewer" },
+  { method: "GET", path: "/api/alerts/silences/:id", access: "viewer" },
+  { method: "POST", path: "/api/alerts/silences", access: "operator" },
+  { method: "DELETE", path: "/api/alerts/silences/:id", access: "operator" },
+  // the dashboard's pages and assets hold no data (that comes from the routes above and /ws)
+  { method: "GET", path: "/dashboard", access: "public" },
+  { method: "GET", path: "/dashboard/:page", access: "public" },
+  { method: "GET", path: "/dashboard/assets/:file", access: "public" },
+  { method: "GET", path: "/dashboard/vendor/:file", access: "public" },
   // the node's internals
   { method: "GET", path: "/api/supervision", access: "operator" },
   // who did what, and the keys that let them
@@ -47,6 +61,7 @@ export const ROUTE_POLICY: readonly RouteRule[] = [
   { method: "GET", path: "/api/admin/api-keys", access: "admin" },
   { method: "POST", path: "/api/admin/api-keys", access: "admin" },
   { method: "DELETE", path: "/api/admin/api-keys/:id", access: "admin" },
+  { method: "GET", path: "/api/admin/routes", access: "admin" },
   // the schema registry: reads (a lookup and a compatibility check are POSTs that change nothing)
   { method: "GET", path: `${REGISTRY}`, access: "viewer" },
   { method: "GET", path: `${REGISTRY}/schemas/types`, access: "viewer" },
@@ -121,6 +136,28 @@ export interface RoutePolicy {
   ruleFor(method: string, pattern: string): RouteRule | undefined;
 }
 
+/** the app's registered routes (handlers, not middleware) with the access the table gives each */
+export function routesWithAccess(
+  routes: readonly { method: string; path: string }[],
+  policy: RoutePolicy,
+): { method: string; path: string; access: Access | null }[] {
+  const seen = new Set<string>();
+  const listed: { method: string; path: string; access: Access | null }[] = [];
+  for (const route of routes) {
+    // app.use middleware is registered as ALL; "/*" patterns are middleware of sub-apps
+    if (route.method === "ALL" || route.path.endsWith("*")) continue;
+    const id = `${route.method} ${route.path}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    listed.push({
+      method: route.method,
+      path: route.path,
+      access: policy.ruleFor(route.method, route.path)?.access ?? null,
+    });
+  }
+  return listed;
+}
+
 export function routePolicy(rules: readonly RouteRule[] = ROUTE_POLICY): RoutePolicy {
   const compiled = rules.map((rule) => ({ rule, regex: patternRegex(rule.path) }));
   const exact = new Map(rules.map((rule) => [`${rule.method} ${rule.path}`, rule]));
@@ -137,9 +174,11 @@ export function routePolicy(rules: readonly RouteRule[] = ROUTE_POLICY): RoutePo
     match,
     accessFor: (method, path) => match(method, path)?.access ?? "admin",
     ruleFor(method, pattern) {
-      const asked = method === "HEAD" ? "GET" : method;
-      const plain = unversioned(pattern.length > 1 ? pattern.replace(/\/$/, "") : pattern);
-      return exact.get(`${asked} ${plain}`);
+      const trimmed = pattern.length > 1 ? pattern.replace(/\/$/, "") : pattern;
+      // a literal route (`/dashboard/assets/charts.js`) falls under a pattern entry
+      return (
+        exact.get(`${method === "HEAD" ? "GET" : method} ${unversioned(trimmed)}`) ?? match(method, trimmed)
+      );
     },
   };
 }

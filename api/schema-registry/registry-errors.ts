@@ -18,6 +18,8 @@ const BY_PLATFORM_CODE: Readonly<Record<string, number>> = {
   [ErrorCodes.SCHEMA_INCOMPATIBLE]: 409,
   [ErrorCodes.SCHEMA_INVALID]: 42201,
   [ErrorCodes.CONFIG_INVALID]: 42203,
+  // Confluent's "operation not permitted"
+  [ErrorCodes.SUBJECT_PROTECTED]: 42205,
 };
 
 export function httpStatusOf(errorCode: number): number {

@@ -21,9 +21,11 @@ import { httpStatusOf, registryErrorBody } from "./registry-errors.ts";
 export const REGISTRY_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
 /**
- * Confluent accepts its two vendor types, plain JSON and `application/octet-stream` (Jersey also
- * reads a body without a Content-Type as octet-stream); anything else, `text/plain` or a form
- * post included, is 415 with `{error_code: 415}` as its rest-utils answers.
+ * Confluent accepts its two vendor types, plain JSON and `application/octet-stream`; anything
+ * else, `text/plain` or a form post included, is 415 with `{error_code: 415}` as its rest-utils
+ * answers. Jersey also reads a body without a Content-Type as octet-stream; here that is 415
+ * too, because a browser sends a Blob body without one and without a CORS preflight, so a page
+ * anywhere could have written schemas (the two-call brick attack used exactly such writes).
  */
 export const REQUEST_CONTENT_TYPES: readonly string[] = [
   REGISTRY_CONTENT_TYPE,
@@ -118,7 +120,7 @@ function mediaTypeOf(c: Context): string | undefined {
 /** 415 for a body in a media type Confluent's resources do not consume. */
 async function requireRegistryContentType(c: Context, next: Next): Promise<Response | undefined> {
   const type = mediaTypeOf(c);
-  if (type !== undefined && !REQUEST_CONTENT_TYPES.includes(type)) {
+  if (type === undefined || !REQUEST_CONTENT_TYPES.includes(type)) {
     return reply(
       c,
       {

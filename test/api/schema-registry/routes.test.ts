@@ -225,7 +225,7 @@ describe.each(mounts)("the Confluent REST API mounted %s", (_where, prefix) => {
     expect([response.status, (await response.text()).length]).toEqual([200, big.length]);
   });
 
-  // Confluent's resources @Consume these; Jersey reads a body without a Content-Type as octet-stream
+  // Confluent's resources @Consume these
   const accepted: Array<[string, string | undefined]> = [
     ["its v1 vendor type", REGISTRY_CONTENT_TYPE],
     ["its unversioned vendor type", "application/vnd.schemaregistry+json"],
@@ -233,7 +233,6 @@ describe.each(mounts)("the Confluent REST API mounted %s", (_where, prefix) => {
     ["plain JSON with a charset", "application/json; charset=utf-8"],
     ["a vendor type in capitals", "Application/VND.SchemaRegistry.v1+JSON"],
     ["octet-stream", "application/octet-stream"],
-    ["no content type at all", undefined],
   ];
   test.each(accepted)("accepts a schema sent as %s", async (_name, contentType) => {
     const headers: Record<string, string> = contentType === undefined ? {} : { "content-type": contentType };
@@ -277,6 +276,25 @@ describe.each(mounts)("the Confluent REST API mounted %s", (_where, prefix) => {
       415,
     ]);
     expect(response.body.message).toContain("application/vnd.schemaregistry.v1+json");
+    expect(registry.subjects()).toEqual([]);
+    expect(registry.globalCompatibility()).toBe("BACKWARD");
+  });
+
+  // Regression: a body without a Content-Type (a browser's Blob, sent cross-site without a
+  // preflight) registered a schema, as Jersey reads it as octet-stream.
+  test("refuses a write without a content type with 415", async () => {
+    for (const [method, path] of [
+      ["POST", "/subjects/speed-value/versions"],
+      ["PUT", "/config"],
+    ] as const) {
+      const response = await app.request(`${prefix}${path}`, {
+        method,
+        body: new Blob([JSON.stringify({ schema: v1, schemaType: "JSON", compatibility: "NONE" })]),
+      });
+      expect([response.status, ((await response.json()) as { error_code: number }).error_code]).toEqual([
+        415, 415,
+      ]);
+    }
     expect(registry.subjects()).toEqual([]);
     expect(registry.globalCompatibility()).toBe("BACKWARD");
   });
