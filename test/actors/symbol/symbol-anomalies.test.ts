@@ -10,12 +10,13 @@ function warmed() {
 }
 
 describe("bar anomalies", () => {
-  test.each([
+  const cases: { name: string; bar: { close: number; volume: number }; kinds: string[] }[] = [
     { name: "a 5% jump", bar: { close: 105, volume: 1000 }, kinds: ["price_jump"] },
     { name: "a 10x volume", bar: { close: 100.1, volume: 10_000 }, kinds: ["volume_spike"] },
     { name: "both at once", bar: { close: 90, volume: 20_000 }, kinds: ["price_jump", "volume_spike"] },
     { name: "an ordinary bar", bar: { close: 100.1, volume: 1100 }, kinds: [] },
-  ])("$name is reported as $kinds", ({ bar, kinds }) => {
+  ];
+  test.each(cases)("$name is reported as $kinds", ({ bar, kinds }) => {
     expect(anomaliesOf(warmed(), bar).map((a) => a.kind)).toEqual(kinds);
   });
 

@@ -12,7 +12,7 @@ describe("bars from trades in event time", () => {
   test("a minute's trades make one OHLCV bar, closed when event time passes its end plus the lateness", () => {
     const state = tradeBarsInit("1m", 60_000);
     expect(addTrade(state, trade(1, 10), 2000)).toEqual([]);
-    addTrade(state, trade(20, 12, 30));
+    addTrade(state, trade(20, 12, 30), 2000);
     addTrade(state, trade(40, 9), 2000);
     addTrade(state, trade(59, 11), 2000);
     expect(addTrade(state, trade(61, 11.5), 2000)).toEqual([]); // within the lateness
