@@ -59,6 +59,8 @@ export const NodeConfig = z.object({
   workers: intFrom(0, 64).default(Math.max(1, cpus().length)),
   partitions: intFrom(1, 1024).default(12),
   simulate: z.boolean().default(true),
+  /** statistical: the fleet's own models; llm: some readings written by Gemini (needs GEMINI_API_KEY, falls back) */
+  simulator: z.enum(["statistical", "llm"]).default("statistical"),
   sensorsPerType: intFrom(1, 100_000).default(5),
   /** simulated readings per second, all sensors together */
   rate: intFrom(1, 1_000_000).default(100),
@@ -132,7 +134,10 @@ export const NodeConfig = z.object({
   gdeltUrl: z.url().optional(),
   geminiApiKey: z.string().optional(),
   geminiBaseUrl: z.url().optional(),
-  geminiModel: z.string().regex(/^[\w.-]+$/).default("gemini-2.5-flash"),
+  geminiModel: z
+    .string()
+    .regex(/^[\w.-]+$/)
+    .default("gemini-2.5-flash"),
   newsPollMs: intFrom(1000, 86_400_000).default(300_000),
   /** places to follow, comma-separated; default every district of the simulated city */
   newsLocations: z.string().optional(),
@@ -251,6 +256,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   NEWSAPI_URL: "newsapiUrl",
   GDELT_URL: "gdeltUrl",
   GEMINI_API_KEY: "geminiApiKey",
+  SIMULATOR: "simulator",
   GEMINI_BASE_URL: "geminiBaseUrl",
   GEMINI_MODEL: "geminiModel",
   NEWS_POLL_MS: "newsPollMs",

@@ -2,6 +2,7 @@ import { type IngestMessage, ingestProps } from "../actors/ingest.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import { Topics } from "../messages/topics.ts";
 import { parseSensorMessage } from "../sources/iot/ingest-parser.ts";
+import { createLlmReadingGenerator, llmBlendedFleet } from "../sources/iot/llm-generator.ts";
 import type { SensorFleet } from "../sources/iot/sensor-fleet.ts";
 import { createSensorPublisher, type SensorPublisher } from "../sources/iot/sensor-publisher.ts";
 import { createAedesWorkerBroker } from "../sources/mqtt/aedes-worker-broker.ts";
@@ -16,6 +17,7 @@ import {
 import { MAX_MQTT_PACKET_BYTES } from "../sources/mqtt/packet-size-guard.ts";
 import { createSessionRescue, GONE } from "../sources/mqtt/session-rescue.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
+import type { NodeConfig } from "./config.ts";
 import type { NodeContext } from "./node-context.ts";
 
 /**
@@ -146,7 +148,7 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
   const publisher = config.simulate
     ? createSensorPublisher({
         url: mqttUrl,
-        fleet: deps.fleet,
+        fleet: simulatedFleet(config, deps.fleet),
         ratePerSecond: config.rate,
         clientId: `${config.applicationId}-simulator-${process.pid}`,
         ...(auth.simulator ? { credentials: auth.simulator } : {}),
@@ -184,4 +186,24 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
     },
     stopBroker: () => broker.stop(),
   };
+}
+
+/**
+ * The fleet the simulator publishes: the statistical one, or (SIMULATOR=llm) with some readings
+ * written by Gemini through @google/genai, falling back to the statistical reading without a key
+ * or on any failure (sources/iot/llm-generator.ts).
+ */
+function simulatedFleet(config: NodeConfig, fleet: SensorFleet): SensorFleet {
+  if (config.simulator !== "llm") return fleet;
+  const generator = createLlmReadingGenerator({
+    fleet,
+    env: { GEMINI_API_KEY: config.geminiApiKey, GEMINI_BASE_URL: config.geminiBaseUrl },
+    model: config.geminiModel,
+  });
+  if (generator.mode === "simulator")
+    console.warn("SIMULATOR=llm needs GEMINI_API_KEY: publishing the statistical simulator's readings");
+  return llmBlendedFleet(fleet, generator, {
+    onError: (error) =>
+      console.error(`llm simulator: ${error instanceof Error ? error.message : String(error)}`),
+  });
 }

@@ -12,6 +12,7 @@ import { readLocally } from "../sources/news/reader/local-reader.ts";
  *     tests know what Gemini "said"), or broken JSON when `answers: "invalid"`
  *   - failures on demand: `failNext(n, status)` answers n requests with that status (429 is
  *     RESOURCE_EXHAUSTED, as Google sends it)
+ *   - the LLM sensor generator's prompts are answered with the typical reading they show
  *   - usageMetadata with token counts (characters / 4)
  */
 export interface GeminiSimulatorOptions {
@@ -105,6 +106,12 @@ export function startGeminiSimulator(options: GeminiSimulatorOptions): GeminiSim
           },
           modelVersion: match[1],
         });
+      // the LLM sensor generator's prompt: answer the typical reading it shows (a valid reading)
+      const typical = prompt.indexOf("A typical reading: ");
+      if (typical >= 0) {
+        const text = prompt.slice(typical + "A typical reading: ".length);
+        return reply({ text }, text);
+      }
       if (withTools && functionResponses === 0 && options.asksForSearch)
         return reply(
           { functionCall: { name: "search_news", args: { query: `${location} news` } } },

@@ -17,10 +17,12 @@ export interface LlmReadingGeneratorOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** default "gemini-2.0-flash", the original design's */
   readonly model?: string;
+  /** the Gemini API's address (GEMINI_BASE_URL); default Google's */
+  readonly baseUrl?: string;
   /** how many of each sweep's readings the LLM writes; default 1 */
   readonly llmReadingsPerCall?: number;
   /** how to reach the LLM; default: @google/genai. Tests inject their own. */
-  readonly loadGenerator?: (apiKey: string, model: string) => Promise<TextGenerator>;
+  readonly loadGenerator?: (apiKey: string, model: string, baseUrl?: string) => Promise<TextGenerator>;
 }
 
 export interface LlmGeneratorStats {
@@ -32,6 +34,8 @@ export interface LlmGeneratorStats {
 
 export interface LlmReadingGenerator {
   readonly mode: "llm" | "simulator";
+  /** the LLM's reading for the sensor and time of `simulated`, or `simulated` itself on any failure */
+  rewrite(simulated: SensorReading): Promise<SensorReading>;
   /** the fleet's sweep at `time`, with some readings written by the LLM when a key is set */
   readingsAt(time: number): Promise<SensorReading[]>;
   stats(): LlmGeneratorStats;
@@ -39,18 +43,19 @@ export interface LlmReadingGenerator {
 
 const GENAI_MODULE = "@google/genai";
 
-async function loadGemini(apiKey: string, model: string): Promise<TextGenerator> {
+async function loadGemini(apiKey: string, model: string, baseUrl?: string): Promise<TextGenerator> {
   // a variable specifier keeps bundlers and tsc from resolving a package that may be absent
   const genai = (await import(GENAI_MODULE)) as {
     GoogleGenAI: new (o: {
       apiKey: string;
+      httpOptions?: { baseUrl: string };
     }) => {
       models: {
         generateContent(r: { model: string; contents: string; config?: object }): Promise<{ text?: string }>;
       };
     };
   };
-  const client = new genai.GoogleGenAI({ apiKey });
+  const client = new genai.GoogleGenAI({ apiKey, ...(baseUrl ? { httpOptions: { baseUrl } } : {}) });
   return async (prompt) => {
     const response = await client.models.generateContent({
       model,
@@ -93,7 +98,11 @@ export function createLlmReadingGenerator(options: LlmReadingGeneratorOptions): 
   async function viaLlm(simulated: SensorReading): Promise<SensorReading> {
     let text: string;
     try {
-      generator ??= (options.loadGenerator ?? loadGemini)(apiKey!, options.model ?? "gemini-2.0-flash");
+      generator ??= (options.loadGenerator ?? loadGemini)(
+        apiKey!,
+        options.model ?? "gemini-2.0-flash",
+        options.baseUrl ?? env.GEMINI_BASE_URL,
+      );
       text = await (await generator)(promptFor(simulated));
     } catch (error) {
       fallBack(`LLM unavailable: ${(error as Error).message ?? String(error)}`);
@@ -128,6 +137,7 @@ export function createLlmReadingGenerator(options: LlmReadingGeneratorOptions): 
 
   return {
     mode,
+    rewrite: (simulated) => (mode === "simulator" ? Promise.resolve(simulated) : viaLlm(simulated)),
     async readingsAt(time) {
       const readings = options.fleet.readingsAt(time);
       if (mode === "simulator" || readings.length === 0) return readings;
@@ -140,5 +150,48 @@ export function createLlmReadingGenerator(options: LlmReadingGeneratorOptions): 
       return readings;
     },
     stats: () => ({ mode, ...counts }),
+  };
+}
+
+/**
+ * The fleet the publisher sweeps, with readings written by the LLM blended in (SIMULATOR=llm).
+ * The publisher asks for sweeps synchronously at its rate; an LLM answers in hundreds of
+ * milliseconds. So each sweep hands at most `concurrency` of its readings to the LLM instead of
+ * publishing them, and the next sweeps publish what came back: the LLM's reading, or the
+ * simulator's own when the LLM failed (no key, quota, bad answer). Every reading is published
+ * exactly once, some a little later than their event time (well within the window grace).
+ */
+export function llmBlendedFleet(
+  fleet: SensorFleet,
+  generator: LlmReadingGenerator,
+  options: { readonly concurrency?: number; readonly onError?: (error: unknown) => void } = {},
+): SensorFleet {
+  const concurrency = options.concurrency ?? 1;
+  const ready: SensorReading[] = [];
+  let inFlight = 0;
+  return {
+    ...fleet,
+    readingsAt(time: number): SensorReading[] {
+      const sweep = fleet.readingsAt(time);
+      const done = ready.splice(0);
+      if (generator.mode === "llm") {
+        while (inFlight < concurrency && sweep.length > 0) {
+          const taken = sweep.splice(Math.floor(sweep.length / 2), 1)[0]!;
+          inFlight++;
+          generator
+            .rewrite(taken)
+            .then(
+              (reading) => ready.push(reading),
+              (error: unknown) => {
+                // rewrite falls back by itself; anything thrown here is a bug, and the reading still goes out
+                options.onError?.(error);
+                ready.push(taken);
+              },
+            )
+            .finally(() => inFlight--);
+        }
+      }
+      return [...done, ...sweep];
+    },
   };
 }

@@ -1,7 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { SensorReading } from "../../../messages/sensor-reading.ts";
-import { createLlmReadingGenerator, type TextGenerator } from "../../../sources/iot/llm-generator.ts";
+import {
+  createLlmReadingGenerator,
+  llmBlendedFleet,
+  type TextGenerator,
+} from "../../../sources/iot/llm-generator.ts";
 import { createSensorFleet } from "../../../sources/iot/sensor-fleet.ts";
+import { Gazetteer } from "../../../sources/news/reader/gazetteer.ts";
+import { BERLIN_GRID } from "../../../sources/reference/city-districts.ts";
+import { startGeminiSimulator } from "../../../testkit/gemini-simulator.ts";
 
 const T = Date.UTC(2024, 2, 4, 8);
 const KEY = "test-key-do-not-print";
@@ -84,5 +91,45 @@ describe("LLM reading generator", () => {
     expect(readings.length).toBe(15);
     expect(gen.stats().fallbacks).toBe(1);
     expect(gen.stats().lastFallbackReason).not.toContain(KEY);
+  });
+});
+
+describe("SIMULATOR=llm through the official Gemini SDK", () => {
+  const gazetteer = new Gazetteer(BERLIN_GRID.names.flat());
+
+  test("LLM-written readings reach the sweeps; on a quota error the simulator's reading goes out instead; none twice, none lost", async () => {
+    const gemini = startGeminiSimulator({ apiKey: KEY, gazetteer });
+    try {
+      const generator = createLlmReadingGenerator({
+        fleet: fleet(),
+        env: { GEMINI_API_KEY: KEY, GEMINI_BASE_URL: gemini.url },
+      });
+      const blended = llmBlendedFleet(fleet(), generator, { concurrency: 2 });
+      const published: SensorReading[] = [];
+      const sweeps = 6;
+      for (let i = 0; i < sweeps; i++) {
+        if (i === 3) gemini.failNext(2, 429);
+        published.push(...blended.readingsAt(T + i * 1000));
+        // let the model answer before the next sweep
+        await Bun.sleep(150);
+      }
+      published.push(...blended.readingsAt(T + sweeps * 1000));
+      await Bun.sleep(150);
+      published.push(...blended.readingsAt(T + (sweeps + 1) * 1000));
+      const expected = Array.from({ length: sweeps + 2 }, (_, i) => fleet().readingsAt(T + i * 1000)).flat();
+      const key = (r: SensorReading) => `${r.sensor_id}@${r.timestamp}`;
+      // every reading of the sweeps, except the last sweep's two still with the model, exactly once
+      const seen = published.map(key);
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.length).toBe(expected.length - 2);
+      const stats = generator.stats();
+      expect(stats.mode).toBe("llm");
+      expect(stats.llmReadings).toBeGreaterThan(0);
+      expect(stats.fallbacks).toBe(2);
+      expect(stats.lastFallbackReason).not.toContain(KEY);
+      expect(gemini.requests.length).toBeGreaterThanOrEqual(stats.llmReadings);
+    } finally {
+      await gemini.stop();
+    }
   });
 });
