@@ -10,7 +10,11 @@ function warmed() {
 }
 
 describe("bar anomalies", () => {
-  const cases: { name: string; bar: { close: number; volume: number }; kinds: string[] }[] = [
+  const cases: {
+    name: string;
+    bar: { close: number; volume: number };
+    kinds: ("price_jump" | "volume_spike")[];
+  }[] = [
     { name: "a 5% jump", bar: { close: 105, volume: 1000 }, kinds: ["price_jump"] },
     { name: "a 10x volume", bar: { close: 100.1, volume: 10_000 }, kinds: ["volume_spike"] },
     { name: "both at once", bar: { close: 90, volume: 20_000 }, kinds: ["price_jump", "volume_spike"] },
