@@ -43,6 +43,9 @@ export const ROUTE_POLICY: readonly RouteRule[] = [
   { method: "GET", path: "/api/timeseries", access: "viewer" },
   { method: "GET", path: "/api/timeseries/:table", access: "viewer" },
   { method: "GET", path: "/api/dashboard/summary", access: "viewer" },
+  { method: "GET", path: "/api/news", access: "viewer" },
+  { method: "GET", path: "/api/news/sentiment", access: "viewer" },
+  { method: "GET", path: "/api/news/sources", access: "viewer" },
   // alerts as Alertmanager has them: anyone may look, an operator silences
   { method: "GET", path: "/api/alerts/active", access: "viewer" },
   { method: "GET", path: "/api/alerts/silences", access: "viewer" },

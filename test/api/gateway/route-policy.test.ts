@@ -86,7 +86,8 @@ describe("the authorization matrix (route x role)", () => {
 
 describe("the routes of a whole node", () => {
   test("each has an entry in the table (a route added without one fails here)", async () => {
-    const { node, cleanup } = await startTestNode();
+    // every room that mounts routes on, the ones tests leave off by default too
+    const { node, cleanup } = await startTestNode({ news: "on" });
     try {
       const response = await fetch(`${node.apiUrl}/api/v1/admin/routes`);
       expect(response.status).toBe(200);
