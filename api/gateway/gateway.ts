@@ -116,8 +116,9 @@ export class Gateway {
   ): Promise<Principal | undefined | Refusal> {
     const credential = credentialOf(request, allowQueryToken);
     if (credential === undefined) {
-      const local =
-        isLoopbackAddress(clientAddress) && isLoopbackHost(request.headers.get("host") ?? undefined);
+      // Bun.serve builds request.url from the Host header; a Request made in code may have only the URL
+      const host = request.headers.get("host") ?? new URL(request.url).host;
+      const local = isLoopbackAddress(clientAddress) && isLoopbackHost(host);
       return local && this.developmentMode()
         ? { subject: "development", role: "admin", via: "development" }
         : undefined;

@@ -27,6 +27,11 @@ export interface JwtSettings {
   readonly issuer: string;
   readonly audience: string;
   readonly clockToleranceSeconds?: number;
+  /**
+   * a token with an unknown `kid` fetches the JWKS again at most this often (jose's cooldown;
+   * default 30 s): an issuer publishes its next key at least this long before signing with it
+   */
+  readonly refetchCooldownMs?: number;
 }
 
 export const JWT_ALGORITHMS = [
@@ -74,7 +79,10 @@ function reasonOf(error: unknown): string {
 
 export function jwtVerifier(settings: JwtSettings): JwtVerifier {
   const keys = settings.jwksUrl
-    ? createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5000 })
+    ? createRemoteJWKSet(new URL(settings.jwksUrl), {
+        cooldownDuration: settings.refetchCooldownMs ?? 30_000,
+        timeoutDuration: 5000,
+      })
     : settings.jwksFile
       ? fileKeySet(settings.jwksFile)
       : undefined;
@@ -95,9 +103,10 @@ export function jwtVerifier(settings: JwtSettings): JwtVerifier {
           requiredClaims: ["exp", "sub"],
         }));
       } catch (error) {
-        if (error instanceof errors.JOSEError || error instanceof TypeError)
-          throw unauthorized(reasonOf(error), error);
-        // the JWKS could not be fetched or read: not the caller's fault
+        // the issuer's keys could not be had (timeout, bad JWKS): not the caller's fault
+        const keysMissing = error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid;
+        if (error instanceof errors.JOSEError && !keysMissing) throw unauthorized(reasonOf(error), error);
+        // a refused connection surfaces as fetch's TypeError, a missing file as ENOENT
         throw new PlatformError(ErrorCodes.INFRA_UNAVAILABLE, "the token issuer's keys cannot be read", {
           cause: error,
         });
