@@ -143,6 +143,27 @@ export const NodeConfig = z.object({
   newsLocations: z.string().optional(),
   /** terms a story must match besides its place, comma-separated; default none */
   newsKeywords: z.string().default(""),
+  /** market data (README: Market data): sources in order, Alpaca keys and URLs, symbols */
+  market: z.enum(["on", "off"]).default("on"),
+  marketSources: z
+    .string()
+    .regex(/^(alpaca|replay|simulator)(,(alpaca|replay|simulator))*$/, "must be a list of alpaca, replay, simulator")
+    .default("alpaca,replay,simulator"),
+  alpacaKeyId: z.string().optional(),
+  alpacaSecretKey: z.string().optional(),
+  alpacaDataUrl: z.url().optional(),
+  alpacaStreamUrl: z.url().optional(),
+  alpacaFeed: z.enum(["iex", "sip", "delayed_sip"]).default("iex"),
+  /** comma-separated; default a dozen US large caps (sources/reference/symbol-metadata.ts) */
+  marketSymbols: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9.-]{0,15}(,[A-Z][A-Z0-9.-]{0,15}){0,499}$/, "must be comma-separated upper-case symbols")
+    .optional(),
+  /** the simulator's sessions: around the clock (a demo streams at any hour) or the NYSE calendar */
+  marketSimHours: z.enum(["always", "calendar"]).default("always"),
+  marketSimTradesPerMinute: intFrom(4, 1_000_000).default(30),
+  /** how often the market chain tries the preferred sources again (fail back) */
+  marketFailbackMs: intFrom(100, 3_600_000).default(60_000),
   seed: intFrom(0, 2 ** 31 - 1).default(42),
 });
 /** `host` is resolved by loadNodeConfig (see credentialsConfigured) */
@@ -262,6 +283,17 @@ const ENV: Record<string, keyof NodeConfig> = {
   NEWS_POLL_MS: "newsPollMs",
   NEWS_LOCATIONS: "newsLocations",
   NEWS_KEYWORDS: "newsKeywords",
+  MARKET: "market",
+  MARKET_SOURCES: "marketSources",
+  ALPACA_KEY_ID: "alpacaKeyId",
+  ALPACA_SECRET_KEY: "alpacaSecretKey",
+  ALPACA_DATA_URL: "alpacaDataUrl",
+  ALPACA_STREAM_URL: "alpacaStreamUrl",
+  ALPACA_FEED: "alpacaFeed",
+  MARKET_SYMBOLS: "marketSymbols",
+  MARKET_SIM_HOURS: "marketSimHours",
+  MARKET_SIM_TRADES_PER_MINUTE: "marketSimTradesPerMinute",
+  MARKET_FAILBACK_MS: "marketFailbackMs",
   QUESTDB_URL: "questdbUrl",
   QUESTDB_PG_URL: "questdbPgUrl",
   TIMESERIES_BATCH_SIZE: "timeseriesBatchSize",
