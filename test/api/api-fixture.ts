@@ -43,7 +43,11 @@ export function startApi(
   const registry = new Hono();
   registry.post("/subjects/:subject/versions", async (c) => c.json({ bytes: (await c.req.text()).length }));
   // the fuzz and load tests send hundreds of requests at once: they test other limits
-  const gateway = new Gateway({ rateLimit: { perSecond: 100_000, burst: 100_000 }, ...options.gateway });
+  const gateway = new Gateway({
+    rateLimit: { perSecond: 100_000, burst: 100_000 },
+    tls: options.tls !== undefined,
+    ...options.gateway,
+  });
   const app = createApp({
     gateway,
     ...(options.gateway?.keys ? { keys: options.gateway.keys } : {}),

@@ -13,12 +13,10 @@ import { bearer, securedApp } from "./gateway-fixture.ts";
 let dir: string;
 let log: Log;
 let keys: ApiKeyStore;
-let audit: AuditLog;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "gateway-serve-"));
   log = await openLog({ kind: "embedded", path: join(dir, "log.db") });
   keys = await ApiKeyStore.open(log, { refreshMs: 20 });
-  audit = await AuditLog.open(log);
 });
 afterAll(async () => {
   await keys.close();
