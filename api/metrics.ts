@@ -95,6 +95,24 @@ export class PlatformMetrics {
     labelNames: ["source", "state"] as const,
     registers: [this.registry],
   });
+  readonly marketSourceState = new Gauge({
+    name: "platform_market_source_state",
+    help: "1 for each market-data source's current state: active, standby, failed or unauthorized",
+    labelNames: ["source", "state"] as const,
+    registers: [this.registry],
+  });
+  readonly marketHandovers = new Counter({
+    name: "platform_market_handovers_total",
+    help: "Changes of the active market-data source, by the source handed over to and why",
+    labelNames: ["to", "reason"] as const,
+    registers: [this.registry],
+  });
+  readonly marketEvents = new Counter({
+    name: "platform_market_events_total",
+    help: "Market records received from the sources, by kind (trade, quote, bar, backfill) and outcome",
+    labelNames: ["kind", "outcome"] as const,
+    registers: [this.registry],
+  });
   readonly anomalyScore = new Histogram({
     name: "platform_anomaly_score",
     help: "Online anomaly scores of readings, by sensor type",

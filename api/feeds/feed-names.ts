@@ -8,6 +8,8 @@ export const FEEDS = [
   "supervisor",
   "dead-letters",
   "news",
+  "bars",
+  "quotes",
 ] as const;
 export type FeedName = (typeof FEEDS)[number];
 
