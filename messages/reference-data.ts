@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { sensitive } from "./sensitive.ts";
 import { SENSOR_TYPES } from "./sensor-reading.ts";
 
 /**
@@ -38,7 +39,13 @@ export const SensorRegistryRecord = z.object({
   installed_at: isoDate,
   location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }),
   capacity: SensorCapacity.optional(),
-  owner: z.string().min(1).max(128).optional(),
+  /** who runs the installation: a person or a company (encrypted at rest, erased on request) */
+  owner: sensitive(
+    z.string().min(1).max(128),
+    "names the person or company running the installation",
+  ).optional(),
+  /** how to reach the installation's operator: a phone number or an e-mail address */
+  contact: sensitive(z.string().min(1).max(256), "reaches a person").optional(),
   updated_at: isoTimestamp,
 });
 

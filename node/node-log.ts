@@ -10,6 +10,9 @@ import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
 import { DEFAULT_PARTITIONS, Topics } from "../messages/topics.ts";
 import { registerOwnSubjects } from "../registries/own-subjects.ts";
 import { SchemaRegistry } from "../registries/schema-registry.ts";
+import { fieldCipherFromEnv } from "../security/field-cipher.ts";
+import { createRecordSealer } from "../security/record-sealer.ts";
+import { sealedLog } from "../security/sealed-log.ts";
 import type { NodeConfig } from "./config.ts";
 
 /**
@@ -48,7 +51,10 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
     defaultMs: config.logRetentionMs,
     topics: parseTopicRetention(config.logTopicRetentionMs ?? ""),
   };
-  const log = config.kafkaBrokers
+  // fields marked sensitive (messages/sensitive.ts) are sealed at rest with DATA_ENCRYPTION_KEY;
+  // a bad key stops the start before anything is opened
+  const cipher = fieldCipherFromEnv(process.env);
+  const backend = config.kafkaBrokers
     ? await openLog({
         kind: "kafka",
         brokers: config.kafkaBrokers.split(",").map((b) => b.trim()),
@@ -65,6 +71,15 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
         sessionTimeoutMs: config.kafkaSessionTimeoutMs,
         retention,
       });
+  const log = cipher
+    ? sealedLog(
+        backend,
+        createRecordSealer(cipher, {
+          onOpenFailure: (topic, field, error) =>
+            console.warn(`a sealed ${field} in ${topic} cannot be opened (${error.code}); it stays sealed`),
+        }),
+      )
+    : backend;
   await provisionTopics(log, config.partitions || DEFAULT_PARTITIONS);
   // An input topic that already exists keeps its partition count (Kafka cannot shrink one, and
   // growing it would move keys): placement, changelogs and ownership follow the topic.

@@ -1,0 +1,87 @@
+import { ErrorCodes, PlatformError } from "../messages/errors.ts";
+import type { EntityEraser, ErasureOutcome, ErasureRequest } from "./entity-eraser.ts";
+
+/**
+ * A deletion request from start to end: every store's eraser runs (one failing does not stop the
+ * others), and the request is audited twice, when it is received and when it is done, with each
+ * store's outcome, so the trail shows a request that never finished too. The audit entries take
+ * the shape of the API's audit records (`platform.audit`, api/gateway/audit-log.ts): who, what
+ * (method ERASE on /entities/<kind>/<id>), when, and the result as a status and an outcome word.
+ * A request that failed anywhere is partial: run it again (erasers are idempotent).
+ */
+export interface ErasureAuditEntry {
+  readonly time: number;
+  readonly actor: string;
+  readonly role: string | null;
+  readonly via: string | null;
+  readonly method: string;
+  readonly path: string;
+  readonly address: string | null;
+  readonly status: number;
+  readonly outcome: "done" | "denied" | "refused" | "failed";
+}
+
+export interface ErasureAudit {
+  record(entry: ErasureAuditEntry): Promise<void>;
+}
+
+export interface ErasureReport {
+  readonly request: ErasureRequest;
+  readonly complete: boolean;
+  readonly outcomes: readonly ErasureOutcome[];
+}
+
+/** 202: received; 200: every store done; 207: some store failed (WebDAV's multi-status) */
+const RECEIVED = 202;
+const DONE = 200;
+const PARTIAL = 207;
+
+export async function runErasure(
+  request: ErasureRequest,
+  erasers: readonly EntityEraser[],
+  audit: ErasureAudit,
+  clock: () => number = Date.now,
+): Promise<ErasureReport> {
+  const entry = (status: number, outcome: ErasureAuditEntry["outcome"], via: string): ErasureAuditEntry => ({
+    time: clock(),
+    actor: request.requestedBy,
+    role: null,
+    via,
+    method: "ERASE",
+    path: `/entities/${request.entity.kind}/${encodeURIComponent(request.entity.id)}`,
+    address: null,
+    status,
+    outcome,
+  });
+  // received first: a request is on the trail before anything is deleted
+  await audit.record(entry(RECEIVED, "done", `erasure ${request.requestId} received`));
+  const settled = await Promise.allSettled(erasers.map((eraser) => eraser.erase(request)));
+  const outcomes: ErasureOutcome[] = settled.flatMap((result, i) =>
+    result.status === "fulfilled"
+      ? result.value
+      : [
+          {
+            store: erasers[i]!.store,
+            status: "failed" as const,
+            items: 0,
+            detail: new PlatformError(
+              ErrorCodes.ERASURE_INCOMPLETE,
+              `the ${erasers[i]!.store} eraser failed`,
+              {
+                cause: result.reason,
+              },
+            ).message,
+          },
+        ],
+  );
+  const complete = outcomes.every((o) => o.status !== "failed");
+  const summary = outcomes.map((o) => `${o.store}:${o.status}${o.items > 0 ? `(${o.items})` : ""}`).join(" ");
+  await audit.record(
+    entry(
+      complete ? DONE : PARTIAL,
+      complete ? "done" : "failed",
+      `erasure ${request.requestId} ${summary}`.slice(0, 1000),
+    ),
+  );
+  return { request, complete, outcomes };
+}
