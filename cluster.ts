@@ -5,7 +5,7 @@
  */
 
 import { isPlatformError } from "./messages/errors.ts";
-import { loadNodeConfig } from "./node/config.ts";
+import { credentialsConfigured, loadNodeConfig, type NodeConfig } from "./node/config.ts";
 import { startProgress } from "./node/progress.ts";
 import { type RunningNode, startNode } from "./node/start-node.ts";
 
@@ -21,6 +21,24 @@ async function start(): Promise<RunningNode> {
   }
 }
 
+/** who may call the API, and how to open it up safely when nobody but this machine may */
+function accessLines(config: NodeConfig): string[] {
+  if (credentialsConfigured(config)) {
+    const ways = [
+      config.adminApiKey ? "API keys (ADMIN_API_KEY set)" : "API keys",
+      config.jwtIssuer ? `JWTs from ${config.jwtIssuer}` : "",
+    ];
+    return [
+      `  access     ${ways.filter(Boolean).join(" and ")} required on ${config.host} (roles viewer, operator, admin); manage keys with 'bun run keys'`,
+    ];
+  }
+  return [
+    `  access     development mode: no credential configured, so callers on this machine are admin and everyone else gets 401 (bound to ${config.host})`,
+    "             to expose the node: set ADMIN_API_KEY (32+ random characters) or JWT_JWKS_URL + JWT_ISSUER + JWT_AUDIENCE,",
+    "             create keys with 'bun run keys create --name <who> --role viewer', and use TLS_CERT_FILE + TLS_KEY_FILE for HTTPS",
+  ];
+}
+
 const startedAt = performance.now();
 const node = await start();
 const config = node.config;
@@ -28,7 +46,9 @@ const wsUrl = node.apiUrl.replace(/^http/, "ws");
 console.log(
   [
     `streaming-ml node '${config.applicationId}' up in ${Math.round(performance.now() - startedAt)} ms`,
-    `  API        ${node.apiUrl}  (GET /health, /api/sensors, /api/predictions, /api/alerts, /api/supervision)`,
+    `  API        ${node.apiUrl}  (GET /health, /api/v1/sensors, /api/v1/predictions, /api/v1/alerts, /api/v1/supervision)`,
+    `  docs       ${node.apiUrl}/docs  (OpenAPI 3.1 at /openapi.json)`,
+    ...accessLines(config),
     `  WebSocket  ${wsUrl}/ws  (send {"op":"subscribe","feeds":["windows","predictions","alerts"]})`,
     `  dashboard  ${node.apiUrl}/dashboard  (operational, analytics, executive)`,
     `  metrics    ${node.apiUrl}/metrics`,

@@ -70,3 +70,33 @@ test("kill -9 of the `bun run cluster` wrapper stops the node it started", async
   while (alive(node!) && Date.now() < deadline) await Bun.sleep(50);
   expect(alive(node!)).toBe(false);
 }, 60_000);
+
+test("with no credential configured, `bun run cluster` binds 127.0.0.1 and says how to expose it safely", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "cluster-banner-"));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...{ DATA_DIR: dataDir, PORT: "0", MQTT_PORT: "0", MQTT_URL: "", KAFKA_BROKERS: "", WORKERS: "0" },
+    PARTITIONS: "2",
+  };
+  for (const name of ["HOST", "ADMIN_API_KEY", "JWT_JWKS_URL", "JWT_JWKS_FILE"]) delete env[name];
+  const node = Bun.spawn(["bun", "cluster.ts", "--quiet", "--no-simulator"], {
+    cwd: REPO,
+    env,
+    stdout: "pipe",
+  });
+  cleanups.push(() => node.kill("SIGKILL"));
+  let banner = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of node.stdout) {
+    banner += decoder.decode(chunk, { stream: true });
+    if (banner.includes("Ctrl-C stops")) break;
+  }
+  expect(banner).toMatch(/API {8}http:\/\/127\.0\.0\.1:\d+ /);
+  expect(banner).toContain("development mode");
+  expect(banner).toContain("bound to 127.0.0.1");
+  expect(banner).toContain("ADMIN_API_KEY");
+  expect(banner).toContain("bun run keys create");
+  node.kill("SIGTERM");
+  await node.exited;
+}, 60_000);
