@@ -17,7 +17,7 @@ export type AlertStatus = "firing" | "resolved";
 /**
  * An alert as it leaves the alert rules: to `ops.alerts`, the feeds, the router, the view.
  * Shaped after Prometheus' and Alertmanager's alert: its identity is its label set (`labels`
- * always holds `alertname` and `severity`), `fingerprint` is Alertmanager's hash of that set,
+ * always holds `alertname`, `severity` and `category`), `fingerprint` is Alertmanager's hash of that set,
  * `startsAt` is when the rule began firing and `endsAt` is set once it resolved. The first
  * fields (`id` ... `at`) are the record the platform produced before, kept for its readers.
  */

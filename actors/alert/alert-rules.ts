@@ -141,11 +141,13 @@ export class AlertEvaluator {
   ) {
     if (!series) {
       if (!this.makeRoom()) return;
+      // the category is a label too, so routes and silences can match on it (category="data")
       const labels = {
         ...sample.labels,
         ...rule.alert_labels,
         alertname: rule.name,
         severity: rule.severity,
+        category: rule.category,
       };
       const created: Series = {
         rule,

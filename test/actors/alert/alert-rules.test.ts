@@ -207,13 +207,13 @@ describe("alert rules", () => {
       });
   });
 
-  test("an alert carries Alertmanager's identity: labels with alertname and severity, their fingerprint, start and end", () => {
+  test("an alert carries Alertmanager's identity: labels with alertname, severity and category, their fingerprint, start and end", () => {
     const evaluator = new AlertEvaluator([
       rule({ alert_labels: { team: "city" }, annotations: { runbook: "see {sensor_id}" }, category: "data" }),
     ]);
     const [fired] = evaluator.evaluate(sample(1000, 0.95));
     const [resolved] = evaluator.evaluate(sample(3000, 0.1));
-    const labels = { sensor_id: "a", team: "city", alertname: "r", severity: "warning" };
+    const labels = { sensor_id: "a", team: "city", alertname: "r", severity: "warning", category: "data" };
     expect(fired).toMatchObject({
       status: "firing",
       labels,
