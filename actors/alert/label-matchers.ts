@@ -28,6 +28,8 @@ export function compileMatcher(matcher: LabelMatcher): CompiledMatcher | Error {
   let test: (value: string) => boolean;
   if (matcher.isRegex) {
     if (matcher.value.length > MAX_REGEX_LENGTH) return new Error(`regex of '${matcher.name}' is too long`);
+    const unsafe = backtrackingHazard(matcher.value);
+    if (unsafe) return new Error(`regex of '${matcher.name}' is refused: ${unsafe}`);
     let regex: RegExp;
     try {
       regex = new RegExp(`^(?:${matcher.value})$`);
@@ -64,3 +66,48 @@ export const Matchers = z.array(z.union([z.string(), LabelMatcherSchema])).trans
   }
   return compiled;
 });
+
+/**
+ * Alertmanager's regexes are RE2 (linear time); JavaScript's backtrack, and a matcher comes from
+ * the API (silences), so a pattern like `(a+)+$` against a long label value could hold the main
+ * thread for minutes. Refused: a quantified group that itself holds a quantifier (star height
+ * above one, the classic catastrophic case), and backreferences and lookarounds, which RE2 does
+ * not have either. What RE2 accepts and this refuses can be written without nesting.
+ */
+export function backtrackingHazard(pattern: string): string | undefined {
+  if (/\\[1-9]|\\k</.test(pattern)) return "backreferences are not supported (RE2 has none)";
+  if (/\(\?(?:[=!]|<[=!])/.test(pattern)) return "lookarounds are not supported (RE2 has none)";
+  // per open group: whether a quantifier was seen inside it
+  const quantifiedInside: boolean[] = [];
+  let lastGroupQuantified = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === "\\") {
+      i++;
+      lastGroupQuantified = false;
+      continue;
+    }
+    if (ch === "[") {
+      // a character class: skip to its end
+      i++;
+      if (pattern[i] === "^") i++;
+      if (pattern[i] === "]") i++;
+      while (i < pattern.length && pattern[i] !== "]") i += pattern[i] === "\\" ? 2 : 1;
+      lastGroupQuantified = false;
+      continue;
+    }
+    if (ch === "(") {
+      quantifiedInside.push(false);
+      lastGroupQuantified = false;
+    } else if (ch === ")") {
+      lastGroupQuantified = quantifiedInside.pop() ?? false;
+      continue;
+    } else if (ch === "*" || ch === "+" || ch === "{" || (ch === "?" && pattern[i - 1] !== "(")) {
+      const repeats = ch !== "?" && !(ch === "{" && /^\{\d+\}/.test(pattern.slice(i)));
+      if (repeats && lastGroupQuantified) return "a repeated group holds a repetition (nested quantifiers)";
+      if (repeats) for (let d = 0; d < quantifiedInside.length; d++) quantifiedInside[d] = true;
+    }
+    lastGroupQuantified = false;
+  }
+  return undefined;
+}

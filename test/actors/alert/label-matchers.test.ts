@@ -23,3 +23,30 @@ test.each([
 test.each([["no operator"], ["1abc=x"], ['a=="x"']])("'%s' is not a matcher", (text) => {
   expect(parseMatcher(text)).toBeInstanceOf(Error);
 });
+
+test.each([
+  ["(a+)+$", true],
+  ["(a*)*", true],
+  ["(x|y+)+", true],
+  ["((ab)+c)*", true],
+  ["(a{2,})+", true],
+  ["(a)\\1", true],
+  ["(?=a)a", true],
+  ["db|web", false],
+  ["node-[0-9]+", false],
+  ["(db|web)+", false],
+  ["(a{3})+", false],
+  ["[(+]+", false],
+  ["(\\+)+", false],
+  ["(?:db|web)-.*", false],
+])("the regex %s is refused as a backtracking hazard: %p", (pattern, refused) => {
+  const compiled = compileMatcher({ name: "n", value: pattern, isRegex: true, isEqual: true });
+  expect(compiled instanceof Error).toBe(refused);
+});
+
+test("a hostile regex in a silence cannot hold the thread: it is refused before it runs", () => {
+  const started = performance.now();
+  const compiled = compileMatcher({ name: "n", value: "(a+)+$", isRegex: true, isEqual: true });
+  expect(compiled).toBeInstanceOf(Error);
+  expect(performance.now() - started).toBeLessThan(50);
+});
