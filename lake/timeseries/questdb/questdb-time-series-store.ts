@@ -1,4 +1,3 @@
-import { Sender } from "@questdb/nodejs-client";
 import { SQL } from "bun";
 import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
 import { checkTableDefinition, planQuery } from "../query-plan.ts";
@@ -11,31 +10,34 @@ import type {
   TimeSeriesRow,
   TimeSeriesStore,
 } from "../time-series-store.ts";
+import { type IlpLayout, ilpLine } from "./ilp-lines.ts";
 import { alterTableSql, createTableSql, querySql } from "./questdb-sql.ts";
 
 /**
- * The QuestDB TimeSeriesStore: rows go in over ILP/HTTP (`@questdb/nodejs-client`; one HTTP
- * request per batch, acknowledged once QuestDB committed it to the table's WAL, so a batch the
- * store acknowledged survives the writer's crash), tables and queries go over the PG wire
- * (Bun's SQL client) with bind parameters. Tables are WAL tables with DEDUP UPSERT KEYS, so a
- * batch written twice leaves one row per identity; rows become visible once QuestDB applied the
- * WAL (milliseconds later).
+ * The QuestDB TimeSeriesStore: rows go in over ILP/HTTP (one POST /write per batch, answered
+ * once QuestDB committed the batch to the table's WAL in one transaction, so a batch the store
+ * acknowledged survives the writer's crash), tables and queries go over the PG wire (Bun's SQL
+ * client) with bind parameters. Tables are WAL tables with DEDUP UPSERT KEYS, so a batch written
+ * twice leaves one row per identity; rows become visible once QuestDB applied the WAL
+ * (milliseconds later).
+ *
+ * The lines are encoded here (`ilp-lines.ts`), not by `@questdb/nodejs-client`: its buffer
+ * writes names and values one character at a time, which on Bun capped it below the sink's
+ * target (`bench/timeseries-sink.ts` keeps the client as the baseline and shows both).
  */
 export interface QuestDbStoreOptions {
   /** QuestDB's HTTP endpoint (ILP/HTTP and /exec), e.g. http://127.0.0.1:9000 */
   readonly httpUrl: string;
   /** PG wire; default postgres://admin:quest@<http host>:8812/qdb (QuestDB's defaults) */
   readonly pgUrl?: string;
-  /** how long the ILP client itself retries a failed request before the write fails; default 1 s */
-  readonly retryTimeoutMs?: number;
   /** per-request timeout; default 10 s */
   readonly requestTimeoutMs?: number;
 }
 
 interface TableWriter {
   readonly definition: TableDefinition;
-  sender: Sender | undefined;
-  /** writes to one table go one at a time: they share the sender's buffer */
+  readonly layout: IlpLayout;
+  /** writes to one table go one at a time, in order, as one sink writes them */
   queue: Promise<void>;
 }
 
@@ -43,17 +45,16 @@ export class QuestDbTimeSeriesStore implements TimeSeriesStore {
   readonly kind = "questdb";
   private readonly sql: SQL;
   private readonly tables = new Map<string, TableWriter>();
-  private readonly senderConfig: string;
+  private readonly writeUrl: string;
+  private readonly requestTimeoutMs: number;
   private readonly endpoint: string;
   private closed = false;
 
   constructor(options: QuestDbStoreOptions) {
     const http = new URL(options.httpUrl);
     this.endpoint = `${http.hostname}:${http.port || 9000}`;
-    // stdlib_http: the client's default undici agent does not run on Bun
-    this.senderConfig =
-      `${http.protocol.replace(":", "")}::addr=${this.endpoint};auto_flush=off;stdlib_http=on` +
-      `;retry_timeout=${options.retryTimeoutMs ?? 1000};request_timeout=${options.requestTimeoutMs ?? 10_000}`;
+    this.writeUrl = `${http.protocol}//${this.endpoint}/write?precision=u`;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.sql = new SQL({
       url: options.pgUrl ?? `postgres://admin:quest@${http.hostname}:8812/qdb`,
       max: 4,
@@ -84,11 +85,14 @@ export class QuestDbTimeSeriesStore implements TimeSeriesStore {
       ttlDays: ttlDaysOf(ttl[0]),
     }))
       await this.run(statement, []);
-    const existing = this.tables.get(table.name);
     this.tables.set(table.name, {
       definition: table,
-      sender: existing?.sender,
-      queue: existing?.queue ?? Promise.resolve(),
+      layout: {
+        table: table.name,
+        symbols: table.columns.filter((c) => c.type === "symbol"),
+        fields: table.columns.filter((c) => c.type !== "symbol"),
+      },
+      queue: this.tables.get(table.name)?.queue ?? Promise.resolve(),
     });
   }
 
@@ -149,83 +153,52 @@ export class QuestDbTimeSeriesStore implements TimeSeriesStore {
     if (!/^[a-z][a-z0-9_]{0,62}$/.test(name))
       throw new PlatformError(ErrorCodes.BAD_REQUEST, `'${name}' is not a table name`);
     await this.run(`DROP TABLE IF EXISTS ${name}`, []);
-    const writer = this.tables.get(name);
     this.tables.delete(name);
-    await writer?.sender?.close();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const writers = [...this.tables.values()];
-    await Promise.allSettled(writers.map((w) => w.queue));
-    const closing = await Promise.allSettled([
-      ...writers.map((w) => w.sender?.close()),
-      this.sql.close({ timeout: 5 }),
-    ]);
-    const failed = closing.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed.length > 0)
-      throw new PlatformError(ErrorCodes.INFRA_UNAVAILABLE, "closing the QuestDB store failed", {
-        cause: new AggregateError(failed.map((f) => f.reason)),
-      });
+    await Promise.allSettled([...this.tables.values()].map((w) => w.queue));
+    try {
+      await this.sql.close({ timeout: 5 });
+    } catch (cause) {
+      throw this.unavailable("closing the PG connections", cause);
+    }
   }
 
   private async send(writer: TableWriter, rows: readonly TimeSeriesRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const { definition } = writer;
-    const symbols = definition.columns.filter((c) => c.type === "symbol");
-    const others = definition.columns.filter((c) => c.type !== "symbol");
-    const checked = rows.map((row) => ({
-      at: checkedValue(definition, row, definition.timestamp, "timestamp") as number,
-      symbols: symbols.map((c) => checkedValue(definition, row, c.name, c.type)),
-      others: others.map((c) => checkedValue(definition, row, c.name, c.type)),
-    }));
-    let sender: Sender;
-    try {
-      writer.sender ??= await Sender.fromConfig(this.senderConfig);
-      sender = writer.sender;
-    } catch (cause) {
-      throw this.unavailable("connecting the ILP sender", cause);
+    const { definition, layout } = writer;
+    const lines: string[] = new Array(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      const at = checkedValue(definition, row, definition.timestamp, "timestamp") as number;
+      const symbols = layout.symbols.map((c) => checkedValue(definition, row, c.name, c.type));
+      const fields = layout.fields.map((c) => checkedValue(definition, row, c.name, c.type));
+      lines[r] = ilpLine(layout, at, symbols, fields);
     }
-    // ILP wants a row's symbols before its other columns; a null is a column left out
-    sender.reset();
-    for (const row of checked) {
-      sender.table(definition.name);
-      for (let i = 0; i < symbols.length; i++) {
-        const value = row.symbols[i];
-        if (value !== null) sender.symbol(symbols[i]!.name, value as string);
-      }
-      for (let i = 0; i < others.length; i++) {
-        const value = row.others[i];
-        if (value === null) continue;
-        const name = others[i]!.name;
-        switch (others[i]!.type) {
-          case "double":
-            sender.floatColumn(name, value as number);
-            break;
-          case "long":
-            sender.intColumn(name, value as number);
-            break;
-          case "boolean":
-            sender.booleanColumn(name, value as boolean);
-            break;
-          case "timestamp":
-            sender.timestampColumn(name, value as number, "ms");
-            break;
-          default:
-            sender.stringColumn(name, value as string);
-        }
-      }
-      await sender.at(row.at, "ms");
-    }
+    let response: Response;
     try {
-      await sender.flush();
+      response = await fetch(this.writeUrl, {
+        method: "POST",
+        body: lines.join(""),
+        signal: AbortSignal.timeout(this.requestTimeoutMs),
+      });
     } catch (cause) {
-      // the buffer was taken by the failed flush; a fresh sender for the retry
-      writer.sender = undefined;
-      await sender.close().catch(() => undefined);
       throw this.unavailable(`writing ${rows.length} rows to ${definition.name}`, cause);
     }
+    if (response.status === 204 || response.ok) {
+      await response.body?.cancel();
+      return;
+    }
+    const answer = await response.text();
+    // 4xx: QuestDB refused the lines (a type clash with the table); 5xx: it could not take them now
+    const code = response.status < 500 ? ErrorCodes.SCHEMA_VIOLATION : ErrorCodes.INFRA_UNAVAILABLE;
+    throw new PlatformError(
+      code,
+      `QuestDB at ${this.endpoint} answered ${response.status} to ${rows.length} rows for ${definition.name}: ${answer.slice(0, 300)}`,
+    );
   }
 
   private async run(sql: string, params: readonly unknown[], shape?: "values"): Promise<unknown> {

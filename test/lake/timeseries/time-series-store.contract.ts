@@ -120,6 +120,20 @@ export function timeSeriesStoreContract(name: string, harness: StoreHarness): vo
       expect(result.rows[0]).toEqual([T0, "s1", "traffic", 42, 42, true, null]);
     });
 
+    test("symbols and strings with spaces, commas, equals, quotes, backslashes and newlines come back as written", async () => {
+      const table = await newTable(readingsTable(uniqueName("tsc_escape")));
+      const awkward = ["a b,c=d", 'x"y\\z', "line\nbreak", "ünï cødé ✓"];
+      await store.write(
+        table,
+        awkward.map((text, i) => row(text, T0 + i * 1000, i, { note: text, type: `${text}!` })),
+      );
+      await harness.settle(store, table.name);
+      const result = await store.query({ table: table.name, limit: 10 });
+      expect(result.rows.map((r) => [r[1], r[2], r[6]])).toEqual(awkward.map((t) => [t, `${t}!`, t]));
+      const one = await store.query({ table: table.name, equals: { sensor_id: awkward[0]! }, limit: 10 });
+      expect(one.rows.length).toBe(1);
+    });
+
     test("two sensors with the same timestamp are two rows", async () => {
       const table = await newTable(readingsTable(uniqueName("tsc_samets")));
       await store.write(table, [row("a", T0, 1), row("b", T0, 2)]);
