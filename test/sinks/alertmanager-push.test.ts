@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { isPlatformError } from "../../messages/errors.ts";
 import { alertmanagerDelivery } from "../../sinks/alertmanager-push.ts";
-import { alertmanagerAlerts, alertmanagerUrl, requireAlertmanager } from "../../testkit/alertmanager.ts";
+import {
+  alertmanagerAlerts,
+  alertmanagerUrl,
+  requireAlertmanager,
+  skipAlertmanager,
+} from "../../testkit/alertmanager.ts";
 import { testAlert, testNotification } from "./alert-fixture.ts";
 
 /** Against the real Alertmanager infra/up.sh starts (ALERTMANAGER_URL, default :9193). */
-describe("the Alertmanager v2 push, against a real Alertmanager", () => {
+describe.skipIf(skipAlertmanager)("the Alertmanager v2 push, against a real Alertmanager", () => {
   const run = `push-${Date.now().toString(36)}`;
   beforeAll(requireAlertmanager);
   afterAll(async () => {
