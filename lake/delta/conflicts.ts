@@ -9,6 +9,9 @@ import { decodeDataPath } from "./partition-values.ts";
  * - an append next to an append never conflicts (blind appends);
  * - a winner that carries the same application's transaction at or past this commit's version
  *   means this batch is already in the table: the commit is dropped, not retried (exactly once);
+ *   a commit with several transactions (one per source partition) is dropped when the winners
+ *   cover all of them, and is a conflict when they cover only some (the caller re-reads the
+ *   versions and writes what is still missing);
  * - a winner that changed the protocol, or the metadata when this commit changes it too, is a
  *   conflict;
  * - a winner that removed a file this commit removes is a conflict (delete/delete);
@@ -19,6 +22,8 @@ import { decodeDataPath } from "./partition-values.ts";
 
 export interface PendingCommit {
   txn?: { appId: string; version: number } | undefined;
+  /** further transactions committed in the same commit (one per source partition of a sink) */
+  txns?: readonly { appId: string; version: number }[] | undefined;
   /** decoded paths of the files this commit removes */
   removes: ReadonlySet<string>;
   /** partitions this commit read to replace ("all", or keys from `partitionKey`); none for a blind append */
@@ -44,11 +49,17 @@ export function checkConflict(
   winner: readonly Action[],
   partitionColumns: readonly string[],
 ): ConflictVerdict {
-  for (const action of winner) {
-    if ("txn" in action && pending.txn && action.txn.appId === pending.txn.appId) {
-      if (action.txn.version >= pending.txn.version) {
-        return { kind: "already-committed", appId: action.txn.appId, version: action.txn.version };
-      }
+  const pendingTxns = [...(pending.txn ? [pending.txn] : []), ...(pending.txns ?? [])];
+  if (pendingTxns.length > 0) {
+    const covered = pendingTxns.filter((mine) =>
+      winner.some((a) => "txn" in a && a.txn.appId === mine.appId && a.txn.version >= mine.version),
+    );
+    const first = covered[0];
+    if (first && covered.length === pendingTxns.length) {
+      return { kind: "already-committed", appId: first.appId, version: first.version };
+    }
+    if (first) {
+      return { kind: "conflict", reason: `transaction ${first.appId} was committed concurrently` };
     }
   }
   for (const action of winner) {

@@ -24,29 +24,77 @@ export function groupByPartition(
   if (partitionColumns.length === 0)
     return [{ partitionValues: {}, rows: rows as Record<string, unknown>[] }];
   const fields = partitionColumns.map((c) => schema.find((f) => f.name === c) as DeltaField);
-  const groups = new Map<string, RowGroup>();
+  const serializers = fields.map(partitionSerializer);
+  // one map level per partition column, keyed by the raw value: a micro-batch has a handful of
+  // partitions, so the serialization (and its checks) runs once per distinct value, not per row
+  const root = new Map<unknown, unknown>();
+  const groups: RowGroup[] = [];
+  const last = fields.length - 1;
   for (const row of rows) {
-    let key = "";
-    const values: Record<string, string | null> = {};
-    for (const field of fields) {
-      const value = serializePartitionValue(field, row[field.name]);
-      if (value === null && !field.nullable) {
-        throw new PlatformError(
-          ErrorCodes.SCHEMA_VIOLATION,
-          `partition column ${field.name} is not nullable`,
-        );
+    let level = root;
+    for (let i = 0; i < last; i++) {
+      const value = mapKey(row[(fields[i] as DeltaField).name]);
+      let next = level.get(value) as Map<unknown, unknown> | undefined;
+      if (!next) {
+        (serializers[i] as (v: unknown) => string | null)(row[(fields[i] as DeltaField).name]);
+        next = new Map();
+        level.set(value, next);
       }
-      values[field.name] = value;
-      key += `${value === null ? "\u0001" : value}\u0000`;
+      level = next;
     }
-    let group = groups.get(key);
+    const value = mapKey(row[(fields[last] as DeltaField).name]);
+    let group = level.get(value) as RowGroup | undefined;
     if (!group) {
-      group = { partitionValues: values, rows: [] };
-      groups.set(key, group);
+      group = { partitionValues: partitionValuesOf(row, fields, serializers), rows: [] };
+      level.set(value, group);
+      groups.push(group);
     }
     group.rows.push(row);
   }
-  return [...groups.values()];
+  return mergeEqualGroups(groups);
+}
+
+/** Dates by their time, so one day's rows share a map entry however many Date objects carry it. */
+function mapKey(value: unknown): unknown {
+  return value instanceof Date ? value.getTime() : value;
+}
+
+function partitionSerializer(field: DeltaField): (value: unknown) => string | null {
+  return (value) => {
+    const text = serializePartitionValue(field, value);
+    if (text === null && !field.nullable) {
+      throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, `partition column ${field.name} is not nullable`);
+    }
+    return text;
+  };
+}
+
+function partitionValuesOf(
+  row: Record<string, unknown>,
+  fields: readonly DeltaField[],
+  serializers: readonly ((v: unknown) => string | null)[],
+): Record<string, string | null> {
+  const values: Record<string, string | null> = {};
+  fields.forEach((field, i) => {
+    values[field.name] = (serializers[i] as (v: unknown) => string | null)(row[field.name]);
+  });
+  return values;
+}
+
+/**
+ * Distinct raw values can serialize to the same partition (a Date and its ISO day, 1 and 1n):
+ * their rows belong in one file.
+ */
+function mergeEqualGroups(groups: RowGroup[]): RowGroup[] {
+  if (groups.length < 2) return groups;
+  const byKey = new Map<string, RowGroup>();
+  for (const group of groups) {
+    const key = JSON.stringify(group.partitionValues);
+    const existing = byKey.get(key);
+    if (existing) for (const row of group.rows) existing.rows.push(row);
+    else byKey.set(key, group);
+  }
+  return [...byKey.values()];
 }
 
 export function dataFileName(): string {

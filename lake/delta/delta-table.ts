@@ -56,6 +56,13 @@ export interface TableOptions {
 export interface WriteOptions {
   /** the writer's exactly-once marker: skipped when the table already has appId at >= version */
   txn?: { appId: string; version: number };
+  /**
+   * several exactly-once markers in one commit (a sink's source partitions): the write is
+   * skipped when the table holds all of them, and refused (DELTA_COMMIT_CONFLICT) when it holds
+   * only some, since the rows of the others may not be told apart here: the caller reads
+   * `txnVersions` first and writes only what is missing
+   */
+  txns?: readonly { appId: string; version: number }[];
   commitInfo?: Record<string, unknown>;
   /** "merge" adds the rows' unknown columns as nullable ones; the default rejects them */
   schemaMode?: "strict" | "merge";
@@ -191,6 +198,14 @@ export class DeltaTable {
 
   get partitionColumns(): readonly string[] {
     return this.state.requireMetadata().partitionColumns;
+  }
+
+  /** The newest committed version of each application's transaction (after reading other writers' commits). */
+  txnVersions(appIds: readonly string[]): Promise<Map<string, number | undefined>> {
+    return this.serialized(async () => {
+      await this.catchUp();
+      return new Map(appIds.map((id) => [id, this.state.txnVersion(id)]));
+    });
   }
 
   /** Reads the commits other writers made since this instance last looked. */
@@ -395,11 +410,22 @@ export class DeltaTable {
         );
       }
       const txn = options.txn;
-      if (txn) validateTxn(txn);
-      if (txn && (this.state.txnVersion(txn.appId) ?? Number.NEGATIVE_INFINITY) >= txn.version) {
+      const txns = [...(txn ? [txn] : []), ...(options.txns ?? [])];
+      for (const t of txns) validateTxn(t);
+      const held = txns.filter(
+        (t) => (this.state.txnVersion(t.appId) ?? Number.NEGATIVE_INFINITY) >= t.version,
+      );
+      if (txns.length > 0 && held.length === txns.length) {
         return { version: this.state.version, skipped: true };
       }
-      if (rows.length === 0 && !replace && !txn) return { version: this.state.version, skipped: true };
+      if (held.length > 0) {
+        throw new PlatformError(
+          ErrorCodes.DELTA_COMMIT_CONFLICT,
+          `the table already holds transaction ${held[0]?.appId} at ${held[0]?.version}`,
+        );
+      }
+      if (rows.length === 0 && !replace && txns.length === 0)
+        return { version: this.state.version, skipped: true };
       const schema = this.schemaFor(rows, options.schemaMode ?? "strict");
       const partitionColumns = this.state.requireMetadata().partitionColumns;
       const groups = rows.length === 0 ? [] : groupByPartition(rows, schema, partitionColumns);
@@ -410,7 +436,7 @@ export class DeltaTable {
           : await writeDataFiles(this.parquet, this.dir, schema, partitionColumns, groups);
       const schemaChanged = schema !== this.state.schema;
       const pending: PendingCommit = {
-        txn,
+        txns,
         removes: new Set(replaced?.files.map((f) => decodePathKey(f.path)) ?? []),
         readPartitions: replaced?.partitions ?? "none",
         changesMetadata: schemaChanged,
@@ -440,7 +466,8 @@ export class DeltaTable {
           actions.push({
             metaData: { ...this.state.requireMetadata(), schemaString: toSchemaString(schema) },
           });
-        if (txn) actions.push({ txn: { appId: txn.appId, version: txn.version, lastUpdated: Date.now() } });
+        for (const t of txns)
+          actions.push({ txn: { appId: t.appId, version: t.version, lastUpdated: Date.now() } });
         for (const file of replaced?.files ?? []) actions.push({ remove: toRemove(file, true) });
         for (const add of adds) actions.push({ add });
         return actions;
@@ -453,11 +480,22 @@ export class DeltaTable {
     const schema = this.state.schema;
     const known = new Set(schema.map((f) => f.name));
     const added = new Map<string, DeltaField>();
+    // rows of one batch nearly always share their keys: compare with the last row checked
+    // (interned strings, so a cheap comparison) and look names up only when they differ
+    let checked: string[] | undefined;
     for (const row of rows) {
-      for (const key in row) {
+      const keys = Object.keys(row);
+      if (checked !== undefined && sameKeys(keys, checked)) continue;
+      // a row whose unknown key holds null says nothing about that column's type: the next row
+      // with the same keys must be looked at again
+      let resolved = true;
+      for (const key of keys) {
         if (known.has(key) || added.has(key)) continue;
         const value = row[key];
-        if (value === undefined || value === null) continue;
+        if (value === undefined || value === null) {
+          resolved = false;
+          continue;
+        }
         const type = inferType(value);
         if (mode !== "merge" || type === undefined) {
           throw new PlatformError(
@@ -469,6 +507,7 @@ export class DeltaTable {
         }
         added.set(key, { name: key, type, nullable: true, metadata: {} });
       }
+      checked = resolved ? keys : undefined;
     }
     return added.size === 0 ? schema : mergeSchema(schema, [...added.values()]);
   }
@@ -634,6 +673,12 @@ export class DeltaTable {
     );
     return run;
   }
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function toRemove(add: AddAction, dataChange: boolean): RemoveAction {

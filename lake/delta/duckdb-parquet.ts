@@ -11,6 +11,7 @@ import {
   DuckDBInstance,
   type DuckDBType,
   INTEGER,
+  LIST,
   VARCHAR,
 } from "@duckdb/node-api";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
@@ -35,9 +36,15 @@ const FILE_COLUMN = "__delta_file";
 
 interface Stager {
   stageType: DuckDBType;
-  /** SQL turning the staged column back into the Delta type */
+  /** SQL turning the staged column `s.<column>` back into the Delta type */
   select(ident: string): string;
   convert(value: unknown): number | string | boolean | DuckDBBlobValue | null;
+  /**
+   * Strings are staged as codes into a per-call dictionary: DuckDB's node binding copies numbers
+   * into a vector in one call but crosses into native code once per string, and streaming rows
+   * repeat a few thousand sensor ids, districts and zones. The COPY looks the codes up again.
+   */
+  dictionary?: boolean;
 }
 
 const INTEGER_RANGES: Record<string, [number, number]> = {
@@ -51,6 +58,12 @@ const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
 const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
 
 class RowValueError extends Error {}
+
+interface StagingTables {
+  stage: string;
+  /** one row, one VARCHAR[] per string column: code k is element k + 1 */
+  dictionary: string | undefined;
+}
 
 function stagerFor(field: DeltaField): Stager {
   const type = field.type;
@@ -80,7 +93,12 @@ function stagerFor(field: DeltaField): Stager {
   }
   switch (type) {
     case "string":
-      return { stageType: VARCHAR, select: (c) => c, convert: (v) => (typeof v === "string" ? v : wrong(v)) };
+      return {
+        stageType: INTEGER,
+        dictionary: true,
+        select: (c) => c,
+        convert: (v) => (typeof v === "string" ? v : wrong(v)),
+      };
     case "double":
     case "float":
       return {
@@ -154,12 +172,12 @@ function sqlList(paths: readonly string[]): string {
 class ConnectionPool {
   private readonly idle: DuckDBConnection[] = [];
   private readonly waiting: ((c: DuckDBConnection) => void)[] = [];
+  private readonly all: DuckDBConnection[] = [];
   private open = 0;
-  private instance: Promise<DuckDBInstance> | undefined;
 
   constructor(
     private readonly max: number,
-    private readonly options: Record<string, string>,
+    private readonly instance: () => Promise<DuckDBInstance>,
   ) {}
 
   async use<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -177,10 +195,10 @@ class ConnectionPool {
     if (this.open >= this.max) return new Promise((resolve) => this.waiting.push(resolve));
     this.open++;
     try {
-      this.instance ??= DuckDBInstance.create(":memory:", this.options);
-      const connection = await (await this.instance).connect();
+      const connection = await (await this.instance()).connect();
       // Partition values and timestamps are read and cast in UTC, whatever the machine's zone.
       await connection.run("SET TimeZone = 'UTC'");
+      this.all.push(connection);
       return connection;
     } catch (cause) {
       this.open--;
@@ -194,12 +212,10 @@ class ConnectionPool {
     else this.idle.push(connection);
   }
 
-  async close(): Promise<void> {
-    for (const connection of this.idle.splice(0)) connection.closeSync();
+  close(): void {
+    for (const connection of this.all.splice(0)) connection.closeSync();
+    this.idle.length = 0;
     this.open = 0;
-    const instance = await this.instance;
-    instance?.closeSync();
-    this.instance = undefined;
   }
 }
 
@@ -212,115 +228,117 @@ export interface DuckDBParquetOptions {
 }
 
 export class DuckDBParquet implements ParquetPort {
+  private instance: Promise<DuckDBInstance> | undefined;
+  /** staging and reads */
   private readonly pool: ConnectionPool;
-  private readonly stagingTables = new WeakMap<DuckDBConnection, Map<string, string>>();
+  /**
+   * the COPYs of one write run on these while the writer stages the next file: separate from
+   * `pool` so a writer holding its staging connection never waits for a connection it holds
+   */
+  private readonly copyPool: ConnectionPool;
+  private readonly staging = new WeakMap<DuckDBConnection, Map<string, StagingTables>>();
+  private stagingCount = 0;
 
-  constructor(options: DuckDBParquetOptions = {}) {
-    this.pool = new ConnectionPool(options.connections ?? 4, {
-      threads: String(options.threads ?? 2),
-      memory_limit: options.memoryLimit ?? "1GB",
-    });
+  constructor(private readonly options: DuckDBParquetOptions = {}) {
+    const instance = () => {
+      this.instance ??= DuckDBInstance.create(":memory:", {
+        threads: String(this.options.threads ?? 2),
+        memory_limit: this.options.memoryLimit ?? "1GB",
+      });
+      return this.instance;
+    };
+    this.pool = new ConnectionPool(options.connections ?? 4, instance);
+    this.copyPool = new ConnectionPool(options.connections ?? 4, instance);
   }
 
   async writeFiles(columns: readonly DeltaField[], files: readonly FileToWrite[]): Promise<WrittenFile[]> {
     const stagers = columns.map(stagerFor);
+    const dictionaries = stagers.map((s) => (s.dictionary ? new Map<string, number>() : undefined));
     const stats = files.map(() => columns.map((f) => new ColumnStats(f)));
+    // every value is checked and converted before DuckDB sees any: a bad row stages nothing
+    const staged = files.map((file, i) =>
+      stageColumns(file.rows, columns, stagers, dictionaries, stats[i] as ColumnStats[]),
+    );
     return this.pool.use(async (connection) => {
-      const table = await this.stagingTable(connection, columns, stagers);
-      // the staging table is emptied whatever happens: the appender flushes what it holds on close
+      const tables = await this.stagingTables(connection, columns, stagers);
+      const select = columns.map((f, i) => {
+        const q = quoteIdent(f.name);
+        const stager = stagers[i] as Stager;
+        return `${stager.dictionary ? `d.${q}[s.${q} + 1]` : stager.select(`s.${q}`)} AS ${q}`;
+      });
+      const from = tables.dictionary
+        ? `${tables.stage} s CROSS JOIN ${tables.dictionary} d`
+        : `${tables.stage} s`;
+      const copies: Promise<WrittenFile>[] = [];
       try {
-        const appender = await connection.createAppender(table);
+        if (tables.dictionary) await appendDictionary(connection, tables.dictionary, dictionaries);
         const types = [...stagers.map((s) => s.stageType), INTEGER];
-        try {
-          for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
-            const rows = (files[fileIndex] as FileToWrite).rows;
-            const fileStats = stats[fileIndex] as ColumnStats[];
-            for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-              const count = Math.min(CHUNK_ROWS, rows.length - start);
-              const chunk = DuckDBDataChunk.create(types, count);
-              for (let c = 0; c < columns.length; c++) {
-                const name = (columns[c] as DeltaField).name;
-                const stager = stagers[c] as Stager;
-                const column = fileStats[c] as ColumnStats;
-                const values = new Array(count);
-                for (let r = 0; r < count; r++) {
-                  const raw = (rows[start + r] as Record<string, unknown>)[name];
-                  const staged = raw === null || raw === undefined ? null : stager.convert(raw);
-                  if (staged === null && !(columns[c] as DeltaField).nullable) {
-                    throw new RowValueError(`column ${name} is not nullable`);
-                  }
-                  column.add(staged instanceof DuckDBBlobValue ? null : staged);
-                  values[r] = staged;
-                }
-                chunk.setColumnValues(c, values);
-              }
-              chunk.setColumnValues(columns.length, new Array(count).fill(fileIndex));
-              appender.appendDataChunk(chunk);
-            }
-          }
-          appender.flushSync();
-        } catch (error) {
-          if (error instanceof RowValueError) {
-            throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, error.message);
-          }
-          throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "staging rows for parquet failed", {
-            cause: error,
-          });
-        } finally {
-          appender.closeSync();
+        for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
+          const file = files[fileIndex] as FileToWrite;
+          await appendFile(connection, tables.stage, types, staged[fileIndex] as unknown[][], fileIndex);
+          // this file's COPY runs on DuckDB's threads while the next file is staged here
+          const sql = `COPY (SELECT ${select.join(", ")} FROM ${from} WHERE s.${FILE_COLUMN} = ${fileIndex}) TO ${sqlString(file.path)} (FORMAT parquet, COMPRESSION snappy)`;
+          const fileStats = emptyStats(file.rows.length);
+          for (const column of stats[fileIndex] as ColumnStats[]) column.into(fileStats);
+          copies.push(
+            (async () => {
+              await mkdir(dirname(file.path), { recursive: true });
+              await this.copyPool.use((copier) => copier.run(sql));
+              return { size: (await stat(file.path)).size, stats: fileStats };
+            })(),
+          );
         }
-        const select = columns.map(
-          (f, i) => `${(stagers[i] as Stager).select(quoteIdent(f.name))} AS ${quoteIdent(f.name)}`,
-        );
-        const written: WrittenFile[] = [];
-        try {
-          for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
-            const file = files[fileIndex] as FileToWrite;
-            await mkdir(dirname(file.path), { recursive: true });
-            const where = files.length > 1 ? ` WHERE ${FILE_COLUMN} = ${fileIndex}` : "";
-            await connection.run(
-              `COPY (SELECT ${select.join(", ")} FROM ${table}${where}) TO ${sqlString(file.path)} (FORMAT parquet, COMPRESSION snappy)`,
-            );
-            const fileStats = emptyStats(file.rows.length);
-            for (const column of stats[fileIndex] as ColumnStats[]) column.into(fileStats);
-            written.push({ size: (await stat(file.path)).size, stats: fileStats });
-          }
-        } catch (cause) {
-          // Files of a failed call are never committed; removing them now only saves VACUUM work.
-          await Promise.allSettled(files.map((f) => rm(f.path, { force: true })));
-          throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "writing parquet failed", { cause });
-        }
-        return written;
+        const settled = await Promise.allSettled(copies);
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failed) throw failed.reason;
+        return settled.map((r) => (r as PromiseFulfilledResult<WrittenFile>).value);
+      } catch (cause) {
+        await Promise.allSettled(copies);
+        // Files of a failed call are never committed; removing them now only saves VACUUM work.
+        await Promise.allSettled(files.map((f) => rm(f.path, { force: true })));
+        throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "writing parquet failed", { cause });
       } finally {
-        await connection.run(`DELETE FROM ${table}`);
+        await connection.run(`DELETE FROM ${tables.stage}`);
+        if (tables.dictionary) await connection.run(`DELETE FROM ${tables.dictionary}`);
       }
     });
   }
 
-  /** One temporary table per column signature and connection, emptied after each use. */
-  private async stagingTable(
+  /** Temporary tables per column signature and connection, emptied after each use. */
+  private async stagingTables(
     connection: DuckDBConnection,
     columns: readonly DeltaField[],
     stagers: readonly Stager[],
-  ): Promise<string> {
+  ): Promise<StagingTables> {
     const signature = columns
       .map((f, i) => `${f.name}:${(stagers[i] as Stager).stageType.toString()}`)
       .join("|");
-    let tables = this.stagingTables.get(connection);
-    if (!tables) {
-      tables = new Map();
-      this.stagingTables.set(connection, tables);
+    let known = this.staging.get(connection);
+    if (!known) {
+      known = new Map();
+      this.staging.set(connection, known);
     }
-    const existing = tables.get(signature);
+    const existing = known.get(signature);
     if (existing) return existing;
-    const name = `delta_stage_${tables.size}`;
+    const id = this.stagingCount++;
+    const stage = `delta_stage_${id}`;
     const definition = columns.map(
       (f, i) => `${quoteIdent(f.name)} ${(stagers[i] as Stager).stageType.toString()}`,
     );
     definition.push(`${FILE_COLUMN} INTEGER`);
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${name} (${definition.join(", ")})`);
-    tables.set(signature, name);
-    return name;
+    // regular tables of the in-memory database, not TEMP ones: the COPYs read them from other connections
+    await connection.run(`CREATE OR REPLACE TABLE ${stage} (${definition.join(", ")})`);
+    const words = columns
+      .filter((_, i) => (stagers[i] as Stager).dictionary)
+      .map((f) => `${quoteIdent(f.name)} VARCHAR[]`);
+    let dictionary: string | undefined;
+    if (words.length > 0) {
+      dictionary = `delta_dictionary_${id}`;
+      await connection.run(`CREATE OR REPLACE TABLE ${dictionary} (${words.join(", ")})`);
+    }
+    const tables = { stage, dictionary };
+    known.set(signature, tables);
+    return tables;
   }
 
   async rewriteFiles(
@@ -419,8 +437,102 @@ export class DuckDBParquet implements ParquetPort {
     });
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    this.pool.close();
+    this.copyPool.close();
+    const instance = await this.instance;
+    instance?.closeSync();
+    this.instance = undefined;
+  }
+}
+
+/** Checks and converts one file's rows into staged column arrays, gathering the file's statistics. */
+function stageColumns(
+  rows: readonly Record<string, unknown>[],
+  columns: readonly DeltaField[],
+  stagers: readonly Stager[],
+  dictionaries: readonly (Map<string, number> | undefined)[],
+  stats: readonly ColumnStats[],
+): unknown[][] {
+  try {
+    return columns.map((field, c) => {
+      const stager = stagers[c] as Stager;
+      const column = stats[c] as ColumnStats;
+      const dictionary = dictionaries[c];
+      const values = new Array(rows.length);
+      for (let r = 0; r < rows.length; r++) {
+        const raw = (rows[r] as Record<string, unknown>)[field.name];
+        const staged = raw === null || raw === undefined ? null : stager.convert(raw);
+        if (staged === null) {
+          if (!field.nullable) throw new RowValueError(`column ${field.name} is not nullable`);
+          column.nulls++;
+          values[r] = null;
+          continue;
+        }
+        if (dictionary) {
+          let code = dictionary.get(staged as string);
+          if (code === undefined) {
+            code = dictionary.size;
+            dictionary.set(staged as string, code);
+          }
+          values[r] = code;
+        } else {
+          values[r] = staged;
+        }
+        if (!(staged instanceof DuckDBBlobValue)) column.add(staged);
+      }
+      return values;
+    });
+  } catch (error) {
+    if (error instanceof RowValueError) throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, error.message);
+    throw error;
+  }
+}
+
+/** One file's staged columns into the staging table, 2,048 rows a chunk, tagged with the file's index. */
+async function appendFile(
+  connection: DuckDBConnection,
+  table: string,
+  types: readonly DuckDBType[],
+  columns: readonly unknown[][],
+  fileIndex: number,
+): Promise<void> {
+  const appender = await connection.createAppender(table);
+  try {
+    const rows = (columns[0] as unknown[]).length;
+    for (let start = 0; start < rows; start += CHUNK_ROWS) {
+      const count = Math.min(CHUNK_ROWS, rows - start);
+      const chunk = DuckDBDataChunk.create(types, count);
+      columns.forEach((values, c) => {
+        chunk.setColumnValues(
+          c,
+          (count === values.length ? values : values.slice(start, start + count)) as never,
+        );
+      });
+      chunk.setColumnValues(columns.length, new Array(count).fill(fileIndex));
+      appender.appendDataChunk(chunk);
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+/** The call's dictionaries as one row: a VARCHAR[] per string column, code k at k + 1. */
+async function appendDictionary(
+  connection: DuckDBConnection,
+  table: string,
+  dictionaries: readonly (Map<string, number> | undefined)[],
+): Promise<void> {
+  const appender = await connection.createAppender(table);
+  try {
+    for (const dictionary of dictionaries) {
+      if (dictionary) appender.appendList([...dictionary.keys()], LIST(VARCHAR));
+    }
+    appender.endRow();
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
   }
 }
 

@@ -153,6 +153,21 @@ describe("a Delta table's writes", () => {
     expect(rows[15]?.district).toBe("north");
   });
 
+  test("regression: a merged column whose first rows hold null is still added from a later row", async () => {
+    const table = await DeltaTable.create(dir, SILVER_SPEC);
+    const rows = silverRows(0, 6).map((r, k) => ({ ...r, district: k < 3 ? null : "north" }));
+    await table.append(rows, { schemaMode: "merge" });
+    expect(table.schema.map((f) => f.name)).toContain("district");
+    expect(byOffset(await table.readRows()).map((r) => r.district)).toEqual([
+      null,
+      null,
+      null,
+      "north",
+      "north",
+      "north",
+    ]);
+  });
+
   test("evolveSchema adds nullable columns, refuses required ones and type changes", async () => {
     const table = await DeltaTable.create(dir, SILVER_SPEC);
     await table.append(silverRows(0, 4));
