@@ -10,6 +10,7 @@ bash scripts/install-test-tools.sh
 
 echo "== infra: starting Kafka, QuestDB and Mosquitto (infra/up.sh)"
 bash infra/up.sh
+bash infra/python.sh # the venv with delta-rs (deltalake) the lake conformance tests read and write with
 export KAFKA_BROKERS="${KAFKA_BROKERS:-localhost:9092}"
 export QUESTDB_URL="${QUESTDB_URL:-http://localhost:9000}"
 export MOSQUITTO_URL="${MOSQUITTO_URL:-mqtt://127.0.0.1:1883}"
