@@ -1,0 +1,286 @@
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { type DuckDBConnection, DuckDBInstance, StatementType } from "@duckdb/node-api";
+import { ErrorCodes, isPlatformError, PlatformError } from "../../messages/errors.ts";
+import type { DeltaTable, TimeTravel } from "../delta/delta-table.ts";
+import { quoteIdent } from "../delta/schema.ts";
+import { snapshotSelect } from "./snapshot-view.ts";
+
+/**
+ * Read-only SQL over the lake, for analysts (`POST /api/lake/query`), with DuckDB.
+ *
+ * Why DuckDB: it runs in the process (`@duckdb/node-api` works in Bun), reads parquet with
+ * projection and filter pushdown on all cores, and its SQL (window functions, date_trunc,
+ * approximate quantiles) is what an analyst expects; the Delta library already writes parquet
+ * through it, so the lake has one engine. Each table is a temporary view over the parquet files
+ * of its snapshot (`snapshot-view.ts`); time travel picks another snapshot for the view.
+ *
+ * Read-only is enforced by DuckDB itself, not by looking at the text:
+ * - the instance may touch files under the lake folder only (`allowed_directories`, then
+ *   `enable_external_access = false`), installs and loads no extension, and its configuration is
+ *   locked before any query runs (`lock_configuration`): a query cannot undo any of it;
+ * - the statement is parsed by DuckDB (`extractStatements`): exactly one, and its prepared
+ *   statement type must be SELECT (so no COPY, ATTACH, INSTALL, CREATE, PRAGMA, SET, CALL);
+ * - each query runs on its own connection, whose temporary views die with it.
+ * Limits: rows (the result is read as a stream up to the limit), bytes of the answer, time (the
+ * connection is interrupted), memory (`max_memory`) and queries at once.
+ */
+export interface LakeQuery {
+  readonly sql: string;
+  /** per table: the version to read (Delta's VERSION AS OF) */
+  readonly versions?: Readonly<Record<string, number>>;
+  /** every table as it was at this instant, epoch ms or ISO 8601 (TIMESTAMP AS OF) */
+  readonly asOf?: number | string;
+  readonly limit?: number;
+  readonly timeoutMs?: number;
+}
+
+export interface LakeQueryResult {
+  readonly columns: readonly { name: string; type: string }[];
+  readonly rows: readonly Record<string, unknown>[];
+  readonly truncated: boolean;
+  /** the version of each table the query read */
+  readonly versions: Readonly<Record<string, number>>;
+  readonly elapsedMs: number;
+}
+
+export interface LakeQueryEngineOptions {
+  readonly lakeDir: string;
+  /** the tables a query may name, by name */
+  readonly tables: () => ReadonlyMap<string, DeltaTable>;
+  readonly defaultLimit?: number;
+  readonly maxLimit?: number;
+  readonly defaultTimeoutMs?: number;
+  readonly maxTimeoutMs?: number;
+  /** bytes of the rows' JSON past which the answer is cut (default 8 MiB) */
+  readonly maxResultBytes?: number;
+  /** queries running at once; more are refused with LAKE_QUERY_BUSY (default 4) */
+  readonly maxConcurrent?: number;
+  /** DuckDB's memory limit (default 1GB) and threads (default: DuckDB's, the cores) */
+  readonly memoryLimit?: string;
+  readonly threads?: number;
+}
+
+const MAX_SQL_CHARS = 100_000;
+
+export class LakeQueryEngine {
+  private running = 0;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly options: LakeQueryEngineOptions,
+    private readonly lakeDir: string,
+  ) {}
+
+  static async open(options: LakeQueryEngineOptions): Promise<LakeQueryEngine> {
+    const lakeDir = resolve(options.lakeDir);
+    await mkdir(lakeDir, { recursive: true });
+    const instance = await DuckDBInstance.create(":memory:", {
+      autoinstall_known_extensions: "false",
+      autoload_known_extensions: "false",
+      max_memory: options.memoryLimit ?? "1GB",
+      ...(options.threads ? { threads: String(options.threads) } : {}),
+    });
+    const setup = await instance.connect();
+    try {
+      // order matters: the allowed folder is set before access is closed, and the lock comes last
+      await setup.run(`SET allowed_directories = [${sqlText(`${lakeDir}/`)}]`);
+      await setup.run("SET enable_external_access = false");
+      await setup.run("SET lock_configuration = true");
+    } finally {
+      setup.closeSync();
+    }
+    return new LakeQueryEngine(instance, options, lakeDir);
+  }
+
+  async query(request: LakeQuery): Promise<LakeQueryResult> {
+    const started = performance.now();
+    const limit = this.bounded(
+      "limit",
+      request.limit,
+      this.options.defaultLimit ?? 1000,
+      this.options.maxLimit ?? 10_000,
+    );
+    const timeoutMs = this.bounded(
+      "timeoutMs",
+      request.timeoutMs,
+      this.options.defaultTimeoutMs ?? 30_000,
+      this.options.maxTimeoutMs ?? 120_000,
+    );
+    if (typeof request.sql !== "string" || request.sql.trim() === "") {
+      throw new PlatformError(ErrorCodes.LAKE_QUERY_INVALID, "sql must be a non-empty string");
+    }
+    if (request.sql.length > MAX_SQL_CHARS) {
+      throw new PlatformError(
+        ErrorCodes.LAKE_QUERY_INVALID,
+        `sql is longer than ${MAX_SQL_CHARS} characters`,
+      );
+    }
+    if ((this.options.maxConcurrent ?? 4) <= this.running) {
+      throw new PlatformError(ErrorCodes.LAKE_QUERY_BUSY, "too many lake queries at once; try again shortly");
+    }
+    this.running++;
+    let connection: DuckDBConnection | undefined;
+    try {
+      const tables = this.options.tables();
+      const at = this.timeTravel(request, tables);
+      connection = await this.instance.connect();
+      const versions: Record<string, number> = {};
+      for (const [name, table] of tables) {
+        // a table the text does not mention needs no view (its name would appear to be used)
+        if (!mentions(request.sql, name) && request.versions?.[name] === undefined) continue;
+        const snapshot = await table.snapshot(at(name));
+        versions[name] = snapshot.version;
+        await connection.run(`CREATE TEMP VIEW ${quoteIdent(name)} AS ${snapshotSelect(snapshot)}`);
+      }
+      const rows = await this.run(connection, request.sql, limit, timeoutMs);
+      return { ...rows, versions, elapsedMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      throw this.clientError(error);
+    } finally {
+      this.running--;
+      connection?.closeSync();
+    }
+  }
+
+  close(): void {
+    this.instance.closeSync();
+  }
+
+  private async run(
+    connection: DuckDBConnection,
+    sql: string,
+    limit: number,
+    timeoutMs: number,
+  ): Promise<Pick<LakeQueryResult, "columns" | "rows" | "truncated">> {
+    const extracted = await connection.extractStatements(sql);
+    if (extracted.count !== 1) {
+      throw new PlatformError(
+        extracted.count === 0 ? ErrorCodes.LAKE_QUERY_INVALID : ErrorCodes.LAKE_QUERY_NOT_READ_ONLY,
+        `one SELECT statement is allowed, got ${extracted.count} statements`,
+      );
+    }
+    const statement = await extracted.prepare(0);
+    try {
+      if (statement.statementType !== StatementType.SELECT) {
+        throw new PlatformError(
+          ErrorCodes.LAKE_QUERY_NOT_READ_ONLY,
+          `only SELECT statements are allowed, this is a ${StatementType[statement.statementType] ?? "other"} statement`,
+        );
+      }
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        connection.interrupt();
+      }, timeoutMs);
+      let reader: Awaited<ReturnType<typeof statement.streamAndReadUntil>>;
+      try {
+        reader = await statement.streamAndReadUntil(limit + 1);
+      } catch (error) {
+        if (timedOut) {
+          throw new PlatformError(
+            ErrorCodes.LAKE_QUERY_TIMEOUT,
+            `the query ran longer than ${timeoutMs} ms`,
+            {
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+      const names = reader.deduplicatedColumnNames();
+      const types = reader.columnTypes().map((t) => t.toString());
+      const all = reader.getRowObjectsJson() as Record<string, unknown>[];
+      const maxBytes = this.options.maxResultBytes ?? 8 * 1024 * 1024;
+      const rows: Record<string, unknown>[] = [];
+      let bytes = 0;
+      let truncated = all.length > limit;
+      for (const row of all.slice(0, limit)) {
+        bytes += JSON.stringify(row).length;
+        if (bytes > maxBytes) {
+          truncated = true;
+          break;
+        }
+        rows.push(row);
+      }
+      return { columns: names.map((name, i) => ({ name, type: types[i] ?? "UNKNOWN" })), rows, truncated };
+    } finally {
+      statement.destroySync();
+    }
+  }
+
+  private timeTravel(
+    request: LakeQuery,
+    tables: ReadonlyMap<string, DeltaTable>,
+  ): (table: string) => TimeTravel | undefined {
+    const versions = request.versions ?? {};
+    if (typeof versions !== "object" || versions === null || Array.isArray(versions)) {
+      throw new PlatformError(ErrorCodes.BAD_REQUEST, "versions must be an object of table name -> version");
+    }
+    for (const [name, version] of Object.entries(versions)) {
+      if (!tables.has(name))
+        throw new PlatformError(ErrorCodes.LAKE_TABLE_UNKNOWN, `no lake table is named ${clip(name)}`);
+      if (!Number.isSafeInteger(version) || version < 0) {
+        throw new PlatformError(
+          ErrorCodes.BAD_REQUEST,
+          `versions.${clip(name)} must be a non-negative integer`,
+        );
+      }
+    }
+    let asOf: number | undefined;
+    if (request.asOf !== undefined) {
+      asOf = typeof request.asOf === "number" ? request.asOf : Date.parse(String(request.asOf));
+      if (!Number.isFinite(asOf)) {
+        throw new PlatformError(
+          ErrorCodes.BAD_REQUEST,
+          "asOf must be epoch milliseconds or an ISO 8601 time",
+        );
+      }
+    }
+    return (table) => {
+      const version = versions[table];
+      if (version !== undefined) return { version };
+      return asOf === undefined ? undefined : { timestamp: asOf };
+    };
+  }
+
+  private bounded(name: string, value: number | undefined, fallback: number, max: number): number {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      throw new PlatformError(ErrorCodes.BAD_REQUEST, `${name} must be an integer from 1 to ${max}`);
+    }
+    return value;
+  }
+
+  /** DuckDB's message is the analyst's answer (a typo, a missing column), without the lake's paths */
+  private clientError(error: unknown): PlatformError {
+    if (isPlatformError(error)) return error;
+    const message = (error instanceof Error ? error.message : String(error)).replaceAll(
+      this.lakeDir,
+      "<lake>",
+    );
+    if (/Permission Error/.test(message)) {
+      return new PlatformError(ErrorCodes.LAKE_QUERY_NOT_READ_ONLY, firstLine(message), { cause: error });
+    }
+    return new PlatformError(ErrorCodes.LAKE_QUERY_INVALID, firstLine(message), { cause: error });
+  }
+}
+
+function sqlText(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function mentions(sql: string, name: string): boolean {
+  return sql.toLowerCase().includes(name.toLowerCase());
+}
+
+function firstLine(message: string): string {
+  const line = message.split("\n")[0] ?? message;
+  return line.length > 500 ? `${line.slice(0, 500)}...` : line;
+}
+
+function clip(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 64)}...` : text;
+}

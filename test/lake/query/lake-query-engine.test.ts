@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DeltaTable } from "../../../lake/delta/delta-table.ts";
+import { LakeQueryEngine } from "../../../lake/query/lake-query-engine.ts";
+import { openLakeTables } from "../../../lake/tables/open-lake-tables.ts";
+import { ErrorCodes, type PlatformError } from "../../../messages/errors.ts";
+import { silverRow } from "../tables/lake-rows.ts";
+
+let root: string;
+let lakeDir: string;
+let tables: Map<string, DeltaTable>;
+let engine: LakeQueryEngine;
+const T0 = Date.UTC(2026, 11, 1, 10);
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "lake-query-"));
+  lakeDir = join(root, "lake");
+  tables = await openLakeTables(lakeDir);
+  const silver = tables.get("silver_sensor_readings") as DeltaTable;
+  // version 1: 30 traffic readings over three hours; version 2: 10 environment readings
+  await silver.append(Array.from({ length: 30 }, (_, i) => silverRow(i, "traffic", T0 + i * 6 * 60_000)));
+  await silver.append(
+    Array.from({ length: 10 }, (_, i) => silverRow(100 + i, "environment", T0 + i * 60_000)),
+  );
+  await writeFile(join(root, "secret.csv"), "a,b\n1,2\n");
+  engine = await LakeQueryEngine.open({ lakeDir, tables: () => tables, maxConcurrent: 2 });
+});
+
+afterAll(async () => {
+  engine.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function refusal(query: Parameters<LakeQueryEngine["query"]>[0]): Promise<PlatformError> {
+  try {
+    await engine.query(query);
+  } catch (error) {
+    return error as PlatformError;
+  }
+  throw new Error(`${query.sql} was not refused`);
+}
+
+describe("SQL over the lake", () => {
+  test("an hourly aggregate over silver reads every row of the newest version", async () => {
+    const result = await engine.query({
+      sql: `SELECT date_trunc('hour', event_time) AS hour, type, count(*) AS n, sum(vehicle_count) AS vehicles
+            FROM silver_sensor_readings GROUP BY ALL ORDER BY hour, type`,
+    });
+    expect(result.versions).toEqual({ silver_sensor_readings: 2 });
+    expect(result.rows.map((r) => [r.type, Number(r.n)])).toEqual([
+      ["environment", 10],
+      ["traffic", 10],
+      ["traffic", 10],
+      ["traffic", 10],
+    ]);
+    const vehicles = result.rows
+      .filter((r) => r.type === "traffic")
+      .reduce((s, r) => s + Number(r.vehicles), 0);
+    expect(vehicles).toBe(Array.from({ length: 30 }, (_, i) => i).reduce((a, b) => a + b, 0));
+    expect(result.columns.map((c) => c.name)).toEqual(["hour", "type", "n", "vehicles"]);
+  });
+
+  test("partition columns read back typed: date as DATE, type as text", async () => {
+    const result = await engine.query({
+      sql: "SELECT DISTINCT date, typeof(date) AS t FROM silver_sensor_readings",
+    });
+    expect(result.rows).toEqual([{ date: "2026-12-01", t: "DATE" }]);
+  });
+
+  test("time travel: versions per table and asOf read the older snapshot", async () => {
+    const v1 = await engine.query({
+      sql: "SELECT count(*) AS n FROM silver_sensor_readings",
+      versions: { silver_sensor_readings: 1 },
+    });
+    expect(v1.rows).toEqual([{ n: "30" }]);
+    expect(v1.versions).toEqual({ silver_sensor_readings: 1 });
+    const before = await engine.query({
+      sql: "SELECT count(*) AS n FROM silver_sensor_readings",
+      versions: { silver_sensor_readings: 0 },
+    });
+    expect(before.rows).toEqual([{ n: "0" }]);
+    // a commit's time is its file's modification time (PROTOCOL.md "Commit Provenance")
+    const v1Time = (await (tables.get("silver_sensor_readings") as DeltaTable).snapshot({ version: 1 }))
+      .timestamp;
+    const asOf = await engine.query({
+      sql: "SELECT count(*) AS n FROM silver_sensor_readings",
+      asOf: v1Time,
+    });
+    const version = asOf.versions.silver_sensor_readings as number;
+    expect(version).toBeGreaterThanOrEqual(1);
+    expect(asOf.rows).toEqual([{ n: version === 1 ? "30" : "40" }]);
+    const iso = await engine.query({
+      sql: "SELECT count(*) AS n FROM silver_sensor_readings",
+      asOf: new Date(v1Time).toISOString(),
+    });
+    expect(iso.versions).toEqual(asOf.versions);
+  });
+
+  test("a version the table does not have is DELTA_VERSION_NOT_FOUND", async () => {
+    const error = await refusal({
+      sql: "SELECT 1 FROM silver_sensor_readings",
+      versions: { silver_sensor_readings: 99 },
+    });
+    expect(error.code).toBe(ErrorCodes.DELTA_VERSION_NOT_FOUND);
+  });
+
+  test("the row limit cuts the answer and says so", async () => {
+    const result = await engine.query({ sql: "SELECT * FROM range(100000)", limit: 10 });
+    expect(result.rows).toHaveLength(10);
+    expect(result.truncated).toBe(true);
+  });
+
+  test("a query past its time is interrupted with LAKE_QUERY_TIMEOUT", async () => {
+    const error = await refusal({
+      sql: "SELECT count(*) FROM range(100000000000) a",
+      timeoutMs: 200,
+    });
+    expect(error.code).toBe(ErrorCodes.LAKE_QUERY_TIMEOUT);
+  });
+});
+
+describe("the lake's SQL is read-only", () => {
+  const notReadOnly = (sql: string) => ({ sql: sql.replaceAll("$LAKE", lakeDir).replaceAll("$ROOT", root) });
+  test.each([
+    ["COPY out of the lake", "COPY (SELECT 1) TO '$LAKE/out.csv'"],
+    ["ATTACH a database", "ATTACH '$LAKE/x.db'"],
+    ["INSTALL an extension", "INSTALL httpfs"],
+    ["LOAD an extension", "LOAD httpfs"],
+    ["CREATE a table", "CREATE TABLE t AS SELECT 1"],
+    ["CREATE a view over a file", "CREATE VIEW v AS SELECT * FROM read_csv('/etc/passwd')"],
+    ["DROP a view", "DROP VIEW silver_sensor_readings"],
+    ["a PRAGMA that sets", "PRAGMA threads = 1"],
+    ["a PRAGMA that turns profiling on", "PRAGMA enable_profiling"],
+    ["SET a setting back", "SET enable_external_access = true"],
+    ["RESET the lock", "RESET lock_configuration"],
+    ["CALL a procedure", "CALL pragma_version()"],
+    ["EXPORT the database", "EXPORT DATABASE '$LAKE/export'"],
+    ["two statements, the second a write", "SELECT 1; COPY (SELECT 1) TO '$LAKE/x.csv'"],
+  ])("%s is refused (LAKE_QUERY_NOT_READ_ONLY)", async (_name, sql) => {
+    const error = await refusal(notReadOnly(sql));
+    expect(error.code).toBe(ErrorCodes.LAKE_QUERY_NOT_READ_ONLY);
+  });
+
+  test("an INSERT into a table's view is refused and changes nothing", async () => {
+    const sql = "INSERT INTO silver_sensor_readings SELECT * FROM silver_sensor_readings";
+    expect([ErrorCodes.LAKE_QUERY_NOT_READ_ONLY, ErrorCodes.LAKE_QUERY_INVALID]).toContain(
+      (await refusal({ sql })).code,
+    );
+    const count = await engine.query({ sql: "SELECT count(*) AS n FROM silver_sensor_readings" });
+    expect(count.rows).toEqual([{ n: "40" }]);
+  });
+
+  test("a PRAGMA that only reads is a SELECT over its table function, and answers", async () => {
+    const result = await engine.query({ sql: "PRAGMA version" });
+    expect(result.rows[0]).toHaveProperty("library_version");
+  });
+
+  test.each([
+    ["a system file", "SELECT * FROM read_csv('/etc/passwd')"],
+    ["a file next to the lake", "SELECT * FROM read_csv('$ROOT/secret.csv')"],
+    ["a path that climbs out", "SELECT * FROM read_csv('$LAKE/../secret.csv')"],
+    ["text of a file", "SELECT * FROM read_text('/etc/hostname')"],
+    ["a glob over the file system", "SELECT * FROM glob('/etc/*')"],
+  ])("reading %s outside the lake is refused", async (_name, sql) => {
+    const error = await refusal(notReadOnly(sql));
+    expect(error.code).toBe(ErrorCodes.LAKE_QUERY_NOT_READ_ONLY);
+    expect(error.message).not.toContain(lakeDir);
+  });
+
+  test.each([
+    ["empty text", "", ErrorCodes.LAKE_QUERY_INVALID],
+    ["a syntax error", "SELEKT 1", ErrorCodes.LAKE_QUERY_INVALID],
+    ["an unknown table", "SELECT * FROM no_such_table", ErrorCodes.LAKE_QUERY_INVALID],
+    ["a comment only", "-- nothing", ErrorCodes.LAKE_QUERY_INVALID],
+    ["a huge text", `SELECT 1 ${" ".repeat(200_000)}`, ErrorCodes.LAKE_QUERY_INVALID],
+  ])("%s is refused with its code", async (_name, sql, code) => {
+    expect((await refusal({ sql })).code).toBe(code);
+  });
+
+  test.each([
+    ["a zero limit", { limit: 0 }],
+    ["a limit past the maximum", { limit: 1e9 }],
+    ["a negative timeout", { timeoutMs: -1 }],
+    ["an asOf that is no time", { asOf: "yesterday-ish" }],
+    ["a negative version", { versions: { silver_sensor_readings: -1 } }],
+  ])("%s is BAD_REQUEST", async (_name, extra) => {
+    expect((await refusal({ sql: "SELECT 1", ...extra } as never)).code).toBe(ErrorCodes.BAD_REQUEST);
+  });
+
+  test("time travel on a table the lake does not have is LAKE_TABLE_UNKNOWN", async () => {
+    expect((await refusal({ sql: "SELECT 1", versions: { nope: 1 } })).code).toBe(
+      ErrorCodes.LAKE_TABLE_UNKNOWN,
+    );
+  });
+
+  test("more queries at once than allowed are refused with LAKE_QUERY_BUSY, and the engine recovers", async () => {
+    const slow = () =>
+      engine.query({ sql: "SELECT count(*) FROM range(100000000000) a", timeoutMs: 1500 }).catch((e) => e);
+    const running = [slow(), slow()];
+    await Bun.sleep(100);
+    expect((await refusal({ sql: "SELECT 1" })).code).toBe(ErrorCodes.LAKE_QUERY_BUSY);
+    await Promise.all(running);
+    expect((await engine.query({ sql: "SELECT 42 AS x" })).rows).toEqual([{ x: 42 }]);
+  });
+});
