@@ -65,6 +65,7 @@ export class AlertDispatcher {
   /** add (or update) an alert in its groups; returns the notifications due at once (group_wait 0) */
   insert(alert: Alert, now: number): AlertNotification[] {
     const due: AlertNotification[] = [];
+    let sources: readonly Alert[] | undefined;
     for (const route of matchRoutes(this.routing.root, alert.labels)) {
       const labels = groupLabelsOf(route, alert);
       const key = `${route.id}:${labelText(labels)}`;
@@ -86,7 +87,10 @@ export class AlertDispatcher {
         this.groups.set(key, group);
       }
       group.alerts.set(alert.fingerprint, alert);
-      if (group.nextFlushAt <= now) this.flush(group, now, due);
+      if (group.nextFlushAt <= now) {
+        sources ??= this.inhibitionSources();
+        this.flush(group, now, due, sources);
+      }
     }
     return due;
   }
@@ -94,7 +98,12 @@ export class AlertDispatcher {
   /** the notifications due by now (group_wait, group_interval, repeat_interval) */
   due(now: number): AlertNotification[] {
     const due: AlertNotification[] = [];
-    for (const group of this.groups.values()) if (group.nextFlushAt <= now) this.flush(group, now, due);
+    let sources: readonly Alert[] | undefined;
+    for (const group of this.groups.values())
+      if (group.nextFlushAt <= now) {
+        sources ??= this.inhibitionSources();
+        this.flush(group, now, due, sources);
+      }
     return due;
   }
 
@@ -106,21 +115,36 @@ export class AlertDispatcher {
     return next;
   }
 
-  muteState(alert: Alert, now: number): MuteState {
+  muteState(alert: Alert, now: number, sources: readonly Alert[] = this.inhibitionSources()): MuteState {
     return {
       silencedBy: this.silences.mutedBy(alert.labels, now),
-      inhibitedBy: inhibitedBy(this.routing.inhibitRules, alert, this.firing()),
+      inhibitedBy: inhibitedBy(this.routing.inhibitRules, alert, sources),
     };
+  }
+
+  /** the mute state of many alerts, the firing sources read once */
+  muteStates(alerts: readonly Alert[], now: number): MuteState[] {
+    const sources = this.inhibitionSources();
+    return alerts.map((alert) => this.muteState(alert, now, sources));
+  }
+
+  /** the firing alerts that may inhibit others; none are read without inhibit rules */
+  private inhibitionSources(): readonly Alert[] {
+    return this.routing.inhibitRules.length > 0 ? this.firing() : [];
   }
 
   groupCount(): number {
     return this.groups.size;
   }
 
-  private flush(group: AggregationGroup, now: number, out: AlertNotification[]): void {
+  private flush(
+    group: AggregationGroup,
+    now: number,
+    out: AlertNotification[],
+    firingSources: readonly Alert[],
+  ): void {
     group.nextFlushAt = now + group.route.groupIntervalMs;
     const all = [...group.alerts.values()];
-    const firingSources = this.firing();
     const unmuted = all.filter((alert) => {
       const muted =
         this.silences.mutedBy(alert.labels, now).length > 0 ||

@@ -50,6 +50,9 @@ export interface AlertRouterDeps {
   readonly maxSeries?: number;
 }
 
+/** alerts per POST to Alertmanager */
+const PUSH_BATCH = 500;
+
 export function alertRouterProps(deps: AlertRouterDeps): Props<AlertRouterMessage, AlertRouterState> {
   const tickMs = deps.tickMs ?? 250;
   const resendMs = deps.resendMs ?? 60_000;
@@ -61,9 +64,11 @@ export function alertRouterProps(deps: AlertRouterDeps): Props<AlertRouterMessag
         channels.get(name)?.tell({ type: "deliver", notification });
     }
   };
+  // in batches, so a resend of many firing alerts is many bounded POSTs, not one huge one
   const push = (alerts: readonly Alert[], now: number) => {
-    if (!deps.alertmanager || alerts.length === 0) return;
-    deps.alertmanager.tell({ type: "deliver", notification: pushOf(alerts, now) });
+    if (!deps.alertmanager) return;
+    for (let i = 0; i < alerts.length; i += PUSH_BATCH)
+      deps.alertmanager.tell({ type: "deliver", notification: pushOf(alerts.slice(i, i + PUSH_BATCH), now) });
   };
   const changed = (state: AlertRouterState, alerts: readonly Alert[], now: number) => {
     for (const alert of alerts) {
@@ -85,9 +90,14 @@ export function alertRouterProps(deps: AlertRouterDeps): Props<AlertRouterMessag
       if (signal.type !== "started" && signal.type !== "restarted") return;
       ctx.startTimer("tick", tickMs, { type: "tick" }, { repeat: true, keepsAlive: false });
       const { evaluator, dispatcher } = ctx.state;
-      deps.onStarted?.(() =>
-        evaluator.active().map((active) => ({ ...active, ...dispatcher.muteState(active.alert, ctx.now()) })),
-      );
+      deps.onStarted?.(() => {
+        const active = evaluator.active();
+        const mutes = dispatcher.muteStates(
+          active.map((a) => a.alert),
+          ctx.now(),
+        );
+        return active.map((a, i) => ({ ...a, ...(mutes[i] as MuteState) }));
+      });
     },
     receive(ctx, message) {
       const { state } = ctx;

@@ -39,6 +39,8 @@ interface Series {
   lastSampleAt: number;
   lastBreachAt: number;
   lastSample: MetricSample;
+  /** the alert as it fired: what inhibition and the Alertmanager resend see */
+  firedAlert: Alert | undefined;
 }
 
 export interface AlertEvaluatorOptions {
@@ -124,11 +126,10 @@ export class AlertEvaluator {
     }));
   }
 
-  /** the firing alerts, as they would be notified now */
+  /** the firing alerts, as they fired (built once per firing, not per call) */
   firing(): Alert[] {
     const alerts: Alert[] = [];
-    for (const s of this.series.values())
-      if (s.state === "firing") alerts.push(this.alertOf(s, "firing", s.firedAt));
+    for (const s of this.series.values()) if (s.firedAlert) alerts.push(s.firedAlert);
     return alerts;
   }
 
@@ -159,6 +160,7 @@ export class AlertEvaluator {
         lastSampleAt: sample.at,
         lastBreachAt: sample.at,
         lastSample: sample,
+        firedAlert: undefined,
       };
       this.series.set(key, created);
       this.activeByRule.set(rule, (this.activeByRule.get(rule) ?? 0) + 1);
@@ -187,7 +189,8 @@ export class AlertEvaluator {
   private fire(series: Series, at: number): Alert {
     series.state = "firing";
     series.firedAt = at;
-    return this.alertOf(series, "firing", at);
+    series.firedAlert = this.alertOf(series, "firing", at);
+    return series.firedAlert;
   }
 
   private resolve(key: string, series: Series, at: number): Alert {

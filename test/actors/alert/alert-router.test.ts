@@ -168,4 +168,12 @@ describe("the alert router actor", () => {
     expect(received.alertmanager).toHaveLength(3);
     expect(received.alertmanager.every((n) => n.alerts[0]?.status === "firing")).toBe(true);
   });
+
+  test("a resend of many firing alerts goes to Alertmanager in bounded batches", async () => {
+    const { received, at, sample } = start();
+    await at(1000, ...Array.from({ length: 1200 }, (_, i) => sample("worker_crashes", 1, `n${i}`)));
+    received.alertmanager.length = 0;
+    await at(60_000, { type: "tick" });
+    expect(received.alertmanager.map((n) => n.alerts.length)).toEqual([500, 500, 200]);
+  });
 });
