@@ -47,6 +47,42 @@ describe("whether a commit still holds on top of the commit that won its version
       verdict: "already-committed",
     },
     {
+      name: "a commit with one txn per partition, all of them carried by the winner",
+      pending: {
+        ...blindAppend,
+        txns: [
+          { appId: "sink/0", version: 5 },
+          { appId: "sink/1", version: 7 },
+        ],
+      },
+      winner: [txn("sink/0", 5), txn("sink/1", 8)],
+      verdict: "already-committed",
+    },
+    {
+      name: "a commit with one txn per partition, only some carried by the winner",
+      pending: {
+        ...blindAppend,
+        txns: [
+          { appId: "sink/0", version: 5 },
+          { appId: "sink/1", version: 7 },
+        ],
+      },
+      winner: [txn("sink/0", 5)],
+      verdict: "conflict",
+    },
+    {
+      name: "a commit with one txn per partition after lower versions of them",
+      pending: {
+        ...blindAppend,
+        txns: [
+          { appId: "sink/0", version: 5 },
+          { appId: "sink/1", version: 7 },
+        ],
+      },
+      winner: [txn("sink/0", 4), txn("sink/1", 6)],
+      verdict: "none",
+    },
+    {
       name: "an append after another app's txn",
       pending: { ...blindAppend, txn: { appId: "sink", version: 5 } },
       winner: [txn("gold", 9)],

@@ -80,6 +80,33 @@ describe("a Delta table's writes", () => {
     );
   });
 
+  test("several txns in one commit: skipped when all are held, refused when only some are", async () => {
+    const table = await DeltaTable.create(dir, SILVER_SPEC);
+    const txns = [
+      { appId: "sink/p0", version: 9 },
+      { appId: "sink/p1", version: 4 },
+    ];
+    expect(await table.append(silverRows(0, 10), { txns })).toEqual({ version: 1, skipped: false });
+    expect(await table.txnVersions(["sink/p0", "sink/p1", "sink/p2"])).toEqual(
+      new Map([
+        ["sink/p0", 9],
+        ["sink/p1", 4],
+        ["sink/p2", undefined],
+      ]),
+    );
+    expect(await table.append(silverRows(0, 10), { txns })).toEqual({ version: 1, skipped: true });
+    // p0 is held, p1 at 6 is not: the rows cannot be told apart here, so the caller must filter first
+    await expect(
+      table.append(silverRows(0, 10), {
+        txns: [
+          { appId: "sink/p0", version: 9 },
+          { appId: "sink/p1", version: 6 },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: ErrorCodes.DELTA_COMMIT_CONFLICT });
+    expect(table.version).toBe(1);
+  });
+
   test("an append whose txn version the table already holds is skipped, also after a restart", async () => {
     const table = await DeltaTable.create(dir, SILVER_SPEC);
     expect(await table.append(silverRows(0, 50), { txn: { appId: "silver-sink", version: 7 } })).toEqual({
