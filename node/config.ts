@@ -147,7 +147,10 @@ export const NodeConfig = z.object({
   market: z.enum(["on", "off"]).default("on"),
   marketSources: z
     .string()
-    .regex(/^(alpaca|replay|simulator)(,(alpaca|replay|simulator))*$/, "must be a list of alpaca, replay, simulator")
+    .regex(
+      /^(alpaca|replay|simulator)(,(alpaca|replay|simulator))*$/,
+      "must be a list of alpaca, replay, simulator",
+    )
     .default("alpaca,replay,simulator"),
   alpacaKeyId: z.string().optional(),
   alpacaSecretKey: z.string().optional(),
@@ -157,7 +160,10 @@ export const NodeConfig = z.object({
   /** comma-separated; default a dozen US large caps (sources/reference/symbol-metadata.ts) */
   marketSymbols: z
     .string()
-    .regex(/^[A-Z][A-Z0-9.-]{0,15}(,[A-Z][A-Z0-9.-]{0,15}){0,499}$/, "must be comma-separated upper-case symbols")
+    .regex(
+      /^[A-Z][A-Z0-9.-]{0,15}(,[A-Z][A-Z0-9.-]{0,15}){0,499}$/,
+      "must be comma-separated upper-case symbols",
+    )
     .optional(),
   /** the simulator's sessions: around the clock (a demo streams at any hour) or the NYSE calendar */
   marketSimHours: z.enum(["always", "calendar"]).default("always"),

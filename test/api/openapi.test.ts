@@ -88,15 +88,18 @@ describe("response shaping", () => {
   });
 
   test("format=csv and Accept: text/csv answer RFC 4180 CSV, formulas defused, the page in headers", async () => {
-    for (const init of [
+    const asked: { url: string; headers: Record<string, string> }[] = [
       { url: "?format=csv&fields=sensor_id,type", headers: {} },
       { url: "?fields=sensor_id,type", headers: { accept: "text/csv" } },
-    ]) {
+    ];
+    for (const init of asked) {
       const response = await fetch(`${api.url}/api/v1/sensors${init.url}&limit=2`, { headers: init.headers });
       expect(response.headers.get("content-type")).toStartWith("text/csv");
       expect(response.headers.get("x-total-count")).toBe("3");
       expect(response.headers.get("x-next-offset")).toBe("2");
-      expect(await response.text()).toBe(`sensor_id,type\r\n'=cmd|' /C calc'!A0,traffic\r\n"s,3",traffic\r\n`);
+      expect(await response.text()).toBe(
+        `sensor_id,type\r\n'=cmd|' /C calc'!A0,traffic\r\n"s,3",traffic\r\n`,
+      );
     }
     const quoted = await (
       await fetch(`${api.url}/api/v1/sensors?format=csv&fields=sensor_id&offset=2`)
