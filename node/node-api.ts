@@ -19,6 +19,7 @@ import type { SchemaRegistry } from "../registries/schema-registry.ts";
 import type { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
 import type { Housekeeping } from "./housekeeping.ts";
+import type { NodeMarket } from "./market.ts";
 import type { NodeNews } from "./news.ts";
 import type { NodeContext } from "./node-context.ts";
 import type { NodeTimeSeries } from "./timeseries.ts";
@@ -74,6 +75,7 @@ export function nodeApp(
     readonly timeseries: NodeTimeSeries;
     readonly alerts: AlertRoutesDeps;
     readonly news: NodeNews | undefined;
+    readonly market: NodeMarket | undefined;
   },
 ) {
   const deps = {
@@ -84,7 +86,11 @@ export function nodeApp(
     partitions: node.partitions,
   };
   const { membership, partitions } = deps;
-  const checks = [...deps.health.checks, ...(parts.news ? [parts.news.health] : [])];
+  const checks = [
+    ...deps.health.checks,
+    ...(parts.news ? [parts.news.health] : []),
+    ...(parts.market ? [parts.market.health] : []),
+  ];
   const nodeInfo = () => ({
     applicationId: deps.config.applicationId,
     workers: deps.hosts.workers,
@@ -113,6 +119,7 @@ export function nodeApp(
       { prefix: "/api/timeseries", app: timeSeriesRoutes(parts.timeseries) },
       { prefix: "/api/alerts", app: alertRoutes(parts.alerts) },
       ...(parts.news ? [{ prefix: "/api/news", app: parts.news.routes }] : []),
+      ...(parts.market ? [{ prefix: "/api/markets", app: parts.market.routes }] : []),
     ],
     ownership: {
       owners: () =>

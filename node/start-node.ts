@@ -30,6 +30,7 @@ import { type NodeEdge, startEdge } from "./edge.ts";
 import { NodeFailures } from "./failures.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { type MainActors, startMainActors } from "./main-actors.ts";
+import { startMarket } from "./market.ts";
 import { startNews } from "./news.ts";
 import { nodeApp, openNodeAccess } from "./node-api.ts";
 import { countCorruptChangelog, type NodeContext } from "./node-context.ts";
@@ -129,6 +130,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   const timeseries = startTimeSeries(node, (letter) => router.deadLetter(letter, "sink"));
   const news = await startNews(node, router);
+  const market = await startMarket(node, registry);
   const membership = await startMembership({
     ...{ log, applicationId: config.applicationId, apiUrl: server.url, partitions },
     onReadError: failures.logUnavailable,
@@ -179,7 +181,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   server.use(
     nodeApp(node, {
       access,
-      ...{ health, registry, membership, hosts, main: running.system, model, housekeeping, timeseries, news },
+      ...{
+        health,
+        registry,
+        membership,
+        hosts,
+        main: running.system,
+        model,
+        housekeeping,
+        timeseries,
+        news,
+        market,
+      },
       sensorRegistry: sensorRegistry.table,
       alerts: { active: running.activeAlerts, silences: alerting.silences, flushed: alerting.flushed },
     }),
@@ -206,6 +219,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       alertSignals.stop();
       await edge.stopSources();
       await news?.stop();
+      await market?.stop();
       await running.system.drain(10_000).catch(failures.fail);
       await engine?.stop().catch(failures.stopIncomplete);
       await router.flush().catch(failures.fail);

@@ -46,6 +46,9 @@ export const ROUTE_POLICY: readonly RouteRule[] = [
   { method: "GET", path: "/api/news", access: "viewer" },
   { method: "GET", path: "/api/news/sentiment", access: "viewer" },
   { method: "GET", path: "/api/news/sources", access: "viewer" },
+  { method: "GET", path: "/api/markets/sources", access: "viewer" },
+  { method: "GET", path: "/api/markets/:symbol/bars", access: "viewer" },
+  { method: "GET", path: "/api/markets/:symbol/indicators", access: "viewer" },
   // alerts as Alertmanager has them: anyone may look, an operator silences
   { method: "GET", path: "/api/alerts/active", access: "viewer" },
   { method: "GET", path: "/api/alerts/silences", access: "viewer" },
@@ -102,6 +105,8 @@ export const FEED_POLICY: Readonly<Record<FeedName, Role>> = {
   drift: "viewer",
   alerts: "viewer",
   news: "viewer",
+  bars: "viewer",
+  quotes: "viewer",
   // internals: restarts with their reasons, rejected input with its raw bytes
   supervisor: "operator",
   "dead-letters": "operator",

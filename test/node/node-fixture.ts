@@ -21,6 +21,8 @@ export function testNodeConfig(dataDir: string, overrides: Partial<NodeConfig> =
     graceMs: 0,
     // the news room polls on its own schedule: tests of it turn it on (test/node/news.test.ts)
     news: "off",
+    // the market room streams the simulator by default: tests of it turn it on (test/node/market.test.ts)
+    market: "off",
     ...overrides,
   });
 }

@@ -98,7 +98,7 @@ export class LiveMarket {
             bidPrice: Math.round((trade.price - half) * 100) / 100,
             bidSize: 1 + (trade.id % 9),
             askPrice: Math.round((trade.price + half) * 100) / 100,
-            askSize: 1 + ((trade.id >> 3) % 9),
+            askSize: 1 + (Math.floor(trade.id / 8) % 9),
             timestamp: trade.timestamp,
           });
         }

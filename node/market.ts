@@ -1,0 +1,266 @@
+import type { Hono } from "hono";
+import { type SymbolMessage, symbolProps } from "../actors/symbol/symbol.ts";
+import type { HealthCheck } from "../api/health.ts";
+import { MarketView } from "../api/markets/market-view.ts";
+import { marketRoutes } from "../api/markets/routes.ts";
+import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
+import { ChangelogStore } from "../log/changelog/changelog-store.ts";
+import { registryCodec } from "../messages/codec/record-codec.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
+import { ErrorCodes, PlatformError } from "../messages/errors.ts";
+import { MarketTrade } from "../messages/market.ts";
+import { marketSchemas, marketTopics } from "../messages/market-schemas.ts";
+import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
+import { Topics } from "../messages/topics.ts";
+import type { SchemaRegistry } from "../registries/schema-registry.ts";
+import { MarketOutputs } from "../sinks/market-outputs.ts";
+import { AlpacaSource } from "../sources/market/alpaca/alpaca-source.ts";
+import { sessionAt } from "../sources/market/calendar/nyse-calendar.ts";
+import type { MarketDataSource } from "../sources/market/market-data-source.ts";
+import { MarketIngest } from "../sources/market/market-ingest.ts";
+import { ReplaySource } from "../sources/market/replay/replay-source.ts";
+import { MarketModel } from "../sources/market/simulator/market-model.ts";
+import { SimulatorSource } from "../sources/market/simulator-source.ts";
+import { MarketSourceChain } from "../sources/market/source-chain.ts";
+import { US_LARGE_CAPS } from "../sources/reference/symbol-metadata.ts";
+import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
+import type { NodeConfig } from "./config.ts";
+import type { NodeContext } from "./node-context.ts";
+
+/**
+ * A node's market data: the source chain (MARKET_SOURCES, Alpaca then replay then the simulator
+ * by default) feeds the ingest (`market.trades.raw`, `market.quotes.raw`, `market.bars.raw`);
+ * the symbol actors, one per symbol, single owner through the `<app>-markets` consumer group
+ * over `market.trades.raw`, state in `<app>.symbol.changelog`, build bars, indicators and
+ * anomalies into `market.bars.<tf>`, `market.indicators`, `market.anomalies`, the read model
+ * behind /api/markets and the `bars` feed; quotes go to the `quotes` feed.
+ */
+export interface NodeMarket {
+  readonly view: MarketView;
+  readonly routes: Hono;
+  readonly health: HealthCheck;
+  readonly chain: MarketSourceChain;
+  readonly ingest: MarketIngest;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_SYMBOL_COUNT = 12;
+const SYMBOL_PASSIVATE_AFTER_MS = 600_000;
+
+export function marketSymbolsOf(config: NodeConfig): string[] {
+  if (config.marketSymbols) return [...new Set(config.marketSymbols.split(","))];
+  return US_LARGE_CAPS.slice(0, DEFAULT_SYMBOL_COUNT).map((listing) => listing.symbol);
+}
+
+export async function startMarket(
+  node: NodeContext,
+  registry: SchemaRegistry,
+): Promise<NodeMarket | undefined> {
+  const { config, log, metrics, feeds, failures, partitions } = node;
+  if (config.market === "off") return undefined;
+  const symbols = marketSymbolsOf(config);
+
+  for (const topic of [
+    ...marketTopics(),
+    ...[Topics.marketTradesRaw, Topics.marketQuotesRaw, Topics.marketBarsRaw].map((t) =>
+      Topics.deadLettersOf(t),
+    ),
+  ])
+    await log.createTopic({ name: topic, partitions });
+  const schemas = marketSchemas();
+  for (const [subject, schema] of Object.entries(schemas))
+    await registry.register(subject, JSON.stringify(schema), { schemaType: "JSON" });
+  const codec = registryCodec(new SchemaSerde(registry, { schemas }), new Set(marketTopics()));
+
+  const deadLetters = (letter: DeadLetter, topic: string) => {
+    metrics.deadLetters.inc({ source: letter.source.split(":")[0] ?? "market", code: letter.code });
+    log
+      .append([
+        {
+          topic: Topics.deadLettersOf(topic),
+          key: null,
+          value: new TextEncoder().encode(JSON.stringify(letter)),
+        },
+      ])
+      .catch(failures.logUnavailable);
+  };
+  const counted = (topic: string, n: number) => metrics.messagesByTopic.inc({ topic, direction: "out" }, n);
+  const view = new MarketView({ maxBars: 2000, maxSymbols: Math.max(1000, symbols.length) });
+  const ingest = new MarketIngest({
+    log,
+    encode: codec.encode,
+    onDeadLetter: deadLetters,
+    onAppended: counted,
+    onError: failures.logUnavailable,
+  });
+
+  const snapshots = new InMemorySnapshotStore();
+  const system = createActorSystem({ name: "market", snapshots });
+  system.events.subscribe((event) => {
+    feeds.publish("supervisor", event);
+    if (event.type === "supervision")
+      metrics.restarts.inc({ decision: event.decision, strategy: event.strategy });
+  });
+  const outputs = new MarketOutputs({
+    log,
+    encode: codec.encode,
+    live: {
+      bar: (bar) => {
+        view.bar(bar);
+        feeds.publish("bars", bar);
+      },
+      indicator: (snapshot) => view.indicator(snapshot),
+      anomaly: (anomaly) =>
+        metrics.marketEvents.inc({ kind: `anomaly:${anomaly.kind}`, outcome: "detected" }),
+    },
+    onAppended: counted,
+    onError: failures.logUnavailable,
+  });
+  const engine: RepartitionedAggregates = new RepartitionedAggregates({
+    log,
+    groupId: `${config.applicationId}-markets`,
+    partitions,
+    system,
+    snapshots,
+    commitIntervalMs: config.commitIntervalMs,
+    aggregates: [
+      {
+        topic: Topics.marketTradesRaw,
+        kind: "symbol",
+        store: await ChangelogStore.open({
+          log,
+          applicationId: config.applicationId,
+          kind: "symbol",
+          partitions,
+          restoreConcurrency: 2,
+          onCorrupt: () =>
+            metrics.deadLetters.inc({ source: "changelog:symbol", code: ErrorCodes.DECODE_FAILED }),
+        }),
+        message: (bytes, { offset }): SymbolMessage => {
+          const parsed = MarketTrade.safeParse(codec.decode(bytes));
+          if (!parsed.success)
+            throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, "trade record does not match its schema");
+          return { type: "trade", trade: parsed.data, offset };
+        },
+        checkpoint: { type: "checkpoint" } satisfies SymbolMessage,
+        evict: { type: "evict" } satisfies SymbolMessage,
+        wake: { type: "tick" } satisfies SymbolMessage,
+      },
+    ],
+    flushOutputs: () => outputs.flush(),
+    onDeadLetter: deadLetters,
+    onTransientError: failures.logUnavailable,
+    onError: failures.fail,
+    now: Date.now,
+  });
+  system.register(
+    symbolProps({
+      onBar: (bar) => outputs.bar(bar),
+      onIndicators: (snapshot) => outputs.indicator(snapshot),
+      onAnomaly: (anomaly) => outputs.anomaly(anomaly),
+      onLate: (symbol) => metrics.lateRecords.inc({ stream: `market:${symbol}` }),
+      onState: (key, state) => engine.saveState("symbol", key, state),
+      latenessMs: 2000,
+      idleCloseMs: 5000,
+      tickMs: 1000,
+      passivateAfterMs: SYMBOL_PASSIVATE_AFTER_MS,
+      now: Date.now,
+    }),
+  );
+  await engine.start();
+
+  const model = new MarketModel({
+    seed: config.seed,
+    hours: config.marketSimHours,
+    tradesPerMinute: config.marketSimTradesPerMinute,
+  });
+  const sources = config.marketSources.split(",").map((name) => marketSourceOf(name, node, model));
+  const reportStates = () => {
+    for (const h of chain.health())
+      for (const state of ["active", "standby", "failed", "unauthorized"] as const)
+        metrics.marketSourceState.set({ source: h.name, state }, h.state === state ? 1 : 0);
+  };
+  const chain = new MarketSourceChain({
+    sources,
+    symbols,
+    failbackEveryMs: config.marketFailbackMs,
+    events: {
+      trade: (trade) => ingest.trade(trade),
+      quote: (quote) => {
+        ingest.quote(quote);
+        view.quote(quote);
+        feeds.publish("quotes", quote);
+      },
+      bar: (bar) => {
+        ingest.bar(bar);
+        if (bar.source.startsWith("backfill:")) view.bar(bar);
+      },
+      handover: ({ from, to, reason }) => {
+        console.log(`market: now streaming from ${to}${from ? ` (was ${from}: ${reason})` : ""}`);
+        metrics.marketHandovers.inc({ to, reason: reason.split(":")[0] ?? reason });
+        reportStates();
+      },
+      backfilled: ({ source, bars }) => metrics.marketEvents.inc({ kind: "backfill", outcome: source }, bars),
+      onError: (error) =>
+        console.warn(`market: ${error instanceof PlatformError ? error.message : "source chain error"}`),
+    },
+  });
+  await chain.start();
+  reportStates();
+
+  const health: HealthCheck = {
+    name: "market",
+    check(now) {
+      reportStates();
+      const active = chain.activeSource();
+      if (!active) return { ok: false, reason: "no market-data source streams (see /api/markets/sources)" };
+      const last = chain.health().find((h) => h.name === active)?.lastEventAt ?? 0;
+      const expectTraffic =
+        active === "simulator"
+          ? config.marketSimHours === "always" || sessionAt(now) !== undefined
+          : sessionAt(now) !== undefined;
+      if (expectTraffic && last > 0 && now - last > 120_000)
+        return {
+          ok: false,
+          reason: `${active} has sent nothing for ${Math.round((now - last) / 1000)} s while the market is open`,
+        };
+      return { ok: true };
+    },
+  };
+
+  return {
+    view,
+    routes: marketRoutes({ view, sources: () => chain.health() }),
+    health,
+    chain,
+    ingest,
+    async stop() {
+      await chain.stop();
+      await ingest.flush().catch(failures.logUnavailable);
+      await system.drain(10_000).catch(failures.fail);
+      await engine.stop().catch(failures.stopIncomplete);
+      await outputs.flush().catch(failures.logUnavailable);
+      await system.stop();
+    },
+  };
+}
+
+function marketSourceOf(name: string, node: NodeContext, model: MarketModel): MarketDataSource {
+  const { config } = node;
+  switch (name) {
+    case "alpaca":
+      return new AlpacaSource({
+        ...(config.alpacaKeyId ? { keyId: config.alpacaKeyId } : {}),
+        ...(config.alpacaSecretKey ? { secret: config.alpacaSecretKey } : {}),
+        ...(config.alpacaDataUrl ? { dataUrl: config.alpacaDataUrl } : {}),
+        ...(config.alpacaStreamUrl ? { streamUrl: config.alpacaStreamUrl } : {}),
+        feed: config.alpacaFeed,
+      });
+    case "replay":
+      return new ReplaySource({ log: node.log, decode: node.codec.decode });
+    case "simulator":
+      return new SimulatorSource(model);
+    default:
+      throw new PlatformError(ErrorCodes.CONFIG_INVALID, `unknown market source '${name}'`);
+  }
+}
