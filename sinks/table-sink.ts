@@ -64,6 +64,9 @@ export interface TableSinkStats {
   readonly lag: number;
 }
 
+/** a poll waits at most this long, so a stop is noticed soon without a way to abort the poll */
+const MAX_POLL_WAIT_MS = 250;
+
 export class TableSink<Row> {
   readonly groupId: string;
   private readonly consumer: Consumer;
@@ -145,7 +148,7 @@ export class TableSink<Row> {
       try {
         records = await this.consumer.poll({
           maxRecords: this.batchSize - this.pending.records,
-          timeoutMs: Math.max(0, Math.min(waited, 1000)),
+          timeoutMs: Math.max(0, Math.min(waited, MAX_POLL_WAIT_MS)),
         });
       } catch (error) {
         if (signal.aborted) break;
