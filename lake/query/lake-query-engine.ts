@@ -4,6 +4,7 @@ import { type DuckDBConnection, DuckDBInstance, StatementType } from "@duckdb/no
 import { ErrorCodes, isPlatformError, PlatformError } from "../../messages/errors.ts";
 import type { DeltaTable, TimeTravel } from "../delta/delta-table.ts";
 import { quoteIdent } from "../delta/schema.ts";
+import type { LakeView } from "../tables/gold.ts";
 import { snapshotSelect } from "./snapshot-view.ts";
 
 /**
@@ -48,6 +49,8 @@ export interface LakeQueryEngineOptions {
   readonly lakeDir: string;
   /** the tables a query may name, by name */
   readonly tables: () => ReadonlyMap<string, DeltaTable>;
+  /** views over the tables a query may name too */
+  readonly views?: readonly LakeView[];
   readonly defaultLimit?: number;
   readonly maxLimit?: number;
   readonly defaultTimeoutMs?: number;
@@ -84,6 +87,8 @@ export class LakeQueryEngine {
     const setup = await instance.connect();
     try {
       // order matters: the allowed folder is set before access is closed, and the lock comes last
+      // date_trunc('hour', ...) and friends work in UTC, as the lake's dates and hours do
+      await setup.run("SET GLOBAL TimeZone = 'UTC'");
       await setup.run(`SET allowed_directories = [${sqlText(`${lakeDir}/`)}]`);
       await setup.run("SET enable_external_access = false");
       await setup.run("SET lock_configuration = true");
@@ -125,14 +130,19 @@ export class LakeQueryEngine {
       const tables = this.options.tables();
       const at = this.timeTravel(request, tables);
       connection = await this.instance.connect();
+      const views = (this.options.views ?? []).filter((v) => mentions(request.sql, v.name));
+      const needed = new Set(views.flatMap((v) => v.uses));
       const versions: Record<string, number> = {};
       for (const [name, table] of tables) {
         // a table the text does not mention needs no view (its name would appear to be used)
-        if (!mentions(request.sql, name) && request.versions?.[name] === undefined) continue;
+        if (!needed.has(name) && !mentions(request.sql, name) && request.versions?.[name] === undefined)
+          continue;
         const snapshot = await table.snapshot(at(name));
         versions[name] = snapshot.version;
         await connection.run(`CREATE TEMP VIEW ${quoteIdent(name)} AS ${snapshotSelect(snapshot)}`);
       }
+      for (const view of views)
+        await connection.run(`CREATE TEMP VIEW ${quoteIdent(view.name)} AS ${view.sql}`);
       const rows = await this.run(connection, request.sql, limit, timeoutMs);
       return { ...rows, versions, elapsedMs: Math.round(performance.now() - started) };
     } catch (error) {
