@@ -12,6 +12,11 @@ import { bearer, type SecuredApp, securedApp } from "./gateway-fixture.ts";
 const policy = routePolicy();
 
 describe("the route policy", () => {
+  test("names each route once", () => {
+    const seen = ROUTE_POLICY.map((rule) => `${rule.method} ${rule.path}`);
+    expect(seen.filter((id, i) => seen.indexOf(id) !== i)).toEqual([]);
+  });
+
   test.each([
     ["GET", "/health", "public"],
     ["GET", "/api/sensors", "viewer"],
@@ -87,7 +92,8 @@ describe("the authorization matrix (route x role)", () => {
 describe("the routes of a whole node", () => {
   test("each has an entry in the table (a route added without one fails here)", async () => {
     // every room that mounts routes on, the ones tests leave off by default too
-    const { node, cleanup } = await startTestNode({ news: "on" });
+    // every room on (markets from the simulator only), so their routes are mounted too
+    const { node, cleanup } = await startTestNode({ news: "on", market: "on", marketSources: "simulator" });
     try {
       const response = await fetch(`${node.apiUrl}/api/v1/admin/routes`);
       expect(response.status).toBe(200);
