@@ -7,8 +7,8 @@ import {
   DOUBLE,
   DuckDBBlobValue,
   type DuckDBConnection,
-  DuckDBDataChunk,
   DuckDBInstance,
+  DuckDBTableFunction,
   type DuckDBType,
   INTEGER,
   LIST,
@@ -59,11 +59,15 @@ const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
 
 class RowValueError extends Error {}
 
-interface StagingTables {
-  stage: string;
-  /** one row, one VARCHAR[] per string column: code k is element k + 1 */
-  dictionary: string | undefined;
+/** The staged columns of one file, scanned by DuckDB through the `delta_staged_rows` table function. */
+interface StagedFile {
+  types: readonly DuckDBType[];
+  columns: readonly unknown[][];
+  length: number;
+  position: number;
 }
+
+const ROWS_FUNCTION = "delta_staged_rows";
 
 function stagerFor(field: DeltaField): Stager {
   const type = field.type;
@@ -236,13 +240,17 @@ export class DuckDBParquet implements ParquetPort {
    * `pool` so a writer holding its staging connection never waits for a connection it holds
    */
   private readonly copyPool: ConnectionPool;
-  private readonly staging = new WeakMap<DuckDBConnection, Map<string, StagingTables>>();
-  private stagingCount = 0;
+  /** one dictionary table per connection and string-column signature: one row, a VARCHAR[] per string column */
+  private readonly dictionaryTables = new WeakMap<DuckDBConnection, Map<string, string>>();
+  private dictionaryCount = 0;
+  private readonly stagedFiles = new Map<number, StagedFile>();
+  private nextStagedFile = 1;
+  private rowsFunction: Promise<void> | undefined;
 
   constructor(private readonly options: DuckDBParquetOptions = {}) {
     const instance = () => {
       this.instance ??= DuckDBInstance.create(":memory:", {
-        threads: String(this.options.threads ?? 2),
+        threads: String(this.options.threads ?? 1),
         memory_limit: this.options.memoryLimit ?? "1GB",
       });
       return this.instance;
@@ -255,31 +263,37 @@ export class DuckDBParquet implements ParquetPort {
     const stagers = columns.map(stagerFor);
     const dictionaries = stagers.map((s) => (s.dictionary ? new Map<string, number>() : undefined));
     const stats = files.map(() => columns.map((f) => new ColumnStats(f)));
-    // every value is checked and converted before DuckDB sees any: a bad row stages nothing
+    // every value is checked and converted before DuckDB sees any: a bad row writes nothing
     const staged = files.map((file, i) =>
       stageColumns(file.rows, columns, stagers, dictionaries, stats[i] as ColumnStats[]),
     );
+    const types = stagers.map((s) => s.stageType);
     return this.pool.use(async (connection) => {
-      const tables = await this.stagingTables(connection, columns, stagers);
+      await this.registerRowsFunction(connection);
+      const dictionary = await this.dictionaryTable(connection, columns, stagers);
       const select = columns.map((f, i) => {
-        const q = quoteIdent(f.name);
         const stager = stagers[i] as Stager;
-        return `${stager.dictionary ? `d.${q}[s.${q} + 1]` : stager.select(`s.${q}`)} AS ${q}`;
+        const value = stager.dictionary ? `d.${quoteIdent(f.name)}[s.c${i} + 1]` : stager.select(`s.c${i}`);
+        return `${value} AS ${quoteIdent(f.name)}`;
       });
-      const from = tables.dictionary
-        ? `${tables.stage} s CROSS JOIN ${tables.dictionary} d`
-        : `${tables.stage} s`;
+      const ids = files.map(() => this.nextStagedFile++);
       const copies: Promise<WrittenFile>[] = [];
       try {
-        if (tables.dictionary) await appendDictionary(connection, tables.dictionary, dictionaries);
-        const types = [...stagers.map((s) => s.stageType), INTEGER];
+        if (dictionary) await appendDictionary(connection, dictionary, dictionaries);
         for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
           const file = files[fileIndex] as FileToWrite;
-          await appendFile(connection, tables.stage, types, staged[fileIndex] as unknown[][], fileIndex);
-          // this file's COPY runs on DuckDB's threads while the next file is staged here
-          const sql = `COPY (SELECT ${select.join(", ")} FROM ${from} WHERE s.${FILE_COLUMN} = ${fileIndex}) TO ${sqlString(file.path)} (FORMAT parquet, COMPRESSION snappy)`;
+          const id = ids[fileIndex] as number;
+          this.stagedFiles.set(id, {
+            types,
+            columns: staged[fileIndex] as unknown[][],
+            length: file.rows.length,
+            position: 0,
+          });
+          const source = `${ROWS_FUNCTION}(${id}) s${dictionary ? ` CROSS JOIN ${dictionary} d` : ""}`;
+          const sql = `COPY (SELECT ${select.join(", ")} FROM ${source}) TO ${sqlString(file.path)} (FORMAT parquet, COMPRESSION snappy)`;
           const fileStats = emptyStats(file.rows.length);
           for (const column of stats[fileIndex] as ColumnStats[]) column.into(fileStats);
+          // the files' COPYs run side by side on DuckDB's connections
           copies.push(
             (async () => {
               await mkdir(dirname(file.path), { recursive: true });
@@ -298,47 +312,85 @@ export class DuckDBParquet implements ParquetPort {
         await Promise.allSettled(files.map((f) => rm(f.path, { force: true })));
         throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "writing parquet failed", { cause });
       } finally {
-        await connection.run(`DELETE FROM ${tables.stage}`);
-        if (tables.dictionary) await connection.run(`DELETE FROM ${tables.dictionary}`);
+        for (const id of ids) this.stagedFiles.delete(id);
+        if (dictionary) await connection.run(`DELETE FROM ${dictionary}`);
       }
     });
   }
 
-  /** Temporary tables per column signature and connection, emptied after each use. */
-  private async stagingTables(
+  /**
+   * `delta_staged_rows(id)`: a table function that hands DuckDB a staged file's columns, 2,048
+   * rows a chunk, so the COPY reads them straight from JS arrays (no table to insert into and
+   * scan again). DuckDB calls it back on the JS thread while the COPY runs.
+   */
+  private registerRowsFunction(connection: DuckDBConnection): Promise<void> {
+    this.rowsFunction ??= (async () => {
+      const rowsFunction = DuckDBTableFunction.create({
+        name: ROWS_FUNCTION,
+        parameterTypes: [INTEGER],
+        bindFunction: (bind) => {
+          const id = Number(bind.getParameter(0));
+          const file = this.stagedFiles.get(id);
+          if (!file) {
+            bind.setError(`no staged file ${id}`);
+            return;
+          }
+          file.types.forEach((type, i) => {
+            bind.addResultColumn(`c${i}`, type);
+          });
+          bind.setBindData({ id });
+          bind.setCardinality(file.length, true);
+        },
+        initFunction: (init) => {
+          init.setMaxThreads(1);
+        },
+        mainFunction: (info, output) => {
+          const file = this.stagedFiles.get((info.bindData as { id: number }).id);
+          if (!file) {
+            info.setError("the staged file is gone");
+            return;
+          }
+          const count = Math.min(CHUNK_ROWS, file.length - file.position);
+          output.rowCount = count;
+          if (count === 0) return;
+          const from = file.position;
+          file.columns.forEach((values, c) => {
+            output.setColumnValues(
+              c,
+              (count === values.length ? values : values.slice(from, from + count)) as never,
+            );
+          });
+          file.position += count;
+        },
+      });
+      connection.registerTableFunction(rowsFunction);
+    })();
+    return this.rowsFunction;
+  }
+
+  /** The dictionary table of this connection for these string columns, or undefined when there are none. */
+  private async dictionaryTable(
     connection: DuckDBConnection,
     columns: readonly DeltaField[],
     stagers: readonly Stager[],
-  ): Promise<StagingTables> {
-    const signature = columns
-      .map((f, i) => `${f.name}:${(stagers[i] as Stager).stageType.toString()}`)
-      .join("|");
-    let known = this.staging.get(connection);
-    if (!known) {
-      known = new Map();
-      this.staging.set(connection, known);
-    }
-    const existing = known.get(signature);
-    if (existing) return existing;
-    const id = this.stagingCount++;
-    const stage = `delta_stage_${id}`;
-    const definition = columns.map(
-      (f, i) => `${quoteIdent(f.name)} ${(stagers[i] as Stager).stageType.toString()}`,
-    );
-    definition.push(`${FILE_COLUMN} INTEGER`);
-    // regular tables of the in-memory database, not TEMP ones: the COPYs read them from other connections
-    await connection.run(`CREATE OR REPLACE TABLE ${stage} (${definition.join(", ")})`);
+  ): Promise<string | undefined> {
     const words = columns
       .filter((_, i) => (stagers[i] as Stager).dictionary)
       .map((f) => `${quoteIdent(f.name)} VARCHAR[]`);
-    let dictionary: string | undefined;
-    if (words.length > 0) {
-      dictionary = `delta_dictionary_${id}`;
-      await connection.run(`CREATE OR REPLACE TABLE ${dictionary} (${words.join(", ")})`);
+    if (words.length === 0) return undefined;
+    const signature = words.join(",");
+    let known = this.dictionaryTables.get(connection);
+    if (!known) {
+      known = new Map();
+      this.dictionaryTables.set(connection, known);
     }
-    const tables = { stage, dictionary };
-    known.set(signature, tables);
-    return tables;
+    const existing = known.get(signature);
+    if (existing) return existing;
+    // a regular table of the in-memory database, not a TEMP one: the COPYs read it from other connections
+    const name = `delta_dictionary_${this.dictionaryCount++}`;
+    await connection.run(`CREATE OR REPLACE TABLE ${name} (${words.join(", ")})`);
+    known.set(signature, name);
+    return name;
   }
 
   async rewriteFiles(
@@ -486,35 +538,6 @@ function stageColumns(
   } catch (error) {
     if (error instanceof RowValueError) throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, error.message);
     throw error;
-  }
-}
-
-/** One file's staged columns into the staging table, 2,048 rows a chunk, tagged with the file's index. */
-async function appendFile(
-  connection: DuckDBConnection,
-  table: string,
-  types: readonly DuckDBType[],
-  columns: readonly unknown[][],
-  fileIndex: number,
-): Promise<void> {
-  const appender = await connection.createAppender(table);
-  try {
-    const rows = (columns[0] as unknown[]).length;
-    for (let start = 0; start < rows; start += CHUNK_ROWS) {
-      const count = Math.min(CHUNK_ROWS, rows - start);
-      const chunk = DuckDBDataChunk.create(types, count);
-      columns.forEach((values, c) => {
-        chunk.setColumnValues(
-          c,
-          (count === values.length ? values : values.slice(start, start + count)) as never,
-        );
-      });
-      chunk.setColumnValues(columns.length, new Array(count).fill(fileIndex));
-      appender.appendDataChunk(chunk);
-    }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
   }
 }
 
