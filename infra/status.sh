@@ -8,6 +8,7 @@ kafka_answers() { (cd "$REPO_DIR" && bun infra/kafka-probe.ts 127.0.0.1:9092 >/d
 questdb_answers() { curl -sf --max-time 2 'http://127.0.0.1:9000/exec?query=select%201' >/dev/null 2>&1; }
 mosquitto_answers() { port_open 1883; }
 prometheus_answers() { curl -sf --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null 2>&1; }
+redis_answers() { [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
 alertmanager_answers() { curl -sf --max-time 2 "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" >/dev/null 2>&1; }
 
 endpoint() {
@@ -17,6 +18,7 @@ endpoint() {
     mosquitto) printf 'mqtt://127.0.0.1:1883' ;;
     alertmanager) printf 'http://127.0.0.1:%s' "$ALERTMANAGER_PORT" ;;
     prometheus) printf 'http://127.0.0.1:%s' "$PROMETHEUS_PORT" ;;
+    redis) printf 'redis://127.0.0.1:%s' "$REDIS_PORT" ;;
   esac
 }
 

@@ -7,6 +7,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # start_prometheus (Debian's package, scraping the nodes with ops/prometheus/'s rules)
 source "$INFRA_DIR/prometheus/prometheus.sh"
+# start_redis (Debian's package: the feature store's online store)
+source "$INFRA_DIR/redis/redis.sh"
 
 # ---------------------------------------------------------------- Kafka (KRaft combined mode)
 
@@ -77,31 +79,26 @@ make_kafka_tls() {
 
 # The SCRAM user the platform connects as on 9094: KAFKA_SASL_USERNAME (default platform) with
 # KAFKA_SASL_PASSWORD, or a password made once and kept in infra/.data/kafka-tls/scram-password.
-# Added (or updated) through the PLAINTEXT listener with Kafka's own ConfigCommand; the password
-# goes through a 0600 file, not the command line.
+# A failure here leaves Kafka running (9092 does not need it) and says so.
 add_kafka_scram_user() {
-  local dir user password config
+  local dir user password_file
   dir="$(kafka_tls_dir)"
   user="${KAFKA_SASL_USERNAME:-platform}"
-  password="${KAFKA_SASL_PASSWORD:-}"
-  if [ -z "$password" ]; then
-    [ -s "$dir/scram-password" ] ||
-      (umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$dir/scram-password")
-    password="$(cat "$dir/scram-password")"
+  password_file="$dir/scram-password"
+  if [ -n "${KAFKA_SASL_PASSWORD:-}" ]; then
+    password_file="$(umask 077 && mktemp "$dir/scram-XXXXXX")"
+    printf '%s' "$KAFKA_SASL_PASSWORD" >"$password_file"
+  elif [ ! -s "$password_file" ]; then
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$password_file")
   fi
-  config="$(umask 077 && mktemp "$dir/scram-XXXXXX.properties")"
-  # a properties file: one mechanism a line, no brackets (those are --add-config's list syntax)
-  printf 'SCRAM-SHA-256=password=%s\nSCRAM-SHA-512=password=%s\n' "$password" "$password" >"$config"
-  local java_command
-  mapfile -t java_command < <(kafka_java_command)
-  if ! "${java_command[@]}" kafka.admin.ConfigCommand --bootstrap-server 127.0.0.1:9092 --alter \
-    --entity-type users --entity-name "$user" --add-config-file "$config" >"$(log_file kafka-scram)" 2>&1; then
-    rm -f "$config"
-    tail -n 20 "$(log_file kafka-scram)" >&2
-    fail "adding the SCRAM user $user failed"
+  if bash "$INFRA_DIR/kafka/add-scram-user.sh" 127.0.0.1:9092 "$user" "$password_file" "$(kafka_lib_dir)" \
+    >"$(log_file kafka-scram)" 2>&1; then
+    say "kafka SASL_SSL on 127.0.0.1:9094: SCRAM user $user (KAFKA_TLS_CA_FILE=$dir/ca.pem)"
+  else
+    tail -n 5 "$(log_file kafka-scram)" >&2
+    say "WARNING: the SCRAM user $user was not added (log: $(log_file kafka-scram)); 9092 works as before"
   fi
-  rm -f "$config"
-  say "kafka SASL_SSL on 127.0.0.1:9094: SCRAM user $user (KAFKA_TLS_CA_FILE=$dir/ca.pem)"
+  [ "$password_file" = "$dir/scram-password" ] || rm -f "$password_file"
 }
 
 start_kafka() {
