@@ -5,7 +5,8 @@ import { MarketView } from "../api/markets/market-view.ts";
 import { marketRoutes } from "../api/markets/routes.ts";
 import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
 import { ChangelogStore } from "../log/changelog/changelog-store.ts";
-import { registryCodec } from "../messages/codec/record-codec.ts";
+import type { Log } from "../log/log.ts";
+import { type RecordCodec, registryCodec } from "../messages/codec/record-codec.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import { MarketTrade } from "../messages/market.ts";
@@ -243,6 +244,21 @@ export async function startMarket(
       await system.stop();
     },
   };
+}
+
+/** the market topics (and their dead letters) exist, their schemas are registered; their codec */
+export async function provisionMarket(
+  log: Log,
+  registry: SchemaRegistry,
+  partitions: number,
+): Promise<RecordCodec> {
+  const raw = [Topics.marketTradesRaw, Topics.marketQuotesRaw, Topics.marketBarsRaw];
+  for (const topic of [...marketTopics(), ...raw.map((t) => Topics.deadLettersOf(t))])
+    await log.createTopic({ name: topic, partitions });
+  const schemas = marketSchemas();
+  for (const [subject, schema] of Object.entries(schemas))
+    await registry.register(subject, JSON.stringify(schema), { schemaType: "JSON" });
+  return registryCodec(new SchemaSerde(registry, { schemas }), new Set(marketTopics()));
 }
 
 function marketSourceOf(name: string, node: NodeContext, model: MarketModel): MarketDataSource {
