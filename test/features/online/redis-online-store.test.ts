@@ -1,0 +1,11 @@
+import { RedisOnlineStore } from "../../../features/online/redis-online-store.ts";
+import { redisUrl, requireRedis, uniqueRedisPrefix } from "../../../testkit/redis-server.ts";
+import { onlineStoreContract } from "./online-store.contract.ts";
+
+await requireRedis();
+const prefix = uniqueRedisPrefix("online-store");
+
+onlineStoreContract("Redis (real server)", {
+  open: () => RedisOnlineStore.open({ url: redisUrl, prefix }),
+  reopen: () => RedisOnlineStore.open({ url: redisUrl, prefix }),
+});
