@@ -71,6 +71,14 @@ export const ErrorCodes = {
   LAKE_QUERY_NOT_READ_ONLY: "LAKE_QUERY_NOT_READ_ONLY",
   LAKE_QUERY_TIMEOUT: "LAKE_QUERY_TIMEOUT",
   LAKE_QUERY_BUSY: "LAKE_QUERY_BUSY",
+  LAKE_MAINTENANCE_RUNNING: "LAKE_MAINTENANCE_RUNNING",
+  // feature store
+  FEATURE_VIEW_NOT_FOUND: "FEATURE_VIEW_NOT_FOUND",
+  FEATURE_VIEW_INVALID: "FEATURE_VIEW_INVALID",
+  /** a view that its source table's schema, or an earlier version of it, cannot serve */
+  FEATURE_VIEW_INCOMPATIBLE: "FEATURE_VIEW_INCOMPATIBLE",
+  /** an entity frame or request keyed by a join key the view does not have */
+  FEATURE_ENTITY_UNKNOWN: "FEATURE_ENTITY_UNKNOWN",
   // privacy: field encryption and deletion requests
   DECRYPTION_FAILED: "DECRYPTION_FAILED",
   ENCRYPTION_KEY_UNKNOWN: "ENCRYPTION_KEY_UNKNOWN",

@@ -27,6 +27,8 @@ export const Topics = {
   /** rolling news sentiment per place (a feature), keyed by place */
   newsSentiment: "news.sentiment",
   schemas: "_schemas",
+  /** compacted: the feature store's registry (view versions, on-demand views, statistics) */
+  featureViews: "_feature_views",
   /** compacted: API keys by id (hash, role, revocation), shared by every node of the log */
   apiKeys: "platform.api-keys",
   /** every state change made through the API: who, what, when, from where, result */
