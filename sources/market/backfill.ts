@@ -1,6 +1,6 @@
 import type { Log } from "../../log/log.ts";
 import type { MarketBar, Timeframe } from "../../messages/market.ts";
-import { Topics } from "../../messages/topics.ts";
+import { DEFAULT_PARTITIONS, Topics } from "../../messages/topics.ts";
 import type { MarketDataSource } from "./market-data-source.ts";
 
 /**
@@ -75,6 +75,9 @@ export async function backfill(deps: BackfillDeps, request: BackfillRequest): Pr
   const { log, source } = deps;
   const topic = Topics.marketBars(request.timeframe);
   await log.createTopic({ name: BACKFILL_CHECKPOINTS, partitions: 1, compacted: true });
+  // a node provisions the bars topics with the input's partitions; on its own, the default
+  if ((await log.partitions(topic)) === undefined)
+    await log.createTopic({ name: topic, partitions: DEFAULT_PARTITIONS });
   const checkpoints = await readCheckpoints(log);
   const bySymbol: Record<string, number> = {};
   let written = 0;

@@ -59,11 +59,13 @@ export class SimulatorSource implements MarketDataSource {
 
   async *history(request: HistoryRequest): AsyncIterable<MarketBar[]> {
     const pageSize = request.pageSize ?? 10_000;
-    const end = Math.min(request.to, (this.options.now ?? Date.now)());
+    const now = (this.options.now ?? Date.now)();
+    const tf = TIMEFRAME_MS[request.timeframe];
     for (const symbol of [...request.symbols].sort()) {
       let page: MarketBar[] = [];
-      for (const bar of this.model.iterateBars(symbol, TIMEFRAME_MS[request.timeframe], request.from, end)) {
-        if (bar.start + TIMEFRAME_MS[request.timeframe] > end) break;
+      for (const bar of this.model.iterateBars(symbol, tf, request.from, Math.min(request.to, now))) {
+        // a bar still forming is not history yet
+        if (bar.start + tf > now) break;
         page.push(simBar(symbol, request.timeframe, bar, this.name));
         if (page.length === pageSize) {
           request.signal?.throwIfAborted();

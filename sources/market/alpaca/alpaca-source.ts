@@ -21,7 +21,10 @@ export interface AlpacaSourceOptions {
   readonly dataUrl?: string;
   readonly streamUrl?: string;
   readonly feed?: "iex" | "sip" | "delayed_sip";
-  /** REST requests per interval the client allows itself (Alpaca's free plan: 200 a minute) */
+  /**
+   * the data API's limit, requests per interval (Alpaca's free plan: 200 a minute); the client
+   * paces itself to stay under it in every window (see clientRateLimit)
+   */
   readonly rateLimit?: { readonly maxRequests: number; readonly intervalMs: number };
   /** retries of a 429 / 5xx history request (honouring Retry-After) before SOURCE_RATE_LIMITED */
   readonly maxRetries?: number;
@@ -29,6 +32,22 @@ export interface AlpacaSourceOptions {
   /** how long the SDK may reconnect by itself before the feed counts as failed */
   readonly reconnectGraceMs?: number;
   readonly now?: () => number;
+}
+
+/**
+ * The SDK's limiter is a token bucket: `maxRequests` of burst refilled over `intervalMs`, so any
+ * window of `intervalMs` can see a full burst plus a full refill, twice the server's limit. To
+ * stay within a server limit L per window, the bucket here holds a small burst B (L/20) and
+ * refills at (L - B) per window: B + (L - B) = L at most in any window.
+ */
+export function clientRateLimit(server: { maxRequests: number; intervalMs: number }): {
+  maxRequests: number;
+  intervalMs: number;
+} {
+  const limit = Math.max(1, Math.floor(server.maxRequests));
+  const burst = Math.max(1, Math.floor(limit / 20));
+  if (limit <= burst) return { maxRequests: 1, intervalMs: server.intervalMs * 2 };
+  return { maxRequests: burst, intervalMs: Math.ceil((server.intervalMs * burst) / (limit - burst)) };
 }
 
 export function hasAlpacaKeys(options: Pick<AlpacaSourceOptions, "keyId" | "secret">): boolean {
@@ -128,7 +147,7 @@ export class AlpacaSource implements MarketDataSource {
         ...credentials,
         ...(this.options.dataUrl ? { basePath: this.options.dataUrl } : {}),
         retry: { maxRetries: this.options.maxRetries ?? 4, respectRetryAfter: true },
-        rateLimit: this.options.rateLimit ?? { maxRequests: 200, intervalMs: 60_000 },
+        rateLimit: clientRateLimit(this.options.rateLimit ?? { maxRequests: 200, intervalMs: 60_000 }),
         redirect: "error",
       }),
     );
