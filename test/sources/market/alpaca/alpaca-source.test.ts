@@ -34,12 +34,12 @@ function hostileServer() {
     z: "C",
   };
   let answered = false;
-  const server = Bun.serve({
+  const server = Bun.serve<undefined>({
     port: 0,
     hostname: "127.0.0.1",
-    fetch: (request, srv) => (srv.upgrade(request) ? undefined : new Response("no", { status: 400 })),
+    fetch: (request, srv) => (srv.upgrade(request, { data: undefined }) ? undefined : new Response("no", { status: 400 })),
     websocket: {
-      open(ws: ServerWebSocket<unknown>) {
+      open(ws: ServerWebSocket<undefined>) {
         ws.send(encode([{ T: "success", msg: "connected" }]));
       },
       // whatever the client says (its auth, then its subscription), the answer is the same barrage
