@@ -239,11 +239,14 @@ export class PlatformMetrics {
   private observed: Parameters<PlatformMetrics["observe"]>[0] = {};
 
   /** the table sinks' own counters, read at every scrape like the feeds' */
+  /** adds a group of sinks to observe (the time-series sinks, the lake's sinks) */
   observeSinks(sinks: () => readonly SinkMetricsSource[]): void {
-    this.observedSinks = sinks;
+    this.sinkGroups.push(sinks);
   }
 
-  private observedSinks: () => readonly SinkMetricsSource[] = () => [];
+  private readonly sinkGroups: (() => readonly SinkMetricsSource[])[] = [];
+  private observedSinks: () => readonly SinkMetricsSource[] = () =>
+    this.sinkGroups.flatMap((group) => group());
 
   /** brings the observed sources' values into the registry (each scrape; the dashboard's summary) */
   collectObserved(): void {

@@ -123,6 +123,27 @@ export const NodeConfig = z.object({
     .string()
     .regex(/^([a-z_]+=[1-9][0-9]{0,4})(,[a-z_]+=[1-9][0-9]{0,4})*$/, "must be table=<days>[,table=<days>...]")
     .optional(),
+  /** the Delta lake (README: The lake): on by default, in lakeDir (default <dataDir>/lake) */
+  lake: z.enum(["on", "off"]).default("on"),
+  lakeDir: z.string().optional(),
+  /** records per lake sink batch (one Delta commit), and how long its first record waits for more */
+  lakeBatchSize: intFrom(1, 1_000_000).default(20_000),
+  lakeLingerMs: intFrom(0, 600_000).default(5000),
+  /** how often the gold jobs run (district-hourly summaries from silver) */
+  lakeGoldEveryMs: intFrom(1000, 86_400_000).default(60_000),
+  /** OPTIMIZE and VACUUM of every lake table (0: never); per-table overrides in lakeMaintenance */
+  lakeOptimizeEveryMs: intFrom(0, 604_800_000).default(600_000),
+  lakeVacuumEveryMs: intFrom(0, 604_800_000).default(86_400_000),
+  /** VACUUM's retention; below the tables' own (7 days) only with care: time travel needs the files */
+  lakeVacuumRetentionHours: intFrom(0, 87_600).default(168),
+  /** `table:optimize=<ms>|off,vacuum=<ms>|off;table:...` */
+  lakeMaintenance: z
+    .string()
+    .regex(
+      /^([a-z_]+:(optimize|vacuum)=([0-9]+|off)(,(optimize|vacuum)=([0-9]+|off))?)(;[a-z_]+:(optimize|vacuum)=([0-9]+|off)(,(optimize|vacuum)=([0-9]+|off))?)*$/,
+      "must be table:optimize=<ms>|off[,vacuum=<ms>|off][;table:...]",
+    )
+    .optional(),
   /** news (README: News): sources in order of preference, keys, Gemini, polling */
   news: z.enum(["on", "off"]).default("on"),
   newsSources: z
@@ -306,6 +327,15 @@ const ENV: Record<string, keyof NodeConfig> = {
   TIMESERIES_LINGER_MS: "timeseriesLingerMs",
   TIMESERIES_TTL_DAYS: "timeseriesTtlDays",
   TIMESERIES_TABLE_TTL_DAYS: "timeseriesTableTtlDays",
+  LAKE: "lake",
+  LAKE_DIR: "lakeDir",
+  LAKE_BATCH_SIZE: "lakeBatchSize",
+  LAKE_LINGER_MS: "lakeLingerMs",
+  LAKE_GOLD_EVERY_MS: "lakeGoldEveryMs",
+  LAKE_OPTIMIZE_EVERY_MS: "lakeOptimizeEveryMs",
+  LAKE_VACUUM_EVERY_MS: "lakeVacuumEveryMs",
+  LAKE_VACUUM_RETENTION_HOURS: "lakeVacuumRetentionHours",
+  LAKE_MAINTENANCE: "lakeMaintenance",
 };
 
 export function loadNodeConfig(

@@ -19,6 +19,7 @@ import type { SchemaRegistry } from "../registries/schema-registry.ts";
 import type { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
 import type { Housekeeping } from "./housekeeping.ts";
+import type { NodeLake } from "./lake.ts";
 import type { NodeMarket } from "./market.ts";
 import type { NodeNews } from "./news.ts";
 import type { NodeContext } from "./node-context.ts";
@@ -73,6 +74,7 @@ export function nodeApp(
     readonly housekeeping: Housekeeping;
     readonly sensorRegistry: ReferenceTable<SensorRegistryRecord>;
     readonly timeseries: NodeTimeSeries;
+    readonly lake: NodeLake | undefined;
     readonly alerts: AlertRoutesDeps;
     readonly news: NodeNews | undefined;
     readonly market: NodeMarket | undefined;
@@ -117,6 +119,8 @@ export function nodeApp(
       { prefix: "/dashboard", app: dashboardPages(), maxBodyBytes: DEFAULT_BODY_LIMIT_BYTES },
       { prefix: "/api/dashboard", app: dashboardData(dashboard), maxBodyBytes: DEFAULT_BODY_LIMIT_BYTES },
       { prefix: "/api/timeseries", app: timeSeriesRoutes(parts.timeseries) },
+      // SQL text up to 100,000 characters, in JSON
+      ...(parts.lake ? [{ prefix: "/api/lake", app: parts.lake.routes, maxBodyBytes: 256 * 1024 }] : []),
       { prefix: "/api/alerts", app: alertRoutes(parts.alerts) },
       ...(parts.news ? [{ prefix: "/api/news", app: parts.news.routes }] : []),
       ...(parts.market ? [{ prefix: "/api/markets", app: parts.market.routes }] : []),

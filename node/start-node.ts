@@ -29,6 +29,7 @@ import type { NodeConfig } from "./config.ts";
 import { type NodeEdge, startEdge } from "./edge.ts";
 import { NodeFailures } from "./failures.ts";
 import { startHousekeeping } from "./housekeeping.ts";
+import { startLake } from "./lake.ts";
 import { type MainActors, startMainActors } from "./main-actors.ts";
 import { startMarket } from "./market.ts";
 import { startNews } from "./news.ts";
@@ -129,6 +130,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
   });
   const timeseries = startTimeSeries(node, (letter) => router.deadLetter(letter, "sink"));
+  const lake = await startLake(node, (letter) => router.deadLetter(letter, "sink"));
   const news = await startNews(node, router);
   const market = await startMarket(node, registry);
   const membership = await startMembership({
@@ -190,6 +192,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         model,
         housekeeping,
         timeseries,
+        lake,
         news,
         market,
       },
@@ -225,6 +228,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await router.flush().catch(failures.fail);
       await running.stop();
       await timeseries.stop();
+      await lake?.stop();
       await membership.stop().catch(failures.fail);
       await server.stop();
       await access.stop();

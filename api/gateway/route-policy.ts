@@ -55,6 +55,14 @@ export const ROUTE_POLICY: readonly RouteRule[] = [
   { method: "GET", path: "/api/alerts/silences/:id", access: "viewer" },
   { method: "POST", path: "/api/alerts/silences", access: "operator" },
   { method: "DELETE", path: "/api/alerts/silences/:id", access: "operator" },
+  // the lake: reads, and SQL over it (a POST that reads: one SELECT, confined to the lake)
+  { method: "GET", path: "/api/lake/tables", access: "viewer" },
+  { method: "GET", path: "/api/lake/tables/:name", access: "viewer" },
+  { method: "GET", path: "/api/lake/tables/:name/history", access: "viewer" },
+  { method: "POST", path: "/api/lake/query", access: "viewer" },
+  // ... and its maintenance: compaction changes no data; VACUUM ends time travel to older versions
+  { method: "POST", path: "/api/lake/tables/:name/optimize", access: "operator" },
+  { method: "POST", path: "/api/lake/tables/:name/vacuum", access: "admin" },
   // the dashboard's pages and assets hold no data (that comes from the routes above and /ws)
   { method: "GET", path: "/dashboard", access: "public" },
   { method: "GET", path: "/dashboard/:page", access: "public" },

@@ -23,6 +23,8 @@ export function testNodeConfig(dataDir: string, overrides: Partial<NodeConfig> =
     news: "off",
     // the market room streams the simulator by default: tests of it turn it on (test/node/market.test.ts)
     market: "off",
+    // the lake writes Delta tables beside the stream: tests of it turn it on (test/node/lake*.test.ts)
+    lake: "off",
     ...overrides,
   });
 }

@@ -93,7 +93,12 @@ describe("the routes of a whole node", () => {
   test("each has an entry in the table (a route added without one fails here)", async () => {
     // every room that mounts routes on, the ones tests leave off by default too
     // every room on (markets from the simulator only), so their routes are mounted too
-    const { node, cleanup } = await startTestNode({ news: "on", market: "on", marketSources: "simulator" });
+    const { node, cleanup } = await startTestNode({
+      news: "on",
+      market: "on",
+      marketSources: "simulator",
+      lake: "on",
+    });
     try {
       const response = await fetch(`${node.apiUrl}/api/v1/admin/routes`);
       expect(response.status).toBe(200);
