@@ -1,21 +1,19 @@
 import { mkdir, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import {
-  BLOB,
-  BOOLEAN,
-  DOUBLE,
-  DuckDBBlobValue,
-  type DuckDBConnection,
-  DuckDBInstance,
-  DuckDBTableFunction,
-  type DuckDBType,
-  INTEGER,
-  LIST,
-  VARCHAR,
-} from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { FileStats } from "./actions.ts";
+import {
+  appendDictionary,
+  ROWS_FUNCTION,
+  type StagedColumn,
+  type StagedFile,
+  type Stager,
+  stageColumns,
+  stagedRowsFunction,
+  stagerFor,
+} from "./duckdb-staging.ts";
 import type { FileToRead, FileToWrite, ParquetPort, WrittenFile } from "./parquet.ts";
 import { type DeltaField, type DeltaType, duckdbType, quoteIdent } from "./schema.ts";
 import { boundJson, ColumnStats, emptyStats, hasBounds } from "./stats.ts";
@@ -31,138 +29,7 @@ import { boundJson, ColumnStats, emptyStats, hasBounds } from "./stats.ts";
  * integer, TIMESTAMP(MICROS, UTC) for timestamp, DATE, DECIMAL, UTF8 strings).
  */
 
-const CHUNK_ROWS = 2048;
 const FILE_COLUMN = "__delta_file";
-
-interface Stager {
-  stageType: DuckDBType;
-  /** SQL turning the staged column `s.<column>` back into the Delta type */
-  select(ident: string): string;
-  convert(value: unknown): number | string | boolean | DuckDBBlobValue | null;
-  /**
-   * Strings are staged as codes into a per-call dictionary: DuckDB's node binding copies numbers
-   * into a vector in one call but crosses into native code once per string, and streaming rows
-   * repeat a few thousand sensor ids, districts and zones. The COPY looks the codes up again.
-   */
-  dictionary?: boolean;
-}
-
-const INTEGER_RANGES: Record<string, [number, number]> = {
-  long: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-  integer: [-2147483648, 2147483647],
-  short: [-32768, 32767],
-  byte: [-128, 127],
-};
-
-const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
-const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
-
-class RowValueError extends Error {}
-
-/** The staged columns of one file, scanned by DuckDB through the `delta_staged_rows` table function. */
-interface StagedFile {
-  types: readonly DuckDBType[];
-  columns: readonly unknown[][];
-  length: number;
-  position: number;
-}
-
-const ROWS_FUNCTION = "delta_staged_rows";
-
-function stagerFor(field: DeltaField): Stager {
-  const type = field.type;
-  const wrong = (value: unknown): never => {
-    throw new RowValueError(
-      `column ${field.name} (${JSON.stringify(type)}) cannot hold a ${describe(value)}`,
-    );
-  };
-  if (typeof type !== "string") {
-    throw new PlatformError(
-      ErrorCodes.DELTA_SCHEMA_MISMATCH,
-      `column ${field.name}: nested types are read-only here`,
-    );
-  }
-  const range = INTEGER_RANGES[type];
-  if (range) {
-    const [lo, hi] = range;
-    return {
-      stageType: DOUBLE,
-      select: (c) => `CAST(${c} AS ${duckdbType(type)})`,
-      convert: (v) => {
-        const n = typeof v === "bigint" ? Number(v) : v;
-        if (typeof n !== "number" || !Number.isInteger(n) || n < lo || n > hi) return wrong(v);
-        return n;
-      },
-    };
-  }
-  switch (type) {
-    case "string":
-      return {
-        stageType: INTEGER,
-        dictionary: true,
-        select: (c) => c,
-        convert: (v) => (typeof v === "string" ? v : wrong(v)),
-      };
-    case "double":
-    case "float":
-      return {
-        stageType: DOUBLE,
-        select: (c) => (type === "float" ? `CAST(${c} AS FLOAT)` : c),
-        convert: (v) => (typeof v === "number" ? v : wrong(v)),
-      };
-    case "boolean":
-      return {
-        stageType: BOOLEAN,
-        select: (c) => c,
-        convert: (v) => (typeof v === "boolean" ? v : wrong(v)),
-      };
-    case "timestamp":
-    case "timestamp_ntz":
-      return {
-        stageType: DOUBLE,
-        select: (c) =>
-          `${type === "timestamp" ? "make_timestamptz" : "make_timestamp"}(CAST(${c} * 1000 AS BIGINT))`,
-        convert: (v) => {
-          const ms = v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : v;
-          if (typeof ms !== "number" || !Number.isFinite(ms)) return wrong(v);
-          return ms;
-        },
-      };
-    case "date":
-      return {
-        stageType: VARCHAR,
-        select: (c) => `CAST(${c} AS DATE)`,
-        convert: (v) => {
-          if (v instanceof Date && Number.isFinite(v.getTime())) return v.toISOString().slice(0, 10);
-          if (typeof v === "string" && DATE_TEXT.test(v) && Number.isFinite(Date.parse(v))) return v;
-          return wrong(v);
-        },
-      };
-    case "binary":
-      return {
-        stageType: BLOB,
-        select: (c) => c,
-        convert: (v) => (v instanceof Uint8Array ? new DuckDBBlobValue(v) : wrong(v)),
-      };
-    default:
-      return {
-        stageType: VARCHAR,
-        select: (c) => `CAST(${c} AS ${duckdbType(type)})`,
-        convert: (v) => {
-          const text = typeof v === "number" && Number.isFinite(v) ? String(v) : v;
-          if (typeof text !== "string" || !DECIMAL_TEXT.test(text)) return wrong(v);
-          return text;
-        },
-      };
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (value instanceof Date) return "invalid Date";
-  if (Array.isArray(value)) return "array";
-  return typeof value;
-}
 
 function sqlString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
@@ -261,7 +128,9 @@ export class DuckDBParquet implements ParquetPort {
 
   async writeFiles(columns: readonly DeltaField[], files: readonly FileToWrite[]): Promise<WrittenFile[]> {
     const stagers = columns.map(stagerFor);
-    const dictionaries = stagers.map((s) => (s.dictionary ? new Map<string, number>() : undefined));
+    const dictionaries = stagers.map((s) =>
+      s.form === "dictionary" ? new Map<string, number>() : undefined,
+    );
     const stats = files.map(() => columns.map((f) => new ColumnStats(f)));
     // every value is checked and converted before DuckDB sees any: a bad row writes nothing
     const staged = files.map((file, i) =>
@@ -273,7 +142,9 @@ export class DuckDBParquet implements ParquetPort {
       const dictionary = await this.dictionaryTable(connection, columns, stagers);
       const select = columns.map((f, i) => {
         const stager = stagers[i] as Stager;
-        const value = stager.dictionary ? `d.${quoteIdent(f.name)}[s.c${i} + 1]` : stager.select(`s.c${i}`);
+        const value = stager.select(
+          stager.form === "dictionary" ? `d.${quoteIdent(f.name)}[s.c${i} + 1]` : `s.c${i}`,
+        );
         return `${value} AS ${quoteIdent(f.name)}`;
       });
       const ids = files.map(() => this.nextStagedFile++);
@@ -285,7 +156,7 @@ export class DuckDBParquet implements ParquetPort {
           const id = ids[fileIndex] as number;
           this.stagedFiles.set(id, {
             types,
-            columns: staged[fileIndex] as unknown[][],
+            columns: staged[fileIndex] as StagedColumn[],
             length: file.rows.length,
             position: 0,
           });
@@ -324,47 +195,9 @@ export class DuckDBParquet implements ParquetPort {
    * scan again). DuckDB calls it back on the JS thread while the COPY runs.
    */
   private registerRowsFunction(connection: DuckDBConnection): Promise<void> {
-    this.rowsFunction ??= (async () => {
-      const rowsFunction = DuckDBTableFunction.create({
-        name: ROWS_FUNCTION,
-        parameterTypes: [INTEGER],
-        bindFunction: (bind) => {
-          const id = Number(bind.getParameter(0));
-          const file = this.stagedFiles.get(id);
-          if (!file) {
-            bind.setError(`no staged file ${id}`);
-            return;
-          }
-          file.types.forEach((type, i) => {
-            bind.addResultColumn(`c${i}`, type);
-          });
-          bind.setBindData({ id });
-          bind.setCardinality(file.length, true);
-        },
-        initFunction: (init) => {
-          init.setMaxThreads(1);
-        },
-        mainFunction: (info, output) => {
-          const file = this.stagedFiles.get((info.bindData as { id: number }).id);
-          if (!file) {
-            info.setError("the staged file is gone");
-            return;
-          }
-          const count = Math.min(CHUNK_ROWS, file.length - file.position);
-          output.rowCount = count;
-          if (count === 0) return;
-          const from = file.position;
-          file.columns.forEach((values, c) => {
-            output.setColumnValues(
-              c,
-              (count === values.length ? values : values.slice(from, from + count)) as never,
-            );
-          });
-          file.position += count;
-        },
-      });
-      connection.registerTableFunction(rowsFunction);
-    })();
+    this.rowsFunction ??= Promise.resolve().then(() => {
+      connection.registerTableFunction(stagedRowsFunction(this.stagedFiles));
+    });
     return this.rowsFunction;
   }
 
@@ -375,7 +208,7 @@ export class DuckDBParquet implements ParquetPort {
     stagers: readonly Stager[],
   ): Promise<string | undefined> {
     const words = columns
-      .filter((_, i) => (stagers[i] as Stager).dictionary)
+      .filter((_, i) => (stagers[i] as Stager).form === "dictionary")
       .map((f) => `${quoteIdent(f.name)} VARCHAR[]`);
     if (words.length === 0) return undefined;
     const signature = words.join(",");
@@ -495,67 +328,6 @@ export class DuckDBParquet implements ParquetPort {
     const instance = await this.instance;
     instance?.closeSync();
     this.instance = undefined;
-  }
-}
-
-/** Checks and converts one file's rows into staged column arrays, gathering the file's statistics. */
-function stageColumns(
-  rows: readonly Record<string, unknown>[],
-  columns: readonly DeltaField[],
-  stagers: readonly Stager[],
-  dictionaries: readonly (Map<string, number> | undefined)[],
-  stats: readonly ColumnStats[],
-): unknown[][] {
-  try {
-    return columns.map((field, c) => {
-      const stager = stagers[c] as Stager;
-      const column = stats[c] as ColumnStats;
-      const dictionary = dictionaries[c];
-      const values = new Array(rows.length);
-      for (let r = 0; r < rows.length; r++) {
-        const raw = (rows[r] as Record<string, unknown>)[field.name];
-        const staged = raw === null || raw === undefined ? null : stager.convert(raw);
-        if (staged === null) {
-          if (!field.nullable) throw new RowValueError(`column ${field.name} is not nullable`);
-          column.nulls++;
-          values[r] = null;
-          continue;
-        }
-        if (dictionary) {
-          let code = dictionary.get(staged as string);
-          if (code === undefined) {
-            code = dictionary.size;
-            dictionary.set(staged as string, code);
-          }
-          values[r] = code;
-        } else {
-          values[r] = staged;
-        }
-        if (!(staged instanceof DuckDBBlobValue)) column.add(staged);
-      }
-      return values;
-    });
-  } catch (error) {
-    if (error instanceof RowValueError) throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, error.message);
-    throw error;
-  }
-}
-
-/** The call's dictionaries as one row: a VARCHAR[] per string column, code k at k + 1. */
-async function appendDictionary(
-  connection: DuckDBConnection,
-  table: string,
-  dictionaries: readonly (Map<string, number> | undefined)[],
-): Promise<void> {
-  const appender = await connection.createAppender(table);
-  try {
-    for (const dictionary of dictionaries) {
-      if (dictionary) appender.appendList([...dictionary.keys()], LIST(VARCHAR));
-    }
-    appender.endRow();
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
   }
 }
 

@@ -1,0 +1,322 @@
+import {
+  BLOB,
+  BOOLEAN,
+  DOUBLE,
+  DuckDBBlobValue,
+  type DuckDBConnection,
+  type DuckDBDataChunk,
+  DuckDBTableFunction,
+  type DuckDBType,
+  INTEGER,
+  LIST,
+  VARCHAR,
+} from "@duckdb/node-api";
+import duckdb from "@duckdb/node-bindings";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { DeltaField } from "./schema.ts";
+import { duckdbType } from "./schema.ts";
+import type { ColumnStats } from "./stats.ts";
+
+/**
+ * How rows reach DuckDB's parquet writer. Each value is checked against its Delta type and
+ * staged in the cheapest form the JS side can hand over: numbers, epoch-millisecond timestamps
+ * and booleans in typed arrays (copied into a DuckDB vector in one call per chunk; the node-api's
+ * per-value setters cost more than the whole parquet write), strings and dates as codes into a
+ * per-call dictionary (the binding crosses into native code once per string, and streaming rows
+ * repeat a few thousand sensor ids, districts, zones and days). DuckDB reads the staged columns
+ * through the `delta_staged_rows(id)` table function, and the COPY's SELECT casts them back to the
+ * Delta types.
+ */
+
+export const CHUNK_ROWS = 2048;
+export const ROWS_FUNCTION = "delta_staged_rows";
+
+type TypedColumn = Float64Array | Int32Array | Uint8Array;
+
+export interface Stager {
+  stageType: DuckDBType;
+  /** SQL turning the staged value (or its dictionary word) back into the Delta type */
+  select(expression: string): string;
+  /** the staged value of a non-null input, or throws RowValueError */
+  convert(value: unknown): number | string | boolean | DuckDBBlobValue;
+  /** typed: staged in a typed array; dictionary: a string staged as its code (Int32) */
+  form: "f64" | "bool" | "dictionary" | "values";
+}
+
+export class RowValueError extends Error {}
+
+const INTEGER_RANGES: Record<string, [number, number]> = {
+  long: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  integer: [-2147483648, 2147483647],
+  short: [-32768, 32767],
+  byte: [-128, 127],
+};
+
+const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+
+export function stagerFor(field: DeltaField): Stager {
+  const type = field.type;
+  const wrong = (value: unknown): never => {
+    throw new RowValueError(
+      `column ${field.name} (${JSON.stringify(type)}) cannot hold a ${describe(value)}`,
+    );
+  };
+  if (typeof type !== "string") {
+    throw new PlatformError(
+      ErrorCodes.DELTA_SCHEMA_MISMATCH,
+      `column ${field.name}: nested types are read-only here`,
+    );
+  }
+  const range = INTEGER_RANGES[type];
+  if (range) {
+    const [lo, hi] = range;
+    return {
+      stageType: DOUBLE,
+      form: "f64",
+      select: (c) => `CAST(${c} AS ${duckdbType(type)})`,
+      convert: (v) => {
+        const n = typeof v === "bigint" ? Number(v) : v;
+        if (typeof n !== "number" || !Number.isInteger(n) || n < lo || n > hi) return wrong(v);
+        return n;
+      },
+    };
+  }
+  switch (type) {
+    case "string":
+      return {
+        stageType: INTEGER,
+        form: "dictionary",
+        select: (c) => c,
+        convert: (v) => (typeof v === "string" ? v : wrong(v)),
+      };
+    case "double":
+    case "float":
+      return {
+        stageType: DOUBLE,
+        form: "f64",
+        select: (c) => (type === "float" ? `CAST(${c} AS FLOAT)` : c),
+        convert: (v) => (typeof v === "number" ? v : wrong(v)),
+      };
+    case "boolean":
+      return {
+        stageType: BOOLEAN,
+        form: "bool",
+        select: (c) => c,
+        convert: (v) => (typeof v === "boolean" ? v : wrong(v)),
+      };
+    case "timestamp":
+    case "timestamp_ntz":
+      return {
+        stageType: DOUBLE,
+        form: "f64",
+        select: (c) =>
+          `${type === "timestamp" ? "make_timestamptz" : "make_timestamp"}(CAST(${c} * 1000 AS BIGINT))`,
+        convert: (v) => {
+          const ms = v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : v;
+          if (typeof ms !== "number" || !Number.isFinite(ms)) return wrong(v);
+          return ms;
+        },
+      };
+    case "date":
+      return {
+        stageType: INTEGER,
+        form: "dictionary",
+        select: (c) => `CAST(${c} AS DATE)`,
+        convert: (v) => {
+          if (v instanceof Date && Number.isFinite(v.getTime())) return v.toISOString().slice(0, 10);
+          if (typeof v === "string" && DATE_TEXT.test(v) && Number.isFinite(Date.parse(v))) return v;
+          return wrong(v);
+        },
+      };
+    case "binary":
+      return {
+        stageType: BLOB,
+        form: "values",
+        select: (c) => c,
+        convert: (v) => (v instanceof Uint8Array ? new DuckDBBlobValue(v) : wrong(v)),
+      };
+    default:
+      return {
+        stageType: VARCHAR,
+        form: "values",
+        select: (c) => `CAST(${c} AS ${duckdbType(type)})`,
+        convert: (v) => {
+          const text = typeof v === "number" && Number.isFinite(v) ? String(v) : v;
+          if (typeof text !== "string" || !DECIMAL_TEXT.test(text)) return wrong(v);
+          return text;
+        },
+      };
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (value instanceof Date) return "invalid Date";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+/** One staged column: a typed array (with a validity bitmap when it holds nulls) or plain values. */
+export type StagedColumn = { typed: TypedColumn; validity: Uint8Array | undefined } | { values: unknown[] };
+
+/** The staged columns of one file, read by DuckDB through the table function. */
+export interface StagedFile {
+  types: readonly DuckDBType[];
+  columns: readonly StagedColumn[];
+  length: number;
+  position: number;
+}
+
+/** Checks and converts one file's rows into staged columns, gathering the file's statistics. */
+export function stageColumns(
+  rows: readonly Record<string, unknown>[],
+  columns: readonly DeltaField[],
+  stagers: readonly Stager[],
+  dictionaries: readonly (Map<string, number> | undefined)[],
+  stats: readonly ColumnStats[],
+): StagedColumn[] {
+  const n = rows.length;
+  try {
+    return columns.map((field, c) => {
+      const stager = stagers[c] as Stager;
+      const column = stats[c] as ColumnStats;
+      const dictionary = dictionaries[c];
+      const typed: TypedColumn | undefined =
+        stager.form === "f64"
+          ? new Float64Array(n)
+          : stager.form === "dictionary"
+            ? new Int32Array(n)
+            : stager.form === "bool"
+              ? new Uint8Array(n)
+              : undefined;
+      const values = typed ? undefined : new Array<unknown>(n);
+      let validity: Uint8Array | undefined;
+      for (let r = 0; r < n; r++) {
+        const raw = (rows[r] as Record<string, unknown>)[field.name];
+        if (raw === null || raw === undefined) {
+          if (!field.nullable) throw new RowValueError(`column ${field.name} is not nullable`);
+          column.nulls++;
+          if (values) {
+            values[r] = null;
+          } else {
+            // validity: one bit per row, LSB first in 64-bit words (DuckDB's layout); all valid until a null
+            validity ??= new Uint8Array(Math.ceil(n / 64) * 8).fill(0xff);
+            validity[r >> 3] = (validity[r >> 3] as number) & ~(1 << (r & 7));
+          }
+          continue;
+        }
+        const staged = stager.convert(raw);
+        if (staged instanceof DuckDBBlobValue) {
+          (values as unknown[])[r] = staged;
+          continue;
+        }
+        column.add(staged);
+        if (dictionary) {
+          let code = dictionary.get(staged as string);
+          if (code === undefined) {
+            code = dictionary.size;
+            dictionary.set(staged as string, code);
+          }
+          (typed as Int32Array)[r] = code;
+        } else if (typed) {
+          typed[r] = staged === true ? 1 : staged === false ? 0 : (staged as number);
+        } else {
+          (values as unknown[])[r] = staged;
+        }
+      }
+      return typed ? { typed, validity } : { values: values as unknown[] };
+    });
+  } catch (error) {
+    if (error instanceof RowValueError) throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, error.message);
+    throw error;
+  }
+}
+
+/** Fills DuckDB's output chunk with the next rows of a staged file; 0 rows ends the scan. */
+export function fillChunk(file: StagedFile, output: DuckDBDataChunk): void {
+  const count = Math.min(CHUNK_ROWS, file.length - file.position);
+  output.rowCount = count;
+  if (count === 0) return;
+  const from = file.position;
+  file.columns.forEach((column, c) => {
+    if ("values" in column) {
+      output.setColumnValues(
+        c,
+        (count === column.values.length ? column.values : column.values.slice(from, from + count)) as never,
+      );
+      return;
+    }
+    const vector = duckdb.data_chunk_get_vector(output.chunk, c);
+    const width = column.typed.BYTES_PER_ELEMENT;
+    duckdb.copy_data_to_vector(
+      vector,
+      0,
+      column.typed.buffer as ArrayBuffer,
+      column.typed.byteOffset + from * width,
+      count * width,
+    );
+    if (column.validity) {
+      // `from` is a multiple of 2,048 rows, so the slice starts on a 64-bit word of the bitmap
+      duckdb.vector_ensure_validity_writable(vector);
+      duckdb.copy_data_to_vector_validity(
+        vector,
+        0,
+        column.validity.buffer as ArrayBuffer,
+        column.validity.byteOffset + from / 8,
+        Math.ceil(count / 64) * 8,
+      );
+    }
+  });
+  file.position += count;
+}
+
+/** `delta_staged_rows(id)`: DuckDB's scan of the staged file `id`, called back on the JS thread. */
+export function stagedRowsFunction(files: ReadonlyMap<number, StagedFile>): DuckDBTableFunction {
+  return DuckDBTableFunction.create({
+    name: ROWS_FUNCTION,
+    parameterTypes: [INTEGER],
+    bindFunction: (bind) => {
+      const id = Number(bind.getParameter(0));
+      const file = files.get(id);
+      if (!file) {
+        bind.setError(`no staged file ${id}`);
+        return;
+      }
+      file.types.forEach((type, i) => {
+        bind.addResultColumn(`c${i}`, type);
+      });
+      bind.setBindData({ id });
+      bind.setCardinality(file.length, true);
+    },
+    initFunction: (init) => {
+      init.setMaxThreads(1);
+    },
+    mainFunction: (info, output) => {
+      const file = files.get((info.bindData as { id: number }).id);
+      if (!file) {
+        info.setError("the staged file is gone");
+        return;
+      }
+      fillChunk(file, output);
+    },
+  });
+}
+
+/** The call's dictionaries as one row of the dictionary table: a VARCHAR[] per column, code k at k + 1. */
+export async function appendDictionary(
+  connection: DuckDBConnection,
+  table: string,
+  dictionaries: readonly (Map<string, number> | undefined)[],
+): Promise<void> {
+  const appender = await connection.createAppender(table);
+  try {
+    for (const dictionary of dictionaries) {
+      if (dictionary) appender.appendList([...dictionary.keys()], LIST(VARCHAR));
+    }
+    appender.endRow();
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
