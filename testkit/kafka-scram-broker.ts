@@ -132,21 +132,22 @@ export async function startScramBroker(
     await Bun.sleep(200);
   }
   if (laterUser) {
-    const file = join(dir, "later-user.properties");
-    // as infra/up.sh writes it: a properties file, no brackets
-    writeFileSync(file, `${laterUser.mechanism}=password=${laterUser.password}\n`, { mode: 0o600 });
+    // the very script infra/up.sh runs (both mechanisms, whatever laterUser.mechanism says)
+    const passwordFile = join(dir, "later-user.password");
+    writeFileSync(passwordFile, laterUser.password, { mode: 0o600 });
     const added = Bun.spawnSync(
       [
-        ...java,
-        "kafka.admin.ConfigCommand",
-        ...["--bootstrap-server", `127.0.0.1:${plaintext}`, "--alter", "--entity-type", "users"],
-        ...["--entity-name", laterUser.username, "--add-config-file", file],
+        "bash",
+        join(REPO, "infra", "kafka", "add-scram-user.sh"),
+        ...[`127.0.0.1:${plaintext}`, laterUser.username, passwordFile, LIB],
       ],
       { stdout: "pipe", stderr: "pipe" },
     );
     if (added.exitCode !== 0) {
       await stop();
-      throw new Error(`ConfigCommand could not add ${laterUser.username}:\n${added.stdout}\n${added.stderr}`);
+      throw new Error(
+        `add-scram-user.sh could not add ${laterUser.username}:\n${added.stdout}\n${added.stderr}`,
+      );
     }
   }
   return {

@@ -106,12 +106,14 @@ describe.skipIf(skip)("Kafka log with SASL/SCRAM and TLS against a real broker",
     await broker?.stop();
   });
 
-  const open = (brokerAddress: string, security: KafkaSecurity) =>
+  // one retry for the refusals (quick); the contract gets the default five, as a fresh broker's
+  // first JoinGroup waits for __consumer_offsets to be created
+  const open = (brokerAddress: string, security: KafkaSecurity, retries = 1) =>
     openKafkaLog({
       brokers: [brokerAddress],
       clientId: "scram-test",
       security,
-      retries: 1,
+      retries,
       retryDelayMs: 100,
       connectTimeoutMs: 3000,
       sessionTimeoutMs: 6000,
@@ -120,7 +122,7 @@ describe.skipIf(skip)("Kafka log with SASL/SCRAM and TLS against a real broker",
     });
 
   logContract("kafka over SASL_SSL with SCRAM-SHA-256 (private broker)", async () => {
-    const log = await open(broker.saslSsl, { sasl: users.sha256, tls: { ca: broker.caPem } });
+    const log = await open(broker.saslSsl, { sasl: users.sha256, tls: { ca: broker.caPem } }, 5);
     return { log, cleanup: () => log.close() };
   });
 
