@@ -270,7 +270,7 @@ describe("the dispatcher", () => {
       () => deadLetters.length,
       (n) => n >= 1,
     );
-    expect(deadLetters[0]!.letter.code).toBe(code);
+    expect(deadLetters[0]!.letter.code as string).toBe(code);
     expect(deadLetters[0]!.topic).toBe(Topics.sensorsRaw);
     expect(deadLetters[0]!.letter.source).toStartWith("log:city.sensors.raw/");
     expect(await eventually(committedTotal, (n) => n === 1)).toBe(1);

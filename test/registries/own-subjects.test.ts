@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { openLog } from "../../log/index.ts";
 import type { Log } from "../../log/log.ts";
 import { ErrorCodes, isPlatformError } from "../../messages/errors.ts";
+import { platformSchemas, subjectOf } from "../../messages/platform-schemas.ts";
+import { Topics } from "../../messages/topics.ts";
 import { registerOwnSubjects } from "../../registries/own-subjects.ts";
 import { SchemaRegistry } from "../../registries/schema-registry.ts";
 
@@ -100,5 +102,20 @@ describe("the node's own subjects", () => {
     expect(registry.version(SUBJECT, "latest").id).not.toBe(own.ids.get(SUBJECT));
     const reread = await SchemaRegistry.open(log);
     expect(reread.version(SUBJECT, "latest").id).toBe(own.ids.get(SUBJECT)!);
+  });
+});
+
+describe("the dead-letter schema", () => {
+  test("stays compatible when an error code is added or retired (regression: an enum of codes made a node with one code less unable to start)", async () => {
+    const registry = await SchemaRegistry.open(log);
+    const subject = subjectOf(Topics.deadLetters);
+    const current = platformSchemas()[subject]!;
+    // what a registry holds from a build with one more code, as an enum (the old schema)
+    const older = structuredClone(current) as { properties: { code: Record<string, unknown> } };
+    older.properties.code = { type: "string", enum: [...Object.values(ErrorCodes), "RETIRED_CODE"] };
+    await registry.register(subject, JSON.stringify(older), { schemaType: "JSON" });
+    const own = await registerOwnSubjects(registry, { [subject]: current });
+    expect(own.warnings).toEqual([]);
+    expect(registry.versions(subject)).toEqual([1, 2]);
   });
 });

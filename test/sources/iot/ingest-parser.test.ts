@@ -140,7 +140,7 @@ describe("parseSensorMessage", () => {
     const result = parseSensorMessage(topic, raw, NOW);
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.deadLetter.code).toBe(code);
+    expect(result.deadLetter.code as string).toBe(code);
     expect(result.deadLetter.source).toBe(`mqtt:${topic}`);
     expect(result.deadLetter.at).toBe(NOW);
     if (reason) expect(result.deadLetter.reason).toMatch(reason);
