@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLog } from "../../log/index.ts";
+import { openKafkaLog } from "../../log/kafka/index.ts";
 import type { Log } from "../../log/log.ts";
 import type { DeadLetter } from "../../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { SinkBatch, SinkTarget } from "../../sinks/sink-target.ts";
 import { TableSink, type TableSinkOptions } from "../../sinks/table-sink.ts";
+import { brokers, requireBroker, skipKafka } from "../../testkit/kafka-broker.ts";
 
 interface Row {
   readonly id: number;
@@ -40,7 +42,8 @@ class ScriptedTarget implements SinkTarget<Row> {
 }
 
 const encoder = new TextEncoder();
-const TOPIC = "sink.input";
+let seq = 0;
+const unique = (name: string) => `${name}-${Date.now().toString(36)}-${seq++}`;
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -50,20 +53,43 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10
   }
 }
 
-describe("TableSink", () => {
+/** the same cases on the embedded log and on the real Kafka broker */
+const logs: [string, boolean, (dir: string) => Promise<Log>][] = [
+  [
+    "embedded log",
+    false,
+    (dir) => openLog({ kind: "embedded", path: join(dir, "log.db"), maintenanceIntervalMs: 0 }),
+  ],
+  [
+    "Kafka",
+    skipKafka,
+    async () => {
+      await requireBroker();
+      return openKafkaLog({ brokers, clientId: "table-sink-test" });
+    },
+  ],
+];
+
+describe.each(logs)("TableSink on the %s", (_name, skip, openTestLog) => {
   let dir: string;
   let log: Log;
   let sinks: TableSink<Row>[];
   let deadLetters: DeadLetter[];
+  let TOPIC: string;
+  let app: string;
 
   beforeEach(async () => {
+    if (skip) return;
     dir = mkdtempSync(join(tmpdir(), "table-sink-"));
-    log = await openLog({ kind: "embedded", path: join(dir, "log.db"), maintenanceIntervalMs: 0 });
+    log = await openTestLog(dir);
+    TOPIC = unique("sink-input");
+    app = unique("app");
     await log.createTopic({ name: TOPIC, partitions: 1 });
     sinks = [];
     deadLetters = [];
   });
   afterEach(async () => {
+    if (skip) return;
     for (const sink of sinks) await sink.stop();
     await log.close();
     rmSync(dir, { recursive: true, force: true });
@@ -82,7 +108,7 @@ describe("TableSink", () => {
   function startSink(target: SinkTarget<Row>, options: Partial<TableSinkOptions<Row>> = {}): TableSink<Row> {
     const sink = new TableSink<Row>({
       name: "test",
-      applicationId: "app",
+      applicationId: app,
       log,
       topics: [TOPIC],
       decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)),
@@ -106,19 +132,25 @@ describe("TableSink", () => {
     return sink.start();
   }
 
-  const committed = async () => (await log.groupOffsets("app-sink-test", TOPIC)).get(0);
+  const committed = async () => (await log.groupOffsets(`${app}-sink-test`, TOPIC)).get(0);
 
-  test("full batches are written at once and the rest after the linger, in log order", async () => {
-    await append([...Array(25).keys()]);
-    const target = new ScriptedTarget();
-    startSink(target);
-    await until(() => target.ids().length === 25);
-    expect(target.written.map((b) => b.rows.length)).toEqual([10, 10, 5]);
-    expect(target.ids()).toEqual([...Array(25).keys()]);
-    await until(async () => (await committed()) === 25);
-  });
+  test.skipIf(skip)(
+    "full batches are written at once and the rest after the linger, in log order",
+    async () => {
+      await append([...Array(25).keys()]);
+      const target = new ScriptedTarget();
+      startSink(target);
+      await until(() => target.ids().length === 25);
+      const sizes = target.written.map((b) => b.rows.length);
+      expect(sizes.every((n) => n <= 10)).toBe(true);
+      // the embedded log hands over everything appended at once; a broker's fetch may come in parts
+      if (_name === "embedded log") expect(sizes).toEqual([10, 10, 5]);
+      expect(target.ids()).toEqual([...Array(25).keys()]);
+      await until(async () => (await committed()) === 25);
+    },
+  );
 
-  test("offsets are committed only after the target acknowledged the write", async () => {
+  test.skipIf(skip)("offsets are committed only after the target acknowledged the write", async () => {
     const target = new ScriptedTarget();
     target.hold();
     await append([1, 2, 3]);
@@ -131,7 +163,7 @@ describe("TableSink", () => {
     expect(target.ids()).toEqual([1, 2, 3]);
   });
 
-  test("a batch carries the offsets it covers, per partition", async () => {
+  test.skipIf(skip)("a batch carries the offsets it covers, per partition", async () => {
     await log.createTopic({ name: "sink.two", partitions: 2 });
     await log.append([
       ...[0, 1, 2].map((id) => ({
@@ -157,55 +189,64 @@ describe("TableSink", () => {
     ]);
   });
 
-  test("a target that is down holds the sink: nothing new is polled, the lag grows, and it catches up with nothing lost", async () => {
-    const target = new ScriptedTarget();
-    target.down = true;
-    await append([...Array(10).keys()]);
-    const sink = startSink(target, { batchSize: 100 });
-    await until(() => sink.stats().writeFailures >= 3);
-    await append([...Array(10).keys()].map((i) => 10 + i));
-    await until(() => sink.stats().writeFailures >= 6);
-    expect(sink.stats().blocked).toBe(true);
-    expect(await sink.refreshLag()).toBe(20);
-    // every retry is the same batch: the records appended meanwhile were not polled into it
-    expect(new Set(target.attempts.map((b) => b.rows.length))).toEqual(new Set([10]));
-    target.down = false;
-    await until(async () => (await committed()) === 20);
-    expect(target.ids()).toEqual([...Array(20).keys()]);
-    expect(sink.stats()).toMatchObject({ rows: 20, blocked: false });
-    expect(await sink.refreshLag()).toBe(0);
-  });
+  test.skipIf(skip)(
+    "a target that is down holds the sink: nothing new is polled, the lag grows, and it catches up with nothing lost",
+    async () => {
+      const target = new ScriptedTarget();
+      target.down = true;
+      await append([...Array(10).keys()]);
+      const sink = startSink(target, { batchSize: 100 });
+      await until(() => sink.stats().writeFailures >= 3);
+      await append([...Array(10).keys()].map((i) => 10 + i));
+      await until(() => sink.stats().writeFailures >= 6);
+      expect(sink.stats().blocked).toBe(true);
+      expect(await sink.refreshLag()).toBe(20);
+      // every retry is the same batch: the records appended meanwhile were not polled into it
+      expect(new Set(target.attempts.map((b) => b.rows.length))).toEqual(new Set([10]));
+      target.down = false;
+      await until(async () => (await committed()) === 20);
+      expect(target.ids()).toEqual([...Array(20).keys()]);
+      expect(sink.stats()).toMatchObject({ rows: 20, blocked: false });
+      expect(await sink.refreshLag()).toBe(0);
+    },
+  );
 
-  test("a record that cannot be read is a dead letter with its reason, committed with its batch", async () => {
-    await append([1, "not json", '{"id":"x"}', 2]);
-    const target = new ScriptedTarget();
-    startSink(target);
-    await until(async () => (await committed()) === 4);
-    expect(target.ids()).toEqual([1, 2]);
-    expect(deadLetters.map((d) => [d.source, d.code])).toEqual([
-      [`log:${TOPIC}/0@1`, ErrorCodes.DECODE_FAILED],
-      [`log:${TOPIC}/0@2`, ErrorCodes.SCHEMA_VIOLATION],
-    ]);
-    expect(Buffer.from(deadLetters[0]!.payload_base64, "base64").toString()).toBe("not json");
-  });
+  test.skipIf(skip)(
+    "a record that cannot be read is a dead letter with its reason, committed with its batch",
+    async () => {
+      await append([1, "not json", '{"id":"x"}', 2]);
+      const target = new ScriptedTarget();
+      startSink(target);
+      await until(async () => (await committed()) === 4);
+      expect(target.ids()).toEqual([1, 2]);
+      expect(deadLetters.map((d) => [d.source, d.code])).toEqual([
+        [`log:${TOPIC}/0@1`, ErrorCodes.DECODE_FAILED],
+        [`log:${TOPIC}/0@2`, ErrorCodes.SCHEMA_VIOLATION],
+      ]);
+      expect(Buffer.from(deadLetters[0]!.payload_base64, "base64").toString()).toBe("not json");
+    },
+  );
 
-  test("stop gives up within its deadline while the target is down, and the next start writes the batch again", async () => {
-    const down = new ScriptedTarget();
-    down.down = true;
-    await append([1, 2, 3]);
-    const first = startSink(down);
-    await until(() => down.attempts.length >= 2);
-    const started = Date.now();
-    await first.stop();
-    expect(Date.now() - started).toBeLessThan(3000);
-    expect(await committed()).toBeUndefined();
-    const up = new ScriptedTarget();
-    startSink(up);
-    await until(async () => (await committed()) === 3);
-    expect(up.ids()).toEqual([1, 2, 3]);
-  });
+  test.skipIf(skip)(
+    "stop gives up within its deadline while the target is down, and the next start writes the batch again",
+    async () => {
+      const down = new ScriptedTarget();
+      down.down = true;
+      await append([1, 2, 3]);
+      const first = startSink(down);
+      await until(() => down.attempts.length >= 2);
+      const started = Date.now();
+      await first.stop();
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await committed()).toBeUndefined();
+      const up = new ScriptedTarget();
+      startSink(up);
+      await until(async () => (await committed()) === 3);
+      expect(up.ids()).toEqual([1, 2, 3]);
+    },
+  );
 
-  test("a clean stop writes and commits what is pending", async () => {
+  test.skipIf(skip)("a clean stop writes and commits what is pending", async () => {
     const target = new ScriptedTarget();
     const sink = startSink(target, { lingerMs: 60_000, batchSize: 1000 });
     await append([7, 8]);
