@@ -51,6 +51,19 @@ export const ErrorCodes = {
   FEATURE_MISSING: "FEATURE_MISSING",
   TRAINING_DATA_INVALID: "TRAINING_DATA_INVALID",
   SAMPLE_TOO_SMALL: "SAMPLE_TOO_SMALL",
+  // model lifecycle: experiment tracking, model registry, serving policies
+  /** an experiment, run or artifact that the tracking store does not have */
+  TRACKING_NOT_FOUND: "TRACKING_NOT_FOUND",
+  /** a name, parameter, metric or tag the tracking store refuses (shape, size, duplicate) */
+  TRACKING_INVALID: "TRACKING_INVALID",
+  /** the tracking or registry server could not be reached or answered 5xx */
+  TRACKING_UNAVAILABLE: "TRACKING_UNAVAILABLE",
+  /** a registered model, version or alias the registry does not have */
+  MODEL_NOT_FOUND: "MODEL_NOT_FOUND",
+  /** a registry write that conflicts with what is there (a name taken, a stale transition) */
+  MODEL_REGISTRY_CONFLICT: "MODEL_REGISTRY_CONFLICT",
+  /** a routing policy (canary, A/B, shadow) that does not hold together */
+  ROUTING_POLICY_INVALID: "ROUTING_POLICY_INVALID",
   // external data sources (market data, news, LLMs)
   SOURCE_UNAUTHORIZED: "SOURCE_UNAUTHORIZED",
   SOURCE_UNAVAILABLE: "SOURCE_UNAVAILABLE",
