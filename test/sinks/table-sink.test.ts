@@ -164,28 +164,29 @@ describe.each(logs)("TableSink on the %s", (_name, skip, openTestLog) => {
   });
 
   test.skipIf(skip)("a batch carries the offsets it covers, per partition", async () => {
-    await log.createTopic({ name: "sink.two", partitions: 2 });
+    const two = unique("sink-two");
+    await log.createTopic({ name: two, partitions: 2 });
     await log.append([
       ...[0, 1, 2].map((id) => ({
-        topic: "sink.two",
+        topic: two,
         key: null,
         partition: 0,
         value: encoder.encode(`{"id":${id}}`),
       })),
       ...[3, 4].map((id) => ({
-        topic: "sink.two",
+        topic: two,
         key: null,
         partition: 1,
         value: encoder.encode(`{"id":${id}}`),
       })),
     ]);
     const target = new ScriptedTarget();
-    startSink(target, { topics: ["sink.two"], name: "two" });
+    startSink(target, { topics: [two], name: "two" });
     await until(() => target.ids().length === 5);
     const ranges = target.written.flatMap((b) => b.offsets).sort((a, b) => a.partition - b.partition);
     expect(ranges).toEqual([
-      { topic: "sink.two", partition: 0, firstOffset: 0, lastOffset: 2 },
-      { topic: "sink.two", partition: 1, firstOffset: 0, lastOffset: 1 },
+      { topic: two, partition: 0, firstOffset: 0, lastOffset: 2 },
+      { topic: two, partition: 1, firstOffset: 0, lastOffset: 1 },
     ]);
   });
 
