@@ -1,17 +1,23 @@
 import type { TopicPartition } from "../log/log.ts";
 import type { SinkBatch, SinkOffsetRange } from "./sink-target.ts";
 
+interface Part<Row> {
+  readonly tp: TopicPartition;
+  readonly firstOffset: number;
+  lastOffset: number;
+  records: number;
+  rows: Row[];
+}
+
 /**
  * The records a sink polled and has not yet written: their rows in log order and, per
  * topic-partition, the offsets they cover. Partitions taken away by a rebalance are dropped
  * (their next owner reads them again from the committed offset).
  */
 export class PendingBatch<Row> {
-  private parts = new Map<
-    string,
-    { tp: TopicPartition; firstOffset: number; lastOffset: number; records: number; rows: Row[] }
-  >();
+  private parts = new Map<string, Part<Row>>();
   private count = 0;
+  private last: Part<Row> | undefined;
   /** when the first record of this batch arrived, for the linger */
   startedAt = 0;
 
@@ -23,11 +29,16 @@ export class PendingBatch<Row> {
   add(topic: string, partition: number, offset: number, rows: readonly Row[], now: number): void {
     if (this.count === 0) this.startedAt = now;
     this.count++;
-    const id = `${topic}\u0000${partition}`;
-    let part = this.parts.get(id);
-    if (!part) {
-      part = { tp: { topic, partition }, firstOffset: offset, lastOffset: offset, records: 0, rows: [] };
-      this.parts.set(id, part);
+    // a poll hands records over in runs of one partition: the last part is usually the one
+    let part = this.last;
+    if (part === undefined || part.tp.partition !== partition || part.tp.topic !== topic) {
+      const id = `${topic}\u0000${partition}`;
+      part = this.parts.get(id);
+      if (!part) {
+        part = { tp: { topic, partition }, firstOffset: offset, lastOffset: offset, records: 0, rows: [] };
+        this.parts.set(id, part);
+      }
+      this.last = part;
     }
     part.lastOffset = offset;
     part.records++;
@@ -43,6 +54,7 @@ export class PendingBatch<Row> {
       if (!part) continue;
       dropped += part.records;
       this.parts.delete(id);
+      if (this.last === part) this.last = undefined;
     }
     this.count -= dropped;
     return dropped;
@@ -57,6 +69,7 @@ export class PendingBatch<Row> {
       for (const row of part.rows) rows.push(row);
     }
     this.parts = new Map();
+    this.last = undefined;
     this.count = 0;
     return { rows, offsets };
   }

@@ -1,5 +1,6 @@
 import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
-import type { ColumnDefinition, ColumnValue } from "../time-series-store.ts";
+import { checkedValue } from "../row-values.ts";
+import type { ColumnDefinition, TableDefinition, TimeSeriesRow } from "../time-series-store.ts";
 
 /**
  * InfluxDB line protocol as QuestDB reads it over ILP/HTTP (POST /write?precision=u), text form:
@@ -32,47 +33,53 @@ export interface IlpLayout {
   readonly fields: readonly ColumnDefinition[];
 }
 
-/** one row as a line; `symbols` and `fields` are the row's values in the layout's order */
-export function ilpLine(
-  layout: IlpLayout,
-  at: number,
-  symbols: readonly ColumnValue[],
-  fields: readonly ColumnValue[],
-): string {
-  let line = escapeName(layout.table);
-  for (let i = 0; i < symbols.length; i++) {
-    const value = symbols[i];
-    if (value !== null && value !== undefined)
-      line += `,${escapeName(layout.symbols[i]!.name)}=${escapeName(value as string)}`;
-  }
-  let separator = " ";
-  for (let i = 0; i < fields.length; i++) {
-    const value = fields[i];
-    if (value === null || value === undefined) continue;
-    line += `${separator}${escapeName(layout.fields[i]!.name)}=`;
-    separator = ",";
-    switch (layout.fields[i]!.type) {
-      case "double":
-        line += String(value);
-        break;
-      case "long":
-        line += `${value}i`;
-        break;
-      case "boolean":
-        line += value ? "t" : "f";
-        break;
-      case "timestamp":
-        line += `${(value as number) * 1000}t`;
-        break;
-      default:
-        line += quoted(value as string);
+/**
+ * Every row of a batch as one request body, each value checked against its column's type
+ * (`checkedValue`) on the way: the hot path of a sink's write, so no per-row arrays.
+ */
+export function ilpBody(table: TableDefinition, layout: IlpLayout, rows: readonly TimeSeriesRow[]): string {
+  const tableName = escapeName(layout.table);
+  const symbolNames = layout.symbols.map((c) => escapeName(c.name));
+  const fieldNames = layout.fields.map((c) => escapeName(c.name));
+  let body = "";
+  for (const row of rows) {
+    const at = checkedValue(table, row, table.timestamp, "timestamp") as number;
+    let line = tableName;
+    for (let i = 0; i < layout.symbols.length; i++) {
+      const column = layout.symbols[i]!;
+      const value = checkedValue(table, row, column.name, column.type);
+      if (value !== null) line += `,${symbolNames[i]}=${escapeName(value as string)}`;
     }
+    let separator = " ";
+    for (let i = 0; i < layout.fields.length; i++) {
+      const column = layout.fields[i]!;
+      const value = checkedValue(table, row, column.name, column.type);
+      if (value === null) continue;
+      line += `${separator}${fieldNames[i]}=`;
+      separator = ",";
+      switch (column.type) {
+        case "double":
+          line += String(value);
+          break;
+        case "long":
+          line += `${value}i`;
+          break;
+        case "boolean":
+          line += value ? "t" : "f";
+          break;
+        case "timestamp":
+          line += `${(value as number) * 1000}t`;
+          break;
+        default:
+          line += quoted(value as string);
+      }
+    }
+    if (separator === " ")
+      throw new PlatformError(
+        ErrorCodes.SCHEMA_VIOLATION,
+        `a row of ${layout.table} has no value besides its symbols`,
+      );
+    body += `${line} ${at * 1000}\n`;
   }
-  // a row needs at least one field: QuestDB refuses a line of tags only
-  if (separator === " ")
-    throw new PlatformError(
-      ErrorCodes.SCHEMA_VIOLATION,
-      `a row of ${layout.table} has no value besides its symbols`,
-    );
-  return `${line} ${at * 1000}\n`;
+  return body;
 }

@@ -1,7 +1,6 @@
 import { SQL } from "bun";
 import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
 import { checkTableDefinition, planQuery } from "../query-plan.ts";
-import { checkedValue } from "../row-values.ts";
 import type {
   ColumnValue,
   TableDefinition,
@@ -10,7 +9,7 @@ import type {
   TimeSeriesRow,
   TimeSeriesStore,
 } from "../time-series-store.ts";
-import { type IlpLayout, ilpLine } from "./ilp-lines.ts";
+import { type IlpLayout, ilpBody } from "./ilp-lines.ts";
 import { alterTableSql, createTableSql, querySql } from "./questdb-sql.ts";
 
 /**
@@ -170,19 +169,12 @@ export class QuestDbTimeSeriesStore implements TimeSeriesStore {
   private async send(writer: TableWriter, rows: readonly TimeSeriesRow[]): Promise<void> {
     if (rows.length === 0) return;
     const { definition, layout } = writer;
-    const lines: string[] = new Array(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      const at = checkedValue(definition, row, definition.timestamp, "timestamp") as number;
-      const symbols = layout.symbols.map((c) => checkedValue(definition, row, c.name, c.type));
-      const fields = layout.fields.map((c) => checkedValue(definition, row, c.name, c.type));
-      lines[r] = ilpLine(layout, at, symbols, fields);
-    }
+    const body = ilpBody(definition, layout, rows);
     let response: Response;
     try {
       response = await fetch(this.writeUrl, {
         method: "POST",
-        body: lines.join(""),
+        body,
         signal: AbortSignal.timeout(this.requestTimeoutMs),
       });
     } catch (cause) {
