@@ -16,6 +16,10 @@ if [ "${1:-}" = "--path" ]; then
   exit 0
 fi
 
+# one install at a time: two pip runs in one venv (two engineers, or CI steps) break each other
+exec 9>"$CACHE_DIR/venv.lock"
+flock 9
+
 wanted="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
 if [ -x "$VENV_DIR/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ]; then
   say "python venv up to date ($VENV_DIR)"

@@ -5,18 +5,18 @@ import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { FileStats } from "./actions.ts";
 import {
-  appendDictionary,
   ROWS_FUNCTION,
   type StagedColumn,
   type StagedFile,
   type Stager,
-  stageColumns,
   stagedRowsFunction,
-  stagerFor,
+  stagedWordsFunction,
+  stageFiles,
+  WORDS_FUNCTION,
 } from "./duckdb-staging.ts";
 import type { FileToRead, FileToWrite, ParquetPort, WrittenFile } from "./parquet.ts";
 import { type DeltaField, type DeltaType, duckdbType, quoteIdent } from "./schema.ts";
-import { boundJson, ColumnStats, emptyStats, hasBounds } from "./stats.ts";
+import { boundJson, type ColumnStats, emptyStats, hasBounds } from "./stats.ts";
 
 /**
  * Parquet through DuckDB (`@duckdb/node-api`): rows are staged column by column into a temporary
@@ -107,12 +107,9 @@ export class DuckDBParquet implements ParquetPort {
    * `pool` so a writer holding its staging connection never waits for a connection it holds
    */
   private readonly copyPool: ConnectionPool;
-  /** one dictionary table per connection and string-column signature: one row, a VARCHAR[] per string column */
-  private readonly dictionaryTables = new WeakMap<DuckDBConnection, Map<string, string>>();
-  private dictionaryCount = 0;
   private readonly stagedFiles = new Map<number, StagedFile>();
   private nextStagedFile = 1;
-  private rowsFunction: Promise<void> | undefined;
+  private functions: Promise<void> | undefined;
 
   constructor(private readonly options: DuckDBParquetOptions = {}) {
     const instance = () => {
@@ -127,103 +124,74 @@ export class DuckDBParquet implements ParquetPort {
   }
 
   async writeFiles(columns: readonly DeltaField[], files: readonly FileToWrite[]): Promise<WrittenFile[]> {
-    const stagers = columns.map(stagerFor);
-    const dictionaries = stagers.map((s) =>
-      s.form === "dictionary" ? new Map<string, number>() : undefined,
-    );
-    const stats = files.map(() => columns.map((f) => new ColumnStats(f)));
-    // every value is checked and converted before DuckDB sees any: a bad row writes nothing
-    const staged = files.map((file, i) =>
-      stageColumns(file.rows, columns, stagers, dictionaries, stats[i] as ColumnStats[]),
-    );
+    const { stagers, staged, stats, words } = stageFiles(columns, files);
     const types = stagers.map((s) => s.stageType);
-    return this.pool.use(async (connection) => {
-      await this.registerRowsFunction(connection);
-      const dictionary = await this.dictionaryTable(connection, columns, stagers);
-      const select = columns.map((f, i) => {
-        const stager = stagers[i] as Stager;
-        const value = stager.select(
-          stager.form === "dictionary" ? `d.${quoteIdent(f.name)}[s.c${i} + 1]` : `s.c${i}`,
-        );
-        return `${value} AS ${quoteIdent(f.name)}`;
-      });
-      const ids = files.map(() => this.nextStagedFile++);
-      const copies: Promise<WrittenFile>[] = [];
-      try {
-        if (dictionary) await appendDictionary(connection, dictionary, dictionaries);
-        for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
-          const file = files[fileIndex] as FileToWrite;
-          const id = ids[fileIndex] as number;
-          this.stagedFiles.set(id, {
-            types,
-            columns: staged[fileIndex] as StagedColumn[],
-            length: file.rows.length,
-            position: 0,
-          });
-          const source = `${ROWS_FUNCTION}(${id}) s${dictionary ? ` CROSS JOIN ${dictionary} d` : ""}`;
-          const sql = `COPY (SELECT ${select.join(", ")} FROM ${source}) TO ${sqlString(file.path)} (FORMAT parquet, COMPRESSION snappy)`;
-          const fileStats = emptyStats(file.rows.length);
-          for (const column of stats[fileIndex] as ColumnStats[]) column.into(fileStats);
-          // the files' COPYs run side by side on DuckDB's connections
-          copies.push(
-            (async () => {
-              await mkdir(dirname(file.path), { recursive: true });
-              await this.copyPool.use((copier) => copier.run(sql));
-              return { size: (await stat(file.path)).size, stats: fileStats };
-            })(),
-          );
-        }
-        const settled = await Promise.allSettled(copies);
-        const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
-        if (failed) throw failed.reason;
-        return settled.map((r) => (r as PromiseFulfilledResult<WrittenFile>).value);
-      } catch (cause) {
-        await Promise.allSettled(copies);
-        // Files of a failed call are never committed; removing them now only saves VACUUM work.
-        await Promise.allSettled(files.map((f) => rm(f.path, { force: true })));
-        throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "writing parquet failed", { cause });
-      } finally {
-        for (const id of ids) this.stagedFiles.delete(id);
-        if (dictionary) await connection.run(`DELETE FROM ${dictionary}`);
-      }
+    const wordColumns = stagers.flatMap((s, i) => (s.form === "dictionary" ? [i] : []));
+    const select = columns.map((f, i) => {
+      const stager = stagers[i] as Stager;
+      const value = stager.select(
+        stager.form === "dictionary" ? `d.w${wordColumns.indexOf(i)}[s.c${i} + 1]` : `s.c${i}`,
+      );
+      return `${value} AS ${quoteIdent(f.name)}`;
     });
+    const split = wordColumns.map((_, j) => `string_split(w${j}, chr(0)) AS w${j}`).join(", ");
+    await this.registerFunctions();
+    const ids = files.map(() => this.nextStagedFile++);
+    const copies: Promise<WrittenFile>[] = [];
+    try {
+      for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
+        const file = files[fileIndex] as FileToWrite;
+        const id = ids[fileIndex] as number;
+        this.stagedFiles.set(id, {
+          types,
+          columns: staged[fileIndex] as StagedColumn[],
+          words,
+          length: file.rows.length,
+          position: 0,
+        });
+        // the dictionaries cross into the query as one packed string each, split once per COPY
+        const source =
+          wordColumns.length === 0
+            ? `${ROWS_FUNCTION}(${id}) s`
+            : `${ROWS_FUNCTION}(${id}) s CROSS JOIN (SELECT ${split} FROM ${WORDS_FUNCTION}(${id})) d`;
+        const sql = `COPY (SELECT ${select.join(", ")} FROM ${source}) TO ${sqlString(file.path)} (FORMAT parquet, COMPRESSION snappy)`;
+        const fileStats = emptyStats(file.rows.length);
+        for (const column of stats[fileIndex] as ColumnStats[]) column.into(fileStats);
+        // the files' COPYs run side by side on DuckDB's connections
+        copies.push(
+          (async () => {
+            await mkdir(dirname(file.path), { recursive: true });
+            await this.copyPool.use((copier) => copier.run(sql));
+            return { size: (await stat(file.path)).size, stats: fileStats };
+          })(),
+        );
+      }
+      const settled = await Promise.allSettled(copies);
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+      return settled.map((r) => (r as PromiseFulfilledResult<WrittenFile>).value);
+    } catch (cause) {
+      await Promise.allSettled(copies);
+      // Files of a failed call are never committed; removing them now only saves VACUUM work.
+      await Promise.allSettled(files.map((f) => rm(f.path, { force: true })));
+      throw new PlatformError(ErrorCodes.DELTA_PARQUET_FAILED, "writing parquet failed", { cause });
+    } finally {
+      for (const id of ids) this.stagedFiles.delete(id);
+    }
   }
 
   /**
-   * `delta_staged_rows(id)`: a table function that hands DuckDB a staged file's columns, 2,048
-   * rows a chunk, so the COPY reads them straight from JS arrays (no table to insert into and
-   * scan again). DuckDB calls it back on the JS thread while the COPY runs.
+   * The table functions through which DuckDB reads staged files, registered once for the
+   * database: `delta_staged_rows(id)` hands over a file's columns 2,048 rows a chunk (no table to
+   * insert into and scan again), `delta_staged_words(id)` its packed dictionaries. DuckDB calls
+   * them back on the JS thread while a COPY runs.
    */
-  private registerRowsFunction(connection: DuckDBConnection): Promise<void> {
-    this.rowsFunction ??= Promise.resolve().then(() => {
+  private registerFunctions(): Promise<void> {
+    this.functions ??= this.pool.use(async (connection) => {
       connection.registerTableFunction(stagedRowsFunction(this.stagedFiles));
+      connection.registerTableFunction(stagedWordsFunction(this.stagedFiles));
     });
-    return this.rowsFunction;
-  }
-
-  /** The dictionary table of this connection for these string columns, or undefined when there are none. */
-  private async dictionaryTable(
-    connection: DuckDBConnection,
-    columns: readonly DeltaField[],
-    stagers: readonly Stager[],
-  ): Promise<string | undefined> {
-    const words = columns
-      .filter((_, i) => (stagers[i] as Stager).form === "dictionary")
-      .map((f) => `${quoteIdent(f.name)} VARCHAR[]`);
-    if (words.length === 0) return undefined;
-    const signature = words.join(",");
-    let known = this.dictionaryTables.get(connection);
-    if (!known) {
-      known = new Map();
-      this.dictionaryTables.set(connection, known);
-    }
-    const existing = known.get(signature);
-    if (existing) return existing;
-    // a regular table of the in-memory database, not a TEMP one: the COPYs read it from other connections
-    const name = `delta_dictionary_${this.dictionaryCount++}`;
-    await connection.run(`CREATE OR REPLACE TABLE ${name} (${words.join(", ")})`);
-    known.set(signature, name);
-    return name;
+    return this.functions;
   }
 
   async rewriteFiles(

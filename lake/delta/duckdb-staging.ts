@@ -3,19 +3,17 @@ import {
   BOOLEAN,
   DOUBLE,
   DuckDBBlobValue,
-  type DuckDBConnection,
   type DuckDBDataChunk,
   DuckDBTableFunction,
   type DuckDBType,
   INTEGER,
-  LIST,
   VARCHAR,
 } from "@duckdb/node-api";
 import duckdb from "@duckdb/node-bindings";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { DeltaField } from "./schema.ts";
 import { duckdbType } from "./schema.ts";
-import type { ColumnStats } from "./stats.ts";
+import { ColumnStats } from "./stats.ts";
 
 /**
  * How rows reach DuckDB's parquet writer. Each value is checked against its Delta type and
@@ -30,6 +28,9 @@ import type { ColumnStats } from "./stats.ts";
 
 export const CHUNK_ROWS = 2048;
 export const ROWS_FUNCTION = "delta_staged_rows";
+export const WORDS_FUNCTION = "delta_staged_words";
+/** separates the words of a packed dictionary; a column with a word containing it is staged as plain strings */
+const WORD_SEPARATOR = "\u0000";
 
 type TypedColumn = Float64Array | Int32Array | Uint8Array;
 
@@ -160,12 +161,48 @@ function describe(value: unknown): string {
 /** One staged column: a typed array (with a validity bitmap when it holds nulls) or plain values. */
 export type StagedColumn = { typed: TypedColumn; validity: Uint8Array | undefined } | { values: unknown[] };
 
-/** The staged columns of one file, read by DuckDB through the table function. */
+/** The staged columns of one file, read by DuckDB through the table functions. */
 export interface StagedFile {
   types: readonly DuckDBType[];
   columns: readonly StagedColumn[];
+  /** each dictionary column's words in code order, joined by WORD_SEPARATOR */
+  words: readonly string[];
   length: number;
   position: number;
+}
+
+/**
+ * Stages the files of one write: every value checked and converted before DuckDB sees any (a bad
+ * row writes nothing), one dictionary per string column shared by the files.
+ */
+export function stageFiles(
+  columns: readonly DeltaField[],
+  files: readonly { rows: readonly Record<string, unknown>[] }[],
+): { stagers: Stager[]; staged: StagedColumn[][]; stats: ColumnStats[][]; words: string[] } {
+  let stagers = columns.map(stagerFor);
+  for (;;) {
+    const dictionaries = stagers.map((s) =>
+      s.form === "dictionary" ? new Map<string, number>() : undefined,
+    );
+    const stats = files.map(() => columns.map((f) => new ColumnStats(f)));
+    const staged = files.map((file, i) =>
+      stageColumns(file.rows, columns, stagers, dictionaries, stats[i] as ColumnStats[]),
+    );
+    const unpackable = dictionaries.map(
+      (d) => d !== undefined && [...d.keys()].some((w) => w.includes(WORD_SEPARATOR)),
+    );
+    if (unpackable.some(Boolean)) {
+      // rare: a word holding the separator; those columns go again as plain strings
+      stagers = stagers.map((s, i) => (unpackable[i] ? plainStrings(s) : s));
+      continue;
+    }
+    const words = dictionaries.flatMap((d) => (d ? [[...d.keys()].join(WORD_SEPARATOR)] : []));
+    return { stagers, staged, stats, words };
+  }
+}
+
+function plainStrings(stager: Stager): Stager {
+  return { ...stager, stageType: VARCHAR, form: "values" };
 }
 
 /** Checks and converts one file's rows into staged columns, gathering the file's statistics. */
@@ -303,20 +340,44 @@ export function stagedRowsFunction(files: ReadonlyMap<number, StagedFile>): Duck
   });
 }
 
-/** The call's dictionaries as one row of the dictionary table: a VARCHAR[] per column, code k at k + 1. */
-export async function appendDictionary(
-  connection: DuckDBConnection,
-  table: string,
-  dictionaries: readonly (Map<string, number> | undefined)[],
-): Promise<void> {
-  const appender = await connection.createAppender(table);
-  try {
-    for (const dictionary of dictionaries) {
-      if (dictionary) appender.appendList([...dictionary.keys()], LIST(VARCHAR));
-    }
-    appender.endRow();
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
-  }
+/** `delta_staged_words(id)`: one row, the packed dictionary of each string column of staged file `id`. */
+export function stagedWordsFunction(files: ReadonlyMap<number, StagedFile>): DuckDBTableFunction {
+  return DuckDBTableFunction.create({
+    name: WORDS_FUNCTION,
+    parameterTypes: [INTEGER],
+    bindFunction: (bind) => {
+      const id = Number(bind.getParameter(0));
+      const file = files.get(id);
+      if (!file) {
+        bind.setError(`no staged file ${id}`);
+        return;
+      }
+      file.words.forEach((_, i) => {
+        bind.addResultColumn(`w${i}`, VARCHAR);
+      });
+      bind.setBindData({ id });
+      bind.setCardinality(1, true);
+    },
+    initFunction: (init) => {
+      init.setMaxThreads(1);
+      init.setInitData({ sent: false });
+    },
+    mainFunction: (info, output) => {
+      const state = info.initData as { sent: boolean };
+      const file = files.get((info.bindData as { id: number }).id);
+      if (!file) {
+        info.setError("the staged file is gone");
+        return;
+      }
+      if (state.sent) {
+        output.rowCount = 0;
+        return;
+      }
+      output.rowCount = 1;
+      file.words.forEach((packed, i) => {
+        output.setColumnValues(i, [packed]);
+      });
+      state.sent = true;
+    },
+  });
 }
