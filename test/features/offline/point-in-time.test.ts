@@ -169,7 +169,7 @@ describe("point-in-time join refuses bad frames with a clear error", () => {
       const error = await retrieveTrainingSet({ views: [input()], entities: { rows } }).catch(
         (e: unknown) => e,
       );
-      expect(isPlatformError(error) && error.code).toBe(code);
+      expect(isPlatformError(error) ? error.code : error).toBe(code);
       expect((error as Error).message).not.toContain(" at ");
     });
 });
