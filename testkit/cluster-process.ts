@@ -19,10 +19,15 @@ export interface ClusterNodeOptions {
   readonly workers?: number;
   /** how long to wait for the banner */
   readonly startTimeoutMs?: number;
+  /** a DATA_DIR kept across restarts (the MQTT session's client id lives there); default: a fresh one, removed on exit */
+  readonly dataDir?: string;
+  /** the checkout to run `cluster.ts` from (a new build in a rolling upgrade); default this one */
+  readonly repoDir?: string;
 }
 
 export interface ClusterNode {
   readonly pid: number;
+  readonly dataDir: string;
   readonly apiUrl: string;
   readonly exited: Promise<number>;
   /** everything the process printed so far (stdout and stderr) */
@@ -35,7 +40,7 @@ export interface ClusterNode {
 const REPO = join(import.meta.dir, "..");
 
 export async function spawnClusterNode(options: ClusterNodeOptions): Promise<ClusterNode> {
-  const dataDir = mkdtempSync(join(tmpdir(), "scale-out-node-"));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "scale-out-node-"));
   const args = [
     "cluster.ts",
     ...["--kafka", options.brokers, "--mqtt", options.mqttUrl, "--app-id", options.applicationId],
@@ -45,7 +50,7 @@ export async function spawnClusterNode(options: ClusterNodeOptions): Promise<Clu
     ...["--commit-interval-ms", String(options.commitIntervalMs)],
   ];
   const proc: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn([process.execPath, ...args], {
-    cwd: REPO,
+    cwd: options.repoDir ?? REPO,
     // the node takes its servers from the flags only
     env: { ...process.env, KAFKA_BROKERS: "", MQTT_URL: "", PORT: "", DATA_DIR: "" },
     stdin: "ignore",
@@ -60,7 +65,7 @@ export async function spawnClusterNode(options: ClusterNodeOptions): Promise<Clu
   const collecting = Promise.all([collect(proc.stdout), collect(proc.stderr)]);
   const exited = proc.exited.then(async (code) => {
     await collecting;
-    rmSync(dataDir, { recursive: true, force: true });
+    if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     return code;
   });
 
@@ -79,6 +84,7 @@ export async function spawnClusterNode(options: ClusterNodeOptions): Promise<Clu
 
   return {
     pid: proc.pid,
+    dataDir,
     apiUrl,
     exited,
     output: () => text,
