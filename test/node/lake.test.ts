@@ -4,7 +4,6 @@ import { LAKE_TABLES, lakeTable } from "../../lake/tables/catalogue.ts";
 import type { LakeTable } from "../../lake/tables/lake-table.ts";
 import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
 import type { RunningNode } from "../../node/start-node.ts";
-import { deltaRsAvailable } from "../../testkit/delta-rs.ts";
 import { deltaRsRows, expectedRows, lakeDirOf, plainRow } from "../../testkit/lake-audit.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
 
@@ -160,33 +159,30 @@ describe("a node's lake", () => {
     expect(await count("bronze_sensor_readings")).toBe(before);
   }, 60_000);
 
-  test.skipIf(!deltaRsAvailable())(
-    "delta-rs reads every table the node wrote, with the rows, schema and values the log implies",
-    async () => {
-      const lakeDir = lakeDirOf(node.config.dataDir);
-      for (const table of LAKE_TABLES.filter((t) => t.topics.length > 0)) {
-        const expected = await expectedRows(node.log, table as LakeTable, decodeJson);
-        const read = await deltaRsRows(lakeDir, table);
-        expect({ table: table.name, schema: read.schema }).toEqual({
+  // no skip: without the venv (bash infra/python.sh) this fails and says so
+  test("delta-rs reads every table the node wrote, with the rows, schema and values the log implies", async () => {
+    const lakeDir = lakeDirOf(node.config.dataDir);
+    for (const table of LAKE_TABLES.filter((t) => t.topics.length > 0)) {
+      const expected = await expectedRows(node.log, table as LakeTable, decodeJson);
+      const read = await deltaRsRows(lakeDir, table);
+      expect({ table: table.name, schema: read.schema }).toEqual({
+        table: table.name,
+        schema: table.schema.map((f) => f.name),
+      });
+      expect({ table: table.name, rows: read.rows.length }).toEqual({
+        table: table.name,
+        rows: expected.size,
+      });
+      for (const [id, row] of expected) {
+        expect({ table: table.name, id, row: read.byId.get(id) }).toEqual({
           table: table.name,
-          schema: table.schema.map((f) => f.name),
+          id,
+          row: plainRow(table, row),
         });
-        expect({ table: table.name, rows: read.rows.length }).toEqual({
-          table: table.name,
-          rows: expected.size,
-        });
-        for (const [id, row] of expected) {
-          expect({ table: table.name, id, row: read.byId.get(id) }).toEqual({
-            table: table.name,
-            id,
-            row: plainRow(table, row),
-          });
-        }
       }
-      const hourly = await deltaRsRows(lakeDir, lakeTable("gold_district_hourly") as LakeTable);
-      const silver = await deltaRsRows(lakeDir, lakeTable("silver_sensor_readings") as LakeTable);
-      expect(hourly.rows.reduce((sum, r) => sum + Number(r.readings), 0)).toBe(silver.rows.length);
-    },
-    120_000,
-  );
+    }
+    const hourly = await deltaRsRows(lakeDir, lakeTable("gold_district_hourly") as LakeTable);
+    const silver = await deltaRsRows(lakeDir, lakeTable("silver_sensor_readings") as LakeTable);
+    expect(hourly.rows.reduce((sum, r) => sum + Number(r.readings), 0)).toBe(silver.rows.length);
+  }, 120_000);
 });
