@@ -55,12 +55,14 @@ export function startTimeSeries(
       table: tables.predictions,
       toRows: predictionRows,
     },
-  ];
-  const sinks = feeds.map(({ name, topics, table, toRows }) =>
+  ].map((feed) => ({ ...feed, target: tableTarget(store, feed.table) }));
+  // created now if the store answers (so queries find them before the first row), else on the first write
+  for (const { name, target } of feeds) target.ensure().catch(reportEvery5s(name));
+  const sinks = feeds.map(({ name, topics, toRows, target }) =>
     new TableSink<TimeSeriesRow>({
       ...{ name, topics, toRows, log, applicationId: config.applicationId },
       decode: codec.decode,
-      target: tableTarget(store, table),
+      target,
       batchSize: config.timeseriesBatchSize,
       lingerMs: config.timeseriesLingerMs,
       onDeadLetter: deadLetter,
@@ -68,8 +70,6 @@ export function startTimeSeries(
       onError: node.failures.fail,
     }).start(),
   );
-  // created now if the store answers (so queries find them before the first row), else on the first write
-  for (const { table, name } of feeds) store.ensureTable(table).catch(reportEvery5s(name));
   metrics.observeSinks(() => sinks.map((s) => s.stats()));
   const lagTimer = setInterval(() => {
     for (const sink of sinks) sink.refreshLag().catch(node.failures.logUnavailable);
@@ -89,20 +89,27 @@ export function startTimeSeries(
 }
 
 /**
- * A table as a sink target. The table is created on the first write, not at start, so a node
- * whose QuestDB is down starts anyway and its sinks wait for the store like for any outage.
+ * A table as a sink target. The table is created at start if the store answers, else on the
+ * first write, so a node whose QuestDB is down starts anyway and its sinks wait for the store
+ * as for any outage.
  */
-function tableTarget(store: TimeSeriesStore, table: TableDefinition): SinkTarget<TimeSeriesRow> {
-  let ensured = false;
-  return {
+function tableTarget(store: TimeSeriesStore, table: TableDefinition) {
+  let ensured: Promise<void> | undefined;
+  const ensure = () => {
+    ensured ??= store.ensureTable(table).catch((error: unknown) => {
+      ensured = undefined; // try again on the next write
+      throw error;
+    });
+    return ensured;
+  };
+  const target: SinkTarget<TimeSeriesRow> & { ensure(): Promise<void> } = {
+    ensure,
     async write(batch) {
-      if (!ensured) {
-        await store.ensureTable(table);
-        ensured = true;
-      }
+      await ensure();
       await store.write(table, batch.rows);
     },
   };
+  return target;
 }
 
 function tableTtl(config: NodeConfig): (table: TimeSeriesTableName) => number {

@@ -14,6 +14,8 @@ import {
  * shape of a query (range, filters, bucket, limit) is bounded here once.
  */
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
+/** a caller's text in an error message, cut short */
+const echo = (text: string) => (text.length > 64 ? `${text.slice(0, 64)}...` : text);
 const DAY_MS = 86_400_000;
 /** the largest result a query may ask for */
 export const MAX_QUERY_ROWS = 100_000;
@@ -50,7 +52,7 @@ export function checkTableDefinition(table: TableDefinition): void {
 /** the query checked against the table it names; NOT_FOUND for an unknown table, BAD_REQUEST else */
 export function planQuery(tables: ReadonlyMap<string, TableDefinition>, query: TimeSeriesQuery): QueryPlan {
   const table = tables.get(query.table);
-  if (!table) throw new PlatformError(ErrorCodes.NOT_FOUND, `no time-series table '${query.table}'`);
+  if (!table) throw new PlatformError(ErrorCodes.NOT_FOUND, `no time-series table '${echo(query.table)}'`);
   const bad = (message: string) => new PlatformError(ErrorCodes.BAD_REQUEST, message);
   for (const [name, at] of [
     ["from", query.from],
@@ -65,7 +67,7 @@ export function planQuery(tables: ReadonlyMap<string, TableDefinition>, query: T
   const wanted = query.equals ?? {};
   for (const name of Object.keys(wanted)) {
     const column = table.columns.find((c) => c.name === name);
-    if (column?.type !== "symbol") throw bad(`${table.name} has no symbol column '${name}'`);
+    if (column?.type !== "symbol") throw bad(`${table.name} has no symbol column '${echo(name)}'`);
   }
   for (const column of table.columns) {
     const value = wanted[column.name];
