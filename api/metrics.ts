@@ -238,8 +238,7 @@ export class PlatformMetrics {
 
   private observed: Parameters<PlatformMetrics["observe"]>[0] = {};
 
-  /** the table sinks' own counters, read at every scrape like the feeds' */
-  /** adds a group of sinks to observe (the time-series sinks, the lake's sinks) */
+  /** adds a group of table sinks whose own counters are read at every scrape, like the feeds' */
   observeSinks(sinks: () => readonly SinkMetricsSource[]): void {
     this.sinkGroups.push(sinks);
   }
