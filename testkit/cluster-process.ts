@@ -51,8 +51,8 @@ export async function spawnClusterNode(options: ClusterNodeOptions): Promise<Clu
   ];
   const proc: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn([process.execPath, ...args], {
     cwd: options.repoDir ?? REPO,
-    // the node takes its servers from the flags only
-    env: { ...process.env, KAFKA_BROKERS: "", MQTT_URL: "", PORT: "", DATA_DIR: "" },
+    // the node takes its servers from the flags only (QUESTDB_URL too: the time series stay embedded)
+    env: { ...process.env, KAFKA_BROKERS: "", MQTT_URL: "", PORT: "", DATA_DIR: "", QUESTDB_URL: "" },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
