@@ -1,6 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type DuckDBConnection, DuckDBInstance, StatementType } from "@duckdb/node-api";
+import {
+  type DuckDBConnection,
+  DuckDBInstance,
+  JsonDuckDBValueConverter,
+  StatementType,
+} from "@duckdb/node-api";
 import { ErrorCodes, isPlatformError, PlatformError } from "../../messages/errors.ts";
 import type { DeltaTable, TimeTravel } from "../delta/delta-table.ts";
 import { quoteIdent } from "../delta/schema.ts";
@@ -183,9 +188,28 @@ export class LakeQueryEngine {
         timedOut = true;
         connection.interrupt();
       }, timeoutMs);
-      let reader: Awaited<ReturnType<typeof statement.streamAndReadUntil>>;
       try {
-        reader = await statement.streamAndReadUntil(limit + 1);
+        const result = await statement.stream();
+        const names = result.deduplicatedColumnNames();
+        const columns = names.map((name, i) => ({ name, type: result.columnType(i).toString() }));
+        const maxBytes = this.options.maxResultBytes ?? 8 * 1024 * 1024;
+        const rows: Record<string, unknown>[] = [];
+        let bytes = 0;
+        // chunk by chunk (2,048 rows): the limits hold while the answer is read, not after
+        for (;;) {
+          const chunk = await result.fetchChunk();
+          if (!chunk || chunk.rowCount === 0) return { columns, rows, truncated: false };
+          for (let r = 0; r < chunk.rowCount; r++) {
+            const values = chunk.convertRowValues(r, JsonDuckDBValueConverter);
+            const row: Record<string, unknown> = {};
+            names.forEach((name, c) => {
+              row[name] = values[c] ?? null;
+            });
+            bytes += JSON.stringify(row).length;
+            if (rows.length === limit || bytes > maxBytes) return { columns, rows, truncated: true };
+            rows.push(row);
+          }
+        }
       } catch (error) {
         if (timedOut) {
           throw new PlatformError(
@@ -200,22 +224,6 @@ export class LakeQueryEngine {
       } finally {
         clearTimeout(timer);
       }
-      const names = reader.deduplicatedColumnNames();
-      const types = reader.columnTypes().map((t) => t.toString());
-      const all = reader.getRowObjectsJson() as Record<string, unknown>[];
-      const maxBytes = this.options.maxResultBytes ?? 8 * 1024 * 1024;
-      const rows: Record<string, unknown>[] = [];
-      let bytes = 0;
-      let truncated = all.length > limit;
-      for (const row of all.slice(0, limit)) {
-        bytes += JSON.stringify(row).length;
-        if (bytes > maxBytes) {
-          truncated = true;
-          break;
-        }
-        rows.push(row);
-      }
-      return { columns: names.map((name, i) => ({ name, type: types[i] ?? "UNKNOWN" })), rows, truncated };
     } finally {
       statement.destroySync();
     }

@@ -112,6 +112,27 @@ describe("SQL over the lake", () => {
     expect(result.truncated).toBe(true);
   });
 
+  test("the answer is cut at its byte limit while it is read, and says so", async () => {
+    const small = await LakeQueryEngine.open({ lakeDir, tables: () => tables, maxResultBytes: 10_000 });
+    try {
+      const result = await small.query({
+        sql: "SELECT repeat('x', 1000) AS big FROM range(1000000)",
+        limit: 10_000,
+      });
+      expect(result.truncated).toBe(true);
+      expect(result.rows.length).toBeLessThan(10);
+    } finally {
+      small.close();
+    }
+  });
+
+  test("times are UTC, whatever the machine's zone", async () => {
+    const result = await engine.query({
+      sql: "SELECT current_setting('TimeZone') AS tz, hour(date_trunc('hour', make_timestamptz(2026, 12, 1, 10, 30, 0))) AS h",
+    });
+    expect(result.rows).toEqual([{ tz: "UTC", h: "10" }]);
+  });
+
   test("a query past its time is interrupted with LAKE_QUERY_TIMEOUT", async () => {
     const error = await refusal({
       sql: "SELECT count(*) FROM range(100000000000) a",
