@@ -111,11 +111,12 @@ export async function backfill(deps: BackfillDeps, request: BackfillRequest): Pr
     for await (const page of history) {
       const bars = page.filter((bar) => bar.symbol === symbol && bar.start >= from);
       if (bars.length === 0) continue;
-      const records = [];
-      for (const bar of bars) {
-        const value: MarketBar = { ...bar, source: `backfill:${source.name}` };
-        records.push({ topic, key: symbol, value: await deps.encode(topic, value), timestamp: bar.start });
-      }
+      const records = await Promise.all(
+        bars.map(async (bar) => {
+          const value: MarketBar = { ...bar, source: `backfill:${source.name}` };
+          return { topic, key: symbol, value: await deps.encode(topic, value), timestamp: bar.start };
+        }),
+      );
       const last = bars.at(-1)!.start;
       // the page, then its checkpoint: a crash between them re-writes one page, never skips one
       await log.append(records);

@@ -27,6 +27,8 @@ export interface MarketModelOptions {
   /** mean trades per minute per symbol (the profile shapes it over the day); at least 4 */
   readonly tradesPerMinute?: number;
   readonly jumpPerDay?: number;
+  /** spread volume and trades evenly over the session (benchmarks want a steady rate) */
+  readonly flatProfile?: boolean;
 }
 
 export interface SimBar {
@@ -304,7 +306,7 @@ export class MarketModel {
       const wiggle = stepSd * 0.6;
       const high = cents(Math.max(open, close) * (1 + rng.next() * wiggle));
       const low = cents(Math.min(open, close) * (1 - rng.next() * wiggle));
-      const weight = intradayVolumeWeight((i + 0.5) / n);
+      const weight = this.options.flatProfile ? 1 : intradayVolumeWeight((i + 0.5) / n);
       const count = Math.max(4, Math.round(this.tradesPerMinute * weight * (0.6 + 0.8 * rng.next())));
       const volume = Math.max(count, Math.round((plan.volume / n) * weight * (0.6 + 0.8 * rng.next())));
       const o = i * FIELDS;
