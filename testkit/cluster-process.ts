@@ -69,7 +69,8 @@ export async function spawnClusterNode(options: ClusterNodeOptions): Promise<Clu
     return code;
   });
 
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  // a node start reads models, registries and reference tables: tens of seconds on a busy 2-core machine
+  const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
   let apiUrl: string | undefined;
   while (apiUrl === undefined) {
     apiUrl = /API\s+(http:\/\/\S+)/.exec(text)?.[1];
