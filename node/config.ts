@@ -123,6 +123,14 @@ export const NodeConfig = z.object({
     .string()
     .regex(/^([a-z_]+=[1-9][0-9]{0,4})(,[a-z_]+=[1-9][0-9]{0,4})*$/, "must be table=<days>[,table=<days>...]")
     .optional(),
+  /** the feature store (README: Feature store): registry, online store (Redis if redisUrl), push materialization */
+  features: z.enum(["on", "off"]).default("on"),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be redis://[user:password@]host:port[/db] or rediss://...")
+    .optional(),
+  /** how long a closed window's features wait for more before the online store write */
+  featuresLingerMs: intFrom(0, 60_000).default(20),
   /** the Delta lake (README: The lake): on by default, in lakeDir (default <dataDir>/lake) */
   lake: z.enum(["on", "off"]).default("on"),
   lakeDir: z.string().optional(),
@@ -329,6 +337,9 @@ const ENV: Record<string, keyof NodeConfig> = {
   TIMESERIES_TABLE_TTL_DAYS: "timeseriesTableTtlDays",
   LAKE: "lake",
   LAKE_DIR: "lakeDir",
+  FEATURES: "features",
+  REDIS_URL: "redisUrl",
+  FEATURES_LINGER_MS: "featuresLingerMs",
   LAKE_BATCH_SIZE: "lakeBatchSize",
   LAKE_LINGER_MS: "lakeLingerMs",
   LAKE_GOLD_EVERY_MS: "lakeGoldEveryMs",

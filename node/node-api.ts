@@ -18,6 +18,7 @@ import type { SensorRegistryRecord } from "../messages/reference-data.ts";
 import type { SchemaRegistry } from "../registries/schema-registry.ts";
 import type { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
+import type { NodeFeatures } from "./features.ts";
 import type { Housekeeping } from "./housekeeping.ts";
 import type { NodeLake } from "./lake.ts";
 import type { NodeMarket } from "./market.ts";
@@ -75,6 +76,7 @@ export function nodeApp(
     readonly sensorRegistry: ReferenceTable<SensorRegistryRecord>;
     readonly timeseries: NodeTimeSeries;
     readonly lake: NodeLake | undefined;
+    readonly features: NodeFeatures | undefined;
     readonly alerts: AlertRoutesDeps;
     readonly news: NodeNews | undefined;
     readonly market: NodeMarket | undefined;
@@ -121,6 +123,9 @@ export function nodeApp(
       { prefix: "/api/timeseries", app: timeSeriesRoutes(parts.timeseries) },
       // SQL text up to 100,000 characters, in JSON
       ...(parts.lake ? [{ prefix: "/api/lake", app: parts.lake.routes, maxBodyBytes: 256 * 1024 }] : []),
+      ...(parts.features
+        ? [{ prefix: "/api/features", app: parts.features.routes, maxBodyBytes: 256 * 1024 }]
+        : []),
       { prefix: "/api/alerts", app: alertRoutes(parts.alerts) },
       ...(parts.news ? [{ prefix: "/api/news", app: parts.news.routes }] : []),
       ...(parts.market ? [{ prefix: "/api/markets", app: parts.market.routes }] : []),

@@ -28,6 +28,7 @@ import { alertingOf } from "./alerting.ts";
 import type { NodeConfig } from "./config.ts";
 import { type NodeEdge, startEdge } from "./edge.ts";
 import { NodeFailures } from "./failures.ts";
+import { startFeatures } from "./features.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { startLake } from "./lake.ts";
 import { type MainActors, startMainActors } from "./main-actors.ts";
@@ -129,10 +130,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     outputs: router,
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
   });
-  const timeseries = startTimeSeries(node, (letter) => router.deadLetter(letter, "sink"));
   const lake = await startLake(node, (letter) => router.deadLetter(letter, "sink"));
+  const features = await startFeatures(node, (letter) => router.deadLetter(letter, "sink"));
   const news = await startNews(node, router);
   const market = await startMarket(node, registry);
+  const timeseries = startTimeSeries(node, (letter) => router.deadLetter(letter, "sink"));
   const membership = await startMembership({
     ...{ log, applicationId: config.applicationId, apiUrl: server.url, partitions },
     onReadError: failures.logUnavailable,
@@ -193,6 +195,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         housekeeping,
         timeseries,
         lake,
+        features,
         news,
         market,
       },
@@ -229,6 +232,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await running.stop();
       await timeseries.stop();
       await lake?.stop();
+      await features?.stop();
       await membership.stop().catch(failures.fail);
       await server.stop();
       await access.stop();

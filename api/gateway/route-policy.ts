@@ -63,6 +63,17 @@ export const ROUTE_POLICY: readonly RouteRule[] = [
   // ... and its maintenance: compaction changes no data; VACUUM ends time travel to older versions
   { method: "POST", path: "/api/lake/tables/:name/optimize", access: "operator" },
   { method: "POST", path: "/api/lake/tables/:name/vacuum", access: "admin" },
+  // the feature store: anyone may read views and features; registering a view (a new version every
+  // node's API serves and every training set may pick), materializing and computing statistics
+  // (jobs over the lake) are an operator's
+  { method: "GET", path: "/api/features", access: "viewer" },
+  { method: "GET", path: "/api/features/online", access: "viewer" },
+  { method: "GET", path: "/api/features/:name", access: "viewer" },
+  { method: "GET", path: "/api/features/:name/versions/:version", access: "viewer" },
+  { method: "GET", path: "/api/features/:name/statistics", access: "viewer" },
+  { method: "POST", path: "/api/features/views", access: "operator" },
+  { method: "POST", path: "/api/features/:name/materialize", access: "operator" },
+  { method: "POST", path: "/api/features/:name/statistics", access: "operator" },
   // the dashboard's pages and assets hold no data (that comes from the routes above and /ws)
   { method: "GET", path: "/dashboard", access: "public" },
   { method: "GET", path: "/dashboard/:page", access: "public" },

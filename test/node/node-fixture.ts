@@ -25,6 +25,8 @@ export function testNodeConfig(dataDir: string, overrides: Partial<NodeConfig> =
     market: "off",
     // the lake writes Delta tables beside the stream: tests of it turn it on (test/node/lake*.test.ts)
     lake: "off",
+    // the feature store follows the window topics into its online store: tests of it turn it on (test/node/features*.test.ts)
+    features: "off",
     ...overrides,
   });
 }

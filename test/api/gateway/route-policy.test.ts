@@ -98,6 +98,7 @@ describe("the routes of a whole node", () => {
       market: "on",
       marketSources: "simulator",
       lake: "on",
+      features: "on",
     });
     try {
       const response = await fetch(`${node.apiUrl}/api/v1/admin/routes`);

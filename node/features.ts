@@ -1,0 +1,98 @@
+import { join, resolve } from "node:path";
+import { Gauge } from "prom-client";
+import { featureRoutes } from "../api/features/routes.ts";
+import { FeatureStore } from "../features/feature-store.ts";
+import {
+  type MaterializedRow,
+  onlineStoreTarget,
+  streamRows,
+  streamTopics,
+} from "../features/materialize/stream-materializer.ts";
+import { EmbeddedOnlineStore } from "../features/online/embedded-online-store.ts";
+import { openOnlineStore } from "../features/online/index.ts";
+import { IOT_FEATURE_VIEWS, IOT_ON_DEMAND_VIEWS } from "../features/views/iot-views.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
+import { TableSink, type TableSinkStats } from "../sinks/table-sink.ts";
+import type { NodeContext } from "./node-context.ts";
+
+/**
+ * The node's feature store (FEATURES=off turns it off): the registry on `_feature_views` with the
+ * city's views registered at start, the online store (Redis when REDIS_URL, else embedded), the
+ * offline store over the node's lake folder, and the streaming materializer: a table sink from
+ * the window topics into the online store, so a window's features are served as it closes.
+ * Freshness per view is `platform_feature_freshness_seconds` in /metrics.
+ */
+export interface NodeFeatures {
+  readonly store: FeatureStore;
+  readonly routes: ReturnType<typeof featureRoutes>;
+  stats(): TableSinkStats;
+  stop(): Promise<void>;
+}
+
+const LAG_REFRESH_MS = 2000;
+const PRUNE_EVERY_MS = 60_000;
+
+export async function startFeatures(
+  node: NodeContext,
+  deadLetter: (letter: DeadLetter, topic: string) => void,
+): Promise<NodeFeatures | undefined> {
+  const { config, log, codec, metrics, failures } = node;
+  if (config.features === "off") return undefined;
+  const online = await openOnlineStore({
+    dataDir: config.dataDir,
+    redisUrl: config.redisUrl,
+    prefix: `fs:${config.applicationId}`,
+  });
+  const store = await FeatureStore.open({
+    log,
+    lakeDir: resolve(config.lakeDir ?? join(config.dataDir, "lake")),
+    online,
+    onDemand: IOT_ON_DEMAND_VIEWS,
+  });
+  const views = await store.registerCode(IOT_FEATURE_VIEWS, (view, error) =>
+    console.error(`feature view ${view} is not served by this node: ${error.message}`),
+  );
+  const bindings = store.streamBindings(views);
+  const sink = new TableSink<MaterializedRow>({
+    ...{ name: "features-online", log, applicationId: config.applicationId, topics: streamTopics(bindings) },
+    decode: codec.decode,
+    toRows: streamRows(bindings),
+    target: onlineStoreTarget(bindings, online, (w) =>
+      store.observeWritten(w.view, w.version, w.newestEventTime),
+    ),
+    batchSize: 1000,
+    // freshness is the point of push materialization: a closed window waits at most this long
+    lingerMs: config.featuresLingerMs,
+    onDeadLetter: deadLetter,
+    onTransientError: failures.logUnavailable,
+    onError: failures.fail,
+  }).start();
+  metrics.observeSinks(() => [sink.stats()]);
+  new Gauge({
+    name: "platform_feature_freshness_seconds",
+    help: "age of the newest event time this node wrote to the online store, per feature view version",
+    labelNames: ["view", "version"],
+    registers: [metrics.registry],
+    collect() {
+      const now = Date.now();
+      for (const f of store.freshness())
+        this.set({ view: f.view, version: String(f.version) }, Math.max(0, (now - f.newestEventTime) / 1000));
+    },
+  });
+  const lagTimer = setInterval(() => sink.refreshLag().catch(failures.logUnavailable), LAG_REFRESH_MS);
+  // the embedded store drops rows past their TTL on a timer (Redis expires them itself)
+  const pruneTimer = setInterval(() => {
+    if (online instanceof EmbeddedOnlineStore) online.prune();
+  }, PRUNE_EVERY_MS);
+  return {
+    store,
+    routes: featureRoutes(store),
+    stats: () => sink.stats(),
+    async stop() {
+      clearInterval(lagTimer);
+      clearInterval(pruneTimer);
+      await sink.stop().catch(failures.stopIncomplete);
+      await store.close().catch(failures.stopIncomplete);
+    },
+  };
+}
