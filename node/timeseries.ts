@@ -1,5 +1,7 @@
 import { openTimeSeriesStore } from "../lake/timeseries/index.ts";
 import {
+  marketBarRows,
+  newsItemRows,
   platformTables,
   predictionRows,
   readingRows,
@@ -14,6 +16,7 @@ import type {
 } from "../lake/timeseries/time-series-store.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
+import { TIMEFRAMES } from "../messages/market.ts";
 import { Topics } from "../messages/topics.ts";
 import type { SinkTarget } from "../sinks/sink-target.ts";
 import { TableSink, type TableSinkStats } from "../sinks/table-sink.ts";
@@ -23,7 +26,8 @@ import { PROCESSED_TOPICS } from "./node-log.ts";
 
 /**
  * The node's time-series history: which topic feeds which table, one table sink each, into
- * QuestDB when QUESTDB_URL is set and the embedded store otherwise. A store that is down holds
+ * QuestDB when QUESTDB_URL is set and the embedded store otherwise. Started after the market and
+ * news rooms, whose topics it reads when they run. A store that is down holds
  * its sinks (they retry, their lag shows in /metrics) and nothing else.
  */
 export interface NodeTimeSeries {
@@ -55,6 +59,27 @@ export function startTimeSeries(
       table: tables.predictions,
       toRows: predictionRows,
     },
+    // the market and news rooms' outputs, when those rooms run (their topics exist then)
+    ...(config.market === "on"
+      ? [
+          {
+            name: "timeseries-market-bars",
+            topics: TIMEFRAMES.map((tf) => Topics.marketBars(tf)),
+            table: tables.marketBars,
+            toRows: marketBarRows,
+          },
+        ]
+      : []),
+    ...(config.news === "on"
+      ? [
+          {
+            name: "timeseries-news",
+            topics: [Topics.newsInsights],
+            table: tables.newsItems,
+            toRows: newsItemRows,
+          },
+        ]
+      : []),
   ].map((feed) => ({ ...feed, target: tableTarget(store, feed.table) }));
   // created now if the store answers (so queries find them before the first row), else on the first write
   for (const { name, target } of feeds) target.ensure().catch(reportEvery5s(name));

@@ -1,4 +1,6 @@
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { MarketBar } from "../../messages/market.ts";
+import { NewsInsight } from "../../messages/news.ts";
 import { Prediction } from "../../messages/prediction.ts";
 import { ProcessedReading } from "../../messages/processed-reading.ts";
 import { MEASUREMENTS, type Measurement } from "../../messages/sensor-reading.ts";
@@ -15,9 +17,17 @@ import type { ColumnDefinition, TableDefinition, TimeSeriesRow } from "./time-se
  *   window's start; not the scoring time, which a replay would change. The original design's
  *   schema (section 7.1): id, model name and version, features, value, the model's confidence
  *   where it has one, the timestamp, and the actual value once it is known (null until then).
- * Market bars and news items get their tables with their sources.
+ * - `market_bars` (from market.bars.<timeframe>): symbol, timeframe and bar start;
+ * - `news_items` (from news.insights): the article id and the place it was read for, at its
+ *   publication time.
  */
-export const TIME_SERIES_TABLES = ["sensor_readings", "sensor_windows", "predictions"] as const;
+export const TIME_SERIES_TABLES = [
+  "sensor_readings",
+  "sensor_windows",
+  "predictions",
+  "market_bars",
+  "news_items",
+] as const;
 export type TimeSeriesTableName = (typeof TIME_SERIES_TABLES)[number];
 
 const ALL_MEASUREMENTS: readonly Measurement[] = [...new Set(Object.values(MEASUREMENTS).flat())];
@@ -73,7 +83,32 @@ export function platformTables(ttlDays: (table: TimeSeriesTableName) => number |
     dedupKeys: ["prediction_id"],
     ...ttl("predictions"),
   };
-  return { readings, windows, predictions } as const;
+  const marketBars: TableDefinition = {
+    name: "market_bars",
+    timestamp: "ts",
+    columns: [
+      ...["symbol", "timeframe", "source"].map(symbol),
+      ...["open", "high", "low", "close", "volume", "vwap"].map(double),
+      { name: "trade_count", type: "long" },
+    ],
+    dedupKeys: ["symbol", "timeframe"],
+    ...ttl("market_bars"),
+  };
+  const newsItems: TableDefinition = {
+    name: "news_items",
+    timestamp: "ts",
+    columns: [
+      { name: "article_id", type: "varchar" },
+      ...["location", "reader", "sentiment_label"].map(symbol),
+      double("sentiment_score"),
+      ...["title", "url", "summary", "model"].map((name): ColumnDefinition => ({ name, type: "varchar" })),
+      { name: "tokens", type: "long" },
+      { name: "read_at", type: "timestamp" },
+    ],
+    dedupKeys: ["article_id", "location"],
+    ...ttl("news_items"),
+  };
+  return { readings, windows, predictions, marketBars, newsItems } as const;
 }
 
 function parsed<T>(
@@ -148,6 +183,45 @@ export function predictionRows(value: unknown): TimeSeriesRow[] {
       actual: null,
       latency_ms: prediction.latency_ms,
       predicted_at: Math.round(prediction.at),
+    },
+  ];
+}
+
+export function marketBarRows(value: unknown): TimeSeriesRow[] {
+  const bar = parsed(MarketBar, value, "market bar");
+  return [
+    {
+      ts: bar.start,
+      symbol: bar.symbol,
+      timeframe: bar.timeframe,
+      source: bar.source,
+      open: bar.open,
+      high: bar.high,
+      low: bar.low,
+      close: bar.close,
+      volume: bar.volume,
+      vwap: bar.vwap ?? null,
+      trade_count: bar.trade_count ?? null,
+    },
+  ];
+}
+
+export function newsItemRows(value: unknown): TimeSeriesRow[] {
+  const insight = parsed(NewsInsight, value, "news insight");
+  return [
+    {
+      ts: Date.parse(insight.published_at),
+      article_id: insight.article_id,
+      location: insight.location,
+      reader: insight.reader,
+      sentiment_label: insight.sentiment.label,
+      sentiment_score: insight.sentiment.score,
+      title: insight.title,
+      url: insight.url,
+      summary: insight.summary,
+      model: insight.model,
+      tokens: insight.tokens,
+      read_at: insight.created_at,
     },
   ];
 }
