@@ -5,10 +5,12 @@ Rows arrive as JSON and are turned into pyarrow tables (one per micro-batch) bef
 starts: delta-rs is measured from a pyarrow table in memory, as the issue asks. The first batch
 creates the table untimed (delta-rs' own warm-up); each later batch is one append commit with a
 transaction id (app "bench", version = batch), like the platform's sink.
-stdout: {"rows": appended rows timed, "seconds": wall time of the appends}
+stdout: {"rows": appended rows timed, "seconds": wall time of the appends,
+         "cpuSeconds": CPU time of the process (every thread) over the appends}
 """
 
 import json
+import resource
 import sys
 import time
 
@@ -44,6 +46,7 @@ def main() -> None:
     rows = plan["rows"]
     batches = [to_table(plan["schema"], rows[i : i + size]) for i in range(0, len(rows), size)]
     write_deltalake(plan["path"], batches[0], mode="append", partition_by=plan["partitionBy"])
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     for version, batch in enumerate(batches[1:], start=1):
         write_deltalake(
@@ -54,7 +57,9 @@ def main() -> None:
             commit_properties=CommitProperties(app_transactions=[Transaction("bench", version)]),
         )
     seconds = time.perf_counter() - started
-    json.dump({"rows": sum(b.num_rows for b in batches[1:]), "seconds": seconds}, sys.stdout)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
+    json.dump({"rows": sum(b.num_rows for b in batches[1:]), "seconds": seconds, "cpuSeconds": cpu}, sys.stdout)
 
 
 if __name__ == "__main__":
