@@ -66,7 +66,7 @@ export class MlflowClient {
     const response = await this.send(`${this.baseUrl}/api/2.0/mlflow-artifacts/artifacts${path}`, {
       method,
       headers: { ...this.headers, ...(body ? { "content-type": "application/octet-stream" } : {}) },
-      ...(body ? { body } : {}),
+      ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
     });
     if (!response.ok) throw answerError(response.status, await response.text(), codes, `${method} artifact`);
     return response;
