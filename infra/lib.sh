@@ -17,11 +17,12 @@ KAFKA_HEAP="${KAFKA_HEAP:-512m}"
 QUESTDB_HEAP="${QUESTDB_HEAP:-512m}"
 READY_TIMEOUT_S="${INFRA_READY_TIMEOUT_S:-120}"
 
-ALL_SERVICES=(kafka questdb mosquitto alertmanager prometheus redis)
+ALL_SERVICES=(kafka questdb mosquitto alertmanager prometheus redis mlflow)
 # Alertmanager web/API port (9093, its default, is the Kafka controller here)
 ALERTMANAGER_PORT="${ALERTMANAGER_PORT:-9193}"
 PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 REDIS_PORT="${REDIS_PORT:-6379}"
+MLFLOW_PORT="${MLFLOW_PORT:-5000}"
 
 mkdir -p "$RUN_DIR" "$DATA_DIR" "$CACHE_DIR"
 
@@ -36,7 +37,7 @@ check_services() {
   local name
   for name in "$@"; do
     case "$name" in
-      kafka | questdb | mosquitto | alertmanager | prometheus | redis) ;;
+      kafka | questdb | mosquitto | alertmanager | prometheus | redis | mlflow) ;;
       *) fail "unknown service '$name' (known: ${ALL_SERVICES[*]})" ;;
     esac
   done

@@ -9,6 +9,7 @@ questdb_answers() { curl -sf --max-time 2 'http://127.0.0.1:9000/exec?query=sele
 mosquitto_answers() { port_open 1883; }
 prometheus_answers() { curl -sf --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null 2>&1; }
 redis_answers() { [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
+mlflow_answers() { curl -sf --max-time 2 "http://127.0.0.1:$MLFLOW_PORT/health" >/dev/null 2>&1; }
 alertmanager_answers() { curl -sf --max-time 2 "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" >/dev/null 2>&1; }
 
 endpoint() {
@@ -19,6 +20,7 @@ endpoint() {
     alertmanager) printf 'http://127.0.0.1:%s' "$ALERTMANAGER_PORT" ;;
     prometheus) printf 'http://127.0.0.1:%s' "$PROMETHEUS_PORT" ;;
     redis) printf 'redis://127.0.0.1:%s' "$REDIS_PORT" ;;
+    mlflow) printf 'http://127.0.0.1:%s' "$MLFLOW_PORT" ;;
   esac
 }
 

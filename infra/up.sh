@@ -9,6 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$INFRA_DIR/prometheus/prometheus.sh"
 # start_redis (Debian's package: the feature store's online store)
 source "$INFRA_DIR/redis/redis.sh"
+# start_mlflow (PyPI, in the shared venv: tracking server and model registry)
+source "$INFRA_DIR/mlflow/mlflow.sh"
 
 # ---------------------------------------------------------------- Kafka (KRaft combined mode)
 

@@ -161,7 +161,8 @@ export class MlflowModelRegistry implements ModelRegistry {
     checkCause(cause);
     const current = (await this.getModel(name)).aliases[alias];
     if (current === undefined) modelNotFound(`model ${name} has no alias ${alias}`);
-    await this.client.call("DELETE", "registered-models/alias", CODES, { query: { name, alias } });
+    // MLflow reads a DELETE's parameters from its JSON body
+    await this.client.call("DELETE", "registered-models/alias", CODES, { body: { name, alias } });
     return this.record(name, alias, current, undefined, cause);
   }
 
