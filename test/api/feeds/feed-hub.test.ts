@@ -56,7 +56,10 @@ describe("feed hub", () => {
     [JSON.stringify({ op: "subscribe", feeds: [] }), "SCHEMA_VIOLATION"],
     [JSON.stringify({ op: "subscribe", feeds: [1, 2] }), "SCHEMA_VIOLATION"],
     [JSON.stringify({ op: "subscribe", feeds: ["nope"] }), "SCHEMA_VIOLATION"],
-    [JSON.stringify({ op: "subscribe", feeds: Array(MAX_CONTROL_FEEDS + 1).fill("alerts") }), "SCHEMA_VIOLATION"],
+    [
+      JSON.stringify({ op: "subscribe", feeds: Array(MAX_CONTROL_FEEDS + 1).fill("alerts") }),
+      "SCHEMA_VIOLATION",
+    ],
     [JSON.stringify({ op: "subscribe", feeds: ["alerts"], extra: 1 }), "SCHEMA_VIOLATION"],
     [JSON.stringify({ op: "dance", feeds: ["alerts"] }), "SCHEMA_VIOLATION"],
     [JSON.stringify({ op: { $gt: "" }, feeds: ["alerts"] }), "SCHEMA_VIOLATION"],
