@@ -37,7 +37,8 @@ function hostileServer() {
   const server = Bun.serve<undefined>({
     port: 0,
     hostname: "127.0.0.1",
-    fetch: (request, srv) => (srv.upgrade(request, { data: undefined }) ? undefined : new Response("no", { status: 400 })),
+    fetch: (request, srv) =>
+      srv.upgrade(request, { data: undefined }) ? undefined : new Response("no", { status: 400 }),
     websocket: {
       open(ws: ServerWebSocket<undefined>) {
         ws.send(encode([{ T: "success", msg: "connected" }]));
