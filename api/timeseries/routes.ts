@@ -121,6 +121,12 @@ export function timeSeriesRoutes(deps: {
         truncated,
       });
     } catch (error) {
+      // a table the node defines but the store has not created yet: the store has not answered since start
+      if (isPlatformError(error, ErrorCodes.NOT_FOUND) && deps.tables.some((t) => t.name === table))
+        return c.json(
+          errorBody(ErrorCodes.INFRA_UNAVAILABLE, "the time-series store is unavailable; retry shortly"),
+          503,
+        );
       return storeError(c, error);
     }
   });

@@ -102,3 +102,48 @@ test("a QuestDB outage holds the sinks, not the node, and nothing is lost", asyn
   expect(new Set(ts).size).toBe(150);
   expect(ts).toEqual([...Array(150).keys()].map((i) => base + i * 100));
 }, 180_000);
+
+test("a node starts while its QuestDB is down, answers 503 for its tables, and writes everything once QuestDB is up", async () => {
+  const late = await privateQuestDb();
+  try {
+    await late.stop();
+    const { node: second, cleanup: stopSecond } = await startTestNode({
+      questdbUrl: late.httpUrl,
+      questdbPgUrl: late.pgUrl,
+      commitIntervalMs: 100,
+      timeseriesLingerMs: 50,
+    });
+    try {
+      const sensor = "traffic_late1";
+      const c = await mqtt.connectAsync(second.mqttUrl);
+      for (let i = 0; i < 30; i++)
+        await c.publishAsync(
+          `city/sensors/traffic/${sensor}`,
+          JSON.stringify(trafficReading(sensor, base + i * 100, i)),
+          {
+            qos: 1,
+          },
+        );
+      await c.endAsync();
+      const query = () =>
+        fetch(`${second.apiUrl}/api/timeseries/sensor_readings?sensor_id=${sensor}`).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as { rows?: unknown[][]; error?: { code: string } },
+        }));
+      await eventually(
+        () => second.view.latestReading(sensor)?.offset ?? -1,
+        (offset) => offset >= 29,
+      );
+      const down = await query();
+      expect(down.status).toBe(503);
+      expect(down.body.error?.code).toBe("INFRA_UNAVAILABLE");
+      await late.start();
+      const up = await eventually(query, (answer) => answer.body.rows?.length === 30, 60_000);
+      expect(up.body.rows!.map((r) => r[0])).toEqual([...Array(30).keys()].map((i) => base + i * 100));
+    } finally {
+      await stopSecond();
+    }
+  } finally {
+    await late.dispose();
+  }
+}, 180_000);

@@ -118,6 +118,17 @@ describe("GET /api/timeseries", () => {
       expect(typeof (answer.body.error as { message: string }).message).toBe("string");
     });
 
+  test("a table the node defines but the store has not created yet (the store was down since start) is 503", async () => {
+    const fresh = new SqliteTimeSeriesStore({ path: ":memory:" });
+    const freshApp = new Hono().route("/api/timeseries", timeSeriesRoutes({ store: fresh, tables: [table] }));
+    const response = await freshApp.request("/api/timeseries/sensor_readings");
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      ErrorCodes.INFRA_UNAVAILABLE,
+    );
+    await fresh.close();
+  });
+
   test("a store that is down is 503 without its internals", async () => {
     const down: TimeSeriesStore = {
       kind: "questdb",
