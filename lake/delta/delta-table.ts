@@ -1,13 +1,12 @@
 import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
-import type { Action, AddAction, CommitInfoAction, MetadataAction, RemoveAction } from "./actions.ts";
-import { checkConflict, type PendingCommit, partitionKey } from "./conflicts.ts";
-import { groupByPartition, type RowGroup, writeDataFiles } from "./data-files.ts";
+import type { Action, AddAction, MetadataAction, RemoveAction } from "./actions.ts";
+import { checkConflict, type PendingCommit } from "./conflicts.ts";
+import { groupByPartition, writeDataFiles } from "./data-files.ts";
 import {
   checkWritable,
   commitTimestamp,
-  commitTimestamps,
   LOG_DIR,
   listLog,
   loadState,
@@ -17,16 +16,18 @@ import {
 } from "./delta-log.ts";
 import { sharedParquet } from "./duckdb-parquet.ts";
 import type { ParquetPort } from "./parquet.ts";
-import { serializePartitionValue } from "./partition-values.ts";
-import {
-  type DeltaField,
-  inferType,
-  mergeSchema,
-  schemaError,
-  toSchemaString,
-  validateSchema,
-} from "./schema.ts";
+import { type DeltaField, mergeSchema, schemaError, toSchemaString, validateSchema } from "./schema.ts";
+import { type CommitSummary, readHistory, versionAtTimestamp } from "./table-history.ts";
 import { type DeltaSnapshot, snapshotOf, TableState } from "./table-state.ts";
+import {
+  decodePathKey,
+  filesToReplace,
+  parseInterval,
+  type Replace,
+  schemaForRows,
+  toRemove,
+  validateTxn,
+} from "./write-plan.ts";
 
 /**
  * A Delta table on the local filesystem (protocol reader 1 / writer 2), readable unchanged by
@@ -73,16 +74,7 @@ export interface CommitResult {
   skipped: boolean;
 }
 
-export interface CommitSummary {
-  version: number;
-  timestamp: number;
-  operation: string | undefined;
-  operationParameters: Record<string, unknown>;
-  metrics: Record<string, unknown>;
-  readVersion: number | undefined;
-  isBlindAppend: boolean | undefined;
-  txn: { appId: string; version: number } | undefined;
-}
+export type { CommitSummary } from "./table-history.ts";
 
 export type TimeTravel = { version?: number; timestamp?: Date | number };
 
@@ -273,7 +265,7 @@ export class DeltaTable {
       });
       return snapshotOf(this.dir, state, await commitTimestamp(this.dir, state.version));
     }
-    const version = at.version ?? (await this.versionAt(at.timestamp as Date | number));
+    const version = at.version ?? (await versionAtTimestamp(this.dir, at.timestamp as Date | number));
     const state =
       version === this.state.version ? this.state.clone() : await loadState(this.dir, this.parquet, version);
     return snapshotOf(this.dir, state, await commitTimestamp(this.dir, version));
@@ -307,28 +299,8 @@ export class DeltaTable {
   }
 
   /** The commits, newest first: what each did, when, and its metrics. */
-  async history(limit?: number): Promise<CommitSummary[]> {
-    const listing = await listLog(this.dir);
-    const versions = [...listing.commits.keys()]
-      .sort((a, b) => b - a)
-      .slice(0, limit ?? Number.POSITIVE_INFINITY);
-    const summaries: CommitSummary[] = [];
-    for (const version of versions) {
-      const actions = (await readCommit(this.dir, version)) ?? [];
-      const info = actions.find((a): a is { commitInfo: CommitInfoAction } => "commitInfo" in a)?.commitInfo;
-      const txn = actions.find((a) => "txn" in a);
-      summaries.push({
-        version,
-        timestamp: info?.timestamp ?? (await commitTimestamp(this.dir, version)),
-        operation: info?.operation ?? undefined,
-        operationParameters: info?.operationParameters ?? {},
-        metrics: info?.operationMetrics ?? {},
-        readVersion: info?.readVersion ?? undefined,
-        isBlindAppend: info?.isBlindAppend ?? undefined,
-        txn: txn && "txn" in txn ? { appId: txn.txn.appId, version: txn.txn.version } : undefined,
-      });
-    }
-    return summaries;
+  history(limit?: number): Promise<CommitSummary[]> {
+    return readHistory(this.dir, limit);
   }
 
   /**
@@ -398,7 +370,7 @@ export class DeltaTable {
   private write(
     rows: readonly Record<string, unknown>[],
     options: WriteOptions,
-    replace: { kind: "dynamic" } | { kind: "static"; where: Record<string, unknown> } | undefined,
+    replace: Replace | undefined,
   ): Promise<CommitResult> {
     return this.serialized(async () => {
       await this.catchUp();
@@ -426,10 +398,12 @@ export class DeltaTable {
       }
       if (rows.length === 0 && !replace && txns.length === 0)
         return { version: this.state.version, skipped: true };
-      const schema = this.schemaFor(rows, options.schemaMode ?? "strict");
+      const schema = schemaForRows(this.state.schema, rows, options.schemaMode ?? "strict");
       const partitionColumns = this.state.requireMetadata().partitionColumns;
       const groups = rows.length === 0 ? [] : groupByPartition(rows, schema, partitionColumns);
-      const replaced = replace ? this.replacedFiles(replace, groups, schema, partitionColumns) : undefined;
+      const replaced = replace
+        ? filesToReplace([...this.state.files.values()], replace, groups, schema, partitionColumns)
+        : undefined;
       const adds =
         groups.length === 0
           ? []
@@ -473,80 +447,6 @@ export class DeltaTable {
         return actions;
       });
     });
-  }
-
-  /** The table's schema, or a merged one when the rows carry new columns and merging is allowed. */
-  private schemaFor(rows: readonly Record<string, unknown>[], mode: "strict" | "merge"): DeltaField[] {
-    const schema = this.state.schema;
-    const known = new Set(schema.map((f) => f.name));
-    const added = new Map<string, DeltaField>();
-    // rows of one batch nearly always share their keys: compare with the last row checked
-    // (interned strings, so a cheap comparison) and look names up only when they differ
-    let checked: string[] | undefined;
-    for (const row of rows) {
-      const keys = Object.keys(row);
-      if (checked !== undefined && sameKeys(keys, checked)) continue;
-      // a row whose unknown key holds null says nothing about that column's type: the next row
-      // with the same keys must be looked at again
-      let resolved = true;
-      for (const key of keys) {
-        if (known.has(key) || added.has(key)) continue;
-        const value = row[key];
-        if (value === undefined || value === null) {
-          resolved = false;
-          continue;
-        }
-        const type = inferType(value);
-        if (mode !== "merge" || type === undefined) {
-          throw new PlatformError(
-            mode === "merge" ? ErrorCodes.SCHEMA_VIOLATION : ErrorCodes.DELTA_SCHEMA_MISMATCH,
-            mode === "merge"
-              ? `column ${key}: no Delta type for a ${typeof value}`
-              : `column ${key} is not in the table's schema (append with schemaMode "merge" to add it)`,
-          );
-        }
-        added.set(key, { name: key, type, nullable: true, metadata: {} });
-      }
-      checked = resolved ? keys : undefined;
-    }
-    return added.size === 0 ? schema : mergeSchema(schema, [...added.values()]);
-  }
-
-  private replacedFiles(
-    replace: { kind: "dynamic" } | { kind: "static"; where: Record<string, unknown> },
-    groups: readonly RowGroup[],
-    schema: readonly DeltaField[],
-    partitionColumns: readonly string[],
-  ): { files: AddAction[]; partitions: "all" | Set<string> } {
-    const all = [...this.state.files.values()];
-    if (replace.kind === "dynamic") {
-      const partitions = new Set(groups.map((g) => partitionKey(partitionColumns, g.partitionValues)));
-      if (partitionColumns.length === 0) return { files: all, partitions: "all" };
-      return {
-        files: all.filter((f) => partitions.has(partitionKey(partitionColumns, f.partitionValues))),
-        partitions,
-      };
-    }
-    const where: Record<string, string | null> = {};
-    for (const [column, value] of Object.entries(replace.where)) {
-      const field = schema.find((f) => f.name === column);
-      if (!field || !partitionColumns.includes(column)) {
-        throw schemaError(`overwrite: ${column} is not a partition column`);
-      }
-      where[column] = serializePartitionValue(field, value);
-    }
-    const matches = (values: Readonly<Record<string, string | null>>) =>
-      Object.entries(where).every(([c, v]) => (values[c] ?? null) === v);
-    for (const group of groups) {
-      if (!matches(group.partitionValues)) {
-        throw new PlatformError(
-          ErrorCodes.SCHEMA_VIOLATION,
-          "overwrite: a row falls outside the partitions it replaces",
-        );
-      }
-    }
-    // a static overwrite reads every partition its predicate covers, possibly ones with no file yet
-    return { files: all.filter((f) => matches(f.partitionValues)), partitions: "all" };
   }
 
   private commitInfo(
@@ -649,21 +549,6 @@ export class DeltaTable {
     }
   }
 
-  private async versionAt(timestamp: Date | number): Promise<number> {
-    const ms = timestamp instanceof Date ? timestamp.getTime() : timestamp;
-    const times = await commitTimestamps(this.dir, await listLog(this.dir));
-    let found: number | undefined;
-    for (const [version, time] of times)
-      if (time <= ms && (found === undefined || version > found)) found = version;
-    if (found === undefined) {
-      throw new PlatformError(
-        ErrorCodes.DELTA_VERSION_NOT_FOUND,
-        `no version of the table is as old as ${new Date(ms).toISOString()}`,
-      );
-    }
-    return found;
-  }
-
   /** Runs `work` after every earlier call of this instance has finished. */
   private serialized<T>(work: () => Promise<T>): Promise<T> {
     const run = this.tail.then(work, work);
@@ -673,42 +558,4 @@ export class DeltaTable {
     );
     return run;
   }
-}
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function toRemove(add: AddAction, dataChange: boolean): RemoveAction {
-  return {
-    path: add.path,
-    deletionTimestamp: Date.now(),
-    dataChange,
-    extendedFileMetadata: true,
-    partitionValues: add.partitionValues,
-    size: add.size,
-  };
-}
-
-function decodePathKey(path: string): string {
-  return path.split("/").map(decodeURIComponent).join("/");
-}
-
-function validateTxn(txn: { appId: string; version: number }): void {
-  if (typeof txn.appId !== "string" || txn.appId.length === 0 || !Number.isSafeInteger(txn.version)) {
-    throw new PlatformError(ErrorCodes.BAD_REQUEST, "txn needs a non-empty appId and an integer version");
-  }
-}
-
-/** `interval 7 days` (Delta's table property syntax) in ms, or undefined. */
-export function parseInterval(text: string | null | undefined): number | undefined {
-  if (!text) return undefined;
-  const match = /^\s*interval\s+(\d+)\s+(millisecond|second|minute|hour|day|week)s?\s*$/i.exec(text);
-  if (!match) return undefined;
-  const unit = { millisecond: 1, second: 1e3, minute: 6e4, hour: 3.6e6, day: 8.64e7, week: 6.048e8 }[
-    (match[2] as string).toLowerCase() as "day"
-  ];
-  return Number(match[1]) * unit;
 }
