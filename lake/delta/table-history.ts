@@ -12,7 +12,10 @@ export interface CommitSummary {
   metrics: Record<string, unknown>;
   readVersion: number | undefined;
   isBlindAppend: boolean | undefined;
+  /** the commit's first transaction id (a sink's micro-batch marker) */
   txn: { appId: string; version: number } | undefined;
+  /** every transaction id of the commit (a sink that commits one per source partition) */
+  txns: { appId: string; version: number }[];
 }
 
 /** The commits, newest first: what each did, when, and its metrics. */
@@ -25,7 +28,7 @@ export async function readHistory(dir: string, limit?: number): Promise<CommitSu
   for (const version of versions) {
     const actions = (await readCommit(dir, version)) ?? [];
     const info = actions.find((a): a is { commitInfo: CommitInfoAction } => "commitInfo" in a)?.commitInfo;
-    const txn = actions.find((a) => "txn" in a);
+    const txns = actions.flatMap((a) => ("txn" in a ? [{ appId: a.txn.appId, version: a.txn.version }] : []));
     summaries.push({
       version,
       timestamp: info?.timestamp ?? (await commitTimestamp(dir, version)),
@@ -34,7 +37,8 @@ export async function readHistory(dir: string, limit?: number): Promise<CommitSu
       metrics: info?.operationMetrics ?? {},
       readVersion: info?.readVersion ?? undefined,
       isBlindAppend: info?.isBlindAppend ?? undefined,
-      txn: txn && "txn" in txn ? { appId: txn.txn.appId, version: txn.txn.version } : undefined,
+      txn: txns[0],
+      txns,
     });
   }
   return summaries;
