@@ -153,7 +153,10 @@ try {
   }
 } finally {
   node.kill("SIGTERM");
+  // an overloaded node drains its broker's backlog before it stops: give it a minute
+  const stopDeadline = setTimeout(() => node.kill("SIGKILL"), 60_000);
   const code = await node.exited;
+  clearTimeout(stopDeadline);
   if (code !== 0) console.error(`the cluster exited with code ${code}`);
   rmSync(dataDir, { recursive: true, force: true });
 }
