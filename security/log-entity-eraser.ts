@@ -94,11 +94,15 @@ export function createLogEntityEraser(
       }
       for (const target of targets.retained ?? []) {
         if (target.kind !== request.entity.kind) continue;
-        const config = await log.topicConfig(target.topic).catch(() => undefined);
-        const retention =
-          config?.retentionMs === undefined
-            ? "the topic's retention"
-            : `${Math.round(config.retentionMs / 3_600_000)} h`;
+        // the retention is only the report's wording: a log that cannot say it still erased the rest
+        const retention = await log.topicConfig(target.topic).then(
+          (config) =>
+            config?.retentionMs === undefined
+              ? "the topic's retention"
+              : `${Math.round(config.retentionMs / 3_600_000)} h`,
+          (error: unknown) =>
+            `the topic's retention (unknown: ${error instanceof PlatformError ? error.code : "the log did not answer"})`,
+        );
         outcomes.push({
           store,
           status: "expires",
