@@ -60,7 +60,14 @@ make_kafka_tls() {
   local dir
   dir="$(kafka_tls_dir)"
   [ -s "$dir/keystore.pem" ] && return
-  command -v openssl >/dev/null 2>&1 || fail "openssl is required for Kafka's TLS listener: apt-get install -y openssl"
+  if ! command -v openssl >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+      fail "openssl is required for Kafka's TLS listener: sudo apt-get install -y openssl"
+    fi
+    say "installing openssl from the Debian package (Kafka's TLS listener needs a certificate)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl >"$(log_file openssl-install)" 2>&1 ||
+      fail "apt-get install openssl failed (log: $(log_file openssl-install))"
+  fi
   mkdir -p "$dir"
   chmod 700 "$dir"
   say "making a CA and a broker certificate for Kafka's SASL_SSL listener in $dir"
