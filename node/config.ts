@@ -130,7 +130,7 @@ export const NodeConfig = z.object({
     .regex(/^rediss?:\/\//, "must be redis://[user:password@]host:port[/db] or rediss://...")
     .optional(),
   /** how long a closed window's features wait for more before the online store write */
-  featuresLingerMs: intFrom(0, 60_000).default(20),
+  featuresLingerMs: intFrom(1, 60_000).default(10),
   /** the Delta lake (README: The lake): on by default, in lakeDir (default <dataDir>/lake) */
   lake: z.enum(["on", "off"]).default("on"),
   lakeDir: z.string().optional(),
