@@ -7,6 +7,37 @@
 import { dataDrawn, recordLag, stats } from "./page-stats.js";
 
 const SUMMARY_URL = "/api/dashboard/summary";
+const CREDENTIAL_KEY = "platform-api-key";
+
+/**
+ * A node with API keys answers 401 without one: the page then asks for a key (viewer or above),
+ * keeps it for this tab only (sessionStorage, never a cookie: no other site can make the browser
+ * send it) and sends it as a bearer token, and on /ws as `access_token` (a browser cannot set
+ * headers on a WebSocket).
+ */
+const credential = () => sessionStorage.getItem(CREDENTIAL_KEY);
+const authHeaders = () => (credential() ? { authorization: `Bearer ${credential()}` } : {});
+
+function askForCredential(status, retry) {
+  if (status.querySelector("form")) return;
+  status.textContent = "";
+  status.className = "status offline";
+  const form = document.createElement("form");
+  const input = Object.assign(document.createElement("input"), {
+    type: "password",
+    placeholder: "API key (viewer or above)",
+    autocomplete: "off",
+  });
+  const button = Object.assign(document.createElement("button"), { type: "submit", textContent: "use key" });
+  form.append("This node needs an API key: ", input, button);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (input.value.trim()) sessionStorage.setItem(CREDENTIAL_KEY, input.value.trim());
+    form.remove();
+    retry();
+  });
+  status.append(form);
+}
 
 /** `onUnreachable` runs for each poll the node did not answer (an availability KPI counts it) */
 export function pollSummary(onSummary, { intervalMs = 1000, onUnreachable = () => {} } = {}) {
@@ -14,7 +45,12 @@ export function pollSummary(onSummary, { intervalMs = 1000, onUnreachable = () =
   const status = document.getElementById("node-status");
   const poll = async () => {
     try {
-      const response = await fetch(SUMMARY_URL, { cache: "no-store" });
+      const response = await fetch(SUMMARY_URL, { cache: "no-store", headers: authHeaders() });
+      if (response.status === 401 || response.status === 403) {
+        sessionStorage.removeItem(CREDENTIAL_KEY);
+        askForCredential(status, () => undefined);
+        return;
+      }
       if (!response.ok) throw new Error(`summary answered ${response.status}`);
       const summary = await response.json();
       onSummary(summary, previous);
@@ -57,7 +93,9 @@ export function followFeeds(feeds, onMessage) {
   const lastSeq = new Map();
   const connect = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+    const token = credential();
+    const query = token ? `?access_token=${encodeURIComponent(token)}` : "";
+    const socket = new WebSocket(`${scheme}://${location.host}/ws${query}`);
     socket.addEventListener("open", () => socket.send(JSON.stringify({ op: "subscribe", feeds })));
     socket.addEventListener("message", (event) => {
       const message = JSON.parse(event.data);
