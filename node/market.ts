@@ -9,7 +9,7 @@ import type { Log } from "../log/log.ts";
 import { type RecordCodec, registryCodec } from "../messages/codec/record-codec.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import { MarketTrade } from "../messages/market.ts";
+import { MarketBar, MarketTrade } from "../messages/market.ts";
 import { marketSchemas, marketTopics } from "../messages/market-schemas.ts";
 import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
 import { Topics } from "../messages/topics.ts";
@@ -184,6 +184,7 @@ export async function startMarket(
   const chain = new MarketSourceChain({
     sources,
     symbols,
+    lastMinutes: await lastMinuteBars(log, codec, symbols),
     failbackEveryMs: config.marketFailbackMs,
     events: {
       trade: (trade) => ingest.trade(trade),
@@ -244,6 +245,37 @@ export async function startMarket(
       await system.stop();
     },
   };
+}
+
+/** the start of the newest minute bar of each symbol in `market.bars.1m` (its partitions' tails) */
+async function lastMinuteBars(
+  log: Log,
+  codec: RecordCodec,
+  symbols: readonly string[],
+): Promise<Map<string, number>> {
+  const topic = Topics.marketBars("1m");
+  const wanted = new Set(symbols);
+  const last = new Map<string, number>();
+  const partitions = (await log.partitions(topic)) ?? 0;
+  for (let partition = 0; partition < partitions; partition++) {
+    const end = await log.endOffset({ topic, partition });
+    const records = await log.read(
+      { topic, partition },
+      { fromOffset: Math.max(0, end - 5000), maxRecords: 5000 },
+    );
+    for (const record of records) {
+      if (record.key === null || !wanted.has(record.key) || record.value === null) continue;
+      try {
+        const bar = MarketBar.safeParse(codec.decode(record.value));
+        if (bar.success && bar.data.start > (last.get(bar.data.symbol) ?? -1))
+          last.set(bar.data.symbol, bar.data.start);
+      } catch (error) {
+        // a record that does not decode says nothing about the last minute
+        if (!(error instanceof PlatformError)) throw error;
+      }
+    }
+  }
+  return last;
 }
 
 /** the market topics (and their dead letters) exist, their schemas are registered; their codec */

@@ -37,8 +37,16 @@ export class MarketView {
     }
   }
 
+  /**
+   * A back-filled bar is the source's whole minute; a bar the actors built over the same minute
+   * may be partial (a restart or a hand-over inside it), so it does not replace a back-filled one.
+   */
   bar(bar: MarketBar): void {
-    if (this.admit(bar.symbol)) this.put(this.bars, `${bar.symbol}|${bar.timeframe}`, bar.start, bar);
+    if (!this.admit(bar.symbol)) return;
+    const key = `${bar.symbol}|${bar.timeframe}`;
+    const have = this.bars.get(key)?.get(bar.start);
+    if (have?.source.startsWith("backfill:") && !bar.source.startsWith("backfill:")) return;
+    this.put(this.bars, key, bar.start, bar);
   }
 
   indicator(snapshot: IndicatorSnapshot): void {

@@ -47,6 +47,13 @@ export interface SourceChainOptions {
    * Alpaca sends a minute's bar a few seconds after the minute ends
    */
   readonly barGraceMs?: number;
+  /**
+   * the last minute bar each symbol already has (from the log, at a restart): the first source
+   * back-fills the minutes since, so a node that was down misses none
+   */
+  readonly lastMinutes?: ReadonlyMap<string, number>;
+  /** a gap longer than this is back-filled only for its most recent part (default 7 days) */
+  readonly maxBackfillMs?: number;
   readonly now?: () => number;
 }
 
@@ -78,6 +85,7 @@ export class MarketSourceChain {
       throw new PlatformError(ErrorCodes.CONFIG_INVALID, "no market-data source configured");
     this.now = options.now ?? Date.now;
     this.slots = options.sources.map((source) => ({ source, state: "standby", activations: 0 }));
+    for (const [symbol, start] of options.lastMinutes ?? []) this.lastMinute.set(symbol, start);
   }
 
   /** start with the first source that streams; resolves when one does (or none could) */
@@ -165,7 +173,7 @@ export class MarketSourceChain {
     }
     const from = previous ? this.slots[previous.index]!.source.name : undefined;
     this.options.events.handover?.({ from, to: slot.source.name, reason, at: this.now() });
-    if (previous || reason !== "start") await this.backfillGap();
+    await this.backfillGap();
     return true;
   }
 
@@ -237,7 +245,11 @@ export class MarketSourceChain {
     for (const symbol of this.options.symbols) {
       const last = this.lastMinute.get(symbol);
       if (last === undefined) continue;
-      const since = Math.max(last + MINUTE, this.checkedUntil.get(symbol) ?? 0);
+      const since = Math.max(
+        last + MINUTE,
+        this.checkedUntil.get(symbol) ?? 0,
+        to - (this.options.maxBackfillMs ?? 7 * 86_400_000),
+      );
       if (since >= to) continue;
       bySince.set(since, [...(bySince.get(since) ?? []), symbol]);
     }

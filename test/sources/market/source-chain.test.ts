@@ -169,4 +169,27 @@ describe("the market-data fallback chain", () => {
     for await (const page of sim.history(request)) fromSimulator += page.length;
     expect(fromSimulator).toBe(60);
   }, 30_000);
+
+  test("a chain started with the last minutes from before a restart back-fills every minute since", async () => {
+    const m = market();
+    const r = recorder();
+    const minute = m.now() - (m.now() % 60_000);
+    const lastMinutes = new Map(SYMBOLS.map((symbol) => [symbol, minute - 10 * 60_000]));
+    const chain = new MarketSourceChain({
+      sources: [alpacaOn(m)],
+      symbols: SYMBOLS,
+      events: r.events,
+      failbackEveryMs: 60_000,
+      lastMinutes,
+      now: m.now,
+    });
+    cleanup.push(() => chain.stop());
+    await chain.start();
+    for (const symbol of SYMBOLS) {
+      const filled = r.bars
+        .filter((b) => b.symbol === symbol && b.source === "backfill:alpaca")
+        .map((b) => b.start);
+      expect(filled.slice(0, 9)).toEqual(Array.from({ length: 9 }, (_, i) => minute - (9 - i) * 60_000));
+    }
+  }, 30_000);
 });
