@@ -213,61 +213,130 @@ export function stageColumns(
   dictionaries: readonly (Map<string, number> | undefined)[],
   stats: readonly ColumnStats[],
 ): StagedColumn[] {
-  const n = rows.length;
   try {
     return columns.map((field, c) => {
       const stager = stagers[c] as Stager;
       const column = stats[c] as ColumnStats;
       const dictionary = dictionaries[c];
-      const typed: TypedColumn | undefined =
-        stager.form === "f64"
-          ? new Float64Array(n)
-          : stager.form === "dictionary"
-            ? new Int32Array(n)
-            : stager.form === "bool"
-              ? new Uint8Array(n)
-              : undefined;
-      const values = typed ? undefined : new Array<unknown>(n);
-      let validity: Uint8Array | undefined;
-      for (let r = 0; r < n; r++) {
-        const raw = (rows[r] as Record<string, unknown>)[field.name];
-        if (raw === null || raw === undefined) {
-          if (!field.nullable) throw new RowValueError(`column ${field.name} is not nullable`);
-          column.nulls++;
-          if (values) {
-            values[r] = null;
-          } else {
-            // validity: one bit per row, LSB first in 64-bit words (DuckDB's layout); all valid until a null
-            validity ??= new Uint8Array(Math.ceil(n / 64) * 8).fill(0xff);
-            validity[r >> 3] = (validity[r >> 3] as number) & ~(1 << (r & 7));
-          }
-          continue;
-        }
-        const staged = stager.convert(raw);
-        if (staged instanceof DuckDBBlobValue) {
-          (values as unknown[])[r] = staged;
-          continue;
-        }
-        column.add(staged);
-        if (dictionary) {
-          let code = dictionary.get(staged as string);
-          if (code === undefined) {
-            code = dictionary.size;
-            dictionary.set(staged as string, code);
-          }
-          (typed as Int32Array)[r] = code;
-        } else if (typed) {
-          typed[r] = staged === true ? 1 : staged === false ? 0 : (staged as number);
-        } else {
-          (values as unknown[])[r] = staged;
-        }
-      }
-      return typed ? { typed, validity } : { values: values as unknown[] };
+      if (stager.form === "f64") return stageNumbers(rows, field, stager, column);
+      if (stager.form === "dictionary")
+        return stageWords(rows, field, stager, column, dictionary as Map<string, number>);
+      return stageOthers(rows, field, stager, column);
     });
   } catch (error) {
     if (error instanceof RowValueError) throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, error.message);
     throw error;
   }
+}
+
+/** Marks row `r` null in a validity bitmap (one bit per row, LSB first in 64-bit words: DuckDB's layout). */
+function markNull(validity: Uint8Array | undefined, n: number, r: number): Uint8Array {
+  const bits = validity ?? new Uint8Array(Math.ceil(n / 64) * 8).fill(0xff);
+  bits[r >> 3] = (bits[r >> 3] as number) & ~(1 << (r & 7));
+  return bits;
+}
+
+/** doubles, integers and timestamps: a Float64Array, bounds kept in locals (the hot loop of an append) */
+function stageNumbers(
+  rows: readonly Record<string, unknown>[],
+  field: DeltaField,
+  stager: Stager,
+  stats: ColumnStats,
+): StagedColumn {
+  const n = rows.length;
+  const name = field.name;
+  const typed = new Float64Array(n);
+  // a double takes any number as it is; other types go through their checks
+  const plain = field.type === "double";
+  let validity: Uint8Array | undefined;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let nulls = 0;
+  let nan = false;
+  for (let r = 0; r < n; r++) {
+    const raw = (rows[r] as Record<string, unknown>)[name];
+    if (raw === null || raw === undefined) {
+      if (!field.nullable) throw new RowValueError(`column ${name} is not nullable`);
+      nulls++;
+      validity = markNull(validity, n, r);
+      continue;
+    }
+    const value = plain && typeof raw === "number" ? raw : (stager.convert(raw) as number);
+    typed[r] = value;
+    if (value < min) min = value;
+    if (value > max) max = value;
+    if (Number.isNaN(value)) nan = true;
+  }
+  stats.addNumbers(min, max, nulls, nan);
+  return { typed, validity };
+}
+
+/** strings and dates: codes into the call's dictionary; bounds compared at a word's first row in this file */
+function stageWords(
+  rows: readonly Record<string, unknown>[],
+  field: DeltaField,
+  stager: Stager,
+  stats: ColumnStats,
+  dictionary: Map<string, number>,
+): StagedColumn {
+  const n = rows.length;
+  const name = field.name;
+  const typed = new Int32Array(n);
+  const seen = new Uint8Array(dictionary.size + n);
+  const plain = field.type === "string";
+  let validity: Uint8Array | undefined;
+  for (let r = 0; r < n; r++) {
+    const raw = (rows[r] as Record<string, unknown>)[name];
+    if (raw === null || raw === undefined) {
+      if (!field.nullable) throw new RowValueError(`column ${name} is not nullable`);
+      stats.nulls++;
+      validity = markNull(validity, n, r);
+      continue;
+    }
+    const word = plain && typeof raw === "string" ? raw : (stager.convert(raw) as string);
+    let code = dictionary.get(word);
+    if (code === undefined) {
+      code = dictionary.size;
+      dictionary.set(word, code);
+    }
+    typed[r] = code;
+    if (seen[code] === 0) {
+      seen[code] = 1;
+      stats.add(word);
+    }
+  }
+  return { typed, validity };
+}
+
+/** booleans (a Uint8Array), decimals and binaries (plain values) */
+function stageOthers(
+  rows: readonly Record<string, unknown>[],
+  field: DeltaField,
+  stager: Stager,
+  stats: ColumnStats,
+): StagedColumn {
+  const n = rows.length;
+  const typed = stager.form === "bool" ? new Uint8Array(n) : undefined;
+  const values = typed ? undefined : new Array<unknown>(n);
+  let validity: Uint8Array | undefined;
+  for (let r = 0; r < n; r++) {
+    const raw = (rows[r] as Record<string, unknown>)[field.name];
+    if (raw === null || raw === undefined) {
+      if (!field.nullable) throw new RowValueError(`column ${field.name} is not nullable`);
+      stats.nulls++;
+      if (values) values[r] = null;
+      else validity = markNull(validity, n, r);
+      continue;
+    }
+    const staged = stager.convert(raw);
+    if (typed) {
+      typed[r] = staged === true ? 1 : 0;
+    } else {
+      (values as unknown[])[r] = staged;
+      if (!(staged instanceof DuckDBBlobValue)) stats.add(staged as string);
+    }
+  }
+  return typed ? { typed, validity } : { values: values as unknown[] };
 }
 
 /** Fills DuckDB's output chunk with the next rows of a staged file; 0 rows ends the scan. */

@@ -24,7 +24,6 @@ export class ColumnStats {
   max: number | string | undefined;
   nulls = 0;
   private boundsValid: boolean;
-  private maxTooLong = false;
 
   constructor(readonly field: DeltaField) {
     this.boundsValid = hasBounds(field.type);
@@ -59,12 +58,25 @@ export class ColumnStats {
     }
   }
 
+  /** A whole column of numbers at once: its bounds (infinite when it had none), nulls, and whether a NaN was seen. */
+  addNumbers(min: number, max: number, nulls: number, nan: boolean): void {
+    this.nulls += nulls;
+    if (!this.boundsValid) return;
+    if (nan) {
+      this.boundsValid = false;
+      return;
+    }
+    if (min > max) return;
+    if (this.min === undefined || min < (this.min as number)) this.min = min;
+    if (this.max === undefined || max > (this.max as number)) this.max = max;
+  }
+
   /** Writes this column's entries into the stats object (nothing for a bound it cannot vouch for). */
   into(stats: FileStats): void {
     stats.nullCount[this.field.name] = this.nulls;
     if (!this.boundsValid || this.min === undefined || this.max === undefined) return;
     const min = boundJson(this.field.type, this.min, "min");
-    const max = this.maxTooLong ? undefined : boundJson(this.field.type, this.max, "max");
+    const max = boundJson(this.field.type, this.max, "max");
     if (min !== undefined) stats.minValues[this.field.name] = min;
     if (max !== undefined) stats.maxValues[this.field.name] = max;
   }

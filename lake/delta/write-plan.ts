@@ -21,23 +21,19 @@ export function schemaForRows(
   mode: "strict" | "merge",
 ): DeltaField[] {
   const known = new Set(schema.map((f) => f.name));
+  const names = schema.map((f) => f.name);
   const added = new Map<string, DeltaField>();
-  // rows of one batch nearly always share their keys: compare with the last row checked
-  // (interned strings, so a cheap comparison) and look names up only when they differ
-  let checked: string[] | undefined;
   for (const row of rows) {
-    const keys = Object.keys(row);
-    if (checked !== undefined && sameKeys(keys, checked)) continue;
-    // a row whose unknown key holds null says nothing about that column's type: the next row
-    // with the same keys must be looked at again
-    let resolved = true;
-    for (const key of keys) {
+    // a row with as many own keys as it has defined values of known columns has no unknown key:
+    // one count and a few monomorphic lookups per row instead of a name lookup per key
+    let present = 0;
+    for (let i = 0; i < names.length; i++) if (row[names[i] as string] !== undefined) present++;
+    if (Object.keys(row).length === present) continue;
+    for (const key of Object.keys(row)) {
       if (known.has(key) || added.has(key)) continue;
       const value = row[key];
-      if (value === undefined || value === null) {
-        resolved = false;
-        continue;
-      }
+      // a null says nothing about a new column's type: a later row may
+      if (value === undefined || value === null) continue;
       const type = inferType(value);
       if (mode !== "merge" || type === undefined) {
         throw new PlatformError(
@@ -48,8 +44,8 @@ export function schemaForRows(
         );
       }
       added.set(key, { name: key, type, nullable: true, metadata: {} });
+      names.push(key);
     }
-    checked = resolved ? keys : undefined;
   }
   return added.size === 0 ? schema : mergeSchema(schema, [...added.values()]);
 }
@@ -90,12 +86,6 @@ export function filesToReplace(
   }
   // a static overwrite reads every partition its predicate covers, possibly ones with no file yet
   return { files: all.filter((f) => matches(f.partitionValues)), partitions: "all" };
-}
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 export function toRemove(add: AddAction, dataChange: boolean): RemoveAction {
