@@ -2,6 +2,8 @@ import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { ModelRegistry, ModelVersion } from "../registry/model-registry.ts";
 import { ensureExperiment, type TrackingStore } from "../tracking/tracking-store.ts";
 import type { RegressionMetrics } from "../tree/regression-metrics.ts";
+import type { TrainingSet } from "../tree/training-set.ts";
+import type { TreeEnsemble } from "../tree/tree-ensemble.ts";
 import { evaluateOn, fitLearner, type LearnerSpec, splitByTime } from "./learner.ts";
 import {
   IMPORTANCE_FILE,
@@ -31,6 +33,8 @@ export interface TrainJob {
   readonly referenceSize?: number;
   readonly parentRunId?: string;
   readonly extraTags?: Readonly<Record<string, string>>;
+  /** how to fit: on this thread by default; the retraining loop passes fitOnWorker */
+  readonly fit?: (train: TrainingSet, learner: LearnerSpec) => Promise<TreeEnsemble>;
 }
 
 export interface TrainedVersion {
@@ -64,7 +68,7 @@ export async function trainTrackAndRegister(
   try {
     const started = performance.now();
     const { train, holdout } = splitByTime(job.set, job.holdoutFraction ?? 0.2);
-    const ensemble = fitLearner(train, job.learner);
+    const ensemble = job.fit ? await job.fit(train, job.learner) : fitLearner(train, job.learner);
     const trainingMillis = performance.now() - started;
     const metrics = evaluateOn(ensemble, holdout);
     const trainMetrics = evaluateOn(ensemble, train);

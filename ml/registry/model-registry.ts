@@ -61,6 +61,8 @@ export interface ModelRegistry {
   /** oldest first */
   listVersions(name: string): Promise<ModelVersion[]>;
   setVersionTag(name: string, version: string, key: string, value: string): Promise<void>;
+  /** a tag of the registered model (the serving policy is kept in one) */
+  setModelTag(name: string, key: string, value: string): Promise<void>;
   /**
    * Points the alias at the version and records the transition. With `expected`, the alias must
    * still point where the caller saw it (undefined: nowhere), or MODEL_REGISTRY_CONFLICT: two

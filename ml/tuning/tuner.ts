@@ -1,4 +1,5 @@
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { fitOnWorker } from "../lifecycle/fit-on-worker.ts";
 import { type TrainedVersion, trainTrackAndRegister } from "../lifecycle/train-model.ts";
 import type { LabelledTrainingSet } from "../lifecycle/training-set-source.ts";
 import type { ModelRegistry } from "../registry/model-registry.ts";
@@ -77,6 +78,7 @@ export async function tuneAndRegister(
       by: request.by,
       reason: `${request.reason} (best of ${trials} tuning trials)`,
       parentRunId: parent.runId,
+      fit: fitOnWorker,
       ...(request.holdoutFraction === undefined ? {} : { holdoutFraction: request.holdoutFraction }),
     });
     await tracking.endRun(parent.runId, "FINISHED");

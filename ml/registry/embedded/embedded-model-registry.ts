@@ -127,6 +127,14 @@ export class EmbeddedModelRegistry implements ModelRegistry {
       .run(JSON.stringify({ ...current.tags, [key]: value }), name, Number(version));
   }
 
+  async setModelTag(name: string, key: string, value: string): Promise<void> {
+    checkTag(key, value);
+    const row = this.modelRow(name);
+    this.db
+      .query("UPDATE models SET tags = ? WHERE name = ?")
+      .run(JSON.stringify({ ...JSON.parse(row.tags), [key]: value }), name);
+  }
+
   async setAlias(
     name: string,
     alias: string,

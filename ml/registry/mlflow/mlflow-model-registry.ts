@@ -140,6 +140,12 @@ export class MlflowModelRegistry implements ModelRegistry {
     await this.client.call("POST", "model-versions/set-tag", CODES, { body: { name, version, key, value } });
   }
 
+  async setModelTag(name: string, key: string, value: string): Promise<void> {
+    checkTag(key, value);
+    await this.getModel(name);
+    await this.client.call("POST", "registered-models/set-tag", CODES, { body: { name, key, value } });
+  }
+
   async setAlias(
     name: string,
     alias: string,

@@ -37,6 +37,14 @@ export function modelRegistryContract(
       await expectCode(registry.getModel(`${name}-absent`), ErrorCodes.MODEL_NOT_FOUND);
     });
 
+    test("a model tag is set and replaced", async () => {
+      await registry.setModelTag(name, "platform.routing-policy", '{"kind":"single","version":"1"}');
+      await registry.setModelTag(name, "platform.routing-policy", '{"kind":"single","version":"2"}');
+      expect((await registry.getModel(name)).tags["platform.routing-policy"]).toBe(
+        '{"kind":"single","version":"2"}',
+      );
+    });
+
     test("versions are numbered from 1, point at their run and keep their tags", async () => {
       const run = await runId();
       const first = await registry.createVersion(name, {

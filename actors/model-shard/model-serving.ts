@@ -1,0 +1,418 @@
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { type LoadedModel, loadModelVersion } from "../../ml/lifecycle/model-artifacts.ts";
+import { LivePerformance, type LivePerformanceSnapshot } from "../../ml/monitoring/live-performance.ts";
+import type { ModelRegistry } from "../../ml/registry/model-registry.ts";
+import { type RoutingPolicy, route, versionsOf } from "../../ml/serving/routing-policy.ts";
+import { type ArmStatistics, decide, emptyArm, observe } from "../../ml/serving/sequential-test.ts";
+import type { TrackingStore } from "../../ml/tracking/tracking-store.ts";
+import type { ActorSystem } from "../../supervisor/actor-system.ts";
+import type { ModelEvent } from "./model-events.ts";
+import { parsePredictRequest } from "./predict-request.ts";
+import { PredictionMemory } from "./prediction-memory.ts";
+import {
+  VERSION_SHARD_KIND,
+  type VersionShardMessage,
+  versionShardKey,
+  versionShardProps,
+} from "./version-shard.ts";
+
+/**
+ * Online serving of registered models on one node: per model a routing policy and the version
+ * shards it needs. A request is checked, routed row by row (policy and key), each version's rows
+ * go to that version's shard as one batch, and shadows score the same rows after the answer is
+ * on its way (their values are remembered and compared, never served). Labels join the
+ * remembered predictions by (model, key, time) and feed each version's live error, the A/B
+ * arms' sequential test, and the listeners (the retraining loop).
+ *
+ * Hot swap: `deploy` loads every version the new policy needs and starts their shards before it
+ * replaces the policy; shards of versions the new policy no longer uses are retired behind the
+ * requests already queued to them.
+ */
+export interface ServingDeps {
+  readonly system: ActorSystem;
+  readonly registry: ModelRegistry;
+  readonly tracking: TrackingStore;
+  readonly now: () => number;
+  readonly hrtimeMs: () => number;
+  readonly onEvent: (event: ModelEvent) => void;
+  readonly memoryCapacity?: number;
+}
+
+export interface Outcome {
+  readonly model: string;
+  readonly key: string;
+  readonly at: number;
+  readonly actual: number;
+  readonly served: string;
+  readonly arm: string;
+  /** version -> its prediction (the served one and every shadow) */
+  readonly values: ReadonlyMap<string, number>;
+}
+
+export interface VersionStats {
+  requests: number;
+  rows: number;
+  failures: number;
+  shadowRows: number;
+  shadowRequests: number;
+  latencyMs: number[];
+  readonly live: LivePerformance;
+}
+
+interface ServedModel {
+  policy: RoutingPolicy;
+  readonly versions: Map<string, LoadedModel>;
+  readonly stats: Map<string, VersionStats>;
+  arms: Map<string, ArmStatistics> | undefined;
+  featureNames: readonly string[];
+}
+
+export interface PredictAnswer {
+  readonly model: string;
+  readonly predictions: { readonly value: number; readonly version: string }[];
+}
+
+const LATENCY_SAMPLES = 2048;
+
+export class ModelServing {
+  private readonly models = new Map<string, ServedModel>();
+  private readonly loaded = new Map<string, LoadedModel>();
+  private readonly memory: PredictionMemory;
+  private readonly pendingShadows = new Set<Promise<void>>();
+  private readonly listeners: ((outcome: Outcome) => void)[] = [];
+  private counter = 0;
+
+  constructor(private readonly deps: ServingDeps) {
+    this.memory = new PredictionMemory(deps.memoryCapacity ?? 200_000);
+    deps.system.register(versionShardProps((key) => this.loaded.get(key)?.ensemble, deps.hrtimeMs));
+  }
+
+  modelNames(): string[] {
+    return [...this.models.keys()].sort();
+  }
+
+  policyOf(model: string): RoutingPolicy | undefined {
+    return this.models.get(model)?.policy;
+  }
+
+  featureNamesOf(model: string): readonly string[] {
+    return this.served(model).featureNames;
+  }
+
+  loadedModel(model: string, version: string): LoadedModel | undefined {
+    return this.loaded.get(versionShardKey(model, version));
+  }
+
+  onOutcome(listener: (outcome: Outcome) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Loads what `policy` needs, then switches to it: no request ever routes to a version not loaded. */
+  async deploy(model: string, policy: RoutingPolicy, cause: { by: string; reason: string }): Promise<void> {
+    const needed = versionsOf(policy);
+    const fresh: LoadedModel[] = [];
+    for (const version of needed) {
+      const key = versionShardKey(model, version);
+      if (!this.loaded.has(key))
+        fresh.push(await loadModelVersion(this.deps.tracking, this.deps.registry, model, version));
+    }
+    const current = this.models.get(model);
+    const featureNames = current?.featureNames ?? fresh[0]?.featureNames ?? [];
+    for (const candidate of fresh) {
+      if (candidate.featureNames.join("\u0000") !== featureNames.join("\u0000")) {
+        throw new PlatformError(
+          ErrorCodes.ROUTING_POLICY_INVALID,
+          `version ${candidate.version} of ${model} takes other features than the version it would serve beside`,
+        );
+      }
+    }
+    for (const candidate of fresh) this.loaded.set(versionShardKey(model, candidate.version), candidate);
+    const previous = current?.policy;
+    const served: ServedModel = current ?? {
+      policy,
+      versions: new Map(),
+      stats: new Map(),
+      arms: undefined,
+      featureNames,
+    };
+    for (const version of needed) {
+      const loaded = this.loaded.get(versionShardKey(model, version))!;
+      served.versions.set(version, loaded);
+      // the detectors work in the error's units: the version's own holdout MAE sets the scale
+      const scale = Number(loaded.tags.holdout_mae);
+      if (!served.stats.has(version))
+        served.stats.set(version, newStats(Number.isFinite(scale) && scale > 0 ? scale : 1));
+    }
+    served.policy = policy;
+    served.arms =
+      policy.kind === "ab" ? new Map(policy.arms.map((arm) => [arm.version, emptyArm()])) : undefined;
+    this.models.set(model, served);
+    this.retireUnused(model, served, previous);
+    this.deps.onEvent({
+      type: previous ? "policy-changed" : "deployed",
+      model,
+      version: needed[0]!,
+      by: cause.by,
+      reason: cause.reason,
+      at: this.deps.now(),
+      details: { policy },
+    });
+  }
+
+  async predict(model: string, body: unknown): Promise<PredictAnswer> {
+    const served = this.served(model);
+    const request = parsePredictRequest(body, served.featureNames);
+    const width = served.featureNames.length;
+    const policy = served.policy;
+    const byVersion = new Map<string, number[]>();
+    const routes = request.keys.map((key) => route(model, policy, key ?? `request-${this.counter++}`));
+    routes.forEach((r, i) => {
+      const list = byVersion.get(r.serve);
+      if (list) list.push(i);
+      else byVersion.set(r.serve, [i]);
+    });
+    const values = new Float64Array(request.rows);
+    const versions: string[] = new Array(request.rows);
+    await Promise.all(
+      [...byVersion].map(async ([version, indices]) => {
+        const matrix = gather(request.matrix, indices, width);
+        const stats = served.stats.get(version)!;
+        stats.requests++;
+        stats.rows += indices.length;
+        try {
+          const scored = await this.score(model, version, matrix, indices.length, stats);
+          indices.forEach((row, i) => {
+            values[row] = scored[i]!;
+            versions[row] = version;
+          });
+        } catch (error) {
+          stats.failures++;
+          throw error;
+        }
+      }),
+    );
+    this.remember(model, request.keys, request.times, routes, versions, values);
+    const shadows = new Set(routes.flatMap((r) => r.shadow));
+    for (const shadow of shadows)
+      this.shadowScore(model, shadow, request.matrix, request.rows, request.keys, request.times);
+    return { model, predictions: Array.from(values, (value, i) => ({ value, version: versions[i]! })) };
+  }
+
+  /** A label for (model, key, time): joined once to what was predicted then; false if nothing was. */
+  label(model: string, key: string, at: number, actual: number): boolean {
+    const served = this.models.get(model);
+    const remembered = this.memory.take(PredictionMemory.key(model, key, at));
+    if (!served || !remembered || !Number.isFinite(actual)) return false;
+    const now = this.deps.now();
+    for (const [version, value] of remembered.values) {
+      const stats = served.stats.get(version);
+      if (!stats) continue;
+      if (stats.live.observe(value, actual, now)) {
+        this.deps.onEvent({
+          type: "error-drift",
+          model,
+          version,
+          by: "monitor",
+          reason: "a change detector flagged the live error stream",
+          at: now,
+          details: { ...stats.live.snapshot() },
+        });
+      }
+    }
+    this.observeArm(model, served, remembered.arm, remembered.values.get(remembered.served)!, actual);
+    const outcome: Outcome = {
+      model,
+      key,
+      at,
+      actual,
+      served: remembered.served,
+      arm: remembered.arm,
+      values: remembered.values,
+    };
+    for (const listener of this.listeners) listener(outcome);
+    return true;
+  }
+
+  liveOf(model: string, version: string): LivePerformanceSnapshot | undefined {
+    return this.models.get(model)?.stats.get(version)?.live.snapshot();
+  }
+
+  statsOf(model: string): ReadonlyMap<string, VersionStats> {
+    return this.served(model).stats;
+  }
+
+  armsOf(model: string): ReadonlyMap<string, ArmStatistics> | undefined {
+    return this.models.get(model)?.arms;
+  }
+
+  /** Waits for the shadow scorings in flight (tests, stop). */
+  async settled(): Promise<void> {
+    while (this.pendingShadows.size > 0) await Promise.all([...this.pendingShadows]);
+  }
+
+  private served(model: string): ServedModel {
+    const served = this.models.get(model);
+    if (!served)
+      throw new PlatformError(ErrorCodes.MODEL_NOT_FOUND, `model ${model} is not served on this node`);
+    return served;
+  }
+
+  private score(
+    model: string,
+    version: string,
+    matrix: Float64Array,
+    rows: number,
+    stats: VersionStats,
+  ): Promise<Float64Array> {
+    return new Promise<Float64Array>((resolve, reject) => {
+      const message: VersionShardMessage = {
+        type: "score",
+        matrix,
+        rows,
+        reply: (values, millis) => {
+          if (stats.latencyMs.length >= LATENCY_SAMPLES) stats.latencyMs.shift();
+          stats.latencyMs.push(millis);
+          resolve(values);
+        },
+        fail: reject,
+      };
+      this.deps.system
+        .ref<VersionShardMessage>(VERSION_SHARD_KIND, versionShardKey(model, version))
+        .offer(message)
+        .catch(reject);
+    });
+  }
+
+  private shadowScore(
+    model: string,
+    version: string,
+    matrix: Float64Array,
+    rows: number,
+    keys: readonly (string | undefined)[],
+    times: readonly (number | undefined)[],
+  ): void {
+    const served = this.served(model);
+    const stats = served.stats.get(version)!;
+    const pending: Promise<void> = this.score(model, version, matrix, rows, stats).then(
+      (values) => {
+        stats.shadowRows += rows;
+        stats.shadowRequests++;
+        keys.forEach((key, i) => {
+          const at = times[i];
+          if (key === undefined || at === undefined) return;
+          this.memory.get(PredictionMemory.key(model, key, at))?.values.set(version, values[i]!);
+        });
+      },
+      () => {
+        // a failing shadow is counted, never served and never fails the request it shadows
+        stats.failures++;
+        stats.shadowRequests++;
+      },
+    );
+    this.pendingShadows.add(pending);
+    void pending.finally(() => this.pendingShadows.delete(pending));
+  }
+
+  private remember(
+    model: string,
+    keys: readonly (string | undefined)[],
+    times: readonly (number | undefined)[],
+    routes: readonly { serve: string; arm: string }[],
+    versions: readonly string[],
+    values: Float64Array,
+  ): void {
+    keys.forEach((key, i) => {
+      const at = times[i];
+      if (key === undefined || at === undefined) return;
+      this.memory.remember(PredictionMemory.key(model, key, at), {
+        served: versions[i]!,
+        arm: routes[i]!.arm,
+        values: new Map([[versions[i]!, values[i]!]]),
+      });
+    });
+  }
+
+  private observeArm(
+    model: string,
+    served: ServedModel,
+    arm: string,
+    predicted: number,
+    actual: number,
+  ): void {
+    const policy = served.policy;
+    if (policy.kind !== "ab" || !served.arms) return;
+    const stats = served.arms.get(arm);
+    if (!stats) return;
+    observe(stats, Math.abs(predicted - actual));
+    const decision = decide(
+      policy.arms.map((a) => served.arms!.get(a.version)!),
+      policy,
+    );
+    if (!decision.decided) return;
+    const winner =
+      decision.winner === undefined ? policy.arms[0]!.version : policy.arms[decision.winner]!.version;
+    served.arms = undefined;
+    this.deps.onEvent({
+      type: "ab-decided",
+      model,
+      version: winner,
+      by: "ab-test",
+      reason: decision.reason,
+      at: this.deps.now(),
+      details: { likelihoodRatio: decision.likelihoodRatio },
+    });
+    // the experiment stops: the winner serves everything
+    void this.deploy(
+      model,
+      { kind: "single", version: winner },
+      { by: "ab-test", reason: decision.reason },
+    ).catch((error: unknown) =>
+      this.deps.onEvent({
+        type: "retrain-failed",
+        model,
+        version: winner,
+        by: "ab-test",
+        reason: `the A/B winner could not be deployed: ${(error as Error).message}`,
+        at: this.deps.now(),
+      }),
+    );
+  }
+
+  private retireUnused(model: string, served: ServedModel, previous: RoutingPolicy | undefined): void {
+    if (!previous) return;
+    const keep = new Set(versionsOf(served.policy));
+    for (const version of versionsOf(previous)) {
+      if (keep.has(version)) continue;
+      served.versions.delete(version);
+      const key = versionShardKey(model, version);
+      // behind every request already queued: they are answered, then the shard stops and the trees go
+      this.deps.system.tell<VersionShardMessage>(VERSION_SHARD_KIND, key, {
+        type: "retire",
+        done: () => {
+          if (!this.models.get(model)?.versions.has(version)) this.loaded.delete(key);
+        },
+      });
+    }
+  }
+}
+
+function newStats(errorScale: number): VersionStats {
+  return {
+    requests: 0,
+    rows: 0,
+    failures: 0,
+    shadowRows: 0,
+    shadowRequests: 0,
+    latencyMs: [],
+    live: new LivePerformance({ errorScale }),
+  };
+}
+
+function gather(matrix: Float64Array, indices: readonly number[], width: number): Float64Array {
+  if (indices.length * width === matrix.length) return matrix;
+  const out = new Float64Array(indices.length * width);
+  indices.forEach((row, i) => {
+    out.set(matrix.subarray(row * width, (row + 1) * width), i * width);
+  });
+  return out;
+}
