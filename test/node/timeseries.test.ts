@@ -48,13 +48,14 @@ describe("a node's time-series history (embedded store)", () => {
     const { body } = await eventually(
       () => api(`/api/timeseries/sensor_readings?sensor_id=traffic_ts1&from=${start}&to=${start + 20_000}`),
       (answer) => (answer.body.rows as unknown[] | undefined)?.length === 20,
+      60_000,
     );
     const columns = body.columns as string[];
     const rows = body.rows as unknown[][];
     expect(rows.map((r) => r[columns.indexOf("ts")])).toEqual(times);
     expect(rows.map((r) => r[columns.indexOf("vehicle_count")])).toEqual(times.map((_, i) => 10 + i));
     expect(rows.every((r) => r[columns.indexOf("type")] === "traffic")).toBe(true);
-  });
+  }, 90_000);
 
   test("the readings downsample by window: the sums match the node's own windows", async () => {
     const sampled = await api(
@@ -65,6 +66,7 @@ describe("a node's time-series history (embedded store)", () => {
     const windows = await eventually(
       () => api(`/api/timeseries/sensor_windows?scope=sensor&key=traffic_ts1`),
       (answer) => (answer.body.rows as unknown[] | undefined)?.length === 2,
+      60_000,
     );
     const windowColumns = windows.body.columns as string[];
     const windowRows = windows.body.rows as unknown[][];
@@ -72,26 +74,28 @@ describe("a node's time-series history (embedded store)", () => {
     expect(windowRows.map((r) => r[windowColumns.indexOf("count")])).toEqual([10, 10]);
     const means = windowRows.map((r) => r[windowColumns.indexOf("vehicle_count_mean")] as number);
     expect(means.map((m) => m * 10)).toEqual(sums as number[]);
-  });
+  }, 90_000);
 
   test("predictions are kept with their model, version and features", async () => {
     const { body } = await eventually(
       () => api(`/api/timeseries/predictions?key=traffic_ts1`),
       (answer) => (answer.body.rows as unknown[] | undefined)?.length === 2,
+      60_000,
     );
     const columns = body.columns as string[];
     const first = (body.rows as unknown[][])[0]!;
     expect(first[columns.indexOf("model_version")]).toBe(node.modelVersion);
     expect(JSON.parse(first[columns.indexOf("features")] as string)).toBeObject();
     expect(first[columns.indexOf("actual")]).toBeNull();
-  });
+  }, 90_000);
 
   test("the sinks show in /metrics: rows written, lag, not blocked", async () => {
     const text = await eventually(
       async () => (await fetch(`${node.apiUrl}/metrics`)).text(),
       (t) => /platform_sink_rows_total\{sink="timeseries-readings"\} (2[1-9]|[3-9]\d)/.test(t),
+      60_000,
     );
     expect(text).toMatch(/platform_sink_lag_records\{sink="timeseries-readings"\} \d+/);
     expect(text).toContain('platform_sink_blocked{sink="timeseries-windows"} 0');
-  });
+  }, 90_000);
 });
