@@ -10,6 +10,12 @@ import type { DeltaSnapshot } from "../delta/table-state.ts";
  * join on the file name keep DuckDB's filter pushdown and cost nothing per row, and a filter on
  * a partition column prunes whole groups at planning time.
  *
+ * Delta `timestamp` columns (instants, stored as UTC microseconds) read as DuckDB TIMESTAMP in
+ * UTC, not TIMESTAMPTZ: the lake's times are all UTC, and DuckDB computes date_trunc, hour() and
+ * friends on TIMESTAMPTZ through ICU's calendar, which cost ~6x the CPU of the whole hourly
+ * aggregate over 10M rows here (2.4 s against 0.4 s). The price: a filter on such a column is
+ * not pushed into the parquet scan, so range queries should also filter the `date` partition.
+ *
  * A column a group's files do not hold (added to the table after they were written) reads as
  * NULL; a file's columns are known from its statistics' null counts, which every writer of the
  * lake records per column.
@@ -35,25 +41,31 @@ export function snapshotSelect(snapshot: DeltaSnapshot): string {
     group.files.push(file);
   }
   if (groups.size === 0) {
-    const nulls = schema.map((f) => `CAST(NULL AS ${duckdbType(f.type)}) AS ${quoteIdent(f.name)}`);
+    const nulls = schema.map((f) => `CAST(NULL AS ${viewType(f)}) AS ${quoteIdent(f.name)}`);
     return `SELECT ${nulls.join(", ")} WHERE false`;
   }
   const selects: string[] = [];
   for (const group of groups.values()) {
     const present = presentColumns(group.files, schema, partitionColumns);
     const columns = schema.map((field) => {
-      const type = duckdbType(field.type);
+      const type = viewType(field);
+      const name = quoteIdent(field.name);
       if (partitionColumns.includes(field.name)) {
         const value = group.values[field.name] ?? null;
-        return `CAST(${value === null ? "NULL" : sqlString(value)} AS ${type}) AS ${quoteIdent(field.name)}`;
+        return `CAST(${value === null ? "NULL" : sqlString(value)} AS ${type}) AS ${name}`;
       }
-      if (!present.has(field.name)) return `CAST(NULL AS ${type}) AS ${quoteIdent(field.name)}`;
-      return quoteIdent(field.name);
+      if (!present.has(field.name)) return `CAST(NULL AS ${type}) AS ${name}`;
+      return field.type === "timestamp" ? `make_timestamp(epoch_us(${name})) AS ${name}` : name;
     });
     const paths = group.files.map((f) => sqlString(f.path)).join(", ");
     selects.push(`SELECT ${columns.join(", ")} FROM read_parquet([${paths}], union_by_name = true)`);
   }
   return selects.join("\nUNION ALL\n");
+}
+
+/** the column's type in the view: Delta's own, but instants as UTC TIMESTAMP (see above) */
+function viewType(field: DeltaField): string {
+  return field.type === "timestamp" ? "TIMESTAMP" : duckdbType(field.type);
 }
 
 function presentColumns(
