@@ -2,7 +2,13 @@ import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { type LoadedModel, loadModelVersion } from "../../ml/lifecycle/model-artifacts.ts";
 import { LivePerformance, type LivePerformanceSnapshot } from "../../ml/monitoring/live-performance.ts";
 import type { ModelRegistry } from "../../ml/registry/model-registry.ts";
-import { type RoutingPolicy, route, versionsOf } from "../../ml/serving/routing-policy.ts";
+import {
+  parseRoutingPolicy,
+  type RoutingPolicy,
+  type RoutingPolicyInput,
+  route,
+  versionsOf,
+} from "../../ml/serving/routing-policy.ts";
 import { type ArmStatistics, decide, emptyArm, observe } from "../../ml/serving/sequential-test.ts";
 import type { TrackingStore } from "../../ml/tracking/tracking-store.ts";
 import type { ActorSystem } from "../../supervisor/actor-system.ts";
@@ -108,7 +114,13 @@ export class ModelServing {
   }
 
   /** Loads what `policy` needs, then switches to it: no request ever routes to a version not loaded. */
-  async deploy(model: string, policy: RoutingPolicy, cause: { by: string; reason: string }): Promise<void> {
+  async deploy(
+    model: string,
+    input: RoutingPolicyInput,
+    cause: { by: string; reason: string },
+  ): Promise<void> {
+    // checked (and its defaults filled) here too: a policy reaches this from the API and the loop alike
+    const policy = parseRoutingPolicy(input);
     const needed = versionsOf(policy);
     const fresh: LoadedModel[] = [];
     for (const version of needed) {
