@@ -161,8 +161,13 @@ test.each([
     "BAD_REQUEST",
   ],
   [
-    "a named feature that is Infinity-like",
-    { row: { ...Object.fromEntries(FORECAST_FEATURES.map((f) => [f, 1])), hour_sin: 1e400 } },
+    "an infinite named feature",
+    {
+      row: {
+        ...Object.fromEntries(FORECAST_FEATURES.map((f) => [f, 1])),
+        hour_sin: Number.POSITIVE_INFINITY,
+      },
+    },
     "BAD_REQUEST",
   ],
   [
