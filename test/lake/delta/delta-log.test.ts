@@ -3,6 +3,7 @@ import { appendFile, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { commitPath } from "../../../lake/delta/delta-log.ts";
 import { DeltaTable } from "../../../lake/delta/delta-table.ts";
+import { sharedParquet } from "../../../lake/delta/duckdb-parquet.ts";
 import { ErrorCodes } from "../../../messages/errors.ts";
 import { byOffset, SILVER_SPEC, silverRows, tempTableDir } from "./table-fixtures.ts";
 
@@ -81,6 +82,31 @@ describe("a hostile or damaged log answers a clear error code", () => {
     );
     expect(error).toMatchObject({ code: ErrorCodes.DELTA_VERSION_NOT_FOUND });
     expect((error as Error).message).toContain("commit 0 is missing");
+  });
+
+  test("a multi-part checkpoint is read whole; one missing a part is never used (here no commits remain to replay instead)", async () => {
+    await tableWithCommits(12);
+    const log = join(dir, "_delta_log");
+    const parquet = sharedParquet();
+    // split the single-file checkpoint of version 10 into two parts, as Spark writes large ones
+    const rows = (await parquet.readCheckpoint([
+      join(log, "00000000000000000010.checkpoint.parquet"),
+    ])) as Record<string, unknown>[];
+    const actions = rows.map((row) => Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null)));
+    const half = Math.ceil(actions.length / 2);
+    await parquet.writeCheckpoint(
+      join(log, "00000000000000000010.checkpoint.0000000001.0000000002.parquet"),
+      actions.slice(0, half),
+    );
+    await parquet.writeCheckpoint(
+      join(log, "00000000000000000010.checkpoint.0000000002.0000000002.parquet"),
+      actions.slice(half),
+    );
+    await rm(join(log, "00000000000000000010.checkpoint.parquet"));
+    for (let v = 0; v <= 10; v++) await rm(commitPath(dir, v));
+    expect(byOffset(await (await DeltaTable.open(dir)).readRows())).toEqual(byOffset(silverRows(0, 72)));
+    await rm(join(log, "00000000000000000010.checkpoint.0000000002.0000000002.parquet"));
+    await expect(DeltaTable.open(dir)).rejects.toMatchObject({ code: ErrorCodes.DELTA_VERSION_NOT_FOUND });
   });
 
   test("a checkpoint that is not parquet is DELTA_LOG_CORRUPT", async () => {
