@@ -81,7 +81,7 @@ function caseOf(input: HostileInput): { method: string; path: string; body: Requ
     () => "null",
     () => JSON.stringify(input.json()),
     () => input.deepJson(1000 + input.int(20_000)),
-    () => input.bytes(input.int(4096)),
+    () => new Uint8Array(input.bytes(input.int(4096))),
     () => "x".repeat(input.pick([10, 16 * 1024 + 1, 1024 * 1024 + 1])),
     () => "{",
   ])();

@@ -10,6 +10,12 @@ import { startTestNode } from "../../node/node-fixture.ts";
  * it as `access_token` (regression: the pages sent no credential, so a node with a key showed
  * "node unreachable (401)" for ever).
  */
+/** what the page's scripts see (the tests are type-checked without the DOM library) */
+interface PageGlobals {
+  document: { cookie: string; getElementById(id: string): { textContent: string | null } | null };
+  sessionStorage: { getItem(key: string): string | null };
+}
+
 const KEY = "dashboard-test-admin-key-0123456789abcdef";
 let node: RunningNode;
 let cleanup: () => Promise<void>;
@@ -38,7 +44,10 @@ test("the page asks for an API key, then shows the node's data and its live feed
   await input.fill(KEY);
   await page.locator("#node-status form button").click();
   await page.waitForFunction(
-    () => document.getElementById("node-status")?.textContent?.includes("workers"),
+    () =>
+      (globalThis as unknown as PageGlobals).document
+        .getElementById("node-status")
+        ?.textContent?.includes("workers"),
     null,
     {
       timeout: 15_000,
@@ -52,7 +61,11 @@ test("the page asks for an API key, then shows the node's data and its live feed
     { timeout: 20_000 },
   );
   // the key is kept for this tab only, never in a cookie
-  expect(await page.evaluate(() => document.cookie)).toBe("");
-  expect(await page.evaluate(() => sessionStorage.getItem("platform-api-key"))).toBe(KEY);
+  expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.cookie)).toBe("");
+  expect(
+    await page.evaluate(() =>
+      (globalThis as unknown as PageGlobals).sessionStorage.getItem("platform-api-key"),
+    ),
+  ).toBe(KEY);
   await page.close();
 }, 60_000);
