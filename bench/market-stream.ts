@@ -248,7 +248,7 @@ async function ingestRate(): Promise<void> {
     const codec = await provisionMarket(log, await SchemaRegistry.open(log), 12);
     const ingest = new MarketIngest({
       log,
-      encode: codec.encode,
+      encode: codec.frameValidated,
       onDeadLetter: () => {},
       onError: (e) => {
         throw e;

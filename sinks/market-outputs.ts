@@ -11,7 +11,7 @@ import { Topics } from "../messages/topics.ts";
  */
 export interface MarketOutputsDeps {
   readonly log: Log;
-  readonly encode: (topic: string, value: unknown) => Promise<Uint8Array>;
+  readonly encode: (topic: string, value: unknown) => Promise<Uint8Array> | Uint8Array;
   readonly live: {
     bar(bar: MarketBar): void;
     indicator(snapshot: IndicatorSnapshot): void;
