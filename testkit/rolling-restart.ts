@@ -52,7 +52,9 @@ export async function rollingRestart(
     const node = nodes[index]!;
     const others = nodes.filter((_, i) => i !== index);
     const started = Date.now();
-    await node.stop(30_000);
+    // a node stops its parts one after another, each with its own deadline (the engine up to 20 s
+    // twice): more than a minute is a hang
+    await node.stop(75_000);
     const exitCode = await node.exited;
     const stopMs = Date.now() - started;
     await until(
