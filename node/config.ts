@@ -125,6 +125,15 @@ export const NodeConfig = z.object({
     .optional(),
   /** the feature store (README: Feature store): registry, online store (Redis if redisUrl), push materialization */
   features: z.enum(["on", "off"]).default("on"),
+  /** the model lifecycle (README: Models): tracking, registry, serving, the retraining loop */
+  models: z.enum(["on", "off"]).default("on"),
+  /** MLflow tracking server and registry (infra/up.sh mlflow); embedded in DATA_DIR/models when unset */
+  mlflowUrl: z.string().url().optional(),
+  /** closed traffic windows kept per sensor for (re)training, and how many before the first training */
+  modelsHistoryWindows: intFrom(10, 100_000).default(2000),
+  modelsFirstTrainingRows: intFrom(20, 10_000_000).default(2000),
+  /** a scheduled retrain every this many ms (0: only drift, performance, labels and operators) */
+  modelsRetrainEveryMs: intFrom(0, 604_800_000).default(0),
   redisUrl: z
     .string()
     .regex(/^rediss?:\/\//, "must be redis://[user:password@]host:port[/db] or rediss://...")
@@ -338,6 +347,11 @@ const ENV: Record<string, keyof NodeConfig> = {
   LAKE: "lake",
   LAKE_DIR: "lakeDir",
   FEATURES: "features",
+  MODELS: "models",
+  MLFLOW_URL: "mlflowUrl",
+  MODELS_HISTORY_WINDOWS: "modelsHistoryWindows",
+  MODELS_FIRST_TRAINING_ROWS: "modelsFirstTrainingRows",
+  MODELS_RETRAIN_EVERY_MS: "modelsRetrainEveryMs",
   REDIS_URL: "redisUrl",
   FEATURES_LINGER_MS: "featuresLingerMs",
   LAKE_BATCH_SIZE: "lakeBatchSize",

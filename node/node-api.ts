@@ -22,6 +22,7 @@ import type { NodeFeatures } from "./features.ts";
 import type { Housekeeping } from "./housekeeping.ts";
 import type { NodeLake } from "./lake.ts";
 import type { NodeMarket } from "./market.ts";
+import type { NodeModels } from "./models.ts";
 import type { NodeNews } from "./news.ts";
 import type { NodeContext } from "./node-context.ts";
 import type { NodeTimeSeries } from "./timeseries.ts";
@@ -77,6 +78,7 @@ export function nodeApp(
     readonly timeseries: NodeTimeSeries;
     readonly lake: NodeLake | undefined;
     readonly features: NodeFeatures | undefined;
+    readonly models: NodeModels | undefined;
     readonly alerts: AlertRoutesDeps;
     readonly news: NodeNews | undefined;
     readonly market: NodeMarket | undefined;
@@ -125,6 +127,10 @@ export function nodeApp(
       ...(parts.lake ? [{ prefix: "/api/lake", app: parts.lake.routes, maxBodyBytes: 256 * 1024 }] : []),
       ...(parts.features
         ? [{ prefix: "/api/features", app: parts.features.routes, maxBodyBytes: 256 * 1024 }]
+        : []),
+      // a batch of up to 10,000 rows of named features
+      ...(parts.models
+        ? [{ prefix: "/api/models", app: parts.models.routes, maxBodyBytes: 8 * 1024 * 1024 }]
         : []),
       { prefix: "/api/alerts", app: alertRoutes(parts.alerts) },
       ...(parts.news ? [{ prefix: "/api/news", app: parts.news.routes }] : []),

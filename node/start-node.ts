@@ -33,6 +33,7 @@ import { startHousekeeping } from "./housekeeping.ts";
 import { startLake } from "./lake.ts";
 import { type MainActors, startMainActors } from "./main-actors.ts";
 import { startMarket } from "./market.ts";
+import { startModels } from "./models.ts";
 import { startNews } from "./news.ts";
 import { nodeApp, openNodeAccess } from "./node-api.ts";
 import { countCorruptChangelog, type NodeContext } from "./node-context.ts";
@@ -130,10 +131,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     outputs: router,
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
   });
-  const lake = await startLake(node, (letter) => router.deadLetter(letter, "sink"));
-  const features = await startFeatures(node, (letter) => router.deadLetter(letter, "sink"));
   const news = await startNews(node, router);
   const market = await startMarket(node, registry);
+  // the sinks after the rooms whose topics they read
+  const lake = await startLake(node, (letter) => router.deadLetter(letter, "sink"));
+  const features = await startFeatures(node, (letter) => router.deadLetter(letter, "sink"));
   const timeseries = startTimeSeries(node, (letter) => router.deadLetter(letter, "sink"));
   const membership = await startMembership({
     ...{ log, applicationId: config.applicationId, apiUrl: server.url, partitions },
@@ -182,6 +184,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     sample: running.sample,
   });
   const access = await openNodeAccess(node);
+  const models = await startModels(node, {
+    audit: access.audit,
+    deadLetter: (letter) => router.deadLetter(letter, "sink"),
+  });
   server.use(
     nodeApp(node, {
       access,
@@ -196,6 +202,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         timeseries,
         lake,
         features,
+        models,
         news,
         market,
       },
@@ -233,6 +240,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await timeseries.stop();
       await lake?.stop();
       await features?.stop();
+      await models?.stop();
       await membership.stop().catch(failures.fail);
       await server.stop();
       await access.stop();

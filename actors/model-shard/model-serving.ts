@@ -171,7 +171,15 @@ export class ModelServing {
     });
   }
 
-  async predict(model: string, body: unknown): Promise<PredictAnswer> {
+  /**
+   * `remember: false` (the API's callers): the predictions are served but not kept for labels, so
+   * only the node's own forecasts drive the live error that promotes and rolls back.
+   */
+  async predict(
+    model: string,
+    body: unknown,
+    options: { readonly remember?: boolean } = {},
+  ): Promise<PredictAnswer> {
     const served = this.served(model);
     const request = parsePredictRequest(body, served.featureNames);
     const width = served.featureNames.length;
@@ -203,10 +211,12 @@ export class ModelServing {
         }
       }),
     );
-    this.remember(model, request.keys, request.times, routes, versions, values);
+    const remember = options.remember ?? true;
+    if (remember) this.remember(model, request.keys, request.times, routes, versions, values);
     const shadows = new Set(routes.flatMap((r) => r.shadow));
+    const times = remember ? request.times : request.times.map(() => undefined);
     for (const shadow of shadows)
-      this.shadowScore(model, shadow, request.matrix, request.rows, request.keys, request.times);
+      this.shadowScore(model, shadow, request.matrix, request.rows, request.keys, times);
     return { model, predictions: Array.from(values, (value, i) => ({ value, version: versions[i]! })) };
   }
 

@@ -10,6 +10,7 @@ export const FEEDS = [
   "news",
   "bars",
   "quotes",
+  "models",
 ] as const;
 export type FeedName = (typeof FEEDS)[number];
 

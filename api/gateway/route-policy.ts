@@ -63,6 +63,17 @@ export const ROUTE_POLICY: readonly RouteRule[] = [
   // ... and its maintenance: compaction changes no data; VACUUM ends time travel to older versions
   { method: "POST", path: "/api/lake/tables/:name/optimize", access: "operator" },
   { method: "POST", path: "/api/lake/tables/:name/vacuum", access: "admin" },
+  // models: anyone may read them and ask for a prediction (a read: predictions asked through the
+  // API are not joined to live labels, so a caller cannot steer the monitoring that promotes and
+  // rolls back); changing what serves is an operator's
+  { method: "GET", path: "/api/models", access: "viewer" },
+  { method: "GET", path: "/api/models/:name", access: "viewer" },
+  { method: "POST", path: "/api/models/:name/predict", access: "viewer" },
+  { method: "PUT", path: "/api/models/:name/policy", access: "operator" },
+  { method: "POST", path: "/api/models/:name/canary/step", access: "operator" },
+  { method: "POST", path: "/api/models/:name/promote", access: "operator" },
+  { method: "POST", path: "/api/models/:name/rollback", access: "operator" },
+  { method: "POST", path: "/api/models/:name/retrain", access: "operator" },
   // the feature store: anyone may read views and features; registering a view (a new version every
   // node's API serves and every training set may pick), materializing and computing statistics
   // (jobs over the lake) are an operator's
@@ -126,6 +137,7 @@ export const FEED_POLICY: Readonly<Record<FeedName, Role>> = {
   news: "viewer",
   bars: "viewer",
   quotes: "viewer",
+  models: "viewer",
   // internals: restarts with their reasons, rejected input with its raw bytes
   supervisor: "operator",
   "dead-letters": "operator",

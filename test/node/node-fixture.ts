@@ -27,6 +27,8 @@ export function testNodeConfig(dataDir: string, overrides: Partial<NodeConfig> =
     lake: "off",
     // the feature store follows the window topics into its online store: tests of it turn it on (test/node/features*.test.ts)
     features: "off",
+    // the model lifecycle follows the traffic windows and trains on a worker: tests of it turn it on (test/node/models.test.ts)
+    models: "off",
     ...overrides,
   });
 }

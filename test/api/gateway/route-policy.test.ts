@@ -99,6 +99,7 @@ describe("the routes of a whole node", () => {
       marketSources: "simulator",
       lake: "on",
       features: "on",
+      models: "on",
     });
     try {
       const response = await fetch(`${node.apiUrl}/api/v1/admin/routes`);

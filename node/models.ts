@@ -1,0 +1,422 @@
+import { join } from "node:path";
+import { Gauge } from "prom-client";
+import type { ModelEvent } from "../actors/model-shard/model-events.ts";
+import { ModelServing } from "../actors/model-shard/model-serving.ts";
+import { POLICY_TAG, RetrainCoordinator } from "../actors/retrain/retrain-coordinator.ts";
+import { DEFAULT_RETRAIN_POLICY, type RetrainPolicy } from "../actors/retrain/retrain-policy.ts";
+import type { AuditLog } from "../api/gateway/audit-log.ts";
+import { type ModelControl, modelRoutes } from "../api/models/routes.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
+import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
+import { Topics } from "../messages/topics.ts";
+import { WindowResult } from "../messages/window-result.ts";
+import { forecastFeatures, type TrafficWindowRow } from "../ml/lifecycle/traffic-forecast-features.ts";
+import { EmbeddedModelRegistry } from "../ml/registry/embedded/embedded-model-registry.ts";
+import { MlflowModelRegistry } from "../ml/registry/mlflow/mlflow-model-registry.ts";
+import { CHAMPION, type ModelRegistry } from "../ml/registry/model-registry.ts";
+import { nextCanaryStep, parseRoutingPolicy, type RoutingPolicy } from "../ml/serving/routing-policy.ts";
+import { EmbeddedTrackingStore } from "../ml/tracking/embedded/embedded-tracking-store.ts";
+import { MlflowTrackingStore } from "../ml/tracking/mlflow/mlflow-tracking-store.ts";
+import type { TrackingStore } from "../ml/tracking/tracking-store.ts";
+import { TableSink } from "../sinks/table-sink.ts";
+import { createActorSystem } from "../supervisor/actor-system.ts";
+import type { NodeContext } from "./node-context.ts";
+import { TrafficWindowBuffer } from "./traffic-window-buffer.ts";
+
+/**
+ * The model lifecycle on a node (MODELS=off turns it off): tracking and registry (MLflow when
+ * MLFLOW_URL is set, else embedded in DATA_DIR/models), the serving layer on an actor system of
+ * its own, the retraining loop, and a table sink over the final traffic windows that closes the
+ * loop on live data: each closed window labels the forecast made for it, joins the training
+ * buffer, and its sensor's next window is forecast. A node that restarts deploys the policy kept
+ * with the model (or its champion alone): it serves what it served before.
+ */
+export const TRAFFIC_FORECAST = "traffic-forecast";
+
+export interface NodeModels {
+  readonly routes: ReturnType<typeof modelRoutes>;
+  readonly serving: ModelServing;
+  readonly coordinator: RetrainCoordinator;
+  readonly events: readonly ModelEvent[];
+  stop(): Promise<void>;
+}
+
+const EVENTS_KEPT = 500;
+
+export async function startModels(
+  node: NodeContext,
+  options: {
+    readonly audit: AuditLog;
+    readonly deadLetter: (letter: DeadLetter, topic: string) => void;
+  },
+): Promise<NodeModels | undefined> {
+  const { config, log, codec, metrics, feeds, failures } = node;
+  if (config.models === "off") return undefined;
+  const dir = join(config.dataDir, "models");
+  const tracking: TrackingStore = config.mlflowUrl
+    ? new MlflowTrackingStore({
+        url: config.mlflowUrl,
+        ...(process.env.MLFLOW_TRACKING_TOKEN ? { token: process.env.MLFLOW_TRACKING_TOKEN } : {}),
+      })
+    : EmbeddedTrackingStore.open({ dir });
+  const registry: ModelRegistry = config.mlflowUrl
+    ? new MlflowModelRegistry({
+        url: config.mlflowUrl,
+        ...(process.env.MLFLOW_TRACKING_TOKEN ? { token: process.env.MLFLOW_TRACKING_TOKEN } : {}),
+      })
+    : EmbeddedModelRegistry.open({ dir });
+  const system = createActorSystem({ name: "models" });
+  const events: ModelEvent[] = [];
+  const onEvent = (event: ModelEvent) => {
+    events.push(event);
+    if (events.length > EVENTS_KEPT) events.shift();
+    feeds.publish("models", event);
+    // every loop step in the audit trail, beside the API's writes
+    options.audit
+      .record({
+        time: event.at,
+        actor: event.by,
+        role: null,
+        via: "model-lifecycle",
+        method: "EVENT",
+        path: `/models/${event.model}/${event.type}${event.version ? `/${event.version}` : ""}`,
+        address: null,
+        status: 200,
+        outcome: "done",
+      })
+      .catch(failures.logUnavailable);
+  };
+  const serving = new ModelServing({
+    system,
+    registry,
+    tracking,
+    now: Date.now,
+    hrtimeMs: () => performance.now(),
+    onEvent,
+  });
+  const buffer = new TrafficWindowBuffer(config.modelsHistoryWindows);
+  const coordinator = new RetrainCoordinator({
+    serving,
+    registry,
+    tracking,
+    source: buffer,
+    now: Date.now,
+    onEvent,
+  });
+  const policy: RetrainPolicy = {
+    ...DEFAULT_RETRAIN_POLICY,
+    experiment: TRAFFIC_FORECAST,
+    learner: {
+      kind: "gradient-boosting",
+      params: { nTrees: 120, maxDepth: 6, maxBins: 64, learningRate: 0.1, subsample: 0.8 },
+    },
+    triggers: {
+      ...DEFAULT_RETRAIN_POLICY.triggers,
+      ...(config.modelsRetrainEveryMs > 0 ? { everyMs: config.modelsRetrainEveryMs } : {}),
+    },
+  };
+  coordinator.manage(TRAFFIC_FORECAST, policy);
+  await restoreServing(serving, registry, TRAFFIC_FORECAST);
+
+  let predictFailures = 0;
+  const sink = new TableSink<TrafficWindowRow>({
+    ...{
+      name: "models-traffic",
+      log,
+      applicationId: config.applicationId,
+      topics: [Topics.processed("traffic")],
+    },
+    decode: codec.decode,
+    toRows: (value) => {
+      const window = WindowResult.parse(value);
+      if (window.scope !== "sensor" || !window.final) return [];
+      const count = window.fields.vehicle_count;
+      const speed = window.fields.avg_speed;
+      if (!count || !speed || window.count === 0) return [];
+      return [
+        {
+          key: window.key,
+          windowStart: window.window_start,
+          windowMs: window.window_end - window.window_start,
+          vehicleCountMean: count.mean,
+          vehicleCountMax: count.max,
+          avgSpeedMean: speed.mean,
+        },
+      ];
+    },
+    target: {
+      write: async (batch) => {
+        const served = serving.policyOf(TRAFFIC_FORECAST) !== undefined;
+        const next: { key: string; at: number; features: number[] }[] = [];
+        for (const row of [...batch.rows].sort((a, b) => a.windowStart - b.windowStart)) {
+          if (served) serving.label(TRAFFIC_FORECAST, row.key, row.windowStart, row.vehicleCountMean);
+          buffer.add(row);
+          const features = forecastFeatures(buffer.recent(row.key, 3));
+          if (features)
+            next.push({ key: row.key, at: row.windowStart + row.windowMs, features: Array.from(features) });
+        }
+        if (served && next.length > 0) {
+          try {
+            await serving.predict(TRAFFIC_FORECAST, { rows: next });
+          } catch (error) {
+            // a forecast that failed is counted; the labels and the training data still go on
+            predictFailures++;
+            failures.logUnavailable(error);
+          }
+        }
+        if (
+          !served &&
+          buffer.rows >= config.modelsFirstTrainingRows &&
+          coordinator.stageOf(TRAFFIC_FORECAST) === "idle"
+        ) {
+          coordinator.trigger(
+            TRAFFIC_FORECAST,
+            `first training: ${buffer.rows} closed traffic windows`,
+            "node",
+          );
+        }
+      },
+    },
+    batchSize: 2000,
+    lingerMs: 200,
+    onDeadLetter: options.deadLetter,
+    onError: failures.fail,
+  }).start();
+  const tick = setInterval(() => coordinator.tick(), 10_000);
+  observeModels(metrics.registry, serving, () => predictFailures);
+
+  const control: ModelControl = {
+    list: async () => Promise.all(serving.modelNames().map((name) => describe(name, false))),
+    describe: (name) => describe(name, true),
+    predict: (name, body) => serving.predict(name, body, { remember: false }),
+    async setPolicy(name, input, by) {
+      const next = parseRoutingPolicy(input);
+      await serving.deploy(name, next, { by, reason: "policy set through the API" });
+      await registry.setModelTag(name, POLICY_TAG, JSON.stringify(next));
+      return { model: name, policy: serving.policyOf(name) };
+    },
+    async stepCanary(name, by) {
+      const current = serving.policyOf(name);
+      if (current?.kind !== "canary")
+        throw new PlatformError(ErrorCodes.ROUTING_POLICY_INVALID, `${name} is not in a canary`);
+      const next = nextCanaryStep(current);
+      if (!next)
+        throw new PlatformError(
+          ErrorCodes.ROUTING_POLICY_INVALID,
+          "the canary is at its last step; promote it",
+        );
+      await serving.deploy(name, next, { by, reason: "canary stepped up" });
+      await registry.setModelTag(name, POLICY_TAG, JSON.stringify(next));
+      onEvent({
+        type: "canary-stepped",
+        model: name,
+        by,
+        reason: `share ${(next as { share: number }).share}`,
+        at: Date.now(),
+      });
+      return { model: name, policy: next };
+    },
+    async promote(name, version, by, reason) {
+      const previous = (await registry.versionByAlias(name, CHAMPION))?.version;
+      await registry.setAlias(name, CHAMPION, version, { by, reason, expected: previous ?? null });
+      const next: RoutingPolicy = { kind: "single", version };
+      await serving.deploy(name, next, { by, reason });
+      await registry.setModelTag(name, POLICY_TAG, JSON.stringify(next));
+      onEvent({
+        type: "promoted",
+        model: name,
+        version,
+        ...(previous ? { previous } : {}),
+        by,
+        reason,
+        at: Date.now(),
+      });
+      return { model: name, champion: version, previous };
+    },
+    async rollback(name, by, reason) {
+      const history = await registry.transitions(name);
+      const current = (await registry.versionByAlias(name, CHAMPION))?.version;
+      const before = [...history].reverse().find((t) => t.alias === CHAMPION && t.to === current)?.from;
+      if (!current || !before)
+        throw new PlatformError(
+          ErrorCodes.MODEL_NOT_FOUND,
+          `${name} has no earlier champion to roll back to`,
+        );
+      await registry.setAlias(name, CHAMPION, before, { by, reason, expected: current });
+      const next: RoutingPolicy = { kind: "single", version: before };
+      await serving.deploy(name, next, { by, reason });
+      await registry.setModelTag(name, POLICY_TAG, JSON.stringify(next));
+      onEvent({
+        type: "rolled-back",
+        model: name,
+        version: before,
+        previous: current,
+        by,
+        reason,
+        at: Date.now(),
+      });
+      return { model: name, champion: before, previous: current };
+    },
+    retrain: (name, by, reason) => {
+      if (coordinator.stageOf(name) === undefined)
+        throw new PlatformError(ErrorCodes.MODEL_NOT_FOUND, `${name} has no retraining loop`);
+      return { started: coordinator.trigger(name, reason, by) };
+    },
+  };
+
+  async function describe(name: string, full: boolean) {
+    const model = await registry.getModel(name);
+    const stats = serving.policyOf(name) ? serving.statsOf(name) : new Map();
+    const versions = [...stats].map(([version, s]) => ({
+      version,
+      requests: s.requests,
+      rows: s.rows,
+      shadowRows: s.shadowRows,
+      failures: s.failures,
+      latencyP99Ms: percentile(s.latencyMs, 0.99),
+      live: s.live.snapshot(),
+    }));
+    return {
+      name,
+      aliases: model.aliases,
+      policy: serving.policyOf(name) ?? null,
+      stage: coordinator.stageOf(name) ?? null,
+      versions,
+      ...(full
+        ? {
+            registered: await registry.listVersions(name),
+            transitions: await registry.transitions(name),
+            events: events.filter((e) => e.model === name).slice(-100),
+          }
+        : {}),
+    };
+  }
+
+  return {
+    routes: modelRoutes(control, failures.logUnavailable),
+    serving,
+    coordinator,
+    events,
+    async stop() {
+      clearInterval(tick);
+      await sink.stop();
+      await coordinator.settled();
+      await serving.settled();
+      await system.stop();
+      await tracking.close();
+      await registry.close();
+    },
+  };
+}
+
+/** What the node served before it stopped: the kept policy if its versions still exist, else the champion alone. */
+async function restoreServing(serving: ModelServing, registry: ModelRegistry, name: string): Promise<void> {
+  let champion: string | undefined;
+  let kept: string | undefined;
+  try {
+    const model = await registry.getModel(name);
+    champion = model.aliases[CHAMPION];
+    kept = model.tags[POLICY_TAG];
+  } catch (error) {
+    if (isPlatformError(error, ErrorCodes.MODEL_NOT_FOUND)) return;
+    throw error;
+  }
+  if (kept !== undefined) {
+    try {
+      await serving.deploy(name, JSON.parse(kept), {
+        by: "node",
+        reason: "restart: the policy kept with the model",
+      });
+      return;
+    } catch (error) {
+      if (!isPlatformError(error) && !(error instanceof SyntaxError)) throw error;
+      console.error(`the kept serving policy of ${name} could not be deployed; serving its champion alone`);
+    }
+  }
+  if (champion !== undefined) {
+    await serving.deploy(
+      name,
+      { kind: "single", version: champion },
+      { by: "node", reason: "restart: the champion" },
+    );
+  }
+}
+
+function observeModels(
+  registry: import("prom-client").Registry,
+  serving: ModelServing,
+  predictFailures: () => number,
+) {
+  const perVersion = (
+    name: string,
+    help: string,
+    read: (s: ReturnType<ModelServing["statsOf"]> extends ReadonlyMap<string, infer V> ? V : never) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["model", "version"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const model of serving.modelNames()) {
+          for (const [version, stats] of serving.statsOf(model)) this.set({ model, version }, read(stats));
+        }
+      },
+    });
+  perVersion(
+    "platform_model_requests",
+    "Predict requests answered per model version since the node started",
+    (s) => s.requests,
+  );
+  perVersion(
+    "platform_model_rows",
+    "Rows scored per model version (served), since the node started",
+    (s) => s.rows,
+  );
+  perVersion(
+    "platform_model_shadow_rows",
+    "Rows a shadow version scored without serving them",
+    (s) => s.shadowRows,
+  );
+  perVersion("platform_model_failures", "Scorings that failed per model version", (s) => s.failures);
+  perVersion(
+    "platform_model_latency_p99_ms",
+    "p99 scoring time of a batch in the version's shard (last 2048)",
+    (s) => percentile(s.latencyMs, 0.99),
+  );
+  perVersion(
+    "platform_model_live_outcomes",
+    "Labelled outcomes joined to the version's predictions",
+    (s) => s.live.snapshot().outcomes,
+  );
+  perVersion(
+    "platform_model_live_mae",
+    "The version's MAE over its recent labelled outcomes",
+    (s) => s.live.snapshot().recentMae,
+  );
+  perVersion(
+    "platform_model_live_rmse",
+    "The version's RMSE over its recent labelled outcomes",
+    (s) => s.live.snapshot().recentRmse,
+  );
+  perVersion(
+    "platform_model_error_drift_detections",
+    "Changes ADWIN / Page-Hinkley flagged in the version's live error",
+    (s) => s.live.snapshot().errorDriftDetections,
+  );
+  new Gauge({
+    name: "platform_model_forecast_failures",
+    help: "Window forecasts the node could not make (the model was being swapped or failed)",
+    registers: [registry],
+    collect() {
+      this.set(predictFailures());
+    },
+  });
+}
+
+function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}

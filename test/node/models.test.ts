@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { type RunningNode, startNode } from "../../node/start-node.ts";
+import { eventually, testNodeConfig, trafficReading } from "./node-fixture.ts";
+
+/**
+ * A node's model lifecycle end to end: closed traffic windows from the log train the first
+ * version (on a worker), it is registered as champion and served; the predict API answers with
+ * the version, refuses hostile input with codes; an operator's retrain is one in flight; and a
+ * restarted node serves the version it served before.
+ */
+const WINDOW_MS = 1000;
+const SENSORS = ["traffic_m1", "traffic_m2", "traffic_m3", "traffic_m4"];
+const MODEL = "traffic-forecast";
+
+async function publishHistory(node: RunningNode, start: number, windows: number): Promise<void> {
+  const client = await mqtt.connectAsync(node.mqttUrl);
+  for (let w = 0; w < windows; w++) {
+    for (const [s, sensor] of SENSORS.entries()) {
+      const count = 20 + 10 * Math.sin(w / 4 + s) + s * 3;
+      await client.publishAsync(
+        `city/sensors/traffic/${sensor}`,
+        JSON.stringify(trafficReading(sensor, start + w * WINDOW_MS + 100, Math.round(count), 40 + s)),
+        {
+          qos: 1,
+        },
+      );
+    }
+  }
+  await client.endAsync();
+}
+
+describe("a node's models", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "node-models-"));
+  const config = testNodeConfig(dataDir, {
+    windowMs: WINDOW_MS,
+    commitIntervalMs: 100,
+    models: "on",
+    modelsFirstTrainingRows: 60,
+  });
+  let node: RunningNode;
+  const api = async (path: string, init: { method?: string; body?: unknown; raw?: string } = {}) => {
+    const response = await fetch(`${node.apiUrl}${path}`, {
+      method: init.method ?? (init.body === undefined && init.raw === undefined ? "GET" : "POST"),
+      ...(init.body === undefined && init.raw === undefined
+        ? {}
+        : { headers: { "content-type": "application/json" }, body: init.raw ?? JSON.stringify(init.body) }),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON answers field by field
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+  const served = async () => (await api(`/api/models/${MODEL}`)).body;
+
+  beforeAll(async () => {
+    node = await startNode(config);
+    await publishHistory(node, Math.floor((Date.now() - 3_600_000) / WINDOW_MS) * WINDOW_MS, 40);
+  });
+  afterAll(async () => {
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("the first version trains on the node's closed windows, becomes champion and is served", async () => {
+    const model = await eventually(served, (m) => m.policy?.kind === "single", 60_000);
+    expect(model.policy).toEqual({ kind: "single", version: "1" });
+    expect(model.aliases).toEqual({ champion: "1" });
+    expect(model.registered[0].source).toMatch(/^runs:\/[0-9a-f]{32}\/model$/);
+    expect(model.transitions[0]).toMatchObject({
+      alias: "champion",
+      to: "1",
+      by: "node",
+      reason: "first version of the model",
+    });
+    expect(model.events.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(["retrain-triggered", "registered", "deployed", "promoted"]),
+    );
+    const list = await api("/api/models");
+    expect(list.body.models.map((m: { name: string }) => m.name)).toEqual([MODEL]);
+  });
+
+  test("predict answers one row and a batch with the version that answered", async () => {
+    const row = Array.from({ length: 11 }, (_, i) => (i === 3 ? 25 : 1));
+    const one = await api(`/api/models/${MODEL}/predict`, { body: { row } });
+    expect(one.status).toBe(200);
+    expect(one.body.predictions).toEqual([{ value: expect.any(Number), version: "1" }]);
+    const batch = await api(`/api/models/${MODEL}/predict`, { body: { rows: [row, row, row] } });
+    expect(batch.body.predictions).toHaveLength(3);
+  });
+
+  test.each([
+    ["bad JSON", { raw: "{not json" }, 400, "BAD_REQUEST"],
+    ["a row of the wrong shape", { body: { row: [1, 2] } }, 400, "FEATURE_MISSING"],
+    ["a null (NaN) feature", { body: { row: [null, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1] } }, 400, "BAD_REQUEST"],
+    [
+      "a batch past 10,000 rows",
+      { body: { rows: Array.from({ length: 10_001 }, () => [1]) } },
+      400,
+      "BAD_REQUEST",
+    ],
+    ["neither row nor rows", { body: { x: 1 } }, 400, "BAD_REQUEST"],
+  ])("predict refuses %s with a code and no internals", async (_name, init, status, code) => {
+    const answer = await api(`/api/models/${MODEL}/predict`, init);
+    expect(answer.status).toBe(status);
+    expect(answer.body.error.code).toBe(code);
+    expect(JSON.stringify(answer.body)).not.toMatch(/at \/|\.ts:/);
+  });
+
+  test("unknown models, bad names and invalid policies are clear errors", async () => {
+    expect((await api("/api/models/absent/predict", { body: { row: [1] } })).body.error.code).toBe(
+      "MODEL_NOT_FOUND",
+    );
+    expect((await api("/api/models/a%20b")).status).toBe(400);
+    const invalid = await api(`/api/models/${MODEL}/policy`, {
+      method: "PUT",
+      body: { kind: "canary", champion: "1", canary: "1", share: 2 },
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.code).toBe("ROUTING_POLICY_INVALID");
+    const missing = await api(`/api/models/${MODEL}/policy`, {
+      method: "PUT",
+      body: { kind: "single", version: "9" },
+    });
+    expect(missing.status).toBe(404);
+    expect((await api(`/api/models/${MODEL}/promote`, { body: { version: "1" } })).body.error.code).toBe(
+      "BAD_REQUEST",
+    );
+  });
+
+  test("an operator's retrain starts one job; a second while it runs is refused", async () => {
+    const first = await api(`/api/models/${MODEL}/retrain`, { body: { reason: "test" } });
+    const second = await api(`/api/models/${MODEL}/retrain`, { body: { reason: "test again" } });
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(409);
+    const model = await eventually(
+      served,
+      (m) => m.registered.length === 2 && m.stage !== "training",
+      60_000,
+    );
+    expect(model.registered.map((v: { version: string }) => v.version)).toEqual(["1", "2"]);
+  });
+
+  test("a restarted node serves what it served before, before any new training", async () => {
+    const before = (await served()).policy;
+    await node.stop();
+    node = await startNode(config);
+    const after = await served();
+    expect(after.policy).toEqual(before);
+  });
+});
