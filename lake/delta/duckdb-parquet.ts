@@ -136,7 +136,7 @@ export class DuckDBParquet implements ParquetPort {
     });
     const split = wordColumns.map((_, j) => `string_split(w${j}, chr(0)) AS w${j}`).join(", ");
     await this.registerFunctions();
-    const ids = files.map(() => this.nextStagedFile++);
+    const ids = files.map(() => this.stagedFileId());
     const copies: Promise<WrittenFile>[] = [];
     try {
       for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
@@ -290,7 +290,15 @@ export class DuckDBParquet implements ParquetPort {
     });
   }
 
+  /** The next staged file's id: the table functions take it as an INTEGER, so ids wrap below 2^31. */
+  private stagedFileId(): number {
+    const id = this.nextStagedFile;
+    this.nextStagedFile = id >= 2_000_000_000 ? 1 : id + 1;
+    return id;
+  }
+
   async close(): Promise<void> {
+    this.functions = undefined;
     this.pool.close();
     this.copyPool.close();
     const instance = await this.instance;
