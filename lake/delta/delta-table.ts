@@ -271,7 +271,11 @@ export class DeltaTable {
     return snapshotOf(this.dir, state, await commitTimestamp(this.dir, version));
   }
 
-  /** The rows of the table (at a version or time), partition columns included. */
+  /**
+   * The rows of the table (at a version or time), partition columns included, all in memory: for
+   * jobs over a bounded slice and for tests. Queries over a large table should read the
+   * snapshot's files with DuckDB instead (`snapshot().files`).
+   */
   async readRows(at?: TimeTravel): Promise<Record<string, unknown>[]> {
     const snapshot = await this.snapshot(at);
     await Promise.all(

@@ -87,6 +87,19 @@ describe("OPTIMIZE", () => {
     });
   });
 
+  test("compacts files written before and after an added column into one, the old rows null there", async () => {
+    const table = await smallFilesTable(2);
+    await table.append(
+      silverRows(60, 30).map((r) => ({ ...r, district: "north" })),
+      { schemaMode: "merge" },
+    );
+    const before = byOffset(await table.readRows());
+    await optimize(table, { targetFileSize: ONE_MIB });
+    expect((await table.snapshot()).files.length).toBe(6);
+    expect(byOffset(await table.readRows())).toEqual(before);
+    expect(byOffset((await readWithDeltaRs(dir)).rows)).toEqual(before);
+  });
+
   test("a partition filter compacts only that partition; files at or above the target are left alone", async () => {
     const table = await smallFilesTable(3);
     const filtered = await optimize(table, {
