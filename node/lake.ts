@@ -41,7 +41,11 @@ export async function startLake(
   const dir = resolve(config.lakeDir ?? join(config.dataDir, "lake"));
   const tables = await openLakeTables(dir, { onBackgroundError: reportEvery5s("lake checkpoint") });
   const raw = (bytes: Uint8Array) => bytes;
-  const sinks = LAKE_TABLES.filter((t) => t.topics.length > 0).map((table) => {
+  // a room's tables are fed while the room runs (its topics exist then)
+  const fed = LAKE_TABLES.filter(
+    (t) => t.topics.length > 0 && (t.room === undefined || config[t.room] === "on"),
+  );
+  const sinks = fed.map((table) => {
     const toRows = table.toRows;
     if (!toRows) throw new RangeError(`lake table ${table.name} has topics but no row mapping`);
     const name = `lake-${table.name}`;

@@ -27,6 +27,8 @@ export interface LakeTable {
    * bytes themselves for bronze (which keeps records as ingested, even ones no codec reads)
    */
   readonly decode?: "codec" | "raw";
+  /** an optional room of the node that feeds the table: its sink runs only while the room does */
+  readonly room?: "market" | "news";
   /** a record's value -> rows (throws a PlatformError for a value the table refuses) */
   readonly toRows?: (value: unknown, record: LogRecord) => Record<string, unknown>[];
 }
