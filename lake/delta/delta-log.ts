@@ -1,4 +1,4 @@
-import { link, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { link, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { type Action, type ProtocolAction, parseAction } from "./actions.ts";
@@ -286,4 +286,35 @@ export async function writeCheckpoint(
   const last = join(dir, LOG_DIR, `_last_checkpoint_${crypto.randomUUID()}.tmp`);
   await writeFile(last, JSON.stringify({ version: state.version, size: rows.length, sizeInBytes }));
   await rename(last, join(dir, LOG_DIR, "_last_checkpoint"));
+}
+
+/**
+ * Expired log cleanup (Delta's `delta.logRetentionDuration`, 30 days by default): commits and
+ * checkpoints older than `cutoffMs` are deleted, but only those before the checkpoint just
+ * written at `checkpointVersion`, so the newest state stays reconstructible from what is left.
+ * Time travel to a version before the oldest remaining checkpoint then fails with
+ * DELTA_VERSION_NOT_FOUND. Returns the file names deleted.
+ */
+export async function cleanupExpiredLog(
+  dir: string,
+  checkpointVersion: number,
+  cutoffMs: number,
+): Promise<string[]> {
+  const listing = await listLog(dir);
+  const candidates = [
+    ...[...listing.commits].filter(([v]) => v < checkpointVersion).map(([, name]) => name),
+    ...[...listing.checkpoints].filter(([v]) => v < checkpointVersion).flatMap(([, names]) => names),
+  ];
+  const deleted: string[] = [];
+  for (const name of candidates) {
+    const path = join(dir, LOG_DIR, name);
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    });
+    if (!info || info.mtimeMs >= cutoffMs) continue;
+    await rm(path, { force: true });
+    deleted.push(name);
+  }
+  return deleted;
 }

@@ -6,6 +6,7 @@ import { checkConflict, type PendingCommit } from "./conflicts.ts";
 import { groupByPartition, writeDataFiles } from "./data-files.ts";
 import {
   checkWritable,
+  cleanupExpiredLog,
   commitTimestamp,
   LOG_DIR,
   listLog,
@@ -81,6 +82,8 @@ export type TimeTravel = { version?: number; timestamp?: Date | number };
 const CLIENT = "streaming-ml-platform lake/delta";
 const DEFAULT_CHECKPOINT_INTERVAL = 10;
 const WEEK_MS = 7 * 24 * 3600 * 1000;
+/** Delta's default `delta.logRetentionDuration`: 30 days */
+const LOG_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 export class DeltaTable {
   private tail: Promise<unknown> = Promise.resolve();
@@ -537,8 +540,14 @@ export class DeltaTable {
     if (this.state.version === 0 || this.state.version % interval !== 0) return;
     try {
       await writeCheckpoint(this.dir, this.parquet, this.state, this.deletedFileRetentionMs());
+      const configuration = this.state.requireMetadata().configuration ?? {};
+      if (configuration["delta.enableExpiredLogCleanup"] !== "false") {
+        const retention = parseInterval(configuration["delta.logRetentionDuration"]) ?? LOG_RETENTION_MS;
+        await cleanupExpiredLog(this.dir, this.state.version, Date.now() - retention);
+      }
     } catch (error) {
-      // The commit is durable without its checkpoint; readers replay the JSON commits instead.
+      // The commit is durable without its checkpoint (readers replay the JSON commits instead) and
+      // without the cleanup (the next checkpoint tries again).
       this.options.onBackgroundError?.(error);
     }
   }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { commitPath } from "../../../lake/delta/delta-log.ts";
 import { DeltaTable } from "../../../lake/delta/delta-table.ts";
 import { ErrorCodes } from "../../../messages/errors.ts";
+import { readWithDeltaRs } from "../../../testkit/delta-rs.ts";
 import { byOffset, SILVER_SPEC, silverRows, tempTableDir } from "./table-fixtures.ts";
 
 let dir: string;
@@ -281,6 +282,34 @@ describe("a Delta table's reads", () => {
     });
     expect(history[1]?.operation).toBe("CREATE TABLE");
     expect(await table.history(1)).toHaveLength(1);
+  });
+
+  test("after a checkpoint, log files older than delta.logRetentionDuration before it are deleted; newer ones stay", async () => {
+    const table = await DeltaTable.create(dir, {
+      ...SILVER_SPEC,
+      configuration: { "delta.logRetentionDuration": "interval 1 hours" },
+    });
+    for (let batch = 0; batch < 19; batch++) await table.append(silverRows(batch * 5, 5));
+    // commits 0..15 and the checkpoint of version 10 are two hours old by now
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    for (let v = 0; v <= 15; v++) await utimes(commitPath(dir, v), twoHoursAgo, twoHoursAgo);
+    const checkpoint10 = join(dir, "_delta_log/00000000000000000010.checkpoint.parquet");
+    await utimes(checkpoint10, twoHoursAgo, twoHoursAgo);
+    await table.append(silverRows(95, 5)); // version 20: a checkpoint, then the cleanup
+    const log = (await readdir(join(dir, "_delta_log"))).filter((n) => /^\d{20}\./.test(n)).sort();
+    expect(log).toEqual(
+      [
+        ...[16, 17, 18, 19, 20].map((v) => `${String(v).padStart(20, "0")}.json`),
+        "00000000000000000020.checkpoint.parquet",
+      ].sort(),
+    );
+    const reopened = await DeltaTable.open(dir);
+    expect(byOffset(await reopened.readRows())).toEqual(byOffset(silverRows(0, 100)));
+    expect((await reopened.readRows({ version: 20 })).length).toBe(100);
+    await expect(reopened.snapshot({ version: 17 })).rejects.toMatchObject({
+      code: ErrorCodes.DELTA_VERSION_NOT_FOUND,
+    });
+    expect((await readWithDeltaRs(dir)).rows.length).toBe(100);
   });
 
   test("a checkpoint is written every 10 commits with _last_checkpoint, and a table opens from it", async () => {
