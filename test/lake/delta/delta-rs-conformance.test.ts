@@ -130,6 +130,40 @@ describe("delta-rs reads the tables this library writes", () => {
   });
 });
 
+describe("delta-rs reads partition values that need escaping", () => {
+  test("spaces, slashes, colons, percent signs, unicode and null as partition values", async () => {
+    const table = await DeltaTable.create(dir, {
+      name: "escaped",
+      partitionColumns: ["zone"],
+      schema: [
+        { name: "offset", type: "long", nullable: false },
+        { name: "zone", type: "string", nullable: true },
+      ],
+    });
+    const zones = ["a b", "x/y", "t:12:00", "50%", "é✓", null, "k=v", "plain"];
+    await table.append(zones.map((zone, offset) => ({ offset, zone })));
+    const theirs = await readWithDeltaRs(dir);
+    expect(byOffset(theirs.rows)).toEqual(zones.map((zone, offset) => ({ offset, zone })));
+    expect(byOffset(await table.readRows())).toEqual(zones.map((zone, offset) => ({ offset, zone })));
+  });
+
+  test("the same values in a table delta-rs partitioned are read here as delta-rs reads them", async () => {
+    const zones = ["a b", "x/y", "t:12:00", "50%", "é✓", null, "k=v", "plain"];
+    await writeWithDeltaRs({
+      path: dir,
+      schema: [
+        { name: "offset", type: "long" },
+        { name: "zone", type: "string" },
+      ],
+      partitionBy: ["zone"],
+      steps: [{ op: "write", rows: zones.map((zone, offset) => ({ offset, zone })) }],
+    });
+    const ours = byOffset(await (await DeltaTable.open(dir)).readRows());
+    expect(ours).toEqual(byOffset((await readWithDeltaRs(dir)).rows));
+    expect(ours).toEqual(zones.map((zone, offset) => ({ offset, zone })));
+  });
+});
+
 describe("this library reads the tables delta-rs writes", () => {
   const schema = [
     { name: "offset", type: "long" },
