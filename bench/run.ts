@@ -7,7 +7,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const benchDir = import.meta.dir;
-const NOT_BENCHMARKS = new Set(["run.ts", "support.ts"]);
+const NOT_BENCHMARKS = new Set(["run.ts", "support.ts", "model-data.ts"]);
 const available = readdirSync(benchDir)
   .filter((file) => file.endsWith(".ts") && !NOT_BENCHMARKS.has(file))
   .map((file) => file.slice(0, -3))
