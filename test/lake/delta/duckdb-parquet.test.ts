@@ -33,12 +33,21 @@ const rowsOf = (names: (string | null)[]) =>
   }));
 
 describe("the DuckDB parquet adapter", () => {
-  test("strings of every shape round-trip: quotes, unicode, empty, null, and one holding the dictionary separator", async () => {
-    const names = ["plain", 'it\'s "quoted"', "é ✓ 日本", "", null, "with\u0000nul", "plain"];
+  test("strings of every shape round-trip: quotes, unicode, empty, null, a NUL, the dictionary separator", async () => {
+    const names = [
+      "plain",
+      'it\'s "quoted"',
+      "é ✓ 日本",
+      "",
+      null,
+      "with\u0000nul",
+      "unit\u001fseparator",
+      "plain",
+    ];
     const path = join(dir, "a.parquet");
     const [written] = await parquet.writeFiles(columns, [{ path, rows: rowsOf(names) }]);
     expect(written?.stats.numRecords).toBe(names.length);
-    expect(written?.stats.nullCount).toEqual({ id: 0, name: 1, at: 3, ok: 0 });
+    expect(written?.stats.nullCount).toEqual({ id: 0, name: 1, at: 4, ok: 0 });
     const read = await parquet.readFiles(columns, [{ path, partitionValues: {} }]);
     expect(read.sort((a, b) => Number(a.id) - Number(b.id)).map((r) => r.name)).toEqual(names);
   });
