@@ -22,17 +22,15 @@ import { ColumnStats } from "./stats.ts";
  * per-value setters cost more than the whole parquet write), strings and dates as codes into a
  * per-call dictionary (the binding crosses into native code once per string, and streaming rows
  * repeat a few thousand sensor ids, districts, zones and days). DuckDB reads the staged columns
- * through the `delta_staged_rows(id)` table function and the dictionaries as one packed string
- * literal each, and the COPY's SELECT casts them back to the Delta types.
+ * through the `delta_staged_rows(id)` table function, and the COPY's SELECT casts them back to the
+ * Delta types.
  */
 
 export const CHUNK_ROWS = 2048;
 export const ROWS_FUNCTION = "delta_staged_rows";
-/**
- * separates the words of a packed dictionary (ASCII's unit separator, chr(31) in SQL); a column
- * with a word containing it is staged as plain strings
- */
-export const WORD_SEPARATOR = "\u001f";
+export const WORDS_FUNCTION = "delta_staged_words";
+/** separates the words of a packed dictionary; a column with a word containing it is staged as plain strings */
+const WORD_SEPARATOR = "\u0000";
 
 type TypedColumn = Float64Array | Int32Array | Uint8Array;
 
@@ -167,6 +165,8 @@ export type StagedColumn = { typed: TypedColumn; validity: Uint8Array | undefine
 export interface StagedFile {
   types: readonly DuckDBType[];
   columns: readonly StagedColumn[];
+  /** each dictionary column's words in code order, joined by WORD_SEPARATOR */
+  words: readonly string[];
   length: number;
   position: number;
 }
@@ -189,11 +189,10 @@ export function stageFiles(
       stageColumns(file.rows, columns, stagers, dictionaries, stats[i] as ColumnStats[]),
     );
     const unpackable = dictionaries.map(
-      (d) => d !== undefined && [...d.keys()].some((w) => w.includes(WORD_SEPARATOR) || w.includes("\u0000")),
+      (d) => d !== undefined && [...d.keys()].some((w) => w.includes(WORD_SEPARATOR)),
     );
     if (unpackable.some(Boolean)) {
-      // rare: a word holding the separator or a NUL (which a SQL literal cannot carry); those
-      // columns go again as plain strings
+      // rare: a word holding the separator; those columns go again as plain strings
       stagers = stagers.map((s, i) => (unpackable[i] ? plainStrings(s) : s));
       continue;
     }
@@ -406,6 +405,48 @@ export function stagedRowsFunction(files: ReadonlyMap<number, StagedFile>): Duck
         return;
       }
       fillChunk(file, output);
+    },
+  });
+}
+
+/** `delta_staged_words(id)`: one row, the packed dictionary of each string column of staged file `id`. */
+export function stagedWordsFunction(files: ReadonlyMap<number, StagedFile>): DuckDBTableFunction {
+  return DuckDBTableFunction.create({
+    name: WORDS_FUNCTION,
+    parameterTypes: [INTEGER],
+    bindFunction: (bind) => {
+      const id = Number(bind.getParameter(0));
+      const file = files.get(id);
+      if (!file) {
+        bind.setError(`no staged file ${id}`);
+        return;
+      }
+      file.words.forEach((_, i) => {
+        bind.addResultColumn(`w${i}`, VARCHAR);
+      });
+      bind.setBindData({ id });
+      bind.setCardinality(1, true);
+    },
+    initFunction: (init) => {
+      init.setMaxThreads(1);
+      init.setInitData({ sent: false });
+    },
+    mainFunction: (info, output) => {
+      const state = info.initData as { sent: boolean };
+      const file = files.get((info.bindData as { id: number }).id);
+      if (!file) {
+        info.setError("the staged file is gone");
+        return;
+      }
+      if (state.sent) {
+        output.rowCount = 0;
+        return;
+      }
+      output.rowCount = 1;
+      file.words.forEach((packed, i) => {
+        output.setColumnValues(i, [packed]);
+      });
+      state.sent = true;
     },
   });
 }
