@@ -20,6 +20,8 @@ import type { RetrainPolicy } from "./retrain-policy.ts";
  */
 export type LoopStage =
   | { readonly stage: "idle" }
+  /** a change was seen: waiting for enough labelled outcomes of the new regime to train on */
+  | { readonly stage: "collecting"; readonly reason: string; readonly by: string; remaining: number }
   | { readonly stage: "training"; readonly reason: string }
   | {
       readonly stage: "shadow";
@@ -88,8 +90,13 @@ export class RetrainCoordinator {
     for (const managed of this.models.values()) await managed.work;
   }
 
-  /** Starts a retrain unless one is in flight; false (and a retrain-skipped event) when one is. */
-  trigger(model: string, reason: string, by = BY): boolean {
+  /**
+   * Starts a retrain unless one is in flight; false (and a retrain-skipped event) when one is.
+   * `collect`: labelled outcomes to wait for first. A change in the error is seen after a few
+   * dozen outcomes of the new regime; a model trained right then would have almost none of them
+   * to learn from, and lose its shadow comparison.
+   */
+  trigger(model: string, reason: string, by = BY, collect = 0): boolean {
     const managed = this.models.get(model);
     if (!managed) return false;
     if (managed.stage.stage !== "idle") {
@@ -101,10 +108,23 @@ export class RetrainCoordinator {
       });
       return false;
     }
-    managed.stage = { stage: "training", reason };
-    this.emit({ type: "retrain-triggered", model, by, reason });
-    this.chain(model, managed, () => this.retrain(model, managed, reason, by));
+    this.emit({
+      type: "retrain-triggered",
+      model,
+      by,
+      reason: collect > 0 ? `${reason}; training after ${collect} more labelled outcomes` : reason,
+    });
+    if (collect > 0) {
+      managed.stage = { stage: "collecting", reason, by, remaining: collect };
+      return true;
+    }
+    this.startTraining(model, managed, reason, by);
     return true;
+  }
+
+  private startTraining(model: string, managed: ManagedModel, reason: string, by: string): void {
+    managed.stage = { stage: "training", reason };
+    this.chain(model, managed, () => this.retrain(model, managed, reason, by));
   }
 
   /** The schedule trigger: call periodically. */
@@ -126,6 +146,11 @@ export class RetrainCoordinator {
     if (!managed) return;
     managed.labelsSinceTraining++;
     const stage = managed.stage;
+    if (stage.stage === "collecting") {
+      stage.remaining--;
+      if (stage.remaining <= 0) this.startTraining(outcome.model, managed, stage.reason, stage.by);
+      return;
+    }
     if (stage.stage === "shadow") {
       const champion = outcome.values.get(stage.champion);
       const challenger = outcome.values.get(stage.challenger);
@@ -168,6 +193,7 @@ export class RetrainCoordinator {
         outcome.model,
         `concept drift: a change detector flagged version ${outcome.served}'s live error`,
         "monitor",
+        triggers.postChangeLabels ?? 0,
       );
       return;
     }
@@ -182,6 +208,7 @@ export class RetrainCoordinator {
         outcome.model,
         `performance drop: recent MAE ${live.recentMae.toPrecision(4)} > ${triggers.performanceRatio} x holdout MAE ${holdoutMae.toPrecision(4)}`,
         "monitor",
+        triggers.postChangeLabels ?? 0,
       );
       return;
     }
@@ -320,7 +347,7 @@ export class RetrainCoordinator {
         `challenger ${challenger} rolled back`,
       );
       this.emit({ type: "rolled-back", model, version: champion, previous: challenger, by: BY, reason });
-      managed.quietOutcomes = managed.policy.comparison.maxOutcomes;
+      managed.quietOutcomes = 2 * managed.policy.comparison.minOutcomes;
       managed.stage = { stage: "idle" };
     });
   }
@@ -354,7 +381,7 @@ export class RetrainCoordinator {
         by: BY,
         reason,
       });
-      managed.quietOutcomes = managed.policy.comparison.maxOutcomes;
+      managed.quietOutcomes = 2 * managed.policy.comparison.minOutcomes;
       managed.stage = { stage: "idle" };
     });
   }

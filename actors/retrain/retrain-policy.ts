@@ -10,7 +10,8 @@ import type { PairedComparisonOptions } from "../../ml/monitoring/paired-compari
  * rolled back when the test says worse, when no verdict comes in time, when its failures pass
  * `maxFailureRate`, or when its p99 scoring latency passes `maxP99Ms`. After a promotion the
  * new champion is on probation: worse than its predecessor's live error by `rollbackRatio` over
- * `probationOutcomes` outcomes and the predecessor comes back.
+ * `probationOutcomes` outcomes and the predecessor comes back. After a rollback the automatic
+ * triggers rest for twice the comparison's minimum of outcomes, so the loop does not flap.
  */
 export interface RetrainPolicy {
   readonly learner: LearnerSpec;
@@ -23,6 +24,8 @@ export interface RetrainPolicy {
     /** labelled outcomes since the last training */
     readonly newLabels?: number;
     readonly everyMs?: number;
+    /** after a drift or performance trigger, labelled outcomes of the new regime to wait for before training */
+    readonly postChangeLabels?: number;
   };
   readonly comparison: PairedComparisonOptions;
   readonly maxFailureRate: number;
@@ -32,7 +35,7 @@ export interface RetrainPolicy {
 }
 
 export const DEFAULT_RETRAIN_POLICY: Omit<RetrainPolicy, "learner" | "experiment"> = {
-  triggers: { onErrorDrift: true, performanceRatio: 1.5, minRecent: 200 },
+  triggers: { onErrorDrift: true, performanceRatio: 1.5, minRecent: 200, postChangeLabels: 400 },
   comparison: { margin: 0.02, minOutcomes: 200, maxOutcomes: 5_000 },
   maxFailureRate: 0.01,
   maxP99Ms: 50,
