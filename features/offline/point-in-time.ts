@@ -4,7 +4,7 @@ import type { DeltaSnapshot } from "../../lake/delta/table-state.ts";
 import { sqlString } from "../../lake/query/snapshot-view.ts";
 import { ErrorCodes, isPlatformError, PlatformError } from "../../messages/errors.ts";
 import type { RegisteredView } from "../registry/registry-records.ts";
-import { latestPerInstant, viewSourceSelect } from "./view-source.ts";
+import { viewSourceSelect } from "./view-source.ts";
 
 /**
  * Point-in-time correct retrieval (Feast's get_historical_features) with DuckDB's ASOF JOIN.
@@ -13,8 +13,10 @@ import { latestPerInstant, viewSourceSelect } from "./view-source.ts";
  * the join takes the view's row of the same entity with the greatest availability time at or
  * before the frame's timestamp (ASOF: `frame.ts >= view.ts`), so no value from the future is
  * ever joined. A row whose value is older than the view's TTL at the frame's timestamp joins as
- * NULL (Feast: `event_timestamp >= entity_ts - ttl`). Two rows of one entity stamped alike are
- * resolved before the join by created time, the newest kept (`view-source.ts`).
+ * NULL (Feast: `event_timestamp >= entity_ts - ttl`). Two rows of one entity stamped alike go to
+ * the later created time, as Feast breaks ties: the ASOF inequality compares (time, created)
+ * pairs, `(frame ts, +inf) >= (row ts, row created)`, so the greatest pair at or before the frame's
+ * time wins in the join itself. (Resolving ties first with a GROUP BY cost as much as the join.)
  *
  * Each view reads the snapshot of its source table given by the caller (a Delta version: the
  * training set's lineage names it), as parquet files through `snapshotSelect`.
@@ -42,6 +44,7 @@ export interface RetrievalRequest {
   readonly now?: number;
 }
 
+/** rows: one object per frame row, in memory; parquet: a file written by DuckDB, nothing through JS */
 export type RetrievalOutput = { readonly kind: "rows" } | { readonly kind: "parquet"; readonly path: string };
 
 export interface RetrievalLineage {
@@ -58,6 +61,7 @@ export interface RetrievalResult {
 }
 
 const DAY_MS = 86_400_000;
+const MAX_BIGINT = "9223372036854775807";
 
 export async function retrieveTrainingSet(
   request: RetrievalRequest,
@@ -74,11 +78,10 @@ export async function retrieveTrainingSet(
     const entityColumns = [...new Set(request.views.map((v) => v.view.definition.entity))];
     const frameColumns = await loadFrame(connection, request.entities, tsColumn, entityColumns);
     await checkFrame(connection, tsColumn, (request.now ?? Date.now()) + (request.maxFutureMs ?? DAY_MS));
-    for (const [i, { view, snapshot }] of request.views.entries()) {
-      const source = latestPerInstant(view.definition, viewSourceSelect(view.definition, snapshot));
-      // materialized and sorted once, so each ASOF join reads it in order
-      await connection.run(`CREATE TEMP TABLE __view_${i} AS ${source}`);
-    }
+    for (const [i, { view, snapshot }] of request.views.entries())
+      await connection.run(`CREATE TEMP VIEW __view_${i} AS ${viewSourceSelect(view.definition, snapshot)}`);
+    // the frame is numbered: every later step may run out of order, the final ORDER BY restores it
+    await connection.run("SET preserve_insertion_order = false");
     const select = joinSelect(request, names, frameColumns);
     const progress = watchProgress(connection, request.onProgress);
     try {
@@ -281,7 +284,7 @@ function joinSelect(
     const ttlUs = view.definition.ttlMs * 1000;
     const key = quoteIdent(`__key_${view.definition.entity}`);
     joins.push(
-      `ASOF LEFT JOIN __view_${i} ${alias} ON f.${key} = ${alias}.__entity AND f.__ets >= ${alias}.__ts`,
+      `ASOF LEFT JOIN __view_${i} ${alias} ON f.${key} = ${alias}.__entity AND {'t': f.__ets, 'c': ${MAX_BIGINT}} >= {'t': ${alias}.__ts, 'c': ${alias}.__created}`,
     );
     for (const [j, feature] of view.definition.features.entries())
       selected.push(

@@ -59,6 +59,26 @@ describe("point-in-time join", () => {
       expect(await valueAt(entity, at)).toBe(expected as number);
     });
 
+  // regression: a plain ASOF join on time alone picked either row of a tie (the parity test saw it)
+  for (const order of ["later-created written first", "later-created written last"])
+    test(`ties on event time go to the later created time, ${order}, in every file layout`, async () => {
+      const entities = Array.from({ length: 200 }, (_, i) => `t${i}`);
+      const early = entities.map((entity) => ({ entity, ts: s(500), created: s(500), value: 1 }));
+      const late = entities.map((entity) => ({ entity, ts: s(500), created: s(501), value: 2 }));
+      const table = await testTable(
+        join(dir, `ties-${order.length}`),
+        order.endsWith("first") ? late : early,
+      );
+      await table.append(
+        (order.endsWith("first") ? early : late).map((r) => ({ kind: "x", count: null, ...r })),
+      );
+      const result = await retrieveTrainingSet({
+        views: [{ view: registered(testView()), snapshot: await table.snapshot() }],
+        entities: { rows: entities.map((entity_id) => ({ entity_id, event_timestamp: s(600) })) },
+      });
+      expect(new Set(result.rows?.map((r) => r.value))).toEqual(new Set([2]));
+    });
+
   test("a row known only after its timestamp (availableAfterMs) is not joined before then", async () => {
     const late = { source: { ...testView().source, availableAfterMs: 50_000 } };
     expect(await valueAt("a", s(120), late)).toBe(null);
