@@ -13,7 +13,7 @@ import {
 /**
  * Statistics of a view version over its source table at one Delta version: per feature the
  * count, nulls, mean, standard deviation, min, max, quantiles (5, 25, 50, 75, 95: exact, DuckDB's
- * quantile_cont) and approximate distinct values. They are stored in the registry beside the
+ * quantile_cont) and distinct values. They are stored in the registry beside the
  * version (`stats/<view>/<version>`) and are the drift reference of a model trained on it: the
  * training set names the view versions it joined, and a drift monitor compares live values with
  * these distributions instead of with whatever the table holds later.
@@ -32,7 +32,7 @@ export async function computeStatistics(
     const c = quoteIdent(feature.name);
     const numeric = feature.type === "double" || feature.type === "long" || feature.type === "boolean";
     const n = `CAST(${c} AS DOUBLE)`;
-    parts.push(`count(${c})::BIGINT AS count_${i}`, `approx_count_distinct(${c})::BIGINT AS distinct_${i}`);
+    parts.push(`count(${c})::BIGINT AS count_${i}`, `count(DISTINCT ${c})::BIGINT AS distinct_${i}`);
     if (numeric)
       parts.push(
         `avg(${n}) AS mean_${i}`,

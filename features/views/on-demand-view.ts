@@ -8,6 +8,8 @@ import { FEATURE_TYPES, type FeatureType, type FeatureValue } from "./feature-vi
  * the amount of a payment). Its transform is code, so the registry keeps its description and a
  * fingerprint of the transform's source text: a changed transform is a new version, and a node
  * whose code differs from the registered version says so instead of computing something else.
+ * The fingerprint covers the function's text, not what it closes over: a transform's constants
+ * belong in its body (or its request), not in variables around it.
  */
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case identifier");
 
