@@ -10,9 +10,7 @@ import {
   type StagedFile,
   type Stager,
   stagedRowsFunction,
-  stagedWordsFunction,
   stageFiles,
-  WORDS_FUNCTION,
 } from "./duckdb-staging.ts";
 import type { FileToRead, FileToWrite, ParquetPort, WrittenFile } from "./parquet.ts";
 import { type DeltaField, type DeltaType, duckdbType, quoteIdent } from "./schema.ts";
@@ -125,17 +123,10 @@ export class DuckDBParquet implements ParquetPort {
   }
 
   async writeFiles(columns: readonly DeltaField[], files: readonly FileToWrite[]): Promise<WrittenFile[]> {
-    const { stagers, staged, stats, words } = stageFiles(columns, files);
-    const types = stagers.map((s) => s.stageType);
-    const wordColumns = stagers.flatMap((s, i) => (s.form === "dictionary" ? [i] : []));
-    const select = columns.map((f, i) => {
-      const stager = stagers[i] as Stager;
-      const value = stager.select(
-        stager.form === "dictionary" ? `d.w${wordColumns.indexOf(i)}[s.c${i} + 1]` : `s.c${i}`,
-      );
-      return `${value} AS ${quoteIdent(f.name)}`;
-    });
-    const split = wordColumns.map((_, j) => `string_split(w${j}, chr(0)) AS w${j}`).join(", ");
+    const { stagers, types, staged, stats } = stageFiles(columns, files);
+    const select = columns.map(
+      (f, i) => `${(stagers[i] as Stager).select(`s.c${i}`)} AS ${quoteIdent(f.name)}`,
+    );
     await this.registerFunctions();
     const ids = files.map(() => this.stagedFileId());
     const copies: Promise<WrittenFile>[] = [];
@@ -146,15 +137,10 @@ export class DuckDBParquet implements ParquetPort {
         this.stagedFiles.set(id, {
           types,
           columns: staged[fileIndex] as StagedColumn[],
-          words,
           length: file.rows.length,
           position: 0,
         });
-        // the dictionaries cross into the query as one packed string each, split once per COPY
-        const source =
-          wordColumns.length === 0
-            ? `${ROWS_FUNCTION}(${id}) s`
-            : `${ROWS_FUNCTION}(${id}) s CROSS JOIN (SELECT ${split} FROM ${WORDS_FUNCTION}(${id})) d`;
+        const source = `${ROWS_FUNCTION}(${id}) s`;
         const sql = `COPY (SELECT ${select.join(", ")} FROM ${source}) TO ${sqlString(file.path)} (FORMAT parquet, COMPRESSION snappy)`;
         const fileStats = emptyStats(file.rows.length);
         for (const column of stats[fileIndex] as ColumnStats[]) column.into(fileStats);
@@ -182,15 +168,13 @@ export class DuckDBParquet implements ParquetPort {
   }
 
   /**
-   * The table functions through which DuckDB reads staged files, registered once for the
+   * The table function through which DuckDB reads staged files, registered once for the
    * database: `delta_staged_rows(id)` hands over a file's columns 2,048 rows a chunk (no table to
-   * insert into and scan again), `delta_staged_words(id)` its packed dictionaries. DuckDB calls
-   * them back on the JS thread while a COPY runs.
+   * insert into and scan again). DuckDB calls it back on the JS thread while a COPY runs.
    */
   private registerFunctions(): Promise<void> {
     this.functions ??= this.pool.use(async (connection) => {
       connection.registerTableFunction(stagedRowsFunction(this.stagedFiles));
-      connection.registerTableFunction(stagedWordsFunction(this.stagedFiles));
     });
     return this.functions;
   }

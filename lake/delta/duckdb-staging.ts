@@ -6,6 +6,7 @@ import {
   type DuckDBDataChunk,
   DuckDBTableFunction,
   type DuckDBType,
+  ENUM,
   INTEGER,
   VARCHAR,
 } from "@duckdb/node-api";
@@ -19,20 +20,17 @@ import { ColumnStats } from "./stats.ts";
  * How rows reach DuckDB's parquet writer. Each value is checked against its Delta type and
  * staged in the cheapest form the JS side can hand over: numbers, epoch-millisecond timestamps
  * and booleans in typed arrays (copied into a DuckDB vector in one call per chunk; the node-api's
- * per-value setters cost more than the whole parquet write), strings and dates as codes into a
- * per-call dictionary (the binding crosses into native code once per string, and streaming rows
- * repeat a few thousand sensor ids, districts, zones and days). DuckDB reads the staged columns
- * through the `delta_staged_rows(id)` table function, and the COPY's SELECT casts them back to the
- * Delta types.
+ * per-value setters cost more than the whole parquet write), strings and dates as codes of a
+ * per-call dictionary that DuckDB receives as an ENUM type (the binding crosses into native code
+ * once per string value, and streaming rows repeat a few thousand sensor ids, districts, zones
+ * and days; an ENUM vector is just the codes, and DuckDB writes it to parquet as UTF8 strings).
+ * DuckDB reads the staged columns through the `delta_staged_rows(id)` table function, and the
+ * COPY's SELECT casts them back to the Delta types.
  */
 
 export const CHUNK_ROWS = 2048;
 export const ROWS_FUNCTION = "delta_staged_rows";
-export const WORDS_FUNCTION = "delta_staged_words";
-/** separates the words of a packed dictionary; a column with a word containing it is staged as plain strings */
-const WORD_SEPARATOR = "\u0000";
-
-type TypedColumn = Float64Array | Int32Array | Uint8Array;
+type TypedColumn = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
 export interface Stager {
   stageType: DuckDBType;
@@ -123,7 +121,7 @@ export function stagerFor(field: DeltaField): Stager {
       return {
         stageType: INTEGER,
         form: "dictionary",
-        select: (c) => `CAST(${c} AS DATE)`,
+        select: (c) => `CAST(CAST(${c} AS VARCHAR) AS DATE)`,
         convert: (v) => {
           if (v instanceof Date && Number.isFinite(v.getTime())) return v.toISOString().slice(0, 10);
           if (typeof v === "string" && DATE_TEXT.test(v) && Number.isFinite(Date.parse(v))) return v;
@@ -165,20 +163,20 @@ export type StagedColumn = { typed: TypedColumn; validity: Uint8Array | undefine
 export interface StagedFile {
   types: readonly DuckDBType[];
   columns: readonly StagedColumn[];
-  /** each dictionary column's words in code order, joined by WORD_SEPARATOR */
-  words: readonly string[];
   length: number;
   position: number;
 }
 
 /**
  * Stages the files of one write: every value checked and converted before DuckDB sees any (a bad
- * row writes nothing), one dictionary per string column shared by the files.
+ * row writes nothing), one dictionary per string column shared by the files. Returns the column
+ * types the table function announces: a dictionary column's is the ENUM of its words, and its
+ * codes are narrowed to that ENUM's width.
  */
 export function stageFiles(
   columns: readonly DeltaField[],
   files: readonly { rows: readonly Record<string, unknown>[] }[],
-): { stagers: Stager[]; staged: StagedColumn[][]; stats: ColumnStats[][]; words: string[] } {
+): { stagers: Stager[]; types: DuckDBType[]; staged: StagedColumn[][]; stats: ColumnStats[][] } {
   let stagers = columns.map(stagerFor);
   for (;;) {
     const dictionaries = stagers.map((s) =>
@@ -188,17 +186,32 @@ export function stageFiles(
     const staged = files.map((file, i) =>
       stageColumns(file.rows, columns, stagers, dictionaries, stats[i] as ColumnStats[]),
     );
-    const unpackable = dictionaries.map(
-      (d) => d !== undefined && [...d.keys()].some((w) => w.includes(WORD_SEPARATOR)),
-    );
-    if (unpackable.some(Boolean)) {
-      // rare: a word holding the separator; those columns go again as plain strings
-      stagers = stagers.map((s, i) => (unpackable[i] ? plainStrings(s) : s));
+    // rare: a word holding a NUL, which an ENUM's C strings cannot carry; that column goes again as plain strings
+    const unfit = dictionaries.map((d) => d !== undefined && [...d.keys()].some((w) => w.includes("\u0000")));
+    if (unfit.some(Boolean)) {
+      stagers = stagers.map((s, i) => (unfit[i] ? plainStrings(s) : s));
       continue;
     }
-    const words = dictionaries.flatMap((d) => (d ? [[...d.keys()].join(WORD_SEPARATOR)] : []));
-    return { stagers, staged, stats, words };
+    const types = stagers.map((stager, c) => {
+      const dictionary = dictionaries[c];
+      if (!dictionary) return stager.stageType;
+      // an ENUM needs a value even when every row is null
+      const enumType = ENUM(dictionary.size === 0 ? [""] : [...dictionary.keys()]);
+      const width = enumType.values.length < 256 ? 1 : enumType.values.length < 65536 ? 2 : 4;
+      for (const file of staged) file[c] = narrowCodes(file[c] as StagedColumn, width);
+      return enumType;
+    });
+    return { stagers, types, staged, stats };
   }
+}
+
+/** Int32 codes -> the unsigned width of their ENUM (1, 2 or 4 bytes), validity unchanged. */
+function narrowCodes(column: StagedColumn, width: number): StagedColumn {
+  if (!("typed" in column)) return column;
+  const codes = column.typed;
+  const narrow =
+    width === 1 ? Uint8Array.from(codes) : width === 2 ? Uint16Array.from(codes) : Uint32Array.from(codes);
+  return { typed: narrow, validity: column.validity };
 }
 
 function plainStrings(stager: Stager): Stager {
@@ -405,48 +418,6 @@ export function stagedRowsFunction(files: ReadonlyMap<number, StagedFile>): Duck
         return;
       }
       fillChunk(file, output);
-    },
-  });
-}
-
-/** `delta_staged_words(id)`: one row, the packed dictionary of each string column of staged file `id`. */
-export function stagedWordsFunction(files: ReadonlyMap<number, StagedFile>): DuckDBTableFunction {
-  return DuckDBTableFunction.create({
-    name: WORDS_FUNCTION,
-    parameterTypes: [INTEGER],
-    bindFunction: (bind) => {
-      const id = Number(bind.getParameter(0));
-      const file = files.get(id);
-      if (!file) {
-        bind.setError(`no staged file ${id}`);
-        return;
-      }
-      file.words.forEach((_, i) => {
-        bind.addResultColumn(`w${i}`, VARCHAR);
-      });
-      bind.setBindData({ id });
-      bind.setCardinality(1, true);
-    },
-    initFunction: (init) => {
-      init.setMaxThreads(1);
-      init.setInitData({ sent: false });
-    },
-    mainFunction: (info, output) => {
-      const state = info.initData as { sent: boolean };
-      const file = files.get((info.bindData as { id: number }).id);
-      if (!file) {
-        info.setError("the staged file is gone");
-        return;
-      }
-      if (state.sent) {
-        output.rowCount = 0;
-        return;
-      }
-      output.rowCount = 1;
-      file.words.forEach((packed, i) => {
-        output.setColumnValues(i, [packed]);
-      });
-      state.sent = true;
     },
   });
 }
