@@ -28,3 +28,22 @@ export async function requireRedis(): Promise<void> {
 export function uniqueRedisPrefix(name: string): string {
   return `test-${name}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
 }
+
+/** deletes every key under a test's prefix (SCAN + UNLINK), so test runs leave Redis as they found it */
+export async function deleteRedisPrefix(prefix: string, url: string = redisUrl): Promise<void> {
+  const client = new RedisClient(url, { connectionTimeout: 2000, autoReconnect: false });
+  await client.connect();
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix}:*`, "COUNT", "1000"])) as [
+        string,
+        string[],
+      ];
+      if (keys.length > 0) await client.send("UNLINK", keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    client.close();
+  }
+}

@@ -15,7 +15,7 @@ import { openLakeTables } from "../../lake/tables/open-lake-tables.ts";
 import type { LogRecord } from "../../log/log.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
-import { redisAnswers, redisUrl, uniqueRedisPrefix } from "../../testkit/redis-server.ts";
+import { deleteRedisPrefix, redisAnswers, redisUrl, uniqueRedisPrefix } from "../../testkit/redis-server.ts";
 import { registered } from "./feature-fixtures.ts";
 
 /**
@@ -121,6 +121,14 @@ describe("online/offline parity", () => {
 
   test("Redis: streamed, batch-materialized and point-in-time values are equal", async () => {
     if (!(await redisAnswers())) throw new Error(`no Redis at ${redisUrl}: bun run infra:up redis`);
-    await parity(() => RedisOnlineStore.open({ url: redisUrl, prefix: uniqueRedisPrefix("parity") }));
+    const prefixes: string[] = [];
+    try {
+      await parity(() => {
+        prefixes.push(uniqueRedisPrefix("parity"));
+        return RedisOnlineStore.open({ url: redisUrl, prefix: prefixes.at(-1)! });
+      });
+    } finally {
+      for (const prefix of prefixes) await deleteRedisPrefix(prefix);
+    }
   });
 });
