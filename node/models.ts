@@ -182,7 +182,22 @@ export async function startModels(
     onDeadLetter: options.deadLetter,
     onError: failures.fail,
   }).start();
-  const tick = setInterval(() => coordinator.tick(), 10_000);
+  // the schedule, and data drift: features whose recent inputs left the training reference
+  let driftedBefore = false;
+  const tick = setInterval(() => {
+    coordinator.tick();
+    const drift = serving.driftOf(TRAFFIC_FORECAST);
+    const drifted = drift?.features.filter((f) => f.drifted).map((f) => f.name) ?? [];
+    if (drifted.length > 0 && !driftedBefore) {
+      coordinator.trigger(
+        TRAFFIC_FORECAST,
+        `data drift on ${drifted.join(", ")} (KS and PSI against version ${drift!.version}'s training reference)`,
+        "monitor",
+        policy.triggers.postChangeLabels ?? 0,
+      );
+    }
+    driftedBefore = drifted.length > 0;
+  }, 10_000);
   observeModels(metrics.registry, serving, () => predictFailures);
 
   const control: ModelControl = {
@@ -282,6 +297,7 @@ export async function startModels(
       policy: serving.policyOf(name) ?? null,
       stage: coordinator.stageOf(name) ?? null,
       versions,
+      drift: serving.driftOf(name) ?? null,
       ...(full
         ? {
             registered: await registry.listVersions(name),

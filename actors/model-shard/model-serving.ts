@@ -1,5 +1,6 @@
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { type LoadedModel, loadModelVersion } from "../../ml/lifecycle/model-artifacts.ts";
+import { type DriftMeasure, measureDrift } from "../../ml/monitoring/feature-drift.ts";
 import { LivePerformance, type LivePerformanceSnapshot } from "../../ml/monitoring/live-performance.ts";
 import type { ModelRegistry } from "../../ml/registry/model-registry.ts";
 import {
@@ -67,6 +68,8 @@ export interface VersionStats {
 
 interface ServedModel {
   policy: RoutingPolicy;
+  /** the last inputs and served values of the node's own forecasts (data and prediction drift) */
+  readonly recent: RecentInputs;
   readonly versions: Map<string, LoadedModel>;
   readonly stats: Map<string, VersionStats>;
   arms: Map<string, ArmStatistics> | undefined;
@@ -146,6 +149,7 @@ export class ModelServing {
       stats: new Map(),
       arms: undefined,
       featureNames,
+      recent: new RecentInputs(featureNames.length, RECENT_INPUTS),
     };
     for (const version of needed) {
       const loaded = this.loaded.get(versionShardKey(model, version))!;
@@ -212,7 +216,10 @@ export class ModelServing {
       }),
     );
     const remember = options.remember ?? true;
-    if (remember) this.remember(model, request.keys, request.times, routes, versions, values);
+    if (remember) {
+      this.remember(model, request.keys, request.times, routes, versions, values);
+      served.recent.add(request.matrix, values);
+    }
     const shadows = new Set(routes.flatMap((r) => r.shadow));
     const times = remember ? request.times : request.times.map(() => undefined);
     for (const shadow of shadows)
@@ -253,6 +260,27 @@ export class ModelServing {
     };
     for (const listener of this.listeners) listener(outcome);
     return true;
+  }
+
+  /**
+   * Data drift of each feature and prediction drift of the version that serves most (the
+   * champion): its recent inputs and outputs against its training reference. Empty until
+   * enough inputs were scored.
+   */
+  driftOf(
+    model: string,
+  ): { version: string; features: DriftMeasure[]; prediction: DriftMeasure | undefined } | undefined {
+    const served = this.models.get(model);
+    if (!served) return undefined;
+    const version = versionsOf(served.policy)[0]!;
+    const loaded = served.versions.get(version);
+    if (!loaded) return undefined;
+    const features = served.featureNames.flatMap((name, j) => {
+      const measure = measureDrift(name, loaded.reference[name] ?? [], served.recent.column(j));
+      return measure ? [measure] : [];
+    });
+    const prediction = measureDrift("prediction", referencePredictions(loaded), served.recent.values());
+    return { version, features, prediction };
   }
 
   liveOf(model: string, version: string): LivePerformanceSnapshot | undefined {
@@ -415,6 +443,57 @@ export class ModelServing {
         },
       });
     }
+  }
+}
+
+const RECENT_INPUTS = 2000;
+const referenceOutputs = new WeakMap<LoadedModel, Float64Array>();
+
+/** The version's outputs on its own training reference, computed once per loaded version. */
+function referencePredictions(loaded: LoadedModel): Float64Array {
+  let outputs = referenceOutputs.get(loaded);
+  if (!outputs) {
+    const columns = loaded.featureNames.map((name) => loaded.reference[name] ?? []);
+    const rows = Math.min(...columns.map((c) => c.length));
+    const matrix = new Float64Array(rows * columns.length);
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < columns.length; j++) matrix[i * columns.length + j] = columns[j]![i]!;
+    outputs = rows > 0 ? loaded.ensemble.predictBatch(matrix) : new Float64Array(0);
+    referenceOutputs.set(loaded, outputs);
+  }
+  return outputs;
+}
+
+/** A ring of the last `capacity` scored rows and their served values. */
+class RecentInputs {
+  private readonly rows: Float64Array;
+  private readonly served: Float64Array;
+  private next = 0;
+  private size = 0;
+
+  constructor(
+    private readonly width: number,
+    private readonly capacity: number,
+  ) {
+    this.rows = new Float64Array(width * capacity);
+    this.served = new Float64Array(capacity);
+  }
+
+  add(matrix: Float64Array, values: Float64Array): void {
+    for (let i = 0; i < values.length; i++) {
+      this.rows.set(matrix.subarray(i * this.width, (i + 1) * this.width), this.next * this.width);
+      this.served[this.next] = values[i]!;
+      this.next = (this.next + 1) % this.capacity;
+      this.size = Math.min(this.size + 1, this.capacity);
+    }
+  }
+
+  column(j: number): Float64Array {
+    return Float64Array.from({ length: this.size }, (_, i) => this.rows[i * this.width + j]!);
+  }
+
+  values(): Float64Array {
+    return this.served.slice(0, this.size);
   }
 }
 

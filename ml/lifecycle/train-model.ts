@@ -85,10 +85,12 @@ export async function trainTrackAndRegister(
     ]);
     const encoder = new TextEncoder();
     const referenceSize = Math.min(job.referenceSize ?? 2_000, train.rows.length);
+    // every k-th training row: the rows are in time order, so the first ones would be one day's
+    const stride = train.rows.length / referenceSize;
     const reference = Object.fromEntries(
       job.set.featureNames.map((name, j) => [
         name,
-        Array.from({ length: referenceSize }, (_, i) => train.rows[i]![j]!),
+        Array.from({ length: referenceSize }, (_, i) => train.rows[Math.floor(i * stride)]![j]!),
       ]),
     );
     await tracking.logArtifact(run.runId, MODEL_FILE, encoder.encode(JSON.stringify(ensemble.toJSON())));

@@ -197,3 +197,30 @@ test("an unknown model is MODEL_NOT_FOUND", async () => {
   }
   expect(caught).toBe("MODEL_NOT_FOUND");
 });
+
+test("data and prediction drift: recent inputs against the version's training reference, per feature", async () => {
+  const reference = b.serving.loadedModel(MODEL, "1")!.reference;
+  const width = FORECAST_FEATURES.length;
+  const sample = (shift: number) =>
+    Array.from({ length: 500 }, (_, i) => ({
+      key: `d${i}`,
+      at: shift,
+      features: FORECAST_FEATURES.map(
+        (name, j) => reference[name]![(i * 4) % reference[name]!.length]! + (j === 3 ? shift : 0),
+      ),
+    }));
+  expect(b.serving.driftOf(MODEL)?.features).toEqual([]);
+  await b.serving.predict(MODEL, { rows: sample(0) });
+  const calm = b.serving.driftOf(MODEL)!;
+  expect(calm.features).toHaveLength(width);
+  expect(calm.features.filter((f) => f.drifted)).toEqual([]);
+  // the next 2000 forecasts see vehicle_count_lag1 shifted far past anything in training
+  for (let i = 0; i < 4; i++) await b.serving.predict(MODEL, { rows: sample(500) });
+  const drifted = b.serving.driftOf(MODEL)!;
+  expect(drifted.features.filter((f) => f.drifted).map((f) => f.name)).toEqual(["vehicle_count_lag1"]);
+  const lag = drifted.features.find((f) => f.name === "vehicle_count_lag1")!;
+  expect(lag.wasserstein).toBeCloseTo(500, 0);
+  expect(lag.psi).toBeGreaterThan(1);
+  expect(lag.js).toBeGreaterThan(0.5);
+  expect(drifted.prediction?.sampleSize).toBe(2000);
+});
