@@ -64,10 +64,8 @@ export function featureRoutes(store: FeatureStore): Hono {
 
   app.get("/online", async (c) => {
     const params = c.req.queries();
-    const view = params.view;
-    if (!view || view.length !== 1 || !view[0])
-      return fail(c, ErrorCodes.BAD_REQUEST, "name one view: ?view=<name>");
-    const name = view[0];
+    const name = params.view?.length === 1 ? params.view[0] : undefined;
+    if (!name) return fail(c, ErrorCodes.BAD_REQUEST, "name one view: ?view=<name>");
     await store.registry.refresh();
     const joinKey = store.registry.isOnDemand(name) ? undefined : store.registry.view(name).definition.entity;
     const entities: string[] = [];

@@ -21,13 +21,28 @@ async function publish(node: RunningNode, messages: [string, string][]): Promise
   await client.endAsync();
 }
 
+/** the parts of the API's answers these tests read */
+interface Answer {
+  views: { name: string }[];
+  onlineStore: string;
+  versions: { version: number; lineage: unknown; definition: Record<string, unknown> }[];
+  definition: { description: string };
+  results: {
+    entity: string;
+    status: string;
+    eventTime: number | null;
+    values: Record<string, number | boolean | null>;
+  }[];
+  error: { code: string; message: string };
+}
+
 describe("a node's feature store", () => {
   let node: RunningNode;
   let cleanup: () => Promise<void>;
   const start = Math.floor((Date.now() - 600_000) / WINDOW_MS) * WINDOW_MS;
   const get = async (path: string) => {
     const response = await fetch(`${node.apiUrl}${path}`);
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
+    return { status: response.status, body: (await response.json()) as Answer };
   };
 
   beforeAll(async () => {
@@ -52,10 +67,10 @@ describe("a node's feature store", () => {
   test("the city's views are registered and listed, searchable by entity and tag", async () => {
     const all = await get("/api/features");
     expect(all.status).toBe(200);
-    expect(all.body.views.map((v: { name: string }) => v.name)).toContain("sensor_traffic_window");
+    expect(all.body.views.map((v) => v.name)).toContain("sensor_traffic_window");
     expect(all.body.onlineStore).toBe("embedded");
     const districts = await get("/api/features?entity=district&tag=type%3Dtraffic");
-    expect(districts.body.views.map((v: { name: string }) => v.name)).toEqual(["district_traffic_hourly"]);
+    expect(districts.body.views.map((v) => v.name)).toEqual(["district_traffic_hourly"]);
     const one = await get("/api/features/sensor_traffic_window");
     expect(one.body.versions[0]).toMatchObject({ version: 1, lineage: { table: "gold_sensor_windows" } });
   });
@@ -109,7 +124,10 @@ describe("a node's feature store", () => {
     );
     const speed = (await get(`/api/features/online?view=sensor_traffic_window&sensor_id=${SENSORS[0]}`)).body
       .results[0].values.avg_speed_mean;
-    expect(ok.body.results[0].values).toEqual({ speed_ratio: speed / 30, speeding: speed > 30 });
+    expect(ok.body.results[0]?.values).toEqual({
+      speed_ratio: (speed as number) / 30,
+      speeding: (speed as number) > 30,
+    });
   });
 
   const hostile: [string, string, number, string][] = [
@@ -163,7 +181,7 @@ describe("a node's feature store", () => {
     const answer = await get(
       `/api/features/online?view=sensor_traffic_window&entities=${SENSORS[0]},never_seen`,
     );
-    expect(answer.body.results.map((r: { status: string }) => r.status)).toEqual(["PRESENT", "NOT_FOUND"]);
+    expect(answer.body.results.map((r) => r.status)).toEqual(["PRESENT", "NOT_FOUND"]);
   });
 
   const writes: [string, unknown, number, string][] = [
@@ -207,7 +225,7 @@ describe("a node's feature store", () => {
     expect(response.status).toBe(201);
     expect(((await response.json()) as { version: number }).version).toBe(2);
     expect((await get("/api/features/sensor_traffic_window/versions/1")).body.definition.description).toBe(
-      current.description,
+      current?.description as string,
     );
   });
 });
