@@ -129,7 +129,27 @@ describe("a node's models", () => {
     );
   });
 
-  test("an operator's retrain starts one job; a second while it runs is refused", async () => {
+  test("per-version metrics are in /metrics", async () => {
+    const text = await (await fetch(`${node.apiUrl}/metrics`)).text();
+    expect(text).toMatch(/platform_model_requests\{model="traffic-forecast",version="1"\} [1-9]/);
+    expect(text).toMatch(/platform_model_live_mae\{model="traffic-forecast",version="1"\}/);
+    expect(text).toContain("platform_model_error_drift_detections");
+  });
+
+  test("an operator's retrain starts one job; a second while it runs is refused; the models feed carries each step", async () => {
+    const socket = new WebSocket(`${node.apiUrl.replace(/^http/, "ws")}/ws`);
+    const messages: { type?: string; feed?: string; data?: { type: string; model: string } }[] = [];
+    socket.onmessage = (event) => messages.push(JSON.parse(String(event.data)));
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => resolve();
+      socket.onerror = () => reject(new Error("the feed did not open"));
+    });
+    socket.send(JSON.stringify({ op: "subscribe", feeds: ["models"] }));
+    await eventually(
+      () => messages.length,
+      (n) => n > 0,
+    );
+    expect(messages[0]).toEqual({ type: "subscribed", feeds: ["models"] });
     const first = await api(`/api/models/${MODEL}/retrain`, { body: { reason: "test" } });
     const second = await api(`/api/models/${MODEL}/retrain`, { body: { reason: "test again" } });
     expect(first.status).toBe(202);
@@ -140,6 +160,14 @@ describe("a node's models", () => {
       60_000,
     );
     expect(model.registered.map((v: { version: string }) => v.version)).toEqual(["1", "2"]);
+    const steps = await eventually(
+      () => messages.filter((m) => m.feed === "models").map((m) => m.data!.type),
+      (types) => types.includes("shadow-started") || types.includes("retrain-failed"),
+    );
+    socket.close();
+    expect(steps.slice(0, 2)).toEqual(["retrain-triggered", "retrain-skipped"]);
+    expect(steps).toContain("registered");
+    expect(steps).toContain("shadow-started");
   });
 
   test("a restarted node serves what it served before, before any new training", async () => {
