@@ -138,7 +138,12 @@ describe("a node's models", () => {
 
   test("an operator's retrain starts one job; a second while it runs is refused; the models feed carries each step", async () => {
     const socket = new WebSocket(`${node.apiUrl.replace(/^http/, "ws")}/ws`);
-    const messages: { type?: string; feed?: string; data?: { type: string; model: string } }[] = [];
+    const messages: {
+      type?: string;
+      feed?: string;
+      feeds?: string[];
+      data?: { type: string; model: string };
+    }[] = [];
     socket.onmessage = (event) => messages.push(JSON.parse(String(event.data)));
     await new Promise<void>((resolve, reject) => {
       socket.onopen = () => resolve();
