@@ -62,12 +62,16 @@ export interface RepartitionedAggregatesDeps {
    * outputs (a final window) that the saved state says were sent
    */
   readonly flushOutputs?: () => Promise<void>;
+  /** how long a checkpoint waits for the actor system to go idle; default 30 s */
+  readonly drainTimeoutMs?: number;
 }
 
 const TRANSIENT: ReadonlySet<string> = new Set([
   ErrorCodes.LOG_BROKER_UNAVAILABLE,
   ErrorCodes.LOG_REBALANCE,
   ErrorCodes.INFRA_UNAVAILABLE,
+  // the actor system did not drain before a checkpoint: the checkpoint is tried again later
+  ErrorCodes.DRAIN_TIMEOUT,
 ]);
 
 const slotOf = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
@@ -202,10 +206,14 @@ export class RepartitionedAggregates {
       this.uncommitted.clear();
       this.dirty.clear();
       if (offsets.length === 0 && dirty.length === 0) return;
-      await this.deps.system.drain();
-      for (const { spec, key } of dirty) this.deps.system.tell(spec.kind, key, spec.checkpoint);
-      await this.deps.system.drain();
       try {
+        // inside the try: a system that does not drain in time (an alert channel backing off
+        // while the log is away) skips this checkpoint, and its offsets and dirty actors wait
+        // for the next one; dropping them here lost an actor's unsaved state once the next
+        // checkpoint committed past its records
+        await this.deps.system.drain(this.deps.drainTimeoutMs);
+        for (const { spec, key } of dirty) this.deps.system.tell(spec.kind, key, spec.checkpoint);
+        await this.deps.system.drain(this.deps.drainTimeoutMs);
         await this.deps.flushOutputs?.();
         for (const spec of this.deps.aggregates) await spec.store.flush();
         if (offsets.length > 0) await this.consumer?.commit(offsets);
