@@ -85,19 +85,25 @@ export async function retrieveTrainingSet(
     const select = joinSelect(request, names, frameColumns);
     const progress = watchProgress(connection, request.onProgress);
     try {
+      // the ORDER BY is outermost: with insertion order off, only it orders the answer
+      const columns = (await describe(connection, select)).filter((c) => c.name !== "__row");
       if (output.kind === "parquet") {
         await connection.run(
-          `COPY (${select}) TO ${sqlString(output.path)} (FORMAT parquet, COMPRESSION zstd)`,
+          `COPY (SELECT * EXCLUDE (__row) FROM (${select}) ORDER BY __row) TO ${sqlString(output.path)} (FORMAT parquet, COMPRESSION zstd)`,
         );
         const count = await connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM __frame`);
-        const columns = await describe(connection, select);
         return finish(Number(count.getRowObjectsJS()[0]?.n ?? 0), columns, undefined);
       }
-      const reader = await connection.runAndReadAll(select);
-      const columns = reader
-        .columnNames()
-        .map((name, i) => ({ name, type: reader.columnTypes()[i]!.toString() }));
-      const rows = reader.getRowObjectsJS().map(plainRow);
+      // 64-bit integers would arrive as bigint: read as doubles (exact to 2^53), no copy per row
+      const wide = columns
+        .filter((c) => /^(BIGINT|HUGEINT|UBIGINT)$/.test(c.type))
+        .map((c) => quoteIdent(c.name));
+      const replace =
+        wide.length === 0 ? "" : ` REPLACE (${wide.map((c) => `CAST(${c} AS DOUBLE) AS ${c}`).join(", ")})`;
+      const reader = await connection.runAndReadAll(
+        `SELECT * EXCLUDE (__row)${replace} FROM (${select}) ORDER BY __row`,
+      );
+      const rows = reader.getRowObjectsJS() as Record<string, unknown>[];
       return finish(rows.length, columns, rows);
     } finally {
       progress.stop();
@@ -277,7 +283,7 @@ function joinSelect(
   names: readonly string[][],
   frameColumns: readonly string[],
 ): string {
-  const selected: string[] = frameColumns.map((c) => `f.${quoteIdent(c)}`);
+  const selected: string[] = [...frameColumns.map((c) => `f.${quoteIdent(c)}`), "f.__row"];
   const joins: string[] = [];
   for (const [i, { view }] of request.views.entries()) {
     const alias = `v${i}`;
@@ -291,7 +297,7 @@ function joinSelect(
         `CASE WHEN ${alias}.__ts >= f.__ets - ${ttlUs} THEN ${alias}.${quoteIdent(feature.name)} END AS ${quoteIdent(names[i]![j]!)}`,
       );
   }
-  return `SELECT ${selected.join(", ")} FROM __frame f ${joins.join(" ")} ORDER BY f.__row`;
+  return `SELECT ${selected.join(", ")} FROM __frame f ${joins.join(" ")}`;
 }
 
 async function describe(
@@ -300,14 +306,6 @@ async function describe(
 ): Promise<{ name: string; type: string }[]> {
   const reader = await connection.runAndReadAll(`DESCRIBE ${select}`);
   return reader.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
-}
-
-/** DuckDB's BIGINT arrives as bigint and timestamps as its own values: plain numbers and Dates for callers */
-function plainRow(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row))
-    out[key] = typeof value === "bigint" ? Number(value) : value;
-  return out;
 }
 
 function watchProgress(connection: DuckDBConnection, onProgress: ((fraction: number) => void) | undefined) {

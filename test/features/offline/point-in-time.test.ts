@@ -108,6 +108,24 @@ describe("point-in-time join", () => {
     ]);
   });
 
+  test("a large frame comes back in its own order, not the join's", async () => {
+    const rows = Array.from({ length: 50_000 }, (_, i) => ({
+      entity_id: ["a", "b", "c", "z"][i % 4],
+      event_timestamp: s(400 - (i % 300)),
+      label: i,
+    }));
+    const result = await retrieveTrainingSet({ views: [input()], entities: { rows } });
+    expect(result.rows?.every((r, i) => r.label === i)).toBe(true);
+    const path = join(dir, "ordered.parquet");
+    await retrieveTrainingSet({ views: [input()], entities: { rows } }, { kind: "parquet", path });
+    const db = await DuckDBInstance.create(":memory:");
+    const connection = await db.connect();
+    const labels = (await connection.runAndReadAll(`SELECT label FROM read_parquet('${path}')`)).getRowsJS();
+    connection.closeSync();
+    db.closeSync();
+    expect(labels.every(([label], i) => label === i)).toBe(true);
+  });
+
   test("two views of one entity join side by side; a shared feature name needs full names", async () => {
     const other = { ...input({ name: "other_view", ttlMs: 10_000_000 }) };
     const frame = { rows: [{ entity_id: "b", event_timestamp: s(1000) }] };
