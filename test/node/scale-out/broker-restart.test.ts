@@ -110,7 +110,7 @@ test.skipIf(skipScaleOut || !usesInfraBroker)(
     }
     console.log(
       `Kafka restart: down ${upAt - downAt} ms (stop + 2 s + start), node processing again ${resumedAt - upAt} ms after the broker was up; ` +
-        `${report.rawRecords} raw records (${report.rawDuplicates} duplicates), ${report.windowsChecked} windows, ` +
+        `${report.rawRecords} raw records (${report.rawDuplicates} duplicates, ${report.lateReadings} late), ${report.windowsChecked} windows, ` +
         `${report.missingFromRaw.length} of ${load.acknowledged.length} acknowledged readings not in raw`,
     );
     expect(current.output()).not.toContain("node failed");

@@ -113,7 +113,7 @@ test.skipIf(skipScaleOut)(
 
     console.log(
       `kill -9: survivor owned all ${partitions} partitions after ${ownedAllAfterMs} ms, processed moved readings after ${processingAfterMs} ms; ` +
-        `${report.rawRecords} raw records (${report.rawDuplicates} duplicates), ${report.windowsChecked} windows, ` +
+        `${report.rawRecords} raw records (${report.rawDuplicates} duplicates, ${report.lateReadings} late), ${report.windowsChecked} windows, ` +
         `${report.finalWindowsInTopic} final windows in the topic, ${report.missingFromRaw.length} of ${load.acknowledged.length} acknowledged readings not in raw`,
     );
     expect(report.mismatches).toEqual([]);

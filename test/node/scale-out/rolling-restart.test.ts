@@ -100,7 +100,7 @@ test.skipIf(skipScaleOut)(
 
     console.log(
       `rolling restart: ${steps.map((s) => `node ${s.node} stopped in ${s.stopMs} ms (exit ${s.exitCode}), others owned all after ${s.handedOverMs} ms, back after ${s.rejoinedMs} ms`).join("; ")}; ` +
-        `${report.rawRecords} raw records (${report.rawDuplicates} duplicates), ${report.windowsChecked} windows, ` +
+        `${report.rawRecords} raw records (${report.rawDuplicates} duplicates, ${report.lateReadings} late), ${report.windowsChecked} windows, ` +
         `${report.finalWindowsInTopic} final windows in the topic, ${report.missingFromRaw.length} of ${load.acknowledged.length} acknowledged readings not in raw`,
     );
     for (const step of steps)
