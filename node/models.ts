@@ -298,6 +298,12 @@ export async function startModels(
       stage: coordinator.stageOf(name) ?? null,
       versions,
       drift: serving.driftOf(name) ?? null,
+      // an A/B test in progress: each arm's labelled outcomes and mean absolute error
+      abArms: serving.armsOf(name)
+        ? Object.fromEntries(
+            [...serving.armsOf(name)!].map(([v, a]) => [v, { outcomes: a.count, mae: a.mean }]),
+          )
+        : null,
       ...(full
         ? {
             registered: await registry.listVersions(name),
