@@ -140,6 +140,8 @@ export const NodeConfig = z.object({
     .optional(),
   /** how long a closed window's features wait for more before the online store write */
   featuresLingerMs: intFrom(1, 60_000).default(10),
+  /** how often the views without a stream are materialized from their tables (incrementally) */
+  featuresMaterializeEveryMs: intFrom(1000, 86_400_000).default(60_000),
   /** the Delta lake (README: The lake): on by default, in lakeDir (default <dataDir>/lake) */
   lake: z.enum(["on", "off"]).default("on"),
   lakeDir: z.string().optional(),
@@ -354,6 +356,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   MODELS_RETRAIN_EVERY_MS: "modelsRetrainEveryMs",
   REDIS_URL: "redisUrl",
   FEATURES_LINGER_MS: "featuresLingerMs",
+  FEATURES_MATERIALIZE_EVERY_MS: "featuresMaterializeEveryMs",
   LAKE_BATCH_SIZE: "lakeBatchSize",
   LAKE_LINGER_MS: "lakeLingerMs",
   LAKE_GOLD_EVERY_MS: "lakeGoldEveryMs",

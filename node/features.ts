@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import { Gauge } from "prom-client";
 import { featureRoutes } from "../api/features/routes.ts";
 import { FeatureStore } from "../features/feature-store.ts";
+import type { MaterializeResult } from "../features/materialize/batch-materializer.ts";
 import {
   type MaterializedRow,
   onlineStoreTarget,
@@ -11,6 +12,7 @@ import {
 import { EmbeddedOnlineStore } from "../features/online/embedded-online-store.ts";
 import { openOnlineStore } from "../features/online/index.ts";
 import { IOT_FEATURE_VIEWS, IOT_ON_DEMAND_VIEWS } from "../features/views/iot-views.ts";
+import { PeriodicJob } from "../lake/maintenance/periodic-job.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { TableSink, type TableSinkStats } from "../sinks/table-sink.ts";
 import type { NodeContext } from "./node-context.ts";
@@ -19,8 +21,10 @@ import type { NodeContext } from "./node-context.ts";
  * The node's feature store (FEATURES=off turns it off): the registry on `_feature_views` with the
  * city's views registered at start, the online store (Redis when REDIS_URL, else embedded), the
  * offline store over the node's lake folder, and the streaming materializer: a table sink from
- * the window topics into the online store, so a window's features are served as it closes.
- * Freshness per view is `platform_feature_freshness_seconds` in /metrics.
+ * the window topics into the online store, so a window's features are served as it closes; the
+ * views with no stream (the district hours a gold job builds) are materialized incrementally
+ * from their tables every FEATURES_MATERIALIZE_EVERY_MS. Freshness per view is
+ * `platform_feature_freshness_seconds` in /metrics.
  */
 export interface NodeFeatures {
   readonly store: FeatureStore;
@@ -80,6 +84,24 @@ export async function startFeatures(
     },
   });
   const lagTimer = setInterval(() => sink.refreshLag().catch(failures.logUnavailable), LAG_REFRESH_MS);
+  // batch views follow their tables: new Delta versions since the last run, written online
+  const batchViews = views.filter((v) => !v.definition.source.stream);
+  const batch = new PeriodicJob<MaterializeResult[]>({
+    name: "features-materialize",
+    everyMs: config.featuresMaterializeEveryMs,
+    run: async () => {
+      const results: MaterializeResult[] = [];
+      for (const view of batchViews)
+        results.push(await store.materializeIncremental(view.name, view.version));
+      return results;
+    },
+    onResult: (results) => {
+      for (const result of results)
+        if (result.rows > 0) store.observeWritten(result.view, result.version, result.newestEventTime ?? 0);
+    },
+    onError: failures.logUnavailable,
+  });
+  batch.start();
   // the embedded store drops rows past their TTL on a timer (Redis expires them itself)
   const pruneTimer = setInterval(() => {
     if (online instanceof EmbeddedOnlineStore) online.prune();
@@ -91,6 +113,7 @@ export async function startFeatures(
     async stop() {
       clearInterval(lagTimer);
       clearInterval(pruneTimer);
+      await batch.stop();
       await sink.stop().catch(failures.stopIncomplete);
       await store.close().catch(failures.stopIncomplete);
     },

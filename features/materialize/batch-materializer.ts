@@ -30,6 +30,8 @@ export interface MaterializeResult {
   readonly tableVersion: number | null;
   /** the Delta version the incremental run started after (undefined: from the start) */
   readonly fromTableVersion?: number;
+  /** the newest event time among the rows written (undefined when none) */
+  readonly newestEventTime?: number;
   readonly elapsedMs: number;
 }
 
@@ -65,6 +67,7 @@ export async function materialize(
     view: view.name,
     version: view.version,
     rows: rows.length,
+    ...newest(rows),
     tableVersion: snapshot?.version ?? null,
     elapsedMs: performance.now() - started,
   };
@@ -109,6 +112,7 @@ export async function materializeIncremental(
   await store.setWatermark(name, snapshot.version);
   return {
     ...{ view: view.name, version: view.version, rows: rows.length, tableVersion: snapshot.version },
+    ...newest(rows),
     ...(done === undefined ? {} : { fromTableVersion: done }),
     elapsedMs: performance.now() - started,
   };
@@ -155,6 +159,13 @@ async function newestPerEntity(
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+function newest(rows: readonly OnlineRow[]): { newestEventTime?: number } {
+  if (rows.length === 0) return {};
+  let max = rows[0]!.eventTime;
+  for (const row of rows) if (row.eventTime > max) max = row.eventTime;
+  return { newestEventTime: max };
 }
 
 async function writeRows(
