@@ -97,7 +97,15 @@ export class FeatureStore {
         onRefused(view.name, error);
       }
     }
-    for (const view of this.onDemand.values()) await this.registry.registerOnDemand(view);
+    for (const view of this.onDemand.values()) {
+      try {
+        await this.registry.registerOnDemand(view);
+      } catch (error) {
+        // its source view was refused above: it cannot be served either
+        if (!isPlatformError(error, ErrorCodes.FEATURE_VIEW_NOT_FOUND)) throw error;
+        onRefused(view.description.name, error);
+      }
+    }
     return registered;
   }
 
