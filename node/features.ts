@@ -83,7 +83,11 @@ export async function startFeatures(
         this.set({ view: f.view, version: String(f.version) }, Math.max(0, (now - f.newestEventTime) / 1000));
     },
   });
-  const lagTimer = setInterval(() => sink.refreshLag().catch(failures.logUnavailable), LAG_REFRESH_MS);
+  const lagTimer = setInterval(() => {
+    sink.refreshLag().catch(failures.logUnavailable);
+    // other nodes' registrations, so serving never waits for the topic
+    store.registry.refresh().catch(failures.logUnavailable);
+  }, LAG_REFRESH_MS);
   // batch views follow their tables: new Delta versions since the last run, written online
   const batchViews = views.filter((v) => !v.definition.source.stream);
   const batch = new PeriodicJob<MaterializeResult[]>({

@@ -66,7 +66,9 @@ export function featureRoutes(store: FeatureStore): Hono {
     const params = c.req.queries();
     const name = params.view?.length === 1 ? params.view[0] : undefined;
     if (!name) return fail(c, ErrorCodes.BAD_REQUEST, "name one view: ?view=<name>");
-    await store.registry.refresh();
+    // the serving path reads the registry as the node holds it (the node refreshes it every few
+    // seconds); only a view it does not know yet costs a read of the topic
+    if (!store.registry.isOnDemand(name) && !store.registry.has(name)) await store.registry.refresh();
     const joinKey = store.registry.isOnDemand(name) ? undefined : store.registry.view(name).definition.entity;
     const entities: string[] = [];
     const request: Record<string, string> = {};

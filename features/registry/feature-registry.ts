@@ -269,6 +269,10 @@ export class FeatureRegistry {
     return found;
   }
 
+  has(name: string): boolean {
+    return this.views.has(name);
+  }
+
   isOnDemand(name: string): boolean {
     return this.onDemand.has(name);
   }
