@@ -228,28 +228,39 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      // each part's stop is bounded by its own deadline; one that takes long is said, so an
+      // operator sees which part held the stop
+      const step = async (part: string, stopping: () => Promise<unknown> | undefined) => {
+        const began = performance.now();
+        await stopping();
+        const tookMs = performance.now() - began;
+        if (tookMs > SLOW_STOP_STEP_MS) console.warn(`stop: ${part} took ${Math.round(tookMs)} ms`);
+      };
       housekeeping.stop();
       alertSignals.stop();
-      await edge.stopSources();
-      await news?.stop();
-      await market?.stop();
-      await running.system.drain(10_000).catch(failures.fail);
-      await engine?.stop().catch(failures.stopIncomplete);
-      await router.flush().catch(failures.fail);
-      await running.stop();
-      await timeseries.stop();
-      await lake?.stop();
-      await features?.stop();
-      await models?.stop();
-      await membership.stop().catch(failures.fail);
+      await step("sources", () => edge.stopSources());
+      // the news and market rooms are independent of each other and of the sensor path
+      await step("news and market", () => Promise.all([news?.stop(), market?.stop()]));
+      await step("main actors' drain", () => running.system.drain(10_000).catch(failures.fail));
+      await step("stream engine", () => engine?.stop().catch(failures.stopIncomplete));
+      await step("outputs", () => router.flush().catch(failures.fail));
+      await step("main actors", () => running.stop());
+      // sinks read the log on their own consumer groups: they leave them side by side
+      await step("sinks", () =>
+        Promise.all([timeseries.stop(), lake?.stop(), features?.stop(), models?.stop()]),
+      );
+      await step("membership", () => membership.stop().catch(failures.fail));
       await server.stop();
       await access.stop();
-      await edge.stopBroker();
+      await step("MQTT broker", () => edge.stopBroker());
       await sensorRegistry.stop();
       await log.close();
     },
   };
 }
+
+/** a part of the stop that takes longer than this is said on stderr */
+const SLOW_STOP_STEP_MS = 2000;
 
 /** the API from the first moment; a taken port fails the start in one clear line */
 function listen(config: NodeConfig, feeds: FeedHub): ApiServer {
