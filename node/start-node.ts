@@ -239,10 +239,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       housekeeping.stop();
       alertSignals.stop();
       await step("sources", () => edge.stopSources());
-      // the news and market rooms are independent of each other and of the sensor path
-      await step("news and market", () => Promise.all([news?.stop(), market?.stop()]));
+      // the news and market rooms are independent of each other and of the sensor path: they
+      // stop beside it, so a slow group leave there does not hold the sensor partitions' hand-over
+      const rooms = step("news and market", () => Promise.all([news?.stop(), market?.stop()]));
       await step("main actors' drain", () => running.system.drain(10_000).catch(failures.fail));
       await step("stream engine", () => engine?.stop().catch(failures.stopIncomplete));
+      await rooms;
       await step("outputs", () => router.flush().catch(failures.fail));
       await step("main actors", () => running.stop());
       // sinks read the log on their own consumer groups: they leave them side by side
