@@ -249,7 +249,7 @@ start_mosquitto() {
   install_mosquitto
   local conf_dir="$RUN_DIR/mosquitto"
   mkdir -p "$conf_dir"
-  sed "s#@RUN_DIR@#$RUN_DIR#g" "$INFRA_DIR/mosquitto/mosquitto.conf" >"$conf_dir/mosquitto.conf"
+  sed -e "s#@RUN_DIR@#$RUN_DIR#g" -e "s#@USER@#$(id -un)#g" "$INFRA_DIR/mosquitto/mosquitto.conf" >"$conf_dir/mosquitto.conf"
   write_mosquitto_auth "$conf_dir/conf.d"
   say "starting mosquitto, log $(log_file mosquitto)"
   spawn mosquitto "$(mosquitto_bin)" -c "$conf_dir/mosquitto.conf"

@@ -1,6 +1,6 @@
 import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { writeMosquittoAuth } from "../infra/mosquitto/mosquitto-auth.ts";
@@ -47,6 +47,8 @@ export async function startPrivateMosquitto(options: {
   await writeMosquittoAuth({ dir: confD, devicePort, servicePort, ...options });
   const conf = readFileSync(join(REPO, "infra", "mosquitto", "mosquitto.conf"), "utf8")
     .replaceAll("@RUN_DIR@", runDir)
+    // as root, stay root (Mosquitto would switch to its own user); otherwise it cannot switch anyway
+    .replaceAll("@USER@", process.getuid?.() === 0 ? "root" : userInfo().username)
     .replace(/^listener 1883 /m, `listener ${anonymousPort} `);
   writeFileSync(join(runDir, "mosquitto.conf"), conf);
   if (process.getuid?.() === 0) handToMosquittoUser(runDir);

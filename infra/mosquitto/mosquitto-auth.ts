@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   credentialsFor,
@@ -106,6 +106,9 @@ function writeSecretFile(path: string, text: string): void {
 }
 
 async function hashInPlace(command: string, file: string): Promise<void> {
+  // mosquitto_passwd -U fails on an empty file (no devices listed: MQTT_DEVICES_FILE unset),
+  // and an empty password file is what Mosquitto should read then: nobody may log in there
+  if (readFileSync(file, "utf8").trim().length === 0) return;
   const proc = Bun.spawn([command, "-U", file], { stdout: "ignore", stderr: "pipe" });
   const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
   // mosquitto_passwd's messages name the file, never a password
