@@ -6,6 +6,7 @@ import { POLICY_TAG, RetrainCoordinator } from "../actors/retrain/retrain-coordi
 import { DEFAULT_RETRAIN_POLICY, type RetrainPolicy } from "../actors/retrain/retrain-policy.ts";
 import type { AuditLog } from "../api/gateway/audit-log.ts";
 import { type ModelControl, modelRoutes } from "../api/models/routes.ts";
+import type { MetricSample } from "../messages/alert.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
 import { Topics } from "../messages/topics.ts";
@@ -48,6 +49,8 @@ export async function startModels(
   options: {
     readonly audit: AuditLog;
     readonly deadLetter: (letter: DeadLetter, topic: string) => void;
+    /** a metric sample for the alert rules (live error per version) */
+    readonly sample?: (sample: MetricSample) => void;
   },
 ): Promise<NodeModels | undefined> {
   const { config, log, codec, metrics, feeds, failures } = node;
@@ -197,6 +200,19 @@ export async function startModels(
       );
     }
     driftedBefore = drifted.length > 0;
+    // live error for the alert rules (model-error-up): each served version's recent error
+    // against its own usual error, once labels have come in
+    for (const model of serving.modelNames())
+      for (const [version, stats] of serving.statsOf(model)) {
+        const ratio = stats.live.errorRatio();
+        if (ratio !== undefined)
+          options.sample?.({
+            metric: "model_live_error_ratio",
+            value: ratio,
+            labels: { model, version },
+            at: Date.now(),
+          });
+      }
   }, 10_000);
   observeModels(metrics.registry, serving, () => predictFailures);
 

@@ -187,6 +187,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const models = await startModels(node, {
     audit: access.audit,
     deadLetter: (letter) => router.deadLetter(letter, "sink"),
+    sample: running.sample,
   });
   server.use(
     nodeApp(node, {

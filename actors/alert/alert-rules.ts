@@ -404,6 +404,18 @@ export const DEFAULT_ALERT_RULES: AlertRule[] = parseAlertRules([
     stale_after: "30m",
   },
   {
+    // concept drift as the operator sees it: the served version got worse on live labels
+    name: "model-error-up",
+    category: "model",
+    metric: "model_live_error_ratio",
+    comparison: "greater_than",
+    threshold: 1.5,
+    severity: "warning",
+    message_template: "{model} version {version}: recent live error is {value}x its usual (> {threshold})",
+    for: "2m",
+    stale_after: "10m",
+  },
+  {
     name: "prediction-latency",
     category: "model",
     metric: "prediction_latency_ms",

@@ -59,6 +59,18 @@ export class LivePerformance {
     return false;
   }
 
+  /**
+   * How the recent error compares with the version's error over its whole service: 1 is as
+   * usual, 1.5 is half as large again. Undefined until there are `minOutcomes` outcomes and a
+   * recent window of at least a tenth of them, so a version's first labels do not page anyone.
+   */
+  errorRatio(minOutcomes = 100): number | undefined {
+    const snapshot = this.snapshot();
+    if (snapshot.outcomes < minOutcomes || snapshot.recentCount < minOutcomes / 10 || snapshot.mae <= 0)
+      return undefined;
+    return snapshot.recentMae / snapshot.mae;
+  }
+
   snapshot(): LivePerformanceSnapshot {
     let absolute = 0;
     let squared = 0;

@@ -137,6 +137,15 @@ const cases: {
   },
   {
     kind: "model",
+    rule: "model-error-up",
+    metric: "model_live_error_ratio",
+    labels: { model: "traffic-forecast", version: "3" },
+    bad: 2.1,
+    good: 1.0,
+    receiver: "default",
+  },
+  {
+    kind: "model",
     rule: "prediction-latency",
     metric: "prediction_latency_ms",
     labels: { model: "traffic" },
