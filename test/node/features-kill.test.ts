@@ -2,7 +2,6 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { EmbeddedOnlineStore } from "../../features/online/embedded-online-store.ts";
 import { sensorWindowView } from "../../features/views/iot-views.ts";
 import { openLog } from "../../log/index.ts";
@@ -10,6 +9,12 @@ import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
 import { SENSOR_TYPES } from "../../messages/sensor-reading.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
 import { PROCESSED_TOPICS } from "../../node/node-log.ts";
+import {
+  type EmbeddedNodeProcess,
+  sinkMetric,
+  spawnEmbeddedNode,
+  waitFor,
+} from "../../testkit/embedded-node-process.ts";
 
 /**
  * kill -9 of a node while it pushes window features into its online store loses nothing and
@@ -20,7 +25,6 @@ import { PROCESSED_TOPICS } from "../../node/node-log.ts";
  * old ones after new ones. Then each sensor's entry in the online store must be its newest final
  * window on the log, value for value.
  */
-const REPO = join(import.meta.dir, "../..");
 const SINK = "features-online";
 let dataDir: string;
 
@@ -29,81 +33,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-interface NodeProcess {
-  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
-  readonly apiUrl: string;
-}
+type NodeProcess = EmbeddedNodeProcess;
 
-async function spawnNode(simulate: boolean): Promise<NodeProcess> {
-  const args = [
-    ...[
-      "cluster.ts",
-      "--quiet",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--mqtt-port",
-      "0",
-      "--data-dir",
-      dataDir,
-    ],
-    ...[
-      "--workers",
-      "1",
-      "--partitions",
-      "4",
-      "--window-ms",
-      "2000",
-      "--grace-ms",
-      "500",
-      "--commit-interval-ms",
-      "200",
-    ],
-    ...(simulate ? ["--rate", "300", "--sensors", "10"] : ["--no-simulator"]),
-  ];
-  const proc = Bun.spawn([process.execPath, ...args], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      ...{ KAFKA_BROKERS: "", MQTT_URL: "", PORT: "", DATA_DIR: "", REDIS_URL: "", QUESTDB_URL: "" },
-      ...{ LAKE: "off", NEWS: "off", MARKET: "off", FEATURES: "on" },
-    },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+const spawnNode = (simulate: boolean) =>
+  spawnEmbeddedNode({
+    dataDir,
+    simulate,
+    rate: 300,
+    sensors: 10,
+    env: { LAKE: "off", NEWS: "off", MARKET: "off", FEATURES: "on" },
   });
-  let text = "";
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-  };
-  void Promise.all([collect(proc.stdout), collect(proc.stderr)]);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const apiUrl = /API\s+(http:\/\/\S+)/.exec(text)?.[1];
-    if (apiUrl) return { proc, apiUrl };
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      proc.kill("SIGKILL");
-      throw new Error(`node did not start:\n${text}`);
-    }
-    await Bun.sleep(50);
-  }
-}
-
-async function metric(node: NodeProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${node.apiUrl}/metrics`)).text();
-  const match = new RegExp(`^${name}\\{sink="${SINK}"\\} (\\S+)$`, "m").exec(text);
-  return match ? Number(match[1]) : Number.NaN;
-}
-
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
+const metric = (node: NodeProcess, name: string) => sinkMetric(node, name, SINK);
 
 async function finalWindows(): Promise<WindowResult[]> {
   const log = await openLog({ kind: "embedded", path: join(dataDir, "log.db"), maintenanceIntervalMs: 0 });

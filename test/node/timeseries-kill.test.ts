@@ -2,7 +2,6 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { platformTables } from "../../lake/timeseries/platform-tables.ts";
 import { QuestDbTimeSeriesStore } from "../../lake/timeseries/questdb/questdb-time-series-store.ts";
 import { openLog } from "../../log/index.ts";
@@ -11,6 +10,7 @@ import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
 import { PROCESSED_TOPICS } from "../../node/node-log.ts";
+import { sinkMetric, spawnEmbeddedNode, waitFor } from "../../testkit/embedded-node-process.ts";
 import { type PrivateQuestDb, privateQuestDb } from "../../testkit/questdb-server.ts";
 
 /**
@@ -24,7 +24,6 @@ import { type PrivateQuestDb, privateQuestDb } from "../../testkit/questdb-serve
  * city.sensors.silver and every final window on city.processed.* must be exactly one row in
  * QuestDB, with the same values (count and sum compared).
  */
-const REPO = join(import.meta.dir, "../..");
 let questdb: PrivateQuestDb;
 let dataDir: string;
 
@@ -37,77 +36,14 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface NodeProcess {
-  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
-  readonly apiUrl: string;
-  output(): string;
-}
-
-async function spawnNode(simulate: boolean): Promise<NodeProcess> {
-  const args = [
-    ...["cluster.ts", "--quiet", "--port", "0", "--host", "127.0.0.1", "--mqtt-port", "0"],
-    ...[
-      "--data-dir",
-      dataDir,
-      "--workers",
-      "1",
-      "--partitions",
-      "4",
-      "--window-ms",
-      "2000",
-      "--grace-ms",
-      "500",
-    ],
-    ...["--commit-interval-ms", "200", "--questdb", questdb.httpUrl],
-    ...(simulate ? ["--rate", "400", "--sensors", "20"] : ["--no-simulator"]),
-  ];
-  const proc = Bun.spawn([process.execPath, ...args], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: "",
-      MQTT_URL: "",
-      PORT: "",
-      DATA_DIR: "",
-      QUESTDB_PG_URL: questdb.pgUrl,
-      TIMESERIES_LINGER_MS: "100",
-      TIMESERIES_BATCH_SIZE: "200",
-    },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+const spawnNode = (simulate: boolean) =>
+  spawnEmbeddedNode({
+    dataDir,
+    simulate,
+    args: ["--questdb", questdb.httpUrl],
+    env: { QUESTDB_PG_URL: questdb.pgUrl, TIMESERIES_LINGER_MS: "100", TIMESERIES_BATCH_SIZE: "200" },
   });
-  let text = "";
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-  };
-  void Promise.all([collect(proc.stdout), collect(proc.stderr)]);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const apiUrl = /API\s+(http:\/\/\S+)/.exec(text)?.[1];
-    if (apiUrl) return { proc, apiUrl, output: () => text };
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      proc.kill("SIGKILL");
-      throw new Error(`node did not start:\n${text}`);
-    }
-    await Bun.sleep(50);
-  }
-}
-
-async function metric(node: NodeProcess, name: string, sink: string): Promise<number> {
-  const text = await (await fetch(`${node.apiUrl}/metrics`)).text();
-  const match = new RegExp(`^${name}\\{sink="${sink}"\\} (\\S+)$`, "m").exec(text);
-  return match ? Number(match[1]) : Number.NaN;
-}
-
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
+const metric = sinkMetric;
 
 async function readTopic<T>(topics: readonly string[]): Promise<{ values: T[]; records: number }> {
   const log = await openLog({ kind: "embedded", path: join(dataDir, "log.db"), maintenanceIntervalMs: 0 });
