@@ -12,6 +12,7 @@ import {
 import { EmbeddedOnlineStore } from "../features/online/embedded-online-store.ts";
 import { openOnlineStore } from "../features/online/index.ts";
 import { IOT_FEATURE_VIEWS, IOT_ON_DEMAND_VIEWS } from "../features/views/iot-views.ts";
+import { roomFeatureViews } from "../features/views/room-views.ts";
 import { PeriodicJob } from "../lake/maintenance/periodic-job.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { TableSink, type TableSinkStats } from "../sinks/table-sink.ts";
@@ -53,7 +54,11 @@ export async function startFeatures(
     online,
     onDemand: IOT_ON_DEMAND_VIEWS,
   });
-  const views = await store.registerCode(IOT_FEATURE_VIEWS, (view, error) =>
+  const code = [
+    ...IOT_FEATURE_VIEWS,
+    ...roomFeatureViews({ news: config.news === "on", market: config.market === "on" }),
+  ];
+  const views = await store.registerCode(code, (view, error) =>
     console.error(`feature view ${view} is not served by this node: ${error.message}`),
   );
   const bindings = store.streamBindings(views);

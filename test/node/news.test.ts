@@ -150,3 +150,35 @@ test("with a Gemini key the official SDK reads the news, searching for context, 
     await gemini.stop();
   }
 }, 60_000);
+
+test("with the feature store on, each district's news sentiment is served online as its desk publishes it", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "news-features-"));
+  dirs.push(dataDir);
+  const node = await startNode(
+    testNodeConfig(dataDir, { news: "on", newsPollMs: 3_600_000, features: "on", commitIntervalMs: 200 }),
+  );
+  try {
+    const path = `/api/features/online?view=district_news_sentiment&entities=${DISTRICTS.map(encodeURIComponent).join(",")}`;
+    const online = await eventually(
+      async () =>
+        (await (await fetch(`${node.apiUrl}${path}`)).json()) as {
+          results?: {
+            entity: string;
+            status: string;
+            values: { sentiment: number | null; articles: number | null };
+          }[];
+        },
+      (body) => (body.results ?? []).every((r) => r.status === "PRESENT" && r.values.articles === STORIES),
+      30_000,
+    );
+    const sentiment = (await (await fetch(`${node.apiUrl}/api/news/sentiment`)).json()) as {
+      locations: { location: string; sentiment: number }[];
+    };
+    // the online value is the desk's latest, place by place
+    for (const { location, sentiment: value } of sentiment.locations)
+      expect(online.results?.find((r) => r.entity === location)?.values.sentiment).toBe(value);
+    expect(online.results?.length).toBe(DISTRICTS.length);
+  } finally {
+    await node.stop();
+  }
+}, 60_000);

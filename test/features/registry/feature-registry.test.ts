@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { FeatureRegistry, type SourceCatalog } from "../../../features/registry/feature-registry.ts";
 import { RECORD_VERSION } from "../../../features/registry/registry-records.ts";
 import { IOT_FEATURE_VIEWS, TRAFFIC_SPEED_VS_LIMIT } from "../../../features/views/iot-views.ts";
+import { roomFeatureViews } from "../../../features/views/room-views.ts";
 import type { DeltaField } from "../../../lake/delta/schema.ts";
 import { LAKE_TABLES } from "../../../lake/tables/catalogue.ts";
 import { openLog } from "../../../log/index.ts";
@@ -98,7 +99,7 @@ describe("feature registry versions", () => {
 
   test("the city's views and the on-demand view register on a fresh lake", async () => {
     const registry = await openRegistry(`fv-${topicSeq++}`);
-    for (const view of IOT_FEATURE_VIEWS)
+    for (const view of [...IOT_FEATURE_VIEWS, ...roomFeatureViews({ news: true, market: true })])
       expect((await registry.register(view)).lineage.tableVersion).toBeNull();
     expect((await registry.registerOnDemand(TRAFFIC_SPEED_VS_LIMIT)).version).toBe(1);
   });
