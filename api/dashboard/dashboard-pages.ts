@@ -22,7 +22,7 @@ const PANELS: Record<DashboardView, readonly Panel[]> = {
   operational: [
     { id: "throughput", title: "Throughput (records/s)", wide: true },
     { id: "input-lag", title: "Consumer lag per partition (city.sensors.raw)" },
-    { id: "aggregate-lag", title: "Sinks' lag: single-owner aggregates' consumer lag" },
+    { id: "aggregate-lag", title: "Sinks' lag: table sinks and single-owner aggregates, records behind" },
     { id: "latency", title: "Processing latency (s): p50 / p99 by stage", wide: true },
     { id: "latency-histogram", title: "Window latency histogram (observations per bucket)" },
     { id: "dead-letters", title: "Dead letters by reason" },

@@ -51,6 +51,11 @@ export async function dashboardSummary(deps: DashboardSummaryDeps) {
       rowsOf(metrics.workers),
       rowsOf(metrics.feedClients),
     ]);
+  const [sinkLag, newsSentiment, marketEvents] = await Promise.all([
+    rowsOf(metrics.sinkLag),
+    rowsOf(metrics.newsSentiment),
+    rowsOf(metrics.marketEvents),
+  ]);
   const [processing, prediction] = await Promise.all([
     histogramsOf(metrics.processingLatency, "stage"),
     histogramsOf(metrics.predictionLatency, "model"),
@@ -104,6 +109,12 @@ export async function dashboardSummary(deps: DashboardSummaryDeps) {
     quality: qualityOf(view),
     sensors: sensorsOf(view, deps.sensorPlace),
     predictions: predictionsOf(view),
+    /** the table sinks (time series, lake, feature store): records not yet written, by sink */
+    sinks: sinkLag.map((r) => ({ sink: r.labels.sink, lag: r.value })),
+    /** the news room: each place's rolling sentiment (-1..1) */
+    news: newsSentiment.map((r) => ({ location: r.labels.location, sentiment: r.value })),
+    /** the market room: records received from the sources, by kind and outcome */
+    market: marketEvents.map((r) => ({ kind: r.labels.kind, outcome: r.labels.outcome, total: r.value })),
   };
 }
 

@@ -19,10 +19,32 @@ const quality = new TimeChart(panel("quality"), {
   decimals: 3,
 });
 const predictions = new TimeChart(panel("predictions"), { series: ["predicted (mean over sensors)", "actual"], decimals: 3 });
-empty(
-  panel("markets"),
+const marketsPanel = panel("markets");
+const roomsNote = empty(
+  marketsPanel,
   "No market-data or news source runs on this node yet: bars, indicators and sentiment appear here once those sources publish.",
 );
+let sentiment = null;
+
+/** the news room's sentiment by district, and what the market room received */
+function showRooms(summary) {
+  const news = summary.news ?? [];
+  const market = summary.market ?? [];
+  if (news.length === 0 && market.length === 0) return;
+  const received = new Map();
+  for (const m of market) received.set(m.kind, (received.get(m.kind) ?? 0) + m.total);
+  roomsNote.textContent =
+    market.length > 0
+      ? `market records received: ${[...received].map(([kind, n]) => `${Math.round(n)} ${kind}s`).join(", ")} (bars and indicators: /api/markets/<symbol>/bars)`
+      : "news sentiment per district (0 very negative, 50 neutral, 100 very positive)";
+  if (news.length === 0) return;
+  sentiment ??= new BarChart(marketsPanel, { label: "news sentiment (0-100)", color: "#d29922" });
+  sentiment.set(
+    news.map((n) => n.location),
+    news.map((n) => Math.round((n.sentiment + 1) * 50)),
+  );
+  marketsPanel.dataset.points = String(news.length);
+}
 
 /** the sensor whose windows are shown: the first traffic sensor seen, or ?sensor=<id> */
 let followed = new URLSearchParams(location.search).get("sensor");
@@ -65,6 +87,7 @@ followFeeds(["windows"], (_feed, window) => {
 });
 
 pollSummary((summary) => {
+  showRooms(summary);
   map.show(summary.sensors.map);
   const byDistrict = summary.sensors.byDistrict;
   districts.set(byDistrict.map((d) => d.district), byDistrict.map((d) => d.sensors));

@@ -70,9 +70,14 @@ pollSummary((summary, previous) => {
   const input = lagBars(summary.lag.filter((l) => l.group === app));
   inputLag.set(input.map((l) => `p${l.partition}`), input.map((l) => l.lag));
   const aggregates = lagBars(summary.lag.filter((l) => l.group !== app));
+  // the table sinks (time series, lake, feature store) beside the single-owner aggregates
+  const sinks = summary.sinks ?? [];
   aggregateLag.set(
-    aggregates.map((l) => `${l.topic.includes("drift") ? "drift" : "type-win"}/p${l.partition}`),
-    aggregates.map((l) => l.lag),
+    [
+      ...aggregates.map((l) => `${l.topic.includes("drift") ? "drift" : "type-win"}/p${l.partition}`),
+      ...sinks.map((s) => s.sink),
+    ],
+    [...aggregates.map((l) => l.lag), ...sinks.map((s) => s.lag)],
   );
 
   const window = bucketDelta(stageOf(summary, "window"), stageOf(previous, "window"));

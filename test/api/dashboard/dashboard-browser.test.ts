@@ -17,7 +17,7 @@ import { startTestNode } from "../../node/node-fixture.ts";
  */
 const OUTPUT = join(import.meta.dir, "../../../test-output/dashboard");
 
-/** the panels that must show data on each page (the markets panel waits for its sources) */
+/** the panels that must show data on each page (the markets panel shows the news room's sentiment here) */
 const PANELS = {
   operational: [
     "throughput",
@@ -30,7 +30,7 @@ const PANELS = {
     "restarts",
     "recent-dead-letters",
   ],
-  analytics: ["city-map", "districts", "anomalies", "sensor-windows", "quality", "predictions"],
+  analytics: ["city-map", "districts", "anomalies", "sensor-windows", "quality", "predictions", "markets"],
   executive: ["kpi-quality", "kpi-model", "kpi-alerts", "kpi-availability", "alerts-trend"],
 } as const;
 type View = keyof typeof PANELS;
@@ -54,7 +54,14 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(OUTPUT, { recursive: true });
   // one-second windows: windows close, predictions and quality windows appear within seconds
-  ({ node, cleanup } = await startTestNode({ simulate: true, rate: 300, windowMs: 1000 }));
+  ({ node, cleanup } = await startTestNode({
+    simulate: true,
+    rate: 300,
+    windowMs: 1000,
+    // the news room runs once at start: the analytics page shows its sentiment per district
+    news: "on",
+    newsPollMs: 3_600_000,
+  }));
   browser = await launchChromium();
 });
 

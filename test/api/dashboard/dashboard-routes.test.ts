@@ -114,6 +114,9 @@ describe("the dashboard summary", () => {
     metrics.actors.set({ part: "worker-0", kind: "sensor" }, 4);
     metrics.mailboxDepth.set({ part: "worker-0", kind: "sensor" }, 9);
     metrics.processingLatency.observe({ stage: "window" }, 0.002);
+    metrics.sinkLag.set({ sink: "lake-silver_sensor_readings" }, 12);
+    metrics.newsSentiment.set({ location: "Mitte" }, -0.25);
+    metrics.marketEvents.inc({ kind: "trade", outcome: "accepted" }, 40);
     view.reading(reading("t1", 0.95));
     view.reading(reading("u1", 0.1));
 
@@ -125,6 +128,9 @@ describe("the dashboard summary", () => {
     expect(summary.totals).toMatchObject({ appended: 7, consumed: 5, out: 2, deadLetters: 3, alerts: 1 });
     expect(summary.lag).toEqual([{ group: "app", topic: "city.sensors.raw", partition: 1, lag: 42 }]);
     expect(summary.deadLetters).toEqual([{ source: "mqtt", code: "MALFORMED_JSON", total: 3 }]);
+    expect(summary.sinks).toEqual([{ sink: "lake-silver_sensor_readings", lag: 12 }]);
+    expect(summary.news).toEqual([{ location: "Mitte", sentiment: -0.25 }]);
+    expect(summary.market).toEqual([{ kind: "trade", outcome: "accepted", total: 40 }]);
     expect(summary.actors).toEqual([{ part: "worker-0", kind: "sensor", actors: 4, mailbox: 9 }]);
     expect(summary.alerts.bySeverity).toEqual({ info: 0, warning: 0, critical: 1 });
     const window = summary.latency.find((l) => l.stage === "window")!;
