@@ -132,10 +132,17 @@ test.skipIf(skipScaleOut)(
       60_000,
     );
     await Bun.sleep(1000); // a second, partial final would show up by now
-    expect(typeFinals(single, windowStart)).toHaveLength(1);
-    expect(typeFinals(pair, windowStart)).toHaveLength(1);
+    // One aggregate, not one per node: every final of the window is the whole window. A final
+    // may repeat, equal, when its partition moved between the nodes right after it was emitted
+    // (the new owner restores the last checkpoint and emits it again; outputs carry their
+    // identity for idempotent sinks), but a partial final (each node merging its own share,
+    // the bug this test was written for) has a smaller count.
     const strip = (w: WindowResult) => ({ count: w.count, fields: w.fields, start: w.window_start });
+    expect(typeFinals(single, windowStart)).toHaveLength(1);
     expect(one[0]!.count).toBe(expectedCount);
+    const pairFinals = typeFinals(pair, windowStart);
+    expect(pairFinals.length).toBeGreaterThanOrEqual(1);
+    for (const final of pairFinals) expect(strip(final)).toEqual(strip(one[0]!));
     expect(strip(two[0]!)).toEqual(strip(one[0]!));
 
     // the drift monitor of each application saw each prediction once and reports the same
