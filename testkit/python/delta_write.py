@@ -10,6 +10,7 @@ Prints {"version": n} of the table after the last step.
 
 import datetime
 import json
+import os
 import sys
 
 import pyarrow as pa
@@ -55,3 +56,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # leave without the interpreter's teardown (see delta_read.py: an abort at exit, now and then)
+    sys.stdout.flush()
+    os._exit(0)
