@@ -122,6 +122,17 @@ export class EmbeddedOnlineStore implements OnlineStore {
     this.db.prepare("DELETE FROM features WHERE view = ?").run(viewId(view));
   }
 
+  async deleteEntity(viewName: string, entity: string): Promise<number> {
+    // a view's entries are under `<name>@<version>`: every version of this name, no other view
+    const at = viewName.length + 1;
+    return this.db
+      .prepare(
+        `DELETE FROM features WHERE entity = ? AND substr(view, 1, ?) = ? AND length(view) > ?
+         AND substr(view, ?) NOT GLOB '*[^0-9]*'`,
+      )
+      .run(entity, at, `${viewName}@`, at, at + 1).changes;
+  }
+
   async close(): Promise<void> {
     for (const statement of this.readMany.values()) statement.finalize();
     this.db.close();

@@ -54,6 +54,8 @@ export interface OnlineStore {
   setWatermark(name: string, value: number): Promise<void>;
   /** drops the entries of a view version (a retired version, an erased entity set) */
   dropView(view: ViewKey): Promise<void>;
+  /** deletes one entity's entries in every version of a view (a deletion request); returns how many */
+  deleteEntity(viewName: string, entity: string): Promise<number>;
   close(): Promise<void>;
 }
 

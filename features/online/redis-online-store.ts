@@ -158,8 +158,23 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async dropView(view: ViewKey): Promise<void> {
-    const pattern = `${this.prefix}:${view.name}@${view.version}:*`;
+    await this.unlinkMatching(`${this.prefix}:${globEscape(view.name)}@${view.version}:*`);
+  }
+
+  async deleteEntity(viewName: string, entity: string): Promise<number> {
+    // every version of the view: `<prefix>:<name>@<version>:<entity>`, the name and entity taken literally
+    return this.unlinkMatching(`${this.prefix}:${globEscape(viewName)}@*:${globEscape(entity)}`, (key) =>
+      /^[0-9]+$/.test(key.slice(`${this.prefix}:${viewName}@`.length, -(entity.length + 1))),
+    );
+  }
+
+  /** SCAN + UNLINK of the keys matching a glob (and `keep`, when given); returns how many were unlinked */
+  private async unlinkMatching(
+    pattern: string,
+    keep: (key: string) => boolean = () => true,
+  ): Promise<number> {
     let cursor = "0";
+    let unlinked = 0;
     try {
       do {
         const [next, keys] = (await this.client.send("SCAN", [
@@ -169,17 +184,24 @@ export class RedisOnlineStore implements OnlineStore {
           "COUNT",
           "1000",
         ])) as [string, string[]];
-        if (keys.length > 0) await this.client.send("UNLINK", keys);
+        const doomed = keys.filter(keep);
+        if (doomed.length > 0) unlinked += Number(await this.client.send("UNLINK", doomed));
         cursor = next;
       } while (cursor !== "0");
     } catch (cause) {
       throw unavailable("Redis delete failed", cause);
     }
+    return unlinked;
   }
 
   async close(): Promise<void> {
     this.client.close();
   }
+}
+
+/** a text matched literally inside a Redis glob (`*`, `?`, `[`, `]` and `\\` escaped) */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
 function parseEntry(text: string, now: number): StoredFeatures | undefined {

@@ -83,6 +83,11 @@ export interface TimeSeriesStore {
   /** idempotent upsert by (timestamp, dedupKeys); resolves when the store accepted the rows */
   write(table: TableDefinition, rows: readonly TimeSeriesRow[]): Promise<void>;
   query(query: TimeSeriesQuery): Promise<TimeSeriesResult>;
+  /**
+   * deletes every row of an ensured table whose SYMBOL columns equal the given values (a deletion
+   * request for an entity); resolves with how many rows were deleted once no query returns them
+   */
+  deleteRows(table: string, equals: Readonly<Record<string, string>>): Promise<number>;
   dropTable(name: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -138,6 +138,21 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
     };
   }
 
+  async deleteRows(table: string, equals: Readonly<Record<string, string>>): Promise<number> {
+    this.open();
+    const plan = planQuery(new Map([...this.tables].map(([name, s]) => [name, s.definition])), {
+      table,
+      equals,
+      limit: 1,
+    });
+    if (plan.equals.length === 0)
+      throw new PlatformError(ErrorCodes.BAD_REQUEST, "a delete names at least one column");
+    const where = plan.equals.map(([column]) => `${quoted(column)} = ?`).join(" AND ");
+    return this.db
+      .prepare(`DELETE FROM ${quoted(table)} WHERE ${where}`)
+      .run(...plan.equals.map(([, value]) => value)).changes;
+  }
+
   async dropTable(name: string): Promise<void> {
     this.open();
     if (!/^[a-z][a-z0-9_]{0,62}$/.test(name))

@@ -123,6 +123,76 @@ export class QuestDbTimeSeriesStore implements TimeSeriesStore {
   }
 
   /**
+   * QuestDB has no row DELETE (its UPDATE could only blank the rows, leaving their timestamps and
+   * counts). Each day partition holding matching rows is rewritten without them, as QuestDB's own
+   * guide to removing data says: the day's other rows are copied to a staging table, the partition
+   * is dropped, the copy inserted back (DEDUP keeps a retried insert exact) and the stage dropped.
+   * This store's writes to the table wait meanwhile (they share the table's queue), so a sink of
+   * this node loses nothing; a write from another process landing between the copy and the drop
+   * would be lost, which is why erasure runs where the table's sink runs.
+   */
+  async deleteRows(table: string, equals: Readonly<Record<string, string>>): Promise<number> {
+    this.open();
+    const plan = planQuery(new Map([...this.tables].map(([name, w]) => [name, w.definition])), {
+      table,
+      equals,
+      limit: 1,
+    });
+    if (plan.equals.length === 0)
+      throw new PlatformError(ErrorCodes.BAD_REQUEST, "a delete names at least one column");
+    const writer = this.tables.get(table)!;
+    const done = writer.queue.then(() => this.rewriteWithout(plan.table, plan.equals));
+    writer.queue = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
+  }
+
+  private async rewriteWithout(
+    definition: TableDefinition,
+    equals: readonly (readonly [string, string])[],
+  ): Promise<number> {
+    const name = definition.name;
+    const ts = definition.timestamp;
+    await this.awaitApplied(name);
+    const match = equals.map(([column], i) => `${column} = $${i + 1}`).join(" AND ");
+    const days = (await this.run(
+      `SELECT timestamp_floor('d', ${ts}) AS day, count() AS n FROM ${name} WHERE ${match}`,
+      equals.map(([, value]) => value),
+      "values",
+    )) as [Date | string, number | string | bigint][];
+    let deleted = 0;
+    for (const [dayStart, count] of days) {
+      const from = new Date(fromPg(dayStart, "timestamp") as number);
+      const day = from.toISOString().slice(0, 10);
+      const to = new Date(from.getTime() + 86_400_000);
+      // CREATE TABLE AS takes no bind parameters: the values are SQL literals, quotes doubled
+      const keep = `NOT (${equals.map(([column, value]) => `${column} = ${sqlLiteral(value)}`).join(" AND ")})`;
+      const stage = `${name.slice(0, 40)}_erase_${crypto.randomUUID().slice(0, 8)}`;
+      await this.run(
+        `CREATE TABLE ${stage} AS (SELECT * FROM ${name} WHERE ${ts} >= '${from.toISOString()}' AND ${ts} < '${to.toISOString()}' AND ${keep}) TIMESTAMP(${ts}) PARTITION BY DAY BYPASS WAL`,
+        [],
+      );
+      await this.run(`ALTER TABLE ${name} DROP PARTITION LIST '${day}'`, []);
+      try {
+        await this.run(`INSERT INTO ${name} SELECT * FROM ${stage}`, []);
+      } catch (cause) {
+        // the day's other rows are only in the stage now: keep it, and say how to put them back
+        throw new PlatformError(
+          ErrorCodes.ERASURE_INCOMPLETE,
+          `QuestDB: ${name}'s day ${day} was dropped but its other rows could not be inserted back; they are in table ${stage} (INSERT INTO ${name} SELECT * FROM ${stage})`,
+          { cause },
+        );
+      }
+      await this.run(`DROP TABLE ${stage}`, []);
+      deleted += Number(count);
+    }
+    await this.awaitApplied(name);
+    return deleted;
+  }
+
+  /**
    * resolves once QuestDB applied every committed WAL transaction of the table, so a query sees
    * every acknowledged write (tests and benchmarks; the port itself only promises acceptance)
    */
@@ -229,6 +299,10 @@ function ttlDaysOf(row: [number, string] | undefined): number | undefined {
   if (!value) return undefined;
   const perDay: Record<string, number> = { HOUR: 1 / 24, DAY: 1, WEEK: 7, MONTH: 30, YEAR: 365 };
   return value * (perDay[unit.toUpperCase()] ?? 1);
+}
+
+function sqlLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
 function messageOf(error: unknown): string {

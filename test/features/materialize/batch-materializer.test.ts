@@ -91,6 +91,7 @@ describe("batch materialization", () => {
       ...{
         setWatermark: real.setWatermark.bind(real),
         dropView: real.dropView.bind(real),
+        deleteEntity: real.deleteEntity.bind(real),
         close: real.close.bind(real),
       },
       write: async (v, rows, options) => {

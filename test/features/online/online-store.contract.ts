@@ -167,6 +167,31 @@ export function onlineStoreContract(name: string, harness: OnlineStoreHarness): 
       expect((await store.read({ name, version: 2 }, ["k"]))[0]?.values.v).toBe(2);
     });
 
+    test("deleting an entity removes it from every version of the view and from nothing else", async () => {
+      const name = `erase_${viewSeq++}`;
+      // a look-alike view name and entity keys that glob or prefix matching would confuse
+      const others = [`${name}x`, `${name}@1`];
+      for (const version of [1, 2]) {
+        await store.write({ name, version }, [
+          row("s*1", T0, T0, { v: version }),
+          row("s?1", T0, T0, { v: version }),
+          row("s[1]", T0, T0, { v: version }),
+          row("x:s*1", T0, T0, { v: version }),
+        ]);
+      }
+      for (const other of others)
+        await store.write({ name: other, version: 1 }, [row("s*1", T0, T0, { v: 0 })]);
+      expect(await store.deleteEntity(name, "s*1")).toBe(2);
+      for (const version of [1, 2]) {
+        const got = await store.read({ name, version }, ["s*1", "s?1", "s[1]", "x:s*1"]);
+        expect(got.map((g) => g?.values.v)).toEqual([undefined, version, version, version]);
+      }
+      for (const other of others)
+        expect((await store.read({ name: other, version: 1 }, ["s*1"]))[0]?.values.v).toBe(0);
+      // again: nothing left to delete, and that is not an error
+      expect(await store.deleteEntity(name, "s*1")).toBe(0);
+    });
+
     test("what was written is there after the store is opened again", async () => {
       const view = freshView();
       await store.write(view, [row("k", T0, T0, { v: "kept" })]);

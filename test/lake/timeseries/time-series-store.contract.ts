@@ -328,5 +328,68 @@ export function timeSeriesStoreContract(name: string, harness: StoreHarness): vo
       test("a value of the wrong type is refused", () =>
         expectCode(store.write(table, [row("s1", T0, 1, { count: 1.5 })]), ErrorCodes.SCHEMA_VIOLATION));
     });
+
+    describe("deleting an entity's rows", () => {
+      test("removes its rows on every day and no other row; a value with quotes is a value", async () => {
+        const table = await newTable(readingsTable(uniqueName("tsc_delete")));
+        const days = [0, 1, 3].map((d) => T0 + d * DAY);
+        await store.write(
+          table,
+          days.flatMap((day) => [
+            row("s'1", day + 1000, 1),
+            row("s2", day + 2000, 2),
+            row("s'1", day + 3000, 3),
+          ]),
+        );
+        await harness.settle(store, table.name);
+        expect(await store.deleteRows(table.name, { sensor_id: "s'1" })).toBe(6);
+        await harness.settle(store, table.name);
+        const left = await store.query({ table: table.name, limit: 100 });
+        expect(left.rows.map((r) => [r[0], r[1]])).toEqual(days.map((day) => [day + 2000, "s2"]));
+        // again: nothing left, not an error
+        expect(await store.deleteRows(table.name, { sensor_id: "s'1" })).toBe(0);
+      });
+
+      test("matches every named column, and the table takes writes as before afterwards", async () => {
+        const table = await newTable(readingsTable(uniqueName("tsc_delete_and")));
+        await store.write(table, [
+          row("s1", T0 + 1000, 1, { type: "traffic" }),
+          row("s1", T0 + 2000, 2, { type: "air" }),
+        ]);
+        await harness.settle(store, table.name);
+        expect(await store.deleteRows(table.name, { sensor_id: "s1", type: "air" })).toBe(1);
+        await store.write(table, [row("s1", T0 + 3000, 3, { type: "air" })]);
+        await harness.settle(store, table.name);
+        const left = await store.query({ table: table.name, limit: 100 });
+        expect(left.rows.map((r) => [r[0], r[2]])).toEqual([
+          [T0 + 1000, "traffic"],
+          [T0 + 3000, "air"],
+        ]);
+      });
+
+      test("a write issued while the rows are deleted is kept", async () => {
+        const table = await newTable(readingsTable(uniqueName("tsc_delete_race")));
+        await store.write(table, [row("s1", T0 + 1000, 1), row("s2", T0 + 2000, 2)]);
+        await harness.settle(store, table.name);
+        const deleting = store.deleteRows(table.name, { sensor_id: "s1" });
+        const writing = store.write(table, [row("s2", T0 + 5000, 5)]);
+        await Promise.all([deleting, writing]);
+        await harness.settle(store, table.name);
+        const left = await store.query({ table: table.name, limit: 100 });
+        expect(left.rows.map((r) => [r[0], r[1]])).toEqual([
+          [T0 + 2000, "s2"],
+          [T0 + 5000, "s2"],
+        ]);
+      });
+
+      test.each([
+        ["an unknown table", "no_such_table", { sensor_id: "s1" }, ErrorCodes.NOT_FOUND],
+        ["a column that is not a symbol", undefined, { value: "1" }, ErrorCodes.BAD_REQUEST],
+        ["no column at all (that would delete everything)", undefined, {}, ErrorCodes.BAD_REQUEST],
+      ] as const)("%s is refused", async (_case, name, equals, code) => {
+        const table = await newTable(readingsTable(uniqueName("tsc_delete_bad")));
+        await expectCode(store.deleteRows(name ?? table.name, equals), code);
+      });
+    });
   });
 }
