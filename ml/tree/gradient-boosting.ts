@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { binTrainingSet, MAX_BINS } from "./binning.ts";
+import { boostingLoss } from "./boosting-loss.ts";
 import { parseParams } from "./config-parse.ts";
 import { SeededRandom } from "./random.ts";
 import { packTrainingSet, type TrainingSet } from "./training-set.ts";
@@ -19,14 +20,17 @@ export const gradientBoostingParamsSchema = z.object({
   featureFraction: z.number().gt(0).max(1).default(1),
   minGain: z.number().min(0).default(0),
   seed: z.number().int().default(42),
+  /** squared error (regression) when absent; log-loss: a binary classifier whose output is P(1) */
+  loss: z.enum(["squared-error", "log-loss"]).optional(),
 });
 export type GradientBoostingParams = z.input<typeof gradientBoostingParamsSchema>;
 
 /**
- * Gradient-boosted regression trees with squared error (Friedman 2001, "Greedy function
- * approximation"; stochastic variant, Friedman 2002): start from the mean label, then each tree
- * fits the current residuals and is added with weight learningRate. Trees are grown on
- * quantile-binned features with gradient histograms (see tree-builder.ts).
+ * Gradient-boosted trees (Friedman 2001, "Greedy function approximation"; stochastic variant,
+ * Friedman 2002): start from the loss's base score (the mean label for squared error), then each
+ * tree fits the current negative gradient (the residuals for squared error) and is added with
+ * weight learningRate. Trees are grown on quantile-binned features with gradient histograms (see
+ * tree-builder.ts); the loss (boosting-loss.ts) may then reset the leaves to its Newton step.
  */
 export function trainGradientBoosting(
   set: TrainingSet,
@@ -50,9 +54,8 @@ export function trainGradientBoosting(
     random,
   );
   const { rowCount, labels } = data;
-  let baseScore = 0;
-  for (let i = 0; i < rowCount; i++) baseScore += labels[i]!;
-  baseScore /= rowCount;
+  const loss = boostingLoss(p.loss);
+  const baseScore = loss.baseScore(labels);
 
   const predictions = new Float64Array(rowCount).fill(baseScore);
   const residuals = new Float64Array(rowCount);
@@ -62,10 +65,14 @@ export function trainGradientBoosting(
   const nodes = new NodeList();
   const treeRoots: number[] = [];
   for (let t = 0; t < p.nTrees; t++) {
-    for (let i = 0; i < rowCount; i++) residuals[i] = labels[i]! - predictions[i]!;
+    loss.negativeGradient(labels, predictions, residuals);
     if (sampleSize < rowCount) drawWithoutReplacement(allRows, sampleSize, random);
     rows.set(allRows);
     const root = builder.grow(residuals, rows, sampleSize, nodes);
+    loss.refitLeaves({
+      ...{ nodes, root, rows, count: sampleSize, matrix: data.matrix, featureCount: data.featureCount },
+      ...{ labels, raw: predictions, learningRate: p.learningRate, l2: p.l2 },
+    });
     treeRoots.push(root);
     addTreeTo(predictions, data.matrix, data.featureCount, nodes, root);
   }

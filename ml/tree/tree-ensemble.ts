@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { outputLink } from "./boosting-loss.ts";
 import { contentHash } from "./content-hash.ts";
 import type { NodeList } from "./tree-builder.ts";
 
@@ -17,7 +18,8 @@ export interface FeatureImportance {
  * The serialised model, format "tree-ensemble/v1". All trees' nodes live in flat arrays; a
  * node is a leaf when feature[n] = -1. Internal node n sends a row left when
  * row[feature[n]] <= threshold[n], right when greater, and NaN to the side missingLeft[n] names.
- * prediction = baseScore + sum over trees of value[leaf reached]. `version` is
+ * prediction = baseScore + sum over trees of value[leaf reached], through the sigmoid for a
+ * log-loss classifier (params.loss, see boosting-loss.ts): then it is P(label = 1). `version` is
  * "<gbt|rf>-<content hash>-<trainedAt compact>", the hash covering every field but the version.
  */
 const serialisedSchema = z.object({
@@ -66,6 +68,8 @@ export class TreeEnsemble {
   private readonly value: Float64Array;
   private readonly missingLeft: Uint8Array;
   private readonly importance: Float64Array;
+  /** raw score -> output: P(1) for a log-loss classifier, none for a regressor */
+  private readonly link: ((raw: number) => number) | undefined;
 
   private constructor(content: Omit<SerialisedTreeEnsemble, "version" | "format">, version: string) {
     this.kind = content.kind;
@@ -82,6 +86,7 @@ export class TreeEnsemble {
     this.value = Float64Array.from(content.value);
     this.missingLeft = Uint8Array.from(content.missingLeft);
     this.importance = Float64Array.from(content.importance);
+    this.link = outputLink(content.params);
     this.version = version;
   }
 
@@ -217,7 +222,7 @@ export class TreeEnsemble {
       }
       sum += value[node]!;
     }
-    return sum;
+    return this.link ? this.link(sum) : sum;
   }
 }
 
