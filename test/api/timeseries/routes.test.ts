@@ -134,6 +134,7 @@ describe("GET /api/timeseries", () => {
       kind: "questdb",
       ensureTable: async () => {},
       write: async () => {},
+      deleteRows: async () => 0,
       dropTable: async () => {},
       close: async () => {},
       query: () =>
