@@ -39,6 +39,12 @@ export interface NodeModels {
   readonly serving: ModelServing;
   readonly coordinator: RetrainCoordinator;
   readonly events: readonly ModelEvent[];
+  /** what another room needs to run a model of its own on this node's serving (the market model) */
+  readonly registry: ModelRegistry;
+  readonly tracking: TrackingStore;
+  readonly onEvent: (event: ModelEvent) => void;
+  /** a room's own retraining loop (its own training source), so the API's retrain and stage reach it */
+  addLoop(model: string, loop: RetrainCoordinator): void;
   stop(): Promise<void>;
 }
 
@@ -119,6 +125,8 @@ export async function startModels(
     },
   };
   coordinator.manage(TRAFFIC_FORECAST, policy);
+  const loops = new Map<string, RetrainCoordinator>();
+  const loopOf = (name: string) => loops.get(name) ?? coordinator;
   await restoreServing(serving, registry, TRAFFIC_FORECAST);
 
   let predictFailures = 0;
@@ -289,9 +297,9 @@ export async function startModels(
       return { model: name, champion: before, previous: current };
     },
     retrain: (name, by, reason) => {
-      if (coordinator.stageOf(name) === undefined)
+      if (loopOf(name).stageOf(name) === undefined)
         throw new PlatformError(ErrorCodes.MODEL_NOT_FOUND, `${name} has no retraining loop`);
-      return { started: coordinator.trigger(name, reason, by) };
+      return { started: loopOf(name).trigger(name, reason, by) };
     },
   };
 
@@ -311,7 +319,7 @@ export async function startModels(
       name,
       aliases: model.aliases,
       policy: serving.policyOf(name) ?? null,
-      stage: coordinator.stageOf(name) ?? null,
+      stage: loopOf(name).stageOf(name) ?? null,
       versions,
       drift: serving.driftOf(name) ?? null,
       // an A/B test in progress: each arm's labelled outcomes and mean absolute error
@@ -335,6 +343,10 @@ export async function startModels(
     serving,
     coordinator,
     events,
+    registry,
+    tracking,
+    onEvent,
+    addLoop: (model, loop) => loops.set(model, loop),
     async stop() {
       clearInterval(tick);
       await sink.stop();
