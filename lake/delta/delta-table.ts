@@ -341,6 +341,39 @@ export class DeltaTable {
     });
   }
 
+  /**
+   * Commits a DELETE prepared outside the table's lock (`delete-rows.ts`): the files holding
+   * matching rows are removed and their rewrites without those rows added, as data changes. It
+   * conflicts with a writer that removed one of the same files, or that added data to a partition
+   * the delete read (those rows were not looked at), as Delta's DELETE does under Serializable.
+   */
+  commitDelete(
+    removes: readonly AddAction[],
+    adds: readonly AddAction[],
+    readPartitions: ReadonlySet<string>,
+    predicate: string,
+    metrics: Record<string, unknown>,
+  ): Promise<CommitResult> {
+    return this.serialized(async () => {
+      await this.catchUp();
+      checkWritable(this.state.protocol as NonNullable<TableState["protocol"]>);
+      const removed = new Set(removes.map((r) => decodePathKey(r.path)));
+      for (const path of removed) {
+        if (!this.state.files.has(path)) {
+          throw new PlatformError(ErrorCodes.DELTA_COMMIT_CONFLICT, `file ${path} was removed concurrently`);
+        }
+      }
+      return this.commit(
+        { removes: removed, readPartitions, changesMetadata: false, dataChange: true },
+        () => [
+          this.commitInfo("DELETE", { predicate }, metrics),
+          ...removes.map((r): Action => ({ remove: toRemove(r, true) })),
+          ...adds.map((a): Action => ({ add: a })),
+        ],
+      );
+    });
+  }
+
   /** Records a commit with only provenance (VACUUM START / END in the history). */
   commitProvenance(
     operation: string,

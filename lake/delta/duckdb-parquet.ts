@@ -12,7 +12,7 @@ import {
   stagedRowsFunction,
   stageFiles,
 } from "./duckdb-staging.ts";
-import type { FileToRead, FileToWrite, ParquetPort, WrittenFile } from "./parquet.ts";
+import type { FileToRead, FileToWrite, ParquetPort, RowMatch, WrittenFile } from "./parquet.ts";
 import { type DeltaField, type DeltaType, duckdbType, quoteIdent } from "./schema.ts";
 import { boundJson, type ColumnStats, emptyStats, hasBounds } from "./stats.ts";
 
@@ -183,10 +183,17 @@ export class DuckDBParquet implements ParquetPort {
     columns: readonly DeltaField[],
     sources: readonly string[],
     target: string,
+    exclude?: RowMatch,
   ): Promise<WrittenFile> {
     return this.pool.use(async (connection) => {
       try {
         const present = await presentColumns(connection, sources);
+        const entries = Object.entries(exclude ?? {});
+        // a column the files lack is null in every row, which equals nothing
+        const matches = entries.every(([name]) => present.has(name))
+          ? entries.map(([name, value]) => `CAST(${quoteIdent(name)} AS VARCHAR) = ${sqlString(value)}`)
+          : ["false"];
+        const where = entries.length === 0 ? "" : ` WHERE NOT coalesce(${matches.join(" AND ")}, false)`;
         const select = columns.map((f) =>
           present.has(f.name)
             ? `CAST(${quoteIdent(f.name)} AS ${duckdbType(f.type)}) AS ${quoteIdent(f.name)}`
@@ -194,7 +201,7 @@ export class DuckDBParquet implements ParquetPort {
         );
         await mkdir(dirname(target), { recursive: true });
         await connection.run(
-          `COPY (SELECT ${select.join(", ")} FROM read_parquet(${sqlList(sources)}, union_by_name = true)) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION snappy)`,
+          `COPY (SELECT ${select.join(", ")} FROM read_parquet(${sqlList(sources)}, union_by_name = true)${where}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION snappy)`,
         );
         const stats = await fileStats(connection, columns, target);
         return { size: (await stat(target)).size, stats };

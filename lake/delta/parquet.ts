@@ -13,11 +13,15 @@ export interface ParquetPort {
    * not fit its column's type is SCHEMA_VIOLATION, and no file of the call is kept.
    */
   writeFiles(columns: readonly DeltaField[], files: readonly FileToWrite[]): Promise<WrittenFile[]>;
-  /** Copies the rows of `sources` into one new file with `columns` (absent ones become null). */
+  /**
+   * Copies the rows of `sources` into one new file with `columns` (absent ones become null),
+   * leaving out the rows `exclude` matches (a DELETE's rewrite).
+   */
   rewriteFiles(
     columns: readonly DeltaField[],
     sources: readonly string[],
     target: string,
+    exclude?: RowMatch,
   ): Promise<WrittenFile>;
   /**
    * The rows of `files`, each with its partition values added as typed columns, every column of
@@ -30,6 +34,9 @@ export interface ParquetPort {
   readCheckpoint(paths: readonly string[]): Promise<unknown[]>;
   close(): Promise<void>;
 }
+
+/** data column -> the text it equals; a row matches when every named column equals its value */
+export type RowMatch = Readonly<Record<string, string>>;
 
 export interface FileToWrite {
   path: string;
