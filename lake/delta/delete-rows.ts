@@ -154,7 +154,7 @@ function mayHold(file: DataFile, column: string, value: string): boolean {
   const stats = file.stats;
   if (!stats) return true;
   if (stats.nullCount[column] !== undefined && stats.nullCount[column] === stats.numRecords) return false;
-  const ascii = (text: unknown): text is string => typeof text === "string" && /^[\x00-\x7f]*$/.test(text);
+  const ascii = (text: unknown): text is string => typeof text === "string" && !/[^ -~]/.test(text);
   const min = stats.minValues[column];
   const max = stats.maxValues[column];
   if (!ascii(value)) return true;
