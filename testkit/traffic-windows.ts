@@ -1,3 +1,10 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { DeltaTable } from "../lake/delta/delta-table.ts";
+import { tableDir } from "../lake/tables/catalogue.ts";
+import { GOLD_TABLES } from "../lake/tables/gold.ts";
+import type { LogRecord } from "../log/log.ts";
+import type { WindowResult } from "../messages/window-result.ts";
 import type { TrafficWindowRow } from "../ml/lifecycle/traffic-forecast-features.ts";
 import { SeededRandom } from "../ml/tree/random.ts";
 
@@ -51,4 +58,53 @@ function trafficDemand(at: number, peakShiftHours: number): number {
   const weekend = day === 0 || day === 6 ? 0.6 : 1;
   const peak = (center: number, width: number) => Math.exp(-(((hour - center) / width) ** 2));
   return weekend * (0.3 + 1.2 * peak(8, 1.5) + 1.0 * peak(17.5 + peakShiftHours, 2));
+}
+
+/** a closed traffic window as the window actors emit it (what the lake and the node's models see) */
+export function trafficWindowResult(
+  row: TrafficWindowRow,
+  emittedAt = row.windowStart + row.windowMs,
+): WindowResult {
+  const readings = row.readingCount ?? 6;
+  const aggregate = (mean: number, max: number) => ({
+    count: readings,
+    sum: mean * readings,
+    mean,
+    min: Math.max(0, 2 * mean - max),
+    max,
+  });
+  return {
+    scope: "sensor",
+    key: row.key,
+    type: "traffic",
+    window_start: row.windowStart,
+    window_end: row.windowStart + row.windowMs,
+    count: readings,
+    fields: {
+      vehicle_count: aggregate(row.vehicleCountMean, row.vehicleCountMax),
+      avg_speed: aggregate(row.avgSpeedMean, row.avgSpeedMean),
+    },
+    final: true,
+    emitted_at: emittedAt,
+  };
+}
+
+/**
+ * Writes windows into the lake's `gold_sensor_windows` (created on first use) with the table's
+ * own row mapping, one Delta commit per call, as the node's lake sink does: the offline store a
+ * feature-store training set reads.
+ */
+export async function writeGoldWindows(lakeDir: string, windows: readonly WindowResult[]): Promise<number> {
+  const definition = GOLD_TABLES.find((t) => t.name === "gold_sensor_windows")!;
+  const dir = tableDir(lakeDir, definition);
+  const table = existsSync(join(dir, "_delta_log"))
+    ? await DeltaTable.open(dir)
+    : await DeltaTable.create(dir, {
+        name: definition.name,
+        schema: [...definition.schema],
+        partitionColumns: [...definition.partitionColumns],
+      });
+  const rows = windows.flatMap((w) => definition.toRows!(w, {} as LogRecord));
+  const result = await table.append(rows);
+  return result.version;
 }

@@ -3,7 +3,8 @@ import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 /**
  * The predict API's input, checked before anything is scored: one row or a batch, each row
  * either an array of the model's features in order or an object naming each of them, every value
- * a finite number, with an optional entity key (routing: canary share, A/B arm) and time (the
+ * a finite number or null (missing: JSON has no NaN, and the trees learned a side for missing
+ * values, as scikit-learn's HistGradientBoosting does), with an optional entity key (routing: canary share, A/B arm) and time (the
  * label joins on (key, time)). Every refusal names the row and the feature.
  */
 export const MAX_BATCH_ROWS = 10_000;
@@ -72,8 +73,9 @@ export function parsePredictRequest(body: unknown, featureNames: readonly string
 }
 
 function finite(value: unknown, row: number, feature: string): number {
+  if (value === null || (typeof value === "number" && Number.isNaN(value))) return Number.NaN;
   if (typeof value !== "number" || !Number.isFinite(value))
-    bad(`row ${row} feature ${feature} must be a finite number`);
+    bad(`row ${row} feature ${feature} must be a finite number or null (missing)`);
   return value;
 }
 

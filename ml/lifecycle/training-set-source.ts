@@ -12,9 +12,35 @@ export interface TrainingSetLineage {
   readonly views: readonly { readonly name: string; readonly version: number }[];
 }
 
+/**
+ * The statistics of the view feature a model feature was read from, for the view version the
+ * set joined: the drift reference of every model trained on that version (issue 9). Quantiles
+ * are DuckDB's exact quantile_cont over the view's rows at `tableVersion`.
+ */
+export interface FeatureReference {
+  readonly view: string;
+  readonly version: number;
+  readonly feature: string;
+  readonly tableVersion: number | null;
+  readonly count: number;
+  readonly mean: number | null;
+  readonly stddev: number | null;
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly quantiles: {
+    readonly p05: number;
+    readonly p25: number;
+    readonly p50: number;
+    readonly p75: number;
+    readonly p95: number;
+  } | null;
+}
+
 export interface LabelledTrainingSet extends TrainingSet {
   readonly featureNames: readonly string[];
   readonly lineage: TrainingSetLineage;
+  /** model feature -> the view statistics it is monitored against (absent: the training sample) */
+  readonly featureReferences?: Readonly<Record<string, FeatureReference>>;
 }
 
 export interface TrainingSetSource {
