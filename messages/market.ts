@@ -85,6 +85,11 @@ export const MarketBar = z
     vwap: z.number().finite().nonnegative().optional(),
     trade_count: z.number().int().nonnegative().optional(),
     source: z.string().max(64),
+    /**
+     * absent for a bar's first emission; 1, 2... when a late minute (a back-fill) changed a bar
+     * already emitted: consumers keep the highest revision per symbol, timeframe and start
+     */
+    revision: z.number().int().positive().optional(),
   })
   .refine(
     (b) => b.high >= b.low && b.high >= Math.max(b.open, b.close) && b.low <= Math.min(b.open, b.close),

@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { type SymbolMessage, symbolProps } from "../actors/symbol/symbol.ts";
+import { type SymbolMessage, symbolInputOf, symbolProps } from "../actors/symbol/symbol.ts";
 import type { HealthCheck } from "../api/health.ts";
 import { MarketView } from "../api/markets/market-view.ts";
 import { marketRoutes } from "../api/markets/routes.ts";
@@ -9,7 +9,7 @@ import type { Log } from "../log/log.ts";
 import { type RecordCodec, registryCodec } from "../messages/codec/record-codec.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import { MarketBar, MarketTrade } from "../messages/market.ts";
+import { MarketBar } from "../messages/market.ts";
 import { marketSchemas, marketTopics } from "../messages/market-schemas.ts";
 import { subjectOf } from "../messages/platform-schemas.ts";
 import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
@@ -129,12 +129,7 @@ export async function startMarket(
           onCorrupt: () =>
             metrics.deadLetters.inc({ source: "changelog:symbol", code: ErrorCodes.DECODE_FAILED }),
         }),
-        message: (bytes, { offset }): SymbolMessage => {
-          const parsed = MarketTrade.safeParse(codec.decode(bytes));
-          if (!parsed.success)
-            throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, "trade record does not match its schema");
-          return { type: "trade", trade: parsed.data, offset };
-        },
+        message: (bytes, { offset }): SymbolMessage => symbolInputOf(codec.decode(bytes), offset),
         checkpoint: { type: "checkpoint" } satisfies SymbolMessage,
         evict: { type: "evict" } satisfies SymbolMessage,
         wake: { type: "tick" } satisfies SymbolMessage,

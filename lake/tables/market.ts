@@ -7,8 +7,10 @@ import { column, type LakeTable, utcDate } from "./lake-table.ts";
 /**
  * The market room's tables: bars (silver: validated, one row per symbol, timeframe and bar start,
  * from the symbol actors and from back-fills) and the indicators computed when each bar closed
- * (gold). Back-fill and live bars of the same minute share a row id: the first written stays, as
- * a repeat does (the read model prefers the back-filled one; the lake keeps whichever came first).
+ * (gold). A bar's row id is its symbol, timeframe, start and revision: a repeat of the same
+ * revision is written once, and a revision (a late back-filled minute changed a bar already
+ * emitted, see stream/bars/minute-rollup.ts) is a row of its own; a reader keeps the highest
+ * revision per symbol, timeframe and start.
  */
 function refused(what: string, issue: { path: PropertyKey[]; message: string } | undefined): never {
   throw new PlatformError(
@@ -23,7 +25,8 @@ function barRows(value: unknown, _record: LogRecord): Record<string, unknown>[] 
   const b = parsed.data;
   return [
     {
-      bar_id: `${b.symbol}/${b.timeframe}/${b.start}`,
+      // a revision is a row of its own (the first written of each revision stays)
+      bar_id: `${b.symbol}/${b.timeframe}/${b.start}${b.revision ? `/r${b.revision}` : ""}`,
       symbol: b.symbol,
       timeframe: b.timeframe,
       start: b.start,
@@ -35,6 +38,7 @@ function barRows(value: unknown, _record: LogRecord): Record<string, unknown>[] 
       vwap: b.vwap ?? null,
       trade_count: b.trade_count ?? null,
       source: b.source,
+      revision: b.revision ?? 0,
       date: utcDate(b.start),
     },
   ];
@@ -82,6 +86,8 @@ export const MARKET_TABLES: readonly LakeTable[] = [
       column("trade_count", "long"),
       column("source", "string", false),
       column("date", "date", false),
+      // added after the first tables were written (schema evolution: null there, read as 0)
+      column("revision", "long"),
     ],
     partitionColumns: ["date"],
     rowId: "bar_id",

@@ -7,9 +7,9 @@ import { Topics } from "../../messages/topics.ts";
 /**
  * Ingest of market data into the log: each trade, quote and bar a source delivers is validated
  * against its schema (messages/market.ts) and appended, keyed by symbol, to
- * `market.trades.raw`, `market.quotes.raw` or `market.bars.raw`; a bar is also appended to
- * `market.bars.<timeframe>` when it is a back-filled one (the symbol actors build the live ones
- * from trades). What does not validate becomes a dead letter with its reason, never a crash.
+ * `market.trades.raw`, `market.quotes.raw` or `market.bars.raw`; a back-filled minute bar is also
+ * appended to `market.trades.raw` (framed with the bar schema), where the symbol actors take it in
+ * order with the trades, and a back-filled longer bar to `market.bars.<timeframe>`. What does not validate becomes a dead letter with its reason, never a crash.
  *
  * Records are batched (up to `maxBatch`, at most `lingerMs` old) so a 50k trades/s stream costs
  * a few appends a second. The queue is bounded: a market feed cannot be paused, so past
@@ -29,6 +29,8 @@ export interface MarketIngestOptions {
 
 interface Pending {
   readonly topic: string;
+  /** the topic whose value schema frames the record, when not its own */
+  readonly schemaTopic?: string;
   readonly key: string;
   readonly value: unknown;
   readonly timestamp: number;
@@ -81,7 +83,18 @@ export class MarketIngest {
     const bar = parsed.data;
     this.counts.bars++;
     this.enqueue({ topic: Topics.marketBarsRaw, key: bar.symbol, value: bar, timestamp: bar.start });
-    if (bar.source.startsWith("backfill:"))
+    // a back-filled minute joins the symbol's trades, framed as the bar it is, so the symbol
+    // actor takes it in order with them and its 5m and 1h bars include it (it emits the minute
+    // to market.bars.1m itself)
+    if (bar.source.startsWith("backfill:") && bar.timeframe === "1m")
+      this.enqueue({
+        topic: Topics.marketTradesRaw,
+        schemaTopic: Topics.marketBarsRaw,
+        key: bar.symbol,
+        value: bar,
+        timestamp: bar.start,
+      });
+    else if (bar.source.startsWith("backfill:"))
       this.enqueue({
         topic: Topics.marketBars(bar.timeframe),
         key: bar.symbol,
@@ -126,7 +139,7 @@ export class MarketIngest {
       records.push({
         topic: item.topic,
         key: item.key,
-        value: await this.options.encode(item.topic, item.value),
+        value: await this.options.encode(item.schemaTopic ?? item.topic, item.value),
         timestamp: item.timestamp,
       });
     await this.options.log.append(records);

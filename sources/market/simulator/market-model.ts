@@ -185,20 +185,25 @@ export class MarketModel {
     let lowAt = 1 + Math.floor(rng.next() * (n - 2));
     if (lowAt === highAt) lowAt = highAt === 1 ? n - 2 : 1;
     const weights = Array.from({ length: n }, () => rng.next() + 0.05);
-    const weightSum = weights.reduce((a, b) => a + b, 0);
+    const prices = times.map((_t, i) => {
+      if (i === 0) return bar.open;
+      if (i === n - 1) return bar.close;
+      if (i === highAt) return bar.high;
+      if (i === lowAt) return bar.low;
+      return cents(bar.low + rng.next() * (bar.high - bar.low));
+    });
+    const tilted = tiltTowardVwap(weights, prices, bar);
+    const weightSum = tilted.reduce((a, b) => a + b, 0);
     const spare = bar.volume - n;
-    const sizes = weights.map((w) => 1 + Math.floor((spare * w) / weightSum));
+    const sizes = tilted.map((w) => 1 + Math.floor((spare * w) / weightSum));
     sizes[n - 1]! += bar.volume - sizes.reduce((a, b) => a + b, 0);
     const idBase = (fnv1a(symbol) % 1000) * 1e9 + Math.floor(minuteStart / 60_000) * 1000;
-    return times.map((t, i) => {
-      let price: number;
-      if (i === 0) price = bar.open;
-      else if (i === n - 1) price = bar.close;
-      else if (i === highAt) price = bar.high;
-      else if (i === lowAt) price = bar.low;
-      else price = cents(bar.low + rng.next() * (bar.high - bar.low));
-      return { timestamp: minuteStart + t, price, size: sizes[i]!, id: idBase + i };
-    });
+    return times.map((t, i) => ({
+      timestamp: minuteStart + t,
+      price: prices[i]!,
+      size: sizes[i]!,
+      id: idBase + i,
+    }));
   }
 
   private barAt(data: Float64Array, i: number): SimBar {
@@ -322,6 +327,38 @@ export class MarketModel {
     }
     return data;
   }
+}
+
+/**
+ * Weights for the trades' sizes whose price-weighted mean is the bar's vwap: each weight is
+ * tilted by exp(lambda x), x the trade's place in the bar's range, lambda found by bisection (the
+ * weighted mean rises with lambda). So the trades of a minute rebuild its vwap too (within the
+ * whole-share rounding of the sizes), as a real feed's trades rebuild its bars: a minute built
+ * from the stream and the same minute from history agree, and a back-filled gap leaves no seam.
+ */
+function tiltTowardVwap(weights: readonly number[], prices: readonly number[], bar: SimBar): number[] {
+  const range = bar.high - bar.low;
+  if (range <= 0) return [...weights];
+  const place = prices.map((p) => (p - bar.vwap) / range);
+  const tilted = (lambda: number) => weights.map((w, i) => w * Math.exp(lambda * place[i]!));
+  const meanPlace = (lambda: number) => {
+    const w = tilted(lambda);
+    let sum = 0;
+    let weighted = 0;
+    for (let i = 0; i < w.length; i++) {
+      sum += w[i]!;
+      weighted += w[i]! * place[i]!;
+    }
+    return weighted / sum;
+  };
+  let low = -40;
+  let high = 40;
+  for (let step = 0; step < 40; step++) {
+    const mid = (low + high) / 2;
+    if (meanPlace(mid) < 0) low = mid;
+    else high = mid;
+  }
+  return tilted((low + high) / 2);
 }
 
 /** one bar from consecutive bars: first open, last close, extremes, sums, volume-weighted vwap */
