@@ -15,7 +15,10 @@ export const MISSING_BIN = 255;
 export const MAX_BINS = 255;
 
 export interface BinnedMatrix {
-  /** Row-major, rowCount x featureCount, one byte per value. */
+  /**
+   * Column-major, one byte per value: feature j of row i is bins[j * rowCount + i]. A histogram
+   * pass and a partition each read one feature of many rows, so a column is what they stream.
+   */
   readonly bins: Uint8Array;
   readonly rowCount: number;
   readonly featureCount: number;
@@ -28,18 +31,20 @@ export function binTrainingSet(set: PackedTrainingSet, maxBins: number): BinnedM
   const upperBounds: Float64Array[] = [];
   const bins = new Uint8Array(rowCount * featureCount);
   const column = new Float64Array(rowCount);
+  const finiteValues = new Float64Array(rowCount);
   for (let j = 0; j < featureCount; j++) {
     let finite = 0;
     for (let i = 0; i < rowCount; i++) {
       const v = matrix[i * featureCount + j]!;
-      if (!Number.isNaN(v)) column[finite++] = v;
+      column[i] = v;
+      if (!Number.isNaN(v)) finiteValues[finite++] = v;
     }
-    const sorted = column.subarray(0, finite).slice().sort();
-    const bounds = quantileUpperBounds(sorted, maxBins);
+    const bounds = quantileUpperBounds(finiteValues.subarray(0, finite).sort(), maxBins);
     upperBounds.push(bounds);
+    const binsOfFeature = bins.subarray(j * rowCount, (j + 1) * rowCount);
     for (let i = 0; i < rowCount; i++) {
-      const v = matrix[i * featureCount + j]!;
-      bins[i * featureCount + j] = Number.isNaN(v) ? MISSING_BIN : binOf(bounds, v);
+      const v = column[i]!;
+      binsOfFeature[i] = Number.isNaN(v) ? MISSING_BIN : binOf(bounds, v);
     }
   }
   return { bins, rowCount, featureCount, upperBounds };
@@ -49,11 +54,10 @@ export function binTrainingSet(set: PackedTrainingSet, maxBins: number): BinnedM
 function quantileUpperBounds(sorted: Float64Array, maxBins: number): Float64Array {
   const n = sorted.length;
   if (n === 0) return Float64Array.of(Number.POSITIVE_INFINITY);
-  const distinct: number[] = [];
-  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
   const bounds: number[] = [];
-  if (distinct.length <= maxBins) {
-    for (let k = 0; k < distinct.length - 1; k++) bounds.push((distinct[k]! + distinct[k + 1]!) / 2);
+  if (distinctAtMost(sorted, maxBins)) {
+    for (let i = 1; i < n; i++)
+      if (sorted[i] !== sorted[i - 1]) bounds.push((sorted[i - 1]! + sorted[i]!) / 2);
   } else {
     for (let k = 1; k < maxBins; k++) {
       const at = Math.min(n - 1, Math.floor((k * n) / maxBins));
@@ -66,6 +70,15 @@ function quantileUpperBounds(sorted: Float64Array, maxBins: number): Float64Arra
   }
   bounds.push(Number.POSITIVE_INFINITY);
   return Float64Array.from(bounds);
+}
+
+/** Whether a sorted array holds at most `limit` distinct values; stops counting past it. */
+function distinctAtMost(sorted: Float64Array, limit: number): boolean {
+  let distinct = 1;
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] !== sorted[i - 1] && ++distinct > limit) return false;
+  }
+  return true;
 }
 
 /** First bin whose upper bound is >= v (binary search). */

@@ -68,13 +68,17 @@ export function trainGradientBoosting(
     loss.negativeGradient(labels, predictions, residuals);
     if (sampleSize < rowCount) drawWithoutReplacement(allRows, sampleSize, random);
     rows.set(allRows);
+    // Ascending rows let the histogram passes read the bins' columns front to back.
+    if (sampleSize < rowCount) rows.subarray(0, sampleSize).sort();
     const root = builder.grow(residuals, rows, sampleSize, nodes);
     loss.refitLeaves({
       ...{ nodes, root, rows, count: sampleSize, matrix: data.matrix, featureCount: data.featureCount },
       ...{ labels, raw: predictions, learningRate: p.learningRate, l2: p.l2 },
     });
     treeRoots.push(root);
-    addTreeTo(predictions, data.matrix, data.featureCount, nodes, root);
+    // The sampled rows' leaves are known from the growth; only the rows left out walk the tree.
+    builder.addLeafValues(predictions, rows, nodes);
+    addTreeTo(predictions, data.matrix, data.featureCount, nodes, root, rows.subarray(sampleSize));
   }
   return TreeEnsemble.fromParts({
     kind: "gradient-boosting",
@@ -98,16 +102,18 @@ function drawWithoutReplacement(rows: Uint32Array, k: number, random: SeededRand
   }
 }
 
-/** predictions[i] += the new tree's value for row i (raw values, same rule as the model). */
+/** predictions[i] += the new tree's value for each row i of `rows` (the model's own rule). */
 function addTreeTo(
   predictions: Float64Array,
   matrix: Float64Array,
   featureCount: number,
   nodes: NodeList,
   root: number,
+  rows: Uint32Array,
 ): void {
   const { feature, threshold, left, right, value, missingLeft } = nodes;
-  for (let i = 0; i < predictions.length; i++) {
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k]!;
     let node = root;
     while (feature[node]! >= 0) {
       const x = matrix[i * featureCount + feature[node]!]!;

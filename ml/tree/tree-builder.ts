@@ -1,19 +1,32 @@
 import { type BinnedMatrix, MISSING_BIN } from "./binning.ts";
+import {
+  bestSplit,
+  fillHistogram,
+  histogramLength,
+  type Split,
+  subtractHistogram,
+} from "./gradient-histogram.ts";
 import type { SeededRandom } from "./random.ts";
 
 /**
  * Grows one regression tree on binned data with gradient histograms, the way LightGBM and
- * XGBoost's `hist` method do (Ke et al. 2017; Chen & Guestrin 2016, sec. 3):
- *  - per node, a histogram of (sum of targets, count) per feature bin;
+ * XGBoost's `hist` method do (Ke et al. 2017; Chen & Guestrin 2016, sec. 3), depth first:
+ *  - per node, a histogram of (sum of targets, count) per feature bin (gradient-histogram.ts);
  *  - the best split of a feature is one left-to-right scan of its histogram;
  *  - the subtraction trick: only the smaller child's histogram is built from rows, the larger
  *    one is parent minus smaller, reusing the parent's buffer;
  *  - missing values (bin 255) try both sides and keep the better one: the learned default
- *    direction. A node that saw no missing value in training sends NaN left.
+ *    direction. A node that saw no missing value in training sends NaN left;
+ *  - a node's rows are a range of one index array, split by a stable in-place partition
+ *    (scikit-learn's `splitting.pyx` does the same), so rows stay ascending inside every node
+ *    and the histogram passes read the column-major bins front to back;
+ *  - a child's target sum and count come from its parent's split, never from its rows.
  * The loss is squared error, so each row's hessian is 1 and the hessian sum is the row count.
  * `targets` are the residuals (gradient boosting) or the labels (random forest); a leaf's value
  * is leafScale * sum(targets) / (count + l2), and a split's gain is the usual
  * GL^2/(nL+l2) + GR^2/(nR+l2) - G^2/(n+l2) (equal to the variance reduction times n when l2 = 0).
+ * After `grow`, the leaves of the tree and their row ranges are known (`addLeafValues`), so
+ * gradient boosting updates its training predictions without walking the tree row by row.
  */
 export interface TreeGrowthParams {
   readonly maxDepth: number;
@@ -50,20 +63,15 @@ export class NodeList {
   }
 }
 
-const SLOTS = 256; // bins per feature in a histogram, the last one is MISSING_BIN
-const STRIDE = 2; // (target sum, count)
-
-interface Split {
-  feature: number;
-  bin: number;
-  missingLeft: boolean;
-  gain: number;
-}
-
 export class TreeBuilder {
   private readonly pool: Float64Array[] = [];
   private readonly histogramLength: number;
   private readonly featureOrder: Int32Array;
+  /** Scratch: gradients in node order, and the right side of a partition. */
+  private readonly ordered: Float64Array;
+  private readonly rightRows: Uint32Array;
+  /** Leaves of the last grown tree: node index and row range [start, end), flattened. */
+  private readonly leafRanges: number[] = [];
 
   constructor(
     private readonly data: BinnedMatrix,
@@ -72,8 +80,10 @@ export class TreeBuilder {
     /** Gain accumulated per feature over every split this builder makes. */
     readonly importance: Float64Array = new Float64Array(data.featureCount),
   ) {
-    this.histogramLength = data.featureCount * SLOTS * STRIDE;
+    this.histogramLength = histogramLength(data.featureCount);
     this.featureOrder = Int32Array.from({ length: data.featureCount }, (_, j) => j);
+    this.ordered = new Float64Array(data.rowCount);
+    this.rightRows = new Uint32Array(data.rowCount);
   }
 
   /**
@@ -81,9 +91,28 @@ export class TreeBuilder {
    * bootstrap sample has). `rows` is reordered in place. Returns the root's index in `nodes`.
    */
   grow(targets: Float64Array, rows: Uint32Array, count: number, nodes: NodeList): number {
+    if (count > this.ordered.length) {
+      throw new RangeError(`a tree over ${count} rows, the matrix has ${this.ordered.length}`);
+    }
+    this.leafRanges.length = 0;
+    let total = 0;
+    for (let i = 0; i < count; i++) total += targets[rows[i]!]!;
     const root = this.canSplit(0, count) ? this.acquire() : undefined;
-    if (root !== undefined) this.fillHistogram(targets, rows, 0, count, root);
-    return this.growNode(targets, rows, 0, count, 0, root, nodes);
+    if (root !== undefined) fillHistogram(this.data, targets, rows, 0, count, this.ordered, root);
+    return this.growNode(targets, rows, 0, count, total, 0, root, nodes);
+  }
+
+  /**
+   * predictions[row] += value of the leaf holding it, for every row of the last grown tree. The
+   * value is read now, so a loss that refits the leaves (boosting-loss.ts) has its values used.
+   */
+  addLeafValues(predictions: Float64Array, rows: Uint32Array, nodes: NodeList): void {
+    const ranges = this.leafRanges;
+    for (let k = 0; k < ranges.length; k += 3) {
+      const value = nodes.value[ranges[k]!]!;
+      const end = ranges[k + 2]!;
+      for (let i = ranges[k + 1]!; i < end; i++) predictions[rows[i]!]! += value;
+    }
   }
 
   private canSplit(depth: number, count: number): boolean {
@@ -96,19 +125,22 @@ export class TreeBuilder {
     rows: Uint32Array,
     start: number,
     end: number,
+    total: number,
     depth: number,
     histogram: Float64Array | undefined,
     nodes: NodeList,
   ): number {
     const { l2, leafScale, minGain } = this.params;
-    let total = 0;
-    for (let i = start; i < end; i++) total += targets[rows[i]!]!;
     const count = end - start;
     const node = nodes.addLeaf((leafScale * total) / (count + l2));
-    if (histogram === undefined) return node;
+    if (histogram === undefined) {
+      this.leafRanges.push(node, start, end);
+      return node;
+    }
     const split = this.bestSplit(histogram, total, count);
     if (split === undefined || split.gain <= minGain) {
       this.release(histogram);
+      this.leafRanges.push(node, start, end);
       return node;
     }
     this.importance[split.feature]! += split.gain;
@@ -122,130 +154,92 @@ export class TreeBuilder {
       this.release(histogram);
       leftHistogram = this.acquire();
       rightHistogram = this.acquire();
-      this.fillHistogram(targets, rows, start, middle, leftHistogram);
-      this.fillHistogram(targets, rows, middle, end, rightHistogram);
+      this.fill(targets, rows, start, middle, leftHistogram);
+      this.fill(targets, rows, middle, end, rightHistogram);
     } else if (needLeft && needRight) {
       // The subtraction trick: build the smaller child, the larger is parent minus smaller.
       const smaller = this.acquire();
       const smallerIsLeft = middle - start <= end - middle;
-      if (smallerIsLeft) this.fillHistogram(targets, rows, start, middle, smaller);
-      else this.fillHistogram(targets, rows, middle, end, smaller);
-      for (let k = 0; k < this.histogramLength; k++) histogram[k]! -= smaller[k]!;
+      if (smallerIsLeft) this.fill(targets, rows, start, middle, smaller);
+      else this.fill(targets, rows, middle, end, smaller);
+      subtractHistogram(histogram, smaller);
       leftHistogram = smallerIsLeft ? smaller : histogram;
       rightHistogram = smallerIsLeft ? histogram : smaller;
     } else {
       this.release(histogram);
       if (needLeft) {
         leftHistogram = this.acquire();
-        this.fillHistogram(targets, rows, start, middle, leftHistogram);
+        this.fill(targets, rows, start, middle, leftHistogram);
       } else if (needRight) {
         rightHistogram = this.acquire();
-        this.fillHistogram(targets, rows, middle, end, rightHistogram);
+        this.fill(targets, rows, middle, end, rightHistogram);
       }
     }
     nodes.feature[node] = split.feature;
     nodes.threshold[node] = this.data.upperBounds[split.feature]![split.bin]!;
     nodes.missingLeft[node] = split.missingLeft ? 1 : 0;
-    nodes.left[node] = this.growNode(targets, rows, start, middle, depth + 1, leftHistogram, nodes);
-    nodes.right[node] = this.growNode(targets, rows, middle, end, depth + 1, rightHistogram, nodes);
+    const leftTotal = split.leftSum;
+    nodes.left[node] = this.growNode(
+      targets,
+      rows,
+      start,
+      middle,
+      leftTotal,
+      depth + 1,
+      leftHistogram,
+      nodes,
+    );
+    nodes.right[node] = this.growNode(
+      targets,
+      rows,
+      middle,
+      end,
+      total - leftTotal,
+      depth + 1,
+      rightHistogram,
+      nodes,
+    );
     return node;
   }
 
   private bestSplit(histogram: Float64Array, total: number, count: number): Split | undefined {
-    const { l2, minSamplesLeaf, featureFraction } = this.params;
+    const { featureFraction } = this.params;
     const featureCount = this.data.featureCount;
     const considered = Math.max(1, Math.round(featureFraction * featureCount));
     if (considered < featureCount) this.shuffleFeatures(considered);
-    const parentScore = (total * total) / (count + l2);
-    let bestGain = Number.NEGATIVE_INFINITY;
-    let bestFeature = -1;
-    let bestBin = 0;
-    let bestMissingLeft = true;
-    for (let k = 0; k < considered; k++) {
-      const feature = this.featureOrder[k]!;
-      const binCount = this.data.upperBounds[feature]!.length;
-      const base = feature * SLOTS * STRIDE;
-      const missingSum = histogram[base + MISSING_BIN * STRIDE]!;
-      const missingCount = histogram[base + MISSING_BIN * STRIDE + 1]!;
-      let leftSum = 0;
-      let leftCount = 0;
-      for (let bin = 0; bin < binCount - 1; bin++) {
-        const binRows = histogram[base + bin * STRIDE + 1]!;
-        if (binRows === 0) continue;
-        leftSum += histogram[base + bin * STRIDE]!;
-        leftCount += binRows;
-        // Missing values go right.
-        let nl = leftCount;
-        let nr = count - nl;
-        if (nl >= minSamplesLeaf && nr >= minSamplesLeaf) {
-          const gr = total - leftSum;
-          const gain = (leftSum * leftSum) / (nl + l2) + (gr * gr) / (nr + l2) - parentScore;
-          if (gain > bestGain) {
-            bestGain = gain;
-            bestFeature = feature;
-            bestBin = bin;
-            bestMissingLeft = missingCount === 0;
-          }
-        }
-        if (missingCount === 0) continue;
-        // Missing values go left.
-        const gl = leftSum + missingSum;
-        nl = leftCount + missingCount;
-        nr = count - nl;
-        if (nl >= minSamplesLeaf && nr >= minSamplesLeaf) {
-          const gr = total - gl;
-          const gain = (gl * gl) / (nl + l2) + (gr * gr) / (nr + l2) - parentScore;
-          if (gain > bestGain) {
-            bestGain = gain;
-            bestFeature = feature;
-            bestBin = bin;
-            bestMissingLeft = true;
-          }
-        }
-      }
-    }
-    return bestFeature < 0
-      ? undefined
-      : { feature: bestFeature, bin: bestBin, missingLeft: bestMissingLeft, gain: bestGain };
+    return bestSplit(this.data, histogram, total, count, this.featureOrder, considered, this.params);
   }
 
-  /** Moves rows going left to the front of [start, end); returns the first right position. */
+  /**
+   * Moves rows going left to the front of [start, end), both sides keeping their order (rows
+   * stay ascending inside a node); returns the first right position.
+   */
   private partition(rows: Uint32Array, start: number, end: number, split: Split): number {
-    const { bins, featureCount } = this.data;
-    let i = start;
-    let j = end - 1;
-    while (i <= j) {
-      const bin = bins[rows[i]! * featureCount + split.feature]!;
-      const goesLeft = bin === MISSING_BIN ? split.missingLeft : bin <= split.bin;
-      if (goesLeft) i++;
-      else {
-        const swap = rows[i]!;
-        rows[i] = rows[j]!;
-        rows[j] = swap;
-        j--;
-      }
+    const { bins, rowCount } = this.data;
+    const column = split.feature * rowCount;
+    const threshold = split.bin;
+    const missingLeft = split.missingLeft;
+    const right = this.rightRows;
+    let left = start;
+    let rightCount = 0;
+    for (let i = start; i < end; i++) {
+      const row = rows[i]!;
+      const bin = bins[column + row]!;
+      if (bin === MISSING_BIN ? missingLeft : bin <= threshold) rows[left++] = row;
+      else right[rightCount++] = row;
     }
-    return i;
+    rows.set(right.subarray(0, rightCount), left);
+    return left;
   }
 
-  private fillHistogram(
+  private fill(
     targets: Float64Array,
     rows: Uint32Array,
     start: number,
     end: number,
     histogram: Float64Array,
   ): void {
-    const { bins, featureCount } = this.data;
-    for (let i = start; i < end; i++) {
-      const row = rows[i]!;
-      const target = targets[row]!;
-      const offset = row * featureCount;
-      for (let j = 0; j < featureCount; j++) {
-        const slot = (j * SLOTS + bins[offset + j]!) * STRIDE;
-        histogram[slot]! += target;
-        histogram[slot + 1]! += 1;
-      }
-    }
+    fillHistogram(this.data, targets, rows, start, end, this.ordered, histogram);
   }
 
   /** Partial Fisher-Yates: the first `k` entries of featureOrder become a random subset. */
