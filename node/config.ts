@@ -210,6 +210,12 @@ export const NodeConfig = z.object({
   marketSimTradesPerMinute: intFrom(4, 1_000_000).default(30),
   /** how often the market chain tries the preferred sources again (fail back) */
   marketFailbackMs: intFrom(100, 3_600_000).default(60_000),
+  /** the market-direction model (README: Models): on when the market, models and features run */
+  marketModel: z.enum(["on", "off"]).default("on"),
+  /** minutes of history back-filled for a symbol the log has no bar of, so the model has rows to learn from */
+  marketModelWarmupMinutes: intFrom(0, 10_080).default(390),
+  /** labelled minutes in the offline store before the first training */
+  marketModelFirstTrainingRows: intFrom(50, 10_000_000).default(1000),
   seed: intFrom(0, 2 ** 31 - 1).default(42),
 });
 /** `host` is resolved by loadNodeConfig (see credentialsConfigured) */
@@ -340,6 +346,9 @@ const ENV: Record<string, keyof NodeConfig> = {
   MARKET_SIM_HOURS: "marketSimHours",
   MARKET_SIM_TRADES_PER_MINUTE: "marketSimTradesPerMinute",
   MARKET_FAILBACK_MS: "marketFailbackMs",
+  MARKET_MODEL: "marketModel",
+  MARKET_MODEL_WARMUP_MINUTES: "marketModelWarmupMinutes",
+  MARKET_MODEL_FIRST_TRAINING_ROWS: "marketModelFirstTrainingRows",
   QUESTDB_URL: "questdbUrl",
   QUESTDB_PG_URL: "questdbPgUrl",
   TIMESERIES_BATCH_SIZE: "timeseriesBatchSize",
