@@ -4,16 +4,17 @@
  * (erasure-workflow.ts) runs them all and audits the outcome. An eraser is idempotent: a request
  * run again (after a partial failure) erases what is left and reports what it found.
  *
- * What each store must implement:
- *   log (done: log-entity-eraser.ts)   tombstones for the entity's keys in the compacted topics
- *                                      (reference tables, changelogs); non-compacted topics are
- *                                      reported as "expires" with their retention
- *   lake (Delta)                       a DELETE of the entity's rows in every table that has them
- *                                      (a new table version; VACUUM removes the old files after
- *                                      the retention the lake keeps for time travel)
- *   time series (QuestDB, embedded)    a delete of the entity's rows (QuestDB: rewrite the
- *                                      partitions without them, or drop the table's rows by key)
- *   feature store, model registry      the entity's features / training rows
+ * The stores and what erasure means in each:
+ *   log (log-entity-eraser.ts)          tombstones for the entity's keys in the compacted topics;
+ *                                       append-only topics are reported as "expires" (retention)
+ *   lake (lake-entity-eraser.ts)        a Delta DELETE of the entity's rows in every table holding
+ *                                       them; older versions keep the rows until VACUUM, which the
+ *                                       request may ask for
+ *   time series (time-series-entity-   the rows deleted (embedded: DELETE; QuestDB: the day
+ *     eraser.ts)                        partitions holding them rewritten without them)
+ *   online features (online-entity-     the entity's entries in every version of every view keyed
+ *     eraser.ts)                        by its kind; the offline store is the lake
+ *   model registry, tracking            no per-entity data (models are trained from the lake)
  */
 export const ENTITY_KINDS = ["sensor", "user"] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
@@ -30,6 +31,12 @@ export interface ErasureRequest {
   /** who asked (a principal's subject, never a credential) */
   readonly requestedBy: string;
   readonly requestedAt: number;
+  /**
+   * VACUUM the lake tables the request changed, so the files that still hold the entity's rows
+   * for time travel go too: after the tables' retention (the default), or now when the caller
+   * lowers it explicitly (`retentionHours` below the table's with `enforceRetention: false`)
+   */
+  readonly vacuum?: { readonly retentionHours?: number; readonly enforceRetention?: boolean };
 }
 
 export type ErasureStatus =

@@ -7,7 +7,9 @@ import type { EntityEraser, ErasureOutcome, ErasureRequest } from "./entity-eras
  * store's outcome, so the trail shows a request that never finished too. The audit entries take
  * the shape of the API's audit records (`platform.audit`, api/gateway/audit-log.ts): who, what
  * (method ERASE on /entities/<kind>/<id>), when, and the result as a status and an outcome word.
- * A request that failed anywhere is partial: run it again (erasers are idempotent).
+ * A store that fails is tried again (its eraser whole, since erasers are idempotent) a few times
+ * with a growing pause; one that still fails is in the report and the audit as failed, never
+ * left out, and the request is partial: run it again.
  */
 export interface ErasureAuditEntry {
   readonly time: number;
@@ -36,12 +38,24 @@ const RECEIVED = 202;
 const DONE = 200;
 const PARTIAL = 207;
 
+export interface ErasureRetries {
+  /** tries per store (default 3) */
+  readonly attempts?: number;
+  /** the pause before the second try, doubled after each (default 500 ms) */
+  readonly delayMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
 export async function runErasure(
   request: ErasureRequest,
   erasers: readonly EntityEraser[],
   audit: ErasureAudit,
   clock: () => number = Date.now,
+  retries: ErasureRetries = {},
 ): Promise<ErasureReport> {
+  const attempts = Math.max(1, retries.attempts ?? 3);
+  const delayMs = retries.delayMs ?? 500;
+  const sleep = retries.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const entry = (status: number, outcome: ErasureAuditEntry["outcome"], via: string): ErasureAuditEntry => ({
     time: clock(),
     actor: request.requestedBy,
@@ -55,25 +69,26 @@ export async function runErasure(
   });
   // received first: a request is on the trail before anything is deleted
   await audit.record(entry(RECEIVED, "done", `erasure ${request.requestId} received`));
-  const settled = await Promise.allSettled(erasers.map((eraser) => eraser.erase(request)));
-  const outcomes: ErasureOutcome[] = settled.flatMap((result, i) =>
-    result.status === "fulfilled"
-      ? result.value
-      : [
-          {
-            store: erasers[i]!.store,
-            status: "failed" as const,
-            items: 0,
-            detail: new PlatformError(
-              ErrorCodes.ERASURE_INCOMPLETE,
-              `the ${erasers[i]!.store} eraser failed`,
-              {
-                cause: result.reason,
-              },
-            ).message,
-          },
-        ],
-  );
+  const eraseWithRetries = async (eraser: EntityEraser): Promise<ErasureOutcome[]> => {
+    for (let attempt = 1; ; attempt++) {
+      let outcomes: ErasureOutcome[];
+      try {
+        outcomes = await eraser.erase(request);
+      } catch (cause) {
+        const error = new PlatformError(ErrorCodes.ERASURE_INCOMPLETE, `the ${eraser.store} eraser failed`, {
+          cause,
+        });
+        outcomes = [{ store: eraser.store, status: "failed", items: 0, detail: error.message }];
+      }
+      if (!outcomes.some((o) => o.status === "failed")) return outcomes;
+      if (attempt >= attempts)
+        return outcomes.map((o) =>
+          o.status === "failed" ? { ...o, detail: `${o.detail ?? "failed"} (${attempt} attempts)` } : o,
+        );
+      await sleep(delayMs * 2 ** (attempt - 1));
+    }
+  };
+  const outcomes = (await Promise.all(erasers.map(eraseWithRetries))).flat();
   const complete = outcomes.every((o) => o.status !== "failed");
   const summary = outcomes.map((o) => `${o.store}:${o.status}${o.items > 0 ? `(${o.items})` : ""}`).join(" ");
   await audit.record(

@@ -51,6 +51,8 @@ test("a store that fails makes the request partial (207) without stopping the ot
       }),
     ],
     { record: async (e) => void entries.push(e) },
+    Date.now,
+    { sleep: async () => {} },
   );
   expect(lakeRan).toBe(true);
   expect(report.complete).toBe(false);
@@ -59,7 +61,32 @@ test("a store that fails makes the request partial (207) without stopping the ot
     ["lake", "erased"],
   ]);
   expect(report.outcomes[0]!.detail).toContain("ERASURE_INCOMPLETE");
+  expect(report.outcomes[0]!.detail).toContain("(3 attempts)");
   expect(entries.at(-1)).toMatchObject({ status: 207, outcome: "failed" });
+});
+
+test("a store that fails is tried again after a growing pause, and a later success completes the request", async () => {
+  const pauses: number[] = [];
+  let tries = 0;
+  const flaky: EntityEraser = {
+    store: "timeseries",
+    erase: async () => {
+      tries++;
+      if (tries === 1) throw new Error("QuestDB restarting");
+      if (tries === 2)
+        return [{ store: "timeseries", status: "failed", items: 0, detail: "one table failed" }];
+      return [{ store: "timeseries", status: "erased", items: 7 }];
+    },
+  };
+  const report = await runErasure(request, [flaky], { record: async () => {} }, Date.now, {
+    attempts: 4,
+    delayMs: 100,
+    sleep: async (ms) => void pauses.push(ms),
+  });
+  expect(tries).toBe(3);
+  expect(pauses).toEqual([100, 200]);
+  expect(report.complete).toBe(true);
+  expect(report.outcomes).toEqual([{ store: "timeseries", status: "erased", items: 7 }]);
 });
 
 const dir = mkdtempSync(join(tmpdir(), "erasure-audit-"));
