@@ -1,6 +1,10 @@
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { type LoadedModel, loadModelVersion } from "../../ml/lifecycle/model-artifacts.ts";
-import { type DriftMeasure, measureDrift } from "../../ml/monitoring/feature-drift.ts";
+import {
+  type DriftMeasure,
+  measureDrift,
+  measureDriftAgainstStatistics,
+} from "../../ml/monitoring/feature-drift.ts";
 import { LivePerformance, type LivePerformanceSnapshot } from "../../ml/monitoring/live-performance.ts";
 import type { ModelRegistry } from "../../ml/registry/model-registry.ts";
 import {
@@ -276,7 +280,7 @@ export class ModelServing {
     const loaded = served.versions.get(version);
     if (!loaded) return undefined;
     const features = served.featureNames.flatMap((name, j) => {
-      const measure = measureDrift(name, loaded.reference[name] ?? [], served.recent.column(j));
+      const measure = featureDrift(loaded, name, served.recent.column(j));
       return measure ? [measure] : [];
     });
     const prediction = measureDrift("prediction", referencePredictions(loaded), served.recent.values());
@@ -447,6 +451,26 @@ export class ModelServing {
 }
 
 const RECENT_INPUTS = 2000;
+
+/**
+ * A feature's drift against the version's reference: the statistics of the feature view version
+ * it was trained on when the run kept them (issue 9), else the run's training sample. The answer
+ * names which one it used.
+ */
+export function featureDrift(
+  loaded: LoadedModel,
+  name: string,
+  recent: ArrayLike<number>,
+): (DriftMeasure & { readonly reference: string }) | undefined {
+  const statistics = loaded.statistics[name];
+  if (statistics) {
+    const measure = measureDriftAgainstStatistics(name, statistics, recent);
+    if (measure)
+      return { ...measure, reference: `${statistics.view}@${statistics.version}.${statistics.feature}` };
+  }
+  const measure = measureDrift(name, loaded.reference[name] ?? [], recent);
+  return measure ? { ...measure, reference: "training-sample" } : undefined;
+}
 const referenceOutputs = new WeakMap<LoadedModel, Float64Array>();
 
 /** The version's outputs on its own training reference, computed once per loaded version. */

@@ -6,6 +6,7 @@ import type { TrainingSet } from "../tree/training-set.ts";
 import type { TreeEnsemble } from "../tree/tree-ensemble.ts";
 import { evaluateOn, fitLearner, type LearnerSpec, splitByTime } from "./learner.ts";
 import {
+  FEATURE_STATISTICS_FILE,
   IMPORTANCE_FILE,
   MODEL_FILE,
   modelSource,
@@ -17,8 +18,9 @@ import type { LabelledTrainingSet } from "./training-set-source.ts";
 /**
  * One training job: fit the learner on the training part, score the time-ordered holdout, and
  * leave everything a reader needs in the tracking store (parameters, holdout metrics, the model
- * file, feature importance, a reference sample per feature for drift, the training set's table,
- * version and feature views), then register the run as a new version of the model. A failure
+ * file, feature importance, a reference sample per feature, the statistics of the feature view
+ * versions its features were read from (the drift reference), the training set's table, version
+ * and feature views), then register the run as a new version of the model. A failure
  * marks the run FAILED and registers nothing.
  */
 export interface TrainJob {
@@ -101,6 +103,11 @@ export async function trainTrackAndRegister(
     );
     await tracking.logArtifact(run.runId, REFERENCE_FILE, encoder.encode(JSON.stringify(reference)));
     await tracking.logArtifact(run.runId, TRAINING_SET_FILE, encoder.encode(JSON.stringify(job.set.lineage)));
+    await tracking.logArtifact(
+      run.runId,
+      FEATURE_STATISTICS_FILE,
+      encoder.encode(JSON.stringify(job.set.featureReferences ?? {})),
+    );
     await tracking.endRun(run.runId, "FINISHED");
     await ensureModel(registry, job.model);
     const version = await registry.createVersion(job.model, {

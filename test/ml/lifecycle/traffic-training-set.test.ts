@@ -103,7 +103,7 @@ describe("the traffic forecast's point-in-time training set", () => {
     const of = (key: string, start: number) => written.find((w) => w.key === key && w.windowStart === start)!;
     // the window after the gap: lag 1 is the last window that closed before it (19), and so is lag 2
     const after = of("traffic_1", gapStart + WINDOW_MS);
-    const i = [...set.labels].findIndex((label) => label === after.vehicleCountMean);
+    const i = Array.from(set.labels).indexOf(after.vehicleCountMean);
     expect(i).toBeGreaterThanOrEqual(0);
     const before = of("traffic_1", gapStart - WINDOW_MS);
     expect(set.rows[i]![lag1]).toBe(before.vehicleCountMean);
@@ -132,7 +132,7 @@ describe("the traffic forecast's point-in-time training set", () => {
     const set = await trafficTrainingSet(store, { maxRows: 30 });
     expect(set.rows.length).toBeLessThanOrEqual(30);
     const newest = Math.max(...written.map((w) => w.windowStart));
-    expect(set.labels.at(-1)).toBe(
+    expect(Array.from(set.labels).at(-1)).toBe(
       written.find((w) => w.windowStart === newest && w.key === "traffic_2")!.vehicleCountMean,
     );
   });
