@@ -41,6 +41,7 @@ test("a training job tracks its run (params, holdout metrics, model, importance,
   expect(run.metrics.holdout_rmse?.value).toBeCloseTo(trained.holdout.rmse, 10);
   expect((await tracking.listArtifacts(trained.runId)).map((a) => a.path)).toEqual([
     "feature_importance.json",
+    "feature_statistics.json",
     "model/model.json",
     "reference.json",
     "training_set.json",
