@@ -9,7 +9,7 @@ import type { Log } from "../log/log.ts";
 import { type RecordCodec, registryCodec } from "../messages/codec/record-codec.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import { MarketBar } from "../messages/market.ts";
+import { type IndicatorSnapshot, MarketBar } from "../messages/market.ts";
 import { marketSchemas, marketTopics } from "../messages/market-schemas.ts";
 import { subjectOf } from "../messages/platform-schemas.ts";
 import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
@@ -28,6 +28,7 @@ import { MarketSourceChain } from "../sources/market/source-chain.ts";
 import { US_LARGE_CAPS } from "../sources/reference/symbol-metadata.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import type { NodeConfig } from "./config.ts";
+import { warmUpHistory, warmUpWanted } from "./market-warmup.ts";
 import type { NodeContext } from "./node-context.ts";
 
 /**
@@ -44,6 +45,8 @@ export interface NodeMarket {
   readonly health: HealthCheck;
   readonly chain: MarketSourceChain;
   readonly ingest: MarketIngest;
+  /** each indicator snapshot the symbol actors emit (the market model's minutes); returns the unsubscribe */
+  onIndicator(listener: (snapshot: IndicatorSnapshot) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -94,6 +97,7 @@ export async function startMarket(
     if (event.type === "supervision")
       metrics.restarts.inc({ decision: event.decision, strategy: event.strategy });
   });
+  const indicatorListeners = new Set<(snapshot: IndicatorSnapshot) => void>();
   const outputs = new MarketOutputs({
     log,
     encode: codec.frameValidated,
@@ -102,7 +106,10 @@ export async function startMarket(
         view.bar(bar);
         feeds.publish("bars", bar);
       },
-      indicator: (snapshot) => view.indicator(snapshot),
+      indicator: (snapshot) => {
+        view.indicator(snapshot);
+        for (const listener of indicatorListeners) listener(snapshot);
+      },
       anomaly: (anomaly) =>
         metrics.marketEvents.inc({ kind: `anomaly:${anomaly.kind}`, outcome: "detected" }),
     },
@@ -163,6 +170,20 @@ export async function startMarket(
     tradesPerMinute: config.marketSimTradesPerMinute,
   });
   const sources = config.marketSources.split(",").map((name) => marketSourceOf(name, node, model));
+  // a fresh node's market model needs minutes to learn from: recent history, ahead of the live feed
+  const warmUp = async (lastMinutes: Map<string, number>) => {
+    if (!warmUpWanted(config)) return lastMinutes;
+    try {
+      return await warmUpHistory({
+        ...{ sources, symbols, lastMinutes, minutes: config.marketModelWarmupMinutes, now: Date.now() },
+        bar: (bar) => ingest.bar(bar),
+      });
+    } catch (error) {
+      // the model then waits for live minutes; the market streams all the same
+      failures.logUnavailable(error);
+      return lastMinutes;
+    }
+  };
   const reportStates = () => {
     for (const h of chain.health())
       for (const state of ["active", "standby", "failed", "unauthorized"] as const)
@@ -171,7 +192,7 @@ export async function startMarket(
   const chain = new MarketSourceChain({
     sources,
     symbols,
-    lastMinutes: await lastMinuteBars(log, codec, symbols),
+    lastMinutes: await warmUp(await lastMinuteBars(log, codec, symbols)),
     failbackEveryMs: config.marketFailbackMs,
     events: {
       trade: (trade) => ingest.trade(trade),
@@ -223,6 +244,10 @@ export async function startMarket(
     health,
     chain,
     ingest,
+    onIndicator(listener) {
+      indicatorListeners.add(listener);
+      return () => indicatorListeners.delete(listener);
+    },
     async stop() {
       await chain.stop();
       await ingest.flush().catch(failures.logUnavailable);

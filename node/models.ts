@@ -360,7 +360,11 @@ export async function startModels(
 }
 
 /** What the node served before it stopped: the kept policy if its versions still exist, else the champion alone. */
-async function restoreServing(serving: ModelServing, registry: ModelRegistry, name: string): Promise<void> {
+export async function restoreServing(
+  serving: ModelServing,
+  registry: ModelRegistry,
+  name: string,
+): Promise<void> {
   let champion: string | undefined;
   let kept: string | undefined;
   try {

@@ -33,6 +33,7 @@ import { startHousekeeping } from "./housekeeping.ts";
 import { startLake } from "./lake.ts";
 import { type MainActors, startMainActors } from "./main-actors.ts";
 import { startMarket } from "./market.ts";
+import { startMarketDirection } from "./market-direction.ts";
 import { startModels } from "./models.ts";
 import { startNews } from "./news.ts";
 import { nodeApp, openNodeAccess } from "./node-api.ts";
@@ -189,6 +190,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     deadLetter: (letter) => router.deadLetter(letter, "sink"),
     sample: running.sample,
   });
+  // the market room's model runs on the models room's serving, trained from the feature store
+  const marketModel =
+    market && models && features ? await startMarketDirection(node, { market, models, features }) : undefined;
   server.use(
     nodeApp(node, {
       access,
@@ -246,6 +250,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await step("main actors' drain", () => running.system.drain(10_000).catch(failures.fail));
       await step("stream engine", () => engine?.stop().catch(failures.stopIncomplete));
       await rooms;
+      await step("market model", () => marketModel?.stop());
       await step("outputs", () => router.flush().catch(failures.fail));
       await step("main actors", () => running.stop());
       // sinks read the log on their own consumer groups: they leave them side by side
