@@ -1,6 +1,5 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -14,6 +13,7 @@ import { API_VERSION_PREFIX, routesWithAccess } from "./gateway/route-policy.ts"
 import { type HealthCheck, healthReport } from "./health.ts";
 import type { LiveView } from "./live-view.ts";
 import type { PlatformMetrics } from "./metrics.ts";
+import { refuseInvalidRequest } from "./openapi.ts";
 import { echo, readRoutes } from "./read-routes.ts";
 
 /**
@@ -80,10 +80,12 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   app.use(
     "*",
     bodyLimits(
-      (deps.mounts ?? []).map((m) => ({
-        prefix: m.prefix,
-        maxBytes: m.maxBodyBytes ?? SCHEMA_REGISTRY_BODY_LIMIT_BYTES,
-      })),
+      (deps.mounts ?? []).flatMap((m) =>
+        (m.prefix.startsWith("/api/") ? [m.prefix, versioned(m.prefix)] : [m.prefix]).map((prefix) => ({
+          prefix,
+          maxBytes: m.maxBodyBytes ?? SCHEMA_REGISTRY_BODY_LIMIT_BYTES,
+        })),
+      ),
     ),
   );
 
@@ -113,16 +115,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   );
   app.route(API_VERSION_PREFIX, api);
   // the unversioned paths stay for one release, marked deprecated (RFC 9745) with their successor
-  const alias = new Hono<GatewayEnv>();
-  alias.use("*", async (c, next) => {
-    await next();
-    c.header("deprecation", "true");
-    // the raw (percent-encoded) path: a decoded one may hold characters a header cannot
-    const rawPath = new URL(c.req.url).pathname;
-    c.header("link", `<${API_VERSION_PREFIX}${rawPath.slice("/api".length)}>; rel="successor-version"`);
-  });
-  alias.route("/", api);
-  app.route("/api", alias);
+  app.route("/api", deprecatedAlias(api));
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -141,7 +134,16 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   });
   app.get(DOCS_PATH, swaggerUI({ url: "/openapi.json" }));
 
-  for (const mount of deps.mounts ?? []) app.route(mount.prefix, mount.app);
+  // a group mounted under /api is versioned like the core routes: /api/v1/... (which the OpenAPI
+  // document describes), with the unversioned path as its deprecated alias
+  for (const mount of deps.mounts ?? []) {
+    if (!mount.prefix.startsWith("/api/")) {
+      app.route(mount.prefix, mount.app);
+      continue;
+    }
+    app.route(versioned(mount.prefix), mount.app);
+    app.route(mount.prefix, deprecatedAlias(mount.app));
+  }
 
   const routes = routeTable(app);
   app.notFound((c) => {
@@ -167,18 +169,24 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   return app;
 }
 
-/** a request that fails its route's declared schema: the platform's 400, not the validator's shape */
-function refuseInvalidRequest(
-  result: {
-    success: boolean;
-    error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] };
-  },
-  c: Context,
-): Response | undefined {
-  if (result.success) return undefined;
-  const issue = result.error?.issues[0];
-  const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
-  return c.json(errorBody(ErrorCodes.BAD_REQUEST, `${where}${issue?.message ?? "invalid request"}`), 400);
+/** `/api/x` -> `/api/v1/x` */
+function versioned(prefix: string): string {
+  return `${API_VERSION_PREFIX}${prefix.slice("/api".length)}`;
+}
+
+/** a route group at its unversioned path: the same answers, marked deprecated (RFC 9745) with their successor */
+// biome-ignore lint/suspicious/noExplicitAny: a group may declare its own env (Hono's env is invariant)
+function deprecatedAlias(group: Hono<any>): Hono<GatewayEnv> {
+  const alias = new Hono<GatewayEnv>();
+  alias.use("*", async (c, next) => {
+    await next();
+    c.header("deprecation", "true");
+    // the raw (percent-encoded) path: a decoded one may hold characters a header cannot
+    const rawPath = new URL(c.req.url).pathname;
+    c.header("link", `<${API_VERSION_PREFIX}${rawPath.slice("/api".length)}>; rel="successor-version"`);
+  });
+  alias.route("/", group);
+  return alias;
 }
 
 function httpCode(status: ContentfulStatusCode): string {

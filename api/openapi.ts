@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Context, Env } from "hono";
+import { ErrorCodes } from "../messages/errors.ts";
 
 /**
  * The API's routes are described once, as @hono/zod-openapi route definitions: the OpenAPI 3.1
@@ -63,6 +64,26 @@ export function listResponse(name: string, item: z.ZodType, description: string)
       "text/csv": { schema: z.string() },
     },
   };
+}
+
+/**
+ * The hook of a route group's OpenAPIHono: a request that fails the route's declared schema is the
+ * platform's 400 `{"error":{"code","message"}}`, not the validator's own shape.
+ */
+export function refuseInvalidRequest(
+  result: {
+    success: boolean;
+    error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+  },
+  c: Context,
+): Response | undefined {
+  if (result.success) return undefined;
+  const issue = result.error?.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
+  return c.json(
+    { error: { code: ErrorCodes.BAD_REQUEST, message: `${where}${issue?.message ?? "invalid request"}` } },
+    400,
+  );
 }
 
 /** registers a documented route; the handler answers with any Response (errors included) */

@@ -3,6 +3,7 @@ import { type AlertRoutesDeps, alertRoutes } from "../api/alerts/routes.ts";
 import { createApp } from "../api/app.ts";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../api/body-limits.ts";
 import { dashboardData, dashboardPages } from "../api/dashboard/dashboard-routes.ts";
+import { erasureRoutes } from "../api/erasure/routes.ts";
 import { ApiKeyStore } from "../api/gateway/api-key-store.ts";
 import { AuditLog } from "../api/gateway/audit-log.ts";
 import { Gateway } from "../api/gateway/gateway.ts";
@@ -18,6 +19,7 @@ import type { SensorRegistryRecord } from "../messages/reference-data.ts";
 import type { SchemaRegistry } from "../registries/schema-registry.ts";
 import type { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import type { ActorSystem } from "../supervisor/index.ts";
+import { nodeErasers } from "./erasure.ts";
 import type { NodeFeatures } from "./features.ts";
 import type { Housekeeping } from "./housekeeping.ts";
 import type { NodeLake } from "./lake.ts";
@@ -135,6 +137,11 @@ export function nodeApp(
       { prefix: "/api/alerts", app: alertRoutes(parts.alerts) },
       ...(parts.news ? [{ prefix: "/api/news", app: parts.news.routes }] : []),
       ...(parts.market ? [{ prefix: "/api/markets", app: parts.market.routes }] : []),
+      {
+        prefix: "/api/admin/erasures",
+        app: erasureRoutes({ erasers: () => nodeErasers(node, parts), audit: parts.access.audit }),
+        maxBodyBytes: 4096,
+      },
     ],
     ownership: {
       owners: () =>

@@ -98,6 +98,8 @@ export const ROUTE_POLICY: readonly RouteRule[] = [
   { method: "POST", path: "/api/admin/api-keys", access: "admin" },
   { method: "DELETE", path: "/api/admin/api-keys/:id", access: "admin" },
   { method: "GET", path: "/api/admin/routes", access: "admin" },
+  // a deletion request reaches every store (security/erasure-workflow.ts)
+  { method: "POST", path: "/api/admin/erasures", access: "admin" },
   // the schema registry: reads (a lookup and a compatibility check are POSTs that change nothing)
   { method: "GET", path: `${REGISTRY}`, access: "viewer" },
   { method: "GET", path: `${REGISTRY}/schemas/types`, access: "viewer" },
