@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SYMBOL_PATTERN } from "./market.ts";
 
 /**
  * News records (original design, section 2.3): an article as a news source gave it, and what a
@@ -23,8 +24,13 @@ export const NewsArticle = z.object({
   source: text(200),
   author: text(500).nullable(),
   published_at: z.iso.datetime({ offset: true }),
-  /** the place this article was searched for (a district or the city) */
+  /**
+   * what this article was searched for: a place (a district or the city) or, with `symbol`, a
+   * listed company by its name; the news desk of that name reads it
+   */
   location: text(200).min(1),
+  /** the listed company this article was searched for, when it was searched by company */
+  symbol: z.string().regex(SYMBOL_PATTERN).optional(),
   provider: z.enum(NEWS_PROVIDERS),
   fetched_at: z.number().int().nonnegative(),
 });
@@ -48,6 +54,11 @@ export const ArticleReading = z.object({
   entities: z.array(z.object({ name: text(200).min(1), type: z.enum(ENTITY_TYPES) })).max(50),
   /** districts of the city the article is about (names from the gazetteer) */
   locations: z.array(text(200)).max(20),
+  /**
+   * listed companies the article is about, by symbol (from the company directory: a reader
+   * cannot invent one); optional only so records written before it still read
+   */
+  symbols: z.array(z.string().regex(SYMBOL_PATTERN)).max(20).optional(),
 });
 export type ArticleReading = z.infer<typeof ArticleReading>;
 
@@ -78,3 +89,28 @@ export const LocationSentiment = z.object({
   at: z.number().int().nonnegative(),
 });
 export type LocationSentiment = z.infer<typeof LocationSentiment>;
+
+/**
+ * The rolling news sentiment of a listed company (a feature): every article a reader found to be
+ * about the symbol, whether it was searched by place or by company, weighs in once.
+ */
+export const SymbolSentiment = z.object({
+  symbol: z.string().regex(SYMBOL_PATTERN),
+  articles: z.number().int().nonnegative(),
+  /** exponentially weighted mean of article sentiment, newest articles weigh most */
+  sentiment: z.number().min(-1).max(1),
+  last_article_at: z.iso.datetime({ offset: true }),
+  at: z.number().int().nonnegative(),
+});
+export type SymbolSentiment = z.infer<typeof SymbolSentiment>;
+
+/** one article's sentiment about one symbol: the re-keyed record the symbol's news desk reads */
+export const SymbolMention = z.object({
+  symbol: z.string().regex(SYMBOL_PATTERN),
+  article_id: NewsArticle.shape.id,
+  title: NewsArticle.shape.title,
+  published_at: NewsArticle.shape.published_at,
+  score: z.number().min(-1).max(1),
+  reader: z.enum(["gemini", "local"]),
+});
+export type SymbolMention = z.infer<typeof SymbolMention>;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DeadLetter } from "./dead-letter.ts";
 import { DriftReport } from "./drift-report.ts";
-import { LocationSentiment, NewsArticle, NewsInsight } from "./news.ts";
+import { LocationSentiment, NewsArticle, NewsInsight, SymbolSentiment } from "./news.ts";
 import { Prediction } from "./prediction.ts";
 import { ProcessedReading } from "./processed-reading.ts";
 import { SENSOR_TYPES, sensorReadingJsonSchema } from "./sensor-reading.ts";
@@ -27,6 +27,7 @@ export function platformSchemas(): Record<string, Record<string, unknown>> {
     [subjectOf(Topics.newsArticlesRaw)]: json(NewsArticle),
     [subjectOf(Topics.newsInsights)]: json(NewsInsight),
     [subjectOf(Topics.newsSentiment)]: json(LocationSentiment),
+    [subjectOf(Topics.newsSymbolSentiment)]: json(SymbolSentiment),
   };
   for (const type of SENSOR_TYPES) schemas[subjectOf(Topics.processed(type))] = json(WindowResult);
   return schemas;

@@ -26,6 +26,8 @@ export const Topics = {
   newsInsights: "news.insights",
   /** rolling news sentiment per place (a feature), keyed by place */
   newsSentiment: "news.sentiment",
+  /** rolling news sentiment per listed company (a feature), keyed by symbol */
+  newsSymbolSentiment: "news.symbol-sentiment",
   schemas: "_schemas",
   /** compacted: the feature store's registry (view versions, on-demand views, statistics) */
   featureViews: "_feature_views",

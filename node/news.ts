@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { type NewsDeskMessage, newsDeskProps } from "../actors/news/news-desk.ts";
+import { type SymbolNewsMessage, symbolNewsDeskProps } from "../actors/news/symbol-news-desk.ts";
 import type { HealthCheck } from "../api/health.ts";
 import { NewsView } from "../api/news/news-view.ts";
 import { newsRoutes } from "../api/news/routes.ts";
@@ -7,28 +8,37 @@ import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
 import { ChangelogStore } from "../log/changelog/changelog-store.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import { type LocationSentiment, NewsArticle, type NewsInsight } from "../messages/news.ts";
+import { type LocationSentiment, NewsArticle, type NewsInsight, SymbolMention } from "../messages/news.ts";
 import { Topics } from "../messages/topics.ts";
+import { SymbolNewsOutputs } from "../sinks/symbol-news-outputs.ts";
 import { gdeltSource } from "../sources/news/gdelt.ts";
 import { NewsPoller } from "../sources/news/news-poller.ts";
 import type { NewsSource, RejectedItem } from "../sources/news/news-source.ts";
 import { newsApiSource } from "../sources/news/newsapi.ts";
+import { CompanyDirectory } from "../sources/news/reader/company-directory.ts";
 import { fallbackReader } from "../sources/news/reader/fallback-reader.ts";
 import { Gazetteer } from "../sources/news/reader/gazetteer.ts";
 import { geminiReader } from "../sources/news/reader/gemini-reader.ts";
 import { localReader } from "../sources/news/reader/local-reader.ts";
 import { replayCorpusSource } from "../sources/news/replay-corpus.ts";
 import { BERLIN_GRID } from "../sources/reference/city-districts.ts";
+import { US_LARGE_CAPS } from "../sources/reference/symbol-metadata.ts";
 import { SourceChain, type SourceChainEvent } from "../sources/source-chain.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
+import { marketSymbolsOf } from "./market.ts";
 import type { NodeContext } from "./node-context.ts";
 
 /**
  * A node's news: the poller asks the news chain (NEWS_SOURCES, NewsAPI then the replay corpus by
- * default) about every place and appends new articles to `news.articles.raw`, keyed by place;
- * the news desks (one actor per place, single owner through the `<app>-news` consumer group,
- * state in `<app>.news.changelog`) read each article once with Gemini, or the local reader
- * behind it, and emit insights and the place's rolling sentiment through the output router.
+ * default) about every place and every company the market room follows (MARKET_SYMBOLS, by the
+ * names in the symbol metadata) and appends new articles to `news.articles.raw`, keyed by the
+ * place or company name; the news desks (one actor per name, single owner through the
+ * `<app>-news` consumer group, state in `<app>.news.changelog`) read each article once with
+ * Gemini, or the local reader behind it, and emit insights and the place's rolling sentiment
+ * through the output router. Each (article, symbol it is about) is re-keyed by symbol to the
+ * symbol news desks (`symbol-news/<SYMBOL>`, the same engine, state in
+ * `<app>.symbol-news.changelog`), which publish the company's rolling sentiment to
+ * `news.symbol-sentiment`.
  */
 export const NEWS_PARTITIONS = 3;
 
@@ -49,10 +59,13 @@ export interface NodeNews {
 }
 
 export async function startNews(node: NodeContext, outputs: NewsOutputs): Promise<NodeNews | undefined> {
-  const { config, log, codec, metrics, failures } = node;
+  const { config, log, codec, metrics, failures, feeds } = node;
   if (config.news === "off") return undefined;
   const districts = BERLIN_GRID.names.flat();
   const gazetteer = new Gazetteer(districts);
+  const companies = new CompanyDirectory(US_LARGE_CAPS);
+  // the companies followed are the market's symbols that the directory has names for
+  const followed = marketSymbolsOf(config).flatMap((symbol) => companies.company(symbol) ?? []);
   const locations = config.newsLocations
     ? config.newsLocations
         .split(",")
@@ -100,15 +113,29 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
           model: config.geminiModel,
           ...(config.geminiBaseUrl ? { baseUrl: config.geminiBaseUrl } : {}),
           gazetteer,
+          companies,
           search,
         })
       : undefined,
-    localReader(gazetteer),
+    localReader(gazetteer, companies),
     { onChange },
   );
 
-  for (const topic of [Topics.newsArticlesRaw, Topics.newsInsights, Topics.newsSentiment])
+  for (const topic of [
+    Topics.newsArticlesRaw,
+    Topics.newsInsights,
+    Topics.newsSentiment,
+    Topics.newsSymbolSentiment,
+  ])
     await log.createTopic({ name: topic, partitions: NEWS_PARTITIONS });
+  const mentionsTopic = Topics.repartitionOf(config.applicationId, "symbol-news");
+  const symbolOutputs = new SymbolNewsOutputs({
+    log,
+    mentionsTopic,
+    encode: codec.encode,
+    live: (sentiment) => feeds.publish("news", { type: "symbol-sentiment", sentiment }),
+    onError: failures.logUnavailable,
+  });
   const view = new NewsView();
   const snapshots = new InMemorySnapshotStore();
   const system = createActorSystem({ name: "news", snapshots });
@@ -127,6 +154,18 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
           fallback: String(insight.fallback_reason !== null),
         });
         outputs.newsInsight(insight);
+        for (const symbol of insight.symbols ?? [])
+          symbolOutputs.mention(
+            {
+              symbol,
+              article_id: insight.article_id,
+              title: insight.title,
+              published_at: insight.published_at,
+              score: insight.sentiment.score,
+              reader: insight.reader,
+            },
+            insight.created_at,
+          );
       },
       onSentiment: (sentiment) => {
         view.sentiment(sentiment);
@@ -143,6 +182,14 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
           "news",
         ),
       onState: (key, state) => engine?.saveState("news", key, state),
+      now: Date.now,
+      passivateAfterMs: config.sensorIdleMs,
+    }),
+  );
+  system.register(
+    symbolNewsDeskProps({
+      onSentiment: (sentiment) => symbolOutputs.symbolSentiment(sentiment),
+      onState: (key, state) => engine?.saveState("symbol-news", key, state),
       now: Date.now,
       passivateAfterMs: config.sensorIdleMs,
     }),
@@ -179,11 +226,38 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
         evict: { type: "evict" } satisfies NewsDeskMessage,
         wake: { type: "wake" } satisfies NewsDeskMessage,
       },
+      {
+        topic: mentionsTopic,
+        kind: "symbol-news",
+        store: await ChangelogStore.open({
+          log,
+          applicationId: config.applicationId,
+          kind: "symbol-news",
+          partitions: NEWS_PARTITIONS,
+          onCorrupt: () =>
+            metrics.deadLetters.inc({ source: "changelog:symbol-news", code: ErrorCodes.DECODE_FAILED }),
+        }),
+        message: (bytes, { offset }): SymbolNewsMessage => {
+          const parsed = SymbolMention.safeParse(codec.decode(bytes));
+          if (!parsed.success)
+            throw new PlatformError(
+              ErrorCodes.SCHEMA_VIOLATION,
+              `not a symbol mention: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
+            );
+          return { type: "mention", mention: parsed.data, offset };
+        },
+        checkpoint: { type: "checkpoint" } satisfies SymbolNewsMessage,
+        evict: { type: "evict" } satisfies SymbolNewsMessage,
+        wake: { type: "wake" } satisfies SymbolNewsMessage,
+      },
     ],
     onDeadLetter: (letter, topic) => outputs.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
     onTransientError: failures.logUnavailable,
     onError: failures.fail,
-    flushOutputs: () => outputs.flush(),
+    // the place desks' insights and sentiments, and the mentions they re-keyed
+    flushOutputs: async () => {
+      await Promise.all([outputs.flush(), symbolOutputs.flush()]);
+    },
     now: Date.now,
   });
   await engine.start();
@@ -213,6 +287,7 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
   const poller = new NewsPoller({
     chain,
     locations,
+    companies: followed.map((c) => ({ symbol: c.symbol, name: c.searchTerms[0]!, names: c.searchTerms })),
     keywords,
     intervalMs: config.newsPollMs,
     deliver,
@@ -252,6 +327,7 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
     async stop() {
       await poller.stop();
       await engine?.stop().catch(failures.stopIncomplete);
+      await symbolOutputs.flush().catch(failures.logUnavailable);
       await system.stop();
     },
   };
@@ -267,7 +343,7 @@ function newsSourceOf(name: string, { config }: NodeContext, districts: readonly
     case "gdelt":
       return gdeltSource(config.gdeltUrl ? { baseUrl: config.gdeltUrl } : {});
     case "replay":
-      return replayCorpusSource({ districts });
+      return replayCorpusSource({ districts, companies: new CompanyDirectory(US_LARGE_CAPS).companies });
     default:
       throw new PlatformError(ErrorCodes.CONFIG_INVALID, `unknown news source '${name}' in NEWS_SOURCES`);
   }

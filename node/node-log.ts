@@ -105,6 +105,7 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
       Topics.newsArticlesRaw,
       Topics.newsInsights,
       Topics.newsSentiment,
+      Topics.newsSymbolSentiment,
     ]),
   );
   return { log, partitions, registry, codec };

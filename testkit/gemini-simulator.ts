@@ -1,3 +1,4 @@
+import type { CompanyDirectory } from "../sources/news/reader/company-directory.ts";
 import type { Gazetteer } from "../sources/news/reader/gazetteer.ts";
 import { readLocally } from "../sources/news/reader/local-reader.ts";
 
@@ -9,7 +10,8 @@ import { readLocally } from "../sources/news/reader/local-reader.ts";
  *   - function calling: with `tools` and no function response yet, it asks `search_news` once
  *     (when `asksForSearch`), for "<location> news"
  *   - structured output: with `responseSchema`, a JSON reading (computed by the local reader, so
- *     tests know what Gemini "said"), or broken JSON when `answers: "invalid"`
+ *     tests know what Gemini "said"; with `companies`, the tickers of the companies it names),
+ *     or broken JSON when `answers: "invalid"`
  *   - failures on demand: `failNext(n, status)` answers n requests with that status (429 is
  *     RESOURCE_EXHAUSTED, as Google sends it)
  *   - the LLM sensor generator's prompts are answered with the typical reading they show
@@ -18,8 +20,12 @@ import { readLocally } from "../sources/news/reader/local-reader.ts";
 export interface GeminiSimulatorOptions {
   readonly apiKey: string;
   readonly gazetteer: Gazetteer;
+  /** the companies its readings name (by ticker, as the reader's schema asks) */
+  readonly companies?: CompanyDirectory;
   readonly asksForSearch?: boolean;
   readonly answers?: "reading" | "invalid";
+  /** changes the reading before it is sent (a model that invents, misspells or omits) */
+  readonly alterReading?: (reading: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface GeminiRequestSeen {
@@ -120,8 +126,12 @@ export function startGeminiSimulator(options: GeminiSimulatorOptions): GeminiSim
       if (!structured) return reply({ text: "I have enough context." }, "I have enough context.");
       if (options.answers === "invalid") return reply({ text: '{"summary": ' }, '{"summary": ');
       const [title = "", ...rest] = prompt.replace(/^Article about .+?:\n\n/, "").split("\n\n");
-      const reading = readLocally({ title, description: null, content: rest.join(" ") }, options.gazetteer);
-      const text = JSON.stringify(reading);
+      const reading = readLocally(
+        { title, description: null, content: rest.join(" ") },
+        options.gazetteer,
+        options.companies,
+      );
+      const text = JSON.stringify(options.alterReading ? options.alterReading({ ...reading }) : reading);
       return reply({ text }, text);
     },
   });

@@ -1,12 +1,23 @@
 import type { LocationSentiment, NewsArticle, NewsInsight } from "../../messages/news.ts";
 import type { ArticleReader } from "../../sources/news/reader/article-reader.ts";
 import type { Props } from "../../supervisor/actor.ts";
+import {
+  copySentiment,
+  freshSentiment,
+  type RollingSentiment,
+  rememberArticle,
+  rollSentiment,
+} from "./rolling-sentiment.ts";
 
 /**
  * news/<location>: the news desk of one place. It reads each new article of its place once
  * (through the ArticleReader port: Gemini with the local reader behind it), publishes the
  * insight, and keeps the place's rolling sentiment, an exponentially weighted mean over its
  * articles in the order they arrive, published after every article as a feature.
+ *
+ * An article searched for a company (it carries `symbol`) is read by the desk of the company's
+ * name the same way; its insight names the symbols it is about, which the symbol desks take up
+ * (symbol-news-desk.ts), and no place sentiment moves, as a company is not a place.
  *
  * One owner in the application: articles reach it through `news.articles.raw` keyed by place,
  * whose partitions the news consumer group divides among nodes (engine/repartitioned-aggregates.ts).
@@ -20,14 +31,7 @@ export type NewsDeskMessage =
   | { readonly type: "evict" }
   | { readonly type: "wake" };
 
-export interface NewsDeskState {
-  lastOffset: number;
-  /** ids of the articles read last, oldest first (bounded) */
-  recentIds: string[];
-  articles: number;
-  sentiment: number;
-  lastArticleAt: string | null;
-}
+export type NewsDeskState = RollingSentiment;
 
 export interface NewsDeskDeps {
   readonly reader: ArticleReader;
@@ -44,14 +48,6 @@ export interface NewsDeskDeps {
   readonly rememberIds?: number;
 }
 
-const fresh = (): NewsDeskState => ({
-  lastOffset: -1,
-  recentIds: [],
-  articles: 0,
-  sentiment: 0,
-  lastArticleAt: null,
-});
-
 export function newsDeskProps(deps: NewsDeskDeps): Props<NewsDeskMessage, NewsDeskState> {
   const weight = deps.sentimentWeight ?? 0.2;
   const remember = deps.rememberIds ?? 1_000;
@@ -59,14 +55,13 @@ export function newsDeskProps(deps: NewsDeskDeps): Props<NewsDeskMessage, NewsDe
     kind: "news",
     mailbox: { capacity: 10_000, overflow: "backpressure" },
     passivateAfterMs: deps.passivateAfterMs,
-    toSnapshot: (state) => ({ ...state, recentIds: [...state.recentIds] }),
-    initialState: (_key, snapshot) =>
-      snapshot ? { ...snapshot, recentIds: [...snapshot.recentIds] } : fresh(),
+    toSnapshot: copySentiment,
+    initialState: (_key, snapshot) => (snapshot ? copySentiment(snapshot) : freshSentiment()),
     async receive(ctx, message) {
       const state = ctx.state;
       switch (message.type) {
         case "checkpoint":
-          deps.onState(ctx.key, { ...state, recentIds: [...state.recentIds] });
+          deps.onState(ctx.key, copySentiment(state));
           return;
         case "evict":
           ctx.stop();
@@ -79,9 +74,7 @@ export function newsDeskProps(deps: NewsDeskDeps): Props<NewsDeskMessage, NewsDe
       if (message.offset <= state.lastOffset) return; // replayed from the topic
       state.lastOffset = message.offset;
       const { article } = message;
-      if (state.recentIds.includes(article.id)) return; // the same story again
-      state.recentIds.push(article.id);
-      if (state.recentIds.length > remember) state.recentIds.splice(0, state.recentIds.length - remember);
+      if (!rememberArticle(state, article.id, remember)) return; // the same story again
       let answer: Awaited<ReturnType<ArticleReader["read"]>>;
       try {
         answer = await deps.reader.read(article);
@@ -104,16 +97,13 @@ export function newsDeskProps(deps: NewsDeskDeps): Props<NewsDeskMessage, NewsDe
         fallback_reason: answer.fallbackReason,
         created_at: now,
       });
-      const score = answer.reading.sentiment.score;
-      state.sentiment = state.articles === 0 ? score : weight * score + (1 - weight) * state.sentiment;
-      state.articles++;
-      if (state.lastArticleAt === null || article.published_at > state.lastArticleAt)
-        state.lastArticleAt = article.published_at;
+      if (article.symbol !== undefined) return; // a company's article: no place moved
+      const sentiment = rollSentiment(state, answer.reading.sentiment.score, article.published_at, weight);
       deps.onSentiment({
         location: ctx.key,
         articles: state.articles,
-        sentiment: Math.round(state.sentiment * 1000) / 1000,
-        last_article_at: state.lastArticleAt,
+        sentiment,
+        last_article_at: state.lastArticleAt ?? article.published_at,
         at: now,
       });
     },

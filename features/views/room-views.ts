@@ -6,6 +6,8 @@ import { defineFeatureView, type FeatureViewDefinition } from "./feature-view.ts
  *
  * - `district_news_sentiment`: a district's rolling news sentiment (news desks, `news.sentiment`),
  *   at the moment it moved; with how many articles it rests on.
+ * - `symbol_news_sentiment`: a listed company's rolling news sentiment (symbol news desks,
+ *   `news.symbol-sentiment`), from every article a reader found to be about it.
  * - `symbol_indicators_1m`: a symbol's technical indicators when each minute bar closed (symbol
  *   actors, `market.indicators`). Stamped with the bar's start, known at its end: the offline
  *   join waits the minute (`availableAfterMs`), or it would read a bar before it closed.
@@ -29,6 +31,26 @@ export const DISTRICT_NEWS_SENTIMENT: FeatureViewDefinition = defineFeatureView(
   },
   features: [
     { name: "sentiment", type: "double", description: "rolling sentiment of the district's news" },
+    { name: "articles", type: "long", description: "articles the sentiment rests on" },
+  ],
+});
+
+export const SYMBOL_NEWS_SENTIMENT: FeatureViewDefinition = defineFeatureView({
+  name: "symbol_news_sentiment",
+  entity: "symbol",
+  description:
+    "a listed company's rolling news sentiment (-1..1, newest articles weigh most) and its article count",
+  owner: OWNER,
+  tags: { domain: "news", granularity: "article" },
+  ttlMs: 7 * DAY_MS,
+  source: {
+    table: "gold_symbol_news_sentiment",
+    entityColumn: "symbol",
+    timestampColumn: "at",
+    stream: true,
+  },
+  features: [
+    { name: "sentiment", type: "double", description: "rolling sentiment of the company's news" },
     { name: "articles", type: "long", description: "articles the sentiment rests on" },
   ],
 });
@@ -71,5 +93,8 @@ export function roomFeatureViews(rooms: {
   readonly news: boolean;
   readonly market: boolean;
 }): FeatureViewDefinition[] {
-  return [...(rooms.news ? [DISTRICT_NEWS_SENTIMENT] : []), ...(rooms.market ? [SYMBOL_INDICATORS_1M] : [])];
+  return [
+    ...(rooms.news ? [DISTRICT_NEWS_SENTIMENT, SYMBOL_NEWS_SENTIMENT] : []),
+    ...(rooms.market ? [SYMBOL_INDICATORS_1M] : []),
+  ];
 }

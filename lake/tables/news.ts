@@ -1,14 +1,14 @@
 import type { LogRecord } from "../../log/log.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
-import { LocationSentiment, NewsArticle, NewsInsight } from "../../messages/news.ts";
+import { LocationSentiment, NewsArticle, NewsInsight, SymbolSentiment } from "../../messages/news.ts";
 import { Topics } from "../../messages/topics.ts";
 import { column, type LakeTable, utcDate } from "./lake-table.ts";
 
 /**
  * The news room's tables: articles as the sources gave them (bronze, one row per article and
  * place: the same story found again is a repeat), what the readers made of them (gold insights,
- * entities and districts as JSON text), and each place's rolling sentiment as it moved (gold,
- * the feature's history).
+ * entities, districts and company symbols as JSON text), and each place's and each listed
+ * company's rolling sentiment as it moved (gold, the features' history).
  */
 function refused(what: string, issue: { path: PropertyKey[]; message: string } | undefined): never {
   throw new PlatformError(
@@ -33,6 +33,7 @@ function articleRows(value: unknown, record: LogRecord): Record<string, unknown>
       author: a.author,
       published_at: Date.parse(a.published_at),
       location: a.location,
+      symbol: a.symbol ?? null,
       provider: a.provider,
       fetched_at: a.fetched_at,
       date: utcDate(record.timestamp),
@@ -58,6 +59,7 @@ function insightRows(value: unknown, _record: LogRecord): Record<string, unknown
       sentiment_label: i.sentiment.label,
       entities: JSON.stringify(i.entities),
       locations: JSON.stringify(i.locations),
+      symbols: JSON.stringify(i.symbols ?? []),
       reader: i.reader,
       model: i.model,
       follow_up_queries: JSON.stringify(i.follow_up_queries),
@@ -77,6 +79,23 @@ function sentimentRows(value: unknown, _record: LogRecord): Record<string, unkno
     {
       sentiment_key: `${s.location}/${s.articles}`,
       location: s.location,
+      articles: s.articles,
+      sentiment: s.sentiment,
+      last_article_at: Date.parse(s.last_article_at),
+      at: s.at,
+      date: utcDate(s.at),
+    },
+  ];
+}
+
+function symbolSentimentRows(value: unknown, _record: LogRecord): Record<string, unknown>[] {
+  const parsed = SymbolSentiment.safeParse(value);
+  if (!parsed.success) return refused("a company's sentiment", parsed.error.issues[0]);
+  const s = parsed.data;
+  return [
+    {
+      sentiment_key: `${s.symbol}/${s.articles}`,
+      symbol: s.symbol,
       articles: s.articles,
       sentiment: s.sentiment,
       last_article_at: Date.parse(s.last_article_at),
@@ -107,6 +126,8 @@ export const NEWS_TABLES: readonly LakeTable[] = [
       column("provider", "string", false),
       column("fetched_at", "timestamp", false),
       column("date", "date", false),
+      // added later (schema evolution: null in older rows): the company searched for
+      column("symbol", "string"),
     ],
     partitionColumns: ["date"],
     rowId: "article_key",
@@ -138,6 +159,8 @@ export const NEWS_TABLES: readonly LakeTable[] = [
       column("fallback_reason", "string"),
       column("created_at", "timestamp", false),
       column("date", "date", false),
+      // added later (schema evolution: null in older rows): the companies, as a JSON array
+      column("symbols", "string"),
     ],
     partitionColumns: ["date"],
     rowId: "insight_key",
@@ -161,5 +184,25 @@ export const NEWS_TABLES: readonly LakeTable[] = [
     partitionColumns: ["date"],
     rowId: "sentiment_key",
     toRows: sentimentRows,
+  },
+  {
+    name: "gold_symbol_news_sentiment",
+    layer: "gold",
+    room: "news",
+    description:
+      "each listed company's rolling news sentiment after every article about it (the feature's history)",
+    topics: [Topics.newsSymbolSentiment],
+    schema: [
+      column("sentiment_key", "string", false),
+      column("symbol", "string", false),
+      column("articles", "long", false),
+      column("sentiment", "double", false),
+      column("last_article_at", "timestamp", false),
+      column("at", "timestamp", false),
+      column("date", "date", false),
+    ],
+    partitionColumns: ["date"],
+    rowId: "sentiment_key",
+    toRows: symbolSentimentRows,
   },
 ];

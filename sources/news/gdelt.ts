@@ -76,6 +76,7 @@ export function gdeltSource(options: GdeltOptions = {}): NewsSource {
           author: null,
           published_at: isoOfSeenDate(raw.data.seendate),
           location: query.location,
+          ...(query.company ? { symbol: query.company.symbol } : {}),
           provider: "gdelt",
           fetched_at: fetchedAt,
         });
@@ -93,8 +94,13 @@ export function gdeltSource(options: GdeltOptions = {}): NewsSource {
   };
 }
 
+/** GDELT's query syntax: phrases in quotes, alternatives ORed inside parentheses */
 function gdeltQuery(query: NewsQuery): string {
   const phrase = (term: string) => `"${term.replace(/["()]/g, " ").trim()}"`;
+  if (query.company) {
+    const names = query.company.names.filter((n) => n.trim().length > 0).map(phrase);
+    return names.length === 1 ? names[0]! : `(${names.join(" OR ")})`;
+  }
   const keywords = query.keywords.filter((k) => k.trim().length > 0).map(phrase);
   return keywords.length === 0
     ? phrase(query.location)

@@ -3,7 +3,8 @@ import type { SourceChain } from "../source-chain.ts";
 import type { NewsSource, RejectedItem } from "./news-source.ts";
 
 /**
- * Polls the news chain for every place on a schedule and hands new articles over for the log.
+ * Polls the news chain for every place, and every listed company it follows (by its names), on a
+ * schedule and hands new articles over for the log.
  * A place's articles are asked for since its last successful poll (less an overlap, as
  * providers index late), page by page up to `maxPages`. An article is new when its id was not
  * delivered before (a bounded memory of ids; the news desks de-duplicate again after it, so a
@@ -13,6 +14,12 @@ import type { NewsSource, RejectedItem } from "./news-source.ts";
 export interface NewsPollerOptions {
   readonly chain: SourceChain<NewsSource>;
   readonly locations: readonly string[];
+  /** listed companies to search news for: the symbol, the name it is filed under, its names */
+  readonly companies?: readonly {
+    readonly symbol: string;
+    readonly name: string;
+    readonly names: readonly string[];
+  }[];
   readonly keywords: readonly string[];
   readonly intervalMs: number;
   /** how far back the first poll of a place looks; default 2 days */
@@ -87,21 +94,32 @@ export class NewsPoller {
     return { ...this.#stats };
   }
 
-  /** one pass over every place; a place whose sources all fail is counted and tried next time */
+  /**
+   * one pass over every place and company; one whose sources all fail is counted and tried next
+   * time
+   */
   async pollOnce(): Promise<void> {
     const { chain, locations, keywords } = this.#options;
     const pageSize = this.#options.pageSize ?? 50;
     const maxPages = this.#options.maxPages ?? 3;
     this.#stats.polls++;
-    for (const location of locations) {
+    const subjects = [
+      ...locations.map((location) => ({ key: location, location, company: undefined })),
+      ...(this.#options.companies ?? []).map((c) => ({
+        key: `company:${c.symbol}`,
+        location: c.name,
+        company: { symbol: c.symbol, names: c.names },
+      })),
+    ];
+    for (const { key, location, company } of subjects) {
       if (this.#stopped) return;
       const startedAt = this.#now();
-      const from = this.#since.get(location) ?? startedAt - (this.#options.lookbackMs ?? 2 * 86_400_000);
+      const from = this.#since.get(key) ?? startedAt - (this.#options.lookbackMs ?? 2 * 86_400_000);
       try {
         for (let page: number | undefined = 1; page !== undefined && page <= maxPages; ) {
           const current: number = page;
           const { value, source } = await chain.call((s) =>
-            s.search({ location, keywords, from, page: current, pageSize }),
+            s.search({ location, ...(company ? { company } : {}), keywords, from, page: current, pageSize }),
           );
           const fresh = value.articles.filter((a) => !this.#seen.has(a.id));
           this.#stats.duplicates += value.articles.length - fresh.length;
@@ -112,7 +130,7 @@ export class NewsPoller {
           this.#stats.rejected += value.rejected.length;
           page = value.nextPage;
         }
-        this.#since.set(location, startedAt - (this.#options.overlapMs ?? 15 * 60_000));
+        this.#since.set(key, startedAt - (this.#options.overlapMs ?? 15 * 60_000));
       } catch (error) {
         this.#stats.failures++;
         this.#options.onError(error);

@@ -12,8 +12,13 @@ import type { NewsArticle, NewsProvider } from "../../messages/news.ts";
  * It never puts its key in an error message or a log line.
  */
 export interface NewsQuery {
-  /** the place to search for: a district or the city */
+  /** the place to search for (a district or the city), or a company's name with `company` */
   readonly location: string;
+  /**
+   * a listed company to search for instead of a place: the provider searches any of its names
+   * (and ignores `keywords`, which are the city's), and the articles carry its symbol
+   */
+  readonly company?: { readonly symbol: string; readonly names: readonly string[] };
   /** extra terms (traffic, air quality, ...), ANDed with the place by the provider */
   readonly keywords: readonly string[];
   /** only articles published at or after this time (ms since epoch) */

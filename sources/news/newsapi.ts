@@ -101,6 +101,7 @@ export function newsApiSource(options: NewsApiOptions): NewsSource {
           author: raw.data.author?.slice(0, 500) ?? null,
           published_at: raw.data.publishedAt,
           location: query.location,
+          ...(query.company ? { symbol: query.company.symbol } : {}),
           provider: "newsapi",
           fetched_at: fetchedAt,
         });
@@ -135,9 +136,16 @@ function errorPage(code: string, status: number): NewsPage {
   throw new PlatformError(ErrorCodes.SOURCE_UNAVAILABLE, `newsapi answered ${status} ${code.slice(0, 100)}`);
 }
 
-/** the place in quotes (a phrase), ANDed with the keywords, each quoted: NewsAPI's q syntax */
-export function searchTerms(query: Pick<NewsQuery, "location" | "keywords">): string {
+/**
+ * The place in quotes (a phrase), ANDed with the keywords, each quoted: NewsAPI's q syntax; a
+ * company is any of its names, each a phrase.
+ */
+export function searchTerms(query: Pick<NewsQuery, "location" | "keywords" | "company">): string {
   const phrase = (term: string) => `"${term.replace(/["\\]/g, " ").trim()}"`;
+  if (query.company) {
+    const names = query.company.names.filter((n) => n.trim().length > 0).map(phrase);
+    return names.length === 1 ? names[0]! : `(${names.join(" OR ")})`;
+  }
   const keywords = query.keywords.filter((k) => k.trim().length > 0).map(phrase);
   const place = phrase(query.location);
   return keywords.length === 0 ? place : `${place} AND (${keywords.join(" OR ")})`;

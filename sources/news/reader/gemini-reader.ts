@@ -2,6 +2,7 @@ import { ApiError, type Content, GoogleGenAI, type Part, Type } from "@google/ge
 import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
 import { ArticleReading, ENTITY_TYPES, type NewsArticle, SENTIMENT_LABELS } from "../../../messages/news.ts";
 import { type ArticleReader, articleText, type ReaderAnswer } from "./article-reader.ts";
+import type { CompanyDirectory } from "./company-directory.ts";
 import type { Gazetteer } from "./gazetteer.ts";
 
 /**
@@ -14,7 +15,9 @@ import type { Gazetteer } from "./gazetteer.ts";
  *    (`budget`), so a chatty model cannot spend without bound.
  * 2. Structured answer. A last call without tools asks for the reading as JSON under a response
  *    schema (Gemini's structured output). The JSON is validated with the same zod schema the
- *    local reader's answers meet; district names are kept only when the gazetteer knows them.
+ *    local reader's answers meet; district names are kept only when the gazetteer knows them,
+ *    and the companies (the model's `symbols`, and the organisations among its entities) only
+ *    when the company directory knows them, as their symbols.
  *
  * Failures come out as the port's codes (RATE_LIMITED on 429 / RESOURCE_EXHAUSTED,
  * SOURCE_UNAUTHORIZED on 401/403, SOURCE_UNAVAILABLE otherwise, LLM_OUTPUT_INVALID for an
@@ -28,6 +31,8 @@ export interface GeminiReaderOptions {
   /** the API's address; default Google's. Tests point it at a local Gemini-speaking server. */
   readonly baseUrl?: string;
   readonly gazetteer: Gazetteer;
+  /** the listed companies the model may name; without it the answer names none */
+  readonly companies?: CompanyDirectory;
   /** follow-up searches for context; without it the model gets no tool */
   readonly search?: (query: string, signal?: AbortSignal) => Promise<readonly NewsArticle[]>;
   readonly budget?: Partial<GeminiBudget>;
@@ -78,8 +83,13 @@ const READING_SCHEMA = {
       },
     },
     locations: { type: Type.ARRAY, items: { type: Type.STRING } },
+    symbols: {
+      type: Type.ARRAY,
+      items: { type: Type.STRING },
+      description: "ticker symbols of the listed companies the article is about (only from the list)",
+    },
   },
-  required: ["summary", "sentiment", "entities", "locations"],
+  required: ["summary", "sentiment", "entities", "locations", "symbols"],
 };
 
 export function geminiReader(options: GeminiReaderOptions): ArticleReader {
@@ -94,6 +104,9 @@ export function geminiReader(options: GeminiReaderOptions): ArticleReader {
     `The city's districts are: ${options.gazetteer.places.join(", ")}.`,
     "Summarise the article in two or three sentences, rate its sentiment for the people living there,",
     "list the people, organisations, locations and events it names, and the districts it is about (only from the list).",
+    options.companies
+      ? `Listed companies, by ticker: ${options.companies.companies.map((c) => `${c.symbol} (${c.searchTerms[0]})`).join(", ")}; give the tickers of those the article is about (only from this list).`
+      : "",
     options.search
       ? "If the article lacks context about the place or the event, call search_news; otherwise answer directly."
       : "",
@@ -170,13 +183,13 @@ export function geminiReader(options: GeminiReaderOptions): ArticleReader {
         responseMimeType: "application/json",
         responseSchema: READING_SCHEMA,
       });
-      const reading = validReading(response.text ?? "", options.gazetteer);
+      const reading = validReading(response.text ?? "", options.gazetteer, options.companies);
       return { reading, reader: "gemini", model, followUpQueries, tokens, fallbackReason: null };
     },
   };
 }
 
-function validReading(text: string, gazetteer: Gazetteer): ArticleReading {
+function validReading(text: string, gazetteer: Gazetteer, companies?: CompanyDirectory): ArticleReading {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -185,7 +198,14 @@ function validReading(text: string, gazetteer: Gazetteer): ArticleReading {
       cause,
     });
   }
-  const parsed = ArticleReading.safeParse(json);
+  // the model's symbols are claims to check against the directory, not a format to refuse for
+  const answer = json !== null && typeof json === "object" ? (json as Record<string, unknown>) : {};
+  const claimed = Array.isArray(answer.symbols)
+    ? answer.symbols.filter((s): s is string => typeof s === "string").slice(0, 50)
+    : [];
+  const parsed = ArticleReading.safeParse(
+    json !== null && typeof json === "object" ? { ...answer, symbols: undefined } : json,
+  );
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new PlatformError(
@@ -194,7 +214,15 @@ function validReading(text: string, gazetteer: Gazetteer): ArticleReading {
     );
   }
   const locations = [...new Set(parsed.data.locations.flatMap((name) => gazetteer.canonical(name) ?? []))];
-  return { ...parsed.data, locations };
+  // entities -> symbols: a ticker or a company name the directory knows, never an invented one
+  const named = [
+    ...claimed,
+    ...parsed.data.entities.filter((e) => e.type === "organization").map((e) => e.name),
+  ];
+  const symbols = companies
+    ? [...new Set(named.flatMap((name) => companies.symbolOf(name) ?? []))].slice(0, 20)
+    : [];
+  return { ...parsed.data, locations, symbols };
 }
 
 function portError(error: unknown): PlatformError {

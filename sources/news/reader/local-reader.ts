@@ -1,5 +1,6 @@
 import type { ArticleReading, NewsArticle } from "../../../messages/news.ts";
 import { type ArticleReader, articleText, type ReaderAnswer } from "./article-reader.ts";
+import type { CompanyDirectory } from "./company-directory.ts";
 import { fold, type Gazetteer } from "./gazetteer.ts";
 import lexicon from "./sentiment-lexicon.json" with { type: "json" };
 
@@ -14,6 +15,8 @@ import lexicon from "./sentiment-lexicon.json" with { type: "json" };
  *   entities   districts from the gazetteer; institutions ("the environment agency") and titled
  *              persons ("Mayor Lena Vogel") by pattern
  *   locations  the districts the text mentions
+ *   symbols    the listed companies the text names (company-directory.ts), an article searched
+ *              for a company allowing its everyday-word names ("Apple") without business cues
  */
 const NORMALISATION_ALPHA = 15;
 const NEUTRAL_BAND = 0.05;
@@ -31,12 +34,12 @@ const INSTITUTION =
 const TITLED_PERSON =
   /\b(?:Mayor|Minister|Senator|Councillor|Dr\.|Mr\.|Ms\.|Mrs\.)\s+(\p{Lu}\p{Ll}+(?:\s+\p{Lu}\p{Ll}+)?)/gu;
 
-export function localReader(gazetteer: Gazetteer): ArticleReader {
+export function localReader(gazetteer: Gazetteer, companies?: CompanyDirectory): ArticleReader {
   return {
     name: "local",
     async read(article: NewsArticle): Promise<ReaderAnswer> {
       return {
-        reading: readLocally(article, gazetteer),
+        reading: readLocally(article, gazetteer, companies),
         reader: "local",
         model: null,
         followUpQueries: [],
@@ -48,20 +51,29 @@ export function localReader(gazetteer: Gazetteer): ArticleReader {
 }
 
 export function readLocally(
-  article: Pick<NewsArticle, "title" | "description" | "content">,
+  article: Pick<NewsArticle, "title" | "description" | "content"> & { symbol?: string | undefined },
   gazetteer: Gazetteer,
+  companies?: CompanyDirectory,
 ): ArticleReading {
   const text = articleText(article);
   const score = sentimentOf(text);
   const locations = gazetteer.mentionedIn(text);
+  const symbols = companies ? companies.mentionedIn(text, article.symbol).slice(0, 20) : [];
+  const entities = entitiesOf(text, locations);
+  for (const symbol of symbols) {
+    const name = companies?.company(symbol)?.searchTerms[0];
+    if (name && entities.length < 50 && !entities.some((e) => fold(e.name) === fold(name)))
+      entities.push({ name, type: "organization" });
+  }
   return {
     summary: summaryOf(article, text),
     sentiment: {
       score,
       label: score > NEUTRAL_BAND ? "positive" : score < -NEUTRAL_BAND ? "negative" : "neutral",
     },
-    entities: entitiesOf(text, locations),
+    entities,
     locations,
+    symbols,
   };
 }
 

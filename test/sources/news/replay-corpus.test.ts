@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { NewsArticle } from "../../../messages/news.ts";
 import { replayCorpusSource } from "../../../sources/news/replay-corpus.ts";
-import { DISTRICTS, FIXED_NOW } from "./news-fixture.ts";
+import { companyArticles, DISTRICTS, FIXED_NOW } from "./news-fixture.ts";
 
 const source = () => replayCorpusSource({ districts: DISTRICTS, now: () => FIXED_NOW });
 
@@ -25,4 +25,16 @@ test.each([
   const page = await source().search({ location: "Mitte", keywords: [], page: 1, pageSize: 100, ...change });
   expect(page.articles.length).toBe(count);
   expect(page.nextPage).toBe(nextPage);
+});
+
+test("a company query answers the corpus's company stories, carrying the symbol; companies hear different ones", async () => {
+  const apple = await companyArticles("AAPL");
+  const microsoft = await companyArticles("MSFT");
+  expect(apple.length).toBe(4);
+  for (const article of [...apple, ...microsoft]) expect(NewsArticle.safeParse(article).success).toBe(true);
+  expect(apple.every((a) => a.symbol === "AAPL" && a.location === "Apple")).toBe(true);
+  expect(apple.map((a) => a.url)).not.toEqual(microsoft.map((a) => a.url.replace("msft", "aapl")));
+  // a place query never answers company stories
+  const mitte = await source().search({ location: "Apple", keywords: [], page: 1, pageSize: 100 });
+  expect(mitte.articles).toEqual([]);
 });

@@ -5,7 +5,7 @@ import { fallbackReader } from "../../../../sources/news/reader/fallback-reader.
 import { geminiReader } from "../../../../sources/news/reader/gemini-reader.ts";
 import { localReader, readLocally } from "../../../../sources/news/reader/local-reader.ts";
 import { type GeminiSimulator, startGeminiSimulator } from "../../../../testkit/gemini-simulator.ts";
-import { corpusArticles, gazetteer } from "../news-fixture.ts";
+import { companies, companyArticles, corpusArticles, gazetteer } from "../news-fixture.ts";
 
 /** The official Gemini SDK, unchanged, against a local server that speaks Gemini's REST API. */
 const KEY = "gemini-test-key-0b9c";
@@ -119,5 +119,44 @@ describe("fallbackReader", () => {
     const reader = fallbackReader(undefined, localReader(gazetteer));
     const answer = await reader.read(await article());
     expect(answer).toMatchObject({ reader: "local", fallbackReason: null });
+  });
+});
+
+describe("geminiReader naming companies", () => {
+  test("answers the symbols of the companies an article is about, as the structured output gave them", async () => {
+    const gemini = simulator({ companies });
+    const reader = geminiReader({ apiKey: KEY, baseUrl: gemini.url, gazetteer, companies });
+    for (const article of await companyArticles("MSFT")) {
+      const answer = await reader.read(article);
+      expect(answer.reader).toBe("gemini");
+      expect(answer.reading.symbols).toEqual(readLocally(article, gazetteer, companies).symbols!);
+      expect(answer.reading.symbols?.[0]).toBe("MSFT");
+    }
+  });
+
+  test.each([
+    ["an invented ticker is dropped", { symbols: ["MSFT", "ZZZZ"], entities: [] }, ["MSFT"]],
+    [
+      "a ticker in lower case or as a cashtag is the symbol",
+      { symbols: ["msft", "$NVDA"], entities: [] },
+      ["MSFT", "NVDA"],
+    ],
+    [
+      "a company named only as an organisation entity becomes its symbol",
+      { symbols: [], entities: [{ name: "Tesla", type: "organization" }] },
+      ["TSLA"],
+    ],
+    [
+      "symbols that are not strings are ignored, not fatal",
+      { symbols: [42, null, "AAPL"], entities: [] },
+      ["AAPL"],
+    ],
+    ["no symbols and no company entity is none", { symbols: undefined, entities: [] }, []],
+  ])("validates the model's companies: %s", async (_name, change, symbols) => {
+    const gemini = simulator({ companies, alterReading: (reading) => ({ ...reading, ...change }) });
+    const reader = geminiReader({ apiKey: KEY, baseUrl: gemini.url, gazetteer, companies });
+    const answer = await reader.read((await companyArticles("MSFT"))[0]!);
+    expect(answer.reader).toBe("gemini");
+    expect(answer.reading.symbols).toEqual(symbols);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ArticleReading } from "../../../../messages/news.ts";
 import { readLocally, sentimentOf } from "../../../../sources/news/reader/local-reader.ts";
-import { corpusArticles, gazetteer } from "../news-fixture.ts";
+import { companies, companyArticles, corpusArticles, gazetteer } from "../news-fixture.ts";
 
 describe("the local reader", () => {
   test.each([
@@ -66,5 +66,22 @@ describe("the local reader", () => {
       gazetteer,
     );
     expect(ArticleReading.safeParse(reading).success).toBe(true);
+  });
+});
+
+describe("the local reader on company news", () => {
+  test("names the companies of every corpus company story: the one searched for first, a partner too", async () => {
+    for (const article of await companyArticles()) {
+      const reading = readLocally(article, gazetteer, companies);
+      expect(ArticleReading.safeParse(reading).success).toBe(true);
+      expect(reading.symbols?.[0]).toBe(article.symbol!);
+      expect(reading.entities).toContainEqual({ name: article.location, type: "organization" });
+      if (article.url.endsWith("/partnership")) expect(reading.symbols?.length).toBe(2);
+    }
+  });
+
+  test("a city story names no company", async () => {
+    for (const article of await corpusArticles("Mitte"))
+      expect(readLocally(article, gazetteer, companies).symbols).toEqual([]);
   });
 });
