@@ -40,26 +40,38 @@ export function fillHistogram(
   const { bins, rowCount, featureCount } = data;
   const count = end - start;
   for (let i = 0; i < count; i++) ordered[i] = gradients[rows[start + i]!]!;
-  // Two features per pass: each row index is read once for both, and the two histograms'
-  // updates are independent, which keeps two store-to-load chains in flight.
+  // Four features per pass: each row index and gradient is read once for all four, and the
+  // four histograms' updates are independent, which keeps four store-to-load chains in flight.
+  // Measured on the 80k x 20 bench set: about 1.25 ns per (row, feature) against 1.5 ns for two
+  // features per pass and 1.65 ns for a row-major pass over all features.
   let j = 0;
-  for (; j + 1 < featureCount; j += 2) {
+  for (; j + 3 < featureCount; j += 4) {
     const columnA = j * rowCount;
     const columnB = columnA + rowCount;
+    const columnC = columnB + rowCount;
+    const columnD = columnC + rowCount;
     const baseA = j * FEATURE_STRIDE;
     const baseB = baseA + FEATURE_STRIDE;
+    const baseC = baseB + FEATURE_STRIDE;
+    const baseD = baseC + FEATURE_STRIDE;
     for (let i = 0; i < count; i++) {
       const row = rows[start + i]!;
       const g = ordered[i]!;
       const a = baseA + (bins[columnA + row]! << 1);
       const b = baseB + (bins[columnB + row]! << 1);
+      const c = baseC + (bins[columnC + row]! << 1);
+      const d = baseD + (bins[columnD + row]! << 1);
       histogram[a] = histogram[a]! + g;
       histogram[a + 1] = histogram[a + 1]! + 1;
       histogram[b] = histogram[b]! + g;
       histogram[b + 1] = histogram[b + 1]! + 1;
+      histogram[c] = histogram[c]! + g;
+      histogram[c + 1] = histogram[c + 1]! + 1;
+      histogram[d] = histogram[d]! + g;
+      histogram[d + 1] = histogram[d + 1]! + 1;
     }
   }
-  if (j < featureCount) {
+  for (; j < featureCount; j++) {
     const column = j * rowCount;
     const base = j * FEATURE_STRIDE;
     for (let i = 0; i < count; i++) {
@@ -68,6 +80,55 @@ export function fillHistogram(
       histogram[slot + 1] = histogram[slot + 1]! + 1;
     }
   }
+}
+
+/**
+ * The histogram of every row of the matrix, in order (a boosting round's root without row
+ * sampling): no row indices to follow, and the counts, the same every round, come from
+ * `counts` (binCounts) instead of being counted again, so each (row, feature) is one addition.
+ */
+export function fillHistogramAllRows(
+  data: BinnedMatrix,
+  gradients: Float64Array,
+  counts: Float64Array,
+  histogram: Float64Array,
+): void {
+  const { bins, rowCount, featureCount } = data;
+  let j = 0;
+  for (; j + 1 < featureCount; j += 2) {
+    const columnA = j * rowCount;
+    const columnB = columnA + rowCount;
+    const baseA = j * FEATURE_STRIDE;
+    const baseB = baseA + FEATURE_STRIDE;
+    for (let i = 0; i < rowCount; i++) {
+      const g = gradients[i]!;
+      const a = baseA + (bins[columnA + i]! << 1);
+      const b = baseB + (bins[columnB + i]! << 1);
+      histogram[a] = histogram[a]! + g;
+      histogram[b] = histogram[b]! + g;
+    }
+  }
+  for (; j < featureCount; j++) {
+    const column = j * rowCount;
+    const base = j * FEATURE_STRIDE;
+    for (let i = 0; i < rowCount; i++) {
+      const slot = base + (bins[column + i]! << 1);
+      histogram[slot] = histogram[slot]! + gradients[i]!;
+    }
+  }
+  for (let k = 1; k < histogram.length; k += 2) histogram[k] = counts[k]!;
+}
+
+/** Row counts per (feature, bin) over the whole matrix, in histogram layout (odd slots). */
+export function binCounts(data: BinnedMatrix): Float64Array {
+  const { bins, rowCount, featureCount } = data;
+  const counts = new Float64Array(histogramLength(featureCount));
+  for (let j = 0; j < featureCount; j++) {
+    const column = j * rowCount;
+    const base = j * FEATURE_STRIDE + 1;
+    for (let i = 0; i < rowCount; i++) counts[base + (bins[column + i]! << 1)]! += 1;
+  }
+  return counts;
 }
 
 /** parent -= child, in place: the histogram subtraction trick (the sibling's histogram). */

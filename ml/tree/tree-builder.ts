@@ -1,7 +1,9 @@
 import { type BinnedMatrix, MISSING_BIN } from "./binning.ts";
 import {
   bestSplit,
+  binCounts,
   fillHistogram,
+  fillHistogramAllRows,
   histogramLength,
   type Split,
   subtractHistogram,
@@ -70,8 +72,12 @@ export class TreeBuilder {
   /** Scratch: gradients in node order, and the right side of a partition. */
   private readonly ordered: Float64Array;
   private readonly rightRows: Uint32Array;
+  /** Per bin, 1 when the split being applied sends it right. */
+  private readonly goesRight = new Uint8Array(MISSING_BIN + 1);
   /** Leaves of the last grown tree: node index and row range [start, end), flattened. */
   private readonly leafRanges: number[] = [];
+  /** Per-bin row counts of the whole matrix, made the first time a tree covers every row. */
+  private allRowCounts: Float64Array | undefined;
 
   constructor(
     private readonly data: BinnedMatrix,
@@ -98,7 +104,10 @@ export class TreeBuilder {
     let total = 0;
     for (let i = 0; i < count; i++) total += targets[rows[i]!]!;
     const root = this.canSplit(0, count) ? this.acquire() : undefined;
-    if (root !== undefined) fillHistogram(this.data, targets, rows, 0, count, this.ordered, root);
+    if (root !== undefined && isEveryRowInOrder(rows, count, this.data.rowCount)) {
+      this.allRowCounts ??= binCounts(this.data);
+      fillHistogramAllRows(this.data, targets, this.allRowCounts, root);
+    } else if (root !== undefined) fillHistogram(this.data, targets, rows, 0, count, this.ordered, root);
     return this.growNode(targets, rows, 0, count, total, 0, root, nodes);
   }
 
@@ -212,21 +221,29 @@ export class TreeBuilder {
 
   /**
    * Moves rows going left to the front of [start, end), both sides keeping their order (rows
-   * stay ascending inside a node); returns the first right position.
+   * stay ascending inside a node); returns the first right position. Branch-free: a row's side
+   * comes from a 256-entry table of the split's bins, and every row is written to both sides'
+   * next slots with only the chosen side's cursor advancing. A split's side is a coin flip for
+   * the branch predictor, and mispredicted branches made the branching loop as slow as all the
+   * histogram building (measured on the 80k x 20 bench set).
    */
   private partition(rows: Uint32Array, start: number, end: number, split: Split): number {
     const { bins, rowCount } = this.data;
     const column = split.feature * rowCount;
-    const threshold = split.bin;
-    const missingLeft = split.missingLeft;
+    const goesRight = this.goesRight;
+    for (let bin = 0; bin < MISSING_BIN; bin++) goesRight[bin] = bin > split.bin ? 1 : 0;
+    goesRight[MISSING_BIN] = split.missingLeft ? 0 : 1;
     const right = this.rightRows;
     let left = start;
     let rightCount = 0;
     for (let i = start; i < end; i++) {
       const row = rows[i]!;
-      const bin = bins[column + row]!;
-      if (bin === MISSING_BIN ? missingLeft : bin <= threshold) rows[left++] = row;
-      else right[rightCount++] = row;
+      const side = goesRight[bins[column + row]!]!;
+      // left <= i: the slot written was already read.
+      rows[left] = row;
+      right[rightCount] = row;
+      left += 1 - side;
+      rightCount += side;
     }
     rows.set(right.subarray(0, rightCount), left);
     return left;
@@ -263,4 +280,11 @@ export class TreeBuilder {
   private release(histogram: Float64Array): void {
     this.pool.push(histogram);
   }
+}
+
+/** Whether rows[0, count) is 0, 1, ..., rowCount - 1: every row once, in order. */
+function isEveryRowInOrder(rows: Uint32Array, count: number, rowCount: number): boolean {
+  if (count !== rowCount) return false;
+  for (let i = 0; i < count; i++) if (rows[i] !== i) return false;
+  return true;
 }
