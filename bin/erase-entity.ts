@@ -5,8 +5,10 @@
  *   bun bin/erase-entity.ts sensor traffic_7 --by ops@city --app city-platform
  *
  * Prints the report as JSON and exits 0 when every store erased what it held, 2 when the request
- * is partial (run it again: erasers are idempotent). The log is the only store with an eraser so
- * far; the lake's and the time-series store's join the list in `erasers` below.
+ * is partial (run it again: erasers are idempotent). This reaches the log only: on a running node,
+ * `POST /api/v1/admin/erasures` (admin) reaches every store the node writes (the log, the
+ * time-series store, the lake, the online features), from the process whose sinks write them,
+ * which the QuestDB rewrite needs to lose no concurrent write (security/entity-eraser.ts).
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
