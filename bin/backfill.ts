@@ -1,6 +1,9 @@
 /**
  * `bun run backfill`: historical bars into `market.bars.<timeframe>`, resumable and idempotent
- * (sources/market/backfill.ts), with a progress bar on stderr:
+ * (sources/market/backfill.ts), then into the lake's `silver_market_bars` through the lake's own
+ * sink (node/lake-catch-up.ts: the node's consumer group and Delta txns, so exactly once with or
+ * without a node running, and a second run writes nothing new in the log or the lake), with a
+ * progress bar on stderr:
  *
  *   bun run backfill -- --symbols AAPL,MSFT --years 10 --timeframe 1Day
  *   bun run backfill -- --symbols AAPL --from 2024-01-02 --to 2024-03-01 --timeframe 1Min
@@ -8,11 +11,19 @@
  * The source is --source alpaca|simulator|replay; by default Alpaca when ALPACA_KEY_ID and
  * ALPACA_SECRET_KEY are set (ALPACA_DATA_URL points it elsewhere, e.g. at the simulator's
  * server), else the simulator on the NYSE calendar. The log is the node's: KAFKA_BROKERS, else
- * the embedded log in DATA_DIR. Keys are read from the environment only and never printed.
+ * the embedded log in DATA_DIR; the lake is the node's (LAKE_DIR, else DATA_DIR/lake), skipped
+ * with --lake off or LAKE=off. Keys are read from the environment only and never printed.
+ *
+ * Why through the log and the lake sink, not straight into Delta: the log is where every bar of
+ * the platform is, so replay sources and the node's consumers see back-filled history; and the
+ * sink's per-partition txn versions make the lake exactly-once against the log by construction,
+ * including a run killed between its log append and its lake commit (the next run, or a node,
+ * writes the rest) and a node's lake sink consuming the same records at the same time.
  */
 import { isPlatformError } from "../messages/errors.ts";
 import { SYMBOL_PATTERN, type Timeframe, timeframeOf } from "../messages/market.ts";
 import { loadNodeConfig } from "../node/config.ts";
+import { catchUpLake, lakeDirOf } from "../node/lake-catch-up.ts";
 import { marketSymbolsOf, provisionMarket } from "../node/market.ts";
 import { openNodeLog } from "../node/node-log.ts";
 import { AlpacaSource, hasAlpacaKeys } from "../sources/market/alpaca/alpaca-source.ts";
@@ -24,7 +35,7 @@ import { SimulatorSource } from "../sources/market/simulator-source.ts";
 
 const USAGE = `usage: bun run backfill -- [--symbols A,B] [--years N | --days N | --from DATE [--to DATE]]
                           [--timeframe 1Min|5Min|15Min|1Hour|1Day] [--source alpaca|simulator|replay]
-                          [--page-size N]`;
+                          [--page-size N] [--lake on|off]`;
 
 function fail(message: string): never {
   console.error(`error: ${message}\n${USAGE}`);
@@ -45,7 +56,7 @@ function parseFlags(argv: readonly string[]): Record<string, string> {
   return flags;
 }
 
-const KNOWN = new Set(["symbols", "years", "days", "from", "to", "timeframe", "source", "page-size"]);
+const KNOWN = new Set(["symbols", "years", "days", "from", "to", "timeframe", "source", "page-size", "lake"]);
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
@@ -67,6 +78,8 @@ async function main(): Promise<void> {
     fail("the range is not a valid from < to");
   const pageSize = flags["page-size"] ? Number(flags["page-size"]) : 10_000;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) fail("--page-size is 1 to 10000");
+  const lake = flags.lake ?? config.lake;
+  if (lake !== "on" && lake !== "off") fail("--lake is on or off");
 
   const { log, registry, partitions } = await openNodeLog(config);
   try {
@@ -111,6 +124,24 @@ async function main(): Promise<void> {
     console.log(
       `back-filled ${result.written} ${timeframe} bars of ${symbols.length} symbols from ${source.name} in ${seconds.toFixed(1)} s (${result.pages} pages)${result.written === 0 ? "; nothing new" : ""}`,
     );
+    if (lake === "on") {
+      const lakeStarted = performance.now();
+      const landed = await catchUpLake({
+        log,
+        decode: codec.decode,
+        applicationId: config.applicationId,
+        lakeDir: lakeDirOf(config),
+        tables: ["silver_market_bars"],
+        onDeadLetter: (letter) => console.warn(`lake: dead letter ${letter.code}: ${letter.reason}`),
+        onProgress: (written, remaining) =>
+          process.stderr.write(`\rlake: ${written} rows written, ${remaining} records to go   `),
+      });
+      process.stderr.write("\n");
+      const rows = landed.written.silver_market_bars ?? 0;
+      console.log(
+        `lake: ${rows} rows into silver_market_bars in ${((performance.now() - lakeStarted) / 1000).toFixed(1)} s${rows === 0 ? "; nothing new" : ""}`,
+      );
+    }
   } finally {
     await log.close();
   }
