@@ -1,4 +1,3 @@
-import { deployTrafficModel } from "../actors/model-shard/traffic-model.ts";
 import { sensorChecksFactory } from "../actors/sensor/sensor-checks.ts";
 import { sensorWindowsFactory, type WindowSpec } from "../actors/window/sensor-windows.ts";
 import type { PartitionHostDeps } from "./partition-host.ts";
@@ -16,7 +15,6 @@ export interface PartitionHostSetup {
   readonly idleTimeoutMs: number;
   /** the sensors' expected interval between readings (completeness) */
   readonly sensorIntervalMs: number;
-  readonly model: { readonly json: unknown; readonly version: string };
   readonly utcOffsetMinutes: number;
   readonly tickMs: number;
   /** sensor and window actors idle this long passivate (SENSOR_IDLE_MS) */
@@ -40,7 +38,6 @@ export function shardHostDeps(
       idleTimeoutMs: setup.idleTimeoutMs,
       clock: now,
     }),
-    model: deployTrafficModel(setup.model.json, setup.model.version, setup.utcOffsetMinutes),
     now,
     hrtimeMs: () => performance.now(),
     tickMs: setup.tickMs,

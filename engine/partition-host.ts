@@ -1,4 +1,3 @@
-import { type DeployedModel, modelShardProps } from "../actors/model-shard/model-shard.ts";
 import { type SensorChecks, type SensorMessage, sensorProps } from "../actors/sensor/sensor.ts";
 import {
   parseWindowKey,
@@ -20,7 +19,7 @@ import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
 import type { RecordReader, RecordWriter } from "../supervisor/transport.ts";
 
 /**
- * A partition host: the actors of some partitions (sensor, window, model shard) behind one inbound
+ * A partition host: the actors of some partitions (sensor, window) behind one inbound
  * and one outbound channel. The same code runs inside a Bun worker (SAB rings) and on the main
  * thread with WORKERS=0 (in-process channels).
  *
@@ -45,7 +44,6 @@ export interface PartitionHostDeps {
   readonly createWindows: (sensorType: SensorType, partition: number, snapshot?: unknown) => SensorWindows;
   /** stateful actors idle this long passivate; default 2 minutes (Akka's idle passivation) */
   readonly passivateAfterMs?: number;
-  readonly model: DeployedModel;
   readonly now: () => number;
   readonly hrtimeMs: () => number;
   readonly tickMs?: number;
@@ -91,13 +89,13 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       emit,
       now: deps.now,
       tickMs: deps.tickMs ?? 1000,
-      scoreTypes: ["traffic"],
+      // windows are scored by the models room's registered versions (node/models.ts), not here
+      scoreTypes: [],
       passivateAfterMs,
       onNextClose: (key, closeAt) => closeTimers.schedule(key, closeAt),
       onPassivated: (key) => dirtyWindows.delete(key),
     }),
   );
-  system.register(modelShardProps({ model: deps.model, emit, now: deps.now, hrtimeMs: deps.hrtimeMs }));
 
   let running = true;
   const marks: { batch: number; checkpoint: boolean; watermark: number | undefined }[] = [];

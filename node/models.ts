@@ -2,16 +2,28 @@ import { join } from "node:path";
 import { Gauge } from "prom-client";
 import type { ModelEvent } from "../actors/model-shard/model-events.ts";
 import { ModelServing } from "../actors/model-shard/model-serving.ts";
+import { TrafficForecaster } from "../actors/model-shard/traffic-forecaster.ts";
+import { firstTraining } from "../actors/retrain/first-training.ts";
 import { POLICY_TAG, RetrainCoordinator } from "../actors/retrain/retrain-coordinator.ts";
 import { DEFAULT_RETRAIN_POLICY, type RetrainPolicy } from "../actors/retrain/retrain-policy.ts";
 import type { AuditLog } from "../api/gateway/audit-log.ts";
+import type { HealthCheck } from "../api/health.ts";
 import { type ModelControl, modelRoutes } from "../api/models/routes.ts";
+import type { FeatureStore } from "../features/feature-store.ts";
 import type { MetricSample } from "../messages/alert.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
+import type { Prediction } from "../messages/prediction.ts";
 import { Topics } from "../messages/topics.ts";
 import { WindowResult } from "../messages/window-result.ts";
-import { forecastFeatures, type TrafficWindowRow } from "../ml/lifecycle/traffic-forecast-features.ts";
+import { FeatureStoreTrainingSource } from "../ml/lifecycle/feature-store-training-source.ts";
+import {
+  DISTRICT_ENVIRONMENT_VIEW,
+  DISTRICT_TRAFFIC_VIEW,
+  type DistrictHour,
+  type TrafficWindowRow,
+} from "../ml/lifecycle/traffic-forecast-features.ts";
+import { countTrafficWindows, trafficTrainingSet } from "../ml/lifecycle/traffic-training-set.ts";
 import { EmbeddedModelRegistry } from "../ml/registry/embedded/embedded-model-registry.ts";
 import { MlflowModelRegistry } from "../ml/registry/mlflow/mlflow-model-registry.ts";
 import { CHAMPION, type ModelRegistry } from "../ml/registry/model-registry.ts";
@@ -22,15 +34,17 @@ import type { TrackingStore } from "../ml/tracking/tracking-store.ts";
 import { TableSink } from "../sinks/table-sink.ts";
 import { createActorSystem } from "../supervisor/actor-system.ts";
 import type { NodeContext } from "./node-context.ts";
-import { TrafficWindowBuffer } from "./traffic-window-buffer.ts";
 
 /**
  * The model lifecycle on a node (MODELS=off turns it off): tracking and registry (MLflow when
  * MLFLOW_URL is set, else embedded in DATA_DIR/models), the serving layer on an actor system of
- * its own, the retraining loop, and a table sink over the final traffic windows that closes the
- * loop on live data: each closed window labels the forecast made for it, joins the training
- * buffer, and its sensor's next window is forecast. A node that restarts deploys the policy kept
- * with the model (or its champion alone): it serves what it served before.
+ * its own, the retraining loop on the feature store's point-in-time training sets (the lake's gold
+ * tables), and a table sink over the final traffic windows that closes the loop on live data:
+ * each closed window labels the forecast made for it and its sensor's next window is forecast by
+ * the version the policy routes it to, published as a prediction. A node that restarts deploys
+ * the policy kept with the model (or its champion alone): it serves what it served before. With
+ * no champion at all (first start) the first version trains once the offline store holds enough
+ * labelled rows (`actors/retrain/first-training.ts`).
  */
 export const TRAFFIC_FORECAST = "traffic-forecast";
 
@@ -45,10 +59,16 @@ export interface NodeModels {
   readonly onEvent: (event: ModelEvent) => void;
   /** a room's own retraining loop (its own training source), so the API's retrain and stage reach it */
   addLoop(model: string, loop: RetrainCoordinator): void;
+  /** "no champion yet" and why, until the first version serves */
+  readonly health: HealthCheck;
+  /** the version serving most of a model's keys on this node */
+  championOf(model: string): string | undefined;
   stop(): Promise<void>;
 }
 
 const EVENTS_KEPT = 500;
+/** how often a model without a champion looks at the offline store (a count over one table) */
+const BOOTSTRAP_CHECK_MS = 2000;
 
 export async function startModels(
   node: NodeContext,
@@ -57,6 +77,12 @@ export async function startModels(
     readonly deadLetter: (letter: DeadLetter, topic: string) => void;
     /** a metric sample for the alert rules (live error per version) */
     readonly sample?: (sample: MetricSample) => void;
+    /** where the node's forecasts go (the output router: ml.predictions, the drift monitor, /ws) */
+    readonly publish: (prediction: Prediction) => void;
+    /** the offline store the models train on and the online store serving reads (FEATURES=off: none) */
+    readonly features?: FeatureStore | undefined;
+    /** a sensor's district (the sensor registry) */
+    readonly districtOf?: (sensorId: string) => string | undefined;
   },
 ): Promise<NodeModels | undefined> {
   const { config, log, codec, metrics, feeds, failures } = node;
@@ -103,12 +129,19 @@ export async function startModels(
     hrtimeMs: () => performance.now(),
     onEvent,
   });
-  const buffer = new TrafficWindowBuffer(config.modelsHistoryWindows);
+  const store = options.features;
+  const source = new FeatureStoreTrainingSource(store, {
+    [TRAFFIC_FORECAST]: (s) =>
+      trafficTrainingSet(s, {
+        ...(options.districtOf ? { districtOf: options.districtOf } : {}),
+        maxRows: config.modelsHistoryWindows,
+      }),
+  });
   const coordinator = new RetrainCoordinator({
     serving,
     registry,
     tracking,
-    source: buffer,
+    source,
     now: Date.now,
     onEvent,
   });
@@ -129,6 +162,15 @@ export async function startModels(
   const loopOf = (name: string) => loops.get(name) ?? coordinator;
   await restoreServing(serving, registry, TRAFFIC_FORECAST);
 
+  const forecaster = new TrafficForecaster({
+    serving,
+    model: TRAFFIC_FORECAST,
+    publish: options.publish,
+    ...(options.districtOf ? { districtOf: options.districtOf } : {}),
+    ...(store ? { districtHours: (districts) => districtHours(store, districts) } : {}),
+    now: Date.now,
+    hrtimeMs: () => performance.now(),
+  });
   let predictFailures = 0;
   const sink = new TableSink<TrafficWindowRow>({
     ...{
@@ -152,39 +194,19 @@ export async function startModels(
           vehicleCountMean: count.mean,
           vehicleCountMax: count.max,
           avgSpeedMean: speed.mean,
+          readingCount: window.count,
         },
       ];
     },
     target: {
       write: async (batch) => {
-        const served = serving.policyOf(TRAFFIC_FORECAST) !== undefined;
-        const next: { key: string; at: number; features: number[] }[] = [];
-        for (const row of [...batch.rows].sort((a, b) => a.windowStart - b.windowStart)) {
-          if (served) serving.label(TRAFFIC_FORECAST, row.key, row.windowStart, row.vehicleCountMean);
-          buffer.add(row);
-          const features = forecastFeatures(buffer.recent(row.key, 3));
-          if (features)
-            next.push({ key: row.key, at: row.windowStart + row.windowMs, features: Array.from(features) });
-        }
-        if (served && next.length > 0) {
-          try {
-            await serving.predict(TRAFFIC_FORECAST, { rows: next });
-          } catch (error) {
-            // a forecast that failed is counted; the labels and the training data still go on
-            predictFailures++;
-            failures.logUnavailable(error);
-          }
-        }
-        if (
-          !served &&
-          buffer.rows >= config.modelsFirstTrainingRows &&
-          coordinator.stageOf(TRAFFIC_FORECAST) === "idle"
-        ) {
-          coordinator.trigger(
-            TRAFFIC_FORECAST,
-            `first training: ${buffer.rows} closed traffic windows`,
-            "node",
-          );
+        try {
+          await forecaster.closed(batch.rows);
+        } catch (error) {
+          // a forecast that failed (a swap, a failing shard, the online store down) is counted;
+          // the labels went in before it, and the windows' offsets move on
+          predictFailures++;
+          failures.logUnavailable(error);
         }
       },
     },
@@ -193,6 +215,22 @@ export async function startModels(
     onDeadLetter: options.deadLetter,
     onError: failures.fail,
   }).start();
+
+  // first start: no champion yet. A bootstrap training runs once the offline store holds enough
+  // closed windows; the feed and /health say what the node waits for meanwhile.
+  const bootstrap = firstTraining({
+    model: TRAFFIC_FORECAST,
+    store,
+    minRows: config.modelsFirstTrainingRows,
+    count: countTrafficWindows,
+    served: () => serving.policyOf(TRAFFIC_FORECAST) !== undefined,
+    idle: () => coordinator.stageOf(TRAFFIC_FORECAST) === "idle",
+    trigger: (reason) => coordinator.trigger(TRAFFIC_FORECAST, reason, "node"),
+    onEvent,
+    onError: failures.logUnavailable,
+  });
+  const bootstrapTimer = setInterval(() => void bootstrap.check(), BOOTSTRAP_CHECK_MS);
+  await bootstrap.check();
   // the schedule, and data drift: features whose recent inputs left the training reference
   let driftedBefore = false;
   const tick = setInterval(() => {
@@ -347,8 +385,11 @@ export async function startModels(
     tracking,
     onEvent,
     addLoop: (model, loop) => loops.set(model, loop),
+    health: bootstrap.health,
+    championOf: (model) => serving.servingVersion(model)?.version,
     async stop() {
       clearInterval(tick);
+      clearInterval(bootstrapTimer);
       await sink.stop();
       await coordinator.settled();
       await serving.settled();
@@ -357,6 +398,35 @@ export async function startModels(
       await registry.close();
     },
   };
+}
+
+/** each district's last complete hour of traffic and environment readings, from the online store */
+async function districtHours(
+  store: FeatureStore,
+  districts: readonly string[],
+): Promise<ReadonlyMap<string, DistrictHour>> {
+  const [traffic, environment] = await Promise.all(
+    [DISTRICT_TRAFFIC_VIEW, DISTRICT_ENVIRONMENT_VIEW].map((view) =>
+      store.readOnline({ view, entities: districts }).catch((error: unknown) => {
+        // a view this node does not have (refused at registration) joins as missing, as offline
+        if (isPlatformError(error, ErrorCodes.FEATURE_VIEW_NOT_FOUND)) return undefined;
+        throw error;
+      }),
+    ),
+  );
+  const value = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  const out = new Map<string, DistrictHour>();
+  for (const district of districts) {
+    const t = traffic?.results.find((r) => r.entity === district)?.values;
+    const e = environment?.results.find((r) => r.entity === district)?.values;
+    out.set(district, {
+      vehicleCount: value(t?.avg_vehicle_count),
+      avgSpeed: value(t?.avg_avg_speed),
+      airQuality: value(e?.avg_air_quality_index),
+      temperature: value(e?.avg_temperature),
+    });
+  }
+  return out;
 }
 
 /** What the node served before it stopped: the kept policy if its versions still exist, else the champion alone. */

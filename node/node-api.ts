@@ -1,4 +1,3 @@
-import type { trainStartupModel } from "../actors/model-shard/traffic-model.ts";
 import { type AlertRoutesDeps, alertRoutes } from "../api/alerts/routes.ts";
 import { createApp } from "../api/app.ts";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../api/body-limits.ts";
@@ -24,7 +23,7 @@ import type { NodeFeatures } from "./features.ts";
 import type { Housekeeping } from "./housekeeping.ts";
 import type { NodeLake } from "./lake.ts";
 import type { NodeMarket } from "./market.ts";
-import type { NodeModels } from "./models.ts";
+import { type NodeModels, TRAFFIC_FORECAST } from "./models.ts";
 import type { NodeNews } from "./news.ts";
 import type { NodeContext } from "./node-context.ts";
 import type { NodeTimeSeries } from "./timeseries.ts";
@@ -74,7 +73,6 @@ export function nodeApp(
     readonly membership: Membership;
     readonly hosts: PartitionHosts;
     readonly main: ActorSystem;
-    readonly model: ReturnType<typeof trainStartupModel>;
     readonly housekeeping: Housekeeping;
     readonly sensorRegistry: ReferenceTable<SensorRegistryRecord>;
     readonly timeseries: NodeTimeSeries;
@@ -98,11 +96,13 @@ export function nodeApp(
     ...deps.health.checks,
     ...(parts.news ? [parts.news.health] : []),
     ...(parts.market ? [parts.market.health] : []),
+    ...(parts.models ? [parts.models.health] : []),
   ];
   const nodeInfo = () => ({
     applicationId: deps.config.applicationId,
     workers: deps.hosts.workers,
-    modelVersion: deps.model.version,
+    // the traffic forecast's champion here; null while it has none (first start, MODELS=off)
+    modelVersion: parts.models?.championOf(TRAFFIC_FORECAST) ?? null,
   });
   const dashboard = {
     ...{ view: deps.view, metrics: deps.metrics, health: checks, nodeInfo },

@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { trafficDriftCheck, trainStartupModel } from "../actors/model-shard/traffic-model.ts";
+import { servedDriftCheck } from "../actors/model-shard/served-drift-check.ts";
 import { windowSpecOf } from "../actors/window/sensor-windows.ts";
 import { startingApp } from "../api/app.ts";
 import { FeedHub } from "../api/feeds/feed-hub.ts";
@@ -34,7 +34,7 @@ import { startLake } from "./lake.ts";
 import { type MainActors, startMainActors } from "./main-actors.ts";
 import { startMarket } from "./market.ts";
 import { startMarketDirection } from "./market-direction.ts";
-import { startModels } from "./models.ts";
+import { type NodeModels, startModels, TRAFFIC_FORECAST } from "./models.ts";
 import { startNews } from "./news.ts";
 import { nodeApp, openNodeAccess } from "./node-api.ts";
 import { countCorruptChangelog, type NodeContext } from "./node-context.ts";
@@ -43,7 +43,7 @@ import { startTimeSeries } from "./timeseries.ts";
 
 /**
  * The composition root of one node: opens the log, starts the MQTT broker (embedded unless
- * MQTT_URL), trains the start-up model, starts the partition hosts (workers or in-process), the
+ * MQTT_URL), starts the partition hosts (workers or in-process), the
  * main-thread actors, the dispatcher, ingest, the simulator and the API. `stop()` shuts down in
  * the reverse order of the data path: sources first, then ingest, dispatch (commit), actors,
  * sinks, API, log.
@@ -58,7 +58,8 @@ export interface RunningNode {
   readonly metrics: PlatformMetrics;
   readonly fleet: SensorFleet;
   readonly publisher: SensorPublisher | undefined;
-  readonly modelVersion: string;
+  /** the traffic forecast's version serving here, undefined while it has no champion (or MODELS=off) */
+  readonly modelVersion: string | undefined;
   progress(): NodeProgress;
   /** terminate one Bun worker abruptly, as a crash would (failure tests and drills) */
   killWorker(worker: number): void;
@@ -89,7 +90,6 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   );
   const view = new LiveView({ qualityWindowMs: config.windowMs, sensorIntervalMs });
   const node: NodeContext = { config, log, codec, partitions, feeds, metrics, view, failures, counters };
-  const model = trainStartupModel(config.seed);
   const fleet = createSensorFleet({
     seed: config.seed,
     sensorsPerType: config.sensorsPerType,
@@ -107,6 +107,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   let main: MainActors | undefined;
   let engine: StreamEngine | undefined;
   let signals: AlertSignals | undefined;
+  let models: NodeModels | undefined;
   const router = new OutputRouter({
     ...{ log, encode: codec.encode, view, feeds, metrics, sensorRegistry: sensorRegistry.table },
     repartition: aggregateTopics(config.applicationId),
@@ -126,8 +127,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   const alerting = await alertingOf(config, feeds);
   main = await startMainActors(node, {
-    createDriftCheck: (_name, restored) =>
-      trafficDriftCheck(model, { sampleSize: 500, minSampleSize: 30, restored }),
+    // against the reference of the version serving the model here (its feature view statistics)
+    createDriftCheck: (name, restored) =>
+      servedDriftCheck(name, (m) => models?.serving.servingVersion(m), {
+        sampleSize: 500,
+        minSampleSize: 30,
+        restored,
+      }),
     alerting,
     outputs: router,
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
@@ -144,7 +150,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   engine = await startStreamEngine({
     ...{ log, applicationId: config.applicationId, partitions, workers: config.workers },
-    setup: hostSetup(config, model, sensorIntervalMs),
+    setup: hostSetup(config, sensorIntervalMs),
     commitIntervalMs: config.commitIntervalMs,
     state: actorState,
     decode: codec.decode,
@@ -185,11 +191,16 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     sample: running.sample,
   });
   const access = await openNodeAccess(node);
-  const models = await startModels(node, {
+  models = await startModels(node, {
     audit: access.audit,
     deadLetter: (letter) => router.deadLetter(letter, "sink"),
     sample: running.sample,
+    // the forecasts leave through the router like every output: ml.predictions, drift, /ws
+    publish: (prediction) => router.route({ type: "prediction", prediction, ingestedAt: Date.now() }),
+    features: features?.store,
+    districtOf: (sensorId) => sensorRegistry.table.get(sensorId)?.district ?? undefined,
   });
+  const modelsRoom = models;
   // the market room's model runs on the models room's serving, trained from the feature store
   const marketModel =
     market && models && features ? await startMarketDirection(node, { market, models, features }) : undefined;
@@ -202,12 +213,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         membership,
         hosts,
         main: running.system,
-        model,
         housekeeping,
         timeseries,
         lake,
         features,
-        models,
+        models: modelsRoom,
         news,
         market,
       },
@@ -221,7 +231,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   return {
     ...{ config, apiUrl: server.url, mqttUrl: edge.mqttUrl, log, view, feeds, metrics, fleet },
     publisher: edge.publisher,
-    modelVersion: model.version,
+    get modelVersion() {
+      return modelsRoom?.championOf(TRAFFIC_FORECAST);
+    },
     killWorker: (worker) => hosts.killWorker(worker),
     progress: () => ({
       ...counters,
@@ -255,7 +267,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await step("main actors", () => running.stop());
       // sinks read the log on their own consumer groups: they leave them side by side
       await step("sinks", () =>
-        Promise.all([timeseries.stop(), lake?.stop(), features?.stop(), models?.stop()]),
+        Promise.all([timeseries.stop(), lake?.stop(), features?.stop(), modelsRoom?.stop()]),
       );
       await step("membership", () => membership.stop().catch(failures.fail));
       await server.stop();
@@ -288,11 +300,7 @@ function listen(config: NodeConfig, feeds: FeedHub): ApiServer {
 }
 
 /** what every partition host builds its actors from (plain data: it crosses to the workers) */
-function hostSetup(
-  config: NodeConfig,
-  model: ReturnType<typeof trainStartupModel>,
-  sensorIntervalMs: number,
-): PartitionHostSetup {
+function hostSetup(config: NodeConfig, sensorIntervalMs: number): PartitionHostSetup {
   return {
     window: windowSpecOf(config),
     anomalyDetector: config.anomalyDetector,
@@ -300,7 +308,6 @@ function hostSetup(
     maxOutOfOrdernessMs: Math.min(2000, config.graceMs),
     idleTimeoutMs: config.partitionIdleMs,
     sensorIntervalMs,
-    model: { json: model.json, version: model.version },
     utcOffsetMinutes: 0,
     tickMs: 1000,
     passivateAfterMs: config.sensorIdleMs,

@@ -15,7 +15,9 @@ export type ModelEventType =
   | "rolled-back"
   | "retrain-failed"
   | "error-drift"
-  | "ab-decided";
+  | "ab-decided"
+  /** the model has no version to serve yet (first start): what it waits for */
+  | "no-champion";
 
 export interface ModelEvent {
   readonly type: ModelEventType;

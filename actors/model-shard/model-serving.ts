@@ -1,6 +1,7 @@
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { type LoadedModel, loadModelVersion } from "../../ml/lifecycle/model-artifacts.ts";
 import {
+  DEFAULT_DRIFT_THRESHOLDS,
   type DriftMeasure,
   measureDrift,
   measureDriftAgainstStatistics,
@@ -18,7 +19,7 @@ import { type ArmStatistics, decide, emptyArm, observe } from "../../ml/serving/
 import type { TrackingStore } from "../../ml/tracking/tracking-store.ts";
 import type { ActorSystem } from "../../supervisor/actor-system.ts";
 import type { ModelEvent } from "./model-events.ts";
-import { parsePredictRequest } from "./predict-request.ts";
+import { type PredictRows, parsePredictRequest } from "./predict-request.ts";
 import { PredictionMemory } from "./prediction-memory.ts";
 import {
   VERSION_SHARD_KIND,
@@ -188,8 +189,19 @@ export class ModelServing {
     body: unknown,
     options: { readonly remember?: boolean } = {},
   ): Promise<PredictAnswer> {
+    return this.predictRows(model, parsePredictRequest(body, this.served(model).featureNames), options);
+  }
+
+  /**
+   * Rows the node built itself (its own forecasts): already a matrix in the model's feature
+   * order, NaN where a feature is missing. The API's rows come through `predict`, checked first.
+   */
+  async predictRows(
+    model: string,
+    request: PredictRows,
+    options: { readonly remember?: boolean } = {},
+  ): Promise<PredictAnswer> {
     const served = this.served(model);
-    const request = parsePredictRequest(body, served.featureNames);
     const width = served.featureNames.length;
     const policy = served.policy;
     const byVersion = new Map<string, number[]>();
@@ -285,6 +297,12 @@ export class ModelServing {
     });
     const prediction = measureDrift("prediction", referencePredictions(loaded), served.recent.values());
     return { version, features, prediction };
+  }
+
+  /** the loaded version that serves most of the model's keys now (the champion), if served here */
+  servingVersion(model: string): LoadedModel | undefined {
+    const served = this.models.get(model);
+    return served ? served.versions.get(versionsOf(served.policy)[0]!) : undefined;
   }
 
   liveOf(model: string, version: string): LivePerformanceSnapshot | undefined {
@@ -461,16 +479,19 @@ export function featureDrift(
   loaded: LoadedModel,
   name: string,
   recent: ArrayLike<number>,
+  minSample = DEFAULT_DRIFT_THRESHOLDS.minSample,
 ): (DriftMeasure & { readonly reference: string }) | undefined {
+  const thresholds = { ...DEFAULT_DRIFT_THRESHOLDS, minSample };
   const statistics = loaded.statistics[name];
   if (statistics) {
-    const measure = measureDriftAgainstStatistics(name, statistics, recent);
+    const measure = measureDriftAgainstStatistics(name, statistics, recent, thresholds);
     if (measure)
       return { ...measure, reference: `${statistics.view}@${statistics.version}.${statistics.feature}` };
   }
-  const measure = measureDrift(name, loaded.reference[name] ?? [], recent);
+  const measure = measureDrift(name, loaded.reference[name] ?? [], recent, thresholds);
   return measure ? { ...measure, reference: "training-sample" } : undefined;
 }
+
 const referenceOutputs = new WeakMap<LoadedModel, Float64Array>();
 
 /** The version's outputs on its own training reference, computed once per loaded version. */

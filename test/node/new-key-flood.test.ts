@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { AlertEvaluator, DEFAULT_ALERT_RULES } from "../../actors/alert/alert-rules.ts";
-import { trainStartupModel } from "../../actors/model-shard/traffic-model.ts";
 import { inProcessHosts } from "../../engine/in-process-hosts.ts";
 import type { PartitionHostSetup } from "../../engine/partition-host-setup.ts";
 import type { MetricSample } from "../../messages/alert.ts";
@@ -20,7 +19,6 @@ const IDLE_MS = 1_000;
 /** heap per passivated key (its sensor and window state as JSON, bookkeeping); 31 KB before */
 const MAX_BYTES_PER_KEY = 4_096;
 
-const model = trainStartupModel(42);
 const setup: PartitionHostSetup = {
   window: { kind: "tumbling", sizeMs: 60_000 },
   anomalyDetector: "robust-z",
@@ -28,7 +26,6 @@ const setup: PartitionHostSetup = {
   maxOutOfOrdernessMs: 2_000,
   idleTimeoutMs: 10_000,
   sensorIntervalMs: 3_000,
-  model: { json: model.json, version: model.version },
   utcOffsetMinutes: 0,
   tickMs: 1_000,
   passivateAfterMs: IDLE_MS,

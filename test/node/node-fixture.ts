@@ -34,11 +34,16 @@ export function testNodeConfig(dataDir: string, overrides: Partial<NodeConfig> =
 }
 
 /** A whole node on free ports and a temp data dir, simulator off: tests publish their own readings. */
-export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promise<{
+export async function startTestNode(
+  overrides: Partial<NodeConfig> = {},
+  /** runs on the data dir before the node starts (a seeded model registry: testkit/seeded-champion.ts) */
+  prepare?: (dataDir: string) => Promise<unknown>,
+): Promise<{
   node: RunningNode;
   cleanup(): Promise<void>;
 }> {
   const dataDir = mkdtempSync(join(tmpdir(), "node-test-"));
+  await prepare?.(dataDir);
   const config = testNodeConfig(dataDir, overrides);
   const node = await startNode(config);
   return {

@@ -4,6 +4,7 @@ import { partitionFor } from "../../messages/murmur2.ts";
 import { payloadOf, schemaIdOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { RunningNode } from "../../node/start-node.ts";
+import { seedTrafficChampion } from "../../testkit/seeded-champion.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
 
 const decoder = new TextDecoder();
@@ -32,7 +33,8 @@ describe.each([
   const closedPerSensor = Math.floor(lastEventTime / 1000) - Math.floor(start / 1000);
 
   beforeAll(async () => {
-    ({ node, cleanup } = await startTestNode({ workers }));
+    // the registry holds a champion (as after a first training): every closed window is forecast
+    ({ node, cleanup } = await startTestNode({ workers, models: "on" }, (dir) => seedTrafficChampion(dir)));
     client = await mqtt.connectAsync(node.mqttUrl);
     // 200 ms apart: 5 readings per 1-second window, so windows close and the model scores them
     for (let i = 0; i < readingsPerSensor; i++)
@@ -96,16 +98,22 @@ describe.each([
     }
   });
 
-  test("scores closed traffic windows with the deployed model and its version", async () => {
+  test("forecasts each sensor's next window as a window closes, with the registry champion's version", async () => {
     const predictions = await eventually(
       () => node.view.recentPredictions(1000),
       (p) => p.length >= sensors.length * closedPerSensor,
     );
     expect(predictions.length).toBe(sensors.length * closedPerSensor);
+    expect(node.modelVersion).toBe("1");
+    const firstWindow = Math.floor(start / 1000) * 1000;
     for (const p of predictions) {
-      expect(p.model_version).toBe(node.modelVersion);
-      expect(p.value).toBeGreaterThanOrEqual(-0.5);
-      expect(p.value).toBeLessThanOrEqual(1.5);
+      expect(p.model).toBe("traffic-forecast");
+      expect(p.model_version).toBe("1");
+      // the forecast is for the window after a closed one
+      expect(p.window_start).toBeGreaterThan(firstWindow);
+      expect(p.window_end - p.window_start).toBe(1000);
+      expect(Number.isFinite(p.value)).toBe(true);
+      expect(p.features.vehicle_count_lag1).toBeGreaterThanOrEqual(20);
     }
     const logged = await readAll(node, Topics.predictions);
     expect(logged.length).toBeGreaterThanOrEqual(predictions.length - 10);

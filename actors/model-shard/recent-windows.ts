@@ -1,0 +1,40 @@
+import type { TrafficWindowRow } from "../../ml/lifecycle/traffic-forecast-features.ts";
+
+/**
+ * The last few closed windows of each sensor, for the forecast of its next window: the lags the
+ * offline store gives a training row by three as-of joins, held online as the windows close
+ * (the online store keeps only a sensor's newest window). A replayed window is kept once (same
+ * sensor and start); bounded per sensor and in sensors (the sensor seen least recently goes), so
+ * memory stays flat whatever the fleet does.
+ */
+export class RecentWindows {
+  private readonly bySensor = new Map<string, TrafficWindowRow[]>();
+
+  constructor(
+    private readonly perSensor = 3,
+    private readonly maxSensors = 100_000,
+  ) {}
+
+  /** false when the window was already there (a replay) */
+  add(row: TrafficWindowRow): boolean {
+    let list = this.bySensor.get(row.key);
+    if (list) this.bySensor.delete(row.key);
+    else list = [];
+    this.bySensor.set(row.key, list);
+    if (list.some((w) => w.windowStart === row.windowStart)) return false;
+    list.push(row);
+    list.sort((a, b) => a.windowStart - b.windowStart);
+    if (list.length > this.perSensor) list.shift();
+    if (this.bySensor.size > this.maxSensors)
+      this.bySensor.delete(this.bySensor.keys().next().value as string);
+    return true;
+  }
+
+  of(key: string): readonly TrafficWindowRow[] {
+    return this.bySensor.get(key) ?? [];
+  }
+
+  get sensors(): number {
+    return this.bySensor.size;
+  }
+}

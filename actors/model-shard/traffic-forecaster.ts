@@ -1,0 +1,112 @@
+import type { Prediction } from "../../messages/prediction.ts";
+import {
+  type DistrictHour,
+  FORECAST_FEATURES,
+  forecastRow,
+  lagsAt,
+  type TrafficWindowRow,
+} from "../../ml/lifecycle/traffic-forecast-features.ts";
+import type { ModelServing } from "./model-serving.ts";
+import { RecentWindows } from "./recent-windows.ts";
+
+/**
+ * The live side of the traffic forecast: as a sensor's window closes it labels the forecast
+ * made for that window (its live error, the A/B arms, the retraining loop's comparisons), and
+ * the registry's version the serving policy routes the sensor to forecasts the sensor's next
+ * window from the same row function the training set used (`forecastRow`: lags held here as the
+ * windows close, the district's last hour from the online store). Every forecast is published
+ * as a prediction (ml.predictions, the lake, the time series, the drift monitor, /ws) with the
+ * version that made it. Nothing is forecast while no version is served: no champion yet.
+ */
+export interface TrafficForecasterDeps {
+  readonly serving: ModelServing;
+  readonly model: string;
+  readonly publish: (prediction: Prediction) => void;
+  readonly districtOf?: (sensorId: string) => string | undefined;
+  /** each district's last complete hour, from the online store */
+  readonly districtHours?: (districts: readonly string[]) => Promise<ReadonlyMap<string, DistrictHour>>;
+  readonly now: () => number;
+  readonly hrtimeMs: () => number;
+  readonly utcOffsetMinutes?: number;
+}
+
+export class TrafficForecaster {
+  private readonly recent = new RecentWindows();
+  private forecastCount = 0;
+
+  constructor(private readonly deps: TrafficForecasterDeps) {}
+
+  get forecasts(): number {
+    return this.forecastCount;
+  }
+
+  /** closed windows (any order): label, remember, forecast each sensor's next window */
+  async closed(windows: readonly TrafficWindowRow[]): Promise<void> {
+    const { serving, model } = this.deps;
+    const served = serving.policyOf(model) !== undefined;
+    const rows = [...windows].sort((a, b) => a.windowStart - b.windowStart);
+    const districts = served ? await this.districtHours(rows) : new Map<string, DistrictHour>();
+    const width = FORECAST_FEATURES.length;
+    const matrix: number[] = [];
+    const forecasts: { key: string; target: number; windowMs: number }[] = [];
+    for (const row of rows) {
+      if (served) serving.label(model, row.key, row.windowStart, row.vehicleCountMean);
+      // a window seen before (a replay) was forecast from then; its lags are behind us now
+      if (!this.recent.add(row) || !served) continue;
+      const target = row.windowStart + row.windowMs;
+      const district = this.deps.districtOf?.(row.key);
+      const features = forecastRow(
+        {
+          target,
+          lags: lagsAt(this.recent.of(row.key), target, row.windowMs),
+          district: district === undefined ? undefined : districts.get(district),
+        },
+        this.deps.utcOffsetMinutes ?? 0,
+      );
+      for (const value of features) matrix.push(value);
+      forecasts.push({ key: row.key, target, windowMs: row.windowMs });
+    }
+    if (forecasts.length === 0) return;
+    const started = this.deps.hrtimeMs();
+    const answer = await serving.predictRows(model, {
+      matrix: Float64Array.from(matrix),
+      rows: forecasts.length,
+      keys: forecasts.map((f) => f.key),
+      times: forecasts.map((f) => f.target),
+    });
+    const latencyMs = Math.max(0, this.deps.hrtimeMs() - started);
+    const at = this.deps.now();
+    forecasts.forEach((forecast, i) => {
+      const named: Record<string, number> = {};
+      FORECAST_FEATURES.forEach((name, j) => {
+        const value = matrix[i * width + j]!;
+        // a missing feature is left out: the record's features are numbers
+        if (Number.isFinite(value)) named[name] = value;
+      });
+      const answered = answer.predictions[i]!;
+      this.deps.publish({
+        prediction_id: `${model}:${forecast.key}:${forecast.target}`,
+        model,
+        model_version: answered.version,
+        key: forecast.key,
+        window_start: forecast.target,
+        window_end: forecast.target + forecast.windowMs,
+        features: named,
+        value: answered.value,
+        latency_ms: latencyMs,
+        at,
+      });
+    });
+    this.forecastCount += forecasts.length;
+  }
+
+  private async districtHours(rows: readonly TrafficWindowRow[]): Promise<ReadonlyMap<string, DistrictHour>> {
+    if (!this.deps.districtHours || !this.deps.districtOf) return new Map();
+    const districts = new Set<string>();
+    for (const row of rows) {
+      const district = this.deps.districtOf(row.key);
+      if (district !== undefined) districts.add(district);
+    }
+    return districts.size === 0 ? new Map() : this.deps.districtHours([...districts]);
+  }
+}
