@@ -10,14 +10,18 @@
 export class CloseQueue {
   private closeAt: Float64Array;
   private seq: Float64Array;
+  // all four arrays the same length: `grow` copies each into one twice as long as `closeAt`
+  private slot: Int32Array;
+  private generation: Int32Array;
+  size = 0;
 
   constructor(initialCapacity = 1024) {
-    this.closeAt = new Float64Array(Math.max(1, initialCapacity));
-    this.seq = new Float64Array(Math.max(1, initialCapacity));
+    const capacity = Math.max(1, initialCapacity);
+    this.closeAt = new Float64Array(capacity);
+    this.seq = new Float64Array(capacity);
+    this.slot = new Int32Array(capacity);
+    this.generation = new Int32Array(capacity);
   }
-  private slot = new Int32Array(1024);
-  private generation = new Int32Array(1024);
-  size = 0;
 
   push(closeAt: number, seq: number, slot: number, generation: number): void {
     if (this.size === this.closeAt.length) this.grow();

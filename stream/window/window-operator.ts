@@ -2,6 +2,7 @@ import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { compileAggregations } from "../aggregate/aggregation-plan.ts";
 import type { AggregatorSpec } from "../aggregate/aggregator.ts";
 import { type PartitionWatermark, PartitionWatermarks } from "../watermark/partition-watermarks.ts";
+import { AlignedCloseQueue } from "./aligned-close-queue.ts";
 import { CloseQueue } from "./close-queue.ts";
 import { KeyDictionary } from "./key-dictionary.ts";
 import { copyValues, timestampProblem, valueProblem, valuesRecord } from "./record-validation.ts";
@@ -114,7 +115,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   private readonly scratch: Float64Array;
   private placement: RecordPlacement;
   private keys = new KeyDictionary();
-  private queue: CloseQueue;
+  private queue: CloseQueue | AlignedCloseQueue;
   private watermarks: PartitionWatermarks;
   private nextSeq = 0;
   private touched = new Int32Array(64);
@@ -127,7 +128,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     const plan = compileAggregations(config.aggregators);
     this.fields = plan.fields;
     this.table = new WindowTable(plan, config.initialCapacity);
-    this.queue = new CloseQueue(config.initialCapacity);
+    this.queue = this.createQueue();
     this.scratch = new Float64Array(plan.fields.length);
     this.clock = config.clock ?? Date.now;
     this.processingTime = config.timeDomain === "processing";
@@ -250,7 +251,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   restore(snapshot: WindowOperatorSnapshot): void {
     this.table = new WindowTable(this.table.plan, this.config.initialCapacity);
     this.keys = new KeyDictionary();
-    this.queue = new CloseQueue(this.config.initialCapacity);
+    this.queue = this.createQueue();
     this.placement = this.createPlacement();
     const restored = readSnapshot(snapshot, {
       config: this.config,
@@ -364,6 +365,14 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
         ? { partition, key, eventTime, reason, values: record }
         : { partition, key, eventTime, reason, field, values: record },
     );
+  }
+
+  /** time windows close on a shared grid: a bucket per close time; sessions and sliding: a heap */
+  private createQueue(): CloseQueue | AlignedCloseQueue {
+    const kind = this.config.assigner.kind;
+    return kind === "tumbling" || kind === "hopping"
+      ? new AlignedCloseQueue()
+      : new CloseQueue(this.config.initialCapacity);
   }
 
   private createPlacement(): RecordPlacement {

@@ -140,6 +140,25 @@ describe("hopping windows", () => {
       ["a", 10_000, 20_000, 1, 2, true],
     ]);
   });
+
+  test("records in any order land in the same windows as in order (the key's window search resumes, then falls back)", () => {
+    const rows: Row[] = [];
+    for (let i = 0; i < 40; i++) rows.push([0, "a", i * 1_700, i]);
+    // reversed and interleaved: older windows are opened after newer ones, so the key's
+    // window list is not in start order
+    const shuffled = [...rows.filter((_, i) => i % 2 === 1).reverse(), ...rows.filter((_, i) => i % 2 === 0)];
+    const closedAtEnd = (input: Row[]) => {
+      const operator = operatorFor({
+        assigner: hopping(10_000, 2_500),
+        watermark: { maxOutOfOrdernessMs: 100_000 },
+      });
+      const out = feed(operator, input);
+      operator.flush(out);
+      return windows(out).sort((a, b) => a[1] - b[1]);
+    };
+    expect(closedAtEnd(shuffled)).toEqual(closedAtEnd(rows));
+    expect(closedAtEnd(rows)).toHaveLength(Math.floor((39 * 1_700) / 2_500) + 4);
+  });
 });
 
 describe("emit modes", () => {
