@@ -64,13 +64,14 @@ export async function startMarketDirection(
   if (config.marketModel === "off") return undefined;
   const { market, models, features } = rooms;
   const serving = models.serving;
+  const source = new DirectionTrainingSource(features.store, {
+    minRows: Math.ceil(config.marketModelFirstTrainingRows / 2),
+  });
   const loop = new RetrainCoordinator({
     serving,
     registry: models.registry,
     tracking: models.tracking,
-    source: new DirectionTrainingSource(features.store, {
-      minRows: Math.min(config.marketModelFirstTrainingRows, 200),
-    }),
+    source,
     now: Date.now,
     onEvent: models.onEvent,
   });
@@ -95,9 +96,9 @@ export async function startMarketDirection(
   } = { labels: [], rows: [] };
   let work: Promise<void> = Promise.resolve();
   let scheduled = false;
-  let minutesSeen = 0;
   let forecastFailures = 0;
   let lastFirstTrigger = 0;
+  let checkingFirst = false;
 
   const flush = async () => {
     scheduled = false;
@@ -118,7 +119,6 @@ export async function startMarketDirection(
 
   const observe = (snapshot: IndicatorSnapshot) => {
     if (snapshot.timeframe !== "1m") return;
-    minutesSeen++;
     const before = lastMinute.get(snapshot.symbol);
     // a minute older than the one already seen (a revision, a replay) is neither label nor input
     if (before && snapshot.bar_start <= before.start) return;
@@ -126,10 +126,7 @@ export async function startMarketDirection(
     lastMinute.delete(snapshot.symbol);
     lastMinute.set(snapshot.symbol, { start: snapshot.bar_start, close: snapshot.close });
     if (lastMinute.size > MAX_SYMBOLS) lastMinute.delete(lastMinute.keys().next().value!);
-    if (serving.policyOf(MARKET_DIRECTION) === undefined) {
-      firstTraining();
-      return;
-    }
+    if (serving.policyOf(MARKET_DIRECTION) === undefined) return;
     if (consecutive)
       pending.labels.push([
         snapshot.symbol,
@@ -148,17 +145,29 @@ export async function startMarketDirection(
     }
   };
 
-  /** no version yet: train once the offline store can have enough labelled minutes */
-  const firstTraining = () => {
+  /**
+   * No version yet: train once the offline store holds enough minutes. The lake is asked, not
+   * the minutes this room saw: the warm-up's minutes reach the lake before this room listens,
+   * and a restarted node's lake already holds what the last run saw.
+   */
+  const firstTraining = async () => {
     const now = Date.now();
     if (
-      minutesSeen < config.marketModelFirstTrainingRows ||
+      checkingFirst ||
+      serving.policyOf(MARKET_DIRECTION) !== undefined ||
       loop.stageOf(MARKET_DIRECTION) !== "idle" ||
       now - lastFirstTrigger < FIRST_TRAINING_RETRY_MS
     )
       return;
-    lastFirstTrigger = now;
-    loop.trigger(MARKET_DIRECTION, `first training: ${minutesSeen} closed minutes seen`, "node");
+    checkingFirst = true;
+    try {
+      const rows = await source.rowsAvailable();
+      if (rows < config.marketModelFirstTrainingRows) return;
+      lastFirstTrigger = now;
+      loop.trigger(MARKET_DIRECTION, `first training: ${rows} indicator rows in the offline store`, "node");
+    } finally {
+      checkingFirst = false;
+    }
   };
   const unsubscribe = market.onIndicator(observe);
 
@@ -166,7 +175,7 @@ export async function startMarketDirection(
   const tick = setInterval(() => {
     loop.tick();
     if (serving.policyOf(MARKET_DIRECTION) === undefined) {
-      firstTraining();
+      firstTraining().catch(failures.logUnavailable);
       return;
     }
     const drift = serving.driftOf(MARKET_DIRECTION);

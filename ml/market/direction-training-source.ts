@@ -30,6 +30,18 @@ export class DirectionTrainingSource implements TrainingSetSource {
     private readonly options: DirectionTrainingOptions = {},
   ) {}
 
+  /**
+   * Rows the indicators' gold table holds now, from its files' statistics (no scan): an upper
+   * bound of the labelled minutes (the longer timeframes are in it too), enough to tell whether
+   * a first training is worth starting; `latest` counts exactly.
+   */
+  async rowsAvailable(): Promise<number> {
+    const snapshot = await this.store.lake.snapshot(SYMBOL_INDICATORS_1M.source.table);
+    let rows = 0;
+    for (const file of snapshot?.files ?? []) rows += file.numRecords ?? 0;
+    return rows;
+  }
+
   async latest(_model: string): Promise<LabelledTrainingSet> {
     const viewName = SYMBOL_INDICATORS_1M.name;
     await this.store.registry.refresh();

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DIRECTION_FEATURES, MARKET_DIRECTION } from "../../ml/market/direction-features.ts";
+import { type RunningNode, startNode } from "../../node/start-node.ts";
+import { SYMBOLS, startTestMarket } from "../sources/market/market-fixture.ts";
+import { eventually, testNodeConfig } from "./node-fixture.ts";
+
+/**
+ * The market model on a whole node: the official SDK streams the Alpaca-protocol simulator (a
+ * market minute each wall second); a fresh node warms up recent history, the symbol actors build
+ * each minute's indicators, the lake and the feature store take them, the first version of the
+ * direction classifier trains on the point-in-time set, is registered champion and served; every
+ * closed minute is forecast and labelled by the next, and each version's live precision, recall,
+ * F1 and AUC reach /metrics.
+ */
+describe("a node's market model", () => {
+  const market = startTestMarket({ speed: 60, tradesPerMinute: 30 });
+  const dataDir = mkdtempSync(join(tmpdir(), "market-direction-node-"));
+  let node: RunningNode;
+  const api = async (path: string, body?: unknown) => {
+    const response = await fetch(`${node.apiUrl}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      ...(body === undefined
+        ? {}
+        : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON answers field by field
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+
+  beforeAll(async () => {
+    node = await startNode(
+      testNodeConfig(dataDir, {
+        market: "on",
+        marketSources: "alpaca,simulator",
+        alpacaKeyId: "test-key-id",
+        alpacaSecretKey: "test-secret-key",
+        alpacaDataUrl: market.sim.url,
+        alpacaStreamUrl: market.sim.streamUrl,
+        marketSymbols: SYMBOLS.join(","),
+        lake: "on",
+        lakeLingerMs: 200,
+        features: "on",
+        models: "on",
+        marketModelWarmupMinutes: 240,
+        marketModelFirstTrainingRows: 300,
+        commitIntervalMs: 200,
+      }),
+    );
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await market.sim.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("the first version trains on the feature store's set, is registered champion and served", async () => {
+    const model = await eventually(
+      async () => (await api(`/api/models/${MARKET_DIRECTION}`)).body,
+      (m) => m.policy?.kind === "single",
+      120_000,
+    );
+    expect(model.aliases).toEqual({ champion: "1" });
+    expect(model.stage).toBe("idle");
+    const registered = model.registered[0];
+    expect(registered.tags.learner).toBe("gradient-boosting");
+    expect(Number(registered.tags.holdout_mae)).toBeGreaterThan(0);
+    expect(registered.tags["training_set.version"]).not.toBe("none");
+    expect(model.events.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(["retrain-triggered", "registered", "deployed", "promoted"]),
+    );
+  }, 150_000);
+
+  test("the predict API answers a probability and the version that answered", async () => {
+    const row = DIRECTION_FEATURES.map((_, i) => (i === 1 ? 55 : 0.001));
+    const answer = await api(`/api/models/${MARKET_DIRECTION}/predict`, { row });
+    expect(answer.status).toBe(200);
+    expect(answer.body.predictions).toEqual([{ value: expect.any(Number), version: "1" }]);
+    const p = answer.body.predictions[0].value as number;
+    expect(p).toBeGreaterThan(0);
+    expect(p).toBeLessThan(1);
+    const refused = await api(`/api/models/${MARKET_DIRECTION}/predict`, { row: [1, 2] });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe("FEATURE_MISSING");
+  });
+
+  test("closed minutes are forecast and labelled: live precision, recall, F1 and AUC per version in /metrics", async () => {
+    const metric = (text: string, name: string) =>
+      new RegExp(`^${name}\\{model="${MARKET_DIRECTION}",version="1"\\} ([0-9.e-]+)$`, "m").exec(text)?.[1];
+    const text = await eventually(
+      async () => (await fetch(`${node.apiUrl}/metrics`)).text(),
+      (t) =>
+        metric(t, "platform_model_live_auc") !== undefined &&
+        Number(metric(t, "platform_model_live_outcomes")) >= 20,
+      90_000,
+    );
+    for (const name of [
+      "platform_model_live_precision",
+      "platform_model_live_recall",
+      "platform_model_live_f1",
+    ]) {
+      const value = Number(metric(text, name));
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(1);
+    }
+    const auc = Number(metric(text, "platform_model_live_auc"));
+    expect(auc).toBeGreaterThanOrEqual(0);
+    expect(auc).toBeLessThanOrEqual(1);
+    // the same outcomes as the regression figures every model has
+    expect(Number(metric(text, "platform_model_live_mae"))).toBeGreaterThan(0);
+  }, 120_000);
+});
