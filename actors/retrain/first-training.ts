@@ -81,11 +81,12 @@ export function firstTraining(deps: FirstTrainingDeps): FirstTraining {
         checking = false;
       }
     },
-    status: () => status,
+    // served now is served: the status of the last look may be older than the first version
+    status: () => (deps.served() ? undefined : status),
     health: {
       name: `model ${deps.model}`,
       // not a failure: the node serves everything else, and says what the model waits for
-      check: () => (status === undefined ? { ok: true } : { ok: true, reason: status }),
+      check: () => (deps.served() || status === undefined ? { ok: true } : { ok: true, reason: status }),
     },
   };
 }

@@ -3,14 +3,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
+import { FORECAST_FEATURES } from "../../ml/lifecycle/traffic-forecast-features.ts";
 import { type RunningNode, startNode } from "../../node/start-node.ts";
 import { eventually, testNodeConfig, trafficReading } from "./node-fixture.ts";
 
 /**
- * A node's model lifecycle end to end: closed traffic windows from the log train the first
- * version (on a worker), it is registered as champion and served; the predict API answers with
- * the version, refuses hostile input with codes; an operator's retrain is one in flight; and a
- * restarted node serves the version it served before.
+ * A node's model lifecycle end to end, from an empty registry: while the offline store is short
+ * of labelled rows the node says "no champion yet" (health, the models feed); once the lake's
+ * gold windows hold enough, the first version trains on the feature store's point-in-time set
+ * (on a worker), records the table version and the view versions it read, is registered as
+ * champion and forecasts every closed window; the predict API answers with the version, refuses
+ * hostile input with codes; an operator's retrain is one in flight; and a restarted node serves
+ * the version it served before.
  */
 const WINDOW_MS = 1000;
 const SENSORS = ["traffic_m1", "traffic_m2", "traffic_m3", "traffic_m4"];
@@ -40,6 +44,8 @@ describe("a node's models", () => {
     commitIntervalMs: 100,
     models: "on",
     modelsFirstTrainingRows: 60,
+    // the offline store the models train on: the lake's gold windows, read through the feature store
+    ...{ lake: "on", lakeLingerMs: 100, lakeBatchSize: 50, features: "on" },
   });
   let node: RunningNode;
   const api = async (path: string, init: { method?: string; body?: unknown; raw?: string } = {}) => {
@@ -54,16 +60,29 @@ describe("a node's models", () => {
   };
   const served = async () => (await api(`/api/models/${MODEL}`)).body;
 
+  const historyStart = Math.floor((Date.now() - 3_600_000) / WINDOW_MS) * WINDOW_MS;
+  let healthBefore: Record<string, { ok: boolean; reason?: string }>;
   beforeAll(async () => {
     node = await startNode(config);
-    await publishHistory(node, Math.floor((Date.now() - 3_600_000) / WINDOW_MS) * WINDOW_MS, 40);
+    healthBefore = ((await (await fetch(`${node.apiUrl}/health`)).json()) as { checks: typeof healthBefore })
+      .checks;
+    await publishHistory(node, historyStart, 40);
   });
   afterAll(async () => {
     await node.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test("the first version trains on the node's closed windows, becomes champion and is served", async () => {
+  test("before enough labelled rows the node says so: no champion yet, and still healthy", () => {
+    expect(healthBefore[`model ${MODEL}`]).toEqual({
+      ok: true,
+      reason: expect.stringMatching(
+        /^no champion yet: the first version trains once the offline store holds 60 labelled rows/,
+      ),
+    });
+  });
+
+  test("the first version trains on the feature store's set over the lake, becomes champion and is served", async () => {
     const model = await eventually(served, (m) => m.policy?.kind === "single", 60_000);
     expect(model.policy).toEqual({ kind: "single", version: "1" });
     expect(model.aliases).toEqual({ champion: "1" });
@@ -75,14 +94,19 @@ describe("a node's models", () => {
       reason: "first version of the model",
     });
     expect(model.events.map((e: { type: string }) => e.type)).toEqual(
-      expect.arrayContaining(["retrain-triggered", "registered", "deployed", "promoted"]),
+      expect.arrayContaining(["no-champion", "retrain-triggered", "registered", "deployed", "promoted"]),
     );
+    const registered = model.events.find((e: { type: string }) => e.type === "registered");
+    expect(registered.reason).toMatch(/^trained on gold_sensor_windows@\d+$/);
+    // the run names the training set's table version and the feature view versions it joined
+    const health = (await (await fetch(`${node.apiUrl}/health`)).json()) as { checks: typeof healthBefore };
+    expect(health.checks[`model ${MODEL}`]).toEqual({ ok: true });
     const list = await api("/api/models");
     expect(list.body.models.map((m: { name: string }) => m.name)).toEqual([MODEL]);
   });
 
   test("predict answers one row and a batch with the version that answered", async () => {
-    const row = Array.from({ length: 11 }, (_, i) => (i === 3 ? 25 : 1));
+    const row = FORECAST_FEATURES.map((_, i) => (i === 3 ? 25 : 1));
     const one = await api(`/api/models/${MODEL}/predict`, { body: { row } });
     expect(one.status).toBe(200);
     expect(one.body.predictions).toEqual([{ value: expect.any(Number), version: "1" }]);
@@ -93,7 +117,7 @@ describe("a node's models", () => {
   test.each([
     ["bad JSON", { raw: "{not json" }, 400, "BAD_REQUEST"],
     ["a row of the wrong shape", { body: { row: [1, 2] } }, 400, "FEATURE_MISSING"],
-    ["a null (NaN) feature", { body: { row: [null, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1] } }, 400, "BAD_REQUEST"],
+    ["a string feature", { body: { row: FORECAST_FEATURES.map(() => "1") } }, 400, "BAD_REQUEST"],
     [
       "a batch past 10,000 rows",
       { body: { rows: Array.from({ length: 10_001 }, () => [1]) } },
@@ -127,6 +151,17 @@ describe("a node's models", () => {
     expect((await api(`/api/models/${MODEL}/promote`, { body: { version: "1" } })).body.error.code).toBe(
       "BAD_REQUEST",
     );
+  });
+
+  test("every closed window after the champion is forecast by it and published as a prediction", async () => {
+    // windows that close now: the champion forecasts each sensor's next one
+    await publishHistory(node, historyStart + 40 * WINDOW_MS, 5);
+    const predictions = await eventually(
+      () => node.view.recentPredictions(1000).filter((p) => p.model === MODEL),
+      (p) => p.length >= SENSORS.length * 4,
+    );
+    expect(predictions.every((p) => p.model_version === "1")).toBe(true);
+    expect(Object.keys(predictions[0]!.features)).toContain("vehicle_count_lag1");
   });
 
   test("per-version metrics are in /metrics", async () => {
