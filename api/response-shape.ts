@@ -54,18 +54,74 @@ function wantsCsv(c: Context): boolean | Error {
   return (c.req.header("accept") ?? "").toLowerCase().includes("text/csv");
 }
 
-/** a page of a list, shaped as the caller asked */
-export function shapedList(c: Context, name: string, items: readonly object[], page: Page): Response {
+/** the caller's `fields` and CSV choice, or the 400 to answer */
+function shapeOf(c: Context): { fields: string[] | undefined; csv: boolean } | Response {
   const fields = fieldsOf(c.req.query("fields"));
   const csv = wantsCsv(c);
   const problem = fields instanceof Error ? fields : csv instanceof Error ? csv : undefined;
   if (problem) return c.json({ error: { code: ErrorCodes.BAD_REQUEST, message: problem.message } }, 400);
-  const chosen = fields as string[] | undefined;
-  if (csv)
+  return { fields: fields as string[] | undefined, csv: csv as boolean };
+}
+
+const CSV = "text/csv; charset=utf-8";
+
+/** a page of a list, shaped as the caller asked (`meta`: the answer's other fields, JSON only) */
+export function shapedList(
+  c: Context,
+  name: string,
+  items: readonly object[],
+  page: Page,
+  meta: Readonly<Record<string, unknown>> = {},
+): Response {
+  const shape = shapeOf(c);
+  if (shape instanceof Response) return shape;
+  const chosen = shape.fields;
+  if (shape.csv)
     return c.body(toCsv(items, chosen), 200, {
-      "content-type": "text/csv; charset=utf-8",
+      "content-type": CSV,
       "x-total-count": String(page.total),
       "x-next-offset": page.next_offset === null ? "" : String(page.next_offset),
     });
-  return c.json({ [name]: chosen ? items.map((item) => pick(item, chosen)) : items, page });
+  return c.json({ ...meta, [name]: chosen ? items.map((item) => pick(item, chosen)) : items, page });
+}
+
+/**
+ * A table that is not paged (`{...meta, <name>: [...]}`: market bars, lake query rows), shaped as
+ * the caller asked; CSV carries the items only, with `csvHeaders` (e.g. `x-truncated`) beside them.
+ */
+export function shapedItems(
+  c: Context,
+  name: string,
+  items: readonly object[],
+  meta: Readonly<Record<string, unknown>> = {},
+  csvHeaders: Readonly<Record<string, string>> = {},
+): Response {
+  const shape = shapeOf(c);
+  if (shape instanceof Response) return shape;
+  const chosen = shape.fields;
+  if (shape.csv) return c.body(toCsv(items, chosen), 200, { "content-type": CSV, ...csvHeaders });
+  return c.json({ ...meta, [name]: chosen ? items.map((item) => pick(item, chosen)) : items });
+}
+
+/**
+ * A table answered as `columns` + `rows` of values (the time series), shaped as the caller asked:
+ * `fields` keeps those columns (in the table's order), CSV has the columns as its header line.
+ */
+export function shapedColumns(
+  c: Context,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  meta: Readonly<Record<string, unknown>> = {},
+  csvHeaders: Readonly<Record<string, string>> = {},
+): Response {
+  const shape = shapeOf(c);
+  if (shape instanceof Response) return shape;
+  const kept = columns.flatMap((column, i) => (shape.fields && !shape.fields.includes(column) ? [] : [i]));
+  const names = kept.map((i) => columns[i]!);
+  const values = shape.fields ? rows.map((row) => kept.map((i) => row[i])) : rows;
+  if (shape.csv) {
+    const items = values.map((row) => Object.fromEntries(names.map((name, i) => [name, row[i]])));
+    return c.body(toCsv(items, names), 200, { "content-type": CSV, ...csvHeaders });
+  }
+  return c.json({ ...meta, columns: names, rows: values });
 }

@@ -7,6 +7,7 @@ import type { LakeView } from "../../lake/tables/gold.ts";
 import type { LakeTable } from "../../lake/tables/lake-table.ts";
 import { type ErrorCode, ErrorCodes, isPlatformError } from "../../messages/errors.ts";
 import { pageRequestOf } from "../pagination.ts";
+import { fieldsOf, shapedItems } from "../response-shape.ts";
 
 /**
  * The lake over HTTP, mounted at /api/lake:
@@ -217,7 +218,17 @@ export function lakeRoutes(deps: LakeRoutesDeps): Hono {
         ...(limit === undefined ? {} : { limit: limit as number }),
         ...(timeoutMs === undefined ? {} : { timeoutMs: timeoutMs as number }),
       });
-      return c.json(result);
+      const fields = fieldsOf(c.req.query("fields"));
+      const { rows, columns, ...meta } = result;
+      // the column list follows `fields=` as the rows do
+      const kept = Array.isArray(fields) ? columns.filter((col) => fields.includes(col.name)) : columns;
+      return shapedItems(
+        c,
+        "rows",
+        rows,
+        { columns: kept, ...meta },
+        { "x-truncated": String(result.truncated) },
+      );
     } catch (error) {
       return fail(c, error);
     }

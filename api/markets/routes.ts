@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { ErrorCodes } from "../../messages/errors.ts";
 import { SYMBOL_PATTERN, type Timeframe, timeframeOf } from "../../messages/market.ts";
+import { shapedItems } from "../response-shape.ts";
 import type { MarketView } from "./market-view.ts";
 
 /**
@@ -67,7 +68,7 @@ export function marketRoutes(deps: MarketRoutesDeps): Hono {
     if (!deps.view.knows(q.symbol))
       return c.json(errorBody(ErrorCodes.NOT_FOUND, `no market data for '${q.symbol}' on this node`), 404);
     const bars = deps.view.barsOf(q.symbol, q.timeframe, q.from, q.to).slice(-q.limit);
-    return c.json({ symbol: q.symbol, timeframe: q.timeframe, bars });
+    return shapedItems(c, "bars", bars, { symbol: q.symbol, timeframe: q.timeframe });
   });
 
   app.get("/:symbol/indicators", (c) => {
@@ -76,11 +77,10 @@ export function marketRoutes(deps: MarketRoutesDeps): Hono {
     if (!deps.view.knows(q.symbol))
       return c.json(errorBody(ErrorCodes.NOT_FOUND, `no market data for '${q.symbol}' on this node`), 404);
     const indicators = deps.view.indicatorsOf(q.symbol, q.timeframe, q.from, q.to).slice(-q.limit);
-    return c.json({
+    return shapedItems(c, "indicators", indicators, {
       symbol: q.symbol,
       timeframe: q.timeframe,
       latest: indicators.at(-1) ?? null,
-      indicators,
     });
   });
 

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { ErrorCodes } from "../../messages/errors.ts";
 import { pageOf, pageRequestOf } from "../pagination.ts";
+import { shapedList } from "../response-shape.ts";
 import type { NewsView } from "./news-view.ts";
 
 /**
@@ -37,7 +38,7 @@ export function newsRoutes(deps: NewsRoutesDeps): Hono {
         404,
       );
     const { items, page } = pageOf(insights, request);
-    return c.json({ location: location ?? null, insights: items, page });
+    return shapedList(c, "insights", items, page, { location: location ?? null });
   });
   app.get("/sentiment", (c) => c.json({ locations: deps.view.sentiments() }));
   app.get("/sources", (c) => c.json(deps.sources()));

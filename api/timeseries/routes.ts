@@ -8,6 +8,7 @@ import {
   type TimeSeriesStore,
 } from "../../lake/timeseries/time-series-store.ts";
 import { ErrorCodes, isPlatformError } from "../../messages/errors.ts";
+import { shapedColumns } from "../response-shape.ts";
 
 /**
  * The time-series history over HTTP, mounted at /api/timeseries:
@@ -24,7 +25,8 @@ import { ErrorCodes, isPlatformError } from "../../messages/errors.ts";
  */
 export const DEFAULT_ROWS = 1000;
 export const MAX_ROWS = 10_000;
-const RESERVED = new Set(["from", "to", "interval", "agg", "limit"]);
+// `fields` and `format` shape the answer (api/response-shape.ts), they filter no column
+const RESERVED = new Set(["from", "to", "interval", "agg", "limit", "fields", "format"]);
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
 const echo = (text: string) => (text.length > 100 ? `${text.slice(0, 100)}...` : text);
@@ -113,13 +115,13 @@ export function timeSeriesRoutes(deps: {
         limit: limit + 1,
       });
       const truncated = result.rows.length > limit;
-      return c.json({
-        table,
-        ...(downsample ? { interval: intervalText, agg: downsample.aggregation } : {}),
-        columns: result.columns,
-        rows: truncated ? result.rows.slice(0, limit) : result.rows,
-        truncated,
-      });
+      return shapedColumns(
+        c,
+        result.columns,
+        truncated ? result.rows.slice(0, limit) : result.rows,
+        { table, ...(downsample ? { interval: intervalText, agg: downsample.aggregation } : {}), truncated },
+        { "x-truncated": String(truncated) },
+      );
     } catch (error) {
       // a table the node defines but the store has not created yet: the store has not answered since start
       if (isPlatformError(error, ErrorCodes.NOT_FOUND) && deps.tables.some((t) => t.name === table))

@@ -102,6 +102,20 @@ describe("the lake's routes", () => {
     expect(body.versions).toEqual({ silver_sensor_readings: 1 });
   });
 
+  test("POST /query?fields=&format=csv shapes the rows like the other tabular routes", async () => {
+    const sql = "SELECT type, count(*) AS n FROM silver_sensor_readings GROUP BY type ORDER BY type";
+    const picked = await post("/query?fields=n", { sql, versions: { silver_sensor_readings: 1 } });
+    expect(picked.body.rows).toEqual([{ n: "12" }]);
+    expect((picked.body.columns as { name: string }[]).map((col) => col.name)).toEqual(["n"]);
+    const csv = await app.request("/query?format=csv", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sql, versions: { silver_sensor_readings: 1 } }),
+    });
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(await csv.text()).toBe("type,n\r\ntraffic,12\r\n");
+  });
+
   test("POST /tables/:name/optimize compacts and answers what it did", async () => {
     const { status, body } = await post("/tables/silver_sensor_readings/optimize", "");
     expect(status).toBe(200);

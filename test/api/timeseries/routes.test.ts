@@ -48,6 +48,26 @@ describe("GET /api/timeseries", () => {
     });
   });
 
+  test("fields= keeps those columns and format=csv answers the rows as CSV (neither is taken for a filter)", async () => {
+    const path = `/api/timeseries/sensor_readings?sensor_id=traffic_12&limit=2&fields=ts,vehicle_count`;
+    const { status, body } = await get(path);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      columns: ["ts", "vehicle_count"],
+      rows: [
+        [T0, 0],
+        [T0 + 1000, 1],
+      ],
+      truncated: true,
+    });
+    const csv = await app.request(`${path}&format=csv`);
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(csv.headers.get("x-truncated")).toBe("true");
+    expect(await csv.text()).toBe(`ts,vehicle_count\r\n${T0},0\r\n${T0 + 1000},1\r\n`);
+    const bad = await get("/api/timeseries/sensor_readings?format=xml");
+    expect(bad.status).toBe(400);
+  });
+
   test("what one sensor did, downsampled by minute", async () => {
     const { status, body } = await get(
       `/api/timeseries/sensor_readings?sensor_id=traffic_12&from=${new Date(T0).toISOString()}&to=${T0 + 120_000}&interval=1m&agg=avg`,
