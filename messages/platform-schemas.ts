@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DeadLetter } from "./dead-letter.ts";
 import { DriftReport } from "./drift-report.ts";
 import { LocationSentiment, NewsArticle, NewsInsight, SymbolSentiment } from "./news.ts";
-import { Prediction } from "./prediction.ts";
+import { ModelOutcome, Prediction } from "./prediction.ts";
 import { ProcessedReading } from "./processed-reading.ts";
 import { SENSOR_TYPES, sensorReadingJsonSchema } from "./sensor-reading.ts";
 import { Topics } from "./topics.ts";
@@ -20,6 +20,7 @@ export function platformSchemas(): Record<string, Record<string, unknown>> {
   const schemas: Record<string, Record<string, unknown>> = {
     [subjectOf(Topics.sensorsRaw)]: sensorReadingJsonSchema(),
     [subjectOf(Topics.predictions)]: json(Prediction),
+    [subjectOf(Topics.outcomes)]: json(ModelOutcome),
     [subjectOf(Topics.silver)]: json(ProcessedReading),
     [subjectOf(Topics.quarantine)]: json(ProcessedReading),
     [subjectOf(Topics.drift)]: json(DriftReport),

@@ -9,6 +9,8 @@ export const Topics = {
   /** readings that failed a quality check, kept with their issues */
   quarantine: "city.sensors.quarantine",
   predictions: "ml.predictions",
+  /** a model's forecast joined with its actual once the label arrived (the live error's record) */
+  outcomes: "ml.outcomes",
   drift: "ml.drift",
   alerts: "ops.alerts",
   deadLetters: "platform.dead-letters",

@@ -1,7 +1,10 @@
 import { Gauge } from "prom-client";
 import { RetrainCoordinator } from "../actors/retrain/retrain-coordinator.ts";
 import { DEFAULT_RETRAIN_POLICY, type RetrainPolicy } from "../actors/retrain/retrain-policy.ts";
+import type { ProducerRecord } from "../log/log.ts";
 import type { IndicatorSnapshot } from "../messages/market.ts";
+import type { ModelOutcome } from "../messages/prediction.ts";
+import { Topics } from "../messages/topics.ts";
 import { directionFeatures, directionLabel, MARKET_DIRECTION } from "../ml/market/direction-features.ts";
 import { DirectionTrainingSource } from "../ml/market/direction-training-source.ts";
 import { LiveClassification } from "../ml/monitoring/live-classification.ts";
@@ -60,7 +63,7 @@ export async function startMarketDirection(
   node: NodeContext,
   rooms: { readonly market: NodeMarket; readonly models: NodeModels; readonly features: NodeFeatures },
 ): Promise<NodeMarketDirection | undefined> {
-  const { config, metrics, feeds, failures } = node;
+  const { config, log, codec, metrics, feeds, failures } = node;
   if (config.marketModel === "off") return undefined;
   const { market, models, features } = rooms;
   const serving = models.serving;
@@ -80,8 +83,20 @@ export async function startMarketDirection(
   await restoreServing(serving, models.registry, MARKET_DIRECTION);
 
   const quality = new Map<string, LiveClassification>();
+  let outcomes: ModelOutcome[] = [];
   serving.onOutcome((outcome) => {
     if (outcome.model !== MARKET_DIRECTION) return;
+    outcomes.push({
+      outcome_id: `${outcome.model}|${outcome.key}|${outcome.at}`,
+      model: outcome.model,
+      key: outcome.key,
+      at: outcome.at,
+      served_version: outcome.served,
+      value: outcome.values.get(outcome.served)!,
+      actual: outcome.actual,
+      values: Object.fromEntries(outcome.values),
+      labelled_at: Date.now(),
+    });
     for (const [version, probability] of outcome.values) {
       const live = quality.get(version) ?? new LiveClassification();
       quality.set(version, live);
@@ -115,6 +130,28 @@ export async function startMarketDirection(
       }
     }
     for (const [symbol, at, up] of labels) serving.label(MARKET_DIRECTION, symbol, at, up);
+    await storeOutcomes();
+  };
+
+  /** the labelled forecasts to `ml.outcomes`, keyed by symbol: the stored record of the live error */
+  const storeOutcomes = async () => {
+    if (outcomes.length === 0) return;
+    const batch = outcomes;
+    outcomes = [];
+    try {
+      const records: ProducerRecord[] = [];
+      for (const outcome of batch)
+        records.push({
+          topic: Topics.outcomes,
+          key: outcome.key,
+          value: await codec.encode(Topics.outcomes, outcome),
+          timestamp: outcome.at,
+        });
+      await log.append(records);
+    } catch (error) {
+      // the live figures already counted them; a log that is down loses only their record
+      failures.logUnavailable(error);
+    }
   };
 
   const observe = (snapshot: IndicatorSnapshot) => {

@@ -37,6 +37,7 @@ async function provisionTopics(log: Log, partitions: number): Promise<void> {
     Topics.silver,
     Topics.quarantine,
     Topics.predictions,
+    Topics.outcomes,
     Topics.lateOf(Topics.sensorsRaw),
     Topics.deadLettersOf(Topics.sensorsRaw),
   ])
@@ -100,6 +101,7 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
       Topics.quarantine,
       ...PROCESSED_TOPICS,
       Topics.predictions,
+      Topics.outcomes,
       Topics.drift,
       Topics.deadLetters,
       Topics.newsArticlesRaw,

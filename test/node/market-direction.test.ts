@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ModelOutcome } from "../../messages/prediction.ts";
+import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
+import { Topics } from "../../messages/topics.ts";
 import { DIRECTION_FEATURES, MARKET_DIRECTION } from "../../ml/market/direction-features.ts";
 import { type RunningNode, startNode } from "../../node/start-node.ts";
 import { SYMBOLS, startTestMarket } from "../sources/market/market-fixture.ts";
@@ -110,5 +113,47 @@ describe("a node's market model", () => {
     expect(auc).toBeLessThanOrEqual(1);
     // the same outcomes as the regression figures every model has
     expect(Number(metric(text, "platform_model_live_mae"))).toBeGreaterThan(0);
+  }, 120_000);
+
+  test("each labelled forecast is stored with its actual on ml.outcomes", async () => {
+    const read = async () => {
+      const outcomes: ModelOutcome[] = [];
+      for (let partition = 0; partition < ((await node.log.partitions(Topics.outcomes)) ?? 0); partition++)
+        for (const record of await node.log.read(
+          { topic: Topics.outcomes, partition },
+          { maxRecords: 100_000 },
+        ))
+          outcomes.push(ModelOutcome.parse(JSON.parse(new TextDecoder().decode(payloadOf(record.value!)))));
+      return outcomes;
+    };
+    const outcomes = await eventually(read, (o) => o.length >= 10, 30_000);
+    for (const outcome of outcomes) {
+      expect(outcome.model).toBe(MARKET_DIRECTION);
+      expect(SYMBOLS).toContain(outcome.key);
+      expect([0, 1]).toContain(outcome.actual);
+      expect(outcome.value).toBeGreaterThan(0);
+      expect(outcome.value).toBeLessThan(1);
+      expect(outcome.values[outcome.served_version]).toBe(outcome.value);
+      expect(outcome.outcome_id).toBe(`${MARKET_DIRECTION}|${outcome.key}|${outcome.at}`);
+    }
+    // each minute of a symbol is labelled once
+    expect(new Set(outcomes.map((o) => o.outcome_id)).size).toBe(outcomes.length);
+  }, 60_000);
+
+  test("an operator's retrain reaches the market model's own loop: a challenger is registered and shadows the champion", async () => {
+    const started = await api(`/api/models/${MARKET_DIRECTION}/retrain`, { reason: "test" });
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ started: true });
+    const model = await eventually(
+      async () => (await api(`/api/models/${MARKET_DIRECTION}`)).body,
+      (m) =>
+        m.stage === "shadow" &&
+        m.versions.some(
+          (v: { version: string; shadowRows: number }) => v.version === "2" && v.shadowRows > 0,
+        ),
+      90_000,
+    );
+    expect(model.aliases).toEqual({ champion: "1", challenger: "2" });
+    expect(model.policy).toEqual({ kind: "shadow", champion: "1", shadow: "2" });
   }, 120_000);
 });
