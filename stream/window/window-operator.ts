@@ -27,6 +27,17 @@ export interface WindowOperatorConfig {
     readonly maxOutOfOrdernessMs?: number;
     /** processing-time silence after which a partition stops holding the watermark; default off */
     readonly idleTimeoutMs?: number;
+    /**
+     * Whose event time closes windows and calls records late. "partition" (default): each
+     * record lifts its partition's watermark (max event time minus the bound), and the operator
+     * watermark is the minimum over partitions. "key": each key's own stream time (its max
+     * event time minus the bound), lifted for every key by `advanceWatermark`; records never
+     * move the operator watermark. One operator for many keys then judges each key exactly as
+     * an operator of its own would, whatever order the keys' records are interleaved in: what
+     * a partition's keys need when their records reach the operator through per-key actors
+     * (each key in log order, the keys in scheduler order).
+     */
+    readonly streamTime?: "partition" | "key";
   };
   /** allowed lateness: a window closes when watermark >= end + graceMs; default 0 */
   readonly graceMs?: number;
@@ -122,6 +133,13 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   private touchedCount = 0;
   private now: number;
   private counts = { processed: 0, emitted: 0, late: 0, rejected: 0 };
+  /** streamTime "key": per key id, its max event time (-Infinity before its first record) */
+  private readonly keyStreamTime: boolean;
+  private readonly maxOutOfOrdernessMs: number;
+  private keyMax = new Float64Array(0);
+  /** the watermark the record being placed is judged by (its key's, in "key" mode) */
+  private placingWatermark = Number.NEGATIVE_INFINITY;
+  private ready = new Int32Array(8);
 
   constructor(config: WindowOperatorConfig) {
     this.config = config;
@@ -135,10 +153,17 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     this.onUpdate = (config.emit ?? "final") === "on-update";
     this.graceMs = this.processingTime ? 0 : nonNegative("graceMs", config.graceMs ?? 0);
     this.maxFutureMs = nonNegative("maxFutureMs", config.maxFutureMs ?? HOUR_MS);
+    this.maxOutOfOrdernessMs = nonNegative("maxOutOfOrdernessMs", config.watermark?.maxOutOfOrdernessMs ?? 0);
     this.watermarks = new PartitionWatermarks(
-      nonNegative("maxOutOfOrdernessMs", config.watermark?.maxOutOfOrdernessMs ?? 0),
+      this.maxOutOfOrdernessMs,
       nonNegative("idleTimeoutMs", config.watermark?.idleTimeoutMs ?? Number.POSITIVE_INFINITY),
     );
+    this.keyStreamTime = config.watermark?.streamTime === "key";
+    if (this.keyStreamTime && this.processingTime) {
+      throw new PlatformError(ErrorCodes.CONFIG_INVALID, "per-key stream time needs event time", {
+        details: { streamTime: "key", timeDomain: "processing" },
+      });
+    }
     this.placement = this.createPlacement();
     this.now = this.clock();
   }
@@ -146,6 +171,13 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   internKey(key: string): number {
     const keyId = this.keys.intern(key);
     if (keyId >= this.table.keyHead.length) this.table.ensureKeys(keyId + 1);
+    if (this.keyStreamTime && keyId >= this.keyMax.length) {
+      const grown = new Float64Array(Math.max(keyId + 1, this.keyMax.length * 2, 8)).fill(
+        Number.NEGATIVE_INFINITY,
+      );
+      grown.set(this.keyMax);
+      this.keyMax = grown;
+    }
     return keyId;
   }
 
@@ -195,10 +227,20 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       return;
     }
     this.counts.processed++;
-    const advanced = this.processingTime
-      ? this.watermarks.advanceTo(now)
-      : this.watermarks.observe(partition, timestamp, now);
-    if (advanced) this.closeReady(out);
+    if (this.keyStreamTime) {
+      if (timestamp > this.keyMax[keyId]!) {
+        this.keyMax[keyId] = timestamp;
+        const own = timestamp - this.maxOutOfOrdernessMs;
+        if (own > this.watermarks.current) this.closeKey(keyId, own, out);
+      }
+      const own = this.keyMax[keyId]! - this.maxOutOfOrdernessMs;
+      this.placingWatermark = own > this.watermarks.current ? own : this.watermarks.current;
+    } else {
+      const advanced = this.processingTime
+        ? this.watermarks.advanceTo(now)
+        : this.watermarks.observe(partition, timestamp, now);
+      if (advanced) this.closeReady(out);
+    }
     this.touchedCount = 0;
     if (!this.placement.place(keyId, timestamp, this.scratch)) {
       this.counts.late++;
@@ -208,7 +250,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
         eventTime: timestamp,
         values: valuesRecord(this.fields, values),
         reason: this.placement.lateReason,
-        watermark: this.watermarks.current,
+        watermark: this.watermark(),
       });
       return;
     }
@@ -236,7 +278,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   }
 
   snapshot(): WindowOperatorSnapshot {
-    return writeSnapshot({
+    const snapshot = writeSnapshot({
       config: this.config,
       fields: this.fields,
       table: this.table,
@@ -246,6 +288,13 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       nextSeq: this.nextSeq,
       counts: this.counts,
     });
+    if (!this.keyStreamTime) return snapshot;
+    const keyStreamTimes: [string, number][] = [];
+    for (let keyId = 0; keyId < this.keys.size; keyId++) {
+      const max = this.keyMax[keyId]!;
+      if (max !== Number.NEGATIVE_INFINITY) keyStreamTimes.push([this.keys.keyOf(keyId), max]);
+    }
+    return { ...snapshot, keyStreamTimes };
   }
 
   restore(snapshot: WindowOperatorSnapshot): void {
@@ -265,6 +314,11 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     });
     this.nextSeq = restored.nextSeq;
     this.counts = { ...restored.counts };
+    this.keyMax = new Float64Array(0);
+    if (this.keyStreamTime) {
+      for (let keyId = 0; keyId < this.keys.size; keyId++) this.internKey(this.keys.keyOf(keyId));
+      for (const [key, max] of snapshot.keyStreamTimes ?? []) this.keyMax[this.internKey(key)] = max;
+    }
   }
 
   stats(): WindowOperatorStats {
@@ -281,7 +335,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   // PlacementContext
 
   watermark(): number {
-    return this.watermarks.current;
+    return this.keyStreamTime ? this.placingWatermark : this.watermarks.current;
   }
 
   open(keyId: number, start: number, end: number): number {
@@ -329,6 +383,42 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       table.release(slot);
       this.placement.onClose?.(keyId);
     }
+  }
+
+  /**
+   * Closes the windows of one key whose close time its own stream time `limit` passed, in
+   * (closeAt, seq) order as the queue would; their queue entries go stale (the generation moves).
+   */
+  private closeKey(keyId: number, limit: number, out: WindowOutput): void {
+    const table = this.table;
+    let count = 0;
+    for (let slot = table.keyHead[keyId]!; slot >= 0; slot = table.nextOf(slot)) {
+      if (this.closeAtOf(slot) > limit) continue;
+      if (count === this.ready.length) {
+        const grown = new Int32Array(count * 2);
+        grown.set(this.ready);
+        this.ready = grown;
+      }
+      // insertion by (closeAt, seq): a key has a handful of open windows
+      let i = count++;
+      while (i > 0 && this.closesBefore(slot, this.ready[i - 1]!)) {
+        this.ready[i] = this.ready[i - 1]!;
+        i--;
+      }
+      this.ready[i] = slot;
+    }
+    for (let i = 0; i < count; i++) {
+      const slot = this.ready[i]!;
+      this.emit(slot, true, out);
+      table.release(slot);
+      this.placement.onClose?.(keyId);
+    }
+  }
+
+  private closesBefore(a: number, b: number): boolean {
+    const closeA = this.closeAtOf(a);
+    const closeB = this.closeAtOf(b);
+    return closeA < closeB || (closeA === closeB && this.table.seqOf(a) < this.table.seqOf(b));
   }
 
   private closeAtOf(slot: number): number {

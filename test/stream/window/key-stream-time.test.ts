@@ -1,0 +1,167 @@
+import { describe, expect, test } from "bun:test";
+import { PartitionWatermarks } from "../../../stream/watermark/partition-watermarks.ts";
+import { hopping, tumbling, type WindowAssigner } from "../../../stream/window/window-assigner.ts";
+import { createWindowOperator, type WindowOperator } from "../../../stream/window/window-operator.ts";
+import { createWindowOutput, type WindowOutput } from "../../../stream/window/window-output.ts";
+
+/**
+ * Conformance: one operator for a partition's keys with per-key stream time gives every key
+ * exactly what an operator of the key's own (the node's per-sensor window operator) gives it,
+ * whatever order the keys' records are interleaved in, including late records, grace, and the
+ * node's watermark (with an idle partition) lifting every key.
+ */
+
+interface Reading {
+  readonly partition: number;
+  readonly key: string;
+  readonly eventTime: number;
+  readonly v: number;
+}
+
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4_294_967_296;
+  };
+}
+
+const T0 = 1_700_000_000_000;
+
+/** per key, in log order: mostly increasing event time, some out of order, some far behind */
+function readings(seed: number, keys: number, perKey: number): Reading[][] {
+  const next = random(seed);
+  return Array.from({ length: keys }, (_, k) => {
+    const partition = k % 3;
+    let t = T0 + Math.floor(next() * 5_000);
+    return Array.from({ length: perKey }, () => {
+      t += Math.floor(next() * 4_000);
+      const roll = next();
+      const eventTime = roll < 0.1 ? t - 40_000 : roll < 0.3 ? t - Math.floor(next() * 3_000) : t;
+      return { partition, key: `sensor-${k}`, eventTime, v: Math.floor(next() * 100) };
+    });
+  });
+}
+
+/** the keys' streams merged in a random order that keeps each key's own order */
+function interleave(streams: Reading[][], seed: number): Reading[] {
+  const next = random(seed);
+  const cursors = streams.map(() => 0);
+  const merged: Reading[] = [];
+  for (;;) {
+    const open = cursors.flatMap((c, k) => (c < streams[k]!.length ? [k] : []));
+    if (open.length === 0) return merged;
+    const k = open[Math.floor(next() * open.length)]!;
+    merged.push(streams[k]![cursors[k]!++]!);
+  }
+}
+
+type Seen = Map<string, unknown[]>;
+
+function collect(out: WindowOutput, into: Seen): void {
+  const note = (key: string, item: unknown) => {
+    const list = into.get(key) ?? [];
+    list.push(item);
+    into.set(key, list);
+  };
+  for (const w of out.emitted)
+    note(w.key, ["window", w.windowStart, w.windowEnd, w.count, w.aggregates.v, w.final]);
+  for (const r of out.late) note(r.key, ["late", r.eventTime, r.reason, r.watermark]);
+  out.emitted.length = 0;
+  out.late.length = 0;
+  out.rejected.length = 0;
+}
+
+const cases: [string, WindowAssigner, "on-update" | "final", number][] = [
+  ["tumbling, final, no grace", tumbling(10_000), "final", 0],
+  ["tumbling, on-update, grace", tumbling(10_000), "on-update", 5_000],
+  ["hopping, final, grace", hopping(30_000, 10_000), "final", 15_000],
+  ["hopping, on-update, no grace", hopping(30_000, 10_000), "on-update", 0],
+];
+
+describe("window operator with per-key stream time", () => {
+  test.each(cases)("gives each key what its own operator gives it: %s", (_name, assigner, emit, graceMs) => {
+    const clock = { now: T0 + 60_000 };
+    const config = {
+      assigner,
+      aggregators: { v: ["count", "sum", "min", "max"] as const },
+      graceMs,
+      emit,
+      clock: () => clock.now,
+      watermark: { maxOutOfOrdernessMs: 2_000 },
+    };
+    const streams = readings(11, 12, 60);
+    for (const seed of [1, 2, 3]) {
+      const input = interleave(streams, seed);
+      // one operator per partition, per-key stream time
+      const shared = [0, 1, 2].map(() =>
+        createWindowOperator({ ...config, watermark: { ...config.watermark, streamTime: "key" } }),
+      );
+      // the reference: an operator per key, told every node watermark
+      const own = new Map<string, WindowOperator>();
+      const ownOf = (key: string) => {
+        let operator = own.get(key);
+        if (!operator) {
+          operator = createWindowOperator(config);
+          own.set(key, operator);
+        }
+        return operator;
+      };
+      // the node's watermark over the 3 partitions; partition 2 goes quiet halfway (idle)
+      const node = new PartitionWatermarks(2_000, 20_000);
+      const got: Seen = new Map();
+      const want: Seen = new Map();
+      const out = createWindowOutput();
+      let lastWatermark = Number.NEGATIVE_INFINITY;
+      input.forEach((r, i) => {
+        if (r.partition === 2 && i > input.length / 2) return;
+        clock.now += 50;
+        shared[r.partition]!.process(r.partition, r.key, r.eventTime, { v: r.v }, out);
+        collect(out, got);
+        ownOf(r.key).process(r.partition, r.key, r.eventTime, { v: r.v }, out);
+        collect(out, want);
+        node.observe(r.partition, r.eventTime, clock.now);
+        if (i % 25 === 24) {
+          node.checkIdle(clock.now);
+          if (node.current > lastWatermark) {
+            lastWatermark = node.current;
+            for (const operator of shared) operator.advanceWatermark(lastWatermark, out);
+            collect(out, got);
+            for (const operator of own.values()) operator.advanceWatermark(lastWatermark, out);
+            collect(out, want);
+          }
+        }
+      });
+      // a snapshot / restore in the middle of nothing changes what comes next
+      const restored = shared.map((operator) => {
+        const copy = createWindowOperator({
+          ...config,
+          watermark: { ...config.watermark, streamTime: "key" },
+        });
+        copy.restore(JSON.parse(JSON.stringify(operator.snapshot())));
+        return copy;
+      });
+      for (const operator of restored) operator.flush(out);
+      collect(out, got);
+      for (const operator of own.values()) operator.flush(out);
+      collect(out, want);
+      expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+      for (const [key, items] of want) expect({ key, items: got.get(key) }).toEqual({ key, items });
+      const late = [...want.values()].flat().filter((item) => (item as unknown[])[0] === "late");
+      expect(late.length).toBeGreaterThan(0);
+    }
+  });
+
+  test("refuses per-key stream time on processing time", () => {
+    expect(() =>
+      createWindowOperator({
+        assigner: tumbling(1_000),
+        aggregators: { v: ["count"] },
+        timeDomain: "processing",
+        watermark: { streamTime: "key" },
+      }),
+    ).toThrow("per-key stream time needs event time");
+  });
+});
