@@ -1,5 +1,4 @@
 import { SENSOR_TYPES } from "../../messages/sensor-reading.ts";
-import { congestionIndex } from "../../ml/tree/traffic-congestion.ts";
 import { type HealthCheck, healthReport } from "../health.ts";
 import type { LiveView } from "../live-view.ts";
 import type { PlatformMetrics } from "../metrics.ts";
@@ -233,20 +232,18 @@ function sensorsOf(view: LiveView, placeOf: DashboardSummaryDeps["sensorPlace"])
 }
 
 /**
- * Predictions against actuals: the traffic-congestion model predicts a window's congestion
- * index, whose actual value is the label computed from that window's measured aggregates (the
- * same formula the model was trained on, ml/tree/traffic-congestion.ts).
+ * Predictions against actuals: the traffic forecast predicts a sensor's next window's mean
+ * vehicle count; its actual is that window's measured mean once the window has closed (null
+ * until then, or when the view no longer holds the window).
  */
 function predictionsOf(view: LiveView) {
   return view
     .recentPredictions(PREDICTIONS)
     .map((p) => {
-      const count = p.features.vehicle_count_mean;
-      const speed = p.features.avg_speed_mean;
-      const actual =
-        count !== undefined && speed !== undefined && Number.isFinite(count) && Number.isFinite(speed)
-          ? congestionIndex(count, speed)
-          : null;
+      const closed = view
+        .sensorWindows(p.key)
+        .find((w) => w.final && w.window_start === p.window_start && w.window_end === p.window_end);
+      const actual = closed?.fields.vehicle_count?.mean ?? null;
       return {
         key: p.key,
         model: p.model,

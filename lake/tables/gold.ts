@@ -4,7 +4,6 @@ import { Prediction } from "../../messages/prediction.ts";
 import { SENSOR_TYPES } from "../../messages/sensor-reading.ts";
 import { Topics } from "../../messages/topics.ts";
 import { WindowResult } from "../../messages/window-result.ts";
-import { FREE_FLOW_SPEED_KMH, TRAFFIC_CAPACITY_PER_READING } from "../../ml/tree/traffic-congestion.ts";
 import type { DeltaField } from "../delta/schema.ts";
 import { column, type LakeTable, utcDate } from "./lake-table.ts";
 import { MEASUREMENT_COLUMNS } from "./silver.ts";
@@ -151,24 +150,22 @@ export interface LakeView {
 }
 
 /**
- * Predictions with their actuals: the congestion index the model estimated for a window, next
- * to the one the window's own aggregates give once the window is in gold (the label formula of
- * `ml/tree/traffic-congestion.ts`: volume over capacity times the drop from free-flow speed).
- * `actual` is null while the window has not reached the lake.
+ * Predictions with their actuals: the traffic forecast's mean vehicle count for a sensor's
+ * window, next to the window's measured mean once it has closed and reached gold (the label the
+ * model was trained on). `actual` is null while the window has not reached the lake.
  */
 export const GOLD_VIEWS: readonly LakeView[] = [
   {
     name: "gold_prediction_outcomes",
-    description: "each prediction with the actual congestion of its window, and the error",
+    description: "each prediction with the actual mean vehicle count of its window, and the error",
     uses: ["gold_predictions", "gold_sensor_windows"],
     sql: `SELECT p.prediction_id, p.model, p.model_version, p.key, p.window_start, p.window_end,
          p.value AS predicted, a.actual, a.actual - p.value AS error, p.at, p.date
   FROM gold_predictions p
   LEFT JOIN (
-    SELECT key, window_start,
-           least(greatest(vehicle_count_mean / ${TRAFFIC_CAPACITY_PER_READING}, 0), 1)
-             * least(greatest(1 - avg_speed_mean / ${FREE_FLOW_SPEED_KMH}, 0), 1) AS actual
+    SELECT key, window_start, arg_max(vehicle_count_mean, emitted_at) AS actual
     FROM gold_sensor_windows WHERE scope = 'sensor' AND type = 'traffic'
+    GROUP BY key, window_start
   ) a ON a.key = p.key AND a.window_start = p.window_start`,
   },
 ];

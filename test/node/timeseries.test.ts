@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mqtt from "mqtt";
 import type { RunningNode } from "../../node/start-node.ts";
+import { seedTrafficChampion } from "../../testkit/seeded-champion.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
 
 /**
@@ -29,11 +30,16 @@ describe("a node's time-series history (embedded store)", () => {
   const times = [...Array(20).keys()].map((i) => start + i * 1000);
 
   beforeAll(async () => {
-    ({ node, cleanup } = await startTestNode({
-      windowMs: WINDOW_MS,
-      commitIntervalMs: 100,
-      timeseriesLingerMs: 50,
-    }));
+    // the registry holds a champion (as after a first training): each closed window is forecast
+    ({ node, cleanup } = await startTestNode(
+      {
+        windowMs: WINDOW_MS,
+        commitIntervalMs: 100,
+        timeseriesLingerMs: 50,
+        models: "on",
+      },
+      (dir) => seedTrafficChampion(dir, WINDOW_MS),
+    ));
     // two windows of readings, then one in a later window to close them
     await publish(node, "traffic_ts1", [...times, start + 3 * WINDOW_MS]);
   });
@@ -84,7 +90,8 @@ describe("a node's time-series history (embedded store)", () => {
     );
     const columns = body.columns as string[];
     const first = (body.rows as unknown[][])[0]!;
-    expect(first[columns.indexOf("model_version")]).toBe(node.modelVersion);
+    expect(node.modelVersion).toBe("1");
+    expect(first[columns.indexOf("model_version")]).toBe("1");
     expect(JSON.parse(first[columns.indexOf("features")] as string)).toBeObject();
     expect(first[columns.indexOf("actual")]).toBeNull();
   }, 90_000);

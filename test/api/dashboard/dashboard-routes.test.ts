@@ -7,7 +7,6 @@ import { LiveView } from "../../../api/live-view.ts";
 import { PlatformMetrics } from "../../../api/metrics.ts";
 import type { Prediction } from "../../../messages/prediction.ts";
 import type { ProcessedReading } from "../../../messages/processed-reading.ts";
-import { congestionIndex } from "../../../ml/tree/traffic-congestion.ts";
 
 /** the dashboard's routes mounted as node/node-api.ts mounts them */
 function dashboardApp(view = new LiveView(), metrics = new PlatformMetrics({ processMetrics: false })) {
@@ -146,26 +145,39 @@ describe("the dashboard summary", () => {
     expect(summary.sensors.topAnomalies[0]!.sensor_id).toBe("t1");
   });
 
-  test("a prediction's actual is the congestion of the same window's measured aggregates", async () => {
+  test("a forecast's actual is the mean count of the window it forecast, once that window closed", async () => {
     const { app, view } = dashboardApp();
     const prediction: Prediction = {
       prediction_id: "p1",
-      model: "traffic-congestion",
-      model_version: "v1",
+      model: "traffic-forecast",
+      model_version: "1",
       key: "t1",
-      window_start: 0,
-      window_end: 1000,
-      features: { vehicle_count_mean: 40, avg_speed_mean: 20 },
-      value: 0.3,
+      window_start: 1000,
+      window_end: 2000,
+      features: { vehicle_count_lag1: 35 },
+      value: 38,
       latency_ms: 0.1,
       at: 1000,
     };
+    const aggregate = (mean: number) => ({ count: 2, sum: 2 * mean, mean, min: mean, max: mean });
+    view.window({
+      scope: "sensor",
+      key: "t1",
+      type: "traffic",
+      window_start: 1000,
+      window_end: 2000,
+      count: 2,
+      fields: { vehicle_count: aggregate(40), avg_speed: aggregate(50) },
+      final: true,
+      emitted_at: 2000,
+    });
     view.prediction(prediction);
-    view.prediction({ ...prediction, prediction_id: "p2", features: {}, at: 2000 });
+    // the next window has not closed: no actual yet
+    view.prediction({ ...prediction, prediction_id: "p2", window_start: 2000, window_end: 3000, at: 2000 });
     const summary = (await (await app.request("/api/dashboard/summary")).json()) as DashboardSummary;
     expect(summary.predictions.map((p) => [p.predicted, p.actual])).toEqual([
-      [0.3, congestionIndex(40, 20)],
-      [0.3, null],
+      [38, 40],
+      [38, null],
     ]);
   });
 
