@@ -8,27 +8,21 @@
  *    subscribed to `bars`; figures: trades/s through the actors and bar-close -> WebSocket p99.
  *    The log is not on this path (the node's ingest appends the same trades in parallel; the
  *    third figure is that append rate into the embedded log on its own).
- * 2. Back-fill through the official SDK from the simulator's REST: 10 years of daily bars of 100
- *    symbols and 1 year of minute bars of 10 symbols into `market.bars.<tf>` of an embedded log
- *    (registry-framed, checkpointed; the lake sinks come later). Baseline: the SDK's bare paging
- *    of the same bars (no writes).
+ * The back-fill (history through the SDK into the log and the lake) is `bench/market-backfill.ts`.
  *
  *   bun bench/market-stream.ts [--seconds 8] [--symbols 100] [--trades-per-minute 500]
- *                              [--minute-symbols 10] [--daily-symbols 100]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Alpaca, marketData } from "@alpacahq/alpaca-trade-api";
+import { Alpaca } from "@alpacahq/alpaca-trade-api";
 import { symbolProps } from "../actors/symbol/symbol.ts";
 import { FeedHub } from "../api/feeds/feed-hub.ts";
 import { openLog } from "../log/index.ts";
-import { ALPACA_TIMEFRAME, type MarketTrade } from "../messages/market.ts";
+import type { MarketTrade } from "../messages/market.ts";
 import { provisionMarket } from "../node/market.ts";
 import { SchemaRegistry } from "../registries/schema-registry.ts";
 import { tradeOfStream } from "../sources/market/alpaca/alpaca-records.ts";
-import { AlpacaSource } from "../sources/market/alpaca/alpaca-source.ts";
-import { backfill } from "../sources/market/backfill.ts";
 import { MarketIngest } from "../sources/market/market-ingest.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import { printFigure, quantile } from "./support.ts";
@@ -41,13 +35,8 @@ const seconds = arg("seconds", 8);
 const symbolCount = arg("symbols", 100);
 // 100 symbols x 500 a market minute, a market minute each wall second: 50,000 trades/s
 const tradesPerMinute = arg("trades-per-minute", 500);
-const dailySymbols = arg("daily-symbols", 100);
-const minuteSymbols = arg("minute-symbols", 10);
 const KEYS = { keyId: "bench", secret: "bench-secret" };
-const symbols = Array.from(
-  { length: Math.max(symbolCount, dailySymbols) },
-  (_, i) => `S${String(i).padStart(3, "0")}`,
-);
+const symbols = Array.from({ length: symbolCount }, (_, i) => `S${String(i).padStart(3, "0")}`);
 
 interface Simulator {
   readonly url: string;
@@ -301,88 +290,6 @@ async function ingestRate(): Promise<void> {
   }
 }
 
-async function backfillRates(): Promise<void> {
-  const sim = await startSimulator({ hours: "calendar", speed: 1, tradesPerMinute: 30 });
-  const api = new marketData.StockApi(new marketData.Configuration({ ...KEYS, basePath: sim.url }));
-  const now = Date.now();
-  const cases = [
-    {
-      name: "daily_10y",
-      timeframe: "1d" as const,
-      symbols: symbols.slice(0, dailySymbols),
-      from: now - 10 * 365.25 * 86_400_000,
-    },
-    {
-      name: "minute_1y",
-      timeframe: "1m" as const,
-      symbols: symbols.slice(0, minuteSymbols),
-      from: now - 365.25 * 86_400_000,
-    },
-  ];
-  try {
-    for (const c of cases) {
-      // bare paging: the SDK's requests and decoding, every page of every symbol, nothing written
-      const page = async () => {
-        let rows = 0;
-        for (const symbol of c.symbols) {
-          let token: string | undefined;
-          do {
-            const response = await api.stockBars({
-              symbols: symbol,
-              timeframe: ALPACA_TIMEFRAME[c.timeframe],
-              start: new Date(c.from),
-              end: new Date(now),
-              limit: 10_000,
-              ...(token ? { pageToken: token } : {}),
-            });
-            for (const list of Object.values(response.bars)) rows += list.length;
-            token = response.nextPageToken ?? undefined;
-          } while (token);
-        }
-        return rows;
-      };
-      if (c.timeframe === "1d") await page(); // the simulator computes each day once; both runs then read it
-      const bareStarted = performance.now();
-      const bareRows = await page();
-      const bare = bareRows / ((performance.now() - bareStarted) / 1000);
-
-      const dir = mkdtempSync(join(tmpdir(), "backfill-bench-"));
-      const log = await openLog({ kind: "embedded", path: join(dir, "log.db") });
-      try {
-        const codec = await provisionMarket(log, await SchemaRegistry.open(log), 12);
-        const source = new AlpacaSource({
-          ...KEYS,
-          dataUrl: sim.url,
-          rateLimit: { maxRequests: 1_000_000, intervalMs: 60_000 },
-        });
-        const started = performance.now();
-        const result = await backfill(
-          { log, source, encode: codec.encode },
-          { symbols: c.symbols, timeframe: c.timeframe, from: c.from, to: now },
-        );
-        const ours = result.written / ((performance.now() - started) / 1000);
-        printFigure({
-          name: `market_backfill_${c.name}`,
-          value: Math.round(ours),
-          unit: "rows/s",
-          baseline: "official SDK's bare paging of the same bars (no writes)",
-          baseline_value: Math.round(bare),
-          rows: result.written,
-          baseline_rows: bareRows,
-          symbols: c.symbols.length,
-          into: "market.bars topic of the embedded log (schema-framed, checkpointed)",
-        });
-      } finally {
-        await log.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
-  } finally {
-    await sim.stop();
-  }
-}
-
 await realTime();
 await ingestRate();
-await backfillRates();
 process.exit(0);

@@ -3,12 +3,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Log } from "../../log/log.ts";
-import type { NewsInsight } from "../../messages/news.ts";
+import type { NewsArticle, NewsInsight } from "../../messages/news.ts";
 import { Topics } from "../../messages/topics.ts";
+import { marketSymbolsOf } from "../../node/market.ts";
 import { startNode } from "../../node/start-node.ts";
 import corpus from "../../sources/news/corpus/city-news.json" with { type: "json" };
+import { CompanyDirectory } from "../../sources/news/reader/company-directory.ts";
 import { Gazetteer } from "../../sources/news/reader/gazetteer.ts";
+import { readLocally } from "../../sources/news/reader/local-reader.ts";
+import { replayCorpusSource } from "../../sources/news/replay-corpus.ts";
 import { BERLIN_GRID } from "../../sources/reference/city-districts.ts";
+import { US_LARGE_CAPS } from "../../sources/reference/symbol-metadata.ts";
 import { startGeminiSimulator } from "../../testkit/gemini-simulator.ts";
 import { eventually, testNodeConfig } from "./node-fixture.ts";
 
@@ -25,6 +30,27 @@ afterAll(() => {
 const DISTRICTS = BERLIN_GRID.names.flat();
 // the poller's first poll looks 2 days back: the corpus's stories told within that
 const STORIES = corpus.stories.filter((story) => story.hoursAgo < 47).length;
+// and the companies the market follows by default, searched by name in the company corpus
+const COMPANIES = new CompanyDirectory(US_LARGE_CAPS);
+const FOLLOWED = marketSymbolsOf(testNodeConfig("unused", {})).flatMap((s) => COMPANIES.company(s) ?? []);
+
+async function companyStories(): Promise<NewsArticle[]> {
+  const source = replayCorpusSource({ districts: DISTRICTS, companies: COMPANIES.companies });
+  const all: NewsArticle[] = [];
+  for (const company of FOLLOWED) {
+    const page = await source.search({
+      location: company.searchTerms[0]!,
+      company: { symbol: company.symbol, names: company.searchTerms },
+      keywords: [],
+      page: 1,
+      pageSize: 100,
+    });
+    all.push(...page.articles);
+  }
+  return all;
+}
+const COMPANY_STORIES = (await companyStories()).length;
+const ALL_STORIES = DISTRICTS.length * STORIES + COMPANY_STORIES;
 
 async function topicCount(log: Log, topic: string): Promise<number> {
   let total = 0;
@@ -42,10 +68,10 @@ test("every district's stories are read once, published and served; a restart re
     const all = await eventually(
       async () =>
         (await (await fetch(`${first.apiUrl}/api/news?limit=1000`)).json()) as { insights: NewsInsight[] },
-      (body) => body.insights.length === DISTRICTS.length * STORIES,
+      (body) => body.insights.length === ALL_STORIES,
       30_000,
     );
-    expect(new Set(all.insights.map((i) => i.article_id)).size).toBe(DISTRICTS.length * STORIES);
+    expect(new Set(all.insights.map((i) => i.article_id)).size).toBe(ALL_STORIES);
     expect(all.insights.every((i) => i.reader === "local" && i.fallback_reason === null)).toBe(true);
     const mitte = (await (await fetch(`${first.apiUrl}/api/news?location=Mitte&limit=5`)).json()) as {
       insights: NewsInsight[];
@@ -60,7 +86,7 @@ test("every district's stories are read once, published and served; a restart re
     expect(sentiment.locations.every((l) => l.articles === STORIES)).toBe(true);
     await eventually(
       () => topicCount(first.log, Topics.newsInsights),
-      (n) => n === DISTRICTS.length * STORIES,
+      (n) => n === ALL_STORIES,
     );
   } finally {
     await first.stop();
@@ -81,7 +107,7 @@ test("every district's stories are read once, published and served; a restart re
     // what the first life's desks saved is back, and the re-offered articles reach them
     await eventually(
       () => topicCount(second.log, Topics.newsArticlesRaw),
-      (n) => n === 2 * DISTRICTS.length * STORIES,
+      (n) => n === 2 * ALL_STORIES,
     );
     // every re-offered article went through its desk: the desks' group committed past them all
     await eventually(
@@ -89,9 +115,9 @@ test("every district's stories are read once, published and served; a restart re
         [
           ...(await second.log.groupOffsets(`${config.applicationId}-news`, Topics.newsArticlesRaw)).values(),
         ].reduce((a, b) => a + b, 0),
-      (n) => n === 2 * DISTRICTS.length * STORIES,
+      (n) => n === 2 * ALL_STORIES,
     );
-    expect(await topicCount(second.log, Topics.newsInsights)).toBe(DISTRICTS.length * STORIES);
+    expect(await topicCount(second.log, Topics.newsInsights)).toBe(ALL_STORIES);
   } finally {
     await second.stop();
   }
@@ -119,6 +145,7 @@ test("with a Gemini key the official SDK reads the news, searching for context, 
   const gemini = startGeminiSimulator({
     apiKey: "gemini-node-key-3c1d",
     gazetteer: new Gazetteer(DISTRICTS),
+    companies: COMPANIES,
     asksForSearch: true,
   });
   const dataDir = mkdtempSync(join(tmpdir(), "news-gemini-"));
@@ -144,7 +171,23 @@ test("with a Gemini key the official SDK reads the news, searching for context, 
     expect(
       body.insights!.every((i) => i.reader === "gemini" && i.follow_up_queries[0] === "Pankow news"),
     ).toBe(true);
-    expect(gemini.requests.filter((r) => r.structured).length).toBe(STORIES);
+    // the followed companies' stories are read by Gemini too, and name their companies
+    const apple = await eventually(
+      async () =>
+        (await (await fetch(`${node.apiUrl}/api/news?location=Apple`)).json()) as {
+          insights?: NewsInsight[];
+        },
+      (b) => (b.insights?.length ?? 0) === 4,
+      30_000,
+    );
+    expect(apple.insights!.every((i) => i.reader === "gemini" && i.symbols?.[0] === "AAPL")).toBe(true);
+    // one structured answer per article, the company stories included, none twice
+    await eventually(
+      async () => gemini.requests.filter((r) => r.structured).length,
+      (n) => n >= STORIES + COMPANY_STORIES,
+      30_000,
+    );
+    expect(gemini.requests.filter((r) => r.structured).length).toBe(STORIES + COMPANY_STORIES);
   } finally {
     await node.stop();
     await gemini.stop();
@@ -182,3 +225,71 @@ test("with the feature store on, each district's news sentiment is served online
     await node.stop();
   }
 }, 60_000);
+
+test("offline, the replay corpus's company stories become each followed company's news sentiment, served online and kept in the lake", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "news-symbols-"));
+  dirs.push(dataDir);
+  // what the local reader says each article is about: a company's own stories, and partners'
+  const expected = new Map<string, number>();
+  for (const article of await companyStories())
+    for (const symbol of readLocally(article, new Gazetteer(DISTRICTS), COMPANIES).symbols ?? [])
+      expected.set(symbol, (expected.get(symbol) ?? 0) + 1);
+  const followed = FOLLOWED.map((c) => c.symbol);
+  expect(followed.every((s) => (expected.get(s) ?? 0) >= 4)).toBe(true);
+  const node = await startNode(
+    testNodeConfig(dataDir, {
+      news: "on",
+      newsPollMs: 3_600_000,
+      features: "on",
+      lake: "on",
+      lakeLingerMs: 100,
+      commitIntervalMs: 200,
+    }),
+  );
+  try {
+    const path = `/api/features/online?view=symbol_news_sentiment&entities=${followed.map(encodeURIComponent).join(",")}`;
+    const online = await eventually(
+      async () =>
+        (await (await fetch(`${node.apiUrl}${path}`)).json()) as {
+          results?: {
+            entity: string;
+            status: string;
+            values: { sentiment: number | null; articles: number | null };
+          }[];
+        },
+      (body) =>
+        (body.results ?? []).length === followed.length &&
+        (body.results ?? []).every(
+          (r) => r.status === "PRESENT" && r.values.articles === expected.get(r.entity),
+        ),
+      45_000,
+    );
+    const values = online.results!.map((r) => r.values.sentiment!);
+    expect(values.every((v) => v >= -1 && v <= 1)).toBe(true);
+    // companies hear different stories, so their sentiments differ
+    expect(new Set(values).size).toBeGreaterThan(1);
+    // the feature's history: every sentiment a desk published is a row of the gold table
+    const rows = (
+      await eventually(
+        async () =>
+          (await (
+            await fetch(`${node.apiUrl}/api/lake/query`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({
+                sql: "SELECT symbol, max(articles) AS articles FROM gold_symbol_news_sentiment GROUP BY symbol",
+              }),
+            })
+          ).json()) as { rows?: { symbol: string; articles: number }[] },
+        (body) =>
+          (body.rows ?? []).length === expected.size &&
+          (body.rows ?? []).every((r) => Number(r.articles) === expected.get(r.symbol)),
+        45_000,
+      )
+    ).rows!;
+    // a company that is not followed but named by a followed one's story has its sentiment too
+    expect(rows.map((r) => r.symbol).sort()).toEqual([...expected.keys()].sort());
+  } finally {
+    await node.stop();
+  }
+}, 120_000);
