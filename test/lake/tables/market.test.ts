@@ -76,6 +76,25 @@ describe("the market tables", () => {
     }
   });
 
+  test("a revised bar is a row of its own beside the first emission; a repeat of a revision has its id", () => {
+    const first = bars.toRows!(bar, record)[0]!;
+    const revised = bars.toRows!({ ...bar, volume: 14_000, revision: 2 }, record)[0]!;
+    expect([first.bar_id, first.revision]).toEqual([`AAPL/1m/${T}`, 0]);
+    expect([revised.bar_id, revised.revision]).toEqual([`AAPL/1m/${T}/r2`, 2]);
+    expect(bars.toRows!({ ...bar, volume: 14_000, revision: 2 }, record)[0]!.bar_id).toBe(revised.bar_id);
+  });
+
+  test("a bars table written before the revision column gains it, older rows reading null", async () => {
+    const older = join(dir, "older");
+    const before = { ...bars, schema: bars.schema.filter((f) => f.name !== "revision") };
+    const { revision: _dropped, ...oldRow } = bars.toRows!(bar, record)[0]!;
+    await (await openLakeTables(older, {}, [before])).get(bars.name)!.append([oldRow]);
+    const reopened = (await openLakeTables(older, {}, [bars])).get(bars.name)!;
+    await reopened.append(bars.toRows!({ ...bar, revision: 1 }, record));
+    const read = await deltaRsRows(older, bars);
+    expect(read.rows.map((r) => r.revision ?? null).sort()).toEqual([1, null]);
+  });
+
   test.each([
     ["a bar whose high is below its low", { ...bar, high: 100, low: 200 }],
     ["a bar of an unknown timeframe", { ...bar, timeframe: "7m" }],
