@@ -253,8 +253,16 @@ export class Dispatcher {
     this.batchDone?.();
   }
 
-  /** partitions taken away: save and commit what they did, then stop their actors here */
+  /**
+   * Partitions taken away: save and commit what they did, then stop their actors here.
+   * They stop being owned first, before anything is awaited: the loop may be halfway through
+   * dispatching a polled batch (waiting for ring space), and a record of a revoked partition
+   * sent after its actors were evicted would start a fresh actor without the partition's state,
+   * whose partial state the next checkpoint wrote to the changelog over the real one (the
+   * partial windows of a rolling restart: regression test in test/engine/dispatcher.test.ts).
+   */
   private async revoke(partitions: readonly number[]): Promise<void> {
+    for (const partition of partitions) this.owned.delete(partition);
     await this.settle();
     const byWorker = new Map<number, number[]>();
     for (const partition of partitions) {
@@ -414,6 +422,8 @@ export class Dispatcher {
     const nextOffsets = new Map<string, Position>();
     const now = this.deps.now(); // one clock read per batch, not per record
     for (const record of records) {
+      // revoked while this batch was polled or dispatched: its next owner reads it again
+      if (!this.owned.has(record.partition)) continue;
       if (this.held.hold(record)) continue;
       const worker = hosts.workerOf(record.partition);
       // not sent: its worker is down, and the replay reads it again from the committed offset
@@ -431,12 +441,14 @@ export class Dispatcher {
       );
       if (!reading) continue;
       this.watermarks?.observe(record.partition, reading.eventTime, now);
-      // a worker that crashes while its ring is full never makes space: stop waiting for it
-      while (!hosts.sendReading(worker, reading) && !this.lostWorkers.has(worker)) {
+      // a worker that crashes while its ring is full never makes space: stop waiting for it;
+      // nor for a partition revoked meanwhile (its actors are gone from the worker)
+      const sendable = () => !this.lostWorkers.has(worker) && this.owned.has(record.partition);
+      while (sendable() && !hosts.sendReading(worker, reading)) {
         hosts.flush();
         await hosts.waitForSpace(worker, 100);
       }
-      if (this.lostWorkers.has(worker)) {
+      if (!sendable()) {
         nextOffsets.delete(`${record.topic}/${record.partition}`);
         continue;
       }

@@ -88,6 +88,12 @@ export class RepartitionedAggregates {
   private readonly dirty = new Map<string, { spec: AggregateSpec; key: string }>();
   /** which keys each owned partition has here, to stop them when it moves away */
   private readonly keysOf = new Map<string, Set<string>>();
+  /**
+   * partitions assigned and not revoked: a record polled before its partition was revoked and
+   * applied after would start a fresh actor there, and its partial state would reach the
+   * changelog over the real one (the dispatcher's rule too: engine/dispatcher.ts revoke)
+   */
+  private readonly owned = new Set<string>();
   private lastCheckpointAt = 0;
   private checkpointing: Promise<void> = Promise.resolve();
   applied = 0;
@@ -161,6 +167,7 @@ export class RepartitionedAggregates {
   }
 
   private apply(record: LogRecord): void {
+    if (!this.owned.has(slotOf(record))) return; // revoked since the poll: the next owner reads it
     const spec = this.byTopic.get(record.topic);
     const position = { topic: record.topic, partition: record.partition, offset: record.offset + 1 };
     this.uncommitted.set(slotOf(record), position);
@@ -233,6 +240,7 @@ export class RepartitionedAggregates {
   }
 
   private async restore(partitions: readonly TopicPartition[]): Promise<void> {
+    for (const tp of partitions) this.owned.add(slotOf(tp));
     for (const tp of partitions) {
       const spec = this.byTopic.get(tp.topic);
       if (!spec) continue;
@@ -248,6 +256,7 @@ export class RepartitionedAggregates {
   }
 
   private async revoke(partitions: readonly TopicPartition[]): Promise<void> {
+    for (const tp of partitions) this.owned.delete(slotOf(tp));
     try {
       await this.checkpoint();
     } catch (error) {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Dispatcher } from "../../engine/dispatcher.ts";
 import type { PartitionHosts } from "../../engine/partition-hosts.ts";
 import { openLog } from "../../log/index.ts";
-import type { Log } from "../../log/log.ts";
+import type { Consumer, ConsumerOptions, Log, LogRecord } from "../../log/log.ts";
 import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
 import type { DeadLetter } from "../../messages/dead-letter.ts";
 import type { HostInbound } from "../../messages/host-protocol.ts";
@@ -326,5 +326,94 @@ describe("the dispatcher", () => {
     const firstRestoreOf0 = controls.findIndex((c) => c.type === "restore" && c.key === "traffic:0:x");
     expect(firstRestoreOf0).toBeGreaterThanOrEqual(0);
     expect(restored).toContain(0);
+  });
+
+  test("a partition revoked while a polled batch waits for ring space gets none of that batch after its actors are evicted", async () => {
+    await dispatcher.stop();
+    // A consumer that owns partitions 0 and 1 (both homed on worker 0) and hands out one batch
+    // holding both; the test calls the rebalance listener itself, at the moment it chooses.
+    let rebalance: ConsumerOptions["rebalance"];
+    let owned = [0, 1];
+    const batch: LogRecord[] = [0, 1, 0, 1].map((partition, offset) => ({
+      topic: Topics.sensorsRaw,
+      partition,
+      offset,
+      key: `p${partition}`,
+      value: encoder.encode(JSON.stringify(trafficReading(`p${partition}`, 1_700_000_000_000 + offset))),
+      timestamp: 0,
+      headers: [],
+    }));
+    let polled = false;
+    const consumer: Consumer = {
+      assignment: () => owned.map((partition) => ({ topic: Topics.sensorsRaw, partition })),
+      poll: async () => {
+        if (polled) {
+          await Bun.sleep(10);
+          return [];
+        }
+        polled = true;
+        return batch;
+      },
+      commit: async () => {},
+      committed: async () => undefined,
+      seek: () => {},
+      close: async () => {
+        await rebalance?.onRevoked?.(consumer.assignment());
+      },
+    };
+    const scriptedLog = {
+      consumer(options: ConsumerOptions) {
+        rebalance = options.rebalance;
+        queueMicrotask(() => rebalance?.onAssigned?.(consumer.assignment()));
+        return consumer;
+      },
+    } as unknown as Log;
+    // the ring takes the first reading, then is full until the test makes space
+    const sent: string[] = [];
+    let space: () => void = () => {};
+    let capacity = 1;
+    hosts.sendReading = (_worker, reading) => {
+      if (capacity === 0) return false;
+      capacity--;
+      sent.push(`reading p${reading.partition}`);
+      return true;
+    };
+    const original = hosts.sendControl.bind(hosts);
+    hosts.sendControl = (worker, message) => {
+      if (message.type === "evict") sent.push(`evict ${message.partitions.join(",")}`);
+      return original(worker, message);
+    };
+    hosts.waitForSpace = () =>
+      new Promise<boolean>((resolve) => {
+        space = () => resolve(true);
+      });
+    hosts.answer = (worker, batchId) => revoking.markDone(worker, batchId);
+    const revoking = new Dispatcher({
+      log: scriptedLog,
+      hosts,
+      groupId: `${GROUP}-revoke`,
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: () => {},
+      now: Date.now,
+    });
+    dispatcher = revoking;
+    revoking.start();
+    await eventually(
+      () => sent.length,
+      (n) => n === 1,
+    );
+    // partition 1 moves away while the batch waits: its actors are evicted first
+    owned = [0];
+    await rebalance!.onRevoked!([{ topic: Topics.sensorsRaw, partition: 1 }]);
+    capacity = Number.POSITIVE_INFINITY;
+    space();
+    await eventually(
+      () => sent.filter((line) => line === "reading p0").length,
+      (n) => n === 2,
+    );
+    await Bun.sleep(50); // anything still on its way for partition 1 would be sent by now
+    const evicted = sent.indexOf("evict 1");
+    expect(evicted).toBeGreaterThan(0);
+    expect(sent.slice(evicted).filter((line) => line === "reading p1")).toEqual([]);
   });
 });

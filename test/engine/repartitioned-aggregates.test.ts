@@ -41,6 +41,8 @@ async function startEngine(
     flushOutputs?: () => Promise<void>;
     /** another actor in the same system that stays busy until this resolves */
     busyUntil?: Promise<void>;
+    /** the first batch comes back only after its partitions were revoked (a rebalance raced the poll) */
+    revokeDuringFirstPoll?: boolean;
   } = {},
 ) {
   const snapshots = new InMemorySnapshotStore();
@@ -66,15 +68,39 @@ async function startEngine(
       };
     },
   });
-  const faulty: Log = options.hangPolls
-    ? withConsumer({ poll: () => new Promise(() => {}) })
-    : options.failCommits
-      ? withConsumer({
-          commit: async () => {
-            throw new PlatformError(ErrorCodes.LOG_BROKER_UNAVAILABLE, "the node died before committing");
-          },
-        })
-      : log;
+  let revokedDuringPoll = false;
+  const revoking = (): Log => ({
+    ...log,
+    createTopic: (spec) => log.createTopic(spec),
+    consumer(consumerOptions) {
+      const consumer = log.consumer(consumerOptions);
+      return {
+        assignment: () => consumer.assignment(),
+        committed: (tp) => consumer.committed(tp),
+        seek: (p) => consumer.seek(p),
+        close: () => consumer.close(),
+        commit: (offsets) => consumer.commit(offsets),
+        async poll(o) {
+          const records = await consumer.poll(o);
+          if (records.length === 0 || revokedDuringPoll) return records;
+          revokedDuringPoll = true;
+          await consumerOptions.rebalance?.onRevoked?.(consumer.assignment());
+          return records;
+        },
+      };
+    },
+  });
+  const faulty: Log = options.revokeDuringFirstPoll
+    ? revoking()
+    : options.hangPolls
+      ? withConsumer({ poll: () => new Promise(() => {}) })
+      : options.failCommits
+        ? withConsumer({
+            commit: async () => {
+              throw new PlatformError(ErrorCodes.LOG_BROKER_UNAVAILABLE, "the node died before committing");
+            },
+          })
+        : log;
   let engine: RepartitionedAggregates | undefined;
   const props: Props<SumMessage, Sum> = {
     kind: "sum",
@@ -310,6 +336,22 @@ test("a stop gives up waiting for a poll that never comes back, and still leaves
     );
     await next.engine.stop();
     await next.system.stop();
+  } finally {
+    await log.close();
+  }
+}, 30_000);
+
+test("records handed out after their partition was revoked reach no actor: no fresh state without the partition's own", async () => {
+  // regression (rolling restart): a record applied after its partition's actors were evicted
+  // started a fresh actor, whose partial state the next checkpoint wrote over the real one
+  const log = openEmbeddedLog({ path: join(dir, "revoked.db"), maintenanceIntervalMs: 0 });
+  try {
+    const engine = await startEngine(log, { revokeDuringFirstPoll: true });
+    await append(log, "k", [1, 2, 3]);
+    await Bun.sleep(300);
+    expect(engine.totals.get("k")).toBeUndefined();
+    await engine.engine.stop();
+    await engine.system.stop();
   } finally {
     await log.close();
   }
