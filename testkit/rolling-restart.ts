@@ -26,6 +26,8 @@ export interface RollingStep {
   readonly rejoinedMs: number;
   /** the stopped process's last output when it did not exit cleanly */
   readonly outputTail?: string;
+  /** what the stopped process said about its stop: slow parts, deadlines given up, rebalances */
+  readonly stopNotes: string[];
 }
 
 export interface RollingRestartOptions {
@@ -82,6 +84,11 @@ export async function rollingRestart(
       exitCode,
       handedOverMs,
       rejoinedMs: Date.now() - started,
+      stopNotes: node
+        .output()
+        .split("\n")
+        .filter((line) => /stop:|gave up|rebalance|LOG_/i.test(line))
+        .slice(-20),
       ...(exitCode === 0 ? {} : { outputTail: node.output().slice(-3000) }),
     };
     steps.push(step);

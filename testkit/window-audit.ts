@@ -76,7 +76,10 @@ export class WindowAudit {
         for (const record of records) {
           from = record.offset + 1;
           if (record.value === null) continue;
-          const picked = pick(JSON.parse(decoder.decode(payloadOf(record.value))));
+          const value = decodedOrUndefined(decoder, record.value);
+          // the topics are shared: another run's hostile-input tests write bytes that are not a
+          // framed JSON record at all; they are not this run's (its node frames everything)
+          const picked = value === undefined ? undefined : pick(value);
           if (picked !== undefined) out.push(picked);
         }
       }
@@ -90,9 +93,9 @@ export class WindowAudit {
 
   async rawReadings(): Promise<{ sensor: string; at: number }[]> {
     return this.readRun(Topics.sensorsRaw, (value) => {
-      const reading = value as { sensor_id: string; timestamp: string };
-      return reading.sensor_id.startsWith(this.prefix)
-        ? { sensor: reading.sensor_id, at: Date.parse(reading.timestamp) }
+      const reading = value as { sensor_id?: unknown; timestamp: string } | null;
+      return typeof reading?.sensor_id === "string" && reading.sensor_id.startsWith(this.prefix)
+        ? { sensor: reading.sensor_id as string, at: Date.parse(reading.timestamp) }
         : undefined;
     });
   }
@@ -100,17 +103,20 @@ export class WindowAudit {
   /** readings of the run's sensors that a window judged late */
   async lateReadings(): Promise<{ sensor: string; at: number }[]> {
     return this.readRun(Topics.lateOf(Topics.sensorsRaw), (value) => {
-      const late = value as { key: string; event_time: number };
-      return typeof late.key === "string" && late.key.startsWith(this.prefix)
-        ? { sensor: late.key, at: late.event_time }
+      const late = value as { key?: unknown; event_time: number } | null;
+      return typeof late?.key === "string" && late.key.startsWith(this.prefix)
+        ? { sensor: late.key as string, at: late.event_time }
         : undefined;
     });
   }
 
   async finalWindows(): Promise<WindowResult[]> {
     return this.readRun(Topics.processed("traffic"), (value) => {
-      const window = value as WindowResult;
-      return window.scope === "sensor" && window.final && window.key.startsWith(this.prefix)
+      const window = value as WindowResult | null;
+      return window?.scope === "sensor" &&
+        window.final &&
+        typeof window.key === "string" &&
+        window.key.startsWith(this.prefix)
         ? window
         : undefined;
     });
@@ -198,5 +204,14 @@ export async function startGroupAtEnd(brokers: string, groupId: string, log: Log
     });
   } finally {
     await admin.close();
+  }
+}
+
+function decodedOrUndefined(decoder: TextDecoder, bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(payloadOf(bytes)));
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
   }
 }

@@ -113,8 +113,11 @@ test.skipIf(skipScaleOut || quarantined)(
         `${report.rawRecords} raw records (${report.rawDuplicates} duplicates, ${report.lateReadings} late), ${report.windowsChecked} windows, ` +
         `${report.finalWindowsInTopic} final windows in the topic, ${report.missingFromRaw.length} of ${load.acknowledged.length} acknowledged readings not in raw`,
     );
-    for (const step of steps)
+    for (const step of steps) {
+      if (step.stopNotes.length > 0)
+        console.log(`node ${step.node} on its stop:\n${step.stopNotes.join("\n")}`);
       if (step.outputTail) console.log(`node ${step.node} output:\n${step.outputTail}`);
+    }
     expect(steps.map((s) => s.exitCode)).toEqual([0, 0]);
     expect(report.mismatches).toEqual([]);
     expect(report.windowsChecked).toBeGreaterThan(12 * 5);
