@@ -1,6 +1,7 @@
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { ModelRegistry, ModelVersion } from "../registry/model-registry.ts";
 import { ensureExperiment, type TrackingStore } from "../tracking/tracking-store.ts";
+import { holdoutClassification } from "../tree/classification-metrics.ts";
 import type { RegressionMetrics } from "../tree/regression-metrics.ts";
 import type { TrainingSet } from "../tree/training-set.ts";
 import type { TreeEnsemble } from "../tree/tree-ensemble.ts";
@@ -74,6 +75,8 @@ export async function trainTrackAndRegister(
     const trainingMillis = performance.now() - started;
     const metrics = evaluateOn(ensemble, holdout);
     const trainMetrics = evaluateOn(ensemble, train);
+    // a classifier is judged on its own figures too (log loss, AUC, precision, recall, F1)
+    const classification = holdoutClassification(ensemble, holdout);
     await tracking.logParams(run.runId, { ...flatten(job.learner.params), learner: job.learner.kind });
     const now = Date.now();
     await tracking.logMetrics(run.runId, [
@@ -84,6 +87,7 @@ export async function trainTrackAndRegister(
       { key: "training_rows", value: train.rows.length, step: 0, timestamp: now },
       { key: "holdout_rows", value: holdout.rows.length, step: 0, timestamp: now },
       { key: "training_seconds", value: trainingMillis / 1000, step: 0, timestamp: now },
+      ...Object.entries(classification).map(([key, value]) => ({ key, value, step: 0, timestamp: now })),
     ]);
     const encoder = new TextEncoder();
     const referenceSize = Math.min(job.referenceSize ?? 2_000, train.rows.length);
@@ -116,6 +120,7 @@ export async function trainTrackAndRegister(
       tags: {
         holdout_rmse: String(metrics.rmse),
         holdout_mae: String(metrics.mae),
+        ...Object.fromEntries(Object.entries(classification).map(([key, value]) => [key, String(value)])),
         learner: job.learner.kind,
         "training_set.version": String(job.set.lineage.tableVersion ?? "none"),
       },

@@ -86,3 +86,28 @@ export function rocAuc(actual: ArrayLike<number>, score: ArrayLike<number>): num
   if (positives === 0 || negatives === 0) return Number.NaN;
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
+
+/**
+ * A classifier's holdout figures as a run logs them (`holdout_log_loss`, `holdout_auc`, ...), or
+ * none for a model that is not a log-loss classifier. AUC is left out when the holdout holds one
+ * class only (it is undefined then, and a tracking store takes numbers).
+ */
+export function holdoutClassification(
+  model: {
+    readonly params: Readonly<Record<string, unknown>>;
+    predictBatch(rows: ReadonlyArray<ArrayLike<number>>): Float64Array;
+  },
+  holdout: { readonly rows: ReadonlyArray<ArrayLike<number>>; readonly labels: ArrayLike<number> },
+): Record<string, number> {
+  if (model.params.loss !== "log-loss" || holdout.rows.length === 0) return {};
+  const m = evaluateClassification(holdout.labels, model.predictBatch(holdout.rows));
+  const figures: Record<string, number> = {
+    holdout_log_loss: m.logLoss,
+    holdout_accuracy: m.accuracy,
+    holdout_precision: m.precision,
+    holdout_recall: m.recall,
+    holdout_f1: m.f1,
+  };
+  if (Number.isFinite(m.auc)) figures.holdout_auc = m.auc;
+  return figures;
+}

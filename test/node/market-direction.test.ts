@@ -70,6 +70,9 @@ describe("a node's market model", () => {
     const registered = model.registered[0];
     expect(registered.tags.learner).toBe("gradient-boosting");
     expect(Number(registered.tags.holdout_mae)).toBeGreaterThan(0);
+    // a classifier's own holdout figures, kept with the version (and logged on its run)
+    expect(Number(registered.tags.holdout_log_loss)).toBeGreaterThan(0);
+    expect(Number(registered.tags.holdout_auc)).toBeGreaterThan(0);
     expect(registered.tags["training_set.version"]).not.toBe("none");
     expect(model.events.map((e: { type: string }) => e.type)).toEqual(
       expect.arrayContaining(["retrain-triggered", "registered", "deployed", "promoted"]),
