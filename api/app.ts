@@ -13,6 +13,8 @@ import { API_VERSION_PREFIX, routesWithAccess } from "./gateway/route-policy.ts"
 import { type HealthCheck, healthReport } from "./health.ts";
 import type { LiveView } from "./live-view.ts";
 import type { PlatformMetrics } from "./metrics.ts";
+import { describeMount } from "./openapi/mounted-routes.ts";
+import { NODE_ROUTES } from "./openapi/node-routes.ts";
 import { refuseInvalidRequest } from "./openapi.ts";
 import { echo, readRoutes } from "./read-routes.ts";
 
@@ -123,7 +125,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
       title: "streaming-ml node API",
       version: "1",
       description:
-        "Read model, supervision, schema registry and API keys of one node. Authenticate with `Authorization: Bearer <API key or JWT>`.",
+        "Everything one node serves: the read model, time series, lake, features, models, news, markets, alerts, the schema registry, the dashboard, API keys, audit and erasure. Authenticate with `Authorization: Bearer <API key or JWT>`. Routes under /api are versioned (/api/v1/...); the unversioned /api/... paths answer the same for one more release, marked `Deprecation: true` with a successor link. Tabular routes take `fields=` (the fields to keep) and `format=csv` (or `Accept: text/csv`). Live feeds are WebSocket subscriptions on /ws (not described here).",
     },
     security: [{ bearer: [] }],
   });
@@ -144,6 +146,14 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
     app.route(versioned(mount.prefix), mount.app);
     app.route(mount.prefix, deprecatedAlias(mount.app));
   }
+  // the groups written as plain Hono apps are described beside them (api/openapi/)
+  for (const mount of deps.mounts ?? [])
+    describeMount(
+      app,
+      mount.prefix,
+      mount.prefix.startsWith("/api/") ? versioned(mount.prefix) : mount.prefix,
+    );
+  for (const route of NODE_ROUTES) app.openAPIRegistry.registerPath(route);
 
   const routes = routeTable(app);
   app.notFound((c) => {

@@ -86,6 +86,19 @@ export function refuseInvalidRequest(
   );
 }
 
+/** a table answered as JSON (shaped by `fields=`) or, with `format=csv` / `Accept: text/csv`, as CSV */
+export function shapedResponse(schema: z.ZodType, description: string) {
+  return {
+    description,
+    content: { "application/json": { schema }, "text/csv": { schema: z.string() } },
+  };
+}
+
+/** path parameters, each a string as it arrives */
+export function pathParams<K extends string>(...names: K[]) {
+  return z.object(Object.fromEntries(names.map((n) => [n, z.string()])) as Record<K, z.ZodString>);
+}
+
 /** registers a documented route; the handler answers with any Response (errors included) */
 export function documented<E extends Env, R extends RouteConfig>(
   app: OpenAPIHono<E>,

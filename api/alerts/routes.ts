@@ -30,7 +30,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 const time = z
   .union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()])
   .transform((t) => (typeof t === "number" ? t : Date.parse(t)));
-const SilenceBody = z
+export const SilenceBody = z
   .object({
     matchers: z
       .array(z.union([z.string().max(2000), LabelMatcher]))
