@@ -16,6 +16,11 @@ export class KeyDictionary {
     return id;
   }
 
+  /** the id of a key already interned; undefined otherwise */
+  idOf(key: string): number | undefined {
+    return this.ids.get(key);
+  }
+
   keyOf(id: number): string {
     return this.keys[id]!;
   }

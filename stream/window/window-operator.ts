@@ -12,7 +12,12 @@ import { TimeWindowPlacement } from "./time-window-placement.ts";
 import type { WindowAssigner } from "./window-assigner.ts";
 import type { WindowOutput } from "./window-output.ts";
 import type { PlacementContext, RecordPlacement } from "./window-placement.ts";
-import { readSnapshot, type WindowOperatorSnapshot, writeSnapshot } from "./window-snapshot.ts";
+import {
+  readSnapshot,
+  type WindowEntryJson,
+  type WindowOperatorSnapshot,
+  writeSnapshot,
+} from "./window-snapshot.ts";
 import { WindowTable } from "./window-table.ts";
 
 export type EmitMode = "on-update" | "final";
@@ -104,6 +109,17 @@ export interface WindowOperator {
   flush(out: WindowOutput): void;
   snapshot(): WindowOperatorSnapshot;
   restore(snapshot: WindowOperatorSnapshot): void;
+  /**
+   * streamTime "key": one key's state in the form an operator of its own writes (its open
+   * windows, its stream time as its partition's watermark), so a key's state can be kept, and
+   * changelogged, per key while one operator holds many. Undefined for a key never seen.
+   */
+  snapshotKey(key: string): WindowOperatorSnapshot | undefined;
+  /**
+   * streamTime "key": adds one key's state (from `snapshotKey`, or from an operator that owned
+   * only that key) to this operator, beside the keys it holds; the key must have no open window.
+   */
+  restoreKey(key: string, snapshot: WindowOperatorSnapshot): void;
   stats(): WindowOperatorStats;
 }
 
@@ -137,6 +153,8 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   private readonly keyStreamTime: boolean;
   private readonly maxOutOfOrdernessMs: number;
   private keyMax = new Float64Array(0);
+  /** streamTime "key": per key id, the partition of its last record */
+  private keyPartition = new Int32Array(0);
   /** the watermark the record being placed is judged by (its key's, in "key" mode) */
   private placingWatermark = Number.NEGATIVE_INFINITY;
   private ready = new Int32Array(8);
@@ -177,6 +195,9 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       );
       grown.set(this.keyMax);
       this.keyMax = grown;
+      const partitions = new Int32Array(grown.length);
+      partitions.set(this.keyPartition);
+      this.keyPartition = partitions;
     }
     return keyId;
   }
@@ -228,13 +249,14 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     }
     this.counts.processed++;
     if (this.keyStreamTime) {
+      this.keyPartition[keyId] = partition;
       if (timestamp > this.keyMax[keyId]!) {
         this.keyMax[keyId] = timestamp;
         const own = timestamp - this.maxOutOfOrdernessMs;
         if (own > this.watermarks.current) this.closeKey(keyId, own, out);
       }
       const own = this.keyMax[keyId]! - this.maxOutOfOrdernessMs;
-      this.placingWatermark = own > this.watermarks.current ? own : this.watermarks.current;
+      this.placingWatermark = Math.max(own, this.watermarks.current);
     } else {
       const advanced = this.processingTime
         ? this.watermarks.advanceTo(now)
@@ -315,10 +337,86 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     this.nextSeq = restored.nextSeq;
     this.counts = { ...restored.counts };
     this.keyMax = new Float64Array(0);
+    this.keyPartition = new Int32Array(0);
     if (this.keyStreamTime) {
       for (let keyId = 0; keyId < this.keys.size; keyId++) this.internKey(this.keys.keyOf(keyId));
       for (const [key, max] of snapshot.keyStreamTimes ?? []) this.keyMax[this.internKey(key)] = max;
     }
+  }
+
+  snapshotKey(key: string): WindowOperatorSnapshot | undefined {
+    this.requireKeyStreamTime("snapshotKey");
+    const keyId = this.keys.idOf(key);
+    if (keyId === undefined) return undefined;
+    const table = this.table;
+    const windows: WindowEntryJson[] = [];
+    for (let slot = table.keyHead[keyId]!; slot >= 0; slot = table.nextOf(slot))
+      windows.push({
+        key,
+        start: table.startOf(slot),
+        end: table.endOf(slot),
+        seq: table.seqOf(slot),
+        state: table.windowState(slot),
+      });
+    windows.sort((a, b) => a.seq - b.seq);
+    const max = this.keyMax[keyId]!;
+    const own = Math.max(max - this.maxOutOfOrdernessMs, this.watermarks.current);
+    return {
+      version: 1,
+      assigner: this.config.assigner,
+      fields: [...this.fields],
+      watermark: own === Number.NEGATIVE_INFINITY ? null : own,
+      partitions:
+        max === Number.NEGATIVE_INFINITY
+          ? []
+          : [
+              {
+                partition: this.keyPartition[keyId]!,
+                maxEventTime: max,
+                watermark: max - this.maxOutOfOrdernessMs,
+                idle: false,
+                lastRecordAt: this.now,
+              },
+            ],
+      nextSeq: this.nextSeq,
+      counts: { processed: 0, emitted: 0, late: 0, rejected: 0 },
+      windows,
+      keyStates: (this.placement.snapshotKeys?.((id) => this.keys.keyOf(id)) ?? []).filter(
+        (state) => state.key === key,
+      ),
+    };
+  }
+
+  restoreKey(key: string, snapshot: WindowOperatorSnapshot): void {
+    this.requireKeyStreamTime("restoreKey");
+    checkSnapshot(snapshot, this.config.assigner, this.fields);
+    const windows = [...snapshot.windows].sort((a, b) => a.seq - b.seq);
+    const keyId = this.internKey(key);
+    if (this.table.keyHead[keyId]! >= 0) {
+      throw new PlatformError(ErrorCodes.CONFIG_INVALID, "restoreKey: the key already has open windows", {
+        details: { key },
+      });
+    }
+    for (const window of windows) {
+      if (window.key !== key) {
+        throw new PlatformError(ErrorCodes.DECODE_FAILED, "restoreKey: a window of another key", {
+          details: { keys: [key, window.key] },
+        });
+      }
+      // fresh seqs in the key's order: seqs of operators that each owned one key collide
+      const slot = this.open(keyId, window.start, window.end);
+      this.table.restoreWindowState(slot, window.state);
+    }
+    for (const state of snapshot.keyStates) if (state.key === key) this.placement.restoreKey?.(keyId, state);
+    // the key's own stream time, as its operator saw it: its records' max, or the watermark
+    // it had been lifted to if that is later
+    let max =
+      snapshot.watermark === null ? Number.NEGATIVE_INFINITY : snapshot.watermark + this.maxOutOfOrdernessMs;
+    for (const partition of snapshot.partitions) {
+      max = Math.max(max, partition.maxEventTime);
+      this.keyPartition[keyId] = partition.partition;
+    }
+    this.keyMax[keyId] = Math.max(this.keyMax[keyId]!, max);
   }
 
   stats(): WindowOperatorStats {
@@ -421,6 +519,12 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     return closeA < closeB || (closeA === closeB && this.table.seqOf(a) < this.table.seqOf(b));
   }
 
+  private requireKeyStreamTime(what: string): void {
+    if (!this.keyStreamTime) {
+      throw new PlatformError(ErrorCodes.CONFIG_INVALID, `${what} needs watermark.streamTime "key"`);
+    }
+  }
+
   private closeAtOf(slot: number): number {
     return this.table.endOf(slot) + this.graceMs;
   }
@@ -477,6 +581,28 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       case "sliding":
         return new SlidingPlacement(this, assigner.timeDifferenceMs, this.fields.length);
     }
+  }
+}
+
+function checkSnapshot(
+  snapshot: WindowOperatorSnapshot,
+  assigner: WindowAssigner,
+  fields: readonly string[],
+) {
+  if (snapshot?.version !== 1 || !Array.isArray(snapshot.windows) || !Array.isArray(snapshot.keyStates)) {
+    throw new PlatformError(ErrorCodes.DECODE_FAILED, "not a version 1 window operator snapshot");
+  }
+  if (
+    JSON.stringify(snapshot.assigner) !== JSON.stringify(assigner) ||
+    JSON.stringify(snapshot.fields) !== JSON.stringify(fields)
+  ) {
+    throw new PlatformError(
+      ErrorCodes.CONFIG_INVALID,
+      "snapshot was taken with another assigner or field list",
+      {
+        details: { snapshot: { assigner: snapshot.assigner, fields: snapshot.fields } },
+      },
+    );
   }
 }
 

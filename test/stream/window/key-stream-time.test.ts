@@ -99,6 +99,7 @@ describe("window operator with per-key stream time", () => {
       const shared = [0, 1, 2].map(() =>
         createWindowOperator({ ...config, watermark: { ...config.watermark, streamTime: "key" } }),
       );
+      // (the rebuild below replaces these)
       // the reference: an operator per key, told every node watermark
       const own = new Map<string, WindowOperator>();
       const ownOf = (key: string) => {
@@ -115,7 +116,24 @@ describe("window operator with per-key stream time", () => {
       const want: Seen = new Map();
       const out = createWindowOutput();
       let lastWatermark = Number.NEGATIVE_INFINITY;
+      const keyMode = () =>
+        createWindowOperator({ ...config, watermark: { ...config.watermark, streamTime: "key" } });
       input.forEach((r, i) => {
+        if (i === Math.floor(input.length / 3)) {
+          // state kept per key (the changelog's form): each partition's operator is rebuilt
+          // from its keys' states, half taken from it, half from the keys' own operators
+          // (the form an operator per key wrote: older changelogs)
+          [0, 1, 2].forEach((partition) => {
+            const rebuilt = keyMode();
+            for (const [key, operator] of own) {
+              if (Number(key.slice(7)) % 3 !== partition) continue;
+              const state =
+                Number(key.slice(7)) % 2 === 0 ? shared[partition]!.snapshotKey(key) : operator.snapshot();
+              rebuilt.restoreKey(key, JSON.parse(JSON.stringify(state)));
+            }
+            shared[partition] = rebuilt;
+          });
+        }
         if (r.partition === 2 && i > input.length / 2) return;
         clock.now += 50;
         shared[r.partition]!.process(r.partition, r.key, r.eventTime, { v: r.v }, out);
@@ -152,6 +170,19 @@ describe("window operator with per-key stream time", () => {
       const late = [...want.values()].flat().filter((item) => (item as unknown[])[0] === "late");
       expect(late.length).toBeGreaterThan(0);
     }
+  });
+
+  test("a key's state cannot be restored over open windows of the same key", () => {
+    const operator = createWindowOperator({
+      assigner: tumbling(1_000),
+      aggregators: { v: ["count"] },
+      watermark: { streamTime: "key" },
+      clock: () => T0,
+    });
+    const out = createWindowOutput();
+    operator.process(0, "a", T0 - 500, { v: 1 }, out);
+    expect(() => operator.restoreKey("a", operator.snapshotKey("a")!)).toThrow("already has open windows");
+    expect(operator.snapshotKey("never seen")).toBeUndefined();
   });
 
   test("refuses per-key stream time on processing time", () => {
