@@ -47,10 +47,15 @@ export interface SklearnResult {
   readonly train_seconds: number;
   readonly holdout_rmse: number;
   readonly predict_rows_per_second: number;
-  readonly threads: number;
+  readonly threads: number | null;
 }
 
-export async function sklearnPeer(set: BenchSet, dir: string, threads = 1): Promise<SklearnResult> {
+/** `threads`: OpenMP threads for scikit-learn; null leaves its default (one per core). */
+export async function sklearnPeer(
+  set: BenchSet,
+  dir: string,
+  threads: number | null = 1,
+): Promise<SklearnResult> {
   const x = join(dir, "x.f64");
   const y = join(dir, "y.f64");
   writeFileSync(x, new Uint8Array(set.matrix.buffer));
