@@ -51,6 +51,8 @@ export const MARKET_DIRECTION_POLICY: RetrainPolicy = {
       subsample: 0.8,
     },
   },
+  // a challenger is judged on log loss, a proper score for probabilities (see PairedComparison)
+  comparison: { ...DEFAULT_RETRAIN_POLICY.comparison, score: "log-loss" },
   triggers: {
     ...DEFAULT_RETRAIN_POLICY.triggers,
     // a direction forecast's absolute error is |p - y|, about 0.5 for a coin: a drop shows early

@@ -332,6 +332,7 @@ export class RetrainCoordinator {
             margin: rollbackRatio - 1,
             minOutcomes: Math.min(probationOutcomes, managed.policy.comparison.minOutcomes),
             maxOutcomes: probationOutcomes,
+            ...(managed.policy.comparison.score ? { score: managed.policy.comparison.score } : {}),
           }),
         };
       });

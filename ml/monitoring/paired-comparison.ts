@@ -15,6 +15,14 @@ export interface PairedComparisonOptions {
   readonly maxOutcomes: number;
   /** one-sided z quantile; 1.645 for 95% */
   readonly z?: number;
+  /**
+   * the error of one outcome: |prediction - actual| (default), or, for a classifier whose
+   * prediction is P(1) and actual 0/1, its log loss. Absolute error is not a proper score for a
+   * probability: it rewards pushing p to 0 or 1, so a calibrated challenger could lose to an
+   * overconfident champion; log loss is minimised by the true probability. (The verdict's
+   * `championMae` / `challengerMae` are then mean log losses.)
+   */
+  readonly score?: "absolute-error" | "log-loss";
 }
 
 export type ComparisonVerdict =
@@ -35,11 +43,15 @@ export class PairedComparison {
   private championSum = 0;
   private challengerSum = 0;
 
-  constructor(private readonly options: PairedComparisonOptions) {}
+  private readonly error: (prediction: number, actual: number) => number;
+
+  constructor(private readonly options: PairedComparisonOptions) {
+    this.error = options.score === "log-loss" ? logLoss : (p, actual) => Math.abs(p - actual);
+  }
 
   observe(championPrediction: number, challengerPrediction: number, actual: number): void {
-    const champion = Math.abs(championPrediction - actual);
-    const challenger = Math.abs(challengerPrediction - actual);
+    const champion = this.error(championPrediction, actual);
+    const challenger = this.error(challengerPrediction, actual);
     if (!Number.isFinite(champion) || !Number.isFinite(challenger)) return;
     this.n++;
     this.championSum += champion;
@@ -69,4 +81,12 @@ export class PairedComparison {
       return { verdict: "inconclusive", ...base, bound: this.mean + half };
     return { verdict: "pending", outcomes: this.n };
   }
+}
+
+/** p clipped to [1e-15, 1 - 1e-15] as scikit-learn's log_loss clips it; NaN for a label not 0/1 */
+function logLoss(p: number, actual: number): number {
+  const clipped = Math.min(1 - 1e-15, Math.max(1e-15, p));
+  if (actual === 1) return -Math.log(clipped);
+  if (actual === 0) return -Math.log(1 - clipped);
+  return Number.NaN;
 }
