@@ -1,3 +1,4 @@
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { type BinnedMatrix, MISSING_BIN } from "./binning.ts";
 import {
   bestSplit,
@@ -98,7 +99,11 @@ export class TreeBuilder {
    */
   grow(targets: Float64Array, rows: Uint32Array, count: number, nodes: NodeList): number {
     if (count > this.ordered.length) {
-      throw new RangeError(`a tree over ${count} rows, the matrix has ${this.ordered.length}`);
+      throw new PlatformError(
+        ErrorCodes.TRAINING_DATA_INVALID,
+        `a tree over ${count} rows of a matrix of ${this.ordered.length}`,
+        { details: { count, rowCount: this.ordered.length } },
+      );
     }
     this.leafRanges.length = 0;
     let total = 0;
