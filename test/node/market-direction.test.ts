@@ -21,6 +21,22 @@ import { eventually, testNodeConfig } from "./node-fixture.ts";
 describe("a node's market model", () => {
   const market = startTestMarket({ speed: 60, tradesPerMinute: 30 });
   const dataDir = mkdtempSync(join(tmpdir(), "market-direction-node-"));
+  const config = testNodeConfig(dataDir, {
+    market: "on",
+    marketSources: "alpaca,simulator",
+    alpacaKeyId: "test-key-id",
+    alpacaSecretKey: "test-secret-key",
+    alpacaDataUrl: market.sim.url,
+    alpacaStreamUrl: market.sim.streamUrl,
+    marketSymbols: SYMBOLS.join(","),
+    lake: "on",
+    lakeLingerMs: 200,
+    features: "on",
+    models: "on",
+    marketModelWarmupMinutes: 240,
+    marketModelFirstTrainingRows: 300,
+    commitIntervalMs: 200,
+  });
   let node: RunningNode;
   const api = async (path: string, body?: unknown) => {
     const response = await fetch(`${node.apiUrl}${path}`, {
@@ -34,24 +50,7 @@ describe("a node's market model", () => {
   };
 
   beforeAll(async () => {
-    node = await startNode(
-      testNodeConfig(dataDir, {
-        market: "on",
-        marketSources: "alpaca,simulator",
-        alpacaKeyId: "test-key-id",
-        alpacaSecretKey: "test-secret-key",
-        alpacaDataUrl: market.sim.url,
-        alpacaStreamUrl: market.sim.streamUrl,
-        marketSymbols: SYMBOLS.join(","),
-        lake: "on",
-        lakeLingerMs: 200,
-        features: "on",
-        models: "on",
-        marketModelWarmupMinutes: 240,
-        marketModelFirstTrainingRows: 300,
-        commitIntervalMs: 200,
-      }),
-    );
+    node = await startNode(config);
   });
   afterAll(async () => {
     await node?.stop();
@@ -159,4 +158,27 @@ describe("a node's market model", () => {
     expect(model.aliases).toEqual({ champion: "1", challenger: "2" });
     expect(model.policy).toEqual({ kind: "shadow", champion: "1", shadow: "2" });
   }, 120_000);
+
+  test("a restarted node serves what it served, and labels the minutes it streams from then on", async () => {
+    await node.stop();
+    node = await startNode(config);
+    const model = (await api(`/api/models/${MARKET_DIRECTION}`)).body;
+    expect(model.policy).toEqual({ kind: "shadow", champion: "1", shadow: "2" });
+    expect(model.aliases).toEqual({ champion: "1", challenger: "2" });
+    // no second first training: the registry has its versions
+    expect(model.registered).toHaveLength(2);
+    expect(model.events.filter((e: { type: string }) => e.type === "registered")).toEqual([]);
+    const answer = await api(`/api/models/${MARKET_DIRECTION}/predict`, {
+      row: DIRECTION_FEATURES.map(() => 0),
+    });
+    expect(answer.body.predictions[0].version).toBe("1");
+    await eventually(
+      async () => (await api(`/api/models/${MARKET_DIRECTION}`)).body,
+      (m) =>
+        m.versions.some(
+          (v: { version: string; live: { outcomes: number } }) => v.version === "1" && v.live.outcomes > 0,
+        ),
+      30_000,
+    );
+  }, 90_000);
 });
