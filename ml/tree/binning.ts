@@ -41,11 +41,7 @@ export function binTrainingSet(set: PackedTrainingSet, maxBins: number): BinnedM
     }
     const bounds = quantileUpperBounds(finiteValues.subarray(0, finite).sort(), maxBins);
     upperBounds.push(bounds);
-    const binsOfFeature = bins.subarray(j * rowCount, (j + 1) * rowCount);
-    for (let i = 0; i < rowCount; i++) {
-      const v = column[i]!;
-      binsOfFeature[i] = Number.isNaN(v) ? MISSING_BIN : binOf(bounds, v);
-    }
+    binColumn(bounds, column, bins.subarray(j * rowCount, (j + 1) * rowCount));
   }
   return { bins, rowCount, featureCount, upperBounds };
 }
@@ -79,6 +75,54 @@ function distinctAtMost(sorted: Float64Array, limit: number): boolean {
     if (sorted[i] !== sorted[i - 1] && ++distinct > limit) return false;
   }
   return true;
+}
+
+/** Cells of the lookup grid per cut point, and the most cut points a cell may hold for it to pay. */
+const CELLS_PER_BOUND = 4;
+const MAX_BOUNDS_PER_CELL = 8;
+
+/**
+ * out[i] = the bin of values[i] (MISSING_BIN for NaN). The answer is "the first bin whose upper
+ * bound is >= v"; a binary search over up to 254 cut points costs 8 hard-to-predict branches per
+ * value, most of the binning time. A uniform grid over the cut points' range remembers, per cell,
+ * the first bin a value in it can have, so a value takes one multiplication and a step or two.
+ * The final walk is correct from any start, so rounding at a cell's edge costs a step, never a
+ * wrong bin; a skewed feature whose cut points crowd into a few cells uses the binary search.
+ */
+export function binColumn(bounds: Float64Array, values: Float64Array, out: Uint8Array): void {
+  const last = bounds.length - 1;
+  if (last === 0) {
+    for (let i = 0; i < values.length; i++) out[i] = Number.isNaN(values[i]!) ? MISSING_BIN : 0;
+    return;
+  }
+  const low = bounds[0]!;
+  const high = bounds[last - 1]!;
+  const cells = CELLS_PER_BOUND * last;
+  const scale = high > low ? cells / (high - low) : 0;
+  const first = new Uint8Array(cells + 1);
+  // first[cell] = the first bin whose bound reaches the cell's lower edge; a cell holding more
+  // than MAX_BOUNDS_PER_CELL cut points makes the feature "crowded".
+  let crowded = !(scale > 0 && Number.isFinite(scale));
+  for (let cell = 0, bin = 0; cell <= cells && !crowded; cell++) {
+    const edge = low + cell / scale;
+    const previous = bin;
+    while (bin < last && bounds[bin]! < edge) bin++;
+    first[cell] = bin;
+    crowded = bin - previous > MAX_BOUNDS_PER_CELL;
+  }
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) out[i] = MISSING_BIN;
+    else if (v <= low) out[i] = 0;
+    else if (v > high) out[i] = last;
+    else if (crowded) out[i] = binOf(bounds, v);
+    else {
+      let bin = first[Math.min(cells, Math.floor((v - low) * scale))]!;
+      while (bin > 0 && v <= bounds[bin - 1]!) bin--;
+      while (v > bounds[bin]!) bin++;
+      out[i] = bin;
+    }
+  }
 }
 
 /** First bin whose upper bound is >= v (binary search). */

@@ -95,17 +95,25 @@ export function fillHistogramAllRows(
 ): void {
   const { bins, rowCount, featureCount } = data;
   let j = 0;
-  for (; j + 1 < featureCount; j += 2) {
+  for (; j + 3 < featureCount; j += 4) {
     const columnA = j * rowCount;
     const columnB = columnA + rowCount;
+    const columnC = columnB + rowCount;
+    const columnD = columnC + rowCount;
     const baseA = j * FEATURE_STRIDE;
     const baseB = baseA + FEATURE_STRIDE;
+    const baseC = baseB + FEATURE_STRIDE;
+    const baseD = baseC + FEATURE_STRIDE;
     for (let i = 0; i < rowCount; i++) {
       const g = gradients[i]!;
       const a = baseA + (bins[columnA + i]! << 1);
       const b = baseB + (bins[columnB + i]! << 1);
+      const c = baseC + (bins[columnC + i]! << 1);
+      const d = baseD + (bins[columnD + i]! << 1);
       histogram[a] = histogram[a]! + g;
       histogram[b] = histogram[b]! + g;
+      histogram[c] = histogram[c]! + g;
+      histogram[d] = histogram[d]! + g;
     }
   }
   for (; j < featureCount; j++) {
