@@ -33,14 +33,19 @@ export function nodeErasers(
   return [
     createLogEntityEraser(node.log, platformErasureTargets(node.config.applicationId)),
     createTimeSeriesEntityEraser(parts.timeseries.store, timeSeriesErasureTargets()),
-    ...(lake ? [createLakeEntityEraser(() => lake.tables, lakeErasureTargets())] : []),
-    ...(features
-      ? [
-          createOnlineEntityEraser(features.store.online, () =>
-            features.store.registry.search().filter((view) => view.kind === "view"),
-          ),
-        ]
-      : []),
+    lake
+      ? createLakeEntityEraser(() => lake.tables, lakeErasureTargets())
+      : roomOff("lake", "the lake is off on this node (LAKE=off)"),
+    features
+      ? createOnlineEntityEraser(features.store.online, () =>
+          features.store.registry.search().filter((view) => view.kind === "view"),
+        )
+      : roomOff("online-features", "the feature store is off on this node (FEATURES=off)"),
     modelStoreEraser(),
   ];
+}
+
+/** a store whose room does not run here: named in the report, not left out of it */
+function roomOff(store: string, detail: string): EntityEraser {
+  return { store, erase: async () => [{ store, status: "not-applicable", items: 0, detail }] };
 }

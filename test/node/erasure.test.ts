@@ -179,3 +179,32 @@ describe("a deletion request on a node", () => {
     }
   });
 });
+
+describe("a deletion request on a node without the lake and the feature store", () => {
+  test("names every store in the report, the rooms that are off as not applicable", async () => {
+    const { node, cleanup } = await startTestNode({ lake: "off", features: "off" });
+    try {
+      const response = await fetch(`${node.apiUrl}/api/v1/admin/erasures`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ kind: "sensor", id: "traffic_none" }),
+      });
+      expect(response.status).toBe(200);
+      const report = (await response.json()) as { outcomes: { store: string; status: string }[] };
+      const stores = new Map<string, string[]>();
+      for (const o of report.outcomes) stores.set(o.store, [...(stores.get(o.store) ?? []), o.status]);
+      expect([...stores.keys()].sort()).toEqual([
+        "lake",
+        "log",
+        "models",
+        "online-features",
+        "timeseries:embedded",
+      ]);
+      expect(stores.get("lake")).toEqual(["not-applicable"]);
+      expect(stores.get("online-features")).toEqual(["not-applicable"]);
+      expect(stores.get("timeseries:embedded")).toEqual(["not-found", "not-found", "not-found"]);
+    } finally {
+      await cleanup();
+    }
+  }, 60_000);
+});
