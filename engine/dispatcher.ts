@@ -205,17 +205,27 @@ export class Dispatcher {
     }
   }
 
-  /** checkpoint, wait for every in-flight batch, and commit (shutdown, partitions revoked) */
+  /**
+   * Checkpoint, wait for every in-flight batch, and commit (shutdown, partitions revoked). A
+   * commit that fails does not end the wait: the checkpoint's state must be flushed before the
+   * partitions' actors go, or it could reach the changelog after the next owner's newer state.
+   */
   private async settle(): Promise<void> {
     const last = this.inFlight.at(-1);
     if ((last && !last.checkpoint) || (!last && this.uncommitted.size > 0))
       await this.sendBatchMarks(new Set(), true);
     const deadline = this.deps.now() + 30_000;
+    let failure: unknown;
+    const commit = () =>
+      this.commitCompleted().catch((error: unknown) => {
+        failure ??= error;
+      });
     while (this.inFlight.length > 0 && this.deps.now() < deadline) {
-      await this.commitCompleted();
+      await commit();
       if (this.inFlight.length > 0) await this.waitForBatch(100);
     }
-    await this.commitCompleted();
+    await commit();
+    if (failure !== undefined) throw failure;
   }
 
   /**
@@ -263,7 +273,14 @@ export class Dispatcher {
    */
   private async revoke(partitions: readonly number[]): Promise<void> {
     for (const partition of partitions) this.owned.delete(partition);
-    await this.settle();
+    try {
+      await this.settle();
+    } catch (error) {
+      // not committed (a rebalance met the commit): the actors are evicted all the same, their
+      // state is in the changelog and the next owner replays from the last commit against it
+      if (isPlatformError(error) && TRANSIENT.has(error.code)) this.deps.onTransientError?.(error);
+      else this.deps.onError?.(error);
+    }
     const byWorker = new Map<number, number[]>();
     for (const partition of partitions) {
       const worker = this.deps.hosts.workerOf(partition);

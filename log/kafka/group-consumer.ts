@@ -1,4 +1,8 @@
-import { ConnectionPool, Consumer as KafkaConsumer } from "@platformatic/kafka";
+import {
+  ConnectionPool,
+  Consumer as KafkaConsumer,
+  type ConsumerOptions as KafkaConsumerOptions,
+} from "@platformatic/kafka";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type {
   CommitOffset,
@@ -63,6 +67,8 @@ export class GroupConsumer implements Consumer {
   private round: FetchRound | undefined;
   private rebalances: Promise<void> = Promise.resolve();
   private failure: PlatformError | undefined;
+  /** commits sent and not yet answered; a rebalance that begins meanwhile fails them (beforeJoin) */
+  private readonly pendingCommits = new Set<(error: PlatformError) => void>();
   private readonly joined: Promise<void>;
   private epochs = 0;
 
@@ -71,9 +77,12 @@ export class GroupConsumer implements Consumer {
     private readonly config: ResolvedKafkaLogOptions,
     private readonly log: KafkaLog,
     private readonly onClosed: () => void,
+    /** the library's group client; tests give one that plays a library behaviour at will */
+    clientOf: (options: KafkaConsumerOptions<Buffer, Buffer, Buffer, Buffer>) => KafkaConsumer = (o) =>
+      new KafkaConsumer(o),
   ) {
     const clientId = `${config.clientId}-${options.memberId ?? "member"}`;
-    this.client = new KafkaConsumer({
+    this.client = clientOf({
       clientId,
       groupId: options.groupId,
       bootstrapBrokers: [...config.brokers],
@@ -148,17 +157,28 @@ export class GroupConsumer implements Consumer {
   async commit(offsets: readonly CommitOffset[]): Promise<void> {
     this.ensureOpen();
     if (offsets.length === 0) return;
+    let abandon: (error: PlatformError) => void = () => {};
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = reject;
+    });
+    this.pendingCommits.add(abandon);
     try {
-      await this.client.commit({
-        offsets: offsets.map(({ topic, partition, offset }) => ({
-          topic,
-          partition,
-          offset: BigInt(offset),
-          leaderEpoch: -1,
-        })),
-      });
+      await Promise.race([
+        this.client.commit({
+          offsets: offsets.map(({ topic, partition, offset }) => ({
+            topic,
+            partition,
+            offset: BigInt(offset),
+            leaderEpoch: -1,
+          })),
+        }),
+        abandoned,
+      ]);
     } catch (error) {
+      if (error instanceof PlatformError && error.code === ErrorCodes.LOG_REBALANCE) throw error;
       throw this.log.fail(error, `commit offsets of group ${this.options.groupId}`, offsets[0]!.topic);
+    } finally {
+      this.pendingCommits.delete(abandon);
     }
   }
 
@@ -231,6 +251,20 @@ export class GroupConsumer implements Consumer {
   }
 
   private async beforeJoin(): Promise<Buffer> {
+    // A commit that meets a rebalance (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION) makes the
+    // library rejoin from inside that commit and retry it after the join, and this hook runs
+    // before the JoinGroup. The revocation below waits for the engine's checkpoint, and the
+    // checkpoint waited for that very commit: the member never rejoined, the group waited for
+    // it, and a stopping node gave up on it after 40 s (the rolling restart's slow stops). The
+    // commits pending now fail instead; the engine keeps their offsets for its next checkpoint.
+    for (const abandon of this.pendingCommits)
+      abandon(
+        new PlatformError(
+          ErrorCodes.LOG_REBALANCE,
+          `group ${this.options.groupId} began a rebalance before the commit was answered; the offsets are committed at the next checkpoint`,
+        ),
+      );
+    this.pendingCommits.clear();
     await this.enqueue(async () => {
       const kept = this.currentSlots();
       await this.revoke([...this.owned.keys()].filter((slot) => !kept.has(slot)));

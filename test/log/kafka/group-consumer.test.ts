@@ -1,0 +1,101 @@
+import { expect, test } from "bun:test";
+import { EventEmitter } from "node:events";
+import type { Consumer as KafkaConsumer, ConsumerOptions as KafkaConsumerOptions } from "@platformatic/kafka";
+import { GroupConsumer } from "../../../log/kafka/group-consumer.ts";
+import type { KafkaLog } from "../../../log/kafka/kafka-log.ts";
+import type { ResolvedKafkaLogOptions } from "../../../log/kafka/kafka-options.ts";
+import type { TopicPartition } from "../../../log/log.ts";
+import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
+
+/**
+ * @platformatic/kafka rejoins the group from inside a commit that meets a rebalance
+ * (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION: its OffsetCommit path calls joinGroup, then retries
+ * the commit), and the join first awaits our `protocolsMetadata` hook, where partitions are
+ * revoked. The client below plays exactly that; the real library needs a broker and a timing
+ * window to show it, which no test can hold still.
+ */
+class RejoiningClient extends EventEmitter {
+  assignments: { topic: string; partitions: number[] }[] | null = [{ topic: "readings", partitions: [0, 1] }];
+  readonly topics = { trackAll: () => {} };
+  constructor(private readonly options: KafkaConsumerOptions<Buffer, Buffer, Buffer, Buffer>) {
+    super();
+  }
+  async joinGroup(): Promise<string> {
+    queueMicrotask(() => this.emit("consumer:group:join"));
+    return "member-1";
+  }
+  async listCommittedOffsets(): Promise<Map<string, bigint[]>> {
+    return new Map([["readings", [5n, 5n]]]);
+  }
+  /** the commit meets a rebalance that takes partition 1 away: rejoin first, then commit */
+  async commit(): Promise<void> {
+    this.assignments = [{ topic: "readings", partitions: [0] }];
+    await this.options.protocolsMetadata?.(new Map() as never);
+  }
+  leaveGroup(_force: boolean, callback: (error?: Error) => void): void {
+    callback();
+  }
+  async close(): Promise<void> {}
+}
+
+const config = {
+  clientId: "test",
+  brokers: ["127.0.0.1:1"],
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1_000,
+  rebalanceTimeoutMs: 15_000,
+  retries: 0,
+  retryDelayMs: 100,
+  connectTimeoutMs: 1_000,
+  requestTimeoutMs: 1_000,
+  partitionFetchBytes: 1 << 20,
+  fetchBytes: 1 << 20,
+} as unknown as ResolvedKafkaLogOptions;
+
+const log = {
+  fail: (error: unknown) =>
+    error instanceof PlatformError
+      ? error
+      : new PlatformError(ErrorCodes.LOG_BROKER_UNAVAILABLE, String(error)),
+  listOffset: async () => 0n,
+} as unknown as KafkaLog;
+
+test("a commit that makes the library rejoin fails with LOG_REBALANCE instead of waiting for a revocation that waits for it", async () => {
+  const revoked: TopicPartition[][] = [];
+  let checkpoint: Promise<unknown> = Promise.resolve();
+  const consumer = new GroupConsumer(
+    {
+      groupId: "app",
+      topics: ["readings"],
+      rebalance: {
+        onAssigned: () => {},
+        // as the engines do: the revocation's checkpoint waits for the checkpoint in flight
+        onRevoked: async (partitions) => {
+          await checkpoint.catch(() => undefined);
+          revoked.push([...partitions]);
+        },
+      },
+    },
+    config,
+    log,
+    () => {},
+    (options) => new RejoiningClient(options) as unknown as KafkaConsumer,
+  );
+  await Bun.sleep(10); // joined, partitions 0 and 1 assigned
+  expect(consumer.assignment().map((tp) => tp.partition)).toEqual([0, 1]);
+
+  checkpoint = consumer.commit([{ topic: "readings", partition: 1, offset: 9 }]);
+  const outcome = await Promise.race([
+    checkpoint.then(
+      () => "committed",
+      (error: unknown) => (error instanceof PlatformError ? error.code : String(error)),
+    ),
+    Bun.sleep(2_000).then(() => "deadlocked"),
+  ]);
+
+  expect(outcome).toBe(ErrorCodes.LOG_REBALANCE);
+  await Bun.sleep(10);
+  expect(revoked).toEqual([[{ topic: "readings", partition: 1 }]]);
+  expect(consumer.assignment().map((tp) => tp.partition)).toEqual([0]);
+  await consumer.close();
+});
