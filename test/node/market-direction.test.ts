@@ -117,6 +117,38 @@ describe("a node's market model", () => {
     expect(Number(metric(text, "platform_model_live_mae"))).toBeGreaterThan(0);
   }, 120_000);
 
+  test("the models feed carries each version's live classification figures", async () => {
+    const socket = new WebSocket(`${node.apiUrl.replace(/^http/, "ws")}/ws`);
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads feed messages field by field
+    const messages: any[] = [];
+    socket.onmessage = (event) => messages.push(JSON.parse(String(event.data)));
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => resolve();
+      socket.onerror = () => reject(new Error("the feed did not open"));
+    });
+    socket.send(JSON.stringify({ op: "subscribe", feeds: ["models"] }));
+    try {
+      const isFigures = (m: { data?: { type?: string } }) => m.data?.type === "live-classification";
+      // published every 10 s
+      await eventually(
+        () => messages.filter(isFigures).length,
+        (n) => n > 0,
+        25_000,
+      );
+      const figures = messages.find(isFigures).data;
+      expect(figures).toMatchObject({ model: MARKET_DIRECTION, version: "1" });
+      expect(figures.outcomes).toBeGreaterThan(0);
+      for (const key of ["recentPrecision", "recentRecall", "recentF1"]) {
+        expect(figures[key]).toBeGreaterThanOrEqual(0);
+        expect(figures[key]).toBeLessThanOrEqual(1);
+      }
+      // AUC is a number once both classes were seen, null (not NaN, which JSON lacks) before
+      expect(figures.recentAuc === null || (figures.recentAuc >= 0 && figures.recentAuc <= 1)).toBe(true);
+    } finally {
+      socket.close();
+    }
+  }, 40_000);
+
   test("each labelled forecast is stored with its actual on ml.outcomes", async () => {
     const read = async () => {
       const outcomes: ModelOutcome[] = [];
