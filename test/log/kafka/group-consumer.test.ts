@@ -30,7 +30,8 @@ class RejoiningClient extends EventEmitter {
   /** the commit meets a rebalance that takes partition 1 away: rejoin first, then commit */
   async commit(): Promise<void> {
     this.assignments = [{ topic: "readings", partitions: [0] }];
-    await this.options.protocolsMetadata?.(new Map() as never);
+    // the library awaits this hook of its options before every JoinGroup
+    await (this.options as { protocolsMetadata?: () => Promise<unknown> }).protocolsMetadata?.();
   }
   leaveGroup(_force: boolean, callback: (error?: Error) => void): void {
     callback();
