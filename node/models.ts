@@ -79,6 +79,8 @@ export async function startModels(
     readonly sample?: (sample: MetricSample) => void;
     /** where the node's forecasts go (the output router: ml.predictions, the drift monitor, /ws) */
     readonly publish: (prediction: Prediction) => void;
+    /** resolves once what was published is in the log: the windows' offsets are committed after it */
+    readonly flushPublished?: () => Promise<void>;
     /** the offline store the models train on and the online store serving reads (FEATURES=off: none) */
     readonly features?: FeatureStore | undefined;
     /** a sensor's district (the sensor registry) */
@@ -208,6 +210,9 @@ export async function startModels(
           predictFailures++;
           failures.logUnavailable(error);
         }
+        // the forecasts are in the log before the windows that caused them are committed: a crash
+        // in between forecasts them again (same prediction ids), never loses them
+        await options.flushPublished?.();
       },
     },
     batchSize: 2000,

@@ -197,6 +197,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     sample: running.sample,
     // the forecasts leave through the router like every output: ml.predictions, drift, /ws
     publish: (prediction) => router.route({ type: "prediction", prediction, ingestedAt: Date.now() }),
+    flushPublished: () => router.flush(),
     features: features?.store,
     districtOf: (sensorId) => sensorRegistry.table.get(sensorId)?.district ?? undefined,
   });

@@ -25,7 +25,8 @@ export async function seedTrafficChampion(dataDir: string, windowMs = 1000): Pro
         sensors: 4,
         windows: 300,
         windowMs,
-        start: Date.now() - 400 * windowMs,
+        // a fixed start: two registries seeded apart hold the same model and the same reference
+        start: Date.UTC(2026, 0, 5, 6),
         seed: 3,
       }),
       { table: "testkit:traffic-window-history", tableVersion: null, views: [] },

@@ -9,6 +9,7 @@ import type { Log } from "../../log/log.ts";
 import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
 import { sinkMetric, spawnEmbeddedNode, waitFor } from "../../testkit/embedded-node-process.ts";
 import { expectedRows } from "../../testkit/lake-audit.ts";
+import { seedTrafficChampion } from "../../testkit/seeded-champion.ts";
 
 /**
  * kill -9 of a node in the middle of its lake writes leaves no duplicate and no gap: a
@@ -24,8 +25,10 @@ import { expectedRows } from "../../testkit/lake-audit.ts";
 const SINKS = LAKE_TABLES.filter((t) => t.topics.length > 0 && t.room === undefined);
 let dataDir: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "lake-kill-"));
+  // a champion in the registry: every closed traffic window is forecast, so predictions flow too
+  await seedTrafficChampion(dataDir, 2000);
 });
 afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import type { WindowResult } from "../../messages/window-result.ts";
 import { PROCESSED_TOPICS } from "../../node/node-log.ts";
 import { sinkMetric, spawnEmbeddedNode, waitFor } from "../../testkit/embedded-node-process.ts";
 import { type PrivateQuestDb, privateQuestDb } from "../../testkit/questdb-server.ts";
+import { seedTrafficChampion } from "../../testkit/seeded-champion.ts";
 
 /**
  * kill -9 of a node in the middle of its time-series writes leaves no duplicate and no gap:
@@ -30,6 +31,8 @@ let dataDir: string;
 beforeAll(async () => {
   questdb = await privateQuestDb();
   dataDir = mkdtempSync(join(tmpdir(), "timeseries-kill-"));
+  // a champion in the registry: every closed traffic window is forecast, so predictions flow too
+  await seedTrafficChampion(dataDir, 2000);
 }, 90_000);
 afterAll(async () => {
   await questdb?.dispose();
