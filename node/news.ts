@@ -126,6 +126,9 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
     Topics.newsInsights,
     Topics.newsSentiment,
     Topics.newsSymbolSentiment,
+    // where the news engine's undecodable records go (onDeadLetter below)
+    Topics.deadLettersOf(Topics.newsArticlesRaw),
+    Topics.deadLettersOf(Topics.repartitionOf(config.applicationId, "symbol-news")),
   ])
     await log.createTopic({ name: topic, partitions: NEWS_PARTITIONS });
   const mentionsTopic = Topics.repartitionOf(config.applicationId, "symbol-news");
