@@ -2,7 +2,6 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { AddAction } from "./actions.ts";
-import { partitionKey } from "./conflicts.ts";
 import { dataFileName } from "./data-files.ts";
 import type { DeltaTable } from "./delta-table.ts";
 import type { RowMatch } from "./parquet.ts";
@@ -17,15 +16,19 @@ import type { DataFile } from "./table-state.ts";
  *
  * Files are chosen as a reader skips them: by partition values, then by the add action's min/max
  * statistics; a file whose rewrite keeps every row is dropped, not committed. Like OPTIMIZE, the
- * rewrite runs outside the table's commit lock; the commit then conflicts with a writer that
- * removed one of the same files or added data to a partition the delete read (rows it never
- * looked at), and the delete starts again from the newer version, a bounded number of times.
+ * rewrite runs outside the table's commit lock, so a sink appending every second is never held,
+ * and never starves the delete either: appends committed meanwhile do not conflict with it
+ * (Delta's WriteSerializable), and since the rows they added were not looked at, the delete runs
+ * passes until one finds nothing, over the files added since (a pass costs a look at the new
+ * files' statistics when they hold no matching row). A writer that removed one of the same files
+ * (another delete, OPTIMIZE) is a conflict, and the pass starts again from the newer version.
+ * Both are bounded.
  *
  * The removed files stay on disk for time travel until VACUUM deletes them after the table's
  * retention: a deletion request that must reach the bytes runs VACUUM too.
  */
 export interface DeleteOptions {
-  /** starts from a fresh snapshot after a conflict at most this many times (default 5) */
+  /** passes (after a conflict, or to cover rows appended during the last one) at most (default 5) */
   readonly attempts?: number;
 }
 
@@ -43,17 +46,35 @@ export async function deleteRows(
   options: DeleteOptions = {},
 ): Promise<DeleteResult> {
   const attempts = options.attempts ?? 5;
+  // files a pass read or wrote that hold no matching row: the next pass skips them
+  const clean = new Set<string>();
+  let total: DeleteResult = { version: undefined, numDeletedRows: 0, numRemovedFiles: 0, numAddedFiles: 0 };
   for (let attempt = 1; ; attempt++) {
+    let pass: DeleteResult;
     try {
-      return await deleteOnce(table, match);
+      pass = await deleteOnce(table, match, clean);
     } catch (error) {
       const conflict = error instanceof PlatformError && error.code === ErrorCodes.DELTA_COMMIT_CONFLICT;
       if (!conflict || attempt >= attempts) throw error;
+      continue;
     }
+    if (pass.version === undefined) return total;
+    total = {
+      version: pass.version,
+      numDeletedRows: total.numDeletedRows + pass.numDeletedRows,
+      numRemovedFiles: total.numRemovedFiles + pass.numRemovedFiles,
+      numAddedFiles: total.numAddedFiles + pass.numAddedFiles,
+    };
+    // rows appended while this pass ran were not looked at: one more pass, until one finds none
+    if (attempt >= attempts)
+      throw new PlatformError(
+        ErrorCodes.DELTA_COMMIT_CONFLICT,
+        `matching rows kept arriving: ${attempts} passes deleted ${total.numDeletedRows} rows, none found the table without them`,
+      );
   }
 }
 
-async function deleteOnce(table: DeltaTable, match: RowMatch): Promise<DeleteResult> {
+async function deleteOnce(table: DeltaTable, match: RowMatch, clean: Set<string>): Promise<DeleteResult> {
   const snapshot = await table.snapshot();
   const partitionColumns = snapshot.partitionColumns;
   const entries = Object.entries(match);
@@ -67,6 +88,7 @@ async function deleteOnce(table: DeltaTable, match: RowMatch): Promise<DeleteRes
   const onData = Object.fromEntries(entries.filter(([name]) => !partitionColumns.includes(name)));
   const candidates = snapshot.files.filter(
     (file) =>
+      !clean.has(file.relativePath) &&
       onPartitions.every(([name, value]) => file.partitionValues[name] === value) &&
       Object.entries(onData).every(([name, value]) => mayHold(file, name, value)),
   );
@@ -102,6 +124,7 @@ async function deleteOnce(table: DeltaTable, match: RowMatch): Promise<DeleteRes
       if (before !== undefined && kept === before) {
         // the statistics could not rule it out, but no row matched
         await rm(path, { force: true });
+        clean.add(file.relativePath);
         continue;
       }
       removes.push(remove);
@@ -110,6 +133,7 @@ async function deleteOnce(table: DeltaTable, match: RowMatch): Promise<DeleteRes
         await rm(path, { force: true });
         continue;
       }
+      clean.add(encodeDataPath(relative));
       adds.push({
         path: encodeDataPath(relative),
         partitionValues: { ...file.partitionValues },
@@ -123,7 +147,6 @@ async function deleteOnce(table: DeltaTable, match: RowMatch): Promise<DeleteRes
     const commit = await table.commitDelete(
       removes,
       adds,
-      new Set(removes.map((r) => partitionKey(partitionColumns, r.partitionValues))),
       entries.map(([name, value]) => `${name} = '${value.replaceAll("'", "''")}'`).join(" AND "),
       {
         numDeletedRows: deletedRows,

@@ -344,13 +344,13 @@ export class DeltaTable {
   /**
    * Commits a DELETE prepared outside the table's lock (`delete-rows.ts`): the files holding
    * matching rows are removed and their rewrites without those rows added, as data changes. It
-   * conflicts with a writer that removed one of the same files, or that added data to a partition
-   * the delete read (those rows were not looked at), as Delta's DELETE does under Serializable.
+   * conflicts with a writer that removed one of the same files (delete/delete, OPTIMIZE); blind
+   * appends meanwhile do not conflict, as under Delta's default WriteSerializable isolation: the
+   * rows they added were not looked at, which the caller covers by another pass.
    */
   commitDelete(
     removes: readonly AddAction[],
     adds: readonly AddAction[],
-    readPartitions: ReadonlySet<string>,
     predicate: string,
     metrics: Record<string, unknown>,
   ): Promise<CommitResult> {
@@ -364,7 +364,7 @@ export class DeltaTable {
         }
       }
       return this.commit(
-        { removes: removed, readPartitions, changesMetadata: false, dataChange: true },
+        { removes: removed, readPartitions: "none", changesMetadata: false, dataChange: true },
         () => [
           this.commitInfo("DELETE", { predicate }, metrics),
           ...removes.map((r): Action => ({ remove: toRemove(r, true) })),

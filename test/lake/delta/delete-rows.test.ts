@@ -99,23 +99,45 @@ describe("DELETE", () => {
     await expect(deleteRows(t, match)).rejects.toMatchObject({ code: ErrorCodes.BAD_REQUEST });
   });
 
-  test("an append into a partition the delete read makes it start again, and the appended row of the entity goes too", async () => {
+  test("a sink's appends during the delete are kept, and their rows of the entity go in the next pass", async () => {
     const t = await table();
     const other = await DeltaTable.open(dir);
-    let appended = false;
-    // the other writer commits between the delete's rewrite and its commit, once
+    let appended = 0;
+    // another writer commits between the delete's rewrite and its commit, twice (a busy sink)
     const racing = await DeltaTable.open(dir, {
       parquet: sharedParquet(),
       beforeCommitAttempt: async () => {
-        if (appended) return;
-        appended = true;
-        await other.append([{ ...silverRows(0, 1)[0], offset: 5000 }]);
+        if (appended >= 2) return;
+        appended++;
+        await other.append([
+          { ...silverRows(0, 1)[0], offset: 5000 + appended },
+          { ...silverRows(1, 1)[0], offset: 6000 + appended },
+        ]);
       },
     });
+    const before = await t.readRows();
     const result = await deleteRows(racing, { sensor_id: "sensor-0" });
-    expect(appended).toBe(true);
+    expect(appended).toBe(2);
     const rows = await t.readRows();
     expect(rows.filter((r) => r.sensor_id === "sensor-0")).toEqual([]);
-    expect(result.numDeletedRows).toBeGreaterThan(0);
+    // every other row is there, the other writer's included
+    expect(rows.length).toBe(before.filter((r) => r.sensor_id !== "sensor-0").length + 2);
+    expect(rows.filter((r) => Number(r.offset) > 6000).length).toBe(2);
+    expect(result.numDeletedRows).toBe(before.filter((r) => r.sensor_id === "sensor-0").length + 2);
+  });
+
+  test("a delete that keeps finding new rows of the entity gives up after its passes, with a conflict", async () => {
+    await table();
+    const other = await DeltaTable.open(dir);
+    let n = 0;
+    const flooded = await DeltaTable.open(dir, {
+      parquet: sharedParquet(),
+      beforeCommitAttempt: async () => {
+        await other.append([{ ...silverRows(0, 1)[0], offset: 7000 + n++ }]);
+      },
+    });
+    await expect(deleteRows(flooded, { sensor_id: "sensor-0" }, { attempts: 3 })).rejects.toMatchObject({
+      code: ErrorCodes.DELTA_COMMIT_CONFLICT,
+    });
   });
 });
