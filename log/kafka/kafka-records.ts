@@ -59,28 +59,54 @@ export function fromKafkaBatches(
 ): DecodedBatches {
   const records: LogRecord[] = [];
   let nextOffset: bigint | undefined;
+  // Offsets and timestamps as doubles per record (exact below 2^53, as LogRecord carries them):
+  // BigInt arithmetic per record cost more than the rest of this loop together.
+  const from = Number(fromOffset);
   for (const batch of batches) {
     const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
     if (nextOffset === undefined || last + 1n > nextOffset) nextOffset = last + 1n;
     if ((batch.attributes & IS_CONTROL_BATCH) !== 0) continue;
+    const firstOffset = Number(batch.firstOffset);
+    const firstTimestamp = Number(batch.firstTimestamp);
     for (const record of batch.records) {
-      const offset = batch.firstOffset + BigInt(record.offsetDelta);
+      const offset = firstOffset + record.offsetDelta;
       // a fetch answers with whole batches: drop the records before the asked offset
-      if (offset < fromOffset) continue;
-      const headers: Header[] = record.headers.map(([key, value]) => ({
-        key: key === null ? "" : decoder.decode(key),
-        value: value === null ? "" : decoder.decode(value),
-      }));
+      if (offset < from) continue;
       records.push({
         topic,
         partition,
-        offset: Number(offset),
+        offset,
         key: record.key === null ? null : decoder.decode(record.key),
         value: record.value === null ? null : new Uint8Array(record.value),
-        timestamp: Number(batch.firstTimestamp + record.timestampDelta),
-        headers,
+        timestamp: firstTimestamp + Number(record.timestampDelta),
+        headers: record.headers.length === 0 ? [] : headersOf(record.headers),
       });
     }
   }
   return { records, nextOffset };
+}
+
+/** header names repeat from record to record (`ingested_at`): the last one decoded is kept */
+let lastHeaderKeyBytes: Buffer | undefined;
+let lastHeaderKey = "";
+
+function headerKeyOf(bytes: Buffer): string {
+  if (lastHeaderKeyBytes === undefined || !bytes.equals(lastHeaderKeyBytes)) {
+    lastHeaderKey = decoder.decode(bytes);
+    // a copy: the record's bytes are a view of the fetch response, which must not stay alive
+    lastHeaderKeyBytes = Buffer.from(bytes);
+  }
+  return lastHeaderKey;
+}
+
+function headersOf(pairs: ReadonlyArray<readonly [Buffer | null, Buffer | null]>): Header[] {
+  const headers: Header[] = new Array(pairs.length);
+  for (let i = 0; i < pairs.length; i++) {
+    const [key, value] = pairs[i]!;
+    headers[i] = {
+      key: key === null ? "" : headerKeyOf(key),
+      value: value === null ? "" : decoder.decode(value),
+    };
+  }
+  return headers;
 }
