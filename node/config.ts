@@ -129,9 +129,11 @@ export const NodeConfig = z.object({
   models: z.enum(["on", "off"]).default("on"),
   /** MLflow tracking server and registry (infra/up.sh mlflow); embedded in DATA_DIR/models when unset */
   mlflowUrl: z.string().url().optional(),
-  /** closed traffic windows kept per sensor for (re)training, and how many before the first training */
+  /** the newest labelled rows a training set takes from the offline store, and how many before the first training */
   modelsHistoryWindows: intFrom(10, 100_000).default(2000),
   modelsFirstTrainingRows: intFrom(20, 10_000_000).default(2000),
+  /** closed utility sensor-hours in the offline store before the utility forecast's first training */
+  modelsUtilityFirstTrainingRows: intFrom(20, 10_000_000).default(200),
   /** a scheduled retrain every this many ms (0: only drift, performance, labels and operators) */
   modelsRetrainEveryMs: intFrom(0, 604_800_000).default(0),
   redisUrl: z
@@ -362,6 +364,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   MLFLOW_URL: "mlflowUrl",
   MODELS_HISTORY_WINDOWS: "modelsHistoryWindows",
   MODELS_FIRST_TRAINING_ROWS: "modelsFirstTrainingRows",
+  MODELS_UTILITY_FIRST_TRAINING_ROWS: "modelsUtilityFirstTrainingRows",
   MODELS_RETRAIN_EVERY_MS: "modelsRetrainEveryMs",
   REDIS_URL: "redisUrl",
   FEATURES_LINGER_MS: "featuresLingerMs",

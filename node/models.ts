@@ -2,7 +2,12 @@ import { join } from "node:path";
 import { Gauge } from "prom-client";
 import type { ModelEvent } from "../actors/model-shard/model-events.ts";
 import { ModelServing } from "../actors/model-shard/model-serving.ts";
-import { TrafficForecaster } from "../actors/model-shard/traffic-forecaster.ts";
+import { TrafficForecaster, trafficWindowRow } from "../actors/model-shard/traffic-forecaster.ts";
+import {
+  UtilityForecaster,
+  type UtilityWindowRow,
+  utilityWindowRow,
+} from "../actors/model-shard/utility-forecaster.ts";
 import { firstTraining } from "../actors/retrain/first-training.ts";
 import { POLICY_TAG, RetrainCoordinator } from "../actors/retrain/retrain-coordinator.ts";
 import { DEFAULT_RETRAIN_POLICY, type RetrainPolicy } from "../actors/retrain/retrain-policy.ts";
@@ -24,6 +29,7 @@ import {
   type TrafficWindowRow,
 } from "../ml/lifecycle/traffic-forecast-features.ts";
 import { countTrafficWindows, trafficTrainingSet } from "../ml/lifecycle/traffic-training-set.ts";
+import { countUtilityHours, utilityTrainingSet } from "../ml/lifecycle/utility-training-set.ts";
 import { EmbeddedModelRegistry } from "../ml/registry/embedded/embedded-model-registry.ts";
 import { MlflowModelRegistry } from "../ml/registry/mlflow/mlflow-model-registry.ts";
 import { CHAMPION, type ModelRegistry } from "../ml/registry/model-registry.ts";
@@ -47,6 +53,12 @@ import type { NodeContext } from "./node-context.ts";
  * labelled rows (`actors/retrain/first-training.ts`).
  */
 export const TRAFFIC_FORECAST = "traffic-forecast";
+export const UTILITY_FORECAST = "utility-forecast";
+
+/** a closed window the models room forecasts from */
+type ClosedWindow =
+  | { readonly kind: "traffic"; readonly row: TrafficWindowRow }
+  | { readonly kind: "utility"; readonly row: UtilityWindowRow };
 
 export interface NodeModels {
   readonly routes: ReturnType<typeof modelRoutes>;
@@ -59,8 +71,8 @@ export interface NodeModels {
   readonly onEvent: (event: ModelEvent) => void;
   /** a room's own retraining loop (its own training source), so the API's retrain and stage reach it */
   addLoop(model: string, loop: RetrainCoordinator): void;
-  /** "no champion yet" and why, until the first version serves */
-  readonly health: HealthCheck;
+  /** per model: "no champion yet" and why, until its first version serves */
+  readonly health: readonly HealthCheck[];
   /** the version serving most of a model's keys on this node */
   championOf(model: string): string | undefined;
   stop(): Promise<void>;
@@ -132,12 +144,12 @@ export async function startModels(
     onEvent,
   });
   const store = options.features;
+  const withDistrict = options.districtOf ? { districtOf: options.districtOf } : {};
   const source = new FeatureStoreTrainingSource(store, {
     [TRAFFIC_FORECAST]: (s) =>
-      trafficTrainingSet(s, {
-        ...(options.districtOf ? { districtOf: options.districtOf } : {}),
-        maxRows: config.modelsHistoryWindows,
-      }),
+      trafficTrainingSet(s, { ...withDistrict, maxRows: config.modelsHistoryWindows }),
+    [UTILITY_FORECAST]: (s) =>
+      utilityTrainingSet(s, { ...withDistrict, maxRows: config.modelsHistoryWindows }),
   });
   const coordinator = new RetrainCoordinator({
     serving,
@@ -147,68 +159,87 @@ export async function startModels(
     now: Date.now,
     onEvent,
   });
-  const policy: RetrainPolicy = {
+  const policyOf = (experiment: string, nTrees: number): RetrainPolicy => ({
     ...DEFAULT_RETRAIN_POLICY,
-    experiment: TRAFFIC_FORECAST,
+    experiment,
     learner: {
       kind: "gradient-boosting",
-      params: { nTrees: 120, maxDepth: 6, maxBins: 64, learningRate: 0.1, subsample: 0.8 },
+      params: { nTrees, maxDepth: 6, maxBins: 64, learningRate: 0.1, subsample: 0.8 },
     },
     triggers: {
       ...DEFAULT_RETRAIN_POLICY.triggers,
       ...(config.modelsRetrainEveryMs > 0 ? { everyMs: config.modelsRetrainEveryMs } : {}),
     },
+  });
+  const policies = {
+    [TRAFFIC_FORECAST]: policyOf(TRAFFIC_FORECAST, 120),
+    // hours, not minutes: far fewer rows, so fewer trees
+    [UTILITY_FORECAST]: policyOf(UTILITY_FORECAST, 80),
   };
-  coordinator.manage(TRAFFIC_FORECAST, policy);
+  for (const [model, policy] of Object.entries(policies)) {
+    coordinator.manage(model, policy);
+    await restoreServing(serving, registry, model);
+  }
   const loops = new Map<string, RetrainCoordinator>();
   const loopOf = (name: string) => loops.get(name) ?? coordinator;
-  await restoreServing(serving, registry, TRAFFIC_FORECAST);
 
-  const forecaster = new TrafficForecaster({
+  const live = {
     serving,
-    model: TRAFFIC_FORECAST,
     publish: options.publish,
-    ...(options.districtOf ? { districtOf: options.districtOf } : {}),
-    ...(store ? { districtHours: (districts) => districtHours(store, districts) } : {}),
+    ...withDistrict,
     now: Date.now,
     hrtimeMs: () => performance.now(),
+  };
+  const traffic = new TrafficForecaster({
+    ...live,
+    model: TRAFFIC_FORECAST,
+    ...(store ? { districtHours: (districts) => districtHours(store, districts) } : {}),
+  });
+  const utility = new UtilityForecaster({
+    ...live,
+    model: UTILITY_FORECAST,
+    ...(store ? { districtHours: (districts) => districtUtilityHours(store, districts) } : {}),
   });
   let predictFailures = 0;
-  const sink = new TableSink<TrafficWindowRow>({
+  const sink = new TableSink<ClosedWindow>({
     ...{
+      // the traffic name is the consumer group's: kept, so a node that ran before resumes there
       name: "models-traffic",
       log,
       applicationId: config.applicationId,
-      topics: [Topics.processed("traffic")],
+      topics: [Topics.processed("traffic"), Topics.processed("utility")],
     },
     decode: codec.decode,
     toRows: (value) => {
       const window = WindowResult.parse(value);
-      if (window.scope !== "sensor" || !window.final) return [];
-      const count = window.fields.vehicle_count;
-      const speed = window.fields.avg_speed;
-      if (!count || !speed || window.count === 0) return [];
-      return [
-        {
-          key: window.key,
-          windowStart: window.window_start,
-          windowMs: window.window_end - window.window_start,
-          vehicleCountMean: count.mean,
-          vehicleCountMax: count.max,
-          avgSpeedMean: speed.mean,
-          readingCount: window.count,
-        },
-      ];
+      if (window.type === "traffic") {
+        const row = trafficWindowRow(window);
+        return row ? [{ kind: "traffic", row }] : [];
+      }
+      const row = window.type === "utility" ? utilityWindowRow(window) : undefined;
+      return row ? [{ kind: "utility", row }] : [];
     },
     target: {
       write: async (batch) => {
-        try {
-          await forecaster.closed(batch.rows);
-        } catch (error) {
-          // a forecast that failed (a swap, a failing shard, the online store down) is counted;
-          // the labels went in before it, and the windows' offsets move on
-          predictFailures++;
-          failures.logUnavailable(error);
+        const forecasts: [string, () => Promise<void>][] = [
+          [
+            TRAFFIC_FORECAST,
+            () => traffic.closed(batch.rows.flatMap((w) => (w.kind === "traffic" ? [w.row] : []))),
+          ],
+          [
+            UTILITY_FORECAST,
+            () => utility.closed(batch.rows.flatMap((w) => (w.kind === "utility" ? [w.row] : []))),
+          ],
+        ];
+        for (const [, forecast] of forecasts) {
+          try {
+            await forecast();
+          } catch (error) {
+            // a forecast that failed (a swap, a failing shard, the online store down) is counted;
+            // the labels went in before it, and the windows' offsets move on
+            predictFailures++;
+            failures.logUnavailable(error);
+          }
         }
         // the forecasts are in the log before the windows that caused them are committed: a crash
         // in between forecasts them again (same prediction ids), never loses them
@@ -221,36 +252,42 @@ export async function startModels(
     onError: failures.fail,
   }).start();
 
-  // first start: no champion yet. A bootstrap training runs once the offline store holds enough
-  // closed windows; the feed and /health say what the node waits for meanwhile.
-  const bootstrap = firstTraining({
-    model: TRAFFIC_FORECAST,
-    store,
-    minRows: config.modelsFirstTrainingRows,
-    count: countTrafficWindows,
-    served: () => serving.policyOf(TRAFFIC_FORECAST) !== undefined,
-    idle: () => coordinator.stageOf(TRAFFIC_FORECAST) === "idle",
-    trigger: (reason) => coordinator.trigger(TRAFFIC_FORECAST, reason, "node"),
-    onEvent,
-    onError: failures.logUnavailable,
-  });
-  const bootstrapTimer = setInterval(() => void bootstrap.check(), BOOTSTRAP_CHECK_MS);
-  await bootstrap.check();
+  // first start: no champion yet. A first training runs once the offline store holds enough
+  // labelled rows; the feed and /health say what the node waits for meanwhile.
+  const bootstraps = [
+    { model: TRAFFIC_FORECAST, minRows: config.modelsFirstTrainingRows, count: countTrafficWindows },
+    { model: UTILITY_FORECAST, minRows: config.modelsUtilityFirstTrainingRows, count: countUtilityHours },
+  ].map(({ model, minRows, count }) =>
+    firstTraining({
+      ...{ model, store, minRows, count },
+      served: () => serving.policyOf(model) !== undefined,
+      idle: () => coordinator.stageOf(model) === "idle",
+      trigger: (reason) => coordinator.trigger(model, reason, "node"),
+      onEvent,
+      onError: failures.logUnavailable,
+    }),
+  );
+  const checkBootstraps = () => Promise.all(bootstraps.map((b) => b.check()));
+  const bootstrapTimer = setInterval(() => void checkBootstraps(), BOOTSTRAP_CHECK_MS);
+  await checkBootstraps();
   // the schedule, and data drift: features whose recent inputs left the training reference
-  let driftedBefore = false;
+  const driftedBefore = new Set<string>();
   const tick = setInterval(() => {
     coordinator.tick();
-    const drift = serving.driftOf(TRAFFIC_FORECAST);
-    const drifted = drift?.features.filter((f) => f.drifted).map((f) => f.name) ?? [];
-    if (drifted.length > 0 && !driftedBefore) {
-      coordinator.trigger(
-        TRAFFIC_FORECAST,
-        `data drift on ${drifted.join(", ")} (KS and PSI against version ${drift!.version}'s training reference)`,
-        "monitor",
-        policy.triggers.postChangeLabels ?? 0,
-      );
+    for (const [model, policy] of Object.entries(policies)) {
+      const drift = serving.driftOf(model);
+      const drifted = drift?.features.filter((f) => f.drifted).map((f) => f.name) ?? [];
+      if (drifted.length > 0 && !driftedBefore.has(model)) {
+        coordinator.trigger(
+          model,
+          `data drift on ${drifted.join(", ")} (against version ${drift!.version}'s reference: its feature view statistics)`,
+          "monitor",
+          policy.triggers.postChangeLabels ?? 0,
+        );
+      }
+      if (drifted.length > 0) driftedBefore.add(model);
+      else driftedBefore.delete(model);
     }
-    driftedBefore = drifted.length > 0;
     // live error for the alert rules (model-error-up): each served version's recent error
     // against its own usual error, once labels have come in
     for (const model of serving.modelNames())
@@ -390,7 +427,7 @@ export async function startModels(
     tracking,
     onEvent,
     addLoop: (model, loop) => loops.set(model, loop),
-    health: bootstrap.health,
+    health: bootstraps.map((b) => b.health),
     championOf: (model) => serving.servingVersion(model)?.version,
     async stop() {
       clearInterval(tick);
@@ -432,6 +469,31 @@ async function districtHours(
     });
   }
   return out;
+}
+
+/** each district's last complete hour of utility readings and its temperature, from the online store */
+async function districtUtilityHours(
+  store: FeatureStore,
+  districts: readonly string[],
+): Promise<ReadonlyMap<string, { consumption: number | null; temperature: number | null }>> {
+  const [utility, environment] = await Promise.all(
+    ["district_utility_hourly", DISTRICT_ENVIRONMENT_VIEW].map((view) =>
+      store.readOnline({ view, entities: districts }).catch((error: unknown) => {
+        if (isPlatformError(error, ErrorCodes.FEATURE_VIEW_NOT_FOUND)) return undefined;
+        throw error;
+      }),
+    ),
+  );
+  const value = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  return new Map(
+    districts.map((district) => [
+      district,
+      {
+        consumption: value(utility?.results.find((r) => r.entity === district)?.values.avg_consumption),
+        temperature: value(environment?.results.find((r) => r.entity === district)?.values.avg_temperature),
+      },
+    ]),
+  );
 }
 
 /** What the node served before it stopped: the kept policy if its versions still exist, else the champion alone. */

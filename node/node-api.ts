@@ -96,7 +96,7 @@ export function nodeApp(
     ...deps.health.checks,
     ...(parts.news ? [parts.news.health] : []),
     ...(parts.market ? [parts.market.health] : []),
-    ...(parts.models ? [parts.models.health] : []),
+    ...(parts.models?.health ?? []),
   ];
   const nodeInfo = () => ({
     applicationId: deps.config.applicationId,

@@ -1,4 +1,5 @@
 import type { Prediction } from "../../messages/prediction.ts";
+import type { WindowResult } from "../../messages/window-result.ts";
 import {
   type DistrictHour,
   FORECAST_FEATURES,
@@ -109,4 +110,21 @@ export class TrafficForecaster {
     }
     return districts.size === 0 ? new Map() : this.deps.districtHours([...districts]);
   }
+}
+
+/** a final sensor window of the traffic topic as the forecast reads it; undefined for anything else */
+export function trafficWindowRow(window: WindowResult): TrafficWindowRow | undefined {
+  if (window.scope !== "sensor" || !window.final || window.type !== "traffic") return undefined;
+  const count = window.fields.vehicle_count;
+  const speed = window.fields.avg_speed;
+  if (!count || !speed || window.count === 0) return undefined;
+  return {
+    key: window.key,
+    windowStart: window.window_start,
+    windowMs: window.window_end - window.window_start,
+    vehicleCountMean: count.mean,
+    vehicleCountMax: count.max,
+    avgSpeedMean: speed.mean,
+    readingCount: window.count,
+  };
 }
