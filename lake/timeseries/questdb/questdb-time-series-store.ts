@@ -84,6 +84,7 @@ export class QuestDbTimeSeriesStore implements TimeSeriesStore {
       ttlDays: ttlDaysOf(ttl[0]),
     }))
       await this.run(statement, []);
+    await this.restoreStaged(table.name);
     this.tables.set(table.name, {
       definition: table,
       layout: {
@@ -141,7 +142,10 @@ export class QuestDbTimeSeriesStore implements TimeSeriesStore {
     if (plan.equals.length === 0)
       throw new PlatformError(ErrorCodes.BAD_REQUEST, "a delete names at least one column");
     const writer = this.tables.get(table)!;
-    const done = writer.queue.then(() => this.rewriteWithout(plan.table, plan.equals));
+    const done = writer.queue.then(async () => {
+      await this.restoreStaged(table);
+      return this.rewriteWithout(plan.table, plan.equals);
+    });
     writer.queue = done.then(
       () => undefined,
       () => undefined,
@@ -169,7 +173,7 @@ export class QuestDbTimeSeriesStore implements TimeSeriesStore {
       const to = new Date(from.getTime() + 86_400_000);
       // CREATE TABLE AS takes no bind parameters: the values are SQL literals, quotes doubled
       const keep = `NOT (${equals.map(([column, value]) => `${column} = ${sqlLiteral(value)}`).join(" AND ")})`;
-      const stage = `${name.slice(0, 40)}_erase_${crypto.randomUUID().slice(0, 8)}`;
+      const stage = `${stagePrefix(name)}${crypto.randomUUID().slice(0, 8)}`;
       await this.run(
         `CREATE TABLE ${stage} AS (SELECT * FROM ${name} WHERE ${ts} >= '${from.toISOString()}' AND ${ts} < '${to.toISOString()}' AND ${keep}) TIMESTAMP(${ts}) PARTITION BY DAY BYPASS WAL`,
         [],
@@ -190,6 +194,31 @@ export class QuestDbTimeSeriesStore implements TimeSeriesStore {
     }
     await this.awaitApplied(name);
     return deleted;
+  }
+
+  /**
+   * Puts back the rows of a rewrite that stopped between its copy and its insert (the process
+   * died, QuestDB refused the insert): each staging table of `table` left behind is inserted
+   * (DEDUP makes rows the table still has a no-op) and dropped. Runs when the table is ensured,
+   * so a node that restarts after such a crash loses nothing, and before each delete.
+   */
+  private async restoreStaged(table: string): Promise<void> {
+    const prefix = stagePrefix(table);
+    const names = (await this.run(
+      "SELECT table_name FROM tables() WHERE starts_with(table_name, $1)",
+      [prefix],
+      "values",
+    )) as [string][];
+    for (const [stage] of names) {
+      if (!new RegExp(`^${prefix}[0-9a-f]{8}$`).test(stage)) continue;
+      // the stage's own columns by name: the table may have gained columns since
+      const columns = (
+        (await this.run(`SELECT "column" FROM table_columns('${stage}')`, [], "values")) as [string][]
+      ).map(([column]) => column);
+      const list = columns.join(", ");
+      await this.run(`INSERT INTO ${table} (${list}) SELECT ${list} FROM ${stage}`, []);
+      await this.run(`DROP TABLE ${stage}`, []);
+    }
   }
 
   /**
@@ -299,6 +328,11 @@ function ttlDaysOf(row: [number, string] | undefined): number | undefined {
   if (!value) return undefined;
   const perDay: Record<string, number> = { HOUR: 1 / 24, DAY: 1, WEEK: 7, MONTH: 30, YEAR: 365 };
   return value * (perDay[unit.toUpperCase()] ?? 1);
+}
+
+/** the staging tables of a rewrite of `table`: `<table>_erase_<8 hex>` (QuestDB takes names up to 127) */
+function stagePrefix(table: string): string {
+  return `${table}_erase_`;
 }
 
 function sqlLiteral(text: string): string {
