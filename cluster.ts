@@ -54,7 +54,7 @@ console.log(
     `  metrics    ${node.apiUrl}/metrics`,
     `  MQTT       ${node.mqttUrl}  (city/sensors/<type>/<sensor_id>)`,
     `  log        ${config.kafkaBrokers ? `Kafka ${config.kafkaBrokers}` : `embedded ${config.dataDir}/log.db`}`,
-    `  workers    ${node.progress().workers}, model ${node.modelVersion}`,
+    `  workers    ${node.progress().workers}, traffic model ${node.modelVersion ?? "none yet (no champion: trains once the lake holds enough windows)"}`,
     `  simulator  ${config.simulate ? `${config.sensorsPerType} sensors per type, ${config.rate} readings/s` : "off"}`,
     "Ctrl-C stops (drain, flush, commit).",
   ].join("\n"),

@@ -13,6 +13,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { FORECAST_FEATURES } from "../ml/lifecycle/traffic-forecast-features.ts";
 import { loadNodeConfig } from "../node/config.ts";
 import { type RunningNode, startNode } from "../node/start-node.ts";
 
@@ -53,8 +54,11 @@ try {
     graceMs: 0,
     news: "off",
     market: "off",
-    lake: "off",
-    features: "off",
+    // the models train on the feature store's point-in-time sets over the lake's gold windows
+    lake: "on",
+    lakeLingerMs: 500,
+    lakeBatchSize: 2000,
+    features: "on",
     models: "on",
     modelsFirstTrainingRows: 600,
     rateLimitPerSecond: 100_000,
@@ -95,7 +99,7 @@ try {
     while (clientRunning) {
       const model = await view();
       if (model?.policy) {
-        const row = Array.from({ length: 11 }, (_, i) => (i === 3 ? 40 : 1));
+        const row = FORECAST_FEATURES.map((_, i) => (i === 3 ? 40 : 1));
         const response = await fetch(`${running.apiUrl}/api/models/${MODEL}/predict`, {
           method: "POST",
           headers: { "content-type": "application/json" },
