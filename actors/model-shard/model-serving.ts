@@ -1,6 +1,7 @@
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { type LoadedModel, loadModelVersion } from "../../ml/lifecycle/model-artifacts.ts";
 import {
+  CLOCK_FEATURES,
   DEFAULT_DRIFT_THRESHOLDS,
   type DriftMeasure,
   measureDrift,
@@ -292,6 +293,7 @@ export class ModelServing {
     const loaded = served.versions.get(version);
     if (!loaded) return undefined;
     const features = served.featureNames.flatMap((name, j) => {
+      if (CLOCK_FEATURES.has(name)) return [];
       const measure = featureDrift(loaded, name, served.recent.column(j));
       return measure ? [measure] : [];
     });

@@ -1,6 +1,7 @@
 import type { DriftReport } from "../../messages/drift-report.ts";
 import { FeatureWindow } from "../../ml/drift/feature-window.ts";
 import type { LoadedModel } from "../../ml/lifecycle/model-artifacts.ts";
+import { CLOCK_FEATURES } from "../../ml/monitoring/feature-drift.ts";
 import type { DriftCheck } from "../drift/drift-monitor.ts";
 import { featureDrift } from "./model-serving.ts";
 
@@ -51,6 +52,7 @@ export function servedDriftCheck(
       if (!loaded) return [];
       const reports: DriftReport[] = [];
       for (const name of loaded.featureNames) {
+        if (CLOCK_FEATURES.has(name)) continue;
         const recent = windows.get(name)?.values();
         if (!recent || recent.length < options.minSampleSize) continue;
         const drift = featureDrift(loaded, name, recent, options.minSampleSize);

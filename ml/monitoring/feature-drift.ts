@@ -35,6 +35,13 @@ export interface DriftThresholds {
   readonly minSample: number;
 }
 
+/**
+ * Features that tell the time (the forecast's hour on the circle, the day of week): live values
+ * differ from any training period by construction, so testing them reports the clock, not
+ * drift. Data drift leaves them out.
+ */
+export const CLOCK_FEATURES: ReadonlySet<string> = new Set(["hour_sin", "hour_cos", "day_of_week"]);
+
 export const DEFAULT_DRIFT_THRESHOLDS: DriftThresholds = { pValue: 0.01, psi: 0.25, minSample: 100 };
 
 export function measureDrift(

@@ -151,11 +151,16 @@ test.skipIf(skipScaleOut)(
     expect(strip(two[0]!)).toEqual(strip(one[0]!));
 
     // the drift monitor of each application saw each prediction once and reports the same. On
-    // the features a node computes from the window alone (the forecast window's time): the lags
-    // are held by the node that forecasts a sensor, and a sensor whose partition moved between
-    // the pair's nodes has its first forecast there without them (missing, as the model allows)
+    // the features of the window just closed, which the forecasting node always holds: the older
+    // lags are held by the node that forecasts a sensor, and a sensor whose partition moved
+    // between the pair's nodes has its first forecast there without them (missing, as allowed)
     const ready = (reports: DriftReport[]) => reports.some((r) => r.sample_size >= SENSORS);
-    const windowOnly = new Set(["hour_sin", "hour_cos", "day_of_week"]);
+    const windowOnly = new Set([
+      "vehicle_count_lag1",
+      "vehicle_count_max_lag1",
+      "avg_speed_lag1",
+      "reading_count_lag1",
+    ]);
     const byFeature = (reports: DriftReport[]) =>
       Object.fromEntries(
         reports
