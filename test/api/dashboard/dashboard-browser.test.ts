@@ -6,6 +6,7 @@ import type { Browser, Page } from "playwright-core";
 import type { DashboardSummary } from "../../../api/dashboard/dashboard-summary.ts";
 import type { RunningNode } from "../../../node/start-node.ts";
 import { launchChromium } from "../../../testkit/chromium.ts";
+import { seedTrafficChampion } from "../../../testkit/seeded-champion.ts";
 import { startTestNode } from "../../node/node-fixture.ts";
 
 /**
@@ -54,14 +55,19 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(OUTPUT, { recursive: true });
   // one-second windows: windows close, predictions and quality windows appear within seconds
-  ({ node, cleanup } = await startTestNode({
-    simulate: true,
-    rate: 300,
-    windowMs: 1000,
-    // the news room runs once at start: the analytics page shows its sentiment per district
-    news: "on",
-    newsPollMs: 3_600_000,
-  }));
+  // (the registry holds a champion, as after a first training: every closed window is forecast)
+  ({ node, cleanup } = await startTestNode(
+    {
+      simulate: true,
+      rate: 300,
+      windowMs: 1000,
+      // the news room runs once at start: the analytics page shows its sentiment per district
+      news: "on",
+      newsPollMs: 3_600_000,
+      models: "on",
+    },
+    (dir) => seedTrafficChampion(dir),
+  ));
   browser = await launchChromium();
 });
 
