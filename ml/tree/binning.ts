@@ -29,7 +29,8 @@ export interface BinnedMatrix {
 export function binTrainingSet(set: PackedTrainingSet, maxBins: number): BinnedMatrix {
   const { matrix, rowCount, featureCount } = set;
   const upperBounds: Float64Array[] = [];
-  const bins = new Uint8Array(rowCount * featureCount);
+  // Shared memory, so that a histogram helper thread (histogram-helper.ts) can read it as is.
+  const bins = new Uint8Array(new SharedArrayBuffer(rowCount * featureCount));
   const column = new Float64Array(rowCount);
   const finiteValues = new Float64Array(rowCount);
   for (let j = 0; j < featureCount; j++) {

@@ -26,6 +26,12 @@ export const gradientBoostingParamsSchema = z.object({
 export type GradientBoostingParams = z.input<typeof gradientBoostingParamsSchema>;
 
 /**
+ * Sampled rows x features from which a second thread builds half of each histogram: below it,
+ * the thread's start (5-15 ms) and hand-overs weigh more than the half they save.
+ */
+const HELPER_MIN_VALUES = 500_000;
+
+/**
  * Gradient-boosted trees (Friedman 2001, "Greedy function approximation"; stochastic variant,
  * Friedman 2002): start from the loss's base score (the mean label for squared error), then each
  * tree fits the current negative gradient (the residuals for squared error) and is added with
@@ -64,22 +70,31 @@ export function trainGradientBoosting(
   const sampleSize = Math.max(1, Math.round(p.subsample * rowCount));
   const nodes = new NodeList();
   const treeRoots: number[] = [];
-  for (let t = 0; t < p.nTrees; t++) {
-    loss.negativeGradient(labels, predictions, residuals);
-    if (sampleSize < rowCount) drawWithoutReplacement(allRows, sampleSize, random);
-    rows.set(allRows);
-    // Ascending rows let the histogram passes read the bins' columns front to back.
-    if (sampleSize < rowCount) rows.subarray(0, sampleSize).sort();
-    const root = builder.grow(residuals, rows, sampleSize, nodes);
-    loss.refitLeaves({
-      ...{ nodes, root, rows, count: sampleSize, matrix: data.matrix, featureCount: data.featureCount },
-      ...{ labels, raw: predictions, learningRate: p.learningRate, l2: p.l2 },
-    });
-    treeRoots.push(root);
-    // The sampled rows' leaves are known from the growth; only the rows left out walk the tree.
-    builder.addLeafValues(predictions, rows, nodes);
-    addTreeTo(predictions, data.matrix, data.featureCount, nodes, root, rows.subarray(sampleSize));
+  // Large histograms are built by two threads (tree-builder.ts, startHelper); same trees.
+  if (sampleSize * data.featureCount >= HELPER_MIN_VALUES && navigator.hardwareConcurrency >= 2) {
+    builder.startHelper();
   }
+  try {
+    for (let t = 0; t < p.nTrees; t++) {
+      loss.negativeGradient(labels, predictions, residuals);
+      if (sampleSize < rowCount) drawWithoutReplacement(allRows, sampleSize, random);
+      rows.set(allRows);
+      // Ascending rows let the histogram passes read the bins' columns front to back.
+      if (sampleSize < rowCount) rows.subarray(0, sampleSize).sort();
+      const root = builder.grow(residuals, rows, sampleSize, nodes);
+      loss.refitLeaves({
+        ...{ nodes, root, rows, count: sampleSize, matrix: data.matrix, featureCount: data.featureCount },
+        ...{ labels, raw: predictions, learningRate: p.learningRate, l2: p.l2 },
+      });
+      treeRoots.push(root);
+      // The sampled rows' leaves are known from the growth; only the rows left out walk the tree.
+      builder.addLeafValues(predictions, rows, nodes);
+      addTreeTo(predictions, data.matrix, data.featureCount, nodes, root, rows.subarray(sampleSize));
+    }
+  } finally {
+    builder.close();
+  }
+
   return TreeEnsemble.fromParts({
     kind: "gradient-boosting",
     featureNames: data.featureNames,

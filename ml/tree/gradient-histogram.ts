@@ -37,15 +37,44 @@ export function fillHistogram(
   ordered: Float64Array,
   histogram: Float64Array,
 ): void {
-  const { bins, rowCount, featureCount } = data;
+  gatherGradients(gradients, rows, start, end, ordered);
+  addRows(data, rows, start, end, ordered, histogram, 0, data.featureCount);
+}
+
+/** ordered[i] = gradients[rows[start + i]]: the node's gradients in its row order. */
+export function gatherGradients(
+  gradients: Float64Array,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  ordered: Float64Array,
+): void {
   const count = end - start;
   for (let i = 0; i < count; i++) ordered[i] = gradients[rows[start + i]!]!;
+}
+
+/**
+ * Adds rows[start, end), whose gradients `ordered` holds in the same order, into the features
+ * [from, to) of `histogram`. Features are independent, so two threads may fill disjoint ranges.
+ */
+export function addRows(
+  data: BinnedMatrix,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  ordered: Float64Array,
+  histogram: Float64Array,
+  from: number,
+  to: number,
+): void {
+  const { bins, rowCount } = data;
+  const count = end - start;
   // Four features per pass: each row index and gradient is read once for all four, and the
   // four histograms' updates are independent, which keeps four store-to-load chains in flight.
   // Measured on the 80k x 20 bench set: about 1.25 ns per (row, feature) against 1.5 ns for two
   // features per pass and 1.65 ns for a row-major pass over all features.
-  let j = 0;
-  for (; j + 3 < featureCount; j += 4) {
+  let j = from;
+  for (; j + 3 < to; j += 4) {
     const columnA = j * rowCount;
     const columnB = columnA + rowCount;
     const columnC = columnB + rowCount;
@@ -71,7 +100,7 @@ export function fillHistogram(
       histogram[d + 1] = histogram[d + 1]! + 1;
     }
   }
-  for (; j < featureCount; j++) {
+  for (; j < to; j++) {
     const column = j * rowCount;
     const base = j * FEATURE_STRIDE;
     for (let i = 0; i < count; i++) {
@@ -92,10 +121,12 @@ export function fillHistogramAllRows(
   gradients: Float64Array,
   counts: Float64Array,
   histogram: Float64Array,
+  from = 0,
+  to = data.featureCount,
 ): void {
-  const { bins, rowCount, featureCount } = data;
-  let j = 0;
-  for (; j + 3 < featureCount; j += 4) {
+  const { bins, rowCount } = data;
+  let j = from;
+  for (; j + 3 < to; j += 4) {
     const columnA = j * rowCount;
     const columnB = columnA + rowCount;
     const columnC = columnB + rowCount;
@@ -116,7 +147,7 @@ export function fillHistogramAllRows(
       histogram[d] = histogram[d]! + g;
     }
   }
-  for (; j < featureCount; j++) {
+  for (; j < to; j++) {
     const column = j * rowCount;
     const base = j * FEATURE_STRIDE;
     for (let i = 0; i < rowCount; i++) {
@@ -124,7 +155,7 @@ export function fillHistogramAllRows(
       histogram[slot] = histogram[slot]! + gradients[i]!;
     }
   }
-  for (let k = 1; k < histogram.length; k += 2) histogram[k] = counts[k]!;
+  for (let k = from * FEATURE_STRIDE + 1; k < to * FEATURE_STRIDE; k += 2) histogram[k] = counts[k]!;
 }
 
 /** Row counts per (feature, bin) over the whole matrix, in histogram layout (odd slots). */

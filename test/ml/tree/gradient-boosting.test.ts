@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { isPlatformError } from "../../../messages/errors.ts";
 import { trainGradientBoosting } from "../../../ml/tree/gradient-boosting.ts";
+import { SeededRandom } from "../../../ml/tree/random.ts";
 import { evaluateRegression, splitHoldout } from "../../../ml/tree/regression-metrics.ts";
 import { knownFunctionSet, treeLearnerContract } from "./tree-learner.case.ts";
 
@@ -49,3 +50,20 @@ for (const [what, params] of badParams) {
     expect(isPlatformError(caught, "CONFIG_INVALID")).toBe(true);
   });
 }
+
+test("a training set large enough for the histogram helper thread trains the same model twice and learns", () => {
+  // 25,000 x 20 = 500,000 values: the threshold from which gradient-boosting.ts starts the helper.
+  const base = knownFunctionSet(30_000, 6);
+  const random = new SeededRandom(8);
+  const rows = base.rows.map((row) => [
+    ...Array.from(row),
+    ...Array.from({ length: 16 }, () => random.next()),
+  ]);
+  const { train, holdout } = splitHoldout({ rows, labels: base.labels }, 1 / 6, 3);
+  const at = new Date("2026-01-01T00:00:00Z");
+  const learn = () =>
+    trainGradientBoosting(train, { nTrees: 40, maxDepth: 5, learningRate: 0.2, seed: 4 }, at);
+  const first = learn();
+  expect(learn().version).toBe(first.version);
+  expect(evaluateRegression(holdout.labels, first.predictBatch(holdout.rows)).r2).toBeGreaterThan(0.9);
+});
