@@ -34,7 +34,11 @@ export const TRAFFIC_MODEL_PARAMS: GradientBoostingParams = {
   maxBins: 64,
 };
 
-/** Trains the start-up congestion model on simulated history (see traffic-history.ts). */
+/**
+ * Trains a congestion model on simulated history (see traffic-history.ts). No node serves it any
+ * more (the platform's models train on the feature store's point-in-time sets, ml/lifecycle/): it
+ * is a fixed, seeded learning problem for the tree benchmarks and the trees' own tests.
+ */
 export function trainTrafficCongestionModel(options: TrafficTrainingOptions = {}): TrafficCongestionModel {
   const started = performance.now();
   const seed = options.seed ?? 42;

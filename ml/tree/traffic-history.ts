@@ -7,7 +7,8 @@ import {
 } from "./traffic-congestion.ts";
 
 /**
- * Simulated history of 1-minute traffic windows for start-up training. Believable, not real:
+ * Simulated history of 1-minute traffic windows: a seeded data set for the tree benchmarks and
+ * tests (no node trains on it). Believable, not real:
  *  - demand follows a daily cycle: low at night, rush-hour peaks 07-09 and 16-19 on weekdays,
  *    a flatter midday hump on weekends at about 60% of weekday demand;
  *  - each of 20 sensors has its own road size (0.5x-1.3x capacity);
