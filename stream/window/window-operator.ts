@@ -91,6 +91,8 @@ export interface WindowOperator {
    * lookup per record.
    */
   internKey(key: string): number;
+  /** the key of an id from `internKey` */
+  keyOf(keyId: number): string;
   /** `process` for a key id from `internKey` */
   processInterned(
     partition: number,
@@ -202,6 +204,10 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     return keyId;
   }
 
+  keyOf(keyId: number): string {
+    return this.keys.keyOf(keyId);
+  }
+
   process(
     partition: number,
     key: string,
@@ -311,10 +317,11 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       counts: this.counts,
     });
     if (!this.keyStreamTime) return snapshot;
-    const keyStreamTimes: [string, number][] = [];
+    const keyStreamTimes: [string, number, number][] = [];
     for (let keyId = 0; keyId < this.keys.size; keyId++) {
       const max = this.keyMax[keyId]!;
-      if (max !== Number.NEGATIVE_INFINITY) keyStreamTimes.push([this.keys.keyOf(keyId), max]);
+      if (max !== Number.NEGATIVE_INFINITY)
+        keyStreamTimes.push([this.keys.keyOf(keyId), max, this.keyPartition[keyId]!]);
     }
     return { ...snapshot, keyStreamTimes };
   }
@@ -340,7 +347,11 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     this.keyPartition = new Int32Array(0);
     if (this.keyStreamTime) {
       for (let keyId = 0; keyId < this.keys.size; keyId++) this.internKey(this.keys.keyOf(keyId));
-      for (const [key, max] of snapshot.keyStreamTimes ?? []) this.keyMax[this.internKey(key)] = max;
+      for (const [key, max, partition] of snapshot.keyStreamTimes ?? []) {
+        const keyId = this.internKey(key);
+        this.keyMax[keyId] = max;
+        this.keyPartition[keyId] = partition;
+      }
     }
   }
 
