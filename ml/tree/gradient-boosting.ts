@@ -31,6 +31,15 @@ export type GradientBoostingParams = z.input<typeof gradientBoostingParamsSchema
  */
 const HELPER_MIN_VALUES = 500_000;
 
+/** How to train, not what: never part of the model, never changes it. */
+export interface TrainingOptions {
+  /**
+   * Threads building the histograms: 1, or 2 (a helper thread, histogram-helper.ts). Default:
+   * 2 from HELPER_MIN_VALUES sampled values on a machine with two cores or more, else 1.
+   */
+  readonly threads?: 1 | 2;
+}
+
 /**
  * Gradient-boosted trees (Friedman 2001, "Greedy function approximation"; stochastic variant,
  * Friedman 2002): start from the loss's base score (the mean label for squared error), then each
@@ -42,6 +51,7 @@ export function trainGradientBoosting(
   set: TrainingSet,
   params: GradientBoostingParams = {},
   trainedAt: Date = new Date(),
+  options: TrainingOptions = {},
 ): TreeEnsemble {
   const p = parseParams(gradientBoostingParamsSchema, params, "gradient boosting parameters");
   const data = packTrainingSet(set);
@@ -71,9 +81,10 @@ export function trainGradientBoosting(
   const nodes = new NodeList();
   const treeRoots: number[] = [];
   // Large histograms are built by two threads (tree-builder.ts, startHelper); same trees.
-  if (sampleSize * data.featureCount >= HELPER_MIN_VALUES && navigator.hardwareConcurrency >= 2) {
-    builder.startHelper();
-  }
+  const threads =
+    options.threads ??
+    (sampleSize * data.featureCount >= HELPER_MIN_VALUES && navigator.hardwareConcurrency >= 2 ? 2 : 1);
+  if (threads === 2) builder.startHelper();
   try {
     for (let t = 0; t < p.nTrees; t++) {
       loss.negativeGradient(labels, predictions, residuals);

@@ -51,6 +51,16 @@ for (const [what, params] of badParams) {
   });
 }
 
+test("trains the same model with the histogram helper thread as without it", () => {
+  const { train, holdout } = splitHoldout(knownFunctionSet(3_000, 6), 0.2, 3);
+  const at = new Date("2026-01-01T00:00:00Z");
+  const params = { nTrees: 30, maxDepth: 5, subsample: 0.8, seed: 4 };
+  const alone = trainGradientBoosting(train, params, at, { threads: 1 });
+  const helped = trainGradientBoosting(train, params, at, { threads: 2 });
+  expect(helped.version).toBe(alone.version);
+  expect(helped.predictBatch(holdout.rows)).toEqual(alone.predictBatch(holdout.rows));
+});
+
 test("a training set large enough for the histogram helper thread trains the same model twice and learns", () => {
   // 25,000 x 20 = 500,000 values: the threshold from which gradient-boosting.ts starts the helper.
   const base = knownFunctionSet(30_000, 6);
