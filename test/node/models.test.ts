@@ -218,3 +218,87 @@ describe("a node's models", () => {
     expect(after.policy).toEqual(before);
   });
 });
+
+/**
+ * The utility forecast on a node: hours of utility readings (one every 10 minutes per sensor)
+ * reach the lake's gold windows; once enough closed hours are there, the first version trains on
+ * the feature store's set and serves; each hour that closes afterwards labels the forecast made
+ * for it (live error) and the next hour is forecast.
+ */
+describe("a node's utility forecast", () => {
+  const UTILITY = "utility-forecast";
+  const sensors = ["utility_m1", "utility_m2", "utility_m3"];
+  const dataDir = mkdtempSync(join(tmpdir(), "node-utility-"));
+  const config = testNodeConfig(dataDir, {
+    windowMs: WINDOW_MS,
+    commitIntervalMs: 100,
+    models: "on",
+    modelsUtilityFirstTrainingRows: 20,
+    ...{ lake: "on", lakeLingerMs: 100, lakeBatchSize: 50, features: "on" },
+  });
+  let node: RunningNode;
+  const hour0 = Math.floor((Date.now() - 20 * 3_600_000) / 3_600_000) * 3_600_000;
+  const publishHours = async (from: number, hours: number) => {
+    const client = await mqtt.connectAsync(node.mqttUrl);
+    for (let h = from; h < from + hours; h++)
+      for (let m = 0; m < 6; m++)
+        for (const [s, sensor] of sensors.entries()) {
+          const at = hour0 + h * 3_600_000 + m * 600_000;
+          const consumption = 100 + 40 * s + 30 * Math.sin((2 * Math.PI * h) / 24) + m;
+          await client.publishAsync(
+            `city/sensors/utility/${sensor}`,
+            JSON.stringify({
+              type: "utility",
+              sensor_id: sensor,
+              timestamp: new Date(at).toISOString(),
+              consumption,
+              voltage: 230,
+              current: consumption / 230,
+            }),
+            { qos: 1 },
+          );
+        }
+    await client.endAsync();
+  };
+  const model = async () => {
+    const response = await fetch(`${node.apiUrl}/api/models/${UTILITY}`);
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON answers field by field
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+
+  beforeAll(async () => {
+    node = await startNode(config);
+    await publishHours(0, 12);
+  });
+  afterAll(async () => {
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("the first version trains on closed hours from the lake, then each closing hour is labelled and the next forecast", async () => {
+    const trained = await eventually(model, (m) => m.body.policy?.kind === "single", 90_000);
+    expect(trained.body.aliases).toEqual({ champion: "1" });
+    const registered = trained.body.events.find((e: { type: string }) => e.type === "registered");
+    expect(registered.reason).toMatch(/^trained on gold_sensor_windows@\d+$/);
+    // three more hours: the first of them closes the last hour forecast, and so on
+    await publishHours(12, 4);
+    const predictions = await eventually(
+      () => node.view.recentPredictions(1000).filter((p) => p.model === UTILITY),
+      (p) => p.length >= 3 * 3,
+      30_000,
+    );
+    for (const p of predictions) {
+      expect(p.model_version).toBe("1");
+      expect(p.window_end - p.window_start).toBe(3_600_000);
+      expect(p.window_start % 3_600_000).toBe(0);
+      expect(p.features.consumption_prev_hour).toBeGreaterThan(50);
+    }
+    const labelled = await eventually(
+      model,
+      (m) => (m.body.versions?.[0]?.live?.outcomes ?? 0) >= 3 * 2,
+      30_000,
+    );
+    expect(labelled.body.versions[0].live.outcomes).toBeGreaterThanOrEqual(6);
+    expect(labelled.body.versions[0].live.recentMae).toBeGreaterThanOrEqual(0);
+  });
+});
