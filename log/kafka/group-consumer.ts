@@ -157,6 +157,16 @@ export class GroupConsumer implements Consumer {
   async commit(offsets: readonly CommitOffset[]): Promise<void> {
     this.ensureOpen();
     if (offsets.length === 0) return;
+    // Out of the group (the coordinator forgot this member: UNKNOWN_MEMBER_ID, or it left) until
+    // the library's rejoin is answered. The library would send the commit with a null member id,
+    // which the broker cannot parse: it closes the connection, failing whatever else was on it
+    // (the rejoin's own requests), six retries over (seen as a node whose stop hung for minutes).
+    if (this.client.memberId === null) {
+      throw new PlatformError(
+        ErrorCodes.LOG_REBALANCE,
+        `this member of group ${this.options.groupId} is rejoining the group; the offsets are committed at the next checkpoint`,
+      );
+    }
     let abandon: (error: PlatformError) => void = () => {};
     const abandoned = new Promise<never>((_, reject) => {
       abandon = reject;

@@ -17,6 +17,8 @@ import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
 class RejoiningClient extends EventEmitter {
   assignments: { topic: string; partitions: number[] }[] | null = [{ topic: "readings", partitions: [0, 1] }];
   readonly topics = { trackAll: () => {} };
+  memberId: string | null = "member-1";
+  commitsSent = 0;
   constructor(private readonly options: KafkaConsumerOptions<Buffer, Buffer, Buffer, Buffer>) {
     super();
   }
@@ -29,6 +31,7 @@ class RejoiningClient extends EventEmitter {
   }
   /** the commit meets a rebalance that takes partition 1 away: rejoin first, then commit */
   async commit(): Promise<void> {
+    this.commitsSent++;
     this.assignments = [{ topic: "readings", partitions: [0] }];
     // the library awaits this hook of its options before every JoinGroup
     await (this.options as { protocolsMetadata?: () => Promise<unknown> }).protocolsMetadata?.();
@@ -98,5 +101,30 @@ test("a commit that makes the library rejoin fails with LOG_REBALANCE instead of
   await Bun.sleep(10);
   expect(revoked).toEqual([[{ topic: "readings", partition: 1 }]]);
   expect(consumer.assignment().map((tp) => tp.partition)).toEqual([0]);
+  await consumer.close();
+});
+
+test("a commit while the member is out of the group (rejoining after UNKNOWN_MEMBER_ID) is refused with LOG_REBALANCE, not sent", async () => {
+  // the library would send it with a null member id; the broker cannot parse that and closes the
+  // connection, failing the rejoin's requests on it too
+  let client: RejoiningClient | undefined;
+  const consumer = new GroupConsumer(
+    { groupId: "app", topics: ["readings"] },
+    config,
+    log,
+    () => {},
+    (options) => {
+      client = new RejoiningClient(options);
+      return client as unknown as KafkaConsumer;
+    },
+  );
+  await Bun.sleep(10);
+  client!.memberId = null;
+  const refused = await consumer
+    .commit([{ topic: "readings", partition: 0, offset: 3 }])
+    .catch((error) => error);
+  expect(refused).toBeInstanceOf(PlatformError);
+  expect((refused as PlatformError).code).toBe(ErrorCodes.LOG_REBALANCE);
+  expect(client!.commitsSent).toBe(0);
   await consumer.close();
 });
