@@ -52,14 +52,22 @@ export async function openActorStateStores(
       }),
     );
   let restoredKeys = 0;
+  /** lost partitions, until restored: the state a worker still sends for them is not written */
+  const discarded = new Set<number>();
   return {
     save(kind, key, partition, state) {
+      if (discarded.has(partition)) return;
       stores.get(kind)?.put(partition, key, state);
+    },
+    discard(partitions) {
+      for (const partition of partitions) discarded.add(partition);
+      for (const store of stores.values()) store.discard(partitions);
     },
     async flush() {
       await Promise.all([...stores.values()].map((store) => store.flush()));
     },
     async restore(partitions, send) {
+      for (const partition of partitions) discarded.delete(partition);
       for (const partition of partitions)
         for (const [kind, store] of stores) {
           const restored = await store.restorePartition(partition);

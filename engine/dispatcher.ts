@@ -129,6 +129,7 @@ export class Dispatcher {
       rebalance: {
         onRevoked: (partitions) => this.revoke(partitions.map((tp) => tp.partition)),
         onAssigned: (partitions) => this.assign(partitions.map((tp) => tp.partition)),
+        onLost: (partitions) => this.lose(partitions.map((tp) => tp.partition)),
       },
     });
     this.running = true;
@@ -281,6 +282,11 @@ export class Dispatcher {
       if (isPlatformError(error) && TRANSIENT.has(error.code)) this.deps.onTransientError?.(error);
       else this.deps.onError?.(error);
     }
+    await this.evict(partitions);
+  }
+
+  /** the partitions' actors leave their workers; their held records and event time go too */
+  private async evict(partitions: readonly number[]): Promise<void> {
     const byWorker = new Map<number, number[]>();
     for (const partition of partitions) {
       const worker = this.deps.hosts.workerOf(partition);
@@ -294,6 +300,23 @@ export class Dispatcher {
       this.watermarks?.forget(partition);
     }
     this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
+  }
+
+  /**
+   * Partitions lost: this member was fenced (its session expired while it was busy) and the
+   * group already gave them to another, who restored their state and reads from the last commit.
+   * Nothing of theirs is checkpointed, flushed or committed here any more: a late write of this
+   * member's state would land in the changelog over the new owner's. Their actors go.
+   */
+  private async lose(partitions: readonly number[]): Promise<void> {
+    const lost = new Set(partitions);
+    for (const partition of partitions) this.owned.delete(partition);
+    this.deps.state?.discard?.(partitions);
+    const ofLost = (position: Position) => lost.has(position.partition);
+    for (const batch of this.inFlight)
+      for (const [key, position] of batch.nextOffsets) if (ofLost(position)) batch.nextOffsets.delete(key);
+    for (const [key, position] of this.uncommitted) if (ofLost(position)) this.uncommitted.delete(key);
+    await this.evict(partitions);
   }
 
   private async restore(partitions: readonly number[]): Promise<void> {

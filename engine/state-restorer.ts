@@ -7,4 +7,9 @@ export interface StateRestorer {
     partitions: readonly number[],
     send: (partition: number, kind: StatefulKind, key: string, state: unknown) => Promise<void>,
   ): Promise<void>;
+  /**
+   * the partitions were lost to another owner: their state buffered here, and any that still
+   * arrives, is never written (it would land over the new owner's), until they are restored again
+   */
+  discard?(partitions: readonly number[]): void;
 }

@@ -83,6 +83,12 @@ export interface RebalanceListener {
   onRevoked?(partitions: readonly TopicPartition[]): Promise<void> | void;
   /** called when partitions are given: restore their state before records flow */
   onAssigned?(partitions: readonly TopicPartition[]): Promise<void> | void;
+  /**
+   * called instead of onRevoked when the group already gave the partitions to another member
+   * (this one was fenced: its session expired): nothing of theirs may be flushed or committed
+   * any more, their state is the next owner's (Kafka's onPartitionsLost); default: onRevoked
+   */
+  onLost?(partitions: readonly TopicPartition[]): Promise<void> | void;
 }
 
 export interface ConsumerOptions {

@@ -108,6 +108,12 @@ export class ChangelogStore implements StateStore {
     this.buffer.set(partition, key, null);
   }
 
+  /** forget what is buffered for these partitions, unwritten (they were lost to another owner) */
+  discard(partitions: readonly number[]): void {
+    for (const partition of partitions) checkPartition(partition, this.partitions, this.topic);
+    this.buffer.take(partitions);
+  }
+
   async flush(partitions?: readonly number[]): Promise<void> {
     for (const partition of partitions ?? []) checkPartition(partition, this.partitions, this.topic);
     // one flush after another: a key's records reach the changelog in the order they were flushed

@@ -226,7 +226,7 @@ export class GroupConsumer implements Consumer {
     await this.joined;
     await this.rebalances;
     try {
-      await this.revoke([...this.owned.keys()]);
+      await this.revoke([...this.owned.keys()], this.client.memberId === null ? "lost" : "revoked");
       await this.round?.settled;
       await this.leaveGroup();
     } finally {
@@ -275,9 +275,15 @@ export class GroupConsumer implements Consumer {
         ),
       );
     this.pendingCommits.clear();
+    // the coordinator forgot this member (its session expired while it was busy): the group
+    // has already given its partitions to the others, so they are lost, not revoked
+    const fenced = this.client.memberId === null;
     await this.enqueue(async () => {
-      const kept = this.currentSlots();
-      await this.revoke([...this.owned.keys()].filter((slot) => !kept.has(slot)));
+      const kept = fenced ? new Map() : this.currentSlots();
+      await this.revoke(
+        [...this.owned.keys()].filter((slot) => !kept.has(slot)),
+        fenced ? "lost" : "revoked",
+      );
     });
     return Buffer.alloc(0);
   }
@@ -296,7 +302,7 @@ export class GroupConsumer implements Consumer {
     await this.options.rebalance?.onAssigned?.(added);
   }
 
-  private async revoke(slots: string[]): Promise<void> {
+  private async revoke(slots: string[], how: "revoked" | "lost" = "revoked"): Promise<void> {
     if (slots.length === 0) return;
     const partitions = slots.flatMap((slot) => {
       const owned = this.owned.get(slot);
@@ -305,7 +311,9 @@ export class GroupConsumer implements Consumer {
     for (const slot of slots) this.owned.delete(slot);
     const gone = new Set(slots);
     this.buffer = this.buffer.filter((record) => !gone.has(slotOf(record)));
-    await this.options.rebalance?.onRevoked?.(partitions);
+    const listener = this.options.rebalance;
+    if (how === "lost" && listener?.onLost) await listener.onLost(partitions);
+    else await listener?.onRevoked?.(partitions);
   }
 
   private currentSlots(): Map<string, TopicPartition> {

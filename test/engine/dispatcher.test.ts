@@ -416,4 +416,84 @@ describe("the dispatcher", () => {
     expect(evicted).toBeGreaterThan(0);
     expect(sent.slice(evicted).filter((line) => line === "reading p1")).toEqual([]);
   });
+
+  test("partitions lost to another owner are evicted without a checkpoint, their state discarded and their offsets never committed", async () => {
+    await dispatcher.stop();
+    let rebalance: ConsumerOptions["rebalance"];
+    let owned = [0, 2];
+    const commits: number[] = [];
+    const discarded: number[] = [];
+    const record = (partition: number, offset: number): LogRecord => ({
+      topic: Topics.sensorsRaw,
+      partition,
+      offset,
+      key: `p${partition}`,
+      value: encoder.encode(JSON.stringify(trafficReading(`p${partition}`, 1_700_000_000_000 + offset))),
+      timestamp: 0,
+      headers: [],
+    });
+    let polls = 0;
+    const consumer: Consumer = {
+      assignment: () => owned.map((partition) => ({ topic: Topics.sensorsRaw, partition })),
+      poll: async () => {
+        polls++;
+        if (polls === 1) return [record(0, 0), record(2, 0)];
+        await Bun.sleep(10);
+        return [];
+      },
+      commit: async (offsets) => {
+        for (const { partition } of offsets) commits.push(partition);
+      },
+      committed: async () => undefined,
+      seek: () => {},
+      close: async () => {
+        await rebalance?.onRevoked?.(consumer.assignment());
+      },
+    };
+    const scriptedLog = {
+      consumer(options: ConsumerOptions) {
+        rebalance = options.rebalance;
+        queueMicrotask(() => rebalance?.onAssigned?.(consumer.assignment()));
+        return consumer;
+      },
+    } as unknown as Log;
+    const controls: HostInbound[] = [];
+    const original = hosts.sendControl.bind(hosts);
+    hosts.sendControl = (worker, message) => {
+      controls.push(message);
+      return original(worker, message);
+    };
+    // the workers do not answer yet: the batch's marks stay in flight when the partition is lost
+    const losing = new Dispatcher({
+      log: scriptedLog,
+      hosts,
+      groupId: `${GROUP}-lost`,
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: () => {},
+      now: Date.now,
+      state: {
+        restore: async () => {},
+        discard: (partitions) => discarded.push(...partitions),
+      },
+    });
+    dispatcher = losing;
+    losing.start();
+    await eventually(
+      () => hosts.readings.length,
+      (n) => n === 2,
+    );
+    const marksBefore = controls.filter((c) => c.type === "mark").length;
+    owned = [0];
+    await rebalance!.onLost!([{ topic: Topics.sensorsRaw, partition: 2 }]);
+    expect(discarded).toEqual([2]);
+    expect(controls.filter((c) => c.type === "evict")).toEqual([{ type: "evict", partitions: [2] }]);
+    // no checkpoint was asked for the lost partition
+    expect(controls.filter((c) => c.type === "mark").length).toBe(marksBefore);
+    // the marks come back: what is committed is partition 0's only
+    hosts.answer = (worker, batchId) => losing.markDone(worker, batchId);
+    for (const mark of hosts.marks.splice(0)) losing.markDone(mark.worker, mark.batch);
+    await losing.stop();
+    expect(commits).toContain(0);
+    expect(commits).not.toContain(2);
+  });
 });

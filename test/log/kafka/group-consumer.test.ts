@@ -19,7 +19,7 @@ class RejoiningClient extends EventEmitter {
   readonly topics = { trackAll: () => {} };
   memberId: string | null = "member-1";
   commitsSent = 0;
-  constructor(private readonly options: KafkaConsumerOptions<Buffer, Buffer, Buffer, Buffer>) {
+  constructor(readonly options: KafkaConsumerOptions<Buffer, Buffer, Buffer, Buffer>) {
     super();
   }
   async joinGroup(): Promise<string> {
@@ -126,5 +126,42 @@ test("a commit while the member is out of the group (rejoining after UNKNOWN_MEM
   expect(refused).toBeInstanceOf(PlatformError);
   expect((refused as PlatformError).code).toBe(ErrorCodes.LOG_REBALANCE);
   expect(client!.commitsSent).toBe(0);
+  await consumer.close();
+});
+
+test("partitions of a member the coordinator forgot (its session expired) are lost, not revoked: onLost, never onRevoked", async () => {
+  const revoked: number[][] = [];
+  const lost: number[][] = [];
+  let client: RejoiningClient | undefined;
+  const consumer = new GroupConsumer(
+    {
+      groupId: "app",
+      topics: ["readings"],
+      rebalance: {
+        onRevoked: (partitions) => {
+          revoked.push(partitions.map((tp) => tp.partition));
+        },
+        onLost: (partitions) => {
+          lost.push(partitions.map((tp) => tp.partition));
+        },
+      },
+    },
+    config,
+    log,
+    () => {},
+    (options) => {
+      client = new RejoiningClient(options);
+      return client as unknown as KafkaConsumer;
+    },
+  );
+  await Bun.sleep(10);
+  // UNKNOWN_MEMBER_ID on a heartbeat: the library forgets its member id and rejoins
+  client!.memberId = null;
+  await (
+    client as unknown as { options: { protocolsMetadata: () => Promise<unknown> } }
+  ).options.protocolsMetadata();
+  expect(lost).toEqual([[0, 1]]);
+  expect(revoked).toEqual([]);
+  expect(consumer.assignment()).toEqual([]);
   await consumer.close();
 });
