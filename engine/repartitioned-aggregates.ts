@@ -115,6 +115,8 @@ export class RepartitionedAggregates {
       rebalance: {
         onAssigned: (partitions) => this.restore(partitions),
         onRevoked: (partitions) => this.revoke(partitions),
+        // fenced: the next owner has them already; nothing of theirs is saved or committed here
+        onLost: (partitions) => this.evict(partitions),
       },
     });
     this.running = true;
@@ -265,6 +267,12 @@ export class RepartitionedAggregates {
       if (isPlatformError(error)) this.deps.onTransientError?.(error);
       else this.deps.onError(error);
     }
+    await this.evict(partitions);
+  }
+
+  /** the partitions' actors stop here, their unsaved changes and uncommitted offsets dropped */
+  private async evict(partitions: readonly TopicPartition[]): Promise<void> {
+    for (const tp of partitions) this.owned.delete(slotOf(tp));
     for (const tp of partitions) {
       const spec = this.byTopic.get(tp.topic);
       const keys = this.keysOf.get(slotOf(tp));
