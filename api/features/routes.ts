@@ -71,7 +71,8 @@ export function featureRoutes(store: FeatureStore): Hono {
     if (!store.registry.isOnDemand(name) && !store.registry.has(name)) await store.registry.refresh();
     const joinKey = store.registry.isOnDemand(name) ? undefined : store.registry.view(name).definition.entity;
     const entities: string[] = [];
-    const request: Record<string, string> = {};
+    // no prototype: `request.__proto__=` or `request.constructor=` is a field like any other
+    const request: Record<string, string> = Object.create(null);
     for (const [param, values] of Object.entries(params)) {
       if (param === "entities") entities.push(...values.flatMap((v) => v.split(",")).filter((v) => v !== ""));
       else if (param.startsWith("request.")) request[param.slice("request.".length)] = values.at(-1) ?? "";
@@ -107,9 +108,9 @@ export function featureRoutes(store: FeatureStore): Hono {
   app.post("/views", async (c) => {
     const body = await jsonBody(c);
     if (body instanceof Error) return fail(c, ErrorCodes.MALFORMED_JSON, body.message);
-    const before = store.registry
-      .search()
-      .find((s) => s.name === (body as { name?: unknown }).name)?.latestVersion;
+    // the name is read before the registry validates the definition: any JSON value may be here
+    const name = body !== null && typeof body === "object" ? (body as { name?: unknown }).name : undefined;
+    const before = store.registry.search().find((s) => s.name === name)?.latestVersion;
     const registered = await store.registry.register(body as never);
     return c.json(registered, before !== undefined && registered.version <= before ? 200 : 201);
   });
