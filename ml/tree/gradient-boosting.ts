@@ -34,7 +34,8 @@ const HELPER_MIN_VALUES = 500_000;
 /** How to train, not what: never part of the model, never changes it. */
 export interface TrainingOptions {
   /**
-   * Threads building the histograms: 1, or 2 (a helper thread, histogram-helper.ts). Default:
+   * Threads building the histograms: 1, or 2 (a helper thread, histogram-helper.ts; 1 all the
+   * same when its shared histograms would pass tree-builder.ts' HELPER_ARENA_BYTES). Default:
    * 2 from HELPER_MIN_VALUES sampled values on a machine with two cores or more, else 1.
    */
   readonly threads?: 1 | 2;

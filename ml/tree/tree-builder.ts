@@ -68,6 +68,9 @@ export class NodeList {
   }
 }
 
+/** The most shared histogram memory a helper thread may take (see startHelper). */
+export const HELPER_ARENA_BYTES = 64 * 1024 * 1024;
+
 export class TreeBuilder {
   private readonly pool: Float64Array[] = [];
   private readonly histogramLength: number;
@@ -125,12 +128,15 @@ export class TreeBuilder {
   /**
    * Starts a second thread that builds half of every histogram's features from now on (see
    * histogram-helper.ts); the trees stay the same. `close` stops it. Worth it only when the
-   * histograms are large: starting the thread costs 5-15 ms, each hand-over ~10 us.
+   * histograms are large: starting the thread costs 5-15 ms, each hand-over ~10 us. Returns
+   * false, and stays on one thread, when the shared histograms would pass HELPER_ARENA_BYTES
+   * (many features and a deep tree): memory stays bounded.
    */
-  startHelper(): void {
-    if (this.helper !== undefined) return;
+  startHelper(): boolean {
+    if (this.helper !== undefined) return true;
     // Depth first, the live histograms are at most the pending siblings on the path plus two.
     const slots = 2 * this.params.maxDepth + 4;
+    if (slots * this.histogramLength * Float64Array.BYTES_PER_ELEMENT > HELPER_ARENA_BYTES) return false;
     const helper = HistogramHelper.start(this.data, slots, this.histogramLength);
     this.helper = helper;
     this.ordered = helper.shared.ordered;
@@ -147,6 +153,7 @@ export class TreeBuilder {
       this.slotOf.set(view, slot);
       this.pool.push(view);
     }
+    return true;
   }
 
   /** Stops the helper thread, if one runs; the builder goes on with one thread. */

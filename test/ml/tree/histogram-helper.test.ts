@@ -118,3 +118,17 @@ describe("the histogram helper thread", () => {
     expect(isPlatformError(caught, "INTERNAL")).toBe(true);
   });
 });
+
+test("a builder whose shared histograms would pass the memory bound stays on one thread", () => {
+  // 2 * 30 + 4 histograms of 300 features x 4 KB: 75 MB, above HELPER_ARENA_BYTES (64 MB).
+  const rows = Array.from({ length: 50 }, (_, i) => Array.from({ length: 300 }, (_, j) => (i * j) % 7));
+  const binned = binTrainingSet(packTrainingSet({ rows, labels: new Float64Array(50) }), 255);
+  const builder = new TreeBuilder(binned, { ...params, maxDepth: 30 }, new SeededRandom(1));
+  expect(builder.startHelper()).toBe(false);
+  const shallow = new TreeBuilder(binned, params, new SeededRandom(1));
+  try {
+    expect(shallow.startHelper()).toBe(true);
+  } finally {
+    shallow.close();
+  }
+});
