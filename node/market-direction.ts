@@ -83,6 +83,7 @@ export async function startMarketDirection(
   loop.manage(MARKET_DIRECTION, MARKET_DIRECTION_POLICY);
   models.addLoop(MARKET_DIRECTION, loop);
   await restoreServing(serving, models.registry, MARKET_DIRECTION);
+  await loop.resume(MARKET_DIRECTION);
 
   const quality = new Map<string, LiveClassification>();
   let outcomes: ModelOutcome[] = [];

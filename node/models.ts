@@ -179,6 +179,7 @@ export async function startModels(
   for (const [model, policy] of Object.entries(policies)) {
     coordinator.manage(model, policy);
     await restoreServing(serving, registry, model);
+    await coordinator.resume(model);
   }
   const loops = new Map<string, RetrainCoordinator>();
   const loopOf = (name: string) => loops.get(name) ?? coordinator;

@@ -81,6 +81,43 @@ export class RetrainCoordinator {
     });
   }
 
+  /**
+   * After a restart: the node serves the policy it kept, but the loop starts idle. A shadow the
+   * loop had running (the challenger alias on the shadowed version) or a probation (the previous
+   * champion shadowing the new one) starts again here, its comparison from no outcomes: those
+   * were in memory. Without this the shadow was served for ever and never judged. Call after the
+   * kept policy is deployed.
+   */
+  resume(model: string): Promise<void> {
+    const managed = this.models.get(model);
+    if (!managed) return Promise.resolve();
+    this.chain(model, managed, async () => {
+      const policy = this.deps.serving.policyOf(model);
+      if (managed.stage.stage !== "idle" || policy?.kind !== "shadow") return;
+      const champion = await this.championOf(model);
+      if (champion !== policy.champion) return; // an operator's shadow, not the loop's
+      const challenger = await this.aliasOf(model, CHALLENGER);
+      const reason = "resumed after a restart; the comparison starts again";
+      if (challenger === policy.shadow) {
+        managed.stage = {
+          stage: "shadow",
+          champion,
+          challenger,
+          comparison: new PairedComparison(managed.policy.comparison),
+        };
+        this.emit({ type: "shadow-started", model, version: challenger, previous: champion, by: BY, reason });
+      } else if (challenger === undefined && (await this.lastPromotedBy(model)) === BY) {
+        managed.stage = {
+          stage: "probation",
+          champion,
+          previous: policy.shadow,
+          comparison: this.probationComparison(managed.policy),
+        };
+      }
+    });
+    return managed.work;
+  }
+
   stageOf(model: string): LoopStage["stage"] | undefined {
     return this.models.get(model)?.stage.stage;
   }
@@ -323,17 +360,11 @@ export class RetrainCoordinator {
         // probation: the old champion shadows the new one, so a rollback is judged on the same inputs
         await this.deploy(model, { kind: "shadow", champion: challenger, shadow: champion }, BY, reason);
         this.emit({ type: "promoted", model, version: challenger, previous: champion, by: BY, reason });
-        const { rollbackRatio, probationOutcomes } = managed.policy;
         managed.stage = {
           stage: "probation",
           champion: challenger,
           previous: champion,
-          comparison: new PairedComparison({
-            margin: rollbackRatio - 1,
-            minOutcomes: Math.min(probationOutcomes, managed.policy.comparison.minOutcomes),
-            maxOutcomes: probationOutcomes,
-            ...(managed.policy.comparison.score ? { score: managed.policy.comparison.score } : {}),
-          }),
+          comparison: this.probationComparison(managed.policy),
         };
       });
       return;
@@ -387,14 +418,35 @@ export class RetrainCoordinator {
     });
   }
 
-  private async championOf(model: string): Promise<string | undefined> {
+  /** the previous champion as the reference, the new one as the one that may be worse */
+  private probationComparison(policy: RetrainPolicy): PairedComparison {
+    const { rollbackRatio, probationOutcomes, comparison } = policy;
+    return new PairedComparison({
+      margin: rollbackRatio - 1,
+      minOutcomes: Math.min(probationOutcomes, comparison.minOutcomes),
+      maxOutcomes: probationOutcomes,
+      ...(comparison.score ? { score: comparison.score } : {}),
+    });
+  }
+
+  private championOf(model: string): Promise<string | undefined> {
+    return this.aliasOf(model, CHAMPION);
+  }
+
+  private async aliasOf(model: string, alias: string): Promise<string | undefined> {
     try {
-      return (await this.deps.registry.versionByAlias(model, CHAMPION))?.version;
+      return (await this.deps.registry.versionByAlias(model, alias))?.version;
     } catch (error) {
-      // a model never trained is not in the registry yet: it has no champion
+      // a model never trained is not in the registry yet: it has no versions
       if (isPlatformError(error, ErrorCodes.MODEL_NOT_FOUND)) return undefined;
       throw error;
     }
+  }
+
+  /** who moved the champion alias last */
+  private async lastPromotedBy(model: string): Promise<string | undefined> {
+    const transitions = await this.deps.registry.transitions(model);
+    return transitions.filter((t) => t.alias === CHAMPION).at(-1)?.by;
   }
 
   private async deploy(model: string, policy: RoutingPolicy, by: string, reason: string): Promise<void> {

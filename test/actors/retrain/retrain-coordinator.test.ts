@@ -200,3 +200,39 @@ test("a worse challenger is rolled back: the champion keeps serving and the chal
   expect((await b.registry.getVersion(MODEL, "2")).tags["platform.rejected"]).toMatch(/worse/);
   expect(b.serving.policyOf(MODEL)).toEqual({ kind: "single", version: "1" });
 }, 240_000);
+
+test("a restarted node's loop resumes the shadow it was running: the kept policy is judged again instead of served for ever", async () => {
+  const b = lifecycleBench();
+  bench = b;
+  const before = setup(b);
+  b.windows.push(...trafficWindowHistory({ sensors: SENSORS, windows: BEFORE, start: START }));
+  expect(before.trigger(MODEL, "first training", "operator")).toBe(true);
+  await before.settled();
+  expect(before.trigger(MODEL, "a second opinion", "operator")).toBe(true);
+  await before.settled();
+  expect(before.stageOf(MODEL)).toBe("shadow");
+  expect(b.serving.policyOf(MODEL)).toEqual({ kind: "shadow", champion: "1", shadow: "2" });
+
+  // the restart: a new loop over the same registry, with the kept policy deployed
+  const after = setup(b);
+  expect(after.stageOf(MODEL)).toBe("idle");
+  await after.resume(MODEL);
+  expect(after.stageOf(MODEL)).toBe("shadow");
+  const resumed = b.events.filter((e) => e.type === "shadow-started").at(-1);
+  expect(resumed?.version).toBe("2");
+  expect(resumed?.reason).toContain("resumed after a restart");
+  // a trigger now is refused: the resumed comparison is the retrain in flight
+  expect(after.trigger(MODEL, "again", "operator")).toBe(false);
+}, 120_000);
+
+test("a restarted loop whose model serves one version stays idle", async () => {
+  const b = lifecycleBench();
+  bench = b;
+  const before = setup(b);
+  b.windows.push(...trafficWindowHistory({ sensors: SENSORS, windows: BEFORE, start: START }));
+  before.trigger(MODEL, "first training", "operator");
+  await before.settled();
+  const after = setup(b);
+  await after.resume(MODEL);
+  expect(after.stageOf(MODEL)).toBe("idle");
+}, 120_000);
