@@ -93,8 +93,10 @@ export class KafkaLog implements Log {
         throw this.fail(error, `create topic ${spec.name}`, spec.name);
       existed = true;
     }
-    if (existed) await this.reconcileConfig(spec.name, wanted);
-    // the controller has the topic; wait until the broker's metadata shows it too
+    // the controller has the topic; wait until the broker's metadata shows it too. Before a
+    // reconcile as well: another node that created it a moment ago makes ours answer
+    // TOPIC_ALREADY_EXISTS while describing its configs still says it does not exist (two nodes
+    // starting together on a fresh broker failed so)
     const deadline = Date.now() + TOPIC_VISIBLE_WAIT_MS;
     while ((await this.partitions(spec.name)) === undefined) {
       if (Date.now() > deadline) {
@@ -108,6 +110,7 @@ export class KafkaLog implements Log {
       }
       await Bun.sleep(50);
     }
+    if (existed) await this.reconcileConfig(spec.name, wanted);
   }
 
   async topicConfig(topic: string): Promise<TopicConfig | undefined> {

@@ -108,6 +108,22 @@ describe.skipIf(skipKafka)("Kafka log specifics against the real broker", () => 
     expect((await topicConfig(topic))["cleanup.policy"]).toBe("compact");
   });
 
+  test("nodes creating the same topics at the same moment all succeed (regression: one failed describing a topic the other had just created)", async () => {
+    const others = await Promise.all(
+      [1, 2, 3].map((i) => openKafkaLog({ brokers, clientId: `kafka-spec-racer-${i}` })),
+    );
+    try {
+      const topics = Array.from({ length: 5 }, (_, i) => unique(`raced-${i}`));
+      for (const topic of topics)
+        await Promise.all(
+          [log, ...others].map((racer) => racer.createTopic({ name: topic, partitions: 3, compacted: true })),
+        );
+      for (const topic of topics) expect((await topicConfig(topic))["cleanup.policy"]).toBe("compact");
+    } finally {
+      await Promise.all(others.map((other) => other.close()));
+    }
+  });
+
   test("a plain topic keeps the delete policy", async () => {
     const topic = unique("plain");
     await log.createTopic({ name: topic, partitions: 1 });
