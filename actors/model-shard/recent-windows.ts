@@ -3,8 +3,8 @@ import type { TrafficWindowRow } from "../../ml/lifecycle/traffic-forecast-featu
 /**
  * The last few closed windows of each sensor, for the forecast of its next window: the lags the
  * offline store gives a training row by three as-of joins, held online as the windows close
- * (the online store keeps only a sensor's newest window). A replayed window is kept once (same
- * sensor and start); bounded per sensor and in sensors (the sensor seen least recently goes), so
+ * (the online store keeps only a sensor's newest window). A window at or before a sensor's newest
+ * (a replay) is not taken again; bounded per sensor and in sensors (the sensor seen least recently goes), so
  * memory stays flat whatever the fleet does.
  */
 export class RecentWindows {
@@ -21,9 +21,11 @@ export class RecentWindows {
     if (list) this.bySensor.delete(row.key);
     else list = [];
     this.bySensor.set(row.key, list);
-    if (list.some((w) => w.windowStart === row.windowStart)) return false;
+    // a sensor's windows close in order: one at or before the newest is a replay (its next
+    // window was seen, its forecast made then), never a reason to forecast again
+    const newest = list[list.length - 1];
+    if (newest && row.windowStart <= newest.windowStart) return false;
     list.push(row);
-    list.sort((a, b) => a.windowStart - b.windowStart);
     if (list.length > this.perSensor) list.shift();
     if (this.bySensor.size > this.maxSensors)
       this.bySensor.delete(this.bySensor.keys().next().value as string);

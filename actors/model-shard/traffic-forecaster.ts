@@ -7,6 +7,7 @@ import {
   lagsAt,
   type TrafficWindowRow,
 } from "../../ml/lifecycle/traffic-forecast-features.ts";
+import { ForecastBatch } from "./forecast-batch.ts";
 import type { ModelServing } from "./model-serving.ts";
 import { RecentWindows } from "./recent-windows.ts";
 
@@ -33,12 +34,14 @@ export interface TrafficForecasterDeps {
 
 export class TrafficForecaster {
   private readonly recent = new RecentWindows();
-  private forecastCount = 0;
+  private readonly batch: ForecastBatch;
 
-  constructor(private readonly deps: TrafficForecasterDeps) {}
+  constructor(private readonly deps: TrafficForecasterDeps) {
+    this.batch = new ForecastBatch({ ...deps, featureNames: FORECAST_FEATURES });
+  }
 
   get forecasts(): number {
-    return this.forecastCount;
+    return this.batch.forecasts;
   }
 
   /** closed windows (any order): label, remember, forecast each sensor's next window */
@@ -47,11 +50,8 @@ export class TrafficForecaster {
     const served = serving.policyOf(model) !== undefined;
     const rows = [...windows].sort((a, b) => a.windowStart - b.windowStart);
     const districts = served ? await this.districtHours(rows) : new Map<string, DistrictHour>();
-    const width = FORECAST_FEATURES.length;
-    const matrix: number[] = [];
-    const forecasts: { key: string; target: number; windowMs: number }[] = [];
     for (const row of rows) {
-      if (served) serving.label(model, row.key, row.windowStart, row.vehicleCountMean);
+      if (served) await this.batch.label(row.key, row.windowStart, row.vehicleCountMean);
       // a window seen before (a replay) was forecast from then; its lags are behind us now
       if (!this.recent.add(row) || !served) continue;
       const target = row.windowStart + row.windowMs;
@@ -64,41 +64,9 @@ export class TrafficForecaster {
         },
         this.deps.utcOffsetMinutes ?? 0,
       );
-      for (const value of features) matrix.push(value);
-      forecasts.push({ key: row.key, target, windowMs: row.windowMs });
+      this.batch.add(row.key, target, target + row.windowMs, features);
     }
-    if (forecasts.length === 0) return;
-    const started = this.deps.hrtimeMs();
-    const answer = await serving.predictRows(model, {
-      matrix: Float64Array.from(matrix),
-      rows: forecasts.length,
-      keys: forecasts.map((f) => f.key),
-      times: forecasts.map((f) => f.target),
-    });
-    const latencyMs = Math.max(0, this.deps.hrtimeMs() - started);
-    const at = this.deps.now();
-    forecasts.forEach((forecast, i) => {
-      const named: Record<string, number> = {};
-      FORECAST_FEATURES.forEach((name, j) => {
-        const value = matrix[i * width + j]!;
-        // a missing feature is left out: the record's features are numbers
-        if (Number.isFinite(value)) named[name] = value;
-      });
-      const answered = answer.predictions[i]!;
-      this.deps.publish({
-        prediction_id: `${model}:${forecast.key}:${forecast.target}`,
-        model,
-        model_version: answered.version,
-        key: forecast.key,
-        window_start: forecast.target,
-        window_end: forecast.target + forecast.windowMs,
-        features: named,
-        value: answered.value,
-        latency_ms: latencyMs,
-        at,
-      });
-    });
-    this.forecastCount += forecasts.length;
+    await this.batch.flush();
   }
 
   private async districtHours(rows: readonly TrafficWindowRow[]): Promise<ReadonlyMap<string, DistrictHour>> {

@@ -4,9 +4,9 @@ import {
   HOUR_MS,
   hourStartOf,
   UTILITY_FEATURES,
-  type UtilityInputs,
   utilityRow,
 } from "../../ml/lifecycle/utility-forecast-features.ts";
+import { ForecastBatch } from "./forecast-batch.ts";
 import type { ModelServing } from "./model-serving.ts";
 
 /**
@@ -57,44 +57,53 @@ interface SensorHours {
 
 export class UtilityForecaster {
   private readonly sensors = new Map<string, SensorHours>();
-  private forecastCount = 0;
+  private readonly batch: ForecastBatch;
 
-  constructor(private readonly deps: UtilityForecasterDeps) {}
+  constructor(private readonly deps: UtilityForecasterDeps) {
+    this.batch = new ForecastBatch({ ...deps, featureNames: UTILITY_FEATURES });
+  }
 
   get forecasts(): number {
-    return this.forecastCount;
+    return this.batch.forecasts;
   }
 
   async closed(windows: readonly UtilityWindowRow[]): Promise<void> {
     const { serving, model } = this.deps;
     const served = serving.policyOf(model) !== undefined;
-    const due: { key: string; inputs: Omit<UtilityInputs, "district"> }[] = [];
-    for (const w of [...windows].sort((a, b) => a.windowStart - b.windowStart)) {
+    const rows = [...windows].sort((a, b) => a.windowStart - b.windowStart);
+    const districts = served ? await this.districtHours(rows.map((w) => w.key)) : new Map();
+    for (const w of rows) {
       const hour = hourStartOf(w.windowStart);
       const s = this.sensor(w.key, hour, w.windowStart);
       if (hour < s.hour) continue;
       if (hour > s.hour) {
         if (s.whole && s.count > 0) {
           const mean = s.sum / s.count;
-          if (served) serving.label(model, w.key, s.hour, mean);
+          if (served) await this.batch.label(w.key, s.hour, mean);
           s.closed = [...s.closed, { hour: s.hour, mean }].slice(-2);
           const before =
             s.closed.length === 2 && s.closed[0]!.hour === s.hour - HOUR_MS ? s.closed[0]! : undefined;
           const last = s.lastWindow;
-          due.push({
-            key: w.key,
-            inputs: {
-              target: s.hour + HOUR_MS,
-              previousHour: mean,
-              hourBefore: before?.mean ?? null,
-              lastWindow: last && {
-                consumption: last.consumptionMean,
-                consumptionMax: last.consumptionMax,
-                voltage: last.voltageMean,
-                current: last.currentMean,
-              },
-            },
-          });
+          const district = this.deps.districtOf?.(w.key);
+          const target = s.hour + HOUR_MS;
+          if (served)
+            this.batch.add(
+              w.key,
+              target,
+              target + HOUR_MS,
+              utilityRow({
+                target,
+                previousHour: mean,
+                hourBefore: before?.mean ?? null,
+                lastWindow: last && {
+                  consumption: last.consumptionMean,
+                  consumptionMax: last.consumptionMax,
+                  voltage: last.voltageMean,
+                  current: last.currentMean,
+                },
+                district: district === undefined ? undefined : districts.get(district),
+              }),
+            );
         }
         s.hour = hour;
         s.sum = 0;
@@ -108,46 +117,7 @@ export class UtilityForecaster {
       s.count += w.count;
       if (!s.lastWindow || w.windowStart >= s.lastWindow.windowStart) s.lastWindow = w;
     }
-    if (!served || due.length === 0) return;
-    const districts = await this.districtHours(due.map((d) => d.key));
-    const width = UTILITY_FEATURES.length;
-    const matrix = new Float64Array(due.length * width);
-    due.forEach((d, i) => {
-      const district = this.deps.districtOf?.(d.key);
-      matrix.set(
-        utilityRow({ ...d.inputs, district: district === undefined ? undefined : districts.get(district) }),
-        i * width,
-      );
-    });
-    const started = this.deps.hrtimeMs();
-    const answer = await serving.predictRows(model, {
-      matrix,
-      rows: due.length,
-      keys: due.map((d) => d.key),
-      times: due.map((d) => d.inputs.target),
-    });
-    const latencyMs = Math.max(0, this.deps.hrtimeMs() - started);
-    const at = this.deps.now();
-    due.forEach((d, i) => {
-      const features: Record<string, number> = {};
-      UTILITY_FEATURES.forEach((name, j) => {
-        const value = matrix[i * width + j]!;
-        if (Number.isFinite(value)) features[name] = value;
-      });
-      this.deps.publish({
-        prediction_id: `${model}:${d.key}:${d.inputs.target}`,
-        model,
-        model_version: answer.predictions[i]!.version,
-        key: d.key,
-        window_start: d.inputs.target,
-        window_end: d.inputs.target + HOUR_MS,
-        features,
-        value: answer.predictions[i]!.value,
-        latency_ms: latencyMs,
-        at,
-      });
-    });
-    this.forecastCount += due.length;
+    await this.batch.flush();
   }
 
   private sensor(key: string, hour: number, firstStart: number): SensorHours {

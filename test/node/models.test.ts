@@ -280,12 +280,12 @@ describe("a node's utility forecast", () => {
     expect(trained.body.aliases).toEqual({ champion: "1" });
     const registered = trained.body.events.find((e: { type: string }) => e.type === "registered");
     expect(registered.reason).toMatch(/^trained on gold_sensor_windows@\d+$/);
-    // three more hours: the first of them closes the last hour forecast, and so on
-    await publishHours(12, 4);
+    // five more hours: the first of them closes the last hour trained on, and each closes the one before
+    await publishHours(12, 5);
     const predictions = await eventually(
       () => node.view.recentPredictions(1000).filter((p) => p.model === UTILITY),
       (p) => p.length >= 3 * 3,
-      30_000,
+      60_000,
     );
     for (const p of predictions) {
       expect(p.model_version).toBe("1");
@@ -296,7 +296,7 @@ describe("a node's utility forecast", () => {
     const labelled = await eventually(
       model,
       (m) => (m.body.versions?.[0]?.live?.outcomes ?? 0) >= 3 * 2,
-      30_000,
+      60_000,
     );
     expect(labelled.body.versions[0].live.outcomes).toBeGreaterThanOrEqual(6);
     expect(labelled.body.versions[0].live.recentMae).toBeGreaterThanOrEqual(0);
