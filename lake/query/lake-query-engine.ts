@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import {
   type DuckDBConnection,
   DuckDBInstance,
+  type DuckDBPreparedStatement,
   JsonDuckDBValueConverter,
   StatementType,
 } from "@duckdb/node-api";
@@ -70,6 +71,8 @@ export interface LakeQueryEngineOptions {
 }
 
 const MAX_SQL_CHARS = 100_000;
+/** the alias of the caller's SELECT when it is wrapped to measure its rows */
+const ROW = "__lake_row";
 
 export class LakeQueryEngine {
   private running = 0;
@@ -183,14 +186,16 @@ export class LakeQueryEngine {
           `only SELECT statements are allowed, this is a ${StatementType[statement.statementType] ?? "other"} statement`,
         );
       }
+      const sized = await this.sizedStatement(connection, sql);
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
         connection.interrupt();
       }, timeoutMs);
       try {
-        const result = await statement.stream();
-        const names = result.deduplicatedColumnNames();
+        const result = await (sized ?? statement).stream();
+        // the sized statement's last column is each row's JSON size, not the caller's
+        const names = result.deduplicatedColumnNames().slice(0, sized ? -1 : undefined);
         const columns = names.map((name, i) => ({ name, type: result.columnType(i).toString() }));
         const maxBytes = this.options.maxResultBytes ?? 8 * 1024 * 1024;
         const rows: Record<string, unknown>[] = [];
@@ -199,13 +204,19 @@ export class LakeQueryEngine {
         for (;;) {
           const chunk = await result.fetchChunk();
           if (!chunk || chunk.rowCount === 0) return { columns, rows, truncated: false };
+          const sizes = sized ? chunk.getColumnVector(names.length) : undefined;
           for (let r = 0; r < chunk.rowCount; r++) {
+            // a row over the byte limit is cut before it becomes JavaScript values, so one huge
+            // value (repeat('x', 1e8), a list of millions) never lands on the main thread
+            const size = sizes ? Number(sizes.getItem(r)) : undefined;
+            if (size !== undefined && (rows.length === limit || bytes + size > maxBytes))
+              return { columns, rows, truncated: true };
             const values = chunk.convertRowValues(r, JsonDuckDBValueConverter);
             const row: Record<string, unknown> = {};
             names.forEach((name, c) => {
               row[name] = values[c] ?? null;
             });
-            bytes += JSON.stringify(row).length;
+            bytes += size ?? JSON.stringify(row).length;
             if (rows.length === limit || bytes > maxBytes) return { columns, rows, truncated: true };
             rows.push(row);
           }
@@ -223,10 +234,45 @@ export class LakeQueryEngine {
         throw error;
       } finally {
         clearTimeout(timer);
+        sized?.destroySync();
       }
     } finally {
       statement.destroySync();
     }
+  }
+
+  /**
+   * The caller's SELECT with each row's JSON size beside it, measured by DuckDB (under its memory
+   * limit and the query's interrupt) so the byte limit can cut a row before it is converted. A
+   * PRAGMA cannot be a subquery; its table functions answer small fixed tables, so it runs as is.
+   * Any other SELECT that cannot be wrapped (a trailing `;` after a comment) is refused.
+   */
+  private async sizedStatement(
+    connection: DuckDBConnection,
+    sql: string,
+  ): Promise<DuckDBPreparedStatement | undefined> {
+    if (/^\s*pragma\s/i.test(sql)) return undefined;
+    const body = sql.replace(/[\s;]+$/, "");
+    const text = `SELECT *, strlen(CAST(to_json(${ROW}) AS VARCHAR)) AS ${ROW}_bytes FROM (\n${body}\n) AS ${ROW}`;
+    try {
+      const extracted = await connection.extractStatements(text);
+      if (extracted.count === 1) {
+        const statement = await extracted.prepare(0);
+        if (statement.statementType === StatementType.SELECT) return statement;
+        statement.destroySync();
+      }
+    } catch (error) {
+      const why = firstLine(error instanceof Error ? error.message : String(error)).replaceAll(
+        this.lakeDir,
+        "<lake>",
+      );
+      throw new PlatformError(
+        ErrorCodes.LAKE_QUERY_INVALID,
+        `this SELECT cannot be read as a subquery (${why}); end it without a ';' after a comment`,
+        { cause: error },
+      );
+    }
+    throw new PlatformError(ErrorCodes.LAKE_QUERY_INVALID, "this SELECT cannot be read as a subquery");
   }
 
   private timeTravel(

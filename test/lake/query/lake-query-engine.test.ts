@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DuckDBDataChunk } from "@duckdb/node-api";
 import type { DeltaTable } from "../../../lake/delta/delta-table.ts";
 import { LakeQueryEngine } from "../../../lake/query/lake-query-engine.ts";
 import { openLakeTables } from "../../../lake/tables/open-lake-tables.ts";
@@ -124,6 +125,44 @@ describe("SQL over the lake", () => {
     } finally {
       small.close();
     }
+  });
+
+  // regression: one huge value (repeat('x', 1e8), a list of millions) was converted to JavaScript
+  // whole before the byte limit was checked: 7-14 s on the main thread and +700 MB of RSS per query
+  test("a row over the byte limit is cut before any of it is converted to JavaScript", async () => {
+    const small = await LakeQueryEngine.open({ lakeDir, tables: () => tables, maxResultBytes: 10_000 });
+    const convert = spyOn(DuckDBDataChunk.prototype, "convertRowValues");
+    try {
+      for (const sql of [
+        "SELECT repeat('x', 20000000) AS big",
+        "SELECT list(range) AS big FROM range(2000000)",
+      ]) {
+        convert.mockClear();
+        const result = await small.query({ sql });
+        expect(result).toMatchObject({ rows: [], truncated: true, columns: [{ name: "big" }] });
+        expect(convert).not.toHaveBeenCalled();
+      }
+    } finally {
+      convert.mockRestore();
+      small.close();
+    }
+  });
+
+  test.each([
+    [
+      "an ORDER BY",
+      "SELECT range AS n FROM range(4) ORDER BY n DESC",
+      [{ n: "3" }, { n: "2" }, { n: "1" }, { n: "0" }],
+    ],
+    ["a CTE", "WITH t AS (SELECT 7 AS v) SELECT v FROM t", [{ v: 7 }]],
+    ["VALUES", "VALUES (1), (2)", [{ col0: 1 }, { col0: 2 }]],
+    ["a trailing ';'", "SELECT 5 AS v;", [{ v: 5 }]],
+    ["a trailing comment", "SELECT 6 AS v -- the answer", [{ v: 6 }]],
+    ["a column named like the size column", "SELECT 1 AS __lake_row_bytes", [{ __lake_row_bytes: 1 }]],
+  ])("%s answers as written while each row is measured", async (_name, sql, rows) => {
+    const result = await engine.query({ sql });
+    expect(result.rows).toEqual(rows);
+    expect(result.columns.map((c) => c.name)).toEqual(Object.keys(rows[0]!));
   });
 
   test("times are UTC, whatever the machine's zone", async () => {
