@@ -70,6 +70,7 @@ export function adminRoutes(parts: {
       request: { body: { content: { "application/json": { schema: NewKey } }, required: true } },
       responses: {
         201: jsonResponse(z.object({ key: z.string(), api_key: KeyInfo }), "the new key"),
+        409: jsonResponse(ErrorBody, "as many keys are active as allowed (OUT_OF_RANGE)"),
         ...errorResponses,
       },
     },
@@ -81,9 +82,15 @@ export function adminRoutes(parts: {
           errorBody(ErrorCodes.BAD_REQUEST, 'expected {"name": "...", "role": "viewer|operator|admin"}'),
           400,
         );
-      const created = await parts.keys.create(body.data.name, body.data.role);
-      // the secret must not be cached anywhere on its way back
-      return c.json({ key: created.key, api_key: created.info }, 201, { "cache-control": "no-store" });
+      try {
+        const created = await parts.keys.create(body.data.name, body.data.role);
+        // the secret must not be cached anywhere on its way back
+        return c.json({ key: created.key, api_key: created.info }, 201, { "cache-control": "no-store" });
+      } catch (error) {
+        if (isPlatformError(error, ErrorCodes.OUT_OF_RANGE))
+          return c.json(errorBody(error.code, error.message.replace(`${error.code}: `, "")), 409);
+        throw error;
+      }
     },
   );
 

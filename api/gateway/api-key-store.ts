@@ -46,7 +46,11 @@ export interface ApiKeyStoreOptions {
   readonly onError?: (error: unknown) => void;
   /** a record that does not parse: skipped and reported */
   readonly onInvalid?: (offset: number) => void;
+  /** keys not revoked at once, past which a create is refused (default 10,000) */
+  readonly maxActiveKeys?: number;
 }
+
+export const DEFAULT_MAX_ACTIVE_KEYS = 10_000;
 
 const READ_BATCH = 500;
 const encoder = new TextEncoder();
@@ -140,6 +144,15 @@ export class ApiKeyStore {
 
   /** a new key; the returned `key` is the only time the secret exists outside the caller */
   async create(name: string, role: Role): Promise<{ key: string; info: ApiKeyInfo }> {
+    // every key lives in memory on every node and is listed whole: a loop of creates must end
+    const max = this.options.maxActiveKeys ?? DEFAULT_MAX_ACTIVE_KEYS;
+    let active = 0;
+    for (const record of this.keys.values()) if (record.revoked_at === null) active++;
+    if (active >= max)
+      throw new PlatformError(
+        ErrorCodes.OUT_OF_RANGE,
+        `at most ${max} API keys may be active at once; revoke one first`,
+      );
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 100)
       throw new PlatformError(ErrorCodes.BAD_REQUEST, "a key's name is 1 to 100 characters");

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { ApiKeyStore, hashApiKey } from "../../../api/gateway/api-key-store.ts";
 import { openLog } from "../../../log/index.ts";
 import type { Log } from "../../../log/log.ts";
+import { ErrorCodes } from "../../../messages/errors.ts";
 import { Topics } from "../../../messages/topics.ts";
 
 let dir: string;
@@ -89,4 +90,20 @@ test("a record that is not a key is skipped and reported, and the rest still loa
 test("revoking an unknown key is NOT_FOUND", async () => {
   const store = await open();
   await expect(store.revoke("0123456789ab")).rejects.toThrow(/NOT_FOUND/);
+});
+
+// regression: a loop of creates (a script gone wrong, a stolen admin key) grew the keys every node
+// holds in memory and lists whole without an end (3,000 in 3 s while probing a node)
+test("a create past the active-key limit is refused with OUT_OF_RANGE; a revoke makes room again", async () => {
+  const store = await ApiKeyStore.open(log, { refreshMs: 20, maxActiveKeys: 3 });
+  stores.push(store);
+  const created = [];
+  for (let i = 0; i < 3; i++) created.push(await store.create(`k${i}`, "viewer"));
+  await expect(store.create("one too many", "viewer")).rejects.toMatchObject({
+    code: ErrorCodes.OUT_OF_RANGE,
+  });
+  expect(store.list()).toHaveLength(3);
+  await store.revoke(created[0]!.info.id);
+  const again = await store.create("after a revoke", "viewer");
+  expect(store.verify(again.key)?.name).toBe("after a revoke");
 });
