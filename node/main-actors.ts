@@ -96,6 +96,7 @@ export async function startMainActors(node: NodeContext, deps: MainActorsDeps): 
       // a type window is final once every partition's sensor windows could have reached it: the
       // per-sensor grace, the slowest partition's idle timeout, and a margin for delivery
       closeAfterMs: node.config.graceMs + node.config.partitionIdleMs + 5000,
+      spreadMs: node.config.partitionIdleMs + 5000,
       tickMs: 1000,
       passivateAfterMs: AGGREGATE_PASSIVATE_AFTER_MS,
     }),

@@ -22,6 +22,8 @@ export type TypeWindowMessage =
 interface OpenTypeWindow {
   result: WindowResult;
   sensors: Set<string>;
+  /** processing time of its first per-sensor window */
+  openedAt: number;
 }
 
 export interface TypeWindowState {
@@ -33,7 +35,11 @@ export interface TypeWindowState {
 
 /** the state as plain data, for the changelog */
 interface TypeWindowSnapshot {
-  readonly open: readonly { readonly result: WindowResult; readonly sensors: readonly string[] }[];
+  readonly open: readonly {
+    readonly result: WindowResult;
+    readonly sensors: readonly string[];
+    readonly openedAt?: number;
+  }[];
   readonly closedBefore: number | null;
   readonly late: number;
   readonly lastOffset: number;
@@ -46,6 +52,13 @@ export interface TypeWindowDeps {
   readonly onState: (key: string, state: TypeWindowSnapshot) => void;
   readonly now: () => number;
   readonly closeAfterMs: number;
+  /**
+   * how far apart the per-sensor windows of one window may arrive (the partitions close it each
+   * as its own event time passes): a window stays open at least this long after its first one.
+   * Without it a window already past its end + closeAfterMs (a backlog, a replay, a late
+   * partition) closed at the next tick with only the partitions that had come so far.
+   */
+  readonly spreadMs: number;
   readonly tickMs: number;
   readonly passivateAfterMs: number;
 }
@@ -75,19 +88,23 @@ function mergeFields(
 }
 
 const toSnapshot = (state: TypeWindowState): TypeWindowSnapshot => ({
-  open: [...state.open.values()].map((open) => ({ result: open.result, sensors: [...open.sensors] })),
+  open: [...state.open.values()].map((open) => ({
+    result: open.result,
+    sensors: [...open.sensors],
+    openedAt: open.openedAt,
+  })),
   closedBefore: Number.isFinite(state.closedBefore) ? state.closedBefore : null,
   late: state.late,
   lastOffset: state.lastOffset,
 });
 
-function fromSnapshot(snapshot: TypeWindowSnapshot | undefined): TypeWindowState {
+function fromSnapshot(snapshot: TypeWindowSnapshot | undefined, now: number): TypeWindowState {
   if (!snapshot) return { open: new Map(), closedBefore: Number.NEGATIVE_INFINITY, late: 0, lastOffset: -1 };
   return {
     open: new Map(
       snapshot.open.map((open) => [
         open.result.window_start,
-        { result: open.result, sensors: new Set(open.sensors) },
+        { result: open.result, sensors: new Set(open.sensors), openedAt: open.openedAt ?? now },
       ]),
     ),
     closedBefore: snapshot.closedBefore ?? Number.NEGATIVE_INFINITY,
@@ -102,7 +119,7 @@ export function typeWindowProps(deps: TypeWindowDeps): Props<TypeWindowMessage, 
     mailbox: { capacity: 100_000, overflow: "backpressure" },
     passivateAfterMs: deps.passivateAfterMs,
     toSnapshot,
-    initialState: (_key, snapshot) => fromSnapshot(snapshot as TypeWindowSnapshot | undefined),
+    initialState: (_key, snapshot) => fromSnapshot(snapshot as TypeWindowSnapshot | undefined, deps.now()),
     onSignal(ctx, signal) {
       if (signal.type === "started" || signal.type === "restarted")
         ctx.startTimer("tick", deps.tickMs, { type: "tick" }, { repeat: true });
@@ -113,7 +130,11 @@ export function typeWindowProps(deps: TypeWindowDeps): Props<TypeWindowMessage, 
         case "tick": {
           const now = deps.now();
           for (const [start, open] of [...state.open].sort(([a], [b]) => a - b)) {
-            if (open.result.window_end + deps.closeAfterMs > now) break;
+            const closesAt = Math.max(
+              open.result.window_end + deps.closeAfterMs,
+              open.openedAt + deps.spreadMs,
+            );
+            if (closesAt > now) break;
             state.open.delete(start);
             state.closedBefore = Math.max(state.closedBefore, open.result.window_end);
             deps.onWindow({ ...open.result, final: true, emitted_at: now });
@@ -142,6 +163,7 @@ export function typeWindowProps(deps: TypeWindowDeps): Props<TypeWindowMessage, 
         open = {
           result: { ...window, scope: "type", key: ctx.key, count: 0, fields: {}, final: false },
           sensors: new Set(),
+          openedAt: deps.now(),
         };
         state.open.set(window.window_start, open);
       }
