@@ -110,7 +110,8 @@ describe("the utility forecast's training set and live forecasts", () => {
     const firstThree = Array.from(set.labels)
       .slice(0, 3)
       .sort((a, b) => a - b);
-    [...labels].sort((a, b) => a - b).forEach((label, k) => expect(firstThree[k]).toBeCloseTo(label, 9));
+    for (const [k, label] of [...labels].sort((a, b) => a - b).entries())
+      expect(firstThree[k]).toBeCloseTo(label, 9);
     for (let i = 0; i < 3; i++) {
       const s = labels.findIndex((label) => Math.abs(label - set.labels[i]!) < 1e-9);
       expect(set.rows[i]![col("consumption_prev_hour")]).toBeCloseTo(means.get(`utility_${s}@${START}`)!, 9);
