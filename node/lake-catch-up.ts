@@ -76,7 +76,10 @@ export async function catchUpLake(options: LakeCatchUpOptions): Promise<LakeCatc
           offset: record.offset,
         })),
       target,
-      batchSize: options.batchSize ?? 20_000,
+      // large batches: a back-fill spans years, and a commit writes a file per date partition it
+      // touches, so a node's 5,000-record batches over ten years of daily bars would write files
+      // of a row or two each
+      batchSize: options.batchSize ?? 200_000,
       lingerMs: 50,
       onDeadLetter: options.onDeadLetter,
       onError: (error) => {

@@ -8,6 +8,11 @@ import type { MarketDataSource } from "./market-data-source.ts";
  * at a time, page by page, within the source's rate limit (the Alpaca adapter's client-side
  * limiter and its Retry-After-honouring retries).
  *
+ * The records carry the time they were appended, not the bars' start (their event time is in the
+ * value): a log keeps a topic by record time (Kafka's retention.ms, the embedded log alike), and
+ * ten-year-old timestamps would be expired by the next retention run, before the lake sink or any
+ * consumer read them, while the checkpoint says they were written.
+ *
  * Resumable and idempotent: after each page is durable, the start of its last bar is written to
  * the compacted `market.backfill-checkpoints` topic under `<symbol>|<timeframe>`; a run starts
  * each symbol after its checkpoint, so an interrupted run goes on where it stopped and a second
@@ -45,6 +50,8 @@ export interface BackfillDeps {
   readonly source: MarketDataSource;
   readonly encode: (topic: string, value: unknown) => Promise<Uint8Array> | Uint8Array;
   readonly onProgress?: (progress: BackfillProgress) => void;
+  /** the records' append time; default Date.now */
+  readonly now?: () => number;
 }
 
 const encoder = new TextEncoder();
@@ -111,10 +118,11 @@ export async function backfill(deps: BackfillDeps, request: BackfillRequest): Pr
     for await (const page of history) {
       const bars = page.filter((bar) => bar.symbol === symbol && bar.start >= from);
       if (bars.length === 0) continue;
+      const appendedAt = (deps.now ?? Date.now)();
       const records = await Promise.all(
         bars.map(async (bar) => {
           const value: MarketBar = { ...bar, source: `backfill:${source.name}` };
-          return { topic, key: symbol, value: await deps.encode(topic, value), timestamp: bar.start };
+          return { topic, key: symbol, value: await deps.encode(topic, value), timestamp: appendedAt };
         }),
       );
       const last = bars.at(-1)!.start;

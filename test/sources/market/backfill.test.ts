@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { EmbeddedLog } from "../../../log/embedded/embedded-log.ts";
 import { openLog } from "../../../log/index.ts";
 import type { Log } from "../../../log/log.ts";
 import { MarketBar } from "../../../messages/market.ts";
@@ -61,6 +62,25 @@ describe("the back-fill", () => {
     expect(bars).toHaveLength(2 * DAYS_2024);
     expect(new Set(bars.map((b) => `${b.symbol}@${b.start}`)).size).toBe(bars.length);
     expect(bars.every((b) => b.source === "backfill:simulator")).toBe(true);
+  });
+
+  test("back-filled history outlives the log's time retention (regression: records stamped with the bar's start expired at once)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "backfill-retention-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const log = new EmbeddedLog({ path: join(dir, "log.db"), maintenanceIntervalMs: 0 });
+    cleanup.push(() => log.close());
+    await log.createTopic({ name: Topics.marketBars("1d"), partitions: 2, retentionMs: 7 * 86_400_000 });
+    const source = new SimulatorSource(new MarketModel({ seed: 1, hours: "calendar" }));
+    const appendedAt = Date.now();
+    const result = await backfill(
+      { log, source, encode: json, now: () => appendedAt },
+      { symbols: ["AAPL"], timeframe: "1d", from: FROM, to: TO },
+    );
+    await log.maintain(appendedAt + 60_000);
+    expect(await barsIn(log, Topics.marketBars("1d"))).toHaveLength(result.written);
+    // and the retention still applies, from the time they were appended
+    await log.maintain(appendedAt + 8 * 86_400_000);
+    expect(await barsIn(log, Topics.marketBars("1d"))).toHaveLength(0);
   });
 
   test("an interrupted run resumes after its last durable page and leaves no duplicate", async () => {
