@@ -51,6 +51,59 @@ class RecordingHosts implements PartitionHosts {
 const encoder = new TextEncoder();
 const GROUP = "dispatch-test";
 
+/**
+ * A group member that owns `owned()` and hands out `batch` once; the test calls the rebalance
+ * listener itself, at the moment it chooses (`member.rebalance`).
+ */
+function scriptedMember(owned: () => number[], batch: LogRecord[]) {
+  const member = {
+    rebalance: undefined as ConsumerOptions["rebalance"],
+    commits: [] as number[],
+    log: undefined as unknown as Log,
+  };
+  let polled = false;
+  const consumer: Consumer = {
+    assignment: () => owned().map((partition) => ({ topic: Topics.sensorsRaw, partition })),
+    poll: async () => {
+      if (polled) {
+        await Bun.sleep(10);
+        return [];
+      }
+      polled = true;
+      return batch;
+    },
+    commit: async (offsets) => {
+      for (const { partition } of offsets) member.commits.push(partition);
+    },
+    committed: async () => undefined,
+    seek: () => {},
+    close: async () => {
+      await member.rebalance?.onRevoked?.(consumer.assignment());
+    },
+  };
+  member.log = {
+    consumer(options: ConsumerOptions) {
+      member.rebalance = options.rebalance;
+      queueMicrotask(() => member.rebalance?.onAssigned?.(consumer.assignment()));
+      return consumer;
+    },
+  } as unknown as Log;
+  return member;
+}
+
+/** a raw reading record of sensor p<partition> at `offset` */
+function readingRecord(partition: number, offset: number): LogRecord {
+  return {
+    topic: Topics.sensorsRaw,
+    partition,
+    offset,
+    key: `p${partition}`,
+    value: encoder.encode(JSON.stringify(trafficReading(`p${partition}`, 1_700_000_000_000 + offset))),
+    timestamp: 0,
+    headers: [],
+  };
+}
+
 describe("the dispatcher", () => {
   let log: Log;
   let dir: string;
@@ -332,42 +385,11 @@ describe("the dispatcher", () => {
     await dispatcher.stop();
     // A consumer that owns partitions 0 and 1 (both homed on worker 0) and hands out one batch
     // holding both; the test calls the rebalance listener itself, at the moment it chooses.
-    let rebalance: ConsumerOptions["rebalance"];
     let owned = [0, 1];
-    const batch: LogRecord[] = [0, 1, 0, 1].map((partition, offset) => ({
-      topic: Topics.sensorsRaw,
-      partition,
-      offset,
-      key: `p${partition}`,
-      value: encoder.encode(JSON.stringify(trafficReading(`p${partition}`, 1_700_000_000_000 + offset))),
-      timestamp: 0,
-      headers: [],
-    }));
-    let polled = false;
-    const consumer: Consumer = {
-      assignment: () => owned.map((partition) => ({ topic: Topics.sensorsRaw, partition })),
-      poll: async () => {
-        if (polled) {
-          await Bun.sleep(10);
-          return [];
-        }
-        polled = true;
-        return batch;
-      },
-      commit: async () => {},
-      committed: async () => undefined,
-      seek: () => {},
-      close: async () => {
-        await rebalance?.onRevoked?.(consumer.assignment());
-      },
-    };
-    const scriptedLog = {
-      consumer(options: ConsumerOptions) {
-        rebalance = options.rebalance;
-        queueMicrotask(() => rebalance?.onAssigned?.(consumer.assignment()));
-        return consumer;
-      },
-    } as unknown as Log;
+    const member = scriptedMember(
+      () => owned,
+      [0, 1, 0, 1].map((partition, offset) => readingRecord(partition, offset)),
+    );
     // the ring takes the first reading, then is full until the test makes space
     const sent: string[] = [];
     let space: () => void = () => {};
@@ -389,7 +411,7 @@ describe("the dispatcher", () => {
       });
     hosts.answer = (worker, batchId) => revoking.markDone(worker, batchId);
     const revoking = new Dispatcher({
-      log: scriptedLog,
+      log: member.log,
       hosts,
       groupId: `${GROUP}-revoke`,
       decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
@@ -404,7 +426,7 @@ describe("the dispatcher", () => {
     );
     // partition 1 moves away while the batch waits: its actors are evicted first
     owned = [0];
-    await rebalance!.onRevoked!([{ topic: Topics.sensorsRaw, partition: 1 }]);
+    await member.rebalance!.onRevoked!([{ topic: Topics.sensorsRaw, partition: 1 }]);
     capacity = Number.POSITIVE_INFINITY;
     space();
     await eventually(
@@ -419,44 +441,9 @@ describe("the dispatcher", () => {
 
   test("partitions lost to another owner are evicted without a checkpoint, their state discarded and their offsets never committed", async () => {
     await dispatcher.stop();
-    let rebalance: ConsumerOptions["rebalance"];
     let owned = [0, 2];
-    const commits: number[] = [];
+    const member = scriptedMember(() => owned, [readingRecord(0, 0), readingRecord(2, 0)]);
     const discarded: number[] = [];
-    const record = (partition: number, offset: number): LogRecord => ({
-      topic: Topics.sensorsRaw,
-      partition,
-      offset,
-      key: `p${partition}`,
-      value: encoder.encode(JSON.stringify(trafficReading(`p${partition}`, 1_700_000_000_000 + offset))),
-      timestamp: 0,
-      headers: [],
-    });
-    let polls = 0;
-    const consumer: Consumer = {
-      assignment: () => owned.map((partition) => ({ topic: Topics.sensorsRaw, partition })),
-      poll: async () => {
-        polls++;
-        if (polls === 1) return [record(0, 0), record(2, 0)];
-        await Bun.sleep(10);
-        return [];
-      },
-      commit: async (offsets) => {
-        for (const { partition } of offsets) commits.push(partition);
-      },
-      committed: async () => undefined,
-      seek: () => {},
-      close: async () => {
-        await rebalance?.onRevoked?.(consumer.assignment());
-      },
-    };
-    const scriptedLog = {
-      consumer(options: ConsumerOptions) {
-        rebalance = options.rebalance;
-        queueMicrotask(() => rebalance?.onAssigned?.(consumer.assignment()));
-        return consumer;
-      },
-    } as unknown as Log;
     const controls: HostInbound[] = [];
     const original = hosts.sendControl.bind(hosts);
     hosts.sendControl = (worker, message) => {
@@ -465,7 +452,7 @@ describe("the dispatcher", () => {
     };
     // the workers do not answer yet: the batch's marks stay in flight when the partition is lost
     const losing = new Dispatcher({
-      log: scriptedLog,
+      log: member.log,
       hosts,
       groupId: `${GROUP}-lost`,
       decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
@@ -484,7 +471,7 @@ describe("the dispatcher", () => {
     );
     const marksBefore = controls.filter((c) => c.type === "mark").length;
     owned = [0];
-    await rebalance!.onLost!([{ topic: Topics.sensorsRaw, partition: 2 }]);
+    await member.rebalance!.onLost!([{ topic: Topics.sensorsRaw, partition: 2 }]);
     expect(discarded).toEqual([2]);
     expect(controls.filter((c) => c.type === "evict")).toEqual([{ type: "evict", partitions: [2] }]);
     // no checkpoint was asked for the lost partition
@@ -493,7 +480,7 @@ describe("the dispatcher", () => {
     hosts.answer = (worker, batchId) => losing.markDone(worker, batchId);
     for (const mark of hosts.marks.splice(0)) losing.markDone(mark.worker, mark.batch);
     await losing.stop();
-    expect(commits).toContain(0);
-    expect(commits).not.toContain(2);
+    expect(member.commits).toContain(0);
+    expect(member.commits).not.toContain(2);
   });
 });
