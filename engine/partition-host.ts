@@ -225,6 +225,8 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       for (const key of actors.windows) {
         dirtyWindows.delete(key);
         closeTimers.cancel(key);
+        // entries not yet taken belong to this assignment: a later one restores its own
+        restoredWindows.delete(key);
         system.ref<WindowMessage>("window", key).tell({ type: "evict" });
       }
     }
