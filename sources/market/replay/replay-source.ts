@@ -9,6 +9,10 @@ import type { HistoryRequest, LiveFeed, MarketDataSource, MarketEvents } from ".
  * Replay of what the platform already recorded: history is the bars in `market.bars.<tf>`
  * (back-filled or built by the symbol actors), the live feed replays the last recorded trades of
  * `market.trades.raw` with their original spacing, moved to the present, round after round.
+ * Only trades a real provider delivered are replayed: the simulator's own (and replay's) are
+ * not, or with the default order (alpaca, replay, simulator) a node without keys failed back,
+ * a minute after it started, from the live simulation to a loop of the simulation it had just
+ * recorded.
  * It reads the log today; when the lake holds the history, a lake reader takes the log's place
  * behind the same port.
  */
@@ -22,6 +26,8 @@ export interface ReplaySourceOptions {
 }
 
 const READ_BATCH = 5000;
+/** sources whose trades are not worth replaying: a simulation, or a replay itself */
+const NOT_RECORDINGS: ReadonlySet<string> = new Set(["simulator", "replay"]);
 
 export class ReplaySource implements MarketDataSource {
   readonly name = "replay";
@@ -36,7 +42,7 @@ export class ReplaySource implements MarketDataSource {
     if (trades.length < 2)
       throw new PlatformError(
         ErrorCodes.SOURCE_UNAVAILABLE,
-        "replay: no recorded trades of these symbols to replay",
+        "replay: no trades of these symbols recorded from a provider to replay",
       );
     trades.sort((a, b) => a.timestamp - b.timestamp);
     const first = trades[0]!.timestamp;
@@ -101,7 +107,7 @@ export class ReplaySource implements MarketDataSource {
         (record) => {
           if (record.key === null || !wanted.has(record.key) || record.value === null) return;
           const parsed = MarketTrade.safeParse(this.options.decode(record.value));
-          if (parsed.success) trades.push(parsed.data);
+          if (parsed.success && !NOT_RECORDINGS.has(parsed.data.source)) trades.push(parsed.data);
         },
         Math.max(0, end - max),
       );
