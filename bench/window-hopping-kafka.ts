@@ -1,8 +1,9 @@
 /**
  * Issue 4's hopping-window job, end to end from Kafka: 1-minute windows every 10 s per sensor
  * (count, sum, mean, min, max of two fields), read from a real broker through our Kafka adapter,
- * windowed by the node's window path (bench/peers/ours-windowed-aggregation.ts: per-sensor window
- * actors, changelog checkpoints at the node's commit interval), updates coalesced per batch and
+ * windowed by the node's window path (bench/peers/ours-windowed-aggregation.ts: a window actor
+ * per partition with one operator for its sensors, changelog checkpoints at the node's commit
+ * interval), updates coalesced per batch and
  * appended back to Kafka, offsets committed after the outputs and state.
  * The figure is events per CPU-second of this process (per core), beside, from the same run and
  * data, the same pipeline with tumbling windows (6x fewer window updates per event), and, as a
