@@ -100,7 +100,9 @@ export function symbolInputOf(value: unknown, offset: number): SymbolMessage {
   const trade = MarketTrade.safeParse(value);
   if (trade.success) return { type: "trade", trade: trade.data, offset };
   const bar = MarketBar.safeParse(value);
-  if (bar.success && bar.data.timeframe === "1m") return { type: "minute", bar: bar.data, offset };
+  // only a back-filled minute belongs beside the trades: a bar the actors built is an output
+  if (bar.success && bar.data.timeframe === "1m" && bar.data.source.startsWith("backfill:"))
+    return { type: "minute", bar: bar.data, offset };
   throw new PlatformError(
     ErrorCodes.SCHEMA_VIOLATION,
     "record of market.trades.raw is neither a trade nor a back-filled minute bar",

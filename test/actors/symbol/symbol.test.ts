@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { type SymbolMessage, type SymbolState, symbolProps } from "../../../actors/symbol/symbol.ts";
+import {
+  type SymbolMessage,
+  type SymbolState,
+  symbolInputOf,
+  symbolProps,
+} from "../../../actors/symbol/symbol.ts";
+import { ErrorCodes, isPlatformError } from "../../../messages/errors.ts";
 import type { IndicatorSnapshot, MarketBar } from "../../../messages/market.ts";
 import { MarketModel } from "../../../sources/market/simulator/market-model.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../../../supervisor/index.ts";
@@ -292,3 +298,37 @@ interface Feed {
   backfill(minute: number): void;
   quietUntil(minute: number): Promise<void>;
 }
+
+describe("the symbols' input records", () => {
+  const minute = {
+    symbol: "AAPL",
+    timeframe: "1m",
+    start: T0,
+    open: 1,
+    high: 2,
+    low: 1,
+    close: 2,
+    volume: 10,
+    source: "backfill:alpaca",
+  };
+  test.each([
+    ["a trade is a trade", { symbol: "AAPL", price: 1, size: 1, timestamp: T0, source: "alpaca" }, "trade"],
+    ["a back-filled minute bar is a minute", minute, "minute"],
+    ["a bar of another timeframe is refused", { ...minute, timeframe: "5m" }, undefined],
+    [
+      "a minute bar that is no back-fill (an actor's output) is refused",
+      { ...minute, source: "symbol-actor" },
+      undefined,
+    ],
+    ["a bar whose high is below its low is refused", { ...minute, high: 0.5 }, undefined],
+    ["anything else is refused", { hello: "world" }, undefined],
+  ])("%s", (_name, value, type) => {
+    let answer: unknown;
+    try {
+      answer = symbolInputOf(value, 7).type;
+    } catch (error) {
+      answer = isPlatformError(error, ErrorCodes.SCHEMA_VIOLATION) ? undefined : error;
+    }
+    expect(answer).toBe(type);
+  });
+});
