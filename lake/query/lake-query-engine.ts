@@ -129,6 +129,13 @@ export class LakeQueryEngine {
         `sql is longer than ${MAX_SQL_CHARS} characters`,
       );
     }
+    const internal = engineInternalAskedFor(request.sql);
+    if (internal !== undefined) {
+      throw new PlatformError(
+        ErrorCodes.LAKE_QUERY_INVALID,
+        `${internal} is not available: a lake query reads the lake's tables, not the engine's settings, files or environment`,
+      );
+    }
     if ((this.options.maxConcurrent ?? 4) <= this.running) {
       throw new PlatformError(ErrorCodes.LAKE_QUERY_BUSY, "too many lake queries at once; try again shortly");
     }
@@ -330,6 +337,40 @@ export class LakeQueryEngine {
     }
     return new PlatformError(ErrorCodes.LAKE_QUERY_INVALID, firstLine(message), { cause: error });
   }
+}
+
+/**
+ * The engine's own configuration, secrets and files are not the lake's data: any viewer could
+ * read the lake's path on disk (`current_setting('allowed_directories')`, `duckdb_settings()`),
+ * the secrets' directory (`duckdb_secrets()`), attached databases' paths or the environment.
+ * Named in the text at all (quoted, in a subquery, as a table function) the query is refused;
+ * `current_setting` answers for the settings a query may depend on (the time zone) only.
+ */
+const ENGINE_INTERNALS = [
+  "duckdb_settings",
+  "duckdb_secrets",
+  "which_secret",
+  "duckdb_extensions",
+  "duckdb_databases",
+  "duckdb_temporary_files",
+  "duckdb_memory",
+  "duckdb_log",
+  "database_list",
+  "database_size",
+  "getenv",
+  "query_table",
+];
+const READABLE_SETTINGS = new Set(["timezone", "calendar"]);
+
+function engineInternalAskedFor(sql: string): string | undefined {
+  const text = sql.toLowerCase();
+  const named = ENGINE_INTERNALS.find((name) => text.includes(name));
+  if (named !== undefined) return named;
+  // query('...'): SQL inside a string, which the checks above would not see
+  if (/\bquery\s*\(/.test(text)) return "query()";
+  for (const call of text.matchAll(/current_setting\s*\(\s*('([^']*)'\s*\))?/g))
+    if (call[2] === undefined || !READABLE_SETTINGS.has(call[2].trim())) return "current_setting";
+  return undefined;
 }
 
 function sqlText(text: string): string {

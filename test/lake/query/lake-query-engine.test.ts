@@ -211,6 +211,25 @@ describe("the lake's SQL is read-only", () => {
     expect(count.rows).toEqual([{ n: "40" }]);
   });
 
+  test.each([
+    ["the lake's path on disk", "SELECT current_setting('allowed_directories') AS d"],
+    [
+      "a setting named in a variable",
+      "SELECT current_setting(name) FROM (SELECT 'allowed_directories' AS name)",
+    ],
+    ["every setting", "SELECT * FROM duckdb_settings()"],
+    ["the settings, quoted", 'SELECT * FROM "duckdb_settings"()'],
+    ["the secrets", "SELECT * FROM duckdb_secrets()"],
+    ["the databases and their paths", "SELECT path FROM duckdb_databases()"],
+    ["the databases through a PRAGMA", "PRAGMA database_list"],
+    ["SQL in a string", "SELECT * FROM query('SELECT * FROM duckdb_settings()')"],
+    ["the environment", "SELECT getenv('HOME') AS home"],
+  ])("asking for the engine's internals (%s) is refused with LAKE_QUERY_INVALID", async (_name, sql) => {
+    const error = await refusal({ sql });
+    expect(error.code).toBe(ErrorCodes.LAKE_QUERY_INVALID);
+    expect(error.message).not.toContain(lakeDir);
+  });
+
   test("a PRAGMA that only reads is a SELECT over its table function, and answers", async () => {
     const result = await engine.query({ sql: "PRAGMA version" });
     expect(result.rows[0]).toHaveProperty("library_version");
