@@ -58,11 +58,17 @@ export interface ErasureRoutesDeps {
   readonly audit: ErasureAudit;
   readonly retries?: ErasureRetries;
   readonly now?: () => number;
+  /** requests running at once; more are answered 429 with Retry-After (default 1) */
+  readonly maxConcurrent?: number;
 }
 
 export function erasureRoutes(deps: ErasureRoutesDeps): OpenAPIHono<GatewayEnv> {
   const app = new OpenAPIHono<GatewayEnv>({ defaultHook: refuseInvalidRequest });
   const now = deps.now ?? Date.now;
+  // each request rewrites lake files and QuestDB days: twelve at once never finished in 300 s
+  // and held every later one; one at a time, the others are told to come back
+  const maxConcurrent = deps.maxConcurrent ?? 1;
+  let running = 0;
   documented(
     app,
     {
@@ -108,7 +114,22 @@ export function erasureRoutes(deps: ErasureRoutesDeps): OpenAPIHono<GatewayEnv> 
             }
           : {}),
       };
-      const report = await runErasure(request, deps.erasers(), deps.audit, now, deps.retries);
+      if (running >= maxConcurrent) {
+        c.header("Retry-After", "5");
+        return c.json(
+          {
+            error: {
+              code: ErrorCodes.RATE_LIMITED,
+              message: `${running} deletion request(s) already running; send this one again when it is done`,
+            },
+          },
+          429,
+        );
+      }
+      running++;
+      const report = await runErasure(request, deps.erasers(), deps.audit, now, deps.retries).finally(() => {
+        running--;
+      });
       return c.json(
         {
           request_id: request.requestId,
