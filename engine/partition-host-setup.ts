@@ -1,6 +1,5 @@
 import { sensorChecksFactory } from "../actors/sensor/sensor-checks.ts";
-import { partitionWindowsFactory } from "../actors/window/partition-windows.ts";
-import type { WindowSpec } from "../actors/window/window-spec.ts";
+import { sensorWindowsFactory, type WindowSpec } from "../actors/window/sensor-windows.ts";
 import type { PartitionHostDeps } from "./partition-host.ts";
 
 /**
@@ -32,7 +31,7 @@ export function shardHostDeps(
       windowMs: setup.window.sizeMs,
       detector: setup.anomalyDetector,
     }),
-    createWindows: partitionWindowsFactory({
+    createWindows: sensorWindowsFactory({
       window: setup.window,
       graceMs: setup.graceMs,
       maxOutOfOrdernessMs: setup.maxOutOfOrdernessMs,

@@ -1,10 +1,11 @@
 import { type SensorChecks, type SensorMessage, sensorProps } from "../actors/sensor/sensor.ts";
-import type {
-  PartitionWindows,
-  PartitionWindowsSnapshot,
-  SensorWindowState,
-} from "../actors/window/partition-windows.ts";
-import { parseWindowKey, type WindowMessage, windowKey, windowProps } from "../actors/window/window.ts";
+import {
+  parseWindowKey,
+  type SensorWindows,
+  type WindowMessage,
+  windowKey,
+  windowProps,
+} from "../actors/window/window.ts";
 import { encodeActorState } from "../messages/codec/actor-state-record.ts";
 import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { RecordTags, recordTagOf } from "../messages/codec/record-layout.ts";
@@ -40,11 +41,7 @@ export interface PartitionHostDeps {
   /** where restored state waits for its actor (the system's snapshot store) */
   readonly snapshots: SnapshotStore;
   readonly createChecks: (sensorType: SensorType, sensorId: string, snapshot?: unknown) => SensorChecks;
-  readonly createWindows: (
-    sensorType: SensorType,
-    partition: number,
-    snapshot?: PartitionWindowsSnapshot,
-  ) => PartitionWindows;
+  readonly createWindows: (sensorType: SensorType, partition: number, snapshot?: unknown) => SensorWindows;
   /** stateful actors idle this long passivate; default 2 minutes (Akka's idle passivation) */
   readonly passivateAfterMs?: number;
   readonly now: () => number;
@@ -92,14 +89,11 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       emit,
       now: deps.now,
       tickMs: deps.tickMs ?? 1000,
+      // windows are scored by the models room's registered versions (node/models.ts), not here
+      scoreTypes: [],
       passivateAfterMs,
       onNextClose: (key, closeAt) => closeTimers.schedule(key, closeAt),
       onPassivated: (key) => dirtyWindows.delete(key),
-      takeRestored: (key) => {
-        const states = restoredWindows.get(key) ?? [];
-        restoredWindows.delete(key);
-        return states;
-      },
     }),
   );
 
@@ -108,8 +102,6 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
   // actors that saw a record since the last checkpoint: their state goes to the changelogs
   const dirtySensors = new Set<string>();
   const dirtyWindows = new Set<string>();
-  // sensors' window state from the changelog, waiting for their partition's window actor
-  const restoredWindows = new Map<string, [sensorId: string, state: SensorWindowState][]>();
   // which actors each partition has here, so a revoked partition's actors can be stopped
   const partitionActors = new Map<number, { sensors: Set<string>; windows: Set<string> }>();
   const actorsOf = (partition: number) => {
@@ -147,7 +139,7 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
             ingestedAt: r.ingestedAt,
           },
         };
-        const window = windowKey(r.sensorType, r.partition);
+        const window = windowKey(r.sensorType, r.partition, r.sensorId);
         dirtySensors.add(r.sensorId);
         dirtyWindows.add(window);
         const actors = actorsOf(r.partition);
@@ -170,21 +162,15 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       if (control.type === "mark")
         marks.push({ batch: control.batch, checkpoint: control.checkpoint, watermark: control.watermark });
       else if (control.type === "evict") evict(control.partitions);
-      else if (control.type === "restore" && control.kind === "window") {
-        // one sensor's windows: its partition's window actor takes them in
-        const { sensorType, partition, sensorId } = parseWindowKey(control.key);
-        const actor = windowKey(sensorType, partition);
-        const waiting = restoredWindows.get(actor) ?? [];
-        waiting.push([sensorId, control.state as SensorWindowState]);
-        restoredWindows.set(actor, waiting);
-        actorsOf(partition).windows.add(actor);
-        system.ref<WindowMessage>("window", actor).tell({ type: "restored" });
-        // a restored sensor may hold an open window and have gone silent: wake the actor at
-        // the next watermark, when it tells its real close time
-        closeTimers.schedule(actor, Number.NEGATIVE_INFINITY);
-      } else if (control.type === "restore") {
+      else if (control.type === "restore") {
         const saving = deps.snapshots.save(`${control.kind}/${control.key}`, control.state);
         if (saving instanceof Promise) saving.catch((error: unknown) => emitFailure(error, control.key));
+        // a restored window may hold an open window of a sensor that has gone silent: wake it
+        // at the next watermark, when it tells its real close time
+        if (control.kind === "window") {
+          closeTimers.schedule(control.key, Number.NEGATIVE_INFINITY);
+          actorsOf(parseWindowKey(control.key).partition).windows.add(control.key);
+        }
       }
     } catch (error) {
       if (!isPlatformError(error)) throw error;
@@ -225,8 +211,6 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       for (const key of actors.windows) {
         dirtyWindows.delete(key);
         closeTimers.cancel(key);
-        // entries not yet taken belong to this assignment: a later one restores its own
-        restoredWindows.delete(key);
         system.ref<WindowMessage>("window", key).tell({ type: "evict" });
       }
     }

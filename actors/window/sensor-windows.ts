@@ -1,37 +1,72 @@
 import type { HotReading } from "../../messages/host-protocol.ts";
 import { MEASUREMENTS, type SensorType } from "../../messages/sensor-reading.ts";
+import type { FieldAggregates, WindowResult } from "../../messages/window-result.ts";
+import type { NodeConfig } from "../../node/config.ts";
+import type { WindowResult as OperatorResult, WindowOutput } from "../../stream/index.ts";
 import {
   clearWindowOutput,
   createWindowOperator,
   createWindowOutput,
+  hopping,
+  session,
+  sliding,
+  tumbling,
+  type WindowAssigner,
   type WindowOperatorSnapshot,
-  type WindowOutput,
 } from "../../stream/index.ts";
-import type { WindowSink } from "./window-sink.ts";
-import { assignerOf, STATISTICS, toWindowResult, type WindowOptions } from "./window-spec.ts";
-
-export { type WindowSpec, windowSpecOf } from "./window-spec.ts";
+import type { SensorWindows, WindowSink } from "./window.ts";
 
 /**
- * One sensor's windows in an operator of its own: what the node ran before one operator per
- * partition took every sensor's windows (partition-windows.ts), kept as the reference that
- * operator is checked against (test/actors/window/partition-windows.test.ts).
+ * The window actor's operator for one sensor type on one partition: event-time windows (tumbling
+ * by default; hopping, sliding or session by configuration) keyed by sensor, count / sum / mean / min / max per measurement, emitted on every
+ * update and once more, final, when the watermark passes the window's end plus the grace.
  */
-export interface SensorWindows {
-  add(reading: HotReading, out: WindowSink): void;
-  /** processing time moved: idle streams stop holding event time, windows may close */
-  advance(now: number, out: WindowSink): void;
-  /** event time reached `watermark` (the node's, across partitions): windows may close */
-  advanceTo(watermark: number, out: WindowSink): void;
-  /** the earliest close time of an open window (end + grace); +Infinity when none is open */
-  nextCloseAt(): number;
-  /** close every open window (shutdown, hand-off) */
-  flush(out: WindowSink): void;
-  /** plain data that `createWindows(..., snapshot)` turns back into the same open windows */
-  snapshot(): unknown;
+/** which windows, as plain data (it crosses to the workers) */
+export type WindowSpec =
+  | { readonly kind: "tumbling"; readonly sizeMs: number }
+  | { readonly kind: "hopping"; readonly sizeMs: number; readonly advanceMs: number }
+  | { readonly kind: "sliding"; readonly sizeMs: number }
+  | { readonly kind: "session"; readonly sizeMs: number; readonly gapMs: number };
+
+/** the windows the node's configuration asks for */
+export function windowSpecOf(
+  config: Pick<NodeConfig, "windowKind" | "windowMs" | "windowAdvanceMs" | "sessionGapMs">,
+): WindowSpec {
+  switch (config.windowKind) {
+    case "tumbling":
+    case "sliding":
+      return { kind: config.windowKind, sizeMs: config.windowMs };
+    case "hopping":
+      return { kind: "hopping", sizeMs: config.windowMs, advanceMs: config.windowAdvanceMs };
+    case "session":
+      return { kind: "session", sizeMs: config.windowMs, gapMs: config.sessionGapMs };
+  }
 }
 
-export function sensorWindowsFactory(options: WindowOptions) {
+export function assignerOf(spec: WindowSpec): WindowAssigner {
+  switch (spec.kind) {
+    case "tumbling":
+      return tumbling(spec.sizeMs);
+    case "hopping":
+      return hopping(spec.sizeMs, spec.advanceMs);
+    case "sliding":
+      return sliding(spec.sizeMs);
+    case "session":
+      return session(spec.gapMs);
+  }
+}
+
+export interface SensorWindowsOptions {
+  readonly window: WindowSpec;
+  readonly graceMs: number;
+  readonly maxOutOfOrdernessMs: number;
+  readonly idleTimeoutMs: number;
+  readonly clock: () => number;
+}
+
+const STATISTICS = ["count", "sum", "mean", "min", "max"] as const;
+
+export function sensorWindowsFactory(options: SensorWindowsOptions) {
   return (sensorType: SensorType, partition: number, snapshot?: unknown): SensorWindows => {
     const fields = MEASUREMENTS[sensorType];
     const operator = createWindowOperator({
@@ -94,5 +129,22 @@ export function sensorWindowsFactory(options: WindowOptions) {
         drain(sink, out, -1);
       },
     };
+  };
+}
+
+function toWindowResult(sensorType: SensorType, result: OperatorResult): WindowResult {
+  return {
+    scope: "sensor",
+    key: result.key,
+    type: sensorType,
+    window_start: result.windowStart,
+    window_end: result.windowEnd,
+    count: result.count,
+    // the operator computes exactly the message's statistics (STATISTICS, in that order) per
+    // field, never null in an emitted window (it has a reading): its objects are used as they
+    // are, not copied (a hopping reading emits 6 updates, each copied twice before)
+    fields: result.aggregates as Record<string, FieldAggregates>,
+    final: result.final,
+    emitted_at: result.emittedAt,
   };
 }

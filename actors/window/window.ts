@@ -1,27 +1,23 @@
-import type { HostOutput, HotReading } from "../../messages/host-protocol.ts";
+import type { HostOutput, HotReading, LateRecord } from "../../messages/host-protocol.ts";
 import type { SensorType } from "../../messages/sensor-reading.ts";
-import type { Props } from "../../supervisor/actor.ts";
-import type { PartitionWindows, PartitionWindowsSnapshot, SensorWindowState } from "./partition-windows.ts";
-import type { WindowSink } from "./window-sink.ts";
+import type { WindowResult } from "../../messages/window-result.ts";
+import type { ActorRef, Props } from "../../supervisor/actor.ts";
+import type { ModelShardMessage } from "../model-shard/model-shard.ts";
 
 /**
- * window/<type>:<partition>: the event-time windows of every sensor of one type on one
- * partition, in one window operator (partition-windows.ts: keys as interned ids, state in typed
- * arrays). Readings arrive from the sensors' actors: each sensor's in its log order, different
- * sensors' in whatever order the scheduler ran their actors. That is why each sensor keeps its
- * own stream time in the operator (once, one window actor per sensor gave the same guarantee at
- * ~11 KB and an actor per sensor): a sensor's readings are judged late only against its own
- * event time and the node's event-time watermark (the `watermark` message), which the partition
- * host sends after every reading before it has been applied, so a sensor that goes silent still
- * has its last window closed once the other sensors' event time passes its end plus grace. The
- * actor tells the partition host when its earliest open window may close (`onNextClose`), so the
- * host wakes it only when something may close (Flink's event-time timer service).
+ * window/<type>:<partition>:<sensor_id>: the event-time windows of one sensor. One actor per
+ * sensor because its sensor actor is the only sender, so readings arrive in the sensor's log
+ * order; a window actor shared by a partition's sensors would see each sensor's readings in
+ * the order the scheduler happened to run their sensor actors, and call the slower ones late.
+ * The watermark is the sensor's own stream time, lifted by the node's event-time watermark
+ * (the `watermark` message): a sensor that goes silent still has its last window closed once
+ * the other sensors' event time passes its end plus grace. The actor tells the partition host when
+ * its earliest open window may close (`onNextClose`), so the host wakes only the actors that
+ * have something to close, passivated ones included (Flink's event-time timer service).
  *
- * Updates go to the live feeds; a window's final result goes to `city.processed.<type>`. Late
- * readings are published, never dropped. On a checkpoint the actor publishes the state of every
- * sensor that changed since the last one, one changelog entry per sensor
- * (`<type>:<partition>:<sensor>`), and a restore hands those entries back one sensor at a time
- * (`restored`); a replayed reading at or below its sensor's saved offset is skipped.
+ * Updates go to the live feeds; a window's final result goes to `city.processed.<type>` and,
+ * for traffic, to the partition's model shard. Late readings are published, never dropped.
+ * Like the sensor actor, it publishes its state on checkpoints and skips replayed readings.
  */
 export type WindowMessage =
   | { readonly type: "reading"; readonly reading: HotReading }
@@ -30,83 +26,102 @@ export type WindowMessage =
   | { readonly type: "watermark"; readonly watermark: number }
   | { readonly type: "flush" }
   | { readonly type: "checkpoint" }
-  /** sensors' changelog entries wait for this actor (`takeRestored`) */
-  | { readonly type: "restored" }
   | { readonly type: "evict" };
 
+/** What the actor needs of a window operator (stream/window), for one sensor. */
+export interface SensorWindows {
+  add(reading: HotReading, out: WindowSink): void;
+  /** processing time moved: idle streams stop holding event time, windows may close */
+  advance(now: number, out: WindowSink): void;
+  /** event time reached `watermark` (the node's, across partitions): windows may close */
+  advanceTo(watermark: number, out: WindowSink): void;
+  /** the earliest close time of an open window (end + grace); +Infinity when none is open */
+  nextCloseAt(): number;
+  /** close every open window (shutdown, hand-off) */
+  flush(out: WindowSink): void;
+  /** plain data that `createWindows(..., snapshot)` turns back into the same open windows */
+  snapshot(): unknown;
+}
+
+export interface WindowSink {
+  window(result: WindowResult, ingestedAt: number): void;
+  late(record: LateRecord): void;
+}
+
 export interface WindowState {
-  readonly windows: PartitionWindows;
-  /** built on the first message */
+  readonly windows: SensorWindows;
+  /** built on the first message, where the actor can address its model shard */
   sink: WindowSink | undefined;
+  lastOffset: number;
   /** the close time last told to `onNextClose`, so it is told again only when it moves */
   reportedCloseAt: number;
+  /** changed since the state was last published (not part of the snapshot) */
+  dirty: boolean;
+}
+
+interface WindowSnapshot {
+  readonly windows: unknown;
+  readonly lastOffset: number;
 }
 
 export interface WindowDeps {
-  readonly createWindows: (
-    sensorType: SensorType,
-    partition: number,
-    snapshot?: PartitionWindowsSnapshot,
-  ) => PartitionWindows;
+  readonly createWindows: (sensorType: SensorType, partition: number, snapshot?: unknown) => SensorWindows;
   readonly emit: (output: HostOutput) => void;
   readonly now: () => number;
   readonly tickMs: number;
+  /** the model kind scores final traffic windows */
+  readonly scoreTypes: readonly SensorType[];
   readonly passivateAfterMs?: number;
   /** the actor's earliest open window may close at `closeAt` (+Infinity: none open) */
   readonly onNextClose?: (key: string, closeAt: number) => void;
   /** the actor passivated with its state published (or nothing to publish) */
   readonly onPassivated?: (key: string) => void;
-  /** sensors' changelog entries restored for this actor since it last asked, [sensor, state] */
-  readonly takeRestored?: (key: string) => readonly (readonly [string, SensorWindowState])[];
 }
 
-/** the window actor of a sensor type on a partition */
-export const windowKey = (sensorType: SensorType, partition: number) => `${sensorType}:${partition}`;
-
-/** the changelog key of one sensor's window state */
-export const sensorWindowKey = (sensorType: SensorType, partition: number, sensorId: string) =>
+export const windowKey = (sensorType: SensorType, partition: number, sensorId: string) =>
   `${sensorType}:${partition}:${sensorId}`;
 
-/** a window actor key or a sensor's changelog key, parsed (sensorId "" for an actor key) */
 export function parseWindowKey(key: string): { sensorType: SensorType; partition: number; sensorId: string } {
   const first = key.indexOf(":");
   const second = key.indexOf(":", first + 1);
   return {
     sensorType: key.slice(0, first) as SensorType,
-    partition: Number(second < 0 ? key.slice(first + 1) : key.slice(first + 1, second)),
-    sensorId: second < 0 ? "" : key.slice(second + 1),
+    partition: Number(key.slice(first + 1, second)),
+    sensorId: key.slice(second + 1),
   };
 }
 
+const toWindowSnapshot = (state: WindowState): WindowSnapshot => ({
+  windows: state.windows.snapshot(),
+  lastOffset: state.lastOffset,
+});
+
 export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState> {
   const publish = (key: string, state: WindowState) => {
-    const { sensorType, partition } = parseWindowKey(key);
-    for (const [sensorId, sensorState] of state.windows.takeChanged())
-      deps.emit({
-        type: "state",
-        kind: "window",
-        key: sensorWindowKey(sensorType, partition, sensorId),
-        partition,
-        state: sensorState,
-      });
-  };
-  const takeRestored = (key: string, windows: PartitionWindows) => {
-    for (const [sensorId, state] of deps.takeRestored?.(key) ?? []) windows.restore(sensorId, state);
+    state.dirty = false;
+    deps.emit({
+      type: "state",
+      kind: "window",
+      key,
+      partition: parseWindowKey(key).partition,
+      state: toWindowSnapshot(state),
+    });
   };
   return {
     kind: "window",
     mailbox: { capacity: 65_536, overflow: "backpressure" },
     ...(deps.passivateAfterMs === undefined ? {} : { passivateAfterMs: deps.passivateAfterMs }),
-    toSnapshot: (state) => state.windows.snapshot(),
+    toSnapshot: toWindowSnapshot,
     initialState: (key, snapshot) => {
+      const saved = snapshot as unknown as WindowSnapshot | undefined;
       const { sensorType, partition } = parseWindowKey(key);
-      const windows = deps.createWindows(
-        sensorType,
-        partition,
-        snapshot as PartitionWindowsSnapshot | undefined,
-      );
-      takeRestored(key, windows);
-      return { windows, sink: undefined, reportedCloseAt: Number.NaN };
+      return {
+        windows: deps.createWindows(sensorType, partition, saved?.windows),
+        sink: undefined,
+        lastOffset: saved?.lastOffset ?? -1,
+        reportedCloseAt: Number.NaN,
+        dirty: false,
+      };
     },
     onSignal(ctx, signal) {
       // The tick is housekeeping (idle partitions in processing time): it must not keep an idle
@@ -115,29 +130,33 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       if (signal.type === "started" || signal.type === "restarted")
         ctx.startTimer("tick", deps.tickMs, { type: "tick" }, { repeat: true, keepsAlive: false });
       else if (signal.type === "passivating") {
-        publish(ctx.key, ctx.state);
+        if (ctx.state.dirty) publish(ctx.key, ctx.state);
         deps.onPassivated?.(ctx.key);
       }
     },
     receive(ctx, message) {
       const state = ctx.state;
-      state.sink ??= windowSink(deps);
+      state.sink ??= windowSink(deps, ctx.key, (partition) =>
+        ctx.ref<ModelShardMessage>("model", String(partition)),
+      );
       const sink = state.sink;
       switch (message.type) {
         case "reading":
+          if (message.reading.offset <= state.lastOffset) return; // replayed after a restore
+          state.lastOffset = message.reading.offset;
+          state.dirty = true;
           state.windows.add(message.reading, sink);
           break;
         case "tick":
           state.windows.advance(deps.now(), sink);
           break;
         case "watermark":
+          state.dirty = true;
           state.windows.advanceTo(message.watermark, sink);
           break;
         case "flush":
+          state.dirty = true;
           state.windows.flush(sink);
-          break;
-        case "restored":
-          takeRestored(ctx.key, state.windows);
           break;
         case "evict":
           ctx.stop();
@@ -148,6 +167,8 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       }
       const closeAt = state.windows.nextCloseAt();
       if (closeAt !== state.reportedCloseAt) {
+        // windows opened or closed (a tick that closes one changes the state too)
+        if (!Number.isNaN(state.reportedCloseAt)) state.dirty = true;
         state.reportedCloseAt = closeAt;
         deps.onNextClose?.(ctx.key, closeAt);
       }
@@ -155,10 +176,17 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
   };
 }
 
-function windowSink(deps: WindowDeps): WindowSink {
+function windowSink(
+  deps: WindowDeps,
+  key: string,
+  modelOf: (partition: number) => ActorRef<ModelShardMessage>,
+): WindowSink {
+  const { sensorType, partition } = parseWindowKey(key);
+  const model = deps.scoreTypes.includes(sensorType) ? modelOf(partition) : undefined;
   return {
     window(result, ingestedAt) {
       deps.emit({ type: "window", window: result, ingestedAt });
+      if (result.final && model) model.tell({ type: "score", window: result, ingestedAt });
     },
     late(record) {
       deps.emit({ type: "late", late: record });

@@ -8,10 +8,9 @@
  * - each record decoded and validated as the dispatcher does (engine/raw-reading.ts: JSON, the
  *   zod reading schema, measurements in order), non-traffic readings dropped (the node would
  *   send them to their own window actors; Kafka Streams' job filters them out);
- * - one window actor per sensor type and partition (actors/window/window.ts, window/<type>:<partition>)
- *   in an actor system, with the node's partition operator (actors/window/partition-windows.ts: count,
- *   sum, mean, min, max per measurement, each sensor's own stream time, grace, on-update and final
- *   emission, each sensor's state changelogged on its own);
+ * - one window actor per sensor (actors/window/window.ts, window/<type>:<partition>:<sensor>) in an
+ *   actor system, with the node's per-sensor operator (actors/window/sensor-windows.ts: count, sum, mean,
+ *   min, max per measurement, watermark, grace, on-update and final emission);
  * - the node's event time: per-partition watermarks (stream/watermark) sent after each batch to
  *   the window actors whose earliest window may close (event-time timers), as the partition host does;
  * - checkpoints every `commitIntervalMs` (the node's COMMIT_INTERVAL_MS, default from
@@ -32,9 +31,8 @@
  * Usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s] [commit-interval-ms]
  */
 
-import { partitionWindowsFactory } from "../../actors/window/partition-windows.ts";
+import { sensorWindowsFactory, type WindowSpec } from "../../actors/window/sensor-windows.ts";
 import { type WindowMessage, windowKey as windowActorKey, windowProps } from "../../actors/window/window.ts";
-import type { WindowSpec } from "../../actors/window/window-spec.ts";
 import { openActorStateStores } from "../../engine/actor-state.ts";
 import { rawReading } from "../../engine/raw-reading.ts";
 import { openKafkaLog, parseBrokers } from "../../log/kafka/index.ts";
@@ -130,7 +128,7 @@ async function aggregate(
   };
   system.register(
     windowProps({
-      createWindows: partitionWindowsFactory({
+      createWindows: sensorWindowsFactory({
         window,
         graceMs,
         maxOutOfOrdernessMs,
@@ -140,6 +138,7 @@ async function aggregate(
       emit,
       now: Date.now,
       tickMs: 1000,
+      scoreTypes: [],
       onNextClose: (key, closeAt) => closeTimers.schedule(key, closeAt),
     }),
   );
@@ -188,7 +187,7 @@ async function aggregate(
         skipped++;
         continue;
       }
-      const key = windowActorKey(reading.sensorType, reading.partition);
+      const key = windowActorKey(reading.sensorType, reading.partition, reading.sensorId);
       dirty.add(key);
       actors.add(key);
       system.ref<WindowMessage>("window", key).tell({

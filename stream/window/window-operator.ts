@@ -36,14 +36,11 @@ export interface WindowOperatorConfig {
      * Whose event time closes windows and calls records late. "partition" (default): each
      * record lifts its partition's watermark (max event time minus the bound), and the operator
      * watermark is the minimum over partitions. "key": each key's own stream time (its max
-     * event time minus the bound) closes its windows and calls its records late; records never
-     * move the operator watermark, only `advanceWatermark` does, which closes any key's windows
-     * it passes and lifts those keys' stream time to it (a key without a window to close keeps
-     * its own). One operator for many keys then judges each key exactly as an operator of its
-     * own did when the node woke it with the watermark at its windows' close times, whatever
-     * order the keys' records are interleaved in: what a partition's keys need when their
-     * records reach the operator through per-key actors (each key in log order, the keys in
-     * scheduler order).
+     * event time minus the bound), lifted for every key by `advanceWatermark`; records never
+     * move the operator watermark. One operator for many keys then judges each key exactly as
+     * an operator of its own would, whatever order the keys' records are interleaved in: what
+     * a partition's keys need when their records reach the operator through per-key actors
+     * (each key in log order, the keys in scheduler order).
      */
     readonly streamTime?: "partition" | "key";
   };
@@ -94,8 +91,6 @@ export interface WindowOperator {
    * lookup per record.
    */
   internKey(key: string): number;
-  /** the key of an id from `internKey` */
-  keyOf(keyId: number): string;
   /** `process` for a key id from `internKey` */
   processInterned(
     partition: number,
@@ -207,10 +202,6 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     return keyId;
   }
 
-  keyOf(keyId: number): string {
-    return this.keys.keyOf(keyId);
-  }
-
   process(
     partition: number,
     key: string,
@@ -261,9 +252,11 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       this.keyPartition[keyId] = partition;
       if (timestamp > this.keyMax[keyId]!) {
         this.keyMax[keyId] = timestamp;
-        this.closeKey(keyId, timestamp - this.maxOutOfOrdernessMs, out);
+        const own = timestamp - this.maxOutOfOrdernessMs;
+        if (own > this.watermarks.current) this.closeKey(keyId, own, out);
       }
-      this.placingWatermark = this.keyMax[keyId]! - this.maxOutOfOrdernessMs;
+      const own = this.keyMax[keyId]! - this.maxOutOfOrdernessMs;
+      this.placingWatermark = Math.max(own, this.watermarks.current);
     } else {
       const advanced = this.processingTime
         ? this.watermarks.advanceTo(now)
@@ -318,11 +311,10 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       counts: this.counts,
     });
     if (!this.keyStreamTime) return snapshot;
-    const keyStreamTimes: [string, number, number][] = [];
+    const keyStreamTimes: [string, number][] = [];
     for (let keyId = 0; keyId < this.keys.size; keyId++) {
       const max = this.keyMax[keyId]!;
-      if (max !== Number.NEGATIVE_INFINITY)
-        keyStreamTimes.push([this.keys.keyOf(keyId), max, this.keyPartition[keyId]!]);
+      if (max !== Number.NEGATIVE_INFINITY) keyStreamTimes.push([this.keys.keyOf(keyId), max]);
     }
     return { ...snapshot, keyStreamTimes };
   }
@@ -348,11 +340,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     this.keyPartition = new Int32Array(0);
     if (this.keyStreamTime) {
       for (let keyId = 0; keyId < this.keys.size; keyId++) this.internKey(this.keys.keyOf(keyId));
-      for (const [key, max, partition] of snapshot.keyStreamTimes ?? []) {
-        const keyId = this.internKey(key);
-        this.keyMax[keyId] = max;
-        this.keyPartition[keyId] = partition;
-      }
+      for (const [key, max] of snapshot.keyStreamTimes ?? []) this.keyMax[this.internKey(key)] = max;
     }
   }
 
@@ -372,7 +360,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       });
     windows.sort((a, b) => a.seq - b.seq);
     const max = this.keyMax[keyId]!;
-    const own = max - this.maxOutOfOrdernessMs;
+    const own = Math.max(max - this.maxOutOfOrdernessMs, this.watermarks.current);
     return {
       version: 1,
       assigner: this.config.assigner,
@@ -492,12 +480,6 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       const keyId = table.keyIdOf(slot);
       table.release(slot);
       this.placement.onClose?.(keyId);
-      // per-key stream time: the operator watermark that closed one of the key's windows is
-      // now the key's too, as it was for an operator of the key's own, which the node woke
-      // with the watermark exactly then (and only then: a key with no window to close keeps
-      // its own time, so a partition the watermark ran ahead of does not make it late)
-      if (this.keyStreamTime && limit !== Number.POSITIVE_INFINITY)
-        this.keyMax[keyId] = Math.max(this.keyMax[keyId]!, limit + this.maxOutOfOrdernessMs);
     }
   }
 

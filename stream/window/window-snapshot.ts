@@ -27,8 +27,8 @@ export interface WindowOperatorSnapshot {
   readonly windows: readonly WindowEntryJson[];
   /** per-key record buffers (sliding windows) */
   readonly keyStates: readonly KeyStateJson[];
-  /** streamTime "key": each key's max event time and partition, [key, ms, partition] */
-  readonly keyStreamTimes?: readonly (readonly [string, number, number])[];
+  /** streamTime "key": each key's max event time, [key, ms] (absent in partition mode) */
+  readonly keyStreamTimes?: readonly (readonly [string, number])[];
 }
 
 export interface SnapshotCounts {
