@@ -4,7 +4,14 @@ import { newsRoutes } from "../../../api/news/routes.ts";
 import type { NewsInsight } from "../../../messages/news.ts";
 
 const insight = (id: string, title: string, at: number) =>
-  ({ article_id: id, title, location: "Mitte", created_at: at, sentiment: 0.5 }) as unknown as NewsInsight;
+  ({
+    article_id: id,
+    title,
+    location: "Mitte",
+    created_at: at,
+    published_at: new Date(at * 1000).toISOString(),
+    sentiment: 0.5,
+  }) as unknown as NewsInsight;
 
 describe("the news routes' shaping", () => {
   const view = new NewsView();
