@@ -1,0 +1,309 @@
+import { describe, expect, test } from "bun:test";
+import {
+  type CompressionAlgorithmValue,
+  crc32c,
+  createRecordsBatch,
+  type MessageRecord,
+  Reader,
+  readRecordsBatches,
+} from "@platformatic/kafka";
+import { type BatchSource, decodeRecordBatches } from "../../../log/kafka/record-batch-decoder.ts";
+import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
+
+const message = (i: number, headers: Array<[string, string]> = []): MessageRecord => ({
+  topic: "t",
+  partition: 0,
+  key: Buffer.from(`sensor-${i}`),
+  value: Buffer.from(`{"i":${i}}`),
+  timestamp: 1_764_600_000_000n + BigInt(i),
+  headers: new Map(headers.map(([key, value]) => [Buffer.from(key), Buffer.from(value)])),
+});
+
+interface BatchOptions {
+  readonly compression?: CompressionAlgorithmValue;
+  readonly producerId?: bigint;
+  readonly transactional?: boolean;
+}
+
+/** one record batch as a broker stores and sends it, at a chosen base offset */
+function batchAt(baseOffset: bigint, messages: MessageRecord[], options: BatchOptions = {}): Buffer {
+  const bytes = Buffer.from(
+    createRecordsBatch(messages, {
+      compression: options.compression ?? "none",
+      ...(options.producerId === undefined ? {} : { producerId: options.producerId }),
+      ...(options.transactional ? { transactionalId: "tx" } : {}),
+    }).buffer,
+  );
+  // the base offset is outside the CRC: the broker assigns it on append
+  bytes.writeBigInt64BE(baseOffset, 0);
+  return bytes;
+}
+
+/** a transaction marker: a control batch with one record whose key is version 0, type 0/1 */
+function markerAt(offset: bigint, producerId: bigint, type: "abort" | "commit"): Buffer {
+  const key = Buffer.alloc(4);
+  key.writeInt16BE(type === "abort" ? 0 : 1, 2);
+  const bytes = batchAt(offset, [{ ...message(0), key, value: Buffer.alloc(6) }], {
+    producerId,
+    transactional: true,
+  });
+  // set the control bit, then the CRC again over the changed attributes
+  bytes.writeInt16BE(bytes.readInt16BE(21) | 0b10_0000, 21);
+  bytes.writeUInt32BE(crc32c(bytes.subarray(21)), 17);
+  return bytes;
+}
+
+const source = (bytes: Uint8Array, fromOffset = 0n, extra: Partial<BatchSource> = {}): BatchSource => ({
+  topic: "t",
+  partition: 3,
+  bytes,
+  fromOffset,
+  ...extra,
+});
+
+describe("Kafka record batches decoded from fetch bytes", () => {
+  test("offsets and timestamps come out exact, records before the asked offset are dropped", () => {
+    const bytes = batchAt(
+      9_007_199_254_740_000n,
+      [0, 1, 2, 3].map((i) => message(i)),
+    );
+    const { records, nextOffset } = decodeRecordBatches(source(bytes, 9_007_199_254_740_002n));
+    expect(records.map((r) => r.offset)).toEqual([9_007_199_254_740_002, 9_007_199_254_740_003]);
+    expect(records.map((r) => r.timestamp)).toEqual([1_764_600_000_002, 1_764_600_000_003]);
+    expect(records.map((r) => r.key)).toEqual(["sensor-2", "sensor-3"]);
+    expect(records.map((r) => [r.topic, r.partition])).toEqual([
+      ["t", 3],
+      ["t", 3],
+    ]);
+    expect(new TextDecoder().decode(records[0]!.value!)).toBe('{"i":2}');
+    expect(nextOffset).toBe(9_007_199_254_740_004n);
+  });
+
+  test("the records equal what the library's own decoder reads from the same bytes", () => {
+    const bytes = Buffer.concat([
+      batchAt(0n, [message(0, [["ingested_at", "1"]]), { ...message(1), key: null, value: null }]),
+      batchAt(2n, [message(2), message(3, [["a", ""]])], { compression: "gzip" }),
+    ]);
+    const ours = decodeRecordBatches(source(bytes)).records;
+    const theirs = readRecordsBatches(Reader.from(bytes)).flatMap((batch) =>
+      batch.records.map((record) => ({
+        offset: Number(batch.firstOffset) + record.offsetDelta,
+        key: record.key === null ? null : record.key.toString(),
+        value: record.value === null ? null : [...record.value],
+        timestamp: Number(batch.firstTimestamp + record.timestampDelta),
+        headers: record.headers.map(([key, value]) => ({ key: String(key), value: String(value ?? "") })),
+      })),
+    );
+    expect(
+      ours.map((r) => ({
+        ...r,
+        value: r.value === null ? null : [...r.value],
+        topic: undefined,
+        partition: undefined,
+      })),
+    ).toEqual(theirs.map((r) => ({ ...r, topic: undefined, partition: undefined })));
+  });
+
+  test.each(["none", "gzip", "snappy", "lz4", "zstd"] as CompressionAlgorithmValue[])(
+    "a batch compressed with %s decodes to the same records",
+    (compression) => {
+      const messages = Array.from({ length: 50 }, (_, i) => message(i, [["ingested_at", String(i)]]));
+      const { records, nextOffset } = decodeRecordBatches(source(batchAt(100n, messages, { compression })));
+      expect(records.map((r) => r.key)).toEqual(messages.map((_, i) => `sensor-${i}`));
+      expect(records[49]!.headers).toEqual([{ key: "ingested_at", value: "49" }]);
+      expect(nextOffset).toBe(150n);
+    },
+  );
+
+  test("header names that change from record to record are each their own (regression: the name cache)", () => {
+    const bytes = batchAt(0n, [
+      message(0, [["ingested_at", "10"]]),
+      message(1, [["ingested_by", "edge"]]),
+      message(2, [
+        ["ingested_at", "12"],
+        ["ingested_at", "13"],
+      ]),
+      message(3, []),
+      message(4, [["ingested_by", "edge-2"]]),
+    ]);
+    const { records } = decodeRecordBatches(source(bytes));
+    expect(records.map((r) => r.headers)).toEqual([
+      [{ key: "ingested_at", value: "10" }],
+      [{ key: "ingested_by", value: "edge" }],
+      [
+        { key: "ingested_at", value: "12" },
+        { key: "ingested_at", value: "13" },
+      ],
+      [],
+      [{ key: "ingested_by", value: "edge-2" }],
+    ]);
+  });
+
+  test("a record's value is its own copy, not a view that keeps the fetch response alive", () => {
+    const [record] = decodeRecordBatches(source(batchAt(0n, [message(0)]))).records;
+    expect(record!.value!.byteLength).toBe(record!.value!.buffer.byteLength);
+  });
+
+  test("a batch cut off by the fetch's byte limit is left for the next fetch, the whole ones before it are read", () => {
+    const whole = batchAt(0n, [message(0), message(1)]);
+    const cut = batchAt(2n, [message(2), message(3)]).subarray(0, 40);
+    const { records, nextOffset } = decodeRecordBatches(source(Buffer.concat([whole, cut])));
+    expect(records.map((r) => r.offset)).toEqual([0, 1]);
+    expect(nextOffset).toBe(2n);
+    expect(decodeRecordBatches(source(cut)).nextOffset).toBeUndefined();
+  });
+
+  test("read_committed: an aborted transaction's batches are skipped up to its marker, a committed one is read, and offsets still advance past both", () => {
+    const bytes = Buffer.concat([
+      batchAt(0n, [message(0), message(1)], { producerId: 7n, transactional: true }),
+      batchAt(2n, [message(2)], { producerId: 8n, transactional: true }),
+      markerAt(3n, 7n, "abort"),
+      markerAt(4n, 8n, "commit"),
+      batchAt(5n, [message(5)], { producerId: 7n, transactional: true }),
+      markerAt(6n, 7n, "commit"),
+    ]);
+    const { records, nextOffset } = decodeRecordBatches(
+      source(bytes, 0n, { abortedTransactions: [{ producerId: 7n, firstOffset: 0n }] }),
+    );
+    expect(records.map((r) => r.offset)).toEqual([2, 5]);
+    expect(nextOffset).toBe(7n);
+  });
+});
+
+/** bytes of a valid one-batch fetch, changed by `mutate`, with the CRC made right again when asked */
+function hostile(mutate: (bytes: Buffer) => Buffer, fixCrc = true): Buffer {
+  const bytes = mutate(batchAt(0n, [message(0, [["h", "v"]]), message(1)]));
+  if (fixCrc && bytes.byteLength >= 21) bytes.writeUInt32BE(crc32c(bytes.subarray(21)), 17);
+  return bytes;
+}
+
+/** the first record's fields start after the 61-byte header and its one-byte length */
+const RECORD = 61;
+
+const HOSTILE: ReadonlyArray<{ name: string; bytes: () => Buffer; reason: RegExp }> = [
+  {
+    name: "a flipped bit in a value (bad CRC)",
+    bytes: () => hostile((b) => (b.writeUInt8(b[b.byteLength - 3]! ^ 1, b.byteLength - 3), b), false),
+    reason: /CRC-32C/,
+  },
+  {
+    name: "a batch length below its own header",
+    bytes: () => hostile((b) => (b.writeInt32BE(10, 8), b), false),
+    reason: /below the 49-byte header/,
+  },
+  {
+    name: "an absurd batch length (2 GiB)",
+    bytes: () => hostile((b) => (b.writeInt32BE(0x7fff_ffff, 8), b), false),
+    reason: /exceeds the limit/,
+  },
+  {
+    name: "message format v1",
+    bytes: () => hostile((b) => (b.writeInt8(1, 16), b), false),
+    reason: /message format v1 is not supported/,
+  },
+  {
+    name: "a record count of a billion",
+    bytes: () => hostile((b) => (b.writeInt32BE(1_000_000_000, 57), b)),
+    reason: /record count 1000000000 does not fit/,
+  },
+  {
+    name: "a negative record count",
+    bytes: () => hostile((b) => (b.writeInt32BE(-5, 57), b)),
+    reason: /record count -5 does not fit/,
+  },
+  {
+    name: "a record length past the batch",
+    bytes: () => hostile((b) => (b.writeUInt8(0x7e, RECORD), b)),
+    reason: /record length 63 does not fit/,
+  },
+  {
+    name: "a key length past the record",
+    bytes: () => hostile((b) => (b.writeUInt8(0x7e, RECORD + 4), b)),
+    reason: /a length of 63 does not fit/,
+  },
+  {
+    name: "a key length below -1",
+    bytes: () => hostile((b) => (b.writeUInt8(0x05, RECORD + 4), b)),
+    reason: /a length of -3 does not fit/,
+  },
+  {
+    name: "a varint that never ends (nested junk)",
+    bytes: () => hostile((b) => (b.fill(0xff, RECORD + 1, b.byteLength), b)),
+    reason: /varint|varlong/,
+  },
+  {
+    name: "compressed junk (lz4 flag on plain records)",
+    bytes: () => hostile((b) => (b.writeInt16BE(3, 21), b)),
+    reason: /lz4 data does not decompress|does not fit/,
+  },
+  {
+    name: "an unknown compression codec",
+    bytes: () => hostile((b) => (b.writeInt16BE(6, 21), b)),
+    reason: /codec 6 is unknown/,
+  },
+  {
+    name: "bytes left over after the last record",
+    bytes: () =>
+      hostile((b) => {
+        const longer = Buffer.concat([b, Buffer.from([0, 0, 0])]);
+        longer.writeInt32BE(longer.readInt32BE(8) + 3, 8);
+        return longer;
+      }),
+    reason: /3 bytes follow the batch's 2 records/,
+  },
+];
+
+describe("hostile record batches", () => {
+  test.each(HOSTILE)(
+    "$name is a LOG_BATCH_CORRUPT error naming the partition and offset",
+    ({ bytes, reason }) => {
+      let caught: unknown;
+      try {
+        decodeRecordBatches(source(bytes()));
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(PlatformError);
+      const failure = caught as PlatformError;
+      expect(failure.code).toBe(ErrorCodes.LOG_BATCH_CORRUPT);
+      expect(failure.message).toMatch(/a record batch of t#3 at offset 0 is corrupt: /);
+      expect(failure.message).toMatch(reason);
+      expect(failure.details).toEqual({ topic: "t", partition: 3, offset: 0 });
+    },
+  );
+
+  test("a gzip bomb stops at the batch limit instead of inflating in memory", () => {
+    const bomb = batchAt(0n, [{ ...message(0), value: Buffer.alloc(4 * 1024 * 1024) }], {
+      compression: "gzip",
+    });
+    expect(bomb.byteLength).toBeLessThan(64 * 1024);
+    expect(() => decodeRecordBatches(source(bomb), { maxBatchBytes: 1024 * 1024 })).toThrow(
+      /gzip data does not decompress|more than 1048576 bytes/,
+    );
+  });
+
+  test("random bytes never crash the decoder: each is records or a LOG_BATCH_CORRUPT error", () => {
+    const valid = batchAt(0n, [message(0, [["h", "v"]]), message(1), message(2)]);
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) & 0x7fff_ffff;
+      return seed;
+    };
+    for (let round = 0; round < 2_000; round++) {
+      const bytes = Buffer.from(valid);
+      for (let flips = 1 + (random() % 4); flips > 0; flips--) {
+        const at = RECORD + (random() % (bytes.byteLength - RECORD));
+        bytes[at] = random() & 0xff;
+      }
+      // with the CRC made right, the record parser itself meets the junk
+      bytes.writeUInt32BE(crc32c(bytes.subarray(21)), 17);
+      try {
+        const { records } = decodeRecordBatches(source(bytes));
+        expect(records.length).toBeLessThanOrEqual(3);
+      } catch (error) {
+        expect(error).toBeInstanceOf(PlatformError);
+        expect((error as PlatformError).code).toBe(ErrorCodes.LOG_BATCH_CORRUPT);
+      }
+    }
+  });
+});
