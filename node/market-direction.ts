@@ -1,65 +1,34 @@
 import { Gauge } from "prom-client";
+import { DirectionForecasts } from "../actors/model-shard/direction-forecasts.ts";
+import { DriftTrigger } from "../actors/retrain/drift-trigger.ts";
+import { MARKET_DIRECTION_POLICY } from "../actors/retrain/forecast-policies.ts";
+import { restoreServing } from "../actors/retrain/restore-serving.ts";
 import { RetrainCoordinator } from "../actors/retrain/retrain-coordinator.ts";
-import { DEFAULT_RETRAIN_POLICY, type RetrainPolicy } from "../actors/retrain/retrain-policy.ts";
 import type { ProducerRecord } from "../log/log.ts";
-import type { IndicatorSnapshot } from "../messages/market.ts";
-import type { ModelOutcome } from "../messages/prediction.ts";
 import { Topics } from "../messages/topics.ts";
-import { directionFeatures, directionLabel, MARKET_DIRECTION } from "../ml/market/direction-features.ts";
+import { MARKET_DIRECTION } from "../ml/market/direction-features.ts";
 import { DirectionTrainingSource } from "../ml/market/direction-training-source.ts";
-import { LiveClassification } from "../ml/monitoring/live-classification.ts";
+import type { LiveClassification } from "../ml/monitoring/live-classification.ts";
 import type { NodeFeatures } from "./features.ts";
 import type { NodeMarket } from "./market.ts";
-import { type NodeModels, restoreServing } from "./models.ts";
+import type { NodeModels } from "./models.ts";
 import type { NodeContext } from "./node-context.ts";
 
 /**
  * The market room's model (MARKET_MODEL=off turns it off): the direction of each symbol's next
  * minute, a log-loss gradient-boosted classifier on the models room's serving, registry and
  * tracking, with a retraining loop of its own whose training source is the feature store
- * (`ml/market/direction-training-source.ts`).
- *
- * Every closed minute of a symbol (its indicator snapshot from the symbol actor) is first the
- * label of the forecast made one minute before (up or not), then the input of the forecast for
- * the next minute. Labels and forecasts are applied in one serial queue, forecasts of a batch
- * before its labels and after the shadows scored them, so a burst of back-filled minutes labels
- * each forecast, the shadow's included, as a live minute would. Each version's live precision,
- * recall, F1 and AUC (recent outcomes) go to /metrics and, every 10 s, to the `models` feed.
+ * (`ml/market/direction-training-source.ts`). The symbol actors' closed minutes feed its live
+ * loop (`actors/model-shard/direction-forecasts.ts`); each labelled forecast is stored on
+ * `ml.outcomes`; each version's live precision, recall, F1 and AUC go to /metrics and, every
+ * 10 s, to the `models` feed.
  */
 export interface NodeMarketDirection {
   stop(): Promise<void>;
 }
 
-const MINUTE = 60_000;
 const TICK_MS = 10_000;
 const FIRST_TRAINING_RETRY_MS = 15_000;
-/** symbols whose last minute is kept for labels; a market streams hundreds, not this many */
-const MAX_SYMBOLS = 10_000;
-
-export const MARKET_DIRECTION_POLICY: RetrainPolicy = {
-  ...DEFAULT_RETRAIN_POLICY,
-  experiment: MARKET_DIRECTION,
-  learner: {
-    kind: "gradient-boosting",
-    params: {
-      loss: "log-loss",
-      nTrees: 100,
-      maxDepth: 4,
-      learningRate: 0.05,
-      minSamplesLeaf: 40,
-      maxBins: 64,
-      subsample: 0.8,
-    },
-  },
-  // a challenger is judged on log loss, a proper score for probabilities (see PairedComparison)
-  comparison: { ...DEFAULT_RETRAIN_POLICY.comparison, score: "log-loss" },
-  triggers: {
-    ...DEFAULT_RETRAIN_POLICY.triggers,
-    // a direction forecast's absolute error is |p - y|, about 0.5 for a coin: a drop shows early
-    performanceRatio: 1.15,
-    postChangeLabels: 300,
-  },
-};
 
 export async function startMarketDirection(
   node: NodeContext,
@@ -73,10 +42,7 @@ export async function startMarketDirection(
     minRows: Math.ceil(config.marketModelFirstTrainingRows / 2),
   });
   const loop = new RetrainCoordinator({
-    serving,
-    registry: models.registry,
-    tracking: models.tracking,
-    source,
+    ...{ serving, registry: models.registry, tracking: models.tracking, source },
     now: Date.now,
     onEvent: models.onEvent,
   });
@@ -85,65 +51,12 @@ export async function startMarketDirection(
   await restoreServing(serving, models.registry, MARKET_DIRECTION);
   await loop.resume(MARKET_DIRECTION);
 
-  const quality = new Map<string, LiveClassification>();
-  let outcomes: ModelOutcome[] = [];
-  serving.onOutcome((outcome) => {
-    if (outcome.model !== MARKET_DIRECTION) return;
-    outcomes.push({
-      outcome_id: `${outcome.model}|${outcome.key}|${outcome.at}`,
-      model: outcome.model,
-      key: outcome.key,
-      at: outcome.at,
-      served_version: outcome.served,
-      value: outcome.values.get(outcome.served)!,
-      actual: outcome.actual,
-      values: Object.fromEntries(outcome.values),
-      labelled_at: Date.now(),
-    });
-    for (const [version, probability] of outcome.values) {
-      const live = quality.get(version) ?? new LiveClassification();
-      quality.set(version, live);
-      live.observe(probability, outcome.actual);
-    }
-  });
-
-  const lastMinute = new Map<string, { start: number; close: number }>();
-  let pending: {
-    labels: [string, number, 0 | 1][];
-    rows: { key: string; at: number; features: number[] }[];
-  } = { labels: [], rows: [] };
-  let work: Promise<void> = Promise.resolve();
-  let scheduled = false;
-  let forecastFailures = 0;
-  let lastFirstTrigger = 0;
-  let checkingFirst = false;
-
-  const flush = async () => {
-    scheduled = false;
-    const { labels, rows } = pending;
-    pending = { labels: [], rows: [] };
-    if (rows.length > 0) {
-      try {
-        await serving.predict(MARKET_DIRECTION, { rows });
-        await serving.settled();
-      } catch (error) {
-        // a forecast that failed is counted; its minute goes unlabelled, the next ones go on
-        forecastFailures += rows.length;
-        failures.logUnavailable(error);
-      }
-    }
-    for (const [symbol, at, up] of labels) serving.label(MARKET_DIRECTION, symbol, at, up);
-    await storeOutcomes();
-  };
-
-  /** the labelled forecasts to `ml.outcomes`, keyed by symbol: the stored record of the live error */
-  const storeOutcomes = async () => {
-    if (outcomes.length === 0) return;
-    const batch = outcomes;
-    outcomes = [];
-    try {
+  const forecasts = new DirectionForecasts({
+    serving,
+    // keyed by symbol: the stored record of the live error
+    storeOutcomes: async (outcomes) => {
       const records: ProducerRecord[] = [];
-      for (const outcome of batch)
+      for (const outcome of outcomes)
         records.push({
           topic: Topics.outcomes,
           key: outcome.key,
@@ -151,45 +64,19 @@ export async function startMarketDirection(
           timestamp: outcome.at,
         });
       await log.append(records);
-    } catch (error) {
-      // the live figures already counted them; a log that is down loses only their record
-      failures.logUnavailable(error);
-    }
-  };
-
-  const observe = (snapshot: IndicatorSnapshot) => {
-    if (snapshot.timeframe !== "1m") return;
-    const before = lastMinute.get(snapshot.symbol);
-    // a minute older than the one already seen (a revision, a replay) is neither label nor input
-    if (before && snapshot.bar_start <= before.start) return;
-    const consecutive = before?.start === snapshot.bar_start - MINUTE ? before : undefined;
-    lastMinute.delete(snapshot.symbol);
-    lastMinute.set(snapshot.symbol, { start: snapshot.bar_start, close: snapshot.close });
-    if (lastMinute.size > MAX_SYMBOLS) lastMinute.delete(lastMinute.keys().next().value!);
-    if (serving.policyOf(MARKET_DIRECTION) === undefined) return;
-    if (consecutive)
-      pending.labels.push([
-        snapshot.symbol,
-        snapshot.bar_start,
-        directionLabel(consecutive.close, snapshot.close),
-      ]);
-    pending.rows.push({
-      key: snapshot.symbol,
-      at: snapshot.bar_start + MINUTE,
-      features: directionFeatures(snapshot, consecutive?.close),
-    });
-    if (!scheduled) {
-      scheduled = true;
-      // the minutes of one close (every symbol at once) or of a back-fill go as one batch
-      work = work.then(() => new Promise((resolve) => setTimeout(resolve, 50))).then(flush);
-    }
-  };
+    },
+    onError: failures.logUnavailable,
+    now: Date.now,
+  });
+  const unsubscribe = market.onIndicator((snapshot) => forecasts.observe(snapshot));
 
   /**
    * No version yet: train once the offline store holds enough minutes. The lake is asked, not
    * the minutes this room saw: the warm-up's minutes reach the lake before this room listens,
    * and a restarted node's lake already holds what the last run saw.
    */
+  let lastFirstTrigger = 0;
+  let checkingFirst = false;
   const firstTraining = async () => {
     const now = Date.now();
     if (
@@ -209,32 +96,17 @@ export async function startMarketDirection(
       checkingFirst = false;
     }
   };
-  const unsubscribe = market.onIndicator(observe);
 
-  let driftedBefore = false;
+  const drift = new DriftTrigger(serving, loop);
   const tick = setInterval(() => {
     loop.tick();
     if (serving.policyOf(MARKET_DIRECTION) === undefined) {
       firstTraining().catch(failures.logUnavailable);
       return;
     }
-    const drift = serving.driftOf(MARKET_DIRECTION);
-    const drifted = drift?.features.filter((f) => f.drifted).map((f) => f.name) ?? [];
-    if (drifted.length > 0 && !driftedBefore)
-      loop.trigger(
-        MARKET_DIRECTION,
-        `data drift on ${drifted.join(", ")} (KS and PSI against version ${drift!.version}'s training reference)`,
-        "monitor",
-        MARKET_DIRECTION_POLICY.triggers.postChangeLabels ?? 0,
-      );
-    driftedBefore = drifted.length > 0;
-    const served = new Set(serving.statsOf(MARKET_DIRECTION).keys());
-    for (const [version, live] of quality) {
-      // versions no longer served keep no figures: memory follows what serves
-      if (!served.has(version)) {
-        quality.delete(version);
-        continue;
-      }
+    drift.check(MARKET_DIRECTION, MARKET_DIRECTION_POLICY.triggers.postChangeLabels ?? 0);
+    forecasts.forgetUnserved();
+    for (const [version, live] of forecasts.liveClassification())
       feeds.publish("models", {
         type: "live-classification",
         model: MARKET_DIRECTION,
@@ -242,9 +114,20 @@ export async function startMarketDirection(
         at: Date.now(),
         ...finite(live.snapshot()),
       });
-    }
   }, TICK_MS);
+  observeClassification(metrics.registry, forecasts);
 
+  return {
+    async stop() {
+      clearInterval(tick);
+      unsubscribe();
+      await forecasts.stop();
+      await loop.settled();
+    },
+  };
+}
+
+function observeClassification(registry: import("prom-client").Registry, forecasts: DirectionForecasts) {
   const perVersion = (
     name: string,
     help: string,
@@ -254,10 +137,10 @@ export async function startMarketDirection(
       name,
       help,
       labelNames: ["model", "version"],
-      registers: [metrics.registry],
+      registers: [registry],
       collect() {
         this.reset();
-        for (const [version, live] of quality) {
+        for (const [version, live] of forecasts.liveClassification()) {
           const value = read(live.snapshot());
           if (Number.isFinite(value)) this.set({ model: MARKET_DIRECTION, version }, value);
         }
@@ -286,21 +169,11 @@ export async function startMarketDirection(
   new Gauge({
     name: "platform_market_forecast_failures",
     help: "Minute forecasts of the market model that could not be made (swapped or failed)",
-    registers: [metrics.registry],
+    registers: [registry],
     collect() {
-      this.set(forecastFailures);
+      this.set(forecasts.failures());
     },
   });
-
-  return {
-    async stop() {
-      clearInterval(tick);
-      unsubscribe();
-      await work.catch(failures.logUnavailable);
-      await flush().catch(failures.logUnavailable);
-      await loop.settled();
-    },
-  };
 }
 
 /** JSON has no NaN: an undefined AUC is null on the feed */

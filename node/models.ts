@@ -1,44 +1,41 @@
 import { join } from "node:path";
 import { Gauge } from "prom-client";
-import type { ModelEvent } from "../actors/model-shard/model-events.ts";
-import { ModelServing } from "../actors/model-shard/model-serving.ts";
-import { TrafficForecaster, trafficWindowRow } from "../actors/model-shard/traffic-forecaster.ts";
 import {
-  UtilityForecaster,
-  type UtilityWindowRow,
-  utilityWindowRow,
-} from "../actors/model-shard/utility-forecaster.ts";
+  onlineDistrictHours,
+  TRAFFIC_DISTRICT_FIELDS,
+  UTILITY_DISTRICT_FIELDS,
+} from "../actors/model-shard/district-hours.ts";
+import type { ModelEvent } from "../actors/model-shard/model-events.ts";
+import { ModelServing, p99LatencyMs } from "../actors/model-shard/model-serving.ts";
+import { TrafficForecaster } from "../actors/model-shard/traffic-forecaster.ts";
+import { UtilityForecaster } from "../actors/model-shard/utility-forecaster.ts";
+import { type ClosedWindow, WindowForecasts } from "../actors/model-shard/window-forecasts.ts";
+import { DriftTrigger } from "../actors/retrain/drift-trigger.ts";
 import { firstTraining } from "../actors/retrain/first-training.ts";
-import { POLICY_TAG, RetrainCoordinator } from "../actors/retrain/retrain-coordinator.ts";
-import { DEFAULT_RETRAIN_POLICY, type RetrainPolicy } from "../actors/retrain/retrain-policy.ts";
-import type { AuditLog } from "../api/gateway/audit-log.ts";
+import { forecastPolicy } from "../actors/retrain/forecast-policies.ts";
+import { ModelLifecycle } from "../actors/retrain/model-lifecycle.ts";
+import { restoreServing } from "../actors/retrain/restore-serving.ts";
+import { RetrainCoordinator } from "../actors/retrain/retrain-coordinator.ts";
+import type { AuditLog, AuditRecord } from "../api/gateway/audit-log.ts";
 import type { HealthCheck } from "../api/health.ts";
-import { type ModelControl, modelRoutes } from "../api/models/routes.ts";
+import { modelRoutes } from "../api/models/routes.ts";
 import type { FeatureStore } from "../features/feature-store.ts";
 import type { MetricSample } from "../messages/alert.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
-import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
 import type { Prediction } from "../messages/prediction.ts";
 import { Topics } from "../messages/topics.ts";
-import { WindowResult } from "../messages/window-result.ts";
 import { FeatureStoreTrainingSource } from "../ml/lifecycle/feature-store-training-source.ts";
-import {
-  DISTRICT_ENVIRONMENT_VIEW,
-  DISTRICT_TRAFFIC_VIEW,
-  type DistrictHour,
-  type TrafficWindowRow,
-} from "../ml/lifecycle/traffic-forecast-features.ts";
 import { countTrafficWindows, trafficTrainingSet } from "../ml/lifecycle/traffic-training-set.ts";
 import { countUtilityHours, utilityTrainingSet } from "../ml/lifecycle/utility-training-set.ts";
 import { EmbeddedModelRegistry } from "../ml/registry/embedded/embedded-model-registry.ts";
 import { MlflowModelRegistry } from "../ml/registry/mlflow/mlflow-model-registry.ts";
-import { CHAMPION, type ModelRegistry } from "../ml/registry/model-registry.ts";
-import { nextCanaryStep, parseRoutingPolicy, type RoutingPolicy } from "../ml/serving/routing-policy.ts";
+import type { ModelRegistry } from "../ml/registry/model-registry.ts";
 import { EmbeddedTrackingStore } from "../ml/tracking/embedded/embedded-tracking-store.ts";
 import { MlflowTrackingStore } from "../ml/tracking/mlflow/mlflow-tracking-store.ts";
 import type { TrackingStore } from "../ml/tracking/tracking-store.ts";
 import { TableSink } from "../sinks/table-sink.ts";
 import { createActorSystem } from "../supervisor/actor-system.ts";
+import type { NodeConfig } from "./config.ts";
 import type { NodeContext } from "./node-context.ts";
 
 /**
@@ -54,11 +51,6 @@ import type { NodeContext } from "./node-context.ts";
  */
 export const TRAFFIC_FORECAST = "traffic-forecast";
 export const UTILITY_FORECAST = "utility-forecast";
-
-/** a closed window the models room forecasts from */
-type ClosedWindow =
-  | { readonly kind: "traffic"; readonly row: TrafficWindowRow }
-  | { readonly kind: "utility"; readonly row: UtilityWindowRow };
 
 export interface NodeModels {
   readonly routes: ReturnType<typeof modelRoutes>;
@@ -101,19 +93,7 @@ export async function startModels(
 ): Promise<NodeModels | undefined> {
   const { config, log, codec, metrics, feeds, failures } = node;
   if (config.models === "off") return undefined;
-  const dir = join(config.dataDir, "models");
-  const tracking: TrackingStore = config.mlflowUrl
-    ? new MlflowTrackingStore({
-        url: config.mlflowUrl,
-        ...(process.env.MLFLOW_TRACKING_TOKEN ? { token: process.env.MLFLOW_TRACKING_TOKEN } : {}),
-      })
-    : EmbeddedTrackingStore.open({ dir });
-  const registry: ModelRegistry = config.mlflowUrl
-    ? new MlflowModelRegistry({
-        url: config.mlflowUrl,
-        ...(process.env.MLFLOW_TRACKING_TOKEN ? { token: process.env.MLFLOW_TRACKING_TOKEN } : {}),
-      })
-    : EmbeddedModelRegistry.open({ dir });
+  const { tracking, registry } = openModelStores(config);
   const system = createActorSystem({ name: "models" });
   const events: ModelEvent[] = [];
   const onEvent = (event: ModelEvent) => {
@@ -121,60 +101,23 @@ export async function startModels(
     if (events.length > EVENTS_KEPT) events.shift();
     feeds.publish("models", event);
     // every loop step in the audit trail, beside the API's writes
-    options.audit
-      .record({
-        time: event.at,
-        actor: event.by,
-        role: null,
-        via: "model-lifecycle",
-        method: "EVENT",
-        path: `/models/${event.model}/${event.type}${event.version ? `/${event.version}` : ""}`,
-        address: null,
-        status: 200,
-        outcome: "done",
-      })
-      .catch(failures.logUnavailable);
+    options.audit.record(auditEntryOf(event)).catch(failures.logUnavailable);
   };
   const serving = new ModelServing({
-    system,
-    registry,
-    tracking,
-    now: Date.now,
-    hrtimeMs: () => performance.now(),
-    onEvent,
+    ...{ system, registry, tracking, now: Date.now, hrtimeMs: () => performance.now(), onEvent },
   });
   const store = options.features;
   const withDistrict = options.districtOf ? { districtOf: options.districtOf } : {};
+  const maxRows = config.modelsHistoryWindows;
   const source = new FeatureStoreTrainingSource(store, {
-    [TRAFFIC_FORECAST]: (s) =>
-      trafficTrainingSet(s, { ...withDistrict, maxRows: config.modelsHistoryWindows }),
-    [UTILITY_FORECAST]: (s) =>
-      utilityTrainingSet(s, { ...withDistrict, maxRows: config.modelsHistoryWindows }),
+    [TRAFFIC_FORECAST]: (s) => trafficTrainingSet(s, { ...withDistrict, maxRows }),
+    [UTILITY_FORECAST]: (s) => utilityTrainingSet(s, { ...withDistrict, maxRows }),
   });
-  const coordinator = new RetrainCoordinator({
-    serving,
-    registry,
-    tracking,
-    source,
-    now: Date.now,
-    onEvent,
-  });
-  const policyOf = (experiment: string, nTrees: number): RetrainPolicy => ({
-    ...DEFAULT_RETRAIN_POLICY,
-    experiment,
-    learner: {
-      kind: "gradient-boosting",
-      params: { nTrees, maxDepth: 6, maxBins: 64, learningRate: 0.1, subsample: 0.8 },
-    },
-    triggers: {
-      ...DEFAULT_RETRAIN_POLICY.triggers,
-      ...(config.modelsRetrainEveryMs > 0 ? { everyMs: config.modelsRetrainEveryMs } : {}),
-    },
-  });
+  const coordinator = new RetrainCoordinator({ serving, registry, tracking, source, now: Date.now, onEvent });
   const policies = {
-    [TRAFFIC_FORECAST]: policyOf(TRAFFIC_FORECAST, 120),
+    [TRAFFIC_FORECAST]: forecastPolicy(TRAFFIC_FORECAST, 120, config.modelsRetrainEveryMs),
     // hours, not minutes: far fewer rows, so fewer trees
-    [UTILITY_FORECAST]: policyOf(UTILITY_FORECAST, 80),
+    [UTILITY_FORECAST]: forecastPolicy(UTILITY_FORECAST, 80, config.modelsRetrainEveryMs),
   };
   for (const [model, policy] of Object.entries(policies)) {
     coordinator.manage(model, policy);
@@ -191,17 +134,18 @@ export async function startModels(
     now: Date.now,
     hrtimeMs: () => performance.now(),
   };
-  const traffic = new TrafficForecaster({
-    ...live,
-    model: TRAFFIC_FORECAST,
-    ...(store ? { districtHours: (districts) => districtHours(store, districts) } : {}),
+  const forecasts = new WindowForecasts({
+    traffic: new TrafficForecaster({
+      ...{ ...live, model: TRAFFIC_FORECAST },
+      ...(store ? { districtHours: (d) => onlineDistrictHours(store, d, TRAFFIC_DISTRICT_FIELDS) } : {}),
+    }),
+    utility: new UtilityForecaster({
+      ...{ ...live, model: UTILITY_FORECAST },
+      ...(store ? { districtHours: (d) => onlineDistrictHours(store, d, UTILITY_DISTRICT_FIELDS) } : {}),
+    }),
+    ...(options.flushPublished ? { flushPublished: options.flushPublished } : {}),
+    onError: failures.logUnavailable,
   });
-  const utility = new UtilityForecaster({
-    ...live,
-    model: UTILITY_FORECAST,
-    ...(store ? { districtHours: (districts) => districtUtilityHours(store, districts) } : {}),
-  });
-  let predictFailures = 0;
   const sink = new TableSink<ClosedWindow>({
     ...{
       // the traffic name is the consumer group's: kept, so a node that ran before resumes there
@@ -211,42 +155,8 @@ export async function startModels(
       topics: [Topics.processed("traffic"), Topics.processed("utility")],
     },
     decode: codec.decode,
-    toRows: (value) => {
-      const window = WindowResult.parse(value);
-      if (window.type === "traffic") {
-        const row = trafficWindowRow(window);
-        return row ? [{ kind: "traffic", row }] : [];
-      }
-      const row = window.type === "utility" ? utilityWindowRow(window) : undefined;
-      return row ? [{ kind: "utility", row }] : [];
-    },
-    target: {
-      write: async (batch) => {
-        const forecasts: [string, () => Promise<void>][] = [
-          [
-            TRAFFIC_FORECAST,
-            () => traffic.closed(batch.rows.flatMap((w) => (w.kind === "traffic" ? [w.row] : []))),
-          ],
-          [
-            UTILITY_FORECAST,
-            () => utility.closed(batch.rows.flatMap((w) => (w.kind === "utility" ? [w.row] : []))),
-          ],
-        ];
-        for (const [, forecast] of forecasts) {
-          try {
-            await forecast();
-          } catch (error) {
-            // a forecast that failed (a swap, a failing shard, the online store down) is counted;
-            // the labels went in before it, and the windows' offsets move on
-            predictFailures++;
-            failures.logUnavailable(error);
-          }
-        }
-        // the forecasts are in the log before the windows that caused them are committed: a crash
-        // in between forecasts them again (same prediction ids), never loses them
-        await options.flushPublished?.();
-      },
-    },
+    toRows: (value) => forecasts.rowsOf(value),
+    target: { write: (batch) => forecasts.closed(batch.rows) },
     batchSize: 2000,
     lingerMs: 200,
     onDeadLetter: options.deadLetter,
@@ -271,156 +181,26 @@ export async function startModels(
   const checkBootstraps = () => Promise.all(bootstraps.map((b) => b.check()));
   const bootstrapTimer = setInterval(() => void checkBootstraps(), BOOTSTRAP_CHECK_MS);
   await checkBootstraps();
-  // the schedule, and data drift: features whose recent inputs left the training reference
-  const driftedBefore = new Set<string>();
+  // the schedule, data drift, and each served version's live error for the alert rules
+  const drift = new DriftTrigger(serving, coordinator);
   const tick = setInterval(() => {
     coordinator.tick();
-    for (const [model, policy] of Object.entries(policies)) {
-      const drift = serving.driftOf(model);
-      const drifted = drift?.features.filter((f) => f.drifted).map((f) => f.name) ?? [];
-      if (drifted.length > 0 && !driftedBefore.has(model)) {
-        coordinator.trigger(
-          model,
-          `data drift on ${drifted.join(", ")} (against version ${drift!.version}'s reference: its feature view statistics)`,
-          "monitor",
-          policy.triggers.postChangeLabels ?? 0,
-        );
-      }
-      if (drifted.length > 0) driftedBefore.add(model);
-      else driftedBefore.delete(model);
-    }
-    // live error for the alert rules (model-error-up): each served version's recent error
-    // against its own usual error, once labels have come in
-    for (const model of serving.modelNames())
-      for (const [version, stats] of serving.statsOf(model)) {
-        const ratio = stats.live.errorRatio();
-        if (ratio !== undefined)
-          options.sample?.({
-            metric: "model_live_error_ratio",
-            value: ratio,
-            labels: { model, version },
-            at: Date.now(),
-          });
-      }
+    for (const [model, policy] of Object.entries(policies))
+      drift.check(model, policy.triggers.postChangeLabels ?? 0);
+    if (options.sample) for (const sample of liveErrorSamples(serving, Date.now())) options.sample(sample);
   }, 10_000);
-  observeModels(metrics.registry, serving, () => predictFailures);
+  observeModels(metrics.registry, serving, () => forecasts.failures());
 
-  const control: ModelControl = {
-    list: async () => Promise.all(serving.modelNames().map((name) => describe(name, false))),
-    describe: (name) => describe(name, true),
-    predict: (name, body) => serving.predict(name, body, { remember: false }),
-    async setPolicy(name, input, by) {
-      const next = parseRoutingPolicy(input);
-      await serving.deploy(name, next, { by, reason: "policy set through the API" });
-      await registry.setModelTag(name, POLICY_TAG, JSON.stringify(next));
-      return { model: name, policy: serving.policyOf(name) };
-    },
-    async stepCanary(name, by) {
-      const current = serving.policyOf(name);
-      if (current?.kind !== "canary")
-        throw new PlatformError(ErrorCodes.ROUTING_POLICY_INVALID, `${name} is not in a canary`);
-      const next = nextCanaryStep(current);
-      if (!next)
-        throw new PlatformError(
-          ErrorCodes.ROUTING_POLICY_INVALID,
-          "the canary is at its last step; promote it",
-        );
-      await serving.deploy(name, next, { by, reason: "canary stepped up" });
-      await registry.setModelTag(name, POLICY_TAG, JSON.stringify(next));
-      onEvent({
-        type: "canary-stepped",
-        model: name,
-        by,
-        reason: `share ${(next as { share: number }).share}`,
-        at: Date.now(),
-      });
-      return { model: name, policy: next };
-    },
-    async promote(name, version, by, reason) {
-      const previous = (await registry.versionByAlias(name, CHAMPION))?.version;
-      await registry.setAlias(name, CHAMPION, version, { by, reason, expected: previous ?? null });
-      const next: RoutingPolicy = { kind: "single", version };
-      await serving.deploy(name, next, { by, reason });
-      await registry.setModelTag(name, POLICY_TAG, JSON.stringify(next));
-      onEvent({
-        type: "promoted",
-        model: name,
-        version,
-        ...(previous ? { previous } : {}),
-        by,
-        reason,
-        at: Date.now(),
-      });
-      return { model: name, champion: version, previous };
-    },
-    async rollback(name, by, reason) {
-      const history = await registry.transitions(name);
-      const current = (await registry.versionByAlias(name, CHAMPION))?.version;
-      const before = [...history].reverse().find((t) => t.alias === CHAMPION && t.to === current)?.from;
-      if (!current || !before)
-        throw new PlatformError(
-          ErrorCodes.MODEL_NOT_FOUND,
-          `${name} has no earlier champion to roll back to`,
-        );
-      await registry.setAlias(name, CHAMPION, before, { by, reason, expected: current });
-      const next: RoutingPolicy = { kind: "single", version: before };
-      await serving.deploy(name, next, { by, reason });
-      await registry.setModelTag(name, POLICY_TAG, JSON.stringify(next));
-      onEvent({
-        type: "rolled-back",
-        model: name,
-        version: before,
-        previous: current,
-        by,
-        reason,
-        at: Date.now(),
-      });
-      return { model: name, champion: before, previous: current };
-    },
-    retrain: (name, by, reason) => {
-      if (loopOf(name).stageOf(name) === undefined)
-        throw new PlatformError(ErrorCodes.MODEL_NOT_FOUND, `${name} has no retraining loop`);
-      return { started: loopOf(name).trigger(name, reason, by) };
-    },
-  };
-
-  async function describe(name: string, full: boolean) {
-    const model = await registry.getModel(name);
-    const stats = serving.policyOf(name) ? serving.statsOf(name) : new Map();
-    const versions = [...stats].map(([version, s]) => ({
-      version,
-      requests: s.requests,
-      rows: s.rows,
-      shadowRows: s.shadowRows,
-      failures: s.failures,
-      latencyP99Ms: percentile(s.latencyMs, 0.99),
-      live: s.live.snapshot(),
-    }));
-    return {
-      name,
-      aliases: model.aliases,
-      policy: serving.policyOf(name) ?? null,
-      stage: loopOf(name).stageOf(name) ?? null,
-      versions,
-      drift: serving.driftOf(name) ?? null,
-      // an A/B test in progress: each arm's labelled outcomes and mean absolute error
-      abArms: serving.armsOf(name)
-        ? Object.fromEntries(
-            [...serving.armsOf(name)!].map(([v, a]) => [v, { outcomes: a.count, mae: a.mean }]),
-          )
-        : null,
-      ...(full
-        ? {
-            registered: await registry.listVersions(name),
-            transitions: await registry.transitions(name),
-            events: events.filter((e) => e.model === name).slice(-100),
-          }
-        : {}),
-    };
-  }
-
+  const lifecycle = new ModelLifecycle({
+    serving,
+    registry,
+    loopOf,
+    events: () => events,
+    onEvent,
+    now: Date.now,
+  });
   return {
-    routes: modelRoutes(control, failures.logUnavailable),
+    routes: modelRoutes(lifecycle, failures.logUnavailable),
     serving,
     coordinator,
     events,
@@ -443,95 +223,44 @@ export async function startModels(
   };
 }
 
-/** each district's last complete hour of traffic and environment readings, from the online store */
-async function districtHours(
-  store: FeatureStore,
-  districts: readonly string[],
-): Promise<ReadonlyMap<string, DistrictHour>> {
-  const [traffic, environment] = await Promise.all(
-    [DISTRICT_TRAFFIC_VIEW, DISTRICT_ENVIRONMENT_VIEW].map((view) =>
-      store.readOnline({ view, entities: districts }).catch((error: unknown) => {
-        // a view this node does not have (refused at registration) joins as missing, as offline
-        if (isPlatformError(error, ErrorCodes.FEATURE_VIEW_NOT_FOUND)) return undefined;
-        throw error;
-      }),
-    ),
-  );
-  const value = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  const out = new Map<string, DistrictHour>();
-  for (const district of districts) {
-    const t = traffic?.results.find((r) => r.entity === district)?.values;
-    const e = environment?.results.find((r) => r.entity === district)?.values;
-    out.set(district, {
-      vehicleCount: value(t?.avg_vehicle_count),
-      avgSpeed: value(t?.avg_avg_speed),
-      airQuality: value(e?.avg_air_quality_index),
-      temperature: value(e?.avg_temperature),
-    });
+/** tracking and registry: MLflow's when MLFLOW_URL is set, else embedded in DATA_DIR/models */
+function openModelStores(config: NodeConfig): { tracking: TrackingStore; registry: ModelRegistry } {
+  if (config.mlflowUrl) {
+    const mlflow = {
+      url: config.mlflowUrl,
+      ...(process.env.MLFLOW_TRACKING_TOKEN ? { token: process.env.MLFLOW_TRACKING_TOKEN } : {}),
+    };
+    return { tracking: new MlflowTrackingStore(mlflow), registry: new MlflowModelRegistry(mlflow) };
   }
-  return out;
+  const dir = join(config.dataDir, "models");
+  return { tracking: EmbeddedTrackingStore.open({ dir }), registry: EmbeddedModelRegistry.open({ dir }) };
 }
 
-/** each district's last complete hour of utility readings and its temperature, from the online store */
-async function districtUtilityHours(
-  store: FeatureStore,
-  districts: readonly string[],
-): Promise<ReadonlyMap<string, { consumption: number | null; temperature: number | null }>> {
-  const [utility, environment] = await Promise.all(
-    ["district_utility_hourly", DISTRICT_ENVIRONMENT_VIEW].map((view) =>
-      store.readOnline({ view, entities: districts }).catch((error: unknown) => {
-        if (isPlatformError(error, ErrorCodes.FEATURE_VIEW_NOT_FOUND)) return undefined;
-        throw error;
-      }),
-    ),
-  );
-  const value = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  return new Map(
-    districts.map((district) => [
-      district,
-      {
-        consumption: value(utility?.results.find((r) => r.entity === district)?.values.avg_consumption),
-        temperature: value(environment?.results.find((r) => r.entity === district)?.values.avg_temperature),
-      },
-    ]),
-  );
+/** a lifecycle step in the audit trail, as the API's writes are */
+function auditEntryOf(event: ModelEvent): AuditRecord {
+  return {
+    time: event.at,
+    actor: event.by,
+    role: null,
+    via: "model-lifecycle",
+    method: "EVENT",
+    path: `/models/${event.model}/${event.type}${event.version ? `/${event.version}` : ""}`,
+    address: null,
+    status: 200,
+    outcome: "done",
+  };
 }
 
-/** What the node served before it stopped: the kept policy if its versions still exist, else the champion alone. */
-export async function restoreServing(
-  serving: ModelServing,
-  registry: ModelRegistry,
-  name: string,
-): Promise<void> {
-  let champion: string | undefined;
-  let kept: string | undefined;
-  try {
-    const model = await registry.getModel(name);
-    champion = model.aliases[CHAMPION];
-    kept = model.tags[POLICY_TAG];
-  } catch (error) {
-    if (isPlatformError(error, ErrorCodes.MODEL_NOT_FOUND)) return;
-    throw error;
-  }
-  if (kept !== undefined) {
-    try {
-      await serving.deploy(name, JSON.parse(kept), {
-        by: "node",
-        reason: "restart: the policy kept with the model",
-      });
-      return;
-    } catch (error) {
-      if (!isPlatformError(error) && !(error instanceof SyntaxError)) throw error;
-      console.error(`the kept serving policy of ${name} could not be deployed; serving its champion alone`);
+/** each served version's recent error against its own usual error (model-error-up), once labelled */
+function liveErrorSamples(serving: ModelServing, at: number): MetricSample[] {
+  const samples: MetricSample[] = [];
+  for (const model of serving.modelNames())
+    for (const [version, stats] of serving.statsOf(model)) {
+      const ratio = stats.live.errorRatio();
+      if (ratio !== undefined)
+        samples.push({ metric: "model_live_error_ratio", value: ratio, labels: { model, version }, at });
     }
-  }
-  if (champion !== undefined) {
-    await serving.deploy(
-      name,
-      { kind: "single", version: champion },
-      { by: "node", reason: "restart: the champion" },
-    );
-  }
+  return samples;
 }
 
 function observeModels(
@@ -575,7 +304,7 @@ function observeModels(
   perVersion(
     "platform_model_latency_p99_ms",
     "p99 scoring time of a batch in the version's shard (last 2048)",
-    (s) => percentile(s.latencyMs, 0.99),
+    (s) => p99LatencyMs(s),
   );
   perVersion(
     "platform_model_live_outcomes",
@@ -605,10 +334,4 @@ function observeModels(
       this.set(predictFailures());
     },
   });
-}
-
-function percentile(values: readonly number[], q: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }

@@ -72,6 +72,13 @@ export interface VersionStats {
   readonly live: LivePerformance;
 }
 
+/** the p99 of a version's last scoring times (the shard's batches), 0 before any */
+export function p99LatencyMs(stats: Pick<VersionStats, "latencyMs">): number {
+  const sorted = [...stats.latencyMs].sort((a, b) => a - b);
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))]!;
+}
+
 interface ServedModel {
   policy: RoutingPolicy;
   /** the last inputs and served values of the node's own forecasts (data and prediction drift) */

@@ -7,7 +7,7 @@ import { CHALLENGER, CHAMPION, type ModelRegistry } from "../../ml/registry/mode
 import type { RoutingPolicy } from "../../ml/serving/routing-policy.ts";
 import type { TrackingStore } from "../../ml/tracking/tracking-store.ts";
 import type { ModelEvent } from "../model-shard/model-events.ts";
-import type { ModelServing, Outcome } from "../model-shard/model-serving.ts";
+import { type ModelServing, type Outcome, p99LatencyMs } from "../model-shard/model-serving.ts";
 import type { RetrainPolicy } from "./retrain-policy.ts";
 
 /**
@@ -265,7 +265,7 @@ export class RetrainCoordinator {
     const failureRate = stats.failures / (stats.requests + stats.shadowRequests);
     if (stats.failures > 0 && failureRate > policy.maxFailureRate)
       return `error rate ${failureRate.toPrecision(3)} > ${policy.maxFailureRate}`;
-    const p99 = percentile(stats.latencyMs, 0.99);
+    const p99 = p99LatencyMs(stats);
     if (p99 > policy.maxP99Ms) return `p99 scoring latency ${p99.toFixed(2)} ms > ${policy.maxP99Ms} ms`;
     return undefined;
   }
@@ -474,9 +474,3 @@ export class RetrainCoordinator {
 
 /** The model tag that keeps a model's serving policy, so a restarted node serves what it served. */
 export const POLICY_TAG = "platform.routing-policy";
-
-function percentile(values: readonly number[], q: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}

@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { MARKET_DIRECTION_POLICY } from "../../../actors/retrain/forecast-policies.ts";
 import { loadModelVersion } from "../../../ml/lifecycle/model-artifacts.ts";
 import { trainTrackAndRegister } from "../../../ml/lifecycle/train-model.ts";
 import { DIRECTION_FEATURES } from "../../../ml/market/direction-features.ts";
@@ -6,7 +7,6 @@ import { MlflowModelRegistry } from "../../../ml/registry/mlflow/mlflow-model-re
 import { MlflowTrackingStore } from "../../../ml/tracking/mlflow/mlflow-tracking-store.ts";
 import { sigmoid } from "../../../ml/tree/boosting-loss.ts";
 import { SeededRandom } from "../../../ml/tree/random.ts";
-import { MARKET_DIRECTION_POLICY } from "../../../node/market-direction.ts";
 import { mlflowUrl, requireMlflow, uniqueMlflowName } from "../../../testkit/mlflow-server.ts";
 
 await requireMlflow();
