@@ -1,0 +1,196 @@
+/**
+ * The consume path alone against the broker's raw consume rate (issue 7 §4, ">= 70 % of Kafka's
+ * ConsumerPerformance"), on one topic in one run, so the part the Kafka adapter owns is clear
+ * apart from the window actors' cost (bench/peer-windowed-aggregation.ts measures the whole
+ * node path against the same ceiling).
+ *
+ * Sides, each reading the whole topic from offset 0, in alternating order per run:
+ * - ceiling: Kafka's ConsumerPerformance (JVM, one consumer, no work), fetch.nMsg.sec;
+ * - poll: the Log port's group consumer (log/kafka/group-consumer.ts), poll(1000) in a loop, as
+ *   the node's dispatcher polls: Fetch, our record batch decode, buffering, prefetch;
+ * - fetch+decode: Fetch rounds one after another with our decode (log/kafka/partition-fetcher.ts);
+ * - fetch+library decode: the same rounds through the library's fetch, which decodes every record
+ *   into objects, then converted to log records (the adapter's path before; bench/peers/library-fetch.ts).
+ * Rates are first record to last; CPU is this process's user+system time over the same span.
+ *
+ * Usage: bun bench/raw-consume.ts
+ * Env: KAFKA_BROKERS (127.0.0.1:9092), RAW_RECORDS (1000000), RAW_RUNS (3)
+ */
+import { loadavg } from "node:os";
+import { ConnectionPool, Consumer as KafkaConsumer } from "@platformatic/kafka";
+import { openKafkaLog, parseBrokers } from "../log/kafka/index.ts";
+import { fetchPartitions } from "../log/kafka/partition-fetcher.ts";
+import type { Log } from "../log/log.ts";
+import { consumerPerformance } from "./peers/consumer-performance.ts";
+import { libraryFetch } from "./peers/library-fetch.ts";
+import { KAFKA_LIB } from "./peers/peer-commands.ts";
+import { BenchTopics } from "./peers/topic-admin.ts";
+import { defaultSpec, generateReadings, produceReadings } from "./peers/traffic-data.ts";
+import { median } from "./support.ts";
+
+const brokers = parseBrokers(process.env.KAFKA_BROKERS ?? "127.0.0.1:9092");
+const RECORDS = Number(process.env.RAW_RECORDS ?? 1_000_000);
+const RUNS = Number(process.env.RAW_RUNS ?? 3);
+const PARTITIONS = 12;
+const LIMITS = { maxWaitMs: 500, partitionBytes: 1024 * 1024, totalBytes: 16 * 1024 * 1024 };
+const TARGET = 0.7;
+
+type Side = "ceiling" | "poll" | "fetch+decode" | "fetch+library decode";
+const SIDES: readonly Side[] = ["ceiling", "poll", "fetch+decode", "fetch+library decode"];
+
+interface Timed {
+  readonly recordsPerSecond: number;
+  /** CPU microseconds of this process per record; NaN for the JVM */
+  readonly cpuNsPerRecord: number;
+}
+
+const fmt = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "n/a");
+
+/**
+ * counts records from the first fetch sent (the group joined) to the N-th record, with this
+ * process's CPU over the same span, as ConsumerPerformance's fetch time excludes its join
+ */
+class Span {
+  private count = 0;
+  private startedAt = 0;
+  private cpuAt = 0;
+  constructor() {
+    this.startedAt = performance.now();
+    const cpu = process.cpuUsage();
+    this.cpuAt = cpu.user + cpu.system;
+  }
+  add(records: number): void {
+    this.count += records;
+  }
+  get done(): boolean {
+    return this.count >= RECORDS;
+  }
+  result(): Timed {
+    const seconds = (performance.now() - this.startedAt) / 1_000;
+    const cpu = process.cpuUsage();
+    return {
+      recordsPerSecond: this.count / seconds,
+      cpuNsPerRecord: ((cpu.user + cpu.system - this.cpuAt) * 1_000) / this.count,
+    };
+  }
+}
+
+async function viaPoll(log: Log, topic: string, run: number): Promise<Timed> {
+  const consumer = log.consumer({
+    groupId: `raw-consume-${topic}-${run}`,
+    topics: [topic],
+    startFrom: "earliest",
+  });
+  const span = new Span();
+  const giveUpAt = Date.now() + 300_000;
+  try {
+    while (!span.done && Date.now() < giveUpAt)
+      span.add((await consumer.poll({ maxRecords: 1_000, timeoutMs: 1_000 })).length);
+  } finally {
+    await consumer.close();
+  }
+  return span.result();
+}
+
+async function viaFetch(topic: string, decode: "ours" | "library"): Promise<Timed> {
+  const client = new KafkaConsumer({
+    clientId: "raw-consume",
+    groupId: "raw-consume",
+    bootstrapBrokers: brokers,
+  });
+  const pool = new ConnectionPool("raw-consume-fetch", {});
+  const positions = new Map<number, bigint>(Array.from({ length: PARTITIONS }, (_, p) => [p, 0n]));
+  const span = new Span();
+  const giveUpAt = Date.now() + 300_000;
+  try {
+    while (!span.done && Date.now() < giveUpAt) {
+      if (decode === "ours") {
+        const fetched = await fetchPartitions(
+          client,
+          pool,
+          [...positions].map(([partition, offset]) => ({ topic, partition, offset })),
+          LIMITS,
+        );
+        let count = 0;
+        for (const partition of fetched) {
+          count += partition.records.length;
+          if (partition.nextOffset !== undefined) positions.set(partition.partition, partition.nextOffset);
+        }
+        span.add(count);
+      } else {
+        const fetched = await libraryFetch(client, pool, topic, positions, LIMITS);
+        for (const [partition, next] of fetched.nextOffsets) positions.set(partition, next);
+        span.add(fetched.records.length);
+      }
+    }
+  } finally {
+    await Promise.allSettled([client.close(), pool.close()]);
+  }
+  return span.result();
+}
+
+async function main(): Promise<void> {
+  const log = await openKafkaLog({ brokers, clientId: "raw-consume" });
+  const topics = new BenchTopics(brokers);
+  const topic = await topics.create(log, `raw-consume-${Date.now().toString(36)}`, PARTITIONS);
+  const loads: number[] = [];
+  const results = new Map<Side, Timed[]>(SIDES.map((side) => [side, []]));
+  try {
+    const produceStart = performance.now();
+    await produceReadings(log, topic, generateReadings(defaultSpec(RECORDS)));
+    console.log(
+      `produced ${fmt(RECORDS)} readings to ${topic} (${PARTITIONS} partitions) in ${((performance.now() - produceStart) / 1_000).toFixed(1)} s`,
+    );
+    for (let run = 1; run <= RUNS; run++) {
+      for (const side of run % 2 === 1 ? SIDES : [...SIDES].reverse()) {
+        loads.push(loadavg()[0]!);
+        let timed: Timed;
+        if (side === "ceiling") {
+          const ceiling = await consumerPerformance(KAFKA_LIB, brokers.join(","), topic, RECORDS, 120_000);
+          timed = { recordsPerSecond: ceiling.fetchRecordsPerSecond, cpuNsPerRecord: Number.NaN };
+        } else if (side === "poll") timed = await viaPoll(log, topic, run);
+        else timed = await viaFetch(topic, side === "fetch+decode" ? "ours" : "library");
+        results.get(side)!.push(timed);
+        console.log(
+          `run ${run} ${side}: ${fmt(timed.recordsPerSecond)} rec/s, ${fmt(timed.cpuNsPerRecord)} ns CPU/record (load ${loadavg()[0]!.toFixed(1)})`,
+        );
+      }
+    }
+  } finally {
+    await topics.deleteAll([], []).catch((error: unknown) => console.warn("topic clean-up failed:", error));
+    await topics.close();
+    await log.close();
+  }
+  const rate = (side: Side) => median(results.get(side)!.map((t) => t.recordsPerSecond));
+  const cpu = (side: Side) => median(results.get(side)!.map((t) => t.cpuNsPerRecord));
+  // ratios per run, then their median: each run's sides met the same machine load
+  const ratio = (side: Side, base: Side) =>
+    median(results.get(side)!.map((t, i) => t.recordsPerSecond / results.get(base)![i]!.recordsPerSecond));
+  console.log(
+    `\nraw consume, ${fmt(RECORDS)} records, ${PARTITIONS} partitions, median of ${RUNS} runs, load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
+  );
+  console.log("| side | rec/s | CPU ns/record | of ceiling |");
+  console.log("|---|---:|---:|---:|");
+  for (const side of SIDES)
+    console.log(
+      `| ${side} | ${fmt(rate(side))} | ${fmt(cpu(side))} | ${(ratio(side, "ceiling") * 100).toFixed(0)} % |`,
+    );
+  console.log(
+    `our decode vs the library's, same fetch loop: ${ratio("fetch+decode", "fetch+library decode").toFixed(2)}x rec/s, ${(cpu("fetch+library decode") / cpu("fetch+decode")).toFixed(2)}x less CPU per record`,
+  );
+  console.log(
+    `poll >= ${TARGET * 100} % of ConsumerPerformance: ${ratio("poll", "ceiling") >= TARGET ? "yes" : "no"}`,
+  );
+  console.log(
+    JSON.stringify({
+      name: "raw-consume-poll-vs-ceiling",
+      value: Math.round(rate("poll")),
+      unit: "records/s",
+      baseline: "kafka-consumer-performance",
+      baseline_value: Math.round(rate("ceiling")),
+      ratio: Number(ratio("poll", "ceiling").toFixed(2)),
+    }),
+  );
+}
+
+await main();
