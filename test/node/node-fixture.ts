@@ -66,5 +66,11 @@ export async function eventually<T>(
     await Bun.sleep(50);
     value = await probe();
   }
+  // a wait that runs out fails here, with what it last saw: returning the last value let a test
+  // whose condition was stricter than its assertions pass after waiting the whole time
+  if (!done(value))
+    throw new Error(
+      `condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 500)}`,
+    );
   return value;
 }
