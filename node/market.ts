@@ -4,7 +4,6 @@ import type { HealthCheck } from "../api/health.ts";
 import { MarketView } from "../api/markets/market-view.ts";
 import { marketRoutes } from "../api/markets/routes.ts";
 import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
-import { ChangelogStore } from "../log/changelog/changelog-store.ts";
 import type { Log } from "../log/log.ts";
 import { type RecordCodec, registryCodec } from "../messages/codec/record-codec.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
@@ -29,7 +28,7 @@ import { US_LARGE_CAPS } from "../sources/reference/symbol-metadata.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import type { NodeConfig } from "./config.ts";
 import { warmUpHistory, warmUpWanted } from "./market-warmup.ts";
-import type { NodeContext } from "./node-context.ts";
+import { type NodeContext, openChangelog } from "./node-context.ts";
 
 /**
  * A node's market data: the source chain (MARKET_SOURCES, Alpaca then replay then the simulator
@@ -127,15 +126,7 @@ export async function startMarket(
       {
         topic: Topics.marketTradesRaw,
         kind: "symbol",
-        store: await ChangelogStore.open({
-          log,
-          applicationId: config.applicationId,
-          kind: "symbol",
-          partitions,
-          restoreConcurrency: 2,
-          onCorrupt: () =>
-            metrics.deadLetters.inc({ source: "changelog:symbol", code: ErrorCodes.DECODE_FAILED }),
-        }),
+        store: await openChangelog(node, "symbol", { partitions, restoreConcurrency: 2 }),
         message: (bytes, { offset }): SymbolMessage => symbolInputOf(codec.decode(bytes), offset),
         checkpoint: { type: "checkpoint" } satisfies SymbolMessage,
         evict: { type: "evict" } satisfies SymbolMessage,

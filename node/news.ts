@@ -1,14 +1,18 @@
 import type { Hono } from "hono";
-import { type NewsDeskMessage, newsDeskProps } from "../actors/news/news-desk.ts";
-import { type SymbolNewsMessage, symbolNewsDeskProps } from "../actors/news/symbol-news-desk.ts";
+import { type NewsDeskMessage, newsDeskInputOf, newsDeskProps } from "../actors/news/news-desk.ts";
+import {
+  mentionsOf,
+  type SymbolNewsMessage,
+  symbolNewsDeskProps,
+  symbolNewsInputOf,
+} from "../actors/news/symbol-news-desk.ts";
 import type { HealthCheck } from "../api/health.ts";
 import { NewsView } from "../api/news/news-view.ts";
 import { newsRoutes } from "../api/news/routes.ts";
 import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
-import { ChangelogStore } from "../log/changelog/changelog-store.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import { type LocationSentiment, NewsArticle, type NewsInsight, SymbolMention } from "../messages/news.ts";
+import type { LocationSentiment, NewsArticle, NewsInsight } from "../messages/news.ts";
 import { Topics } from "../messages/topics.ts";
 import { SymbolNewsOutputs } from "../sinks/symbol-news-outputs.ts";
 import { gdeltSource } from "../sources/news/gdelt.ts";
@@ -26,7 +30,7 @@ import { US_LARGE_CAPS } from "../sources/reference/symbol-metadata.ts";
 import { SourceChain, type SourceChainEvent } from "../sources/source-chain.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import { marketSymbolsOf } from "./market.ts";
-import type { NodeContext } from "./node-context.ts";
+import { type NodeContext, openChangelog } from "./node-context.ts";
 
 /**
  * A node's news: the poller asks the news chain (NEWS_SOURCES, NewsAPI then the replay corpus by
@@ -157,18 +161,7 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
           fallback: String(insight.fallback_reason !== null),
         });
         outputs.newsInsight(insight);
-        for (const symbol of insight.symbols ?? [])
-          symbolOutputs.mention(
-            {
-              symbol,
-              article_id: insight.article_id,
-              title: insight.title,
-              published_at: insight.published_at,
-              score: insight.sentiment.score,
-              reader: insight.reader,
-            },
-            insight.created_at,
-          );
+        for (const mention of mentionsOf(insight)) symbolOutputs.mention(mention, insight.created_at);
       },
       onSentiment: (sentiment) => {
         view.sentiment(sentiment);
@@ -208,23 +201,8 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
       {
         topic: Topics.newsArticlesRaw,
         kind: "news",
-        store: await ChangelogStore.open({
-          log,
-          applicationId: config.applicationId,
-          kind: "news",
-          partitions: NEWS_PARTITIONS,
-          onCorrupt: () =>
-            metrics.deadLetters.inc({ source: "changelog:news", code: ErrorCodes.DECODE_FAILED }),
-        }),
-        message: (bytes, { offset }): NewsDeskMessage => {
-          const parsed = NewsArticle.safeParse(codec.decode(bytes));
-          if (!parsed.success)
-            throw new PlatformError(
-              ErrorCodes.SCHEMA_VIOLATION,
-              `not a news article: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
-            );
-          return { type: "article", article: parsed.data, offset };
-        },
+        store: await openChangelog(node, "news", { partitions: NEWS_PARTITIONS }),
+        message: (bytes, { offset }) => newsDeskInputOf(codec.decode(bytes), offset),
         checkpoint: { type: "checkpoint" } satisfies NewsDeskMessage,
         evict: { type: "evict" } satisfies NewsDeskMessage,
         wake: { type: "wake" } satisfies NewsDeskMessage,
@@ -232,23 +210,8 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
       {
         topic: mentionsTopic,
         kind: "symbol-news",
-        store: await ChangelogStore.open({
-          log,
-          applicationId: config.applicationId,
-          kind: "symbol-news",
-          partitions: NEWS_PARTITIONS,
-          onCorrupt: () =>
-            metrics.deadLetters.inc({ source: "changelog:symbol-news", code: ErrorCodes.DECODE_FAILED }),
-        }),
-        message: (bytes, { offset }): SymbolNewsMessage => {
-          const parsed = SymbolMention.safeParse(codec.decode(bytes));
-          if (!parsed.success)
-            throw new PlatformError(
-              ErrorCodes.SCHEMA_VIOLATION,
-              `not a symbol mention: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
-            );
-          return { type: "mention", mention: parsed.data, offset };
-        },
+        store: await openChangelog(node, "symbol-news", { partitions: NEWS_PARTITIONS }),
+        message: (bytes, { offset }) => symbolNewsInputOf(codec.decode(bytes), offset),
         checkpoint: { type: "checkpoint" } satisfies SymbolNewsMessage,
         evict: { type: "evict" } satisfies SymbolNewsMessage,
         wake: { type: "wake" } satisfies SymbolNewsMessage,

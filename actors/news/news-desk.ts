@@ -1,13 +1,8 @@
-import type { LocationSentiment, NewsArticle, NewsInsight } from "../../messages/news.ts";
+import { type LocationSentiment, NewsArticle, type NewsInsight } from "../../messages/news.ts";
 import type { ArticleReader } from "../../sources/news/reader/article-reader.ts";
 import type { Props } from "../../supervisor/actor.ts";
-import {
-  copySentiment,
-  freshSentiment,
-  type RollingSentiment,
-  rememberArticle,
-  rollSentiment,
-} from "./rolling-sentiment.ts";
+import { type RollingSentiment, rollSentiment } from "./rolling-sentiment.ts";
+import { type DeskControl, parseDeskInput, sentimentDeskProps } from "./sentiment-desk.ts";
 
 /**
  * news/<location>: the news desk of one place. It reads each new article of its place once
@@ -27,11 +22,14 @@ import {
  */
 export type NewsDeskMessage =
   | { readonly type: "article"; readonly article: NewsArticle; readonly offset: number }
-  | { readonly type: "checkpoint" }
-  | { readonly type: "evict" }
-  | { readonly type: "wake" };
+  | DeskControl;
 
 export type NewsDeskState = RollingSentiment;
+
+/** a record of `news.articles.raw` as the desk's message */
+export function newsDeskInputOf(value: unknown, offset: number): NewsDeskMessage {
+  return { type: "article", article: parseDeskInput(NewsArticle, "a news article", value), offset };
+}
 
 export interface NewsDeskDeps {
   readonly reader: ArticleReader;
@@ -50,31 +48,13 @@ export interface NewsDeskDeps {
 
 export function newsDeskProps(deps: NewsDeskDeps): Props<NewsDeskMessage, NewsDeskState> {
   const weight = deps.sentimentWeight ?? 0.2;
-  const remember = deps.rememberIds ?? 1_000;
-  return {
+  return sentimentDeskProps<Extract<NewsDeskMessage, { type: "article" }>>({
     kind: "news",
-    mailbox: { capacity: 10_000, overflow: "backpressure" },
+    onState: deps.onState,
     passivateAfterMs: deps.passivateAfterMs,
-    toSnapshot: copySentiment,
-    initialState: (_key, snapshot) => (snapshot ? copySentiment(snapshot) : freshSentiment()),
-    async receive(ctx, message) {
-      const state = ctx.state;
-      switch (message.type) {
-        case "checkpoint":
-          deps.onState(ctx.key, copySentiment(state));
-          return;
-        case "evict":
-          ctx.stop();
-          return;
-        case "wake":
-          return;
-        case "article":
-          break;
-      }
-      if (message.offset <= state.lastOffset) return; // replayed from the topic
-      state.lastOffset = message.offset;
-      const { article } = message;
-      if (!rememberArticle(state, article.id, remember)) return; // the same story again
+    ...(deps.rememberIds !== undefined ? { rememberIds: deps.rememberIds } : {}),
+    articleIdOf: (item) => item.article.id,
+    async take(key, state, { article }) {
       let answer: Awaited<ReturnType<ArticleReader["read"]>>;
       try {
         answer = await deps.reader.read(article);
@@ -88,7 +68,7 @@ export function newsDeskProps(deps: NewsDeskDeps): Props<NewsDeskMessage, NewsDe
         article_id: article.id,
         url: article.url,
         title: article.title,
-        location: ctx.key,
+        location: key,
         published_at: article.published_at,
         reader: answer.reader,
         model: answer.model,
@@ -100,12 +80,12 @@ export function newsDeskProps(deps: NewsDeskDeps): Props<NewsDeskMessage, NewsDe
       if (article.symbol !== undefined) return; // a company's article: no place moved
       const sentiment = rollSentiment(state, answer.reading.sentiment.score, article.published_at, weight);
       deps.onSentiment({
-        location: ctx.key,
+        location: key,
         articles: state.articles,
         sentiment,
         last_article_at: state.lastArticleAt ?? article.published_at,
         at: now,
       });
     },
-  };
+  });
 }

@@ -1,12 +1,7 @@
-import type { SymbolMention, SymbolSentiment } from "../../messages/news.ts";
+import { type NewsInsight, SymbolMention, type SymbolSentiment } from "../../messages/news.ts";
 import type { Props } from "../../supervisor/actor.ts";
-import {
-  copySentiment,
-  freshSentiment,
-  type RollingSentiment,
-  rememberArticle,
-  rollSentiment,
-} from "./rolling-sentiment.ts";
+import { type RollingSentiment, rollSentiment } from "./rolling-sentiment.ts";
+import { type DeskControl, parseDeskInput, sentimentDeskProps } from "./sentiment-desk.ts";
 
 /**
  * symbol-news/<SYMBOL>: the news desk of one listed company. It reads no article itself: the
@@ -21,11 +16,26 @@ import {
  */
 export type SymbolNewsMessage =
   | { readonly type: "mention"; readonly mention: SymbolMention; readonly offset: number }
-  | { readonly type: "checkpoint" }
-  | { readonly type: "evict" }
-  | { readonly type: "wake" };
+  | DeskControl;
 
 export type SymbolNewsState = RollingSentiment;
+
+/** the (article, symbol) pairs an insight names: each is re-keyed by symbol to its desk */
+export function mentionsOf(insight: NewsInsight): SymbolMention[] {
+  return (insight.symbols ?? []).map((symbol) => ({
+    symbol,
+    article_id: insight.article_id,
+    title: insight.title,
+    published_at: insight.published_at,
+    score: insight.sentiment.score,
+    reader: insight.reader,
+  }));
+}
+
+/** a record of the symbol-news repartition topic as the desk's message */
+export function symbolNewsInputOf(value: unknown, offset: number): SymbolNewsMessage {
+  return { type: "mention", mention: parseDeskInput(SymbolMention, "a symbol mention", value), offset };
+}
 
 export interface SymbolNewsDeps {
   readonly onSentiment: (sentiment: SymbolSentiment) => void;
@@ -40,39 +50,21 @@ export interface SymbolNewsDeps {
 
 export function symbolNewsDeskProps(deps: SymbolNewsDeps): Props<SymbolNewsMessage, SymbolNewsState> {
   const weight = deps.sentimentWeight ?? 0.2;
-  const remember = deps.rememberIds ?? 1_000;
-  return {
+  return sentimentDeskProps<Extract<SymbolNewsMessage, { type: "mention" }>>({
     kind: "symbol-news",
-    mailbox: { capacity: 10_000, overflow: "backpressure" },
+    onState: deps.onState,
     passivateAfterMs: deps.passivateAfterMs,
-    toSnapshot: copySentiment,
-    initialState: (_key, snapshot) => (snapshot ? copySentiment(snapshot) : freshSentiment()),
-    receive(ctx, message) {
-      const state = ctx.state;
-      switch (message.type) {
-        case "checkpoint":
-          deps.onState(ctx.key, copySentiment(state));
-          return;
-        case "evict":
-          ctx.stop();
-          return;
-        case "wake":
-          return;
-        case "mention":
-          break;
-      }
-      if (message.offset <= state.lastOffset) return; // replayed from the topic
-      state.lastOffset = message.offset;
-      const { mention } = message;
-      if (!rememberArticle(state, mention.article_id, remember)) return; // the same article again
+    ...(deps.rememberIds !== undefined ? { rememberIds: deps.rememberIds } : {}),
+    articleIdOf: (item) => item.mention.article_id,
+    take(key, state, { mention }) {
       const sentiment = rollSentiment(state, mention.score, mention.published_at, weight);
       deps.onSentiment({
-        symbol: ctx.key,
+        symbol: key,
         articles: state.articles,
         sentiment,
         last_article_at: state.lastArticleAt ?? mention.published_at,
         at: deps.now(),
       });
     },
-  };
+  });
 }

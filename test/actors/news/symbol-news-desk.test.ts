@@ -1,8 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import {
+  mentionsOf,
   type SymbolNewsMessage,
   type SymbolNewsState,
   symbolNewsDeskProps,
+  symbolNewsInputOf,
 } from "../../../actors/news/symbol-news-desk.ts";
 import type { SymbolSentiment } from "../../../messages/news.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../../../supervisor/index.ts";
@@ -80,5 +82,38 @@ describe("the symbol news desk", () => {
     await second.send([mention("2", 1, 1), mention("3", 0, 2)]);
     expect(second.sentiments.map((s) => s.articles)).toEqual([3]);
     await second.system.stop();
+  });
+});
+
+describe("the symbol news desk's input", () => {
+  test("an insight names one mention per symbol it is about, with the insight's score", () => {
+    const insight = {
+      article_id: "a".repeat(32),
+      title: "t",
+      published_at: "2026-11-30T10:00:00.000Z",
+      sentiment: { score: 0.4 },
+      reader: "local",
+      symbols: ["AAPL", "MSFT"],
+    } as unknown as Parameters<typeof mentionsOf>[0];
+    expect(mentionsOf(insight).map((m) => [m.symbol, m.score, m.article_id])).toEqual([
+      ["AAPL", 0.4, "a".repeat(32)],
+      ["MSFT", 0.4, "a".repeat(32)],
+    ]);
+    expect(mentionsOf({ ...insight, symbols: undefined } as never)).toEqual([]);
+  });
+
+  test.each<[string, unknown]>([
+    ["not an object", "AAPL"],
+    [
+      "a mention without its score",
+      { symbol: "AAPL", article_id: "x", title: "t", published_at: "p", reader: "local" },
+    ],
+  ])("a record that is %s is a schema violation naming the field", (_name, value) => {
+    expect(() => symbolNewsInputOf(value, 0)).toThrow(/SCHEMA_VIOLATION|not a symbol mention/);
+  });
+
+  test("a mention record becomes the desk's message at its offset", () => {
+    const m = mention("1", 0.5, 7);
+    expect(symbolNewsInputOf((m as { mention: unknown }).mention, 7)).toEqual(m);
   });
 });
