@@ -1,13 +1,14 @@
-import type { Log, ProducerRecord } from "../log/log.ts";
+import type { Log } from "../log/log.ts";
 import type { IndicatorSnapshot, MarketAnomaly, MarketBar } from "../messages/market.ts";
 import { Topics } from "../messages/topics.ts";
+import { BatchedAppends } from "./batched-appends.ts";
 
 /**
  * Where the symbol actors' outputs go: bars to `market.bars.<tf>`, indicator snapshots to
  * `market.indicators`, anomalies to `market.anomalies` (keyed by symbol), and each to the
  * node's live side (read model, feeds) as it is emitted. Appends are batched; `flush()` makes
  * everything emitted so far durable, and the aggregate engine calls it before it commits input
- * offsets, so a committed trade's bar is never lost (engine/repartitioned-aggregates.ts).
+ * offsets, so a committed trade's bar is never lost (`batched-appends.ts`).
  */
 export interface MarketOutputsDeps {
   readonly log: Log;
@@ -23,23 +24,16 @@ export interface MarketOutputsDeps {
   readonly maxBatch?: number;
 }
 
-interface Pending {
-  readonly topic: string;
-  readonly key: string;
-  readonly value: unknown;
-  readonly timestamp: number;
-}
-
 export class MarketOutputs {
-  private queue: Pending[] = [];
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private appending: Promise<void> = Promise.resolve();
+  private readonly appends: BatchedAppends;
 
-  constructor(private readonly deps: MarketOutputsDeps) {}
+  constructor(private readonly deps: MarketOutputsDeps) {
+    this.appends = new BatchedAppends(deps);
+  }
 
   bar(bar: MarketBar): void {
     this.deps.live.bar(bar);
-    this.enqueue({
+    this.appends.enqueue({
       topic: Topics.marketBars(bar.timeframe),
       key: bar.symbol,
       value: bar,
@@ -49,7 +43,7 @@ export class MarketOutputs {
 
   indicator(snapshot: IndicatorSnapshot): void {
     this.deps.live.indicator(snapshot);
-    this.enqueue({
+    this.appends.enqueue({
       topic: Topics.marketIndicators,
       key: snapshot.symbol,
       value: snapshot,
@@ -59,7 +53,7 @@ export class MarketOutputs {
 
   anomaly(anomaly: MarketAnomaly): void {
     this.deps.live.anomaly(anomaly);
-    this.enqueue({
+    this.appends.enqueue({
       topic: Topics.marketAnomalies,
       key: anomaly.symbol,
       value: anomaly,
@@ -69,52 +63,6 @@ export class MarketOutputs {
 
   /** everything emitted so far is durable when this resolves; rejects if an append failed */
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.queue;
-    this.queue = [];
-    // appends stay in order; a failed one fails this flush (and so the checkpoint waiting on it)
-    const run = this.appending.then(() => this.append(batch));
-    this.appending = run.catch((error) => this.deps.onError(error));
-    return run;
-  }
-
-  private enqueue(item: Pending): void {
-    this.queue.push(item);
-    if (this.queue.length >= (this.deps.maxBatch ?? 2000)) {
-      this.flush().catch((error) => this.deps.onError(error));
-      return;
-    }
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.flush().catch((error) => this.deps.onError(error));
-    }, this.deps.lingerMs ?? 50);
-  }
-
-  private async append(batch: readonly Pending[]): Promise<void> {
-    if (batch.length === 0) return;
-    const records: ProducerRecord[] = [];
-    for (const item of batch) {
-      let value: Uint8Array;
-      try {
-        value = await this.deps.encode(item.topic, item.value);
-      } catch (error) {
-        // a record its schema refuses would be refused for ever: reported, not retried
-        this.deps.onError(error);
-        continue;
-      }
-      records.push({ topic: item.topic, key: item.key, value, timestamp: item.timestamp });
-    }
-    try {
-      await this.deps.log.append(records);
-    } catch (error) {
-      // kept for the next flush: the checkpoint that waited on this one did not commit, and the
-      // actors will not emit these again (their state already counts the trades)
-      this.queue = [...batch, ...this.queue];
-      throw error;
-    }
-    const byTopic = new Map<string, number>();
-    for (const r of records) byTopic.set(r.topic, (byTopic.get(r.topic) ?? 0) + 1);
-    for (const [topic, n] of byTopic) this.deps.onAppended?.(topic, n);
+    return this.appends.flush();
   }
 }
