@@ -358,6 +358,8 @@ export class GroupConsumer implements Consumer {
         maxWaitMs,
         partitionBytes: this.config.partitionFetchBytes,
         totalBytes: this.config.fetchBytes,
+        retries: this.config.retries,
+        retryDelayMs: this.config.retryDelayMs,
       }).then(
         (fetched) => ({ fetched }),
         (error: unknown) => ({ error }),

@@ -36,6 +36,9 @@ export const EARLIEST_OFFSET = -2n;
 
 const DEFAULT_READ_MAX = 500;
 const TOPIC_VISIBLE_WAIT_MS = 10_000;
+/** a read's fetch size: at least this, and this much over the estimate (a batch is sent whole) */
+const MIN_READ_BYTES = 64 * 1024;
+const READ_SLACK_BYTES = 16 * 1024;
 
 /** Kafka's cleanup.policy for a wanted topic config */
 function cleanupPolicy(config: TopicConfig): string {
@@ -51,6 +54,8 @@ export class KafkaLog implements Log {
   private readonly batcher: AppendBatcher;
   private readonly readerPool: ConnectionPool;
   private readonly consumers = new Set<GroupConsumer>();
+  /** bytes per offset the broker sent for the last read, to size the next read's fetch */
+  private bytesPerRecord = 0;
 
   constructor(
     private readonly options: ResolvedKafkaLogOptions,
@@ -294,10 +299,14 @@ export class KafkaLog implements Log {
       while (offset < end && records.length < maxRecords) {
         const [fetched] = await fetchPartitions(this.reader, this.readerPool, [{ ...tp, offset }], {
           maxWaitMs: 0,
-          partitionBytes: this.options.partitionFetchBytes,
+          partitionBytes: this.readBytesFor(maxRecords - records.length),
           totalBytes: this.options.fetchBytes,
+          retries: this.options.retries,
+          retryDelayMs: this.options.retryDelayMs,
         });
         if (fetched === undefined || fetched.nextOffset === undefined) break;
+        if (fetched.records.length > 0)
+          this.bytesPerRecord = fetched.bytes / Number(fetched.nextOffset - offset);
         for (const record of fetched.records) {
           if (records.length >= maxRecords || record.offset >= Number(end)) break;
           records.push(record);
@@ -308,6 +317,18 @@ export class KafkaLog implements Log {
       throw this.fail(error, `read ${tp.topic}#${tp.partition}`, tp.topic);
     }
     return records;
+  }
+
+  /**
+   * Bytes to ask a partition for when `wanted` more records are wanted: records past maxRecords
+   * are dropped and fetched again by the next read, so a fetch of the full partition size for a
+   * few records made the broker send (and us decode) the same bytes over and over (a changelog
+   * restore of 20,000-record reads with 8 MiB fetches read every byte ~2.3 times).
+   */
+  private readBytesFor(wanted: number): number {
+    if (this.bytesPerRecord === 0) return this.options.partitionFetchBytes;
+    const estimate = Math.ceil(wanted * this.bytesPerRecord * 1.05) + READ_SLACK_BYTES;
+    return Math.min(this.options.partitionFetchBytes, Math.max(MIN_READ_BYTES, estimate));
   }
 
   async endOffset(tp: TopicPartition): Promise<number> {

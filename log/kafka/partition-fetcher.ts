@@ -59,6 +59,8 @@ export interface FetchedPartition extends DecodedBatches {
   readonly partition: number;
   readonly fromOffset: bigint;
   readonly highWatermark: bigint;
+  /** the record batch bytes the broker sent for this partition */
+  readonly bytes: number;
 }
 
 export interface FetchLimits {
@@ -260,6 +262,7 @@ async function fetchOnce(
           partition: raw.partition,
           fromOffset,
           highWatermark: raw.highWatermark,
+          bytes: raw.records?.byteLength ?? 0,
         });
       }
     }
