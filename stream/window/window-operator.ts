@@ -9,6 +9,7 @@ import { copyValues, timestampProblem, valueProblem, valuesRecord } from "./reco
 import { SessionPlacement } from "./session-placement.ts";
 import { SlidingPlacement } from "./sliding-placement.ts";
 import { TimeWindowPlacement } from "./time-window-placement.ts";
+import { UpdateCache } from "./update-cache.ts";
 import type { WindowAssigner } from "./window-assigner.ts";
 import type { WindowOutput } from "./window-output.ts";
 import type { PlacementContext, RecordPlacement } from "./window-placement.ts";
@@ -48,6 +49,13 @@ export interface WindowOperatorConfig {
   readonly graceMs?: number;
   /** default "final" */
   readonly emit?: EmitMode;
+  /**
+   * On-update emission through a record cache (Kafka Streams' KIP-63, `update-cache.ts`): a
+   * changed window's update waits for `flushUpdates`, and only its latest state goes out; a
+   * window that closes first emits only its final result. The caller flushes at the end of each
+   * input batch and before every checkpoint. Default false: every record emits its updates.
+   */
+  readonly cacheUpdates?: boolean;
   /** event times further ahead of the processing clock are rejected; default 1 h */
   readonly maxFutureMs?: number;
   /** default "event"; on "processing" the clock stamps each record and closes windows */
@@ -107,6 +115,11 @@ export interface WindowOperator {
   nextCloseAt(): number;
   /** closes every open window, in close order (shutdown, partition revoked) */
   flush(out: WindowOutput): void;
+  /**
+   * `cacheUpdates`: emits the latest update of every open window changed since the last call,
+   * once each, in the order they first changed; nothing otherwise.
+   */
+  flushUpdates(out: WindowOutput): void;
   snapshot(): WindowOperatorSnapshot;
   restore(snapshot: WindowOperatorSnapshot): void;
   /**
@@ -147,6 +160,8 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   private nextSeq = 0;
   private touched = new Int32Array(64);
   private touchedCount = 0;
+  /** cacheUpdates: the windows changed since the last flushUpdates */
+  private readonly updates: UpdateCache | undefined;
   private now: number;
   private counts = { processed: 0, emitted: 0, late: 0, rejected: 0 };
   /** streamTime "key": per key id, its max event time (-Infinity before its first record) */
@@ -169,6 +184,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     this.clock = config.clock ?? Date.now;
     this.processingTime = config.timeDomain === "processing";
     this.onUpdate = (config.emit ?? "final") === "on-update";
+    this.updates = this.onUpdate && config.cacheUpdates === true ? new UpdateCache() : undefined;
     this.graceMs = this.processingTime ? 0 : nonNegative("graceMs", config.graceMs ?? 0);
     this.maxFutureMs = nonNegative("maxFutureMs", config.maxFutureMs ?? HOUR_MS);
     this.maxOutOfOrdernessMs = nonNegative("maxOutOfOrdernessMs", config.watermark?.maxOutOfOrdernessMs ?? 0);
@@ -276,7 +292,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       });
       return;
     }
-    if (this.onUpdate) {
+    if (this.onUpdate && this.updates === undefined) {
       for (let i = 0; i < this.touchedCount; i++) this.emit(this.touched[i]!, false, out);
     }
   }
@@ -297,6 +313,16 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
 
   flush(out: WindowOutput): void {
     this.closeUpTo(Number.POSITIVE_INFINITY, out);
+  }
+
+  flushUpdates(out: WindowOutput): void {
+    const updates = this.updates;
+    if (updates === undefined || updates.size === 0) return;
+    const table = this.table;
+    updates.drain(
+      (slot) => table.generationOf(slot),
+      (slot) => this.emit(slot, false, out),
+    );
   }
 
   snapshot(): WindowOperatorSnapshot {
@@ -322,6 +348,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   restore(snapshot: WindowOperatorSnapshot): void {
     this.table = new WindowTable(this.table.plan, this.config.initialCapacity);
     this.keys = new KeyDictionary();
+    this.updates?.clear(); // they name slots of the table just replaced
     this.queue = this.createQueue();
     this.placement = this.createPlacement();
     const restored = readSnapshot(snapshot, {
@@ -445,6 +472,10 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
 
   touch(slot: number): void {
     if (!this.onUpdate) return;
+    if (this.updates !== undefined) {
+      this.updates.hold(slot, this.table.generationOf(slot));
+      return;
+    }
     for (let i = 0; i < this.touchedCount; i++) if (this.touched[i] === slot) return;
     if (this.touchedCount === this.touched.length) {
       const grown = new Int32Array(this.touched.length * 2);
