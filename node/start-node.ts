@@ -13,8 +13,9 @@ import type { PartitionHostSetup } from "../engine/partition-host-setup.ts";
 import { followTopic } from "../engine/reference-table-feed.ts";
 import { type StreamEngine, startStreamEngine } from "../engine/stream-engine.ts";
 import type { Log } from "../log/log.ts";
+import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import { sensorRegistryKind } from "../messages/reference-data.ts";
+import { type SensorRegistryRecord, sensorRegistryKind } from "../messages/reference-data.ts";
 import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
 import { Topics } from "../messages/topics.ts";
 import { OutputRouter } from "../sinks/output-router.ts";
@@ -81,79 +82,47 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const feeds = new FeedHub();
   const server = listen(config, feeds); // /health says 503 "starting" until the node is up
   const { log, partitions, registry, codec } = await openNodeLog(config);
-  const metrics = new PlatformMetrics();
-  const failures = new NodeFailures();
-  const counters = { ingested: 0, rejected: 0, outputs: 0, alerts: 0 };
-  const sensorIntervalMs = Math.max(
-    1,
-    Math.round((1000 * config.sensorsPerType * SENSOR_TYPES.length) / config.rate),
-  );
-  const view = new LiveView({ qualityWindowMs: config.windowMs, sensorIntervalMs });
-  const node: NodeContext = { config, log, codec, partitions, feeds, metrics, view, failures, counters };
-  const fleet = createSensorFleet({
-    seed: config.seed,
-    sensorsPerType: config.sensorsPerType,
-    intervalMs: sensorIntervalMs,
-  });
+  const sensorIntervalMs = sensorIntervalOf(config);
+  const node = nodeContextOf(config, { log, codec, partitions, feeds }, sensorIntervalMs);
+  const { metrics, view, failures, counters } = node;
+  const fleet = createSensorFleet({ ...fleetOf(config), intervalMs: sensorIntervalMs });
   await publishSensorRegistry(log, fleet);
   const sensorRegistry = await followSensorRegistry(node);
   const actorState = await openActorStateStores(log, {
-    applicationId: config.applicationId,
-    partitions,
+    ...{ applicationId: config.applicationId, partitions },
     onCorrupt: countCorruptChangelog(node),
   });
-
-  // every output, of the partition hosts and of the main-thread actors, leaves through one router
-  let main: MainActors | undefined;
-  let engine: StreamEngine | undefined;
-  let signals: AlertSignals | undefined;
-  let models: NodeModels | undefined;
-  const router = new OutputRouter({
-    ...{ log, encode: codec.encode, view, feeds, metrics, sensorRegistry: sensorRegistry.table },
-    repartition: aggregateTopics(config.applicationId),
-    sample: (sample) => {
-      signals?.observe(sample);
-      main?.sample(sample);
-    },
-    onMark: (worker, batch) => engine?.markDone(worker, batch),
-    onEvent: (event) => {
-      countWorkerRestart(metrics, event);
-      signals?.event(event);
-    },
-    onError: failures.fail,
-    now: Date.now,
-    saveState: (kind, key, partition, state) => actorState.save(kind, key, partition, state),
-    flushState: () => actorState.flush(),
-  });
+  // every output, of the partition hosts and of the main-thread actors, leaves through one
+  // router; the parts it reports to start after it
+  const later: LaterParts = {};
+  const router = outputRouterOf(node, { sensorRegistry: sensorRegistry.table, actorState, later });
+  const sinkDeadLetter = (letter: DeadLetter) => router.deadLetter(letter, "sink");
   const alerting = await alertingOf(config, feeds);
-  main = await startMainActors(node, {
+  const main = await startMainActors(node, {
     // against the reference of the version serving the model here (its feature view statistics)
     createDriftCheck: (name, restored) =>
-      servedDriftCheck(name, (m) => models?.serving.servingVersion(m), {
-        sampleSize: 500,
-        minSampleSize: 30,
-        restored,
+      servedDriftCheck(name, (m) => later.models?.serving.servingVersion(m), {
+        ...{ sampleSize: 500, minSampleSize: 30, restored },
       }),
     alerting,
     outputs: router,
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
   });
+  later.main = main;
   const news = await startNews(node, router);
   const market = await startMarket(node, registry);
   // the sinks after the rooms whose topics they read
-  const lake = await startLake(node, (letter) => router.deadLetter(letter, "sink"));
-  const features = await startFeatures(node, (letter) => router.deadLetter(letter, "sink"));
-  const timeseries = startTimeSeries(node, (letter) => router.deadLetter(letter, "sink"));
+  const lake = await startLake(node, sinkDeadLetter);
+  const features = await startFeatures(node, sinkDeadLetter);
+  const timeseries = startTimeSeries(node, sinkDeadLetter);
   const membership = await startMembership({
     ...{ log, applicationId: config.applicationId, apiUrl: server.url, partitions },
     onReadError: failures.logUnavailable,
   });
-  engine = await startStreamEngine({
+  const engine = await startStreamEngine({
     ...{ log, applicationId: config.applicationId, partitions, workers: config.workers },
     setup: hostSetup(config, sensorIntervalMs),
-    commitIntervalMs: config.commitIntervalMs,
-    state: actorState,
-    decode: codec.decode,
+    ...{ commitIntervalMs: config.commitIntervalMs, state: actorState, decode: codec.decode },
     onOutput: (output) => {
       counters.outputs++;
       router.route(output);
@@ -161,123 +130,205 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", topic),
     onConsumed: (n) => metrics.messagesByTopic.inc({ topic: Topics.sensorsRaw, direction: "in" }, n),
     onAssignment: (owned) => membership.announce(owned).catch(failures.fail),
-    onTransientError: failures.logUnavailable,
-    onError: failures.fail,
+    ...{ onTransientError: failures.logUnavailable, onError: failures.fail },
   });
+  later.engine = engine;
   const { hosts, dispatcher } = engine;
   // the node's own health as samples for the alert rules (system, data, model signals)
-  const alertSignals = startAlertSignals({
+  const signals = startAlertSignals({
     ...{ log, applicationId: config.applicationId, partitions, dataDir: config.dataDir, view },
-    node: new URL(server.url).host,
-    consumed: () => dispatcher.consumed,
-    crashWindowMs: config.alertCrashWindowMs,
-    sample: (sample) => main?.sample(sample),
-    onError: failures.logUnavailable,
+    ...{ node: new URL(server.url).host, consumed: () => dispatcher.consumed },
+    ...{ crashWindowMs: config.alertCrashWindowMs, sample: main.sample, onError: failures.logUnavailable },
   });
-  signals = alertSignals;
-  main.system.events.subscribe((event) => alertSignals.event(event));
+  later.signals = signals;
+  main.system.events.subscribe((event) => signals.event(event));
   const edge = await startEdge(node, { system: main.system, fleet });
   const health = edgeHealth(node, edge);
   metrics.observe({
     feeds: () => feeds.stats(),
     readModel: () => ({ evictions: view.evictions(), sizes: view.sizes() }),
   });
-  const running = main;
   const housekeeping = startHousekeeping(node, {
-    main: running.system,
+    main: main.system,
     hosts,
     health,
     membership,
-    sample: running.sample,
+    sample: main.sample,
   });
   const access = await openNodeAccess(node);
-  models = await startModels(node, {
-    audit: access.audit,
-    deadLetter: (letter) => router.deadLetter(letter, "sink"),
-    sample: running.sample,
+  const models = await startModels(node, {
+    ...{ audit: access.audit, deadLetter: sinkDeadLetter, sample: main.sample, features: features?.store },
     // the forecasts leave through the router like every output: ml.predictions, drift, /ws
     publish: (prediction) => router.route({ type: "prediction", prediction, ingestedAt: Date.now() }),
     flushPublished: () => router.flush(),
-    features: features?.store,
     districtOf: (sensorId) => sensorRegistry.table.get(sensorId)?.district ?? undefined,
   });
-  const modelsRoom = models;
+  later.models = models;
   // the market room's model runs on the models room's serving, trained from the feature store
   const marketModel =
     market && models && features ? await startMarketDirection(node, { market, models, features }) : undefined;
   server.use(
     nodeApp(node, {
-      access,
-      ...{
-        health,
-        registry,
-        membership,
-        hosts,
-        main: running.system,
-        housekeeping,
-        timeseries,
-        lake,
-        features,
-        models: modelsRoom,
-        news,
-        market,
-      },
-      sensorRegistry: sensorRegistry.table,
-      alerts: { active: running.activeAlerts, silences: alerting.silences, flushed: alerting.flushed },
+      ...{ access, health, registry, membership, hosts, main: main.system, housekeeping },
+      ...{ timeseries, lake, features, models, news, market, sensorRegistry: sensorRegistry.table },
+      alerts: { active: main.activeAlerts, silences: alerting.silences, flushed: alerting.flushed },
     }),
     access.gateway,
   );
-
-  let stopped = false;
   return {
     ...{ config, apiUrl: server.url, mqttUrl: edge.mqttUrl, log, view, feeds, metrics, fleet },
     publisher: edge.publisher,
     get modelVersion() {
-      return modelsRoom?.championOf(TRAFFIC_FORECAST);
+      return models?.championOf(TRAFFIC_FORECAST);
     },
     killWorker: (worker) => hosts.killWorker(worker),
     progress: () => ({
       ...counters,
       consumed: dispatcher.consumed,
-      actors: running.system.stats().actors,
+      actors: main.system.stats().actors,
       workers: hosts.workers,
     }),
-    // the reverse of the data path: sources, ingest, dispatch (commit), actors, sinks, API, log
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      // each part's stop is bounded by its own deadline; one that takes long is said, so an
-      // operator sees which part held the stop
-      const step = async (part: string, stopping: () => Promise<unknown> | undefined) => {
-        const began = performance.now();
-        await stopping();
-        const tookMs = performance.now() - began;
-        if (tookMs > SLOW_STOP_STEP_MS) console.warn(`stop: ${part} took ${Math.round(tookMs)} ms`);
-      };
-      housekeeping.stop();
-      alertSignals.stop();
-      await step("sources", () => edge.stopSources());
-      // the news and market rooms are independent of each other and of the sensor path: they
-      // stop beside it, so a slow group leave there does not hold the sensor partitions' hand-over
-      const rooms = step("news and market", () => Promise.all([news?.stop(), market?.stop()]));
-      await step("main actors' drain", () => running.system.drain(10_000).catch(failures.fail));
-      await step("stream engine", () => engine?.stop().catch(failures.stopIncomplete));
-      await rooms;
-      await step("market model", () => marketModel?.stop());
-      await step("outputs", () => router.flush().catch(failures.fail));
-      await step("main actors", () => running.stop());
-      // sinks read the log on their own consumer groups: they leave them side by side
-      await step("sinks", () =>
-        Promise.all([timeseries.stop(), lake?.stop(), features?.stop(), modelsRoom?.stop()]),
-      );
-      await step("membership", () => membership.stop().catch(failures.fail));
-      await server.stop();
-      await access.stop();
-      await step("MQTT broker", () => edge.stopBroker());
-      await sensorRegistry.stop();
-      await log.close();
-    },
+    stop: stopInOrder(failures, {
+      ...{ housekeeping, signals, edge, news, market, main, engine, marketModel, router },
+      ...{ timeseries, lake, features, models, membership, server, access, sensorRegistry, log },
+    }),
   };
+}
+
+/** the parts the output router reports to, which start after it */
+interface LaterParts {
+  main?: MainActors;
+  engine?: StreamEngine;
+  signals?: AlertSignals;
+  models?: NodeModels;
+}
+
+/** what the node runs, in the order it stops */
+interface StoppableParts {
+  readonly housekeeping: { stop(): void };
+  readonly signals: { stop(): void };
+  readonly edge: NodeEdge;
+  readonly news: { stop(): Promise<void> } | undefined;
+  readonly market: { stop(): Promise<void> } | undefined;
+  readonly main: MainActors;
+  readonly engine: StreamEngine;
+  readonly marketModel: { stop(): Promise<void> } | undefined;
+  readonly router: OutputRouter;
+  readonly timeseries: { stop(): Promise<void> };
+  readonly lake: { stop(): Promise<void> } | undefined;
+  readonly features: { stop(): Promise<void> } | undefined;
+  readonly models: { stop(): Promise<void> } | undefined;
+  readonly membership: { stop(): Promise<void> };
+  readonly server: ApiServer;
+  readonly access: { stop(): Promise<void> };
+  readonly sensorRegistry: { stop(): Promise<void> };
+  readonly log: Log;
+}
+
+/**
+ * The node's stop: the reverse of the data path, sources, ingest, dispatch (commit), actors,
+ * sinks, API, log. Each part's stop is bounded by its own deadline; one that takes long is said,
+ * so an operator sees which part held the stop. A second call does nothing.
+ */
+function stopInOrder(failures: NodeFailures, parts: StoppableParts): () => Promise<void> {
+  let stopped = false;
+  const step = async (part: string, stopping: () => Promise<unknown> | undefined) => {
+    const began = performance.now();
+    await stopping();
+    const tookMs = performance.now() - began;
+    if (tookMs > SLOW_STOP_STEP_MS) console.warn(`stop: ${part} took ${Math.round(tookMs)} ms`);
+  };
+  return async () => {
+    if (stopped) return;
+    stopped = true;
+    const { main, router } = parts;
+    parts.housekeeping.stop();
+    parts.signals.stop();
+    await step("sources", () => parts.edge.stopSources());
+    // the news and market rooms are independent of each other and of the sensor path: they
+    // stop beside it, so a slow group leave there does not hold the sensor partitions' hand-over
+    const rooms = step("news and market", () => Promise.all([parts.news?.stop(), parts.market?.stop()]));
+    await step("main actors' drain", () => main.system.drain(10_000).catch(failures.fail));
+    await step("stream engine", () => parts.engine.stop().catch(failures.stopIncomplete));
+    await rooms;
+    await step("market model", () => parts.marketModel?.stop());
+    await step("outputs", () => router.flush().catch(failures.fail));
+    await step("main actors", () => main.stop());
+    // sinks read the log on their own consumer groups: they leave them side by side
+    await step("sinks", () =>
+      Promise.all([
+        parts.timeseries.stop(),
+        parts.lake?.stop(),
+        parts.features?.stop(),
+        parts.models?.stop(),
+      ]),
+    );
+    await step("membership", () => parts.membership.stop().catch(failures.fail));
+    await parts.server.stop();
+    await parts.access.stop();
+    await step("MQTT broker", () => parts.edge.stopBroker());
+    await parts.sensorRegistry.stop();
+    await parts.log.close();
+  };
+}
+
+/** what each simulated sensor's interval is: the fleet publishes `rate` readings a second in all */
+function sensorIntervalOf(config: NodeConfig): number {
+  return Math.max(1, Math.round((1000 * config.sensorsPerType * SENSOR_TYPES.length) / config.rate));
+}
+
+function fleetOf(config: NodeConfig) {
+  return { seed: config.seed, sensorsPerType: config.sensorsPerType };
+}
+
+/** what every part of the node is wired with */
+function nodeContextOf(
+  config: NodeConfig,
+  opened: Pick<NodeContext, "log" | "codec" | "partitions" | "feeds">,
+  sensorIntervalMs: number,
+): NodeContext {
+  return {
+    ...opened,
+    config,
+    metrics: new PlatformMetrics(),
+    view: new LiveView({ qualityWindowMs: config.windowMs, sensorIntervalMs }),
+    failures: new NodeFailures(),
+    counters: { ingested: 0, rejected: 0, outputs: 0, alerts: 0 },
+  };
+}
+
+/**
+ * The one router every output leaves through: the repartition topics of the per-type windows
+ * and drift monitors, the read model, the feeds, the metrics and the alert samples; the
+ * partition hosts' actor state is saved through it, so a checkpoint waits for the outputs.
+ */
+function outputRouterOf(
+  node: NodeContext,
+  deps: {
+    readonly sensorRegistry: ReferenceTable<SensorRegistryRecord>;
+    readonly actorState: Awaited<ReturnType<typeof openActorStateStores>>;
+    readonly later: LaterParts;
+  },
+): OutputRouter {
+  const { config, log, codec, view, feeds, metrics, failures } = node;
+  const { actorState, later } = deps;
+  return new OutputRouter({
+    ...{ log, encode: codec.encode, view, feeds, metrics, sensorRegistry: deps.sensorRegistry },
+    repartition: aggregateTopics(config.applicationId),
+    sample: (sample) => {
+      later.signals?.observe(sample);
+      later.main?.sample(sample);
+    },
+    onMark: (worker, batch) => later.engine?.markDone(worker, batch),
+    onEvent: (event) => {
+      countWorkerRestart(metrics, event);
+      later.signals?.event(event);
+    },
+    onError: failures.fail,
+    now: Date.now,
+    saveState: (kind, key, partition, state) => actorState.save(kind, key, partition, state),
+    flushState: () => actorState.flush(),
+  });
 }
 
 /** a part of the stop that takes longer than this is said on stderr */
