@@ -40,6 +40,16 @@ const TOPIC_VISIBLE_WAIT_MS = 10_000;
 const MIN_READ_BYTES = 64 * 1024;
 const READ_SLACK_BYTES = 16 * 1024;
 
+/**
+ * The partition bytes to fetch for `wanted` records at `bytesPerRecord` (0: not known yet, the
+ * whole `maxBytes`), a little over the estimate since the broker sends batches whole.
+ */
+export function readFetchBytes(wanted: number, bytesPerRecord: number, maxBytes: number): number {
+  if (!(bytesPerRecord > 0)) return maxBytes;
+  const estimate = Math.ceil(wanted * bytesPerRecord * 1.05) + READ_SLACK_BYTES;
+  return Math.min(maxBytes, Math.max(MIN_READ_BYTES, estimate));
+}
+
 /** Kafka's cleanup.policy for a wanted topic config */
 function cleanupPolicy(config: TopicConfig): string {
   if (!config.compacted) return "delete";
@@ -326,9 +336,7 @@ export class KafkaLog implements Log {
    * restore of 20,000-record reads with 8 MiB fetches read every byte ~2.3 times).
    */
   private readBytesFor(wanted: number): number {
-    if (this.bytesPerRecord === 0) return this.options.partitionFetchBytes;
-    const estimate = Math.ceil(wanted * this.bytesPerRecord * 1.05) + READ_SLACK_BYTES;
-    return Math.min(this.options.partitionFetchBytes, Math.max(MIN_READ_BYTES, estimate));
+    return readFetchBytes(wanted, this.bytesPerRecord, this.options.partitionFetchBytes);
   }
 
   async endOffset(tp: TopicPartition): Promise<number> {
