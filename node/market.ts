@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { lastMinuteBars, warmUpHistory } from "../actors/symbol/history-warmup.ts";
 import { type SymbolMessage, symbolInputOf, symbolProps } from "../actors/symbol/symbol.ts";
 import type { HealthCheck } from "../api/health.ts";
 import { MarketView } from "../api/markets/market-view.ts";
@@ -8,7 +9,7 @@ import type { Log } from "../log/log.ts";
 import { type RecordCodec, registryCodec } from "../messages/codec/record-codec.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import { type IndicatorSnapshot, MarketBar } from "../messages/market.ts";
+import type { IndicatorSnapshot } from "../messages/market.ts";
 import { marketSchemas, marketTopics } from "../messages/market-schemas.ts";
 import { subjectOf } from "../messages/platform-schemas.ts";
 import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
@@ -27,7 +28,6 @@ import { MarketSourceChain } from "../sources/market/source-chain.ts";
 import { US_LARGE_CAPS } from "../sources/reference/symbol-metadata.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import type { NodeConfig } from "./config.ts";
-import { warmUpHistory, warmUpWanted } from "./market-warmup.ts";
 import { type NodeContext, openChangelog } from "./node-context.ts";
 
 /**
@@ -55,6 +55,17 @@ const SYMBOL_PASSIVATE_AFTER_MS = 600_000;
 export function marketSymbolsOf(config: NodeConfig): string[] {
   if (config.marketSymbols) return [...new Set(config.marketSymbols.split(","))];
   return US_LARGE_CAPS.slice(0, DEFAULT_SYMBOL_COUNT).map((listing) => listing.symbol);
+}
+
+/** the warm-up runs only where the market model can learn from it: its rooms on, minutes asked */
+export function warmUpWanted(config: NodeConfig): boolean {
+  return (
+    config.marketModel === "on" &&
+    config.models === "on" &&
+    config.features === "on" &&
+    config.lake === "on" &&
+    config.marketModelWarmupMinutes > 0
+  );
 }
 
 export async function startMarket(
@@ -248,37 +259,6 @@ export async function startMarket(
       await system.stop();
     },
   };
-}
-
-/** the start of the newest minute bar of each symbol in `market.bars.1m` (its partitions' tails) */
-async function lastMinuteBars(
-  log: Log,
-  codec: RecordCodec,
-  symbols: readonly string[],
-): Promise<Map<string, number>> {
-  const topic = Topics.marketBars("1m");
-  const wanted = new Set(symbols);
-  const last = new Map<string, number>();
-  const partitions = (await log.partitions(topic)) ?? 0;
-  for (let partition = 0; partition < partitions; partition++) {
-    const end = await log.endOffset({ topic, partition });
-    const records = await log.read(
-      { topic, partition },
-      { fromOffset: Math.max(0, end - 5000), maxRecords: 5000 },
-    );
-    for (const record of records) {
-      if (record.key === null || !wanted.has(record.key) || record.value === null) continue;
-      try {
-        const bar = MarketBar.safeParse(codec.decode(record.value));
-        if (bar.success && bar.data.start > (last.get(bar.data.symbol) ?? -1))
-          last.set(bar.data.symbol, bar.data.start);
-      } catch (error) {
-        // a record that does not decode says nothing about the last minute
-        if (!(error instanceof PlatformError)) throw error;
-      }
-    }
-  }
-  return last;
 }
 
 /**

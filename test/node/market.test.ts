@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Log } from "../../log/log.ts";
 import type { IndicatorSnapshot, MarketBar } from "../../messages/market.ts";
 import { Topics } from "../../messages/topics.ts";
+import { warmUpWanted } from "../../node/market.ts";
 import { startNode } from "../../node/start-node.ts";
 import { SYMBOLS, startTestMarket } from "../sources/market/market-fixture.ts";
 import { eventually, testNodeConfig } from "./node-fixture.ts";
@@ -128,3 +129,24 @@ test("without keys a node streams the simulator and says why Alpaca is not used"
     ),
   ).toBeGreaterThan(10);
 }, 60_000);
+
+const rooms: Array<[string, Record<string, unknown>, boolean]> = [
+  ["every room it needs on", {}, true],
+  ["the market model off", { marketModel: "off" }, false],
+  ["the models room off", { models: "off" }, false],
+  ["the feature store off", { features: "off" }, false],
+  ["the lake off", { lake: "off" }, false],
+  ["no warm-up minutes", { marketModelWarmupMinutes: 0 }, false],
+];
+for (const [name, overrides, wanted] of rooms) {
+  test(`the warm-up runs ${wanted ? "" : "not "}with ${name}`, () => {
+    const config = testNodeConfig("/tmp/unused", {
+      market: "on",
+      models: "on",
+      features: "on",
+      lake: "on",
+      ...overrides,
+    });
+    expect(warmUpWanted(config)).toBe(wanted);
+  });
+}

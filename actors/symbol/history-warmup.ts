@@ -1,7 +1,44 @@
-import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import type { MarketBar } from "../messages/market.ts";
-import type { MarketDataSource } from "../sources/market/market-data-source.ts";
-import type { NodeConfig } from "./config.ts";
+import type { Log } from "../../log/log.ts";
+import type { RecordCodec } from "../../messages/codec/record-codec.ts";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { MarketBar } from "../../messages/market.ts";
+import { Topics } from "../../messages/topics.ts";
+import type { MarketDataSource } from "../../sources/market/market-data-source.ts";
+
+/**
+ * Where a node's market chain starts: after the newest minute bar of each symbol in the log
+ * (a restart), or after the warm-up history of the symbols the log has none of (a fresh node).
+ */
+/** the start of the newest minute bar of each symbol in `market.bars.1m` (its partitions' tails) */
+export async function lastMinuteBars(
+  log: Log,
+  codec: RecordCodec,
+  symbols: readonly string[],
+): Promise<Map<string, number>> {
+  const topic = Topics.marketBars("1m");
+  const wanted = new Set(symbols);
+  const last = new Map<string, number>();
+  const partitions = (await log.partitions(topic)) ?? 0;
+  for (let partition = 0; partition < partitions; partition++) {
+    const end = await log.endOffset({ topic, partition });
+    const records = await log.read(
+      { topic, partition },
+      { fromOffset: Math.max(0, end - 5000), maxRecords: 5000 },
+    );
+    for (const record of records) {
+      if (record.key === null || !wanted.has(record.key) || record.value === null) continue;
+      try {
+        const bar = MarketBar.safeParse(codec.decode(record.value));
+        if (bar.success && bar.data.start > (last.get(bar.data.symbol) ?? -1))
+          last.set(bar.data.symbol, bar.data.start);
+      } catch (error) {
+        // a record that does not decode says nothing about the last minute
+        if (!(error instanceof PlatformError)) throw error;
+      }
+    }
+  }
+  return last;
+}
 
 /**
  * History for a market model to learn from on a node whose log has no bar of a symbol yet: the
@@ -13,16 +50,6 @@ import type { NodeConfig } from "./config.ts";
  * minute, which the chain starts after.
  */
 const MINUTE = 60_000;
-
-export function warmUpWanted(config: NodeConfig): boolean {
-  return (
-    config.marketModel === "on" &&
-    config.models === "on" &&
-    config.features === "on" &&
-    config.lake === "on" &&
-    config.marketModelWarmupMinutes > 0
-  );
-}
 
 export async function warmUpHistory(options: {
   readonly sources: readonly MarketDataSource[];

@@ -1,10 +1,14 @@
 import { expect, test } from "bun:test";
-import { isPlatformError, PlatformError } from "../../messages/errors.ts";
-import type { MarketBar } from "../../messages/market.ts";
-import { warmUpHistory, warmUpWanted } from "../../node/market-warmup.ts";
-import { MarketModel } from "../../sources/market/simulator/market-model.ts";
-import { SimulatorSource } from "../../sources/market/simulator-source.ts";
-import { testNodeConfig } from "./node-fixture.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { lastMinuteBars, warmUpHistory } from "../../../actors/symbol/history-warmup.ts";
+import { openEmbeddedLog } from "../../../log/embedded/index.ts";
+import { isPlatformError, PlatformError } from "../../../messages/errors.ts";
+import type { MarketBar } from "../../../messages/market.ts";
+import { Topics } from "../../../messages/topics.ts";
+import { MarketModel } from "../../../sources/market/simulator/market-model.ts";
+import { SimulatorSource } from "../../../sources/market/simulator-source.ts";
 
 /** The market model's warm-up: recent history for symbols the log has no bar of, from the first source that answers. */
 const MINUTE = 60_000;
@@ -83,23 +87,44 @@ test("zero minutes, or every symbol known, asks no source", async () => {
   expect(asked).toEqual([]);
 });
 
-const rooms: Array<[string, Record<string, unknown>, boolean]> = [
-  ["every room it needs on", {}, true],
-  ["the market model off", { marketModel: "off" }, false],
-  ["the models room off", { models: "off" }, false],
-  ["the feature store off", { features: "off" }, false],
-  ["the lake off", { lake: "off" }, false],
-  ["no warm-up minutes", { marketModelWarmupMinutes: 0 }, false],
-];
-for (const [name, overrides, wanted] of rooms) {
-  test(`the warm-up runs ${wanted ? "" : "not "}with ${name}`, () => {
-    const config = testNodeConfig("/tmp/unused", {
-      market: "on",
-      models: "on",
-      features: "on",
-      lake: "on",
-      ...overrides,
+test("a restarted node starts each symbol after its newest minute bar in the log; other symbols and bad records say nothing", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "last-minute-bars-"));
+  const log = openEmbeddedLog({ path: join(dir, "log.db"), maintenanceIntervalMs: 0 });
+  try {
+    const topic = Topics.marketBars("1m");
+    await log.createTopic({ name: topic, partitions: 2 });
+    const bar = (symbol: string, minute: number) => ({
+      ...{ symbol, timeframe: "1m", start: minute * MINUTE, open: 1, high: 1, low: 1, close: 1 },
+      ...{ volume: 1, source: "simulator" },
     });
-    expect(warmUpWanted(config)).toBe(wanted);
-  });
-}
+    const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+    await log.append([
+      { topic, partition: 0, key: "AAPL", value: json(bar("AAPL", 7)) },
+      { topic, partition: 0, key: "AAPL", value: json(bar("AAPL", 5)) },
+      { topic, partition: 1, key: "MSFT", value: json(bar("MSFT", 3)) },
+      { topic, partition: 1, key: "TSLA", value: json(bar("TSLA", 9)) },
+      { topic, partition: 1, key: "MSFT", value: json({ symbol: "MSFT", start: "not a bar" }) },
+      { topic, partition: 1, key: "MSFT", value: new Uint8Array([0xff]) },
+    ]);
+    const codec = {
+      encode: async () => new Uint8Array(),
+      decode: (bytes: Uint8Array) => {
+        try {
+          return JSON.parse(new TextDecoder().decode(bytes));
+        } catch (cause) {
+          throw new PlatformError("DECODE_FAILED", "not JSON", { cause });
+        }
+      },
+    };
+    const last = await lastMinuteBars(log, codec, ["AAPL", "MSFT"]);
+    expect(last).toEqual(
+      new Map([
+        ["AAPL", 7 * MINUTE],
+        ["MSFT", 3 * MINUTE],
+      ]),
+    );
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
