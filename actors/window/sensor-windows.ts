@@ -18,8 +18,9 @@ import type { SensorWindows, WindowSink } from "./window.ts";
 
 /**
  * The window actor's operator for one sensor type on one partition: event-time windows (tumbling
- * by default; hopping, sliding or session by configuration) keyed by sensor, count / sum / mean / min / max per measurement, emitted on every
- * update and once more, final, when the watermark passes the window's end plus the grace.
+ * by default; hopping, sliding or session by configuration) keyed by sensor, count / sum / mean / min / max per measurement, emitted on
+ * update (the latest state of each changed window once per burst of readings, through the
+ * operator's record cache) and once more, final, when the watermark passes the window's end plus the grace.
  */
 /** which windows, as plain data (it crosses to the workers) */
 export type WindowSpec =
@@ -62,11 +63,18 @@ export interface SensorWindowsOptions {
   readonly maxOutOfOrdernessMs: number;
   readonly idleTimeoutMs: number;
   readonly clock: () => number;
+  /**
+   * Updates through the operator's record cache, emitted once per window at the window actor's
+   * `emit-updates` (the end of its burst of readings); default true. False: every reading emits
+   * its windows' updates.
+   */
+  readonly cacheUpdates?: boolean;
 }
 
 const STATISTICS = ["count", "sum", "mean", "min", "max"] as const;
 
 export function sensorWindowsFactory(options: SensorWindowsOptions) {
+  const cacheUpdates = options.cacheUpdates ?? true;
   return (sensorType: SensorType, partition: number, snapshot?: unknown): SensorWindows => {
     const fields = MEASUREMENTS[sensorType];
     const operator = createWindowOperator({
@@ -75,6 +83,7 @@ export function sensorWindowsFactory(options: SensorWindowsOptions) {
       watermark: { maxOutOfOrdernessMs: options.maxOutOfOrdernessMs, idleTimeoutMs: options.idleTimeoutMs },
       graceMs: options.graceMs,
       emit: "on-update",
+      cacheUpdates,
       // one sensor's windows: a handful open at a time (the operator grows if it needs more)
       initialCapacity: 8,
       clock: options.clock,
@@ -83,6 +92,8 @@ export function sensorWindowsFactory(options: SensorWindowsOptions) {
     const out = createWindowOutput();
     const stream = `${sensorType}:${partition}`;
     let lastIngestedAt = 0;
+    /** a reading went in since the last emitUpdates (it may have changed no window: late) */
+    let held = false;
 
     /** `offset`: the log position of the reading that caused the output, -1 for timer work */
     const drain = (sink: WindowSink, o: WindowOutput, offset: number) => {
@@ -113,7 +124,14 @@ export function sensorWindowsFactory(options: SensorWindowsOptions) {
       add(reading: HotReading, sink: WindowSink) {
         lastIngestedAt = reading.ingestedAt;
         operator.process(reading.partition, reading.sensorId, reading.eventTime, reading.values, out);
+        held = cacheUpdates;
         drain(sink, out, reading.offset);
+      },
+      hasCachedUpdates: () => held,
+      emitUpdates(sink: WindowSink) {
+        held = false;
+        operator.flushUpdates(out);
+        drain(sink, out, -1);
       },
       advance(now: number, sink: WindowSink) {
         operator.advanceProcessingTime(now, out);

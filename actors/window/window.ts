@@ -18,6 +18,12 @@ import type { ModelShardMessage } from "../model-shard/model-shard.ts";
  * Updates go to the live feeds; a window's final result goes to `city.processed.<type>` and,
  * for traffic, to the partition's model shard. Late readings are published, never dropped.
  * Like the sensor actor, it publishes its state on checkpoints and skips replayed readings.
+ *
+ * Updates go through the operator's record cache (Kafka Streams' KIP-63) when the windows keep
+ * one: the first reading that changes a window queues an `emit-updates` to the actor itself,
+ * behind the readings already in its mailbox, so a burst of readings emits each window's latest
+ * state once, with no timer and no wait beyond the burst. The cache is emptied before every
+ * checkpoint, passivation and eviction, so the state published never runs ahead of the updates.
  */
 export type WindowMessage =
   | { readonly type: "reading"; readonly reading: HotReading }
@@ -25,6 +31,8 @@ export type WindowMessage =
   /** the node's event time passed this point: close what ends before it (minus grace) */
   | { readonly type: "watermark"; readonly watermark: number }
   | { readonly type: "flush" }
+  /** the readings queued before this one are applied: emit the windows' cached updates */
+  | { readonly type: "emit-updates" }
   | { readonly type: "checkpoint" }
   | { readonly type: "evict" };
 
@@ -39,6 +47,10 @@ export interface SensorWindows {
   nextCloseAt(): number;
   /** close every open window (shutdown, hand-off) */
   flush(out: WindowSink): void;
+  /** whether updates wait in a record cache for `emitUpdates` (false: `add` emits them) */
+  hasCachedUpdates(): boolean;
+  /** emit the latest update of each window changed since the last call (the record cache) */
+  emitUpdates(out: WindowSink): void;
   /** plain data that `createWindows(..., snapshot)` turns back into the same open windows */
   snapshot(): unknown;
 }
@@ -57,6 +69,8 @@ export interface WindowState {
   reportedCloseAt: number;
   /** changed since the state was last published (not part of the snapshot) */
   dirty: boolean;
+  /** an `emit-updates` is in the mailbox (not part of the snapshot) */
+  updatesQueued: boolean;
 }
 
 interface WindowSnapshot {
@@ -121,6 +135,7 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
         lastOffset: saved?.lastOffset ?? -1,
         reportedCloseAt: Number.NaN,
         dirty: false,
+        updatesQueued: false,
       };
     },
     onSignal(ctx, signal) {
@@ -130,6 +145,7 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       if (signal.type === "started" || signal.type === "restarted")
         ctx.startTimer("tick", deps.tickMs, { type: "tick" }, { repeat: true, keepsAlive: false });
       else if (signal.type === "passivating") {
+        emitCachedUpdates(ctx.state);
         if (ctx.state.dirty) publish(ctx.key, ctx.state);
         deps.onPassivated?.(ctx.key);
       }
@@ -146,7 +162,14 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
           state.lastOffset = message.reading.offset;
           state.dirty = true;
           state.windows.add(message.reading, sink);
+          if (!state.updatesQueued && state.windows.hasCachedUpdates())
+            // a full mailbox refuses it: the next reading or the checkpoint emits them then
+            state.updatesQueued = ctx.self.tell({ type: "emit-updates" });
           break;
+        case "emit-updates":
+          state.updatesQueued = false;
+          state.windows.emitUpdates(sink);
+          return;
         case "tick":
           state.windows.advance(deps.now(), sink);
           break;
@@ -159,9 +182,12 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
           state.windows.flush(sink);
           break;
         case "evict":
+          emitCachedUpdates(state);
           ctx.stop();
           return;
         case "checkpoint":
+          // a flush before every checkpoint: no update is held past the state that implies it
+          emitCachedUpdates(state);
           publish(ctx.key, state);
           return;
       }
@@ -174,6 +200,10 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       }
     },
   };
+}
+
+function emitCachedUpdates(state: WindowState): void {
+  if (state.sink !== undefined && state.windows.hasCachedUpdates()) state.windows.emitUpdates(state.sink);
 }
 
 function windowSink(
