@@ -16,11 +16,11 @@ const tumblingIds: Rate[] = [];
 const naive: Rate[] = [];
 let emitted = 0;
 for (let run = 0; run < RUNS; run++) {
-  const result = runOperator(events, session(10_000), false);
+  const result = runOperator(events, session(10_000), "strings");
   strings.push(result.rate);
   emitted = result.emitted;
-  ids.push(runOperator(events, session(10_000), true).rate);
-  tumblingIds.push(runOperator(events, tumbling(60_000), true).rate);
+  ids.push(runOperator(events, session(10_000), "interned").rate);
+  tumblingIds.push(runOperator(events, tumbling(60_000), "interned").rate);
   naive.push(runNaive(events));
 }
 report(

@@ -62,11 +62,19 @@ export function measure(events: number, body: () => void): Rate {
   return { wall: events / wallSeconds, cpu: events / ((cpu.user + cpu.system) / 1e6) };
 }
 
-/** Events per second through the window operator with `assigner` (string keys or interned ids). */
+/**
+ * How records reach the operator: `process` with string keys, `processInterned` with ids the
+ * caller interned up front, or `processBatch` with string keys in batches of BATCH (as a log
+ * poll hands them over).
+ */
+export type OperatorInput = "strings" | "interned" | "batches";
+const BATCH = 500;
+
+/** Events per second through the window operator with `assigner`. */
 export function runOperator(
   events: BenchEvents,
   assigner: WindowAssigner,
-  interned: boolean,
+  input: OperatorInput,
 ): { rate: Rate; emitted: number } {
   const operator = createWindowOperator({
     assigner,
@@ -83,6 +91,25 @@ export function runOperator(
   const ids = Int32Array.from(keys, (key) => operator.internKey(key));
   const n = keyIndex.length;
   let emitted = 0;
+  if (input === "batches") {
+    const batchKeys: string[] = [];
+    const rate = measure(n, () => {
+      for (let i = 0; i < n; i += BATCH) {
+        const to = Math.min(i + BATCH, n);
+        batchKeys.length = to - i;
+        for (let j = i; j < to; j++) batchKeys[j - i] = keys[keyIndex[j]!]!;
+        operator.processBatch(0, batchKeys, eventTime.subarray(i, to), values.subarray(2 * i, 2 * to), out);
+        if (out.emitted.length >= 10_000) {
+          emitted += out.emitted.length;
+          out.emitted.length = 0;
+          out.late.length = 0;
+        }
+      }
+    });
+    operator.flush(out);
+    return { rate, emitted: emitted + out.emitted.length };
+  }
+  const interned = input === "interned";
   const rate = measure(n, () => {
     for (let i = 0; i < n; i++) {
       record[0] = values[2 * i]!;
@@ -184,20 +211,27 @@ export function report(title: string, rows: Row[], baseline: Row): void {
 if (import.meta.main) {
   const events = makeEvents(EVENTS);
   const strings: Rate[] = [];
+  const batches: Rate[] = [];
   const ids: Rate[] = [];
   const naive: Rate[] = [];
   let emitted = 0;
   for (let run = 0; run < RUNS; run++) {
-    const result = runOperator(events, tumbling(WINDOW_MS), false);
+    const result = runOperator(events, tumbling(WINDOW_MS), "strings");
     strings.push(result.rate);
     emitted = result.emitted;
-    ids.push(runOperator(events, tumbling(WINDOW_MS), true).rate);
+    batches.push(runOperator(events, tumbling(WINDOW_MS), "batches").rate);
+    ids.push(runOperator(events, tumbling(WINDOW_MS), "interned").rate);
     naive.push(runNaive(events));
   }
   report(
     `tumbling 1-min windows, ${KEYS} keys, ${EVENTS} events, 2 fields, median of ${RUNS} (${emitted} windows emitted per run)`,
     [
       { name: "window operator, string keys", figure: "window_tumbling_100k_keys", rates: strings },
+      {
+        name: `window operator, string keys, batches of ${BATCH}`,
+        figure: "window_tumbling_100k_keys_batches",
+        rates: batches,
+      },
       { name: "window operator, interned key ids", figure: "window_tumbling_100k_keys_interned", rates: ids },
     ],
     { name: "naive Map<`key:windowStart`>, no watermark", figure: "naive_map_string_key", rates: naive },

@@ -107,6 +107,20 @@ export interface WindowOperator {
     values: Readonly<Record<string, number>> | Float64Array,
     out: WindowOutput,
   ): void;
+  /**
+   * `process` for a batch of one partition's records: record i has key `keys[i]`, event time
+   * `eventTimes[i]` and its field values at `values[i * fields.length ...]` (in `fields` order).
+   * The same outputs as `process` record by record; faster with many keys, because the keys are
+   * interned a group at a time: the string lookups of a group overlap in memory instead of each
+   * waiting for the last (group prefetching, as hash joins do), and the clock is read once a group.
+   */
+  processBatch(
+    partition: number,
+    keys: readonly string[],
+    eventTimes: ArrayLike<number>,
+    values: Float64Array,
+    out: WindowOutput,
+  ): void;
   /** processing time passed: idle partitions are detected, processing-time windows close */
   advanceProcessingTime(now: number, out: WindowOutput): void;
   /** lifts the watermark (upstream punctuation, end of a bounded input) and closes windows */
@@ -138,6 +152,8 @@ export interface WindowOperator {
 
 const HOUR_MS = 3_600_000;
 const MAX_PARTITION = 65_535;
+/** processBatch interns this many keys before it places their records */
+const BATCH_GROUP = 64;
 
 export function createWindowOperator(config: WindowOperatorConfig): WindowOperator {
   return new EventWindowOperator(config);
@@ -173,6 +189,9 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   /** the watermark the record being placed is judged by (its key's, in "key" mode) */
   private placingWatermark = Number.NEGATIVE_INFINITY;
   private ready = new Int32Array(8);
+  /** processBatch: the key ids of one group, and one record's values */
+  private readonly batchIds = new Int32Array(BATCH_GROUP);
+  private readonly batchRow: Float64Array;
 
   constructor(config: WindowOperatorConfig) {
     this.config = config;
@@ -181,6 +200,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     this.table = new WindowTable(plan, config.initialCapacity);
     this.queue = this.createQueue();
     this.scratch = new Float64Array(plan.fields.length);
+    this.batchRow = new Float64Array(plan.fields.length);
     this.clock = config.clock ?? Date.now;
     this.processingTime = config.timeDomain === "processing";
     this.onUpdate = (config.emit ?? "final") === "on-update";
@@ -240,17 +260,54 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
         details: { keyId },
       });
     }
-    if (!(partition >= 0 && partition <= MAX_PARTITION && Number.isInteger(partition))) {
+    checkPartition(partition);
+    const now = this.clock();
+    this.now = now;
+    this.apply(partition, keyId, eventTime, values, now, out);
+  }
+
+  processBatch(
+    partition: number,
+    keys: readonly string[],
+    eventTimes: ArrayLike<number>,
+    values: Float64Array,
+    out: WindowOutput,
+  ): void {
+    checkPartition(partition);
+    const count = keys.length;
+    const width = this.fields.length;
+    if (eventTimes.length !== count || values.length !== count * width) {
       throw new PlatformError(
-        ErrorCodes.LOG_PARTITION_INVALID,
-        "partition must be an integer in [0, 65535]",
+        ErrorCodes.OUT_OF_RANGE,
+        "a batch needs one event time and one row of values per key",
         {
-          details: { partition },
+          details: { keys: count, eventTimes: eventTimes.length, values: values.length, fields: width },
         },
       );
     }
-    const now = this.clock();
-    this.now = now;
+    const ids = this.batchIds;
+    const row = this.batchRow;
+    for (let from = 0; from < count; from += BATCH_GROUP) {
+      const to = Math.min(from + BATCH_GROUP, count);
+      for (let i = from; i < to; i++) ids[i - from] = this.internKey(keys[i]!);
+      const now = this.clock();
+      this.now = now;
+      for (let i = from; i < to; i++) {
+        for (let f = 0, at = i * width; f < width; f++, at++) row[f] = values[at]!;
+        this.apply(partition, ids[i - from]!, eventTimes[i]!, row, now, out);
+      }
+    }
+  }
+
+  /** one record of a checked partition and key id, at processing time `now` */
+  private apply(
+    partition: number,
+    keyId: number,
+    eventTime: number,
+    values: Readonly<Record<string, number>> | Float64Array,
+    now: number,
+    out: WindowOutput,
+  ): void {
     const timestamp = this.processingTime ? now : eventTime;
     const problem = timestampProblem(timestamp, now, this.maxFutureMs);
     if (problem !== null) {
@@ -634,6 +691,14 @@ function checkSnapshot(
         details: { snapshot: { assigner: snapshot.assigner, fields: snapshot.fields } },
       },
     );
+  }
+}
+
+function checkPartition(partition: number): void {
+  if (!(partition >= 0 && partition <= MAX_PARTITION && Number.isInteger(partition))) {
+    throw new PlatformError(ErrorCodes.LOG_PARTITION_INVALID, "partition must be an integer in [0, 65535]", {
+      details: { partition },
+    });
   }
 }
 

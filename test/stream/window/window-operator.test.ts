@@ -334,3 +334,71 @@ describe("interned keys", () => {
     );
   });
 });
+
+describe("batches of records", () => {
+  // rows: [key, eventTime, v]; NaN and a time before the epoch are rejected, 500 is late
+  const cases: { name: string; emit: "final" | "on-update"; rows: [string, number, number][] }[] = [
+    {
+      name: "many keys, windows closing inside the batch",
+      emit: "final",
+      rows: Array.from({ length: 300 }, (_, i) => [`k${(i * 37) % 101}`, 1_000 + i * 150, i % 13]),
+    },
+    {
+      name: "rejected and late records among good ones, updates on",
+      emit: "on-update",
+      rows: [
+        ["a", 1_000, 1],
+        ["b", 12_000, 2],
+        ["a", 2_000, Number.NaN],
+        ["c", -5, 3],
+        ["a", 500, 4],
+        ["b", 13_000, 5],
+        ["a", 25_000, 6],
+      ],
+    },
+  ];
+  for (const { name, emit, rows } of cases) {
+    test(`processBatch gives what process gives record by record: ${name}`, () => {
+      const clockA = testClock();
+      const clockB = testClock();
+      const oneByOne = operatorFor({ assigner: hopping(10_000, 5_000), emit }, clockA);
+      const batched = operatorFor({ assigner: hopping(10_000, 5_000), emit }, clockB);
+      const a = createWindowOutput();
+      for (const [key, eventTime, v] of rows) oneByOne.process(2, key, eventTime, { v }, a);
+      const b = createWindowOutput();
+      // uneven batches, so groups of interned keys straddle the batch ends
+      for (let at = 0; at < rows.length; at += 97) {
+        const slice = rows.slice(at, at + 97);
+        batched.processBatch(
+          2,
+          slice.map(([key]) => key),
+          Float64Array.from(slice, ([, eventTime]) => eventTime),
+          Float64Array.from(slice, ([, , v]) => v),
+          b,
+        );
+      }
+      oneByOne.flush(a);
+      batched.flush(b);
+      expect(b.emitted).toEqual(a.emitted);
+      expect(b.late).toEqual(a.late);
+      expect(b.rejected).toEqual(a.rejected);
+      expect(batched.stats()).toEqual(oneByOne.stats());
+      expect(a.emitted.length).toBeGreaterThan(2);
+    });
+  }
+
+  test("a batch whose times or values do not match its keys is an OUT_OF_RANGE PlatformError", () => {
+    const operator = operatorFor({ assigner: tumbling(10_000) });
+    const out = createWindowOutput();
+    expect(() => operator.processBatch(0, ["a", "b"], [1_000], Float64Array.of(1, 2), out)).toThrow(
+      "OUT_OF_RANGE",
+    );
+    expect(() => operator.processBatch(0, ["a"], [1_000], Float64Array.of(1, 2), out)).toThrow(
+      "OUT_OF_RANGE",
+    );
+    expect(() => operator.processBatch(-1, ["a"], [1_000], Float64Array.of(1), out)).toThrow(
+      "LOG_PARTITION_INVALID",
+    );
+    expect(operator.stats().processed).toBe(0);
+  });
+});
