@@ -1,10 +1,6 @@
 import { join } from "node:path";
 import { Gauge } from "prom-client";
-import {
-  onlineDistrictHours,
-  TRAFFIC_DISTRICT_FIELDS,
-  UTILITY_DISTRICT_FIELDS,
-} from "../actors/model-shard/district-hours.ts";
+import { onlineDistrictHours } from "../actors/model-shard/district-hours.ts";
 import type { ModelEvent } from "../actors/model-shard/model-events.ts";
 import { ModelServing, p99LatencyMs } from "../actors/model-shard/model-serving.ts";
 import { TrafficForecaster } from "../actors/model-shard/traffic-forecaster.ts";
@@ -25,7 +21,9 @@ import type { DeadLetter } from "../messages/dead-letter.ts";
 import type { Prediction } from "../messages/prediction.ts";
 import { Topics } from "../messages/topics.ts";
 import { FeatureStoreTrainingSource } from "../ml/lifecycle/feature-store-training-source.ts";
+import { TRAFFIC_DISTRICT_FIELDS } from "../ml/lifecycle/traffic-forecast-features.ts";
 import { countTrafficWindows, trafficTrainingSet } from "../ml/lifecycle/traffic-training-set.ts";
+import { UTILITY_DISTRICT_FIELDS } from "../ml/lifecycle/utility-forecast-features.ts";
 import { countUtilityHours, utilityTrainingSet } from "../ml/lifecycle/utility-training-set.ts";
 import { EmbeddedModelRegistry } from "../ml/registry/embedded/embedded-model-registry.ts";
 import { MlflowModelRegistry } from "../ml/registry/mlflow/mlflow-model-registry.ts";

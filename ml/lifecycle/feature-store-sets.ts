@@ -4,7 +4,8 @@ import type { RegisteredView, ViewStatistics } from "../../features/registry/reg
 import type { DeltaSnapshot } from "../../lake/delta/table-state.ts";
 import { snapshotSelect } from "../../lake/query/snapshot-view.ts";
 import { ErrorCodes, isPlatformError, PlatformError } from "../../messages/errors.ts";
-import type { FeatureReference } from "./training-set-source.ts";
+import { labelledSet } from "./traffic-forecast-features.ts";
+import type { FeatureReference, LabelledTrainingSet } from "./training-set-source.ts";
 
 /**
  * What every feature-store training set needs beside its own label frame: the entity frame read
@@ -129,4 +130,44 @@ export function numberOrNull(value: unknown): number | null {
   if (value === null || value === undefined) return null;
   const n = typeof value === "bigint" ? Number(value) : Number(value);
   return Number.isFinite(n) ? n : null;
+}
+
+/** a label frame too small to train on is TRAINING_DATA_INVALID, saying what it counted where */
+export function requireFrameRows(rows: number, minRows: number, what: string, windows: DeltaSnapshot): void {
+  if (rows < minRows)
+    throw new PlatformError(
+      ErrorCodes.TRAINING_DATA_INVALID,
+      `only ${rows} ${what} in ${GOLD_WINDOWS}@${windows.version}: at least ${minRows} are needed`,
+    );
+}
+
+/**
+ * The end of every point-in-time set over the gold windows: the examples in time order with the
+ * lineage the run records (the table's version and the view versions read) and each model
+ * feature's reference statistics as of the pinned versions (its drift reference).
+ */
+export async function recordedSet(
+  store: FeatureStore,
+  examples: { at: number; row: Float64Array; label: number }[],
+  spec: {
+    readonly features: readonly string[];
+    readonly sources: Readonly<Record<string, { view: string; feature: string }>>;
+    readonly windows: DeltaSnapshot;
+    readonly views: readonly RegisteredView[];
+    readonly pinned: Readonly<Record<string, number>>;
+    readonly minRows: number;
+  },
+): Promise<LabelledTrainingSet> {
+  const statistics = await currentStatistics(store, spec.views, spec.pinned);
+  return labelledSet(
+    examples,
+    spec.features,
+    {
+      table: GOLD_WINDOWS,
+      tableVersion: spec.windows.version,
+      views: spec.views.map((v) => ({ name: v.name, version: v.version })),
+    },
+    featureReferences(spec.sources, spec.views, statistics),
+    spec.minRows,
+  );
 }

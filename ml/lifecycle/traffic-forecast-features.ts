@@ -43,6 +43,23 @@ export interface DistrictHour {
   readonly temperature: number | null;
 }
 
+/** where one input of a row is read: a feature view and its field */
+export interface ViewField {
+  readonly view: string;
+  readonly feature: string;
+}
+
+/** the inputs `fields` names, each read from where it is (a joined row offline, the online store live) */
+export function fieldValues<F extends string>(
+  fields: Readonly<Record<F, ViewField>>,
+  read: (view: string, feature: string) => number | null,
+): Record<F, number | null> {
+  const out = {} as Record<F, number | null>;
+  for (const [name, { view, feature }] of Object.entries<ViewField>(fields))
+    out[name as F] = read(view, feature);
+  return out;
+}
+
 export interface ForecastInputs {
   /** the forecast window's start, epoch ms */
   readonly target: number;
@@ -74,6 +91,18 @@ export const FORECAST_FEATURES = [
 export const TRAFFIC_SENSOR_VIEW = "sensor_traffic_window";
 export const DISTRICT_TRAFFIC_VIEW = "district_traffic_hourly";
 export const DISTRICT_ENVIRONMENT_VIEW = "district_environment_hourly";
+
+/**
+ * The traffic forecast's district inputs: the district's last complete traffic and environment
+ * hour. One map for the training set's as-of join and the live online read, so both read the
+ * same fields.
+ */
+export const TRAFFIC_DISTRICT_FIELDS = {
+  vehicleCount: { view: DISTRICT_TRAFFIC_VIEW, feature: "avg_vehicle_count" },
+  avgSpeed: { view: DISTRICT_TRAFFIC_VIEW, feature: "avg_avg_speed" },
+  airQuality: { view: DISTRICT_ENVIRONMENT_VIEW, feature: "avg_air_quality_index" },
+  temperature: { view: DISTRICT_ENVIRONMENT_VIEW, feature: "avg_temperature" },
+} as const satisfies Record<keyof DistrictHour, ViewField>;
 /** the TTL of `sensor_traffic_window`: a lag older than this at the forecast time is missing */
 export const LAG_TTL_MS = 2 * 3600_000;
 

@@ -1,13 +1,13 @@
 import type { FeatureStore } from "../../features/feature-store.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import {
-  currentStatistics,
-  featureReferences,
   frameRows,
   GOLD_WINDOWS,
   goldWindows,
   numberOrNull,
   pinTables,
+  recordedSet,
+  requireFrameRows,
   resolveViews,
 } from "./feature-store-sets.ts";
 import {
@@ -15,9 +15,10 @@ import {
   DISTRICT_TRAFFIC_VIEW,
   FORECAST_FEATURE_SOURCES,
   FORECAST_FEATURES,
+  fieldValues,
   forecastRow,
   type LagWindow,
-  labelledSet,
+  TRAFFIC_DISTRICT_FIELDS,
   TRAFFIC_SENSOR_VIEW,
 } from "./traffic-forecast-features.ts";
 import type { LabelledTrainingSet } from "./training-set-source.ts";
@@ -80,11 +81,7 @@ WHERE scope = 'sensor' AND type = 'traffic' AND count > 0 AND vehicle_count_mean
 QUALIFY row_number() OVER (PARTITION BY key, window_start ORDER BY emitted_at DESC) = 1
 ORDER BY window_start DESC, key LIMIT ${maxRows}`,
   );
-  if (frame.length < (options.minRows ?? 20))
-    throw new PlatformError(
-      ErrorCodes.TRAINING_DATA_INVALID,
-      `only ${frame.length} closed traffic windows in ${GOLD_WINDOWS}@${windows.version}: at least ${options.minRows ?? 20} are needed`,
-    );
+  requireFrameRows(frame.length, options.minRows ?? 20, "closed traffic windows", windows);
   for (const row of frame) row.district = options.districtOf?.(String(row.sensor_id)) ?? null;
   const pin = (name: string) => `${name}@${views.find((v) => v.name === name)!.version}`;
   const district = views.filter((v) => v.name !== TRAFFIC_SENSOR_VIEW).map((v) => pin(v.name));
@@ -128,30 +125,17 @@ ORDER BY window_start DESC, key LIMIT ${maxRows}`,
         {
           target,
           lags: [lag1, lag(atLag2.rows![i]), lag(atLag3.rows![i])],
-          district: {
-            vehicleCount: d(DISTRICT_TRAFFIC_VIEW, "avg_vehicle_count"),
-            avgSpeed: d(DISTRICT_TRAFFIC_VIEW, "avg_avg_speed"),
-            airQuality: d(DISTRICT_ENVIRONMENT_VIEW, "avg_air_quality_index"),
-            temperature: d(DISTRICT_ENVIRONMENT_VIEW, "avg_temperature"),
-          },
+          district: fieldValues(TRAFFIC_DISTRICT_FIELDS, d),
         },
         options.utcOffsetMinutes ?? 0,
       ),
       label,
     });
   });
-  const statistics = await currentStatistics(store, views, pinned);
-  return labelledSet(
-    examples,
-    FORECAST_FEATURES,
-    {
-      table: GOLD_WINDOWS,
-      tableVersion: windows.version,
-      views: views.map((v) => ({ name: v.name, version: v.version })),
-    },
-    featureReferences(FORECAST_FEATURE_SOURCES, views, statistics),
-    options.minRows ?? 20,
-  );
+  return recordedSet(store, examples, {
+    ...{ features: FORECAST_FEATURES, sources: FORECAST_FEATURE_SOURCES, windows, views, pinned },
+    minRows: options.minRows ?? 20,
+  });
 }
 
 /** closed traffic windows in the offline store now: the bootstrap waits for enough of them */

@@ -58,6 +58,12 @@ export const UTILITY_SENSOR_VIEW = "sensor_utility_window";
 export const DISTRICT_UTILITY_VIEW = "district_utility_hourly";
 export const DISTRICT_ENVIRONMENT_VIEW = "district_environment_hourly";
 
+/** the utility forecast's district inputs, for the training set's join and the live online read */
+export const UTILITY_DISTRICT_FIELDS = {
+  consumption: { view: DISTRICT_UTILITY_VIEW, feature: "avg_consumption" },
+  temperature: { view: DISTRICT_ENVIRONMENT_VIEW, feature: "avg_temperature" },
+} as const;
+
 /** model feature -> the view feature it is read from (its drift reference's statistics) */
 export const UTILITY_FEATURE_SOURCES: Readonly<Record<string, { view: string; feature: string }>> = {
   consumption_last_window: { view: UTILITY_SENSOR_VIEW, feature: "consumption_mean" },

@@ -1,22 +1,22 @@
 import type { FeatureStore } from "../../features/feature-store.ts";
 import type { DeltaSnapshot } from "../../lake/delta/table-state.ts";
-import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import {
-  currentStatistics,
-  featureReferences,
   frameRows,
   GOLD_WINDOWS,
   goldWindows,
   numberOrNull,
   pinTables,
+  recordedSet,
+  requireFrameRows,
   resolveViews,
 } from "./feature-store-sets.ts";
-import { labelledSet } from "./traffic-forecast-features.ts";
+import { fieldValues } from "./traffic-forecast-features.ts";
 import type { LabelledTrainingSet } from "./training-set-source.ts";
 import {
   DISTRICT_ENVIRONMENT_VIEW,
   DISTRICT_UTILITY_VIEW,
   HOUR_MS,
+  UTILITY_DISTRICT_FIELDS,
   UTILITY_FEATURE_SOURCES,
   UTILITY_FEATURES,
   UTILITY_SENSOR_VIEW,
@@ -89,11 +89,7 @@ export async function utilityTrainingSet(
   const pinned = { ...(await pinTables(store, views)), [GOLD_WINDOWS]: windows.version };
   const minRows = options.minRows ?? 20;
   const frame = await frameOf(windows, Math.max(1, Math.floor(options.maxRows ?? DEFAULT_MAX_ROWS)));
-  if (frame.length < minRows)
-    throw new PlatformError(
-      ErrorCodes.TRAINING_DATA_INVALID,
-      `only ${frame.length} closed utility hours in ${GOLD_WINDOWS}@${windows.version}: at least ${minRows} are needed`,
-    );
+  requireFrameRows(frame.length, minRows, "closed utility hours", windows);
   for (const row of frame) row.district = options.districtOf?.(String(row.sensor_id)) ?? null;
   const joined =
     views.length === 0
@@ -124,28 +120,17 @@ export async function utilityTrainingSet(
             voltage: v(UTILITY_SENSOR_VIEW, "voltage_mean"),
             current: v(UTILITY_SENSOR_VIEW, "current_mean"),
           },
-          district: {
-            consumption: v(DISTRICT_UTILITY_VIEW, "avg_consumption"),
-            temperature: v(DISTRICT_ENVIRONMENT_VIEW, "avg_temperature"),
-          },
+          district: fieldValues(UTILITY_DISTRICT_FIELDS, v),
         },
         options.utcOffsetMinutes ?? 0,
       ),
       label,
     });
   });
-  const statistics = await currentStatistics(store, views, pinned);
-  return labelledSet(
-    examples,
-    UTILITY_FEATURES,
-    {
-      table: GOLD_WINDOWS,
-      tableVersion: windows.version,
-      views: views.map((v) => ({ name: v.name, version: v.version })),
-    },
-    featureReferences(UTILITY_FEATURE_SOURCES, views, statistics),
+  return recordedSet(store, examples, {
+    ...{ features: UTILITY_FEATURES, sources: UTILITY_FEATURE_SOURCES, windows, views, pinned },
     minRows,
-  );
+  });
 }
 
 /** closed utility hours in the offline store now (the bootstrap waits for enough of them) */

@@ -1,10 +1,8 @@
 import { expect, test } from "bun:test";
-import {
-  onlineDistrictHours,
-  TRAFFIC_DISTRICT_FIELDS,
-  UTILITY_DISTRICT_FIELDS,
-} from "../../../actors/model-shard/district-hours.ts";
+import { onlineDistrictHours } from "../../../actors/model-shard/district-hours.ts";
 import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
+import { TRAFFIC_DISTRICT_FIELDS } from "../../../ml/lifecycle/traffic-forecast-features.ts";
+import { UTILITY_DISTRICT_FIELDS } from "../../../ml/lifecycle/utility-forecast-features.ts";
 
 /** The forecasters' district features from the online store, missing as null as offline. */
 function store(views: Record<string, Record<string, Record<string, unknown>>>, failing?: Error) {
