@@ -34,3 +34,21 @@ export async function onlineDistrictHours<F extends string>(
     ]),
   );
 }
+
+/**
+ * The hours of the districts a batch of sensors is in, read once for the batch: no read when the
+ * node knows no district (no sensor registry, no online store) or none of the sensors has one.
+ */
+export function districtHoursOfSensors<H>(
+  sensorIds: Iterable<string>,
+  districtOf: ((sensorId: string) => string | undefined) | undefined,
+  districtHours: ((districts: readonly string[]) => Promise<ReadonlyMap<string, H>>) | undefined,
+): Promise<ReadonlyMap<string, H>> {
+  if (!districtHours || !districtOf) return Promise.resolve(new Map());
+  const districts = new Set<string>();
+  for (const id of sensorIds) {
+    const district = districtOf(id);
+    if (district !== undefined) districts.add(district);
+  }
+  return districts.size === 0 ? Promise.resolve(new Map()) : districtHours([...districts]);
+}

@@ -7,6 +7,7 @@ import {
   lagsAt,
   type TrafficWindowRow,
 } from "../../ml/lifecycle/traffic-forecast-features.ts";
+import { districtHoursOfSensors } from "./district-hours.ts";
 import { ForecastBatch } from "./forecast-batch.ts";
 import type { ModelServing } from "./model-serving.ts";
 import { RecentWindows } from "./recent-windows.ts";
@@ -69,14 +70,12 @@ export class TrafficForecaster {
     await this.batch.flush();
   }
 
-  private async districtHours(rows: readonly TrafficWindowRow[]): Promise<ReadonlyMap<string, DistrictHour>> {
-    if (!this.deps.districtHours || !this.deps.districtOf) return new Map();
-    const districts = new Set<string>();
-    for (const row of rows) {
-      const district = this.deps.districtOf(row.key);
-      if (district !== undefined) districts.add(district);
-    }
-    return districts.size === 0 ? new Map() : this.deps.districtHours([...districts]);
+  private districtHours(rows: readonly TrafficWindowRow[]): Promise<ReadonlyMap<string, DistrictHour>> {
+    return districtHoursOfSensors(
+      rows.map((row) => row.key),
+      this.deps.districtOf,
+      this.deps.districtHours,
+    );
   }
 }
 

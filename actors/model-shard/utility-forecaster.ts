@@ -6,6 +6,7 @@ import {
   UTILITY_FEATURES,
   utilityRow,
 } from "../../ml/lifecycle/utility-forecast-features.ts";
+import { districtHoursOfSensors } from "./district-hours.ts";
 import { ForecastBatch } from "./forecast-batch.ts";
 import type { ModelServing } from "./model-serving.ts";
 
@@ -145,14 +146,8 @@ export class UtilityForecaster {
     return s;
   }
 
-  private async districtHours(keys: readonly string[]) {
-    if (!this.deps.districtHours || !this.deps.districtOf) return new Map();
-    const districts = new Set<string>();
-    for (const key of keys) {
-      const district = this.deps.districtOf(key);
-      if (district !== undefined) districts.add(district);
-    }
-    return districts.size === 0 ? new Map() : this.deps.districtHours([...districts]);
+  private districtHours(keys: readonly string[]) {
+    return districtHoursOfSensors(keys, this.deps.districtOf, this.deps.districtHours);
   }
 }
 

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { onlineDistrictHours } from "../../../actors/model-shard/district-hours.ts";
+import { districtHoursOfSensors, onlineDistrictHours } from "../../../actors/model-shard/district-hours.ts";
 import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
 import { TRAFFIC_DISTRICT_FIELDS } from "../../../ml/lifecycle/traffic-forecast-features.ts";
 import { UTILITY_DISTRICT_FIELDS } from "../../../ml/lifecycle/utility-forecast-features.ts";
@@ -59,4 +59,26 @@ test("a view the node does not have joins as missing; any other failure fails th
   });
   const down = store({}, new PlatformError(ErrorCodes.INFRA_UNAVAILABLE, "redis down"));
   await expect(onlineDistrictHours(down, ["mitte"], UTILITY_DISTRICT_FIELDS)).rejects.toThrow(/redis down/);
+});
+
+const registry: Record<string, string> = { s1: "mitte", s2: "mitte", s3: "wedding" };
+test.each<[string, readonly string[], boolean, boolean, readonly (readonly string[])[]]>([
+  ["a batch's districts are read once, each once", ["s1", "s2", "s3"], true, true, [["mitte", "wedding"]]],
+  ["sensors with no district read nothing", ["unknown"], true, true, []],
+  ["no sensor registry reads nothing", ["s1"], false, true, []],
+  ["no online store reads nothing", ["s1"], true, false, []],
+])("%s", async (_name, sensors, withRegistry, withStore, reads) => {
+  const asked: (readonly string[])[] = [];
+  const hours = await districtHoursOfSensors(
+    sensors,
+    withRegistry ? (id) => registry[id] : undefined,
+    withStore
+      ? async (districts) => {
+          asked.push(districts);
+          return new Map(districts.map((d) => [d, 1]));
+        }
+      : undefined,
+  );
+  expect(asked).toEqual([...reads]);
+  expect([...hours.keys()]).toEqual(reads.flat());
 });
