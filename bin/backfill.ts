@@ -22,10 +22,10 @@
  */
 import { isPlatformError } from "../messages/errors.ts";
 import { SYMBOL_PATTERN, type Timeframe, timeframeOf } from "../messages/market.ts";
-import { loadNodeConfig } from "../node/config.ts";
-import { catchUpLake, lakeDirOf } from "../node/lake-catch-up.ts";
+import { lakeDirOf, loadNodeConfig } from "../node/config.ts";
 import { marketSymbolsOf, provisionMarket } from "../node/market.ts";
 import { openNodeLog } from "../node/node-log.ts";
+import { catchUpLake } from "../sinks/lake-catch-up.ts";
 import { AlpacaSource, hasAlpacaKeys } from "../sources/market/alpaca/alpaca-source.ts";
 import { backfill } from "../sources/market/backfill.ts";
 import type { MarketDataSource } from "../sources/market/market-data-source.ts";

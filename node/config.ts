@@ -1,4 +1,5 @@
 import { cpus } from "node:os";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { parseOrigins } from "../api/gateway/origin-policy.ts";
 import { parseTopicRetention } from "../log/retention.ts";
@@ -224,6 +225,14 @@ export const NodeConfig = z.object({
 export type NodeConfig = z.infer<typeof NodeConfig> & { readonly host: string };
 
 /** any credential in the configuration ends development mode (see api/gateway/gateway.ts) */
+/** where the node's lake is: LAKE_DIR, else DATA_DIR/lake */
+export function lakeDirOf(config: {
+  readonly lakeDir?: string | undefined;
+  readonly dataDir: string;
+}): string {
+  return resolve(config.lakeDir ?? join(config.dataDir, "lake"));
+}
+
 export function credentialsConfigured(config: z.infer<typeof NodeConfig>): boolean {
   return (
     config.adminApiKey !== undefined || config.jwtJwksUrl !== undefined || config.jwtJwksFile !== undefined

@@ -1,4 +1,3 @@
-import { join, resolve } from "node:path";
 import { Gauge } from "prom-client";
 import { featureRoutes } from "../api/features/routes.ts";
 import { FeatureStore } from "../features/feature-store.ts";
@@ -16,6 +15,7 @@ import { roomFeatureViews } from "../features/views/room-views.ts";
 import { PeriodicJob } from "../lake/maintenance/periodic-job.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { TableSink, type TableSinkStats } from "../sinks/table-sink.ts";
+import { lakeDirOf } from "./config.ts";
 import type { NodeContext } from "./node-context.ts";
 
 /**
@@ -50,7 +50,7 @@ export async function startFeatures(
   });
   const store = await FeatureStore.open({
     log,
-    lakeDir: resolve(config.lakeDir ?? join(config.dataDir, "lake")),
+    lakeDir: lakeDirOf(config),
     online,
     onDemand: IOT_ON_DEMAND_VIEWS,
   });

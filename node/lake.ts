@@ -1,4 +1,3 @@
-import { join, resolve } from "node:path";
 import { lakeRoutes } from "../api/lake/routes.ts";
 import type { DeltaTable } from "../lake/delta/delta-table.ts";
 import { LakeMaintenance } from "../lake/maintenance/lake-maintenance.ts";
@@ -11,6 +10,7 @@ import { GOLD_VIEWS } from "../lake/tables/gold.ts";
 import { openLakeTables } from "../lake/tables/open-lake-tables.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { TableSink, type TableSinkStats } from "../sinks/table-sink.ts";
+import { lakeDirOf } from "./config.ts";
 import type { NodeContext } from "./node-context.ts";
 
 /**
@@ -38,7 +38,7 @@ export async function startLake(
 ): Promise<NodeLake | undefined> {
   const { config, log, codec, metrics, failures } = node;
   if (config.lake === "off") return undefined;
-  const dir = resolve(config.lakeDir ?? join(config.dataDir, "lake"));
+  const dir = lakeDirOf(config);
   const tables = await openLakeTables(dir, { onBackgroundError: reportEvery5s("lake checkpoint") });
   const raw = (bytes: Uint8Array) => bytes;
   // a room's tables are fed while the room runs (its topics exist then)

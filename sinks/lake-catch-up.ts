@@ -1,4 +1,3 @@
-import { join, resolve } from "node:path";
 import { LAKE_TABLES } from "../lake/tables/catalogue.ts";
 import { DeltaSinkTarget, type PositionedRow } from "../lake/tables/delta-sink-target.ts";
 import { openLakeTables } from "../lake/tables/open-lake-tables.ts";
@@ -35,13 +34,6 @@ export interface LakeCatchUpResult {
   readonly written: Readonly<Record<string, number>>;
   /** rows of records the table held already, or repeats of rows it held */
   readonly skipped: number;
-}
-
-export function lakeDirOf(config: {
-  readonly lakeDir?: string | undefined;
-  readonly dataDir: string;
-}): string {
-  return resolve(config.lakeDir ?? join(config.dataDir, "lake"));
 }
 
 export async function catchUpLake(options: LakeCatchUpOptions): Promise<LakeCatchUpResult> {
