@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { type AlertSignals, startAlertSignals } from "../actors/alert/alert-signals.ts";
 import { servedDriftCheck } from "../actors/model-shard/served-drift-check.ts";
 import { windowSpecOf } from "../actors/window/sensor-windows.ts";
 import { startingApp } from "../api/app.ts";
@@ -24,7 +25,6 @@ import type { SensorPublisher } from "../sources/iot/sensor-publisher.ts";
 import { publishSensorRegistry } from "../sources/reference/sensor-registry.ts";
 import { ReferenceTable } from "../stream/enrichment/reference-table.ts";
 import { aggregateTopics } from "./aggregates.ts";
-import { type AlertSignals, startAlertSignals } from "./alert-signals.ts";
 import { alertingOf } from "./alerting.ts";
 import type { NodeConfig } from "./config.ts";
 import { type NodeEdge, startEdge } from "./edge.ts";

@@ -264,7 +264,7 @@ export const MIN_SENSOR_HISTORY = 10;
 
 /**
  * The rules the cluster starts with; ALERT_RULES_FILE replaces them. System rules look at the
- * node's own signals (node/alert-signals.ts), data rules at the readings and their sources,
+ * node's own signals (alert-signals.ts), data rules at the readings and their sources,
  * model rules at drift and predictions. Every sample carries the node's `node` label, so the
  * inhibition rules can tell one node's symptoms from another's.
  */

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LiveView } from "../../api/live-view.ts";
-import { openLog } from "../../log/index.ts";
-import type { Log } from "../../log/log.ts";
-import type { MetricSample } from "../../messages/alert.ts";
-import { Topics } from "../../messages/topics.ts";
-import { type AlertSignals, startAlertSignals } from "../../node/alert-signals.ts";
+import { type AlertSignals, startAlertSignals } from "../../../actors/alert/alert-signals.ts";
+import { LiveView } from "../../../api/live-view.ts";
+import { openLog } from "../../../log/index.ts";
+import type { Log } from "../../../log/log.ts";
+import type { MetricSample } from "../../../messages/alert.ts";
+import { Topics } from "../../../messages/topics.ts";
 
 /**
  * The node's signals with the clock in the test's hand and looks taken by the test (the

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { totalmem } from "node:os";
-import type { LiveView } from "../api/live-view.ts";
-import type { Log } from "../log/log.ts";
-import type { MetricSample } from "../messages/alert.ts";
-import { Topics } from "../messages/topics.ts";
+import type { Log } from "../../log/log.ts";
+import type { MetricSample } from "../../messages/alert.ts";
+import type { Prediction } from "../../messages/prediction.ts";
+import { Topics } from "../../messages/topics.ts";
 
 /**
  * The node's health as metric samples for the alert rules, every `everyMs`: what Prometheus'
@@ -25,7 +25,8 @@ export interface AlertSignalsDeps {
   readonly applicationId: string;
   readonly partitions: number;
   readonly dataDir: string;
-  readonly view: LiveView;
+  /** the node's recent predictions, newest first (the read model) */
+  readonly view: { recentPredictions(limit: number): readonly Prediction[] };
   /** records the dispatcher consumed so far */
   readonly consumed: () => number;
   readonly sample: (sample: MetricSample) => void;
