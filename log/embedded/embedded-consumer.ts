@@ -212,6 +212,7 @@ export class EmbeddedConsumer implements Consumer {
   private fetch(maxRecords: number): LogRecord[] {
     const count = this.owned.length;
     if (count === 0) return [];
+    this.host.records.refreshEnds();
     const share = Math.max(1, Math.ceil(maxRecords / count));
     const batch: LogRecord[] = [];
     const full: TopicPartition[] = [];
@@ -230,12 +231,10 @@ export class EmbeddedConsumer implements Consumer {
 
   private fetchPartition(tp: TopicPartition, limit: number, into: LogRecord[]): number {
     const key = slot(tp);
-    const records = this.host.records.read(
-      this.host.records.require(tp.topic),
-      tp.partition,
-      this.positions.get(key)!,
-      limit,
-    );
+    const topic = this.host.records.require(tp.topic);
+    const position = this.positions.get(key)!;
+    if (!this.host.records.mayHaveRecords(topic, tp.partition, position)) return 0;
+    const records = this.host.records.read(topic, tp.partition, position, limit);
     if (records.length > 0) this.positions.set(key, records[records.length - 1]!.offset + 1);
     for (const record of records) into.push(record);
     return records.length;

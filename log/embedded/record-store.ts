@@ -40,9 +40,25 @@ interface RecordRow {
  * Topics, offsets and records in SQLite, through statements prepared once. Topic metadata is
  * cached: a topic never changes its partition count once created, and another process's new
  * topic is found by looking again on a cache miss.
+ *
+ * End offsets are known in memory too, so a consumer asks SQLite for records only where there
+ * are some: a node's dozen consumer groups, each woken by every append and polling every owned
+ * partition, spent most of the main thread on reads that found nothing. Appends through this
+ * store update the known ends when they commit; appends by other connections (other processes
+ * sharing the file) are noticed through `PRAGMA data_version`, which changes exactly when
+ * another connection has committed (https://www.sqlite.org/pragma.html#pragma_data_version),
+ * and then every end is read again in one query.
  */
 export class RecordStore {
   private readonly topics = new Map<string, StoredTopic>();
+  /** next offset per `${topicId}:${partition}` as of this connection's last look */
+  private readonly knownEnds = new Map<string, number>();
+  private seenDataVersion = -1;
+  private readonly selectDataVersion: Statement<{ data_version: number }, []>;
+  private readonly selectAllNextOffsets: Statement<
+    { topic_id: number; partition: number; next_offset: number },
+    []
+  >;
   private readonly selectTopic: Statement<TopicRow, [string]>;
   private readonly selectTopics: Statement<TopicRow, []>;
   private readonly insertTopic: Statement<unknown, [string, number, number, number | null]>;
@@ -82,6 +98,8 @@ export class RecordStore {
     this.appendTransaction = db.transaction((records: readonly PlacedRecord[]) =>
       this.write(records),
     ).immediate;
+    this.selectDataVersion = db.query("PRAGMA data_version");
+    this.selectAllNextOffsets = db.query("SELECT topic_id, partition, next_offset FROM partitions");
   }
 
   /**
@@ -111,8 +129,11 @@ export class RecordStore {
           this.updateTopicConfig.run(compacted, retentionMs, topic.id);
           this.topics.delete(spec.name);
         }
-        for (let partition = 0; partition < topic.partitions; partition++)
+        for (let partition = 0; partition < topic.partitions; partition++) {
           this.insertPartition.run(topic.id, partition);
+          const slot = endSlot(topic.id, partition);
+          if (!this.knownEnds.has(slot)) this.knownEnds.set(slot, this.endOffset(topic, partition));
+        }
       })
       .immediate();
   }
@@ -156,7 +177,33 @@ export class RecordStore {
 
   /** one IMMEDIATE transaction for the whole batch: all records are durable, or none */
   append(records: readonly PlacedRecord[]): RecordPosition[] {
-    return this.appendTransaction(records);
+    const positions = this.appendTransaction(records);
+    // committed: the ends this connection wrote are known without asking (data_version does not
+    // change for a connection's own commits)
+    for (let i = 0; i < positions.length; i++) {
+      const slot = endSlot(records[i]!.topic.id, positions[i]!.partition);
+      const end = positions[i]!.offset + 1;
+      if ((this.knownEnds.get(slot) ?? 0) < end) this.knownEnds.set(slot, end);
+    }
+    return positions;
+  }
+
+  /**
+   * Reads every partition's end again if another connection committed since the last look; one
+   * cheap pragma otherwise. Call once per fetch of several partitions, then `mayHaveRecords`.
+   */
+  refreshEnds(): void {
+    const version = this.selectDataVersion.get()?.data_version ?? -1;
+    if (version === this.seenDataVersion) return;
+    this.seenDataVersion = version;
+    for (const row of this.selectAllNextOffsets.all())
+      this.knownEnds.set(endSlot(row.topic_id, row.partition), row.next_offset);
+  }
+
+  /** false only when the partition is known to hold nothing at or after `offset` */
+  mayHaveRecords(topic: StoredTopic, partition: number, offset: number): boolean {
+    const end = this.knownEnds.get(endSlot(topic.id, partition));
+    return end === undefined || offset < end;
   }
 
   read(topic: StoredTopic, partition: number, fromOffset: number, maxRecords: number): LogRecord[] {
@@ -202,6 +249,8 @@ export class RecordStore {
     return positions;
   }
 }
+
+const endSlot = (topicId: number, partition: number) => `${topicId}:${partition}`;
 
 function toStoredTopic(row: TopicRow): StoredTopic {
   return {

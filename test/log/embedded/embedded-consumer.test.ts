@@ -42,6 +42,26 @@ describe("embedded consumer", () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
+  test("a member that found its partitions empty reads what another log on the same file appends after", async () => {
+    // regression guard for the known partition ends: a consumer skips partitions it knows are
+    // empty, and must learn of another connection's commits (another process sharing the file)
+    const other = openEmbeddedLog({ path: join(dir, "log.db"), pollIntervalMs: 20 });
+    try {
+      await log.createTopic({ name: "t", partitions: 2 });
+      const consumer = log.consumer({ groupId: "g", topics: ["t"] });
+      expect(await consumer.poll({ timeoutMs: 0 })).toEqual([]);
+      await other.append([
+        { topic: "t", key: null, value, partition: 0 },
+        { topic: "t", key: null, value, partition: 1 },
+      ]);
+      expect((await consumer.poll({ timeoutMs: 0 })).map((record) => record.partition).sort()).toEqual([
+        0, 1,
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
+
   test("poll returns at most maxRecords, an equal share from each partition", async () => {
     await log.createTopic({ name: "t", partitions: 4 });
     for (let partition = 0; partition < 4; partition++) {
