@@ -8,14 +8,27 @@
  *
  *   bun bench/e2e-latency.ts [--rate 20000] [--seconds 15] [--sensors 3000] [--profile DIR]
  * --profile writes the node's main-thread CPU profile (markdown, `bun --cpu-prof-md`) to DIR when
- * it stops.
+ * it stops. The rooms a node runs by default (LAKE, FEATURES, MODELS, NEWS, MARKET) follow the
+ * environment, so `LAKE=off bun bench/e2e-latency.ts` measures the node without its lake.
  * Target: p99 <= 10 ms at 20k events/s.
+ *
+ * Besides the latency it prints the node's CPU time per 1,000 readings offered while measuring
+ * (its main thread and the whole process, from /proc on Linux): on a shared machine the latency
+ * of an overloaded node says mostly how loaded the machine was, the CPU a reading costs does not.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { printFigure, quantile } from "./support.ts";
+
+if (process.argv.includes("--help")) {
+  console.log(
+    "bun bench/e2e-latency.ts [--rate 20000] [--seconds 15] [--sensors 3000] [--profile DIR]\n" +
+      "  rooms follow the environment: LAKE=off FEATURES=off MODELS=off NEWS=off MARKET=off",
+  );
+  process.exit(0);
+}
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,6 +71,18 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.exit(130);
   });
 }
+
+/** CPU seconds (user + system) of a thread or a whole process, from /proc; undefined elsewhere */
+function cpuSeconds(statPath: string): number | undefined {
+  if (!existsSync(statPath)) return undefined;
+  // fields after the parenthesised command name; utime and stime are the 12th and 13th of them
+  const fields = readFileSync(statPath, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+const nodeCpu = () => ({
+  main: cpuSeconds(`/proc/${node.pid}/task/${node.pid}/stat`),
+  all: cpuSeconds(`/proc/${node.pid}/stat`),
+});
 
 async function waitForHealth(): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -111,11 +136,14 @@ try {
   const counts = new Map<string, number>();
   const ids = Array.from({ length: sensors }, (_, i) => `traffic_b${i}`);
   let sent = 0;
+  let sentMeasured = 0;
+  let cpuAtStart: ReturnType<typeof nodeCpu> | undefined;
   let next = 0;
   const started = performance.now();
   const perTick = Math.max(1, Math.round(rate / 100));
   while (performance.now() - started < (seconds + warmupSeconds) * 1000) {
     measuring = performance.now() - started > warmupSeconds * 1000;
+    if (measuring && cpuAtStart === undefined) cpuAtStart = nodeCpu();
     const tickStart = performance.now();
     for (let i = 0; i < perTick; i++) {
       const id = ids[next]!;
@@ -136,6 +164,7 @@ try {
       sendTimes.set(`${id}|${windowStart}|${k}`, performance.now());
       publisher.publish(`city/sensors/traffic/${id}`, payload, { qos: 0 });
       sent++;
+      if (measuring) sentMeasured++;
     }
     if (sent % 1000 < perTick) {
       const topic = `bench/probe/${sent}`;
@@ -148,6 +177,15 @@ try {
   const elapsed = (performance.now() - started) / 1000;
   await Bun.sleep(2000);
   measuring = false;
+  const cpuAtEnd = nodeCpu();
+  // CPU ms per 1,000 readings: what the node spent while the measured readings went through it
+  const cpuPerThousand = (pick: "main" | "all") => {
+    const before = cpuAtStart?.[pick];
+    const after = cpuAtEnd[pick];
+    return before === undefined || after === undefined || sentMeasured === 0
+      ? Number.NaN
+      : ((after - before) * 1000 * 1000) / sentMeasured;
+  };
   const achieved = sent / elapsed;
   const p50 = quantile(latencies, 0.5);
   const p99 = quantile(latencies, 0.99);
@@ -170,6 +208,10 @@ try {
     },
   });
   console.log(`unmatched sends (in flight or lost at the end): ${sendTimes.size}`);
+  console.log(
+    `node CPU per 1,000 readings: main thread ${cpuPerThousand("main").toFixed(1)} ms, ` +
+      `whole process ${cpuPerThousand("all").toFixed(1)} ms (load average ${readLoad()})`,
+  );
   printFigure({
     name: "e2e-window-latency-p99",
     value: p99,
@@ -187,6 +229,14 @@ try {
     rate: Math.round(achieved),
   });
   printFigure({
+    name: "e2e-node-main-thread-cpu-per-1k-readings",
+    value: Number(cpuPerThousand("main").toFixed(2)),
+    unit: "ms",
+    baseline: "whole-process-cpu-per-1k-readings",
+    baseline_value: Number(cpuPerThousand("all").toFixed(2)),
+    rate: Math.round(achieved),
+  });
+  printFigure({
     name: "e2e-throughput",
     value: Math.round(achieved),
     unit: "events/s",
@@ -199,6 +249,12 @@ try {
 } finally {
   await stopNode();
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+function readLoad(): string {
+  return existsSync("/proc/loadavg")
+    ? readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")
+    : "n/a";
 }
 
 /**
