@@ -144,20 +144,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   main.system.events.subscribe((event) => signals.event(event));
   const edge = await startEdge(node, { system: main.system, fleet });
   const health = edgeHealth(node, edge);
-  metrics.observe({
-    feeds: () => feeds.stats(),
-    readModel: () => ({ evictions: view.evictions(), sizes: view.sizes() }),
-  });
-  const housekeeping = startHousekeeping(node, {
-    main: main.system,
-    hosts,
-    health,
-    membership,
-    sample: main.sample,
-  });
+  const sample = main.sample;
+  const housekeeping = startHousekeeping(node, { main: main.system, hosts, health, membership, sample });
   const access = await openNodeAccess(node);
   const models = await startModels(node, {
-    ...{ audit: access.audit, deadLetter: sinkDeadLetter, sample: main.sample, features: features?.store },
+    ...{ audit: access.audit, deadLetter: sinkDeadLetter, sample, features: features?.store },
     // the forecasts leave through the router like every output: ml.predictions, drift, /ws
     publish: (prediction) => router.route({ type: "prediction", prediction, ingestedAt: Date.now() }),
     flushPublished: () => router.flush(),
@@ -287,11 +278,14 @@ function nodeContextOf(
   opened: Pick<NodeContext, "log" | "codec" | "partitions" | "feeds">,
   sensorIntervalMs: number,
 ): NodeContext {
+  const metrics = new PlatformMetrics();
+  const view = new LiveView({ qualityWindowMs: config.windowMs, sensorIntervalMs });
+  metrics.observe({
+    feeds: () => opened.feeds.stats(),
+    readModel: () => ({ evictions: view.evictions(), sizes: view.sizes() }),
+  });
   return {
-    ...opened,
-    config,
-    metrics: new PlatformMetrics(),
-    view: new LiveView({ qualityWindowMs: config.windowMs, sensorIntervalMs }),
+    ...{ ...opened, config, metrics, view },
     failures: new NodeFailures(),
     counters: { ingested: 0, rejected: 0, outputs: 0, alerts: 0 },
   };
