@@ -63,7 +63,11 @@ export class GroupConsumer implements Consumer {
   private readonly client: KafkaConsumer;
   private readonly fetchPool: ConnectionPool;
   private readonly owned = new Map<string, OwnedPartition>();
+  /** fetched records; those before `head` were handed out already */
   private buffer: LogRecord[] = [];
+  private head = 0;
+  /** records the last accepted round brought: the next fetch starts when half of that is left */
+  private lastRound = 0;
   private round: FetchRound | undefined;
   private rebalances: Promise<void> = Promise.resolve();
   private failure: PlatformError | undefined;
@@ -131,9 +135,19 @@ export class GroupConsumer implements Consumer {
     const maxRecords = Math.max(1, options.maxRecords ?? DEFAULT_MAX_RECORDS);
     const deadline = Date.now() + Math.max(0, options.timeoutMs ?? 0);
     for (;;) {
-      if (this.buffer.length > 0) {
-        const taken = this.buffer.splice(0, maxRecords);
-        if (this.buffer.length === 0) this.startRound(MAX_FETCH_WAIT_MS);
+      if (this.head < this.buffer.length) {
+        // a read index, not splice(0, n): splicing the front of a 100k-record round for every
+        // poll moved the whole rest each time and halved the consume rate
+        const end = Math.min(this.buffer.length, this.head + maxRecords);
+        const taken = this.buffer.slice(this.head, end);
+        this.head = end;
+        if (this.head === this.buffer.length) {
+          this.buffer = [];
+          this.head = 0;
+        }
+        // fetch the next round while the caller works through the rest of this one
+        if (this.buffer.length - this.head <= Math.max(maxRecords, this.lastRound / 2))
+          this.startRound(MAX_FETCH_WAIT_MS);
         return taken;
       }
       const remaining = deadline - Date.now();
@@ -150,7 +164,7 @@ export class GroupConsumer implements Consumer {
       this.round = undefined;
       if (outcome.error !== undefined) await this.recover(outcome.error);
       else this.accept(round, outcome.fetched ?? []);
-      if (this.buffer.length === 0 && Date.now() >= deadline) return [];
+      if (this.head === this.buffer.length && Date.now() >= deadline) return [];
     }
   }
 
@@ -217,7 +231,7 @@ export class GroupConsumer implements Consumer {
     }
     owned.position = BigInt(Math.max(0, position.offset));
     owned.epoch = ++this.epochs;
-    this.buffer = this.buffer.filter((record) => slotOf(record) !== slotOf(position));
+    this.keepBuffered((record) => slotOf(record) !== slotOf(position));
   }
 
   async close(): Promise<void> {
@@ -310,7 +324,7 @@ export class GroupConsumer implements Consumer {
     });
     for (const slot of slots) this.owned.delete(slot);
     const gone = new Set(slots);
-    this.buffer = this.buffer.filter((record) => !gone.has(slotOf(record)));
+    this.keepBuffered((record) => !gone.has(slotOf(record)));
     const listener = this.options.rebalance;
     if (how === "lost" && listener?.onLost) await listener.onLost(partitions);
     else await listener?.onRevoked?.(partitions);
@@ -372,8 +386,15 @@ export class GroupConsumer implements Consumer {
     return round;
   }
 
+  /** the records not handed out yet that `keep` says still belong to this member */
+  private keepBuffered(keep: (record: LogRecord) => boolean): void {
+    this.buffer = this.buffer.slice(this.head).filter(keep);
+    this.head = 0;
+  }
+
   /** keep what still matches an owned partition's position; advance the positions */
   private accept(round: FetchRound, fetched: readonly FetchedPartition[]): void {
+    this.lastRound = 0;
     for (const result of fetched) {
       const slot = slotOf(result);
       const owned = this.owned.get(slot);
@@ -387,6 +408,7 @@ export class GroupConsumer implements Consumer {
       if (result.nextOffset !== undefined && result.nextOffset > owned.position)
         owned.position = result.nextOffset;
       for (const record of result.records) this.buffer.push(record);
+      this.lastRound += result.records.length;
     }
   }
 
