@@ -1,9 +1,9 @@
-import { Gauge } from "prom-client";
 import { DirectionForecasts } from "../actors/model-shard/direction-forecasts.ts";
 import { DriftTrigger } from "../actors/retrain/drift-trigger.ts";
 import { MARKET_DIRECTION_POLICY } from "../actors/retrain/forecast-policies.ts";
 import { restoreServing } from "../actors/retrain/restore-serving.ts";
 import { RetrainCoordinator } from "../actors/retrain/retrain-coordinator.ts";
+import { observeCount, observeModelVersions, type VersionFigure } from "../api/models/model-metrics.ts";
 import type { ProducerRecord } from "../log/log.ts";
 import { Topics } from "../messages/topics.ts";
 import { MARKET_DIRECTION } from "../ml/market/direction-features.ts";
@@ -115,7 +115,15 @@ export async function startMarketDirection(
         ...finite(live.snapshot()),
       });
   }, TICK_MS);
-  observeClassification(metrics.registry, forecasts);
+  observeModelVersions(metrics.registry, CLASSIFICATION_FIGURES, () =>
+    [...forecasts.liveClassification()].map(([version, live]) => [MARKET_DIRECTION, version, live] as const),
+  );
+  observeCount(
+    metrics.registry,
+    "platform_market_forecast_failures",
+    "Minute forecasts of the market model that could not be made (swapped or failed)",
+    () => forecasts.failures(),
+  );
 
   return {
     async stop() {
@@ -127,54 +135,31 @@ export async function startMarketDirection(
   };
 }
 
-function observeClassification(registry: import("prom-client").Registry, forecasts: DirectionForecasts) {
-  const perVersion = (
-    name: string,
-    help: string,
-    read: (s: ReturnType<LiveClassification["snapshot"]>) => number,
-  ) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ["model", "version"],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [version, live] of forecasts.liveClassification()) {
-          const value = read(live.snapshot());
-          if (Number.isFinite(value)) this.set({ model: MARKET_DIRECTION, version }, value);
-        }
-      },
-    });
-  perVersion(
+/** what /metrics shows of each classifier version (NaN, before both classes were seen: no sample) */
+const CLASSIFICATION_FIGURES: readonly VersionFigure<LiveClassification>[] = [
+  [
     "platform_model_live_precision",
     "A classifier version's precision (P(1) >= 0.5) over its recent labelled outcomes",
-    (s) => s.recentPrecision,
-  );
-  perVersion(
+    (live) => finiteOrNone(live.snapshot().recentPrecision),
+  ],
+  [
     "platform_model_live_recall",
     "A classifier version's recall over its recent labelled outcomes",
-    (s) => s.recentRecall,
-  );
-  perVersion(
+    (live) => finiteOrNone(live.snapshot().recentRecall),
+  ],
+  [
     "platform_model_live_f1",
     "A classifier version's F1 over its recent labelled outcomes",
-    (s) => s.recentF1,
-  );
-  perVersion(
+    (live) => finiteOrNone(live.snapshot().recentF1),
+  ],
+  [
     "platform_model_live_auc",
     "A classifier version's ROC AUC over its recent labelled outcomes (absent until both classes were seen)",
-    (s) => s.recentAuc,
-  );
-  new Gauge({
-    name: "platform_market_forecast_failures",
-    help: "Minute forecasts of the market model that could not be made (swapped or failed)",
-    registers: [registry],
-    collect() {
-      this.set(forecasts.failures());
-    },
-  });
-}
+    (live) => finiteOrNone(live.snapshot().recentAuc),
+  ],
+];
+
+const finiteOrNone = (value: number) => (Number.isFinite(value) ? value : undefined);
 
 /** JSON has no NaN: an undefined AUC is null on the feed */
 function finite(snapshot: ReturnType<LiveClassification["snapshot"]>): Record<string, number | null> {

@@ -1,8 +1,7 @@
 import { join } from "node:path";
-import { Gauge } from "prom-client";
 import { onlineDistrictHours } from "../actors/model-shard/district-hours.ts";
 import type { ModelEvent } from "../actors/model-shard/model-events.ts";
-import { ModelServing, p99LatencyMs } from "../actors/model-shard/model-serving.ts";
+import { ModelServing, p99LatencyMs, type VersionStats } from "../actors/model-shard/model-serving.ts";
 import { TrafficForecaster } from "../actors/model-shard/traffic-forecaster.ts";
 import { UtilityForecaster } from "../actors/model-shard/utility-forecaster.ts";
 import { type ClosedWindow, WindowForecasts } from "../actors/model-shard/window-forecasts.ts";
@@ -14,6 +13,7 @@ import { restoreServing } from "../actors/retrain/restore-serving.ts";
 import { RetrainCoordinator } from "../actors/retrain/retrain-coordinator.ts";
 import type { AuditLog, AuditRecord } from "../api/gateway/audit-log.ts";
 import type { HealthCheck } from "../api/health.ts";
+import { observeCount, observeModelVersions, type VersionFigure } from "../api/models/model-metrics.ts";
 import { modelRoutes } from "../api/models/routes.ts";
 import type { FeatureStore } from "../features/feature-store.ts";
 import type { MetricSample } from "../messages/alert.ts";
@@ -187,7 +187,13 @@ export async function startModels(
       drift.check(model, policy.triggers.postChangeLabels ?? 0);
     if (options.sample) for (const sample of liveErrorSamples(serving, Date.now())) options.sample(sample);
   }, 10_000);
-  observeModels(metrics.registry, serving, () => forecasts.failures());
+  observeModelVersions(metrics.registry, SERVING_FIGURES, () => servedVersions(serving));
+  observeCount(
+    metrics.registry,
+    "platform_model_forecast_failures",
+    "Window forecasts the node could not make (the model was being swapped or failed)",
+    () => forecasts.failures(),
+  );
 
   const lifecycle = new ModelLifecycle({
     serving,
@@ -261,75 +267,44 @@ function liveErrorSamples(serving: ModelServing, at: number): MetricSample[] {
   return samples;
 }
 
-function observeModels(
-  registry: import("prom-client").Registry,
-  serving: ModelServing,
-  predictFailures: () => number,
-) {
-  const perVersion = (
-    name: string,
-    help: string,
-    read: (s: ReturnType<ModelServing["statsOf"]> extends ReadonlyMap<string, infer V> ? V : never) => number,
-  ) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ["model", "version"],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const model of serving.modelNames()) {
-          for (const [version, stats] of serving.statsOf(model)) this.set({ model, version }, read(stats));
-        }
-      },
-    });
-  perVersion(
+/** what /metrics shows of each served version (platform_model_*) */
+const SERVING_FIGURES: readonly VersionFigure<VersionStats>[] = [
+  [
     "platform_model_requests",
     "Predict requests answered per model version since the node started",
     (s) => s.requests,
-  );
-  perVersion(
-    "platform_model_rows",
-    "Rows scored per model version (served), since the node started",
-    (s) => s.rows,
-  );
-  perVersion(
-    "platform_model_shadow_rows",
-    "Rows a shadow version scored without serving them",
-    (s) => s.shadowRows,
-  );
-  perVersion("platform_model_failures", "Scorings that failed per model version", (s) => s.failures);
-  perVersion(
+  ],
+  ["platform_model_rows", "Rows scored per model version (served), since the node started", (s) => s.rows],
+  ["platform_model_shadow_rows", "Rows a shadow version scored without serving them", (s) => s.shadowRows],
+  ["platform_model_failures", "Scorings that failed per model version", (s) => s.failures],
+  [
     "platform_model_latency_p99_ms",
     "p99 scoring time of a batch in the version's shard (last 2048)",
     (s) => p99LatencyMs(s),
-  );
-  perVersion(
+  ],
+  [
     "platform_model_live_outcomes",
     "Labelled outcomes joined to the version's predictions",
     (s) => s.live.snapshot().outcomes,
-  );
-  perVersion(
+  ],
+  [
     "platform_model_live_mae",
     "The version's MAE over its recent labelled outcomes",
     (s) => s.live.snapshot().recentMae,
-  );
-  perVersion(
+  ],
+  [
     "platform_model_live_rmse",
     "The version's RMSE over its recent labelled outcomes",
     (s) => s.live.snapshot().recentRmse,
-  );
-  perVersion(
+  ],
+  [
     "platform_model_error_drift_detections",
     "Changes ADWIN / Page-Hinkley flagged in the version's live error",
     (s) => s.live.snapshot().errorDriftDetections,
-  );
-  new Gauge({
-    name: "platform_model_forecast_failures",
-    help: "Window forecasts the node could not make (the model was being swapped or failed)",
-    registers: [registry],
-    collect() {
-      this.set(predictFailures());
-    },
-  });
+  ],
+];
+
+function* servedVersions(serving: ModelServing) {
+  for (const model of serving.modelNames())
+    for (const [version, stats] of serving.statsOf(model)) yield [model, version, stats] as const;
 }
