@@ -1,13 +1,11 @@
-import { readFileSync } from "node:fs";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
 import type { AlertDelivery } from "../actors/alert/alert-channel.ts";
 import { type AlertRule, DEFAULT_ALERT_RULES, parseAlertRules } from "../actors/alert/alert-rules.ts";
 import { type AlertRouting, DEFAULT_ALERT_ROUTING, parseAlertRouting } from "../actors/alert/route-tree.ts";
+import { silenceFile } from "../actors/alert/silence-file.ts";
 import { Silences } from "../actors/alert/silences.ts";
 import type { FeedHub } from "../api/feeds/feed-hub.ts";
-import { Silence } from "../messages/alert.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import { feedDelivery, fileDelivery, webhookDelivery } from "../sinks/alert-deliveries.ts";
 import { alertmanagerDelivery } from "../sinks/alertmanager-push.ts";
@@ -73,7 +71,7 @@ export async function alertingOf(config: NodeConfig, feeds: FeedHub): Promise<No
   const routing = config.alertRoutesFile
     ? parseAlertRouting(await jsonFile(config.alertRoutesFile, "ALERT_ROUTES_FILE"))
     : DEFAULT_ALERT_ROUTING;
-  const store = silenceStore(join(config.dataDir, "alert-silences.json"));
+  const store = silenceFile(join(config.dataDir, "alert-silences.json"));
   const silences = new Silences(store.restored, { onChange: store.save });
   return {
     rules,
@@ -107,64 +105,5 @@ async function jsonFile(path: string, setting: string): Promise<unknown> {
     return JSON.parse(text);
   } catch (cause) {
     throw new PlatformError(ErrorCodes.CONFIG_INVALID, `${setting} ${path} is not JSON`, { cause });
-  }
-}
-
-/**
- * The silences file: the whole set, written to a temporary file and renamed over the old one
- * (a crash mid-write leaves the previous set), one write at a time, the latest set winning.
- * An unreadable file fails the start: silently dropping silences would page people.
- */
-function silenceStore(path: string) {
-  let restored: Silence[] = [];
-  let text: string | undefined;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code !== "ENOENT")
-      throw new PlatformError(ErrorCodes.CONFIG_INVALID, `cannot read the silences file ${path}`, { cause });
-  }
-  if (text !== undefined) {
-    const parsed = z.array(Silence).safeParse(safeJson(text));
-    if (!parsed.success)
-      throw new PlatformError(
-        ErrorCodes.CONFIG_INVALID,
-        `the silences file ${path} is damaged; move it away to start without silences`,
-        {
-          cause: parsed.error,
-        },
-      );
-    restored = parsed.data;
-  }
-  let latest: readonly Silence[] | undefined;
-  let writing: Promise<void> = Promise.resolve();
-  /** the last write, rejected if it failed: the API answers a change only once it is on disk */
-  let lastWrite: Promise<void> = Promise.resolve();
-  const writeLatest = async () => {
-    const all = latest;
-    if (all === undefined) return;
-    latest = undefined;
-    const tmp = `${path}.tmp`;
-    await writeFile(tmp, JSON.stringify(all));
-    await rename(tmp, path);
-  };
-  return {
-    restored,
-    save(all: readonly Silence[]) {
-      latest = all;
-      lastWrite = writing.then(writeLatest);
-      writing = lastWrite.catch((cause: unknown) => {
-        console.error(`alert silences: cannot write ${path}:`, cause);
-      });
-    },
-    flushed: () => lastWrite,
-  };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    return new PlatformError(ErrorCodes.MALFORMED_JSON, "not JSON", { cause });
   }
 }
