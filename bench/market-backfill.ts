@@ -8,7 +8,7 @@
  *              written
  *   log        sources/market/backfill.ts into `market.bars.<tf>` of an embedded log
  *              (schema-framed, a checkpoint per page), as in the earlier figure
- *   lake       the same, then node/lake-catch-up.ts into the lake's `silver_market_bars` (the
+ *   lake       the same, then sinks/lake-catch-up.ts into the lake's `silver_market_bars` (the
  *              lake sink: decode, row mapping, Delta commits with their txns, parquet): rows/s
  *              over the whole run, from the first request to the last lake commit
  *

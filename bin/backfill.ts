@@ -1,7 +1,7 @@
 /**
  * `bun run backfill`: historical bars into `market.bars.<timeframe>`, resumable and idempotent
  * (sources/market/backfill.ts), then into the lake's `silver_market_bars` through the lake's own
- * sink (node/lake-catch-up.ts: the node's consumer group and Delta txns, so exactly once with or
+ * sink (sinks/lake-catch-up.ts: the node's consumer group and Delta txns, so exactly once with or
  * without a node running, and a second run writes nothing new in the log or the lake), with a
  * progress bar on stderr:
  *
