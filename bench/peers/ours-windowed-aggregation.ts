@@ -18,8 +18,11 @@
  *   the node's actor-state stores (engine/actor-state.ts) to the compacted changelog
  *   `<app>.window.changelog`; input offsets are committed only after the outputs and that state
  *   are durable, and only at checkpoints (engine/dispatcher.ts's rule);
- * - the window updates of each poll batch coalesced to the latest per window (what Kafka Streams'
- *   record cache does) and appended in order, up to 4 batches behind the processing.
+ * - the window updates of each poll batch coalesced to the latest per window: by the window
+ *   actors' record cache (the operator's `cacheUpdates`, Kafka Streams' KIP-63: each actor emits
+ *   its windows' latest state once, after the readings queued for it), and here an update that
+ *   the batch's watermark then closed gives way to the final result; appended in order, up to 4
+ *   batches behind the processing.
  *
  * Not in: sensor actors (quality checks, anomaly scores) and the model shard, which Kafka Streams'
  * job does not do either; the binary hop through the shard ring.
@@ -56,6 +59,8 @@ export interface OursOptions {
   readonly hopMs?: number;
   /** checkpoint (changelog flush + commit) interval; default the node's COMMIT_INTERVAL_MS */
   readonly commitIntervalMs?: number;
+  /** the window actors' record cache (the node's default: on); off emits an update per reading */
+  readonly cacheUpdates?: boolean;
   readonly timeoutMs?: number;
   readonly onReady?: () => void;
 }
@@ -118,6 +123,9 @@ async function aggregate(
   const state = await openActorStateStores(log, { applicationId, partitions: INPUT_PARTITIONS });
   const system = createActorSystem({ name: "peer-ours", snapshots: new InMemorySnapshotStore() });
   const closeTimers = new EventTimeTimers();
+  // the latest output of each window in the batch: the record cache already sends one update
+  // per window, and this drops an update that the batch's watermark then closed (its final
+  // result follows in the same batch)
   const latest = new Map<string, WindowResult>();
   let late = 0;
   const emit = (output: HostOutput) => {
@@ -134,6 +142,7 @@ async function aggregate(
         maxOutOfOrdernessMs,
         idleTimeoutMs: NODE_PARTITION_IDLE_MS,
         clock: Date.now,
+        cacheUpdates: options.cacheUpdates ?? true,
       }),
       emit,
       now: Date.now,
