@@ -4,12 +4,12 @@ import { LakeMaintenance } from "../lake/maintenance/lake-maintenance.ts";
 import { PeriodicJob } from "../lake/maintenance/periodic-job.ts";
 import { LakeQueryEngine } from "../lake/query/lake-query-engine.ts";
 import { LAKE_TABLES } from "../lake/tables/catalogue.ts";
-import { DeltaSinkTarget, type PositionedRow } from "../lake/tables/delta-sink-target.ts";
 import { DistrictHourlyJob, type DistrictHourlyRun } from "../lake/tables/district-hourly-job.ts";
 import { GOLD_VIEWS } from "../lake/tables/gold.ts";
 import { openLakeTables } from "../lake/tables/open-lake-tables.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
-import { TableSink, type TableSinkStats } from "../sinks/table-sink.ts";
+import { lakeTableSink } from "../sinks/lake-table-sink.ts";
+import type { TableSinkStats } from "../sinks/table-sink.ts";
 import { lakeDirOf } from "./config.ts";
 import type { NodeContext } from "./node-context.ts";
 
@@ -40,36 +40,21 @@ export async function startLake(
   if (config.lake === "off") return undefined;
   const dir = lakeDirOf(config);
   const tables = await openLakeTables(dir, { onBackgroundError: reportEvery5s("lake checkpoint") });
-  const raw = (bytes: Uint8Array) => bytes;
   // a room's tables are fed while the room runs (its topics exist then)
   const fed = LAKE_TABLES.filter(
     (t) => t.topics.length > 0 && (t.room === undefined || config[t.room] === "on"),
   );
   const sinks = fed.map((table) => {
-    const toRows = table.toRows;
-    if (!toRows) throw new RangeError(`lake table ${table.name} has topics but no row mapping`);
     const name = `lake-${table.name}`;
-    return new TableSink<PositionedRow>({
-      ...{ name, log, applicationId: config.applicationId, topics: table.topics },
-      decode: table.decode === "raw" ? raw : codec.decode,
-      toRows: (value, record) =>
-        toRows(value, record).map((values) => ({
-          values,
-          topic: record.topic,
-          partition: record.partition,
-          offset: record.offset,
-        })),
-      target: new DeltaSinkTarget({
-        applicationId: config.applicationId,
-        table,
-        delta: tables.get(table.name) as DeltaTable,
-      }),
+    const { sink } = lakeTableSink(table, tables.get(table.name) as DeltaTable, {
+      ...{ log, applicationId: config.applicationId, decode: codec.decode },
       batchSize: config.lakeBatchSize,
       lingerMs: config.lakeLingerMs,
       onDeadLetter: deadLetter,
       onTransientError: reportEvery5s(name),
       onError: failures.fail,
-    }).start();
+    });
+    return sink.start();
   });
   metrics.observeSinks(() => sinks.map((s) => s.stats()));
   const lagTimer = setInterval(() => {

@@ -1,10 +1,9 @@
 import { LAKE_TABLES } from "../lake/tables/catalogue.ts";
-import { DeltaSinkTarget, type PositionedRow } from "../lake/tables/delta-sink-target.ts";
 import { openLakeTables } from "../lake/tables/open-lake-tables.ts";
 import type { Log } from "../log/log.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import { TableSink } from "../sinks/table-sink.ts";
+import { lakeTableSink } from "./lake-table-sink.ts";
 
 /**
  * Brings lake tables up to the log's end as it is now, with the node's own lake sinks (the same
@@ -48,26 +47,8 @@ export async function catchUpLake(options: LakeCatchUpOptions): Promise<LakeCatc
   });
   const opened = await openLakeTables(options.lakeDir, {}, tables);
   const sinks = tables.map((table) => {
-    const toRows = table.toRows!;
-    const target = new DeltaSinkTarget({
-      applicationId: options.applicationId,
-      table,
-      delta: opened.get(table.name)!,
-    });
-    const sink = new TableSink<PositionedRow>({
-      name: `lake-${table.name}`,
-      log: options.log,
-      applicationId: options.applicationId,
-      topics: table.topics,
-      decode: options.decode,
-      toRows: (value, record) =>
-        toRows(value, record).map((values) => ({
-          values,
-          topic: record.topic,
-          partition: record.partition,
-          offset: record.offset,
-        })),
-      target,
+    const { sink, target } = lakeTableSink(table, opened.get(table.name)!, {
+      ...{ log: options.log, applicationId: options.applicationId, decode: options.decode },
       // large batches: a back-fill spans years, and a commit writes a file per date partition it
       // touches, so a node's 5,000-record batches over ten years of daily bars would write files
       // of a row or two each
