@@ -35,7 +35,8 @@ export const LATEST_OFFSET = -1n;
 export const EARLIEST_OFFSET = -2n;
 
 const DEFAULT_READ_MAX = 500;
-const TOPIC_VISIBLE_WAIT_MS = 10_000;
+// a broker with thousands of partitions, or one just restarted, can take more than 10 s under load
+const TOPIC_VISIBLE_WAIT_MS = 30_000;
 /** a read's fetch size: at least this, and this much over the estimate (a batch is sent whole) */
 const MIN_READ_BYTES = 64 * 1024;
 const READ_SLACK_BYTES = 16 * 1024;
