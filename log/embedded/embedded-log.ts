@@ -46,6 +46,12 @@ export interface EmbeddedLogOptions {
   readonly retention?: RetentionPolicy;
 }
 
+interface PendingAppend {
+  readonly placed: readonly PlacedRecord[];
+  readonly resolve: (positions: RecordPosition[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 const MIB = 1024 * 1024;
 const DEFAULT_READ_MAX = 500;
 const textEncoder = new TextEncoder();
@@ -65,6 +71,8 @@ export class EmbeddedLog implements Log {
   private readonly timings: GroupTimings;
   private readonly maintenanceTimer: ReturnType<typeof setInterval> | undefined;
   private maintenanceFailure: unknown;
+  /** appends waiting for this turn's shared transaction */
+  private pendingAppends: PendingAppend[] = [];
   private closed = false;
 
   constructor(options: EmbeddedLogOptions) {
@@ -116,14 +124,49 @@ export class EmbeddedLog implements Log {
     return offsets;
   }
 
+  /**
+   * Group commit: the appends of one turn of the event loop (the ingest's batch, the engine's
+   * outputs and changelogs, the sinks' dead letters) share one transaction, as a database's group
+   * commit shares one log flush. Each caller still resolves only once its records are durable,
+   * and a failed transaction fails every append in it (none of their records is written).
+   */
   async append(batch: readonly ProducerRecord[]): Promise<RecordPosition[]> {
     this.ensureOpen();
     if (batch.length === 0) return [];
     const now = Date.now();
     const placed = batch.map((record) => this.place(record, now));
-    const positions = this.records.append(placed);
-    this.notifier.notify(new Set(batch.map((record) => topicSubject(record.topic))));
-    return positions;
+    return new Promise((resolve, reject) => {
+      this.pendingAppends.push({ placed, resolve, reject });
+      if (this.pendingAppends.length === 1) setImmediate(() => this.commitAppends());
+    });
+  }
+
+  private commitAppends(): void {
+    const waiting = this.pendingAppends;
+    if (waiting.length === 0) return;
+    this.pendingAppends = [];
+    if (this.closed) {
+      const closed = new PlatformError(ErrorCodes.LOG_CLOSED, "the embedded log closed before the append");
+      for (const append of waiting) append.reject(closed);
+      return;
+    }
+    let positions: RecordPosition[];
+    try {
+      positions = this.records.append(
+        waiting.length === 1 ? waiting[0]!.placed : waiting.flatMap((a) => a.placed),
+      );
+    } catch (error) {
+      for (const append of waiting) append.reject(error);
+      return;
+    }
+    const topics = new Set<string>();
+    let next = 0;
+    for (const append of waiting) {
+      for (const record of append.placed) topics.add(topicSubject(record.topic.name));
+      append.resolve(positions.slice(next, next + append.placed.length));
+      next += append.placed.length;
+    }
+    this.notifier.notify(topics);
   }
 
   async read(partition: TopicPartition, options: ReadOptions = {}): Promise<LogRecord[]> {
@@ -170,6 +213,8 @@ export class EmbeddedLog implements Log {
     if (this.closed) return;
     clearInterval(this.maintenanceTimer);
     await Promise.all([...this.consumers].map((consumer) => consumer.close()));
+    // appends already accepted are written before the file closes
+    this.commitAppends();
     this.closed = true;
     this.notifier.wakeAll();
     this.db.close();

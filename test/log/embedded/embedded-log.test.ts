@@ -1,7 +1,9 @@
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openEmbeddedLog } from "../../../log/embedded/index.ts";
+import { ErrorCodes, isPlatformError } from "../../../messages/errors.ts";
 import { logContract } from "../log.contract.ts";
 
 logContract("embedded (bun:sqlite)", async () => {
@@ -18,4 +20,46 @@ logContract("embedded (bun:sqlite)", async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe("embedded log group commit", () => {
+  const value = new Uint8Array([7]);
+
+  test("appends of one turn share a transaction: each resolves with its own positions, in call order", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
+    const log = openEmbeddedLog({ path: join(dir, "log.db") });
+    try {
+      await log.createTopic({ name: "t", partitions: 1 });
+      const first = log.append([{ topic: "t", key: "a", value, partition: 0 }]);
+      const second = log.append([
+        { topic: "t", key: "b", value, partition: 0 },
+        { topic: "t", key: "c", value, partition: 0 },
+      ]);
+      expect((await first).map((p) => p.offset)).toEqual([0]);
+      expect((await second).map((p) => p.offset)).toEqual([1, 2]);
+      expect((await log.read({ topic: "t", partition: 0 })).map((r) => r.key)).toEqual(["a", "b", "c"]);
+    } finally {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("an append accepted before close is written, and one after close is refused with LOG_CLOSED", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
+    const path = join(dir, "log.db");
+    const log = openEmbeddedLog({ path });
+    try {
+      await log.createTopic({ name: "t", partitions: 1 });
+      const accepted = log.append([{ topic: "t", key: "a", value, partition: 0 }]);
+      await log.close();
+      expect((await accepted).map((p) => p.offset)).toEqual([0]);
+      const refused = await log.append([{ topic: "t", key: "b", value }]).catch((error: unknown) => error);
+      expect(isPlatformError(refused, ErrorCodes.LOG_CLOSED)).toBe(true);
+      const reopened = openEmbeddedLog({ path });
+      expect((await reopened.read({ topic: "t", partition: 0 })).map((r) => r.key)).toEqual(["a"]);
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
