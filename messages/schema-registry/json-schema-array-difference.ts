@@ -1,5 +1,5 @@
 import { appendPointer } from "./json-pointer.ts";
-import { type Differ, isEmptySchema, type Node } from "./json-schema-difference.ts";
+import { isEmptySchema, type Node, type SchemaComparison } from "./json-schema-comparison.ts";
 
 /**
  * Array keywords of the JSON Schema compatibility check (Confluent `ArraySchemaDiff`): the schema
@@ -30,7 +30,7 @@ function shapeOf(node: Node): ArrayShape {
 
 const isOpen = (rest: unknown) => rest === true || isEmptySchema(rest);
 
-export function arrayDifferences(d: Differ, w: Node, r: Node, at: string): void {
+export function arrayDifferences(d: SchemaComparison, w: Node, r: Node, at: string): void {
   const writer = shapeOf(w);
   const reader = shapeOf(r);
   if (reader.all !== undefined) {

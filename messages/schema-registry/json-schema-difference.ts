@@ -1,5 +1,11 @@
 import { appendPointer, isSchemaObject, type JsonSchemaNode, resolveLocalRef } from "./json-pointer.ts";
 import { arrayDifferences } from "./json-schema-array-difference.ts";
+import {
+  isEmptySchema,
+  type Node,
+  type SchemaComparison,
+  type SchemaDifference,
+} from "./json-schema-comparison.ts";
 import { objectDifferences } from "./json-schema-object-difference.ts";
 import { jsonEqual } from "./json-values.ts";
 
@@ -22,34 +28,6 @@ import { jsonEqual } from "./json-values.ts";
  * - nested objects, array `items`, local `$ref`s, anyOf/oneOf/allOf are compared recursively.
  */
 
-export interface SchemaDifference {
-  /** Confluent's difference type name */
-  readonly type: string;
-  /** where in the schema, as a JSON pointer fragment */
-  readonly pointer: string;
-  /** the difference told as a change from `before` to `after`, whichever schema is older */
-  describe(order: "writer-to-reader" | "reader-to-writer"): string;
-}
-
-export type Node = Readonly<Record<string, unknown>>;
-
-const ANNOTATIONS = new Set([
-  "$schema",
-  "$id",
-  "id",
-  "$comment",
-  "title",
-  "description",
-  "default",
-  "examples",
-  "definitions",
-  "$defs",
-  "readOnly",
-  "writeOnly",
-  "deprecated",
-  "format",
-]);
-
 function fmt(value: unknown): string {
   return value === undefined ? "none" : JSON.stringify(value);
 }
@@ -61,10 +39,6 @@ function typesOf(node: Node): Set<string> | undefined {
 
 function accepts(readerTypes: Set<string>, writerType: string): boolean {
   return readerTypes.has(writerType) || (writerType === "integer" && readerTypes.has("number"));
-}
-
-export function isEmptySchema(node: unknown): boolean {
-  return node === true || (isSchemaObject(node) && Object.keys(node).every((k) => ANNOTATIONS.has(k)));
 }
 
 const LOWER_BOUNDS = [
@@ -88,7 +62,7 @@ function confluentName(keyword: string, change: "ADDED" | "INCREASED" | "DECREAS
   return `${keyword.replace(/([A-Z])/g, "_$1").toUpperCase()}_${change}`;
 }
 
-export class Differ {
+class Differ implements SchemaComparison {
   readonly found: SchemaDifference[] = [];
   private readonly seen = new Map<unknown, Set<unknown>>();
 

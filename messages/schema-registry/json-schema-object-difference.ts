@@ -1,5 +1,10 @@
 import { appendPointer, isSchemaObject } from "./json-pointer.ts";
-import { type Differ, isEmptySchema, type Node, type SchemaDifference } from "./json-schema-difference.ts";
+import {
+  type DifferenceOrder,
+  isEmptySchema,
+  type Node,
+  type SchemaComparison,
+} from "./json-schema-comparison.ts";
 
 /**
  * Object keywords of the JSON Schema compatibility check (Confluent `ObjectSchemaDiff`):
@@ -13,7 +18,6 @@ import { type Differ, isEmptySchema, type Node, type SchemaDifference } from "./
  * additionalProperties is false. `unevaluatedProperties` stands in for additionalProperties when
  * the latter is absent (a 2019-09 closed model is `unevaluatedProperties: false`).
  */
-type Order = Parameters<SchemaDifference["describe"]>[0];
 
 function additionalOf(node: Node): unknown {
   return node.additionalProperties ?? node.unevaluatedProperties ?? true;
@@ -45,7 +49,7 @@ function coveringSchema(node: Node, name: string): unknown {
   return additional === false || additional === true ? undefined : additional;
 }
 
-export function objectDifferences(d: Differ, w: Node, r: Node, at: string): void {
+export function objectDifferences(d: SchemaComparison, w: Node, r: Node, at: string): void {
   const wProps = (isSchemaObject(w.properties) ? w.properties : {}) as Node;
   const rProps = (isSchemaObject(r.properties) ? r.properties : {}) as Node;
   const wRequired = new Set((w.required as string[] | undefined) ?? []);
@@ -72,7 +76,7 @@ export function objectDifferences(d: Differ, w: Node, r: Node, at: string): void
       d.compare(wProps[name], readerProp, pointer);
       continue;
     }
-    const addedOrRemoved = (reason: string) => (order: Order) =>
+    const addedOrRemoved = (reason: string) => (order: DifferenceOrder) =>
       order === "writer-to-reader"
         ? `property '${name}' was added ${reason}`
         : `property '${name}' was removed ${reason}`;
@@ -166,7 +170,7 @@ function dependenciesOf(node: Node): { required: Map<string, string[]>; schemas:
  * A dependency the reader adds, or a name list it extends or changes, refuses writer data that
  * has the property without the others; one it drops or narrows accepts more.
  */
-function dependencyDifferences(d: Differ, w: Node, r: Node, at: string): void {
+function dependencyDifferences(d: SchemaComparison, w: Node, r: Node, at: string): void {
   const writer = dependenciesOf(w);
   const reader = dependenciesOf(r);
   for (const [name, readerNames] of reader.required) {

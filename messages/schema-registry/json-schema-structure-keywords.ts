@@ -7,7 +7,7 @@ import {
   numberKeyword,
   under,
   type ValueCheck,
-} from "./json-schema-validator.ts";
+} from "./json-schema-checks.ts";
 import { jsonEqual } from "./json-values.ts";
 
 /**

@@ -1,5 +1,12 @@
-import { ErrorCodes, PlatformError } from "../errors.ts";
 import { appendPointer, isSchemaObject, type JsonSchemaNode, resolveLocalRef } from "./json-pointer.ts";
+import {
+  type CompileNode,
+  compilePattern,
+  fail,
+  invalid,
+  numberKeyword,
+  type ValueCheck,
+} from "./json-schema-checks.ts";
 import { compileArrayKeywords, compileObjectKeywords } from "./json-schema-structure-keywords.ts";
 import { describeJsonType, hasType, jsonEqual } from "./json-values.ts";
 
@@ -14,17 +21,6 @@ import { describeJsonType, hasType, jsonEqual } from "./json-values.ts";
  * `format` is not asserted (it is an annotation by default in 2020-12).
  */
 
-export interface ValidationFailure {
-  /** where in the value, as a JSON pointer fragment: `#/readings/3/value` */
-  readonly pointer: string;
-  readonly keyword: string;
-  readonly message: string;
-}
-
-export type ValueCheck = (value: unknown) => ValidationFailure | undefined;
-
-export type CompileNode = (node: unknown, at: string) => ValueCheck;
-
 const TYPE_NAMES = new Set(["null", "boolean", "object", "array", "number", "integer", "string"]);
 
 export function codePoints(text: string): number {
@@ -34,45 +30,6 @@ export function codePoints(text: string): number {
     if (c < 0xd800 || c > 0xdbff) n++;
   }
   return n;
-}
-
-export function fail(pointer: string, keyword: string, message: string): ValidationFailure {
-  return { pointer, keyword, message };
-}
-
-export function under(token: string | number, failure: ValidationFailure): ValidationFailure {
-  return { ...failure, pointer: appendPointer("#", token) + failure.pointer.slice(1) };
-}
-
-export function invalid(at: string, message: string): PlatformError {
-  return new PlatformError(ErrorCodes.SCHEMA_INVALID, `${message} at ${at}`, { details: { pointer: at } });
-}
-
-export function numberKeyword(
-  node: Readonly<Record<string, unknown>>,
-  key: string,
-  at: string,
-): number | undefined {
-  const value = node[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value))
-    throw invalid(appendPointer(at, key), `'${key}' must be a number`);
-  return value;
-}
-
-export function compilePattern(source: string, at: string): RegExp {
-  try {
-    return new RegExp(source, "u");
-  } catch (cause) {
-    throw new PlatformError(
-      ErrorCodes.SCHEMA_INVALID,
-      `/${source}/ is not a valid regular expression at ${at}`,
-      {
-        cause,
-        details: { pointer: at },
-      },
-    );
-  }
 }
 
 class Compiler {

@@ -1,6 +1,7 @@
 import { ErrorCodes, isPlatformError, PlatformError } from "../errors.ts";
 import type { JsonSchemaNode } from "./json-pointer.ts";
-import { compileJsonSchema, type ValueCheck } from "./json-schema-validator.ts";
+import type { ValueCheck } from "./json-schema-checks.ts";
+import { compileJsonSchema } from "./json-schema-validator.ts";
 import { checkSchemaBounds } from "./schema-bounds.ts";
 import type { SchemaType } from "./schemas-topic-records.ts";
 

@@ -1,5 +1,5 @@
 import { ErrorCodes, isPlatformError, PlatformError } from "../errors.ts";
-import type { ValueCheck } from "./json-schema-validator.ts";
+import type { ValueCheck } from "./json-schema-checks.ts";
 import type { RegisteredSchema } from "./registered-schema.ts";
 import { utf8Text } from "./utf8-text.ts";
 import { frame, HEADER_BYTES, schemaIdOf } from "./wire-format.ts";
