@@ -2,6 +2,7 @@ import { gunzipSync, zstdDecompressSync } from "node:zlib";
 import { compressionsAlgorithmsByBitmask, crc32c } from "@platformatic/kafka";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { Header, LogRecord } from "../log.ts";
+import { lz4FrameBound, snappyBound } from "./decompressed-size.ts";
 
 /**
  * Kafka record batches (message format v2, Kafka protocol guide "Record Batch") decoded straight
@@ -174,6 +175,15 @@ function decompress(
     if (codec === 1) output = gunzipSync(input, { maxOutputLength: limits.maxBatchBytes });
     else if (codec === 4) output = zstdDecompressSync(input, { maxOutputLength: limits.maxBatchBytes });
     else {
+      const size = codec === 2 ? snappyBound(input) : codec === 3 ? lz4FrameBound(input) : undefined;
+      if (size !== undefined && "invalid" in size)
+        throw corrupt(source, offset, `its ${codecName(codec)} data is invalid: ${size.invalid}`);
+      if (size !== undefined && size.bound > limits.maxBatchBytes)
+        throw corrupt(
+          source,
+          offset,
+          `it would decompress to ${size.bound} bytes, over the limit of ${limits.maxBatchBytes}`,
+        );
       const algorithm =
         compressionsAlgorithmsByBitmask[codec as keyof typeof compressionsAlgorithmsByBitmask];
       if (algorithm === undefined) throw corrupt(source, offset, `compression codec ${codec} is unknown`);
@@ -181,6 +191,8 @@ function decompress(
     }
   } catch (error) {
     if (error instanceof PlatformError) throw error;
+    if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE")
+      throw corrupt(source, offset, `it decompresses to more than ${limits.maxBatchBytes} bytes`);
     throw corrupt(source, offset, `its ${codecName(codec)} data does not decompress`, error);
   }
   if (output.byteLength > limits.maxBatchBytes)
