@@ -11,7 +11,7 @@ import { alertChannelProps } from "../actors/alert/alert-channel.ts";
 import { type AlertRouterMessage, alertRouterProps } from "../actors/alert/alert-router.ts";
 import { AlertEvaluator, parseAlertRules } from "../actors/alert/alert-rules.ts";
 import { parseAlertRouting } from "../actors/alert/route-tree.ts";
-import { Silences } from "../actors/alert/silences.ts";
+import { Silences } from "../alerting/silences.ts";
 import type { MetricSample } from "../messages/alert.ts";
 import { webhookDelivery } from "../sinks/alert-deliveries.ts";
 import type { WebhookPayloadV4 } from "../sinks/alertmanager-webhook-v4.ts";

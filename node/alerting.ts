@@ -4,7 +4,7 @@ import type { AlertDelivery } from "../actors/alert/alert-channel.ts";
 import { type AlertRule, DEFAULT_ALERT_RULES, parseAlertRules } from "../actors/alert/alert-rules.ts";
 import { type AlertRouting, DEFAULT_ALERT_ROUTING, parseAlertRouting } from "../actors/alert/route-tree.ts";
 import { silenceFile } from "../actors/alert/silence-file.ts";
-import { Silences } from "../actors/alert/silences.ts";
+import { Silences } from "../alerting/silences.ts";
 import type { FeedHub } from "../api/feeds/feed-hub.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import { feedDelivery, fileDelivery, webhookDelivery } from "../sinks/alert-deliveries.ts";

@@ -1,7 +1,7 @@
+import type { Silences } from "../../alerting/silences.ts";
 import type { Alert, AlertNotification } from "../../messages/alert.ts";
 import { inhibitedBy } from "./inhibitor.ts";
 import { type AlertRouting, groupLabelsOf, matchRoutes, type Route } from "./route-tree.ts";
-import type { Silences } from "./silences.ts";
 
 /**
  * Alertmanager's dispatcher and notification pipeline, without I/O and with the clock passed in:

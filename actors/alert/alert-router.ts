@@ -1,3 +1,4 @@
+import type { Silences } from "../../alerting/silences.ts";
 import type { Alert, AlertNotification, MetricSample } from "../../messages/alert.ts";
 import type { ActorRef, Props } from "../../supervisor/actor.ts";
 import type { AlertChannelMessage } from "./alert-channel.ts";
@@ -5,7 +6,6 @@ import { AlertDispatcher, type MuteState } from "./alert-dispatcher.ts";
 import type { AlertRule } from "./alert-rule.ts";
 import { type ActiveAlert, AlertEvaluator } from "./alert-rules.ts";
 import type { AlertRouting } from "./route-tree.ts";
-import type { Silences } from "./silences.ts";
 
 /**
  * alert-router/<name>: evaluates metric samples against the alert rules (pending, firing,

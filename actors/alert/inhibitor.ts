@@ -1,5 +1,5 @@
+import { matchesAll } from "../../alerting/label-matchers.ts";
 import type { Alert } from "../../messages/alert.ts";
-import { matchesAll } from "./label-matchers.ts";
 import type { InhibitRule } from "./route-tree.ts";
 
 /**

@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { type CompiledMatcher, Matchers, matchesAll } from "../../alerting/label-matchers.ts";
 import type { Alert } from "../../messages/alert.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { Duration } from "./durations.ts";
-import { type CompiledMatcher, Matchers, matchesAll } from "./label-matchers.ts";
 
 /**
  * Alertmanager's routing tree (`route:` of alertmanager.yml): an alert enters at the root and

@@ -1,9 +1,8 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import type { AlertStatusView } from "../../actors/alert/alert-router.ts";
-import { parseMatcher } from "../../actors/alert/label-matchers.ts";
-import { type Silences, silenceState } from "../../actors/alert/silences.ts";
-import { LabelMatcher, type Silence } from "../../messages/alert.ts";
+import { parseMatcher } from "../../alerting/label-matchers.ts";
+import { type Silences, silenceState } from "../../alerting/silences.ts";
+import { type Alert, LabelMatcher, type Silence } from "../../messages/alert.ts";
 import { ErrorCodes, isPlatformError } from "../../messages/errors.ts";
 
 /**
@@ -19,11 +18,27 @@ import { ErrorCodes, isPlatformError } from "../../messages/errors.ts";
  * `{"error":{"code","message"}}`; a silence is answered only once it is on disk.
  */
 export interface AlertRoutesDeps {
-  readonly active: () => AlertStatusView[];
+  /** the alert router's read of its alerts, handed over when it starts */
+  readonly active: () => readonly ActiveAlertStatus[];
   readonly silences: Silences;
   /** resolves once the last silence change is durable */
   readonly flushed: () => Promise<void>;
   readonly now?: () => number;
+}
+
+/**
+ * An alert as these routes read it from the alert room: the API declares the shape it shows, so
+ * it depends on no actor's behaviour; the alert router's view has these fields.
+ */
+export interface ActiveAlertStatus {
+  readonly state: "pending" | "firing";
+  /** when the condition began to hold */
+  readonly activeAt: number;
+  readonly alert: Alert;
+  /** the ids of the active silences that mute it */
+  readonly silencedBy: readonly string[];
+  /** the fingerprint of the firing alert that inhibits it */
+  readonly inhibitedBy: string | undefined;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { AlertDispatcher } from "../../../actors/alert/alert-dispatcher.ts";
 import { parseAlertRouting } from "../../../actors/alert/route-tree.ts";
-import { Silences } from "../../../actors/alert/silences.ts";
+import { Silences } from "../../../alerting/silences.ts";
 import type { Alert, AlertNotification } from "../../../messages/alert.ts";
 import { testAlert } from "../../sinks/alert-fixture.ts";
 

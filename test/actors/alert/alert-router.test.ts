@@ -7,7 +7,7 @@ import {
 } from "../../../actors/alert/alert-router.ts";
 import { parseAlertRules } from "../../../actors/alert/alert-rules.ts";
 import { parseAlertRouting } from "../../../actors/alert/route-tree.ts";
-import { Silences } from "../../../actors/alert/silences.ts";
+import { Silences } from "../../../alerting/silences.ts";
 import type { Alert, AlertNotification } from "../../../messages/alert.ts";
 import type { ActorRef, Props } from "../../../supervisor/actor.ts";
 import { type ActorSystem, createActorSystem } from "../../../supervisor/index.ts";

@@ -6,7 +6,7 @@ import {
   MIN_SENSOR_HISTORY,
 } from "../../../actors/alert/alert-rules.ts";
 import { DEFAULT_ALERT_ROUTING } from "../../../actors/alert/route-tree.ts";
-import { Silences } from "../../../actors/alert/silences.ts";
+import { Silences } from "../../../alerting/silences.ts";
 import type { Alert, AlertNotification } from "../../../messages/alert.ts";
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silenceFile } from "../../../actors/alert/silence-file.ts";
-import { Silences } from "../../../actors/alert/silences.ts";
+import { Silences } from "../../../alerting/silences.ts";
 import { isPlatformError } from "../../../messages/errors.ts";
 
 /** The silences a node accepted survive its restart; a damaged file stops the start, never drops them. */

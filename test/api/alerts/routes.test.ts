@@ -1,12 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import type { AlertStatusView } from "../../../actors/alert/alert-router.ts";
-import { Silences } from "../../../actors/alert/silences.ts";
-import { alertRoutes } from "../../../api/alerts/routes.ts";
+import { Silences } from "../../../alerting/silences.ts";
+import { type ActiveAlertStatus, alertRoutes } from "../../../api/alerts/routes.ts";
 import { testAlert } from "../../sinks/alert-fixture.ts";
 
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 
-function setup(active: AlertStatusView[] = []) {
+function setup(active: ActiveAlertStatus[] = []) {
   const silences = new Silences([], {
     newId: (() => {
       let n = 0;

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { compileMatcher, parseMatcher } from "../../../actors/alert/label-matchers.ts";
+import { compileMatcher, parseMatcher } from "../../alerting/label-matchers.ts";
 
 test.each([
   ['severity="critical"', { severity: "critical" }, true],

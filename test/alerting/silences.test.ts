@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { Silences } from "../../../actors/alert/silences.ts";
-import type { LabelMatcher, Silence } from "../../../messages/alert.ts";
-import { isPlatformError } from "../../../messages/errors.ts";
+import { Silences } from "../../alerting/silences.ts";
+import type { LabelMatcher, Silence } from "../../messages/alert.ts";
+import { isPlatformError } from "../../messages/errors.ts";
 
 const m = (name: string, value: string, isRegex = false, isEqual = true): LabelMatcher => ({
   name,

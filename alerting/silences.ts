@@ -1,5 +1,5 @@
-import type { LabelMatcher, Silence } from "../../messages/alert.ts";
-import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { LabelMatcher, Silence } from "../messages/alert.ts";
+import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import { type CompiledMatcher, compileMatcher, matchesAll } from "./label-matchers.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type LabelMatcher, LabelMatcher as LabelMatcherSchema } from "../../messages/alert.ts";
+import { type LabelMatcher, LabelMatcher as LabelMatcherSchema } from "../messages/alert.ts";
 
 /**
  * Label matchers as Alertmanager writes them (`severity="critical"`, `team=~"db|web"`,
