@@ -206,7 +206,11 @@ export class EmbeddedLog implements Log {
   /** compact compacted topics and apply time retention now (also runs on a timer) */
   async maintain(now = Date.now()): Promise<MaintenanceReport> {
     this.ensureOpen();
-    return this.maintenance.run(this.records.allTopics(), now, this.tombstoneRetentionMs);
+    try {
+      return this.maintenance.run(this.records.allTopics(), now, this.tombstoneRetentionMs);
+    } finally {
+      this.records.forgetTails();
+    }
   }
 
   async close(): Promise<void> {
@@ -271,6 +275,7 @@ export class EmbeddedLog implements Log {
     if (this.closed) return;
     try {
       this.maintenance.run(this.records.allTopics(), Date.now(), this.tombstoneRetentionMs);
+      this.records.forgetTails();
     } catch (error) {
       // e.g. the write lock stayed busy; the next tick tries again, and the failure stays visible
       this.maintenanceFailure = error;

@@ -1,6 +1,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { Header, LogRecord, RecordPosition, TopicConfig, TopicSpec } from "../log.ts";
+import { TailCache, type TailCacheLimits } from "./tail-cache.ts";
 
 export interface StoredTopic {
   readonly id: number;
@@ -54,6 +55,7 @@ export class RecordStore {
   /** next offset per `${topicId}:${partition}` as of this connection's last look */
   private readonly knownEnds = new Map<string, number>();
   private seenDataVersion = -1;
+  private readonly tails: TailCache;
   private readonly selectDataVersion: Statement<{ data_version: number }, []>;
   private readonly selectAllNextOffsets: Statement<
     { topic_id: number; partition: number; next_offset: number },
@@ -73,7 +75,11 @@ export class RecordStore {
   private readonly selectRecords: Statement<RecordRow, [number, number, number, number]>;
   private readonly appendTransaction: (records: readonly PlacedRecord[]) => RecordPosition[];
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    tailLimits?: TailCacheLimits,
+  ) {
+    this.tails = new TailCache(tailLimits);
     this.selectTopic = db.query("SELECT * FROM topics WHERE name = ?");
     this.selectTopics = db.query("SELECT * FROM topics ORDER BY name");
     this.insertTopic = db.query(
@@ -179,11 +185,22 @@ export class RecordStore {
   append(records: readonly PlacedRecord[]): RecordPosition[] {
     const positions = this.appendTransaction(records);
     // committed: the ends this connection wrote are known without asking (data_version does not
-    // change for a connection's own commits)
+    // change for a connection's own commits), and the records join their partitions' tails
     for (let i = 0; i < positions.length; i++) {
-      const slot = endSlot(records[i]!.topic.id, positions[i]!.partition);
-      const end = positions[i]!.offset + 1;
-      if ((this.knownEnds.get(slot) ?? 0) < end) this.knownEnds.set(slot, end);
+      const record = records[i]!;
+      const { partition, offset } = positions[i]!;
+      const slot = endSlot(record.topic.id, partition);
+      if ((this.knownEnds.get(slot) ?? 0) < offset + 1) this.knownEnds.set(slot, offset + 1);
+      this.tails.appended(slot, {
+        topic: record.topic.name,
+        partition,
+        offset,
+        key: record.key,
+        // a copy: the producer may reuse its buffer, and every consumer shares this one
+        value: record.value === null ? null : record.value.slice(),
+        timestamp: record.timestamp,
+        headers: decodeHeaders(record.headers),
+      });
     }
     return positions;
   }
@@ -200,13 +217,21 @@ export class RecordStore {
       this.knownEnds.set(endSlot(row.topic_id, row.partition), row.next_offset);
   }
 
+  /** forget the tails: records may have been removed (compaction, retention) */
+  forgetTails(): void {
+    this.tails.clear();
+  }
+
   /** false only when the partition is known to hold nothing at or after `offset` */
   mayHaveRecords(topic: StoredTopic, partition: number, offset: number): boolean {
     const end = this.knownEnds.get(endSlot(topic.id, partition));
     return end === undefined || offset < end;
   }
 
+  /** from the partition's tail in memory when it holds `fromOffset`, else from SQLite */
   read(topic: StoredTopic, partition: number, fromOffset: number, maxRecords: number): LogRecord[] {
+    const cached = this.tails.read(endSlot(topic.id, partition), fromOffset, maxRecords);
+    if (cached !== undefined) return cached;
     const rows = this.selectRecords.all(topic.id, partition, fromOffset, maxRecords);
     return rows.map((row) => ({
       topic: topic.name,

@@ -62,4 +62,21 @@ describe("embedded log group commit", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("a producer that reuses its buffer after the append does not change what consumers read", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
+    const log = openEmbeddedLog({ path: join(dir, "log.db") });
+    try {
+      await log.createTopic({ name: "t", partitions: 1 });
+      const buffer = new Uint8Array([1, 2, 3]);
+      await log.append([{ topic: "t", key: "a", value: buffer, partition: 0 }]);
+      buffer.fill(9);
+      const consumer = log.consumer({ groupId: "g", topics: ["t"] });
+      expect([...((await consumer.poll({ timeoutMs: 1000 }))[0]?.value ?? [])]).toEqual([1, 2, 3]);
+      expect([...((await log.read({ topic: "t", partition: 0 }))[0]?.value ?? [])]).toEqual([1, 2, 3]);
+    } finally {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
