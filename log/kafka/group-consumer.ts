@@ -75,6 +75,7 @@ export class GroupConsumer implements Consumer {
   private readonly pendingCommits = new Set<(error: PlatformError) => void>();
   private readonly joined: Promise<void>;
   private epochs = 0;
+  private rounds = 0;
 
   constructor(
     private readonly options: ConsumerOptions,
@@ -359,11 +360,15 @@ export class GroupConsumer implements Consumer {
 
   private startRound(maxWaitMs: number): FetchRound | undefined {
     if (this.closing || this.round !== undefined || this.owned.size === 0) return this.round;
-    const positions = [...this.owned.values()].map(({ topic, partition, position }) => ({
+    const owned = [...this.owned.values()].map(({ topic, partition, position }) => ({
       topic,
       partition,
       offset: position,
     }));
+    // a different partition first each round: the broker fills a response in request order up
+    // to its byte limit, so a fixed order could starve the last partitions (as Kafka's Fetcher)
+    const first = this.rounds++ % owned.length;
+    const positions = [...owned.slice(first), ...owned.slice(0, first)];
     const epochs = new Map([...this.owned].map(([slot, owned]) => [slot, owned.epoch]));
     const round: FetchRound = {
       epochs,

@@ -1,11 +1,13 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { EventEmitter } from "node:events";
 import type { Consumer as KafkaConsumer, ConsumerOptions as KafkaConsumerOptions } from "@platformatic/kafka";
 import { GroupConsumer } from "../../../log/kafka/group-consumer.ts";
+import { openKafkaLog } from "../../../log/kafka/index.ts";
 import type { KafkaLog } from "../../../log/kafka/kafka-log.ts";
 import type { ResolvedKafkaLogOptions } from "../../../log/kafka/kafka-options.ts";
 import type { TopicPartition } from "../../../log/log.ts";
 import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
+import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
 
 /**
  * @platformatic/kafka rejoins the group from inside a commit that meets a rebalance
@@ -164,4 +166,48 @@ test("partitions of a member the coordinator forgot (its session expired) are lo
   expect(revoked).toEqual([]);
   expect(consumer.assignment()).toEqual([]);
   await consumer.close();
+});
+
+describe.skipIf(skipKafka)("a group consumer's fetch rounds against the real broker", () => {
+  test("when a response's byte limit holds one partition's data, the rounds take turns, so no partition waits for another to drain (regression: a fixed order)", async () => {
+    await requireBroker();
+    // 64 KiB per response and per partition: one partition fills a whole response
+    const log = await openKafkaLog({
+      brokers,
+      clientId: "rounds-test",
+      partitionFetchBytes: 64 * 1024,
+      fetchBytes: 64 * 1024,
+      compression: "none",
+    });
+    const topic = `rounds.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}`;
+    try {
+      await log.createTopic({ name: topic, partitions: 3 });
+      const value = new Uint8Array(200).fill(120);
+      // 2,000 records of ~230 bytes per partition, ~7 responses each, in batches of 100 (~23 KiB):
+      // a broker sends a first batch larger than the limit whole (KIP-74)
+      for (const partition of [0, 1, 2])
+        for (let batch = 0; batch < 20; batch++)
+          await log.append(
+            Array.from({ length: 100 }, (_, i) => ({ topic, partition, key: `k${i}`, value })),
+          );
+      const consumer = log.consumer({ groupId: `${topic}-group`, topics: [topic], startFrom: "earliest" });
+      try {
+        const seen = new Map<number, number>();
+        let total = 0;
+        const giveUpAt = Date.now() + 30_000;
+        // about four responses' worth, a third of what partition 0 alone holds
+        while (total < 1_000 && Date.now() < giveUpAt)
+          for (const record of await consumer.poll({ maxRecords: 100, timeoutMs: 500 })) {
+            seen.set(record.partition, (seen.get(record.partition) ?? 0) + 1);
+            total++;
+          }
+        expect(total).toBeGreaterThanOrEqual(1_000);
+        expect([...seen.keys()].sort()).toEqual([0, 1, 2]);
+      } finally {
+        await consumer.close();
+      }
+    } finally {
+      await log.close();
+    }
+  });
 });
