@@ -23,11 +23,11 @@ import { join } from "node:path";
 import { marketData } from "@alpacahq/alpaca-trade-api";
 import { openLog } from "../log/index.ts";
 import { ALPACA_TIMEFRAME, type Timeframe } from "../messages/market.ts";
-import { provisionMarket } from "../node/market.ts";
 import { SchemaRegistry } from "../registries/schema-registry.ts";
 import { catchUpLake } from "../sinks/lake-catch-up.ts";
 import { AlpacaSource } from "../sources/market/alpaca/alpaca-source.ts";
 import { backfill } from "../sources/market/backfill.ts";
+import { provisionMarket } from "../sources/market/market-provisioning.ts";
 import { printFigure } from "./support.ts";
 
 const arg = (name: string, fallback: number) => {

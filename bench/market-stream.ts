@@ -20,10 +20,10 @@ import { symbolProps } from "../actors/symbol/symbol.ts";
 import { FeedHub } from "../api/feeds/feed-hub.ts";
 import { openLog } from "../log/index.ts";
 import type { MarketTrade } from "../messages/market.ts";
-import { provisionMarket } from "../node/market.ts";
 import { SchemaRegistry } from "../registries/schema-registry.ts";
 import { tradeOfStream } from "../sources/market/alpaca/alpaca-records.ts";
 import { MarketIngest } from "../sources/market/market-ingest.ts";
+import { provisionMarket } from "../sources/market/market-provisioning.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../supervisor/index.ts";
 import { printFigure, quantile } from "./support.ts";
 

@@ -23,12 +23,13 @@
 import { isPlatformError } from "../messages/errors.ts";
 import { SYMBOL_PATTERN, type Timeframe, timeframeOf } from "../messages/market.ts";
 import { lakeDirOf, loadNodeConfig } from "../node/config.ts";
-import { marketSymbolsOf, provisionMarket } from "../node/market.ts";
+import { marketSymbolsOf } from "../node/market.ts";
 import { openNodeLog } from "../node/node-log.ts";
 import { catchUpLake } from "../sinks/lake-catch-up.ts";
 import { AlpacaSource, hasAlpacaKeys } from "../sources/market/alpaca/alpaca-source.ts";
 import { backfill } from "../sources/market/backfill.ts";
 import type { MarketDataSource } from "../sources/market/market-data-source.ts";
+import { provisionMarket } from "../sources/market/market-provisioning.ts";
 import { ReplaySource } from "../sources/market/replay/replay-source.ts";
 import { MarketModel } from "../sources/market/simulator/market-model.ts";
 import { SimulatorSource } from "../sources/market/simulator-source.ts";
