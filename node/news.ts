@@ -12,12 +12,13 @@ import { newsRoutes } from "../api/news/routes.ts";
 import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import type { LocationSentiment, NewsArticle, NewsInsight } from "../messages/news.ts";
+import type { LocationSentiment, NewsInsight } from "../messages/news.ts";
 import { Topics } from "../messages/topics.ts";
 import { SymbolNewsOutputs } from "../sinks/symbol-news-outputs.ts";
 import { gdeltSource } from "../sources/news/gdelt.ts";
+import { newsDelivery } from "../sources/news/news-delivery.ts";
 import { NewsPoller } from "../sources/news/news-poller.ts";
-import type { NewsSource, RejectedItem } from "../sources/news/news-source.ts";
+import type { NewsSource } from "../sources/news/news-source.ts";
 import { newsApiSource } from "../sources/news/newsapi.ts";
 import { CompanyDirectory } from "../sources/news/reader/company-directory.ts";
 import { fallbackReader } from "../sources/news/reader/fallback-reader.ts";
@@ -228,28 +229,12 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
   });
   await engine.start();
 
-  const deliver = async (
-    articles: readonly NewsArticle[],
-    rejected: readonly RejectedItem[],
-    source: string,
-  ) => {
-    const records = await Promise.all(
-      articles.map(async (article) => ({
-        topic: Topics.newsArticlesRaw,
-        key: article.location,
-        value: await codec.encode(Topics.newsArticlesRaw, article),
-        timestamp: Date.parse(article.published_at),
-      })),
-    );
-    if (records.length > 0) await log.append(records);
-    metrics.newsArticles.inc({ source }, articles.length);
-    for (const item of rejected)
-      outputs.deadLetter(
-        deadLetter(`news:${source}`, ErrorCodes.SCHEMA_VIOLATION, item.reason, item.raw),
-        "news",
-      );
-    if (rejected.length > 0) await outputs.flush();
-  };
+  const deliver = newsDelivery({
+    log,
+    encode: codec.encode,
+    rejects: outputs,
+    onDelivered: (source, articles) => metrics.newsArticles.inc({ source }, articles),
+  });
   const poller = new NewsPoller({
     chain,
     locations,
