@@ -64,7 +64,10 @@ export interface TableSinkStats {
   readonly lag: number;
 }
 
-/** a poll waits at most this long, so a stop is noticed soon without a way to abort the poll */
+/**
+ * a poll waits at most this long, so a stop is noticed soon without a way to abort the poll, and
+ * a lingering batch polls at least this often, so a rebalance is noticed soon too
+ */
 const MAX_POLL_WAIT_MS = 250;
 
 export class TableSink<Row> {
@@ -142,13 +145,19 @@ export class TableSink<Row> {
   private async run(): Promise<void> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
-      const waited =
-        this.pending.records === 0 ? this.lingerMs : this.lingerMs - (this.now() - this.pending.startedAt);
+      // A batch is under way: let it linger, then take what arrived meanwhile in one poll (Kafka's
+      // fetch.max.wait). Polling on every append instead woke each sink for every few records,
+      // and a node runs several sinks over the same topics. The sleep is capped so a rebalance
+      // is still noticed within MAX_POLL_WAIT_MS.
+      const lingering =
+        this.pending.records === 0 ? 0 : this.lingerMs - (this.now() - this.pending.startedAt);
+      if (lingering > 0) await abortableSleep(Math.min(lingering, MAX_POLL_WAIT_MS), signal);
+      if (signal.aborted) break;
       let records: LogRecord[];
       try {
         records = await this.consumer.poll({
           maxRecords: this.batchSize - this.pending.records,
-          timeoutMs: Math.max(0, Math.min(waited, MAX_POLL_WAIT_MS)),
+          timeoutMs: this.pending.records === 0 ? Math.min(this.lingerMs, MAX_POLL_WAIT_MS) : 0,
         });
       } catch (error) {
         if (signal.aborted) break;

@@ -247,6 +247,36 @@ describe.each(logs)("TableSink on the %s", (_name, skip, openTestLog) => {
     },
   );
 
+  test.skipIf(skip)("a lingering batch polls a bounded number of times, not once per append", async () => {
+    // regression: each append woke every sink for a poll of a few records, and a node runs
+    // several sinks over the same topics
+    let polls = 0;
+    const counted = new Proxy(log, {
+      get(target, property) {
+        if (property !== "consumer") return Reflect.get(target, property, target);
+        return (options: Parameters<Log["consumer"]>[0]) => {
+          const consumer = target.consumer(options);
+          const poll = consumer.poll.bind(consumer);
+          consumer.poll = (pollOptions) => {
+            polls++;
+            return poll(pollOptions);
+          };
+          return consumer;
+        };
+      },
+    });
+    const sink = startSink(new ScriptedTarget(), { log: counted, lingerMs: 60_000, batchSize: 1000 });
+    await append([0]);
+    await until(() => sink.stats().pending === 1);
+    const pollsBefore = polls;
+    const started = Date.now();
+    for (let id = 1; id <= 40; id++) await append([id]);
+    await until(() => sink.stats().pending === 41);
+    const elapsedMs = Date.now() - started;
+    // one poll per capped linger sleep, and one more for the wait that ends the `until`
+    expect(polls - pollsBefore).toBeLessThanOrEqual(2 + Math.ceil(elapsedMs / 250));
+  });
+
   test.skipIf(skip)("a clean stop writes and commits what is pending", async () => {
     const target = new ScriptedTarget();
     const sink = startSink(target, { lingerMs: 60_000, batchSize: 1000 });
