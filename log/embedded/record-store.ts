@@ -52,8 +52,8 @@ interface RecordRow {
  */
 export class RecordStore {
   private readonly topics = new Map<string, StoredTopic>();
-  /** next offset per `${topicId}:${partition}` as of this connection's last look */
-  private readonly knownEnds = new Map<string, number>();
+  /** next offset by topic id, indexed by partition, as of this connection's last look */
+  private readonly knownEnds = new Map<number, number[]>();
   private seenDataVersion = -1;
   private readonly tails: TailCache;
   private readonly selectDataVersion: Statement<{ data_version: number }, []>;
@@ -137,8 +137,8 @@ export class RecordStore {
         }
         for (let partition = 0; partition < topic.partitions; partition++) {
           this.insertPartition.run(topic.id, partition);
-          const slot = endSlot(topic.id, partition);
-          if (!this.knownEnds.has(slot)) this.knownEnds.set(slot, this.endOffset(topic, partition));
+          if (this.knownEnd(topic.id, partition) === undefined)
+            this.setKnownEnd(topic.id, partition, this.endOffset(topic, partition));
         }
       })
       .immediate();
@@ -189,9 +189,9 @@ export class RecordStore {
     for (let i = 0; i < positions.length; i++) {
       const record = records[i]!;
       const { partition, offset } = positions[i]!;
-      const slot = endSlot(record.topic.id, partition);
-      if ((this.knownEnds.get(slot) ?? 0) < offset + 1) this.knownEnds.set(slot, offset + 1);
-      this.tails.appended(slot, {
+      if ((this.knownEnd(record.topic.id, partition) ?? 0) < offset + 1)
+        this.setKnownEnd(record.topic.id, partition, offset + 1);
+      this.tails.appended(endSlot(record.topic.id, partition), {
         topic: record.topic.name,
         partition,
         offset,
@@ -214,7 +214,7 @@ export class RecordStore {
     if (version === this.seenDataVersion) return;
     this.seenDataVersion = version;
     for (const row of this.selectAllNextOffsets.all())
-      this.knownEnds.set(endSlot(row.topic_id, row.partition), row.next_offset);
+      this.setKnownEnd(row.topic_id, row.partition, row.next_offset);
   }
 
   /** forget the tails: records may have been removed (compaction, retention) */
@@ -224,8 +224,21 @@ export class RecordStore {
 
   /** false only when the partition is known to hold nothing at or after `offset` */
   mayHaveRecords(topic: StoredTopic, partition: number, offset: number): boolean {
-    const end = this.knownEnds.get(endSlot(topic.id, partition));
+    const end = this.knownEnd(topic.id, partition);
     return end === undefined || offset < end;
+  }
+
+  private knownEnd(topicId: number, partition: number): number | undefined {
+    return this.knownEnds.get(topicId)?.[partition];
+  }
+
+  private setKnownEnd(topicId: number, partition: number, end: number): void {
+    let ends = this.knownEnds.get(topicId);
+    if (ends === undefined) {
+      ends = [];
+      this.knownEnds.set(topicId, ends);
+    }
+    ends[partition] = end;
   }
 
   /** from the partition's tail in memory when it holds `fromOffset`, else from SQLite */
