@@ -1,14 +1,14 @@
+import { BatchedAppends } from "../log/batched-appends.ts";
 import type { Log } from "../log/log.ts";
 import type { IndicatorSnapshot, MarketAnomaly, MarketBar } from "../messages/market.ts";
 import { Topics } from "../messages/topics.ts";
-import { BatchedAppends } from "./batched-appends.ts";
 
 /**
  * Where the symbol actors' outputs go: bars to `market.bars.<tf>`, indicator snapshots to
  * `market.indicators`, anomalies to `market.anomalies` (keyed by symbol), and each to the
  * node's live side (read model, feeds) as it is emitted. Appends are batched; `flush()` makes
  * everything emitted so far durable, and the aggregate engine calls it before it commits input
- * offsets, so a committed trade's bar is never lost (`batched-appends.ts`).
+ * offsets, so a committed trade's bar is never lost (`log/batched-appends.ts`).
  */
 export interface MarketOutputsDeps {
   readonly log: Log;

@@ -1,7 +1,7 @@
+import { BatchedAppends } from "../log/batched-appends.ts";
 import type { Log } from "../log/log.ts";
 import type { SymbolMention, SymbolSentiment } from "../messages/news.ts";
 import { Topics } from "../messages/topics.ts";
-import { BatchedAppends } from "./batched-appends.ts";
 
 /**
  * Where the news room's per-symbol records go: each (article, symbol) pair a reader found,
@@ -9,7 +9,7 @@ import { BatchedAppends } from "./batched-appends.ts";
  * to `news.symbol-sentiment` (and the `news` feed as it moves). Appends are batched; `flush()`
  * makes everything emitted so far durable, and the news engine calls it before it commits input
  * offsets and saves desk state, so a mention or a sentiment the saved state counts is never lost
- * (`batched-appends.ts`).
+ * (`log/batched-appends.ts`).
  */
 export interface SymbolNewsOutputsDeps {
   readonly log: Log;

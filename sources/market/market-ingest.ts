@@ -1,4 +1,5 @@
-import type { Log, ProducerRecord } from "../../log/log.ts";
+import { BatchedAppends } from "../../log/batched-appends.ts";
+import type { Log } from "../../log/log.ts";
 import { type DeadLetter, deadLetter } from "../../messages/dead-letter.ts";
 import { ErrorCodes } from "../../messages/errors.ts";
 import { MarketBar, MarketQuote, MarketTrade } from "../../messages/market.ts";
@@ -9,11 +10,13 @@ import { Topics } from "../../messages/topics.ts";
  * against its schema (messages/market.ts) and appended, keyed by symbol, to
  * `market.trades.raw`, `market.quotes.raw` or `market.bars.raw`; a back-filled minute bar is also
  * appended to `market.trades.raw` (framed with the bar schema), where the symbol actors take it in
- * order with the trades, and a back-filled longer bar to `market.bars.<timeframe>`. What does not validate becomes a dead letter with its reason, never a crash.
+ * order with the trades, and a back-filled longer bar to `market.bars.<timeframe>`. What does
+ * not validate becomes a dead letter with its reason, never a crash.
  *
- * Records are batched (up to `maxBatch`, at most `lingerMs` old) so a 50k trades/s stream costs
- * a few appends a second. The queue is bounded: a market feed cannot be paused, so past
- * `maxQueued` the oldest waiting records are shed and counted (`dropped`), which /metrics shows.
+ * Records are batched (log/batched-appends.ts: up to `maxBatch`, at most `lingerMs` old) so a
+ * 50k trades/s stream costs a few appends a second; a failed append's batch waits for the next
+ * flush. The queue is bounded: a market feed cannot be paused, so past `maxQueued` the oldest
+ * waiting records are shed and counted (`dropped`), which /metrics shows.
  */
 export interface MarketIngestOptions {
   readonly log: Log;
@@ -27,22 +30,26 @@ export interface MarketIngestOptions {
   readonly now?: () => number;
 }
 
-interface Pending {
-  readonly topic: string;
-  /** the topic whose value schema frames the record, when not its own */
-  readonly schemaTopic?: string;
-  readonly key: string;
-  readonly value: unknown;
-  readonly timestamp: number;
-}
-
 export class MarketIngest {
-  private queue: Pending[] = [];
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private flushing: Promise<void> = Promise.resolve();
-  readonly counts = { trades: 0, quotes: 0, bars: 0, rejected: 0, dropped: 0 };
+  private readonly appends: BatchedAppends;
+  private readonly tally = { trades: 0, quotes: 0, bars: 0, rejected: 0 };
 
-  constructor(private readonly options: MarketIngestOptions) {}
+  constructor(private readonly options: MarketIngestOptions) {
+    this.appends = new BatchedAppends({
+      log: options.log,
+      encode: options.encode,
+      onError: options.onError,
+      ...(options.onAppended ? { onAppended: options.onAppended } : {}),
+      maxBatch: options.maxBatch ?? 5000,
+      lingerMs: options.lingerMs ?? 20,
+      maxQueued: options.maxQueued ?? 200_000,
+    });
+  }
+
+  /** records taken, refused, and shed because the log fell behind */
+  get counts(): { trades: number; quotes: number; bars: number; rejected: number; dropped: number } {
+    return { ...this.tally, dropped: this.appends.dropped };
+  }
 
   trade(value: unknown): void {
     const parsed = MarketTrade.safeParse(value);
@@ -50,8 +57,8 @@ export class MarketIngest {
       this.reject(Topics.marketTradesRaw, value, parsed.error.issues[0]);
       return;
     }
-    this.counts.trades++;
-    this.enqueue({
+    this.tally.trades++;
+    this.appends.enqueue({
       topic: Topics.marketTradesRaw,
       key: parsed.data.symbol,
       value: parsed.data,
@@ -65,8 +72,8 @@ export class MarketIngest {
       this.reject(Topics.marketQuotesRaw, value, parsed.error.issues[0]);
       return;
     }
-    this.counts.quotes++;
-    this.enqueue({
+    this.tally.quotes++;
+    this.appends.enqueue({
       topic: Topics.marketQuotesRaw,
       key: parsed.data.symbol,
       value: parsed.data,
@@ -81,13 +88,13 @@ export class MarketIngest {
       return;
     }
     const bar = parsed.data;
-    this.counts.bars++;
-    this.enqueue({ topic: Topics.marketBarsRaw, key: bar.symbol, value: bar, timestamp: bar.start });
+    this.tally.bars++;
+    this.appends.enqueue({ topic: Topics.marketBarsRaw, key: bar.symbol, value: bar, timestamp: bar.start });
     // a back-filled minute joins the symbol's trades, framed as the bar it is, so the symbol
     // actor takes it in order with them and its 5m and 1h bars include it (it emits the minute
     // to market.bars.1m itself)
     if (bar.source.startsWith("backfill:") && bar.timeframe === "1m")
-      this.enqueue({
+      this.appends.enqueue({
         topic: Topics.marketTradesRaw,
         schemaTopic: Topics.marketBarsRaw,
         key: bar.symbol,
@@ -95,7 +102,7 @@ export class MarketIngest {
         timestamp: bar.start,
       });
     else if (bar.source.startsWith("backfill:"))
-      this.enqueue({
+      this.appends.enqueue({
         topic: Topics.marketBars(bar.timeframe),
         key: bar.symbol,
         value: bar,
@@ -103,49 +110,9 @@ export class MarketIngest {
       });
   }
 
-  /** appends everything queued; resolves when it is durable */
+  /** appends everything queued; resolves when it is durable, rejects if an append failed */
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.queue;
-    this.queue = [];
-    const run = this.flushing.then(() => this.append(batch));
-    this.flushing = run.catch((error) => this.options.onError(error));
-    return run;
-  }
-
-  private enqueue(record: Pending): void {
-    this.queue.push(record);
-    const max = this.options.maxQueued ?? 200_000;
-    if (this.queue.length > max) {
-      const shed = this.queue.length - max;
-      this.queue.splice(0, shed);
-      this.counts.dropped += shed;
-    }
-    if (this.queue.length >= (this.options.maxBatch ?? 5000)) {
-      this.flush().catch((error) => this.options.onError(error));
-      return;
-    }
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.flush().catch((error) => this.options.onError(error));
-    }, this.options.lingerMs ?? 20);
-  }
-
-  private async append(batch: readonly Pending[]): Promise<void> {
-    if (batch.length === 0) return;
-    const records: ProducerRecord[] = [];
-    for (const item of batch)
-      records.push({
-        topic: item.topic,
-        key: item.key,
-        value: await this.options.encode(item.schemaTopic ?? item.topic, item.value),
-        timestamp: item.timestamp,
-      });
-    await this.options.log.append(records);
-    const byTopic = new Map<string, number>();
-    for (const r of records) byTopic.set(r.topic, (byTopic.get(r.topic) ?? 0) + 1);
-    for (const [topic, n] of byTopic) this.options.onAppended?.(topic, n);
+    return this.appends.flush();
   }
 
   private reject(
@@ -153,7 +120,7 @@ export class MarketIngest {
     value: unknown,
     issue: { path: PropertyKey[]; message: string } | undefined,
   ): void {
-    this.counts.rejected++;
+    this.tally.rejected++;
     const source =
       typeof (value as { source?: unknown })?.source === "string"
         ? (value as { source: string }).source

@@ -1,8 +1,10 @@
-import type { Log, ProducerRecord } from "../log/log.ts";
+import type { Log, ProducerRecord } from "./log.ts";
 
 /** a record to append once its value is encoded */
 export interface PendingAppend {
   readonly topic: string;
+  /** the topic whose value schema encodes the record, when not its own */
+  readonly schemaTopic?: string;
   readonly key: string;
   readonly value: unknown;
   readonly timestamp: number;
@@ -17,26 +19,42 @@ export interface BatchedAppendsDeps {
   readonly lingerMs?: number;
   /** a batch this large is appended at once; default 2,000 */
   readonly maxBatch?: number;
+  /**
+   * records waiting at most; past it the oldest are shed and counted in `dropped`. Only for a
+   * feed that cannot be paused (market data); unbounded by default, for outputs whose producer
+   * waits on `flush()` before it counts them as sent
+   */
+  readonly maxQueued?: number;
 }
 
 /**
- * Outputs of single-owner actors on their way to the log, batched: a batch goes when it is full
- * or has lingered, and `flush()` makes everything emitted so far durable. The aggregate engine
- * calls it before it commits input offsets and saves actor state, so an output the saved state
- * already counts is never lost (engine/repartitioned-aggregates.ts). Appends stay in order; a
- * failed append keeps its batch for the next flush (the actors will not emit those again) and
- * fails the flush that waited on it, so that checkpoint does not commit. A record its schema
- * refuses would be refused for ever: it is reported and left out, not retried.
+ * Records on their way to the log, batched: a batch goes when it is full or has lingered, and
+ * `flush()` makes everything enqueued so far durable. Two kinds of writer share it: the market
+ * ingest (sources/market/market-ingest.ts), and the outputs of single-owner actors
+ * (sinks/market-outputs.ts, sinks/symbol-news-outputs.ts), whose engine calls `flush()` before
+ * it commits input offsets and saves actor state, so an output the saved state already counts is
+ * never lost (engine/repartitioned-aggregates.ts). Appends stay in order; a failed append keeps
+ * its batch for the next flush (the writers will not enqueue those again) and fails the flush
+ * that waited on it, so that checkpoint does not commit. A record its schema refuses would be
+ * refused for ever: it is reported and left out, not retried.
  */
 export class BatchedAppends {
   private queue: PendingAppend[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private appending: Promise<void> = Promise.resolve();
+  /** records shed because more than `maxQueued` waited */
+  dropped = 0;
 
   constructor(private readonly deps: BatchedAppendsDeps) {}
 
   enqueue(item: PendingAppend): void {
     this.queue.push(item);
+    const max = this.deps.maxQueued;
+    if (max !== undefined && this.queue.length > max) {
+      const shed = this.queue.length - max;
+      this.queue.splice(0, shed);
+      this.dropped += shed;
+    }
     if (this.queue.length >= (this.deps.maxBatch ?? 2000)) {
       this.flush().catch((error) => this.deps.onError(error));
       return;
@@ -64,7 +82,7 @@ export class BatchedAppends {
     for (const item of batch) {
       let value: Uint8Array;
       try {
-        value = await this.deps.encode(item.topic, item.value);
+        value = await this.deps.encode(item.schemaTopic ?? item.topic, item.value);
       } catch (error) {
         this.deps.onError(error);
         continue;
