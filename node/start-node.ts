@@ -119,29 +119,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ...{ log, applicationId: config.applicationId, apiUrl: server.url, partitions },
     onReadError: failures.logUnavailable,
   });
-  const engine = await startStreamEngine({
-    ...{ log, applicationId: config.applicationId, partitions, workers: config.workers },
-    setup: hostSetup(config, sensorIntervalMs),
-    ...{ commitIntervalMs: config.commitIntervalMs, state: actorState, decode: codec.decode },
-    onOutput: (output) => {
-      counters.outputs++;
-      router.route(output);
-    },
-    onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", topic),
-    onConsumed: (n) => metrics.messagesByTopic.inc({ topic: Topics.sensorsRaw, direction: "in" }, n),
-    onAssignment: (owned) => membership.announce(owned).catch(failures.fail),
-    ...{ onTransientError: failures.logUnavailable, onError: failures.fail },
-  });
+  const engine = await startSensorEngine(node, { router, actorState, membership, sensorIntervalMs });
   later.engine = engine;
   const { hosts, dispatcher } = engine;
-  // the node's own health as samples for the alert rules (system, data, model signals)
-  const signals = startAlertSignals({
-    ...{ log, applicationId: config.applicationId, partitions, dataDir: config.dataDir, view },
-    ...{ node: new URL(server.url).host, consumed: () => dispatcher.consumed },
-    ...{ crashWindowMs: config.alertCrashWindowMs, sample: main.sample, onError: failures.logUnavailable },
-  });
+  const signals = startNodeSignals(node, { apiUrl: server.url, main, consumed: () => dispatcher.consumed });
   later.signals = signals;
-  main.system.events.subscribe((event) => signals.event(event));
   const edge = await startEdge(node, { system: main.system, fleet });
   const health = edgeHealth(node, edge);
   const sample = main.sample;
@@ -323,6 +305,54 @@ function outputRouterOf(
     saveState: (kind, key, partition, state) => actorState.save(kind, key, partition, state),
     flushState: () => actorState.flush(),
   });
+}
+
+/**
+ * The sensor path's engine: the dispatcher reads the raw readings and hands them to the
+ * partition hosts; their outputs leave through the router, and each assignment is announced.
+ */
+function startSensorEngine(
+  node: NodeContext,
+  deps: {
+    readonly router: OutputRouter;
+    readonly actorState: Awaited<ReturnType<typeof openActorStateStores>>;
+    readonly membership: { announce(owned: readonly number[]): Promise<void> };
+    readonly sensorIntervalMs: number;
+  },
+): Promise<StreamEngine> {
+  const { config, log, codec, partitions, metrics, failures, counters } = node;
+  const { router } = deps;
+  return startStreamEngine({
+    ...{ log, applicationId: config.applicationId, partitions, workers: config.workers },
+    setup: hostSetup(config, deps.sensorIntervalMs),
+    ...{ commitIntervalMs: config.commitIntervalMs, state: deps.actorState, decode: codec.decode },
+    onOutput: (output) => {
+      counters.outputs++;
+      router.route(output);
+    },
+    onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", topic),
+    onConsumed: (n) => metrics.messagesByTopic.inc({ topic: Topics.sensorsRaw, direction: "in" }, n),
+    onAssignment: (owned) => deps.membership.announce(owned).catch(failures.fail),
+    ...{ onTransientError: failures.logUnavailable, onError: failures.fail },
+  });
+}
+
+/** the node's own health as samples for the alert rules (system, data, model signals) */
+function startNodeSignals(
+  { config, log, partitions, view, failures }: NodeContext,
+  deps: { readonly apiUrl: string; readonly main: MainActors; readonly consumed: () => number },
+): AlertSignals {
+  const signals = startAlertSignals({
+    ...{ log, applicationId: config.applicationId, partitions, dataDir: config.dataDir, view },
+    ...{ node: new URL(deps.apiUrl).host, consumed: deps.consumed },
+    ...{
+      crashWindowMs: config.alertCrashWindowMs,
+      sample: deps.main.sample,
+      onError: failures.logUnavailable,
+    },
+  });
+  deps.main.system.events.subscribe((event) => signals.event(event));
+  return signals;
 }
 
 /** a part of the stop that takes longer than this is said on stderr */
