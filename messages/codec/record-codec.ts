@@ -19,13 +19,25 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 const OPEN_BRACE = 0x7b;
 
 export function registryCodec(serde: SchemaSerde, framedTopics: ReadonlySet<string>): RecordCodec {
+  /**
+   * Decoded values by the bytes they came from. The embedded log hands every consumer group of a
+   * node the same record (its tail cache), and a processed window is read by the time series,
+   * lake, feature and model sinks: one JSON.parse and one schema check per record, not one per
+   * group. The values are frozen, since every group now shares one; entries go with their bytes.
+   */
+  const decodedByBytes = new WeakMap<Uint8Array, unknown>();
   return {
     encode: (topic, value) =>
       framedTopics.has(topic)
         ? serde.encode(subjectOf(topic), value)
         : Promise.resolve(encoder.encode(JSON.stringify(value))),
     decode(bytes) {
-      if (bytes.length > 0 && bytes[0] === MAGIC_BYTE) return serde.decode(bytes);
+      if (bytes.length > 0 && bytes[0] === MAGIC_BYTE) {
+        if (decodedByBytes.has(bytes)) return decodedByBytes.get(bytes);
+        const value = deepFreeze(serde.decode(bytes));
+        decodedByBytes.set(bytes, value);
+        return value;
+      }
       if (bytes.length > 0 && bytes[0] === OPEN_BRACE) {
         try {
           return JSON.parse(decoder.decode(bytes));
@@ -41,4 +53,10 @@ export function registryCodec(serde: SchemaSerde, framedTopics: ReadonlySet<stri
       );
     },
   };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
+  for (const child of Object.values(value)) deepFreeze(child);
+  return Object.freeze(value);
 }
