@@ -3,7 +3,12 @@ import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { Log } from "../log.ts";
 import { toPlatformError } from "./kafka-errors.ts";
 import { KafkaLog } from "./kafka-log.ts";
-import { type KafkaLogOptions, parseBrokers, resolveKafkaLogOptions } from "./kafka-options.ts";
+import {
+  type KafkaLogOptions,
+  parseBrokers,
+  produceRetries,
+  resolveKafkaLogOptions,
+} from "./kafka-options.ts";
 import { connectionSecurity } from "./kafka-security.ts";
 
 export type { KafkaLogOptions } from "./kafka-options.ts";
@@ -46,6 +51,10 @@ export async function openKafkaLog(options: KafkaLogOptions): Promise<Log> {
   }
   const producer = new Producer({
     ...base,
+    // The producer's own retries resend a produce request with the same producer id and
+    // sequence numbers, which the broker deduplicates; they are the only retries of an append
+    // (kafka-log.ts), so they cover the delivery timeout as Kafka's delivery.timeout.ms does.
+    retries: produceRetries(config),
     clientId: `${config.clientId}-producer`,
     idempotent: true,
     acks: -1,

@@ -255,7 +255,6 @@ export class KafkaLog implements Log {
     if (records.length === 0) return [];
     // validate the whole batch first, so a bad record fails the batch before anything is written
     let bytes = 0;
-    let partitions: number[] | undefined;
     for (const record of records) {
       const size = recordSize(record);
       if (size > this.options.maxRecordBytes) {
@@ -267,31 +266,43 @@ export class KafkaLog implements Log {
       }
       bytes += size;
     }
-    // A broker that is away (restarting, a leader moving) is waited for, as Kafka's own producer
-    // does up to delivery.timeout.ms: the append is retried until it lands or the timeout ends.
-    // Callers hold their batch meanwhile, so memory stays bounded by their own back-pressure.
+    const placed = this.placeFromCache(records) ?? (await this.placeWhileBrokerAway(records));
+    // Sent once. A broker that is away (restarting, a leader moving, too slow to answer within
+    // the request timeout) is waited for inside the idempotent producer, which retries the same
+    // produce request with the same producer id and sequence numbers until the delivery timeout
+    // (index.ts sizes its retries), so a request that did land before its answer was lost is
+    // written once. A second produce from here would carry new sequence numbers: the broker
+    // would write its records again (regression: a slow broker duplicated thousands of raw
+    // readings, and windows that had closed were opened again by the copies).
+    const now = Date.now();
+    const messages = records.map((record, i) => toKafkaMessage(record, placed[i]!, now));
+    try {
+      const offsets = await this.batcher.append(messages, bytes);
+      return records.map((record, i) => ({
+        topic: record.topic,
+        partition: placed[i]!,
+        offset: Number(offsets[i]),
+      }));
+    } catch (error) {
+      throw this.fail(error, `append to ${records[0]!.topic}`, records[0]!.topic);
+    }
+  }
+
+  /**
+   * The partition of each record of a topic whose partition count is not known yet (those of
+   * known topics are placed without awaiting anything, so appends reach the batcher, and a
+   * partition, in the order they were called). Nothing is sent yet, so a broker that is away while the topic is described is
+   * simply asked again until the delivery timeout, as Kafka's producer waits for metadata.
+   */
+  private async placeWhileBrokerAway(records: readonly ProducerRecord[]): Promise<number[]> {
     const giveUpAt = Date.now() + this.options.deliveryTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        // Topics whose partition count is known are placed without awaiting anything, so
-        // appends reach the batcher (and a partition) in the order they were called.
-        partitions ??= this.placeFromCache(records);
-        if (partitions === undefined) {
-          const resolved: number[] = [];
-          for (const record of records) resolved.push(await this.partitionOf(record));
-          partitions = resolved;
-        }
-        const now = Date.now();
-        const placed = partitions;
-        const messages = records.map((record, i) => toKafkaMessage(record, placed[i]!, now));
-        const offsets = await this.batcher.append(messages, bytes);
-        return records.map((record, i) => ({
-          topic: record.topic,
-          partition: placed[i]!,
-          offset: Number(offsets[i]),
-        }));
+        const resolved: number[] = [];
+        for (const record of records) resolved.push(await this.partitionOf(record));
+        return resolved;
       } catch (error) {
-        const failure = this.fail(error, `append to ${records[0]!.topic}`, records[0]!.topic);
+        const failure = this.fail(error, `place records for ${records[0]!.topic}`, records[0]!.topic);
         if (failure.code !== ErrorCodes.LOG_BROKER_UNAVAILABLE || this.closed || Date.now() >= giveUpAt)
           throw failure;
         await Bun.sleep(Math.min(2000, 100 * 2 ** attempt));

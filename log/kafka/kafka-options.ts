@@ -68,3 +68,12 @@ export function parseBrokers(list: string): string[] {
     .map((broker) => broker.trim())
     .filter((broker) => broker.length > 0);
 }
+
+/**
+ * How many times the idempotent producer resends a produce request before an append fails: at
+ * least `retries`, and enough retry delays to span the delivery timeout (a broker that refuses
+ * connections fails each attempt at once; one that is slow takes up to the request timeout each).
+ */
+export function produceRetries(options: ResolvedKafkaLogOptions): number {
+  return Math.max(options.retries, Math.ceil(options.deliveryTimeoutMs / Math.max(1, options.retryDelayMs)));
+}

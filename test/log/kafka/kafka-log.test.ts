@@ -1,6 +1,8 @@
-import { beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { Connection, TimeoutError } from "@platformatic/kafka";
 import { openKafkaLog } from "../../../log/kafka/index.ts";
 import { readFetchBytes } from "../../../log/kafka/kafka-log.ts";
+import { ErrorCodes } from "../../../messages/errors.ts";
 import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
 import { logContract } from "../log.contract.ts";
 
@@ -22,6 +24,108 @@ describe.skipIf(skipKafka)("Kafka log against the real broker", () => {
       },
     };
   });
+});
+
+/**
+ * Answers of produce requests to one topic that the broker wrote and the client never sees, as
+ * when a busy broker answers after the request timeout: the broker has the records, the client
+ * gets a retriable timeout. Only the answer is lost; the broker is real.
+ */
+function loseProduceAnswers(topic: string, count: number | "all") {
+  const send = Connection.prototype.send;
+  let left = count;
+  let lost = 0;
+  Connection.prototype.send = function (this: Connection, ...args: Parameters<Connection["send"]>) {
+    const [apiKey, , , , , , callback] = args;
+    if (apiKey !== 0) return send.apply(this, args);
+    const answer: typeof callback = (error, response) => {
+      const written = response as { responses?: { name?: string }[] } | undefined;
+      const ours = error == null && written?.responses?.some((r) => r.name === topic) === true;
+      if (ours && (left === "all" || left > 0)) {
+        if (left !== "all") left--;
+        lost++;
+        callback(new TimeoutError("Request timed out", { canRetry: true }), undefined as never);
+        return;
+      }
+      callback(error, response);
+    };
+    args[6] = answer;
+    return send.apply(this, args);
+  } as Connection["send"];
+  return {
+    get lost() {
+      return lost;
+    },
+    restore() {
+      Connection.prototype.send = send;
+    },
+  };
+}
+
+describe.skipIf(skipKafka)("an append whose answer the broker never gave in time", () => {
+  beforeAll(requireBroker);
+  let restore: (() => void) | undefined;
+  afterEach(() => {
+    restore?.();
+    restore = undefined;
+  });
+
+  const readAll = async (log: Awaited<ReturnType<typeof openKafkaLog>>, topic: string) =>
+    (await log.read({ topic, partition: 0 }, { maxRecords: 100 })).map((r) =>
+      new TextDecoder().decode(r.value!),
+    );
+
+  test("is written once when the answers of the first sends were lost (regression: a retry with new sequence numbers wrote it twice)", async () => {
+    const topic = `append-lost-answer-${crypto.randomUUID()}`;
+    // the library's own retries (2) run out before the answer comes back, as they did on the
+    // shared busy broker; the append must still not be sent a second time under a new sequence
+    const log = await openKafkaLog({
+      brokers,
+      clientId: "lost-answer",
+      retries: 2,
+      retryDelayMs: 20,
+      deliveryTimeoutMs: 20_000,
+    });
+    try {
+      await log.createTopic({ name: topic, partitions: 1 });
+      const lost = loseProduceAnswers(topic, 4);
+      restore = lost.restore;
+      const positions = await log.append(
+        ["a", "b", "c"].map((v) => ({ topic, key: "k", value: new TextEncoder().encode(v) })),
+      );
+      expect(lost.lost).toBe(4);
+      lost.restore();
+      expect(positions.map((p) => p.offset)).toEqual([0, 1, 2]);
+      expect(await readAll(log, topic)).toEqual(["a", "b", "c"]);
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
+
+  test("fails with LOG_BROKER_UNAVAILABLE after the delivery timeout, and what landed is there once", async () => {
+    const topic = `append-never-answered-${crypto.randomUUID()}`;
+    const log = await openKafkaLog({
+      brokers,
+      clientId: "never-answered",
+      retries: 2,
+      retryDelayMs: 50,
+      deliveryTimeoutMs: 500,
+    });
+    try {
+      await log.createTopic({ name: topic, partitions: 1 });
+      const lost = loseProduceAnswers(topic, "all");
+      restore = lost.restore;
+      const append = log.append([{ topic, key: "k", value: new TextEncoder().encode("x") }]);
+      expect(append).rejects.toMatchObject({ code: ErrorCodes.LOG_BROKER_UNAVAILABLE });
+      await append.catch(() => undefined);
+      // every resend carried the first send's sequence number: the broker kept one copy
+      expect(lost.lost).toBeGreaterThan(2);
+      lost.restore();
+      expect(await readAll(log, topic)).toEqual(["x"]);
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
 });
 
 describe("the fetch size of a read", () => {
