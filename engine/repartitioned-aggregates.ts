@@ -40,6 +40,37 @@ export interface AggregateSpec {
   readonly wake?: unknown;
 }
 
+/** what the engine tells every aggregate actor: save your state (`checkpoint`), stop (`evict`) */
+export type AggregateLifecycle = { readonly type: "checkpoint" } | { readonly type: "evict" };
+
+/**
+ * An aggregate whose actor kind takes the engine's lifecycle messages as its own (its message
+ * union holds `checkpoint` and `evict`) and reads a repartition topic whose records `decode`
+ * turns into values that `input` makes its message.
+ */
+export function aggregateOf<M>(
+  spec: {
+    readonly topic: string;
+    readonly kind: string;
+    readonly store: StateStore;
+    readonly decode: (bytes: Uint8Array) => unknown;
+    /** a decoded record to the actor's message; throws a PlatformError for one it cannot take */
+    readonly input: (value: unknown, offset: number) => M;
+    readonly wake?: NoInfer<M>;
+  } & (AggregateLifecycle extends M ? unknown : { readonly lifecycle: "checkpoint and evict are M's" }),
+): AggregateSpec {
+  const { decode, input } = spec;
+  return {
+    topic: spec.topic,
+    kind: spec.kind,
+    store: spec.store,
+    message: (bytes, { offset }) => input(decode(bytes), offset),
+    checkpoint: { type: "checkpoint" } satisfies AggregateLifecycle,
+    evict: { type: "evict" } satisfies AggregateLifecycle,
+    ...(spec.wake === undefined ? {} : { wake: spec.wake }),
+  };
+}
+
 export interface RepartitionedAggregatesDeps {
   readonly log: Log;
   readonly groupId: string;

@@ -1,14 +1,12 @@
-import type { DriftMessage } from "../actors/drift/drift-monitor.ts";
-import type { TypeWindowMessage } from "../actors/type-window/type-window.ts";
-import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
+import { driftInputOf } from "../actors/drift/drift-monitor.ts";
+import { typeWindowInputOf } from "../actors/type-window/type-window.ts";
+import { aggregateOf, RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
 import { ChangelogStore } from "../log/changelog/changelog-store.ts";
 import type { Log } from "../log/log.ts";
 import type { RecordCodec } from "../messages/codec/record-codec.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
-import { ErrorCodes, PlatformError } from "../messages/errors.ts";
-import { Prediction } from "../messages/prediction.ts";
+import type { PlatformError } from "../messages/errors.ts";
 import { Topics } from "../messages/topics.ts";
-import { WindowResult } from "../messages/window-result.ts";
 import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
 import type { NodeConfig } from "./config.ts";
 
@@ -56,16 +54,8 @@ export async function openAggregates(deps: {
       restoreConcurrency: 2,
       onCorrupt: () => deps.onCorrupt(kind),
     });
-  /** a record from a repartition topic: JSON (or Confluent-framed) and of the schema's shape */
-  const recordValue = <T>(
-    bytes: Uint8Array,
-    schema: { safeParse(v: unknown): { success: boolean; data?: T } },
-  ) => {
-    const parsed = schema.safeParse(deps.codec.decode(bytes));
-    if (!parsed.success)
-      throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, "repartition record does not match its schema");
-    return parsed.data as T;
-  };
+  // a repartition record is JSON (or Confluent-framed); each actor checks it is of its shape
+  const decode = deps.codec.decode;
   const engine = new RepartitionedAggregates({
     log,
     groupId: `${config.applicationId}-aggregates`,
@@ -74,33 +64,23 @@ export async function openAggregates(deps: {
     snapshots: deps.snapshots,
     commitIntervalMs: config.commitIntervalMs,
     aggregates: [
-      {
+      aggregateOf({
         topic: topics.typeWindows,
         kind: "type-window",
         store: await store("type-window"),
-        message: (bytes, { offset }): TypeWindowMessage => ({
-          type: "merge",
-          window: recordValue<WindowResult>(bytes, WindowResult),
-          offset,
-        }),
-        checkpoint: { type: "checkpoint" } satisfies TypeWindowMessage,
-        evict: { type: "evict" } satisfies TypeWindowMessage,
-        wake: { type: "tick" } satisfies TypeWindowMessage,
-      },
-      {
+        decode,
+        input: typeWindowInputOf,
+        wake: { type: "tick" },
+      }),
+      aggregateOf({
         topic: topics.drift,
         kind: "drift",
         store: await store("drift-monitor"),
-        message: (bytes, { offset }): DriftMessage => ({
-          type: "observe",
-          prediction: recordValue<Prediction>(bytes, Prediction),
-          offset,
-        }),
-        checkpoint: { type: "checkpoint" } satisfies DriftMessage,
-        evict: { type: "evict" } satisfies DriftMessage,
+        decode,
+        input: driftInputOf,
         // a monitor restored on another node runs (and evaluates) without waiting for a prediction
-        wake: { type: "evaluate" } satisfies DriftMessage,
-      },
+        wake: { type: "evaluate" },
+      }),
     ],
     onDeadLetter: deps.onDeadLetter,
     onTransientError: deps.onTransientError,

@@ -1,10 +1,10 @@
 import type { Hono } from "hono";
 import { lastMinuteBars, warmUpHistory } from "../actors/symbol/history-warmup.ts";
-import { type SymbolMessage, symbolInputOf, symbolProps } from "../actors/symbol/symbol.ts";
+import { symbolInputOf, symbolProps } from "../actors/symbol/symbol.ts";
 import type { HealthCheck } from "../api/health.ts";
 import { MarketView } from "../api/markets/market-view.ts";
 import { marketRoutes } from "../api/markets/routes.ts";
-import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
+import { aggregateOf, RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import type { IndicatorSnapshot } from "../messages/market.ts";
@@ -129,15 +129,14 @@ export async function startMarket(
     snapshots,
     commitIntervalMs: config.commitIntervalMs,
     aggregates: [
-      {
+      aggregateOf({
         topic: Topics.marketTradesRaw,
         kind: "symbol",
         store: await openChangelog(node, "symbol", { partitions, restoreConcurrency: 2 }),
-        message: (bytes, { offset }): SymbolMessage => symbolInputOf(codec.decode(bytes), offset),
-        checkpoint: { type: "checkpoint" } satisfies SymbolMessage,
-        evict: { type: "evict" } satisfies SymbolMessage,
-        wake: { type: "tick" } satisfies SymbolMessage,
-      },
+        decode: codec.decode,
+        input: symbolInputOf,
+        wake: { type: "tick" },
+      }),
     ],
     flushOutputs: () => outputs.flush(),
     onDeadLetter: deadLetters,

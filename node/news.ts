@@ -1,15 +1,10 @@
 import type { Hono } from "hono";
-import { type NewsDeskMessage, newsDeskInputOf, newsDeskProps } from "../actors/news/news-desk.ts";
-import {
-  mentionsOf,
-  type SymbolNewsMessage,
-  symbolNewsDeskProps,
-  symbolNewsInputOf,
-} from "../actors/news/symbol-news-desk.ts";
+import { newsDeskInputOf, newsDeskProps } from "../actors/news/news-desk.ts";
+import { mentionsOf, symbolNewsDeskProps, symbolNewsInputOf } from "../actors/news/symbol-news-desk.ts";
 import type { HealthCheck } from "../api/health.ts";
 import { NewsView } from "../api/news/news-view.ts";
 import { newsRoutes } from "../api/news/routes.ts";
-import { RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
+import { aggregateOf, RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import type { LocationSentiment, NewsInsight } from "../messages/news.ts";
@@ -199,24 +194,22 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
     snapshots,
     commitIntervalMs: config.commitIntervalMs,
     aggregates: [
-      {
+      aggregateOf({
         topic: Topics.newsArticlesRaw,
         kind: "news",
         store: await openChangelog(node, "news", { partitions: NEWS_PARTITIONS }),
-        message: (bytes, { offset }) => newsDeskInputOf(codec.decode(bytes), offset),
-        checkpoint: { type: "checkpoint" } satisfies NewsDeskMessage,
-        evict: { type: "evict" } satisfies NewsDeskMessage,
-        wake: { type: "wake" } satisfies NewsDeskMessage,
-      },
-      {
+        decode: codec.decode,
+        input: newsDeskInputOf,
+        wake: { type: "wake" },
+      }),
+      aggregateOf({
         topic: mentionsTopic,
         kind: "symbol-news",
         store: await openChangelog(node, "symbol-news", { partitions: NEWS_PARTITIONS }),
-        message: (bytes, { offset }) => symbolNewsInputOf(codec.decode(bytes), offset),
-        checkpoint: { type: "checkpoint" } satisfies SymbolNewsMessage,
-        evict: { type: "evict" } satisfies SymbolNewsMessage,
-        wake: { type: "wake" } satisfies SymbolNewsMessage,
-      },
+        decode: codec.decode,
+        input: symbolNewsInputOf,
+        wake: { type: "wake" },
+      }),
     ],
     onDeadLetter: (letter, topic) => outputs.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
     onTransientError: failures.logUnavailable,

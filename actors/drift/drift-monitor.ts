@@ -1,5 +1,6 @@
 import type { DriftReport } from "../../messages/drift-report.ts";
-import type { Prediction } from "../../messages/prediction.ts";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { Prediction } from "../../messages/prediction.ts";
 import type { Props } from "../../supervisor/actor.ts";
 
 /**
@@ -18,6 +19,14 @@ export type DriftMessage =
   | { readonly type: "evaluate" }
   | { readonly type: "checkpoint" }
   | { readonly type: "evict" };
+
+/** a record of the drift repartition topic (a prediction) as the monitor's message */
+export function driftInputOf(value: unknown, offset: number): DriftMessage {
+  const prediction = Prediction.safeParse(value);
+  if (!prediction.success)
+    throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, "repartition record does not match its schema");
+  return { type: "observe", prediction: prediction.data, offset };
+}
 
 /** The statistics side, built by the node from ml/drift for one model version. */
 export interface DriftCheck {

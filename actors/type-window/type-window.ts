@@ -1,4 +1,5 @@
-import type { FieldAggregates, WindowResult } from "../../messages/window-result.ts";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { type FieldAggregates, WindowResult } from "../../messages/window-result.ts";
 import type { Props } from "../../supervisor/actor.ts";
 
 /**
@@ -18,6 +19,14 @@ export type TypeWindowMessage =
   | { readonly type: "tick" }
   | { readonly type: "checkpoint" }
   | { readonly type: "evict" };
+
+/** a record of the type-windows repartition topic (a final per-sensor window) as the actor's message */
+export function typeWindowInputOf(value: unknown, offset: number): TypeWindowMessage {
+  const window = WindowResult.safeParse(value);
+  if (!window.success)
+    throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, "repartition record does not match its schema");
+  return { type: "merge", window: window.data, offset };
+}
 
 interface OpenTypeWindow {
   result: WindowResult;

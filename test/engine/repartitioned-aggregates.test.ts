@@ -2,7 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RepartitionedAggregates } from "../../engine/repartitioned-aggregates.ts";
+import { aggregateOf, RepartitionedAggregates } from "../../engine/repartitioned-aggregates.ts";
 import { ChangelogStore } from "../../log/changelog/changelog-store.ts";
 import { openEmbeddedLog } from "../../log/embedded/index.ts";
 import type { Consumer, Log } from "../../log/log.ts";
@@ -142,19 +142,17 @@ async function startEngine(
     commitIntervalMs: 0,
     stopDeadlineMs: 300,
     aggregates: [
-      {
+      aggregateOf({
         topic: TOPIC,
         kind: "sum",
         store: await ChangelogStore.open({ log, applicationId: "app", kind: "sum", partitions: 2 }),
-        message: (bytes, { offset }) => {
-          const value = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+        decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+        input: (value, offset): SumMessage => {
           if (typeof value !== "number") throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, "not a number");
-          return { type: "add", value, offset } satisfies SumMessage;
+          return { type: "add", value, offset };
         },
-        checkpoint: { type: "checkpoint" },
-        evict: { type: "evict" },
         wake: { type: "wake" },
-      },
+      }),
     ],
     onDeadLetter: (letter) => deadLetters.push(letter),
     onTransientError: () => {},

@@ -2,8 +2,10 @@ import { expect, test } from "bun:test";
 import {
   type TypeWindowMessage,
   type TypeWindowState,
+  typeWindowInputOf,
   typeWindowProps,
 } from "../../../actors/type-window/type-window.ts";
+import { isPlatformError } from "../../../messages/errors.ts";
 import type { WindowResult } from "../../../messages/window-result.ts";
 import type { ActorContext } from "../../../supervisor/actor.ts";
 
@@ -104,4 +106,39 @@ test("a per-sensor window repeated upstream is merged once, and a record replaye
   h.at(100 * WINDOW_MS + SPREAD_MS);
   h.tick();
   expect(h.finals.map((w) => w.count)).toEqual([6]);
+});
+
+const PER_SENSOR_FINAL: WindowResult = {
+  scope: "sensor",
+  key: "traffic_3",
+  type: "traffic",
+  window_start: 0,
+  window_end: WINDOW_MS,
+  count: 2,
+  fields: { speed: { count: 2, sum: 80, mean: 40, min: 30, max: 50 } },
+  final: true,
+  emitted_at: WINDOW_MS + 1,
+};
+
+test("a record of the repartition topic is merged at its offset", () => {
+  expect(typeWindowInputOf(PER_SENSOR_FINAL, 9)).toEqual({
+    type: "merge",
+    window: PER_SENSOR_FINAL,
+    offset: 9,
+  });
+});
+
+test.each([
+  ["an unknown sensor type", { ...PER_SENSOR_FINAL, type: "plasma" }],
+  ["a negative count", { ...PER_SENSOR_FINAL, count: -1 }],
+  ["fields that are not aggregates", { ...PER_SENSOR_FINAL, fields: { speed: 40 } }],
+  ["not an object", 42],
+])("a repartition record with %s is refused as a schema violation", (_name, value) => {
+  let caught: unknown;
+  try {
+    typeWindowInputOf(value, 0);
+  } catch (error) {
+    caught = error;
+  }
+  expect(isPlatformError(caught, "SCHEMA_VIOLATION")).toBe(true);
 });
