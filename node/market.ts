@@ -12,10 +12,10 @@ import { Topics } from "../messages/topics.ts";
 import type { SchemaRegistry } from "../registries/schema-registry.ts";
 import { MarketOutputs } from "../sinks/market-outputs.ts";
 import { AlpacaSource } from "../sources/market/alpaca/alpaca-source.ts";
-import { sessionAt } from "../sources/market/calendar/nyse-calendar.ts";
 import type { MarketDataSource } from "../sources/market/market-data-source.ts";
 import { MarketIngest } from "../sources/market/market-ingest.ts";
 import { provisionMarket } from "../sources/market/market-provisioning.ts";
+import { marketStreamVerdict } from "../sources/market/market-stream-health.ts";
 import { ReplaySource } from "../sources/market/replay/replay-source.ts";
 import { MarketModel } from "../sources/market/simulator/market-model.ts";
 import { SimulatorSource } from "../sources/market/simulator-source.ts";
@@ -218,19 +218,7 @@ export async function startMarket(
     name: "market",
     check(now) {
       reportStates();
-      const active = chain.activeSource();
-      if (!active) return { ok: false, reason: "no market-data source streams (see /api/markets/sources)" };
-      const last = chain.health().find((h) => h.name === active)?.lastEventAt ?? 0;
-      const expectTraffic =
-        active === "simulator"
-          ? config.marketSimHours === "always" || sessionAt(now) !== undefined
-          : sessionAt(now) !== undefined;
-      if (expectTraffic && last > 0 && now - last > 120_000)
-        return {
-          ok: false,
-          reason: `${active} has sent nothing for ${Math.round((now - last) / 1000)} s while the market is open`,
-        };
-      return { ok: true };
+      return marketStreamVerdict(chain, now, { simulatorAlwaysOpen: config.marketSimHours === "always" });
     },
   };
 
