@@ -1,4 +1,3 @@
-import type { LogRecord } from "../../log/log.ts";
 import type { ReferenceKind } from "../../messages/reference-data.ts";
 import { type RowVersion, VersionHistory } from "./version-history.ts";
 
@@ -15,11 +14,23 @@ import { type RowVersion, VersionHistory } from "./version-history.ts";
  * Every record is validated with the kind's zod schema. A bad record goes to `onInvalid` with
  * its reason and changes nothing: the key keeps its previous value.
  */
+/**
+ * A record of the compacted topic, with the fields the table reads: the log's records have them
+ * (the feed that reads the log is engine/reference-table-feed.ts; the table does no I/O).
+ */
+export interface TableRecord {
+  readonly topic: string;
+  readonly key: string | null;
+  /** null is a tombstone */
+  readonly value: Uint8Array | null;
+  readonly timestamp: number;
+}
+
 export interface ReferenceTableOptions<V> {
   readonly kind: ReferenceKind<V>;
   readonly versionsPerKey?: number;
   /** bad records: no key, not JSON, schema violation, key not the row's own key */
-  readonly onInvalid?: (record: LogRecord, reason: string) => void;
+  readonly onInvalid?: (record: TableRecord, reason: string) => void;
   /** bytes -> unknown; default UTF-8 JSON */
   readonly decode?: (bytes: Uint8Array) => unknown;
 }
@@ -46,7 +57,7 @@ export class ReferenceTable<V> {
   private readonly latest = new Map<string, V>();
   private readonly history: Map<string, VersionHistory<V>> | undefined;
   private readonly listeners = new Set<TableListener<V>>();
-  private readonly onInvalid: (record: LogRecord, reason: string) => void;
+  private readonly onInvalid: (record: TableRecord, reason: string) => void;
   private readonly decode: (bytes: Uint8Array) => unknown;
   private upserts = 0;
   private deletes = 0;
@@ -120,7 +131,7 @@ export class ReferenceTable<V> {
   }
 
   /** apply one record of the compacted topic: upsert, tombstone delete, or reject */
-  apply(record: LogRecord): ApplyOutcome {
+  apply(record: TableRecord): ApplyOutcome {
     const key = record.key;
     if (key === null || key.length === 0) return this.reject(record, "reference record has no key");
     if (record.value === null) {
@@ -184,7 +195,7 @@ export class ReferenceTable<V> {
     else this.latest.set(key, newest);
   }
 
-  private reject(record: LogRecord, reason: string): ApplyOutcome {
+  private reject(record: TableRecord, reason: string): ApplyOutcome {
     this.invalid++;
     this.onInvalid(record, reason);
     return "invalid";

@@ -1,13 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import type { LogRecord } from "../../../log/log.ts";
 import { type SensorRegistryRecord, sensorRegistryKind } from "../../../messages/reference-data.ts";
-import { ReferenceTable } from "../../../stream/enrichment/reference-table.ts";
+import { ReferenceTable, type TableRecord } from "../../../stream/enrichment/reference-table.ts";
 import { recordOf, registryRow, T0, tombstone } from "./reference-fixtures.ts";
 
 const MIN = 60_000;
 
 function tableOf(versionsPerKey = 1) {
-  const invalid: { record: LogRecord; reason: string }[] = [];
+  const invalid: { record: TableRecord; reason: string }[] = [];
   const table = new ReferenceTable<SensorRegistryRecord>({
     kind: sensorRegistryKind,
     versionsPerKey,
