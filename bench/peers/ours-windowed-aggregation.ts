@@ -151,7 +151,10 @@ async function aggregate(
       onNextClose: (key, closeAt) => closeTimers.schedule(key, closeAt),
     }),
   );
-  const watermarks = new PartitionWatermarks(maxOutOfOrdernessMs, NODE_PARTITION_IDLE_MS);
+  // as the dispatcher keeps them (engine/dispatcher.ts): a stall of the whole input idles no partition
+  const watermarks = new PartitionWatermarks(maxOutOfOrdernessMs, NODE_PARTITION_IDLE_MS, {
+    idleOnlyWhileInputFlows: true,
+  });
   let watermark = Number.NEGATIVE_INFINITY;
   const dirty = new Set<string>();
   const actors = new Set<string>();
