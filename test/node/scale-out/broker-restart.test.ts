@@ -10,6 +10,7 @@ import {
   skipScaleOut,
 } from "../../../testkit/real-servers.ts";
 import { type SensorLoad, startSensorLoad } from "../../../testkit/sensor-load.ts";
+import { holdSharedInput } from "../../../testkit/shared-input-lock.ts";
 import { startGroupAtEnd, WindowAudit } from "../../../testkit/window-audit.ts";
 
 /**
@@ -41,9 +42,13 @@ async function infra(script: "up.sh" | "down.sh"): Promise<void> {
   if (code !== 0) throw new Error(`infra/${script} kafka failed (${code}):\n${out}\n${err}`);
 }
 
+// other runs' nodes on this broker would read this run's sensors (testkit/shared-input-lock.ts)
+let releaseInput: (() => void) | undefined;
+
 beforeAll(async () => {
   await requireRealServers();
   if (skipScaleOut || !usesInfraBroker) return;
+  releaseInput = await holdSharedInput(kafkaBrokers);
   const partitions = await inputPartitions(6);
   audit = await WindowAudit.begin(kafkaBrokers, prefix, WINDOW_MS);
   await startGroupAtEnd(kafkaBrokers, app, audit.client);
@@ -56,14 +61,18 @@ beforeAll(async () => {
     graceMs: 1000,
     commitIntervalMs: 200,
   });
-});
+}, 720_000);
 
 afterAll(async () => {
-  // whatever happened, leave the broker running for the rest of the suite
-  await infra("up.sh").catch((error: unknown) => console.error(error));
-  await load?.end();
-  await node?.stop();
-  await audit?.close();
+  try {
+    // whatever happened, leave the broker running for the rest of the suite
+    await infra("up.sh").catch((error: unknown) => console.error(error));
+    await load?.end();
+    await node?.stop();
+    await audit?.close();
+  } finally {
+    releaseInput?.();
+  }
 });
 
 test.skipIf(skipScaleOut || !usesInfraBroker)(

@@ -16,6 +16,7 @@ import {
   skipScaleOut,
 } from "../../../testkit/real-servers.ts";
 import { type SensorLoad, startSensorLoad } from "../../../testkit/sensor-load.ts";
+import { holdSharedInput } from "../../../testkit/shared-input-lock.ts";
 import { startGroupAtEnd, WindowAudit } from "../../../testkit/window-audit.ts";
 
 /**
@@ -35,9 +36,13 @@ let partitions = 6;
 let audit: WindowAudit | undefined;
 let load: SensorLoad | undefined;
 
+// other runs' nodes on this broker would read this run's sensors (testkit/shared-input-lock.ts)
+let releaseInput: (() => void) | undefined;
+
 beforeAll(async () => {
   await requireRealServers();
   if (skipScaleOut) return;
+  releaseInput = await holdSharedInput(kafkaBrokers);
   partitions = await inputPartitions(6);
   audit = await WindowAudit.begin(kafkaBrokers, prefix, WINDOW_MS);
   await startGroupAtEnd(kafkaBrokers, app, audit.client);
@@ -51,12 +56,16 @@ beforeAll(async () => {
     commitIntervalMs: 200,
   };
   nodes.push(...(await Promise.all([spawnClusterNode(options), spawnClusterNode(options)])));
-});
+}, 720_000);
 
 afterAll(async () => {
-  await load?.end();
-  await Promise.all(nodes.map((node) => node.stop()));
-  await audit?.close();
+  try {
+    await load?.end();
+    await Promise.all(nodes.map((node) => node.stop()));
+    await audit?.close();
+  } finally {
+    releaseInput?.();
+  }
 });
 
 test.skipIf(skipScaleOut)(

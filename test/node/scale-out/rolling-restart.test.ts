@@ -19,6 +19,7 @@ import {
 } from "../../../testkit/real-servers.ts";
 import { rollingRestart } from "../../../testkit/rolling-restart.ts";
 import { type SensorLoad, startSensorLoad } from "../../../testkit/sensor-load.ts";
+import { holdSharedInput } from "../../../testkit/shared-input-lock.ts";
 import { startGroupAtEnd, WindowAudit } from "../../../testkit/window-audit.ts";
 
 /**
@@ -55,21 +56,29 @@ const optionsOf = (index: number): ClusterNodeOptions => ({
   startTimeoutMs: 90_000,
 });
 
+// other runs' nodes on this broker would read this run's sensors (testkit/shared-input-lock.ts)
+let releaseInput: (() => void) | undefined;
+
 beforeAll(async () => {
   await requireRealServers();
   if (skipScaleOut) return;
+  releaseInput = await holdSharedInput(kafkaBrokers);
   partitions = await inputPartitions(6);
   audit = await WindowAudit.begin(kafkaBrokers, prefix, WINDOW_MS);
   await startGroupAtEnd(kafkaBrokers, app, audit.client);
   dataDirs.push(mkdtempSync(join(tmpdir(), "rolling-a-")), mkdtempSync(join(tmpdir(), "rolling-b-")));
   nodes.push(...(await Promise.all([spawnClusterNode(optionsOf(0)), spawnClusterNode(optionsOf(1))])));
-});
+}, 720_000);
 
 afterAll(async () => {
-  await load?.end();
-  await Promise.all(nodes.map((node) => node.stop()));
-  await audit?.close();
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  try {
+    await load?.end();
+    await Promise.all(nodes.map((node) => node.stop()));
+    await audit?.close();
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  } finally {
+    releaseInput?.();
+  }
 });
 
 test.skipIf(skipScaleOut)(

@@ -15,6 +15,7 @@ import {
   skipScaleOut,
 } from "../../../testkit/real-servers.ts";
 import { seedTrafficChampion } from "../../../testkit/seeded-champion.ts";
+import { holdSharedInput } from "../../../testkit/shared-input-lock.ts";
 import { trafficReading } from "../../../testkit/traffic-reading.ts";
 import { startGroupAtEnd } from "../../../testkit/window-audit.ts";
 import { eventually, testNodeConfig } from "../node-fixture.ts";
@@ -31,9 +32,13 @@ const single = runId("agg-one");
 const pair = runId("agg-two");
 const nodes: { app: string; node: RunningNode; dir: string }[] = [];
 
+// other runs' nodes on this broker would read this run's sensors (testkit/shared-input-lock.ts)
+let releaseInput: (() => void) | undefined;
+
 beforeAll(async () => {
   await requireRealServers();
   if (skipScaleOut) return;
+  releaseInput = await holdSharedInput(kafkaBrokers);
   const partitions = await inputPartitions(6);
   const start = async (app: string) => {
     const dir = mkdtempSync(join(tmpdir(), `${app}-`));
@@ -65,16 +70,20 @@ beforeAll(async () => {
   await start(single);
   await start(pair);
   await start(pair);
-}, 120_000);
+}, 720_000);
 
 afterAll(async () => {
-  // all at once: stopped one by one, each stop waits for the rebalance the previous one started
-  await Promise.all(
-    nodes.map(async ({ node, dir }) => {
-      await node.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }),
-  );
+  try {
+    // all at once: stopped one by one, each stop waits for the rebalance the previous one started
+    await Promise.all(
+      nodes.map(async ({ node, dir }) => {
+        await node.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }),
+    );
+  } finally {
+    releaseInput?.();
+  }
 }, 120_000);
 
 const ofApp = (app: string) => nodes.filter((n) => n.app === app).map((n) => n.node);

@@ -14,6 +14,7 @@ import {
   runId,
   skipScaleOut,
 } from "../../../testkit/real-servers.ts";
+import { holdSharedInput } from "../../../testkit/shared-input-lock.ts";
 import { startGroupAtEnd, WindowAudit } from "../../../testkit/window-audit.ts";
 
 /**
@@ -25,9 +26,13 @@ const app = runId("so-two");
 const nodes: ClusterNode[] = [];
 let partitions = 6;
 
+// other runs' nodes on this broker would read this run's sensors (testkit/shared-input-lock.ts)
+let releaseInput: (() => void) | undefined;
+
 beforeAll(async () => {
   await requireRealServers();
   if (skipScaleOut) return;
+  releaseInput = await holdSharedInput(kafkaBrokers);
   partitions = await inputPartitions(6);
   const audit = await WindowAudit.begin(kafkaBrokers, `${app}-`, 2000);
   await startGroupAtEnd(kafkaBrokers, app, audit.client);
@@ -42,10 +47,14 @@ beforeAll(async () => {
     commitIntervalMs: 200,
   };
   nodes.push(...(await Promise.all([spawnClusterNode(options), spawnClusterNode(options)])));
-});
+}, 720_000);
 
 afterAll(async () => {
-  await Promise.all(nodes.map((node) => node.stop()));
+  try {
+    await Promise.all(nodes.map((node) => node.stop()));
+  } finally {
+    releaseInput?.();
+  }
 });
 
 /** wait until both nodes see both members claiming every partition between them */
