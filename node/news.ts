@@ -11,6 +11,7 @@ import type { LocationSentiment, NewsInsight } from "../messages/news.ts";
 import { Topics } from "../messages/topics.ts";
 import { SymbolNewsOutputs } from "../sinks/symbol-news-outputs.ts";
 import { gdeltSource } from "../sources/news/gdelt.ts";
+import { followUpSearch, newsChainVerdict } from "../sources/news/news-chain.ts";
 import { newsDelivery } from "../sources/news/news-delivery.ts";
 import { NewsPoller } from "../sources/news/news-poller.ts";
 import type { NewsSource } from "../sources/news/news-source.ts";
@@ -92,20 +93,10 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
     config.newsSources.split(",").map((name) => newsSourceOf(name, node, districts)),
     { onChange },
   );
-  const search = async (query: string, signal?: AbortSignal) => {
-    try {
-      const { value } = await chain.call((s) =>
-        s.search({ location: query, keywords: [], page: 1, pageSize: 5 }, signal),
-      );
-      return value.articles;
-    } catch (error) {
-      // a follow-up search that finds nothing leaves the model with what it has
-      console.warn(
-        `news: follow-up search failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      return [];
-    }
-  };
+  // a follow-up search that finds nothing leaves the model with what it has
+  const search = followUpSearch(chain, (error) =>
+    console.warn(`news: follow-up search failed: ${error instanceof Error ? error.message : String(error)}`),
+  );
   const reader = fallbackReader(
     config.geminiApiKey
       ? geminiReader({
@@ -258,13 +249,7 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
       name: "news",
       check: () => {
         reportStates();
-        const resting = chain.health().filter((h) => h.state === "resting");
-        return resting.length === chain.health().length
-          ? {
-              ok: false,
-              reason: `every news source is resting (${resting.map((h) => `${h.name}: ${h.reason}`).join("; ")})`,
-            }
-          : { ok: true };
+        return newsChainVerdict(chain);
       },
     },
     pollOnce: () => poller.pollOnce(),
