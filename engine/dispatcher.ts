@@ -94,6 +94,13 @@ export class Dispatcher {
   private readonly owned = new Set<number>();
   /** records of partitions whose state is being restored */
   private readonly held = new HeldRecords();
+  /**
+   * the restore each restoring partition waits for: a partition revoked and assigned again
+   * while its first restore still ran has a second one, and only that one may release its
+   * records (regression: the first restore's end released them before the second restore's
+   * state was in the worker, and the windows started again without their state)
+   */
+  private readonly restoring = new Map<number, symbol>();
   private restores: Promise<void> = Promise.resolve();
   private watermarks: PartitionWatermarks | undefined;
   consumed = 0;
@@ -241,17 +248,25 @@ export class Dispatcher {
     if (!this.deps.state) return;
     for (const partition of partitions) {
       this.held.start(partition);
+      const token = Symbol(`restore of partition ${partition}`);
+      this.restoring.set(partition, token);
       // issued together: the state store decides how many read at once, and each partition
       // flows as soon as its own state is back
-      const restore = this.restoreHolding(partition).catch((error: unknown) => this.deps.onError?.(error));
+      const restore = this.restoreHolding(partition, token).catch((error: unknown) =>
+        this.deps.onError?.(error),
+      );
       this.restores = Promise.all([this.restores, restore]).then(() => undefined);
     }
   }
 
-  private async restoreHolding(partition: number): Promise<void> {
-    for (let attempt = 0; this.running && this.owned.has(partition); attempt++) {
+  private async restoreHolding(partition: number, token: symbol): Promise<void> {
+    const current = () =>
+      this.running && this.owned.has(partition) && this.restoring.get(partition) === token;
+    for (let attempt = 0; current(); attempt++) {
       try {
-        await this.restore([partition]);
+        // a restore overtaken by a later one sends nothing more: its older state could land
+        // in the worker after the newer restore's
+        await this.restore([partition], current);
         break;
       } catch (error) {
         // a log that is away is waited for; the partition's records stay held meanwhile
@@ -260,6 +275,9 @@ export class Dispatcher {
         await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
       }
     }
+    // revoked, stopped, or overtaken by the restore of a later assignment: its records are not ours to release
+    if (!current()) return;
+    this.restoring.delete(partition);
     this.held.finish(partition);
     this.batchDone?.();
   }
@@ -297,6 +315,7 @@ export class Dispatcher {
     for (const partition of partitions) {
       this.owned.delete(partition);
       this.held.drop(partition);
+      this.restoring.delete(partition);
       this.watermarks?.forget(partition);
     }
     this.deps.onAssignment?.([...this.owned].sort((a, b) => a - b));
@@ -319,10 +338,14 @@ export class Dispatcher {
     await this.evict(partitions);
   }
 
-  private async restore(partitions: readonly number[]): Promise<void> {
+  private async restore(
+    partitions: readonly number[],
+    stillWanted: () => boolean = () => true,
+  ): Promise<void> {
     if (!this.deps.state || partitions.length === 0) return;
     const { hosts } = this.deps;
     await this.deps.state.restore(partitions, async (partition, kind, key, state) => {
+      if (!stillWanted()) return;
       const worker = hosts.workerOf(partition);
       await this.send(worker, { type: "restore", kind, key, state });
     });

@@ -381,6 +381,95 @@ describe("the dispatcher", () => {
     expect(restored).toContain(0);
   });
 
+  test("a partition assigned again while its first restore still runs flows only after the second restore (regression: the first restore's end released it, and its windows started without their state)", async () => {
+    await dispatcher.stop();
+    // a consumer whose polls hand out what the test queues, as a consumer re-reading a
+    // reassigned partition from its committed offset would
+    const owned = [0];
+    const queued: LogRecord[] = [];
+    let polls = 0;
+    let rebalance: ConsumerOptions["rebalance"];
+    const consumer: Consumer = {
+      assignment: () => owned.map((partition) => ({ topic: Topics.sensorsRaw, partition })),
+      poll: async () => {
+        polls++;
+        await Bun.sleep(5);
+        return queued.splice(0);
+      },
+      commit: async () => {},
+      committed: async () => undefined,
+      seek: () => {},
+      close: async () => {},
+    } as unknown as Consumer;
+    const memberLog = {
+      consumer(options: ConsumerOptions) {
+        rebalance = options.rebalance;
+        return consumer;
+      },
+    } as unknown as Log;
+    // each restore of partition 0 waits until the test lets it finish, then sends its state
+    const gates: (() => void)[] = [];
+    const sent: string[] = [];
+    hosts.sendReading = (_worker, reading) => {
+      sent.push(`reading p${reading.partition}@${reading.offset}`);
+      return true;
+    };
+    const original = hosts.sendControl.bind(hosts);
+    hosts.sendControl = (worker, message) => {
+      if (message.type === "restore") sent.push(`restore ${JSON.stringify(message.state)}`);
+      return original(worker, message);
+    };
+    hosts.answer = (worker, batch) => reassigned.markDone(worker, batch);
+    let restores = 0;
+    const reassigned = new Dispatcher({
+      log: memberLog,
+      hosts,
+      groupId: `${GROUP}-reassigned`,
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: () => {},
+      now: Date.now,
+      state: {
+        async restore(partitions, send) {
+          const which = ++restores;
+          await new Promise<void>((resolve) => gates.push(resolve));
+          for (const partition of partitions)
+            await send(partition, "window", "traffic:0:p0", { restore: which });
+        },
+      },
+    });
+    dispatcher = reassigned;
+    reassigned.start();
+    const tp = [{ topic: Topics.sensorsRaw, partition: 0 }];
+    await rebalance!.onAssigned!(tp);
+    await rebalance!.onRevoked!(tp);
+    await rebalance!.onAssigned!(tp);
+    expect(gates.length).toBe(2);
+    queued.push(readingRecord(0, 0));
+    expect(
+      await eventually(
+        () => polls,
+        (n) => n >= 2,
+      ),
+    ).toBeGreaterThanOrEqual(2);
+    // the first restore ends (its partition had been revoked meanwhile): nothing may flow yet
+    gates[0]!();
+    const pollsAfterFirst = polls;
+    // two more turns of the loop, each of which releases every finished partition's records
+    expect(
+      await eventually(
+        () => polls,
+        (n) => n >= pollsAfterFirst + 2,
+      ),
+    ).toBeGreaterThanOrEqual(pollsAfterFirst + 2);
+    expect(sent).toEqual([]);
+    gates[1]!();
+    await eventually(
+      () => sent.length,
+      (n) => n >= 2,
+    );
+    expect(sent).toEqual([`restore {"restore":2}`, "reading p0@0"]);
+  });
+
   test("a partition revoked while a polled batch waits for ring space gets none of that batch after its actors are evicted", async () => {
     await dispatcher.stop();
     // A consumer that owns partitions 0 and 1 (both homed on worker 0) and hands out one batch
