@@ -381,11 +381,21 @@ export class KafkaLog implements Log {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // As Kafka's producer.close(timeout): the idempotent producer retries a send until the
+    // delivery timeout, so a broker too slow to answer would hold the node's stop for minutes
+    // (a rolling restart's SIGTERM was killed after 75 s). Sends still unanswered at the close
+    // timeout are abandoned when the producer closes: their appends fail, never acknowledged.
+    const drained = this.batcher.drain();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const closeTimeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.closeTimeoutMs);
+    });
     const results = await Promise.allSettled([
       ...[...this.consumers].map((consumer) => consumer.close()),
-      this.batcher.drain(),
+      Promise.race([drained, closeTimeout]).finally(() => clearTimeout(timer)),
     ]);
     const closing = await Promise.allSettled([
+      drained,
       this.producer.close(),
       this.admin.close(),
       this.reader.close(),

@@ -24,6 +24,8 @@ export interface KafkaLogOptions {
   readonly retryDelayMs?: number;
   /** how long an append waits for an unavailable broker before it fails (delivery.timeout.ms) */
   readonly deliveryTimeoutMs?: number;
+  /** how long close waits for appends still being sent before it abandons them (producer.close(timeout)) */
+  readonly closeTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   /** bytes one fetch may bring back per partition, and in total */
@@ -52,6 +54,7 @@ export function resolveKafkaLogOptions(options: KafkaLogOptions): ResolvedKafkaL
     retries: options.retries ?? 5,
     retryDelayMs: options.retryDelayMs ?? 300,
     deliveryTimeoutMs: options.deliveryTimeoutMs ?? 120_000,
+    closeTimeoutMs: options.closeTimeoutMs ?? 10_000,
     connectTimeoutMs: options.connectTimeoutMs ?? 3000,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     partitionFetchBytes: options.partitionFetchBytes ?? 1024 * 1024,

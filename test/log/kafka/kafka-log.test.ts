@@ -4,6 +4,7 @@ import { openKafkaLog } from "../../../log/kafka/index.ts";
 import { readFetchBytes } from "../../../log/kafka/kafka-log.ts";
 import { ErrorCodes } from "../../../messages/errors.ts";
 import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
+import { eventually } from "../../node/node-fixture.ts";
 import { logContract } from "../log.contract.ts";
 
 describe.skipIf(skipKafka)("Kafka log against the real broker", () => {
@@ -124,6 +125,34 @@ describe.skipIf(skipKafka)("an append whose answer the broker never gave in time
     } finally {
       await log.close();
     }
+  }, 60_000);
+  test("a close abandons a send still unanswered after the close timeout, and its append fails (regression: the stop of a node waited for the whole delivery timeout)", async () => {
+    const topic = `append-at-close-${crypto.randomUUID()}`;
+    const log = await openKafkaLog({
+      brokers,
+      clientId: "close-timeout",
+      retryDelayMs: 50,
+      deliveryTimeoutMs: 120_000,
+      closeTimeoutMs: 300,
+    });
+    await log.createTopic({ name: topic, partitions: 1 });
+    const lost = loseProduceAnswers(topic, "all");
+    restore = lost.restore;
+    const append = log.append([{ topic, key: "k", value: new TextEncoder().encode("x") }]);
+    const outcome = append.then(
+      () => "appended",
+      () => "failed",
+    );
+    expect(
+      await eventually(
+        () => lost.lost,
+        (n) => n >= 1,
+      ),
+    ).toBeGreaterThanOrEqual(1);
+    const started = performance.now();
+    await log.close().catch(() => undefined);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(await outcome).toBe("failed");
   }, 60_000);
 });
 
