@@ -108,7 +108,8 @@ try {
     baseline_value: Math.round(uncachedRun.perCore),
   });
 } finally {
-  await topics.deleteAll();
+  // and the changelogs ours created ("peer-ours-<input>-<time>.<kind>.changelog")
+  await topics.deleteAll([`peer-ours-hop-in-${runId}`]);
   await topics.close();
   await log.close();
 }
