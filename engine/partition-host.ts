@@ -123,7 +123,17 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
     flags: 0,
   };
 
+  /**
+   * An evict was handled and its actors have not stopped yet: they stop at their turn, and a
+   * stopping actor deletes its snapshot. A restore of the same keys handled before that (a
+   * partition revoked and assigned back at once, as an eager rebalance does) was deleted with
+   * it, and the partition's actors started again without their state (windows of a rolling
+   * restart counted from the middle). Nothing after an evict is handled until its actors are gone.
+   */
+  let evictionsUnsettled = false;
+
   const handle = (bytes: Uint8Array, offset: number, length: number) => {
+    if (evictionsUnsettled) return false; // stays in the ring for the next turn
     try {
       if (recordTagOf(bytes, offset, length) === RecordTags.sensorReading) {
         const r = decodeSensorReading(bytes, offset, length, scratch);
@@ -200,6 +210,7 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
     });
 
   const evict = (partitions: readonly number[]) => {
+    evictionsUnsettled = true;
     for (const partition of partitions) {
       const actors = partitionActors.get(partition);
       if (!actors) continue;
@@ -280,6 +291,10 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       while (running) {
         // a few hundred records a turn: the actors start on them, and their outputs flow, sooner
         const handled = inbound.drain(handle, 512);
+        if (evictionsUnsettled) {
+          await system.drain();
+          evictionsUnsettled = false;
+        }
         if (marks.length > 0) await answerMarks();
         await flushPending();
         if (handled === 0 && marks.length === 0) await inbound.waitForData(50);

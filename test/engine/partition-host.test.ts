@@ -1,0 +1,71 @@
+import { afterEach, expect, test } from "bun:test";
+import { inProcessHosts } from "../../engine/in-process-hosts.ts";
+import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
+import type { HostOutput } from "../../messages/host-protocol.ts";
+import { eventually } from "../node/node-fixture.ts";
+
+const WINDOW_START = 1_700_000_000_000;
+let stop: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stop?.();
+  stop = undefined;
+});
+
+function startHost() {
+  const hosts = inProcessHosts({
+    window: { kind: "tumbling", sizeMs: 60_000 },
+    anomalyDetector: "robust-z",
+    graceMs: 0,
+    maxOutOfOrdernessMs: 0,
+    idleTimeoutMs: 60_000,
+    sensorIntervalMs: 1000,
+    utcOffsetMinutes: 0,
+    tickMs: 1000,
+  });
+  stop = () => hosts.stop();
+  const outputs: HostOutput[] = [];
+  hosts.onOutput((output) => outputs.push(output));
+  let batch = 0;
+  const reading = (offset: number): SensorReadingRecord => ({
+    sensorType: "traffic",
+    sensorId: "x",
+    partition: 0,
+    offset,
+    eventTime: WINDOW_START + offset * 1000,
+    ingestedAt: WINDOW_START + offset * 1000,
+    values: [10, 50],
+    flags: 0,
+  });
+  /** a checkpoint mark; resolves with the window state it made the host publish */
+  const checkpoint = async (): Promise<{ count: number; state: unknown }> => {
+    const id = ++batch;
+    hosts.sendControl(0, { type: "mark", batch: id, checkpoint: true });
+    hosts.flush();
+    const answered = await eventually(
+      () => outputs.some((o) => o.type === "mark" && o.batch === id),
+      (done) => done,
+    );
+    expect(answered).toBe(true);
+    const states = outputs.filter((o) => o.type === "state" && o.kind === "window");
+    const last = states[states.length - 1] as Extract<HostOutput, { type: "state" }>;
+    // the state crosses as the JSON bytes the changelog stores
+    const state = JSON.parse(new TextDecoder().decode(last.state as Uint8Array)) as {
+      windows: { windows: { state: { count: number } }[] };
+    };
+    return { count: state.windows.windows[0]!.state.count, state };
+  };
+  return { hosts, reading, checkpoint };
+}
+
+test("a partition evicted and restored in one turn keeps its restored window state (regression: the evicted actor's stop deleted the restored snapshot, and the window counted again from zero)", async () => {
+  const { hosts, reading, checkpoint } = startHost();
+  for (let offset = 0; offset < 5; offset++) hosts.sendReading(0, reading(offset));
+  const saved = await checkpoint();
+  expect(saved.count).toBe(5);
+  // the partition leaves and comes straight back (an eager rebalance): evict, restore and the
+  // next reading reach the host together, while the evicted actors have not stopped yet
+  hosts.sendControl(0, { type: "evict", partitions: [0] });
+  hosts.sendControl(0, { type: "restore", kind: "window", key: "traffic:0:x", state: saved.state });
+  hosts.sendReading(0, reading(5));
+  expect((await checkpoint()).count).toBe(6);
+});
