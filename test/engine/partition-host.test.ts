@@ -52,7 +52,7 @@ function startHost() {
     const state = JSON.parse(new TextDecoder().decode(last.state as Uint8Array)) as {
       windows: { windows: { state: { count: number } }[] };
     };
-    return { count: state.windows.windows[0]!.state.count, state };
+    return { count: state.windows.windows[0]?.state.count ?? 0, state };
   };
   return { hosts, reading, checkpoint };
 }
