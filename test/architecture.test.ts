@@ -1,11 +1,11 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { readImportGraph } from "../testkit/import-graph.ts";
+import { readImportGraph, runtimeCycles } from "../testkit/import-graph.ts";
 
 /**
  * ARCHITECTURE.md's arrows, held: data flows one way (sources -> log -> actors -> sinks -> API),
- * so a folder imports only what its row of the folder table says it knows. Read from the
- * sources, `import type` included.
+ * so a folder imports only what its row of the folder table says it knows, and no files import
+ * each other round a circle. Read from the sources, `import type` included.
  */
 const graph = await readImportGraph(join(import.meta.dir, ".."));
 
@@ -74,4 +74,8 @@ test("nothing but the tests imports from test/ (benchmarks share helpers through
     .filter((file) => folderOf(file.path) !== "test")
     .flatMap((file) => file.imports.filter(within("test")).map((s) => `${file.path} -> ${s}`));
   expect(fromTests).toEqual([]);
+});
+
+test("no files import each other round a circle at run time", () => {
+  expect(runtimeCycles(graph)).toEqual([]);
 });

@@ -14,7 +14,7 @@ import type {
   TopicPartition,
 } from "../log.ts";
 import { hasApiError } from "./kafka-errors.ts";
-import { EARLIEST_OFFSET, type KafkaLog, LATEST_OFFSET } from "./kafka-log.ts";
+import type { KafkaLog } from "./kafka-log.ts";
 import type { ResolvedKafkaLogOptions } from "./kafka-options.ts";
 import { connectionSecurity } from "./kafka-security.ts";
 import { type FetchedPartition, fetchPartitions } from "./partition-fetcher.ts";
@@ -349,7 +349,7 @@ export class GroupConsumer implements Consumer {
     const committed = await this.client.listCommittedOffsets({
       topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })),
     });
-    const fallback = this.options.startFrom === "latest" ? LATEST_OFFSET : EARLIEST_OFFSET;
+    const fallback = this.options.startFrom ?? "earliest";
     return Promise.all(
       partitions.map(async (tp) => {
         const offset = committed.get(tp.topic)?.[tp.partition];
@@ -423,8 +423,8 @@ export class GroupConsumer implements Consumer {
       throw this.log.fail(error, `fetch for group ${this.options.groupId}`, this.options.topics.join(","));
     }
     for (const owned of this.owned.values()) {
-      const earliest = await this.log.listOffset(owned, EARLIEST_OFFSET);
-      const latest = await this.log.listOffset(owned, LATEST_OFFSET);
+      const earliest = await this.log.listOffset(owned, "earliest");
+      const latest = await this.log.listOffset(owned, "latest");
       if (owned.position < earliest || owned.position > latest) {
         owned.position = this.options.startFrom === "latest" ? latest : earliest;
         owned.epoch = ++this.epochs;

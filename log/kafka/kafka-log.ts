@@ -31,8 +31,7 @@ import { connectionSecurity } from "./kafka-security.ts";
 import { fetchPartitions } from "./partition-fetcher.ts";
 
 /** ListOffsets timestamps with a special meaning (Kafka protocol, ListOffsets API) */
-export const LATEST_OFFSET = -1n;
-export const EARLIEST_OFFSET = -2n;
+const LIST_OFFSETS_TIMESTAMP = { latest: -1n, earliest: -2n } as const;
 
 const DEFAULT_READ_MAX = 500;
 // a broker with thousands of partitions, or one just restarted, can take more than 10 s under load
@@ -354,16 +353,16 @@ export class KafkaLog implements Log {
   async endOffset(tp: TopicPartition): Promise<number> {
     this.ensureOpen();
     await this.checkPartition(tp.topic, tp.partition);
-    return Number(await this.listOffset(tp, LATEST_OFFSET));
+    return Number(await this.listOffset(tp, "latest"));
   }
 
-  /** the offset at EARLIEST_OFFSET or LATEST_OFFSET of one partition */
-  async listOffset(tp: TopicPartition, which: bigint): Promise<bigint> {
+  /** the first offset of one partition still in the log, or the offset the next append gets */
+  async listOffset(tp: TopicPartition, which: "earliest" | "latest"): Promise<bigint> {
     try {
       const offsets = await this.reader.listOffsets({
         topics: [tp.topic],
         partitions: { [tp.topic]: [tp.partition] },
-        timestamp: which,
+        timestamp: LIST_OFFSETS_TIMESTAMP[which],
       });
       return offsets.get(tp.topic)?.[tp.partition] ?? 0n;
     } catch (error) {
