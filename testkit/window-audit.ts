@@ -187,21 +187,25 @@ export class WindowAudit {
 }
 
 /** start a new consumer group at the end of `city.sensors.raw`: the run reads only its own readings */
-export async function startGroupAtEnd(brokers: string, groupId: string, log: Log): Promise<void> {
-  const count = (await log.partitions(Topics.sensorsRaw)) ?? 0;
-  if (count === 0) return;
-  const partitions = [];
-  for (let partition = 0; partition < count; partition++)
-    partitions.push({
-      partition,
-      offset: BigInt(await log.endOffset({ topic: Topics.sensorsRaw, partition })),
-    });
+export async function startGroupAtEnd(
+  brokers: string,
+  groupId: string,
+  log: Log,
+  topics: readonly string[] = [Topics.sensorsRaw],
+): Promise<void> {
+  const ends = [];
+  for (const topic of topics) {
+    const count = (await log.partitions(topic)) ?? 0;
+    const partitionOffsets = [];
+    for (let partition = 0; partition < count; partition++)
+      partitionOffsets.push({ partition, offset: BigInt(await log.endOffset({ topic, partition })) });
+    // a topic not there yet holds nothing older to skip
+    if (count > 0) ends.push({ name: topic, partitionOffsets });
+  }
+  if (ends.length === 0) return;
   const admin = new Admin({ clientId: `${groupId}-setup`, bootstrapBrokers: brokers.split(",") });
   try {
-    await admin.alterConsumerGroupOffsets({
-      groupId,
-      topics: [{ name: Topics.sensorsRaw, partitionOffsets: partitions }],
-    });
+    await admin.alterConsumerGroupOffsets({ groupId, topics: ends });
   } finally {
     await admin.close();
   }

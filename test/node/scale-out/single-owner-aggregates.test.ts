@@ -62,8 +62,16 @@ beforeAll(async () => {
   // both applications start reading the shared input topic at its end: they see the same records
   const admin = await openLog({ kind: "kafka", brokers: kafkaBrokers.split(",") });
   try {
-    await startGroupAtEnd(kafkaBrokers, single, admin);
-    await startGroupAtEnd(kafkaBrokers, pair, admin);
+    for (const app of [single, pair]) {
+      await startGroupAtEnd(kafkaBrokers, app, admin);
+      // the forecasts read the windows topic all applications share: from its start, each
+      // application forecast hundreds of other runs' windows, and the drift monitors compared
+      // samples of those that differed with timing (a busy shared broker failed 4 runs of 4)
+      await startGroupAtEnd(kafkaBrokers, `${app}-sink-models-traffic`, admin, [
+        Topics.processed("traffic"),
+        Topics.processed("utility"),
+      ]);
+    }
   } finally {
     await admin.close();
   }
