@@ -1,6 +1,7 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { alive, readPid } from "../sources/mqtt/client-identity.ts";
 
 /**
  * One run at a time, per broker, of the tests whose nodes read the shared input topics.
@@ -30,7 +31,7 @@ export async function holdSharedInput(
   for (;;) {
     const taken = tryCreate(path);
     if (taken) return () => release(path);
-    const holder = holderOf(path);
+    const holder = readPid(path);
     if (holder !== undefined && !alive(holder)) {
       removeIfHeldBy(path, holder); // its run died without releasing it
       continue;
@@ -59,29 +60,8 @@ function tryCreate(path: string): boolean {
   return true;
 }
 
-function holderOf(path: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(path, "utf8").trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch (error) {
-    // released meanwhile, or created and not written yet: look again
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, someone else's process
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 function removeIfHeldBy(path: string, pid: number): void {
-  if (holderOf(path) !== pid) return;
+  if (readPid(path) !== pid) return;
   try {
     unlinkSync(path);
   } catch (error) {

@@ -72,7 +72,8 @@ function slotId(file: string): string {
   }
 }
 
-function readPid(lock: string): number | undefined {
+/** the process id a lock file names, or undefined while it is absent or not yet written */
+export function readPid(lock: string): number | undefined {
   try {
     const pid = Number(readFileSync(lock, "utf8"));
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
@@ -82,7 +83,8 @@ function readPid(lock: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
+/** whether a process with this id exists (another user's counts) */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
