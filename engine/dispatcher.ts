@@ -47,8 +47,9 @@ export interface DispatcherDeps {
   /** the log was unavailable for a moment; the dispatcher retries */
   readonly onTransientError?: (error: PlatformError) => void;
   /**
-   * event time across the member's partitions (bounded out-of-orderness, idle partitions left
-   * out), sent with every batch mark so windows of silent keys close too; unset: no watermark
+   * event time across the member's partitions (bounded out-of-orderness; a partition read to
+   * its end and quiet for idleTimeoutMs is left out), sent with every batch mark so windows of
+   * silent keys close too; unset: no watermark
    */
   readonly watermark?: { readonly maxOutOfOrdernessMs: number; readonly idleTimeoutMs: number };
   /** a failure the dispatcher cannot wait out (a restore that cannot read its changelog) */
@@ -117,14 +118,26 @@ export class Dispatcher {
    */
   private resetWatermark(): void {
     const options = this.deps.watermark;
-    // a stall of the whole input (a broker restart) must not make every partition idle
+    // idle only when read to its end (Kafka Streams' max.task.idle.ms): a partition whose records
+    // are late to come (a busy broker, a backlog after a stall or a restart) is waited for
     this.watermarks =
       options &&
       new PartitionWatermarks(options.maxOutOfOrdernessMs, options.idleTimeoutMs, {
-        idleOnlyWhileInputFlows: true,
+        lagOf: (partition) => this.lagOf(partition),
       });
     // every partition read from here on holds event time back until it sends or goes idle
     for (const partition of this.owned) this.watermarks?.expect(partition, this.deps.now());
+  }
+
+  /**
+   * How far the records dispatched so far are behind a partition's end on the log: the
+   * consumer's lag, plus the partition's records polled but held during its restore; unknown
+   * while its worker is down (what was polled for it meanwhile is read again by the replay).
+   */
+  private lagOf(partition: number): number | undefined {
+    if (this.lostWorkers.has(this.deps.hosts.workerOf(partition))) return undefined;
+    const lag = this.consumer?.currentLag({ topic: Topics.sensorsRaw, partition });
+    return lag === undefined ? undefined : lag + this.held.heldOf(partition);
   }
 
   start(): void {

@@ -19,6 +19,11 @@ export class HeldRecords {
     return this.count;
   }
 
+  /** records of the partition held now (polled from the log, not dispatched yet) */
+  heldOf(partition: number): number {
+    return this.holding.get(partition)?.length ?? 0;
+  }
+
   start(partition: number): void {
     this.holding.set(partition, []);
   }

@@ -118,6 +118,14 @@ export interface Consumer {
   committed(partition: TopicPartition): Promise<number | undefined>;
   /** move the read position of an owned partition (replay) */
   seek(position: RecordPosition): void;
+  /**
+   * How far this member is behind the end of an owned partition: the offsets between the next
+   * record poll() hands out and the partition's end as the last fetch saw it (the high
+   * watermark, or the last stable offset when reading committed records only). 0 means read to
+   * its end; undefined when not known (no fetch has answered for it yet, or it is not owned).
+   * Kafka's `Consumer.currentLag` (KIP-695): no request is sent, so it is cheap to ask often.
+   */
+  currentLag(partition: TopicPartition): number | undefined;
   close(): Promise<void>;
 }
 

@@ -17,6 +17,7 @@ export function sealedLog(log: Log, sealer: RecordSealer): Log {
     commit: (offsets) => consumer.commit(offsets),
     committed: (partition) => consumer.committed(partition),
     seek: (position) => consumer.seek(position),
+    currentLag: (partition) => consumer.currentLag(partition),
     close: () => consumer.close(),
   });
   return {

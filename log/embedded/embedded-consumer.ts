@@ -141,6 +141,14 @@ export class EmbeddedConsumer implements Consumer {
     this.positions.set(slot(position), position.offset);
   }
 
+  currentLag(tp: TopicPartition): number | undefined {
+    const position = this.positions.get(slot(tp));
+    if (position === undefined || this.closed || this.host.isClosed()) return undefined;
+    const topic = this.host.records.lookup(tp.topic);
+    const end = topic === undefined ? undefined : this.host.records.lastSeenEnd(topic, tp.partition);
+    return end === undefined ? undefined : Math.max(0, end - position);
+  }
+
   close(): Promise<void> {
     this.closing ??= this.leave();
     return this.closing;
@@ -236,6 +244,9 @@ export class EmbeddedConsumer implements Consumer {
     if (!this.host.records.mayHaveRecords(topic, tp.partition, position)) return 0;
     const records = this.host.records.read(topic, tp.partition, position, limit);
     if (records.length > 0) this.positions.set(key, records[records.length - 1]!.offset + 1);
+    // nothing at or after the position although the end is past it: retention or compaction
+    // removed the rest; the position moves over the gap, or the lag would never reach 0
+    else this.positions.set(key, Math.max(position, this.host.records.lastSeenEnd(topic, tp.partition) ?? 0));
     for (const record of records) into.push(record);
     return records.length;
   }

@@ -228,6 +228,14 @@ export class RecordStore {
     return end === undefined || offset < end;
   }
 
+  /**
+   * The partition's end as this connection last saw it (its own appends, or `refreshEnds`);
+   * undefined before it looked
+   */
+  lastSeenEnd(topic: StoredTopic, partition: number): number | undefined {
+    return this.knownEnd(topic.id, partition);
+  }
+
   private knownEnd(topicId: number, partition: number): number | undefined {
     return this.knownEnds.get(topicId)?.[partition];
   }

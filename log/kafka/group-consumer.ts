@@ -44,6 +44,10 @@ interface OwnedPartition {
   position: bigint;
   /** bumped by seek and reassignment: fetches issued under an older epoch are dropped */
   epoch: number;
+  /** the partition's readable end as the last fetch answered it; undefined before one did */
+  readableEnd?: bigint;
+  /** its records fetched and buffered, not handed out yet */
+  pending: number;
 }
 
 interface FetchRound {
@@ -142,6 +146,7 @@ export class GroupConsumer implements Consumer {
         const end = Math.min(this.buffer.length, this.head + maxRecords);
         const taken = this.buffer.slice(this.head, end);
         this.head = end;
+        this.handedOut(taken);
         if (this.head === this.buffer.length) {
           this.buffer = [];
           this.head = 0;
@@ -235,6 +240,14 @@ export class GroupConsumer implements Consumer {
     this.keepBuffered((record) => slotOf(record) !== slotOf(position));
   }
 
+  currentLag(tp: TopicPartition): number | undefined {
+    const owned = this.owned.get(slotOf(tp));
+    if (owned?.readableEnd === undefined) return undefined;
+    // fetched records still in the buffer are not read yet: they count
+    const unfetched = owned.readableEnd > owned.position ? Number(owned.readableEnd - owned.position) : 0;
+    return unfetched + owned.pending;
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -312,7 +325,7 @@ export class GroupConsumer implements Consumer {
     if (added.length === 0) return;
     const starts = await this.startOffsets(added);
     added.forEach((tp, i) => {
-      this.owned.set(slotOf(tp), { ...tp, position: starts[i]!, epoch: ++this.epochs });
+      this.owned.set(slotOf(tp), { ...tp, position: starts[i]!, epoch: ++this.epochs, pending: 0 });
     });
     await this.options.rebalance?.onAssigned?.(added);
   }
@@ -395,6 +408,28 @@ export class GroupConsumer implements Consumer {
   private keepBuffered(keep: (record: LogRecord) => boolean): void {
     this.buffer = this.buffer.slice(this.head).filter(keep);
     this.head = 0;
+    for (const owned of this.owned.values()) owned.pending = 0;
+    this.countPending(this.buffer, 1);
+  }
+
+  private handedOut(records: readonly LogRecord[]): void {
+    this.countPending(records, -1);
+  }
+
+  /** a round's records come in runs of one partition: one lookup per run, not per record */
+  private countPending(records: readonly LogRecord[], by: 1 | -1): void {
+    let owned: OwnedPartition | undefined;
+    let previous: LogRecord | undefined;
+    for (const record of records) {
+      if (
+        previous === undefined ||
+        record.partition !== previous.partition ||
+        record.topic !== previous.topic
+      )
+        owned = this.owned.get(slotOf(record));
+      if (owned !== undefined) owned.pending += by;
+      previous = record;
+    }
   }
 
   /** keep what still matches an owned partition's position; advance the positions */
@@ -403,6 +438,8 @@ export class GroupConsumer implements Consumer {
     for (const result of fetched) {
       const slot = slotOf(result);
       const owned = this.owned.get(slot);
+      // the log's end is news whatever became of the position the fetch was sent for
+      if (owned !== undefined) owned.readableEnd = result.readableEnd;
       if (
         owned === undefined ||
         owned.epoch !== round.epochs.get(slot) ||
@@ -413,6 +450,7 @@ export class GroupConsumer implements Consumer {
       if (result.nextOffset !== undefined && result.nextOffset > owned.position)
         owned.position = result.nextOffset;
       for (const record of result.records) this.buffer.push(record);
+      owned.pending += result.records.length;
       this.lastRound += result.records.length;
     }
   }

@@ -59,6 +59,11 @@ export interface FetchedPartition extends DecodedBatches {
   readonly partition: number;
   readonly fromOffset: bigint;
   readonly highWatermark: bigint;
+  /**
+   * where this fetch's reading ends: the last stable offset (the fetch reads committed records
+   * only, KIP-98), or the high watermark when the broker gave none
+   */
+  readonly readableEnd: bigint;
   /** the record batch bytes the broker sent for this partition */
   readonly bytes: number;
 }
@@ -77,6 +82,8 @@ interface RawPartition {
   readonly partition: number;
   readonly errorCode: number;
   readonly highWatermark: bigint;
+  /** -1 when the broker does not know it */
+  readonly lastStableOffset: bigint;
   readonly abortedTransactions: AbortedTransaction[] | null;
   /** this partition's record batches, as the broker sent them */
   readonly records: Uint8Array | null;
@@ -112,7 +119,7 @@ export function parseFetchResponse(
       const partition = r.readInt32();
       const partitionError = r.readInt16();
       const highWatermark = r.readInt64();
-      r.readInt64(); // last_stable_offset
+      const lastStableOffset = r.readInt64();
       r.readInt64(); // log_start_offset
       const abortedTransactions = r.readNullableArray((t) => ({
         producerId: t.readInt64(),
@@ -127,7 +134,14 @@ export function parseFetchResponse(
         records = r.buffer.slice(r.position, r.position + size);
         r.skip(size);
       }
-      return { partition, errorCode: partitionError, highWatermark, abortedTransactions, records };
+      return {
+        partition,
+        errorCode: partitionError,
+        highWatermark,
+        lastStableOffset,
+        abortedTransactions,
+        records,
+      };
     }),
   }));
 }
@@ -262,6 +276,7 @@ async function fetchOnce(
           partition: raw.partition,
           fromOffset,
           highWatermark: raw.highWatermark,
+          readableEnd: raw.lastStableOffset >= 0n ? raw.lastStableOffset : raw.highWatermark,
           bytes: raw.records?.byteLength ?? 0,
         });
       }

@@ -11,6 +11,15 @@
  *   records are then judged late by the window rules).
  * - A partition with no records for idleTimeoutMs of processing time is idle: it stops holding
  *   the watermark back. Its next record makes it active again.
+ * - With `lagOf` (the owner reads a log and knows how far behind each partition's end it is,
+ *   Kafka Streams' `max.task.idle.ms`, KIP-695): silence alone is not idleness. A partition is
+ *   idle only when it is read to its end (lag known and 0) and has stayed so, with no record,
+ *   for idleTimeoutMs. A partition with unread records on the log, or whose lag is not known,
+ *   holds event time back however long its records take to come (a busy broker, a backlog after
+ *   a restart): correctness over liveness. An idle partition whose lag rises again (records were
+ *   appended to it) holds again from that moment, before any of those records is observed.
+ *   Without `lagOf` (an operator that sees records but not the log, like the window operator),
+ *   silence is all it can judge by, and a partition read late can be passed by the others.
  * - When every partition is idle, nothing holds event time back: the watermark moves to the
  *   highest partition watermark, so the last windows of a quiet stream still close (a
  *   partition that wakes up behind it has its old records judged late).
@@ -23,12 +32,33 @@ export interface PartitionWatermark {
   readonly lastRecordAt: number;
 }
 
+export interface PartitionWatermarksOptions {
+  /**
+   * How far the reader is behind the end of a partition (the log consumer's `currentLag`);
+   * undefined when not known. Given, only a partition read to its end can go idle.
+   */
+  readonly lagOf?: (partition: number) => number | undefined;
+  /**
+   * A partition goes idle only while other partitions still send. In a stall of the whole input
+   * (a broker restart) nothing goes idle, and when records resume every partition's idle clock
+   * starts again; otherwise the stall makes every partition idle and the first ones to deliver
+   * their backlog carry the watermark past the others' backlog, which is then late (a pitfall of
+   * Flink's idleness). The cost: an input that goes entirely quiet keeps its watermark until
+   * records resume. `lagOf` avoids the pitfall without that cost (a partition with a backlog is
+   * never idle), so a reader that knows its lag does not need this.
+   */
+  readonly idleOnlyWhileInputFlows?: boolean;
+}
+
 export class PartitionWatermarks {
   private readonly maxOutOfOrdernessMs: number;
   private readonly idleTimeoutMs: number;
   private maxEventTime: (number | undefined)[] = [];
   private lastRecordAt: number[] = [];
   private idle: boolean[] = [];
+  /** with `lagOf`: since when the partition has been seen read to its end, without a break */
+  private caughtUpSince: (number | undefined)[] = [];
+  private readonly lagOf: ((partition: number) => number | undefined) | undefined;
   private seen: number[] = [];
   private combined = Number.NEGATIVE_INFINITY;
 
@@ -36,22 +66,11 @@ export class PartitionWatermarks {
   private lastInputAt = Number.NEGATIVE_INFINITY;
   private readonly idleOnlyWhileInputFlows: boolean;
 
-  /**
-   * `idleOnlyWhileInputFlows`: a partition goes idle only while other partitions still send.
-   * In a stall of the whole input (a broker restart) nothing goes idle, and when records resume
-   * every partition's idle clock starts again; otherwise the stall makes every partition idle
-   * and the first ones to deliver their backlog carry the watermark past the others' backlog,
-   * which is then late (a pitfall of Flink's idleness). The cost: an input that goes entirely
-   * quiet keeps its watermark until records resume.
-   */
-  constructor(
-    maxOutOfOrdernessMs: number,
-    idleTimeoutMs: number,
-    options: { idleOnlyWhileInputFlows?: boolean } = {},
-  ) {
+  constructor(maxOutOfOrdernessMs: number, idleTimeoutMs: number, options: PartitionWatermarksOptions = {}) {
     this.maxOutOfOrdernessMs = maxOutOfOrdernessMs;
     this.idleTimeoutMs = idleTimeoutMs;
     this.idleOnlyWhileInputFlows = options.idleOnlyWhileInputFlows ?? false;
+    this.lagOf = options.lagOf;
   }
 
   /** The operator watermark; -Infinity until a partition has sent a record. */
@@ -107,6 +126,7 @@ export class PartitionWatermarks {
   forget(partition: number): boolean {
     if (this.maxEventTime[partition] === undefined) return false;
     this.maxEventTime[partition] = undefined;
+    this.caughtUpSince[partition] = undefined;
     this.seen = this.seen.filter((p) => p !== partition);
     return this.recompute();
   }
@@ -119,12 +139,26 @@ export class PartitionWatermarks {
     }
   }
 
-  /** Marks partitions idle after idleTimeoutMs without records. True when the watermark moved. */
+  /**
+   * Marks partitions idle after idleTimeoutMs without records (and, with `lagOf`, read to their
+   * end all that time); with `lagOf`, an idle partition that is behind again holds again. True
+   * when the watermark moved.
+   */
   checkIdle(now: number): boolean {
     if (this.idleOnlyWhileInputFlows && now - this.lastInputAt >= this.idleTimeoutMs) return false;
     let changed = false;
     for (const partition of this.seen) {
-      if (!this.idle[partition] && now - this.lastRecordAt[partition]! >= this.idleTimeoutMs) {
+      let quietSince = this.lastRecordAt[partition]!;
+      if (this.lagOf !== undefined) {
+        if (this.lagOf(partition) !== 0) {
+          this.caughtUpSince[partition] = undefined;
+          this.idle[partition] = false;
+          continue;
+        }
+        this.caughtUpSince[partition] ??= now;
+        quietSince = Math.max(quietSince, this.caughtUpSince[partition]!);
+      }
+      if (!this.idle[partition] && now - quietSince >= this.idleTimeoutMs) {
         this.idle[partition] = true;
         changed = true;
       }
@@ -157,6 +191,7 @@ export class PartitionWatermarks {
     this.maxEventTime = [];
     this.lastRecordAt = [];
     this.idle = [];
+    this.caughtUpSince = [];
     this.seen = [];
     for (const p of partitions) {
       this.maxEventTime[p.partition] = p.maxEventTime;
@@ -168,6 +203,7 @@ export class PartitionWatermarks {
   }
 
   private recompute(): boolean {
+    this.wakeThoseBehind();
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
     for (const partition of this.seen) {
@@ -179,5 +215,20 @@ export class PartitionWatermarks {
     if (min <= this.combined) return false;
     this.combined = min;
     return true;
+  }
+
+  /**
+   * With `lagOf`: an idle partition with records on the log again holds event time from now,
+   * before any of them is observed (the records of another partition in the same fetch must not
+   * carry the watermark past them).
+   */
+  private wakeThoseBehind(): void {
+    if (this.lagOf === undefined) return;
+    for (const partition of this.seen) {
+      if (this.idle[partition] && this.lagOf(partition) !== 0) {
+        this.idle[partition] = false;
+        this.caughtUpSince[partition] = undefined;
+      }
+    }
   }
 }

@@ -11,6 +11,9 @@ import type { DeadLetter } from "../../messages/dead-letter.ts";
 import type { HostInbound } from "../../messages/host-protocol.ts";
 import { partitionFor } from "../../messages/murmur2.ts";
 import { Topics } from "../../messages/topics.ts";
+import { tumbling } from "../../stream/window/window-assigner.ts";
+import { createWindowOperator } from "../../stream/window/window-operator.ts";
+import { createWindowOutput } from "../../stream/window/window-output.ts";
 import { eventually, trafficReading } from "../node/node-fixture.ts";
 
 /** PartitionHosts that only record what they are sent; the test answers the batch marks itself. */
@@ -20,18 +23,23 @@ class RecordingHosts implements PartitionHosts {
   readonly marks: { worker: number; batch: number }[] = [];
   /** the event time each mark carried, in the order they were sent */
   readonly watermarks: (number | undefined)[] = [];
+  /** readings and marks' event times as one sequence, in the order the workers get them */
+  readonly sequence: ({ reading: SensorReadingRecord } | { watermark: number | undefined })[] = [];
   /** when set, every mark is answered on the next microtask, as a healthy worker would */
   answer: ((worker: number, batch: number) => void) | undefined;
   workerOf(partition: number): number {
     return partition < 2 ? 0 : 1;
   }
   sendReading(worker: number, reading: SensorReadingRecord): boolean {
-    this.readings.push({ worker, reading: { ...reading, values: [...reading.values] } });
+    const copy = { ...reading, values: [...reading.values] };
+    this.readings.push({ worker, reading: copy });
+    this.sequence.push({ reading: copy });
     return true;
   }
   sendControl(worker: number, message: HostInbound): boolean {
     if (message.type !== "mark") return true;
     this.watermarks.push(message.watermark);
+    this.sequence.push({ watermark: message.watermark });
     const answer = this.answer;
     if (answer) queueMicrotask(() => answer(worker, message.batch));
     else this.marks.push({ worker, batch: message.batch });
@@ -77,6 +85,7 @@ function scriptedMember(owned: () => number[], batch: LogRecord[]) {
     },
     committed: async () => undefined,
     seek: () => {},
+    currentLag: () => 0,
     close: async () => {
       await member.rebalance?.onRevoked?.(consumer.assignment());
     },
@@ -244,54 +253,6 @@ describe("the dispatcher", () => {
         (n) => n === onWorker(0).length,
       ),
     ).toBe(onWorker(0).length);
-  });
-
-  test("a stall of the whole input makes no partition idle: the first partition back cannot carry event time past the others' backlog", async () => {
-    await dispatcher.stop();
-    const idleTimeoutMs = 100;
-    const stalling = new Dispatcher({
-      log,
-      hosts,
-      groupId: `${GROUP}-stall`,
-      commitIntervalMs: 0,
-      watermark: { maxOutOfOrdernessMs: 0, idleTimeoutMs },
-      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
-      onDeadLetter: () => {},
-      now: Date.now,
-    });
-    dispatcher = stalling;
-    hosts.answer = (worker, batch) => stalling.markDone(worker, batch);
-    const onPartition = (partition: number, from: number) => {
-      for (let i = from; ; i++) if (partitionFor(`s${i}`, 4) === partition) return `s${i}`;
-    };
-    const early = 1_700_000_000_000;
-    const late = early + 60_000;
-    const send = (sensor: string, at: number) =>
-      log.append([
-        {
-          topic: Topics.sensorsRaw,
-          key: sensor,
-          value: encoder.encode(JSON.stringify(trafficReading(sensor, at))),
-        },
-      ]);
-    await Promise.all([0, 1, 2, 3].map((p) => send(onPartition(p, 0), early)));
-    stalling.start();
-    await eventually(
-      () => hosts.watermarks.at(-1) ?? 0,
-      (w) => w >= early,
-    );
-    // nothing arrives from anywhere for three idle timeouts (a broker restart), then one partition's backlog
-    await Bun.sleep(3 * idleTimeoutMs);
-    const marksBefore = hosts.watermarks.length;
-    await send(onPartition(0, 100), late);
-    await eventually(
-      () => hosts.readings.length,
-      (n) => n >= 5,
-    );
-    await Bun.sleep(20);
-    const afterStall = hosts.watermarks.slice(marksBefore).filter((w) => w !== undefined) as number[];
-    expect(afterStall.length).toBeGreaterThan(0);
-    expect(Math.max(...afterStall)).toBeLessThan(late);
   });
 
   test("routes each record to the worker owning its partition, with its log position", async () => {
@@ -571,5 +532,219 @@ describe("the dispatcher", () => {
     await losing.stop();
     expect(member.commits).toContain(0);
     expect(member.commits).not.toContain(2);
+  });
+});
+
+/**
+ * Event time and idleness, step by step on a fake clock: each poll of the scripted member is one
+ * step, at its processing time, with the records it hands out and what the member knows of each
+ * partition's lag. The readings and watermarks the workers get are replayed, in their order,
+ * into a window operator as the window actors hold them (per-key stream time, the node's
+ * watermark from every mark), so a reading judged late is one a node would not count.
+ */
+describe("the dispatcher's event time", () => {
+  const T0 = 1_700_000_000_000; // a multiple of the 10 s windows
+  const IDLE_MS = 10_000;
+  type Lags = Readonly<Record<number, number | undefined>>;
+  interface PollStep {
+    readonly at: number;
+    /** [partition, event time] of each record this poll hands out */
+    readonly records: readonly (readonly [number, number])[];
+    readonly lag: Lags;
+  }
+
+  /** a member owning partitions 0 and 1 (both on worker 0) that plays `steps`, one per poll */
+  function steppedMember(steps: readonly PollStep[], clock: { now: number }) {
+    let taken = 0;
+    let lag: Lags = {};
+    const offsets = [0, 0];
+    const consumer: Consumer = {
+      assignment: () => [0, 1].map((partition) => ({ topic: Topics.sensorsRaw, partition })),
+      poll: async () => {
+        const step = steps[taken];
+        taken++;
+        if (step === undefined) {
+          await Bun.sleep(5);
+          return [];
+        }
+        clock.now = step.at;
+        lag = step.lag;
+        return step.records.map(([partition, eventTime]) => ({
+          topic: Topics.sensorsRaw,
+          partition,
+          offset: offsets[partition]!++,
+          key: `p${partition}`,
+          value: encoder.encode(JSON.stringify(trafficReading(`p${partition}`, eventTime))),
+          timestamp: eventTime,
+          headers: [],
+        }));
+      },
+      commit: async () => {},
+      committed: async () => undefined,
+      seek: () => {},
+      currentLag: (tp) => lag[tp.partition],
+      close: async () => {},
+    };
+    const log = {
+      consumer(options: ConsumerOptions) {
+        queueMicrotask(() => options.rebalance?.onAssigned?.(consumer.assignment()));
+        return consumer;
+      },
+    } as unknown as Log;
+    // every step polled, and the poll after the last one begun: the last step's marks are out
+    return { log, played: () => taken > steps.length };
+  }
+
+  /** the workers' view: late readings, and each window's count when it closed on a watermark */
+  function replayIntoWindows(hosts: RecordingHosts) {
+    const operator = createWindowOperator({
+      assigner: tumbling(10_000),
+      aggregators: { v: ["count"] },
+      watermark: { maxOutOfOrdernessMs: 0, streamTime: "key" },
+      clock: () => T0, // processing time only judges readings from the future here
+    });
+    const out = createWindowOutput();
+    for (const event of hosts.sequence) {
+      if ("reading" in event)
+        operator.process(0, event.reading.sensorId, event.reading.eventTime, { v: 1 }, out);
+      else if (event.watermark !== undefined) operator.advanceWatermark(event.watermark, out);
+    }
+    expect(out.rejected).toEqual([]);
+    return {
+      late: out.late.map((late) => `${late.key}@${late.eventTime - T0}`),
+      closed: out.emitted.filter((w) => w.final).map((w) => `${w.key} [${w.windowStart - T0}) x${w.count}`),
+      watermark: hosts.watermarks.filter((w) => w !== undefined).at(-1),
+    };
+  }
+
+  async function play(steps: readonly PollStep[]) {
+    const hosts = new RecordingHosts();
+    const clock = { now: 0 };
+    const member = steppedMember(steps, clock);
+    const dispatcher = new Dispatcher({
+      log: member.log,
+      hosts,
+      groupId: "event-time",
+      commitIntervalMs: 0,
+      watermark: { maxOutOfOrdernessMs: 0, idleTimeoutMs: IDLE_MS },
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: () => {},
+      now: () => clock.now,
+    });
+    hosts.answer = (worker, batch) => dispatcher.markDone(worker, batch);
+    dispatcher.start();
+    try {
+      await eventually(member.played, (played) => played, 10_000);
+    } finally {
+      await dispatcher.stop();
+    }
+    return replayIntoWindows(hosts);
+  }
+
+  /** p0 sends a reading every 4 s of processing time, 10 s of event time apart, while p1 sends nothing */
+  const p0Flows = (from: number, count: number, lag: Lags): PollStep[] =>
+    Array.from({ length: count }, (_, i) => ({
+      at: from + 4_000 * i,
+      records: [[0, T0 + 10_000 * (i + 1)] as const],
+      lag,
+    }));
+
+  test("a partition with a backlog on the log that is read late is never idle: its readings are counted in their windows (regression: idle after 10 s of silence, its backlog was late)", async () => {
+    const result = await play([
+      {
+        at: 0,
+        records: [
+          [0, T0],
+          [1, T0],
+        ],
+        lag: { 0: 0, 1: 5 },
+      },
+      // p1 has 5 readings on the log that its fetches do not bring for 24 s (a busy broker)
+      ...p0Flows(4_000, 6, { 0: 0, 1: 5 }),
+      { at: 28_000, records: [1, 2, 3, 4, 5].map((s) => [1, T0 + 1_000 * s] as const), lag: { 0: 0, 1: 0 } },
+      // then both are read to their end and quiet for the timeout: event time moves on
+      { at: 28_000 + IDLE_MS, records: [], lag: { 0: 0, 1: 0 } },
+    ]);
+    expect(result.late).toEqual([]);
+    expect(result.closed).toContain("p1 [0) x6");
+    expect(result.watermark).toBe(T0 + 60_000);
+  });
+
+  test("a partition read to its end goes idle after the timeout while the others send, and its last window closes", async () => {
+    const result = await play([
+      {
+        at: 0,
+        records: [
+          [0, T0],
+          [1, T0],
+        ],
+        lag: { 0: 0, 1: 0 },
+      },
+      ...p0Flows(4_000, 6, { 0: 0, 1: 0 }),
+    ]);
+    expect(result.closed).toContain("p1 [0) x1");
+    expect(result.watermark).toBe(T0 + 60_000);
+  });
+
+  test.each([
+    {
+      name: "every partition read to its end and quiet for the timeout: the last windows of a quiet stream close",
+      after: { at: IDLE_MS, lag: { 0: 0, 1: 0 } },
+      watermark: T0 + 60_000,
+    },
+    {
+      name: "read to its end but not yet for the timeout: it still holds event time",
+      after: { at: IDLE_MS - 1, lag: { 0: 0, 1: 0 } },
+      watermark: T0,
+    },
+    {
+      name: "quiet for the timeout with records on the log: it holds event time",
+      after: { at: 3 * IDLE_MS, lag: { 0: 0, 1: 2 } },
+      watermark: T0,
+    },
+    {
+      name: "quiet for the timeout with its lag unknown: it holds event time",
+      after: { at: 3 * IDLE_MS, lag: { 0: 0, 1: undefined } },
+      watermark: T0,
+    },
+  ])("$name", async ({ after, watermark }) => {
+    const result = await play([
+      {
+        at: 0,
+        records: [
+          [0, T0 + 60_000],
+          [1, T0],
+        ],
+        lag: { 0: 0, 1: 0 },
+      },
+      { at: after.at, records: [], lag: after.lag },
+    ]);
+    expect(result.watermark).toBe(watermark);
+    expect(result.closed.includes("p1 [0) x1")).toBe(watermark > T0);
+  });
+
+  test("after a stall of the whole input, a partition idle at its end holds again as soon as the log shows its new records: the first partition back cannot carry event time past them", async () => {
+    const result = await play([
+      {
+        at: 0,
+        records: [
+          [0, T0],
+          [1, T0],
+        ],
+        lag: { 0: 0, 1: 0 },
+      },
+      // nothing anywhere for three timeouts (a broker restart): both idle, read to their end
+      { at: 3 * IDLE_MS, records: [], lag: { 0: 0, 1: 0 } },
+      // the fetch after the stall finds records on both; p0's come first
+      { at: 3 * IDLE_MS + 100, records: [[0, T0 + 60_000]], lag: { 0: 0, 1: 3 } },
+      {
+        at: 3 * IDLE_MS + 200,
+        records: [1, 2, 3].map((s) => [1, T0 + 1_000 * s] as const),
+        lag: { 0: 0, 1: 0 },
+      },
+      { at: 4 * IDLE_MS + 200, records: [], lag: { 0: 0, 1: 0 } },
+    ]);
+    expect(result.late).toEqual([]);
+    expect(result.closed).toContain("p1 [0) x4");
   });
 });

@@ -62,6 +62,7 @@ async function startEngine(
         poll: (o) => consumer.poll(o),
         committed: (tp) => consumer.committed(tp),
         seek: (p) => consumer.seek(p),
+        currentLag: (tp) => consumer.currentLag(tp),
         close: () => consumer.close(),
         commit: (offsets) => consumer.commit(offsets),
         ...change,
@@ -78,6 +79,7 @@ async function startEngine(
         assignment: () => consumer.assignment(),
         committed: (tp) => consumer.committed(tp),
         seek: (p) => consumer.seek(p),
+        currentLag: (tp) => consumer.currentLag(tp),
         close: () => consumer.close(),
         commit: (offsets) => consumer.commit(offsets),
         async poll(o) {

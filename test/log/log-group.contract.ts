@@ -282,5 +282,44 @@ export function groupContract(context: GroupContractContext): void {
       },
       TEST_TIMEOUT_MS,
     );
+
+    test(
+      "a member's lag is how far its reads are behind the partition's end: 0 once read to it, up with records not handed out yet and with a seek back, unknown for a partition it does not own",
+      async () => {
+        const topic = await topicWith(1);
+        const tp = { topic, partition: 0 };
+        await log.append(Array.from({ length: 5 }, (_, i) => ({ topic, key: null, value: bytes(`l${i}`) })));
+        const consumer = log.consumer({ groupId: unique("group"), topics: [topic] });
+        try {
+          await pollUntil([consumer], ([got]) => got!.length >= 5, "5 records");
+          expect(consumer.currentLag(tp)).toBe(0);
+          expect(consumer.currentLag({ topic, partition: 1 })).toBeUndefined();
+
+          // one append of three: a poll that hands out one leaves two behind, wherever they wait
+          await log.append([5, 6, 7].map((i) => ({ topic, key: null, value: bytes(`l${i}`) })));
+          const [one] = await pollOne(consumer);
+          expect(one!.offset).toBe(5);
+          expect(consumer.currentLag(tp)).toBe(2);
+          await pollUntil([consumer], ([got]) => got!.length >= 2, "the other 2 records");
+          expect(consumer.currentLag(tp)).toBe(0);
+
+          consumer.seek({ topic, partition: 0, offset: 1 });
+          expect(consumer.currentLag(tp)).toBe(7);
+        } finally {
+          await consumer.close();
+        }
+      },
+      TEST_TIMEOUT_MS,
+    );
   });
+}
+
+/** polls one record at a time until one comes */
+async function pollOne(consumer: Consumer): Promise<LogRecord[]> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const records = await consumer.poll({ maxRecords: 1, timeoutMs: 100 });
+    if (records.length > 0) return records;
+    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for a record`);
+  }
 }

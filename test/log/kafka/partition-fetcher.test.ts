@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type CompressionAlgorithmValue, Producer } from "@platformatic/kafka";
 import { openKafkaLog } from "../../../log/kafka/index.ts";
-import type { Log, LogRecord } from "../../../log/log.ts";
+import type { Consumer, Log, LogRecord } from "../../../log/log.ts";
 import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
 
 /**
@@ -111,4 +111,65 @@ describe.skipIf(skipKafka)("Kafka fetch and decode against the real broker", () 
       await consumer.close();
     }
   });
+
+  test("read_committed: a member's lag counts to the last stable offset, so an open transaction's records are not unread ones; unknown until a fetch answered", async () => {
+    const topic = unique("lso");
+    await log.createTopic({ name: topic, partitions: 1 });
+    const tp = { topic, partition: 0 };
+    const producer = new Producer({
+      clientId: "fetcher-test-lso",
+      bootstrapBrokers: [...brokers],
+      idempotent: true,
+      transactionalId: `${topic}-tx`,
+      acks: -1,
+    });
+    const lagAtAssignment: (number | undefined)[] = [];
+    let consumer: Consumer | undefined;
+    try {
+      await log.append([{ topic, partition: 0, key: "plain", value: text.encode("plain") }]);
+      const transaction = await producer.beginTransaction();
+      await transaction.send({
+        messages: ["t1", "t2"].map((key) => ({
+          topic,
+          partition: 0,
+          key: Buffer.from(key),
+          value: Buffer.from(key),
+        })),
+      });
+      // offsets 1 and 2 are on the log (the high watermark is 3), the last stable offset is 1:
+      // counted to the high watermark, the lag would stay 2 until the transaction ends
+      consumer = log.consumer({
+        groupId: `${topic}-group`,
+        topics: [topic],
+        startFrom: "earliest",
+        rebalance: {
+          onAssigned: (partitions) => void lagAtAssignment.push(consumer?.currentLag(partitions[0]!)),
+        },
+      });
+      const seen = await pollKeys(consumer, 1);
+      expect(seen).toEqual(["plain"]);
+      expect(lagAtAssignment).toEqual([undefined]);
+      expect(consumer.currentLag(tp)).toBe(0);
+
+      await transaction.commit();
+      expect(await pollKeys(consumer, 2)).toEqual(["t1", "t2"]);
+      // the commit marker at offset 3 is read past too: read to the end again
+      expect(consumer.currentLag(tp)).toBe(0);
+    } finally {
+      await producer.close();
+      await consumer?.close();
+    }
+  });
 });
+
+/** the keys of the next `count` records the consumer hands out */
+async function pollKeys(consumer: Consumer, count: number): Promise<string[]> {
+  const seen: string[] = [];
+  const giveUpAt = Date.now() + 30_000;
+  while (seen.length < count) {
+    if (Date.now() > giveUpAt)
+      throw new Error(`timed out waiting for ${count} records; got ${seen.join(",")}`);
+    for (const record of await consumer.poll({ timeoutMs: 500 })) seen.push(record.key!);
+  }
+  return seen;
+}

@@ -123,6 +123,68 @@ describe("idleness only while input flows", () => {
   });
 });
 
+describe("idleness by lag (a reader that knows how far it is behind the log)", () => {
+  // partition 0 keeps sending; partition 1 sent once at 0 and then nothing; the idle timeout is 100
+  const lagCases: { lag: number | undefined; quietFor: number; idle: boolean }[] = [
+    { lag: 0, quietFor: 100, idle: true },
+    { lag: 0, quietFor: 99, idle: false },
+    { lag: 3, quietFor: 100, idle: false },
+    { lag: 3, quietFor: 99, idle: false },
+    { lag: undefined, quietFor: 100, idle: false },
+    { lag: undefined, quietFor: 99, idle: false },
+  ];
+  test.each(lagCases)("lag $lag, quiet for $quietFor ms: idle is $idle", ({ lag, quietFor, idle }) => {
+    const watermarks = new PartitionWatermarks(0, 100, { lagOf: (partition) => (partition === 1 ? lag : 0) });
+    watermarks.observe(0, 1000, 0);
+    watermarks.observe(1, 1000, 0);
+    watermarks.checkIdle(0);
+    watermarks.observe(0, 5000, quietFor);
+    watermarks.checkIdle(quietFor);
+    expect(watermarks.partitions().map((p) => p.idle)).toEqual([false, idle]);
+    expect(watermarks.current).toBe(idle ? 5000 : 1000);
+  });
+
+  test("a partition is idle only after it has been read to its end for the whole timeout, however long it was quiet before", () => {
+    let lag: number | undefined = 2;
+    const watermarks = new PartitionWatermarks(0, 100, { lagOf: (partition) => (partition === 1 ? lag : 0) });
+    watermarks.observe(0, 1000, 0);
+    watermarks.observe(1, 1000, 0);
+    watermarks.checkIdle(500); // quiet for five timeouts, but behind the log's end
+    lag = 0;
+    watermarks.observe(0, 5000, 510);
+    watermarks.checkIdle(510); // seen read to its end from 510 on
+    watermarks.checkIdle(590);
+    expect(watermarks.current).toBe(1000);
+    watermarks.checkIdle(610);
+    expect(watermarks.current).toBe(5000);
+  });
+
+  test("an idle partition whose lag rises holds event time again before any of its new records is observed", () => {
+    let lag = 0;
+    const watermarks = new PartitionWatermarks(0, 100, { lagOf: (partition) => (partition === 1 ? lag : 0) });
+    watermarks.observe(0, 1000, 0);
+    watermarks.observe(1, 1000, 0);
+    watermarks.checkIdle(0);
+    watermarks.checkIdle(200); // both read to their end and quiet: all idle
+    expect(watermarks.partitions().map((p) => p.idle)).toEqual([true, true]);
+    lag = 4; // the fetch after a stall shows records on partition 1; partition 0's come first
+    watermarks.observe(0, 9000, 210);
+    expect(watermarks.current).toBe(1000);
+    lag = 0;
+    watermarks.observe(1, 2000, 220);
+    expect(watermarks.current).toBe(2000);
+  });
+
+  test("without a reading of the lag, silence alone makes a partition idle (an operator that does not see the log)", () => {
+    const watermarks = new PartitionWatermarks(0, 100);
+    watermarks.observe(0, 1000, 0);
+    watermarks.observe(1, 1000, 0);
+    watermarks.observe(0, 5000, 100);
+    watermarks.checkIdle(100);
+    expect(watermarks.current).toBe(5000);
+  });
+});
+
 describe("idle partitions in the window operator", () => {
   test("windows close while one partition is quiet, after the idle timeout", () => {
     const clock = testClock(0);
