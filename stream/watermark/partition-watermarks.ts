@@ -18,6 +18,12 @@
  *   holds event time back however long its records take to come (a busy broker, a backlog after
  *   a restart): correctness over liveness. An idle partition whose lag rises again (records were
  *   appended to it) holds again from that moment, before any of those records is observed.
+ *   The log is not the whole input, though: readings held upstream while the log was away (a
+ *   broker restart: ingest holds its MQTT acks) reach it only after it is back, one partition
+ *   before another. So when records come again after the whole input was silent for
+ *   idleTimeoutMs, every partition holds again, and goes idle only after another timeout read
+ *   to its end: the first partition back cannot carry event time past readings still on their
+ *   way to the others.
  *   Without `lagOf` (an operator that sees records but not the log, like the window operator),
  *   silence is all it can judge by, and a partition read late can be passed by the others.
  * - When every partition is idle, nothing holds event time back: the watermark moves to the
@@ -45,7 +51,8 @@ export interface PartitionWatermarksOptions {
    * their backlog carry the watermark past the others' backlog, which is then late (a pitfall of
    * Flink's idleness). The cost: an input that goes entirely quiet keeps its watermark until
    * records resume. `lagOf` avoids the pitfall without that cost (a partition with a backlog is
-   * never idle), so a reader that knows its lag does not need this.
+   * never idle, and every partition holds again when input resumes after a stall, while its
+   * quiet partitions still go idle during it), so a reader that knows its lag does not need this.
    */
   readonly idleOnlyWhileInputFlows?: boolean;
 }
@@ -62,7 +69,7 @@ export class PartitionWatermarks {
   private seen: number[] = [];
   private combined = Number.NEGATIVE_INFINITY;
 
-  /** with `idleOnlyWhileInputFlows`: when the last record from any partition */
+  /** with `idleOnlyWhileInputFlows` or `lagOf`: when the last record from any partition */
   private lastInputAt = Number.NEGATIVE_INFINITY;
   private readonly idleOnlyWhileInputFlows: boolean;
 
@@ -83,7 +90,7 @@ export class PartitionWatermarks {
    * operator watermark moved forward.
    */
   observe(partition: number, eventTime: number, now: number): boolean {
-    if (this.idleOnlyWhileInputFlows) {
+    if (this.idleOnlyWhileInputFlows || this.lagOf !== undefined) {
       if (now - this.lastInputAt >= this.idleTimeoutMs) this.restartIdleClocks(now);
       this.lastInputAt = now;
     }
@@ -136,6 +143,7 @@ export class PartitionWatermarks {
     for (const partition of this.seen) {
       this.lastRecordAt[partition] = now;
       this.idle[partition] = false;
+      this.caughtUpSince[partition] = undefined;
     }
   }
 

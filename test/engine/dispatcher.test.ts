@@ -723,6 +723,32 @@ describe("the dispatcher's event time", () => {
     expect(result.closed.includes("p1 [0) x1")).toBe(watermark > T0);
   });
 
+  test("after a stall of the whole input, a partition idle at its end holds again when the first partition is back, though its own readings are not on the log yet (ingest held them while the broker was away)", async () => {
+    const result = await play([
+      {
+        at: 0,
+        records: [
+          [0, T0 + 5_000],
+          [1, T0],
+        ],
+        lag: { 0: 0, 1: 0 },
+      },
+      // nothing anywhere for three timeouts: both idle at their end, event time at p0's
+      { at: 3 * IDLE_MS, records: [], lag: { 0: 0, 1: 0 } },
+      { at: 3 * IDLE_MS + 100, records: [[0, T0 + 60_000]], lag: { 0: 0, 1: 0 } },
+      // p1's readings of the stall reach the log a second later
+      {
+        at: 3 * IDLE_MS + 1_100,
+        records: [6, 7, 8].map((s) => [1, T0 + 1_000 * s] as const),
+        lag: { 0: 0, 1: 0 },
+      },
+      { at: 4 * IDLE_MS + 1_100, records: [], lag: { 0: 0, 1: 0 } },
+    ]);
+    expect(result.late).toEqual([]);
+    expect(result.closed).toContain("p1 [0) x4");
+    expect(result.watermark).toBe(T0 + 60_000);
+  });
+
   test("after a stall of the whole input, a partition idle at its end holds again as soon as the log shows its new records: the first partition back cannot carry event time past them", async () => {
     const result = await play([
       {

@@ -138,6 +138,7 @@ describe("idleness by lag (a reader that knows how far it is behind the log)", (
     watermarks.observe(0, 1000, 0);
     watermarks.observe(1, 1000, 0);
     watermarks.checkIdle(0);
+    watermarks.observe(0, 3000, quietFor / 2); // partition 0 keeps sending
     watermarks.observe(0, 5000, quietFor);
     watermarks.checkIdle(quietFor);
     expect(watermarks.partitions().map((p) => p.idle)).toEqual([false, idle]);
@@ -165,14 +166,35 @@ describe("idleness by lag (a reader that knows how far it is behind the log)", (
     watermarks.observe(0, 1000, 0);
     watermarks.observe(1, 1000, 0);
     watermarks.checkIdle(0);
-    watermarks.checkIdle(200); // both read to their end and quiet: all idle
-    expect(watermarks.partitions().map((p) => p.idle)).toEqual([true, true]);
-    lag = 4; // the fetch after a stall shows records on partition 1; partition 0's come first
-    watermarks.observe(0, 9000, 210);
-    expect(watermarks.current).toBe(1000);
+    for (let t = 50; t <= 300; t += 50) {
+      watermarks.observe(0, 1000 + 10 * t, t);
+      watermarks.checkIdle(t);
+    }
+    expect(watermarks.partitions().map((p) => p.idle)).toEqual([false, true]);
+    expect(watermarks.current).toBe(4000);
+    lag = 4; // a fetch shows records on partition 1; partition 0's are observed first
+    watermarks.observe(0, 9000, 350);
+    expect(watermarks.current).toBe(4000);
     lag = 0;
-    watermarks.observe(1, 2000, 220);
+    watermarks.observe(1, 5000, 360);
+    expect(watermarks.current).toBe(5000);
+  });
+
+  test("when records come again after the whole input was silent for the timeout, every partition holds again until it is read to its end for another timeout", () => {
+    const watermarks = new PartitionWatermarks(0, 100, { lagOf: () => 0 });
+    watermarks.observe(0, 2000, 0);
+    watermarks.observe(1, 1000, 0);
+    watermarks.checkIdle(0);
+    watermarks.checkIdle(200); // a quiet stream: both idle, its last windows may close
     expect(watermarks.current).toBe(2000);
+    // partition 0 is back first; partition 1's readings may still be on their way to the log
+    watermarks.observe(0, 9000, 300);
+    watermarks.checkIdle(300);
+    expect(watermarks.current).toBe(2000);
+    watermarks.checkIdle(399);
+    expect(watermarks.current).toBe(2000);
+    watermarks.checkIdle(400);
+    expect(watermarks.current).toBe(9000);
   });
 
   test("without a reading of the lag, silence alone makes a partition idle (an operator that does not see the log)", () => {
