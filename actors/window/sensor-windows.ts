@@ -141,6 +141,10 @@ export function sensorWindowsFactory(options: SensorWindowsOptions) {
         operator.advanceWatermark(watermark, out);
         drain(sink, out, -1);
       },
+      // Event time from one partition (the actor's key names it): a partition's idleness only
+      // matters against other partitions, and a lone idle one keeps its own watermark, so
+      // processing time never closes anything here; the node's watermark (`advanceTo`) does.
+      closesInProcessingTime: () => false,
       nextCloseAt: () => operator.nextCloseAt(),
       flush(sink: WindowSink) {
         operator.flush(out);

@@ -41,6 +41,11 @@ export interface SensorWindows {
   add(reading: HotReading, out: WindowSink): void;
   /** processing time moved: idle streams stop holding event time, windows may close */
   advance(now: number, out: WindowSink): void;
+  /**
+   * whether `advance` can ever close a window; false: only readings and `advanceTo` do, and the
+   * actor runs no tick (at 100k sensors the ticks were 100k messages a second doing nothing)
+   */
+  closesInProcessingTime(): boolean;
   /** event time reached `watermark` (the node's, across partitions): windows may close */
   advanceTo(watermark: number, out: WindowSink): void;
   /** the earliest close time of an open window (end + grace); +Infinity when none is open */
@@ -142,9 +147,10 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       // The tick is housekeeping (idle partitions in processing time): it must not keep an idle
       // window actor alive. One with an open window passivates too; the node's watermark wakes
       // it when the window may close (the partition host's event-time timers).
-      if (signal.type === "started" || signal.type === "restarted")
-        ctx.startTimer("tick", deps.tickMs, { type: "tick" }, { repeat: true, keepsAlive: false });
-      else if (signal.type === "passivating") {
+      if (signal.type === "started" || signal.type === "restarted") {
+        if (ctx.state.windows.closesInProcessingTime())
+          ctx.startTimer("tick", deps.tickMs, { type: "tick" }, { repeat: true, keepsAlive: false });
+      } else if (signal.type === "passivating") {
         emitCachedUpdates(ctx.state);
         if (ctx.state.dirty) publish(ctx.key, ctx.state);
         deps.onPassivated?.(ctx.key);

@@ -94,6 +94,7 @@ describe("window actor's record cache, message by message", () => {
   function harness() {
     const outputs: HostOutput[] = [];
     const selfSent: WindowMessage[] = [];
+    const timers: string[] = [];
     const props = propsOf(outputs);
     const state = props.initialState(KEY, undefined) as WindowState;
     let stopped = false;
@@ -107,15 +108,24 @@ describe("window actor's record cache, message by message", () => {
         },
       },
       ref: () => ({ tell: () => true }),
+      startTimer: (name: string) => timers.push(name),
       stop: () => {
         stopped = true;
       },
     } as unknown as ActorContext<WindowMessage, WindowState>;
     const send = (message: WindowMessage) => props.receive(ctx, message);
-    const signal = (type: "passivating") =>
+    const signal = (type: "started" | "restarted" | "passivating") =>
       props.onSignal?.(ctx, { type } as Parameters<NonNullable<typeof props.onSignal>>[1]);
-    return { outputs, selfSent, send, signal, stopped: () => stopped };
+    return { outputs, selfSent, timers, send, signal, stopped: () => stopped };
   }
+
+  // 100k window actors each ticking once a second were 100k messages a second that closed nothing
+  test("an actor of event-time windows starts no tick, started or restarted", () => {
+    const { timers, signal } = harness();
+    signal("started");
+    signal("restarted");
+    expect(timers).toEqual([]);
+  });
 
   test("the first reading of a burst queues one emit-updates to the actor itself", () => {
     const { outputs, selfSent, send } = harness();
