@@ -136,6 +136,22 @@ describe("embedded consumer", () => {
     expect(await waiting).toEqual([]);
   });
 
+  test("a member whose position is behind records retention removed moves over the gap, so its lag reaches 0 (regression: an end it could never read to kept it behind, and its partition never went idle)", async () => {
+    const now = Date.now();
+    await log.createTopic({ name: "r", partitions: 1, retentionMs: 10_000 });
+    await log.append([0, 1, 2].map(() => ({ topic: "r", key: "s", value, timestamp: now - 60_000 })));
+    const consumer = log.consumer({ groupId: "g", topics: ["r"], startFrom: "earliest" });
+    await pollUntil([consumer], () => consumer.assignment().length === 1);
+    consumer.seek({ topic: "r", partition: 0, offset: 0 });
+    expect((await log.maintain(now)).expired).toBe(3);
+    expect(consumer.currentLag({ topic: "r", partition: 0 })).toBe(3);
+    expect(await consumer.poll({ timeoutMs: 0 })).toEqual([]);
+    expect(consumer.currentLag({ topic: "r", partition: 0 })).toBe(0);
+    await log.append([{ topic: "r", key: "s", value }]);
+    expect((await consumer.poll({ timeoutMs: 1_000 })).map((record) => record.offset)).toEqual([3]);
+    await consumer.close();
+  });
+
   test("seek on a partition the member does not own fails with LOG_PARTITION_INVALID", async () => {
     await log.createTopic({ name: "t", partitions: 1 });
     const consumer = log.consumer({ groupId: "g", topics: ["t"] });
