@@ -6,16 +6,19 @@ import type { ProducerRecord } from "../log.ts";
  * records, is record-batch-decoder.ts.
  */
 
-const encoder = new TextEncoder();
-
+/**
+ * A copy, not a view: a view needs `bytes.buffer`, which makes Bun give a small typed array
+ * (the usual record value) its own ArrayBuffer, twice the cost of copying its bytes (~480 vs
+ * ~160 ns for a 200-byte window result). A Buffer is sent as it is, as before.
+ */
 function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
 }
 
 /** Bytes a record takes on the wire, near enough to enforce a size limit before sending. */
 export function recordSize(record: ProducerRecord): number {
   let size = 32 + (record.value?.byteLength ?? 0);
-  if (record.key !== null) size += encoder.encode(record.key).byteLength;
+  if (record.key !== null) size += Buffer.byteLength(record.key, "utf8");
   for (const header of record.headers ?? []) size += header.key.length * 3 + header.value.length * 3 + 8;
   return size;
 }

@@ -1,0 +1,43 @@
+import { describe, expect, test } from "bun:test";
+import { recordSize, toKafkaMessage } from "../../../log/kafka/kafka-records.ts";
+import type { ProducerRecord } from "../../../log/log.ts";
+
+/** Port records -> the producer's messages: bytes as they were at the append, sizes in UTF-8. */
+describe("Kafka producer messages", () => {
+  test("a value given as a plain byte array is copied: changing the array later does not change the message", () => {
+    const value = new TextEncoder().encode('{"count":1}');
+    const message = toKafkaMessage({ topic: "t", key: "k", value }, 2, 1_000);
+    value[10] = "9".charCodeAt(0);
+    expect(Buffer.isBuffer(message.value)).toBe(true);
+    expect(message.value?.toString("utf8")).toBe('{"count":1}');
+    expect(message.partition).toBe(2);
+    expect(message.timestamp).toBe(1_000n);
+  });
+
+  test("a value given as a Buffer (a view into a larger one) is sent as exactly its own bytes", () => {
+    const whole = Buffer.from("xx-value-yy");
+    const message = toKafkaMessage({ topic: "t", key: null, value: whole.subarray(3, 8) }, 0, 1);
+    expect(message.value?.toString("utf8")).toBe("value");
+    expect(message.key).toBeUndefined();
+  });
+
+  test("a null value stays absent (a tombstone) and the record's own timestamp wins over now", () => {
+    const message = toKafkaMessage({ topic: "t", key: "k", value: null, timestamp: 5 }, 0, 1_000);
+    expect(message.value).toBeUndefined();
+    expect(message.timestamp).toBe(5n);
+  });
+
+  const sizes: { name: string; record: ProducerRecord; bytes: number }[] = [
+    {
+      name: "an ASCII key",
+      record: { topic: "t", key: "abc", value: new Uint8Array(10) },
+      bytes: 32 + 10 + 3,
+    },
+    { name: "a multi-byte key", record: { topic: "t", key: "é€😀", value: null }, bytes: 32 + 2 + 3 + 4 },
+    { name: "no key", record: { topic: "t", key: null, value: new Uint8Array(7) }, bytes: 32 + 7 },
+  ];
+  for (const { name, record, bytes } of sizes)
+    test(`the size of a record with ${name} counts the key's UTF-8 bytes`, () => {
+      expect(recordSize(record)).toBe(bytes);
+    });
+});
