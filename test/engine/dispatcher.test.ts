@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Dispatcher } from "../../engine/dispatcher.ts";
 import type { PartitionHosts } from "../../engine/partition-hosts.ts";
+import type { StateRestorer } from "../../engine/state-restorer.ts";
 import { openLog } from "../../log/index.ts";
 import type { Consumer, ConsumerOptions, Log, LogRecord } from "../../log/log.ts";
 import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
@@ -551,6 +552,8 @@ describe("the dispatcher's event time", () => {
     /** [partition, event time] of each record this poll hands out */
     readonly records: readonly (readonly [number, number])[];
     readonly lag: Lags;
+    /** awaited before the poll answers: the test lets something else happen first */
+    readonly first?: () => Promise<void>;
   }
 
   /** a member owning partitions 0 and 1 (both on worker 0) that plays `steps`, one per poll */
@@ -567,6 +570,7 @@ describe("the dispatcher's event time", () => {
           await Bun.sleep(5);
           return [];
         }
+        await step.first?.();
         clock.now = step.at;
         lag = step.lag;
         return step.records.map(([partition, eventTime]) => ({
@@ -617,7 +621,7 @@ describe("the dispatcher's event time", () => {
     };
   }
 
-  async function play(steps: readonly PollStep[]) {
+  async function play(steps: readonly PollStep[], state?: StateRestorer) {
     const hosts = new RecordingHosts();
     const clock = { now: 0 };
     const member = steppedMember(steps, clock);
@@ -630,6 +634,7 @@ describe("the dispatcher's event time", () => {
       decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
       onDeadLetter: () => {},
       now: () => clock.now,
+      ...(state ? { state } : {}),
     });
     hosts.answer = (worker, batch) => dispatcher.markDone(worker, batch);
     dispatcher.start();
@@ -668,6 +673,48 @@ describe("the dispatcher's event time", () => {
     expect(result.late).toEqual([]);
     expect(result.closed).toContain("p1 [0) x6");
     expect(result.watermark).toBe(T0 + 60_000);
+  });
+
+  test("a partition whose records wait for its state restore is behind however long the restore takes, though the member read it to its end", async () => {
+    const slowRestore = Promise.withResolvers<void>();
+    const restoredP1 = Promise.withResolvers<void>();
+    const state: StateRestorer = {
+      async restore(partitions, send) {
+        for (const partition of partitions) {
+          if (partition === 1) await slowRestore.promise;
+          await send(partition, "window", `traffic:${partition}:x`, { lastOffset: -1 });
+          if (partition === 1) restoredP1.resolve();
+        }
+      },
+    };
+    const result = await play(
+      [
+        {
+          at: 0,
+          records: [
+            [0, T0],
+            [1, T0],
+          ],
+          lag: { 0: 0, 1: 0 },
+        },
+        ...p0Flows(4_000, 6, { 0: 0, 1: 0 }),
+        {
+          at: 28_000,
+          records: [],
+          lag: { 0: 0, 1: 0 },
+          first: async () => {
+            slowRestore.resolve();
+            await restoredP1.promise;
+            await Bun.sleep(0); // a macrotask: the restore's remaining microtasks (its release) ran
+          },
+        },
+        { at: 28_000, records: [], lag: { 0: 0, 1: 0 } },
+        { at: 28_000 + IDLE_MS, records: [], lag: { 0: 0, 1: 0 } },
+      ],
+      state,
+    );
+    expect(result.late).toEqual([]);
+    expect(result.closed).toContain("p1 [0) x1");
   });
 
   test("a partition read to its end goes idle after the timeout while the others send, and its last window closes", async () => {
