@@ -73,7 +73,7 @@ export const NodeConfig = z.object({
   /** the online anomaly detector of each sensor: per-measurement robust z, or Half-Space Trees */
   anomalyDetector: z.enum(["robust-z", "half-space-trees"]).default("robust-z"),
   graceMs: intFrom(0, 3600_000).default(5000),
-  /** a partition silent this long stops holding event time back (Flink's withIdleness) */
+  /** a partition read to its end and silent this long stops holding event time back (Kafka Streams' max.task.idle.ms) */
   partitionIdleMs: intFrom(100, 3600_000).default(10_000),
   /** sensor and window actors without a reading this long passivate (state to the changelog) */
   sensorIdleMs: intFrom(1000, 7 * 24 * 3600_000).default(120_000),
