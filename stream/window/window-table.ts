@@ -224,8 +224,11 @@ export class WindowTable {
     const moments: number[][] = [];
     const base = slot * this.stride;
     if (this.plan.needsMoments) {
+      const rows = this.rows;
+      // a literal, not Array.from(subarray): a checkpoint writes this for every open window of
+      // every changed key, and the subarray view cost more than the five reads
       for (let f = 0, i = base + 4; f < this.fieldCount; f++, i += 5) {
-        moments.push(Array.from(this.rows.subarray(i, i + 5)));
+        moments.push([rows[i]!, rows[i + 1]!, rows[i + 2]!, rows[i + 3]!, rows[i + 4]!]);
       }
     }
     const objects: unknown[] = [];
