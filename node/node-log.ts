@@ -69,6 +69,8 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
         kind: "embedded",
         path: join(config.dataDir, "log.db"),
         synchronous: config.embeddedLogSync === "full" ? "FULL" : "NORMAL",
+        // the WAL's checkpoints (page copies and syncs) off the main thread's commits
+        checkpoints: "background",
         sessionTimeoutMs: config.kafkaSessionTimeoutMs,
         retention,
       });

@@ -22,6 +22,7 @@ import { GroupStore } from "./group-store.ts";
 import { Maintenance, type MaintenanceReport } from "./maintenance.ts";
 import { encodeHeaders, type PlacedRecord, RecordStore } from "./record-store.ts";
 import { prepareDatabase, type Synchronous } from "./schema.ts";
+import { WalCheckpointer } from "./wal-checkpointer.ts";
 
 export interface EmbeddedLogOptions {
   /** the SQLite file; several processes may share it */
@@ -44,6 +45,12 @@ export interface EmbeddedLogOptions {
   readonly tombstoneRetentionMs?: number;
   /** retention of topics that are not compacted; default 7 days for every topic */
   readonly retention?: RetentionPolicy;
+  /**
+   * who copies the WAL back into the database: "inline" (default, SQLite's own, inside the
+   * commit that crosses 1,000 pages) or "background" (a thread of its own, `wal-checkpointer.ts`,
+   * so that appends on a busy event loop do not pay for it); ignored for ":memory:"
+   */
+  readonly checkpoints?: "inline" | "background";
 }
 
 interface PendingAppend {
@@ -70,6 +77,7 @@ export class EmbeddedLog implements Log {
   private readonly retention: RetentionPolicy;
   private readonly timings: GroupTimings;
   private readonly maintenanceTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly checkpointer: WalCheckpointer | undefined;
   private maintenanceFailure: unknown;
   /** appends waiting for this turn's shared transaction */
   private pendingAppends: PendingAppend[] = [];
@@ -81,6 +89,8 @@ export class EmbeddedLog implements Log {
     this.db = new Database(options.path, { create: true, strict: true });
     prepareDatabase(this.db, options.synchronous ?? "FULL", options.busyTimeoutMs ?? 5000);
     this.records = new RecordStore(this.db);
+    if (options.checkpoints === "background" && options.path !== ":memory:")
+      this.checkpointer = new WalCheckpointer(this.db, options.path);
     this.groups = new GroupStore(this.db);
     this.maintenance = new Maintenance(this.db);
     this.maxRecordBytes = options.maxRecordBytes ?? MIB;
@@ -221,6 +231,7 @@ export class EmbeddedLog implements Log {
     this.commitAppends();
     this.closed = true;
     this.notifier.wakeAll();
+    await this.checkpointer?.stop();
     this.db.close();
   }
 
@@ -280,6 +291,11 @@ export class EmbeddedLog implements Log {
       // e.g. the write lock stayed busy; the next tick tries again, and the failure stays visible
       this.maintenanceFailure = error;
     }
+  }
+
+  /** the background checkpoint thread, when the log was opened with one */
+  walCheckpointer(): WalCheckpointer | undefined {
+    return this.checkpointer;
   }
 
   /** the last failure of the maintenance timer, if any */

@@ -4,14 +4,17 @@
  */
 import { openEmbeddedLog } from "../../../log/embedded/index.ts";
 
-const [path, topic, batchSizeText, synchronous] = process.argv.slice(2);
+const [path, topic, batchSizeText, synchronous, checkpoints] = process.argv.slice(2);
 const batchSize = Number(batchSizeText);
 const log = openEmbeddedLog({
   path: path!,
   maintenanceIntervalMs: 0,
   synchronous: synchronous === "NORMAL" ? "NORMAL" : "FULL",
+  checkpoints: checkpoints === "background" ? "background" : "inline",
 });
 const encoder = new TextEncoder();
+// with a checkpoint thread, the kill should land while it runs, not before it started
+while (checkpoints === "background" && log.walCheckpointer()?.running !== true) await Bun.sleep(5);
 for (let batch = 0; ; batch++) {
   const records = Array.from({ length: batchSize }, (_, i) => ({
     topic: topic!,

@@ -34,9 +34,15 @@ async function lastAckedAfter(
 
 // NORMAL is the node's default: in WAL mode it survives a killed process (the OS keeps the
 // written pages), only a power loss may lose the last commits; FULL survives that too.
-test.each(["FULL", "NORMAL"] as const)(
-  "with synchronous=%s every batch acknowledged before kill -9 is present after reopening, with contiguous offsets",
-  async (synchronous) => {
+// background: the node's setting, where a thread of its own checkpoints the WAL while the
+// process appends (log/embedded/wal-checkpointer.ts)
+test.each([
+  ["FULL", "inline"],
+  ["NORMAL", "inline"],
+  ["NORMAL", "background"],
+] as const)(
+  "with synchronous=%s and %s checkpoints every batch acknowledged before kill -9 is present after reopening, with contiguous offsets",
+  async (synchronous, checkpoints) => {
     const dir = mkdtempSync(join(tmpdir(), "embedded-durability-"));
     const path = join(dir, "log.db");
     try {
@@ -45,13 +51,22 @@ test.each(["FULL", "NORMAL"] as const)(
       await setup.close();
 
       const child = Bun.spawn(
-        ["bun", join(import.meta.dir, "append-until-killed.ts"), path, "durable", `${BATCH}`, synchronous],
+        [
+          "bun",
+          join(import.meta.dir, "append-until-killed.ts"),
+          path,
+          "durable",
+          `${BATCH}`,
+          synchronous,
+          checkpoints,
+        ],
         {
           stdout: "pipe",
           stderr: "inherit",
         },
       );
-      const lastAcked = await lastAckedAfter(child.stdout, 25, 20_000);
+      // the background case runs long enough (~12k records) for the thread to checkpoint under it
+      const lastAcked = await lastAckedAfter(child.stdout, checkpoints === "background" ? 300 : 25, 20_000);
       child.kill("SIGKILL");
       await child.exited;
       expect(lastAcked).toBeGreaterThanOrEqual(0);
