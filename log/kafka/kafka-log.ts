@@ -179,6 +179,23 @@ export class KafkaLog implements Log {
     } catch (error) {
       throw this.fail(error, `set the configs of topic ${topic}`, topic);
     }
+    // the controller took the change; the broker describing the topic learns it from the
+    // metadata log a moment later. Return only once it shows, so a caller that reads the topic's
+    // configs right after creating it reads what it asked for (a test read "delete" once)
+    const deadline = Date.now() + TOPIC_VISIBLE_WAIT_MS;
+    for (;;) {
+      const now = await this.describeTopicConfigs(topic);
+      if (changes.every((change) => now.get(change.name)?.value === change.value)) return;
+      if (Date.now() > deadline)
+        throw new PlatformError(
+          ErrorCodes.LOG_BROKER_UNAVAILABLE,
+          `the configs of topic ${topic} were set but do not show`,
+          {
+            details: { topic, configs: changes.map((change) => change.name) },
+          },
+        );
+      await Bun.sleep(50);
+    }
   }
 
   private async describeTopicConfigs(
