@@ -22,6 +22,84 @@ logContract("embedded (bun:sqlite)", async () => {
   };
 });
 
+// the node's settings: checkpoints on their own thread, commits at most every 2 ms
+logContract("embedded with a checkpoint thread and a commit interval", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
+  const log = openEmbeddedLog({
+    path: join(dir, "log.db"),
+    heartbeatIntervalMs: 100,
+    sessionTimeoutMs: 3000,
+    checkpoints: "background",
+    commitIntervalMs: 2,
+  });
+  return {
+    log,
+    async cleanup() {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("embedded log commit interval", () => {
+  const value = new Uint8Array([7]);
+  const cases = [
+    { intervalMs: 0, waitsPastATurn: false },
+    // long enough that no stall of a loaded machine between the two appends uses it up
+    { intervalMs: 500, waitsPastATurn: true },
+  ];
+
+  test.each(cases)(
+    "with commitIntervalMs=$intervalMs an append right after a commit waits past the next turn: $waitsPastATurn",
+    async ({ intervalMs, waitsPastATurn }) => {
+      const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
+      const log = openEmbeddedLog({ path: join(dir, "log.db"), commitIntervalMs: intervalMs });
+      try {
+        await log.createTopic({ name: "t", partitions: 1 });
+        // the first append after a quiet spell commits on the next turn, interval or not
+        await log.append([{ topic: "t", key: "first", value }]);
+        const committedAt = performance.now();
+        let resolvedAt: number | undefined;
+        const second = log.append([{ topic: "t", key: "second", value }]).then((positions) => {
+          resolvedAt = performance.now();
+          return positions;
+        });
+        await nextTurn();
+        expect(resolvedAt === undefined).toBe(waitsPastATurn);
+        // an append in a later turn joins the same pending commit
+        const third = log.append([{ topic: "t", key: "third", value }]);
+        expect((await second).map((p) => p.offset)).toEqual([1]);
+        expect((await third).map((p) => p.offset)).toEqual([2]);
+        // it waited for the interval (counted from the commit, a little before \`committedAt\`)
+        if (waitsPastATurn) expect(resolvedAt! - committedAt).toBeGreaterThanOrEqual(intervalMs / 2);
+      } finally {
+        await log.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  test("an append waiting for the interval is written by close, not lost", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
+    const path = join(dir, "log.db");
+    const log = openEmbeddedLog({ path, commitIntervalMs: 60_000 });
+    try {
+      await log.createTopic({ name: "t", partitions: 1 });
+      await log.append([{ topic: "t", key: "a", value }]);
+      const waiting = log.append([{ topic: "t", key: "b", value }]);
+      await log.close();
+      expect((await waiting).map((p) => p.offset)).toEqual([1]);
+      const reopened = openEmbeddedLog({ path });
+      expect((await reopened.read({ topic: "t", partition: 0 })).map((r) => r.key)).toEqual(["a", "b"]);
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("embedded log group commit", () => {
   const value = new Uint8Array([7]);
 
