@@ -7,6 +7,7 @@ import type { Log } from "../../../log/log.ts";
 import { isPlatformError, type PlatformError } from "../../../messages/errors.ts";
 import { SchemaSerde, type SchemaSource } from "../../../messages/schema-registry/schema-serde.ts";
 import { frame, schemaIdOf } from "../../../messages/schema-registry/wire-format.ts";
+import { PHYSICAL_LIMITS, SensorReading, sensorReadingJsonSchema } from "../../../messages/sensor-reading.ts";
 import { SchemaRegistry } from "../../../registries/schema-registry.ts";
 
 const readingSchema = {
@@ -151,5 +152,83 @@ describe("SchemaSerde", () => {
       error = e;
     }
     expect(isPlatformError(error, "SCHEMA_VIOLATION")).toBe(true);
+  });
+});
+
+describe("trusted subjects", () => {
+  test("encode frames a trusted subject's value without the check; decode still refuses it", async () => {
+    const trusting = new SchemaSerde(registry, {
+      schemas: { "city.sensors.raw-value": readingSchema },
+      trustedSubjects: new Set(["city.sensors.raw-value"]),
+    });
+    const bytes = await trusting.encode("city.sensors.raw-value", { sensor_id: "t_1", value: 99 });
+    expect(thrown(() => trusting.decode(bytes)).code).toBe("SCHEMA_VIOLATION");
+    // another subject of the same serde is still checked on the way out
+    await registry.register("other-value", JSON.stringify({ type: "string" }), { schemaType: "JSON" });
+    const refused = await trusting.encode("other-value", 42).catch((error: unknown) => error);
+    expect(isPlatformError(refused, "SCHEMA_VIOLATION")).toBe(true);
+  });
+
+  // The node trusts its readings subject because the edge parses every reading with
+  // `SensorReading`; that holds only while whatever that schema accepts, the registered JSON
+  // Schema accepts too. Each limit at both ends, and a seeded sweep inside them.
+  test("every reading the edge's schema accepts passes the registered reading schema", async () => {
+    const subject = "city.sensors.raw-value";
+    const checking = new SchemaSerde(registry, { schemas: { [subject]: sensorReadingJsonSchema() } });
+    const base = {
+      traffic: { type: "traffic", vehicle_count: 3, avg_speed: 40.5, location: { lat: 40.7, lon: -74 } },
+      environment: { type: "environment", temperature: 21.5, humidity: 40, air_quality_index: 50 },
+      utility: { type: "utility", consumption: 1.5, voltage: 230, current: 5 },
+    } as Record<string, Record<string, unknown>>;
+    const candidates: Record<string, unknown>[] = [];
+    const withField = (reading: Record<string, unknown>, field: string, value: number) =>
+      field === "lat" || field === "lon"
+        ? { ...reading, location: { ...(reading.location as object), [field]: value } }
+        : { ...reading, [field]: value };
+    for (const [type, fields] of Object.entries(base)) {
+      for (const [field, [min, max]] of Object.entries(PHYSICAL_LIMITS)) {
+        if (!(field in fields) && !((field === "lat" || field === "lon") && type === "traffic")) continue;
+        for (const edge of [
+          min,
+          max,
+          min === undefined ? -1e12 : undefined,
+          max === undefined ? 1e12 : undefined,
+        ])
+          if (edge !== undefined) candidates.push(withField(fields, field, edge));
+      }
+    }
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 300; i++) {
+      const type = (["traffic", "environment", "utility"] as const)[i % 3]!;
+      const reading: Record<string, unknown> = { ...base[type] };
+      for (const field of Object.keys(reading)) {
+        if (field === "type") continue;
+        if (field === "location") reading.location = { lat: random() * 180 - 90, lon: random() * 360 - 180 };
+        else if (field === "vehicle_count") reading[field] = Math.floor(random() * 500);
+        else if (field === "humidity") reading[field] = random() * 100;
+        else reading[field] = random() * 1000 - (field === "consumption" ? 500 : 0);
+      }
+      candidates.push(reading);
+    }
+    const ids = ["t_1", "sensor.A-9", "0"];
+    const timestamps = ["2024-01-01T00:00:00Z", "2024-02-29T23:59:59.123Z", "2024-06-01T12:00:00+02:00"];
+    let accepted = 0;
+    for (const [i, fields] of candidates.entries()) {
+      const parsed = SensorReading.safeParse({
+        ...fields,
+        sensor_id: ids[i % 3],
+        timestamp: timestamps[i % 3],
+      });
+      if (!parsed.success) continue;
+      accepted++;
+      const bytes = await checking.encode(subject, parsed.data);
+      expect(checking.decode(bytes)).toEqual(parsed.data);
+    }
+    // the sweep is not vacuous: nearly every candidate is a reading
+    expect(accepted).toBeGreaterThan(candidates.length * 0.9);
   });
 });
