@@ -91,7 +91,6 @@ const MAX_FLUSHES_IN_FLIGHT = 4;
 /** as the partition host: checkpoint requests per turn between drains */
 const SNAPSHOTS_PER_TURN = 256;
 const INPUT_PARTITIONS = 12;
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const decodeJson = (bytes: Uint8Array): unknown => JSON.parse(decoder.decode(bytes));
 
@@ -291,8 +290,15 @@ async function aggregate(
   };
 }
 
+/**
+ * One Buffer for the batch's values, each record a view of its part: the values are written
+ * once, as the producer takes them (a TextEncoder array per value was copied again into a
+ * Buffer on its way to the producer).
+ */
 function toProducerRecords(topic: string, latest: ReadonlyMap<string, WindowResult>): ProducerRecord[] {
-  const records: ProducerRecord[] = [];
+  const keys: string[] = [];
+  const values: string[] = [];
+  let bytes = 0;
   for (const [key, result] of latest) {
     const vehicle = result.fields.vehicle_count!;
     const speed = result.fields.avg_speed!;
@@ -304,7 +310,17 @@ function toProducerRecords(topic: string, latest: ReadonlyMap<string, WindowResu
       vehicle,
       speed,
     );
-    records.push({ topic, key, value: encoder.encode(value) });
+    keys.push(key);
+    values.push(value);
+    bytes += Buffer.byteLength(value, "utf8");
+  }
+  const pool = Buffer.allocUnsafe(bytes);
+  const records: ProducerRecord[] = [];
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    const written = pool.write(values[i]!, at, "utf8");
+    records.push({ topic, key: keys[i]!, value: pool.subarray(at, at + written) });
+    at += written;
   }
   return records;
 }
