@@ -2,9 +2,10 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChangelogStore } from "../../../log/changelog/changelog-store.ts";
+import { ChangelogStore, DEFAULT_RESTORE_BATCH_RECORDS } from "../../../log/changelog/changelog-store.ts";
 import { type EmbeddedLog, openEmbeddedLog } from "../../../log/embedded/index.ts";
-import { ErrorCodes } from "../../../messages/errors.ts";
+import type { Log, LogRecord, ReadOptions, TopicPartition } from "../../../log/log.ts";
+import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
 import { Topics } from "../../../messages/topics.ts";
 import { stateStoreContract } from "./state-store.contract.ts";
 
@@ -163,4 +164,75 @@ test("restore reads up to the end offset as of its start, in batches", async () 
   await store.flush();
   const restored = await store.restorePartition(0, () => undefined);
   expect(restored).toMatchObject({ records: 50, keys: 50, endOffset: 50 });
+});
+
+/**
+ * The embedded log with its restore calls observed: `events` gets "endOffset <p>" and
+ * "read <p>@<offset>"; `failRead` may make a read reject (a broker gone mid-restore).
+ */
+function observedLog(
+  log: Log,
+  events: string[],
+  failRead: (partition: number, fromOffset: number) => boolean = () => false,
+): Log {
+  return new Proxy(log, {
+    get(target, name, receiver) {
+      if (name === "endOffset")
+        return (tp: TopicPartition) => {
+          events.push(`endOffset ${tp.partition}`);
+          return target.endOffset(tp);
+        };
+      if (name === "read")
+        return async (tp: TopicPartition, options?: ReadOptions): Promise<LogRecord[]> => {
+          const from = options?.fromOffset ?? 0;
+          events.push(`read ${tp.partition}@${from}`);
+          if (failRead(tp.partition, from))
+            throw new PlatformError(ErrorCodes.LOG_BROKER_UNAVAILABLE, "broker gone");
+          return target.read(tp, options);
+        };
+      const value = Reflect.get(target, name, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+test("a restore reads 100,000 records at a time by default", async () => {
+  const events: string[] = [];
+  const base = embeddedLog();
+  const store = await ChangelogStore.open({
+    log: observedLog(base, events),
+    applicationId: "default-chunks",
+    kind: "window",
+    partitions: 1,
+  });
+  const records = DEFAULT_RESTORE_BATCH_RECORDS + 1;
+  for (let i = 0; i < records; i++) store.put(0, `k${i}`, i);
+  await store.flush();
+  const restored = await store.restorePartition(0);
+  expect(restored).toMatchObject({ records, keys: records, endOffset: records });
+  expect(events).toEqual(["endOffset 0", "read 0@0", `read 0@${DEFAULT_RESTORE_BATCH_RECORDS}`]);
+});
+
+test("a read that fails mid-restore rejects the restore with the log's error, and a later restore runs", async () => {
+  const events: string[] = [];
+  const base = embeddedLog();
+  const store = await ChangelogStore.open({
+    log: observedLog(base, events, (_partition, from) => from === 10),
+    applicationId: "read-failed",
+    kind: "window",
+    partitions: 1,
+    restoreBatchRecords: 10,
+  });
+  for (let i = 0; i < 25; i++) store.put(0, `k${i}`, i);
+  await store.flush();
+  await expect(store.restorePartition(0)).rejects.toMatchObject({ code: ErrorCodes.LOG_BROKER_UNAVAILABLE });
+  expect(events).toEqual(["endOffset 0", "read 0@0", "read 0@10"]);
+  // the slot was given back: a later restore runs
+  const again = await ChangelogStore.open({
+    log: base,
+    applicationId: "read-failed",
+    kind: "window",
+    partitions: 1,
+  });
+  expect((await again.restorePartition(0)).keys).toBe(25);
 });
