@@ -11,7 +11,8 @@
  * - one window actor per sensor (actors/window/window.ts, window/<type>:<partition>:<sensor>) in an
  *   actor system, with the node's per-sensor operator (actors/window/sensor-windows.ts: count, sum, mean,
  *   min, max per measurement, watermark, grace, on-update and final emission);
- * - the node's event time: per-partition watermarks (stream/watermark) sent after each batch to
+ * - the node's event time: per-partition watermarks (stream/watermark; a partition idle only when
+ *   read to its end, by the consumer's lag, as the dispatcher keeps them) sent after each batch to
  *   the window actors whose earliest window may close (event-time timers), as the partition host does;
  * - checkpoints every `commitIntervalMs` (the node's COMMIT_INTERVAL_MS, default from
  *   node/config.ts): every window actor that changed publishes its state, which goes through
@@ -150,9 +151,11 @@ async function aggregate(
       onNextClose: (key, closeAt) => closeTimers.schedule(key, closeAt),
     }),
   );
-  // as the dispatcher keeps them (engine/dispatcher.ts): a stall of the whole input idles no partition
+  // as the dispatcher keeps them (engine/dispatcher.ts): a partition is idle only when read to
+  // its end (the consumer's lag) and silent for the idle timeout, so a partition whose records
+  // the consumer hands over late is waited for, not passed (the bench has no held records)
   const watermarks = new PartitionWatermarks(maxOutOfOrdernessMs, NODE_PARTITION_IDLE_MS, {
-    idleOnlyWhileInputFlows: true,
+    lagOf: (partition) => consumer.currentLag({ topic: options.input, partition }),
   });
   let watermark = Number.NEGATIVE_INFINITY;
   const dirty = new Set<string>();
