@@ -4,7 +4,7 @@ import { kafkaSecurityFromEnv } from "../log/kafka/kafka-security.ts";
 import type { Log } from "../log/log.ts";
 import { parseTopicRetention, type RetentionPolicy } from "../log/retention.ts";
 import { type RecordCodec, registryCodec } from "../messages/codec/record-codec.ts";
-import { platformSchemas } from "../messages/platform-schemas.ts";
+import { platformSchemas, subjectOf } from "../messages/platform-schemas.ts";
 import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
 import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
 import { DEFAULT_PARTITIONS, Topics } from "../messages/topics.ts";
@@ -96,7 +96,12 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
   const own = await registerOwnSubjects(registry, schemas);
   for (const warning of own.warnings) console.warn(warning);
   const codec = registryCodec(
-    new SchemaSerde(own.source, { schemas }),
+    new SchemaSerde(own.source, {
+      schemas,
+      // the edge parses every reading with the schema this subject is written from
+      // (test/messages/schema-registry/schema-serde.test.ts holds the two together)
+      trustedSubjects: new Set([subjectOf(Topics.sensorsRaw)]),
+    }),
     new Set([
       Topics.sensorsRaw,
       Topics.silver,
