@@ -29,7 +29,7 @@ export interface ChangelogStoreOptions {
   /**
    * records per `log.read` during restore; default 100,000. Each read costs a round trip for the
    * end offset and fetches of its own, and a batch that straddles two reads is fetched and
-   * decompressed twice: at 1M keys on Kafka, reads of 100,000 took 21 % less CPU than 20,000
+   * decompressed twice: at 1M keys on Kafka, reads of 100,000 took 17-21 % less CPU than 20,000
    * (bench/RESULTS.md, failover restore). A read is at most this many records beyond what the
    * restored map itself holds.
    */
