@@ -15,7 +15,7 @@
 export class UpdateCache {
   /** per slot: the generation it was held at, plus one; 0 when not held */
   private heldAt = new Int32Array(0);
-  private slots = new Int32Array(16);
+  private slots = new Int32Array(4);
   private count = 0;
 
   /** Holds `slot` (at table generation `generation`) until the next `drain`. */

@@ -174,7 +174,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   private queue: CloseQueue | AlignedCloseQueue;
   private watermarks: PartitionWatermarks;
   private nextSeq = 0;
-  private touched = new Int32Array(64);
+  private touched = new Int32Array(8);
   private touchedCount = 0;
   /** cacheUpdates: the windows changed since the last flushUpdates */
   private readonly updates: UpdateCache | undefined;
@@ -189,8 +189,8 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   /** the watermark the record being placed is judged by (its key's, in "key" mode) */
   private placingWatermark = Number.NEGATIVE_INFINITY;
   private ready = new Int32Array(8);
-  /** processBatch: the key ids of one group, and one record's values */
-  private readonly batchIds = new Int32Array(BATCH_GROUP);
+  /** processBatch: the key ids of one group (made on the first batch), and one record's values */
+  private batchIds: Int32Array | undefined;
   private readonly batchRow: Float64Array;
 
   constructor(config: WindowOperatorConfig) {
@@ -285,6 +285,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
         },
       );
     }
+    this.batchIds ??= new Int32Array(BATCH_GROUP);
     const ids = this.batchIds;
     const row = this.batchRow;
     for (let from = 0; from < count; from += BATCH_GROUP) {
