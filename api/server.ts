@@ -17,12 +17,22 @@ import { Gateway, type GatewayBindings, isRefusal, refusalResponse } from "./gat
  * by Bun (the routes have smaller caps with a JSON 413), a WebSocket frame over
  * `MAX_FEED_FRAME_BYTES` is closed by Bun with 1009, a binary frame is answered with an error
  * message, and a handler that throws is contained by the `error` hooks instead of becoming an
- * uncaught exception that stops the process.
+ * uncaught exception that stops the process. An open feed client's credential is checked again
+ * every `feedCheckMs`: one revoked, expired or no longer enough is closed with 1008.
  */
 interface FeedConnection {
   clientId: number;
   mayReceive: (feed: FeedName) => boolean;
+  /** the upgrade's URL and headers (its credential), to ask the gateway again while it is open */
+  readonly admittedBy: Request;
+  readonly clientAddress: string | undefined;
 }
+
+/** a feed client whose credential no longer admits it (revoked key, expired token) */
+export const CREDENTIAL_ENDED_CLOSE = {
+  code: 1008,
+  reason: "your credential was revoked or has expired; reconnect with a valid one",
+} as const;
 
 /** a control message is a few hundred bytes; anything near this is not one */
 export const MAX_FEED_FRAME_BYTES = 16 * 1024;
@@ -51,7 +61,10 @@ export interface ServeApiOptions {
   readonly hostname?: string;
   /** seconds without a frame from a client before Bun closes it (Bun's default 120) */
   readonly idleTimeoutSeconds?: number;
-  /** how often the hub judges slow clients when no feed publishes; default 1000 */
+  /**
+   * how often the hub judges slow clients when no feed publishes, and open feed clients'
+   * credentials are checked again; default 1000
+   */
   readonly feedCheckMs?: number;
 }
 
@@ -66,6 +79,7 @@ export function serveApi(options: ServeApiOptions): ApiServer {
   let app = options.app;
   let gateway = options.gateway;
   const hostname = options.hostname ?? "127.0.0.1";
+  const openSockets = new Set<ServerWebSocket<FeedConnection>>();
   const server: Server<FeedConnection> = Bun.serve<FeedConnection>({
     port: options.port,
     hostname,
@@ -83,7 +97,13 @@ export function serveApi(options: ServeApiOptions): ApiServer {
           return jsonError(426, ErrorCodes.BAD_REQUEST, "expected a WebSocket upgrade");
         const admitted = await gateway.admitFeedClient(request, bindings.clientAddress);
         if (isRefusal(admitted)) return refusalResponse(admitted);
-        const data = { clientId: 0, mayReceive: Gateway.mayReceive(admitted) };
+        const data: FeedConnection = {
+          clientId: 0,
+          mayReceive: Gateway.mayReceive(admitted),
+          // only what authentication reads: not the body, not the socket
+          admittedBy: new Request(request.url, { headers: request.headers }),
+          clientAddress: bindings.clientAddress,
+        };
         if (bunServer.upgrade(request, { data })) return undefined;
         return jsonError(426, ErrorCodes.BAD_REQUEST, "expected a WebSocket upgrade");
       }
@@ -101,6 +121,7 @@ export function serveApi(options: ServeApiOptions): ApiServer {
       maxPayloadLength: MAX_FEED_FRAME_BYTES,
       ...(options.idleTimeoutSeconds === undefined ? {} : { idleTimeout: options.idleTimeoutSeconds }),
       open(ws: ServerWebSocket<FeedConnection>) {
+        openSockets.add(ws);
         ws.data.clientId = feeds.connect(
           {
             send: (text) => ws.send(text),
@@ -126,6 +147,7 @@ export function serveApi(options: ServeApiOptions): ApiServer {
         feeds.flush(ws.data.clientId);
       },
       close(ws: ServerWebSocket<FeedConnection>) {
+        openSockets.delete(ws);
         feeds.disconnect(ws.data.clientId);
       },
       error(error: Error, ws: ServerWebSocket<FeedConnection>) {
@@ -136,8 +158,30 @@ export function serveApi(options: ServeApiOptions): ApiServer {
       },
     },
   });
+  let checkingCredentials = false;
+  const checkCredentials = async () => {
+    // a slow JWKS must not stack checks on top of each other
+    if (checkingCredentials || !gateway) return;
+    checkingCredentials = true;
+    try {
+      for (const ws of [...openSockets]) {
+        if (await gateway.feedClientStillAdmitted(ws.data.admittedBy, ws.data.clientAddress)) continue;
+        // nothing more reaches it, and it is told why before the socket closes
+        openSockets.delete(ws);
+        feeds.disconnect(ws.data.clientId);
+        ws.close(CREDENTIAL_ENDED_CLOSE.code, CREDENTIAL_ENDED_CLOSE.reason);
+      }
+    } finally {
+      checkingCredentials = false;
+    }
+  };
   // eviction and the close grace are judged on a timer too, not only when a feed publishes
-  const feedCheck = setInterval(() => feeds.flush(), options.feedCheckMs ?? 1000);
+  const feedCheck = setInterval(() => {
+    feeds.flush();
+    checkCredentials().catch((error: unknown) =>
+      console.error("checking the feed clients' credentials failed:", error),
+    );
+  }, options.feedCheckMs ?? 1000);
   const port = server.port ?? options.port;
   const scheme = options.tls ? "https" : "http";
   const shownHost = hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname;

@@ -305,6 +305,19 @@ export class Gateway {
     return who as Principal;
   }
 
+  /**
+   * Whether a feed client admitted earlier is still admitted: a WebSocket outlives the request
+   * that opened it, so a revoked key, an expired token or the end of development mode must end
+   * the feed too (Kafka re-authenticates long-lived connections for the same reason). The rate
+   * limit is not taken again: this is the node asking, not the client. A JWKS that cannot be
+   * reached right now (503) keeps the client: an outage of the issuer is not a revocation.
+   */
+  async feedClientStillAdmitted(request: Request, clientAddress: string | undefined): Promise<boolean> {
+    const who = await this.authenticate(request, clientAddress, true);
+    if (isRefusal(who)) return who.status === 503;
+    return this.authorize("GET", "/ws", who) === undefined;
+  }
+
   /** whether a feed client may receive a feed */
   static mayReceive(principal: Principal): (feed: keyof typeof FEED_POLICY) => boolean {
     return (feed) => roleAtLeast(principal.role, FEED_POLICY[feed]);

@@ -231,6 +231,92 @@ describe("WebSocket feeds", () => {
   });
 });
 
+/** resolves with the close, or fails the test when the socket is still open after `withinMs` */
+function closeOf(socket: WebSocket, withinMs: number): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`still open after ${withinMs} ms`)), withinMs);
+    socket.onclose = (event) => {
+      clearTimeout(timer);
+      resolve({ code: event.code, reason: event.reason });
+    };
+  });
+}
+
+describe("a feed client whose credential ends", () => {
+  // regression: a revoked key's WebSocket kept receiving readings for as long as it stayed open
+  const cases: {
+    name: string;
+    connect: (store: ApiKeyStore) => Promise<{ url: (ws: string) => string; end: () => Promise<void> }>;
+  }[] = [
+    {
+      name: "a revoked API key",
+      connect: async (store) => {
+        const { key, info } = await store.create("revoked-later", "viewer");
+        return {
+          url: (ws) => `${ws}/ws?access_token=${key}`,
+          end: async () => void (await store.revoke(info.id)),
+        };
+      },
+    },
+    {
+      name: "development mode, once the first key is created",
+      connect: async (store) => ({
+        url: (ws) => `${ws}/ws`,
+        end: async () => void (await store.create("the first key", "admin")),
+      }),
+    },
+  ];
+  test.each(cases)("is closed with 1008 and gets nothing more: $name", async ({ connect }) => {
+    const store = await ApiKeyStore.open(log, {
+      topic: `feed-credential-${crypto.randomUUID()}`,
+      refreshMs: 20,
+    });
+    try {
+      const api = serve({ gateway: { keys: store }, feedCheckMs: 20 });
+      const { url, end } = await connect(store);
+      const socket = new WebSocket(url(api.url.replace(/^http/, "ws")));
+      const replies: string[] = [];
+      socket.onmessage = (event) => replies.push(String(event.data));
+      await new Promise<void>((resolve, reject) => {
+        socket.onopen = () => resolve();
+        socket.onerror = () => reject(new Error("did not open"));
+      });
+      socket.send(JSON.stringify({ op: "subscribe", feeds: ["readings"] }));
+      while (api.feeds.clientCount === 0 || replies.length < 1) await Bun.sleep(5);
+      expect(JSON.parse(replies[0]!)).toEqual({ type: "subscribed", feeds: ["readings"] });
+
+      const closed = closeOf(socket, 10_000);
+      await end();
+      expect(await closed).toEqual({ code: 1008, reason: expect.stringContaining("revoked or has expired") });
+      expect(api.feeds.clientCount).toBe(0);
+      api.feeds.publish("readings", { sensor_id: "after-the-end" });
+      expect(replies.join("\n")).not.toContain("after-the-end");
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("a valid key's feed client stays open across the checks", async () => {
+    const { key } = await keys.create("still-valid", "viewer");
+    const api = serve({ gateway: { keys }, feedCheckMs: 5 });
+    const socket = new WebSocket(`${api.url.replace(/^http/, "ws")}/ws?access_token=${key}`);
+    const replies: string[] = [];
+    socket.onmessage = (event) => replies.push(String(event.data));
+    await new Promise<void>((resolve) => {
+      socket.onopen = () => resolve();
+    });
+    socket.send(JSON.stringify({ op: "subscribe", feeds: ["readings"] }));
+    while (replies.length < 1) await Bun.sleep(5);
+    // the checks run on the server's timer: wait for the hub to have judged it many times over
+    await Bun.sleep(200);
+    api.feeds.publish("readings", { sensor_id: "still-here" });
+    while (replies.length < 2) await Bun.sleep(5);
+    expect(replies[1]).toContain("still-here");
+    expect(socket.readyState).toBe(WebSocket.OPEN);
+    socket.close();
+  });
+});
+
 describe("the audit trail", () => {
   test("records each write with who, what, where and the result, newest first, and no reads", async () => {
     const trail = await AuditLog.open(log, "audit-under-test");
