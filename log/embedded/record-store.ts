@@ -270,12 +270,19 @@ export class RecordStore {
   }
 
   private write(records: readonly PlacedRecord[]): RecordPosition[] {
-    // next offsets of the partitions this batch touches, read once inside the write lock
+    // Next offsets of the partitions this batch touches, inside the write lock. The ends this
+    // connection knows are exact unless another connection committed since it last looked, which
+    // data_version tells in one pragma (and then they are read again); a partition end it never
+    // learned is read from its row. This spared a SELECT per partition per transaction.
+    this.refreshEnds();
     const nextOffsets = new Map<string, number>();
     const positions: RecordPosition[] = [];
     for (const record of records) {
       const slot = `${record.topic.id}:${record.partition}`;
-      const offset = nextOffsets.get(slot) ?? this.endOffset(record.topic, record.partition);
+      const offset =
+        nextOffsets.get(slot) ??
+        this.knownEnd(record.topic.id, record.partition) ??
+        this.endOffset(record.topic, record.partition);
       this.insertRecord.run(
         record.topic.id,
         record.partition,

@@ -65,6 +65,25 @@ describe("record store: known partition ends", () => {
     expect(reader.mayHaveRecords(topic, 0, 2)).toBe(false);
   });
 
+  // appends take their offsets from the ends they know: one another connection moved must be
+  // read again (else a duplicate offset), one nobody moved needs no SELECT
+  test("two connections appending to the same partitions in turn get contiguous offsets", () => {
+    const first = connection();
+    const second = connection();
+    first.createTopic({ name: "t", partitions: 2 }, config);
+    const stores = [first, second];
+    const offsets: number[][] = [[], []];
+    for (let turn = 0; turn < 12; turn++) {
+      const store = stores[turn % 3 === 0 ? 1 : 0]!; // runs of two on one side, then the other
+      const topic = store.require("t");
+      for (const position of store.append([...placed(topic, 0, 2), ...placed(topic, 1, 1)]))
+        offsets[position.partition]!.push(position.offset);
+    }
+    expect(offsets[0]).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    expect(offsets[1]).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(second.endOffset(second.require("t"), 0)).toBe(24);
+  });
+
   test("a partition whose end this connection never learned is read, not skipped", () => {
     const reader = connection();
     const writer = connection();
