@@ -2,7 +2,7 @@ import type { HotReading } from "../../messages/host-protocol.ts";
 import { MEASUREMENTS, type SensorType } from "../../messages/sensor-reading.ts";
 import type { FieldAggregates, WindowResult } from "../../messages/window-result.ts";
 import type { NodeConfig } from "../../node/config.ts";
-import type { WindowResult as OperatorResult, WindowOutput } from "../../stream/index.ts";
+import type { WindowResult as OperatorResult } from "../../stream/index.ts";
 import {
   clearWindowOutput,
   createWindowOperator,
@@ -12,6 +12,7 @@ import {
   sliding,
   tumbling,
   type WindowAssigner,
+  type WindowOperator,
   type WindowOperatorSnapshot,
 } from "../../stream/index.ts";
 import type { SensorWindows, WindowSink } from "./window.ts";
@@ -75,11 +76,18 @@ const STATISTICS = ["count", "sum", "mean", "min", "max"] as const;
 
 export function sensorWindowsFactory(options: SensorWindowsOptions) {
   const cacheUpdates = options.cacheUpdates ?? true;
+  // shared by every sensor's operator: one assigner, one aggregator spec per sensor type
+  const assigner = assignerOf(options.window);
+  const aggregatorsOf = new Map<SensorType, Record<string, typeof STATISTICS>>();
   return (sensorType: SensorType, partition: number, snapshot?: unknown): SensorWindows => {
-    const fields = MEASUREMENTS[sensorType];
+    let aggregators = aggregatorsOf.get(sensorType);
+    if (aggregators === undefined) {
+      aggregators = Object.fromEntries(MEASUREMENTS[sensorType].map((field) => [field, STATISTICS]));
+      aggregatorsOf.set(sensorType, aggregators);
+    }
     const operator = createWindowOperator({
-      assigner: assignerOf(options.window),
-      aggregators: Object.fromEntries(fields.map((field) => [field, STATISTICS])),
+      assigner,
+      aggregators,
       watermark: { maxOutOfOrdernessMs: options.maxOutOfOrdernessMs, idleTimeoutMs: options.idleTimeoutMs },
       graceMs: options.graceMs,
       emit: "on-update",
@@ -89,69 +97,102 @@ export function sensorWindowsFactory(options: SensorWindowsOptions) {
       clock: options.clock,
     });
     if (snapshot !== undefined) operator.restore(snapshot as WindowOperatorSnapshot);
-    const out = createWindowOutput();
-    const stream = `${sensorType}:${partition}`;
-    let lastIngestedAt = 0;
-    /** a reading went in since the last emitUpdates (it may have changed no window: late) */
-    let held = false;
-
-    /** `offset`: the log position of the reading that caused the output, -1 for timer work */
-    const drain = (sink: WindowSink, o: WindowOutput, offset: number) => {
-      for (const result of o.emitted) sink.window(toWindowResult(sensorType, result), lastIngestedAt);
-      for (const late of o.late)
-        sink.late({
-          stream,
-          key: late.key,
-          event_time: late.eventTime,
-          reason: `${late.reason} (watermark ${late.watermark})`,
-          partition: late.partition,
-          offset,
-        });
-      for (const rejected of o.rejected)
-        sink.late({
-          stream,
-          key: rejected.key,
-          event_time: rejected.eventTime,
-          reason: `rejected: ${rejected.reason}${rejected.field ? ` (${rejected.field})` : ""}`,
-          partition: rejected.partition,
-          offset,
-        });
-      clearWindowOutput(o);
-    };
-
-    return {
-      snapshot: () => operator.snapshot(),
-      add(reading: HotReading, sink: WindowSink) {
-        lastIngestedAt = reading.ingestedAt;
-        operator.process(reading.partition, reading.sensorId, reading.eventTime, reading.values, out);
-        held = cacheUpdates;
-        drain(sink, out, reading.offset);
-      },
-      hasCachedUpdates: () => held,
-      emitUpdates(sink: WindowSink) {
-        held = false;
-        operator.flushUpdates(out);
-        drain(sink, out, -1);
-      },
-      advance(now: number, sink: WindowSink) {
-        operator.advanceProcessingTime(now, out);
-        drain(sink, out, -1);
-      },
-      advanceTo(watermark: number, sink: WindowSink) {
-        operator.advanceWatermark(watermark, out);
-        drain(sink, out, -1);
-      },
-      // Event time from one partition (the actor's key names it): a partition's idleness only
-      // matters against other partitions, and a lone idle one keeps its own watermark, so
-      // processing time never closes anything here; the node's watermark (`advanceTo`) does.
-      closesInProcessingTime: () => false,
-      nextCloseAt: () => operator.nextCloseAt(),
-      flush(sink: WindowSink) {
-        operator.flush(out);
-        drain(sink, out, -1);
-      },
-    };
+    return new OneSensorWindows(operator, sensorType, partition, cacheUpdates);
   };
+}
+
+/**
+ * A class, not an object of closures: there is one per window actor (100k at 100k sensors), and
+ * its methods on the prototype are shared instead of eleven functions each.
+ */
+class OneSensorWindows implements SensorWindows {
+  private readonly out = createWindowOutput();
+  private readonly stream: string;
+  private lastIngestedAt = 0;
+  /** a reading went in since the last emitUpdates (it may have changed no window: late) */
+  private held = false;
+
+  constructor(
+    private readonly operator: WindowOperator,
+    private readonly sensorType: SensorType,
+    partition: number,
+    private readonly cacheUpdates: boolean,
+  ) {
+    this.stream = `${sensorType}:${partition}`;
+  }
+
+  snapshot(): unknown {
+    return this.operator.snapshot();
+  }
+
+  add(reading: HotReading, sink: WindowSink): void {
+    this.lastIngestedAt = reading.ingestedAt;
+    this.operator.process(reading.partition, reading.sensorId, reading.eventTime, reading.values, this.out);
+    this.held = this.cacheUpdates;
+    this.drain(sink, reading.offset);
+  }
+
+  hasCachedUpdates(): boolean {
+    return this.held;
+  }
+
+  emitUpdates(sink: WindowSink): void {
+    this.held = false;
+    this.operator.flushUpdates(this.out);
+    this.drain(sink, -1);
+  }
+
+  advance(now: number, sink: WindowSink): void {
+    this.operator.advanceProcessingTime(now, this.out);
+    this.drain(sink, -1);
+  }
+
+  advanceTo(watermark: number, sink: WindowSink): void {
+    this.operator.advanceWatermark(watermark, this.out);
+    this.drain(sink, -1);
+  }
+
+  // Event time from one partition (the actor's key names it): a partition's idleness only
+  // matters against other partitions, and a lone idle one keeps its own watermark, so
+  // processing time never closes anything here; the node's watermark (`advanceTo`) does.
+  closesInProcessingTime(): boolean {
+    return false;
+  }
+
+  nextCloseAt(): number {
+    return this.operator.nextCloseAt();
+  }
+
+  flush(sink: WindowSink): void {
+    this.operator.flush(this.out);
+    this.drain(sink, -1);
+  }
+
+  /** `offset`: the log position of the reading that caused the output, -1 for timer work */
+  private drain(sink: WindowSink, offset: number): void {
+    const o = this.out;
+    const stream = this.stream;
+    for (const result of o.emitted) sink.window(toWindowResult(this.sensorType, result), this.lastIngestedAt);
+    for (const late of o.late)
+      sink.late({
+        stream,
+        key: late.key,
+        event_time: late.eventTime,
+        reason: `${late.reason} (watermark ${late.watermark})`,
+        partition: late.partition,
+        offset,
+      });
+    for (const rejected of o.rejected)
+      sink.late({
+        stream,
+        key: rejected.key,
+        event_time: rejected.eventTime,
+        reason: `rejected: ${rejected.reason}${rejected.field ? ` (${rejected.field})` : ""}`,
+        partition: rejected.partition,
+        offset,
+      });
+    clearWindowOutput(o);
+  }
 }
 
 function toWindowResult(sensorType: SensorType, result: OperatorResult): WindowResult {
