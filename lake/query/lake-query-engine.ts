@@ -71,6 +71,8 @@ export interface LakeQueryEngineOptions {
 }
 
 const MAX_SQL_CHARS = 100_000;
+/** after a query's time is up, how often it is interrupted again until it stops */
+const REINTERRUPT_MS = 50;
 /** the alias of the caller's SELECT when it is wrapped to measure its rows */
 const ROW = "__lake_row";
 
@@ -195,9 +197,14 @@ export class LakeQueryEngine {
       }
       const sized = await this.sizedStatement(connection, sql);
       let timedOut = false;
+      let reinterrupt: ReturnType<typeof setInterval> | undefined;
       const timer = setTimeout(() => {
         timedOut = true;
         connection.interrupt();
+        // an interrupt that arrives before DuckDB starts executing (its task still queued behind
+        // other queries' on the thread pool) is cleared when execution starts, and the query then
+        // ran unbounded: so keep interrupting until the answer settles
+        reinterrupt = setInterval(() => connection.interrupt(), REINTERRUPT_MS);
       }, timeoutMs);
       try {
         const result = await (sized ?? statement).stream();
@@ -241,6 +248,7 @@ export class LakeQueryEngine {
         throw error;
       } finally {
         clearTimeout(timer);
+        clearInterval(reinterrupt);
         sized?.destroySync();
       }
     } finally {

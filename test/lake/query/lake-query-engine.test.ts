@@ -179,6 +179,27 @@ describe("SQL over the lake", () => {
     });
     expect(error.code).toBe(ErrorCodes.LAKE_QUERY_TIMEOUT);
   });
+
+  // regression: a query whose deadline passed while it still waited for a thread of the pool
+  // (behind other slow queries) lost its interrupt when it started, and ran unbounded: one
+  // viewer's six requests kept the node at 100 % CPU and its query slots full for good
+  test("a query whose time is up before it starts executing is interrupted all the same", async () => {
+    const crowded = await LakeQueryEngine.open({ lakeDir, tables: () => tables, maxConcurrent: 8 });
+    try {
+      const endless = "SELECT count(*) FROM range(100000000000) a, range(10) b";
+      const outcome = (timeoutMs: number) =>
+        crowded.query({ sql: endless, timeoutMs }).then(
+          () => "answered",
+          (error: PlatformError) => error.code,
+        );
+      // the long ones hold the pool's threads; the short ones' deadlines pass while they wait
+      const settled = Promise.all([...[1500, 1500, 1500, 1500].map(outcome), outcome(100), outcome(100)]);
+      const stuck = new Promise<string>((resolve) => setTimeout(() => resolve("stuck"), 30_000));
+      expect(await Promise.race([settled, stuck])).toEqual(Array(6).fill(ErrorCodes.LAKE_QUERY_TIMEOUT));
+    } finally {
+      crowded.close();
+    }
+  }, 40_000);
 });
 
 describe("the lake's SQL is read-only", () => {
