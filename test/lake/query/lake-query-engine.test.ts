@@ -195,7 +195,8 @@ describe("SQL over the lake", () => {
       // the long ones hold the pool's threads; the short ones' deadlines pass while they wait
       const settled = Promise.all([...[1500, 1500, 1500, 1500].map(outcome), outcome(100), outcome(100)]);
       const stuck = new Promise<string>((resolve) => setTimeout(() => resolve("stuck"), 30_000));
-      expect(await Promise.race([settled, stuck])).toEqual(Array(6).fill(ErrorCodes.LAKE_QUERY_TIMEOUT));
+      const answers: unknown = await Promise.race([settled, stuck]);
+      expect(answers).toEqual(Array(6).fill(ErrorCodes.LAKE_QUERY_TIMEOUT));
     } finally {
       crowded.close();
     }
