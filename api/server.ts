@@ -18,7 +18,8 @@ import { Gateway, type GatewayBindings, isRefusal, refusalResponse } from "./gat
  * `MAX_FEED_FRAME_BYTES` is closed by Bun with 1009, a binary frame is answered with an error
  * message, and a handler that throws is contained by the `error` hooks instead of becoming an
  * uncaught exception that stops the process. An open feed client's credential is checked again
- * every `feedCheckMs`: one revoked, expired or no longer enough is closed with 1008.
+ * every `feedCheckMs`: one revoked, expired or no longer enough is closed with 1008. One client
+ * address holds at most `maxFeedClientsPerAddress` feed connections; past that an upgrade is 429.
  */
 interface FeedConnection {
   clientId: number;
@@ -26,6 +27,8 @@ interface FeedConnection {
   /** the upgrade's URL and headers (its credential), to ask the gateway again while it is open */
   readonly admittedBy: Request;
   readonly clientAddress: string | undefined;
+  /** the key its connection is counted under, per address */
+  readonly countedAs: string;
 }
 
 /** a feed client whose credential no longer admits it (revoked key, expired token) */
@@ -66,7 +69,15 @@ export interface ServeApiOptions {
    * credentials are checked again; default 1000
    */
   readonly feedCheckMs?: number;
+  /**
+   * feed connections one client address may hold open at once (Kafka's max.connections.per.ip):
+   * each may hold its queue and socket buffer (~2 MiB), so the count is what bounds the memory
+   * one client can pin; default 256
+   */
+  readonly maxFeedClientsPerAddress?: number;
 }
+
+export const DEFAULT_MAX_FEED_CLIENTS_PER_ADDRESS = 256;
 
 const jsonError = (status: number, code: string, message: string) =>
   new Response(JSON.stringify({ error: { code, message } }), {
@@ -80,6 +91,8 @@ export function serveApi(options: ServeApiOptions): ApiServer {
   let gateway = options.gateway;
   const hostname = options.hostname ?? "127.0.0.1";
   const openSockets = new Set<ServerWebSocket<FeedConnection>>();
+  const feedClientsByAddress = new Map<string, number>();
+  const maxFeedClientsPerAddress = options.maxFeedClientsPerAddress ?? DEFAULT_MAX_FEED_CLIENTS_PER_ADDRESS;
   const server: Server<FeedConnection> = Bun.serve<FeedConnection>({
     port: options.port,
     hostname,
@@ -97,14 +110,27 @@ export function serveApi(options: ServeApiOptions): ApiServer {
           return jsonError(426, ErrorCodes.BAD_REQUEST, "expected a WebSocket upgrade");
         const admitted = await gateway.admitFeedClient(request, bindings.clientAddress);
         if (isRefusal(admitted)) return refusalResponse(admitted);
+        const countedAs = bindings.clientAddress ?? "unknown";
+        const held = feedClientsByAddress.get(countedAs) ?? 0;
+        if (held >= maxFeedClientsPerAddress)
+          return jsonError(
+            429,
+            ErrorCodes.RATE_LIMITED,
+            `this address has ${held} feed connections open, the most allowed; close one first`,
+          );
         const data: FeedConnection = {
           clientId: 0,
           mayReceive: Gateway.mayReceive(admitted),
           // only what authentication reads: not the body, not the socket
           admittedBy: new Request(request.url, { headers: request.headers }),
           clientAddress: bindings.clientAddress,
+          countedAs,
         };
-        if (bunServer.upgrade(request, { data })) return undefined;
+        // counted at the upgrade, not at open: a burst of upgrades cannot all pass the check first
+        if (bunServer.upgrade(request, { data })) {
+          feedClientsByAddress.set(countedAs, held + 1);
+          return undefined;
+        }
         return jsonError(426, ErrorCodes.BAD_REQUEST, "expected a WebSocket upgrade");
       }
       return app.fetch(request, bindings);
@@ -148,6 +174,9 @@ export function serveApi(options: ServeApiOptions): ApiServer {
       },
       close(ws: ServerWebSocket<FeedConnection>) {
         openSockets.delete(ws);
+        const held = (feedClientsByAddress.get(ws.data.countedAs) ?? 1) - 1;
+        if (held > 0) feedClientsByAddress.set(ws.data.countedAs, held);
+        else feedClientsByAddress.delete(ws.data.countedAs);
         feeds.disconnect(ws.data.clientId);
       },
       error(error: Error, ws: ServerWebSocket<FeedConnection>) {

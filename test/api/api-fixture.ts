@@ -29,6 +29,7 @@ export function startApi(
     health?: readonly HealthCheck[];
     idleTimeoutSeconds?: number;
     feedCheckMs?: number;
+    maxFeedClientsPerAddress?: number;
     gateway?: GatewayOptions;
     tls?: { certFile: string; keyFile: string };
   } = {},
@@ -68,6 +69,9 @@ export function startApi(
     hostname: "127.0.0.1",
     ...(options.idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds: options.idleTimeoutSeconds }),
     ...(options.feedCheckMs === undefined ? {} : { feedCheckMs: options.feedCheckMs }),
+    ...(options.maxFeedClientsPerAddress === undefined
+      ? {}
+      : { maxFeedClientsPerAddress: options.maxFeedClientsPerAddress }),
   });
   return { server, url: server.url, view, feeds, metrics, gateway, stop: () => server.stop() };
 }

@@ -126,3 +126,41 @@ describe("a client that stops reading its WebSocket", () => {
     }
   }, 40_000);
 });
+
+describe("feed connections from one client address", () => {
+  // found probing a node: nothing bounded how many feed connections one address held open, and
+  // each may pin its queue and socket buffer
+  test("past the cap an upgrade is 429 with a JSON error, and a closed one makes room", async () => {
+    const api = startApi({ maxFeedClientsPerAddress: 3 });
+    const held: RawWebSocket[] = [];
+    try {
+      for (let n = 0; n < 3; n++) held.push(await RawWebSocket.open(api.server.port));
+      const refused = await fetch(`${api.url}/ws`, {
+        headers: {
+          upgrade: "websocket",
+          connection: "Upgrade",
+          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+          "sec-websocket-version": "13",
+        },
+      });
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("RATE_LIMITED");
+      expect(api.feeds.clientCount).toBe(3);
+
+      held.shift()?.destroy();
+      const deadline = Date.now() + 10_000;
+      while (api.feeds.clientCount > 2) {
+        if (Date.now() > deadline) throw new Error("the closed connection was never counted down");
+        await Bun.sleep(5);
+      }
+      const again = await RawWebSocket.open(api.server.port);
+      held.push(again);
+      again.sendText(subscribe("alerts"));
+      await again.until(() => again.texts().length >= 1, 5000);
+      expect(again.texts()[0]).toEqual({ type: "subscribed", feeds: ["alerts"] });
+    } finally {
+      for (const ws of held) ws.destroy();
+      await api.stop();
+    }
+  });
+});
