@@ -1,4 +1,5 @@
 import { ErrorCodes } from "../../messages/errors.ts";
+import { TokenBuckets } from "../gateway/rate-limiter.ts";
 import { isFeedControlError, parseFeedControl } from "./feed-control.ts";
 import type { FeedName } from "./feed-names.ts";
 
@@ -21,6 +22,12 @@ import type { FeedName } from "./feed-names.ts";
  * its connection cut (1006) instead of 1013. The hub therefore closes on the socket's drain,
  * when the frame goes straight to the kernel, and only terminates a socket that has not
  * drained within `closeGraceMs` (nobody is reading it; no frame could reach anyone).
+ *
+ * Control messages (and binary frames) are rate-limited per client, as HTTP requests are per
+ * caller: a WebSocket frame costs no handshake, so one client could otherwise send millions a
+ * second and keep the main thread answering them. Over the rate a frame is ignored, and the
+ * client is told once per throttled stretch, not once per frame (that would be the flood's work
+ * again).
  */
 
 /** The socket as the hub sees it; the Bun adapter wraps ServerWebSocket in one. */
@@ -40,6 +47,9 @@ export interface FeedHubOptions {
   readonly evictAfterMs?: number;
   /** how long an evicted client's socket may take to drain before it is cut without a frame */
   readonly closeGraceMs?: number;
+  /** control messages per second per client, and the burst; default 20 and 40 */
+  readonly controlsPerSecond?: number;
+  readonly controlBurst?: number;
   readonly now?: () => number;
 }
 
@@ -70,6 +80,8 @@ interface FeedClient {
   overSince: number | undefined;
   /** set once evicted: waiting for room to write the close frame */
   evictedAt: number | undefined;
+  /** over its control rate and already told so */
+  throttled: boolean;
 }
 
 export class FeedHub {
@@ -85,6 +97,8 @@ export class FeedHub {
   private evictedClosed = 0;
   private evictedTerminated = 0;
   private rejectedControls = 0;
+  private readonly controlRate: TokenBuckets;
+  private readonly controlsPerSecond: number;
 
   constructor(options: FeedHubOptions = {}) {
     this.maxQueued = options.maxQueued ?? 1000;
@@ -92,6 +106,14 @@ export class FeedHub {
     this.evictAfterMs = options.evictAfterMs ?? 10_000;
     this.closeGraceMs = options.closeGraceMs ?? 30_000;
     this.now = options.now ?? Date.now;
+    this.controlsPerSecond = options.controlsPerSecond ?? 20;
+    this.controlRate = new TokenBuckets({
+      perSecond: this.controlsPerSecond,
+      burst: options.controlBurst ?? 40,
+      // a forgotten client starts again with a full bucket: at most a burst more
+      maxKeys: 100_000,
+      now: this.now,
+    });
   }
 
   connect(socket: FeedSocket, mayReceive: (feed: FeedName) => boolean = () => true): number {
@@ -104,6 +126,7 @@ export class FeedHub {
       dropped: 0,
       overSince: undefined,
       evictedAt: undefined,
+      throttled: false,
     });
     return id;
   }
@@ -135,7 +158,7 @@ export class FeedHub {
   /** Handles a client's control message: {"op":"subscribe"|"unsubscribe","feeds":[...]} */
   control(id: number, text: string): void {
     const client = this.clients.get(id);
-    if (!client || client.evictedAt !== undefined) return;
+    if (!client || client.evictedAt !== undefined || !this.admitControl(id, client)) return;
     const request = parseFeedControl(text);
     if (isFeedControlError(request)) {
       this.rejectedControls++;
@@ -162,9 +185,27 @@ export class FeedHub {
   /** Answers a frame the hub cannot take (a binary frame, ...) with an error message. */
   refuse(id: number, code: string, message: string): void {
     const client = this.clients.get(id);
-    if (!client || client.evictedAt !== undefined) return;
+    if (!client || client.evictedAt !== undefined || !this.admitControl(id, client)) return;
     this.rejectedControls++;
     this.reply(id, client, { type: "error", code, message });
+  }
+
+  /** whether a client's frame is within its control rate; the first one over is answered */
+  private admitControl(id: number, client: FeedClient): boolean {
+    const admission = this.controlRate.take(String(id));
+    if (admission.allowed) {
+      client.throttled = false;
+      return true;
+    }
+    this.rejectedControls++;
+    if (client.throttled) return false;
+    client.throttled = true;
+    this.reply(id, client, {
+      type: "error",
+      code: ErrorCodes.RATE_LIMITED,
+      message: `at most ${this.controlsPerSecond} control messages a second; frames are ignored for the next ${admission.retryAfterMs} ms`,
+    });
+    return false;
   }
 
   /** Publishes one message to every subscriber of the feed. */
