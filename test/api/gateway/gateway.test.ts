@@ -1,9 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { ApiKeyStore } from "../../../api/gateway/api-key-store.ts";
 import { AuditLog } from "../../../api/gateway/audit-log.ts";
+import type { GatewayOptions } from "../../../api/gateway/gateway.ts";
+import { jwtVerifier } from "../../../api/gateway/jwt-verifier.ts";
 import { openLog } from "../../../log/index.ts";
 import type { Log } from "../../../log/log.ts";
 import { type ApiUnderTest, startApi } from "../api-fixture.ts";
@@ -246,7 +249,11 @@ describe("a feed client whose credential ends", () => {
   // regression: a revoked key's WebSocket kept receiving readings for as long as it stayed open
   const cases: {
     name: string;
-    connect: (store: ApiKeyStore) => Promise<{ url: (ws: string) => string; end: () => Promise<void> }>;
+    connect: (store: ApiKeyStore) => Promise<{
+      url: (ws: string) => string;
+      end: () => Promise<void>;
+      gateway?: Omit<GatewayOptions, "keys">;
+    }>;
   }[] = [
     {
       name: "a revoked API key",
@@ -265,6 +272,37 @@ describe("a feed client whose credential ends", () => {
         end: async () => void (await store.create("the first key", "admin")),
       }),
     },
+    {
+      name: "a token past its exp",
+      connect: async () => {
+        const { privateKey, publicKey } = await generateKeyPair("ES256");
+        const jwksFile = join(dir, `jwks-${crypto.randomUUID()}.json`);
+        const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256", use: "sig" };
+        writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
+        const expiresAt = Math.floor(Date.now() / 1000) + 3;
+        const token = await new SignJWT({ role: "viewer" })
+          .setProtectedHeader({ alg: "ES256", kid: "k1" })
+          .setSubject("soon-expired")
+          .setIssuer("https://issuer.test")
+          .setAudience("streaming-ml")
+          .setIssuedAt()
+          .setExpirationTime(expiresAt)
+          .sign(privateKey);
+        return {
+          url: (ws) => `${ws}/ws?access_token=${token}`,
+          // nothing to do: the token ends by itself
+          end: async () => undefined,
+          gateway: {
+            jwt: jwtVerifier({
+              jwksFile,
+              issuer: "https://issuer.test",
+              audience: "streaming-ml",
+              clockToleranceSeconds: 0,
+            }),
+          },
+        };
+      },
+    },
   ];
   test.each(cases)("is closed with 1008 and gets nothing more: $name", async ({ connect }) => {
     const store = await ApiKeyStore.open(log, {
@@ -272,8 +310,8 @@ describe("a feed client whose credential ends", () => {
       refreshMs: 20,
     });
     try {
-      const api = serve({ gateway: { keys: store }, feedCheckMs: 20 });
-      const { url, end } = await connect(store);
+      const { url, end, gateway } = await connect(store);
+      const api = serve({ gateway: { keys: store, ...gateway }, feedCheckMs: 20 });
       const socket = new WebSocket(url(api.url.replace(/^http/, "ws")));
       const replies: string[] = [];
       socket.onmessage = (event) => replies.push(String(event.data));
