@@ -174,11 +174,45 @@ export class LakeQueryEngine {
     this.instance.closeSync();
   }
 
+  /**
+   * The statement under its deadline, from parsing on: planning can take longer than running (a
+   * join of hundreds of tables ran its optimizer for minutes past a 1 s timeout) and DuckDB
+   * interrupts it too.
+   */
   private async run(
     connection: DuckDBConnection,
     sql: string,
     limit: number,
     timeoutMs: number,
+  ): Promise<Pick<LakeQueryResult, "columns" | "rows" | "truncated">> {
+    let timedOut = false;
+    let reinterrupt: ReturnType<typeof setInterval> | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      connection.interrupt();
+      // an interrupt that arrives before DuckDB starts executing (its task still queued behind
+      // other queries' on the thread pool) is cleared when execution starts, and the query then
+      // ran unbounded: so keep interrupting until the answer settles
+      reinterrupt = setInterval(() => connection.interrupt(), REINTERRUPT_MS);
+    }, timeoutMs);
+    try {
+      return await this.runStatement(connection, sql, limit);
+    } catch (error) {
+      if (timedOut)
+        throw new PlatformError(ErrorCodes.LAKE_QUERY_TIMEOUT, `the query ran longer than ${timeoutMs} ms`, {
+          cause: error,
+        });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      clearInterval(reinterrupt);
+    }
+  }
+
+  private async runStatement(
+    connection: DuckDBConnection,
+    sql: string,
+    limit: number,
   ): Promise<Pick<LakeQueryResult, "columns" | "rows" | "truncated">> {
     const extracted = await connection.extractStatements(sql);
     if (extracted.count !== 1) {
@@ -196,16 +230,6 @@ export class LakeQueryEngine {
         );
       }
       const sized = await this.sizedStatement(connection, sql);
-      let timedOut = false;
-      let reinterrupt: ReturnType<typeof setInterval> | undefined;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        connection.interrupt();
-        // an interrupt that arrives before DuckDB starts executing (its task still queued behind
-        // other queries' on the thread pool) is cleared when execution starts, and the query then
-        // ran unbounded: so keep interrupting until the answer settles
-        reinterrupt = setInterval(() => connection.interrupt(), REINTERRUPT_MS);
-      }, timeoutMs);
       try {
         const result = await (sized ?? statement).stream();
         // the sized statement's last column is each row's JSON size, not the caller's
@@ -235,20 +259,7 @@ export class LakeQueryEngine {
             rows.push(row);
           }
         }
-      } catch (error) {
-        if (timedOut) {
-          throw new PlatformError(
-            ErrorCodes.LAKE_QUERY_TIMEOUT,
-            `the query ran longer than ${timeoutMs} ms`,
-            {
-              cause: error,
-            },
-          );
-        }
-        throw error;
       } finally {
-        clearTimeout(timer);
-        clearInterval(reinterrupt);
         sized?.destroySync();
       }
     } finally {

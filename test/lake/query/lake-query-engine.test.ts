@@ -180,6 +180,18 @@ describe("SQL over the lake", () => {
     expect(error.code).toBe(ErrorCodes.LAKE_QUERY_TIMEOUT);
   });
 
+  // regression: the deadline started after planning, and a join of 400 tables kept the
+  // optimizer busy for minutes past a 1 s timeout (found probing a node)
+  test("a query whose planning outlasts its time is interrupted with LAKE_QUERY_TIMEOUT", async () => {
+    const joins = Array.from({ length: 400 }, (_, i) => `JOIN range(10) t${i} ON a.range = t${i}.range`);
+    const answer = engine.query({ sql: `SELECT * FROM range(10) a ${joins.join(" ")}`, timeoutMs: 500 }).then(
+      () => "answered",
+      (error: PlatformError) => error.code,
+    );
+    const stuck = new Promise<string>((resolve) => setTimeout(() => resolve("still planning"), 30_000));
+    expect(await Promise.race([answer, stuck])).toBe(ErrorCodes.LAKE_QUERY_TIMEOUT);
+  }, 40_000);
+
   // regression: a query whose deadline passed while it still waited for a thread of the pool
   // (behind other slow queries) lost its interrupt when it started, and ran unbounded: one
   // viewer's six requests kept the node at 100 % CPU and its query slots full for good
