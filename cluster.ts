@@ -4,10 +4,20 @@
  * MQTT_URL). Flags and variables are listed in the README under Configuration.
  */
 
-import { isPlatformError } from "./messages/errors.ts";
-import { credentialsConfigured, loadNodeConfig, type NodeConfig } from "./node/config.ts";
-import { startProgress } from "./node/progress.ts";
-import { type RunningNode, startNode } from "./node/start-node.ts";
+import type { NodeConfig } from "./node/config.ts";
+import type { RunningNode } from "./node/start-node.ts";
+
+/**
+ * The process that launched this one, read first thing, before the platform's modules load: the
+ * wrapper of `bun run cluster` can be killed while the node starts, and a node that read its
+ * parent only after starting took the process that had adopted it for its parent and never
+ * stopped (a loaded machine showed it).
+ */
+const launchedBy = process.ppid;
+const { isPlatformError } = await import("./messages/errors.ts");
+const { credentialsConfigured, loadNodeConfig } = await import("./node/config.ts");
+const { startProgress } = await import("./node/progress.ts");
+const { startNode } = await import("./node/start-node.ts");
 
 /** a start that fails says why in one line (the code and cause), not with a stack trace */
 async function start(): Promise<RunningNode> {
@@ -86,11 +96,10 @@ process.on("SIGTERM", () => shutdown("SIGTERM"));
 // directly (`bun cluster.ts`, nohup, systemd) it keeps running on its own.
 const PARENT_CHECK_MS = 250;
 if (process.env.npm_lifecycle_event !== undefined) {
-  const parent = process.ppid;
   const parentWatch = setInterval(() => {
-    if (process.ppid === parent) return;
+    if (process.ppid === launchedBy) return;
     clearInterval(parentWatch);
-    shutdown(`parent process ${parent} exited`);
+    shutdown(`parent process ${launchedBy} exited`);
   }, PARENT_CHECK_MS);
 }
 if (config.durationSeconds > 0)

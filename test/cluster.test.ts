@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -20,6 +20,14 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+function readlinkOf(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return ""; // the descriptor closed between the listing and the read
   }
 }
 
@@ -70,6 +78,56 @@ test("kill -9 of the `bun run cluster` wrapper stops the node it started", async
   while (alive(node!) && Date.now() < deadline) await Bun.sleep(50);
   expect(alive(node!)).toBe(false);
 }, 60_000);
+
+test("a wrapper killed while its node is still starting stops the node too, once it has started (regression: the node read its parent after starting and took the adopting process for it)", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "cluster-wrapper-early-"));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const wrapper = Bun.spawn(["bun", "run", "cluster", "--quiet", "--no-simulator"], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      MQTT_PORT: "0",
+      MQTT_URL: "",
+      KAFKA_BROKERS: "",
+      WORKERS: "1",
+      PARTITIONS: "2",
+    },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  let node: number | undefined;
+  cleanups.push(() => {
+    wrapper.kill("SIGKILL");
+    if (node !== undefined && alive(node)) process.kill(node, "SIGKILL");
+  });
+  // the order is controlled, not timed: the wrapper dies once the node is inside its start (its
+  // log is open), which is after the platform's modules loaded and before the banner
+  const started = Date.now() + 30_000;
+  const logOpen = (pid: number) => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) =>
+        readlinkOf(`/proc/${pid}/fd/${fd}`).endsWith("log.db"),
+      );
+    } catch {
+      return false; // the process is gone or its fd table changed while it was read
+    }
+  };
+  while (Date.now() < started) {
+    [node] = childrenOf(wrapper.pid);
+    if (node !== undefined && logOpen(node)) break;
+    await Bun.sleep(10);
+  }
+  expect(node !== undefined && logOpen(node)).toBe(true);
+
+  wrapper.kill("SIGKILL");
+  await wrapper.exited;
+  const deadline = Date.now() + 45_000;
+  while (alive(node!) && Date.now() < deadline) await Bun.sleep(50);
+  expect(alive(node!)).toBe(false);
+}, 90_000);
 
 test("with no credential configured, `bun run cluster` binds 127.0.0.1 and says how to expose it safely", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "cluster-banner-"));
