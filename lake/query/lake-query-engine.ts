@@ -71,6 +71,14 @@ export interface LakeQueryEngineOptions {
 }
 
 const MAX_SQL_CHARS = 100_000;
+/**
+ * Relations one query may bring to the planner (tables, table functions, subqueries, VALUES; a
+ * view or CTE counted with its own relations wherever it is used). DuckDB's join-order search
+ * grows steeply with them (here: 50 joins planned in 64 ms, 100 in 0.85 s, 400 for minutes) and
+ * does not always answer an interrupt while it plans: a 400-table join held a node's query slot
+ * and a core past its timeout. So the bound is checked on the parsed statement, before planning.
+ */
+const MAX_RELATIONS = 64;
 /** after a query's time is up, how often it is interrupted again until it stops */
 const REINTERRUPT_MS = 50;
 /** the alias of the caller's SELECT when it is wrapped to measure its rows */
@@ -160,6 +168,12 @@ export class LakeQueryEngine {
       }
       for (const view of views)
         await connection.run(`CREATE TEMP VIEW ${quoteIdent(view.name)} AS ${view.sql}`);
+      const relations = await plannedRelations(connection, request.sql, views);
+      if (relations > MAX_RELATIONS)
+        throw new PlatformError(
+          ErrorCodes.LAKE_QUERY_INVALID,
+          `the query reads ${relations} relations (tables, table functions, subqueries; views and CTEs counted where used); at most ${MAX_RELATIONS} can be planned within a query's time`,
+        );
       const rows = await this.run(connection, request.sql, limit, timeoutMs);
       return { ...rows, versions, elapsedMs: Math.round(performance.now() - started) };
     } catch (error) {
@@ -390,6 +404,71 @@ function engineInternalAskedFor(sql: string): string | undefined {
   for (const call of text.matchAll(/current_setting\s*\(\s*('([^']*)'\s*\))?/g))
     if (call[2] === undefined || !READABLE_SETTINGS.has(call[2].trim())) return "current_setting";
   return undefined;
+}
+
+/**
+ * How many relations the planner will see for `sql`, from DuckDB's own parse of it
+ * (`json_serialize_sql`, no planning): a table, table function, subquery or VALUES list counts
+ * one; a name that is a CTE of the statement or one of the lake's views counts what its
+ * definition reads, wherever it is used (the planner inlines them), and its definition once more.
+ * A statement DuckDB cannot parse counts 0: running it answers the parser's own error.
+ */
+async function plannedRelations(
+  connection: DuckDBConnection,
+  sql: string,
+  views: readonly LakeView[],
+): Promise<number> {
+  const parsedOf = async (text: string): Promise<unknown> => {
+    const reader = await connection.runAndReadAll("SELECT json_serialize_sql($1::VARCHAR)", [text]);
+    const parsed = JSON.parse(String(reader.getRows()[0]?.[0] ?? "{}")) as { error?: boolean };
+    return parsed.error === false ? parsed : undefined;
+  };
+  const parsed = await parsedOf(sql);
+  if (parsed === undefined) return 0;
+  const definitions = new Map<string, unknown>();
+  for (const view of views) definitions.set(view.name.toLowerCase(), await parsedOf(view.sql));
+  for (const node of objectsOf(parsed)) {
+    const ctes = (node as { cte_map?: { map?: { key?: unknown; value?: unknown }[] } }).cte_map?.map ?? [];
+    for (const cte of ctes)
+      if (typeof cte.key === "string") definitions.set(cte.key.toLowerCase(), cte.value);
+  }
+  const weights = new Map<string, number>();
+  const weigh = (tree: unknown, expanding: ReadonlySet<string>): number => {
+    let relations = 0;
+    for (const node of objectsOf(tree)) {
+      const ref = node as { type?: unknown; table_name?: unknown };
+      if (ref.type === "TABLE_FUNCTION" || ref.type === "SUBQUERY" || ref.type === "EXPRESSION_LIST")
+        relations++;
+      if (ref.type !== "BASE_TABLE" || typeof ref.table_name !== "string") continue;
+      const name = ref.table_name.toLowerCase();
+      const definition = definitions.get(name);
+      if (definition === undefined || expanding.has(name)) {
+        relations++;
+        continue;
+      }
+      let weight = weights.get(name);
+      if (weight === undefined) {
+        weight = Math.max(1, weigh(definition, new Set([...expanding, name])));
+        weights.set(name, weight);
+      }
+      relations += weight;
+      if (relations > MAX_RELATIONS) return relations; // enough to refuse; the rest need not be counted
+    }
+    return relations;
+  };
+  return weigh(parsed, new Set());
+}
+
+/** every object in a parsed statement, walked with a stack (the tree can be deep) */
+function* objectsOf(tree: unknown): Generator<object> {
+  const stack: unknown[] = [tree];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (value === null || typeof value !== "object") continue;
+    if (!Array.isArray(value)) yield value;
+    for (const child of Object.values(value))
+      if (child !== null && typeof child === "object") stack.push(child);
+  }
 }
 
 function sqlText(text: string): string {
