@@ -36,7 +36,11 @@ function childrenOf(pid: number): number[] {
   return text ? text.split(/\s+/).map(Number) : [];
 }
 
-test("kill -9 of the `bun run cluster` wrapper stops the node it started", async () => {
+/**
+ * `bun run cluster` with an embedded node on free ports in a data dir of its own; the cleanup
+ * kills the wrapper and whatever node the test recorded in `nodeOf.pid`.
+ */
+function wrapperOfANode() {
   const dataDir = mkdtempSync(join(tmpdir(), "cluster-wrapper-"));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const wrapper = Bun.spawn(["bun", "run", "cluster", "--quiet", "--no-simulator"], {
@@ -52,14 +56,19 @@ test("kill -9 of the `bun run cluster` wrapper stops the node it started", async
       WORKERS: "1",
       PARTITIONS: "2",
     },
-    stdout: "pipe",
-    stderr: "pipe",
+    stdout: "pipe", // the banner, a few hundred bytes
+    stderr: "ignore",
   });
-  let node: number | undefined;
+  const nodeOf: { pid?: number } = {};
   cleanups.push(() => {
     wrapper.kill("SIGKILL");
-    if (node !== undefined && alive(node)) process.kill(node, "SIGKILL");
+    if (nodeOf.pid !== undefined && alive(nodeOf.pid)) process.kill(nodeOf.pid, "SIGKILL");
   });
+  return { wrapper, nodeOf };
+}
+
+test("kill -9 of the `bun run cluster` wrapper stops the node it started", async () => {
+  const { wrapper, nodeOf } = wrapperOfANode();
   let banner = "";
   const decoder = new TextDecoder();
   for await (const chunk of wrapper.stdout) {
@@ -69,7 +78,8 @@ test("kill -9 of the `bun run cluster` wrapper stops the node it started", async
   expect(banner).toContain("API");
   // the issue's "done when": `bun run cluster` prints the dashboard's URL
   expect(banner).toMatch(/dashboard {2}http:\/\/127\.0\.0\.1:\d+\/dashboard /);
-  [node] = childrenOf(wrapper.pid);
+  const node = childrenOf(wrapper.pid)[0];
+  nodeOf.pid = node;
   expect(node).toBeDefined();
 
   wrapper.kill("SIGKILL");
@@ -80,29 +90,7 @@ test("kill -9 of the `bun run cluster` wrapper stops the node it started", async
 }, 60_000);
 
 test("a wrapper killed while its node is still starting stops the node too, once it has started (regression: the node read its parent after starting and took the adopting process for it)", async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "cluster-wrapper-early-"));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const wrapper = Bun.spawn(["bun", "run", "cluster", "--quiet", "--no-simulator"], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      MQTT_PORT: "0",
-      MQTT_URL: "",
-      KAFKA_BROKERS: "",
-      WORKERS: "1",
-      PARTITIONS: "2",
-    },
-    stdout: "ignore",
-    stderr: "ignore",
-  });
-  let node: number | undefined;
-  cleanups.push(() => {
-    wrapper.kill("SIGKILL");
-    if (node !== undefined && alive(node)) process.kill(node, "SIGKILL");
-  });
+  const { wrapper, nodeOf } = wrapperOfANode();
   // the order is controlled, not timed: the wrapper dies once the node is inside its start (its
   // log is open), which is after the platform's modules loaded and before the banner
   const started = Date.now() + 30_000;
@@ -115,8 +103,9 @@ test("a wrapper killed while its node is still starting stops the node too, once
       return false; // the process is gone or its fd table changed while it was read
     }
   };
+  let node: number | undefined;
   while (Date.now() < started) {
-    [node] = childrenOf(wrapper.pid);
+    node = nodeOf.pid = childrenOf(wrapper.pid)[0];
     if (node !== undefined && logOpen(node)) break;
     await Bun.sleep(10);
   }
