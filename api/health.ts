@@ -214,6 +214,36 @@ export function logHealth(lastAnsweredAt: () => number, options: { maxSilenceMs:
   };
 }
 
+/** what the log's background WAL checkpoints report (log/embedded/wal-checkpointer.ts) */
+export interface WalCheckpointHealthSource {
+  readonly failing: boolean;
+  readonly failures: number;
+  readonly lastFailure:
+    | { readonly code: string; readonly details?: Readonly<Record<string, unknown>> }
+    | undefined;
+}
+
+/**
+ * wal_checkpoints: the embedded log's checkpoint thread copies the WAL back into the database.
+ * While its passes fail the node still works (the writer's own checkpoints keep the WAL
+ * bounded, at the main thread's expense), so the verdict says degraded, with the failure's code
+ * and its reason (the SQLite error, paths left out by the checkpointer); it passes again once a
+ * pass succeeds.
+ */
+export function walCheckpointHealth(status: () => WalCheckpointHealthSource): HealthCheck {
+  return {
+    name: "wal_checkpoints",
+    check() {
+      const { failing, failures, lastFailure } = status();
+      if (!failing) return OK;
+      const reason = lastFailure?.details?.reason;
+      return failed(
+        `degraded: WAL checkpoints on the checkpoint thread are failing (${lastFailure?.code ?? "unknown"}${typeof reason === "string" ? `: ${reason}` : ""}; ${failures} failed since start); the writer checkpoints on its own meanwhile`,
+      );
+    },
+  };
+}
+
 export interface HealthReport {
   readonly ready: boolean;
   readonly checks: Record<string, HealthVerdict>;
@@ -247,10 +277,12 @@ export interface NodeHealthSignals {
   /** heartbeat and log silence allowed; default 15 s (the node samples every 2 s) */
   readonly maxSilenceMs?: number;
   readonly startedAt: number;
+  /** the embedded log's background WAL checkpoints, when the node's log has them */
+  readonly walCheckpoints?: () => WalCheckpointHealthSource;
 }
 
 /**
- * The node's three checks and the hooks that feed them: `heartbeat()` when every actor system
+ * The node's checks (a fourth, wal_checkpoints, when the log checkpoints on a thread) and the hooks that feed them: `heartbeat()` when every actor system
  * answered its stats, `logAnswered()` when the log answered, `sample(now)` on a timer.
  */
 export function nodeHealth(signals: NodeHealthSignals) {
@@ -278,7 +310,12 @@ export function nodeHealth(signals: NodeHealthSignals) {
   );
   const log = logHealth(() => lastLogAnswerAt, { maxSilenceMs });
   return {
-    checks: [actors, log, mqtt] as readonly HealthCheck[],
+    checks: [
+      actors,
+      log,
+      mqtt,
+      ...(signals.walCheckpoints ? [walCheckpointHealth(signals.walCheckpoints)] : []),
+    ] as readonly HealthCheck[],
     heartbeat(at = Date.now()) {
       lastHeartbeatAt = at;
     },

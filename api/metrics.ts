@@ -220,6 +220,17 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  readonly walCheckpointFailures = new Counter({
+    name: "platform_wal_checkpoint_failures_total",
+    help: "Failed passes (or a failed start) of the embedded log's background WAL checkpoint thread",
+    registers: [this.registry],
+  });
+  readonly walCheckpointFailing = new Gauge({
+    name: "platform_wal_checkpoint_failing",
+    help: "1 while the embedded log's WAL checkpoint thread fails (the writer checkpoints itself meanwhile), else 0",
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: "platform_" });
@@ -232,6 +243,7 @@ export class PlatformMetrics {
   observe(sources: {
     feeds?: () => FeedHubStats;
     readModel?: () => { evictions: Record<string, number>; sizes: Record<string, number> };
+    walCheckpoints?: () => { readonly failing: boolean; readonly failures: number };
   }): void {
     this.observed = sources;
   }
@@ -266,6 +278,11 @@ export class PlatformMetrics {
         Object.entries(model.evictions).map(([part, n]) => [{ part }, n]),
       );
       for (const [part, n] of Object.entries(model.sizes)) this.readModelKeys.set({ part }, n);
+    }
+    const checkpoints = this.observed.walCheckpoints?.();
+    if (checkpoints) {
+      setCounterTotals(this.walCheckpointFailures, [[{}, checkpoints.failures]]);
+      this.walCheckpointFailing.set(checkpoints.failing ? 1 : 0);
     }
     const sinks = this.observedSinks();
     if (sinks.length > 0) {

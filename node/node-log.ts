@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import { EmbeddedLog } from "../log/embedded/index.ts";
+import type { WalCheckpointStatus } from "../log/embedded/wal-checkpointer.ts";
 import { openLog } from "../log/index.ts";
 import { kafkaSecurityFromEnv } from "../log/kafka/kafka-security.ts";
 import type { Log } from "../log/log.ts";
@@ -26,6 +28,8 @@ export interface NodeLog {
   readonly partitions: number;
   readonly registry: SchemaRegistry;
   readonly codec: RecordCodec;
+  /** the embedded log's background WAL checkpoints (for /health and /metrics); none on Kafka */
+  readonly walCheckpoints?: () => WalCheckpointStatus;
 }
 
 export const PROCESSED_TOPICS = SENSOR_TYPES.map((type) => Topics.processed(type));
@@ -117,5 +121,9 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
       Topics.newsSymbolSentiment,
     ]),
   );
-  return { log, partitions, registry, codec };
+  const checkpointer = backend instanceof EmbeddedLog ? backend.walCheckpointer() : undefined;
+  return {
+    ...{ log, partitions, registry, codec },
+    ...(checkpointer ? { walCheckpoints: () => checkpointer.status() } : {}),
+  };
 }

@@ -39,7 +39,7 @@ import { type NodeModels, startModels, TRAFFIC_FORECAST } from "./models.ts";
 import { startNews } from "./news.ts";
 import { nodeApp, openNodeAccess } from "./node-api.ts";
 import { countCorruptChangelog, type NodeContext } from "./node-context.ts";
-import { openNodeLog } from "./node-log.ts";
+import { type NodeLog, openNodeLog } from "./node-log.ts";
 import { startTimeSeries } from "./timeseries.ts";
 
 /**
@@ -81,9 +81,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   await mkdir(config.dataDir, { recursive: true });
   const feeds = new FeedHub();
   const server = listen(config, feeds); // /health says 503 "starting" until the node is up
-  const { log, partitions, registry, codec } = await openNodeLog(config);
+  const { log, partitions, registry, codec, walCheckpoints } = await openNodeLog(config);
   const sensorIntervalMs = sensorIntervalOf(config);
-  const node = nodeContextOf(config, { log, codec, partitions, feeds }, sensorIntervalMs);
+  const node = nodeContextOf(config, { log, codec, partitions, feeds }, sensorIntervalMs, walCheckpoints);
   const { metrics, view, failures, counters } = node;
   const fleet = createSensorFleet({ ...fleetOf(config), intervalMs: sensorIntervalMs });
   await publishSensorRegistry(log, fleet);
@@ -125,7 +125,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const signals = startNodeSignals(node, { apiUrl: server.url, main, consumed: () => dispatcher.consumed });
   later.signals = signals;
   const edge = await startEdge(node, { system: main.system, fleet });
-  const health = edgeHealth(node, edge);
+  const health = edgeHealth(node, edge, walCheckpoints);
   const sample = main.sample;
   const housekeeping = startHousekeeping(node, { main: main.system, hosts, health, membership, sample });
   const access = await openNodeAccess(node);
@@ -259,12 +259,14 @@ function nodeContextOf(
   config: NodeConfig,
   opened: Pick<NodeContext, "log" | "codec" | "partitions" | "feeds">,
   sensorIntervalMs: number,
+  walCheckpoints: NodeLog["walCheckpoints"],
 ): NodeContext {
   const metrics = new PlatformMetrics();
   const view = new LiveView({ qualityWindowMs: config.windowMs, sensorIntervalMs });
   metrics.observe({
     feeds: () => opened.feeds.stats(),
     readModel: () => ({ evictions: view.evictions(), sizes: view.sizes() }),
+    ...(walCheckpoints ? { walCheckpoints } : {}),
   });
   return {
     ...{ ...opened, config, metrics, view },
@@ -417,10 +419,14 @@ async function followSensorRegistry({ log, metrics, failures }: NodeContext) {
 }
 
 /**
- * The node's health: actors and log answering (fed by housekeeping), and the MQTT subscriber
- * connected and, while the simulator runs, receiving.
+ * The node's health: actors and log answering (fed by housekeeping), the MQTT subscriber
+ * connected and, while the simulator runs, receiving, and the embedded log's WAL checkpoints.
  */
-function edgeHealth({ config, failures }: NodeContext, edge: NodeEdge) {
+function edgeHealth(
+  { config, failures }: NodeContext,
+  edge: NodeEdge,
+  walCheckpoints: NodeLog["walCheckpoints"],
+) {
   const mqtt = () => edge.subscriber.stats();
   return nodeHealth({
     fatal: () => failures.fatal,
@@ -436,6 +442,7 @@ function edgeHealth({ config, failures }: NodeContext, edge: NodeEdge) {
     // the simulator publishes `rate` readings a second: ten silent intervals, at least 10 s
     mqttMaxSilenceMs: Math.max(10_000, Math.ceil(10_000 / config.rate)),
     startedAt: Date.now(),
+    ...(walCheckpoints ? { walCheckpoints } : {}),
   });
 }
 

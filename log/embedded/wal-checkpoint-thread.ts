@@ -4,8 +4,10 @@
  * writer's commits no longer pay for it (https://www.sqlite.org/wal.html#checkpointing: "the
  * checkpoint can be run in a separate thread or process").
  * Protocol: main posts {type:"start", path, intervalMs}; the worker answers {type:"started"} or
- * {type:"failed", message}; after each failed pass {type:"failed", message}; {type:"stop"} runs
- * a last pass, closes the connection and answers {type:"stopped"}.
+ * {type:"failed", sqliteCode, message}; after each failed pass {type:"failed", sqliteCode,
+ * message}, and after the first pass that succeeds again {type:"recovered"} (so the host can
+ * tell a failing thread from one that failed once); {type:"stop"} runs a last pass, closes the
+ * connection and answers {type:"stopped"}.
  */
 import { Database } from "bun:sqlite";
 
@@ -17,6 +19,18 @@ const scope = globalThis as unknown as {
 };
 let db: Database | undefined;
 let timer: ReturnType<typeof setInterval> | undefined;
+let failing = false;
+
+// no stack across the thread: the host records the SQLite code and message as the reason
+function failed(error: unknown): void {
+  failing = true;
+  const sqliteCode = (error as { code?: unknown }).code;
+  scope.postMessage({
+    type: "failed",
+    sqliteCode: typeof sqliteCode === "string" ? sqliteCode : undefined,
+    message: error instanceof Error ? error.message : String(error),
+  });
+}
 
 /**
  * PASSIVE never waits on the writer or on readers: it copies what no reader still needs and
@@ -27,9 +41,12 @@ function checkpoint(): void {
   try {
     db.run("PRAGMA wal_checkpoint(PASSIVE)");
   } catch (error) {
-    // no stack or path across the thread: the host records the reason as a log failure
-    scope.postMessage({ type: "failed", message: error instanceof Error ? error.message : String(error) });
+    failed(error);
+    return;
   }
+  if (!failing) return;
+  failing = false;
+  scope.postMessage({ type: "recovered" });
 }
 
 scope.addEventListener("message", (event) => {
@@ -42,7 +59,7 @@ scope.addEventListener("message", (event) => {
       timer = setInterval(checkpoint, command.intervalMs);
       scope.postMessage({ type: "started" });
     } catch (error) {
-      scope.postMessage({ type: "failed", message: error instanceof Error ? error.message : String(error) });
+      failed(error);
     }
     return;
   }

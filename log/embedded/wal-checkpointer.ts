@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { basename, dirname } from "node:path";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 
 /**
@@ -24,17 +25,58 @@ export interface WalCheckpointerOptions {
   readonly intervalMs?: number;
   /** the writer's own automatic checkpoint threshold while the thread runs; default 10,000 pages */
   readonly fallbackPages?: number;
+  /** where the start of a failure streak and its end are said; default console.warn */
+  readonly warn?: (line: string) => void;
 }
 
-type Reply = { type: "started" } | { type: "failed"; message: string } | { type: "stopped" };
+/**
+ * What the node reports of the thread (/health, /metrics): `failing` from a failed pass or start
+ * until a pass succeeds again, `failures` every failed pass or start since the log opened.
+ */
+export interface WalCheckpointStatus {
+  readonly running: boolean;
+  readonly failing: boolean;
+  readonly failures: number;
+  readonly lastFailure: PlatformError | undefined;
+}
+
+type Reply =
+  | { type: "started" }
+  | { type: "failed"; sqliteCode?: string; message: string }
+  | { type: "recovered" }
+  | { type: "stopped" };
 
 const STOP_TIMEOUT_MS = 5000;
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
+const MAX_REASON_CHARS = 200;
+
+/**
+ * The reason a failure shows (on /health, which any client may read): the SQLite code and
+ * message, with the log's own file named by its name alone and any other path left out.
+ */
+export function checkpointFailureReason(
+  reply: { sqliteCode?: string; message: string },
+  path: string,
+): string {
+  const file = basename(path);
+  const message = reply.message
+    .split(path)
+    .join(file)
+    .split(dirname(path))
+    .join("<data dir>")
+    // a path starts a word ("I/O" is none)
+    .replace(/(?<=^|[\s'"(=])(?:[A-Za-z]:)?[/\\][^\s'",;:)]+/g, "<path>");
+  const reason = reply.sqliteCode ? `${message} (${reply.sqliteCode})` : message;
+  return reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}...` : reason;
+}
 
 export class WalCheckpointer {
   private worker: Worker | undefined;
   private failure: PlatformError | undefined;
+  private failures = 0;
+  private failing = false;
   private handedOver = false;
+  private readonly warn: (line: string) => void;
 
   /**
    * Starts the thread on `path` (the file must exist). Until the thread answers that it runs,
@@ -42,11 +84,17 @@ export class WalCheckpointer {
    */
   constructor(
     private readonly writer: Database,
-    path: string,
+    private readonly path: string,
     private readonly options: WalCheckpointerOptions = {},
   ) {
+    this.warn = options.warn ?? ((line) => console.warn(line));
     const worker = new Worker(new URL("./wal-checkpoint-thread.ts", import.meta.url).href);
     worker.addEventListener("message", (event: MessageEvent<Reply>) => this.onReply(event.data));
+    // a thread that dies takes no more checkpoints: they go back to the writer, and it is a failure
+    worker.addEventListener("error", (event: ErrorEvent) => {
+      event.preventDefault();
+      this.onThreadDied(event.message);
+    });
     // a running thread must not keep the process alive
     worker.unref();
     worker.postMessage({ type: "start", path, intervalMs: options.intervalMs ?? 1000 });
@@ -63,13 +111,21 @@ export class WalCheckpointer {
     return this.failure;
   }
 
+  status(): WalCheckpointStatus {
+    return {
+      running: this.handedOver,
+      failing: this.failing,
+      failures: this.failures,
+      lastFailure: this.failure,
+    };
+  }
+
   /** Hands checkpoints back to the writer, then stops the thread after a last pass. */
   async stop(): Promise<void> {
     const worker = this.worker;
     if (worker === undefined) return;
     this.worker = undefined;
-    if (this.handedOver) this.writer.run(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
-    this.handedOver = false;
+    this.handBack();
     const stopped = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, STOP_TIMEOUT_MS);
       worker.addEventListener("message", (event: MessageEvent<Reply>) => {
@@ -86,19 +142,47 @@ export class WalCheckpointer {
     }
   }
 
+  private handBack(): void {
+    if (this.handedOver) this.writer.run(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+    this.handedOver = false;
+  }
+
   private onReply(reply: Reply): void {
     if (reply.type === "started") {
       if (this.worker === undefined) return; // stopped before it started
       this.writer.run(`PRAGMA wal_autocheckpoint = ${Math.trunc(this.options.fallbackPages ?? 10_000)}`);
       this.handedOver = true;
     } else if (reply.type === "failed") {
-      this.failure = new PlatformError(
-        ErrorCodes.INFRA_UNAVAILABLE,
-        "a WAL checkpoint on the checkpoint thread failed",
-        {
-          details: { reason: reply.message },
-        },
-      );
+      this.recordFailure(checkpointFailureReason(reply, this.path));
+    } else if (reply.type === "recovered") {
+      if (this.failing) this.warn("embedded log: WAL checkpoints on the checkpoint thread succeed again");
+      this.failing = false;
     }
+  }
+
+  private onThreadDied(message: string): void {
+    if (this.worker === undefined) return;
+    this.worker = undefined;
+    this.handBack();
+    this.recordFailure(
+      `the checkpoint thread stopped: ${checkpointFailureReason({ message }, this.path)}; the writer checkpoints itself`,
+    );
+  }
+
+  /** counted every time, said once per streak: a thread failing every second must not flood the log */
+  private recordFailure(reason: string): void {
+    this.failures++;
+    this.failure = new PlatformError(
+      ErrorCodes.LOG_CHECKPOINT_FAILED,
+      "a WAL checkpoint on the checkpoint thread failed",
+      {
+        details: { reason },
+      },
+    );
+    if (this.failing) return;
+    this.failing = true;
+    this.warn(
+      `embedded log: WAL checkpoints on the checkpoint thread fail (${ErrorCodes.LOG_CHECKPOINT_FAILED}: ${reason}); the writer's own checkpoints keep the WAL bounded`,
+    );
   }
 }

@@ -1,5 +1,21 @@
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { actorsHealth, healthReport, logHealth, mqttHealth, nodeHealth } from "../../api/health.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  actorsHealth,
+  healthReport,
+  logHealth,
+  mqttHealth,
+  nodeHealth,
+  type WalCheckpointHealthSource,
+  walCheckpointHealth,
+} from "../../api/health.ts";
+import { PlatformMetrics } from "../../api/metrics.ts";
+import { WalCheckpointer } from "../../log/embedded/wal-checkpointer.ts";
+import { PlatformError } from "../../messages/errors.ts";
+import { startApi } from "./api-fixture.ts";
 
 describe("the mqtt check", () => {
   const options = { expectTraffic: true, maxSilenceMs: 10_000, reconnectQuietMs: 5000, startedAt: 0 };
@@ -269,5 +285,90 @@ describe("the mqtt check under a client-id takeover or a rate collapse", () => {
     const verdict = check.check(samples.at(-1)![0]);
     expect(verdict.ok).toBe(ok);
     if (reason) expect(verdict.reason).toMatch(reason);
+  });
+});
+
+describe("the wal_checkpoints check", () => {
+  const failure = new PlatformError(
+    "LOG_CHECKPOINT_FAILED",
+    "a WAL checkpoint on the checkpoint thread failed",
+    {
+      details: { reason: "disk I/O error (SQLITE_IOERR)" },
+    },
+  );
+  test.each([
+    { name: "never failed", status: { failing: false, failures: 0, lastFailure: undefined }, ok: true },
+    {
+      name: "failed once, then a pass succeeded",
+      status: { failing: false, failures: 1, lastFailure: failure },
+      ok: true,
+    },
+    {
+      name: "failing now",
+      status: { failing: true, failures: 4, lastFailure: failure },
+      ok: false,
+      reason:
+        "degraded: WAL checkpoints on the checkpoint thread are failing (LOG_CHECKPOINT_FAILED: disk I/O error (SQLITE_IOERR); 4 failed since start); the writer checkpoints on its own meanwhile",
+    },
+  ] as { name: string; status: WalCheckpointHealthSource; ok: boolean; reason?: string }[])(
+    "$name -> ok $ok",
+    ({ status, ok, reason }) => {
+      const verdict = walCheckpointHealth(() => status).check(0);
+      expect(verdict.ok).toBe(ok);
+      expect(verdict.reason).toBe(reason);
+    },
+  );
+
+  test("is one of the node's checks only when the log checkpoints on a thread", () => {
+    const base = {
+      fatal: () => undefined,
+      mqtt: { received: () => 0, reconnects: () => 0 },
+      expectMqttTraffic: false,
+      startedAt: 0,
+    };
+    expect(nodeHealth(base).checks.map((c) => c.name)).toEqual(["actors", "log", "mqtt"]);
+    const withThread = nodeHealth({
+      ...base,
+      walCheckpoints: () => ({ failing: false, failures: 0, lastFailure: undefined }),
+    });
+    expect(withThread.checks.map((c) => c.name)).toEqual(["actors", "log", "mqtt", "wal_checkpoints"]);
+  });
+
+  test("a checkpoint thread that fails makes /health degraded with its code and /metrics count it, with no path shown", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "health-wal-"));
+    const writer = new Database(join(dir, "log.db"), { create: true });
+    writer.run("PRAGMA journal_mode = WAL");
+    // the thread cannot open its file: a real failure of the real thread
+    const checkpointer = new WalCheckpointer(writer, join(dir, "gone", "log.db"), { warn: () => {} });
+    const api = startApi({ health: [walCheckpointHealth(() => checkpointer.status())] });
+    const metrics = new PlatformMetrics({ processMetrics: false });
+    metrics.observe({ walCheckpoints: () => checkpointer.status() });
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!checkpointer.status().failing) {
+        if (Date.now() > deadline) throw new Error("timed out waiting for the thread's start to fail");
+        await Bun.sleep(10);
+      }
+      const response = await fetch(`${api.url}/health`);
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as {
+        status: string;
+        checks: Record<string, { ok: boolean; reason?: string }>;
+      };
+      expect(body.status).toBe("unhealthy");
+      expect(body.checks.wal_checkpoints!.ok).toBe(false);
+      expect(body.checks.wal_checkpoints!.reason).toStartWith(
+        "degraded: WAL checkpoints on the checkpoint thread are failing (LOG_CHECKPOINT_FAILED: unable to open database file (SQLITE_CANTOPEN); 1 failed since start)",
+      );
+      expect(JSON.stringify(body)).not.toContain(dir);
+      const text = await metrics.text();
+      expect(text).toContain("platform_wal_checkpoint_failures_total 1");
+      expect(text).toContain("platform_wal_checkpoint_failing 1");
+    } finally {
+      await api.stop();
+      await checkpointer.stop();
+      writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

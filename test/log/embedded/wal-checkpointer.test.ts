@@ -1,10 +1,10 @@
 import { Database } from "bun:sqlite";
-import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openEmbeddedLog } from "../../../log/embedded/index.ts";
-import { WalCheckpointer } from "../../../log/embedded/wal-checkpointer.ts";
+import { checkpointFailureReason, WalCheckpointer } from "../../../log/embedded/wal-checkpointer.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -89,7 +89,8 @@ test("a thread that cannot open the file leaves the checkpoints with the writer 
   const checkpointer = new WalCheckpointer(writer, join(dir, "missing", "log.db"));
   try {
     await until("the start to fail", () => checkpointer.lastFailure() !== undefined);
-    expect(checkpointer.lastFailure()?.code).toBe("INFRA_UNAVAILABLE");
+    expect(checkpointer.lastFailure()?.code).toBe("LOG_CHECKPOINT_FAILED");
+    expect(checkpointer.status()).toMatchObject({ failing: true, failures: 1 });
     expect(checkpointer.running).toBe(false);
     expect(autocheckpointOf(writer)).toBe(1000);
   } finally {
@@ -113,4 +114,80 @@ test("stopping hands the checkpoints back to the writer", async () => {
     await checkpointer.stop();
     writer.close();
   }
+});
+
+/** a file SQLite opens (lazily) but every checkpoint of which fails with SQLITE_NOTADB */
+function notADatabase(path: string): void {
+  writeFileSync(path, "not a database, only text long enough to hold a header ".repeat(100));
+}
+
+/** turns the file at `path` into a real WAL database in place, so the next pass succeeds */
+function intoADatabase(path: string): void {
+  const source = `${path}.source`;
+  const db = new Database(source, { create: true });
+  db.run("PRAGMA journal_mode = WAL");
+  db.run("CREATE TABLE t (x)");
+  db.close();
+  writeFileSync(path, readFileSync(source));
+}
+
+test("a thread whose passes fail is failing until a pass succeeds, counts every failure and says the streak once", async () => {
+  const dir = freshDir();
+  const writer = new Database(join(dir, "log.db"), { create: true });
+  writer.run("PRAGMA journal_mode = WAL");
+  const target = join(dir, "other.db");
+  notADatabase(target);
+  const said: string[] = [];
+  const checkpointer = new WalCheckpointer(writer, target, {
+    intervalMs: 5,
+    warn: (line) => said.push(line),
+  });
+  try {
+    await until("three failed passes", () => checkpointer.status().failures >= 3);
+    expect(checkpointer.status().failing).toBe(true);
+    expect(checkpointer.lastFailure()?.code).toBe("LOG_CHECKPOINT_FAILED");
+    expect(checkpointer.lastFailure()?.details?.reason).toBe("file is not a database (SQLITE_NOTADB)");
+    // one line for the streak, however many passes failed
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain("LOG_CHECKPOINT_FAILED: file is not a database (SQLITE_NOTADB)");
+    expect(said[0]).not.toContain(dir);
+
+    intoADatabase(target);
+    await until("a pass to succeed again", () => !checkpointer.status().failing);
+    expect(checkpointer.status().failures).toBeGreaterThanOrEqual(3);
+    expect(said).toHaveLength(2);
+    expect(said[1]).toContain("succeed again");
+  } finally {
+    await checkpointer.stop();
+    writer.close();
+  }
+});
+
+describe("a checkpoint failure's reason names no path outside the log's file", () => {
+  const path = "/var/lib/platform/data/log.db";
+  test.each([
+    [
+      "a SQLite message with its code",
+      { sqliteCode: "SQLITE_IOERR", message: "disk I/O error" },
+      "disk I/O error (SQLITE_IOERR)",
+    ],
+    [
+      "the log's file named by its name",
+      { message: "cannot open /var/lib/platform/data/log.db" },
+      "cannot open log.db",
+    ],
+    [
+      "the data dir named as such",
+      { message: "no space in /var/lib/platform/data" },
+      "no space in <data dir>",
+    ],
+    [
+      "another path left out",
+      { message: "ENOENT: /home/alice/.secrets/key.pem, open" },
+      "ENOENT: <path>, open",
+    ],
+    ["a long message cut", { message: "x".repeat(500) }, `${"x".repeat(200)}...`],
+  ])("%s", (_name, reply, reason) => {
+    expect(checkpointFailureReason(reply, path)).toBe(reason);
+  });
 });
