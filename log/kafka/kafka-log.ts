@@ -29,6 +29,7 @@ import type { ResolvedKafkaLogOptions } from "./kafka-options.ts";
 import { recordSize, toKafkaMessage } from "./kafka-records.ts";
 import { connectionSecurity } from "./kafka-security.ts";
 import { fetchPartitions } from "./partition-fetcher.ts";
+import { awaitConfigsShown } from "./topic-config-wait.ts";
 
 /** ListOffsets timestamps with a special meaning (Kafka protocol, ListOffsets API) */
 const LIST_OFFSETS_TIMESTAMP = { latest: -1n, earliest: -2n } as const;
@@ -36,6 +37,7 @@ const LIST_OFFSETS_TIMESTAMP = { latest: -1n, earliest: -2n } as const;
 const DEFAULT_READ_MAX = 500;
 // a broker with thousands of partitions, or one just restarted, can take more than 10 s under load
 const TOPIC_VISIBLE_WAIT_MS = 30_000;
+const TOPIC_CONFIG_SHOWN_WAIT_MS = 30_000;
 /** a read's fetch size: at least this, and this much over the estimate (a batch is sent whole) */
 const MIN_READ_BYTES = 64 * 1024;
 const READ_SLACK_BYTES = 16 * 1024;
@@ -179,23 +181,11 @@ export class KafkaLog implements Log {
     } catch (error) {
       throw this.fail(error, `set the configs of topic ${topic}`, topic);
     }
-    // the controller took the change; the broker describing the topic learns it from the
-    // metadata log a moment later. Return only once it shows, so a caller that reads the topic's
-    // configs right after creating it reads what it asked for (a test read "delete" once)
-    const deadline = Date.now() + TOPIC_VISIBLE_WAIT_MS;
-    for (;;) {
-      const now = await this.describeTopicConfigs(topic);
-      if (changes.every((change) => now.get(change.name)?.value === change.value)) return;
-      if (Date.now() > deadline)
-        throw new PlatformError(
-          ErrorCodes.LOG_BROKER_UNAVAILABLE,
-          `the configs of topic ${topic} were set but do not show`,
-          {
-            details: { topic, configs: changes.map((change) => change.name) },
-          },
-        );
-      await Bun.sleep(50);
-    }
+    // the broker describing the topic learns the change from the metadata log a moment later
+    await awaitConfigsShown(topic, changes, () => this.describeTopicConfigs(topic), {
+      timeoutMs: TOPIC_CONFIG_SHOWN_WAIT_MS,
+      pollMs: 50,
+    });
   }
 
   private async describeTopicConfigs(
