@@ -15,7 +15,11 @@
  * Besides the latency it prints the node's CPU time per 1,000 readings offered while measuring
  * (its main thread and the whole process, from /proc on Linux): on a shared machine the latency
  * of an overloaded node says mostly how loaded the machine was, the CPU a reading costs does not.
+ * After the node stops it prints the records the node appended per reading offered, by topic
+ * (read from the embedded log's partition ends): the hot path's append cost is in that count.
  */
+
+import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,6 +67,8 @@ const node = Bun.spawn(
 );
 
 const STOP_GRACE_MS = 60_000;
+/** readings the generator published, warm-up included: what the log's record counts divide by */
+let totalSent = 0;
 // the benchmark stopped from outside (Ctrl-C, a timeout) takes its node down with it
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
@@ -175,6 +181,7 @@ try {
     if (spare > 0) await Bun.sleep(spare);
   }
   const elapsed = (performance.now() - started) / 1000;
+  totalSent = sent;
   await Bun.sleep(2000);
   measuring = false;
   const cpuAtEnd = nodeCpu();
@@ -248,7 +255,41 @@ try {
   await probe.endAsync();
 } finally {
   await stopNode();
+  printRecordsPerReading();
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** records appended per reading sent, by topic, from the embedded log the node left behind */
+function printRecordsPerReading(): void {
+  const path = join(dataDir, "log.db");
+  if (!existsSync(path) || totalSent === 0) return;
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db
+      .query<{ name: string; records: number }, []>(
+        "SELECT t.name AS name, SUM(p.next_offset) AS records FROM partitions p " +
+          "JOIN topics t ON t.id = p.topic_id GROUP BY t.name HAVING records > 0 ORDER BY records DESC",
+      )
+      .all();
+    let all = 0;
+    const table: Record<string, { records: number; "per reading": string }> = {};
+    for (const row of rows) {
+      all += row.records;
+      table[row.name] = { records: row.records, "per reading": (row.records / totalSent).toFixed(3) };
+    }
+    console.log(`records appended per reading sent (${totalSent} sent, warm-up included):`);
+    console.table(table);
+    console.log(`all topics: ${(all / totalSent).toFixed(3)} records per reading`);
+    printFigure({
+      name: "e2e-records-appended-per-reading",
+      value: Number((all / totalSent).toFixed(3)),
+      unit: "records",
+      baseline: "readings",
+      baseline_value: 1,
+    });
+  } finally {
+    db.close();
+  }
 }
 
 function readLoad(): string {
