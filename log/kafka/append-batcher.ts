@@ -8,7 +8,9 @@ import type { MessageToProduce, Producer } from "@platformatic/kafka";
  * retried send land once.
  *
  * The result of a send is the base offset of each (topic, partition) it wrote to; a record's
- * offset is that base plus its index among the send's records for the same partition.
+ * offset is that base plus its index among the send's records for the same partition. Offsets
+ * are numbers (exact up to 2^53, past any offset a partition reaches): a BigInt per record was
+ * an allocation each, for every record the node produces.
  */
 
 export interface AppendBatcherOptions {
@@ -20,11 +22,9 @@ export interface AppendBatcherOptions {
 interface PendingAppend {
   readonly messages: MessageToProduce[];
   readonly bytes: number;
-  resolve(offsets: bigint[]): void;
+  resolve(offsets: number[]): void;
   reject(error: unknown): void;
 }
-
-const slotOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 export class AppendBatcher {
   private queue: PendingAppend[] = [];
@@ -38,8 +38,8 @@ export class AppendBatcher {
   ) {}
 
   /** resolves with each message's offset, in the order given */
-  append(messages: MessageToProduce[], bytes: number): Promise<bigint[]> {
-    const { promise, resolve, reject } = Promise.withResolvers<bigint[]>();
+  append(messages: MessageToProduce[], bytes: number): Promise<number[]> {
+    const { promise, resolve, reject } = Promise.withResolvers<number[]>();
     this.queue.push({ messages, bytes, resolve, reject });
     this.queuedBytes += bytes;
     this.schedule();
@@ -82,17 +82,37 @@ export class AppendBatcher {
     const messages = batch.flatMap((pending) => pending.messages);
     try {
       const result = await this.producer.send({ messages });
-      const base = new Map<string, bigint>();
-      for (const written of result.offsets ?? [])
-        base.set(slotOf(written.topic, written.partition), written.offset);
-      const next = new Map<string, bigint>();
+      // per topic, the next offset of each partition the send wrote to (its base offset first)
+      const next = new Map<string, number[]>();
+      for (const written of result.offsets ?? []) {
+        let partitions = next.get(written.topic);
+        if (partitions === undefined) {
+          partitions = [];
+          next.set(written.topic, partitions);
+        }
+        partitions[written.partition] = Number(written.offset);
+      }
       for (const pending of batch) {
-        const offsets = pending.messages.map((message) => {
-          const slot = slotOf(message.topic, message.partition ?? 0);
-          const offset = next.get(slot) ?? base.get(slot) ?? -1n;
-          next.set(slot, offset + 1n);
-          return offset;
-        });
+        const messages = pending.messages;
+        const offsets = new Array<number>(messages.length);
+        // an append's records are mostly for one topic: its partitions are looked up once per run
+        let topic: string | undefined;
+        let partitions: number[] | undefined;
+        for (let i = 0; i < messages.length; i++) {
+          const message = messages[i]!;
+          if (message.topic !== topic) {
+            topic = message.topic;
+            partitions = next.get(topic);
+          }
+          const partition = message.partition ?? 0;
+          const offset = partitions?.[partition];
+          if (offset === undefined) {
+            offsets[i] = -1; // no base offset for it: the send was not acknowledged per partition
+            continue;
+          }
+          offsets[i] = offset;
+          partitions![partition] = offset + 1;
+        }
         pending.resolve(offsets);
       }
     } catch (error) {

@@ -287,7 +287,7 @@ export class KafkaLog implements Log {
       return records.map((record, i) => ({
         topic: record.topic,
         partition: placed[i]!,
-        offset: Number(offsets[i]),
+        offset: offsets[i]!,
       }));
     } catch (error) {
       throw this.fail(error, `append to ${records[0]!.topic}`, records[0]!.topic);
