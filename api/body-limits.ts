@@ -6,9 +6,9 @@ import { ErrorCodes } from "../messages/errors.ts";
  * Request body caps. Bun.serve reads up to 128 MB by default; here every route has a cap and
  * a body over it is answered 413 `{"error":{"code":"PAYLOAD_TOO_LARGE","message"}}` before a
  * handler sees it. The caps are checked from Content-Length when there is one, and counted
- * while reading a chunked body, so an oversized body is never held whole. Bun's own
- * `maxRequestBodySize` (SERVER_MAX_BODY_BYTES) sits above every route cap as a backstop: what
- * is over it Bun refuses itself, with a bare 413.
+ * while reading a chunked body, so an oversized body is never held whole. SERVER_MAX_BODY_BYTES
+ * sits above every route cap: a declared body over it is refused before the app, in the same
+ * shape (request-limits.ts).
  */
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
 export const SCHEMA_REGISTRY_BODY_LIMIT_BYTES = 1024 * 1024;

@@ -1,10 +1,11 @@
+import http from "node:http";
 import type { Server, ServerWebSocket } from "bun";
 import type { Hono } from "hono";
 import { ErrorCodes } from "../messages/errors.ts";
-import { SERVER_MAX_BODY_BYTES } from "./body-limits.ts";
 import type { FeedHub } from "./feeds/feed-hub.ts";
 import type { FeedName } from "./feeds/feed-names.ts";
 import { Gateway, type GatewayBindings, isRefusal, refusalResponse } from "./gateway/gateway.ts";
+import { NATIVE_BODY_BYTES, NATIVE_HEADER_BYTES, oversizedRequest } from "./request-limits.ts";
 
 /**
  * Binds the Hono app and the WebSocket feeds to Bun.serve. `/ws` upgrades to a feed
@@ -13,8 +14,9 @@ import { Gateway, type GatewayBindings, isRefusal, refusalResponse } from "./gat
  * audit use it; X-Forwarded-For is not trusted). With `tls` it serves HTTPS and WSS. The only
  * file of api/ that knows Bun.
  *
- * Hostile input stops here or in the hub: a request body over SERVER_MAX_BODY_BYTES is refused
- * by Bun (the routes have smaller caps with a JSON 413), a WebSocket frame over
+ * Hostile input stops here or in the hub: a request whose headers or declared body are over the
+ * server's limits is answered 431/413 in the API's error shape before the app (request-limits.ts;
+ * the routes have smaller body caps with a JSON 413), a WebSocket frame over
  * `MAX_FEED_FRAME_BYTES` is closed by Bun with 1009, a binary frame is answered with an error
  * message, and a handler that throws is contained by the `error` hooks instead of becoming an
  * uncaught exception that stops the process. An open feed client's credential is checked again
@@ -93,16 +95,24 @@ export function serveApi(options: ServeApiOptions): ApiServer {
   const openSockets = new Set<ServerWebSocket<FeedConnection>>();
   const feedClientsByAddress = new Map<string, number>();
   const maxFeedClientsPerAddress = options.maxFeedClientsPerAddress ?? DEFAULT_MAX_FEED_CLIENTS_PER_ADDRESS;
+  // Bun's own header limit is the process's (node:http's maxHeaderSize, settable in Bun): raised
+  // above ours, so a request between the two is answered in our shape instead of a bare 431
+  if (http.maxHeaderSize < NATIVE_HEADER_BYTES)
+    (http as { maxHeaderSize: number }).maxHeaderSize = NATIVE_HEADER_BYTES;
   const server: Server<FeedConnection> = Bun.serve<FeedConnection>({
     port: options.port,
     hostname,
-    maxRequestBodySize: SERVER_MAX_BODY_BYTES,
+    // lifted: a declared body over SERVER_MAX_BODY_BYTES is refused in fetch, a chunked one by
+    // the routes' caps as it is read; Bun's own would answer a bare 413 first
+    maxRequestBodySize: NATIVE_BODY_BYTES,
     // never Bun's development error page: it shows the stack
     development: false,
     ...(options.tls
       ? { tls: { cert: Bun.file(options.tls.certFile), key: Bun.file(options.tls.keyFile) } }
       : {}),
     async fetch(request, bunServer) {
+      const oversized = oversizedRequest(request);
+      if (oversized) return oversized;
       const bindings: GatewayBindings = { clientAddress: bunServer.requestIP(request)?.address };
       if (new URL(request.url).pathname === "/ws") {
         if (!gateway) return jsonError(503, "STARTING", "the node is starting; retry shortly");

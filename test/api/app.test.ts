@@ -146,12 +146,13 @@ describe("the REST API on a real Bun.serve", () => {
     expect(await response.json()).toEqual({ bytes: 512 * 1024 });
   });
 
-  test("a body over the server's own cap is refused by Bun before any route", async () => {
+  test("a body over the server's own cap is refused before any route, with a JSON error (regression: Bun's bare 413)", async () => {
     const response = await fetch(`${api.url}/schema-registry/subjects/x/versions`, {
       method: "POST",
       body: new Uint8Array(5 * 1024 * 1024),
     });
     expect(response.status).toBe(413);
+    expect(((await response.json()) as ErrorBody).error.code).toBe("PAYLOAD_TOO_LARGE");
   });
 });
 
