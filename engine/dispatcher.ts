@@ -360,7 +360,7 @@ export class Dispatcher {
     await this.deps.state.restore(partitions, async (partition, kind, key, state) => {
       if (!stillWanted()) return;
       const worker = hosts.workerOf(partition);
-      await this.send(worker, { type: "restore", kind, key, state });
+      await this.send(worker, { type: "restore", kind, key, partition, state });
     });
     hosts.flush();
   }

@@ -1,5 +1,5 @@
+import { writeHostInbound } from "../messages/codec/host-inbound-codec.ts";
 import { decodeHostOutput } from "../messages/codec/host-output-codec.ts";
-import { writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { type SensorReadingRecord, writeSensorReading } from "../messages/codec/sensor-reading-record.ts";
 import type { HostOutput } from "../messages/host-protocol.ts";
 import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
@@ -51,7 +51,7 @@ export function inProcessHosts(
     workers: 1,
     workerOf: () => 0,
     sendReading: (_worker, reading: SensorReadingRecord) => writeSensorReading(inbound.writer, reading),
-    sendControl: (_worker, message) => writeJsonEnvelope(inbound.writer, message),
+    sendControl: (_worker, message) => writeHostInbound(inbound.writer, message),
     flush: () => inbound.writer.flush(),
     waitForSpace: (_worker, timeoutMs) => inbound.writer.waitForSpace(timeoutMs),
     onOutput: (handler) => {

@@ -7,12 +7,13 @@ import {
   windowProps,
 } from "../actors/window/window.ts";
 import { encodeActorState } from "../messages/codec/actor-state-record.ts";
-import { decodeJsonEnvelope, writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
+import { decodeHostInbound } from "../messages/codec/host-inbound-codec.ts";
+import { writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { RecordTags, recordTagOf } from "../messages/codec/record-layout.ts";
 import { decodeSensorReading, type SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
 import { deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
-import type { HostInbound, HostOutput } from "../messages/host-protocol.ts";
+import type { HostOutput } from "../messages/host-protocol.ts";
 import type { SensorType } from "../messages/sensor-reading.ts";
 import { EventTimeTimers } from "../stream/watermark/event-time-timers.ts";
 import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
@@ -168,7 +169,7 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
           });
         return;
       }
-      const control = decodeJsonEnvelope(bytes, offset, length) as HostInbound;
+      const control = decodeHostInbound(bytes, offset, length);
       if (control.type === "mark")
         marks.push({ batch: control.batch, checkpoint: control.checkpoint, watermark: control.watermark });
       else if (control.type === "evict") evict(control.partitions);

@@ -1,5 +1,5 @@
+import { writeHostInbound } from "../messages/codec/host-inbound-codec.ts";
 import { decodeHostOutput } from "../messages/codec/host-output-codec.ts";
-import { writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { type SensorReadingRecord, writeSensorReading } from "../messages/codec/sensor-reading-record.ts";
 import type { HostOutput } from "../messages/host-protocol.ts";
 import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
@@ -80,7 +80,7 @@ export async function workerHosts(options: {
     workers: pool.size,
     workerOf: (partition) => pool.workerForPartition(partition),
     sendReading: (worker, reading: SensorReadingRecord) => writeSensorReading(pool.writerTo(worker), reading),
-    sendControl: (worker, message) => writeJsonEnvelope(pool.writerTo(worker), message),
+    sendControl: (worker, message) => writeHostInbound(pool.writerTo(worker), message),
     flush() {
       for (let worker = 0; worker < pool.size; worker++)
         if (pool.isRunning(worker)) pool.writerTo(worker).flush();

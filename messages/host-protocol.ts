@@ -36,8 +36,17 @@ export type HostInbound =
       readonly checkpoint: boolean;
       readonly watermark?: number;
     }
-  /** state from the changelog, for an actor that is not alive yet (partition assigned) */
-  | { readonly type: "restore"; readonly kind: StatefulKind; readonly key: string; readonly state: unknown }
+  /**
+   * state from the changelog, for an actor that is not alive yet (partition assigned): the
+   * record's bytes as stored (the actor's own encoding, or UTF-8 JSON), decoded by the actor
+   */
+  | {
+      readonly type: "restore";
+      readonly kind: StatefulKind;
+      readonly key: string;
+      readonly partition: number;
+      readonly state: Uint8Array;
+    }
   /** these partitions moved to another node: stop their actors, forget their state */
   | { readonly type: "evict"; readonly partitions: readonly number[] }
   | { readonly type: "tick"; readonly now: number };

@@ -43,3 +43,4 @@ export {
   type WindowResult,
 } from "./window/window-output.ts";
 export type { WindowOperatorSnapshot } from "./window/window-snapshot.ts";
+export { appliedOffsetOf, isSnapshotBytes, WINDOW_SNAPSHOT_FORMAT } from "./window/window-snapshot-bytes.ts";

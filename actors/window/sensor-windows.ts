@@ -96,7 +96,7 @@ export function sensorWindowsFactory(options: SensorWindowsOptions) {
       initialCapacity: 8,
       clock: options.clock,
     });
-    if (snapshot !== undefined) operator.restore(snapshot as WindowOperatorSnapshot);
+    if (snapshot !== undefined) operator.restore(snapshot as WindowOperatorSnapshot | Uint8Array);
     return new OneSensorWindows(operator, sensorType, partition, cacheUpdates);
   };
 }
@@ -123,6 +123,10 @@ class OneSensorWindows implements SensorWindows {
 
   snapshot(): unknown {
     return this.operator.snapshot();
+  }
+
+  snapshotBytes(appliedOffset: number): Uint8Array {
+    return this.operator.snapshotBytes(appliedOffset);
   }
 
   add(reading: HotReading, sink: WindowSink): void {

@@ -1,6 +1,8 @@
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { HostOutput, HotReading, LateRecord } from "../../messages/host-protocol.ts";
 import type { SensorType } from "../../messages/sensor-reading.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
+import { appliedOffsetOf, isSnapshotBytes } from "../../stream/index.ts";
 import type { ActorRef, Props } from "../../supervisor/actor.ts";
 import type { ModelShardMessage } from "../model-shard/model-shard.ts";
 
@@ -58,6 +60,8 @@ export interface SensorWindows {
   emitUpdates(out: WindowSink): void;
   /** plain data that `createWindows(..., snapshot)` turns back into the same open windows */
   snapshot(): unknown;
+  /** the same as bytes (what `createWindows` also takes), with the actor's applied offset inside */
+  snapshotBytes(appliedOffset: number): Uint8Array;
 }
 
 export interface WindowSink {
@@ -78,7 +82,8 @@ export interface WindowState {
   updatesQueued: boolean;
 }
 
-interface WindowSnapshot {
+/** the JSON form the actor wrote before its state became bytes: still read from older changelogs */
+interface WindowSnapshotJson {
   readonly windows: unknown;
   readonly lastOffset: number;
 }
@@ -110,10 +115,36 @@ export function parseWindowKey(key: string): { sensorType: SensorType; partition
   };
 }
 
-const toWindowSnapshot = (state: WindowState): WindowSnapshot => ({
-  windows: state.windows.snapshot(),
-  lastOffset: state.lastOffset,
-});
+/**
+ * The actor's state is its operator's snapshot bytes (stream/window/window-snapshot-bytes.ts),
+ * its applied offset in their header: a checkpoint writes them to the changelog as they are,
+ * and a restore brings them back to this actor untouched, decoded once here.
+ */
+const toWindowSnapshot = (state: WindowState): Uint8Array => state.windows.snapshotBytes(state.lastOffset);
+
+const jsonText = new TextDecoder("utf-8", { fatal: true });
+
+/** a saved state in any form it was written: bytes, JSON bytes of an older changelog, or JSON data */
+function savedWindowState(snapshot: unknown): { windows: unknown; lastOffset: number } | undefined {
+  if (snapshot === undefined) return undefined;
+  if (snapshot instanceof Uint8Array) {
+    if (isSnapshotBytes(snapshot)) return { windows: snapshot, lastOffset: appliedOffsetOf(snapshot) };
+    return savedWindowState(parseJsonState(snapshot));
+  }
+  const json = snapshot as WindowSnapshotJson;
+  return { windows: json.windows, lastOffset: json.lastOffset ?? -1 };
+}
+
+function parseJsonState(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(jsonText.decode(bytes));
+  } catch (error) {
+    throw new PlatformError(ErrorCodes.DECODE_FAILED, "a window state is neither a snapshot nor JSON", {
+      cause: error,
+      details: { length: bytes.length },
+    });
+  }
+}
 
 export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState> {
   const publish = (key: string, state: WindowState) => {
@@ -132,7 +163,7 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
     ...(deps.passivateAfterMs === undefined ? {} : { passivateAfterMs: deps.passivateAfterMs }),
     toSnapshot: toWindowSnapshot,
     initialState: (key, snapshot) => {
-      const saved = snapshot as unknown as WindowSnapshot | undefined;
+      const saved = savedWindowState(snapshot);
       const { sensorType, partition } = parseWindowKey(key);
       return {
         windows: deps.createWindows(sensorType, partition, saved?.windows),

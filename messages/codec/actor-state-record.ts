@@ -2,9 +2,11 @@ import type { StatefulKind } from "../host-protocol.ts";
 import { checkHeader, decodeFailed, outOfRange, RecordTags, readUtf8 } from "./record-layout.ts";
 
 /**
- * An actor's checkpointed state on its way from a worker to the changelog, layout version 1
- * (little-endian). The state travels as the UTF-8 JSON the changelog stores, so the main thread
- * copies it into the changelog without parsing or re-serialising it:
+ * An actor's state on its way from a worker to the changelog (a checkpoint), or from the
+ * changelog back to its worker (a restore), layout version 1 (little-endian). The state travels
+ * as the bytes the changelog stores, so the main thread copies it without parsing or
+ * re-serialising it: an actor's own encoding when its snapshot is bytes (the window actor's,
+ * stream/window/window-snapshot-bytes.ts), UTF-8 JSON otherwise:
  *
  *   off  size  field
  *    0   u8    tag = 0x04 (RecordTags.actorState)
@@ -14,7 +16,7 @@ import { checkHeader, decodeFailed, outOfRange, RecordTags, readUtf8 } from "./r
  *    4   u16   input partition of the actor's key
  *    6   u16   k = key length in UTF-8 bytes
  *    8   k     key, UTF-8
- *  8+k   rest  state, UTF-8 JSON
+ *  8+k   rest  state: the actor's bytes, or UTF-8 JSON
  */
 export const ACTOR_STATE_RECORD_VERSION = 1;
 const HEADER = 8;
@@ -25,7 +27,7 @@ export interface ActorStateRecord {
   readonly kind: StatefulKind;
   readonly key: string;
   readonly partition: number;
-  /** UTF-8 JSON, a copy the caller owns */
+  /** the stored bytes (the actor's encoding or UTF-8 JSON), a copy the caller owns */
   readonly state: Uint8Array;
 }
 
@@ -37,7 +39,7 @@ export function encodeActorState(
 ): Uint8Array {
   if (!Number.isInteger(partition) || partition < 0 || partition > 0xffff)
     outOfRange("partition must be an integer in 0..65535", { partition });
-  const json = encoder.encode(JSON.stringify(state));
+  const json = state instanceof Uint8Array ? state : encoder.encode(JSON.stringify(state));
   const keyBytes = encoder.encode(key);
   if (keyBytes.length > 0xffff) outOfRange("actor key longer than 65535 UTF-8 bytes");
   const bytes = new Uint8Array(HEADER + keyBytes.length + json.length);

@@ -19,6 +19,7 @@ import {
   type WindowOperatorSnapshot,
   writeSnapshot,
 } from "./window-snapshot.ts";
+import { encodeSnapshotBytes, readSnapshotBytes } from "./window-snapshot-bytes.ts";
 import { WindowTable } from "./window-table.ts";
 
 export type EmitMode = "on-update" | "final";
@@ -135,7 +136,14 @@ export interface WindowOperator {
    */
   flushUpdates(out: WindowOutput): void;
   snapshot(): WindowOperatorSnapshot;
-  restore(snapshot: WindowOperatorSnapshot): void;
+  /**
+   * The same state as bytes (window-snapshot-bytes.ts), written straight from the table with
+   * `appliedOffset` (the owner's last applied input offset) in its header: what a checkpoint
+   * writes to the changelog.
+   */
+  snapshotBytes(appliedOffset?: number): Uint8Array;
+  /** from `snapshot()` or `snapshotBytes()` */
+  restore(snapshot: WindowOperatorSnapshot | Uint8Array): void;
   /**
    * streamTime "key": one key's state in the form an operator of its own writes (its open
    * windows, its stream time as its partition's watermark), so a key's state can be kept, and
@@ -403,29 +411,52 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     return { ...snapshot, keyStreamTimes };
   }
 
-  restore(snapshot: WindowOperatorSnapshot): void {
+  snapshotBytes(appliedOffset = -1): Uint8Array {
+    return encodeSnapshotBytes(
+      {
+        config: this.config,
+        fields: this.fields,
+        table: this.table,
+        keys: this.keys,
+        watermarks: this.watermarks,
+        placement: this.placement,
+        nextSeq: this.nextSeq,
+        counts: this.counts,
+        ...(this.keyStreamTime ? { keyStreamTime: (keyId: number) => this.keyMax[keyId]! } : {}),
+      },
+      appliedOffset,
+    );
+  }
+
+  restore(snapshot: WindowOperatorSnapshot | Uint8Array): void {
     this.table = new WindowTable(this.table.plan, this.config.initialCapacity);
     this.keys = new KeyDictionary();
     this.updates?.clear(); // they name slots of the table just replaced
     this.queue = this.createQueue();
     this.placement = this.createPlacement();
-    const restored = readSnapshot(snapshot, {
+    const parts = {
       config: this.config,
       fields: this.fields,
       table: this.table,
       keys: this.keys,
       watermarks: this.watermarks,
       placement: this.placement,
-      requeue: (slot) =>
+      requeue: (slot: number) =>
         this.queue.push(this.closeAtOf(slot), this.table.seqOf(slot), slot, this.table.generationOf(slot)),
-    });
+    };
+    const restored =
+      snapshot instanceof Uint8Array ? readSnapshotBytes(snapshot, parts) : readSnapshot(snapshot, parts);
+    const keyStreamTimes =
+      "keyStreamTimes" in restored
+        ? restored.keyStreamTimes
+        : (snapshot as WindowOperatorSnapshot).keyStreamTimes;
     this.nextSeq = restored.nextSeq;
     this.counts = { ...restored.counts };
     this.keyMax = new Float64Array(0);
     this.keyPartition = new Int32Array(0);
     if (this.keyStreamTime) {
       for (let keyId = 0; keyId < this.keys.size; keyId++) this.internKey(this.keys.keyOf(keyId));
-      for (const [key, max] of snapshot.keyStreamTimes ?? []) this.keyMax[this.internKey(key)] = max;
+      for (const [key, max] of keyStreamTimes ?? []) this.keyMax[this.internKey(key)] = max;
     }
   }
 

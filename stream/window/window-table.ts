@@ -219,6 +219,43 @@ export class WindowTable {
     return out;
   }
 
+  /** doubles of one window's state in a binary snapshot: count, then [mean, m2, sum, min, max] per field */
+  get stateLength(): number {
+    return 1 + 5 * this.fieldCount;
+  }
+
+  /** one window's count and moments into `out` from `at` (window-snapshot-bytes.ts: no object per window) */
+  copyStateTo(slot: number, out: Float64Array, at: number): void {
+    const rows = this.rows;
+    const base = slot * this.stride + 3;
+    for (let i = 0, n = 1 + 5 * this.fieldCount; i < n; i++) out[at + i] = rows[base + i]!;
+  }
+
+  copyStateFrom(slot: number, from: Float64Array, at: number): void {
+    const rows = this.rows;
+    const base = slot * this.stride + 3;
+    for (let i = 0, n = 1 + 5 * this.fieldCount; i < n; i++) rows[base + i] = from[at + i]!;
+  }
+
+  /** the custom aggregators' states of one window, as JSON (empty without such aggregators) */
+  objectsState(slot: number): unknown[] {
+    const objects: unknown[] = [];
+    for (let j = 0; j < this.objectCount; j++) {
+      const aggregator = this.plan.objects[j]!.aggregator;
+      const acc = this.objects[slot * this.objectCount + j];
+      objects.push(aggregator.toJSON ? aggregator.toJSON(acc) : acc);
+    }
+    return objects;
+  }
+
+  restoreObjects(slot: number, states: readonly unknown[]): void {
+    for (let j = 0; j < this.objectCount; j++) {
+      const aggregator = this.plan.objects[j]!.aggregator;
+      const json = states[j];
+      this.objects[slot * this.objectCount + j] = aggregator.fromJSON ? aggregator.fromJSON(json) : json;
+    }
+  }
+
   /** The state of one window as plain JSON (snapshots and changelog entries). */
   windowState(slot: number): WindowStateJson {
     const moments: number[][] = [];

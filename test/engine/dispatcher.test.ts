@@ -59,6 +59,8 @@ class RecordingHosts implements PartitionHosts {
 
 const encoder = new TextEncoder();
 const GROUP = "dispatch-test";
+/** a restore hands the changelog's bytes on as stored */
+const jsonBytes = (state: unknown) => encoder.encode(JSON.stringify(state));
 
 /**
  * A group member that owns `owned()` and hands out `batch` once; the test calls the rebalance
@@ -316,7 +318,7 @@ describe("the dispatcher", () => {
         async restore(partitions, send) {
           for (const partition of partitions) {
             if (partition === 0) await slow;
-            await send(partition, "window", `traffic:${partition}:x`, { lastOffset: -1 });
+            await send(partition, "window", `traffic:${partition}:x`, jsonBytes({ lastOffset: -1 }));
             restored.push(partition);
           }
         },
@@ -378,7 +380,7 @@ describe("the dispatcher", () => {
     };
     const original = hosts.sendControl.bind(hosts);
     hosts.sendControl = (worker, message) => {
-      if (message.type === "restore") sent.push(`restore ${JSON.stringify(message.state)}`);
+      if (message.type === "restore") sent.push(`restore ${new TextDecoder().decode(message.state)}`);
       return original(worker, message);
     };
     hosts.answer = (worker, batch) => reassigned.markDone(worker, batch);
@@ -395,7 +397,7 @@ describe("the dispatcher", () => {
           const which = ++restores;
           await new Promise<void>((resolve) => gates.push(resolve));
           for (const partition of partitions)
-            await send(partition, "window", "traffic:0:p0", { restore: which });
+            await send(partition, "window", "traffic:0:p0", jsonBytes({ restore: which }));
         },
       },
     });
@@ -682,7 +684,7 @@ describe("the dispatcher's event time", () => {
       async restore(partitions, send) {
         for (const partition of partitions) {
           if (partition === 1) await slowRestore.promise;
-          await send(partition, "window", `traffic:${partition}:x`, { lastOffset: -1 });
+          await send(partition, "window", `traffic:${partition}:x`, jsonBytes({ lastOffset: -1 }));
           if (partition === 1) restoredP1.resolve();
         }
       },

@@ -1,10 +1,25 @@
 import { afterEach, expect, test } from "bun:test";
+import { sensorWindowsFactory } from "../../actors/window/sensor-windows.ts";
 import { inProcessHosts } from "../../engine/in-process-hosts.ts";
 import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
 import type { HostOutput } from "../../messages/host-protocol.ts";
+import type { WindowOperatorSnapshot } from "../../stream/index.ts";
 import { eventually } from "../node/node-fixture.ts";
 
 const WINDOW_START = 1_700_000_000_000;
+const windowsOf = sensorWindowsFactory({
+  window: { kind: "tumbling", sizeMs: 60_000 },
+  graceMs: 0,
+  maxOutOfOrdernessMs: 0,
+  idleTimeoutMs: 60_000,
+  clock: Date.now,
+});
+
+/** the count of the first open window in a window actor's state bytes */
+function windowCountOf(state: Uint8Array): number {
+  const snapshot = windowsOf("traffic", 0, state).snapshot() as WindowOperatorSnapshot;
+  return snapshot.windows[0]?.state.count ?? 0;
+}
 let stop: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await stop?.();
@@ -37,7 +52,7 @@ function startHost() {
     flags: 0,
   });
   /** a checkpoint mark; resolves with the window state it made the host publish */
-  const checkpoint = async (): Promise<{ count: number; state: unknown }> => {
+  const checkpoint = async (): Promise<{ count: number; state: Uint8Array }> => {
     const id = ++batch;
     hosts.sendControl(0, { type: "mark", batch: id, checkpoint: true });
     hosts.flush();
@@ -48,11 +63,9 @@ function startHost() {
     expect(answered).toBe(true);
     const states = outputs.filter((o) => o.type === "state" && o.kind === "window");
     const last = states[states.length - 1] as Extract<HostOutput, { type: "state" }>;
-    // the state crosses as the JSON bytes the changelog stores
-    const state = JSON.parse(new TextDecoder().decode(last.state as Uint8Array)) as {
-      windows: { windows: { state: { count: number } }[] };
-    };
-    return { count: state.windows.windows[0]?.state.count ?? 0, state };
+    // the state crosses as the bytes the changelog stores: the window operator's snapshot
+    const state = last.state as Uint8Array;
+    return { count: windowCountOf(state), state };
   };
   return { hosts, reading, checkpoint };
 }
@@ -65,7 +78,13 @@ test("a partition evicted and restored in one turn keeps its restored window sta
   // the partition leaves and comes straight back (an eager rebalance): evict, restore and the
   // next reading reach the host together, while the evicted actors have not stopped yet
   hosts.sendControl(0, { type: "evict", partitions: [0] });
-  hosts.sendControl(0, { type: "restore", kind: "window", key: "traffic:0:x", state: saved.state });
+  hosts.sendControl(0, {
+    type: "restore",
+    kind: "window",
+    key: "traffic:0:x",
+    partition: 0,
+    state: saved.state,
+  });
   hosts.sendReading(0, reading(5));
   expect((await checkpoint()).count).toBe(6);
 });

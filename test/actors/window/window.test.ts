@@ -7,6 +7,7 @@ import {
   windowProps,
 } from "../../../actors/window/window.ts";
 import type { HostOutput, HotReading } from "../../../messages/host-protocol.ts";
+import { appliedOffsetOf, isSnapshotBytes, type WindowOperatorSnapshot } from "../../../stream/index.ts";
 import type { ActorContext } from "../../../supervisor/actor.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../../../supervisor/index.ts";
 
@@ -164,5 +165,75 @@ describe("window actor's record cache, message by message", () => {
     send({ type: "watermark", watermark: BASE + 60_000 + 30_000 });
     send({ type: "emit-updates" });
     expect(trace(outputs)).toEqual(["final:0:1"]);
+  });
+});
+
+describe("window actor state as bytes", () => {
+  /** an actor of KEY started from `saved`, fed `readings`, then asked for a checkpoint */
+  function runFrom(saved: unknown, readings: HotReading[]) {
+    const outputs: HostOutput[] = [];
+    const props = propsOf(outputs, false);
+    const state = props.initialState(KEY, saved as never) as WindowState;
+    const ctx = {
+      key: KEY,
+      state,
+      self: { tell: () => true },
+      ref: () => ({ tell: () => true }),
+      startTimer: () => undefined,
+      stop: () => undefined,
+    } as unknown as ActorContext<WindowMessage, WindowState>;
+    for (const r of readings) props.receive(ctx, { type: "reading", reading: r });
+    props.receive(ctx, { type: "checkpoint" });
+    const published = outputs.find((o) => o.type === "state") as Extract<HostOutput, { type: "state" }>;
+    return { outputs, state, published: published.state as Uint8Array };
+  }
+  const first = [reading(0, BASE, 10), reading(1, BASE + 1_000, 10), reading(2, BASE + 2_000, 10)];
+  // the last two again (a replay after a restore), then one new reading
+  const after = [reading(1, BASE + 1_000, 10), reading(2, BASE + 2_000, 10), reading(3, BASE + 3_000, 10)];
+
+  test("a checkpoint publishes the operator's snapshot bytes with the applied offset inside", () => {
+    const { published } = runFrom(undefined, first);
+    expect(published).toBeInstanceOf(Uint8Array);
+    expect(isSnapshotBytes(published)).toBe(true);
+    expect(appliedOffsetOf(published)).toBe(2);
+  });
+
+  // the forms a window actor's state reaches it in: bytes from a checkpoint; the JSON bytes and
+  // the parsed JSON of changelogs written before the bytes (a snapshot store parses JSON bytes)
+  const legacyJson = () => {
+    const outputs: HostOutput[] = [];
+    const props = propsOf(outputs, false);
+    const state = props.initialState(KEY, undefined) as WindowState;
+    const ctx = { key: KEY, state, self: { tell: () => true }, ref: () => ({ tell: () => true }) };
+    for (const r of first)
+      props.receive(ctx as unknown as ActorContext<WindowMessage, WindowState>, {
+        type: "reading",
+        reading: r,
+      });
+    return { windows: state.windows.snapshot(), lastOffset: state.lastOffset };
+  };
+  const forms: [string, () => unknown][] = [
+    ["snapshot bytes", () => runFrom(undefined, first).published],
+    ["JSON bytes of an older changelog", () => new TextEncoder().encode(JSON.stringify(legacyJson()))],
+    ["parsed JSON of an older changelog", () => JSON.parse(JSON.stringify(legacyJson()))],
+  ];
+  for (const [form, saved] of forms)
+    test(`restored from ${form}, the actor skips the replayed readings and counts the new one once`, () => {
+      const { state, published } = runFrom(saved(), after);
+      expect(state.lastOffset).toBe(3);
+      const windows = sensorWindowsFactory({
+        window: { kind: "tumbling", sizeMs: 60_000 },
+        graceMs: 30_000,
+        maxOutOfOrdernessMs: 2_000,
+        idleTimeoutMs: 60_000,
+        clock: () => BASE + 120_000,
+      })("traffic", 3, published).snapshot() as WindowOperatorSnapshot;
+      expect(windows.windows.map((w) => w.state.count)).toEqual([4]);
+    });
+
+  test("a state that is neither bytes nor JSON fails the actor's start with DECODE_FAILED", () => {
+    const props = propsOf([], false);
+    expect(() => props.initialState(KEY, Uint8Array.of(0x7b, 0xff, 0x00) as never)).toThrow("DECODE_FAILED");
+    expect(() => props.initialState(KEY, Uint8Array.of(1, 2, 3) as never)).toThrow("DECODE_FAILED");
   });
 });

@@ -1,0 +1,439 @@
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { PartitionWatermark, PartitionWatermarks } from "../watermark/partition-watermarks.ts";
+import type { KeyDictionary } from "./key-dictionary.ts";
+import type { WindowAssigner } from "./window-assigner.ts";
+import type { KeyStateJson, RecordPlacement } from "./window-placement.ts";
+import type { SnapshotCounts } from "./window-snapshot.ts";
+import type { WindowTable } from "./window-table.ts";
+
+/**
+ * Operator state as bytes, format 0x01: what a checkpoint writes to the changelog for every
+ * changed window actor, and what a restore hands to the worker untouched. The JSON form
+ * (window-snapshot.ts) cost a snapshot object per key per checkpoint plus its JSON text, and on
+ * restore a JSON.parse on the main thread, a re-serialisation for the worker and a parse there;
+ * these bytes are written straight from the window table's rows and read straight back into
+ * them, once, in the worker that owns the key.
+ *
+ * The first byte is the format: a JSON state starts with `{` (0x7b), so changelogs written
+ * before this encoding still restore (`isSnapshotBytes`). Little-endian; the numbers are
+ * float64 and 8-byte aligned up to the key table, so they are copied as one Float64Array:
+ *
+ *   off  size      field
+ *    0   u8        format = 0x01
+ *    1   u8        flags: 1 watermark present, 2 per-key stream times, 4 custom aggregator states
+ *    2   u16       F = fields
+ *    4   u32       config hash: FNV-1a of JSON [assigner, fields] (checked, never restored:
+ *                  aggregators hold code)
+ *    8   f64       applied offset: the input offset of the last record the owner applied (-1 none)
+ *   16   f64       watermark (flag 1)
+ *   24   f64       next window sequence number
+ *   32   4 x f64   counts: processed, emitted, late, rejected
+ *   64   u32 x 6   P partitions, W windows, S stream times, K key states, N keys, R = 1 + 5F
+ *   88   P x 5 f64 partition, max event time, watermark, idle (0/1), last record at
+ *        W x (4+R) f64  key index, start, end, seq, count, then [mean, m2, sum, min, max] per field
+ *        S x 2 f64 key index, max event time
+ *        K x (2+n) f64  key index, n, then n numbers (the sliding record buffer)
+ *        N x (u16 length + UTF-8)  the keys the entries above name by index
+ *        W x (u32 length + UTF-8 JSON)  custom aggregator states per window (flag 4 only)
+ *
+ * Windows are in sequence order: a restore links them in that order, so each key's list comes
+ * back newest first and windows closing together are emitted in the order they were created.
+ */
+export const WINDOW_SNAPSHOT_FORMAT = 0x01;
+const HEADER = 88;
+const FLAG_WATERMARK = 1;
+const FLAG_STREAM_TIMES = 2;
+const FLAG_OBJECTS = 4;
+const PARTITION_DOUBLES = 5;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+interface SnapshotParts {
+  readonly config: { readonly assigner: WindowAssigner };
+  readonly fields: readonly string[];
+  readonly table: WindowTable;
+  readonly keys: KeyDictionary;
+  readonly watermarks: PartitionWatermarks;
+  readonly placement: RecordPlacement;
+}
+
+export interface SnapshotBytesSource extends SnapshotParts {
+  readonly nextSeq: number;
+  readonly counts: SnapshotCounts;
+  /** per-key stream time mode: a key's max event time (-Infinity: none) */
+  readonly keyStreamTime?: (keyId: number) => number;
+}
+
+export interface RestoredFromBytes {
+  readonly nextSeq: number;
+  readonly counts: SnapshotCounts;
+  readonly appliedOffset: number;
+  readonly keyStreamTimes: readonly (readonly [string, number])[];
+}
+
+/** whether a stored state is this encoding (not the JSON one written before it) */
+export function isSnapshotBytes(bytes: Uint8Array): boolean {
+  return bytes.length >= HEADER && bytes[0] === WINDOW_SNAPSHOT_FORMAT;
+}
+
+/** the applied offset a snapshot carries, without reading the rest */
+export function appliedOffsetOf(bytes: Uint8Array): number {
+  checkHeader(bytes);
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(8, true);
+}
+
+// one growing scratch buffer per thread: an encode allocates only its result
+let scratch = new ArrayBuffer(4096);
+let doubles = new Float64Array(scratch);
+let octets = new Uint8Array(scratch);
+let slots = new Int32Array(64);
+let keyIndex = new Int32Array(64);
+const hashes = new WeakMap<object, number>();
+
+function reserve(bytes: number): void {
+  if (bytes <= scratch.byteLength) return;
+  const grown = new ArrayBuffer(Math.max(bytes, scratch.byteLength * 2));
+  new Uint8Array(grown).set(octets);
+  scratch = grown;
+  doubles = new Float64Array(scratch);
+  octets = new Uint8Array(scratch);
+}
+
+/** FNV-1a over the config's JSON, once per config object */
+function configHash(config: object, assigner: WindowAssigner, fields: readonly string[]): number {
+  let hash = hashes.get(config);
+  if (hash !== undefined) return hash;
+  const text = JSON.stringify([assigner, fields]);
+  hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  hashes.set(config, hash);
+  return hash;
+}
+
+export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: number): Uint8Array {
+  const { table, keys } = source;
+  const fieldCount = source.fields.length;
+  const rowLength = table.stateLength;
+  if (keys.size > keyIndex.length) keyIndex = new Int32Array(Math.max(keys.size, keyIndex.length * 2));
+  keyIndex.fill(-1, 0, keys.size);
+  let keyCount = 0;
+  const indexOf = (keyId: number) => {
+    if (keyIndex[keyId]! < 0) keyIndex[keyId] = keyCount++;
+    return keyIndex[keyId]!;
+  };
+
+  let windowCount = 0;
+  for (let keyId = 0; keyId < keys.size; keyId++) {
+    for (let slot = table.keyHead[keyId] ?? -1; slot >= 0; slot = table.nextOf(slot)) {
+      if (windowCount === slots.length) {
+        const grown = new Int32Array(slots.length * 2);
+        grown.set(slots);
+        slots = grown;
+      }
+      slots[windowCount++] = slot;
+    }
+  }
+  sortBySeq(table, windowCount);
+  const partitions = source.watermarks.partitions();
+  const keyStates = source.placement.snapshotKeys?.((keyId) => keys.keyOf(keyId)) ?? [];
+  let streamTimes = 0;
+  if (source.keyStreamTime)
+    for (let keyId = 0; keyId < keys.size; keyId++)
+      if (source.keyStreamTime(keyId) !== Number.NEGATIVE_INFINITY) streamTimes++;
+  let keyStateDoubles = 0;
+  for (const state of keyStates) keyStateDoubles += 2 + state.records.length;
+
+  const numbers =
+    HEADER / 8 +
+    partitions.length * PARTITION_DOUBLES +
+    windowCount * (4 + rowLength) +
+    streamTimes * 2 +
+    keyStateDoubles;
+  reserve(numbers * 8);
+  const d = doubles;
+  let at = HEADER / 8;
+  for (const p of partitions) {
+    d[at] = p.partition;
+    d[at + 1] = p.maxEventTime;
+    d[at + 2] = p.watermark;
+    d[at + 3] = p.idle ? 1 : 0;
+    d[at + 4] = p.lastRecordAt;
+    at += PARTITION_DOUBLES;
+  }
+  for (let i = 0; i < windowCount; i++) {
+    const slot = slots[i]!;
+    d[at] = indexOf(table.keyIdOf(slot));
+    d[at + 1] = table.startOf(slot);
+    d[at + 2] = table.endOf(slot);
+    d[at + 3] = table.seqOf(slot);
+    table.copyStateTo(slot, d, at + 4);
+    at += 4 + rowLength;
+  }
+  if (source.keyStreamTime)
+    for (let keyId = 0; keyId < keys.size; keyId++) {
+      const max = source.keyStreamTime(keyId);
+      if (max === Number.NEGATIVE_INFINITY) continue;
+      d[at] = indexOf(keyId);
+      d[at + 1] = max;
+      at += 2;
+    }
+  for (const state of keyStates) {
+    const keyId = keys.idOf(state.key);
+    if (keyId === undefined) throw encodeFailed(`key state of ${state.key}, a key the operator never saw`);
+    d[at] = indexOf(keyId);
+    d[at + 1] = state.records.length;
+    for (let i = 0; i < state.records.length; i++) d[at + 2 + i] = state.records[i]!;
+    at += 2 + state.records.length;
+  }
+
+  // the key table, in index order (the order keys were first named above)
+  let byte = at * 8;
+  const named: number[] = new Array(keyCount);
+  for (let keyId = 0; keyId < keys.size; keyId++) if (keyIndex[keyId]! >= 0) named[keyIndex[keyId]!] = keyId;
+  for (const keyId of named) {
+    const key = keys.keyOf(keyId);
+    reserve(byte + 2 + key.length * 3);
+    const { written } = encoder.encodeInto(key, octets.subarray(byte + 2));
+    if (written > 0xffff) throw encodeFailed("a window key longer than 65535 UTF-8 bytes");
+    octets[byte] = written & 0xff;
+    octets[byte + 1] = written >>> 8;
+    byte += 2 + written;
+  }
+  const withObjects = table.plan.objects.length > 0;
+  if (withObjects)
+    for (let i = 0; i < windowCount; i++) {
+      const json = encoder.encode(JSON.stringify(table.objectsState(slots[i]!)));
+      reserve(byte + 4 + json.length);
+      new DataView(scratch).setUint32(byte, json.length, true);
+      octets.set(json, byte + 4);
+      byte += 4 + json.length;
+    }
+
+  const view = new DataView(scratch);
+  const watermark = source.watermarks.current;
+  octets[0] = WINDOW_SNAPSHOT_FORMAT;
+  octets[1] =
+    (watermark === Number.NEGATIVE_INFINITY ? 0 : FLAG_WATERMARK) |
+    (source.keyStreamTime ? FLAG_STREAM_TIMES : 0) |
+    (withObjects ? FLAG_OBJECTS : 0);
+  view.setUint16(2, fieldCount, true);
+  view.setUint32(4, configHash(source.config, source.config.assigner, source.fields), true);
+  view.setFloat64(8, appliedOffset, true);
+  view.setFloat64(16, watermark === Number.NEGATIVE_INFINITY ? 0 : watermark, true);
+  view.setFloat64(24, source.nextSeq, true);
+  view.setFloat64(32, source.counts.processed, true);
+  view.setFloat64(40, source.counts.emitted, true);
+  view.setFloat64(48, source.counts.late, true);
+  view.setFloat64(56, source.counts.rejected, true);
+  view.setUint32(64, partitions.length, true);
+  view.setUint32(68, windowCount, true);
+  view.setUint32(72, streamTimes, true);
+  view.setUint32(76, keyStates.length, true);
+  view.setUint32(80, keyCount, true);
+  view.setUint32(84, rowLength, true);
+  return octets.slice(0, byte);
+}
+
+/**
+ * Loads a snapshot into freshly created parts, as `readSnapshot` does for the JSON form;
+ * `requeue` queues each window's close. Any byte string may arrive here (a corrupt changelog
+ * record): every count is checked against the length before it is used, and a snapshot that
+ * does not fit fails with DECODE_FAILED, one of another configuration with CONFIG_INVALID.
+ */
+export function readSnapshotBytes(
+  bytes: Uint8Array,
+  parts: SnapshotParts & { readonly requeue: (slot: number) => void },
+): RestoredFromBytes {
+  checkHeader(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { table, keys } = parts;
+  const flags = bytes[1]!;
+  const rowLength = table.stateLength;
+  if (view.getUint16(2, true) !== parts.fields.length || view.getUint32(84, true) !== rowLength) {
+    throw new PlatformError(ErrorCodes.CONFIG_INVALID, "snapshot was taken with another field list", {
+      details: { fields: view.getUint16(2, true), expected: parts.fields.length },
+    });
+  }
+  if (view.getUint32(4, true) !== configHash(parts.config, parts.config.assigner, parts.fields)) {
+    throw new PlatformError(
+      ErrorCodes.CONFIG_INVALID,
+      "snapshot was taken with another assigner or field list",
+    );
+  }
+  const partitionCount = view.getUint32(64, true);
+  const windowCount = view.getUint32(68, true);
+  const streamTimes = view.getUint32(72, true);
+  const keyStateCount = view.getUint32(76, true);
+  const keyCount = view.getUint32(80, true);
+  const fixed =
+    HEADER / 8 + partitionCount * PARTITION_DOUBLES + windowCount * (4 + rowLength) + streamTimes * 2;
+  if (fixed * 8 > bytes.length) throw decodeFailed("its windows run past its end", bytes.length);
+  // aligned numbers: a view when the bytes allow it, one copy when they do not
+  const numbers =
+    bytes.byteOffset % 8 === 0
+      ? new Float64Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 8))
+      : new Float64Array(bytes.slice(0, bytes.length - (bytes.length % 8)).buffer);
+  let at = HEADER / 8;
+  const partitions: PartitionWatermark[] = [];
+  for (let i = 0; i < partitionCount; i++, at += PARTITION_DOUBLES)
+    partitions.push({
+      partition: numbers[at]!,
+      maxEventTime: numbers[at + 1]!,
+      watermark: numbers[at + 2]!,
+      idle: numbers[at + 3] === 1,
+      lastRecordAt: numbers[at + 4]!,
+    });
+  const windowsAt = at;
+  at += windowCount * (4 + rowLength);
+  const streamTimesAt = at;
+  at += streamTimes * 2;
+  const keyStatesAt = at;
+  for (let i = 0; i < keyStateCount; i++) {
+    if (at + 2 > numbers.length) throw decodeFailed("its key states run past its end", bytes.length);
+    const n = numbers[at + 1]!;
+    if (!Number.isInteger(n) || n < 0 || at + 2 + n > numbers.length)
+      throw decodeFailed("a key state runs past its end", bytes.length);
+    at += 2 + n;
+  }
+  // the key table
+  let byte = at * 8;
+  const keyIds: number[] = new Array(keyCount);
+  for (let i = 0; i < keyCount; i++) {
+    if (byte + 2 > bytes.length) throw decodeFailed("its key table runs past its end", bytes.length);
+    const length = bytes[byte]! | (bytes[byte + 1]! << 8);
+    if (byte + 2 + length > bytes.length) throw decodeFailed("a key runs past its end", bytes.length);
+    const key = decodeText(bytes, byte + 2, length);
+    keyIds[i] = keys.intern(key);
+    table.ensureKeys(keyIds[i]! + 1);
+    byte += 2 + length;
+  }
+  const keyOf = (index: number): number => {
+    const keyId = Number.isInteger(index) ? keyIds[index] : undefined;
+    if (keyId === undefined) throw decodeFailed(`key index ${index} is not in its key table`, bytes.length);
+    return keyId;
+  };
+  let objects: unknown[][] | undefined;
+  if ((flags & FLAG_OBJECTS) !== 0) {
+    objects = [];
+    for (let i = 0; i < windowCount; i++) {
+      if (byte + 4 > bytes.length) throw decodeFailed("its aggregator states run past its end", bytes.length);
+      const length = view.getUint32(byte, true);
+      if (byte + 4 + length > bytes.length)
+        throw decodeFailed("an aggregator state runs past its end", bytes.length);
+      const state = parseJson(decodeText(bytes, byte + 4, length));
+      if (!Array.isArray(state)) throw decodeFailed("an aggregator state is not a list", bytes.length);
+      objects.push(state);
+      byte += 4 + length;
+    }
+  }
+  if (byte !== bytes.length) throw decodeFailed(`${bytes.length - byte} bytes after its end`, bytes.length);
+
+  // checked whole before anything is allocated: a corrupt snapshot restores nothing
+  let lastSeq = Number.NEGATIVE_INFINITY;
+  for (let i = 0, w = windowsAt; i < windowCount; i++, w += 4 + rowLength) {
+    keyOf(numbers[w]!);
+    // sequence order is what makes windows closing together come out as they would have
+    if (!(numbers[w + 3]! > lastSeq))
+      throw decodeFailed("its windows are not in sequence order", bytes.length);
+    lastSeq = numbers[w + 3]!;
+  }
+  for (let i = 0, s = streamTimesAt; i < streamTimes; i++, s += 2) keyOf(numbers[s]!);
+  for (let i = 0, k = keyStatesAt; i < keyStateCount; i++) {
+    keyOf(numbers[k]!);
+    k += 2 + numbers[k + 1]!;
+  }
+  for (let i = 0, w = windowsAt; i < windowCount; i++, w += 4 + rowLength) {
+    const slot = table.allocate(keyOf(numbers[w]!), numbers[w + 1]!, numbers[w + 2]!, numbers[w + 3]!);
+    table.copyStateFrom(slot, numbers, w + 4);
+    if (objects) restoreObjects(table, slot, objects[i]!);
+    parts.requeue(slot);
+  }
+  for (let i = 0, k = keyStatesAt; i < keyStateCount; i++) {
+    const n = numbers[k + 1]!;
+    const state: KeyStateJson = {
+      key: keys.keyOf(keyOf(numbers[k]!)),
+      records: Array.from(numbers.subarray(k + 2, k + 2 + n)),
+    };
+    parts.placement.restoreKey?.(keys.idOf(state.key)!, state);
+    k += 2 + n;
+  }
+  const keyStreamTimes: [string, number][] = [];
+  for (let i = 0, s = streamTimesAt; i < streamTimes; i++, s += 2)
+    keyStreamTimes.push([keys.keyOf(keyOf(numbers[s]!)), numbers[s + 1]!]);
+  const watermark = (flags & FLAG_WATERMARK) !== 0 ? view.getFloat64(16, true) : Number.NEGATIVE_INFINITY;
+  parts.watermarks.restore(partitions, watermark);
+  return {
+    nextSeq: view.getFloat64(24, true),
+    counts: {
+      processed: view.getFloat64(32, true),
+      emitted: view.getFloat64(40, true),
+      late: view.getFloat64(48, true),
+      rejected: view.getFloat64(56, true),
+    },
+    appliedOffset: view.getFloat64(8, true),
+    keyStreamTimes,
+  };
+}
+
+/** insertion sort of the first `count` slots by seq: an operator of one sensor has a handful */
+function sortBySeq(table: WindowTable, count: number): void {
+  for (let i = 1; i < count; i++) {
+    const slot = slots[i]!;
+    const seq = table.seqOf(slot);
+    let j = i - 1;
+    while (j >= 0 && table.seqOf(slots[j]!) > seq) {
+      slots[j + 1] = slots[j]!;
+      j--;
+    }
+    slots[j + 1] = slot;
+  }
+}
+
+function checkHeader(bytes: Uint8Array): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length < HEADER || bytes[0] !== WINDOW_SNAPSHOT_FORMAT)
+    throw decodeFailed("not a format 1 window snapshot", bytes?.length ?? 0);
+}
+
+function decodeText(bytes: Uint8Array, offset: number, length: number): string {
+  try {
+    return decoder.decode(bytes.subarray(offset, offset + length));
+  } catch (error) {
+    throw new PlatformError(ErrorCodes.DECODE_FAILED, "window snapshot: a key is not UTF-8", {
+      cause: error,
+    });
+  }
+}
+
+/** an aggregator's own fromJSON meets whatever JSON a corrupt record holds */
+function restoreObjects(table: WindowTable, slot: number, states: unknown[]): void {
+  try {
+    table.restoreObjects(slot, states);
+  } catch (error) {
+    throw new PlatformError(
+      ErrorCodes.DECODE_FAILED,
+      "window snapshot: an aggregator state does not restore",
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new PlatformError(ErrorCodes.DECODE_FAILED, "window snapshot: an aggregator state is not JSON", {
+      cause: error,
+    });
+  }
+}
+
+function decodeFailed(why: string, length: number): PlatformError {
+  return new PlatformError(ErrorCodes.DECODE_FAILED, `window snapshot: ${why}`, { details: { length } });
+}
+
+function encodeFailed(why: string): PlatformError {
+  return new PlatformError(ErrorCodes.SCHEMA_VIOLATION, `window snapshot: ${why}`);
+}
