@@ -1,6 +1,5 @@
 import { ChangelogStore } from "../log/changelog/changelog-store.ts";
-import { jsonStateCodec } from "../log/changelog/state-codec.ts";
-import type { StateCodec } from "../log/changelog/state-store.ts";
+import { storedBytesCodec } from "../log/changelog/state-codec.ts";
 import type { Log } from "../log/log.ts";
 import type { StatefulKind } from "../messages/host-protocol.ts";
 import type { StateRestorer } from "./state-restorer.ts";
@@ -12,17 +11,6 @@ import type { StateRestorer } from "./state-restorer.ts";
  * the dispatcher commits. Restores read one partition at a time: on two cores that brought the
  * first partition back soonest and all of them fastest (bench/failover-restore.ts).
  */
-/**
- * State arrives from the workers already as bytes (actor-state records: the window actor's
- * binary snapshot, UTF-8 JSON for the others) and is stored as it is; a restore hands the
- * stored bytes back undecoded, for the worker that owns the key to decode once, where the state
- * is used. The main thread used to parse every restored state, re-serialise it into the restore
- * message and the worker parse it again: JSON.parse was two thirds of a restore's CPU.
- */
-const storedBytes: StateCodec = {
-  encode: (state) => (state instanceof Uint8Array ? state : jsonStateCodec.encode(state)),
-  decode: (bytes) => bytes,
-};
 
 export const STATEFUL_KINDS: readonly StatefulKind[] = ["sensor", "window"];
 
@@ -53,7 +41,8 @@ export async function openActorStateStores(
         // small appends: a checkpoint of thousands of actors must not hold the main thread in
         // one long write
         flushBatchRecords: 500,
-        codec: storedBytes,
+        // state arrives from the workers as bytes (actor-state records) and goes back as stored
+        codec: storedBytesCodec,
         onCorrupt: (key) => options.onCorrupt?.(kind, key),
       }),
     );

@@ -4,5 +4,5 @@ export {
   InMemoryStateStore,
   type InMemoryStateStoreOptions,
 } from "./in-memory-state-store.ts";
-export { jsonStateCodec } from "./state-codec.ts";
+export { jsonStateCodec, storedBytesCodec } from "./state-codec.ts";
 export type * from "./state-store.ts";

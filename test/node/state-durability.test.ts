@@ -3,10 +3,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
+import { sensorWindowsFactory } from "../../actors/window/sensor-windows.ts";
+import { openEmbeddedLog } from "../../log/embedded/index.ts";
+import type { LogRecord } from "../../log/log.ts";
 import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
 import { type RunningNode, startNode } from "../../node/start-node.ts";
+import { appliedOffsetOf, isSnapshotBytes } from "../../stream/index.ts";
 import { eventually, testNodeConfig, trafficReading } from "./node-fixture.ts";
 
 /**
@@ -69,6 +73,68 @@ describe.each([
       await node.stop();
       expect(windows).toHaveLength(1);
       expect(windows[0]!.window_start).toBe(windowStart);
+      expect(windows[0]!.count).toBe(5);
+      expect(windows[0]!.fields.vehicle_count!.sum).toBe(10 + 11 + 12 + 10 + 11);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test("a window whose state a node before the binary encoding wrote as JSON continues after the upgrade, every reading counted once", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "state-upgrade-"));
+    const windowStart = Math.floor((Date.now() - 60_000) / WINDOW_MS) * WINDOW_MS;
+    try {
+      let node = await startNode(base(dataDir));
+      const topic = Topics.changelogOf(node.config.applicationId, "window");
+      await publish(node, "traffic_u", [windowStart + 1000, windowStart + 2000, windowStart + 3000]);
+      await eventually(
+        () => node.view.latestReading("traffic_u")?.offset ?? -1,
+        (offset) => offset >= 2,
+      );
+      await node.stop();
+
+      // the newest state of the sensor's window actor, rewritten in the JSON form older nodes wrote
+      const log = openEmbeddedLog({ path: join(dataDir, "log.db"), maintenanceIntervalMs: 0 });
+      try {
+        let newest: LogRecord | undefined;
+        for (let partition = 0; partition < node.config.partitions; partition++)
+          for (const record of await log.read({ topic, partition }, { maxRecords: 100_000 }))
+            if (record.key?.endsWith(":traffic_u")) newest = record;
+        expect(newest).toBeDefined();
+        const stored = newest!.value!;
+        expect(isSnapshotBytes(stored)).toBe(true);
+        const windowsOf = sensorWindowsFactory({
+          window: { kind: "tumbling", sizeMs: WINDOW_MS },
+          graceMs: 0,
+          maxOutOfOrdernessMs: 0,
+          idleTimeoutMs: 60_000,
+          clock: Date.now,
+        });
+        const legacy = {
+          windows: windowsOf("traffic", newest!.partition, stored).snapshot(),
+          lastOffset: appliedOffsetOf(stored),
+        };
+        expect(legacy.lastOffset).toBe(2);
+        await log.append([
+          {
+            topic,
+            partition: newest!.partition,
+            key: newest!.key,
+            value: new TextEncoder().encode(JSON.stringify(legacy)),
+          },
+        ]);
+      } finally {
+        await log.close();
+      }
+
+      node = await startNode(base(dataDir));
+      await publish(node, "traffic_u", [windowStart + 4000, windowStart + 5000, windowStart + WINDOW_MS + 1]);
+      const windows = await eventually(
+        () => finalWindows(node, "traffic_u"),
+        (all) => all.length >= 1,
+      );
+      await node.stop();
+      expect(windows).toHaveLength(1);
       expect(windows[0]!.count).toBe(5);
       expect(windows[0]!.fields.vehicle_count!.sum).toBe(10 + 11 + 12 + 10 + 11);
     } finally {

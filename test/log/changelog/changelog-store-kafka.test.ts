@@ -20,13 +20,14 @@ describe.skipIf(skipKafka)("changelog store against the real broker", () => {
     };
     const shared = await open();
     return {
-      async open({ partitions, onCorrupt }) {
+      async open({ partitions, onCorrupt, codec }) {
         const applicationId = `changelog-contract.${run}.${++apps}`;
         const options = {
           applicationId,
           kind: "window",
           partitions,
           ...(onCorrupt === undefined ? {} : { onCorrupt }),
+          ...(codec === undefined ? {} : { codec }),
         };
         const store = await ChangelogStore.open({ ...options, log: shared });
         return {

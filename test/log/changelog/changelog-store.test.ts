@@ -25,13 +25,14 @@ afterAll(async () => {
 });
 
 stateStoreContract("changelog on the embedded log", async () => ({
-  async open({ partitions, onCorrupt }) {
+  async open({ partitions, onCorrupt, codec }) {
     const applicationId = `app${++apps}`;
     const options = {
       applicationId,
       kind: "window",
       partitions,
       ...(onCorrupt === undefined ? {} : { onCorrupt }),
+      ...(codec === undefined ? {} : { codec }),
     };
     const log = embeddedLog();
     const store = await ChangelogStore.open({ ...options, log });

@@ -4,9 +4,14 @@ import { ErrorCodes } from "../../../messages/errors.ts";
 import { stateStoreContract } from "./state-store.contract.ts";
 
 stateStoreContract("in-memory", async () => ({
-  async open({ partitions, onCorrupt }) {
+  async open({ partitions, onCorrupt, codec }) {
     const backing = new InMemoryBacking();
-    const options = { partitions, backing, ...(onCorrupt === undefined ? {} : { onCorrupt }) };
+    const options = {
+      partitions,
+      backing,
+      ...(onCorrupt === undefined ? {} : { onCorrupt }),
+      ...(codec === undefined ? {} : { codec }),
+    };
     return {
       store: new InMemoryStateStore(options),
       reopen: async () => new InMemoryStateStore(options),

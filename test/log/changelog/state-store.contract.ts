@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import type { CorruptRecordHandler, StateStore } from "../../../log/changelog/state-store.ts";
+import { storedBytesCodec } from "../../../log/changelog/state-codec.ts";
+import type { CorruptRecordHandler, StateCodec, StateStore } from "../../../log/changelog/state-store.ts";
 import { ErrorCodes, isPlatformError } from "../../../messages/errors.ts";
 import { partitionFor } from "../../../messages/murmur2.ts";
 
@@ -18,7 +19,11 @@ export interface OpenedStore {
 }
 
 export interface StateStoreFixture {
-  open(options: { partitions: number; onCorrupt?: CorruptRecordHandler }): Promise<OpenedStore>;
+  open(options: {
+    partitions: number;
+    onCorrupt?: CorruptRecordHandler;
+    codec?: StateCodec;
+  }): Promise<OpenedStore>;
   cleanup(): Promise<void>;
 }
 
@@ -45,9 +50,13 @@ function expectCode(action: () => unknown, code: string): Error {
 export function stateStoreContract(name: string, fixture: () => Promise<StateStoreFixture>): void {
   describe(`StateStore contract: ${name}`, () => {
     let opened: StateStoreFixture | undefined;
-    const open = async (partitions: number, onCorrupt?: CorruptRecordHandler) => {
+    const open = async (partitions: number, onCorrupt?: CorruptRecordHandler, codec?: StateCodec) => {
       opened ??= await fixture();
-      return opened.open(onCorrupt === undefined ? { partitions } : { partitions, onCorrupt });
+      return opened.open({
+        partitions,
+        ...(onCorrupt === undefined ? {} : { onCorrupt }),
+        ...(codec === undefined ? {} : { codec }),
+      });
     };
     afterAll(async () => {
       await opened?.cleanup();
@@ -72,6 +81,40 @@ export function stateStoreContract(name: string, fixture: () => Promise<StateSto
             ["b", { version: 30 }],
           ]),
         );
+      },
+      CONTRACT_TIMEOUT_MS,
+    );
+
+    test(
+      "with the node's codec a restore hands on each key's newest bytes exactly as stored: binary and JSON alike, overwritten and deleted keys, before and after compaction, from a new store",
+      async () => {
+        const { store, compact, reopen, writeRaw } = await open(1, undefined, storedBytesCodec);
+        const binary = (n: number) => Uint8Array.of(0x01, n, 0x00, 0xff, 0x7b);
+        const json = (n: number) => encoder.encode(JSON.stringify({ n }));
+        store.put(0, "window-a", binary(1));
+        store.put(0, "sensor-b", json(1));
+        store.put(0, "deleted", binary(9));
+        await store.flush();
+        store.put(0, "window-a", binary(2));
+        store.delete(0, "deleted");
+        await store.flush();
+        // a state written as JSON by a node before the bytes (the older changelog's form)
+        await writeRaw(0, "sensor-b", json(2));
+        // a state that is not bytes yet is stored as its JSON
+        store.put(0, "plain", { n: 3 });
+        await store.flush();
+        const expected = new Map<string, unknown>([
+          ["window-a", binary(2)],
+          ["sensor-b", json(2)],
+          ["plain", json(3)],
+        ]);
+        const restored = await restoredOf(store, 0);
+        expect(restored).toEqual(expected);
+        for (const state of restored.values()) expect(state).toBeInstanceOf(Uint8Array);
+        await compact();
+        expect(await restoredOf(store, 0)).toEqual(expected);
+        const reopened = await reopen();
+        expect(await restoredOf(reopened, 0)).toEqual(expected);
       },
       CONTRACT_TIMEOUT_MS,
     );
