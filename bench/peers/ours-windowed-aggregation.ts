@@ -204,9 +204,18 @@ async function aggregate(
       const key = windowActorKey(reading.sensorType, reading.partition, reading.sensorId);
       dirty.add(key);
       actors.add(key);
+      // the hot reading as the partition host hands it on: a literal of one shape, not a spread
       system.ref<WindowMessage>("window", key).tell({
         type: "reading",
-        reading: { ...reading, values: Float64Array.from(reading.values) },
+        reading: {
+          sensorType: reading.sensorType,
+          sensorId: reading.sensorId,
+          eventTime: reading.eventTime,
+          values: Float64Array.from(reading.values),
+          partition: reading.partition,
+          offset: reading.offset,
+          ingestedAt: reading.ingestedAt,
+        },
       });
     }
     seen += records.length;
@@ -296,12 +305,13 @@ async function aggregate(
 /**
  * One Buffer for the batch's values, each record a view of its part: the values are written
  * once, as the producer takes them (a TextEncoder array per value was copied again into a
- * Buffer on its way to the producer).
+ * Buffer on its way to the producer). The Buffer is sized by the UTF-16 bound (3 bytes a code
+ * unit) instead of measuring each value first: one pass over the text instead of two.
  */
 function toProducerRecords(topic: string, latest: ReadonlyMap<string, WindowResult>): ProducerRecord[] {
   const keys: string[] = [];
   const values: string[] = [];
-  let bytes = 0;
+  let bound = 0;
   for (const [key, result] of latest) {
     const vehicle = result.fields.vehicle_count!;
     const speed = result.fields.avg_speed!;
@@ -315,9 +325,9 @@ function toProducerRecords(topic: string, latest: ReadonlyMap<string, WindowResu
     );
     keys.push(key);
     values.push(value);
-    bytes += Buffer.byteLength(value, "utf8");
+    bound += value.length * 3;
   }
-  const pool = Buffer.allocUnsafe(bytes);
+  const pool = Buffer.allocUnsafe(bound);
   const records: ProducerRecord[] = [];
   let at = 0;
   for (let i = 0; i < values.length; i++) {
