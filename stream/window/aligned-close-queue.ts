@@ -23,7 +23,9 @@ export class AlignedCloseQueue {
       bucket = this.spare.pop() ?? new Bucket();
       this.buckets.set(closeAt, bucket);
       this.pushTime(closeAt);
-      this.top = undefined;
+      // the first bucket changes only when the new time is the earliest (a later window's
+      // bucket left it valid, and it was looked up again by time)
+      if (this.times[0] === closeAt) this.top = bucket;
     }
     bucket.append(seq, slot, generation);
     this.size++;
