@@ -231,6 +231,13 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  readonly logCorruptBatches = new Counter({
+    name: "platform_log_corrupt_batches_total",
+    help: "Fetches that met a corrupt Kafka record batch (CRC mismatch, records that do not fit), by topic; after its refetches the consumer fails with LOG_BATCH_CORRUPT",
+    labelNames: ["topic"] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: "platform_" });
@@ -244,6 +251,7 @@ export class PlatformMetrics {
     feeds?: () => FeedHubStats;
     readModel?: () => { evictions: Record<string, number>; sizes: Record<string, number> };
     walCheckpoints?: () => { readonly failing: boolean; readonly failures: number };
+    corruptBatches?: () => ReadonlyMap<string, number>;
   }): void {
     this.observed = sources;
   }
@@ -284,6 +292,12 @@ export class PlatformMetrics {
       setCounterTotals(this.walCheckpointFailures, [[{}, checkpoints.failures]]);
       this.walCheckpointFailing.set(checkpoints.failing ? 1 : 0);
     }
+    const corrupt = this.observed.corruptBatches?.();
+    if (corrupt)
+      setCounterTotals(
+        this.logCorruptBatches,
+        [...corrupt].map(([topic, n]) => [{ topic }, n]),
+      );
     const sinks = this.observedSinks();
     if (sinks.length > 0) {
       setCounterTotals(

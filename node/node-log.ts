@@ -30,7 +30,13 @@ export interface NodeLog {
   readonly codec: RecordCodec;
   /** the embedded log's background WAL checkpoints (for /health and /metrics); none on Kafka */
   readonly walCheckpoints?: () => WalCheckpointStatus;
+  /** corrupt Kafka record batches met so far, by topic (for /metrics); none on the embedded log */
+  readonly corruptBatches?: () => ReadonlyMap<string, number>;
 }
+
+/** the Kafka log counts the corrupt record batches its fetches meet (log/kafka/corrupt-batches.ts) */
+const countsCorruptBatches = (log: Log): log is Log & { corruptBatches(): ReadonlyMap<string, number> } =>
+  typeof (log as { corruptBatches?: unknown }).corruptBatches === "function";
 
 export const PROCESSED_TOPICS = SENSOR_TYPES.map((type) => Topics.processed(type));
 
@@ -75,6 +81,7 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
         synchronous: config.embeddedLogSync === "full" ? "FULL" : "NORMAL",
         // the WAL's checkpoints (page copies and syncs) off the main thread's commits
         checkpoints: "background",
+        commitIntervalMs: Number(process.env.E2E_COMMIT_INTERVAL_MS ?? 0), // TEMP-E
         sessionTimeoutMs: config.kafkaSessionTimeoutMs,
         retention,
       });
@@ -125,5 +132,6 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
   return {
     ...{ log, partitions, registry, codec },
     ...(checkpointer ? { walCheckpoints: () => checkpointer.status() } : {}),
+    ...(countsCorruptBatches(backend) ? { corruptBatches: () => backend.corruptBatches() } : {}),
   };
 }

@@ -81,9 +81,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   await mkdir(config.dataDir, { recursive: true });
   const feeds = new FeedHub();
   const server = listen(config, feeds); // /health says 503 "starting" until the node is up
-  const { log, partitions, registry, codec, walCheckpoints } = await openNodeLog(config);
+  const { log, partitions, registry, codec, walCheckpoints, corruptBatches } = await openNodeLog(config);
   const sensorIntervalMs = sensorIntervalOf(config);
-  const node = nodeContextOf(config, { log, codec, partitions, feeds }, sensorIntervalMs, walCheckpoints);
+  const node = nodeContextOf(config, { log, codec, partitions, feeds }, sensorIntervalMs, {
+    ...(walCheckpoints ? { walCheckpoints } : {}),
+    ...(corruptBatches ? { corruptBatches } : {}),
+  });
   const { metrics, view, failures, counters } = node;
   const fleet = createSensorFleet({ ...fleetOf(config), intervalMs: sensorIntervalMs });
   await publishSensorRegistry(log, fleet);
@@ -259,14 +262,14 @@ function nodeContextOf(
   config: NodeConfig,
   opened: Pick<NodeContext, "log" | "codec" | "partitions" | "feeds">,
   sensorIntervalMs: number,
-  walCheckpoints: NodeLog["walCheckpoints"],
+  logStats: Pick<NodeLog, "walCheckpoints" | "corruptBatches">,
 ): NodeContext {
   const metrics = new PlatformMetrics();
   const view = new LiveView({ qualityWindowMs: config.windowMs, sensorIntervalMs });
   metrics.observe({
     feeds: () => opened.feeds.stats(),
     readModel: () => ({ evictions: view.evictions(), sizes: view.sizes() }),
-    ...(walCheckpoints ? { walCheckpoints } : {}),
+    ...logStats,
   });
   return {
     ...{ ...opened, config, metrics, view },

@@ -13,6 +13,7 @@ import type {
   RecordPosition,
   TopicPartition,
 } from "../log.ts";
+import { corruptBatchVerdict } from "./corrupt-batches.ts";
 import { hasApiError } from "./kafka-errors.ts";
 import type { KafkaLog } from "./kafka-log.ts";
 import type { ResolvedKafkaLogOptions } from "./kafka-options.ts";
@@ -48,6 +49,8 @@ interface OwnedPartition {
   readableEnd?: bigint;
   /** its records fetched and buffered, not handed out yet */
   pending: number;
+  /** fetches in a row that met a corrupt batch at `position` */
+  corruptFetches: number;
 }
 
 interface FetchRound {
@@ -75,6 +78,8 @@ export class GroupConsumer implements Consumer {
   private round: FetchRound | undefined;
   private rebalances: Promise<void> = Promise.resolve();
   private failure: PlatformError | undefined;
+  /** a batch still corrupt after its refetches: thrown once the records before it are handed out */
+  private corruptBatch: PlatformError | undefined;
   /** commits sent and not yet answered; a rebalance that begins meanwhile fails them (beforeJoin) */
   private readonly pendingCommits = new Set<(error: PlatformError) => void>();
   private readonly joined: Promise<void>;
@@ -155,6 +160,13 @@ export class GroupConsumer implements Consumer {
         if (this.buffer.length - this.head <= Math.max(maxRecords, this.lastRound / 2))
           this.startRound(MAX_FETCH_WAIT_MS);
         return taken;
+      }
+      // as Kafka's consumer: the records before a corrupt batch first, then its error, its
+      // partition's position left at it (a seek past it is the caller's decision)
+      if (this.corruptBatch !== undefined) {
+        const corrupt = this.corruptBatch;
+        this.corruptBatch = undefined;
+        throw corrupt;
       }
       const remaining = deadline - Date.now();
       const round = this.round ?? this.startRound(Math.min(MAX_FETCH_WAIT_MS, Math.max(0, remaining)));
@@ -237,6 +249,7 @@ export class GroupConsumer implements Consumer {
     }
     owned.position = BigInt(Math.max(0, position.offset));
     owned.epoch = ++this.epochs;
+    owned.corruptFetches = 0;
     this.keepBuffered((record) => slotOf(record) !== slotOf(position));
   }
 
@@ -325,7 +338,13 @@ export class GroupConsumer implements Consumer {
     if (added.length === 0) return;
     const starts = await this.startOffsets(added);
     added.forEach((tp, i) => {
-      this.owned.set(slotOf(tp), { ...tp, position: starts[i]!, epoch: ++this.epochs, pending: 0 });
+      this.owned.set(slotOf(tp), {
+        ...tp,
+        position: starts[i]!,
+        epoch: ++this.epochs,
+        pending: 0,
+        corruptFetches: 0,
+      });
     });
     await this.options.rebalance?.onAssigned?.(added);
   }
@@ -452,7 +471,17 @@ export class GroupConsumer implements Consumer {
       for (const record of result.records) this.buffer.push(record);
       owned.pending += result.records.length;
       this.lastRound += result.records.length;
+      if (result.corrupt === undefined) owned.corruptFetches = 0;
+      else this.corruptBatchMet(owned, result.corrupt.error, result.nextOffset !== undefined);
     }
+  }
+
+  /** counted every time it is met; after its refetches it fails the poll (corrupt-batches.ts) */
+  private corruptBatchMet(owned: OwnedPartition, error: PlatformError, movedBefore: boolean): void {
+    this.log.noteCorruptBatch(owned.topic);
+    const verdict = corruptBatchVerdict(owned.corruptFetches, movedBefore);
+    owned.corruptFetches = verdict.fetchesInARow;
+    if (verdict.fail) this.corruptBatch ??= error;
   }
 
   /** a fetch failed: reset positions that fell out of the log, otherwise report the failure */

@@ -68,6 +68,8 @@ export class KafkaLog implements Log {
   private readonly consumers = new Set<GroupConsumer>();
   /** bytes per offset the broker sent for the last read, to size the next read's fetch */
   private bytesPerRecord = 0;
+  /** corrupt record batches met by reads and consumers, by topic (each fetch that met one) */
+  private readonly corruptBatchesByTopic = new Map<string, number>();
 
   constructor(
     private readonly options: ResolvedKafkaLogOptions,
@@ -332,6 +334,11 @@ export class KafkaLog implements Log {
           retries: this.options.retries,
           retryDelayMs: this.options.retryDelayMs,
         });
+        // a read asks for a range: a corrupt batch in it fails the read, before or after good ones
+        if (fetched?.corrupt !== undefined) {
+          this.noteCorruptBatch(tp.topic);
+          throw fetched.corrupt.error;
+        }
         if (fetched === undefined || fetched.nextOffset === undefined) break;
         if (fetched.records.length > 0)
           this.bytesPerRecord = fetched.bytes / Number(fetched.nextOffset - offset);
@@ -414,6 +421,15 @@ export class KafkaLog implements Log {
         "closing the Kafka log failed",
       );
     }
+  }
+
+  /** corrupt record batches met so far, by topic (platform_log_corrupt_batches_total) */
+  corruptBatches(): ReadonlyMap<string, number> {
+    return this.corruptBatchesByTopic;
+  }
+
+  noteCorruptBatch(topic: string): void {
+    this.corruptBatchesByTopic.set(topic, (this.corruptBatchesByTopic.get(topic) ?? 0) + 1);
   }
 
   fail(error: unknown, action: string, topic?: string): PlatformError {

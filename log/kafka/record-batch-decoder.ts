@@ -1,6 +1,6 @@
 import { gunzipSync, zstdDecompressSync } from "node:zlib";
 import { compressionsAlgorithmsByBitmask, crc32c } from "@platformatic/kafka";
-import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { ErrorCodes, isPlatformError, PlatformError } from "../../messages/errors.ts";
 import type { Header, LogRecord } from "../log.ts";
 import { lz4FrameBound, snappyBound } from "./decompressed-size.ts";
 
@@ -20,6 +20,10 @@ import { lz4FrameBound, snappyBound } from "./decompressed-size.ts";
  * the bytes actually there before anything is allocated for it, the CRC is checked before a batch
  * is read, and a decompressed batch is bounded. A violation is a LOG_BATCH_CORRUPT error naming
  * the partition and offset, never a RangeError from deep inside or an allocation the input chose.
+ * As in Kafka's consumer (CorruptRecordException), the whole batches before a corrupt one are
+ * still records: decoding stops at it and says so in `corrupt`, with the position left at its
+ * start, so the caller hands out what came before and decides about the rest (fetch it again, or
+ * fail with the error); nothing in or after it is read.
  */
 
 const BATCH_HEADER_BYTES = 61;
@@ -49,8 +53,20 @@ export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxBatchBytes: 64 * 1024 * 
 
 export interface DecodedBatches {
   readonly records: LogRecord[];
-  /** the offset after the last record of the last whole batch (control batches included), if any */
+  /**
+   * the offset after the last record of the last whole batch (control batches included), if
+   * any; with `corrupt`, of the last whole batch before the corrupt one
+   */
   readonly nextOffset: bigint | undefined;
+  /** the batch decoding stopped at, when one was corrupt */
+  readonly corrupt?: CorruptBatch;
+}
+
+export interface CorruptBatch {
+  /** the batch's base offset as the broker sent it (outside the CRC, so only a hint) */
+  readonly offset: number;
+  /** LOG_BATCH_CORRUPT, naming the partition, the offset and what is wrong */
+  readonly error: PlatformError;
 }
 
 export interface BatchSource {
@@ -80,9 +96,45 @@ export function decodeRecordBatches(
   source: BatchSource,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodedBatches {
+  const records: LogRecord[] = [];
+  const progress: BatchProgress = { nextOffset: undefined, batchOffset: 0, recordsBefore: 0 };
+  try {
+    decodeInto(source, limits, records, progress);
+  } catch (error) {
+    if (!isPlatformError(error, ErrorCodes.LOG_BATCH_CORRUPT)) throw error;
+    // the corrupt batch's records (those decoded before the fault) are not handed out
+    records.length = progress.recordsBefore;
+    return {
+      records,
+      nextOffset: progress.nextOffset === undefined ? undefined : BigInt(progress.nextOffset),
+      corrupt: { offset: progress.batchOffset, error },
+    };
+  } finally {
+    // drop the references so a decoded response is not kept alive by the cursor
+    buf = new Uint8Array(0);
+    text = NO_TEXT;
+  }
+  return {
+    records,
+    nextOffset: progress.nextOffset === undefined ? undefined : BigInt(progress.nextOffset),
+  };
+}
+
+/** how far decoding got: the last whole batch's end, and where the batch being read began */
+interface BatchProgress {
+  nextOffset: number | undefined;
+  batchOffset: number;
+  recordsBefore: number;
+}
+
+function decodeInto(
+  source: BatchSource,
+  limits: DecodeLimits,
+  records: LogRecord[],
+  progress: BatchProgress,
+): void {
   const { bytes } = source;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const records: LogRecord[] = [];
   const from = Number(source.fromOffset);
   const aborted = [...(source.abortedTransactions ?? [])].sort((a, b) =>
     a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0,
@@ -93,6 +145,9 @@ export function decodeRecordBatches(
   let at = 0;
   while (bytes.byteLength - at >= LOG_OVERHEAD) {
     const baseOffset = view.getInt32(at) * TWO_32 + view.getUint32(at + 4);
+    progress.nextOffset = nextOffset;
+    progress.batchOffset = baseOffset;
+    progress.recordsBefore = records.length;
     const batchLength = view.getInt32(at + 8);
     if (batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD)
       throw corrupt(
@@ -158,7 +213,7 @@ export function decodeRecordBatches(
       );
     readRecords(source, body, count, baseOffset, baseTimestamp, appendTime, from, records);
   }
-  return { records, nextOffset: nextOffset === undefined ? undefined : BigInt(nextOffset) };
+  progress.nextOffset = nextOffset;
 }
 
 function decompress(
@@ -364,9 +419,6 @@ function readRecords(
   }
   if (pos !== body.byteLength)
     throw corrupt(source, baseOffset, `${body.byteLength - pos} bytes follow the batch's ${count} records`);
-  // drop the references so a decoded response is not kept alive by the cursor
-  buf = new Uint8Array(0);
-  text = NO_TEXT;
 }
 
 /** a control record's type (0 abort, 1 commit) from its key: version int16, type int16 */

@@ -7,7 +7,11 @@ import {
   Reader,
   readRecordsBatches,
 } from "@platformatic/kafka";
-import { type BatchSource, decodeRecordBatches } from "../../../log/kafka/record-batch-decoder.ts";
+import {
+  type BatchSource,
+  type DecodedBatches,
+  decodeRecordBatches,
+} from "../../../log/kafka/record-batch-decoder.ts";
 import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
 
 const message = (i: number, headers: Array<[string, string]> = []): MessageRecord => ({
@@ -305,22 +309,26 @@ const HOSTILE: ReadonlyArray<{ name: string; bytes: () => Buffer; reason: RegExp
   },
 ];
 
+/** the corruption a decode met, failing the test when it met none */
+function corruptionOf(decoded: DecodedBatches): PlatformError {
+  if (decoded.corrupt === undefined) throw new Error("expected the decode to meet a corrupt batch");
+  return decoded.corrupt.error;
+}
+
 describe("hostile record batches", () => {
   test.each(HOSTILE)(
     "$name is a LOG_BATCH_CORRUPT error naming the partition and offset",
     ({ bytes, reason }) => {
-      let caught: unknown;
-      try {
-        decodeRecordBatches(source(bytes()));
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(PlatformError);
-      const failure = caught as PlatformError;
+      const decoded = decodeRecordBatches(source(bytes()));
+      expect(decoded.records).toEqual([]);
+      expect(decoded.nextOffset).toBeUndefined();
+      const failure = corruptionOf(decoded);
+      expect(failure).toBeInstanceOf(PlatformError);
       expect(failure.code).toBe(ErrorCodes.LOG_BATCH_CORRUPT);
       expect(failure.message).toMatch(/a record batch of t#3 at offset 0 is corrupt: /);
       expect(failure.message).toMatch(reason);
       expect(failure.details).toEqual({ topic: "t", partition: 3, offset: 0 });
+      expect(decoded.corrupt?.offset).toBe(0);
     },
   );
 
@@ -329,7 +337,7 @@ describe("hostile record batches", () => {
     (compression) => {
       const bomb = batchAt(0n, [{ ...message(0), value: Buffer.alloc(4 * 1024 * 1024) }], { compression });
       expect(bomb.byteLength).toBeLessThan(256 * 1024);
-      expect(() => decodeRecordBatches(source(bomb), { maxBatchBytes: 1024 * 1024 })).toThrow(
+      expect(corruptionOf(decodeRecordBatches(source(bomb), { maxBatchBytes: 1024 * 1024 })).message).toMatch(
         /would decompress to \d+ bytes, over the limit of 1048576|decompresses to more than 1048576 bytes/,
       );
       // the same batch under a limit it fits
@@ -352,13 +360,83 @@ describe("hostile record batches", () => {
       }
       // with the CRC made right, the record parser itself meets the junk
       bytes.writeUInt32BE(crc32c(bytes.subarray(21)), 17);
-      try {
-        const { records } = decodeRecordBatches(source(bytes));
-        expect(records.length).toBeLessThanOrEqual(3);
-      } catch (error) {
-        expect(error).toBeInstanceOf(PlatformError);
-        expect((error as PlatformError).code).toBe(ErrorCodes.LOG_BATCH_CORRUPT);
+      const { records, corrupt } = decodeRecordBatches(source(bytes));
+      if (corrupt === undefined) expect(records.length).toBeLessThanOrEqual(3);
+      else {
+        // nothing of a corrupt batch comes out, not even the records read before the fault
+        expect(records).toEqual([]);
+        expect(corrupt.error.code).toBe(ErrorCodes.LOG_BATCH_CORRUPT);
       }
     }
   });
+});
+
+describe("a corrupt batch among whole ones", () => {
+  const good = (base: bigint, n: number) =>
+    batchAt(
+      base,
+      Array.from({ length: n }, (_, i) => message(Number(base) + i)),
+    );
+  const flipped = (bytes: Buffer) => {
+    const copy = Buffer.from(bytes);
+    copy.writeUInt8(copy[copy.byteLength - 3]! ^ 1, copy.byteLength - 3);
+    return copy;
+  };
+  /** a batch that says 3 records but holds 2, its CRC made right: cut short before it was sealed */
+  const shortOfRecords = (base: bigint) => {
+    const bytes = batchAt(base, [message(Number(base)), message(Number(base) + 1)]);
+    bytes.writeInt32BE(3, 57);
+    bytes.writeInt32BE(2, 23); // last offset delta 2, so the count is not refused by it alone
+    bytes.writeUInt32BE(crc32c(bytes.subarray(21)), 17);
+    return bytes;
+  };
+
+  test.each([
+    {
+      name: "a bad CRC in the middle",
+      bytes: () => Buffer.concat([good(0n, 2), flipped(good(2n, 2)), good(4n, 2)]),
+      records: [0, 1],
+      nextOffset: 2n,
+      at: 2,
+      reason: /CRC-32C/,
+    },
+    {
+      name: "a bad CRC first",
+      bytes: () => Buffer.concat([flipped(good(0n, 2)), good(2n, 2)]),
+      records: [] as number[],
+      nextOffset: undefined,
+      at: 0,
+      reason: /CRC-32C/,
+    },
+    {
+      name: "a batch short of its records after two whole ones",
+      bytes: () => Buffer.concat([good(0n, 1), good(1n, 2), shortOfRecords(3n)]),
+      records: [0, 1, 2],
+      nextOffset: 3n,
+      at: 3,
+      reason: /record 2: /,
+    },
+    {
+      name: "a batch length below the header after a whole one",
+      bytes: () => {
+        const broken = Buffer.from(good(2n, 1));
+        broken.writeInt32BE(20, 8);
+        return Buffer.concat([good(0n, 2), broken]);
+      },
+      records: [0, 1],
+      nextOffset: 2n,
+      at: 2,
+      reason: /batch length 20 is below/,
+    },
+  ])(
+    "$name: the whole batches before it are records, decoding stops at it, nothing after it is read",
+    ({ bytes, records, nextOffset, at, reason }) => {
+      const decoded = decodeRecordBatches(source(bytes()));
+      expect(decoded.records.map((r) => r.offset)).toEqual([...records]);
+      expect(decoded.nextOffset).toBe(nextOffset);
+      expect(decoded.corrupt?.offset).toBe(at);
+      expect(corruptionOf(decoded).message).toMatch(reason);
+      expect(corruptionOf(decoded).details).toEqual({ topic: "t", partition: 3, offset: at });
+    },
+  );
 });
