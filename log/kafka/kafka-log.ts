@@ -26,7 +26,7 @@ import { AppendBatcher } from "./append-batcher.ts";
 import { GroupConsumer } from "./group-consumer.ts";
 import { hasApiError, isUnknownTopic, toPlatformError } from "./kafka-errors.ts";
 import type { ResolvedKafkaLogOptions } from "./kafka-options.ts";
-import { recordSize, toKafkaMessage } from "./kafka-records.ts";
+import { recordSize, toKafkaMessages } from "./kafka-records.ts";
 import { connectionSecurity } from "./kafka-security.ts";
 import { fetchPartitions } from "./partition-fetcher.ts";
 import { awaitConfigsShown } from "./topic-config-wait.ts";
@@ -283,7 +283,7 @@ export class KafkaLog implements Log {
     // would write its records again (regression: a slow broker duplicated thousands of raw
     // readings, and windows that had closed were opened again by the copies).
     const now = Date.now();
-    const messages = records.map((record, i) => toKafkaMessage(record, placed[i]!, now));
+    const messages = toKafkaMessages(records, placed, now);
     try {
       const offsets = await this.batcher.append(messages, bytes);
       return records.map((record, i) => ({

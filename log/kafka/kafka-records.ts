@@ -30,6 +30,42 @@ export function toKafkaMessage(record: ProducerRecord, partition: number, now: n
     timestamp: BigInt(record.timestamp ?? now),
   };
   if (record.key !== null) message.key = Buffer.from(record.key, "utf8");
+  return withBody(message, record);
+}
+
+/**
+ * The messages of one append, record i to partition `partitions[i]`. Their keys are written
+ * into one Buffer, each message's key a view of its own part: a Buffer per key was an
+ * allocation of its own for every record the node produces (1.3 % of the 100k-sensor peer run).
+ */
+export function toKafkaMessages(
+  records: readonly ProducerRecord[],
+  partitions: readonly number[],
+  now: number,
+): MessageToProduce[] {
+  let bound = 0; // UTF-8 takes at most 3 bytes per UTF-16 code unit
+  for (const record of records) if (record.key !== null) bound += record.key.length * 3;
+  const keys = Buffer.allocUnsafe(bound);
+  let at = 0;
+  const messages = new Array<MessageToProduce>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    const message: MessageToProduce = {
+      topic: record.topic,
+      partition: partitions[i]!,
+      timestamp: BigInt(record.timestamp ?? now),
+    };
+    if (record.key !== null) {
+      const written = record.key.length === 0 ? 0 : keys.write(record.key, at, "utf8");
+      message.key = keys.subarray(at, at + written);
+      at += written;
+    }
+    messages[i] = withBody(message, record);
+  }
+  return messages;
+}
+
+function withBody(message: MessageToProduce, record: ProducerRecord): MessageToProduce {
   // the library writes an absent value as a null value: a tombstone
   if (record.value !== null) message.value = toBuffer(record.value);
   if (record.headers !== undefined && record.headers.length > 0) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { recordSize, toKafkaMessage } from "../../../log/kafka/kafka-records.ts";
+import { recordSize, toKafkaMessage, toKafkaMessages } from "../../../log/kafka/kafka-records.ts";
 import type { ProducerRecord } from "../../../log/log.ts";
 
 /** Port records -> the producer's messages: bytes as they were at the append, sizes in UTF-8. */
@@ -40,4 +40,44 @@ describe("Kafka producer messages", () => {
     test(`the size of a record with ${name} counts the key's UTF-8 bytes`, () => {
       expect(recordSize(record)).toBe(bytes);
     });
+
+  test("an append's messages carry each record's own key bytes, whatever the keys beside it", () => {
+    const keys = ["sensor-1@1764633600000", "é€😀", "", null, "k".repeat(300), "🚦", "x"];
+    const records: ProducerRecord[] = keys.map((key, i) => ({
+      topic: i % 2 === 0 ? "a" : "b",
+      key,
+      value: Buffer.from(`v${i}`),
+      timestamp: i === 3 ? 7 : undefined,
+    }));
+    const messages = toKafkaMessages(records, [3, 0, 1, 2, 11, 5, 4], 1_000);
+    expect(messages.map((message) => (message.key as Buffer | undefined)?.toString("utf8"))).toEqual(
+      keys.map((key) => key ?? undefined),
+    );
+    expect(messages.map((message) => message.key === undefined)).toEqual(keys.map((key) => key === null));
+    expect(messages.map((message) => message.partition)).toEqual([3, 0, 1, 2, 11, 5, 4]);
+    expect(messages.map((message) => message.topic)).toEqual(["a", "b", "a", "b", "a", "b", "a"]);
+    expect(messages.map((message) => message.timestamp)).toEqual([
+      1_000n,
+      1_000n,
+      1_000n,
+      7n,
+      1_000n,
+      1_000n,
+      1_000n,
+    ]);
+    expect(messages.map((message) => (message.value as Buffer).toString("utf8"))).toEqual(
+      keys.map((_, i) => `v${i}`),
+    );
+    // each key the same bytes the single-record conversion gives
+    records.forEach((record, i) =>
+      expect(messages[i]!.key).toEqual(toKafkaMessage(record, 0, 1_000).key as Buffer),
+    );
+  });
+
+  test("an append with only null keys has no keys, and one with no records no messages", () => {
+    const messages = toKafkaMessages([{ topic: "t", key: null, value: null }], [0], 1);
+    expect(messages[0]!.key).toBeUndefined();
+    expect(messages[0]!.value).toBeUndefined();
+    expect(toKafkaMessages([], [], 1)).toEqual([]);
+  });
 });
