@@ -71,6 +71,8 @@ export interface WindowSink {
 
 export interface WindowState {
   readonly windows: SensorWindows;
+  /** the input partition its key names, kept so a checkpoint does not parse the key again */
+  readonly partition: number;
   /** built on the first message, where the actor can address its model shard */
   sink: WindowSink | undefined;
   lastOffset: number;
@@ -153,7 +155,7 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       type: "state",
       kind: "window",
       key,
-      partition: parseWindowKey(key).partition,
+      partition: state.partition,
       state: toWindowSnapshot(state),
     });
   };
@@ -167,6 +169,7 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       const { sensorType, partition } = parseWindowKey(key);
       return {
         windows: deps.createWindows(sensorType, partition, saved?.windows),
+        partition,
         sink: undefined,
         lastOffset: saved?.lastOffset ?? -1,
         reportedCloseAt: Number.NaN,
