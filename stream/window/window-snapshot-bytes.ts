@@ -88,7 +88,17 @@ let scratch = new ArrayBuffer(4096);
 let doubles = new Float64Array(scratch);
 let octets = new Uint8Array(scratch);
 let slots = new Int32Array(64);
+let view = new DataView(scratch);
 let keyIndex = new Int32Array(64);
+let namedKeys = new Int32Array(8);
+/** keys named so far by the snapshot being written */
+let keyCount = 0;
+
+/** the index of a key in the key table of the snapshot being written, given one on first use */
+function indexOfKey(keyId: number): number {
+  if (keyIndex[keyId]! < 0) keyIndex[keyId] = keyCount++;
+  return keyIndex[keyId]!;
+}
 const hashes = new WeakMap<object, number>();
 
 function reserve(bytes: number): void {
@@ -98,6 +108,7 @@ function reserve(bytes: number): void {
   scratch = grown;
   doubles = new Float64Array(scratch);
   octets = new Uint8Array(scratch);
+  view = new DataView(scratch);
 }
 
 /** FNV-1a over the config's JSON, once per config object */
@@ -117,11 +128,7 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
   const rowLength = table.stateLength;
   if (keys.size > keyIndex.length) keyIndex = new Int32Array(Math.max(keys.size, keyIndex.length * 2));
   keyIndex.fill(-1, 0, keys.size);
-  let keyCount = 0;
-  const indexOf = (keyId: number) => {
-    if (keyIndex[keyId]! < 0) keyIndex[keyId] = keyCount++;
-    return keyIndex[keyId]!;
-  };
+  keyCount = 0;
 
   let windowCount = 0;
   for (let keyId = 0; keyId < keys.size; keyId++) {
@@ -163,7 +170,7 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
   }
   for (let i = 0; i < windowCount; i++) {
     const slot = slots[i]!;
-    d[at] = indexOf(table.keyIdOf(slot));
+    d[at] = indexOfKey(table.keyIdOf(slot));
     d[at + 1] = table.startOf(slot);
     d[at + 2] = table.endOf(slot);
     d[at + 3] = table.seqOf(slot);
@@ -174,14 +181,14 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
     for (let keyId = 0; keyId < keys.size; keyId++) {
       const max = source.keyStreamTime(keyId);
       if (max === Number.NEGATIVE_INFINITY) continue;
-      d[at] = indexOf(keyId);
+      d[at] = indexOfKey(keyId);
       d[at + 1] = max;
       at += 2;
     }
   for (const state of keyStates) {
     const keyId = keys.idOf(state.key);
     if (keyId === undefined) throw encodeFailed(`key state of ${state.key}, a key the operator never saw`);
-    d[at] = indexOf(keyId);
+    d[at] = indexOfKey(keyId);
     d[at + 1] = state.records.length;
     for (let i = 0; i < state.records.length; i++) d[at + 2 + i] = state.records[i]!;
     at += 2 + state.records.length;
@@ -189,10 +196,11 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
 
   // the key table, in index order (the order keys were first named above)
   let byte = at * 8;
-  const named: number[] = new Array(keyCount);
-  for (let keyId = 0; keyId < keys.size; keyId++) if (keyIndex[keyId]! >= 0) named[keyIndex[keyId]!] = keyId;
-  for (const keyId of named) {
-    const key = keys.keyOf(keyId);
+  if (keyCount > namedKeys.length) namedKeys = new Int32Array(Math.max(keyCount, namedKeys.length * 2));
+  for (let keyId = 0; keyId < keys.size; keyId++)
+    if (keyIndex[keyId]! >= 0) namedKeys[keyIndex[keyId]!] = keyId;
+  for (let i = 0; i < keyCount; i++) {
+    const key = keys.keyOf(namedKeys[i]!);
     reserve(byte + 2 + key.length * 3);
     const { written } = encoder.encodeInto(key, octets.subarray(byte + 2));
     if (written > 0xffff) throw encodeFailed("a window key longer than 65535 UTF-8 bytes");
@@ -205,12 +213,11 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
     for (let i = 0; i < windowCount; i++) {
       const json = encoder.encode(JSON.stringify(table.objectsState(slots[i]!)));
       reserve(byte + 4 + json.length);
-      new DataView(scratch).setUint32(byte, json.length, true);
+      view.setUint32(byte, json.length, true);
       octets.set(json, byte + 4);
       byte += 4 + json.length;
     }
 
-  const view = new DataView(scratch);
   const watermark = source.watermarks.current;
   octets[0] = WINDOW_SNAPSHOT_FORMAT;
   octets[1] =

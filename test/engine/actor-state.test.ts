@@ -45,3 +45,41 @@ test("state of a lost partition, buffered or arriving later, is never written; w
     await log.close();
   }
 });
+
+test("partitions restore one at a time, each one's keys handed on before the next is read (regression: the next partitions' reads interleaved with the first one's sends, and the first partition came back with the last)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "actor-state-"));
+  dirs.push(dir);
+  const log = openEmbeddedLog({ path: join(dir, "log.db"), maintenanceIntervalMs: 0 });
+  const events: string[] = [];
+  // the same log, its changelog reads noted in order with the sends
+  const watched = new Proxy(log, {
+    get(target, name, receiver) {
+      if (name === "read")
+        return (position: { topic: string; partition: number }, options: unknown) => {
+          if (position.topic.endsWith(".window.changelog")) events.push(`read p${position.partition}`);
+          return target.read(position, options as never);
+        };
+      const value = Reflect.get(target, name, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  try {
+    const stores = await openActorStateStores(watched, { applicationId: "app", partitions: 3 });
+    for (let partition = 0; partition < 3; partition++)
+      for (let i = 0; i < 5; i++)
+        stores.save("window", `traffic:${partition}:s${i}`, partition, Uint8Array.of(1, i));
+    await stores.flush();
+    // each send waits a macrotask, as a send into a full ring does
+    const send = async (partition: number) => {
+      await Bun.sleep(0);
+      events.push(`send p${partition}`);
+    };
+    await Promise.all([0, 1, 2].map((p) => stores.restore([p], send)));
+    const lastSendOf = (p: number) => events.lastIndexOf(`send p${p}`);
+    expect(events.filter((e) => e.startsWith("send")).length).toBe(15);
+    expect(events.indexOf("read p1")).toBeGreaterThan(lastSendOf(0));
+    expect(events.indexOf("read p2")).toBeGreaterThan(lastSendOf(1));
+  } finally {
+    await log.close();
+  }
+});
