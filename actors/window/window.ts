@@ -253,13 +253,26 @@ function windowSink(
 ): WindowSink {
   const { sensorType, partition } = parseWindowKey(key);
   const model = deps.scoreTypes.includes(sensorType) ? modelOf(partition) : undefined;
-  return {
-    window(result, ingestedAt) {
-      deps.emit({ type: "window", window: result, ingestedAt });
-      if (result.final && model) model.tell({ type: "score", window: result, ingestedAt });
-    },
-    late(record) {
-      deps.emit({ type: "late", late: record });
-    },
-  };
+  return new ActorWindowSink(deps.emit, model);
+}
+
+/**
+ * A class, not an object of two closures: there is one per window actor, and its methods on
+ * the prototype are shared instead of two functions and a scope each (300k objects at 100k
+ * sensors).
+ */
+class ActorWindowSink implements WindowSink {
+  constructor(
+    private readonly emit: WindowDeps["emit"],
+    private readonly model: ActorRef<ModelShardMessage> | undefined,
+  ) {}
+
+  window(result: WindowResult, ingestedAt: number): void {
+    this.emit({ type: "window", window: result, ingestedAt });
+    if (result.final && this.model) this.model.tell({ type: "score", window: result, ingestedAt });
+  }
+
+  late(record: LateRecord): void {
+    this.emit({ type: "late", late: record });
+  }
 }

@@ -159,6 +159,13 @@ export interface WindowOperator {
 }
 
 const HOUR_MS = 3_600_000;
+/**
+ * streamTime "key" only: per key id, its max event time and its last partition. Empty and
+ * shared until an operator of that mode interns a key (it then makes its own, never writing
+ * these): at 100k per-sensor operators two empty typed arrays each were 200k objects.
+ */
+const NO_KEY_TIMES = new Float64Array(0);
+const NO_KEY_PARTITIONS = new Int32Array(0);
 const MAX_PARTITION = 65_535;
 /** processBatch interns this many keys before it places their records */
 const BATCH_GROUP = 64;
@@ -191,15 +198,16 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   /** streamTime "key": per key id, its max event time (-Infinity before its first record) */
   private readonly keyStreamTime: boolean;
   private readonly maxOutOfOrdernessMs: number;
-  private keyMax = new Float64Array(0);
+  private keyMax = NO_KEY_TIMES;
   /** streamTime "key": per key id, the partition of its last record */
-  private keyPartition = new Int32Array(0);
+  private keyPartition = NO_KEY_PARTITIONS;
   /** the watermark the record being placed is judged by (its key's, in "key" mode) */
   private placingWatermark = Number.NEGATIVE_INFINITY;
-  private ready = new Int32Array(8);
+  /** streamTime "key": the windows one key closes at once, made on first use */
+  private ready: Int32Array | undefined;
   /** processBatch: the key ids of one group (made on the first batch), and one record's values */
   private batchIds: Int32Array | undefined;
-  private readonly batchRow: Float64Array;
+  private batchRow: Float64Array | undefined;
 
   constructor(config: WindowOperatorConfig) {
     this.config = config;
@@ -208,7 +216,6 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     this.table = new WindowTable(plan, config.initialCapacity);
     this.queue = this.createQueue();
     this.scratch = new Float64Array(plan.fields.length);
-    this.batchRow = new Float64Array(plan.fields.length);
     this.clock = config.clock ?? Date.now;
     this.processingTime = config.timeDomain === "processing";
     this.onUpdate = (config.emit ?? "final") === "on-update";
@@ -295,6 +302,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     }
     this.batchIds ??= new Int32Array(BATCH_GROUP);
     const ids = this.batchIds;
+    this.batchRow ??= new Float64Array(width);
     const row = this.batchRow;
     for (let from = 0; from < count; from += BATCH_GROUP) {
       const to = Math.min(from + BATCH_GROUP, count);
@@ -452,8 +460,8 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
         : (snapshot as WindowOperatorSnapshot).keyStreamTimes;
     this.nextSeq = restored.nextSeq;
     this.counts = { ...restored.counts };
-    this.keyMax = new Float64Array(0);
-    this.keyPartition = new Int32Array(0);
+    this.keyMax = NO_KEY_TIMES;
+    this.keyPartition = NO_KEY_PARTITIONS;
     if (this.keyStreamTime) {
       for (let keyId = 0; keyId < this.keys.size; keyId++) this.internKey(this.keys.keyOf(keyId));
       for (const [key, max] of keyStreamTimes ?? []) this.keyMax[this.internKey(key)] = max;
@@ -609,24 +617,26 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
    */
   private closeKey(keyId: number, limit: number, out: WindowOutput): void {
     const table = this.table;
+    let ready = this.ready ?? new Int32Array(8);
     let count = 0;
     for (let slot = table.keyHead[keyId]!; slot >= 0; slot = table.nextOf(slot)) {
       if (this.closeAtOf(slot) > limit) continue;
-      if (count === this.ready.length) {
+      if (count === ready.length) {
         const grown = new Int32Array(count * 2);
-        grown.set(this.ready);
-        this.ready = grown;
+        grown.set(ready);
+        ready = grown;
       }
       // insertion by (closeAt, seq): a key has a handful of open windows
       let i = count++;
-      while (i > 0 && this.closesBefore(slot, this.ready[i - 1]!)) {
-        this.ready[i] = this.ready[i - 1]!;
+      while (i > 0 && this.closesBefore(slot, ready[i - 1]!)) {
+        ready[i] = ready[i - 1]!;
         i--;
       }
-      this.ready[i] = slot;
+      ready[i] = slot;
     }
+    this.ready = ready;
     for (let i = 0; i < count; i++) {
-      const slot = this.ready[i]!;
+      const slot = ready[i]!;
       this.emit(slot, true, out);
       table.release(slot);
       this.placement.onClose?.(keyId);

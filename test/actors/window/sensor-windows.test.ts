@@ -73,3 +73,45 @@ describe("sensor windows in processing time", () => {
     });
   }
 });
+
+describe("sensor windows of one factory", () => {
+  // they share one output buffer: each call must hand its own sensor's results to its own sink
+  for (const cacheUpdates of [false, true])
+    test(`sensors fed in turn each get only their own windows, updates and finals (record cache ${cacheUpdates ? "on" : "off"})`, () => {
+      const factory = sensorWindowsFactory({
+        window: { kind: "tumbling", sizeMs: 60_000 },
+        graceMs: 0,
+        maxOutOfOrdernessMs: 0,
+        idleTimeoutMs: IDLE_MS,
+        clock: () => BASE,
+        cacheUpdates,
+      });
+      const sensors = ["s-1", "s-2", "s-3"].map((sensorId) => {
+        const seen: string[] = [];
+        const sink: WindowSink = {
+          window: (result) =>
+            seen.push(`${result.key}@${result.window_start - BASE}:${result.count}:${result.final}`),
+          late: () => undefined,
+        };
+        return { sensorId, seen, sink, windows: factory("traffic", 4) };
+      });
+      let offset = 0;
+      for (const minute of [0, 1, 2])
+        for (const { sensorId, sink, windows } of sensors) {
+          for (const second of [1, 2])
+            windows.add({ ...reading(offset++, BASE + minute * 60_000 + second * 1_000), sensorId }, sink);
+          if (cacheUpdates) windows.emitUpdates(sink);
+        }
+      for (const { sink, windows } of sensors) windows.advanceTo(BASE + 10 * 60_000, sink);
+      for (const { sensorId, seen } of sensors) {
+        const finals = [0, 60_000, 120_000].map((start) => `${sensorId}@${start}:2:true`);
+        const updates = [0, 60_000, 120_000].flatMap((start) =>
+          cacheUpdates
+            ? [`${sensorId}@${start}:2:false`]
+            : [`${sensorId}@${start}:1:false`, `${sensorId}@${start}:2:false`],
+        );
+        expect(seen.filter((line) => line.endsWith("true"))).toEqual(finals);
+        expect(seen.filter((line) => line.endsWith("false"))).toEqual(updates);
+      }
+    });
+});
