@@ -1,5 +1,13 @@
 import type { StatefulKind } from "../host-protocol.ts";
-import { checkHeader, decodeFailed, outOfRange, RecordTags, readUtf8 } from "./record-layout.ts";
+import {
+  checkHeader,
+  decodeFailed,
+  outOfRange,
+  type RecordSink,
+  RecordTags,
+  readUtf8,
+  writeUtf8,
+} from "./record-layout.ts";
 
 /**
  * An actor's state on its way from a worker to the changelog (a checkpoint), or from the
@@ -52,6 +60,38 @@ export function encodeActorState(
   bytes.set(keyBytes, HEADER);
   bytes.set(json, HEADER + keyBytes.length);
   return bytes;
+}
+
+/**
+ * Writes a state that is already bytes straight into the sink's next slot (a restore: one per
+ * restored key, a million at a failover), without a record of its own first; false when the
+ * sink is full. Larger than a slot: through `tryWrite`, which says what it carries.
+ */
+export function writeActorState(
+  sink: RecordSink,
+  kind: StatefulKind,
+  key: string,
+  partition: number,
+  state: Uint8Array,
+): boolean {
+  const bound = HEADER + key.length * 3 + state.length;
+  if (bound > sink.maxRecordBytes) return sink.tryWrite(encodeActorState(kind, key, partition, state));
+  if (!Number.isInteger(partition) || partition < 0 || partition > 0xffff)
+    outOfRange("partition must be an integer in 0..65535", { partition });
+  const slot = sink.reserve(bound);
+  if (slot === null) return false;
+  const { bytes, view, offset } = slot;
+  const keyLength = writeUtf8(bytes, offset + HEADER, key);
+  if (keyLength > 0xffff) outOfRange("actor key longer than 65535 UTF-8 bytes");
+  bytes[offset] = RecordTags.actorState;
+  bytes[offset + 1] = ACTOR_STATE_RECORD_VERSION;
+  bytes[offset + 2] = KINDS.indexOf(kind);
+  bytes[offset + 3] = 0;
+  view.setUint16(offset + 4, partition, true);
+  view.setUint16(offset + 6, keyLength, true);
+  bytes.set(state, offset + HEADER + keyLength);
+  sink.commit(HEADER + keyLength + state.length);
+  return true;
 }
 
 export function decodeActorState(bytes: Uint8Array, offset: number, length: number): ActorStateRecord {

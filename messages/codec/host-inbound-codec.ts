@@ -1,5 +1,5 @@
 import type { HostInbound } from "../host-protocol.ts";
-import { decodeActorState, encodeActorState } from "./actor-state-record.ts";
+import { decodeActorState, writeActorState } from "./actor-state-record.ts";
 import { decodeJsonEnvelope, writeJsonEnvelope } from "./json-envelope-record.ts";
 import { type RecordSink, RecordTags, recordTagOf } from "./record-layout.ts";
 
@@ -11,7 +11,7 @@ import { type RecordSink, RecordTags, recordTagOf } from "./record-layout.ts";
  */
 export function writeHostInbound(sink: RecordSink, message: HostInbound): boolean {
   if (message.type === "restore")
-    return sink.tryWrite(encodeActorState(message.kind, message.key, message.partition, message.state));
+    return writeActorState(sink, message.kind, message.key, message.partition, message.state);
   return writeJsonEnvelope(sink, message);
 }
 

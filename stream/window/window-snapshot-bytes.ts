@@ -50,7 +50,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 interface SnapshotParts {
-  readonly config: { readonly assigner: WindowAssigner };
+  /** `aggregators` (the field list's source) lets operators of one factory share a config hash */
+  readonly config: { readonly assigner: WindowAssigner; readonly aggregators?: object };
   readonly fields: readonly string[];
   readonly table: WindowTable;
   readonly keys: KeyDictionary;
@@ -99,7 +100,8 @@ function indexOfKey(keyId: number): number {
   if (keyIndex[keyId]! < 0) keyIndex[keyId] = keyCount++;
   return keyIndex[keyId]!;
 }
-const hashes = new WeakMap<object, number>();
+/** assigner -> aggregators (or the field list) -> hash: the window actors of a node share both */
+const hashes = new WeakMap<object, WeakMap<object, number>>();
 
 function reserve(bytes: number): void {
   if (bytes <= scratch.byteLength) return;
@@ -111,14 +113,21 @@ function reserve(bytes: number): void {
   view = new DataView(scratch);
 }
 
-/** FNV-1a over the config's JSON, once per config object */
-function configHash(config: object, assigner: WindowAssigner, fields: readonly string[]): number {
-  let hash = hashes.get(config);
+/** FNV-1a over JSON [assigner, fields], once per assigner and field list */
+function configHash(parts: SnapshotParts): number {
+  const { assigner } = parts.config;
+  const fieldsKey = parts.config.aggregators ?? parts.fields;
+  let byFields = hashes.get(assigner);
+  if (byFields === undefined) {
+    byFields = new WeakMap();
+    hashes.set(assigner, byFields);
+  }
+  let hash = byFields.get(fieldsKey);
   if (hash !== undefined) return hash;
-  const text = JSON.stringify([assigner, fields]);
+  const text = JSON.stringify([assigner, parts.fields]);
   hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  hashes.set(config, hash);
+  byFields.set(fieldsKey, hash);
   return hash;
 }
 
@@ -225,7 +234,7 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
     (source.keyStreamTime ? FLAG_STREAM_TIMES : 0) |
     (withObjects ? FLAG_OBJECTS : 0);
   view.setUint16(2, fieldCount, true);
-  view.setUint32(4, configHash(source.config, source.config.assigner, source.fields), true);
+  view.setUint32(4, configHash(source), true);
   view.setFloat64(8, appliedOffset, true);
   view.setFloat64(16, watermark === Number.NEGATIVE_INFINITY ? 0 : watermark, true);
   view.setFloat64(24, source.nextSeq, true);
@@ -262,7 +271,7 @@ export function readSnapshotBytes(
       details: { fields: view.getUint16(2, true), expected: parts.fields.length },
     });
   }
-  if (view.getUint32(4, true) !== configHash(parts.config, parts.config.assigner, parts.fields)) {
+  if (view.getUint32(4, true) !== configHash(parts)) {
     throw new PlatformError(
       ErrorCodes.CONFIG_INVALID,
       "snapshot was taken with another assigner or field list",

@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { decodeActorState, encodeActorState } from "../../../messages/codec/actor-state-record.ts";
+import {
+  decodeActorState,
+  encodeActorState,
+  writeActorState,
+} from "../../../messages/codec/actor-state-record.ts";
 import { RecordTags, recordTagOf } from "../../../messages/codec/record-layout.ts";
+import { sabRingChannel } from "../../../supervisor/transport/sab-ring.ts";
 import { expectDecodeFailed } from "./codec-fixtures.ts";
 
 describe("actor state record", () => {
@@ -42,5 +47,47 @@ describe("actor state record", () => {
     const longKey = bytes.slice();
     new DataView(longKey.buffer).setUint16(6, 60_000, true);
     expectDecodeFailed(() => decodeActorState(longKey, 0, longKey.length));
+  });
+});
+
+describe("actor state record carrying stored bytes", () => {
+  const state = Uint8Array.of(0x01, 0, 0xff, 0x7b, 42);
+
+  test("a state that is already bytes (the window actor's snapshot) travels as those bytes", () => {
+    const bytes = encodeActorState("window", "traffic:2:x", 2, state);
+    expect(decodeActorState(bytes, 0, bytes.length).state).toEqual(state);
+  });
+
+  test.each([
+    ["written into a ring slot", "traffic:3:capteur-été", 5],
+    // the slot is sized for 3 bytes per key character, the record itself fits exactly
+    ["larger than its slot bound, through tryWrite", "k", -9],
+  ])("a restore %s reads back as the record encodeActorState makes", (_name, key, size) => {
+    const channel = sabRingChannel(256);
+    const big = new Uint8Array(size > 0 ? size : channel.writer.maxRecordBytes + size).fill(7);
+    expect(writeActorState(channel.writer, "window", key, 3, big)).toBe(true);
+    channel.writer.flush();
+    const read: Uint8Array[] = [];
+    channel.reader.drain((bytes, offset, length) => read.push(bytes.slice(offset, offset + length)));
+    expect(read).toEqual([encodeActorState("window", key, 3, big)]);
+  });
+
+  test("a restore larger than the ring carries is refused with RING_RECORD_TOO_LARGE", () => {
+    const channel = sabRingChannel(256);
+    const huge = new Uint8Array(channel.writer.maxRecordBytes);
+    expect(() => writeActorState(channel.writer, "window", "k", 0, huge)).toThrow("RING_RECORD_TOO_LARGE");
+  });
+
+  test("a restore into a full ring is refused, not lost: false, and nothing half written", () => {
+    const channel = sabRingChannel(256);
+    let written = 0;
+    while (writeActorState(channel.writer, "sensor", "k", 0, state)) written++;
+    channel.writer.flush();
+    let read = 0;
+    channel.reader.drain((bytes, offset, length) => {
+      expect(decodeActorState(bytes, offset, length).state).toEqual(state);
+      read++;
+    });
+    expect(read).toBe(written);
   });
 });
