@@ -162,7 +162,7 @@ export class PlatformMetrics {
 
   readonly feedEvictions = new Counter({
     name: "platform_feed_evictions_total",
-    help: "Slow WebSocket clients evicted, by outcome: closed with 1013, or terminated when the close frame could not be written within the grace",
+    help: "WebSocket clients evicted, by outcome: a slow one closed with 1013, or terminated when the close frame could not be written within the grace; a flooding one closed with 1008",
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
@@ -274,6 +274,7 @@ export class PlatformMetrics {
       setCounterTotals(this.feedEvictions, [
         [{ outcome: "closed_1013" }, feeds.evictedClosed],
         [{ outcome: "terminated" }, feeds.evictedTerminated],
+        [{ outcome: "closed_1008_flooding" }, feeds.closedFlooding],
       ]);
       setCounterTotals(this.feedRejectedControls, [[{}, feeds.rejectedControls]]);
       this.feedClients.set(feeds.clients);

@@ -179,6 +179,10 @@ export function serveApi(options: ServeApiOptions): ApiServer {
         }
         feeds.control(ws.data.clientId, message);
       },
+      // Bun has answered it with a pong already; a flood of them is counted and closed like one of messages
+      ping(ws: ServerWebSocket<FeedConnection>) {
+        feeds.ping(ws.data.clientId);
+      },
       drain(ws: ServerWebSocket<FeedConnection>) {
         feeds.flush(ws.data.clientId);
       },

@@ -27,7 +27,11 @@ import type { FeedName } from "./feed-names.ts";
  * caller: a WebSocket frame costs no handshake, so one client could otherwise send millions a
  * second and keep the main thread answering them. Over the rate a frame is ignored, and the
  * client is told once per throttled stretch, not once per frame (that would be the flood's work
- * again).
+ * again). While a client is known to be throttled its frames are dropped on a clock compare,
+ * before the token bucket; one that keeps sending through `maxIgnoredControls` frames in a row
+ * after being told is closed with 1008 (FLOODING_CLIENT_CLOSE): ignoring a flood still costs Bun
+ * a decode and the hub a call per frame (2 million a second held /health at 45-80 ms), and only
+ * a closed socket stops that. A client that read its RATE_LIMITED never gets there.
  */
 
 /** The socket as the hub sees it; the Bun adapter wraps ServerWebSocket in one. */
@@ -50,6 +54,8 @@ export interface FeedHubOptions {
   /** control messages per second per client, and the burst; default 20 and 40 */
   readonly controlsPerSecond?: number;
   readonly controlBurst?: number;
+  /** frames ignored in a row over the rate before the client is closed with 1008; default 1000 */
+  readonly maxIgnoredControls?: number;
   readonly now?: () => number;
 }
 
@@ -63,11 +69,18 @@ export interface FeedHubStats {
   readonly evicting: number;
   /** control messages answered with an error */
   readonly rejectedControls: number;
+  /** clients closed with 1008 for flooding past their control rate */
+  readonly closedFlooding: number;
 }
 
 export const SLOW_CLIENT_CLOSE = {
   code: 1013,
   reason: "client too slow for its feeds; reconnect and resubscribe",
+} as const;
+
+export const FLOODING_CLIENT_CLOSE = {
+  code: 1008,
+  reason: "too many messages over the control rate; reconnect and stay within it",
 } as const;
 
 interface FeedClient {
@@ -82,6 +95,10 @@ interface FeedClient {
   evictedAt: number | undefined;
   /** over its control rate and already told so */
   throttled: boolean;
+  /** no frame of it is admitted before this time (the bucket's own answer when it was told) */
+  throttledUntil: number;
+  /** frames ignored since its last admitted one */
+  ignored: number;
 }
 
 export class FeedHub {
@@ -97,8 +114,10 @@ export class FeedHub {
   private evictedClosed = 0;
   private evictedTerminated = 0;
   private rejectedControls = 0;
+  private closedFlooding = 0;
   private readonly controlRate: TokenBuckets;
   private readonly controlsPerSecond: number;
+  private readonly maxIgnoredControls: number;
 
   constructor(options: FeedHubOptions = {}) {
     this.maxQueued = options.maxQueued ?? 1000;
@@ -107,6 +126,7 @@ export class FeedHub {
     this.closeGraceMs = options.closeGraceMs ?? 30_000;
     this.now = options.now ?? Date.now;
     this.controlsPerSecond = options.controlsPerSecond ?? 20;
+    this.maxIgnoredControls = options.maxIgnoredControls ?? 1000;
     this.controlRate = new TokenBuckets({
       perSecond: this.controlsPerSecond,
       burst: options.controlBurst ?? 40,
@@ -127,6 +147,8 @@ export class FeedHub {
       overSince: undefined,
       evictedAt: undefined,
       throttled: false,
+      throttledUntil: 0,
+      ignored: 0,
     });
     return id;
   }
@@ -152,6 +174,7 @@ export class FeedHub {
       evictedTerminated: this.evictedTerminated,
       evicting: [...this.clients.values()].filter((c) => c.evictedAt !== undefined).length,
       rejectedControls: this.rejectedControls,
+      closedFlooding: this.closedFlooding,
     };
   }
 
@@ -190,21 +213,48 @@ export class FeedHub {
     this.reply(id, client, { type: "error", code, message });
   }
 
+  /**
+   * Counts a client's ping against its control rate. Bun answers every ping with a pong itself,
+   * before any code of ours, so a ping flood cannot be made cheaper here, only ended: a client
+   * that keeps pinging past its rate is closed like any other flood.
+   */
+  ping(id: number): void {
+    const client = this.clients.get(id);
+    if (!client || client.evictedAt !== undefined) return;
+    this.admitControl(id, client);
+  }
+
   /** whether a client's frame is within its control rate; the first one over is answered */
   private admitControl(id: number, client: FeedClient): boolean {
+    const now = this.now();
+    // a flood's frames end here, on a compare, until the time the bucket gave
+    if (now < client.throttledUntil) return this.ignore(id, client);
     const admission = this.controlRate.take(String(id));
     if (admission.allowed) {
       client.throttled = false;
+      client.ignored = 0;
       return true;
     }
+    client.throttledUntil = now + admission.retryAfterMs;
+    if (client.throttled) return this.ignore(id, client);
     this.rejectedControls++;
-    if (client.throttled) return false;
     client.throttled = true;
+    client.ignored = 1;
     this.reply(id, client, {
       type: "error",
       code: ErrorCodes.RATE_LIMITED,
       message: `at most ${this.controlsPerSecond} control messages a second; frames are ignored for the next ${admission.retryAfterMs} ms`,
     });
+    return false;
+  }
+
+  private ignore(id: number, client: FeedClient): false {
+    this.rejectedControls++;
+    if (++client.ignored > this.maxIgnoredControls) {
+      this.clients.delete(id);
+      this.closedFlooding++;
+      client.socket.close(FLOODING_CLIENT_CLOSE.code, FLOODING_CLIENT_CLOSE.reason);
+    }
     return false;
   }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { SLOW_CLIENT_CLOSE } from "../../api/feeds/feed-hub.ts";
+import { FLOODING_CLIENT_CLOSE, SLOW_CLIENT_CLOSE } from "../../api/feeds/feed-hub.ts";
 import { MAX_FEED_FRAME_BYTES } from "../../api/server.ts";
 import { type ApiUnderTest, startApi } from "./api-fixture.ts";
 import { RawWebSocket } from "./raw-websocket.ts";
@@ -163,4 +163,31 @@ describe("feed connections from one client address", () => {
       await api.stop();
     }
   });
+});
+
+describe("a feed client flooding the server, on a real Bun.serve", () => {
+  let api: ApiUnderTest;
+  beforeAll(() => {
+    // the node's own rate, and a short patience so the test sends few frames
+    api = startApi({ feeds: { controlsPerSecond: 20, controlBurst: 40, maxIgnoredControls: 200 } });
+  });
+  afterAll(() => api.stop());
+
+  test.each([
+    ["control messages", (ws: RawWebSocket) => ws.sendText(subscribe("alerts"))],
+    ["pings (Bun answers each with a pong before the hub sees it)", (ws: RawWebSocket) => ws.sendPing()],
+  ])(
+    "one that keeps sending %s past its rate is closed with 1008, and /health keeps answering",
+    async (_, send) => {
+      const ws = await RawWebSocket.open(api.server.port);
+      const closedBefore = api.feeds.stats().closedFlooding;
+      // well past burst + patience, sent at once: the close is decided by the count, not by time
+      for (let n = 0; n < 1000 && !ws.ended; n++) send(ws);
+      await ws.until(() => ws.closeFrame() !== undefined, 10_000);
+      expect(ws.closeFrame()).toEqual({ code: 1008, reason: FLOODING_CLIENT_CLOSE.reason });
+      expect(api.feeds.stats().closedFlooding).toBe(closedBefore + 1);
+      expect((await fetch(`${api.url}/health`)).status).toBe(200);
+      ws.destroy();
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { MAX_CONTROL_FEEDS } from "../../../api/feeds/feed-control.ts";
-import { FeedHub, type FeedSocket } from "../../../api/feeds/feed-hub.ts";
+import { FeedHub, type FeedSocket, FLOODING_CLIENT_CLOSE } from "../../../api/feeds/feed-hub.ts";
 
 class FakeSocket implements FeedSocket {
   sent: string[] = [];
@@ -112,6 +112,54 @@ describe("feed hub", () => {
       expect(after[1]).toMatchObject({ type: "error", code: "RATE_LIMITED" });
     },
   );
+
+  test.each([
+    ["text control messages", (hub: FeedHub, id: number) => hub.control(id, subscribe("alerts"))],
+    ["binary frames", (hub: FeedHub, id: number) => hub.refuse(id, "UNSUPPORTED_FRAME", "binary")],
+    ["pings", (hub: FeedHub, id: number) => hub.ping(id)],
+  ])(
+    "a client that keeps sending %s after it was told it is over its rate is closed with 1008",
+    (_, send) => {
+      const now = 1_000_000;
+      const hub = new FeedHub({
+        controlsPerSecond: 10,
+        controlBurst: 5,
+        maxIgnoredControls: 100,
+        now: () => now,
+      });
+      const socket = new FakeSocket();
+      const id = hub.connect(socket);
+      // 5 admitted, the 6th told RATE_LIMITED and ignored, then 99 more ignored: still open
+      for (let n = 0; n < 105; n++) send(hub, id);
+      expect(socket.closed).toBeUndefined();
+      send(hub, id);
+      expect(socket.closed).toEqual({ code: 1008, reason: FLOODING_CLIENT_CLOSE.reason });
+      expect(hub.stats()).toMatchObject({ clients: 0, closedFlooding: 1 });
+      // frames still in flight from it are dropped without a word
+      const replies = socket.sent.length;
+      send(hub, id);
+      expect(socket.sent).toHaveLength(replies);
+    },
+  );
+
+  test("a client that slows down when told is never closed, however long it keeps going", () => {
+    let now = 1_000_000;
+    const hub = new FeedHub({
+      controlsPerSecond: 10,
+      controlBurst: 5,
+      maxIgnoredControls: 100,
+      now: () => now,
+    });
+    const socket = new FakeSocket();
+    const id = hub.connect(socket);
+    for (let second = 0; second < 60; second++) {
+      // a burst over the rate each second, then quiet until the bucket refills
+      for (let n = 0; n < 50; n++) hub.control(id, subscribe("alerts"));
+      now += 1000;
+    }
+    expect(socket.closed).toBeUndefined();
+    expect(hub.stats().closedFlooding).toBe(0);
+  });
 
   test("one client's flood does not throttle another client", () => {
     const hub = new FeedHub({ controlsPerSecond: 10, controlBurst: 5, now: () => 0 });
