@@ -103,6 +103,96 @@ describe("embedded log commit interval", () => {
 describe("embedded log group commit", () => {
   const value = new Uint8Array([7]);
 
+  const bounded = [
+    // appends of one turn (record counts), the bound, the transactions they take
+    { appends: [3, 3, 3], bound: { records: 10 }, transactions: 1 },
+    { appends: [6, 6, 6], bound: { records: 10 }, transactions: 3 },
+    { appends: [5, 5, 5, 5], bound: { records: 10 }, transactions: 2 },
+    // larger than the bound: never split, a transaction of its own
+    { appends: [2, 25, 2], bound: { records: 10 }, transactions: 3 },
+    // 100-byte values and 1-character keys: 101 bytes a record
+    { appends: [2, 2, 2], bound: { bytes: 450 }, transactions: 2 },
+    { appends: [2, 2, 2], bound: { bytes: 1000 }, transactions: 1 },
+  ];
+
+  test.each(bounded)(
+    "appends of $appends records in one turn with maxTransaction $bound take $transactions transactions, in call order",
+    async ({ appends, bound, transactions }) => {
+      const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
+      const log = openEmbeddedLog({ path: join(dir, "log.db"), maxTransaction: bound });
+      try {
+        await log.createTopic({ name: "t", partitions: 1 });
+        const before = log.commitStats();
+        const big = new Uint8Array(100);
+        let key = 0;
+        const pending = appends.map((count) =>
+          log.append(
+            Array.from({ length: count }, () => ({ topic: "t", key: String(key++ % 10), value: big })),
+          ),
+        );
+        const offsets = (await Promise.all(pending)).map((positions) => positions.map((p) => p.offset));
+        let next = 0;
+        const expected = appends.map((count) => Array.from({ length: count }, () => next++));
+        expect(offsets).toEqual(expected);
+        const after = log.commitStats();
+        expect(after.transactions - before.transactions).toBe(transactions);
+        expect(after.records - before.records).toBe(next);
+      } finally {
+        await log.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  // regression: a node's checkpoint (6,000 actor states, ~4 MB) went in one transaction and held
+  // the main thread for 20-130 ms; the event loop now runs between its bounded transactions
+  test("the event loop runs between the transactions of appends larger than one transaction's bound", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
+    const log = openEmbeddedLog({ path: join(dir, "log.db"), maxTransaction: { records: 10 } });
+    try {
+      await log.createTopic({ name: "t", partitions: 1 });
+      const settled: string[] = [];
+      const first = log
+        .append(Array.from({ length: 8 }, () => ({ topic: "t", key: "a", value })))
+        .then(() => settled.push("first"));
+      const second = log
+        .append(Array.from({ length: 8 }, () => ({ topic: "t", key: "b", value })))
+        .then(() => settled.push("second"));
+      // scheduled after the first commit's turn was: it runs after the first transaction and
+      // before the second, which the first scheduled for the next turn
+      const between = new Promise<void>((resolve) => setImmediate(() => resolve(void settled.push("turn"))));
+      await Promise.all([first, second, between]);
+      expect(settled).toEqual(["first", "turn", "second"]);
+    } finally {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("close writes every accepted append, however many transactions they take", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
+    const path = join(dir, "log.db");
+    const log = openEmbeddedLog({ path, maxTransaction: { records: 2 } });
+    try {
+      await log.createTopic({ name: "t", partitions: 1 });
+      const accepted = ["a", "b", "c", "d", "e"].map((key) => log.append([{ topic: "t", key, value }]));
+      await log.close();
+      expect((await Promise.all(accepted)).map((positions) => positions[0]!.offset)).toEqual([0, 1, 2, 3, 4]);
+      expect(log.commitStats().transactions).toBe(3);
+      const reopened = openEmbeddedLog({ path });
+      expect((await reopened.read({ topic: "t", partition: 0 })).map((r) => r.key)).toEqual([
+        "a",
+        "b",
+        "c",
+        "d",
+        "e",
+      ]);
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("appends of one turn share a transaction: each resolves with its own positions, in call order", async () => {
     const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
     const log = openEmbeddedLog({ path: join(dir, "log.db") });
