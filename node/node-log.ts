@@ -81,7 +81,6 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
         synchronous: config.embeddedLogSync === "full" ? "FULL" : "NORMAL",
         // the WAL's checkpoints (page copies and syncs) off the main thread's commits
         checkpoints: "background",
-        commitIntervalMs: Number(process.env.E2E_COMMIT_INTERVAL_MS ?? 0), // TEMP-E
         sessionTimeoutMs: config.kafkaSessionTimeoutMs,
         retention,
       });
