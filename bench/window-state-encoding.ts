@@ -3,9 +3,9 @@
  * and of bringing their state back in the worker, for the two encodings the changelog holds:
  *
  * - checkpoint, before: the operator's snapshot object, wrapped with the applied offset,
- *   JSON.stringify, UTF-8 bytes, the actor-state record the worker writes to its ring;
+ *   JSON.stringify, UTF-8 bytes, the actor-state record the worker wrote to its outbound ring;
  * - checkpoint, now: the operator's snapshot bytes (window-snapshot-bytes.ts), written straight
- *   from the window table's rows, in the same actor-state record;
+ *   from the window table's rows, copied into the ring's slot behind the record header;
  * - restore in the worker, before: the JSON restore envelope parsed, the state stringified into
  *   the snapshot store and parsed again when the actor starts, then the operator restored from it;
  * - restore in the worker, now: the actor-state record's bytes kept, the operator restored from
@@ -14,9 +14,10 @@
  * CPU is this thread's CPU clock (process.cpuUsage of a one-thread loop). Medians of RUNS
  * rounds, each round every variant once. Env: STATE_KEYS (default 100,000), STATE_RUNS (5).
  */
-import { decodeActorState, encodeActorState } from "../messages/codec/actor-state-record.ts";
+import { decodeActorState, encodeActorState, writeActorState } from "../messages/codec/actor-state-record.ts";
 import { decodeJsonEnvelope, encodeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { SerializedSnapshotStore } from "../supervisor/snapshot-store.ts";
+import { sabRingChannel } from "../supervisor/transport/sab-ring.ts";
 import {
   bytesStateOf,
   createWindows,
@@ -48,17 +49,28 @@ const jsonEnvelopes = states.map((s) =>
 );
 
 let sink = 0;
+/** the worker's outbound ring, as the partition host writes state into it; emptied unread when full */
+const ring = sabRingChannel(4 * 1024 * 1024);
+const skip = () => undefined;
+function toRing(write: () => boolean): void {
+  while (!write()) {
+    ring.writer.flush();
+    ring.reader.drain(skip);
+  }
+}
 const variants: [string, () => void][] = [
   [
     "checkpoint JSON (before)",
     () => {
-      for (const s of states) sink += encodeActorState("window", s.key, s.partition, jsonStateOf(s)).length;
+      for (const s of states)
+        toRing(() => ring.writer.tryWrite(encodeActorState("window", s.key, s.partition, jsonStateOf(s))));
     },
   ],
   [
     "checkpoint bytes (now)",
     () => {
-      for (const s of states) sink += encodeActorState("window", s.key, s.partition, bytesStateOf(s)).length;
+      for (const s of states)
+        toRing(() => writeActorState(ring.writer, "window", s.key, s.partition, bytesStateOf(s)));
     },
   ],
   [

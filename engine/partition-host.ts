@@ -6,7 +6,7 @@ import {
   windowKey,
   windowProps,
 } from "../actors/window/window.ts";
-import { encodeActorState } from "../messages/codec/actor-state-record.ts";
+import { encodeActorState, writeActorState } from "../messages/codec/actor-state-record.ts";
 import { decodeHostInbound } from "../messages/codec/host-inbound-codec.ts";
 import { writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { RecordTags, recordTagOf } from "../messages/codec/record-layout.ts";
@@ -63,10 +63,19 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
   const write = (record: HostOutput | Uint8Array) =>
     record instanceof Uint8Array ? outbound.tryWrite(record) : writeJsonEnvelope(outbound, record);
   const emit = (output: HostOutput) => {
-    const record =
-      output.type === "state"
-        ? encodeActorState(output.kind, output.key, output.partition, output.state)
-        : output;
+    if (output.type !== "state") {
+      if (pending.length > 0 || !write(output)) pending.push(output);
+      return;
+    }
+    // a state that is already bytes (the window actor's snapshot) goes straight into the ring's
+    // slot; only one that must wait for space gets a record of its own
+    if (
+      pending.length === 0 &&
+      output.state instanceof Uint8Array &&
+      writeActorState(outbound, output.kind, output.key, output.partition, output.state)
+    )
+      return;
+    const record = encodeActorState(output.kind, output.key, output.partition, output.state);
     if (pending.length > 0 || !write(record)) pending.push(record);
   };
   // passivation also makes the system load restored (changelog) state when it spawns an actor
