@@ -88,3 +88,40 @@ test("a partition evicted and restored in one turn keeps its restored window sta
   hosts.sendReading(0, reading(5));
   expect((await checkpoint()).count).toBe(6);
 });
+
+test("restored window state reaches its actor as the stored bytes: as bytes and as the JSON of an older changelog alike", async () => {
+  const { hosts, reading, checkpoint } = startHost();
+  for (let offset = 0; offset < 3; offset++) hosts.sendReading(0, reading(offset));
+  const saved = await checkpoint();
+  const legacyJson = new TextEncoder().encode(
+    JSON.stringify({ windows: windowsOf("traffic", 0, saved.state).snapshot(), lastOffset: 2 }),
+  );
+  for (const [form, state] of [
+    ["bytes", saved.state],
+    ["JSON", legacyJson],
+  ] as const) {
+    hosts.sendControl(0, { type: "evict", partitions: [0] });
+    hosts.sendControl(0, { type: "restore", kind: "window", key: "traffic:0:x", partition: 0, state });
+    // a replayed reading is skipped, the next one counts
+    hosts.sendReading(0, reading(2));
+    hosts.sendReading(0, reading(3));
+    expect([form, (await checkpoint()).count]).toEqual([form, 4]);
+  }
+});
+
+test("a restored state that does not decode starts its window actor empty, reported, and the host keeps going", async () => {
+  const { hosts, reading, checkpoint } = startHost();
+  hosts.sendControl(0, {
+    type: "restore",
+    kind: "window",
+    key: "traffic:0:x",
+    partition: 0,
+    state: Uint8Array.of(0x01, 0xde, 0xad),
+  });
+  hosts.sendReading(0, reading(0));
+  hosts.sendReading(0, reading(1));
+  expect((await checkpoint()).count).toBe(2);
+  // the actor's failed start is a supervision decision: a restart, without the state
+  const [stats] = await hosts.stats();
+  expect(stats!.restarts).toBe(1);
+});
