@@ -133,6 +133,10 @@ function savedWindowState(snapshot: unknown): { windows: unknown; lastOffset: nu
     if (isSnapshotBytes(snapshot)) return { windows: snapshot, lastOffset: appliedOffsetOf(snapshot) };
     return savedWindowState(parseJsonState(snapshot));
   }
+  if (snapshot === null || typeof snapshot !== "object")
+    throw new PlatformError(ErrorCodes.DECODE_FAILED, "a window state is not an object", {
+      details: { type: snapshot === null ? "null" : typeof snapshot },
+    });
   const json = snapshot as WindowSnapshotJson;
   return { windows: json.windows, lastOffset: json.lastOffset ?? -1 };
 }

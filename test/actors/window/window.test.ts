@@ -235,5 +235,7 @@ describe("window actor state as bytes", () => {
     const props = propsOf([], false);
     expect(() => props.initialState(KEY, Uint8Array.of(0x7b, 0xff, 0x00) as never)).toThrow("DECODE_FAILED");
     expect(() => props.initialState(KEY, Uint8Array.of(1, 2, 3) as never)).toThrow("DECODE_FAILED");
+    expect(() => props.initialState(KEY, new TextEncoder().encode("null") as never)).toThrow("DECODE_FAILED");
+    expect(() => props.initialState(KEY, 7 as never)).toThrow("DECODE_FAILED");
   });
 });
