@@ -100,6 +100,7 @@ function indexOfKey(keyId: number): number {
   if (keyIndex[keyId]! < 0) keyIndex[keyId] = keyCount++;
   return keyIndex[keyId]!;
 }
+
 /** assigner -> aggregators (or the field list) -> hash: the window actors of a node share both */
 const hashes = new WeakMap<object, WeakMap<object, number>>();
 
