@@ -3,8 +3,9 @@ import type { LiveView } from "../api/live-view.ts";
 import type { PlatformMetrics } from "../api/metrics.ts";
 import type { Log, ProducerRecord } from "../log/log.ts";
 import type { Alert, MetricSample } from "../messages/alert.ts";
-import type { DeadLetter } from "../messages/dead-letter.ts";
+import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
+import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
 import type { HostOutput, StatefulKind } from "../messages/host-protocol.ts";
 import type { LocationSentiment, NewsInsight } from "../messages/news.ts";
 import type { ProcessedReading } from "../messages/processed-reading.ts";
@@ -172,7 +173,10 @@ export class OutputRouter {
       };
       this.byType.set(r.type, typeMetrics);
     }
-    typeMetrics.quality.set(r.quality_score);
+    // a score that is not a number (an actor's bug) would throw out of prom-client and out of
+    // the route; the reading itself goes on to its topic, whose schema refuses it into a dead letter
+    const qualityKnown = Number.isFinite(r.quality_score);
+    if (qualityKnown) typeMetrics.quality.set(r.quality_score);
     // the silver layer only receives readings that passed; the rest are kept with their issues
     this.pending.push({
       topic: r.passed ? Topics.silver : Topics.quarantine,
@@ -183,11 +187,12 @@ export class OutputRouter {
     for (const issue of r.issues)
       deps.metrics.qualityIssues.inc({ rule: issue.rule, severity: issue.severity });
     const labels = { sensor_id: r.sensor_id, sensor_type: r.type };
-    if (r.passed) {
+    if (r.passed && Number.isFinite(r.anomaly_score)) {
       typeMetrics.anomaly.observe(r.anomaly_score);
       deps.sample({ metric: "anomaly_score", value: r.anomaly_score, labels, at: now, history: r.history });
     }
-    deps.sample({ metric: "quality_score", value: r.quality_score, labels, at: now, history: r.history });
+    if (qualityKnown)
+      deps.sample({ metric: "quality_score", value: r.quality_score, labels, at: now, history: r.history });
   }
 
   /** a per-type window (the type-window actors): the view, the feed, and the final one to its topic */
@@ -283,6 +288,25 @@ export class OutputRouter {
     });
   }
 
+  /** an output its schema refused, as the dead letter that takes its place in the batch */
+  private async refusedOutput(record: PendingRecord, error: PlatformError): Promise<ProducerRecord> {
+    const letter = deadLetter(
+      `output:${record.topic}`,
+      error.code,
+      error.message,
+      jsonText(record.value),
+      this.deps.now(),
+    );
+    this.deps.metrics.deadLetters.inc({ source: "output", code: letter.code });
+    this.deps.feeds.publish("dead-letters", letter);
+    return {
+      topic: Topics.deadLetters,
+      key: letter.source,
+      value: await this.deps.encode(Topics.deadLetters, letter),
+      timestamp: letter.at,
+    };
+  }
+
   /** append what is pending, then release the marks that were waiting behind it */
   flush(): Promise<void> {
     const records = this.pending;
@@ -290,15 +314,21 @@ export class OutputRouter {
     this.pending = [];
     const run = this.flushing.then(async () => {
       if (records.length > 0) {
-        const encoded: ProducerRecord[] = await Promise.all(
-          records.map(async (record) => ({
-            ...record,
-            value: await this.deps.encode(record.topic, record.value),
-          })),
-        );
+        const encoded: ProducerRecord[] = [];
+        for (const record of records) {
+          try {
+            encoded.push({ ...record, value: await this.deps.encode(record.topic, record.value) });
+          } catch (error) {
+            // A value its topic's schema refuses is refused for ever: failing the flush failed the
+            // node, and the replay after its restart met the same value again. It is kept as a
+            // dead letter with the reason instead; anything else (the registry away) still fails.
+            if (!isPlatformError(error, ErrorCodes.SCHEMA_VIOLATION)) throw error;
+            encoded.push(await this.refusedOutput(record, error));
+          }
+        }
         await this.deps.log.append(encoded);
         const perTopic = new Map<string, number>();
-        for (const record of records) perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1);
+        for (const record of encoded) perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1);
         for (const [topic, count] of perTopic)
           this.deps.metrics.messagesByTopic.inc({ topic, direction: "out" }, count);
       }
@@ -314,5 +344,14 @@ export class OutputRouter {
       () => undefined,
     );
     return run;
+  }
+}
+
+/** the refused value's JSON for its dead letter (a value JSON cannot write says so instead) */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? "undefined";
+  } catch (cause) {
+    return `not JSON: ${cause instanceof Error ? cause.message : String(cause)}`;
   }
 }
