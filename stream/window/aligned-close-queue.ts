@@ -38,12 +38,12 @@ export class AlignedCloseQueue {
 
   peekSlot(): number {
     const bucket = this.first();
-    return bucket.slot[bucket.head]!;
+    return bucket.slotAt(bucket.head);
   }
 
   peekGeneration(): number {
     const bucket = this.first();
-    return bucket.generation[bucket.head]!;
+    return bucket.generationAt(bucket.head);
   }
 
   pop(): void {
@@ -104,27 +104,37 @@ export class AlignedCloseQueue {
   }
 }
 
-/** One close time's entries in seq order; `head` is the next to leave. */
+/**
+ * One close time's entries in seq order; `head` is the next to leave. An entry is three doubles
+ * (seq, slot, generation; the two int32s are exact as doubles) in one array: a per-sensor
+ * operator keeps a bucket or two with an entry each, and three typed arrays per bucket were
+ * ~400k objects for the garbage collector at 100k sensors.
+ */
 class Bucket {
-  seq = new Float64Array(4);
-  slot = new Int32Array(4);
-  generation = new Int32Array(4);
+  private entries = new Float64Array(4 * ENTRY);
   head = 0;
   count = 0;
 
+  slotAt(i: number): number {
+    return this.entries[i * ENTRY + 1]!;
+  }
+
+  generationAt(i: number): number {
+    return this.entries[i * ENTRY + 2]!;
+  }
+
   append(seq: number, slot: number, generation: number): void {
-    if (this.count === this.slot.length) this.grow();
+    if (this.count * ENTRY === this.entries.length) this.grow();
+    const entries = this.entries;
     let i = this.count++;
     // seq order inside the bucket; the operator always appends at the end
-    while (i > this.head && this.seq[i - 1]! > seq) {
-      this.seq[i] = this.seq[i - 1]!;
-      this.slot[i] = this.slot[i - 1]!;
-      this.generation[i] = this.generation[i - 1]!;
+    while (i > this.head && entries[(i - 1) * ENTRY]! > seq) {
+      entries.copyWithin(i * ENTRY, (i - 1) * ENTRY, i * ENTRY);
       i--;
     }
-    this.seq[i] = seq;
-    this.slot[i] = slot;
-    this.generation[i] = generation;
+    entries[i * ENTRY] = seq;
+    entries[i * ENTRY + 1] = slot;
+    entries[i * ENTRY + 2] = generation;
   }
 
   clear(): void {
@@ -133,15 +143,11 @@ class Bucket {
   }
 
   private grow(): void {
-    const length = this.slot.length * 2;
-    const seq = new Float64Array(length);
-    seq.set(this.seq);
-    const slot = new Int32Array(length);
-    slot.set(this.slot);
-    const generation = new Int32Array(length);
-    generation.set(this.generation);
-    this.seq = seq;
-    this.slot = slot;
-    this.generation = generation;
+    const entries = new Float64Array(this.entries.length * 2);
+    entries.set(this.entries);
+    this.entries = entries;
   }
 }
+
+/** doubles per bucket entry: seq, slot, generation */
+const ENTRY = 3;

@@ -52,6 +52,19 @@ describe("aligned close queue", () => {
         [10, 1, 4, 0],
       ],
     ],
+    [
+      "a bucket grown past its first four entries, then a push below its last seq",
+      [
+        [30, 0, 10, 0],
+        [30, 1, 11, 3],
+        [30, 2, 12, 0],
+        [30, 3, 13, 7],
+        [30, 4, 14, 0],
+        [30, 6, 15, 2],
+        [30, 5, 16, 1],
+        [15, 7, 17, 0],
+      ],
+    ],
   ] as const)("leaves in (closeAt, seq) order like the heap: %s", (_name, entries) => {
     const heap = new CloseQueue(4);
     const aligned = new AlignedCloseQueue();
