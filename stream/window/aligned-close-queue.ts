@@ -13,14 +13,16 @@ export class AlignedCloseQueue {
   private readonly buckets = new Map<number, Bucket>();
   /** distinct close times with a non-empty bucket, as a binary min-heap */
   private times: number[] = [];
-  private spare: Bucket[] = [];
+  /** one emptied bucket kept for the next close time (a per-sensor queue needs no more) */
+  private spare: Bucket | undefined;
   private top: Bucket | undefined;
   size = 0;
 
   push(closeAt: number, seq: number, slot: number, generation: number): void {
     let bucket = this.buckets.get(closeAt);
     if (bucket === undefined) {
-      bucket = this.spare.pop() ?? new Bucket();
+      bucket = this.spare ?? new Bucket();
+      this.spare = undefined;
       this.buckets.set(closeAt, bucket);
       this.pushTime(closeAt);
       // the first bucket changes only when the new time is the earliest (a later window's
@@ -55,7 +57,7 @@ export class AlignedCloseQueue {
     this.buckets.delete(closeAt);
     this.popTime();
     bucket.clear();
-    this.spare.push(bucket);
+    this.spare = bucket;
     this.top = undefined;
   }
 

@@ -11,6 +11,13 @@ import { momentStatistic } from "../aggregate/moments.ts";
  * Each key's open windows form a doubly linked list through the `links` array, newest
  * first, so the common case (a record for the key's newest window) is found on the first probe.
  */
+/**
+ * The objects array of every table whose plan has no object aggregator (moment statistics
+ * only, as the sensor windows): never written, since every write is per object aggregator. One
+ * per table was 100k arrays at 100k sensors.
+ */
+const NO_OBJECTS: unknown[] = [];
+
 export class WindowTable {
   readonly plan: AggregationPlan;
   private readonly fieldCount: number;
@@ -24,7 +31,8 @@ export class WindowTable {
   private rows = new Float64Array(0);
   /** per slot: keyId, generation, next in key, previous in key */
   private links = new Int32Array(0);
-  private objects: unknown[] = [];
+  /** per slot, one state per t-digest or custom aggregator; shared and empty when there are none */
+  private objects: unknown[] = NO_OBJECTS;
   private free = new Int32Array(0);
   private freeCount = 0;
 
@@ -32,6 +40,7 @@ export class WindowTable {
     this.plan = plan;
     this.fieldCount = plan.fields.length;
     this.objectCount = plan.objects.length;
+    if (this.objectCount > 0) this.objects = [];
     this.stride = 4 + 5 * this.fieldCount;
     this.initialCapacity = Math.max(1, initialCapacity);
     this.grow(this.initialCapacity);
@@ -306,7 +315,7 @@ export class WindowTable {
     const links = new Int32Array(capacity * 4);
     links.set(this.links);
     this.links = links;
-    this.objects.length = capacity * this.objectCount;
+    if (this.objectCount > 0) this.objects.length = capacity * this.objectCount;
     const free = new Int32Array(capacity);
     free.set(this.free.subarray(0, this.freeCount));
     // hand out low slots first: push the new ones in descending order
