@@ -69,9 +69,9 @@ describe("Kafka producer messages", () => {
       keys.map((_, i) => `v${i}`),
     );
     // each key the same bytes the single-record conversion gives
-    records.forEach((record, i) =>
-      expect(messages[i]!.key).toEqual(toKafkaMessage(record, 0, 1_000).key as Buffer),
-    );
+    records.forEach((record, i) => {
+      expect(messages[i]!.key).toEqual(toKafkaMessage(record, 0, 1_000).key as Buffer);
+    });
   });
 
   test("an append with only null keys has no keys, and one with no records no messages", () => {

@@ -77,7 +77,9 @@ describe("event-time timers", () => {
     ["times scheduled out of order, some repeated", [300, 100, 400, 100, 200, 300]],
   ] as const)("due hands keys back in time order: %s", (_name, times) => {
     const timers = new EventTimeTimers();
-    times.forEach((at, i) => timers.schedule(`k${i}`, at));
+    times.forEach((at, i) => {
+      timers.schedule(`k${i}`, at);
+    });
     const expected = times
       .map((at, i) => ({ at, key: `k${i}` }))
       .sort((a, b) => a.at - b.at || Number(a.key.slice(1)) - Number(b.key.slice(1)))

@@ -21,14 +21,14 @@ describe("window table", () => {
         slots[t]!.push(slot);
         for (const value of [t + 1, 10 * (t + 1)]) table.add(slot, [value + w], 0);
       });
-    tables.forEach((table, t) =>
+    tables.forEach((table, t) => {
       slots[t]!.forEach((slot, w) => {
         const speed = table.aggregates(slot).speed!;
         expect(speed.sum).toBe(11 * (t + 1) + 2 * w);
         if (t % 2 === 1) expect(speed.p50).toBeGreaterThanOrEqual(t + 1 + w);
         else expect(speed.max).toBe(10 * (t + 1) + w);
-      }),
-    );
+      });
+    });
     // a released window of one table leaves the same slot of the others as it was
     tables[0]!.release(slots[0]![1]!);
     tables[1]!.release(slots[1]![1]!);
