@@ -399,8 +399,9 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     );
   }
 
-  snapshot(): WindowOperatorSnapshot {
-    const snapshot = writeSnapshot({
+  /** what both snapshot encodings read: the operator's state as it stands */
+  private snapshotSource() {
+    return {
       config: this.config,
       fields: this.fields,
       table: this.table,
@@ -409,7 +410,11 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       placement: this.placement,
       nextSeq: this.nextSeq,
       counts: this.counts,
-    });
+    };
+  }
+
+  snapshot(): WindowOperatorSnapshot {
+    const snapshot = writeSnapshot(this.snapshotSource());
     if (!this.keyStreamTime) return snapshot;
     const keyStreamTimes: [string, number][] = [];
     for (let keyId = 0; keyId < this.keys.size; keyId++) {
@@ -420,18 +425,9 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   }
 
   snapshotBytes(appliedOffset = -1): Uint8Array {
+    const source = this.snapshotSource();
     return encodeSnapshotBytes(
-      {
-        config: this.config,
-        fields: this.fields,
-        table: this.table,
-        keys: this.keys,
-        watermarks: this.watermarks,
-        placement: this.placement,
-        nextSeq: this.nextSeq,
-        counts: this.counts,
-        ...(this.keyStreamTime ? { keyStreamTime: (keyId: number) => this.keyMax[keyId]! } : {}),
-      },
+      this.keyStreamTime ? { ...source, keyStreamTime: (keyId: number) => this.keyMax[keyId]! } : source,
       appliedOffset,
     );
   }
