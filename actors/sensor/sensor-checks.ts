@@ -83,8 +83,8 @@ export function sensorChecksFactory(options: SensorChecksOptions) {
         detectors: detectors.map((d) => d.snapshot()),
         multivariate: multivariate?.snapshot(),
       }),
-      quality(reading: HotReading, now: number) {
-        const result = quality.check(asSensorReading(reading), now);
+      quality(reading: HotReading, receivedAt: number) {
+        const result = quality.check(asSensorReading(reading), receivedAt);
         scoreboard.record(spec, reading.eventTime, result.issues);
         const score = scoreboard.sensor(sensorId, scoreboard.windowStart(reading.eventTime))?.score ?? 1;
         return {

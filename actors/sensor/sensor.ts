@@ -33,7 +33,8 @@ export interface QualityVerdict {
 
 /** The checks one sensor carries; built by the node from stream/quality and ml/anomaly. */
 export interface SensorChecks {
-  quality(reading: HotReading, now: number): QualityVerdict;
+  /** `receivedAt`: when the platform received the reading (timeliness is judged against it) */
+  quality(reading: HotReading, receivedAt: number): QualityVerdict;
   /** score-then-learn: the score is computed before the detector sees the reading */
   anomaly(reading: HotReading): number;
   /** plain data that `createChecks(..., snapshot)` turns back into the same checks */
@@ -143,7 +144,13 @@ export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState 
       state.partition = reading.partition;
       state.lastOffset = reading.offset;
       state.readings++;
-      const verdict = state.checks.quality(reading, deps.now());
+      // Timeliness judges the data, not this node: a reading is late when it reached the
+      // platform (the ingest stamp, else the broker's timestamp) long after its event time. Judged
+      // against this actor's clock, a node working off a backlog called every reading of every
+      // sensor late at once (one low-quality alert per sensor); its own lag is the consumer-lag
+      // signal (actors/alert/alert-signals.ts).
+      const receivedAt = reading.ingestedAt > 0 ? reading.ingestedAt : deps.now();
+      const verdict = state.checks.quality(reading, receivedAt);
       const anomalyScore = verdict.passed ? state.checks.anomaly(reading) : 0;
       const names = MEASUREMENTS[reading.sensorType];
       const values: Record<string, number> = {};

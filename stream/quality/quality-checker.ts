@@ -13,7 +13,9 @@ import { RecentEventTimes } from "./recent-event-times.ts";
  * range and cross-field rules (stateless tables in quality-rules.ts), then the stateful ones:
  * - uniqueness: the same event time seen again within the bounded memory is a duplicate;
  * - completeness: a gap of more than gapFactor × interval since the latest event time;
- * - timeliness: processing time minus event time beyond maxLagMs (or ahead beyond maxLeadMs);
+ * - timeliness: the time the platform received the reading (ingest or broker time) minus its
+ *   event time beyond maxLagMs (or ahead beyond maxLeadMs). Not the time a processor got to it:
+ *   a lagging processor is an operations signal (consumer lag), not a defect of the data;
  * - stuck: `stuckAfter` consecutive readings with identical measurements.
  * A reading passes when none of its issues has severity "error".
  */
@@ -56,7 +58,7 @@ export class QualityChecker {
     this.recent = new RecentEventTimes(this.config.duplicateMemory);
   }
 
-  check(reading: SensorReading, now: number): QualityResult {
+  check(reading: SensorReading, receivedAt: number): QualityResult {
     const eventTime = Date.parse(reading.timestamp);
     const issues = [...rangeIssues(reading), ...crossFieldIssues(reading)];
 
@@ -88,7 +90,7 @@ export class QualityChecker {
     if (this.latestEventTime === undefined || eventTime > this.latestEventTime)
       this.latestEventTime = eventTime;
 
-    const lag = now - eventTime;
+    const lag = receivedAt - eventTime;
     if (lag > this.config.maxLagMs) {
       issues.push({
         rule: "timeliness.late",
@@ -101,7 +103,7 @@ export class QualityChecker {
         rule: "timeliness.ahead",
         family: "timeliness",
         severity: "warning",
-        message: `event time is ${-lag} ms ahead of processing time (limit ${this.config.maxLeadMs} ms)`,
+        message: `event time is ${-lag} ms ahead of its arrival (limit ${this.config.maxLeadMs} ms)`,
       });
     }
 

@@ -48,12 +48,12 @@ export function qualityRulesAsJson(config: Partial<QualityConfig> = {}) {
       {
         rule: "timeliness.late",
         severity: "warning",
-        condition: `processing time - event time > ${c.maxLagMs} ms`,
+        condition: `arrival time - event time > ${c.maxLagMs} ms`,
       },
       {
         rule: "timeliness.ahead",
         severity: "warning",
-        condition: `event time - processing time > ${c.maxLeadMs} ms`,
+        condition: `event time - arrival time > ${c.maxLeadMs} ms`,
       },
       {
         rule: "stuck.repeated_values",

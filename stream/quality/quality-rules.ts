@@ -117,9 +117,9 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
 export interface QualityConfig {
   /** a gap longer than gapFactor × the sensor's interval is reported as missing readings */
   readonly gapFactor: number;
-  /** processing time - event time beyond this is late */
+  /** arrival at the platform (ingest or broker time) - event time beyond this is late */
   readonly maxLagMs: number;
-  /** event time ahead of processing time beyond this is a clock problem */
+  /** event time ahead of its arrival beyond this is a clock problem */
   readonly maxLeadMs: number;
   /** how many recent event times per sensor are remembered for duplicate detection */
   readonly duplicateMemory: number;
