@@ -38,11 +38,14 @@ export interface WindowOperatorConfig {
      * Whose event time closes windows and calls records late. "partition" (default): each
      * record lifts its partition's watermark (max event time minus the bound), and the operator
      * watermark is the minimum over partitions. "key": each key's own stream time (its max
-     * event time minus the bound), lifted for every key by `advanceWatermark`; records never
-     * move the operator watermark. One operator for many keys then judges each key exactly as
-     * an operator of its own would, whatever order the keys' records are interleaved in: what
-     * a partition's keys need when their records reach the operator through per-key actors
-     * (each key in log order, the keys in scheduler order).
+     * event time minus the bound) closes its windows and calls its records late; records never
+     * move the operator watermark, only `advanceWatermark` does, which closes any key's windows
+     * it passes and lifts those keys' stream time to it (a key without a window to close keeps
+     * its own). One operator for many keys then judges each key exactly as an operator of its
+     * own did when the node woke it with the watermark at its windows' close times, whatever
+     * order the keys' records are interleaved in: what a partition's keys need when their
+     * records reach the operator through per-key actors (each key in log order, the keys in
+     * scheduler order).
      */
     readonly streamTime?: "partition" | "key";
   };
@@ -100,6 +103,8 @@ export interface WindowOperator {
    * lookup per record.
    */
   internKey(key: string): number;
+  /** the key of an id from `internKey` */
+  keyOf(keyId: number): string;
   /** `process` for a key id from `internKey` */
   processInterned(
     partition: number,
@@ -253,6 +258,10 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     return keyId;
   }
 
+  keyOf(keyId: number): string {
+    return this.keys.keyOf(keyId);
+  }
+
   process(
     partition: number,
     key: string,
@@ -342,11 +351,9 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       this.keyPartition[keyId] = partition;
       if (timestamp > this.keyMax[keyId]!) {
         this.keyMax[keyId] = timestamp;
-        const own = timestamp - this.maxOutOfOrdernessMs;
-        if (own > this.watermarks.current) this.closeKey(keyId, own, out);
+        this.closeKey(keyId, timestamp - this.maxOutOfOrdernessMs, out);
       }
-      const own = this.keyMax[keyId]! - this.maxOutOfOrdernessMs;
-      this.placingWatermark = Math.max(own, this.watermarks.current);
+      this.placingWatermark = this.keyMax[keyId]! - this.maxOutOfOrdernessMs;
     } else {
       const advanced = this.processingTime
         ? this.watermarks.advanceTo(now)
@@ -480,7 +487,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       });
     windows.sort((a, b) => a.seq - b.seq);
     const max = this.keyMax[keyId]!;
-    const own = Math.max(max - this.maxOutOfOrdernessMs, this.watermarks.current);
+    const own = max - this.maxOutOfOrdernessMs;
     return {
       version: 1,
       assigner: this.config.assigner,
@@ -604,6 +611,12 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       const keyId = table.keyIdOf(slot);
       table.release(slot);
       this.placement.onClose?.(keyId);
+      // per-key stream time: the operator watermark that closed one of the key's windows is
+      // now the key's too, as it was for an operator of the key's own, which the node woke
+      // with the watermark exactly then (and only then: a key with no window to close keeps
+      // its own time, so a partition the watermark ran ahead of does not make it late)
+      if (this.keyStreamTime && limit !== Number.POSITIVE_INFINITY)
+        this.keyMax[keyId] = Math.max(this.keyMax[keyId]!, limit + this.maxOutOfOrdernessMs);
     }
   }
 

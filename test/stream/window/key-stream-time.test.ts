@@ -6,9 +6,10 @@ import { createWindowOutput, type WindowOutput } from "../../../stream/window/wi
 
 /**
  * Conformance: one operator for a partition's keys with per-key stream time gives every key
- * exactly what an operator of the key's own (the node's per-sensor window operator) gives it,
+ * exactly what an operator of the key's own (the node's per-sensor window operator) gave it,
  * whatever order the keys' records are interleaved in, including late records, grace, and the
- * node's watermark (with an idle partition) lifting every key.
+ * node's watermark (with an idle partition), which woke a key's own operator only when one of
+ * its windows could close.
  */
 
 interface Reading {
@@ -147,7 +148,9 @@ describe("window operator with per-key stream time", () => {
             lastWatermark = node.current;
             for (const operator of shared) operator.advanceWatermark(lastWatermark, out);
             collect(out, got);
-            for (const operator of own.values()) operator.advanceWatermark(lastWatermark, out);
+            // as the partition host wakes them: only those with a window the watermark closes
+            for (const operator of own.values())
+              if (operator.nextCloseAt() <= lastWatermark) operator.advanceWatermark(lastWatermark, out);
             collect(out, want);
           }
         }
@@ -170,6 +173,25 @@ describe("window operator with per-key stream time", () => {
       const late = [...want.values()].flat().filter((item) => (item as unknown[])[0] === "late");
       expect(late.length).toBeGreaterThan(0);
     }
+  });
+
+  test("a watermark that ran ahead makes late only the keys whose windows it closed (regression: the 100k-sensor peer run lost readings of sensors with no open window)", () => {
+    const operator = createWindowOperator({
+      assigner: tumbling(10_000),
+      aggregators: { v: ["count"] },
+      watermark: { streamTime: "key" },
+      clock: () => T0 + 60_000,
+    });
+    const out = createWindowOutput();
+    operator.process(0, "a", T0 + 1_000, { v: 1 }, out);
+    // an idle partition let the node's watermark run ahead: it closes a's window
+    operator.advanceWatermark(T0 + 30_000, out);
+    expect(out.emitted.map((w) => [w.key, w.final])).toEqual([["a", true]]);
+    operator.process(0, "a", T0 + 2_000, { v: 1 }, out);
+    operator.process(0, "b", T0 + 2_000, { v: 1 }, out);
+    expect(out.late.map((r) => r.key)).toEqual(["a"]);
+    operator.flush(out);
+    expect(out.emitted.filter((w) => w.key === "b").map((w) => w.count)).toEqual([1]);
   });
 
   test("a key's state cannot be restored over open windows of the same key", () => {
