@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import type { AggregatorSpec } from "../aggregate/aggregator.ts";
 import type { PartitionWatermark, PartitionWatermarks } from "../watermark/partition-watermarks.ts";
 import type { KeyDictionary } from "./key-dictionary.ts";
 import type { WindowAssigner } from "./window-assigner.ts";
@@ -7,7 +9,7 @@ import type { SnapshotCounts } from "./window-snapshot.ts";
 import type { WindowTable } from "./window-table.ts";
 
 /**
- * Operator state as bytes, format 0x01: what a checkpoint writes to the changelog for every
+ * Operator state as bytes, format 0x02: what a checkpoint writes to the changelog for every
  * changed window actor, and what a restore hands to the worker untouched. The JSON form
  * (window-snapshot.ts) cost a snapshot object per key per checkpoint plus its JSON text, and on
  * restore a JSON.parse on the main thread, a re-serialisation for the worker and a parse there;
@@ -15,21 +17,22 @@ import type { WindowTable } from "./window-table.ts";
  * them, once, in the worker that owns the key.
  *
  * The first byte is the format: a JSON state starts with `{` (0x7b), so changelogs written
- * before this encoding still restore (`isSnapshotBytes`). Little-endian; the numbers are
- * float64 and 8-byte aligned up to the key table, so they are copied as one Float64Array:
+ * before this encoding still restore (`isSnapshotBytes`), and so do format 0x01 states. Little-
+ * endian; the numbers are float64 and 8-byte aligned up to the key table, so they are copied as
+ * one Float64Array:
  *
  *   off  size      field
- *    0   u8        format = 0x01
+ *    0   u8        format = 0x02
  *    1   u8        flags: 1 watermark present, 2 per-key stream times, 4 custom aggregator states
  *    2   u16       F = fields
- *    4   u32       config hash: FNV-1a of JSON [assigner, fields] (checked, never restored:
- *                  aggregators hold code)
+ *    4   u32       0 (format 0x01: FNV-1a of JSON [assigner, fields])
  *    8   f64       applied offset: the input offset of the last record the owner applied (-1 none)
  *   16   f64       watermark (flag 1)
  *   24   f64       next window sequence number
  *   32   4 x f64   counts: processed, emitted, late, rejected
  *   64   u32 x 6   P partitions, W windows, S stream times, K key states, N keys, R = 1 + 5F
- *   88   P x 5 f64 partition, max event time, watermark, idle (0/1), last record at
+ *   88   16        config fingerprint (format 0x02 only; 0x01 goes on at 88 with the partitions)
+ *  104   P x 5 f64 partition, max event time, watermark, idle (0/1), last record at
  *        W x (4+R) f64  key index, start, end, seq, count, then [mean, m2, sum, min, max] per field
  *        S x 2 f64 key index, max event time
  *        K x (2+n) f64  key index, n, then n numbers (the sliding record buffer)
@@ -38,9 +41,22 @@ import type { WindowTable } from "./window-table.ts";
  *
  * Windows are in sequence order: a restore links them in that order, so each key's list comes
  * back newest first and windows closing together are emitted in the order they were created.
+ *
+ * The configuration is checked, never restored (aggregators hold code). Format 0x01 checked a
+ * 32-bit FNV-1a of the assigner and field list: two configurations in 2^16 or so share one (two
+ * tumbling sizes do, see the test), and a state restored under the other meant windows of the
+ * wrong length counted on silently, while a changed t-digest compression or custom aggregator
+ * went unseen. The fingerprint is the first 128 bits of SHA-256 over a canonical text of what
+ * the state's meaning depends on (`configText`): an accidental match is out of reach.
  */
-export const WINDOW_SNAPSHOT_FORMAT = 0x01;
-const HEADER = 88;
+export const WINDOW_SNAPSHOT_FORMAT = 0x02;
+/** the first encoding, still read: a 32-bit config hash and no fingerprint */
+const FORMAT_1 = 0x01;
+/** where the numbers start (format 0x01: at 88, the fingerprint's place) */
+const HEADER = 104;
+const HEADER_1 = 88;
+const FINGERPRINT_AT = 88;
+const FINGERPRINT_BYTES = 16;
 const FLAG_WATERMARK = 1;
 const FLAG_STREAM_TIMES = 2;
 const FLAG_OBJECTS = 4;
@@ -73,9 +89,9 @@ export interface RestoredFromBytes {
   readonly keyStreamTimes: readonly (readonly [string, number])[];
 }
 
-/** whether a stored state is this encoding (not the JSON one written before it) */
+/** whether a stored state is this encoding or format 0x01 (not the JSON one written before) */
 export function isSnapshotBytes(bytes: Uint8Array): boolean {
-  return bytes.length >= HEADER && bytes[0] === WINDOW_SNAPSHOT_FORMAT;
+  return headerLengthOf(bytes) !== undefined;
 }
 
 /** the applied offset a snapshot carries, without reading the rest */
@@ -101,8 +117,9 @@ function indexOfKey(keyId: number): number {
   return keyIndex[keyId]!;
 }
 
-/** assigner -> aggregators (or the field list) -> hash: the window actors of a node share both */
+/** assigner -> aggregators (or the field list) -> check: the window actors of a node share both */
 const hashes = new WeakMap<object, WeakMap<object, number>>();
+const fingerprints = new WeakMap<object, WeakMap<object, Uint8Array>>();
 
 function reserve(bytes: number): void {
   if (bytes <= scratch.byteLength) return;
@@ -114,22 +131,76 @@ function reserve(bytes: number): void {
   view = new DataView(scratch);
 }
 
-/** FNV-1a over JSON [assigner, fields], once per assigner and field list */
-function configHash(parts: SnapshotParts): number {
+/** one value per assigner and aggregators (or field list), computed once */
+function memoized<T>(cache: WeakMap<object, WeakMap<object, T>>, parts: SnapshotParts, compute: () => T): T {
   const { assigner } = parts.config;
   const fieldsKey = parts.config.aggregators ?? parts.fields;
-  let byFields = hashes.get(assigner);
+  let byFields = cache.get(assigner);
   if (byFields === undefined) {
     byFields = new WeakMap();
-    hashes.set(assigner, byFields);
+    cache.set(assigner, byFields);
   }
-  let hash = byFields.get(fieldsKey);
-  if (hash !== undefined) return hash;
-  const text = JSON.stringify([assigner, parts.fields]);
-  hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  byFields.set(fieldsKey, hash);
-  return hash;
+  let value = byFields.get(fieldsKey);
+  if (value === undefined) {
+    value = compute();
+    byFields.set(fieldsKey, value);
+  }
+  return value;
+}
+
+/** format 0x01's check: FNV-1a over JSON [assigner, fields] */
+function configHash(parts: SnapshotParts): number {
+  return memoized(hashes, parts, () => {
+    const text = JSON.stringify([parts.config.assigner, parts.fields]);
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    return hash;
+  });
+}
+
+function configFingerprint(parts: SnapshotParts): Uint8Array {
+  return memoized(fingerprints, parts, () =>
+    Uint8Array.from(createHash("sha256").update(configText(parts)).digest().subarray(0, FINGERPRINT_BYTES)),
+  );
+}
+
+/**
+ * What a state's meaning depends on, as canonical JSON (object keys sorted): the assigner, the
+ * fields in row order, and the object aggregators in the order their states are stored (a
+ * t-digest's compression, a custom aggregator's name). The moment statistics reported are not
+ * in it: every field's row holds the same moments whichever of them are reported, so adding
+ * `max` to a field keeps its windows.
+ */
+export function configText(parts: SnapshotParts): string {
+  const aggregators = parts.config.aggregators as
+    | Readonly<Record<string, readonly AggregatorSpec[]>>
+    | undefined;
+  const objects: unknown[] = [];
+  if (aggregators === undefined)
+    for (const o of parts.table.plan.objects) objects.push([parts.fields[o.fieldIndex], o.name]);
+  else
+    for (const field of parts.fields)
+      for (const spec of aggregators[field] ?? []) {
+        if (typeof spec === "string") continue;
+        objects.push(
+          "quantiles" in spec
+            ? [field, "t-digest", spec.compression ?? 100]
+            : [field, "aggregator", spec.name],
+        );
+      }
+  return canonicalJson({ assigner: parts.config.assigner, fields: parts.fields, objects });
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    const names = Object.keys(record)
+      .filter((name) => record[name] !== undefined)
+      .sort();
+    return `{${names.map((name) => `${JSON.stringify(name)}:${canonicalJson(record[name])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
 }
 
 export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: number): Uint8Array {
@@ -235,7 +306,8 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
     (source.keyStreamTime ? FLAG_STREAM_TIMES : 0) |
     (withObjects ? FLAG_OBJECTS : 0);
   view.setUint16(2, fieldCount, true);
-  view.setUint32(4, configHash(source), true);
+  view.setUint32(4, 0, true);
+  octets.set(configFingerprint(source), FINGERPRINT_AT);
   view.setFloat64(8, appliedOffset, true);
   view.setFloat64(16, watermark === Number.NEGATIVE_INFINITY ? 0 : watermark, true);
   view.setFloat64(24, source.nextSeq, true);
@@ -262,7 +334,7 @@ export function readSnapshotBytes(
   bytes: Uint8Array,
   parts: SnapshotParts & { readonly requeue: (slot: number) => void },
 ): RestoredFromBytes {
-  checkHeader(bytes);
+  const header = checkHeader(bytes);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { table, keys } = parts;
   const flags = bytes[1]!;
@@ -272,10 +344,14 @@ export function readSnapshotBytes(
       details: { fields: view.getUint16(2, true), expected: parts.fields.length },
     });
   }
-  if (view.getUint32(4, true) !== configHash(parts)) {
+  const sameConfig =
+    header === HEADER_1
+      ? view.getUint32(4, true) === configHash(parts)
+      : sameBytes(bytes, FINGERPRINT_AT, configFingerprint(parts));
+  if (!sameConfig) {
     throw new PlatformError(
       ErrorCodes.CONFIG_INVALID,
-      "snapshot was taken with another assigner or field list",
+      "snapshot was taken with another assigner, field list or aggregators",
     );
   }
   const partitionCount = view.getUint32(64, true);
@@ -284,14 +360,14 @@ export function readSnapshotBytes(
   const keyStateCount = view.getUint32(76, true);
   const keyCount = view.getUint32(80, true);
   const fixed =
-    HEADER / 8 + partitionCount * PARTITION_DOUBLES + windowCount * (4 + rowLength) + streamTimes * 2;
+    header / 8 + partitionCount * PARTITION_DOUBLES + windowCount * (4 + rowLength) + streamTimes * 2;
   if (fixed * 8 > bytes.length) throw decodeFailed("its windows run past its end", bytes.length);
   // aligned numbers: a view when the bytes allow it, one copy when they do not
   const numbers =
     bytes.byteOffset % 8 === 0
       ? new Float64Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 8))
       : new Float64Array(bytes.slice(0, bytes.length - (bytes.length % 8)).buffer);
-  let at = HEADER / 8;
+  let at = header / 8;
   const partitions: PartitionWatermark[] = [];
   for (let i = 0; i < partitionCount; i++, at += PARTITION_DOUBLES)
     partitions.push({
@@ -407,9 +483,22 @@ function sortBySeq(table: WindowTable, count: number): void {
   }
 }
 
-function checkHeader(bytes: Uint8Array): void {
-  if (!(bytes instanceof Uint8Array) || bytes.length < HEADER || bytes[0] !== WINDOW_SNAPSHOT_FORMAT)
-    throw decodeFailed("not a format 1 window snapshot", bytes?.length ?? 0);
+/** the header's length by the format byte, undefined when the bytes are not a window snapshot */
+function headerLengthOf(bytes: Uint8Array): number | undefined {
+  if (!(bytes instanceof Uint8Array)) return undefined;
+  const header = bytes[0] === WINDOW_SNAPSHOT_FORMAT ? HEADER : bytes[0] === FORMAT_1 ? HEADER_1 : undefined;
+  return header !== undefined && bytes.length >= header ? header : undefined;
+}
+
+function checkHeader(bytes: Uint8Array): number {
+  const header = headerLengthOf(bytes);
+  if (header === undefined) throw decodeFailed("not a format 1 or 2 window snapshot", bytes?.length ?? 0);
+  return header;
+}
+
+function sameBytes(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
+  return true;
 }
 
 function decodeText(bytes: Uint8Array, offset: number, length: number): string {

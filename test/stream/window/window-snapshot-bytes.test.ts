@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import type { AggregatorSpec } from "../../../stream/aggregate/aggregator.ts";
+import { quantilesAggregator } from "../../../stream/aggregate/quantiles.ts";
 import {
   hopping,
   session,
@@ -180,7 +182,7 @@ describe("window snapshot bytes refused", () => {
 
   const broken: [string, () => Uint8Array, string][] = [
     ["empty", () => new Uint8Array(0), "DECODE_FAILED"],
-    ["another format byte", () => Uint8Array.from(saved, (b, i) => (i === 0 ? 2 : b)), "DECODE_FAILED"],
+    ["an unknown format byte", () => Uint8Array.from(saved, (b, i) => (i === 0 ? 3 : b)), "DECODE_FAILED"],
     ["cut short", () => saved.subarray(0, saved.length - 5), "DECODE_FAILED"],
     ["cut in its header", () => saved.subarray(0, 40), "DECODE_FAILED"],
     ["with bytes after its end", () => Uint8Array.from([...saved, 0, 0]), "DECODE_FAILED"],
@@ -240,5 +242,148 @@ describe("window snapshot bytes refused", () => {
       // a flip in a number restores that number; anything structural was refused
       expect(operator.snapshot().windows.length).toBe(golden.windows.length);
     }
+  });
+});
+
+/**
+ * The configuration check (issue 7). Format 0x01 compared a 32-bit FNV-1a of JSON [assigner,
+ * fields]: the two tumbling sizes below hash alike, so a state of one restored silently into an
+ * operator of the other; a changed t-digest compression or custom aggregator was not looked at.
+ */
+describe("window snapshot config check", () => {
+  const clock = { now: 2_000_000 };
+  const fnv1a = (text: string) => {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    return hash;
+  };
+  const [sizeA, sizeB] = [449_599_000, 612_382_000];
+  const custom = (name: string): AggregatorSpec => ({ name, aggregator: quantilesAggregator([0.5], 100) });
+  const snapshotOf = (assigner: WindowAssigner, aggregators: Record<string, AggregatorSpec[]>) => {
+    const operator = operatorOf(assigner, "final", aggregators, clock);
+    const out = createWindowOutput();
+    for (const [partition, key, eventTime, values] of streamOf(200))
+      operator.process(partition, key, eventTime, values, out);
+    return operator.snapshotBytes(199);
+  };
+
+  test("the two tumbling sizes of the table share a format 0x01 hash", () => {
+    const textOf = (sizeMs: number) => JSON.stringify([tumbling(sizeMs), ["speed", "count"]]);
+    expect(fnv1a(textOf(sizeA))).toBe(fnv1a(textOf(sizeB)));
+  });
+
+  type Aggregators = Record<string, AggregatorSpec[]>;
+  const cases: [string, [WindowAssigner, Aggregators], [WindowAssigner, Aggregators], string | null][] = [
+    [
+      "the same configuration built anew",
+      [tumbling(10_000), withDigest],
+      [tumbling(10_000), { ...withDigest }],
+      null,
+    ],
+    [
+      "an assigner whose keys come in another order",
+      [tumbling(10_000), moments],
+      [{ offsetMs: 0, sizeMs: 10_000, kind: "tumbling" } as WindowAssigner, moments],
+      null,
+    ],
+    [
+      "more moment statistics reported (a field's row holds every moment)",
+      [tumbling(10_000), moments],
+      [tumbling(10_000), { ...moments, count: ["sum", "max"] }],
+      null,
+    ],
+    [
+      "another tumbling size with the same 32-bit hash",
+      [tumbling(sizeA), moments],
+      [tumbling(sizeB), moments],
+      "CONFIG_INVALID",
+    ],
+    [
+      "another hopping advance",
+      [hopping(10_000, 2_000), moments],
+      [hopping(10_000, 2_500), moments],
+      "CONFIG_INVALID",
+    ],
+    [
+      "another t-digest compression",
+      [tumbling(10_000), withDigest],
+      [
+        tumbling(10_000),
+        { ...withDigest, speed: ["count", "mean", { quantiles: [0.5, 0.9], compression: 200 }] },
+      ],
+      "CONFIG_INVALID",
+    ],
+    [
+      "the t-digest on another field",
+      [tumbling(10_000), withDigest],
+      [tumbling(10_000), { speed: ["count", "mean"], count: ["sum", { quantiles: [0.5, 0.9] }] }],
+      "CONFIG_INVALID",
+    ],
+    [
+      "a custom aggregator under another name",
+      [tumbling(10_000), { ...moments, count: ["sum", custom("median")] }],
+      [tumbling(10_000), { ...moments, count: ["sum", custom("middle")] }],
+      "CONFIG_INVALID",
+    ],
+    [
+      "another field list",
+      [tumbling(10_000), moments],
+      [tumbling(10_000), { speed: ["count"] }],
+      "CONFIG_INVALID",
+    ],
+  ];
+  for (const [name, [writerAssigner, writerAggregators], [readerAssigner, readerAggregators], code] of cases)
+    test(`${name} ${code ? `is refused with ${code}` : "restores"}`, () => {
+      const bytes = snapshotOf(writerAssigner, writerAggregators);
+      expect(bytes[0]).toBe(WINDOW_SNAPSHOT_FORMAT);
+      const reader = operatorOf(readerAssigner, "final", readerAggregators, clock);
+      if (code) expect(() => reader.restore(bytes)).toThrow(code);
+      else {
+        reader.restore(bytes);
+        expect(reader.stats()).toEqual(
+          (() => {
+            const writer = operatorOf(writerAssigner, "final", writerAggregators, clock);
+            writer.restore(bytes);
+            return writer.stats();
+          })(),
+        );
+      }
+    });
+
+  /**
+   * golden/window-snapshot-format-1.hex: a state written by the format 0x01 encoder (60 rows of
+   * streamOf, tumbling 5 s, a t-digest on speed, applied offset 59), kept as it was written.
+   */
+  const format1 = Uint8Array.from(
+    Buffer.from(
+      readFileSync(`${import.meta.dir}/golden/window-snapshot-format-1.hex`, "utf8").replace(/\s/g, ""),
+      "hex",
+    ),
+  );
+  const format1Aggregators: Aggregators = {
+    speed: ["count", "mean", { quantiles: [0.5, 0.9] }],
+    count: ["sum"],
+  };
+
+  test("a format 0x01 state still restores, to the state of the operator that wrote it", () => {
+    expect(format1[0]).toBe(0x01);
+    expect(isSnapshotBytes(format1)).toBe(true);
+    expect(appliedOffsetOf(format1)).toBe(59);
+    const writer = operatorOf(tumbling(5_000), "final", format1Aggregators, clock);
+    const out = createWindowOutput();
+    for (const [partition, key, eventTime, values] of streamOf(60))
+      writer.process(partition, key, eventTime, values, out);
+    const reader = operatorOf(tumbling(5_000), "final", format1Aggregators, clock);
+    reader.restore(format1);
+    expect(JSON.parse(JSON.stringify(reader.snapshot()))).toEqual(
+      JSON.parse(JSON.stringify(writer.snapshot())),
+    );
+    // its next checkpoint is written in the current format
+    expect(reader.snapshotBytes(59)[0]).toBe(WINDOW_SNAPSHOT_FORMAT);
+  });
+
+  test("a format 0x01 state under another assigner is still refused with CONFIG_INVALID", () => {
+    const reader = operatorOf(tumbling(10_000), "final", format1Aggregators, clock);
+    expect(() => reader.restore(format1)).toThrow("CONFIG_INVALID");
   });
 });
