@@ -2,6 +2,7 @@ import { ChangelogStore } from "../log/changelog/changelog-store.ts";
 import { RestoreSlots } from "../log/changelog/restore-slots.ts";
 import { storedBytesCodec } from "../log/changelog/state-codec.ts";
 import type { Log } from "../log/log.ts";
+import type { PlatformError } from "../messages/errors.ts";
 import type { StatefulKind } from "../messages/host-protocol.ts";
 import type { StateRestorer } from "./state-restorer.ts";
 
@@ -17,16 +18,27 @@ export const STATEFUL_KINDS: readonly StatefulKind[] = ["sensor", "window"];
 
 export interface ActorStateStores extends StateRestorer {
   save(kind: StatefulKind, key: string, partition: number, state: unknown): void;
+  /**
+   * a restored state its actor could not decode (state is restored as bytes and decoded only by
+   * the actor): counted and reported like a record the store itself could not decode
+   */
+  corrupt(kind: StatefulKind, key: string, error: PlatformError): void;
   flush(): Promise<void>;
-  stats(): Record<string, { recordsWritten: number; flushes: number; restoredKeys: number }>;
+  stats(): Record<
+    string,
+    { recordsWritten: number; flushes: number; restoredKeys: number; corruptStates: number }
+  >;
 }
+
+/** a changelog state that does not decode: the kind, its key (null: a record without one), why */
+export type CorruptStateHandler = (kind: string, key: string | null, error: unknown) => void;
 
 export async function openActorStateStores(
   log: Log,
   options: {
     applicationId: string;
     partitions: number;
-    onCorrupt?: (kind: string, key: string | null) => void;
+    onCorrupt?: CorruptStateHandler;
   },
 ): Promise<ActorStateStores> {
   const stores = new Map<StatefulKind, ChangelogStore>();
@@ -44,10 +56,12 @@ export async function openActorStateStores(
         flushBatchRecords: 500,
         // state arrives from the workers as bytes (actor-state records) and goes back as stored
         codec: storedBytesCodec,
-        onCorrupt: (key) => options.onCorrupt?.(kind, key),
+        onCorrupt: (key, _partition, _offset, error) => options.onCorrupt?.(kind, key, error),
       }),
     );
   let restoredKeys = 0;
+  /** per kind, states its actors could not decode (the stores count those they could not) */
+  const undecodedByActors = new Map<string, number>();
   /**
    * One partition at a time, its keys handed on before the next one is read. With the sends
    * outside the store's own turn, the next partitions' reads interleaved with the first one's
@@ -61,6 +75,10 @@ export async function openActorStateStores(
     save(kind, key, partition, state) {
       if (discarded.has(partition)) return;
       stores.get(kind)?.put(partition, key, state);
+    },
+    corrupt(kind, key, error) {
+      undecodedByActors.set(kind, (undecodedByActors.get(kind) ?? 0) + 1);
+      options.onCorrupt?.(kind, key, error);
     },
     discard(partitions) {
       for (const partition of partitions) discarded.add(partition);
@@ -86,7 +104,11 @@ export async function openActorStateStores(
       return Object.fromEntries(
         [...stores].map(([kind, store]) => {
           const stats = store.stats();
-          return [kind, { recordsWritten: stats.recordsWritten, flushes: stats.flushes, restoredKeys }];
+          const corruptStates = stats.corruptRecords + (undecodedByActors.get(kind) ?? 0);
+          return [
+            kind,
+            { recordsWritten: stats.recordsWritten, flushes: stats.flushes, restoredKeys, corruptStates },
+          ];
         }),
       );
     },

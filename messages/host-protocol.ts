@@ -1,4 +1,5 @@
 import type { DeadLetter } from "./dead-letter.ts";
+import type { ErrorCode, PlatformError } from "./errors.ts";
 import type { Prediction } from "./prediction.ts";
 import type { ProcessedReading } from "./processed-reading.ts";
 import type { SensorType } from "./sensor-reading.ts";
@@ -77,4 +78,32 @@ export type HostOutput =
       readonly partition: number;
       readonly state: unknown;
     }
-  | { readonly type: "event"; readonly event: unknown };
+  | { readonly type: "event"; readonly event: unknown }
+  | CorruptStateReport;
+
+/**
+ * A restored state its actor could not decode (a corrupt changelog record, or one written under
+ * another configuration): the key started empty. The main thread reports it as it reports a
+ * changelog record it could not decode itself (counted, said once, a metric), since state
+ * restored as bytes is decoded only by the actor that owns the key.
+ */
+export interface CorruptStateReport {
+  readonly type: "corrupt-state";
+  readonly kind: StatefulKind;
+  readonly key: string;
+  readonly partition: number;
+  /** the decoder's error code (DECODE_FAILED, CONFIG_INVALID) and its message without the code */
+  readonly code: ErrorCode;
+  readonly reason: string;
+}
+
+export function corruptStateReport(
+  kind: StatefulKind,
+  key: string,
+  partition: number,
+  error: PlatformError,
+): CorruptStateReport {
+  const prefix = `${error.code}: `;
+  const reason = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+  return { type: "corrupt-state", kind, key, partition, code: error.code, reason };
+}

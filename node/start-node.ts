@@ -309,6 +309,8 @@ function outputRouterOf(
     now: Date.now,
     saveState: (kind, key, partition, state) => actorState.save(kind, key, partition, state),
     flushState: () => actorState.flush(),
+    onCorruptState: (report) =>
+      actorState.corrupt(report.kind, report.key, new PlatformError(report.code, report.reason)),
   });
 }
 

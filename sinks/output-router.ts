@@ -6,7 +6,7 @@ import type { Alert, MetricSample } from "../messages/alert.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
 import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
-import type { HostOutput, StatefulKind } from "../messages/host-protocol.ts";
+import type { CorruptStateReport, HostOutput, StatefulKind } from "../messages/host-protocol.ts";
 import type { LocationSentiment, NewsInsight } from "../messages/news.ts";
 import type { ProcessedReading } from "../messages/processed-reading.ts";
 import type { SensorRegistryRecord } from "../messages/reference-data.ts";
@@ -46,6 +46,8 @@ export interface OutputRouterDeps {
   /** actor state for the changelogs: buffered by `saveState`, made durable by `flushState` */
   readonly saveState?: (kind: StatefulKind, key: string, partition: number, state: unknown) => void;
   readonly flushState?: () => Promise<void>;
+  /** a partition host's actor met restored state that does not decode; its key started empty */
+  readonly onCorruptState?: (report: CorruptStateReport) => void;
   /** the sensor registry, joined to every processed reading (left join: unknown sensors pass) */
   readonly sensorRegistry?: ReferenceTable<SensorRegistryRecord>;
 }
@@ -155,6 +157,9 @@ export class OutputRouter {
       case "event":
         deps.feeds.publish("supervisor", output.event);
         deps.onEvent?.(output.event);
+        return;
+      case "corrupt-state":
+        deps.onCorruptState?.(output);
         return;
     }
   }

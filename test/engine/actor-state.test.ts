@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openActorStateStores } from "../../engine/actor-state.ts";
 import { openEmbeddedLog } from "../../log/embedded/index.ts";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 
 /**
  * A partition lost to another owner (this member was fenced) must not get any more of this
@@ -79,6 +80,31 @@ test("partitions restore one at a time, each one's keys handed on before the nex
     expect(events.filter((e) => e.startsWith("send")).length).toBe(15);
     expect(events.indexOf("read p1")).toBeGreaterThan(lastSendOf(0));
     expect(events.indexOf("read p2")).toBeGreaterThan(lastSendOf(1));
+  } finally {
+    await log.close();
+  }
+});
+
+test("a restored state its actor could not decode is counted with its kind and reported with its key and error", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "actor-state-"));
+  dirs.push(dir);
+  const log = openEmbeddedLog({ path: join(dir, "log.db"), maintenanceIntervalMs: 0 });
+  const reports: [string, string | null, unknown][] = [];
+  try {
+    const stores = await openActorStateStores(log, {
+      applicationId: "app",
+      partitions: 1,
+      onCorrupt: (kind, key, error) => reports.push([kind, key, error]),
+    });
+    const error = new PlatformError(ErrorCodes.DECODE_FAILED, "window snapshot: cut short");
+    stores.corrupt("window", "traffic:0:a", error);
+    stores.corrupt("window", "traffic:0:b", error);
+    expect(reports).toEqual([
+      ["window", "traffic:0:a", error],
+      ["window", "traffic:0:b", error],
+    ]);
+    expect(stores.stats().window?.corruptStates).toBe(2);
+    expect(stores.stats().sensor?.corruptStates).toBe(0);
   } finally {
     await log.close();
   }

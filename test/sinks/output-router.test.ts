@@ -7,9 +7,10 @@ import { LiveView } from "../../api/live-view.ts";
 import { PlatformMetrics } from "../../api/metrics.ts";
 import { type EmbeddedLog, openEmbeddedLog } from "../../log/embedded/index.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { type CorruptStateReport, corruptStateReport } from "../../messages/host-protocol.ts";
 import type { ProcessedReading } from "../../messages/processed-reading.ts";
 import { Topics } from "../../messages/topics.ts";
-import { OutputRouter } from "../../sinks/output-router.ts";
+import { OutputRouter, type OutputRouterDeps } from "../../sinks/output-router.ts";
 
 const TOPICS = [Topics.silver, Topics.quarantine, Topics.deadLetters];
 const text = new TextDecoder();
@@ -52,7 +53,10 @@ describe("output router", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function routerWith(encode: (topic: string, value: unknown) => Promise<Uint8Array>) {
+  function routerWith(
+    encode: (topic: string, value: unknown) => Promise<Uint8Array>,
+    extra: Partial<OutputRouterDeps> = {},
+  ) {
     const marks: string[] = [];
     const errors: unknown[] = [];
     const samples: string[] = [];
@@ -67,6 +71,7 @@ describe("output router", () => {
       onMark: (worker, batch) => marks.push(`${worker}/${batch}`),
       onError: (error) => errors.push(error),
       now: () => 1_700_000_100_000,
+      ...extra,
     });
     return { router, marks, errors, samples };
   }
@@ -123,4 +128,24 @@ describe("output router", () => {
       expect(await keysOf(Topics.deadLetters)).toEqual([]);
     },
   );
+
+  test("a restored state an actor could not decode goes to onCorruptState with its code and reason, and nowhere else", async () => {
+    const reports: CorruptStateReport[] = [];
+    const { router, errors } = routerWith(schemaEncode, { onCorruptState: (report) => reports.push(report) });
+    const error = new PlatformError(ErrorCodes.DECODE_FAILED, "window snapshot: cut short");
+    router.route(corruptStateReport("window", "traffic:0:s-1", 0, error));
+    await router.flush();
+    expect(reports).toEqual([
+      {
+        type: "corrupt-state",
+        kind: "window",
+        key: "traffic:0:s-1",
+        partition: 0,
+        code: ErrorCodes.DECODE_FAILED,
+        reason: "window snapshot: cut short",
+      },
+    ]);
+    expect(errors).toEqual([]);
+    expect(await keysOf(Topics.deadLetters)).toEqual([]);
+  });
 });
