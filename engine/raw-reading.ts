@@ -1,4 +1,5 @@
 import type { LogRecord } from "../log/log.ts";
+import { type JsonReadingFields, readSensorReadingJson } from "../messages/codec/sensor-reading-json.ts";
 import type { SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
@@ -11,8 +12,12 @@ import { checkedSensorReading, epochMillisOf } from "../messages/sensor-reading-
  * their fixed order. A record that does not decode is a dead letter with its reason and the
  * original bytes; whatever the decoder throws, it never escapes.
  *
- * Validation takes the schema's fast path first (messages/sensor-reading-check.ts) and asks
- * zod only about what the fast path is not sure of, so a hostile record still gets zod's reason.
+ * A plain JSON value (first byte '{') in the shape devices send is read straight from its bytes
+ * (messages/codec/sensor-reading-json.ts), which answers only for what the general path accepts,
+ * with the same fields; `decode` must therefore read a '{' value as plain JSON, as the node's
+ * codec does (messages/codec/record-codec.ts). Everything else is decoded, then validated by the
+ * schema's fast path (messages/sensor-reading-check.ts) and zod for what that is not sure of, so
+ * a hostile record still gets zod's reason.
  */
 export function rawReading(
   record: LogRecord,
@@ -22,6 +27,17 @@ export function rawReading(
 ): SensorReadingRecord | undefined {
   if (record.value === null)
     return reject(record, onDeadLetter, now, ErrorCodes.DECODE_FAILED, "tombstone on a data topic");
+  if (readSensorReadingJson(record.value, fields))
+    return {
+      sensorType: fields.type,
+      sensorId: fields.sensorId,
+      partition: record.partition,
+      offset: record.offset,
+      eventTime: fields.eventTime,
+      values: fields.values,
+      flags: 0,
+      ingestedAt: ingestedAt(record),
+    };
   let json: unknown;
   try {
     json = decode(record.value);
@@ -62,6 +78,9 @@ export function rawReading(
     ingestedAt: ingestedAt(record),
   };
 }
+
+/** the byte reader's answer, read out into each record at once (one per thread, never shared across a turn) */
+const fields: JsonReadingFields = { type: "traffic", sensorId: "", eventTime: 0, values: [] };
 
 /** out of the hot path: a closure per record cost an allocation on every accepted one too */
 function reject(

@@ -155,15 +155,46 @@ export function epochMillisOf(timestamp: string): number {
   const minutes = digit(14) * 10 + digit(15);
   const seconds = digit(17) * 10 + digit(18);
   const millis = length === 24 ? digit(20) * 100 + digit(21) * 10 + digit(22) : 0;
+  return civilMillis(year, month, day, hours, minutes, seconds, millis) ?? Date.parse(timestamp);
+}
+
+/**
+ * Epoch milliseconds of a UTC civil time (days from the civil date, H. Hinnant's algorithm,
+ * proleptic Gregorian as ISO 8601 and ECMAScript use); undefined when it is no real calendar
+ * time (month 13, February 29th of a common year, hour 24, second 60), which is what zod's ISO
+ * pattern refuses too. Shared by `epochMillisOf` and the byte reader of readings
+ * (messages/codec/sensor-reading-json.ts), so both give the same event time.
+ */
+export function civilMillis(
+  year: number,
+  month: number,
+  day: number,
+  hours: number,
+  minutes: number,
+  seconds: number,
+  millis: number,
+): number | undefined {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const monthDays = month === 2 && !leap ? 28 : (DAYS_IN_MONTH[month - 1] ?? 0);
-  if (month < 1 || day < 1 || day > monthDays || hours > 23 || minutes > 59 || seconds > 59)
-    return Date.parse(timestamp);
+  if (month < 1 || day < 1 || day > monthDays || hours > 23 || minutes > 59 || seconds > 59) return undefined;
+  return (
+    daysOf(year, month, day) * 86_400_000 + hours * 3_600_000 + minutes * 60_000 + seconds * 1000 + millis
+  );
+}
+
+/** the last date asked for: a batch of readings mostly shares its date */
+let lastDate = -1;
+let lastDays = 0;
+
+function daysOf(year: number, month: number, day: number): number {
+  const date = year * 10_000 + month * 100 + day;
+  if (date === lastDate) return lastDays;
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
   const yearOfEra = y - era * 400;
   const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
   const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  const days = era * 146_097 + dayOfEra - 719_468;
-  return days * 86_400_000 + hours * 3_600_000 + minutes * 60_000 + seconds * 1000 + millis;
+  lastDays = era * 146_097 + dayOfEra - 719_468;
+  lastDate = date;
+  return lastDays;
 }
