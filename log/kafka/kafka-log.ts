@@ -274,6 +274,43 @@ export class KafkaLog implements Log {
       }
       bytes += size;
     }
+    return this.acknowledgedWithin(this.placeAndSend(records, bytes), records[0]!.topic);
+  }
+
+  /**
+   * Kafka's delivery.timeout.ms: the bound on an append from its call to its acknowledgement.
+   * The producer's retries are counted, and a broker that stops answering without closing its
+   * connections (a hung broker, a network partition) holds each try for the whole request
+   * timeout: retries x the request timeout was hours at the defaults. Past the bound the append
+   * fails; its send may still land later, as a batch Kafka's producer expired may have.
+   */
+  private async acknowledgedWithin<T>(work: Promise<T>, topic: string): Promise<T> {
+    const timeoutMs = this.options.deliveryTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new PlatformError(
+              ErrorCodes.LOG_BROKER_UNAVAILABLE,
+              `an append to ${topic} was not acknowledged within the delivery timeout of ${timeoutMs} ms`,
+              { details: { topic, deliveryTimeoutMs: timeoutMs } },
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
+      // once the append failed by its deadline, a later failure of its send has nothing more to
+      // tell its caller (and must not become an unhandled rejection)
+      work.catch(() => undefined);
+    }
+  }
+
+  private async placeAndSend(records: readonly ProducerRecord[], bytes: number): Promise<RecordPosition[]> {
     const placed = this.placeFromCache(records) ?? (await this.placeWhileBrokerAway(records));
     // Sent once. A broker that is away (restarting, a leader moving, too slow to answer within
     // the request timeout) is waited for inside the idempotent producer, which retries the same
