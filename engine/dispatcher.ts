@@ -39,6 +39,8 @@ export interface DispatcherDeps {
   readonly state?: StateRestorer;
   /** decodes record values (Confluent framing + schema validation, or plain JSON) */
   readonly decode: (bytes: Uint8Array) => unknown;
+  /** where a reading's JSON starts when the byte reader may read it (RecordCodec); default plain JSON only */
+  readonly readingJsonStart?: (bytes: Uint8Array) => number;
   /** an undecodable record, for the input topic's dead-letter topic */
   readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
   readonly onConsumed?: (count: number) => void;
@@ -514,6 +516,7 @@ export class Dispatcher {
         this.deps.decode,
         (letter) => this.deps.onDeadLetter(letter, record.topic),
         now,
+        this.deps.readingJsonStart,
       );
       if (!reading) continue;
       this.watermarks?.observe(record.partition, reading.eventTime, now);

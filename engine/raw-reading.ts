@@ -1,4 +1,5 @@
 import type { LogRecord } from "../log/log.ts";
+import { plainReadingJsonStart } from "../messages/codec/record-codec.ts";
 import { type JsonReadingFields, readSensorReadingJson } from "../messages/codec/sensor-reading-json.ts";
 import type { SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
@@ -12,10 +13,11 @@ import { checkedSensorReading, epochMillisOf } from "../messages/sensor-reading-
  * their fixed order. A record that does not decode is a dead letter with its reason and the
  * original bytes; whatever the decoder throws, it never escapes.
  *
- * A plain JSON value (first byte '{') in the shape devices send is read straight from its bytes
+ * A reading in the bytes the platform writes is read straight from them
  * (messages/codec/sensor-reading-json.ts), which answers only for what the general path accepts,
- * with the same fields; `decode` must therefore read a '{' value as plain JSON, as the node's
- * codec does (messages/codec/record-codec.ts). Everything else is decoded, then validated by the
+ * with the same fields; `readingJsonStart` says where its JSON starts when `decode` would read it
+ * as JSON held to the reading schema, as the node's codec does (messages/codec/record-codec.ts;
+ * by default only a plain '{' value). Everything else is decoded, then validated by the
  * schema's fast path (messages/sensor-reading-check.ts) and zod for what that is not sure of, so
  * a hostile record still gets zod's reason.
  */
@@ -24,10 +26,12 @@ export function rawReading(
   decode: (bytes: Uint8Array) => unknown,
   onDeadLetter: (letter: DeadLetter) => void,
   now: number,
+  readingJsonStart: (bytes: Uint8Array) => number = plainReadingJsonStart,
 ): SensorReadingRecord | undefined {
   if (record.value === null)
     return reject(record, onDeadLetter, now, ErrorCodes.DECODE_FAILED, "tombstone on a data topic");
-  if (readSensorReadingJson(record.value, fields))
+  const start = readingJsonStart(record.value);
+  if (start >= 0 && readSensorReadingJson(record.value, start, fields))
     return {
       sensorType: fields.type,
       sensorId: fields.sensorId,

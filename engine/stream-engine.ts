@@ -34,6 +34,8 @@ export interface StreamEngineDeps {
   readonly commitIntervalMs: number;
   readonly state: ActorStateStores;
   readonly decode: (bytes: Uint8Array) => unknown;
+  /** the codec's `readingJsonStart`: which raw readings the byte reader may read in decode's place */
+  readonly readingJsonStart?: (bytes: Uint8Array) => number;
   readonly onOutput: (output: HostOutput) => void;
   readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
   readonly onConsumed: (count: number) => void;
@@ -54,6 +56,7 @@ export async function startStreamEngine(deps: StreamEngineDeps): Promise<StreamE
     hosts,
     groupId: deps.applicationId,
     decode: deps.decode,
+    readingJsonStart: deps.readingJsonStart,
     state: deps.state,
     commitIntervalMs: deps.commitIntervalMs,
     watermark: { maxOutOfOrdernessMs: setup.maxOutOfOrdernessMs, idleTimeoutMs: setup.idleTimeoutMs },

@@ -333,6 +333,7 @@ function startSensorEngine(
     ...{ log, applicationId: config.applicationId, partitions, workers: config.workers },
     setup: hostSetup(config, deps.sensorIntervalMs),
     ...{ commitIntervalMs: config.commitIntervalMs, state: deps.actorState, decode: codec.decode },
+    readingJsonStart: codec.readingJsonStart,
     onOutput: (output) => {
       counters.outputs++;
       router.route(output);

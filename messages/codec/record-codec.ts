@@ -1,7 +1,8 @@
 import { ErrorCodes, PlatformError } from "../errors.ts";
 import { subjectOf } from "../platform-schemas.ts";
 import type { SchemaSerde } from "../schema-registry/schema-serde.ts";
-import { MAGIC_BYTE } from "../schema-registry/wire-format.ts";
+import { HEADER_BYTES, MAGIC_BYTE } from "../schema-registry/wire-format.ts";
+import { sensorReadingJsonSchema } from "../sensor-reading.ts";
 
 /**
  * How the node turns record values into log bytes and back. Topics with a registered value
@@ -12,11 +13,27 @@ import { MAGIC_BYTE } from "../schema-registry/wire-format.ts";
 export interface RecordCodec {
   encode(topic: string, value: unknown): Promise<Uint8Array>;
   decode(bytes: Uint8Array): unknown;
+  /**
+   * Where a raw reading's JSON starts when the reading byte reader
+   * (messages/codec/sensor-reading-json.ts) may read it in `decode`'s place: 0 for a plain
+   * JSON value, past the header for a value framed with the platform's own reading schema
+   * (whose checks the reader makes too: test/messages/codec/record-codec.test.ts); -1 for
+   * anything else, which `decode` reads (another schema id is held to its own schema). A codec
+   * without it leaves only plain JSON values to the reader.
+   */
+  readingJsonStart?(bytes: Uint8Array): number;
+}
+
+/** the rule without a registry: only a plain JSON value */
+export function plainReadingJsonStart(bytes: Uint8Array): number {
+  return bytes.length > 0 && bytes[0] === OPEN_BRACE ? 0 : -1;
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const OPEN_BRACE = 0x7b;
+/** the reading schema as the registry keeps it (canonical text: re-serialised, key order kept) */
+const READING_SCHEMA = JSON.stringify(sensorReadingJsonSchema());
 
 export function registryCodec(serde: SchemaSerde, framedTopics: ReadonlySet<string>): RecordCodec {
   /**
@@ -26,6 +43,8 @@ export function registryCodec(serde: SchemaSerde, framedTopics: ReadonlySet<stri
    * group. The values are frozen, since every group now shares one; entries go with their bytes.
    */
   const decodedByBytes = new WeakMap<Uint8Array, unknown>();
+  /** per known schema id: is it the platform's reading schema (ids of the registry: bounded) */
+  const readingIds = new Map<number, boolean>();
   return {
     encode: (topic, value) =>
       framedTopics.has(topic)
@@ -51,6 +70,18 @@ export function registryCodec(serde: SchemaSerde, framedTopics: ReadonlySet<stri
         ErrorCodes.DECODE_FAILED,
         `record value is neither Confluent-framed (magic byte 0) nor JSON (first byte ${bytes[0] ?? "none"})`,
       );
+    },
+    readingJsonStart(bytes) {
+      if (bytes.length <= HEADER_BYTES || bytes[0] !== MAGIC_BYTE) return plainReadingJsonStart(bytes);
+      const id = (bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]! | 0;
+      let reading = readingIds.get(id);
+      if (reading === undefined) {
+        const text = serde.schemaTextOf(id);
+        if (text === undefined) return -1; // unknown now, perhaps registered later: not remembered
+        reading = text === READING_SCHEMA;
+        readingIds.set(id, reading);
+      }
+      return reading ? HEADER_BYTES : -1;
     },
   };
 }

@@ -82,8 +82,9 @@ let numberExact = true;
 
 const latin1 = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 
-export function readSensorReadingJson(bytes: Uint8Array, into: JsonReadingFields): boolean {
-  let at = match(bytes, 0, OPENING);
+/** reads the JSON from `start` to the end of `bytes` (past a wire-format header, say) */
+export function readSensorReadingJson(bytes: Uint8Array, start: number, into: JsonReadingFields): boolean {
+  let at = match(bytes, start, OPENING);
   if (at < 0) return false;
   const type = typeAt(bytes[at]);
   if (type === undefined) return false;

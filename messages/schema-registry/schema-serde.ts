@@ -95,6 +95,16 @@ export class SchemaSerde {
     return value;
   }
 
+  /** the canonical text of schema `id`, undefined when the registry does not know it */
+  schemaTextOf(id: number): string | undefined {
+    try {
+      return this.source.schemaById(id).schema;
+    } catch (error) {
+      if (isPlatformError(error, ErrorCodes.UNKNOWN_SCHEMA)) return undefined;
+      throw error;
+    }
+  }
+
   private resolve(id: number): ValueCheck {
     let schema: RegisteredSchema;
     try {

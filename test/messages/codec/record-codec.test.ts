@@ -5,9 +5,18 @@ import { join } from "node:path";
 import { openLog } from "../../../log/index.ts";
 import type { Log } from "../../../log/log.ts";
 import { type RecordCodec, registryCodec } from "../../../messages/codec/record-codec.ts";
+import {
+  type JsonReadingFields,
+  readSensorReadingJson,
+} from "../../../messages/codec/sensor-reading-json.ts";
 import { ErrorCodes, isPlatformError } from "../../../messages/errors.ts";
+import { subjectOf } from "../../../messages/platform-schemas.ts";
 import { SchemaSerde } from "../../../messages/schema-registry/schema-serde.ts";
+import { frame, HEADER_BYTES, schemaIdOf } from "../../../messages/schema-registry/wire-format.ts";
+import { sensorReadingJsonSchema } from "../../../messages/sensor-reading.ts";
 import { SchemaRegistry } from "../../../registries/schema-registry.ts";
+import * as readings from "./reading-json-cases.ts";
+import { json, mutatedReadings, readingJsonRows, schemaAnswer } from "./reading-json-cases.ts";
 
 const topic = "city.sensors.raw";
 const schema = {
@@ -72,5 +81,66 @@ describe("the registry codec's decode", () => {
       }
       expect(isPlatformError(error, ErrorCodes.SCHEMA_VIOLATION)).toBe(true);
     }
+  });
+});
+
+describe("the registry codec's reading JSON start", () => {
+  let dir: string;
+  let log: Log;
+  let codec: RecordCodec;
+  let readingId: number;
+  let otherId: number;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "record-codec-reading-"));
+    log = await openLog({ kind: "embedded", path: join(dir, "log.sqlite") });
+    // the node's own reading schema under the raw topic's subject, and a looser one elsewhere
+    const serde = new SchemaSerde(await SchemaRegistry.open(log), {
+      schemas: { [subjectOf(topic)]: sensorReadingJsonSchema(), "loose-value": schema },
+    });
+    codec = registryCodec(serde, new Set([topic, "loose"]));
+    readingId = schemaIdOf(await codec.encode(topic, readings.traffic));
+    otherId = schemaIdOf(await codec.encode("loose", { sensor_id: "s1" }));
+  });
+  afterEach(async () => {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const framed = (id: number, text: string | Uint8Array) =>
+    frame(id, typeof text === "string" ? new TextEncoder().encode(text) : text);
+
+  test.each([
+    ["a plain JSON value", () => new TextEncoder().encode(json(readings.traffic)), 0],
+    ["a value framed with the reading schema", () => framed(readingId, json(readings.traffic)), HEADER_BYTES],
+    ["a value framed with another schema", () => framed(otherId, json(readings.traffic)), -1],
+    ["a value framed with an unknown schema id", () => framed(9_999, json(readings.traffic)), -1],
+    ["a bare header", () => framed(readingId, ""), -1],
+    ["an empty value", () => new Uint8Array(), -1],
+    ["a value of another magic byte", () => new Uint8Array([1, 0, 0, 0, 1, 0x7b]), -1],
+  ])("%s: where the reader may start", (_, bytes, start) => {
+    expect(codec.readingJsonStart?.(bytes())).toBe(start);
+  });
+
+  // the reader reads a framed reading in decode's place: whatever it answers, decode (JSON.parse
+  // and the registered JSON Schema) then the reading schema answer the same
+  function expectDecodeAgrees(payload: string | Uint8Array): boolean {
+    const bytes = framed(readingId, payload);
+    const start = codec.readingJsonStart?.(bytes) ?? -1;
+    const into: JsonReadingFields = { type: "traffic", sensorId: "", eventTime: 0, values: [] };
+    if (start < 0 || !readSensorReadingJson(bytes, start, into)) return false;
+    expect(() => codec.decode(bytes)).not.toThrow();
+    expect(into).toEqual(schemaAnswer(bytes.subarray(HEADER_BYTES))!);
+    return true;
+  }
+
+  test.each(readingJsonRows)("%s: the reader answers as the registered schema, or defers", (_, text) => {
+    expectDecodeAgrees(text);
+  });
+
+  test("the reader answers as the registered schema over 10,000 mutated readings", () => {
+    let answered = 0;
+    for (const payload of mutatedReadings(10_000)) if (expectDecodeAgrees(payload)) answered++;
+    expect(answered).toBeGreaterThan(300);
   });
 });
