@@ -1,4 +1,4 @@
-import { afterEach, expect, spyOn, test } from "bun:test";
+import { afterEach, beforeEach, expect, spyOn, test } from "bun:test";
 import { PlatformMetrics } from "../../api/metrics.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { countCorruptChangelog } from "../../node/node-context.ts";
@@ -8,8 +8,12 @@ import { countCorruptChangelog } from "../../node/node-context.ts";
  * key did: every one is counted as a dead letter of `changelog:<kind>`, and the first one of a
  * kind is said with its key and reason (a damaged changelog of a million keys is one line).
  */
-const said = spyOn(console, "error").mockImplementation(() => {});
-afterEach(() => said.mockClear());
+// the suite's files share one process: the spy lives for one test at a time
+let said: ReturnType<typeof spyOn<Console, "error">>;
+beforeEach(() => {
+  said = spyOn(console, "error").mockImplementation(() => {});
+});
+afterEach(() => said.mockRestore());
 
 async function countOf(metrics: PlatformMetrics, source: string): Promise<number> {
   const { values } = await metrics.deadLetters.get();
