@@ -1,5 +1,6 @@
 import { sensorChecksFactory } from "../actors/sensor/sensor-checks.ts";
-import { sensorWindowsFactory, type WindowSpec } from "../actors/window/sensor-windows.ts";
+import { partitionWindowsFactory } from "../actors/window/partition-windows.ts";
+import type { WindowSpec } from "../actors/window/sensor-windows.ts";
 import type { PartitionHostDeps } from "./partition-host.ts";
 
 /**
@@ -31,7 +32,7 @@ export function shardHostDeps(
       windowMs: setup.window.sizeMs,
       detector: setup.anomalyDetector,
     }),
-    createWindows: sensorWindowsFactory({
+    createWindows: partitionWindowsFactory({
       window: setup.window,
       graceMs: setup.graceMs,
       maxOutOfOrdernessMs: setup.maxOutOfOrdernessMs,

@@ -1,7 +1,8 @@
 import { type SensorChecks, type SensorMessage, sensorProps } from "../actors/sensor/sensor.ts";
 import {
+  type PartitionWindows,
+  type PartitionWindowsSnapshot,
   parseWindowKey,
-  type SensorWindows,
   type WindowMessage,
   windowKey,
   windowProps,
@@ -42,7 +43,11 @@ export interface PartitionHostDeps {
   /** where restored state waits for its actor (the system's snapshot store) */
   readonly snapshots: SnapshotStore;
   readonly createChecks: (sensorType: SensorType, sensorId: string, snapshot?: unknown) => SensorChecks;
-  readonly createWindows: (sensorType: SensorType, partition: number, snapshot?: unknown) => SensorWindows;
+  readonly createWindows: (
+    sensorType: SensorType,
+    partition: number,
+    snapshot?: PartitionWindowsSnapshot,
+  ) => PartitionWindows;
   /** stateful actors idle this long passivate; default 2 minutes (Akka's idle passivation) */
   readonly passivateAfterMs?: number;
   readonly now: () => number;
@@ -104,6 +109,11 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       passivateAfterMs,
       onNextClose: (key, closeAt) => closeTimers.schedule(key, closeAt),
       onPassivated: (key) => dirtyWindows.delete(key),
+      takeRestored: (key) => {
+        const states = restoredWindows.get(key) ?? [];
+        restoredWindows.delete(key);
+        return states;
+      },
     }),
   );
 
@@ -112,6 +122,8 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
   // actors that saw a record since the last checkpoint: their state goes to the changelogs
   const dirtySensors = new Set<string>();
   const dirtyWindows = new Set<string>();
+  // sensors' window state from the changelog, waiting for their partition's window actor
+  const restoredWindows = new Map<string, [sensorId: string, state: unknown][]>();
   // which actors each partition has here, so a revoked partition's actors can be stopped
   const partitionActors = new Map<number, { sensors: Set<string>; windows: Set<string> }>();
   const actorsOf = (partition: number) => {
@@ -159,7 +171,7 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
             ingestedAt: r.ingestedAt,
           },
         };
-        const window = windowKey(r.sensorType, r.partition, r.sensorId);
+        const window = windowKey(r.sensorType, r.partition);
         dirtySensors.add(r.sensorId);
         dirtyWindows.add(window);
         const actors = actorsOf(r.partition);
@@ -182,15 +194,21 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       if (control.type === "mark")
         marks.push({ batch: control.batch, checkpoint: control.checkpoint, watermark: control.watermark });
       else if (control.type === "evict") evict(control.partitions);
-      else if (control.type === "restore") {
+      else if (control.type === "restore" && control.kind === "window") {
+        // one sensor's windows: its partition's window actor takes them in
+        const { sensorType, partition, sensorId } = parseWindowKey(control.key);
+        const actor = windowKey(sensorType, partition);
+        const waiting = restoredWindows.get(actor);
+        if (waiting === undefined) restoredWindows.set(actor, [[sensorId, control.state]]);
+        else waiting.push([sensorId, control.state]);
+        actorsOf(partition).windows.add(actor);
+        system.ref<WindowMessage>("window", actor).tell({ type: "restored" });
+        // a restored sensor may hold an open window and have gone silent: wake the actor at
+        // the next watermark, when it tells its real close time
+        closeTimers.schedule(actor, Number.NEGATIVE_INFINITY);
+      } else if (control.type === "restore") {
         const saving = deps.snapshots.save(`${control.kind}/${control.key}`, control.state);
         if (saving instanceof Promise) saving.catch((error: unknown) => emitFailure(error, control.key));
-        // a restored window may hold an open window of a sensor that has gone silent: wake it
-        // at the next watermark, when it tells its real close time
-        if (control.kind === "window") {
-          closeTimers.schedule(control.key, Number.NEGATIVE_INFINITY);
-          actorsOf(parseWindowKey(control.key).partition).windows.add(control.key);
-        }
       }
     } catch (error) {
       if (!isPlatformError(error)) throw error;
@@ -232,6 +250,8 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       for (const key of actors.windows) {
         dirtyWindows.delete(key);
         closeTimers.cancel(key);
+        // entries not yet taken belong to this assignment: a later one restores its own
+        restoredWindows.delete(key);
         system.ref<WindowMessage>("window", key).tell({ type: "evict" });
       }
     }

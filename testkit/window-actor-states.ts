@@ -1,5 +1,5 @@
 import { sensorWindowsFactory } from "../actors/window/sensor-windows.ts";
-import { type SensorWindows, windowKey } from "../actors/window/window.ts";
+import { type SensorWindows, sensorWindowKey } from "../actors/window/window.ts";
 import type { HotReading } from "../messages/host-protocol.ts";
 import { partitionFor } from "../messages/murmur2.ts";
 
@@ -50,7 +50,7 @@ export function sensorWindowState(
     windows.add(reading, noOutput);
   }
   return {
-    key: windowKey("traffic", partition, sensorId),
+    key: sensorWindowKey("traffic", partition, sensorId),
     partition,
     windows,
     lastOffset: i * readings + readings - 1,

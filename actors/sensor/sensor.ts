@@ -10,7 +10,7 @@ import { type WindowMessage, windowKey } from "../window/window.ts";
  * sensor/<sensor_id>: one actor per sensor stream. Checks each reading (range, cross-field,
  * completeness, timeliness, duplicates: stream/quality), scores it with the sensor's online
  * anomaly detector (ml/anomaly), publishes the verdict, and forwards readings that passed to the
- * sensor's window actor. State is per sensor, so a noisy sensor never skews another's baseline.
+ * window actor of its type and partition. State is per sensor, so a noisy sensor never skews another's baseline.
  *
  * State durability: on a checkpoint the actor publishes its state (as plain data) for the
  * sensor changelog; the state carries the log offset of the last reading applied, and a
@@ -176,10 +176,8 @@ export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState 
         state.rejected++;
         return;
       }
-      const window = ctx.ref<WindowMessage>(
-        "window",
-        windowKey(reading.sensorType, reading.partition, reading.sensorId),
-      );
+      // the window actor of the sensor's type on its partition (each sensor's windows inside it)
+      const window = ctx.ref<WindowMessage>("window", windowKey(reading.sensorType, reading.partition));
       if (!window.tell({ type: "reading", reading })) {
         // The node feeds a worker in bounded batches, so this means a window actor is stuck;
         // the reading is kept as a dead letter rather than lost.

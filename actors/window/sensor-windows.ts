@@ -73,7 +73,7 @@ export interface SensorWindowsOptions {
   readonly cacheUpdates?: boolean;
 }
 
-const STATISTICS = ["count", "sum", "mean", "min", "max"] as const;
+export const STATISTICS = ["count", "sum", "mean", "min", "max"] as const;
 
 export function sensorWindowsFactory(options: SensorWindowsOptions) {
   const cacheUpdates = options.cacheUpdates ?? true;
@@ -206,7 +206,7 @@ class OneSensorWindows implements SensorWindows {
   }
 }
 
-function toWindowResult(sensorType: SensorType, result: OperatorResult): WindowResult {
+export function toWindowResult(sensorType: SensorType, result: OperatorResult): WindowResult {
   return {
     scope: "sensor",
     key: result.key,

@@ -1,31 +1,36 @@
-import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { deadLetter } from "../../messages/dead-letter.ts";
+import { isPlatformError } from "../../messages/errors.ts";
 import type { HostOutput, HotReading, LateRecord } from "../../messages/host-protocol.ts";
 import type { SensorType } from "../../messages/sensor-reading.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
-import { appliedOffsetOf, isSnapshotBytes } from "../../stream/index.ts";
 import type { ActorRef, Props } from "../../supervisor/actor.ts";
 import type { ModelShardMessage } from "../model-shard/model-shard.ts";
 
 /**
- * window/<type>:<partition>:<sensor_id>: the event-time windows of one sensor. One actor per
- * sensor because its sensor actor is the only sender, so readings arrive in the sensor's log
- * order; a window actor shared by a partition's sensors would see each sensor's readings in
- * the order the scheduler happened to run their sensor actors, and call the slower ones late.
- * The watermark is the sensor's own stream time, lifted by the node's event-time watermark
- * (the `watermark` message): a sensor that goes silent still has its last window closed once
- * the other sensors' event time passes its end plus grace. The actor tells the partition host when
- * its earliest open window may close (`onNextClose`), so the host wakes only the actors that
- * have something to close, passivated ones included (Flink's event-time timer service).
+ * window/<type>:<partition>: the event-time windows of every sensor of one type on one input
+ * partition, in one operator (partition-windows.ts): sensors as interned ids, windows as rows of
+ * typed arrays, one close queue, instead of an actor and an operator per sensor (issue 7 §4).
+ * Its sensors' readings come from their sensor actors, each sensor's in its log order, different
+ * sensors' in the order the scheduler ran their actors: each sensor keeps its own stream time,
+ * so none is called late because another ran ahead. The node's event-time watermark (the
+ * `watermark` message) closes any sensor's windows it passes: a sensor that goes silent still
+ * has its last window closed once the partition's event time passes its end plus grace. The
+ * actor tells the partition host when its earliest open window may close (`onNextClose`), so
+ * the host wakes only the actors that have something to close, passivated ones included
+ * (Flink's event-time timer service).
  *
- * Updates go to the live feeds; a window's final result goes to `city.processed.<type>` and,
- * for traffic, to the partition's model shard. Late readings are published, never dropped.
- * Like the sensor actor, it publishes its state on checkpoints and skips replayed readings.
+ * Updates go to the live feeds; a window's final result goes to `city.processed.<type>`. Late
+ * readings are published, never dropped. State is durable per sensor: on a checkpoint (and when
+ * it passivates) the actor publishes the state of each sensor that changed since it last did,
+ * under `<type>:<partition>:<sensor>`, with the offset of the sensor's last reading applied; a
+ * restore hands each sensor's entry to its partition's actor (`restored`), and a replayed
+ * reading at or below its sensor's offset is skipped.
  *
- * Updates go through the operator's record cache (Kafka Streams' KIP-63) when the windows keep
- * one: the first reading that changes a window queues an `emit-updates` to the actor itself,
- * behind the readings already in its mailbox, so a burst of readings emits each window's latest
- * state once, with no timer and no wait beyond the burst. The cache is emptied before every
- * checkpoint, passivation and eviction, so the state published never runs ahead of the updates.
+ * Updates go through the operator's record cache (Kafka Streams' KIP-63): the first reading that
+ * changes a window queues an `emit-updates` to the actor itself, behind the readings already in
+ * its mailbox, so a burst of readings emits each window's latest state once, with no timer and
+ * no wait beyond the burst. The cache is emptied before every checkpoint, passivation and
+ * eviction, so the state published never runs ahead of the updates.
  */
 export type WindowMessage =
   | { readonly type: "reading"; readonly reading: HotReading }
@@ -35,10 +40,12 @@ export type WindowMessage =
   | { readonly type: "flush" }
   /** the readings queued before this one are applied: emit the windows' cached updates */
   | { readonly type: "emit-updates" }
+  /** sensors' changelog entries wait for this actor (`takeRestored`) */
+  | { readonly type: "restored" }
   | { readonly type: "checkpoint" }
   | { readonly type: "evict" };
 
-/** What the actor needs of a window operator (stream/window), for one sensor. */
+/** What the per-sensor form of the windows offers (sensor-windows.ts): one sensor's operator. */
 export interface SensorWindows {
   add(reading: HotReading, out: WindowSink): void;
   /** processing time moved: idle streams stop holding event time, windows may close */
@@ -64,34 +71,69 @@ export interface SensorWindows {
   snapshotBytes(appliedOffset: number): Uint8Array;
 }
 
+/** What the actor needs of its windows: every sensor of a type on a partition (partition-windows.ts). */
+export interface PartitionWindows {
+  /** applies a reading; false when its sensor applied it before (a replay after a restore) */
+  add(reading: HotReading, out: WindowSink): boolean;
+  /** processing time moved */
+  advance(now: number, out: WindowSink): void;
+  /** whether `advance` can ever close a window (false: the actor runs no tick) */
+  closesInProcessingTime(): boolean;
+  /** the node's event time reached `watermark`: windows of every sensor may close */
+  advanceTo(watermark: number, out: WindowSink): void;
+  /** the earliest close time of an open window (end + grace); +Infinity when none is open */
+  nextCloseAt(): number;
+  /** closes every open window (shutdown, hand-off) */
+  flush(out: WindowSink): void;
+  /** whether updates wait in a record cache for `emitUpdates` */
+  hasCachedUpdates(): boolean;
+  /** emit the latest update of each window changed since the last call (the record cache) */
+  emitUpdates(out: WindowSink): void;
+  /**
+   * a sensor's changelog entry, in any form it was written (saved-window-state.ts); ignored for
+   * a sensor this partition's windows already hold. Throws DECODE_FAILED for one that is not a state.
+   */
+  restore(sensorId: string, saved: unknown): void;
+  /** sensors whose state changed since the last call, each with its state as the changelog keeps it */
+  takeChanged(): [sensorId: string, state: Uint8Array][];
+  /** how many sensors changed since the last `takeChanged` */
+  readonly changed: number;
+  /** the whole partition (passivation); `createWindows(..., snapshot)` takes it back */
+  snapshot(): PartitionWindowsSnapshot;
+}
+
+/** a partition's windows while its actor is passivated */
+export interface PartitionWindowsSnapshot {
+  /** the operator's snapshot bytes, each sensor's stream time included */
+  readonly windows: Uint8Array;
+  /** sensors with a reading applied, and the offset of the last one (same order) */
+  readonly sensors: readonly string[];
+  readonly lastOffsets: Float64Array;
+  /** sensors changed since their state was last published */
+  readonly changed: readonly string[];
+}
+
 export interface WindowSink {
   window(result: WindowResult, ingestedAt: number): void;
   late(record: LateRecord): void;
 }
 
 export interface WindowState {
-  readonly windows: SensorWindows;
-  /** the input partition its key names, kept so a checkpoint does not parse the key again */
-  readonly partition: number;
+  readonly windows: PartitionWindows;
   /** built on the first message, where the actor can address its model shard */
   sink: WindowSink | undefined;
-  lastOffset: number;
   /** the close time last told to `onNextClose`, so it is told again only when it moves */
   reportedCloseAt: number;
-  /** changed since the state was last published (not part of the snapshot) */
-  dirty: boolean;
   /** an `emit-updates` is in the mailbox (not part of the snapshot) */
   updatesQueued: boolean;
 }
 
-/** the JSON form the actor wrote before its state became bytes: still read from older changelogs */
-interface WindowSnapshotJson {
-  readonly windows: unknown;
-  readonly lastOffset: number;
-}
-
 export interface WindowDeps {
-  readonly createWindows: (sensorType: SensorType, partition: number, snapshot?: unknown) => SensorWindows;
+  readonly createWindows: (
+    sensorType: SensorType,
+    partition: number,
+    snapshot?: PartitionWindowsSnapshot,
+  ) => PartitionWindows;
   readonly emit: (output: HostOutput) => void;
   readonly now: () => number;
   readonly tickMs: number;
@@ -102,84 +144,75 @@ export interface WindowDeps {
   readonly onNextClose?: (key: string, closeAt: number) => void;
   /** the actor passivated with its state published (or nothing to publish) */
   readonly onPassivated?: (key: string) => void;
+  /** sensors' changelog entries restored for this actor since it last asked, [sensor, state] */
+  readonly takeRestored?: (key: string) => readonly (readonly [sensorId: string, state: unknown])[];
 }
 
-export const windowKey = (sensorType: SensorType, partition: number, sensorId: string) =>
+/** the window actor of a sensor type on a partition */
+export const windowKey = (sensorType: SensorType, partition: number) => `${sensorType}:${partition}`;
+
+/** the changelog key of one sensor's window state (the per-sensor window actors' key) */
+export const sensorWindowKey = (sensorType: SensorType, partition: number, sensorId: string) =>
   `${sensorType}:${partition}:${sensorId}`;
 
+/** a window actor key or a sensor's changelog key, parsed (sensorId "" for an actor key) */
 export function parseWindowKey(key: string): { sensorType: SensorType; partition: number; sensorId: string } {
   const first = key.indexOf(":");
   const second = key.indexOf(":", first + 1);
   return {
     sensorType: key.slice(0, first) as SensorType,
-    partition: Number(key.slice(first + 1, second)),
-    sensorId: key.slice(second + 1),
+    partition: Number(second < 0 ? key.slice(first + 1) : key.slice(first + 1, second)),
+    sensorId: second < 0 ? "" : key.slice(second + 1),
   };
-}
-
-/**
- * The actor's state is its operator's snapshot bytes (stream/window/window-snapshot-bytes.ts),
- * its applied offset in their header: a checkpoint writes them to the changelog as they are,
- * and a restore brings them back to this actor untouched, decoded once here.
- */
-const toWindowSnapshot = (state: WindowState): Uint8Array => state.windows.snapshotBytes(state.lastOffset);
-
-const jsonText = new TextDecoder("utf-8", { fatal: true });
-
-/** a saved state in any form it was written: bytes, JSON bytes of an older changelog, or JSON data */
-function savedWindowState(snapshot: unknown): { windows: unknown; lastOffset: number } | undefined {
-  if (snapshot === undefined) return undefined;
-  if (snapshot instanceof Uint8Array) {
-    if (isSnapshotBytes(snapshot)) return { windows: snapshot, lastOffset: appliedOffsetOf(snapshot) };
-    return savedWindowState(parseJsonState(snapshot));
-  }
-  if (snapshot === null || typeof snapshot !== "object")
-    throw new PlatformError(ErrorCodes.DECODE_FAILED, "a window state is not an object", {
-      details: { type: snapshot === null ? "null" : typeof snapshot },
-    });
-  const json = snapshot as WindowSnapshotJson;
-  return { windows: json.windows, lastOffset: json.lastOffset ?? -1 };
-}
-
-function parseJsonState(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(jsonText.decode(bytes));
-  } catch (error) {
-    throw new PlatformError(ErrorCodes.DECODE_FAILED, "a window state is neither a snapshot nor JSON", {
-      cause: error,
-      details: { length: bytes.length },
-    });
-  }
 }
 
 export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState> {
   const publish = (key: string, state: WindowState) => {
-    state.dirty = false;
-    deps.emit({
-      type: "state",
-      kind: "window",
-      key,
-      partition: state.partition,
-      state: toWindowSnapshot(state),
-    });
+    if (state.windows.changed === 0) return;
+    const { sensorType, partition } = parseWindowKey(key);
+    for (const [sensorId, sensorState] of state.windows.takeChanged())
+      deps.emit({
+        type: "state",
+        kind: "window",
+        key: sensorWindowKey(sensorType, partition, sensorId),
+        partition,
+        state: sensorState,
+      });
+  };
+  const takeRestored = (key: string, windows: PartitionWindows) => {
+    for (const [sensorId, saved] of deps.takeRestored?.(key) ?? []) {
+      try {
+        windows.restore(sensorId, saved);
+      } catch (error) {
+        // one sensor's entry that is not a state: that sensor starts empty, the others keep theirs
+        if (!isPlatformError(error)) throw error;
+        deps.emit({
+          type: "dead-letter",
+          deadLetter: deadLetter(
+            `actor:window/${key}`,
+            error.code,
+            `restore of ${sensorId}: ${error.message}`,
+            sensorId,
+            deps.now(),
+          ),
+        });
+      }
+    }
   };
   return {
     kind: "window",
     mailbox: { capacity: 65_536, overflow: "backpressure" },
     ...(deps.passivateAfterMs === undefined ? {} : { passivateAfterMs: deps.passivateAfterMs }),
-    toSnapshot: toWindowSnapshot,
+    toSnapshot: (state) => state.windows.snapshot(),
     initialState: (key, snapshot) => {
-      const saved = savedWindowState(snapshot);
       const { sensorType, partition } = parseWindowKey(key);
-      return {
-        windows: deps.createWindows(sensorType, partition, saved?.windows),
+      const windows = deps.createWindows(
+        sensorType,
         partition,
-        sink: undefined,
-        lastOffset: saved?.lastOffset ?? -1,
-        reportedCloseAt: Number.NaN,
-        dirty: false,
-        updatesQueued: false,
-      };
+        snapshot as PartitionWindowsSnapshot | undefined,
+      );
+      takeRestored(key, windows);
+      return { windows, sink: undefined, reportedCloseAt: Number.NaN, updatesQueued: false };
     },
     onSignal(ctx, signal) {
       // The tick is housekeeping (idle partitions in processing time): it must not keep an idle
@@ -190,7 +223,7 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
           ctx.startTimer("tick", deps.tickMs, { type: "tick" }, { repeat: true, keepsAlive: false });
       } else if (signal.type === "passivating") {
         emitCachedUpdates(ctx.state);
-        if (ctx.state.dirty) publish(ctx.key, ctx.state);
+        publish(ctx.key, ctx.state);
         deps.onPassivated?.(ctx.key);
       }
     },
@@ -202,10 +235,7 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       const sink = state.sink;
       switch (message.type) {
         case "reading":
-          if (message.reading.offset <= state.lastOffset) return; // replayed after a restore
-          state.lastOffset = message.reading.offset;
-          state.dirty = true;
-          state.windows.add(message.reading, sink);
+          if (!state.windows.add(message.reading, sink)) return; // replayed after a restore
           if (!state.updatesQueued && state.windows.hasCachedUpdates())
             // a full mailbox refuses it: the next reading or the checkpoint emits them then
             state.updatesQueued = ctx.self.tell({ type: "emit-updates" });
@@ -218,12 +248,13 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
           state.windows.advance(deps.now(), sink);
           break;
         case "watermark":
-          state.dirty = true;
           state.windows.advanceTo(message.watermark, sink);
           break;
         case "flush":
-          state.dirty = true;
           state.windows.flush(sink);
+          break;
+        case "restored":
+          takeRestored(ctx.key, state.windows);
           break;
         case "evict":
           emitCachedUpdates(state);
@@ -237,8 +268,6 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       }
       const closeAt = state.windows.nextCloseAt();
       if (closeAt !== state.reportedCloseAt) {
-        // windows opened or closed (a tick that closes one changes the state too)
-        if (!Number.isNaN(state.reportedCloseAt)) state.dirty = true;
         state.reportedCloseAt = closeAt;
         deps.onNextClose?.(ctx.key, closeAt);
       }

@@ -8,9 +8,10 @@
  * - each record decoded and validated as the dispatcher does (engine/raw-reading.ts: JSON, the
  *   zod reading schema, measurements in order), non-traffic readings dropped (the node would
  *   send them to their own window actors; Kafka Streams' job filters them out);
- * - one window actor per sensor (actors/window/window.ts, window/<type>:<partition>:<sensor>) in an
- *   actor system, with the node's per-sensor operator (actors/window/sensor-windows.ts: count, sum, mean,
- *   min, max per measurement, watermark, grace, on-update and final emission);
+ * - one window actor per sensor type and partition (actors/window/window.ts, window/<type>:<partition>)
+ *   in an actor system, with the node's partition operator (actors/window/partition-windows.ts: count,
+ *   sum, mean, min, max per measurement, each sensor's own stream time, grace, on-update and final
+ *   emission, each sensor's state changelogged on its own);
  * - the node's event time: per-partition watermarks (stream/watermark; a partition idle only when
  *   read to its end, by the consumer's lag, as the dispatcher keeps them) sent after each batch to
  *   the window actors whose earliest window may close (event-time timers), as the partition host does;
@@ -35,7 +36,8 @@
  * Usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s] [commit-interval-ms]
  */
 
-import { sensorWindowsFactory, type WindowSpec } from "../../actors/window/sensor-windows.ts";
+import { partitionWindowsFactory } from "../../actors/window/partition-windows.ts";
+import type { WindowSpec } from "../../actors/window/sensor-windows.ts";
 import { type WindowMessage, windowKey as windowActorKey, windowProps } from "../../actors/window/window.ts";
 import { openActorStateStores } from "../../engine/actor-state.ts";
 import { rawReading } from "../../engine/raw-reading.ts";
@@ -136,7 +138,7 @@ async function aggregate(
   };
   system.register(
     windowProps({
-      createWindows: sensorWindowsFactory({
+      createWindows: partitionWindowsFactory({
         window,
         graceMs,
         maxOutOfOrdernessMs,
@@ -200,7 +202,7 @@ async function aggregate(
         skipped++;
         continue;
       }
-      const key = windowActorKey(reading.sensorType, reading.partition, reading.sensorId);
+      const key = windowActorKey(reading.sensorType, reading.partition);
       dirty.add(key);
       // the hot reading as the partition host hands it on: a literal of one shape, not a spread
       system.ref<WindowMessage>("window", key).tell({

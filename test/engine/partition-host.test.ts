@@ -67,7 +67,7 @@ function startHost() {
     const state = last.state as Uint8Array;
     return { count: windowCountOf(state), state };
   };
-  return { hosts, reading, checkpoint };
+  return { hosts, reading, checkpoint, outputs };
 }
 
 test("a partition evicted and restored in one turn keeps its restored window state (regression: the evicted actor's stop deleted the restored snapshot, and the window counted again from zero)", async () => {
@@ -109,8 +109,8 @@ test("restored window state reaches its actor as the stored bytes: as bytes and 
   }
 });
 
-test("a restored state that does not decode starts its window actor empty, reported, and the host keeps going", async () => {
-  const { hosts, reading, checkpoint } = startHost();
+test("a restored state that does not decode starts its sensor's windows empty, reported as a dead letter, and the host keeps going", async () => {
+  const { hosts, reading, checkpoint, outputs } = startHost();
   hosts.sendControl(0, {
     type: "restore",
     kind: "window",
@@ -121,7 +121,12 @@ test("a restored state that does not decode starts its window actor empty, repor
   hosts.sendReading(0, reading(0));
   hosts.sendReading(0, reading(1));
   expect((await checkpoint()).count).toBe(2);
-  // the actor's failed start is a supervision decision: a restart, without the state
+  // one sensor's bad entry is reported with its code; the partition's window actor (the other
+  // sensors' windows) is not restarted for it
+  const dead = outputs.filter((o) => o.type === "dead-letter");
+  expect(dead.map((o) => o.type === "dead-letter" && [o.deadLetter.source, o.deadLetter.code])).toEqual([
+    ["actor:window/traffic:0", "DECODE_FAILED"],
+  ]);
   const [stats] = await hosts.stats();
-  expect(stats!.restarts).toBe(1);
+  expect(stats!.restarts).toBe(0);
 });

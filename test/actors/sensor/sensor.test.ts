@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { AlertEvaluator, DEFAULT_ALERT_RULES } from "../../../actors/alert/alert-rules.ts";
 import { sensorProps } from "../../../actors/sensor/sensor.ts";
 import { sensorChecksFactory } from "../../../actors/sensor/sensor-checks.ts";
-import { sensorWindowsFactory } from "../../../actors/window/sensor-windows.ts";
+import { partitionWindowsFactory } from "../../../actors/window/partition-windows.ts";
 import { windowProps } from "../../../actors/window/window.ts";
 import type { HostOutput, HotReading } from "../../../messages/host-protocol.ts";
 import type { ProcessedReading } from "../../../messages/processed-reading.ts";
@@ -80,7 +80,7 @@ async function processed(c: Case): Promise<ProcessedReading[]> {
   );
   system.register(
     windowProps({
-      createWindows: sensorWindowsFactory({
+      createWindows: partitionWindowsFactory({
         window: { kind: "tumbling", sizeMs: 60_000 },
         graceMs: 5_000,
         maxOutOfOrdernessMs: 2_000,

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { partitionWindowsFactory } from "../../../actors/window/partition-windows.ts";
 import { sensorWindowsFactory } from "../../../actors/window/sensor-windows.ts";
 import {
+  sensorWindowKey,
   type WindowMessage,
   type WindowState,
   windowKey,
@@ -12,11 +14,12 @@ import type { ActorContext } from "../../../supervisor/actor.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../../../supervisor/index.ts";
 
 /**
- * The window actor of one sensor with its operator's record cache: updates wait for the
- * `emit-updates` the actor queues to itself behind the readings it has, and nothing cached is
- * left behind a checkpoint, a passivation or an eviction.
+ * The window actor of a sensor type on a partition with its operator's record cache: updates
+ * wait for the `emit-updates` the actor queues to itself behind the readings it has, and nothing
+ * cached is left behind a checkpoint, a passivation or an eviction. Its state is published and
+ * restored per sensor, in the per-sensor window actors' form.
  */
-const KEY = windowKey("traffic", 3, "s-1");
+const KEY = windowKey("traffic", 3);
 const BASE = Date.UTC(2026, 11, 1, 12, 0, 0);
 
 function reading(offset: number, eventTime: number, vehicles: number): HotReading {
@@ -31,9 +34,14 @@ function reading(offset: number, eventTime: number, vehicles: number): HotReadin
   };
 }
 
-function propsOf(outputs: HostOutput[], cacheUpdates?: boolean, hopMs?: number) {
+function propsOf(
+  outputs: HostOutput[],
+  cacheUpdates?: boolean,
+  hopMs?: number,
+  restored: [sensorId: string, state: unknown][] = [],
+) {
   return windowProps({
-    createWindows: sensorWindowsFactory({
+    createWindows: partitionWindowsFactory({
       window: hopMs
         ? { kind: "hopping", sizeMs: 60_000, advanceMs: hopMs }
         : { kind: "tumbling", sizeMs: 60_000 },
@@ -47,6 +55,7 @@ function propsOf(outputs: HostOutput[], cacheUpdates?: boolean, hopMs?: number) 
     now: () => BASE + 120_000,
     tickMs: 1_000,
     scoreTypes: [],
+    takeRestored: () => restored.splice(0),
   });
 }
 
@@ -169,11 +178,11 @@ describe("window actor's record cache, message by message", () => {
 });
 
 describe("window actor state as bytes", () => {
-  /** an actor of KEY started from `saved`, fed `readings`, then asked for a checkpoint */
+  /** an actor of KEY started with s-1's changelog entry `saved`, fed `readings`, then asked for a checkpoint */
   function runFrom(saved: unknown, readings: HotReading[]) {
     const outputs: HostOutput[] = [];
-    const props = propsOf(outputs, false);
-    const state = props.initialState(KEY, saved as never) as WindowState;
+    const props = propsOf(outputs, false, undefined, saved === undefined ? [] : [["s-1", saved]]);
+    const state = props.initialState(KEY, undefined) as WindowState;
     const ctx = {
       key: KEY,
       state,
@@ -185,6 +194,7 @@ describe("window actor state as bytes", () => {
     for (const r of readings) props.receive(ctx, { type: "reading", reading: r });
     props.receive(ctx, { type: "checkpoint" });
     const published = outputs.find((o) => o.type === "state") as Extract<HostOutput, { type: "state" }>;
+    expect(published.key).toBe(sensorWindowKey("traffic", 3, "s-1"));
     return { outputs, state, published: published.state as Uint8Array };
   }
   const first = [reading(0, BASE, 10), reading(1, BASE + 1_000, 10), reading(2, BASE + 2_000, 10)];
@@ -198,44 +208,60 @@ describe("window actor state as bytes", () => {
     expect(appliedOffsetOf(published)).toBe(2);
   });
 
-  // the forms a window actor's state reaches it in: bytes from a checkpoint; the JSON bytes and
-  // the parsed JSON of changelogs written before the bytes (a snapshot store parses JSON bytes)
-  const legacyJson = () => {
-    const outputs: HostOutput[] = [];
-    const props = propsOf(outputs, false);
-    const state = props.initialState(KEY, undefined) as WindowState;
-    const ctx = { key: KEY, state, self: { tell: () => true }, ref: () => ({ tell: () => true }) };
-    for (const r of first)
-      props.receive(ctx as unknown as ActorContext<WindowMessage, WindowState>, {
-        type: "reading",
-        reading: r,
-      });
-    return { windows: state.windows.snapshot(), lastOffset: state.lastOffset };
+  // the forms a sensor's window state reaches the actor in: bytes from a checkpoint (of this
+  // actor or of a per-sensor one); the JSON bytes and the parsed JSON of changelogs written
+  // before the bytes by the per-sensor window actors
+  const ownWindows = sensorWindowsFactory({
+    window: { kind: "tumbling", sizeMs: 60_000 },
+    graceMs: 30_000,
+    maxOutOfOrdernessMs: 2_000,
+    idleTimeoutMs: 60_000,
+    clock: () => BASE + 120_000,
+  });
+  const perSensor = () => {
+    const windows = ownWindows("traffic", 3);
+    for (const r of first) windows.add(r, { window: () => undefined, late: () => undefined });
+    return windows;
   };
+  const legacyJson = () => ({ windows: perSensor().snapshot(), lastOffset: 2 });
   const forms: [string, () => unknown][] = [
     ["snapshot bytes", () => runFrom(undefined, first).published],
+    ["a per-sensor window actor's snapshot bytes", () => perSensor().snapshotBytes(2)],
     ["JSON bytes of an older changelog", () => new TextEncoder().encode(JSON.stringify(legacyJson()))],
     ["parsed JSON of an older changelog", () => JSON.parse(JSON.stringify(legacyJson()))],
   ];
   for (const [form, saved] of forms)
     test(`restored from ${form}, the actor skips the replayed readings and counts the new one once`, () => {
-      const { state, published } = runFrom(saved(), after);
-      expect(state.lastOffset).toBe(3);
-      const windows = sensorWindowsFactory({
-        window: { kind: "tumbling", sizeMs: 60_000 },
-        graceMs: 30_000,
-        maxOutOfOrdernessMs: 2_000,
-        idleTimeoutMs: 60_000,
-        clock: () => BASE + 120_000,
-      })("traffic", 3, published).snapshot() as WindowOperatorSnapshot;
+      const { published } = runFrom(saved(), after);
+      expect(appliedOffsetOf(published)).toBe(3);
+      // the bytes an operator of the sensor's own writes: a per-sensor actor reads them as its own
+      const windows = ownWindows("traffic", 3, published).snapshot() as WindowOperatorSnapshot;
       expect(windows.windows.map((w) => w.state.count)).toEqual([4]);
     });
 
-  test("a state that is neither bytes nor JSON fails the actor's start with DECODE_FAILED", () => {
-    const props = propsOf([], false);
-    expect(() => props.initialState(KEY, Uint8Array.of(0x7b, 0xff, 0x00) as never)).toThrow("DECODE_FAILED");
-    expect(() => props.initialState(KEY, Uint8Array.of(1, 2, 3) as never)).toThrow("DECODE_FAILED");
-    expect(() => props.initialState(KEY, new TextEncoder().encode("null") as never)).toThrow("DECODE_FAILED");
-    expect(() => props.initialState(KEY, 7 as never)).toThrow("DECODE_FAILED");
-  });
+  // one sensor's bad entry must not cost the partition's other sensors their windows
+  test.each([
+    ["invalid UTF-8", Uint8Array.of(0x7b, 0xff, 0x00)],
+    ["bytes that are neither a snapshot nor JSON", Uint8Array.of(1, 2, 3)],
+    ["JSON null", new TextEncoder().encode("null")],
+    ["a number", 7],
+  ])(
+    "a sensor's entry of %s is a DECODE_FAILED dead letter, and the other sensors keep theirs",
+    (_form, bad) => {
+      const outputs: HostOutput[] = [];
+      const good = runFrom(undefined, first).published;
+      const props = propsOf(outputs, false, undefined, [
+        ["s-bad", bad],
+        ["s-1", good],
+      ]);
+      const state = props.initialState(KEY, undefined) as WindowState;
+      const dead = outputs.filter((o) => o.type === "dead-letter");
+      expect(dead.map((o) => o.type === "dead-letter" && o.deadLetter.code)).toEqual(["DECODE_FAILED"]);
+      const published = new Map(state.windows.takeChanged());
+      expect(published.size).toBe(0); // restored state is not news for the changelog
+      expect(
+        state.windows.add(reading(2, BASE + 2_000, 10), { window: () => undefined, late: () => undefined }),
+      ).toBe(false);
+    },
+  );
 });

@@ -1,0 +1,255 @@
+import type { HotReading } from "../../messages/host-protocol.ts";
+import { MEASUREMENTS, type SensorType } from "../../messages/sensor-reading.ts";
+import {
+  clearWindowOutput,
+  createWindowOperator,
+  createWindowOutput,
+  type WindowOperator,
+  type WindowOperatorSnapshot,
+  type WindowOutput,
+} from "../../stream/index.ts";
+import { savedWindowState } from "./saved-window-state.ts";
+import { assignerOf, type SensorWindowsOptions, STATISTICS, toWindowResult } from "./sensor-windows.ts";
+import type { PartitionWindows, PartitionWindowsSnapshot, WindowSink } from "./window.ts";
+
+/**
+ * The windows of every sensor of one type on one partition, in one window operator: sensors
+ * interned to ids, open windows as rows of typed arrays, one close queue (issue 7 §4: an actor
+ * and an operator per sensor cost most of the window path's time at 100k sensors). Each sensor
+ * keeps its own stream time (the operator's per-key stream time), so its readings are judged
+ * exactly as its own operator judged them, in whatever order the sensor actors deliver
+ * different sensors' readings; the node's watermark closes any sensor's windows it passes.
+ *
+ * Durable state stays per sensor: a sensor's changelog entry, under `<type>:<partition>:<sensor>`,
+ * is the snapshot bytes an operator of its own writes, its applied offset in their header, so the
+ * per-sensor window actors' changelogs restore here unchanged (and the other way round). A
+ * replayed reading at or below its sensor's applied offset is skipped: exactly-once counting
+ * across a restore, per sensor, whatever the other sensors of the partition did.
+ */
+export function partitionWindowsFactory(options: SensorWindowsOptions) {
+  const cacheUpdates = options.cacheUpdates ?? true;
+  const assigner = assignerOf(options.window);
+  const watermark = {
+    maxOutOfOrdernessMs: options.maxOutOfOrdernessMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+  };
+  const aggregatorsOf = (sensorType: SensorType) =>
+    Object.fromEntries(MEASUREMENTS[sensorType].map((field) => [field, STATISTICS]));
+  // a sensor's state passes through an operator shaped like its own (one key, partition stream
+  // time) to become the bytes that operator writes, and back: one per sensor type, reused
+  const ownOperators = new Map<SensorType, WindowOperator>();
+  const ownOperatorOf = (sensorType: SensorType) => {
+    let operator = ownOperators.get(sensorType);
+    if (operator === undefined) {
+      operator = createWindowOperator({
+        assigner,
+        aggregators: aggregatorsOf(sensorType),
+        watermark,
+        graceMs: options.graceMs,
+        emit: "on-update",
+        initialCapacity: 8,
+        clock: options.clock,
+      });
+      ownOperators.set(sensorType, operator);
+    }
+    return operator;
+  };
+  // one output buffer for every partition's operator: each call drains it before it returns
+  const out = createWindowOutput();
+  return (
+    sensorType: SensorType,
+    partition: number,
+    snapshot?: PartitionWindowsSnapshot,
+  ): PartitionWindows => {
+    const operator = createWindowOperator({
+      assigner,
+      aggregators: aggregatorsOf(sensorType),
+      watermark: { ...watermark, streamTime: "key" },
+      graceMs: options.graceMs,
+      emit: "on-update",
+      cacheUpdates,
+      clock: options.clock,
+    });
+    return new OnePartitionWindows(operator, ownOperatorOf(sensorType), out, sensorType, partition, snapshot);
+  };
+}
+
+class OnePartitionWindows implements PartitionWindows {
+  private readonly stream: string;
+  /** per key id: the offset of the sensor's last reading applied, -1 before any */
+  private lastOffsets = new Float64Array(16).fill(-1);
+  /** per key id: 1 while its state changed since it was last published */
+  private changedFlags = new Uint8Array(16);
+  private changedIds: number[] = [];
+  private lastIngestedAt = 0;
+  /** a reading went in since the last emitUpdates */
+  private held = false;
+
+  constructor(
+    private readonly operator: WindowOperator,
+    /** shaped like one sensor's own operator: converts a sensor's state to and from its bytes */
+    private readonly ownOperator: WindowOperator,
+    private readonly out: WindowOutput,
+    private readonly sensorType: SensorType,
+    private readonly partition: number,
+    snapshot: PartitionWindowsSnapshot | undefined,
+  ) {
+    this.stream = `${sensorType}:${partition}`;
+    if (snapshot === undefined) return;
+    operator.restore(snapshot.windows);
+    for (let i = 0; i < snapshot.sensors.length; i++)
+      this.setLastOffset(snapshot.sensors[i]!, snapshot.lastOffsets[i]!);
+    for (const sensorId of snapshot.changed) this.markChanged(this.idOf(sensorId));
+  }
+
+  get changed(): number {
+    return this.changedIds.length;
+  }
+
+  add(reading: HotReading, sink: WindowSink): boolean {
+    const keyId = this.idOf(reading.sensorId);
+    if (reading.offset <= this.lastOffsets[keyId]!) return false; // replayed after a restore
+    this.lastOffsets[keyId] = reading.offset;
+    this.markChanged(keyId);
+    this.lastIngestedAt = reading.ingestedAt;
+    this.operator.processInterned(reading.partition, keyId, reading.eventTime, reading.values, this.out);
+    this.held = this.operator.config.cacheUpdates === true;
+    this.drain(sink, reading.offset);
+    return true;
+  }
+
+  hasCachedUpdates(): boolean {
+    return this.held;
+  }
+
+  emitUpdates(sink: WindowSink): void {
+    this.held = false;
+    this.operator.flushUpdates(this.out);
+    this.drain(sink, -1);
+  }
+
+  advance(now: number, sink: WindowSink): void {
+    this.operator.advanceProcessingTime(now, this.out);
+    this.drain(sink, -1);
+  }
+
+  // per-key stream time: only readings and the node's watermark (`advanceTo`) close windows
+  closesInProcessingTime(): boolean {
+    return false;
+  }
+
+  advanceTo(watermark: number, sink: WindowSink): void {
+    this.operator.advanceWatermark(watermark, this.out);
+    this.drain(sink, -1);
+  }
+
+  nextCloseAt(): number {
+    return this.operator.nextCloseAt();
+  }
+
+  flush(sink: WindowSink): void {
+    this.operator.flush(this.out);
+    this.drain(sink, -1);
+  }
+
+  restore(sensorId: string, saved: unknown): void {
+    const state = savedWindowState(saved);
+    if (state === undefined) return;
+    // the live state is never older than the changelog, which is written from it
+    if (this.operator.snapshotKey(sensorId) !== undefined) return;
+    this.ownOperator.restore(state.windows as WindowOperatorSnapshot | Uint8Array);
+    this.operator.restoreKey(sensorId, this.ownOperator.snapshot());
+    this.setLastOffset(sensorId, state.lastOffset);
+  }
+
+  takeChanged(): [string, Uint8Array][] {
+    const states: [string, Uint8Array][] = [];
+    for (const keyId of this.changedIds) {
+      this.changedFlags[keyId] = 0;
+      const sensorId = this.operator.keyOf(keyId);
+      const state = this.operator.snapshotKey(sensorId);
+      if (state === undefined) continue;
+      this.ownOperator.restore({
+        ...state,
+        partitions: state.partitions.map((p) => ({ ...p, partition: this.partition })),
+      });
+      states.push([sensorId, this.ownOperator.snapshotBytes(this.lastOffsets[keyId]!)]);
+    }
+    this.changedIds = [];
+    return states;
+  }
+
+  snapshot(): PartitionWindowsSnapshot {
+    const sensors: string[] = [];
+    const offsets: number[] = [];
+    for (let keyId = 0; keyId < this.operator.stats().keys; keyId++) {
+      const offset = this.lastOffsets[keyId]!;
+      if (offset < 0) continue;
+      sensors.push(this.operator.keyOf(keyId));
+      offsets.push(offset);
+    }
+    return {
+      windows: this.operator.snapshotBytes(),
+      sensors,
+      lastOffsets: Float64Array.from(offsets),
+      changed: this.changedIds.map((keyId) => this.operator.keyOf(keyId)),
+    };
+  }
+
+  private setLastOffset(sensorId: string, offset: number): void {
+    // the id first: interning may grow (replace) the array, and `this.lastOffsets[this.idOf(s)] = o`
+    // reads the old array before the call and writes the offset where nobody looks again
+    // (a restored sensor with the id at a capacity boundary replayed from -1)
+    const keyId = this.idOf(sensorId);
+    this.lastOffsets[keyId] = offset;
+  }
+
+  private idOf(sensorId: string): number {
+    const keyId = this.operator.internKey(sensorId);
+    if (keyId >= this.lastOffsets.length) {
+      const offsets = new Float64Array(Math.max(keyId + 1, this.lastOffsets.length * 2)).fill(-1);
+      offsets.set(this.lastOffsets);
+      this.lastOffsets = offsets;
+      const flags = new Uint8Array(offsets.length);
+      flags.set(this.changedFlags);
+      this.changedFlags = flags;
+    }
+    return keyId;
+  }
+
+  private markChanged(keyId: number): void {
+    if (this.changedFlags[keyId] === 1) return;
+    this.changedFlags[keyId] = 1;
+    this.changedIds.push(keyId);
+  }
+
+  /** `offset`: the log position of the reading that caused the output, -1 for timer work */
+  private drain(sink: WindowSink, offset: number): void {
+    const o = this.out;
+    const stream = this.stream;
+    for (const result of o.emitted) {
+      // a closed window leaves its sensor's state: the changelog must learn it
+      if (result.final) this.markChanged(this.idOf(result.key));
+      sink.window(toWindowResult(this.sensorType, result), this.lastIngestedAt);
+    }
+    for (const late of o.late)
+      sink.late({
+        stream,
+        key: late.key,
+        event_time: late.eventTime,
+        reason: `${late.reason} (watermark ${late.watermark})`,
+        partition: late.partition,
+        offset,
+      });
+    for (const rejected of o.rejected)
+      sink.late({
+        stream,
+        key: rejected.key,
+        event_time: rejected.eventTime,
+        reason: `rejected: ${rejected.reason}${rejected.field ? ` (${rejected.field})` : ""}`,
+        partition: rejected.partition,
+        offset,
+      });
+    clearWindowOutput(o);
+  }
+}
