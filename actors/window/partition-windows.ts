@@ -167,13 +167,8 @@ class OnePartitionWindows implements PartitionWindows {
     for (const keyId of this.changedIds) {
       this.changedFlags[keyId] = 0;
       const sensorId = this.operator.keyOf(keyId);
-      const state = this.operator.snapshotKey(sensorId);
-      if (state === undefined) continue;
-      this.ownOperator.restore({
-        ...state,
-        partitions: state.partitions.map((p) => ({ ...p, partition: this.partition })),
-      });
-      states.push([sensorId, this.ownOperator.snapshotBytes(this.lastOffsets[keyId]!)]);
+      const state = this.operator.snapshotKeyBytes(sensorId, this.lastOffsets[keyId]!, this.partition);
+      if (state !== undefined) states.push([sensorId, state]);
     }
     this.changedIds = [];
     return states;

@@ -156,6 +156,13 @@ export interface WindowOperator {
    */
   snapshotKey(key: string): WindowOperatorSnapshot | undefined;
   /**
+   * streamTime "key": `snapshotKey` as the bytes an operator of the key's own writes (what
+   * `snapshotBytes` of that operator gives), written straight from the table's rows, with
+   * `appliedOffset` in the header and `partition` as the key's input partition. Undefined for a
+   * key never seen.
+   */
+  snapshotKeyBytes(key: string, appliedOffset: number, partition: number): Uint8Array | undefined;
+  /**
    * streamTime "key": adds one key's state (from `snapshotKey`, or from an operator that owned
    * only that key) to this operator, beside the keys it holds; the key must have no open window.
    */
@@ -172,6 +179,8 @@ const HOUR_MS = 3_600_000;
 const NO_KEY_TIMES = new Float64Array(0);
 const NO_KEY_PARTITIONS = new Int32Array(0);
 const MAX_PARTITION = 65_535;
+/** a key's own state counts nothing of the operator it was taken from */
+const NO_COUNTS = { processed: 0, emitted: 0, late: 0, rejected: 0 } as const;
 /** processBatch interns this many keys before it places their records */
 const BATCH_GROUP = 64;
 
@@ -512,6 +521,29 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
         (state) => state.key === key,
       ),
     };
+  }
+
+  snapshotKeyBytes(key: string, appliedOffset: number, partition: number): Uint8Array | undefined {
+    this.requireKeyStreamTime("snapshotKeyBytes");
+    const keyId = this.keys.idOf(key);
+    if (keyId === undefined) return undefined;
+    const max = this.keyMax[keyId]!;
+    const own = max - this.maxOutOfOrdernessMs;
+    return encodeSnapshotBytes(
+      {
+        ...this.snapshotSource(),
+        counts: NO_COUNTS,
+        onlyKey: {
+          keyId,
+          watermark: own,
+          partitions:
+            max === Number.NEGATIVE_INFINITY
+              ? []
+              : [{ partition, maxEventTime: max, watermark: own, idle: false, lastRecordAt: this.now }],
+        },
+      },
+      appliedOffset,
+    );
   }
 
   restoreKey(key: string, snapshot: WindowOperatorSnapshot): void {

@@ -80,6 +80,15 @@ export interface SnapshotBytesSource extends SnapshotParts {
   readonly counts: SnapshotCounts;
   /** per-key stream time mode: a key's max event time (-Infinity: none) */
   readonly keyStreamTime?: (keyId: number) => number;
+  /**
+   * Only this key's state, in the form an operator of that key's own writes: its windows and key
+   * state, and its stream time as the one partition's watermark (no per-key stream times).
+   */
+  readonly onlyKey?: {
+    readonly keyId: number;
+    readonly watermark: number;
+    readonly partitions: readonly PartitionWatermark[];
+  };
 }
 
 export interface RestoredFromBytes {
@@ -211,8 +220,11 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
   keyIndex.fill(-1, 0, keys.size);
   keyCount = 0;
 
+  const only = source.onlyKey;
   let windowCount = 0;
-  for (let keyId = 0; keyId < keys.size; keyId++) {
+  const firstKey = only === undefined ? 0 : only.keyId;
+  const endKey = only === undefined ? keys.size : only.keyId + 1;
+  for (let keyId = firstKey; keyId < endKey; keyId++) {
     for (let slot = table.keyHead[keyId] ?? -1; slot >= 0; slot = table.nextOf(slot)) {
       if (windowCount === slots.length) {
         const grown = new Int32Array(slots.length * 2);
@@ -223,10 +235,13 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
     }
   }
   sortBySeq(table, windowCount);
-  const partitions = source.watermarks.partitions();
-  const keyStates = source.placement.snapshotKeys?.((keyId) => keys.keyOf(keyId)) ?? [];
+  const partitions = only === undefined ? source.watermarks.partitions() : only.partitions;
+  const allKeyStates = source.placement.snapshotKeys?.((keyId) => keys.keyOf(keyId)) ?? [];
+  const onlyKeyName = only === undefined ? undefined : keys.keyOf(only.keyId);
+  const keyStates =
+    onlyKeyName === undefined ? allKeyStates : allKeyStates.filter((state) => state.key === onlyKeyName);
   let streamTimes = 0;
-  if (source.keyStreamTime)
+  if (source.keyStreamTime && only === undefined)
     for (let keyId = 0; keyId < keys.size; keyId++)
       if (source.keyStreamTime(keyId) !== Number.NEGATIVE_INFINITY) streamTimes++;
   let keyStateDoubles = 0;
@@ -258,7 +273,7 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
     table.copyStateTo(slot, d, at + 4);
     at += 4 + rowLength;
   }
-  if (source.keyStreamTime)
+  if (source.keyStreamTime && only === undefined)
     for (let keyId = 0; keyId < keys.size; keyId++) {
       const max = source.keyStreamTime(keyId);
       if (max === Number.NEGATIVE_INFINITY) continue;
@@ -299,11 +314,11 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
       byte += 4 + json.length;
     }
 
-  const watermark = source.watermarks.current;
+  const watermark = only === undefined ? source.watermarks.current : only.watermark;
   octets[0] = WINDOW_SNAPSHOT_FORMAT;
   octets[1] =
     (watermark === Number.NEGATIVE_INFINITY ? 0 : FLAG_WATERMARK) |
-    (source.keyStreamTime ? FLAG_STREAM_TIMES : 0) |
+    (source.keyStreamTime && only === undefined ? FLAG_STREAM_TIMES : 0) |
     (withObjects ? FLAG_OBJECTS : 0);
   view.setUint16(2, fieldCount, true);
   view.setUint32(4, 0, true);

@@ -3,6 +3,7 @@ import { PartitionWatermarks } from "../../../stream/watermark/partition-waterma
 import { hopping, tumbling, type WindowAssigner } from "../../../stream/window/window-assigner.ts";
 import { createWindowOperator, type WindowOperator } from "../../../stream/window/window-operator.ts";
 import { createWindowOutput, type WindowOutput } from "../../../stream/window/window-output.ts";
+import { appliedOffsetOf } from "../../../stream/window/window-snapshot-bytes.ts";
 
 /**
  * Conformance: one operator for a partition's keys with per-key stream time gives every key
@@ -205,6 +206,36 @@ describe("window operator with per-key stream time", () => {
     operator.process(0, "a", T0 - 500, { v: 1 }, out);
     expect(() => operator.restoreKey("a", operator.snapshotKey("a")!)).toThrow("already has open windows");
     expect(operator.snapshotKey("never seen")).toBeUndefined();
+  });
+
+  // the changelog keeps a key's state as its own operator's bytes: written straight from the
+  // shared operator's rows, they must say what the key's JSON state says
+  test.each([
+    ["tumbling, moments", tumbling(10_000), { v: ["count", "sum", "min", "max"] as const }],
+    ["hopping, t-digest", hopping(20_000, 5_000), { v: ["count", { quantiles: [0.5] }] as const }],
+  ])("a key's own bytes restore to the state its JSON gives: %s", (_name, assigner, aggregators) => {
+    const config = {
+      assigner,
+      aggregators,
+      watermark: { maxOutOfOrdernessMs: 1_000 },
+      clock: () => T0 + 60_000,
+    };
+    const shared = createWindowOperator({ ...config, watermark: { ...config.watermark, streamTime: "key" } });
+    const out = createWindowOutput();
+    for (let i = 0; i < 40; i++) shared.process(3, `k${i % 4}`, T0 + i * 700 - (i % 3) * 900, { v: i }, out);
+    shared.advanceWatermark(T0 + 9_000, out);
+    const fromJson = createWindowOperator(config);
+    const fromBytes = createWindowOperator(config);
+    for (const key of ["k0", "k1", "k2", "k3"]) {
+      fromJson.restore(shared.snapshotKey(key)!);
+      const bytes = shared.snapshotKeyBytes(key, 41, 3)!;
+      expect(appliedOffsetOf(bytes)).toBe(41);
+      fromBytes.restore(bytes);
+      const json = fromJson.snapshot();
+      expect(json.windows.length).toBeGreaterThan(0);
+      expect(fromBytes.snapshot()).toEqual(json);
+    }
+    expect(shared.snapshotKeyBytes("never seen", 0, 3)).toBeUndefined();
   });
 
   test("refuses per-key stream time on processing time", () => {
