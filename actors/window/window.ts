@@ -1,6 +1,10 @@
-import { deadLetter } from "../../messages/dead-letter.ts";
 import { isPlatformError } from "../../messages/errors.ts";
-import type { HostOutput, HotReading, LateRecord } from "../../messages/host-protocol.ts";
+import {
+  corruptStateReport,
+  type HostOutput,
+  type HotReading,
+  type LateRecord,
+} from "../../messages/host-protocol.ts";
 import type { SensorType } from "../../messages/sensor-reading.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
 import type { ActorRef, Props } from "../../supervisor/actor.ts";
@@ -184,18 +188,15 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       try {
         windows.restore(sensorId, saved);
       } catch (error) {
-        // one sensor's entry that is not a state: that sensor starts empty, the others keep theirs
+        // One sensor's entry that does not decode (a corrupt changelog record, or one written
+        // under another window configuration): that sensor starts empty, the others keep theirs.
+        // State is restored as bytes and decoded only here, so the main thread hears of it from
+        // here and reports it as any corrupt changelog record (counted, said once, a metric).
         if (!isPlatformError(error)) throw error;
-        deps.emit({
-          type: "dead-letter",
-          deadLetter: deadLetter(
-            `actor:window/${key}`,
-            error.code,
-            `restore of ${sensorId}: ${error.message}`,
-            sensorId,
-            deps.now(),
-          ),
-        });
+        const { sensorType, partition } = parseWindowKey(key);
+        deps.emit(
+          corruptStateReport("window", sensorWindowKey(sensorType, partition, sensorId), partition, error),
+        );
       }
     }
   };

@@ -109,7 +109,7 @@ test("restored window state reaches its actor as the stored bytes: as bytes and 
   }
 });
 
-test("a restored state that does not decode starts its sensor's windows empty, reported as a dead letter, and the host keeps going", async () => {
+test("a restored state that does not decode starts its sensor's windows empty, reported as corrupt state, and the host keeps going", async () => {
   const { hosts, reading, checkpoint, outputs } = startHost();
   hosts.sendControl(0, {
     type: "restore",
@@ -121,11 +121,11 @@ test("a restored state that does not decode starts its sensor's windows empty, r
   hosts.sendReading(0, reading(0));
   hosts.sendReading(0, reading(1));
   expect((await checkpoint()).count).toBe(2);
-  // one sensor's bad entry is reported with its code; the partition's window actor (the other
-  // sensors' windows) is not restarted for it
-  const dead = outputs.filter((o) => o.type === "dead-letter");
-  expect(dead.map((o) => o.type === "dead-letter" && [o.deadLetter.source, o.deadLetter.code])).toEqual([
-    ["actor:window/traffic:0", "DECODE_FAILED"],
+  // one sensor's bad entry goes to the main thread as corrupt changelog state, with its key and
+  // code; the partition's window actor (the other sensors' windows) is not restarted for it
+  const reports = outputs.filter((o) => o.type === "corrupt-state");
+  expect(reports.map((o) => o.type === "corrupt-state" && [o.kind, o.key, o.partition, o.code])).toEqual([
+    ["window", "traffic:0:x", 0, "DECODE_FAILED"],
   ]);
   const [stats] = await hosts.stats();
   expect(stats!.restarts).toBe(0);

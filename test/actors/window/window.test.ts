@@ -239,24 +239,36 @@ describe("window actor state as bytes", () => {
       expect(windows.windows.map((w) => w.state.count)).toEqual([4]);
     });
 
-  // one sensor's bad entry must not cost the partition's other sensors their windows
+  // one sensor's bad entry must not cost the partition's other sensors their windows; it is
+  // reported to the main thread as corrupt changelog state (regression: a dead letter of the
+  // actor, which the main thread's corrupt-changelog count, log and metric never saw)
+  const otherSize = () =>
+    sensorWindowsFactory({
+      window: { kind: "tumbling", sizeMs: 30_000 },
+      graceMs: 30_000,
+      maxOutOfOrdernessMs: 2_000,
+      idleTimeoutMs: 60_000,
+      clock: () => BASE + 120_000,
+    })("traffic", 3).snapshotBytes(2);
   test.each([
-    ["invalid UTF-8", Uint8Array.of(0x7b, 0xff, 0x00)],
-    ["bytes that are neither a snapshot nor JSON", Uint8Array.of(1, 2, 3)],
-    ["JSON null", new TextEncoder().encode("null")],
-    ["a number", 7],
+    ["invalid UTF-8", () => Uint8Array.of(0x7b, 0xff, 0x00), "DECODE_FAILED"],
+    ["bytes that are neither a snapshot nor JSON", () => Uint8Array.of(1, 2, 3), "DECODE_FAILED"],
+    ["JSON null", () => new TextEncoder().encode("null"), "DECODE_FAILED"],
+    ["a number", () => 7, "DECODE_FAILED"],
+    ["a snapshot of another window size", otherSize, "CONFIG_INVALID"],
   ])(
-    "a sensor's entry of %s is a DECODE_FAILED dead letter, and the other sensors keep theirs",
-    (_form, bad) => {
+    "a sensor's entry of %s is reported as corrupt state, and the other sensors keep theirs",
+    (_form, bad, code) => {
       const outputs: HostOutput[] = [];
       const good = runFrom(undefined, first).published;
       const props = propsOf(outputs, false, undefined, [
-        ["s-bad", bad],
+        ["s-bad", bad()],
         ["s-1", good],
       ]);
       const state = props.initialState(KEY, undefined) as WindowState;
-      const dead = outputs.filter((o) => o.type === "dead-letter");
-      expect(dead.map((o) => o.type === "dead-letter" && o.deadLetter.code)).toEqual(["DECODE_FAILED"]);
+      expect(outputs.map((o) => o.type === "corrupt-state" && [o.kind, o.key, o.partition, o.code])).toEqual([
+        ["window", sensorWindowKey("traffic", 3, "s-bad"), 3, code],
+      ]);
       const published = new Map(state.windows.takeChanged());
       expect(published.size).toBe(0); // restored state is not news for the changelog
       expect(
