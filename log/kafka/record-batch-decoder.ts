@@ -358,6 +358,9 @@ function readHeaders(count: number): Header[] {
   return headers;
 }
 
+/** every record without headers shares one (frozen) empty list: an array a record was an allocation each */
+const NO_HEADERS: readonly Header[] = Object.freeze([]);
+
 function readRecords(
   source: BatchSource,
   body: Uint8Array,
@@ -401,7 +404,7 @@ function readRecords(
     const headerCount = bad === "" ? readVarint() : 0;
     if (bad === "" && (headerCount < 0 || headerCount * 2 > recordEnd - pos))
       bad = `header count ${headerCount} does not fit the ${recordEnd - pos} bytes left in the record`;
-    const headers = bad === "" && headerCount > 0 ? readHeaders(headerCount) : [];
+    const headers = bad === "" && headerCount > 0 ? readHeaders(headerCount) : NO_HEADERS;
     if (bad === "" && pos !== recordEnd) bad = `${recordEnd - pos} bytes are left over at the record's end`;
     if (bad !== "") throw corrupt(source, baseOffset, `record ${n}: ${bad}`);
     const offset = baseOffset + offsetDelta;

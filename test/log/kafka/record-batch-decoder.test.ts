@@ -146,6 +146,17 @@ describe("Kafka record batches decoded from fetch bytes", () => {
     ]);
   });
 
+  test("records without headers share one empty header list that nobody can add to", () => {
+    const { records } = decodeRecordBatches(
+      source(batchAt(0n, [message(0), message(1, [["a", "1"]]), message(2)])),
+    );
+    const [first, withHeader, last] = records;
+    expect(first!.headers).toEqual([]);
+    expect(last!.headers).toBe(first!.headers);
+    expect(Object.isFrozen(first!.headers)).toBe(true);
+    expect(withHeader!.headers).toEqual([{ key: "a", value: "1" }]);
+  });
+
   test("a record's value is its own copy, not a view that keeps the fetch response alive", () => {
     const [record] = decodeRecordBatches(source(batchAt(0n, [message(0)]))).records;
     expect(record!.value!.byteLength).toBe(record!.value!.buffer.byteLength);
