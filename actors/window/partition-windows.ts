@@ -1,3 +1,4 @@
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { HotReading } from "../../messages/host-protocol.ts";
 import { MEASUREMENTS, type SensorType } from "../../messages/sensor-reading.ts";
 import {
@@ -96,10 +97,11 @@ class OnePartitionWindows implements PartitionWindows {
   ) {
     this.stream = `${sensorType}:${partition}`;
     if (snapshot === undefined) return;
-    operator.restore(snapshot.windows);
-    for (let i = 0; i < snapshot.sensors.length; i++)
-      this.setLastOffset(snapshot.sensors[i]!, snapshot.lastOffsets[i]!);
-    for (const sensorId of snapshot.changed) this.markChanged(this.idOf(sensorId));
+    const saved = decodePartitionSnapshot(snapshot);
+    operator.restore(saved.windows);
+    for (let i = 0; i < saved.sensors.length; i++)
+      this.setLastOffset(saved.sensors[i]!, saved.lastOffsets[i]!);
+    for (const sensorId of saved.changed) this.markChanged(this.idOf(sensorId));
   }
 
   get changed(): number {
@@ -183,12 +185,12 @@ class OnePartitionWindows implements PartitionWindows {
       sensors.push(this.operator.keyOf(keyId));
       offsets.push(offset);
     }
-    return {
-      windows: this.operator.snapshotBytes(),
+    return encodePartitionSnapshot(
+      this.operator.snapshotBytes(),
+      offsets,
       sensors,
-      lastOffsets: Float64Array.from(offsets),
-      changed: this.changedIds.map((keyId) => this.operator.keyOf(keyId)),
-    };
+      this.changedIds.map((keyId) => this.operator.keyOf(keyId)),
+    );
   }
 
   private setLastOffset(sensorId: string, offset: number): void {
@@ -248,3 +250,77 @@ class OnePartitionWindows implements PartitionWindows {
     clearWindowOutput(o);
   }
 }
+
+/**
+ * A passivated partition's windows as one byte string: the worker's snapshot store keeps bytes as
+ * they are and anything else as JSON text, which turned typed arrays into plain objects that no
+ * longer restored (the partition's windows started again from nothing when a reading woke it).
+ *
+ *   [0] 0x50 ('P', never the '{' the store takes for JSON)  [4] u32 W  [8] W bytes: the operator's
+ *   snapshot; then u32 N, N x f64 applied offsets, then UTF-8 JSON [sensors (N), changed sensors]
+ */
+const PARTITION_SNAPSHOT_TAG = 0x50;
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+
+function encodePartitionSnapshot(
+  windows: Uint8Array,
+  offsets: readonly number[],
+  sensors: readonly string[],
+  changed: readonly string[],
+): PartitionWindowsSnapshot {
+  const names = utf8.encode(JSON.stringify([sensors, changed]));
+  const bytes = new Uint8Array(8 + windows.length + 4 + offsets.length * 8 + names.length);
+  const view = new DataView(bytes.buffer);
+  bytes[0] = PARTITION_SNAPSHOT_TAG;
+  view.setUint32(4, windows.length, true);
+  bytes.set(windows, 8);
+  let at = 8 + windows.length;
+  view.setUint32(at, offsets.length, true);
+  at += 4;
+  for (const offset of offsets) {
+    view.setFloat64(at, offset, true);
+    at += 8;
+  }
+  bytes.set(names, at);
+  return bytes;
+}
+
+function decodePartitionSnapshot(bytes: PartitionWindowsSnapshot): {
+  windows: Uint8Array;
+  sensors: readonly string[];
+  lastOffsets: Float64Array;
+  changed: readonly string[];
+} {
+  const failed = (reason: string) =>
+    new PlatformError(ErrorCodes.DECODE_FAILED, `a passivated partition's windows: ${reason}`, {
+      details: { length: bytes.length },
+    });
+  if (!(bytes instanceof Uint8Array) || bytes.length < 12 || bytes[0] !== PARTITION_SNAPSHOT_TAG)
+    throw failed("not a partition snapshot");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const windowsLength = view.getUint32(4, true);
+  if (8 + windowsLength + 4 > bytes.length) throw failed("the operator's bytes run past the end");
+  const windows = bytes.subarray(8, 8 + windowsLength);
+  let at = 8 + windowsLength;
+  const count = view.getUint32(at, true);
+  at += 4;
+  if (at + count * 8 > bytes.length) throw failed("the offsets run past the end");
+  const lastOffsets = new Float64Array(count);
+  for (let i = 0; i < count; i++, at += 8) lastOffsets[i] = view.getFloat64(at, true);
+  let names: unknown;
+  try {
+    names = JSON.parse(utf8Strict.decode(bytes.subarray(at)));
+  } catch (error) {
+    throw new PlatformError(ErrorCodes.DECODE_FAILED, "a passivated partition's windows: sensor names", {
+      cause: error,
+      details: { length: bytes.length },
+    });
+  }
+  const [sensors, changed] = Array.isArray(names) ? names : [];
+  if (!isStrings(sensors) || sensors.length !== count || !isStrings(changed)) throw failed("sensor names");
+  return { windows, sensors, lastOffsets, changed };
+}
+
+const isStrings = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === "string");

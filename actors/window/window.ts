@@ -106,16 +106,11 @@ export interface PartitionWindows {
   snapshot(): PartitionWindowsSnapshot;
 }
 
-/** a partition's windows while its actor is passivated */
-export interface PartitionWindowsSnapshot {
-  /** the operator's snapshot bytes, each sensor's stream time included */
-  readonly windows: Uint8Array;
-  /** sensors with a reading applied, and the offset of the last one (same order) */
-  readonly sensors: readonly string[];
-  readonly lastOffsets: Float64Array;
-  /** sensors changed since their state was last published */
-  readonly changed: readonly string[];
-}
+/**
+ * a partition's windows while its actor is passivated: one byte string (partition-windows.ts),
+ * which the worker's snapshot store keeps as it is
+ */
+export type PartitionWindowsSnapshot = Uint8Array;
 
 export interface WindowSink {
   window(result: WindowResult, ingestedAt: number): void;

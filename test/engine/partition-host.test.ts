@@ -26,7 +26,7 @@ afterEach(async () => {
   stop = undefined;
 });
 
-function startHost() {
+function startHost(passivateAfterMs?: number) {
   const hosts = inProcessHosts({
     window: { kind: "tumbling", sizeMs: 60_000 },
     anomalyDetector: "robust-z",
@@ -36,6 +36,7 @@ function startHost() {
     sensorIntervalMs: 1000,
     utcOffsetMinutes: 0,
     tickMs: 1000,
+    ...(passivateAfterMs === undefined ? {} : { passivateAfterMs }),
   });
   stop = () => hosts.stop();
   const outputs: HostOutput[] = [];
@@ -127,6 +128,26 @@ test("a restored state that does not decode starts its sensor's windows empty, r
   expect(reports.map((o) => o.type === "corrupt-state" && [o.kind, o.key, o.partition, o.code])).toEqual([
     ["window", "traffic:0:x", 0, "DECODE_FAILED"],
   ]);
+  const [stats] = await hosts.stats();
+  expect(stats!.restarts).toBe(0);
+});
+
+// regression: the partition window actor's passivation snapshot (operator bytes, offsets, sensor
+// names) went through the worker's snapshot store as JSON, which turned its byte arrays into
+// plain objects; woken by the sensor's next reading, the actor could not restore them and every
+// sensor of the partition started its windows again from nothing
+test("a window actor passivated and woken by the next reading keeps every sensor's open window", async () => {
+  const { hosts, reading, checkpoint } = startHost(200);
+  for (let offset = 0; offset < 3; offset++) hosts.sendReading(0, reading(offset));
+  expect((await checkpoint()).count).toBe(3);
+  // every actor of the host passivates (nothing else keeps them alive)
+  const passivated = await eventually(
+    async () => (await hosts.stats())[0]!.byKind.window?.actors ?? -1,
+    (actors) => actors === 0,
+  );
+  expect(passivated).toBe(0);
+  hosts.sendReading(0, reading(3));
+  expect((await checkpoint()).count).toBe(4);
   const [stats] = await hosts.stats();
   expect(stats!.restarts).toBe(0);
 });
