@@ -499,6 +499,14 @@ export class Dispatcher {
     const workers = new Set<number>();
     const nextOffsets = new Map<string, Position>();
     const now = this.deps.now(); // one clock read per batch, not per record
+    // A batch comes in runs of one partition: its next offset is kept in one position per run,
+    // not a key string and a position per record, and one dead-letter callback serves the batch
+    // (each was an allocation per record).
+    let runTopic = "";
+    let runPartition = -1;
+    let runKey = "";
+    let position: Position | undefined;
+    const toDeadLetters = (letter: DeadLetter) => this.deps.onDeadLetter(letter, runTopic);
     for (const record of records) {
       // revoked while this batch was polled or dispatched: its next owner reads it again
       if (!this.owned.has(record.partition)) continue;
@@ -506,29 +514,29 @@ export class Dispatcher {
       const worker = hosts.workerOf(record.partition);
       // not sent: its worker is down, and the replay reads it again from the committed offset
       if (this.lostWorkers.has(worker)) continue;
-      nextOffsets.set(`${record.topic}/${record.partition}`, {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset + 1,
-      });
-      const reading = rawReading(
-        record,
-        this.deps.decode,
-        (letter) => this.deps.onDeadLetter(letter, record.topic),
-        now,
-        this.deps.readingJsonStart,
-      );
+      if (position === undefined || record.partition !== runPartition || record.topic !== runTopic) {
+        runTopic = record.topic;
+        runPartition = record.partition;
+        runKey = `${runTopic}/${runPartition}`;
+        position = nextOffsets.get(runKey);
+        if (position === undefined) {
+          position = { topic: runTopic, partition: runPartition, offset: 0 };
+          nextOffsets.set(runKey, position);
+        }
+      }
+      position.offset = record.offset + 1;
+      const reading = rawReading(record, this.deps.decode, toDeadLetters, now, this.deps.readingJsonStart);
       if (!reading) continue;
       this.watermarks?.observe(record.partition, reading.eventTime, now);
       // a worker that crashes while its ring is full never makes space: stop waiting for it;
       // nor for a partition revoked meanwhile (its actors are gone from the worker)
-      const sendable = () => !this.lostWorkers.has(worker) && this.owned.has(record.partition);
-      while (sendable() && !hosts.sendReading(worker, reading)) {
+      while (this.sendable(worker, record.partition) && !hosts.sendReading(worker, reading)) {
         hosts.flush();
         await hosts.waitForSpace(worker, 100);
       }
-      if (!sendable()) {
-        nextOffsets.delete(`${record.topic}/${record.partition}`);
+      if (!this.sendable(worker, record.partition)) {
+        nextOffsets.delete(runKey);
+        position = undefined; // a later record of the partition starts its position again
         continue;
       }
       workers.add(worker);
@@ -536,6 +544,10 @@ export class Dispatcher {
     await this.sendBatchMarks(workers, this.checkpointDue(), nextOffsets);
     this.consumed += records.length;
     this.deps.onConsumed?.(records.length);
+  }
+
+  private sendable(worker: number, partition: number): boolean {
+    return !this.lostWorkers.has(worker) && this.owned.has(partition);
   }
 
   /** marks for one batch; a checkpoint goes to every worker, since any may hold changed state */

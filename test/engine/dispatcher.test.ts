@@ -6,7 +6,7 @@ import { Dispatcher } from "../../engine/dispatcher.ts";
 import type { PartitionHosts } from "../../engine/partition-hosts.ts";
 import type { StateRestorer } from "../../engine/state-restorer.ts";
 import { openLog } from "../../log/index.ts";
-import type { Consumer, ConsumerOptions, Log, LogRecord } from "../../log/log.ts";
+import type { CommitOffset, Consumer, ConsumerOptions, Log, LogRecord } from "../../log/log.ts";
 import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
 import type { DeadLetter } from "../../messages/dead-letter.ts";
 import type { HostInbound } from "../../messages/host-protocol.ts";
@@ -490,6 +490,49 @@ describe("the dispatcher", () => {
     const evicted = sent.indexOf("evict 1");
     expect(evicted).toBeGreaterThan(0);
     expect(sent.slice(evicted).filter((line) => line === "reading p1")).toEqual([]);
+  });
+
+  test("a batch whose partitions interleave commits each partition's offset after its last record, a dead letter among them named by its record's topic", async () => {
+    await dispatcher.stop();
+    const bad: LogRecord = { ...readingRecord(0, 11), value: encoder.encode("{not json") };
+    const batch = [readingRecord(0, 10), readingRecord(2, 5), bad, readingRecord(2, 6), readingRecord(0, 12)];
+    const commits: CommitOffset[] = [];
+    const member = scriptedMember(() => [0, 2], batch);
+    const consumer = member.log.consumer({ groupId: GROUP, topics: [Topics.sensorsRaw] });
+    const scripted = member.log.consumer;
+    member.log.consumer = (options) => {
+      scripted(options);
+      return { ...consumer, commit: async (offsets) => void commits.push(...offsets) };
+    };
+    const letters: string[] = [];
+    hosts.answer = (worker, batchId) => interleaved.markDone(worker, batchId);
+    const interleaved = new Dispatcher({
+      log: member.log,
+      hosts,
+      groupId: `${GROUP}-interleaved`,
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: (letter, topic) => letters.push(`${topic} ${letter.source}`),
+      commitIntervalMs: 0,
+      now: Date.now,
+    });
+    dispatcher = interleaved;
+    interleaved.start();
+    await eventually(
+      () => commits.length,
+      (n) => n >= 2,
+    );
+    const last = new Map(commits.map((c) => [c.partition, c.offset]));
+    expect([...last].sort(([a], [b]) => a - b)).toEqual([
+      [0, 13],
+      [2, 7],
+    ]);
+    expect(letters).toEqual([`${Topics.sensorsRaw} log:${Topics.sensorsRaw}/0@11`]);
+    expect(hosts.readings.map((r) => `${r.reading.partition}@${r.reading.offset}`)).toEqual([
+      "0@10",
+      "2@5",
+      "2@6",
+      "0@12",
+    ]);
   });
 
   test("partitions lost to another owner are evicted without a checkpoint, their state discarded and their offsets never committed", async () => {
