@@ -18,12 +18,14 @@ import type { PartitionHosts } from "./partition-hosts.ts";
 export function inProcessHosts(
   setup: PartitionHostSetup,
   ringBytes = 1 << 20,
+  /** the actor system's clock (passivation): tests move it by hand to order idle actors */
+  clock?: () => number,
 ): PartitionHosts & { readonly host: PartitionHost } {
   const inbound = inProcessChannel(ringBytes);
   const outbound = inProcessChannel(ringBytes);
   // passivated actors and restored state wait here as JSON text: a fraction of the objects' size
   const snapshots = new SerializedSnapshotStore();
-  const system = createActorSystem({ name: "shard-0", snapshots });
+  const system = createActorSystem({ name: "shard-0", snapshots, ...(clock === undefined ? {} : { clock }) });
   const host = createPartitionHost({
     ...shardHostDeps(setup),
     worker: 0,

@@ -98,7 +98,10 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       emit,
       now: deps.now,
       passivateAfterMs,
-      onPassivated: (key) => dirtySensors.delete(key),
+      onPassivated: (key) => {
+        dirtySensors.delete(key);
+        publishSensorWindows(key);
+      },
     }),
   );
   system.register(
@@ -128,6 +131,19 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
   const dirtyWindows = new Map<string, number>();
   // sensors' window state from the changelog, waiting for their partition's window actor
   const restoredWindows = new Map<string, [sensorId: string, state: unknown][]>();
+  // the window actor of each sensor seen here (a sensor has one type and one partition)
+  const windowOfSensor = new Map<string, string>();
+  /**
+   * A passivating sensor actor publishes its state, its applied offset included, at once. Its
+   * windows live in its partition's window actor, which stays up while other sensors send and
+   * would publish them only at the next checkpoint: a crash before that restored the sensor's
+   * newer offset beside its older windows, and the replayed readings in between, skipped by the
+   * sensor actor, never reached the windows again. So the sensor's windows go out with it.
+   */
+  const publishSensorWindows = (sensorId: string) => {
+    const window = windowOfSensor.get(sensorId);
+    if (window !== undefined) system.ref<WindowMessage>("window", window).tell({ type: "publish", sensorId });
+  };
   // which actors each partition has here, so a revoked partition's actors can be stopped
   const partitionActors = new Map<number, { sensors: Set<string>; windows: Set<string> }>();
   const actorsOf = (partition: number) => {
@@ -183,7 +199,9 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
           dirtyWindows.set(window, (dirtyWindows.get(window) ?? 0) + 1);
         } else if (!dirtyWindows.has(window)) dirtyWindows.set(window, 1);
         const actors = actorsOf(r.partition);
+        const sensorsBefore = actors.sensors.size;
         actors.sensors.add(r.sensorId);
+        if (actors.sensors.size !== sensorsBefore) windowOfSensor.set(r.sensorId, window);
         actors.windows.add(window);
         if (!system.ref<SensorMessage>("sensor", r.sensorId).tell(message))
           emit({
@@ -253,6 +271,7 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       partitionActors.delete(partition);
       for (const key of actors.sensors) {
         dirtySensors.delete(key);
+        windowOfSensor.delete(key);
         system.ref<SensorMessage>("sensor", key).tell({ type: "evict" });
       }
       for (const key of actors.windows) {

@@ -167,6 +167,7 @@ class OnePartitionWindows implements PartitionWindows {
   takeChanged(): [string, Uint8Array][] {
     const states: [string, Uint8Array][] = [];
     for (const keyId of this.changedIds) {
+      if (this.changedFlags[keyId] === 0) continue; // taken on its own since (takeChangedOf)
       this.changedFlags[keyId] = 0;
       const sensorId = this.operator.keyOf(keyId);
       const state = this.operator.snapshotKeyBytes(sensorId, this.lastOffsets[keyId]!, this.partition);
@@ -174,6 +175,13 @@ class OnePartitionWindows implements PartitionWindows {
     }
     this.changedIds = [];
     return states;
+  }
+
+  takeChangedOf(sensorId: string): Uint8Array | undefined {
+    const keyId = this.operator.keyIdOf(sensorId);
+    if (keyId === undefined || this.changedFlags[keyId] !== 1) return undefined;
+    this.changedFlags[keyId] = 0;
+    return this.operator.snapshotKeyBytes(sensorId, this.lastOffsets[keyId]!, this.partition);
   }
 
   snapshot(): PartitionWindowsSnapshot {

@@ -46,6 +46,8 @@ export type WindowMessage =
   | { readonly type: "emit-updates" }
   /** sensors' changelog entries wait for this actor (`takeRestored`) */
   | { readonly type: "restored" }
+  /** this sensor's actor passivated with its state published: publish its windows' state too */
+  | { readonly type: "publish"; readonly sensorId: string }
   | { readonly type: "checkpoint" }
   | { readonly type: "evict" };
 
@@ -100,6 +102,8 @@ export interface PartitionWindows {
   restore(sensorId: string, saved: unknown): void;
   /** sensors whose state changed since the last call, each with its state as the changelog keeps it */
   takeChanged(): [sensorId: string, state: Uint8Array][];
+  /** one sensor's state, as `takeChanged` gives it, if it changed since it was last taken */
+  takeChangedOf(sensorId: string): Uint8Array | undefined;
   /** how many sensors changed since the last `takeChanged` */
   readonly changed: number;
   /** the whole partition (passivation); `createWindows(..., snapshot)` takes it back */
@@ -252,6 +256,20 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
         case "restored":
           takeRestored(ctx.key, state.windows);
           break;
+        case "publish": {
+          emitCachedUpdates(state);
+          const sensorState = state.windows.takeChangedOf(message.sensorId);
+          if (sensorState === undefined) return;
+          const { sensorType, partition } = parseWindowKey(ctx.key);
+          deps.emit({
+            type: "state",
+            kind: "window",
+            key: sensorWindowKey(sensorType, partition, message.sensorId),
+            partition,
+            state: sensorState,
+          });
+          return;
+        }
         case "evict":
           emitCachedUpdates(state);
           ctx.stop();

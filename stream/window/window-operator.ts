@@ -105,6 +105,8 @@ export interface WindowOperator {
   internKey(key: string): number;
   /** the key of an id from `internKey` */
   keyOf(keyId: number): string;
+  /** the id of a key interned before; undefined for a key never seen (nothing is interned) */
+  keyIdOf(key: string): number | undefined;
   /** `process` for a key id from `internKey` */
   processInterned(
     partition: number,
@@ -269,6 +271,10 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
 
   keyOf(keyId: number): string {
     return this.keys.keyOf(keyId);
+  }
+
+  keyIdOf(key: string): number | undefined {
+    return this.keys.idOf(key);
   }
 
   process(

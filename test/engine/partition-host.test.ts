@@ -7,7 +7,7 @@ import { writeHostInbound } from "../../messages/codec/host-inbound-codec.ts";
 import { decodeHostOutput } from "../../messages/codec/host-output-codec.ts";
 import { type SensorReadingRecord, writeSensorReading } from "../../messages/codec/sensor-reading-record.ts";
 import type { HostOutput } from "../../messages/host-protocol.ts";
-import type { WindowOperatorSnapshot } from "../../stream/index.ts";
+import { appliedOffsetOf, type WindowOperatorSnapshot } from "../../stream/index.ts";
 import { createActorSystem, SerializedSnapshotStore } from "../../supervisor/index.ts";
 import { inProcessChannel } from "../../supervisor/transport/in-process.ts";
 import type { RecordWriter } from "../../supervisor/transport.ts";
@@ -33,18 +33,22 @@ afterEach(async () => {
   stop = undefined;
 });
 
-function startHost(passivateAfterMs?: number) {
-  const hosts = inProcessHosts({
-    window: { kind: "tumbling", sizeMs: 60_000 },
-    anomalyDetector: "robust-z",
-    graceMs: 0,
-    maxOutOfOrdernessMs: 0,
-    idleTimeoutMs: 60_000,
-    sensorIntervalMs: 1000,
-    utcOffsetMinutes: 0,
-    tickMs: 1000,
-    ...(passivateAfterMs === undefined ? {} : { passivateAfterMs }),
-  });
+function startHost(passivateAfterMs?: number, clock?: () => number) {
+  const hosts = inProcessHosts(
+    {
+      window: { kind: "tumbling", sizeMs: 60_000 },
+      anomalyDetector: "robust-z",
+      graceMs: 0,
+      maxOutOfOrdernessMs: 0,
+      idleTimeoutMs: 60_000,
+      sensorIntervalMs: 1000,
+      utcOffsetMinutes: 0,
+      tickMs: 1000,
+      ...(passivateAfterMs === undefined ? {} : { passivateAfterMs }),
+    },
+    undefined,
+    clock,
+  );
   stop = () => hosts.stop();
   const outputs: HostOutput[] = [];
   hosts.onOutput((output) => outputs.push(output));

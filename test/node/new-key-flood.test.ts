@@ -116,8 +116,12 @@ describe("a flood of new sensor ids", () => {
 
       await send("flood", KEYS, 1_000);
       await until("every new key's reading", () => readingsSeen === 500 + KEYS, 60_000);
+      // An actor per new sensor (every one's state is published below) and one window actor for
+      // the partition's traffic sensors (issue 7 §4), never one per sensor. Not a count of live
+      // actors against KEYS: under load the first sensors passivate (IDLE_MS) before the last
+      // reading is in, and that count read 11,809 of 20,000 at load 17.
       const peakActors = await actors();
-      expect(peakActors).toBeGreaterThan(KEYS);
+      expect((await shards.stats())[0]!.byKind.window?.actors ?? 0).toBeLessThanOrEqual(1);
 
       // nothing asks for a checkpoint: passivation alone must publish every key's state
       let live = peakActors;
