@@ -72,9 +72,9 @@ export class SlidingPlacement implements RecordPlacement {
     this.prune(keyId);
   }
 
-  snapshotKeys(keyOf: (keyId: number) => string): KeyStateJson[] {
+  snapshotKeys(keyOf: (keyId: number) => string, onlyKeyId?: number): KeyStateJson[] {
     const out: KeyStateJson[] = [];
-    this.timestamps.forEach((timestamps, keyId) => {
+    const add = (timestamps: readonly number[] | undefined, keyId: number) => {
       if (timestamps === undefined || timestamps.length === 0) return;
       const values = this.values[keyId]!;
       const records: number[] = [];
@@ -83,7 +83,10 @@ export class SlidingPlacement implements RecordPlacement {
         for (let f = 0; f < this.fieldCount; f++) records.push(values[i * this.fieldCount + f]!);
       }
       out.push({ key: keyOf(keyId), records });
-    });
+    };
+    // one key's state (a partition operator's per-key checkpoint) without a pass over every key
+    if (onlyKeyId !== undefined) add(this.timestamps[onlyKeyId], onlyKeyId);
+    else this.timestamps.forEach(add);
     return out;
   }
 

@@ -23,8 +23,8 @@ export interface RecordPlacement {
   place(keyId: number, timestamp: number, values: Float64Array): boolean;
   /** called before a window of the key is released on close (sliding prunes its buffer) */
   onClose?(keyId: number): void;
-  /** per-key state beyond the windows (the sliding record buffer), JSON-able */
-  snapshotKeys?(keyOf: (keyId: number) => string): KeyStateJson[];
+  /** per-key state beyond the windows (the sliding record buffer), JSON-able; one key's only if given */
+  snapshotKeys?(keyOf: (keyId: number) => string, onlyKeyId?: number): KeyStateJson[];
   restoreKey?(keyId: number, state: KeyStateJson): void;
 }
 

@@ -216,14 +216,16 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
   const { table, keys } = source;
   const fieldCount = source.fields.length;
   const rowLength = table.stateLength;
-  if (keys.size > keyIndex.length) keyIndex = new Int32Array(Math.max(keys.size, keyIndex.length * 2));
-  keyIndex.fill(-1, 0, keys.size);
-  keyCount = 0;
-
   const only = source.onlyKey;
-  let windowCount = 0;
+  // one key's state touches only that key's entries: a partition operator writes one per changed
+  // key at a checkpoint, and a pass over all its keys each time made a checkpoint quadratic
   const firstKey = only === undefined ? 0 : only.keyId;
   const endKey = only === undefined ? keys.size : only.keyId + 1;
+  if (keys.size > keyIndex.length) keyIndex = new Int32Array(Math.max(keys.size, keyIndex.length * 2));
+  keyIndex.fill(-1, firstKey, endKey);
+  keyCount = 0;
+
+  let windowCount = 0;
   for (let keyId = firstKey; keyId < endKey; keyId++) {
     for (let slot = table.keyHead[keyId] ?? -1; slot >= 0; slot = table.nextOf(slot)) {
       if (windowCount === slots.length) {
@@ -236,10 +238,7 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
   }
   sortBySeq(table, windowCount);
   const partitions = only === undefined ? source.watermarks.partitions() : only.partitions;
-  const allKeyStates = source.placement.snapshotKeys?.((keyId) => keys.keyOf(keyId)) ?? [];
-  const onlyKeyName = only === undefined ? undefined : keys.keyOf(only.keyId);
-  const keyStates =
-    onlyKeyName === undefined ? allKeyStates : allKeyStates.filter((state) => state.key === onlyKeyName);
+  const keyStates = source.placement.snapshotKeys?.((keyId) => keys.keyOf(keyId), only?.keyId) ?? [];
   let streamTimes = 0;
   if (source.keyStreamTime && only === undefined)
     for (let keyId = 0; keyId < keys.size; keyId++)
@@ -293,7 +292,7 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
   // the key table, in index order (the order keys were first named above)
   let byte = at * 8;
   if (keyCount > namedKeys.length) namedKeys = new Int32Array(Math.max(keyCount, namedKeys.length * 2));
-  for (let keyId = 0; keyId < keys.size; keyId++)
+  for (let keyId = firstKey; keyId < endKey; keyId++)
     if (keyIndex[keyId]! >= 0) namedKeys[keyIndex[keyId]!] = keyId;
   for (let i = 0; i < keyCount; i++) {
     const key = keys.keyOf(namedKeys[i]!);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { PartitionWatermarks } from "../../../stream/watermark/partition-watermarks.ts";
-import { hopping, tumbling, type WindowAssigner } from "../../../stream/window/window-assigner.ts";
+import { hopping, sliding, tumbling, type WindowAssigner } from "../../../stream/window/window-assigner.ts";
 import { createWindowOperator, type WindowOperator } from "../../../stream/window/window-operator.ts";
 import { createWindowOutput, type WindowOutput } from "../../../stream/window/window-output.ts";
 import { appliedOffsetOf } from "../../../stream/window/window-snapshot-bytes.ts";
@@ -213,6 +213,7 @@ describe("window operator with per-key stream time", () => {
   test.each([
     ["tumbling, moments", tumbling(10_000), { v: ["count", "sum", "min", "max"] as const }],
     ["hopping, t-digest", hopping(20_000, 5_000), { v: ["count", { quantiles: [0.5] }] as const }],
+    ["sliding, its record buffer", sliding(10_000), { v: ["count", "sum"] as const }],
   ])("a key's own bytes restore to the state its JSON gives: %s", (_name, assigner, aggregators) => {
     const config = {
       assigner,
