@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { AggregatorSpec } from "../aggregate/aggregator.ts";
 import type { PartitionWatermark, PartitionWatermarks } from "../watermark/partition-watermarks.ts";
@@ -46,8 +45,11 @@ import type { WindowTable } from "./window-table.ts";
  * 32-bit FNV-1a of the assigner and field list: two configurations in 2^16 or so share one (two
  * tumbling sizes do, see the test), and a state restored under the other meant windows of the
  * wrong length counted on silently, while a changed t-digest compression or custom aggregator
- * went unseen. The fingerprint is the first 128 bits of SHA-256 over a canonical text of what
- * the state's meaning depends on (`configText`): an accidental match is out of reach.
+ * went unseen. The fingerprint is a 128-bit FNV-1a over the UTF-8 of a canonical text of what
+ * the state's meaning depends on (`configText`): an accidental match is out of reach (2^-64 by
+ * the birthday bound over every configuration ever written), and it is pure computation, so
+ * stream/ stays free of I/O modules (a cryptographic hash would add nothing here: the config is
+ * ours, not an adversary's).
  */
 export const WINDOW_SNAPSHOT_FORMAT = 0x02;
 /** the first encoding, still read: a 32-bit config hash and no fingerprint */
@@ -168,9 +170,23 @@ function configHash(parts: SnapshotParts): number {
 }
 
 function configFingerprint(parts: SnapshotParts): Uint8Array {
-  return memoized(fingerprints, parts, () =>
-    Uint8Array.from(createHash("sha256").update(configText(parts)).digest().subarray(0, FINGERPRINT_BYTES)),
-  );
+  return memoized(fingerprints, parts, () => fnv1a128(new TextEncoder().encode(configText(parts))));
+}
+
+const FNV128_OFFSET = 0x6c62272e07bb014262b821756295c58dn;
+const FNV128_PRIME = 0x0000000001000000000000000000013bn;
+const MASK_128 = (1n << 128n) - 1n;
+
+/** FNV-1a with the 128-bit parameters, big-endian: once per configuration (memoized), so BigInt's cost does not matter */
+function fnv1a128(bytes: Uint8Array): Uint8Array {
+  let hash = FNV128_OFFSET;
+  for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * FNV128_PRIME) & MASK_128;
+  const out = new Uint8Array(FINGERPRINT_BYTES);
+  for (let i = FINGERPRINT_BYTES - 1; i >= 0; i--) {
+    out[i] = Number(hash & 0xffn);
+    hash >>= 8n;
+  }
+  return out;
 }
 
 /**
