@@ -4,6 +4,7 @@ import type { Log } from "../../../log/log.ts";
 import { ErrorCodes, isPlatformError } from "../../../messages/errors.ts";
 import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
 import { type KafkaProxy, startKafkaProxy } from "./kafka-proxy.ts";
+import { removeScratch } from "./scratch-topics.ts";
 
 /**
  * An append is bounded in time by the delivery timeout (Kafka's delivery.timeout.ms), not only
@@ -46,6 +47,7 @@ describe.skipIf(skipKafka)(
       if (proxy) proxy.blackhole = false;
       await log?.close().catch(() => undefined);
       await proxy?.close();
+      await removeScratch({ topics: [topic] });
     });
 
     test("fails with LOG_BROKER_UNAVAILABLE once its delivery timeout has passed, not after retries x the request timeout", async () => {

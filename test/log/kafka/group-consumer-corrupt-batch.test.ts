@@ -5,6 +5,7 @@ import type { Log, LogRecord } from "../../../log/log.ts";
 import { ErrorCodes, isPlatformError } from "../../../messages/errors.ts";
 import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
 import { indexOf, type KafkaProxy, startKafkaProxy } from "./kafka-proxy.ts";
+import { removeScratch } from "./scratch-topics.ts";
 
 /**
  * The group consumer's corrupt-batch handling (log/kafka/corrupt-batches.ts) against the real
@@ -28,6 +29,7 @@ describe.skipIf(skipKafka)(
   "group consumer meeting a corrupt record batch (real broker, corrupting proxy)",
   () => {
     let direct: Log;
+    const groups: string[] = [];
     const topic = `corrupt-batch-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
 
     beforeAll(async () => {
@@ -44,6 +46,7 @@ describe.skipIf(skipKafka)(
 
     afterAll(async () => {
       await direct?.close();
+      await removeScratch({ topics: [topic], groups });
     });
 
     /** polls through the proxy until the error or every record; the proxy's corrupted fetches */
@@ -67,8 +70,10 @@ describe.skipIf(skipKafka)(
           brokers: [`127.0.0.1:${proxy.port}`],
           clientId: "corrupt-batch-consumer",
         });
+        const groupId = `${topic}-${corruptFetches}`;
+        groups.push(groupId);
         const consumer = log.consumer({
-          groupId: `${topic}-${corruptFetches}`,
+          groupId,
           topics: [topic],
           startFrom: "earliest",
         });
