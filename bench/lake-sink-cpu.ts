@@ -77,9 +77,10 @@ const encoder = new TextEncoder();
 
 function rawBytes(k: number): Uint8Array {
   const r = processed(k);
+  // the platform's own bytes for a reading: the schema's key order, as the edge writes them
   const json = JSON.stringify({
-    sensor_id: r.sensor_id,
     type: r.type,
+    sensor_id: r.sensor_id,
     timestamp: new Date(r.event_time).toISOString(),
     ...r.values,
   });

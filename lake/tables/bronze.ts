@@ -1,4 +1,5 @@
 import type { LogRecord } from "../../log/log.ts";
+import { type JsonReadingFields, readSensorReadingJson } from "../../messages/codec/sensor-reading-json.ts";
 import { DeadLetter } from "../../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { HEADER_BYTES, MAGIC_BYTE } from "../../messages/schema-registry/wire-format.ts";
@@ -13,11 +14,51 @@ import { column, type LakeTable, utcDate } from "./lake-table.ts";
  */
 const text = new TextDecoder("utf-8");
 
+/** what a raw record's payload says of its reading, null where it says nothing usable */
+interface PayloadFields {
+  sensorId: string | null;
+  type: string | null;
+  eventTime: number | null;
+}
+const canonical: JsonReadingFields = { type: "traffic", sensorId: "", eventTime: 0, values: [] };
+const fields: PayloadFields = { sensorId: null, type: null, eventTime: null };
+
 function rawReadingRows(value: unknown, record: LogRecord): Record<string, unknown>[] {
   const bytes = value as Uint8Array;
   const framed = bytes.byteLength >= HEADER_BYTES && bytes[0] === MAGIC_BYTE;
   const payload = text.decode(framed ? bytes.subarray(HEADER_BYTES) : bytes);
   const schemaId = framed ? new DataView(bytes.buffer, bytes.byteOffset, 5).getInt32(1) : null;
+  readPayloadFields(bytes, framed ? HEADER_BYTES : 0, payload);
+  return [
+    {
+      source_partition: record.partition,
+      source_offset: record.offset,
+      key: record.key,
+      ingested_at: record.timestamp,
+      schema_id: schemaId,
+      sensor_id: fields.sensorId,
+      type: fields.type,
+      event_time: fields.eventTime,
+      payload,
+      // the ingest time partitions bronze: a record whose own time is missing or absurd still lands
+      date: utcDate(record.timestamp),
+    },
+  ];
+}
+
+/**
+ * Fills `fields`. A reading in the bytes the platform writes is read from them directly (it
+ * answers only for values JSON.parse reads to the same fields: JSON.parse of each payload was
+ * ~12 % of the lake sinks' main-thread samples); any other payload is parsed, and kept whatever
+ * it holds.
+ */
+function readPayloadFields(bytes: Uint8Array, start: number, payload: string): void {
+  if (readSensorReadingJson(bytes, start, canonical)) {
+    fields.sensorId = canonical.sensorId;
+    fields.type = canonical.type;
+    fields.eventTime = canonical.eventTime;
+    return;
+  }
   let parsed: Record<string, unknown> = {};
   try {
     const json: unknown = JSON.parse(payload);
@@ -28,21 +69,9 @@ function rawReadingRows(value: unknown, record: LogRecord): Record<string, unkno
     if (!(error instanceof SyntaxError)) throw error;
   }
   const eventTime = typeof parsed.timestamp === "string" ? Date.parse(parsed.timestamp) : Number.NaN;
-  return [
-    {
-      source_partition: record.partition,
-      source_offset: record.offset,
-      key: record.key,
-      ingested_at: record.timestamp,
-      schema_id: schemaId,
-      sensor_id: typeof parsed.sensor_id === "string" ? parsed.sensor_id : null,
-      type: typeof parsed.type === "string" ? parsed.type : null,
-      event_time: Number.isFinite(eventTime) ? eventTime : null,
-      payload,
-      // the ingest time partitions bronze: a record whose own time is missing or absurd still lands
-      date: utcDate(record.timestamp),
-    },
-  ];
+  fields.sensorId = typeof parsed.sensor_id === "string" ? parsed.sensor_id : null;
+  fields.type = typeof parsed.type === "string" ? parsed.type : null;
+  fields.eventTime = Number.isFinite(eventTime) ? eventTime : null;
 }
 
 function deadLetterRows(value: unknown, record: LogRecord): Record<string, unknown>[] {

@@ -42,5 +42,16 @@ export const column = (name: string, type: DeltaPrimitiveType, nullable = true):
 
 /** the UTC day of an epoch-ms instant, as Delta's `date` partition value */
 export function utcDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  // a batch's rows fall on a day or two: the day's text is made again only when the day changes
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== lastDay) {
+    // NaN and out-of-range times throw here (RangeError), as they did, and leave the cache as it was
+    lastDayText = new Date(ms).toISOString().slice(0, 10);
+    lastDay = day;
+  }
+  return lastDayText;
 }
+
+const DAY_MS = 86_400_000;
+let lastDay = Number.NaN;
+let lastDayText = "";
