@@ -19,7 +19,7 @@ import {
   type WindowOperatorSnapshot,
   writeSnapshot,
 } from "./window-snapshot.ts";
-import { encodeSnapshotBytes, readSnapshotBytes } from "./window-snapshot-bytes.ts";
+import { encodeSnapshotBytes, readKeySnapshotBytes, readSnapshotBytes } from "./window-snapshot-bytes.ts";
 import { WindowTable } from "./window-table.ts";
 
 export type EmitMode = "on-update" | "final";
@@ -169,6 +169,14 @@ export interface WindowOperator {
    * only that key) to this operator, beside the keys it holds; the key must have no open window.
    */
   restoreKey(key: string, snapshot: WindowOperatorSnapshot): void;
+  /**
+   * streamTime "key": `restoreKey` of a key's snapshot bytes (from `snapshotKeyBytes`, or
+   * `snapshotBytes` of an operator that owned only that key), read straight into this operator's
+   * table: the same state as restoring them into an operator of the key's own and `restoreKey`
+   * of its `snapshot()`, with the same refusals, and nothing added when they fail. Returns the
+   * applied offset in their header.
+   */
+  restoreKeyBytes(key: string, bytes: Uint8Array): number;
   stats(): WindowOperatorStats;
 }
 
@@ -582,6 +590,51 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       this.keyPartition[keyId] = partition.partition;
     }
     this.keyMax[keyId] = Math.max(this.keyMax[keyId]!, max);
+  }
+
+  restoreKeyBytes(key: string, bytes: Uint8Array): number {
+    this.requireKeyStreamTime("restoreKeyBytes");
+    const known = this.keys.idOf(key);
+    if (known !== undefined && this.table.keyHead[known]! >= 0) {
+      throw new PlatformError(
+        ErrorCodes.CONFIG_INVALID,
+        "restoreKeyBytes: the key already has open windows",
+        {
+          details: { key },
+        },
+      );
+    }
+    // interned on the first window: bytes that fail their checks leave no trace of the key
+    let keyId = known ?? -1;
+    const idOf = () => {
+      if (keyId < 0) keyId = this.internKey(key);
+      return keyId;
+    };
+    const restored = readKeySnapshotBytes(bytes, key, {
+      config: this.config,
+      fields: this.fields,
+      table: this.table,
+      open: (start, end) => this.open(idOf(), start, end),
+      restoreKeyState: (state) => this.placement.restoreKey?.(idOf(), state),
+    });
+    const id = idOf();
+    // as `restoreKey` reads its own operator's snapshot: the watermark, then each partition's
+    // max event time (the last record of a partition named twice wins, as a restore keeps it)
+    let max =
+      restored.watermark === Number.NEGATIVE_INFINITY
+        ? Number.NEGATIVE_INFINITY
+        : restored.watermark + this.maxOutOfOrdernessMs;
+    const maxByPartition = new Map<number, number>();
+    for (const partition of restored.partitions)
+      maxByPartition.set(partition.partition, partition.maxEventTime);
+    let lastPartition: number | undefined;
+    for (const [partition, maxEventTime] of maxByPartition) {
+      max = Math.max(max, maxEventTime);
+      if (lastPartition === undefined || partition > lastPartition) lastPartition = partition;
+    }
+    if (lastPartition !== undefined) this.keyPartition[id] = lastPartition;
+    this.keyMax[id] = Math.max(this.keyMax[id]!, max);
+    return restored.appliedOffset;
   }
 
   stats(): WindowOperatorStats {

@@ -77,6 +77,9 @@ interface SnapshotParts {
   readonly placement: RecordPlacement;
 }
 
+/** what a state's meaning is checked against (`configText`) */
+type ConfigParts = Pick<SnapshotParts, "config" | "fields" | "table">;
+
 export interface SnapshotBytesSource extends SnapshotParts {
   readonly nextSeq: number;
   readonly counts: SnapshotCounts;
@@ -143,7 +146,7 @@ function reserve(bytes: number): void {
 }
 
 /** one value per assigner and aggregators (or field list), computed once */
-function memoized<T>(cache: WeakMap<object, WeakMap<object, T>>, parts: SnapshotParts, compute: () => T): T {
+function memoized<T>(cache: WeakMap<object, WeakMap<object, T>>, parts: ConfigParts, compute: () => T): T {
   const { assigner } = parts.config;
   const fieldsKey = parts.config.aggregators ?? parts.fields;
   let byFields = cache.get(assigner);
@@ -160,7 +163,7 @@ function memoized<T>(cache: WeakMap<object, WeakMap<object, T>>, parts: Snapshot
 }
 
 /** format 0x01's check: FNV-1a over JSON [assigner, fields] */
-function configHash(parts: SnapshotParts): number {
+function configHash(parts: ConfigParts): number {
   return memoized(hashes, parts, () => {
     const text = JSON.stringify([parts.config.assigner, parts.fields]);
     let hash = 0x811c9dc5;
@@ -169,7 +172,7 @@ function configHash(parts: SnapshotParts): number {
   });
 }
 
-function configFingerprint(parts: SnapshotParts): Uint8Array {
+function configFingerprint(parts: ConfigParts): Uint8Array {
   return memoized(fingerprints, parts, () => fnv1a128(new TextEncoder().encode(configText(parts))));
 }
 
@@ -196,7 +199,7 @@ function fnv1a128(bytes: Uint8Array): Uint8Array {
  * in it: every field's row holds the same moments whichever of them are reported, so adding
  * `max` to a field keeps its windows.
  */
-export function configText(parts: SnapshotParts): string {
+export function configText(parts: ConfigParts): string {
   const aggregators = parts.config.aggregators as
     | Readonly<Record<string, readonly AggregatorSpec[]>>
     | undefined;
@@ -364,11 +367,125 @@ export function readSnapshotBytes(
   bytes: Uint8Array,
   parts: SnapshotParts & { readonly requeue: (slot: number) => void },
 ): RestoredFromBytes {
+  const snapshot = parseSnapshotBytes(bytes, parts);
+  const { table, keys } = parts;
+  const { numbers, rowLength } = snapshot;
+  const keyIds = snapshot.keys.map((key) => {
+    const keyId = keys.intern(key);
+    table.ensureKeys(keyId + 1);
+    return keyId;
+  });
+  for (let i = 0, w = snapshot.windowsAt; i < snapshot.windowCount; i++, w += 4 + rowLength) {
+    const slot = table.allocate(keyIds[numbers[w]!]!, numbers[w + 1]!, numbers[w + 2]!, numbers[w + 3]!);
+    table.copyStateFrom(slot, numbers, w + 4);
+    if (snapshot.objects) restoreObjects(table, slot, snapshot.objects[i]!);
+    parts.requeue(slot);
+  }
+  for (let i = 0, k = snapshot.keyStatesAt; i < snapshot.keyStateCount; i++) {
+    const n = numbers[k + 1]!;
+    const keyId = keyIds[numbers[k]!]!;
+    parts.placement.restoreKey?.(keyId, {
+      key: keys.keyOf(keyId),
+      records: Array.from(numbers.subarray(k + 2, k + 2 + n)),
+    });
+    k += 2 + n;
+  }
+  const keyStreamTimes: [string, number][] = [];
+  for (let i = 0, s = snapshot.streamTimesAt; i < snapshot.streamTimes; i++, s += 2)
+    keyStreamTimes.push([snapshot.keys[numbers[s]!]!, numbers[s + 1]!]);
+  parts.watermarks.restore(snapshot.partitions, snapshot.watermark);
+  return {
+    nextSeq: snapshot.nextSeq,
+    counts: snapshot.counts,
+    appliedOffset: snapshot.appliedOffset,
+    keyStreamTimes,
+  };
+}
+
+/** what a per-key operator needs to take one key's state straight from its bytes */
+export interface KeySnapshotParts extends ConfigParts {
+  /** a window of the key with a fresh sequence number, its close queued: its slot */
+  readonly open: (start: number, end: number) => number;
+  /** the key's record buffer (sliding windows) */
+  readonly restoreKeyState: (state: KeyStateJson) => void;
+}
+
+export interface KeyRestoredFromBytes {
+  /** the snapshot's watermark, -Infinity when it has none */
+  readonly watermark: number;
+  readonly partitions: readonly PartitionWatermark[];
+  readonly appliedOffset: number;
+}
+
+/**
+ * Adds the state of `key` in `bytes` (written by an operator of that key's own, or by
+ * `snapshotKeyBytes`) to a per-key stream time operator beside its other keys, straight from the
+ * rows: what `restore` into an operator of its own and `restoreKey` of its `snapshot()` gave,
+ * without the scratch operator and a JSON object per window (a partition's window actor
+ * restores each of its ~83k sensors this way when its partition moves, issue 7 §4). Windows are
+ * opened in the snapshot's sequence order with the target's sequence numbers; stream times of
+ * other keys are ignored, a window of another key fails with DECODE_FAILED before anything is
+ * added, and the same checks as `readSnapshotBytes` refuse a corrupt or foreign snapshot.
+ */
+export function readKeySnapshotBytes(
+  bytes: Uint8Array,
+  key: string,
+  parts: KeySnapshotParts,
+): KeyRestoredFromBytes {
+  const snapshot = parseSnapshotBytes(bytes, parts);
+  const { numbers, rowLength, keys } = snapshot;
+  for (let i = 0, w = snapshot.windowsAt; i < snapshot.windowCount; i++, w += 4 + rowLength)
+    if (keys[numbers[w]!] !== key) {
+      throw new PlatformError(ErrorCodes.DECODE_FAILED, "window snapshot: a window of another key", {
+        details: { keys: [key, keys[numbers[w]!]] },
+      });
+    }
+  for (let i = 0, w = snapshot.windowsAt; i < snapshot.windowCount; i++, w += 4 + rowLength) {
+    const slot = parts.open(numbers[w + 1]!, numbers[w + 2]!);
+    parts.table.copyStateFrom(slot, numbers, w + 4);
+    if (snapshot.objects) restoreObjects(parts.table, slot, snapshot.objects[i]!);
+  }
+  for (let i = 0, k = snapshot.keyStatesAt; i < snapshot.keyStateCount; i++) {
+    const n = numbers[k + 1]!;
+    if (keys[numbers[k]!] === key)
+      parts.restoreKeyState({ key, records: Array.from(numbers.subarray(k + 2, k + 2 + n)) });
+    k += 2 + n;
+  }
+  return {
+    watermark: snapshot.watermark,
+    partitions: snapshot.partitions,
+    appliedOffset: snapshot.appliedOffset,
+  };
+}
+
+interface ParsedSnapshot {
+  readonly numbers: Float64Array;
+  readonly rowLength: number;
+  readonly partitions: PartitionWatermark[];
+  readonly watermark: number;
+  readonly nextSeq: number;
+  readonly counts: SnapshotCounts;
+  readonly appliedOffset: number;
+  readonly windowsAt: number;
+  readonly windowCount: number;
+  readonly streamTimesAt: number;
+  readonly streamTimes: number;
+  readonly keyStatesAt: number;
+  readonly keyStateCount: number;
+  /** the key table; every key index above is checked to be one of its indexes */
+  readonly keys: readonly string[];
+  readonly objects: unknown[][] | undefined;
+}
+
+/**
+ * Checks a snapshot whole and reads its layout, allocating nothing in any operator: a corrupt
+ * snapshot restores nothing.
+ */
+function parseSnapshotBytes(bytes: Uint8Array, parts: ConfigParts): ParsedSnapshot {
   const header = checkHeader(bytes);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const { table, keys } = parts;
   const flags = bytes[1]!;
-  const rowLength = table.stateLength;
+  const rowLength = parts.table.stateLength;
   if (view.getUint16(2, true) !== parts.fields.length || view.getUint32(84, true) !== rowLength) {
     throw new PlatformError(ErrorCodes.CONFIG_INVALID, "snapshot was taken with another field list", {
       details: { fields: view.getUint16(2, true), expected: parts.fields.length },
@@ -421,20 +538,17 @@ export function readSnapshotBytes(
   }
   // the key table
   let byte = at * 8;
-  const keyIds: number[] = new Array(keyCount);
+  const keys: string[] = new Array(keyCount);
   for (let i = 0; i < keyCount; i++) {
     if (byte + 2 > bytes.length) throw decodeFailed("its key table runs past its end", bytes.length);
     const length = bytes[byte]! | (bytes[byte + 1]! << 8);
     if (byte + 2 + length > bytes.length) throw decodeFailed("a key runs past its end", bytes.length);
-    const key = decodeText(bytes, byte + 2, length);
-    keyIds[i] = keys.intern(key);
-    table.ensureKeys(keyIds[i]! + 1);
+    keys[i] = decodeText(bytes, byte + 2, length);
     byte += 2 + length;
   }
-  const keyOf = (index: number): number => {
-    const keyId = Number.isInteger(index) ? keyIds[index] : undefined;
-    if (keyId === undefined) throw decodeFailed(`key index ${index} is not in its key table`, bytes.length);
-    return keyId;
+  const checkKey = (index: number): void => {
+    if (!Number.isInteger(index) || index < 0 || index >= keyCount)
+      throw decodeFailed(`key index ${index} is not in its key table`, bytes.length);
   };
   let objects: unknown[][] | undefined;
   if ((flags & FLAG_OBJECTS) !== 0) {
@@ -452,41 +566,24 @@ export function readSnapshotBytes(
   }
   if (byte !== bytes.length) throw decodeFailed(`${bytes.length - byte} bytes after its end`, bytes.length);
 
-  // checked whole before anything is allocated: a corrupt snapshot restores nothing
   let lastSeq = Number.NEGATIVE_INFINITY;
   for (let i = 0, w = windowsAt; i < windowCount; i++, w += 4 + rowLength) {
-    keyOf(numbers[w]!);
+    checkKey(numbers[w]!);
     // sequence order is what makes windows closing together come out as they would have
     if (!(numbers[w + 3]! > lastSeq))
       throw decodeFailed("its windows are not in sequence order", bytes.length);
     lastSeq = numbers[w + 3]!;
   }
-  for (let i = 0, s = streamTimesAt; i < streamTimes; i++, s += 2) keyOf(numbers[s]!);
+  for (let i = 0, s = streamTimesAt; i < streamTimes; i++, s += 2) checkKey(numbers[s]!);
   for (let i = 0, k = keyStatesAt; i < keyStateCount; i++) {
-    keyOf(numbers[k]!);
+    checkKey(numbers[k]!);
     k += 2 + numbers[k + 1]!;
   }
-  for (let i = 0, w = windowsAt; i < windowCount; i++, w += 4 + rowLength) {
-    const slot = table.allocate(keyOf(numbers[w]!), numbers[w + 1]!, numbers[w + 2]!, numbers[w + 3]!);
-    table.copyStateFrom(slot, numbers, w + 4);
-    if (objects) restoreObjects(table, slot, objects[i]!);
-    parts.requeue(slot);
-  }
-  for (let i = 0, k = keyStatesAt; i < keyStateCount; i++) {
-    const n = numbers[k + 1]!;
-    const state: KeyStateJson = {
-      key: keys.keyOf(keyOf(numbers[k]!)),
-      records: Array.from(numbers.subarray(k + 2, k + 2 + n)),
-    };
-    parts.placement.restoreKey?.(keys.idOf(state.key)!, state);
-    k += 2 + n;
-  }
-  const keyStreamTimes: [string, number][] = [];
-  for (let i = 0, s = streamTimesAt; i < streamTimes; i++, s += 2)
-    keyStreamTimes.push([keys.keyOf(keyOf(numbers[s]!)), numbers[s + 1]!]);
-  const watermark = (flags & FLAG_WATERMARK) !== 0 ? view.getFloat64(16, true) : Number.NEGATIVE_INFINITY;
-  parts.watermarks.restore(partitions, watermark);
   return {
+    numbers,
+    rowLength,
+    partitions,
+    watermark: (flags & FLAG_WATERMARK) !== 0 ? view.getFloat64(16, true) : Number.NEGATIVE_INFINITY,
     nextSeq: view.getFloat64(24, true),
     counts: {
       processed: view.getFloat64(32, true),
@@ -495,7 +592,14 @@ export function readSnapshotBytes(
       rejected: view.getFloat64(56, true),
     },
     appliedOffset: view.getFloat64(8, true),
-    keyStreamTimes,
+    windowsAt,
+    windowCount,
+    streamTimesAt,
+    streamTimes,
+    keyStatesAt,
+    keyStateCount,
+    keys,
+    objects,
   };
 }
 

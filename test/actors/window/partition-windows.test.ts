@@ -293,4 +293,79 @@ describe("a partition's window operator", () => {
     const replayed = sensors.filter((s) => after.add(reading(s), sink));
     expect(replayed).toEqual([]);
   });
+
+  // a sensor's own bytes go straight into the partition's operator; a JSON state (an older
+  // changelog: JSON text starting with '{', or the JSON data a store parsed) still goes through
+  // an operator of the sensor's own. Every form leaves the same partition.
+  test("a sensor's bytes, its JSON text and its JSON data restore to the same partition", () => {
+    const window = { kind: "hopping", sizeMs: 20_000, advanceMs: 5_000 } as const;
+    const createPartition = partitionWindowsFactory(options(window, 2_000));
+    const createSensor = sensorWindowsFactory(options(window, 2_000));
+    const sink = recorder(new Map());
+    const log = partitionLog(11, 12, 300);
+    const own = new Map<string, SensorWindows>();
+    const offsets = new Map<string, number>();
+    for (const reading of log) {
+      if (!own.has(reading.sensorId)) own.set(reading.sensorId, createSensor("traffic", 4));
+      own.get(reading.sensorId)!.add(reading, sink);
+      offsets.set(reading.sensorId, reading.offset);
+    }
+    const forms = {
+      bytes: (id: string, w: SensorWindows): unknown => w.snapshotBytes(offsets.get(id)!),
+      "JSON text": (id: string, w: SensorWindows): unknown =>
+        new TextEncoder().encode(JSON.stringify({ windows: w.snapshot(), lastOffset: offsets.get(id)! })),
+      "JSON data": (id: string, w: SensorWindows): unknown =>
+        JSON.parse(JSON.stringify({ windows: w.snapshot(), lastOffset: offsets.get(id)! })),
+    };
+    const restored = Object.entries(forms).map(([form, stateOf]) => {
+      const partition = createPartition("traffic", 4);
+      for (const [sensorId, windows] of own) partition.restore(sensorId, stateOf(sensorId, windows));
+      return { form, snapshot: [...partition.snapshot()], next: partition.add(log.at(-1)!, sink) };
+    });
+    expect(restored[0]!.snapshot.length).toBeGreaterThan(1_000);
+    expect(restored[0]!.next).toBe(false); // its offset came back: a replay is skipped
+    for (const other of restored.slice(1))
+      expect({ form: other.form, snapshot: other.snapshot, next: other.next }).toEqual({
+        form: other.form,
+        snapshot: restored[0]!.snapshot,
+        next: false,
+      });
+  });
+
+  test("a sensor whose bytes do not decode is refused and left out; the next one restores", () => {
+    const create = partitionWindowsFactory(options({ kind: "tumbling", sizeMs: 10_000 }, 0));
+    const sink = recorder(new Map());
+    const before = create("traffic", 1);
+    for (const s of [0, 1])
+      before.add(
+        {
+          sensorType: "traffic",
+          sensorId: `s${s}`,
+          eventTime: T0,
+          values: Float64Array.of(1, 2),
+          partition: 1,
+          offset: s,
+          ingestedAt: T0,
+        },
+        sink,
+      );
+    const [[first, firstState], [second, secondState]] = before.takeChanged() as [
+      [string, Uint8Array],
+      [string, Uint8Array],
+    ];
+    const after = create("traffic", 1);
+    expect(() => after.restore(first, firstState.subarray(0, firstState.length - 3))).toThrow(
+      "DECODE_FAILED",
+    );
+    after.restore(second, secondState);
+    after.restore(first, firstState); // a later, whole entry of the same sensor still goes in
+    expect([...after.snapshot()]).toEqual([
+      ...(() => {
+        const whole = create("traffic", 1);
+        whole.restore(second, secondState);
+        whole.restore(first, firstState);
+        return whole.snapshot();
+      })(),
+    ]);
+  });
 });

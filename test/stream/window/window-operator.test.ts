@@ -1,8 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { isPlatformError } from "../../../messages/errors.ts";
-import { hopping, tumbling } from "../../../stream/window/window-assigner.ts";
-import { createWindowOperator } from "../../../stream/window/window-operator.ts";
-import { createWindowOutput } from "../../../stream/window/window-output.ts";
+import {
+  hopping,
+  session,
+  sliding,
+  tumbling,
+  type WindowAssigner,
+} from "../../../stream/window/window-assigner.ts";
+import { createWindowOperator, type WindowOperator } from "../../../stream/window/window-operator.ts";
+import { clearWindowOutput, createWindowOutput } from "../../../stream/window/window-output.ts";
 import { feed, operatorFor, type Row, testClock, windows } from "./operator-harness.ts";
 
 describe("tumbling windows on event time", () => {
@@ -400,5 +406,155 @@ describe("batches of records", () => {
       "LOG_PARTITION_INVALID",
     );
     expect(operator.stats().processed).toBe(0);
+  });
+});
+
+/**
+ * A partition's window actor restores each sensor's changelog bytes straight into its operator
+ * (`restoreKeyBytes`, issue 7 §4: 83k sensors a partition at 1M keys). It must leave exactly the
+ * state the path before it left, the bytes restored into an operator of the key's own and its
+ * `snapshot()` handed to `restoreKey`, and behave the same afterwards.
+ */
+describe("window operator: a key's bytes restored straight into a per-key stream time operator", () => {
+  const T0 = 1_700_000_000_000;
+  type Aggregators = Parameters<typeof createWindowOperator>[0]["aggregators"];
+  const configOf = (assigner: WindowAssigner, aggregators: Aggregators) => ({
+    assigner,
+    aggregators,
+    watermark: { maxOutOfOrdernessMs: 1_000 },
+    graceMs: 500,
+    emit: "on-update" as const,
+    clock: () => T0 + 60_000,
+  });
+  const keyed = (config: ReturnType<typeof configOf>) =>
+    createWindowOperator({ ...config, watermark: { ...config.watermark, streamTime: "key" } });
+  const KEYS = ["k0", "k1", "k2", "k3"];
+
+  /** a partition operator after interleaved readings of four keys, some late, some windows closed */
+  function writer(config: ReturnType<typeof configOf>): WindowOperator {
+    const operator = keyed(config);
+    const out = createWindowOutput();
+    for (let i = 0; i < 40; i++)
+      operator.process(3, KEYS[i % 4]!, T0 + i * 700 - (i % 3) * 900, { v: i % 7, w: i * 0.5 }, out);
+    operator.advanceWatermark(T0 + 9_000, out);
+    return operator;
+  }
+
+  /** format 0x01 of the same state: the 32-bit config hash at 4 and no fingerprint (88..104) */
+  function toFormat1(bytes: Uint8Array, assigner: WindowAssigner, fields: readonly string[]): Uint8Array {
+    const text = JSON.stringify([assigner, fields]);
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    const old = new Uint8Array(bytes.length - 16);
+    old.set(bytes.subarray(0, 88));
+    old.set(bytes.subarray(104), 88);
+    old[0] = 0x01;
+    new DataView(old.buffer).setUint32(4, hash, true);
+    return old;
+  }
+
+  /** what each key's changelog entry is, in each form a changelog holds */
+  const sources = {
+    "format 0x02 from the partition operator": (shared: WindowOperator, key: string) =>
+      shared.snapshotKeyBytes(key, 41, 3)!,
+    "format 0x02 from an operator of the key's own (a per-sensor actor's changelog)": (
+      shared: WindowOperator,
+      key: string,
+      config: ReturnType<typeof configOf>,
+    ) => {
+      const own = createWindowOperator(config);
+      own.restore(shared.snapshotKey(key)!);
+      return own.snapshotBytes(41);
+    },
+    "format 0x01": (shared: WindowOperator, key: string, config: ReturnType<typeof configOf>) =>
+      toFormat1(shared.snapshotKeyBytes(key, 41, 3)!, config.assigner, Object.keys(config.aggregators)),
+  };
+  const shapes: [string, WindowAssigner, Aggregators][] = [
+    ["tumbling, moments", tumbling(10_000), { v: ["count", "sum", "min", "max"], w: ["mean"] }],
+    ["hopping, t-digest", hopping(20_000, 5_000), { v: ["count", { quantiles: [0.5, 0.9] }], w: ["max"] }],
+    ["session", session(2_000), { v: ["count", "sum"], w: ["min"] }],
+    ["sliding, its record buffer", sliding(10_000), { v: ["count", "sum"], w: ["mean"] }],
+  ];
+  const cases = shapes.flatMap(([shape, assigner, aggregators]) =>
+    Object.entries(sources).map(
+      ([source, bytesOf]) => [`${shape}, ${source}`, assigner, aggregators, bytesOf] as const,
+    ),
+  );
+
+  test.each(cases)(
+    "%s: the same state and the same output as through an operator of its own",
+    (_name, assigner, aggregators, bytesOf) => {
+      const config = configOf(assigner, aggregators);
+      const shared = writer(config);
+      // both targets already hold a key with open windows of their own
+      const before = keyed(config);
+      const direct = keyed(config);
+      const out = createWindowOutput();
+      for (const target of [before, direct]) target.process(3, "other", T0 + 2_500, { v: 1, w: 2 }, out);
+      clearWindowOutput(out);
+      const scratch = createWindowOperator(config);
+      for (const key of KEYS) {
+        const bytes = bytesOf(shared, key, config);
+        scratch.restore(bytes);
+        before.restoreKey(key, scratch.snapshot());
+        expect(direct.restoreKeyBytes(key, bytes)).toBe(41);
+      }
+      expect(before.snapshot().windows.length).toBeGreaterThan(1);
+      expect(direct.snapshot()).toEqual(before.snapshot());
+      for (const key of KEYS) expect(direct.snapshotKey(key)).toEqual(before.snapshotKey(key));
+      // and they go on alike: late and on-time readings, the node's watermark, the end
+      const outputs = [before, direct].map((target) => {
+        const seen: unknown[] = [];
+        for (let i = 0; i < 12; i++)
+          target.process(3, KEYS[i % 4]!, T0 + 27_000 + i * 1_100 - (i % 4) * 4_000, { v: i, w: i }, out);
+        target.advanceWatermark(T0 + 45_000, out);
+        target.flush(out);
+        seen.push(structuredClone(out.emitted), structuredClone(out.late));
+        clearWindowOutput(out);
+        return seen;
+      });
+      expect(outputs[1]).toEqual(outputs[0]!);
+    },
+  );
+
+  const config = configOf(tumbling(10_000), { v: ["count", "sum"], w: ["mean"] });
+  const refusals: [string, () => Uint8Array, string][] = [
+    ["cut short", () => writer(config).snapshotKeyBytes("k1", 41, 3)!.subarray(0, 150), "DECODE_FAILED"],
+    ["not a snapshot", () => new TextEncoder().encode('{"windows":[]}'), "DECODE_FAILED"],
+    [
+      "taken under another window size",
+      () => writer(configOf(tumbling(20_000), config.aggregators)).snapshotKeyBytes("k1", 41, 3)!,
+      "CONFIG_INVALID",
+    ],
+    [
+      "taken with another field list",
+      () => writer(configOf(tumbling(10_000), { v: ["count"] })).snapshotKeyBytes("k1", 41, 3)!,
+      "CONFIG_INVALID",
+    ],
+    ["holding windows of another key", () => writer(config).snapshotBytes(41), "DECODE_FAILED"],
+  ];
+  test.each(refusals)("refuses bytes %s as the path before did, and adds nothing", (_name, bytesOf, code) => {
+    const bytes = bytesOf();
+    const scratch = createWindowOperator(config);
+    const before = keyed(config);
+    expect(() => {
+      scratch.restore(bytes);
+      before.restoreKey("k1", scratch.snapshot());
+    }).toThrow(code);
+    const direct = keyed(config);
+    const out = createWindowOutput();
+    direct.process(3, "other", T0 + 2_500, { v: 1, w: 2 }, out);
+    const state = direct.snapshot();
+    expect(() => direct.restoreKeyBytes("k1", bytes)).toThrow(code);
+    expect(direct.snapshot()).toEqual(state);
+    expect(direct.keyIdOf("k1")).toBeUndefined();
+  });
+
+  test("refuses a key that already has open windows, and needs per-key stream time", () => {
+    const bytes = writer(config).snapshotKeyBytes("k1", 41, 3)!;
+    const direct = keyed(config);
+    direct.process(3, "k1", T0 + 1_000, { v: 1, w: 1 }, createWindowOutput());
+    expect(() => direct.restoreKeyBytes("k1", bytes)).toThrow("CONFIG_INVALID");
+    expect(() => createWindowOperator(config).restoreKeyBytes("k1", bytes)).toThrow("CONFIG_INVALID");
   });
 });
