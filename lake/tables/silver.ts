@@ -1,6 +1,7 @@
 import type { LogRecord } from "../../log/log.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { ProcessedReading } from "../../messages/processed-reading.ts";
+import { isProcessedReading } from "../../messages/processed-reading-check.ts";
 import { MEASUREMENT_RANGES, type Measurement } from "../../messages/sensor-reading.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { DeltaField } from "../delta/schema.ts";
@@ -32,14 +33,7 @@ const readingColumns: DeltaField[] = [
 ];
 
 function readingRow(value: unknown, passed: boolean): Record<string, unknown> {
-  const parsed = ProcessedReading.safeParse(value);
-  if (!parsed.success) {
-    throw new PlatformError(
-      ErrorCodes.SCHEMA_VIOLATION,
-      `not a processed reading: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`,
-    );
-  }
-  const r = parsed.data;
+  const r = isProcessedReading(value) ? value : checkedByZod(value);
   if (r.passed !== passed) {
     throw new PlatformError(
       ErrorCodes.SCHEMA_VIOLATION,
@@ -62,6 +56,18 @@ function readingRow(value: unknown, passed: boolean): Record<string, unknown> {
   for (const m of MEASUREMENT_COLUMNS) row[m] = r.values[m] ?? null;
   if (!passed) row.issues = JSON.stringify(r.issues);
   return row;
+}
+
+/** the schema's verdict on a value the fast path was not sure of: its reading, or a refusal with zod's reason */
+function checkedByZod(value: unknown): ProcessedReading {
+  const parsed = ProcessedReading.safeParse(value);
+  if (!parsed.success) {
+    throw new PlatformError(
+      ErrorCodes.SCHEMA_VIOLATION,
+      `not a processed reading: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`,
+    );
+  }
+  return parsed.data;
 }
 
 export const SILVER_TABLES: readonly LakeTable[] = [
