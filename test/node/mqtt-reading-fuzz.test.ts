@@ -7,6 +7,7 @@ import { SensorReading } from "../../messages/sensor-reading.ts";
 import { Topics } from "../../messages/topics.ts";
 import type { RunningNode } from "../../node/start-node.ts";
 import { createPrng } from "../../sources/iot/prng.ts";
+import { runId } from "../../testkit/real-servers.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
 
 /**
@@ -130,7 +131,12 @@ describe("hostile readings through a running node's MQTT edge and reading byte r
   const mqttUrl = process.env.MOSQUITTO_URL;
 
   beforeAll(async () => {
-    ({ node, cleanup } = await startTestNode({ workers: 1, ...(mqttUrl ? { mqttUrl } : {}) }));
+    // on the shared Mosquitto the node's subscription is shared by its application id: a run of
+    // its own, so no other node of the machine (another test, a stale session) takes a reading
+    ({ node, cleanup } = await startTestNode({
+      workers: 1,
+      ...(mqttUrl ? { mqttUrl, applicationId: runId("reading-fuzz") } : {}),
+    }));
     client = await mqtt.connectAsync(node.mqttUrl);
   });
   afterAll(async () => {
