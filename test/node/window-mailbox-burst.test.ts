@@ -11,8 +11,11 @@ import type { HostOutput } from "../../messages/host-protocol.ts";
  * its reading and tells the partition's one window actor, whose mailbox (65,536) now holds the
  * readings of every sensor of the partition, where each per-sensor window actor held its own.
  * A burst larger than that mailbox had its overflow refused and dead-lettered as MAILBOX_FULL
- * ("reading not windowed"): readings the platform acknowledged and the sensor actors scored,
- * missing from every window (found at 60,000 new keys: 2,656 and 6,752 of them in two runs).
+ * ("reading not windowed"): readings the sensor actors scored, missing from every window (at
+ * 60,000 new keys under load: 2,656 and 6,752 of them in two runs). A whole node does not reach
+ * it today only because its dispatcher keeps at most 64 batches of 1,000 records in flight
+ * (engine/dispatcher.ts), 64,000 readings, 1,536 under the mailbox: a bound no test states, that
+ * a larger poll or more batches in flight would cross.
  * Every reading must be in its window: at the watermark, one final window per sensor, each
  * counting its one reading, and no dead letter. The same burst through the tree before the
  * partition window actor (3fe6e54) windowed every reading.
