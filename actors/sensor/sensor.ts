@@ -1,5 +1,5 @@
 import { deadLetter } from "../../messages/dead-letter.ts";
-import { ErrorCodes } from "../../messages/errors.ts";
+import { ErrorCodes, isPlatformError } from "../../messages/errors.ts";
 import type { HostOutput, HotReading } from "../../messages/host-protocol.ts";
 import type { QualityIssue } from "../../messages/processed-reading.ts";
 import { MEASUREMENTS, type SensorType } from "../../messages/sensor-reading.ts";
@@ -178,20 +178,26 @@ export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState 
       }
       // the window actor of the sensor's type on its partition (each sensor's windows inside it)
       const window = ctx.ref<WindowMessage>("window", windowKey(reading.sensorType, reading.partition));
-      if (!window.tell({ type: "reading", reading })) {
-        // The node feeds a worker in bounded batches, so this means a window actor is stuck;
-        // the reading is kept as a dead letter rather than lost.
+      const windowed: WindowMessage = { type: "reading", reading };
+      if (window.tell(windowed)) return;
+      // One window actor takes a whole partition's sensors, so a burst of new sensors can fill
+      // its mailbox (65,536) while each sensor actor holds one reading. This sensor waits for
+      // room (its later readings queue behind it, in order); the host's marks wait for the
+      // system to drain, waiting offers included, so no checkpoint runs ahead of the reading.
+      // Only a window actor that stopped (the partition evicted, the node closing) refuses it,
+      // and then the reading is kept as a dead letter rather than lost.
+      return window.offer(windowed).catch((error: unknown) => {
         deps.emit({
           type: "dead-letter",
           deadLetter: deadLetter(
             `actor:${window.address}`,
-            ErrorCodes.MAILBOX_FULL,
-            `window mailbox full; reading ${reading.partition}@${reading.offset} not windowed`,
+            isPlatformError(error) ? error.code : ErrorCodes.MAILBOX_FULL,
+            `window actor did not take reading ${reading.partition}@${reading.offset}; not windowed`,
             JSON.stringify({ ...reading, values: [...reading.values] }),
             deps.now(),
           ),
         });
-      }
+      });
     },
   };
 }
