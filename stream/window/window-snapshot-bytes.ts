@@ -458,7 +458,29 @@ export function readKeySnapshotBytes(
   };
 }
 
+/**
+ * A snapshot up to this long is read from a copy in one reused aligned buffer: a sensor's state
+ * is a few hundred bytes, and a DataView and a Float64Array over each of a moved partition's
+ * 83k states (their `.buffer` materialised per state) cost more than copying it (bench/partition-window-restore.ts).
+ */
+const READ_COPY_LIMIT = 1 << 16;
+let readScratch = new ArrayBuffer(4096);
+let readOctets = new Uint8Array(readScratch);
+let readDoubles = new Float64Array(readScratch);
+let readView = new DataView(readScratch);
+
+function copyForReading(bytes: Uint8Array): void {
+  if (bytes.length > readScratch.byteLength) {
+    readScratch = new ArrayBuffer(READ_COPY_LIMIT);
+    readOctets = new Uint8Array(readScratch);
+    readDoubles = new Float64Array(readScratch);
+    readView = new DataView(readScratch);
+  }
+  readOctets.set(bytes);
+}
+
 interface ParsedSnapshot {
+  /** valid until the next snapshot is read: the numbers may be the shared copy */
   readonly numbers: Float64Array;
   readonly rowLength: number;
   readonly partitions: PartitionWatermark[];
@@ -483,7 +505,9 @@ interface ParsedSnapshot {
  */
 function parseSnapshotBytes(bytes: Uint8Array, parts: ConfigParts): ParsedSnapshot {
   const header = checkHeader(bytes);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const copied = bytes.length <= READ_COPY_LIMIT;
+  if (copied) copyForReading(bytes);
+  const view = copied ? readView : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const flags = bytes[1]!;
   const rowLength = parts.table.stateLength;
   if (view.getUint16(2, true) !== parts.fields.length || view.getUint32(84, true) !== rowLength) {
@@ -510,9 +534,12 @@ function parseSnapshotBytes(bytes: Uint8Array, parts: ConfigParts): ParsedSnapsh
     header / 8 + partitionCount * PARTITION_DOUBLES + windowCount * (4 + rowLength) + streamTimes * 2;
   if (fixed * 8 > bytes.length) throw decodeFailed("its windows run past its end", bytes.length);
   // aligned numbers: a view when the bytes allow it, one copy when they do not
-  const numbers =
-    bytes.byteOffset % 8 === 0
-      ? new Float64Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 8))
+  // (a copy is as long as its scratch: only the first `numberCount` are the snapshot's)
+  const numberCount = Math.floor(bytes.length / 8);
+  const numbers = copied
+    ? readDoubles
+    : bytes.byteOffset % 8 === 0
+      ? new Float64Array(bytes.buffer, bytes.byteOffset, numberCount)
       : new Float64Array(bytes.slice(0, bytes.length - (bytes.length % 8)).buffer);
   let at = header / 8;
   const partitions: PartitionWatermark[] = [];
@@ -530,9 +557,9 @@ function parseSnapshotBytes(bytes: Uint8Array, parts: ConfigParts): ParsedSnapsh
   at += streamTimes * 2;
   const keyStatesAt = at;
   for (let i = 0; i < keyStateCount; i++) {
-    if (at + 2 > numbers.length) throw decodeFailed("its key states run past its end", bytes.length);
+    if (at + 2 > numberCount) throw decodeFailed("its key states run past its end", bytes.length);
     const n = numbers[at + 1]!;
-    if (!Number.isInteger(n) || n < 0 || at + 2 + n > numbers.length)
+    if (!Number.isInteger(n) || n < 0 || at + 2 + n > numberCount)
       throw decodeFailed("a key state runs past its end", bytes.length);
     at += 2 + n;
   }

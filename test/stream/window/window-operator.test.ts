@@ -550,6 +550,35 @@ describe("window operator: a key's bytes restored straight into a per-key stream
     expect(direct.keyIdOf("k1")).toBeUndefined();
   });
 
+  // states up to 64 KiB are read from a copy in a reused buffer, longer ones in place
+  test.each([
+    ["a few hundred bytes", 20],
+    ["past 64 KiB", 1_000],
+  ])("a key's state of %s restores as through an operator of its own", (_name, records) => {
+    // a window per record, none closed: 120 bytes each
+    const large = {
+      ...configOf(tumbling(10), { v: ["count", "sum"], w: ["mean"] }),
+      watermark: { maxOutOfOrdernessMs: 3_600_000 },
+    };
+    const shared = keyed(large);
+    const out = createWindowOutput();
+    for (let i = 0; i < records; i++) shared.process(3, "k0", T0 + i * 10, { v: i, w: i / 2 }, out);
+    const bytes = shared.snapshotKeyBytes("k0", 7, 3)!;
+    expect(bytes.length > 1 << 16).toBe(records > 100);
+    const scratch = createWindowOperator(large);
+    scratch.restore(bytes);
+    const before = keyed(large);
+    before.restoreKey("k0", scratch.snapshot());
+    const direct = keyed(large);
+    expect(direct.restoreKeyBytes("k0", bytes)).toBe(7);
+    // and a small one after it, read from the copy
+    const small = writer(large).snapshotKeyBytes("k1", 9, 3)!;
+    scratch.restore(small);
+    before.restoreKey("k1", scratch.snapshot());
+    expect(direct.restoreKeyBytes("k1", small)).toBe(9);
+    expect(direct.snapshot()).toEqual(before.snapshot());
+  });
+
   test("refuses a key that already has open windows, and needs per-key stream time", () => {
     const bytes = writer(config).snapshotKeyBytes("k1", 41, 3)!;
     const direct = keyed(config);
