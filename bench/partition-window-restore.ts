@@ -11,11 +11,20 @@
  * does when the actor starts) and then hands it one reading of the last sensor; the figure is
  * the wall time of all of it. Medians of RUNS rounds, the load average noted.
  *
+ * Beside it, in the same rounds (rotating order), the operator alone: the same states restored
+ * into a partition operator straight from their bytes (`restoreKeyBytes`, the actor now), and the
+ * way the actor did it before: each sensor's bytes into a scratch operator of the sensor's own,
+ * its `snapshot()` (a JSON object per window) handed to `restoreKey`, after a `snapshotKey` probe.
+ *
  * Env: RESTORE_SENSORS (default 83,334), RESTORE_RUNS (default 5).
  */
 import { loadavg } from "node:os";
 import { partitionWindowsFactory } from "../actors/window/partition-windows.ts";
+import { STATISTICS } from "../actors/window/sensor-windows.ts";
 import type { HotReading } from "../messages/host-protocol.ts";
+import { MEASUREMENTS } from "../messages/sensor-reading.ts";
+import { tumbling } from "../stream/window/window-assigner.ts";
+import { createWindowOperator, type WindowOperatorConfig } from "../stream/window/window-operator.ts";
 import { median } from "./support.ts";
 
 const SENSORS = Number(process.env.RESTORE_SENSORS ?? 83_334);
@@ -63,30 +72,78 @@ function changelogStates(): [string, Uint8Array][] {
 const states = changelogStates();
 if (states.length !== SENSORS) throw new Error(`expected ${SENSORS} states, got ${states.length}`);
 const bytes = states.reduce((total, [, state]) => total + state.length, 0);
+
+/** the partition actor's own operator, as partitionWindowsFactory makes it */
+const operatorConfig: WindowOperatorConfig = {
+  assigner: tumbling(60_000),
+  aggregators: Object.fromEntries(MEASUREMENTS.traffic.map((field) => [field, STATISTICS])),
+  watermark: { maxOutOfOrdernessMs: 2_000, idleTimeoutMs: 60_000 },
+  graceMs: 5_000,
+  emit: "on-update",
+  clock: () => BASE + 30_000,
+};
+const variants: Record<string, () => void> = {
+  "actor: PartitionWindows.restore, then a reading": () => {
+    const windows = create("traffic", PARTITION);
+    for (const [sensorId, state] of states) windows.restore(sensorId, state);
+    const before = emitted;
+    // the last sensor's next reading: processed (an update emitted) once the restore is through
+    const applied = windows.add(reading(SENSORS - 1, READINGS), sink);
+    windows.emitUpdates(sink);
+    if (!applied || emitted === before) throw new Error("the reading after the restore was not processed");
+  },
+  "operator: restoreKeyBytes": () => {
+    const operator = createWindowOperator({
+      ...operatorConfig,
+      watermark: { ...operatorConfig.watermark, streamTime: "key" },
+    });
+    for (const [sensorId, state] of states) {
+      if (operator.keyIdOf(sensorId) !== undefined) continue;
+      operator.restoreKeyBytes(sensorId, state);
+    }
+    if (operator.stats().keys !== SENSORS) throw new Error("not every sensor restored");
+  },
+  "operator before: scratch operator + snapshot() + restoreKey": () => {
+    const operator = createWindowOperator({
+      ...operatorConfig,
+      watermark: { ...operatorConfig.watermark, streamTime: "key" },
+    });
+    const scratch = createWindowOperator({ ...operatorConfig, initialCapacity: 8 });
+    for (const [sensorId, state] of states) {
+      if (operator.snapshotKey(sensorId) !== undefined) continue;
+      scratch.restore(state);
+      operator.restoreKey(sensorId, scratch.snapshot());
+    }
+    if (operator.stats().keys !== SENSORS) throw new Error("not every sensor restored");
+  },
+};
+const names = Object.keys(variants);
+const times = new Map<string, number[]>(names.map((name) => [name, []]));
 const loads: number[] = [];
-const times: number[] = [];
 for (let run = 0; run < RUNS; run++) {
-  Bun.gc(true);
   loads.push(loadavg()[0]!);
-  const started = performance.now();
-  const windows = create("traffic", PARTITION);
-  for (const [sensorId, state] of states) windows.restore(sensorId, state);
-  const before = emitted;
-  // the last sensor's next reading: processed (an update emitted) once the restore is through
-  const applied = windows.add(reading(SENSORS - 1, READINGS), sink);
-  windows.emitUpdates(sink);
-  const elapsed = performance.now() - started;
-  if (!applied || emitted === before) throw new Error("the reading after the restore was not processed");
-  times.push(elapsed);
-  console.log(`round ${run + 1}: ${elapsed.toFixed(0)} ms (load ${loads.at(-1)!.toFixed(1)})`);
+  for (let v = 0; v < names.length; v++) {
+    const name = names[(run + v) % names.length]!;
+    Bun.gc(true);
+    const started = performance.now();
+    variants[name]!();
+    const elapsed = performance.now() - started;
+    times.get(name)!.push(elapsed);
+    console.log(
+      `round ${run + 1} ${name.padEnd(62)} ${elapsed.toFixed(0).padStart(6)} ms  load ${loads.at(-1)!.toFixed(1)}`,
+    );
+  }
 }
-console.log(
-  JSON.stringify({
-    name: "partition window actor restore",
-    value: median(times),
-    unit: "ms",
-    detail: `${SENSORS} sensors (${(bytes / 1e6).toFixed(1)} MB of states), median of ${RUNS} [${times
-      .map((t) => t.toFixed(0))
-      .join(", ")}], load ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
-  }),
-);
+for (const name of names) {
+  const values = times.get(name)!;
+  console.log(
+    JSON.stringify({
+      name: `partition window restore, ${name}`,
+      value: median(values),
+      unit: "ms",
+      detail: `${SENSORS} sensors (${(bytes / 1e6).toFixed(1)} MB of states), median of ${RUNS} [${values
+        .map((t) => t.toFixed(0))
+        .join(", ")}], load ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
+    }),
+  );
+}
