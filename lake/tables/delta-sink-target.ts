@@ -66,8 +66,17 @@ export class DeltaSinkTarget implements SinkTarget<PositionedRow> {
     if (table.rowId) await this.seedRecentIds();
     const appIds = batch.offsets.map((range) => this.txnAppId(range.topic, range.partition));
     const held = await delta.txnVersions(appIds);
+    // each source partition's version, looked up per row by topic and partition (not by app id
+    // text, which would be built per row)
+    const versions = new Map<string, number[]>();
+    for (const range of batch.offsets) {
+      const ofTopic = versions.get(range.topic) ?? [];
+      versions.set(range.topic, ofTopic);
+      ofTopic[range.partition] =
+        held.get(this.txnAppId(range.topic, range.partition)) ?? Number.NEGATIVE_INFINITY;
+    }
     const heldOf = (topic: string, partition: number) =>
-      held.get(this.txnAppId(topic, partition)) ?? Number.NEGATIVE_INFINITY;
+      versions.get(topic)?.[partition] ?? Number.NEGATIVE_INFINITY;
     const txns = batch.offsets
       .filter((range) => range.lastOffset > heldOf(range.topic, range.partition))
       .map((range) => ({ appId: this.txnAppId(range.topic, range.partition), version: range.lastOffset }));
