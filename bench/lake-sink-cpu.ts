@@ -83,6 +83,7 @@ function rawBytes(k: number): Uint8Array {
     sensor_id: r.sensor_id,
     timestamp: new Date(r.event_time).toISOString(),
     ...r.values,
+    ...(r.type === "traffic" ? { location: { lat: 52.52, lon: 13.405 } } : {}),
   });
   const body = encoder.encode(json);
   const bytes = new Uint8Array(HEADER_BYTES + body.length);

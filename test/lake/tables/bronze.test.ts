@@ -33,8 +33,9 @@ function rowOf(value: Uint8Array): Record<string, unknown> {
   return rows[0] as Record<string, unknown>;
 }
 
+// a traffic reading as the edge writes it (the schema's key order, its location last)
 const canonical =
-  '{"type":"traffic","sensor_id":"traffic-7","timestamp":"2026-12-01T23:59:58.250Z","vehicle_count":12,"avg_speed":41.5}';
+  '{"type":"traffic","sensor_id":"traffic-7","timestamp":"2026-12-01T23:59:58.250Z","vehicle_count":12,"avg_speed":41.5,"location":{"lat":52.5,"lon":13.4}}';
 const eventTime = Date.parse("2026-12-01T23:59:58.250Z");
 
 describe("bronze raw reading rows", () => {
@@ -51,10 +52,18 @@ describe("bronze raw reading rows", () => {
       eventTime,
     ],
     [
-      "with a location",
-      framed(canonical.replace("}", ',"location":{"lat":52.5,"lon":13.4}}'), 7),
+      "a traffic reading without its location",
+      framed(canonical.replace(',"location":{"lat":52.5,"lon":13.4}', ""), 7),
       7,
       "traffic-7",
+      "traffic",
+      eventTime,
+    ],
+    [
+      "a sensor id beyond ASCII",
+      framed(canonical.replace("traffic-7", "verkehr-ä-7"), 7),
+      7,
+      "verkehr-ä-7",
       "traffic",
       eventTime,
     ],
