@@ -2,7 +2,6 @@ import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { HotReading } from "../../messages/host-protocol.ts";
 import { MEASUREMENTS, type SensorType } from "../../messages/sensor-reading.ts";
 import {
-  clearWindowOutput,
   createWindowOperator,
   createWindowOutput,
   isSnapshotBytes,
@@ -11,7 +10,13 @@ import {
   type WindowOutput,
 } from "../../stream/index.ts";
 import { savedWindowState } from "./saved-window-state.ts";
-import { assignerOf, type SensorWindowsOptions, STATISTICS, toWindowResult } from "./sensor-windows.ts";
+import {
+  assignerOf,
+  type SensorWindowsOptions,
+  STATISTICS,
+  sendLateAndRejected,
+  toWindowResult,
+} from "./sensor-windows.ts";
 import type { PartitionWindows, PartitionWindowsSnapshot, WindowSink } from "./window.ts";
 
 /**
@@ -242,31 +247,12 @@ class OnePartitionWindows implements PartitionWindows {
   /** `offset`: the log position of the reading that caused the output, -1 for timer work */
   private drain(sink: WindowSink, offset: number): void {
     const o = this.out;
-    const stream = this.stream;
     for (const result of o.emitted) {
       // a closed window leaves its sensor's state: the changelog must learn it
       if (result.final) this.markChanged(this.idOf(result.key));
       sink.window(toWindowResult(this.sensorType, result), this.lastIngestedAt);
     }
-    for (const late of o.late)
-      sink.late({
-        stream,
-        key: late.key,
-        event_time: late.eventTime,
-        reason: `${late.reason} (watermark ${late.watermark})`,
-        partition: late.partition,
-        offset,
-      });
-    for (const rejected of o.rejected)
-      sink.late({
-        stream,
-        key: rejected.key,
-        event_time: rejected.eventTime,
-        reason: `rejected: ${rejected.reason}${rejected.field ? ` (${rejected.field})` : ""}`,
-        partition: rejected.partition,
-        offset,
-      });
-    clearWindowOutput(o);
+    sendLateAndRejected(o, sink, this.stream, offset);
   }
 }
 

@@ -182,28 +182,35 @@ class OneSensorWindows implements SensorWindows {
   /** `offset`: the log position of the reading that caused the output, -1 for timer work */
   private drain(sink: WindowSink, offset: number): void {
     const o = this.out;
-    const stream = this.stream;
     for (const result of o.emitted) sink.window(toWindowResult(this.sensorType, result), this.lastIngestedAt);
-    for (const late of o.late)
-      sink.late({
-        stream,
-        key: late.key,
-        event_time: late.eventTime,
-        reason: `${late.reason} (watermark ${late.watermark})`,
-        partition: late.partition,
-        offset,
-      });
-    for (const rejected of o.rejected)
-      sink.late({
-        stream,
-        key: rejected.key,
-        event_time: rejected.eventTime,
-        reason: `rejected: ${rejected.reason}${rejected.field ? ` (${rejected.field})` : ""}`,
-        partition: rejected.partition,
-        offset,
-      });
-    clearWindowOutput(o);
+    sendLateAndRejected(o, sink, this.stream, offset);
   }
+}
+
+/**
+ * The operator's late and refused readings to the sink's late stream (`offset`: the reading that
+ * caused them, -1 for timer work), then the output emptied for the next call: both window forms.
+ */
+export function sendLateAndRejected(o: WindowOutput, sink: WindowSink, stream: string, offset: number): void {
+  for (const late of o.late)
+    sink.late({
+      stream,
+      key: late.key,
+      event_time: late.eventTime,
+      reason: `${late.reason} (watermark ${late.watermark})`,
+      partition: late.partition,
+      offset,
+    });
+  for (const rejected of o.rejected)
+    sink.late({
+      stream,
+      key: rejected.key,
+      event_time: rejected.eventTime,
+      reason: `rejected: ${rejected.reason}${rejected.field ? ` (${rejected.field})` : ""}`,
+      partition: rejected.partition,
+      offset,
+    });
+  clearWindowOutput(o);
 }
 
 export function toWindowResult(sensorType: SensorType, result: OperatorResult): WindowResult {
