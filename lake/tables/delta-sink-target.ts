@@ -1,7 +1,7 @@
+import { BoundedSet } from "../../messages/bounded-map.ts";
 import type { SinkBatch, SinkTarget } from "../../sinks/sink-target.ts";
 import type { DeltaTable } from "../delta/delta-table.ts";
 import type { LakeTable } from "./lake-table.ts";
-import { RecentRowIds } from "./recent-row-ids.ts";
 
 /**
  * A Delta table as a table sink's target, written exactly once from the log.
@@ -16,8 +16,11 @@ import { RecentRowIds } from "./recent-row-ids.ts";
  *
  * Rows whose id (`LakeTable.rowId`) the table received recently are dropped too: those are
  * repeats an upstream node emitted after a crash, at new log offsets but with the same identity
- * (see `recent-row-ids.ts`). The window of recent ids is seeded from the table's newest files
- * when the target opens, so a restart keeps deduplicating.
+ * Upstream repeats arrive shortly after their originals, within one replay of its input, so a
+ * bounded window of recent ids catches them, as Flink's deduplication with a state TTL does:
+ * memory stays bounded at the price of letting through a repeat older than the window (a
+ * `BoundedSet`, oldest forgotten first, a repeat keeps its original's place). The window is
+ * seeded from the table's newest files when the target opens, so a restart keeps deduplicating.
  */
 export interface PositionedRow {
   readonly values: Record<string, unknown>;
@@ -43,7 +46,7 @@ export interface DeltaSinkWriteResult {
 }
 
 export class DeltaSinkTarget implements SinkTarget<PositionedRow> {
-  private recent: RecentRowIds | undefined;
+  private recent: BoundedSet<string> | undefined;
   private seeded: Promise<void> | undefined;
   private totals = { written: 0, replayed: 0, repeats: 0 };
 
@@ -129,9 +132,9 @@ export class DeltaSinkTarget implements SinkTarget<PositionedRow> {
     return this.seeded;
   }
 
-  private async readRecentIds(): Promise<RecentRowIds> {
+  private async readRecentIds(): Promise<BoundedSet<string>> {
     const { delta, table } = this.options;
-    const recent = new RecentRowIds(this.options.recentRowIds ?? 200_000);
+    const recent = new BoundedSet<string>(this.options.recentRowIds ?? 200_000);
     const idColumn = table.schema.find((f) => f.name === table.rowId);
     if (!idColumn) throw new RangeError(`${table.name}: rowId ${table.rowId} is not a column`);
     const snapshot = await delta.snapshot();
