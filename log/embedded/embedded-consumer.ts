@@ -10,6 +10,7 @@ import type {
   TopicPartition,
 } from "../log.ts";
 import { type ChangeNotifier, groupSubject, topicSubject } from "./change-notifier.ts";
+import type { DataVersion } from "./data-version.ts";
 import type { GroupStore } from "./group-store.ts";
 import { assignRanges } from "./range-assignor.ts";
 import type { RecordStore } from "./record-store.ts";
@@ -27,6 +28,8 @@ export interface GroupTimings {
 export interface ConsumerHost {
   readonly records: RecordStore;
   readonly groups: GroupStore;
+  /** one look per poll answers both whether the group changed and whether other processes appended */
+  readonly dataVersion: DataVersion;
   readonly notifier: ChangeNotifier;
   readonly timings: GroupTimings;
   isClosed(): boolean;
@@ -92,9 +95,11 @@ export class EmbeddedConsumer implements Consumer {
     for (;;) {
       // closed while waiting (the consumer or the whole log): end the poll empty
       if (this.closing !== undefined || this.host.isClosed()) return [];
-      await this.exclusive(() => this.rebalanceIfNeeded());
+      const version = this.host.dataVersion.look();
+      await this.exclusive(() => this.rebalanceIfNeeded(version));
       if (this.closing !== undefined || this.host.isClosed()) return [];
-      const records = this.fetch(maxRecords);
+      // another process's commit after the look is seen by the next look, as before by the next poll
+      const records = this.fetch(maxRecords, version);
       const remaining = deadline - Date.now();
       if (records.length > 0 || remaining <= 0) return records;
       await this.host.notifier.wait(this.subjects, Math.min(remaining, this.host.timings.pollIntervalMs));
@@ -168,10 +173,10 @@ export class EmbeddedConsumer implements Consumer {
     if (!this.host.isClosed()) this.host.notifier.notify([groupSubject(this.groupId)]);
   }
 
-  private async rebalanceIfNeeded(): Promise<void> {
+  private async rebalanceIfNeeded(version: number): Promise<void> {
     if (this.closing !== undefined || this.host.isClosed()) return;
     const { groups, records, notifier } = this.host;
-    const generation = groups.generation(this.groupId);
+    const generation = groups.generation(this.groupId, version);
     if (generation === this.generation && !this.incomplete) return;
     let members = groups.members(this.groupId);
     if (!members.some((member) => member.memberId === this.memberId)) {
@@ -217,10 +222,10 @@ export class EmbeddedConsumer implements Consumer {
   }
 
   /** up to maxRecords, an equal share from each owned partition first, starting at a rotating one */
-  private fetch(maxRecords: number): LogRecord[] {
+  private fetch(maxRecords: number, version: number): LogRecord[] {
     const count = this.owned.length;
     if (count === 0) return [];
-    this.host.records.refreshEnds();
+    this.host.records.refreshEnds(version);
     const share = Math.max(1, Math.ceil(maxRecords / count));
     const batch: LogRecord[] = [];
     const full: TopicPartition[] = [];

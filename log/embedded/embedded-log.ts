@@ -17,6 +17,7 @@ import type {
 } from "../log.ts";
 import { type RetentionPolicy, validRetention, wantedConfig } from "../retention.ts";
 import { ChangeNotifier, topicSubject } from "./change-notifier.ts";
+import { DataVersion } from "./data-version.ts";
 import { EmbeddedConsumer, type GroupTimings } from "./embedded-consumer.ts";
 import { GroupStore } from "./group-store.ts";
 import { Maintenance, type MaintenanceReport } from "./maintenance.ts";
@@ -84,6 +85,7 @@ export class EmbeddedLog implements Log {
   private readonly db: Database;
   private readonly records: RecordStore;
   private readonly groups: GroupStore;
+  private readonly dataVersion: DataVersion;
   private readonly maintenance: Maintenance;
   private readonly notifier = new ChangeNotifier();
   private readonly consumers = new Set<EmbeddedConsumer>();
@@ -109,10 +111,11 @@ export class EmbeddedLog implements Log {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path, { create: true, strict: true });
     prepareDatabase(this.db, options.synchronous ?? "FULL", options.busyTimeoutMs ?? 5000);
-    this.records = new RecordStore(this.db);
+    this.dataVersion = new DataVersion(this.db);
+    this.records = new RecordStore(this.db, undefined, this.dataVersion);
     if (options.checkpoints === "background" && options.path !== ":memory:")
       this.checkpointer = new WalCheckpointer(this.db, options.path);
-    this.groups = new GroupStore(this.db);
+    this.groups = new GroupStore(this.db, this.dataVersion);
     this.maintenance = new Maintenance(this.db);
     this.maxRecordBytes = options.maxRecordBytes ?? MIB;
     this.commitIntervalMs = Math.max(0, options.commitIntervalMs ?? 0);
@@ -275,6 +278,7 @@ export class EmbeddedLog implements Log {
       {
         records: this.records,
         groups: this.groups,
+        dataVersion: this.dataVersion,
         notifier: this.notifier,
         timings: this.timings,
         isClosed: () => this.closed,

@@ -1,6 +1,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { Header, LogRecord, RecordPosition, TopicConfig, TopicSpec } from "../log.ts";
+import { DataVersion } from "./data-version.ts";
 import { TailCache, type TailCacheLimits } from "./tail-cache.ts";
 
 export interface StoredTopic {
@@ -56,7 +57,6 @@ export class RecordStore {
   private readonly knownEnds = new Map<number, number[]>();
   private seenDataVersion = -1;
   private readonly tails: TailCache;
-  private readonly selectDataVersion: Statement<{ data_version: number }, []>;
   private readonly selectAllNextOffsets: Statement<
     { topic_id: number; partition: number; next_offset: number },
     []
@@ -78,6 +78,7 @@ export class RecordStore {
   constructor(
     private readonly db: Database,
     tailLimits?: TailCacheLimits,
+    private readonly dataVersion = new DataVersion(db),
   ) {
     this.tails = new TailCache(tailLimits);
     this.selectTopic = db.query("SELECT * FROM topics WHERE name = ?");
@@ -104,7 +105,6 @@ export class RecordStore {
     this.appendTransaction = db.transaction((records: readonly PlacedRecord[]) =>
       this.write(records),
     ).immediate;
-    this.selectDataVersion = db.query("PRAGMA data_version");
     this.selectAllNextOffsets = db.query("SELECT topic_id, partition, next_offset FROM partitions");
   }
 
@@ -208,9 +208,9 @@ export class RecordStore {
   /**
    * Reads every partition's end again if another connection committed since the last look; one
    * cheap pragma otherwise. Call once per fetch of several partitions, then `mayHaveRecords`.
+   * `version` is a look the caller has just made (a poll looks once for its group and its reads).
    */
-  refreshEnds(): void {
-    const version = this.selectDataVersion.get()?.data_version ?? -1;
+  refreshEnds(version = this.dataVersion.look()): void {
     if (version === this.seenDataVersion) return;
     this.seenDataVersion = version;
     for (const row of this.selectAllNextOffsets.all())
