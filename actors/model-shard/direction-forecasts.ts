@@ -1,3 +1,4 @@
+import { BoundedMap } from "../../messages/bounded-map.ts";
 import type { IndicatorSnapshot } from "../../messages/market.ts";
 import type { ModelOutcome } from "../../messages/prediction.ts";
 import { directionFeatures, directionLabel, MARKET_DIRECTION } from "../../ml/market/direction-features.ts";
@@ -31,7 +32,7 @@ const MAX_SYMBOLS = 10_000;
  * recall, F1 and AUC.
  */
 export class DirectionForecasts {
-  private readonly lastMinute = new Map<string, { start: number; close: number }>();
+  private readonly lastMinute = new BoundedMap<string, { start: number; close: number }>(MAX_SYMBOLS);
   private readonly quality = new Map<string, LiveClassification>();
   private outcomes: ModelOutcome[] = [];
   private pending: {
@@ -71,9 +72,7 @@ export class DirectionForecasts {
     // a minute older than the one already seen (a revision, a replay) is neither label nor input
     if (before && snapshot.bar_start <= before.start) return;
     const consecutive = before?.start === snapshot.bar_start - MINUTE ? before : undefined;
-    this.lastMinute.delete(snapshot.symbol);
-    this.lastMinute.set(snapshot.symbol, { start: snapshot.bar_start, close: snapshot.close });
-    if (this.lastMinute.size > MAX_SYMBOLS) this.lastMinute.delete(this.lastMinute.keys().next().value!);
+    this.lastMinute.setNewest(snapshot.symbol, { start: snapshot.bar_start, close: snapshot.close });
     if (this.deps.serving.policyOf(MARKET_DIRECTION) === undefined) return;
     if (consecutive)
       this.pending.labels.push([

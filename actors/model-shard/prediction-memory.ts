@@ -1,3 +1,5 @@
+import { BoundedMap } from "../../messages/bounded-map.ts";
+
 /**
  * What was predicted for (model, key, time), kept until the label for that time arrives (the
  * next window closes) or the memory is full, whichever is first: a bounded map, oldest entries
@@ -11,21 +13,19 @@ export interface RememberedPrediction {
 }
 
 export class PredictionMemory {
-  private readonly entries = new Map<string, RememberedPrediction>();
+  private readonly entries: BoundedMap<string, RememberedPrediction>;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.entries = new BoundedMap(capacity);
+  }
 
   static key(model: string, key: string, at: number): string {
     return `${model}\u0000${key}\u0000${at}`;
   }
 
+  /** a prediction made again for the same id (a replay) is the newest again */
   remember(id: string, prediction: RememberedPrediction): void {
-    this.entries.delete(id);
-    this.entries.set(id, prediction);
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
+    this.entries.setNewest(id, prediction);
   }
 
   get(id: string): RememberedPrediction | undefined {

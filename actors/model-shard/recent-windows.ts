@@ -1,3 +1,4 @@
+import { BoundedMap } from "../../messages/bounded-map.ts";
 import type { TrafficWindowRow } from "../../ml/lifecycle/traffic-forecast-features.ts";
 
 /**
@@ -8,27 +9,29 @@ import type { TrafficWindowRow } from "../../ml/lifecycle/traffic-forecast-featu
  * memory stays flat whatever the fleet does.
  */
 export class RecentWindows {
-  private readonly bySensor = new Map<string, TrafficWindowRow[]>();
+  private readonly bySensor: BoundedMap<string, TrafficWindowRow[]>;
 
   constructor(
     private readonly perSensor = 3,
-    private readonly maxSensors = 100_000,
-  ) {}
+    maxSensors = 100_000,
+  ) {
+    this.bySensor = new BoundedMap(maxSensors);
+  }
 
   /** false when the window was already there (a replay) */
   add(row: TrafficWindowRow): boolean {
-    let list = this.bySensor.get(row.key);
-    if (list) this.bySensor.delete(row.key);
-    else list = [];
-    this.bySensor.set(row.key, list);
+    // seen now, replay or not: the sensor seen least recently is the one to go
+    let list = this.bySensor.touch(row.key);
+    if (!list) {
+      list = [];
+      this.bySensor.set(row.key, list);
+    }
     // a sensor's windows close in order: one at or before the newest is a replay (its next
     // window was seen, its forecast made then), never a reason to forecast again
     const newest = list[list.length - 1];
     if (newest && row.windowStart <= newest.windowStart) return false;
     list.push(row);
     if (list.length > this.perSensor) list.shift();
-    if (this.bySensor.size > this.maxSensors)
-      this.bySensor.delete(this.bySensor.keys().next().value as string);
     return true;
   }
 

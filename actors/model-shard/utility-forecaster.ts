@@ -1,3 +1,4 @@
+import { BoundedMap } from "../../messages/bounded-map.ts";
 import type { Prediction } from "../../messages/prediction.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
 import {
@@ -57,10 +58,11 @@ interface SensorHours {
 }
 
 export class UtilityForecaster {
-  private readonly sensors = new Map<string, SensorHours>();
+  private readonly sensors: BoundedMap<string, SensorHours>;
   private readonly batch: ForecastBatch;
 
   constructor(private readonly deps: UtilityForecasterDeps) {
+    this.sensors = new BoundedMap(deps.maxSensors ?? 100_000);
     this.batch = new ForecastBatch({ ...deps, featureNames: UTILITY_FEATURES });
   }
 
@@ -122,13 +124,9 @@ export class UtilityForecaster {
   }
 
   private sensor(key: string, hour: number, firstStart: number): SensorHours {
-    let s = this.sensors.get(key);
-    if (s) {
-      // most recently seen last: the sensor seen least recently is the one to go
-      this.sensors.delete(key);
-      this.sensors.set(key, s);
-      return s;
-    }
+    // most recently seen last: the sensor seen least recently is the one to go
+    let s = this.sensors.touch(key);
+    if (s) return s;
     // a first hour seen from its middle (a restart, a reassigned partition) would have a partial
     // sum: it is never a label
     s = {
@@ -141,8 +139,6 @@ export class UtilityForecaster {
       lastWindow: undefined,
     };
     this.sensors.set(key, s);
-    if (this.sensors.size > (this.deps.maxSensors ?? 100_000))
-      this.sensors.delete(this.sensors.keys().next().value as string);
     return s;
   }
 
