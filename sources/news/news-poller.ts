@@ -1,3 +1,4 @@
+import { BoundedSet } from "../../messages/bounded-map.ts";
 import type { NewsArticle } from "../../messages/news.ts";
 import type { SourceChain } from "../source-chain.ts";
 import type { NewsSource, RejectedItem } from "./news-source.ts";
@@ -52,7 +53,8 @@ export interface NewsPollStats {
 export class NewsPoller {
   readonly #options: NewsPollerOptions;
   readonly #now: () => number;
-  readonly #seen = new Set<string>();
+  /** the ids delivered most recently, oldest forgotten first: a story the next poll sees again */
+  readonly #seen: BoundedSet<string>;
   readonly #since = new Map<string, number>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> = Promise.resolve();
@@ -69,6 +71,7 @@ export class NewsPoller {
   constructor(options: NewsPollerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#seen = new BoundedSet(options.rememberIds ?? 50_000);
   }
 
   /** poll now, then every `intervalMs` (a poll never overlaps the previous one) */
@@ -125,7 +128,7 @@ export class NewsPoller {
           this.#stats.duplicates += value.articles.length - fresh.length;
           if (fresh.length > 0 || value.rejected.length > 0)
             await this.#options.deliver(fresh, value.rejected, source);
-          for (const article of fresh) this.#remember(article.id);
+          for (const article of fresh) this.#seen.add(article.id);
           this.#stats.delivered += fresh.length;
           this.#stats.rejected += value.rejected.length;
           page = value.nextPage;
@@ -137,11 +140,5 @@ export class NewsPoller {
       }
     }
     this.#stats.lastPollAt = this.#now();
-  }
-
-  #remember(id: string): void {
-    this.#seen.add(id);
-    const capacity = this.#options.rememberIds ?? 50_000;
-    if (this.#seen.size > capacity) this.#seen.delete(this.#seen.values().next().value as string);
   }
 }

@@ -59,3 +59,41 @@ test("articles whose append failed are not remembered: the next poll delivers th
   await poller.pollOnce();
   expect(new Set(delivered).size).toBe(12);
 });
+
+// the ids remembered are bounded (50,000 by default): past the bound the oldest delivered are
+// forgotten first, so a source that answers them again gets exactly those delivered again
+test("past the ids it remembers, a poll delivers again only the oldest it forgot", async () => {
+  const replay = replayCorpusSource({ districts: DISTRICTS, now: () => FIXED_NOW });
+  const lookbackMs = 100 * 3_600_000;
+  const delivered: string[] = [];
+  const poller = new NewsPoller({
+    // a source that answers the whole lookback on every poll, not only what is newer
+    chain: new SourceChain(
+      [{ name: "replay", search: (q) => replay.search({ ...q, from: FIXED_NOW - lookbackMs }) }],
+      {
+        now: () => FIXED_NOW,
+      },
+    ),
+    locations: ["Mitte"],
+    keywords: [],
+    intervalMs: 60_000,
+    pageSize: 5,
+    lookbackMs,
+    rememberIds: 10,
+    deliver: async (articles) => {
+      delivered.push(...articles.map((a) => a.id));
+    },
+    onError: (e) => {
+      throw e;
+    },
+    now: () => FIXED_NOW,
+  });
+  await poller.pollOnce();
+  const first = [...delivered];
+  expect(first.length).toBe(12);
+  await poller.pollOnce();
+  // the last 10 delivered were remembered: only the 2 before them were forgotten and come again
+  // (each evicts one remembered id, but those were already passed on the first page)
+  expect(delivered.slice(12)).toEqual(first.slice(0, 2));
+  expect(poller.stats().duplicates).toBe(10);
+});
