@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
+import { BoundedMap } from "../../messages/bounded-map.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { MqttCredentials } from "./mqtt-credentials.ts";
 import { type HeldAck, type PacketLoop, takeOverPubacks } from "./puback-control.ts";
@@ -135,7 +136,7 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
   /** QoS 1 messages received and not yet acknowledged, by message id (for DUP redeliveries) */
   const unacked = new Map<number, Received>();
   /** appended, but their connection closed before the PUBACK: the broker will redeliver them */
-  const appendedUnacked = new Map<number, RawMqttMessage>();
+  const appendedUnacked = new BoundedMap<number, RawMqttMessage>(maxBuffered);
   let pending = 0;
   let closing = false;
   let draining: Promise<void> | undefined;
@@ -258,10 +259,8 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
       return;
     }
     counts.acksLost++;
-    appendedUnacked.delete(received.ack.messageId);
-    appendedUnacked.set(received.ack.messageId, received.message);
     // bounded: the oldest go first (a broker redelivers right after the reconnect)
-    if (appendedUnacked.size > maxBuffered) appendedUnacked.delete(appendedUnacked.keys().next().value!);
+    appendedUnacked.setNewest(received.ack.messageId, received.message);
   }
 
   function forget(received: Received): void {
