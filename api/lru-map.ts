@@ -1,22 +1,28 @@
+import { BoundedMap } from "../messages/bounded-map.ts";
+
 /**
  * A map with a capacity that forgets its least recently written key when full, and counts
  * what it forgot. Read models keyed by something outsiders choose (sensor ids arrive over MQTT
  * from anyone) use it so that a flood of new keys costs a bounded amount of memory and
  * time instead of growing /api responses and stalling the event loop.
  *
- * A JavaScript Map iterates in insertion order, so deleting and re-inserting a key on write
- * keeps the oldest-written key first: eviction is O(1) without a separate list.
+ * A write makes the key the newest (`BoundedMap.setNewest`). It was a Map re-inserting the key
+ * and deleting `keys().next()` past the capacity, and a full Map that deletes its first entry
+ * walks past every entry deleted before: each new sensor past the bound cost more than the last
+ * (see messages/bounded-map.ts).
  */
 export class LruMap<K, V> {
-  private readonly entries = new Map<K, V>();
-  evictions = 0;
+  private readonly entries: BoundedMap<K, V>;
 
   constructor(
     readonly capacity: number,
-    private readonly onEvict?: (key: K, value: V) => void,
+    onEvict?: (key: K, value: V) => void,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1)
-      throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+    this.entries = new BoundedMap(capacity, onEvict);
+  }
+
+  get evictions(): number {
+    return this.entries.evictions;
   }
 
   get size(): number {
@@ -33,22 +39,14 @@ export class LruMap<K, V> {
 
   /** writes the key as the most recent one, evicting the least recent beyond capacity */
   set(key: K, value: V): void {
-    this.entries.delete(key);
-    this.entries.set(key, value);
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      const evicted = this.entries.get(oldest.value) as V;
-      this.entries.delete(oldest.value);
-      this.evictions++;
-      this.onEvict?.(oldest.value, evicted);
-    }
+    this.entries.setNewest(key, value);
   }
 
   delete(key: K): boolean {
     return this.entries.delete(key);
   }
 
+  /** least recently written first */
   values(): IterableIterator<V> {
     return this.entries.values();
   }
