@@ -1,3 +1,4 @@
+import { BoundedMap } from "../../messages/bounded-map.ts";
 import type { LocationSentiment, NewsInsight } from "../../messages/news.ts";
 
 /**
@@ -16,14 +17,12 @@ interface PlaceNews {
 }
 
 export class NewsView {
-  readonly #places = new Map<string, PlaceNews>();
+  readonly #places: BoundedMap<string, PlaceNews>;
   readonly #perLocation: number;
-  readonly #maxLocations: number;
-  #evictions = 0;
 
   constructor(options: NewsViewOptions = {}) {
     this.#perLocation = options.perLocation ?? 100;
-    this.#maxLocations = options.maxLocations ?? 1_000;
+    this.#places = new BoundedMap(options.maxLocations ?? 1_000);
   }
 
   insight(insight: NewsInsight): void {
@@ -55,7 +54,7 @@ export class NewsView {
   }
 
   evictions(): number {
-    return this.#evictions;
+    return this.#places.evictions;
   }
 
   #find(location: string): PlaceNews | undefined {
@@ -67,13 +66,11 @@ export class NewsView {
   }
 
   #touch(location: string): PlaceNews {
-    let place = this.#places.get(location);
-    if (place) this.#places.delete(location);
-    else place = { insights: [], sentiment: undefined };
-    this.#places.set(location, place);
-    if (this.#places.size > this.#maxLocations) {
-      this.#places.delete(this.#places.keys().next().value as string);
-      this.#evictions++;
+    // updated now: the place updated longest ago is the one to go
+    let place = this.#places.touch(location);
+    if (!place) {
+      place = { insights: [], sentiment: undefined };
+      this.#places.set(location, place);
     }
     return place;
   }
