@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { BoundedMap } from "../../../messages/bounded-map.ts";
 import type { NewsArticle } from "../../../messages/news.ts";
 import { SourceChain, type SourceChainEvent } from "../../source-chain.ts";
 import { type ArticleReader, articleText, type ReaderAnswer } from "./article-reader.ts";
@@ -38,8 +39,7 @@ export function fallbackReader(
     ...(options.now ? { now: options.now } : {}),
     ...(options.onChange ? { onChange: options.onChange } : {}),
   });
-  const capacity = options.cacheEntries ?? 10_000;
-  const cache = new Map<string, ReaderAnswer>();
+  const cache = new BoundedMap<string, ReaderAnswer>(options.cacheEntries ?? 10_000);
   let hits = 0;
   let misses = 0;
   let fallbacks = 0;
@@ -47,11 +47,10 @@ export function fallbackReader(
     name: primary ? `${primary.name}+${fallback.name}` : fallback.name,
     async read(article: NewsArticle, signal?: AbortSignal): Promise<ReaderAnswer> {
       const key = textHash(article);
-      const cached = cache.get(key);
+      // a hit renews the answer: the least recently used goes first
+      const cached = cache.touch(key);
       if (cached) {
         hits++;
-        cache.delete(key);
-        cache.set(key, cached);
         return cached;
       }
       misses++;
@@ -65,7 +64,6 @@ export function fallbackReader(
       // a fallback answer is not kept: when Gemini is back, the story is read by Gemini
       if (answer.fallbackReason !== null) return answer;
       cache.set(key, answer);
-      if (cache.size > capacity) cache.delete(cache.keys().next().value as string);
       return answer;
     },
     stats: () => ({ hits, misses, fallbacks, size: cache.size }),
