@@ -1,3 +1,4 @@
+import { BoundedMap } from "../../../messages/bounded-map.ts";
 import { newYorkInstant, newYorkTime } from "../../../stream/indicators/new-york-time.ts";
 import { createPrng, type Prng } from "../../iot/prng.ts";
 import { sessionOf, shiftDays, type TradingSession } from "../calendar/nyse-calendar.ts";
@@ -80,7 +81,7 @@ export class MarketModel {
   private readonly dateIndex = new Map<string, number>();
   private readonly sessions: TradingSession[] = [];
   private readonly plans = new Map<string, DayPlan[]>();
-  private readonly minutes = new Map<string, Float64Array>();
+  private readonly minutes = new BoundedMap<string, Float64Array>(MINUTE_CACHE_DAYS);
   private readonly daily = new Map<string, SimBar>();
 
   constructor(private readonly options: MarketModelOptions) {
@@ -273,20 +274,15 @@ export class MarketModel {
 
   private minuteData(symbol: string, session: TradingSession): Float64Array {
     const key = `${symbol}|${session.date}`;
-    const cached = this.minutes.get(key);
-    if (cached) {
-      // least recently used goes first: re-insert on use
-      this.minutes.delete(key);
-      this.minutes.set(key, cached);
-      return cached;
-    }
+    // least recently used goes first: a use renews
+    const cached = this.minutes.touch(key);
+    if (cached) return cached;
     this.extendChain(session.date);
     const index = this.dateIndex.get(session.date);
     if (index === undefined) throw new RangeError(`no session on ${session.date}`);
     const plan = this.plan(symbol, index);
     const data = this.bridge(symbol, session, plan);
     this.minutes.set(key, data);
-    if (this.minutes.size > MINUTE_CACHE_DAYS) this.minutes.delete(this.minutes.keys().next().value!);
     return data;
   }
 
