@@ -142,3 +142,18 @@ test("a version no longer served keeps no figures", async () => {
   b.forecasts.forgetUnserved();
   expect([...b.forecasts.liveClassification().keys()]).toEqual([]);
 });
+
+// the last minute of at most 10,000 symbols is kept: a new symbol past that forgets the symbol
+// seen least recently (a minute renews its symbol), whose next minute then labels nothing
+test("past 10,000 symbols the one seen least recently is forgotten and its next minute labels nothing", async () => {
+  const b = bench();
+  b.forecasts.observe(minute("A", 1, 1));
+  b.forecasts.observe(minute("B", 1, 1));
+  b.forecasts.observe(minute("A", 2, 2));
+  for (let k = 0; k < 9_999; k++) b.forecasts.observe(minute(`S${k}`, 1, 1));
+  await b.forecasts.stop();
+  b.forecasts.observe(minute("A", 3, 1));
+  b.forecasts.observe(minute("B", 2, 2));
+  await b.forecasts.stop();
+  expect(b.steps.filter((step) => step.startsWith("label"))).toEqual(["label A@2=1", "label A@3=0"]);
+});
