@@ -339,6 +339,8 @@ export class EmbeddedLog implements Log {
       value: record.value,
       timestamp: record.timestamp ?? now,
       headers,
+      // copies: the producer may reuse its header objects, and every consumer shares these
+      headerList: record.headers?.map(({ key, value }) => ({ key, value })) ?? [],
     };
   }
 

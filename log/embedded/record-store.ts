@@ -20,6 +20,11 @@ export interface PlacedRecord {
   readonly value: Uint8Array | null;
   readonly timestamp: number;
   readonly headers: string | null;
+  /**
+   * the same headers as the producer gave them, for the tail cache: decoding `headers` again was
+   * a JSON.parse per appended record (every raw reading carries one)
+   */
+  readonly headerList?: readonly Header[];
 }
 
 interface TopicRow {
@@ -199,7 +204,7 @@ export class RecordStore {
         // a copy: the producer may reuse its buffer, and every consumer shares this one
         value: record.value === null ? null : record.value.slice(),
         timestamp: record.timestamp,
-        headers: decodeHeaders(record.headers),
+        headers: record.headerList ?? decodeHeaders(record.headers),
       });
     }
     return positions;

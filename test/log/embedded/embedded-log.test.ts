@@ -247,4 +247,40 @@ describe("embedded log group commit", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("headers read from the tail in memory equal those read from SQLite, whatever the producer does to its own afterwards", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
+    const path = join(dir, "log.db");
+    const log = openEmbeddedLog({ path });
+    try {
+      await log.createTopic({ name: "t", partitions: 1 });
+      const header = { key: "ingested_at", value: "17" };
+      const headers = [header, { key: "trace", value: 'é\u0000"x' }];
+      await log.append([
+        { topic: "t", key: "a", value: null, partition: 0, headers },
+        { topic: "t", key: "b", value: null, partition: 0 },
+      ]);
+      header.value = "changed";
+      headers.push({ key: "late", value: "1" });
+      const expected = [
+        [
+          { key: "ingested_at", value: "17" },
+          { key: "trace", value: 'é\u0000"x' },
+        ],
+        [],
+      ];
+      const fromTail = await log.read({ topic: "t", partition: 0 });
+      const other = openEmbeddedLog({ path });
+      try {
+        const fromSqlite = await other.read({ topic: "t", partition: 0 });
+        expect(fromTail.map((r) => r.headers)).toEqual(expected);
+        expect(fromSqlite.map((r) => r.headers)).toEqual(expected);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
