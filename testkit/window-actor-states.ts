@@ -1,7 +1,7 @@
-import { sensorWindowsFactory } from "../actors/window/sensor-windows.ts";
-import { type SensorWindows, sensorWindowKey } from "../actors/window/window.ts";
+import { sensorWindowKey } from "../actors/window/window.ts";
 import type { HotReading } from "../messages/host-protocol.ts";
 import { partitionFor } from "../messages/murmur2.ts";
+import { type SensorWindows, sensorWindowsFactory } from "./sensor-windows.ts";
 
 /**
  * Window actor states as a node writes them, for benchmarks of the checkpoint and the restore:

@@ -1,28 +1,26 @@
-import type { HotReading } from "../../messages/host-protocol.ts";
-import { MEASUREMENTS, type SensorType } from "../../messages/sensor-reading.ts";
+import type { SensorType } from "../../messages/sensor-reading.ts";
 import type { FieldAggregates, WindowResult } from "../../messages/window-result.ts";
 import type { NodeConfig } from "../../node/config.ts";
 import type { WindowResult as OperatorResult } from "../../stream/index.ts";
 import {
   clearWindowOutput,
-  createWindowOperator,
-  createWindowOutput,
   hopping,
   session,
   sliding,
   tumbling,
   type WindowAssigner,
-  type WindowOperator,
-  type WindowOperatorSnapshot,
   type WindowOutput,
 } from "../../stream/index.ts";
-import type { SensorWindows, WindowSink } from "./window.ts";
+import type { WindowSink } from "./window.ts";
 
 /**
- * The window actor's operator for one sensor type on one partition: event-time windows (tumbling
- * by default; hopping, sliding or session by configuration) keyed by sensor, count / sum / mean / min / max per measurement, emitted on
- * update (the latest state of each changed window once per burst of readings, through the
- * operator's record cache) and once more, final, when the watermark passes the window's end plus the grace.
+ * What the window actors' operators share, whatever form they take: event-time windows (tumbling
+ * by default; hopping, sliding or session by configuration) keyed by sensor, count / sum / mean /
+ * min / max per measurement, emitted on update (the latest state of each changed window once per
+ * burst of readings, through the operator's record cache) and once more, final, when the
+ * watermark passes the window's end plus the grace. The node runs the per-partition form
+ * (partition-windows.ts); the per-sensor form, one operator per sensor, is the conformance
+ * reference in testkit/sensor-windows.ts.
  */
 /** which windows, as plain data (it crosses to the workers) */
 export type WindowSpec =
@@ -74,118 +72,6 @@ export interface SensorWindowsOptions {
 }
 
 export const STATISTICS = ["count", "sum", "mean", "min", "max"] as const;
-
-export function sensorWindowsFactory(options: SensorWindowsOptions) {
-  const cacheUpdates = options.cacheUpdates ?? true;
-  // shared by every sensor's operator: one assigner, one aggregator spec per sensor type
-  const assigner = assignerOf(options.window);
-  const aggregatorsOf = new Map<SensorType, Record<string, typeof STATISTICS>>();
-  // One output buffer for every sensor's operator: each call fills it and drains it before it
-  // returns, and a sink never calls back into window operators synchronously (it emits to the
-  // host or tells an actor), so no two calls use it at once. One per actor was 100k objects and
-  // 300k arrays at 100k sensors.
-  const out = createWindowOutput();
-  return (sensorType: SensorType, partition: number, snapshot?: unknown): SensorWindows => {
-    let aggregators = aggregatorsOf.get(sensorType);
-    if (aggregators === undefined) {
-      aggregators = Object.fromEntries(MEASUREMENTS[sensorType].map((field) => [field, STATISTICS]));
-      aggregatorsOf.set(sensorType, aggregators);
-    }
-    const operator = createWindowOperator({
-      assigner,
-      aggregators,
-      watermark: { maxOutOfOrdernessMs: options.maxOutOfOrdernessMs, idleTimeoutMs: options.idleTimeoutMs },
-      graceMs: options.graceMs,
-      emit: "on-update",
-      cacheUpdates,
-      // one sensor's windows: a handful open at a time (the operator grows if it needs more)
-      initialCapacity: 8,
-      clock: options.clock,
-    });
-    if (snapshot !== undefined) operator.restore(snapshot as WindowOperatorSnapshot | Uint8Array);
-    return new OneSensorWindows(operator, out, sensorType, partition, cacheUpdates);
-  };
-}
-
-/**
- * A class, not an object of closures: there is one per window actor (100k at 100k sensors), and
- * its methods on the prototype are shared instead of eleven functions each.
- */
-class OneSensorWindows implements SensorWindows {
-  private readonly stream: string;
-  private lastIngestedAt = 0;
-  /** a reading went in since the last emitUpdates (it may have changed no window: late) */
-  private held = false;
-
-  constructor(
-    private readonly operator: WindowOperator,
-    /** shared by the factory's operators (see sensorWindowsFactory) */
-    private readonly out: WindowOutput,
-    private readonly sensorType: SensorType,
-    partition: number,
-    private readonly cacheUpdates: boolean,
-  ) {
-    this.stream = `${sensorType}:${partition}`;
-  }
-
-  snapshot(): unknown {
-    return this.operator.snapshot();
-  }
-
-  snapshotBytes(appliedOffset: number): Uint8Array {
-    return this.operator.snapshotBytes(appliedOffset);
-  }
-
-  add(reading: HotReading, sink: WindowSink): void {
-    this.lastIngestedAt = reading.ingestedAt;
-    this.operator.process(reading.partition, reading.sensorId, reading.eventTime, reading.values, this.out);
-    this.held = this.cacheUpdates;
-    this.drain(sink, reading.offset);
-  }
-
-  hasCachedUpdates(): boolean {
-    return this.held;
-  }
-
-  emitUpdates(sink: WindowSink): void {
-    this.held = false;
-    this.operator.flushUpdates(this.out);
-    this.drain(sink, -1);
-  }
-
-  advance(now: number, sink: WindowSink): void {
-    this.operator.advanceProcessingTime(now, this.out);
-    this.drain(sink, -1);
-  }
-
-  advanceTo(watermark: number, sink: WindowSink): void {
-    this.operator.advanceWatermark(watermark, this.out);
-    this.drain(sink, -1);
-  }
-
-  // Event time from one partition (the actor's key names it): a partition's idleness only
-  // matters against other partitions, and a lone idle one keeps its own watermark, so
-  // processing time never closes anything here; the node's watermark (`advanceTo`) does.
-  closesInProcessingTime(): boolean {
-    return false;
-  }
-
-  nextCloseAt(): number {
-    return this.operator.nextCloseAt();
-  }
-
-  flush(sink: WindowSink): void {
-    this.operator.flush(this.out);
-    this.drain(sink, -1);
-  }
-
-  /** `offset`: the log position of the reading that caused the output, -1 for timer work */
-  private drain(sink: WindowSink, offset: number): void {
-    const o = this.out;
-    for (const result of o.emitted) sink.window(toWindowResult(this.sensorType, result), this.lastIngestedAt);
-    sendLateAndRejected(o, sink, this.stream, offset);
-  }
-}
 
 /**
  * The operator's late and refused readings to the sink's late stream (`offset`: the reading that

@@ -51,32 +51,6 @@ export type WindowMessage =
   | { readonly type: "checkpoint" }
   | { readonly type: "evict" };
 
-/** What the per-sensor form of the windows offers (sensor-windows.ts): one sensor's operator. */
-export interface SensorWindows {
-  add(reading: HotReading, out: WindowSink): void;
-  /** processing time moved: idle streams stop holding event time, windows may close */
-  advance(now: number, out: WindowSink): void;
-  /**
-   * whether `advance` can ever close a window; false: only readings and `advanceTo` do, and the
-   * actor runs no tick (at 100k sensors the ticks were 100k messages a second doing nothing)
-   */
-  closesInProcessingTime(): boolean;
-  /** event time reached `watermark` (the node's, across partitions): windows may close */
-  advanceTo(watermark: number, out: WindowSink): void;
-  /** the earliest close time of an open window (end + grace); +Infinity when none is open */
-  nextCloseAt(): number;
-  /** close every open window (shutdown, hand-off) */
-  flush(out: WindowSink): void;
-  /** whether updates wait in a record cache for `emitUpdates` (false: `add` emits them) */
-  hasCachedUpdates(): boolean;
-  /** emit the latest update of each window changed since the last call (the record cache) */
-  emitUpdates(out: WindowSink): void;
-  /** plain data that `createWindows(..., snapshot)` turns back into the same open windows */
-  snapshot(): unknown;
-  /** the same as bytes (what `createWindows` also takes), with the actor's applied offset inside */
-  snapshotBytes(appliedOffset: number): Uint8Array;
-}
-
 /** What the actor needs of its windows: every sensor of a type on a partition (partition-windows.ts). */
 export interface PartitionWindows {
   /** applies a reading; false when its sensor applied it before (a replay after a restore) */

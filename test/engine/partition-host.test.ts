@@ -1,5 +1,4 @@
 import { afterEach, expect, test } from "bun:test";
-import { sensorWindowsFactory } from "../../actors/window/sensor-windows.ts";
 import { inProcessHosts } from "../../engine/in-process-hosts.ts";
 import { createPartitionHost, SNAPSHOT_STATES_PER_TURN } from "../../engine/partition-host.ts";
 import { shardHostDeps } from "../../engine/partition-host-setup.ts";
@@ -11,6 +10,7 @@ import { appliedOffsetOf, type WindowOperatorSnapshot } from "../../stream/index
 import { createActorSystem, SerializedSnapshotStore } from "../../supervisor/index.ts";
 import { inProcessChannel } from "../../supervisor/transport/in-process.ts";
 import type { RecordWriter } from "../../supervisor/transport.ts";
+import { sensorWindowsFactory } from "../../testkit/sensor-windows.ts";
 import { eventually } from "../node/node-fixture.ts";
 
 const WINDOW_START = 1_700_000_000_000;

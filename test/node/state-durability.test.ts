@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { sensorWindowsFactory } from "../../actors/window/sensor-windows.ts";
 import { openEmbeddedLog } from "../../log/embedded/index.ts";
 import type { LogRecord } from "../../log/log.ts";
 import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
@@ -11,6 +10,7 @@ import { Topics } from "../../messages/topics.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
 import { type RunningNode, startNode } from "../../node/start-node.ts";
 import { appliedOffsetOf, isSnapshotBytes } from "../../stream/index.ts";
+import { sensorWindowsFactory } from "../../testkit/sensor-windows.ts";
 import { eventually, testNodeConfig, trafficReading } from "./node-fixture.ts";
 
 /**

@@ -1,13 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { partitionWindowsFactory } from "../../../actors/window/partition-windows.ts";
-import {
-  type SensorWindowsOptions,
-  sensorWindowsFactory,
-  type WindowSpec,
-} from "../../../actors/window/sensor-windows.ts";
-import type { SensorWindows, WindowSink } from "../../../actors/window/window.ts";
+import type { SensorWindowsOptions, WindowSpec } from "../../../actors/window/sensor-windows.ts";
+import type { WindowSink } from "../../../actors/window/window.ts";
 import type { HotReading } from "../../../messages/host-protocol.ts";
 import { appliedOffsetOf, type WindowOperatorSnapshot } from "../../../stream/index.ts";
+import { type SensorWindows, sensorWindowsFactory } from "../../../testkit/sensor-windows.ts";
 
 /**
  * Conformance: the partition's window operator (one for every sensor of a type on a partition)

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { partitionWindowsFactory } from "../../../actors/window/partition-windows.ts";
-import { sensorWindowsFactory } from "../../../actors/window/sensor-windows.ts";
 import {
   sensorWindowKey,
   type WindowMessage,
@@ -12,6 +11,7 @@ import type { HostOutput, HotReading } from "../../../messages/host-protocol.ts"
 import { appliedOffsetOf, isSnapshotBytes, type WindowOperatorSnapshot } from "../../../stream/index.ts";
 import type { ActorContext } from "../../../supervisor/actor.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../../../supervisor/index.ts";
+import { sensorWindowsFactory } from "../../../testkit/sensor-windows.ts";
 
 /**
  * The window actor of a sensor type on a partition with its operator's record cache: updates

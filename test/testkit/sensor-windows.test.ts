@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { sensorWindowsFactory, type WindowSpec } from "../../../actors/window/sensor-windows.ts";
-import type { WindowSink } from "../../../actors/window/window.ts";
-import type { HotReading } from "../../../messages/host-protocol.ts";
+import type { WindowSpec } from "../../actors/window/sensor-windows.ts";
+import type { WindowSink } from "../../actors/window/window.ts";
+import type { HotReading } from "../../messages/host-protocol.ts";
+import { sensorWindowsFactory } from "../../testkit/sensor-windows.ts";
 
 /**
  * The window actor's operator for one sensor: its windows are event time from the one partition
