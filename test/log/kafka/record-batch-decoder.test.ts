@@ -157,9 +157,22 @@ describe("Kafka record batches decoded from fetch bytes", () => {
     expect(withHeader!.headers).toEqual([{ key: "a", value: "1" }]);
   });
 
-  test("a record's value is its own copy, not a view that keeps the fetch response alive", () => {
-    const [record] = decodeRecordBatches(source(batchAt(0n, [message(0)]))).records;
-    expect(record!.value!.byteLength).toBe(record!.value!.buffer.byteLength);
+  test("a record's value is a view of its own batch's bytes, never of the fetch response around it", () => {
+    const batches = [batchAt(0n, [message(0), message(1)]), batchAt(2n, [message(2)])];
+    // the response's bytes inside a larger buffer, as a socket chunk holds them
+    const response = Buffer.concat([Buffer.alloc(4096), ...batches, Buffer.alloc(4096)]);
+    const bytes = response.subarray(4096, response.byteLength - 4096);
+    const { records } = decodeRecordBatches(source(bytes));
+    const values = records.map((record) => record.value!);
+    expect(values.map((value) => Buffer.from(value).toString())).toEqual(['{"i":0}', '{"i":1}', '{"i":2}']);
+    expect(values.every((value) => value.buffer !== response.buffer)).toBe(true);
+    // each holds at most its batch: the first two share theirs, the third has its own
+    expect(values[0]!.buffer).toBe(values[1]!.buffer);
+    expect(values[2]!.buffer).not.toBe(values[0]!.buffer);
+    expect(values[0]!.buffer.byteLength).toBeLessThan(batches[0]!.byteLength);
+    // the response's memory reused (the socket's next read) changes no value
+    response.fill(0);
+    expect(values.map((value) => Buffer.from(value).toString())).toEqual(['{"i":0}', '{"i":1}', '{"i":2}']);
   });
 
   test("a batch cut off by the fetch's byte limit is left for the next fetch, the whole ones before it are read", () => {
