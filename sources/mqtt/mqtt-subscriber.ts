@@ -63,6 +63,8 @@ export interface MqttSubscriberOptions {
   readonly reconnectPeriodMs?: number;
   /** default 10,000 */
   readonly connectTimeoutMs?: number;
+  /** how long stop() waits for the broker to close after the DISCONNECT before it drops the socket; default 2,000 */
+  readonly closeTimeoutMs?: number;
   readonly clock?: () => number;
   /** the consumer; its promise resolving means durable: the batch's QoS 1 messages are acked then */
   readonly onBatch: (batch: RawMqttMessage[]) => Promise<void> | void;
@@ -139,6 +141,11 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
   const appendedUnacked = new BoundedMap<number, RawMqttMessage>(maxBuffered);
   let pending = 0;
   let closing = false;
+  /**
+   * stopping, after the hand-over: what still arrives is read and not taken, so the socket
+   * reaches the broker's close behind it (a paused client never read that far)
+   */
+  let discarding = false;
   let draining: Promise<void> | undefined;
   let drainScheduled = false;
   const counts = {
@@ -154,11 +161,21 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
     consumerFailures: 0,
   };
 
-  const mustPause = () => closing || pending >= maxBuffered;
+  const mustPause = () => (closing && !discarding) || pending >= maxBuffered;
 
   function onMessage(packet: IPublishPacket, callback: (error?: Error) => void): void {
-    // stopping: leave it unacknowledged and read no further; the broker redelivers it
-    if (closing || !loop) return;
+    // stopping: not taken and never acknowledged (QoS 1: the broker redelivers it to the
+    // session's next connection; QoS 0 is at most once); the packet loop waits until the
+    // hand-over is done, then reads on to the close (the PUBACK mqtt.js writes for a QoS 1
+    // message is swallowed by puback-control.ts; only `acknowledge` writes real ones)
+    if (discarding) {
+      callback();
+      return;
+    }
+    if (closing || !loop) {
+      loop?.pace(callback, true);
+      return;
+    }
     const connection = loop.connection();
     if (packet.dup && packet.qos > 0 && packet.messageId !== undefined) {
       const messageId = packet.messageId;
@@ -273,6 +290,7 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
     async start() {
       if (client) return;
       closing = false;
+      discarding = false;
       const version = options.protocolVersion ?? 4;
       const clean = options.cleanSession ?? true;
       const clientOptions: IClientOptions = {
@@ -364,8 +382,20 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
       // then hand over and acknowledge what was received
       closing = true;
       while (draining || buffer.length > 0) await startDrain();
-      // DISCONNECT goes out after the PUBACKs written above
-      await c.endAsync();
+      discarding = true;
+      loop?.resume();
+      // DISCONNECT goes out after the PUBACKs written above; a broker that does not close in
+      // time (still flushing a flood at us) is cut off: nothing unacknowledged is lost by that
+      const closeTimeoutMs = options.closeTimeoutMs ?? 2_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const closed = await Promise.race([
+        c.endAsync().then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), closeTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!closed) await c.endAsync(true);
       loop = undefined;
     },
     stats: () => ({

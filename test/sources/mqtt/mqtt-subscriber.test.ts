@@ -101,6 +101,43 @@ describe("MQTT subscriber", () => {
     ]);
   });
 
+  test("a stop while paused under a QoS 0 flood hands over what it buffered and ends within its deadline", async () => {
+    // regression: paused at maxBuffered, the client read no further, so its socket never saw the
+    // broker's end behind the unread flood; the DISCONNECT's close never came and a node's stop
+    // under 20k readings/s waited for ever (killed by its wrapper at 60 s)
+    const broker = await startBroker();
+    let open = false;
+    const got: RawMqttMessage[] = [];
+    const sub = createMqttSubscriber({
+      url: broker.url(),
+      qos: 0,
+      maxBatch: 50,
+      maxBuffered: 100,
+      onBatch: async (b) => {
+        while (!open) await Bun.sleep(5);
+        got.push(...b);
+      },
+    });
+    await sub.start();
+    const pub = await publisher(broker.url());
+    // far more than the socket buffers between broker and client hold
+    const payload = "x".repeat(1024);
+    for (let i = 0; i < 30_000; i++) pub.publish(`city/sensors/traffic/f${i % 5}`, payload, { qos: 0 });
+    await until(() => sub.stats().paused);
+    await Bun.sleep(200);
+    const buffered = sub.stats().buffered;
+    expect(buffered).toBeGreaterThan(0);
+    const started = performance.now();
+    const stopping = sub.stop();
+    open = true;
+    await stopping;
+    expect(performance.now() - started).toBeLessThan(5_000);
+    // what was buffered at the stop reached the consumer; nothing after the stop did
+    expect(got.length).toBeGreaterThanOrEqual(buffered);
+    expect(got.length).toBe(sub.stats().delivered);
+    expect(sub.stats().connected).toBe(false);
+  }, 30_000);
+
   test("a failing batch is reported, stays unacknowledged, and is retried until the consumer takes it", async () => {
     const broker = await startBroker();
     const errors: unknown[] = [];
