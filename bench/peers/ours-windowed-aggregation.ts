@@ -50,7 +50,7 @@ import { EventTimeTimers } from "../../stream/watermark/event-time-timers.ts";
 import { PartitionWatermarks } from "../../stream/watermark/partition-watermarks.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../../supervisor/index.ts";
 import { WINDOW_MS } from "./traffic-data.ts";
-import { encodeWindowResult, windowKey } from "./window-result.ts";
+import { windowKey, windowResultBound, writeWindowResult } from "./window-result.ts";
 
 export interface OursOptions {
   readonly brokers: readonly string[];
@@ -128,11 +128,10 @@ async function aggregate(
   // the latest output of each window in the batch: the record cache already sends one update
   // per window, and this drops an update that the batch's watermark then closed (its final
   // result follows in the same batch)
-  const latest = new Map<string, WindowResult>();
+  const latest = new BatchOutputs();
   let late = 0;
   const emit = (output: HostOutput) => {
-    if (output.type === "window")
-      latest.set(windowKey(output.window.key, output.window.window_start), output.window);
+    if (output.type === "window") latest.add(output.window);
     else if (output.type === "state") state.save(output.kind, output.key, output.partition, output.state);
     else if (output.type === "late") late++;
   };
@@ -305,37 +304,64 @@ async function aggregate(
 }
 
 /**
- * One Buffer for the batch's values, each record a view of its part: the values are written
- * once, as the producer takes them (a TextEncoder array per value was copied again into a
- * Buffer on its way to the producer). The Buffer is sized by the UTF-16 bound (3 bytes a code
- * unit) instead of measuring each value first: one pass over the text instead of two.
+ * The window outputs of one poll batch, each window's latest: a later output of a window takes
+ * the place of the one before (an update that the batch's watermark then closed gives way to the
+ * final result). Found through the sensor's earlier outputs in the batch, a chain by index: a
+ * map by "sensor@start" built that text and hashed it for every output, where the sensor id is
+ * the operator's own string, hashed once for the whole run.
  */
-function toProducerRecords(topic: string, latest: ReadonlyMap<string, WindowResult>): ProducerRecord[] {
-  const keys: string[] = [];
-  const values: string[] = [];
+class BatchOutputs {
+  /** in the order they came; undefined where a later output of the same window took over */
+  results: (WindowResult | undefined)[] = [];
+  /** per output: the index of the same sensor's output before it in the batch, -1 for none */
+  private previous: number[] = [];
+  private lastOfSensor = new Map<string, number>();
+
+  add(result: WindowResult): void {
+    const before = this.lastOfSensor.get(result.key) ?? -1;
+    for (let i = before; i >= 0; i = this.previous[i]!) {
+      if (this.results[i]?.window_start === result.window_start) {
+        this.results[i] = undefined; // at most one live output per window: the one before it
+        break;
+      }
+    }
+    this.lastOfSensor.set(result.key, this.results.length);
+    this.results.push(result);
+    this.previous.push(before);
+  }
+
+  clear(): void {
+    this.results = [];
+    this.previous = [];
+    this.lastOfSensor.clear();
+  }
+}
+
+/**
+ * One Buffer for the batch's values, each record a view of its part: each value is written
+ * once, as bytes, where the producer takes it (window-result.ts's `writeWindowResult`), into a
+ * Buffer sized by each value's bound instead of measuring the values first.
+ */
+function toProducerRecords(topic: string, outputs: BatchOutputs): ProducerRecord[] {
   let bound = 0;
-  for (const [key, result] of latest) {
-    const vehicle = result.fields.vehicle_count!;
-    const speed = result.fields.avg_speed!;
-    const value = encodeWindowResult(
+  for (const result of outputs.results) if (result !== undefined) bound += windowResultBound(result.key);
+  const pool = Buffer.allocUnsafe(bound);
+  const records: ProducerRecord[] = [];
+  let at = 0;
+  for (const result of outputs.results) {
+    if (result === undefined) continue;
+    const end = writeWindowResult(
+      pool,
+      at,
       result.key,
       result.window_start,
       result.window_end,
       result.count,
-      vehicle,
-      speed,
+      result.fields.vehicle_count!,
+      result.fields.avg_speed!,
     );
-    keys.push(key);
-    values.push(value);
-    bound += value.length * 3;
-  }
-  const pool = Buffer.allocUnsafe(bound);
-  const records: ProducerRecord[] = [];
-  let at = 0;
-  for (let i = 0; i < values.length; i++) {
-    const written = pool.write(values[i]!, at, "utf8");
-    records.push({ topic, key: keys[i]!, value: pool.subarray(at, at + written) });
-    at += written;
+    records.push({ topic, key: windowKey(result.key, result.window_start), value: pool.subarray(at, end) });
+    at = end;
   }
   return records;
 }
