@@ -9,7 +9,13 @@
  * Map<string, {count, sum, min, max}> keyed by `${key}:${windowStart}`, no watermark, nothing
  * ever closed or emitted. Each figure is the median of RUNS runs.
  */
-import { createWindowOperator, createWindowOutput, tumbling, type WindowAssigner } from "../stream/index.ts";
+import {
+  clearWindowOutput,
+  createWindowOperator,
+  createWindowOutput,
+  tumbling,
+  type WindowAssigner,
+} from "../stream/index.ts";
 import { median } from "./support.ts";
 
 export const KEYS = 100_000;
@@ -101,8 +107,7 @@ export function runOperator(
         operator.processBatch(0, batchKeys, eventTime.subarray(i, to), values.subarray(2 * i, 2 * to), out);
         if (out.emitted.length >= 10_000) {
           emitted += out.emitted.length;
-          out.emitted.length = 0;
-          out.late.length = 0;
+          clearWindowOutput(out);
         }
       }
     });
@@ -118,8 +123,7 @@ export function runOperator(
       else operator.process(0, keys[keyIndex[i]!]!, eventTime[i]!, record, out);
       if (out.emitted.length >= 10_000) {
         emitted += out.emitted.length;
-        out.emitted.length = 0;
-        out.late.length = 0;
+        clearWindowOutput(out);
       }
     }
   });

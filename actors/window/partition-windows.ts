@@ -247,9 +247,11 @@ class OnePartitionWindows implements PartitionWindows {
   /** `offset`: the log position of the reading that caused the output, -1 for timer work */
   private drain(sink: WindowSink, offset: number): void {
     const o = this.out;
-    for (const result of o.emitted) {
-      // a closed window leaves its sensor's state: the changelog must learn it
-      if (result.final) this.markChanged(this.idOf(result.key));
+    for (let i = 0; i < o.emitted.length; i++) {
+      const result = o.emitted[i]!;
+      // a closed window leaves its sensor's state: the changelog must learn it (by the id the
+      // operator emitted it with: a lookup by name per final was 2 % of a 100k-sensor run)
+      if (result.final) this.markChanged(o.emittedKeyIds[i]!);
       sink.window(toWindowResult(this.sensorType, result), this.lastIngestedAt);
     }
     sendLateAndRejected(o, sink, this.stream, offset);

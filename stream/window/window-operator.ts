@@ -761,9 +761,11 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
 
   private emit(slot: number, final: boolean, out: WindowOutput): void {
     const table = this.table;
+    const keyId = table.keyIdOf(slot);
     this.counts.emitted++;
+    out.emittedKeyIds.push(keyId);
     out.emitted.push({
-      key: this.keys.keyOf(table.keyIdOf(slot)),
+      key: this.keys.keyOf(keyId),
       windowStart: table.startOf(slot),
       windowEnd: table.endOf(slot),
       aggregates: table.aggregates(slot),

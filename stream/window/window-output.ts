@@ -54,18 +54,26 @@ export interface RejectedRecord {
  */
 export interface WindowOutput {
   readonly emitted: WindowResult[];
+  /**
+   * per emitted result, its key's id in the operator that emitted it (`internKey`): a caller that
+   * keeps per-key state by id (the partition windows' changelog marks) needs no lookup by name
+   */
+  readonly emittedKeyIds: number[];
   readonly late: LateRecord[];
   readonly rejected: RejectedRecord[];
 }
 
 export function createWindowOutput(): WindowOutput {
-  return { emitted: [], late: [], rejected: [] };
+  return { emitted: [], emittedKeyIds: [], late: [], rejected: [] };
 }
 
 export function clearWindowOutput(out: WindowOutput): void {
   // setting an array's length is a slow path in Bun even when it is already 0, and most calls
   // find the late and rejected arrays empty (one call per reading at 100k sensors)
-  if (out.emitted.length > 0) out.emitted.length = 0;
+  if (out.emitted.length > 0) {
+    out.emitted.length = 0;
+    out.emittedKeyIds.length = 0;
+  }
   if (out.late.length > 0) out.late.length = 0;
   if (out.rejected.length > 0) out.rejected.length = 0;
 }

@@ -2,7 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { PartitionWatermarks } from "../../../stream/watermark/partition-watermarks.ts";
 import { hopping, sliding, tumbling, type WindowAssigner } from "../../../stream/window/window-assigner.ts";
 import { createWindowOperator, type WindowOperator } from "../../../stream/window/window-operator.ts";
-import { createWindowOutput, type WindowOutput } from "../../../stream/window/window-output.ts";
+import {
+  clearWindowOutput,
+  createWindowOutput,
+  type WindowOutput,
+} from "../../../stream/window/window-output.ts";
 import { appliedOffsetOf } from "../../../stream/window/window-snapshot-bytes.ts";
 
 /**
@@ -71,9 +75,7 @@ function collect(out: WindowOutput, into: Seen): void {
   for (const w of out.emitted)
     note(w.key, ["window", w.windowStart, w.windowEnd, w.count, w.aggregates.v, w.final]);
   for (const r of out.late) note(r.key, ["late", r.eventTime, r.reason, r.watermark]);
-  out.emitted.length = 0;
-  out.late.length = 0;
-  out.rejected.length = 0;
+  clearWindowOutput(out);
 }
 
 const cases: [string, WindowAssigner, "on-update" | "final", number][] = [

@@ -333,6 +333,53 @@ describe("interned keys", () => {
     expect(byId.internKey("a")).toBe(byId.internKey("a"));
   });
 
+  // the partition windows mark a sensor's changelog entry changed by these ids, per final
+  test.each<[string, boolean, "partition" | "key"]>([
+    ["updates per record, partition stream time", false, "partition"],
+    ["updates through the record cache, partition stream time", true, "partition"],
+    ["updates per record, per-key stream time", false, "key"],
+    ["updates through the record cache, per-key stream time", true, "key"],
+  ])("%s: each emitted result carries the id internKey gives its key", (_name, cacheUpdates, streamTime) => {
+    const operator = createWindowOperator({
+      assigner: hopping(10_000, 5_000),
+      aggregators: { v: ["sum"] },
+      emit: "on-update",
+      cacheUpdates,
+      watermark: { streamTime },
+      clock: testClock().read,
+    });
+    const out = createWindowOutput();
+    const seen: [string, number, boolean][] = [];
+    const take = () => {
+      expect(out.emittedKeyIds.length).toBe(out.emitted.length);
+      for (const [i, result] of out.emitted.entries())
+        seen.push([result.key, out.emittedKeyIds[i]!, result.final]);
+      clearWindowOutput(out);
+      expect(out.emittedKeyIds).toEqual([]);
+    };
+    // keys interned out of name order; "c" closes its own windows on its own records
+    for (const [key, eventTime] of [
+      ["c", 1_000],
+      ["a", 2_000],
+      ["b", 3_000],
+      ["c", 31_000],
+      ["a", 4_000],
+    ] as const) {
+      operator.process(0, key, eventTime, { v: 1 }, out);
+      take();
+    }
+    operator.flushUpdates(out);
+    take();
+    operator.advanceWatermark(20_000, out); // closes windows of every key
+    take();
+    operator.flush(out);
+    take();
+    expect(seen.some(([, , final]) => final)).toBe(true);
+    expect(seen.some(([, , final]) => !final)).toBe(true);
+    expect(new Set(seen.map(([key]) => key))).toEqual(new Set(["a", "b", "c"]));
+    for (const [key, keyId] of seen) expect(keyId).toBe(operator.internKey(key));
+  });
+
   test("an id that internKey did not return is an OUT_OF_RANGE PlatformError", () => {
     const operator = operatorFor({ assigner: tumbling(10_000) });
     expect(() => operator.processInterned(0, 7, 1_000, { v: 1 }, createWindowOutput())).toThrow(
