@@ -1,10 +1,10 @@
 import type { StateStore } from "../log/changelog/state-store.ts";
 import type { Consumer, Log, LogRecord, TopicPartition } from "../log/log.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
-import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
+import { ErrorCodes, isPlatformError, PlatformError } from "../messages/errors.ts";
 import { partitionFor } from "../messages/murmur2.ts";
 import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
-import { withinStopDeadline } from "./stop-deadline.ts";
+import { STOP_DEADLINE_MS, type StopBudget, withinStopDeadline } from "./stop-deadline.ts";
 
 /**
  * Aggregates with exactly one owner in the application, the way Kafka Streams runs an
@@ -19,7 +19,12 @@ import { withinStopDeadline } from "./stop-deadline.ts";
  *   applied last in its state and skips a replayed record at or below it;
  * - every `commitIntervalMs` the actors that changed publish their state (`saveState`), the state
  *   goes to a compacted changelog (`<app>.<kind>.changelog`, partition = repartition partition),
- *   and only then are the input offsets committed;
+ *   and only then are the input offsets committed. The checkpoint message is a barrier, as in
+ *   Flink: it reaches each changed actor behind the records it was sent (a mailbox is FIFO), so
+ *   its answer covers them all. Only those actors are waited for, not the whole actor system:
+ *   the system they share on the main thread also runs the MQTT ingest and the alert router,
+ *   which under sustained load are never idle, and a checkpoint that waited for the system to
+ *   drain never completed at 20k readings/s (nor did the stop's last one, DRAIN_TIMEOUT);
  * - on assignment a partition's state is read back into the actor system's snapshot store before
  *   any of its records is handed out, so an actor starts from the checkpoint; on revocation the
  *   partition is checkpointed and committed, then its actors stop.
@@ -93,15 +98,15 @@ export interface RepartitionedAggregatesDeps {
    * outputs (a final window) that the saved state says were sent
    */
   readonly flushOutputs?: () => Promise<void>;
-  /** how long a checkpoint waits for the actor system to go idle; default 30 s */
-  readonly drainTimeoutMs?: number;
+  /** how long a checkpoint waits for the changed actors' answers; default 30 s */
+  readonly checkpointTimeoutMs?: number;
 }
 
 const TRANSIENT: ReadonlySet<string> = new Set([
   ErrorCodes.LOG_BROKER_UNAVAILABLE,
   ErrorCodes.LOG_REBALANCE,
   ErrorCodes.INFRA_UNAVAILABLE,
-  // the actor system did not drain before a checkpoint: the checkpoint is tried again later
+  // the changed actors did not answer a checkpoint in time: it is tried again later
   ErrorCodes.DRAIN_TIMEOUT,
 ]);
 
@@ -125,6 +130,23 @@ export class RepartitionedAggregates {
    * changelog over the real one (the dispatcher's rule too: engine/dispatcher.ts revoke)
    */
   private readonly owned = new Set<string>();
+  /**
+   * checkpoint messages sent to each actor and not answered yet. An answer (`saveState`) cannot
+   * say which checkpoint it is for, but a mailbox is FIFO: an actor has answered the checkpoint
+   * sent last once it owes none, so an older checkpoint's late answer never stands for a newer
+   * one (it only brings the debt down by one)
+   */
+  private readonly owed = new Map<string, number>();
+  /** the checkpoint waiting for answers: the actors that still owe one, and its wake-up */
+  private waiting:
+    | {
+        readonly actors: Set<string>;
+        readonly answered: () => void;
+        readonly abandoned: (error: PlatformError) => void;
+      }
+    | undefined;
+  /** set by stop(): the checkpoints of the group's leave (a revocation) take no more than is left */
+  private stopping: { readonly forWorkMs: () => number } | undefined;
   private lastCheckpointAt = 0;
   private checkpointing: Promise<void> = Promise.resolve();
   applied = 0;
@@ -162,21 +184,53 @@ export class RepartitionedAggregates {
   /** an actor's state at a checkpoint; `kind` and `key` name the actor */
   saveState(kind: string, key: string, state: unknown): void {
     this.byKind.get(kind)?.store.put(this.partitionOf(key), key, state);
+    const actor = `${kind}/${key}`;
+    const owed = (this.owed.get(actor) ?? 0) - 1;
+    if (owed > 0) {
+      this.owed.set(actor, owed);
+      return;
+    }
+    this.owed.delete(actor);
+    const waiting = this.waiting;
+    if (waiting?.actors.delete(actor) && waiting.actors.size === 0) waiting.answered();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stop reading, checkpoint what the actors processed, leave the group. Within `budget` (or
+   * `stopDeadlineMs` a part without one): actors whose backlog does not drain in time do not
+   * answer the last checkpoint, which then commits nothing; their records stay uncommitted and
+   * the next owner replays them against the state saved last, so a stop under overload is
+   * bounded and loses nothing. The actors' mailboxes are abandoned when the system stops.
+   */
+  async stop(budget?: StopBudget): Promise<void> {
     this.running = false;
+    // the loop's own checkpoint may wait for a backlog far longer than the stop may: it gives up
+    // now, and the last checkpoint below asks again within the budget
+    this.waiting?.abandoned(new PlatformError(ErrorCodes.DRAIN_TIMEOUT, "stopping"));
+    const { groupId, stopDeadlineMs = STOP_DEADLINE_MS } = this.deps;
+    const forWork = () => Math.min(stopDeadlineMs, budget?.forWorkMs() ?? stopDeadlineMs);
+    this.stopping = { forWorkMs: forWork };
     // the group learns that this member left even when the last checkpoint failed or the poll
     // sat in a rejoin (its offsets stay uncommitted; the next owner replays them against the
     // saved state), and a stop never hangs on the group (engine/stop-deadline.ts)
+    let failure: unknown;
     try {
-      const { groupId, stopDeadlineMs } = this.deps;
-      await withinStopDeadline(this.loop ?? Promise.resolve(), `the ${groupId} poll loop`, stopDeadlineMs);
-      await withinStopDeadline(this.checkpoint(), `the last checkpoint of ${groupId}`, stopDeadlineMs);
-    } finally {
-      const closing = this.consumer?.close() ?? Promise.resolve();
-      await withinStopDeadline(closing, `leaving ${this.deps.groupId}`, this.deps.stopDeadlineMs);
+      await withinStopDeadline(this.loop ?? Promise.resolve(), `the ${groupId} poll loop`, forWork());
+      await this.checkpoint(forWork());
+    } catch (error) {
+      failure = error;
     }
+    // the leave's revocation asks no actor again: what the last checkpoint did not save waits
+    // for the next owner
+    this.stopping = { forWorkMs: () => 0 };
+    try {
+      const closing = this.consumer?.close() ?? Promise.resolve();
+      const closeMs = Math.min(stopDeadlineMs, budget?.forCloseMs() ?? stopDeadlineMs);
+      await withinStopDeadline(closing, `leaving ${groupId}`, closeMs);
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure !== undefined) throw failure;
   }
 
   private async run(): Promise<void> {
@@ -188,6 +242,8 @@ export class RepartitionedAggregates {
         if (this.deps.now() - this.lastCheckpointAt >= this.deps.commitIntervalMs) await this.checkpoint();
         backoffMs = 100;
       } catch (error) {
+        // stopping: the last checkpoint follows, and the consumer may be closed already
+        if (!this.running) return;
         if (!isPlatformError(error) || !TRANSIENT.has(error.code)) {
           this.deps.onError(error);
           return;
@@ -238,8 +294,10 @@ export class RepartitionedAggregates {
   }
 
   /** actors that changed save their state, the changelogs are flushed, then offsets committed */
-  private checkpoint(): Promise<void> {
+  private checkpoint(withinMs?: number): Promise<void> {
     const run = this.checkpointing.then(async () => {
+      const answerWithinMs =
+        withinMs ?? this.stopping?.forWorkMs() ?? this.deps.checkpointTimeoutMs ?? 30_000;
       this.lastCheckpointAt = this.deps.now();
       const offsets = [...this.uncommitted.values()];
       const dirty = [...this.dirty.values()];
@@ -247,21 +305,22 @@ export class RepartitionedAggregates {
       this.dirty.clear();
       if (offsets.length === 0 && dirty.length === 0) return;
       try {
-        // inside the try: a system that does not drain in time (an alert channel backing off
-        // while the log is away) skips this checkpoint, and its offsets and dirty actors wait
-        // for the next one; dropping them here lost an actor's unsaved state once the next
-        // checkpoint committed past its records
-        await this.deps.system.drain(this.deps.drainTimeoutMs);
-        for (const { spec, key } of dirty) this.deps.system.tell(spec.kind, key, spec.checkpoint);
-        await this.deps.system.drain(this.deps.drainTimeoutMs);
+        // inside the try: actors that do not answer in time (a backlog, a slow actor) skip this
+        // checkpoint, and its offsets and dirty actors wait for the next one; dropping them here
+        // lost an actor's unsaved state once the next checkpoint committed past its records
+        await this.answers(dirty, answerWithinMs);
         await this.deps.flushOutputs?.();
         for (const spec of this.deps.aggregates) await spec.store.flush();
         if (offsets.length > 0) await this.consumer?.commit(offsets);
       } catch (error) {
-        // nothing committed: the offsets and the actors wait for the next checkpoint
+        // nothing committed: the offsets and the actors wait for the next checkpoint, those of
+        // partitions still owned (an evicted actor told again would start without its state)
         for (const position of offsets)
-          if (!this.uncommitted.has(slotOf(position))) this.uncommitted.set(slotOf(position), position);
-        for (const entry of dirty) this.dirty.set(`${entry.spec.kind}/${entry.key}`, entry);
+          if (this.owned.has(slotOf(position)) && !this.uncommitted.has(slotOf(position)))
+            this.uncommitted.set(slotOf(position), position);
+        for (const entry of dirty)
+          if (this.owned.has(`${entry.spec.topic}/${this.partitionOf(entry.key)}`))
+            this.dirty.set(`${entry.spec.kind}/${entry.key}`, entry);
         throw error;
       }
     });
@@ -270,6 +329,42 @@ export class RepartitionedAggregates {
       () => undefined,
     );
     return run;
+  }
+
+  /** sends each changed actor the checkpoint and waits until every one has answered it */
+  private async answers(
+    dirty: readonly { spec: AggregateSpec; key: string }[],
+    withinMs: number,
+  ): Promise<void> {
+    const actors = new Set<string>();
+    for (const { spec, key } of dirty) {
+      const actor = `${spec.kind}/${key}`;
+      // not delivered (a full mailbox, a stopped supervisor): its state cannot be saved now
+      if (!this.deps.system.tell(spec.kind, key, spec.checkpoint))
+        throw new PlatformError(ErrorCodes.DRAIN_TIMEOUT, `${actor} did not take the checkpoint`);
+      this.owed.set(actor, (this.owed.get(actor) ?? 0) + 1);
+      actors.add(actor);
+    }
+    if (actors.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.waiting = { actors, answered: resolve, abandoned: reject };
+        timer = setTimeout(
+          () =>
+            reject(
+              new PlatformError(
+                ErrorCodes.DRAIN_TIMEOUT,
+                `${actors.size} of ${dirty.length} changed aggregates did not answer the checkpoint of ${this.deps.groupId} within ${withinMs} ms`,
+              ),
+            ),
+          withinMs,
+        );
+      });
+    } finally {
+      clearTimeout(timer);
+      this.waiting = undefined;
+    }
   }
 
   private async restore(partitions: readonly TopicPartition[]): Promise<void> {
@@ -312,10 +407,22 @@ export class RepartitionedAggregates {
       if (!spec || !keys) continue;
       for (const key of keys) {
         this.dirty.delete(`${spec.kind}/${key}`);
+        this.owed.delete(`${spec.kind}/${key}`);
+        // a checkpoint waiting for an actor that goes (its partition lost) cannot save it
+        if (this.waiting?.actors.has(`${spec.kind}/${key}`))
+          this.waiting.abandoned(
+            new PlatformError(
+              ErrorCodes.LOG_REBALANCE,
+              `${spec.kind}/${key} was evicted before its checkpoint`,
+            ),
+          );
         this.deps.system.tell(spec.kind, key, spec.evict);
         await this.deps.snapshots.delete(`${spec.kind}/${key}`);
       }
     }
+    // stopping: no restore follows here, and the system's stop abandons what the actors did
+    // not process (their records are uncommitted); waiting for their backlog would not end
+    if (this.stopping) return;
     await this.deps.system.drain();
   }
 }

@@ -32,3 +32,50 @@ export async function withinStopDeadline<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * One stop's time, shared by its parts: a node under overload cannot finish its backlog before
+ * its supervisor (a wrapper, systemd, Kubernetes' grace period) kills it, so a stop is bounded
+ * the way Kafka Streams' `close(timeout)` is. Work that may be abandoned (a drain, a last
+ * checkpoint, in-flight batches) takes what is left minus `closeReserveMs`; what must still run
+ * (leaving the groups, closing the log) has that reserve. Work abandoned leaves its offsets
+ * uncommitted, so the next owner reads it again against the saved state: nothing acknowledged
+ * is lost, and nothing is counted twice.
+ */
+export class StopBudget {
+  private readonly endsAt: number;
+  readonly closeReserveMs: number;
+
+  constructor(
+    readonly totalMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.endsAt = now() + totalMs;
+    this.closeReserveMs = Math.min(MAX_CLOSE_RESERVE_MS, Math.floor(totalMs / 4));
+  }
+
+  /** what is left of the whole budget, never below 0 */
+  remainingMs(): number {
+    return Math.max(0, this.endsAt - this.now());
+  }
+
+  /** what is left for work that may be abandoned: the budget minus the closes' reserve */
+  forWorkMs(): number {
+    return Math.max(0, this.remainingMs() - this.closeReserveMs);
+  }
+
+  /** what a close may wait (a group's leave, a log's close): at least its share of the reserve */
+  forCloseMs(): number {
+    return Math.max(this.remainingMs(), MIN_CLOSE_MS);
+  }
+
+  /** the time past the budget so far, 0 within it */
+  overrunMs(): number {
+    return Math.max(0, this.now() - this.endsAt);
+  }
+}
+
+/** a budget keeps at most this much for the closes that follow the abandoned work */
+const MAX_CLOSE_RESERVE_MS = 5_000;
+/** a close is always given this much, even past the budget: a member that leaves is handed over at once */
+const MIN_CLOSE_MS = 1_000;
