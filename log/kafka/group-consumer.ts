@@ -13,6 +13,7 @@ import type {
   RecordPosition,
   TopicPartition,
 } from "../log.ts";
+import { sharedBatchDecodeThread } from "./batch-decode-offload.ts";
 import { corruptBatchVerdict } from "./corrupt-batches.ts";
 import { hasApiError } from "./kafka-errors.ts";
 import type { KafkaLog } from "./kafka-log.ts";
@@ -411,6 +412,8 @@ export class GroupConsumer implements Consumer {
         totalBytes: this.config.fetchBytes,
         retries: this.config.retries,
         retryDelayMs: this.config.retryDelayMs,
+        decoder: (sources, limits) =>
+          sharedBatchDecodeThread().decode(sources, limits, this.config.decodeThreadBytes),
       }).then(
         (fetched) => ({ fetched }),
         (error: unknown) => ({ error }),

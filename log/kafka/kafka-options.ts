@@ -1,5 +1,6 @@
 import type { CompressionAlgorithmValue } from "@platformatic/kafka";
 import { type RetentionPolicy, validRetention } from "../retention.ts";
+import { DEFAULT_OFFLOAD_MIN_BYTES } from "./batch-decode-offload.ts";
 import type { KafkaSecurity } from "./kafka-security.ts";
 
 export interface KafkaLogOptions {
@@ -31,6 +32,11 @@ export interface KafkaLogOptions {
   /** bytes one fetch may bring back per partition, and in total */
   readonly partitionFetchBytes?: number;
   readonly fetchBytes?: number;
+  /**
+   * a fetch response of at least this many record bytes has its batches checked and decompressed
+   * on a thread of its own (batch-decode-offload.ts); Infinity: always on the consumer's thread
+   */
+  readonly decodeThreadBytes?: number;
   /** retention of topics that are not compacted; default 7 days for every topic */
   readonly retention?: RetentionPolicy;
   /** SASL and TLS (kafka-security.ts); default PLAINTEXT */
@@ -59,6 +65,7 @@ export function resolveKafkaLogOptions(options: KafkaLogOptions): ResolvedKafkaL
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     partitionFetchBytes: options.partitionFetchBytes ?? 1024 * 1024,
     fetchBytes: options.fetchBytes ?? 16 * 1024 * 1024,
+    decodeThreadBytes: options.decodeThreadBytes ?? DEFAULT_OFFLOAD_MIN_BYTES,
     retention: validRetention(options.retention),
     security: options.security ?? {},
   };

@@ -10,6 +10,7 @@ import {
 import { hasApiError } from "./kafka-errors.ts";
 import {
   type AbortedTransaction,
+  type BatchSource,
   type DecodedBatches,
   type DecodeLimits,
   decodeRecordBatches,
@@ -76,7 +77,18 @@ export interface FetchLimits {
   readonly retries?: number;
   readonly retryDelayMs?: number;
   readonly decode?: DecodeLimits;
+  /**
+   * decodes each partition's bytes (record-batch-decoder.ts); default in place, the group
+   * consumer's moves the batch stage of large responses to a thread (batch-decode-offload.ts)
+   */
+  readonly decoder?: (
+    sources: readonly BatchSource[],
+    limits: DecodeLimits | undefined,
+  ) => Promise<DecodedBatches[]>;
 }
+
+const decodeInPlace = (sources: readonly BatchSource[], limits: DecodeLimits | undefined) =>
+  Promise.resolve(sources.map((source) => decodeRecordBatches(source, limits)));
 
 interface RawPartition {
   readonly partition: number;
@@ -247,7 +259,8 @@ async function fetchOnce(
     }),
   );
   const failed: Record<string, [number, null]> = {};
-  const fetched: FetchedPartition[] = [];
+  const answered: Array<{ topic: string; raw: RawPartition; fromOffset: bigint }> = [];
+  const sources: BatchSource[] = [];
   for (const response of responses) {
     for (const { topic, partitions } of response) {
       for (const raw of partitions) {
@@ -257,32 +270,34 @@ async function fetchOnce(
           failed[`/${topic}/${raw.partition}`] = [raw.errorCode, null];
           continue;
         }
-        const decoded =
-          raw.records === null
-            ? { records: [], nextOffset: undefined }
-            : decodeRecordBatches(
-                {
-                  topic,
-                  partition: raw.partition,
-                  bytes: raw.records,
-                  fromOffset,
-                  abortedTransactions: raw.abortedTransactions,
-                },
-                limits.decode,
-              );
-        fetched.push({
-          ...decoded,
-          topic,
-          partition: raw.partition,
-          fromOffset,
-          highWatermark: raw.highWatermark,
-          readableEnd: raw.lastStableOffset >= 0n ? raw.lastStableOffset : raw.highWatermark,
-          bytes: raw.records?.byteLength ?? 0,
-        });
+        answered.push({ topic, raw, fromOffset });
+        if (raw.records !== null)
+          sources.push({
+            topic,
+            partition: raw.partition,
+            bytes: raw.records,
+            fromOffset,
+            abortedTransactions: raw.abortedTransactions,
+          });
       }
     }
   }
-  // one partition's error fails the round, as the library's fetch did; a stale leader is retried
+  // one partition's error fails the round before anything is decoded
   if (Object.keys(failed).length > 0) throw new ResponseError(FETCH_API_KEY, FETCH_VERSION, failed, {});
+  const decoded = await (limits.decoder ?? decodeInPlace)(sources, limits.decode);
+  const fetched: FetchedPartition[] = [];
+  let next = 0;
+  for (const { topic, raw, fromOffset } of answered) {
+    const records = raw.records === null ? { records: [], nextOffset: undefined } : decoded[next++]!;
+    fetched.push({
+      ...records,
+      topic,
+      partition: raw.partition,
+      fromOffset,
+      highWatermark: raw.highWatermark,
+      readableEnd: raw.lastStableOffset >= 0n ? raw.lastStableOffset : raw.highWatermark,
+      bytes: raw.records?.byteLength ?? 0,
+    });
+  }
   return fetched;
 }

@@ -1,7 +1,7 @@
 import { gunzipSync, zstdDecompressSync } from "node:zlib";
-import { compressionsAlgorithmsByBitmask, crc32c } from "@platformatic/kafka";
 import { ErrorCodes, isPlatformError, PlatformError } from "../../messages/errors.ts";
 import type { Header, LogRecord } from "../log.ts";
+import { crc32c, wasmDecompress } from "./batch-codecs.ts";
 import { lz4FrameBound, snappyBound } from "./decompressed-size.ts";
 
 /**
@@ -81,7 +81,12 @@ export interface BatchSource {
 }
 
 /** where decoding failed; the batch decoder throws it as a LOG_BATCH_CORRUPT PlatformError */
-function corrupt(source: BatchSource, offset: number, reason: string, cause?: unknown): PlatformError {
+function corrupt(
+  source: Pick<BatchSource, "topic" | "partition">,
+  offset: number,
+  reason: string,
+  cause?: unknown,
+): PlatformError {
   return new PlatformError(
     ErrorCodes.LOG_BATCH_CORRUPT,
     `a record batch of ${source.topic}#${source.partition} at offset ${offset} is corrupt: ${reason}`,
@@ -96,41 +101,103 @@ export function decodeRecordBatches(
   source: BatchSource,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodedBatches {
-  const records: LogRecord[] = [];
-  const progress: BatchProgress = { nextOffset: undefined, batchOffset: 0, recordsBefore: 0 };
+  return recordsOfBatches(source, readBatches(source, limits));
+}
+
+/**
+ * A whole batch whose records are still to be read: its own bytes after the header (a copy when
+ * stored uncompressed, else the decompressed output), CRC-checked, not aborted, not a control
+ * batch. Plain data: it crosses to another thread as it is, `body` transferred.
+ */
+export interface BatchBody {
+  readonly body: Uint8Array;
+  readonly count: number;
+  readonly baseOffset: number;
+  readonly baseTimestamp: number;
+  /** the broker's append time, when the topic stamps records with it (LogAppendTime) */
+  readonly appendTime: number | undefined;
+  /** how far the decode had got before this batch: where a fault in its records leaves the position */
+  readonly nextOffsetBefore: number | undefined;
+}
+
+/** the first stage of a decode: the batches' framing, CRC, transactions and decompression */
+export interface ReadBatches {
+  readonly batches: BatchBody[];
+  /** the offset after the last whole batch read (control batches included), if any */
+  readonly nextOffset: number | undefined;
+  /** the batch this stage stopped at, when one was corrupt */
+  readonly corrupt?: CorruptBatch;
+}
+
+/**
+ * The batch stage of a decode: the costly part per byte (CRC-32C over every byte, the
+ * decompression), so it may run on another thread (batch-decode-thread.ts); the record stage
+ * (`recordsOfBatches`) makes the records, which must be the consumer's thread's own objects.
+ */
+export function readBatches(source: BatchSource, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): ReadBatches {
+  const batches: BatchBody[] = [];
+  const progress: BatchProgress = { nextOffset: undefined, batchOffset: 0 };
   try {
-    decodeInto(source, limits, records, progress);
+    readBatchesInto(source, limits, batches, progress);
   } catch (error) {
     if (!isPlatformError(error, ErrorCodes.LOG_BATCH_CORRUPT)) throw error;
-    // the corrupt batch's records (those decoded before the fault) are not handed out
-    records.length = progress.recordsBefore;
     return {
-      records,
-      nextOffset: progress.nextOffset === undefined ? undefined : BigInt(progress.nextOffset),
+      batches,
+      nextOffset: progress.nextOffset,
       corrupt: { offset: progress.batchOffset, error },
     };
+  }
+  return { batches, nextOffset: progress.nextOffset };
+}
+
+/**
+ * The record stage: each batch's records, in order. As Kafka's consumer, a batch whose records do
+ * not parse ends the decode there: the whole batches before it are records, it is `corrupt`, and
+ * the position stays at its start; the batch stage's own fault comes after every whole batch.
+ */
+export function recordsOfBatches(
+  source: Pick<BatchSource, "topic" | "partition" | "fromOffset">,
+  read: ReadBatches,
+): DecodedBatches {
+  const records: LogRecord[] = [];
+  const from = Number(source.fromOffset);
+  try {
+    for (const batch of read.batches) {
+      const before = records.length;
+      try {
+        readRecords(source, batch, from, records);
+      } catch (error) {
+        if (!isPlatformError(error, ErrorCodes.LOG_BATCH_CORRUPT)) throw error;
+        // the corrupt batch's records (those decoded before the fault) are not handed out
+        records.length = before;
+        return {
+          records,
+          nextOffset: batch.nextOffsetBefore === undefined ? undefined : BigInt(batch.nextOffsetBefore),
+          corrupt: { offset: batch.baseOffset, error },
+        };
+      }
+    }
   } finally {
     // drop the references so a decoded response is not kept alive by the cursor
     buf = new Uint8Array(0);
     text = NO_TEXT;
   }
-  return {
-    records,
-    nextOffset: progress.nextOffset === undefined ? undefined : BigInt(progress.nextOffset),
-  };
+  const nextOffset = read.nextOffset === undefined ? undefined : BigInt(read.nextOffset);
+  return read.corrupt === undefined
+    ? { records, nextOffset }
+    : { records, nextOffset, corrupt: read.corrupt };
 }
 
-/** how far decoding got: the last whole batch's end, and where the batch being read began */
+/** how far the batch stage got: the last whole batch's end, and where the batch being read began */
 interface BatchProgress {
   nextOffset: number | undefined;
   batchOffset: number;
-  recordsBefore: number;
 }
 
-function decodeInto(
+function readBatchesInto(
   source: BatchSource,
   limits: DecodeLimits,
-  records: LogRecord[],
+  batches: BatchBody[],
   progress: BatchProgress,
 ): void {
   // a plain Uint8Array whatever came in: a Buffer's slice() is a view, not the copy wanted below
@@ -148,7 +215,6 @@ function decodeInto(
     const baseOffset = view.getInt32(at) * TWO_32 + view.getUint32(at + 4);
     progress.nextOffset = nextOffset;
     progress.batchOffset = baseOffset;
-    progress.recordsBefore = records.length;
     const batchLength = view.getInt32(at + 8);
     if (batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD)
       throw corrupt(
@@ -169,7 +235,7 @@ function decodeInto(
     if (magic !== MAGIC_V2)
       throw corrupt(source, baseOffset, `message format v${magic} is not supported (only v2, Kafka 0.11+)`);
     const crc = view.getUint32(at + 17);
-    const actual = crc32c(bytes.subarray(at + 21, end) as Buffer);
+    const actual = crc32c(bytes.subarray(at + 21, end));
     if (crc !== actual)
       throw corrupt(source, baseOffset, `CRC-32C ${actual} does not match the stored ${crc}`);
     const attributes = view.getInt16(at + 21);
@@ -214,7 +280,14 @@ function decodeInto(
         baseOffset,
         `record count ${count} does not fit the batch (${body.byteLength} bytes, last offset delta ${lastOffsetDelta})`,
       );
-    readRecords(source, body, count, baseOffset, baseTimestamp, appendTime, from, records);
+    batches.push({
+      body,
+      count,
+      baseOffset,
+      baseTimestamp,
+      appendTime,
+      nextOffsetBefore: progress.nextOffset,
+    });
   }
   progress.nextOffset = nextOffset;
 }
@@ -242,10 +315,8 @@ function decompress(
           offset,
           `it would decompress to ${size.bound} bytes, over the limit of ${limits.maxBatchBytes}`,
         );
-      const algorithm =
-        compressionsAlgorithmsByBitmask[codec as keyof typeof compressionsAlgorithmsByBitmask];
-      if (algorithm === undefined) throw corrupt(source, offset, `compression codec ${codec} is unknown`);
-      output = algorithm.decompressSync(input);
+      if (codec !== 2 && codec !== 3) throw corrupt(source, offset, `compression codec ${codec} is unknown`);
+      output = wasmDecompress[codec](input);
     }
   } catch (error) {
     if (error instanceof PlatformError) throw error;
@@ -365,15 +436,12 @@ function readHeaders(count: number): Header[] {
 const NO_HEADERS: readonly Header[] = Object.freeze([]);
 
 function readRecords(
-  source: BatchSource,
-  body: Uint8Array,
-  count: number,
-  baseOffset: number,
-  baseTimestamp: number,
-  appendTime: number | undefined,
+  source: Pick<BatchSource, "topic" | "partition">,
+  batch: BatchBody,
   from: number,
   into: LogRecord[],
 ): void {
+  const { body, count, baseOffset, baseTimestamp, appendTime } = batch;
   // a plain Uint8Array, so a value is one too (a Buffer's methods differ: slice() is a view)
   buf = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
   text = Buffer.from(body.buffer, body.byteOffset, body.byteLength) as Utf8Text;

@@ -1,13 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { EventEmitter } from "node:events";
 import type { Consumer as KafkaConsumer, ConsumerOptions as KafkaConsumerOptions } from "@platformatic/kafka";
+import { sharedBatchDecodeThread } from "../../../log/kafka/batch-decode-offload.ts";
 import { GroupConsumer } from "../../../log/kafka/group-consumer.ts";
 import { openKafkaLog } from "../../../log/kafka/index.ts";
 import type { KafkaLog } from "../../../log/kafka/kafka-log.ts";
 import type { ResolvedKafkaLogOptions } from "../../../log/kafka/kafka-options.ts";
-import type { TopicPartition } from "../../../log/log.ts";
+import type { Log, TopicPartition } from "../../../log/log.ts";
 import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
 import { brokers, requireBroker, skipKafka } from "../../../testkit/kafka-broker.ts";
+import { removeScratch } from "./scratch-topics.ts";
 
 /**
  * @platformatic/kafka rejoins the group from inside a commit that meets a rebalance
@@ -208,6 +210,67 @@ describe.skipIf(skipKafka)("a group consumer's fetch rounds against the real bro
       }
     } finally {
       await log.close();
+    }
+  });
+});
+
+describe.skipIf(skipKafka)("a group consumer whose responses are decoded on the batch decode thread", () => {
+  test("reads every record once, in order per partition, exactly as a consumer decoding in place", async () => {
+    await requireBroker();
+    const topic = `offload.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}`;
+    const writer = await openKafkaLog({ brokers, clientId: "offload-test" });
+    // every response crosses (1 byte), or none does (Infinity)
+    const across = await openKafkaLog({ brokers, clientId: "offload-test-across", decodeThreadBytes: 1 });
+    const inPlace = await openKafkaLog({
+      brokers,
+      clientId: "offload-test-in-place",
+      decodeThreadBytes: Number.POSITIVE_INFINITY,
+    });
+    const groups: string[] = [];
+    try {
+      await writer.createTopic({ name: topic, partitions: 3 });
+      for (let batch = 0; batch < 6; batch++)
+        await writer.append(
+          Array.from({ length: 500 }, (_, i) => ({
+            topic,
+            key: `sensor-${(batch * 500 + i) % 97}`,
+            value: new TextEncoder().encode(`{"n":${batch * 500 + i},"pad":"${"x".repeat(i % 50)}"}`),
+            headers: [{ key: "ingested_at", value: String(batch * 500 + i) }],
+          })),
+        );
+      const readAll = async (log: Log) => {
+        const groupId = `${topic}-${groups.length}`;
+        groups.push(groupId);
+        const consumer = log.consumer({ groupId, topics: [topic], startFrom: "earliest" });
+        const read: string[] = [];
+        try {
+          const giveUpAt = Date.now() + 30_000;
+          while (read.length < 3_000 && Date.now() < giveUpAt)
+            for (const r of await consumer.poll({ maxRecords: 400, timeoutMs: 500 }))
+              read.push(
+                `${r.partition}/${r.offset} ${r.key} ${new TextDecoder().decode(r.value!)} ${r.headers[0]?.value}`,
+              );
+        } finally {
+          await consumer.close();
+        }
+        return read;
+      };
+      const offloadedBefore = sharedBatchDecodeThread().counts.offloaded;
+      const viaThread = await readAll(across);
+      expect(sharedBatchDecodeThread().counts.offloaded).toBeGreaterThan(offloadedBefore);
+      const viaPlace = await readAll(inPlace);
+      expect(viaThread.length).toBe(3_000);
+      // the same records; each partition's in offset order, whatever the interleaving of partitions
+      const byPartition = (read: string[]) =>
+        [0, 1, 2].map((p) => read.filter((line) => line.startsWith(`${p}/`)));
+      expect(byPartition(viaThread)).toEqual(byPartition(viaPlace));
+      for (const lines of byPartition(viaThread)) {
+        const offsets = lines.map((line) => Number(line.split(" ")[0]!.split("/")[1]));
+        expect(offsets).toEqual(offsets.map((_, i) => i));
+      }
+    } finally {
+      await Promise.all([writer.close(), across.close(), inPlace.close()]);
+      await removeScratch({ topics: [topic], groups });
     }
   });
 });
