@@ -164,6 +164,9 @@ export function serveApi(options: ServeApiOptions): ApiServer {
             bufferedAmount: () => ws.getBufferedAmount(),
             close: (code, reason) => ws.close(code, reason),
             terminate: () => ws.terminate(),
+            cork: (write) => {
+              ws.cork(write);
+            },
           },
           ws.data.mayReceive,
         );

@@ -23,6 +23,13 @@ import type { FeedName } from "./feed-names.ts";
  * when the frame goes straight to the kernel, and only terminates a socket that has not
  * drained within `closeGraceMs` (nobody is reading it; no frame could reach anyone).
  *
+ * Sends are coalesced: what is published during one synchronous stretch of the event loop (the
+ * engine routes a whole ring drain of outputs in one) is queued, and written to each client
+ * after it, in one corked batch: one socket write per client instead of one per message, which
+ * at 20,000 window updates a second cost the main thread ~0.8 us a message (measured with a
+ * real Bun socket: 0.87 -> 0.15 ms of CPU per 1,000 sends). Replies to a client's own control
+ * messages go out at once.
+ *
  * Control messages (and binary frames) are rate-limited per client, as HTTP requests are per
  * caller: a WebSocket frame costs no handshake, so one client could otherwise send millions a
  * second and keep the main thread answering them. Over the rate a frame is ignored, and the
@@ -42,6 +49,8 @@ export interface FeedSocket {
   close(code: number, reason: string): void;
   /** cut the connection without a close frame (the frame cannot be written) */
   terminate(): void;
+  /** run `write`, whose sends go out together (Bun's `ServerWebSocket.cork`); absent: one by one */
+  cork?(write: () => void): void;
 }
 
 export interface FeedHubOptions {
@@ -118,6 +127,9 @@ export class FeedHub {
   private readonly controlRate: TokenBuckets;
   private readonly controlsPerSecond: number;
   private readonly maxIgnoredControls: number;
+  /** clients with published messages waiting for the end of the current synchronous stretch */
+  private readonly waiting = new Set<number>();
+  private sendScheduled = false;
 
   constructor(options: FeedHubOptions = {}) {
     this.maxQueued = options.maxQueued ?? 1000;
@@ -258,7 +270,10 @@ export class FeedHub {
     return false;
   }
 
-  /** Publishes one message to every subscriber of the feed. */
+  /**
+   * Publishes one message to every subscriber of the feed: queued now (a slow client's oldest
+   * messages are dropped at once), written once the current synchronous work is done.
+   */
   publish(feed: FeedName, data: unknown): void {
     const seq = (this.sequences.get(feed) ?? 0) + 1;
     this.sequences.set(feed, seq);
@@ -266,9 +281,27 @@ export class FeedHub {
     for (const [id, client] of this.clients) {
       if (!client.feeds.has(feed)) continue;
       text ??= JSON.stringify({ feed, seq, data });
-      this.enqueue(id, client, text);
+      // a stretch that publishes more than a queue holds sends what it has so far: waiting for
+      // the end of the stretch must not drop a fast client's messages
+      if (client.queue.length >= this.maxQueued) this.pump(id, client);
+      this.queue(client, text);
+      this.waiting.add(id);
+    }
+    if (this.waiting.size > 0 && !this.sendScheduled) {
+      this.sendScheduled = true;
+      queueMicrotask(this.sendWaiting);
     }
   }
+
+  /** what publishes queued, to each client in one batch (bound: a microtask callback) */
+  private readonly sendWaiting = (): void => {
+    this.sendScheduled = false;
+    for (const id of this.waiting) {
+      const client = this.clients.get(id);
+      if (client) this.pump(id, client);
+    }
+    this.waiting.clear();
+  };
 
   /**
    * Called when a socket drains (Bun's `drain` handler) and on a timer: eviction and the
@@ -288,6 +321,11 @@ export class FeedHub {
   }
 
   private enqueue(id: number, client: FeedClient, text: string): void {
+    this.queue(client, text);
+    this.pump(id, client);
+  }
+
+  private queue(client: FeedClient, text: string): void {
     client.queue.push(text);
     if (client.queue.length > this.maxQueued) {
       const excess = client.queue.length - this.maxQueued;
@@ -295,7 +333,6 @@ export class FeedHub {
       client.dropped += excess;
       this.droppedTotal += excess;
     }
-    this.pump(id, client);
   }
 
   private pump(id: number, client: FeedClient): void {
@@ -303,18 +340,8 @@ export class FeedHub {
       this.finishEviction(id, client);
       return;
     }
-    if (client.dropped > 0 && client.socket.bufferedAmount() < this.maxBufferedBytes) {
-      const notice = JSON.stringify({ type: "lagged", dropped: client.dropped });
-      client.dropped = 0;
-      client.socket.send(notice);
-    }
-    while (client.queue.length > 0 && client.socket.bufferedAmount() < this.maxBufferedBytes) {
-      const text = client.queue.shift()!;
-      if (client.socket.send(text) === 0) {
-        client.dropped++;
-        this.droppedTotal++;
-      }
-    }
+    if (client.queue.length > 1 && client.socket.cork) client.socket.cork(() => this.write(client));
+    else this.write(client);
     const backlogged = client.queue.length >= this.maxQueued;
     if (!backlogged) {
       client.overSince = undefined;
@@ -328,6 +355,24 @@ export class FeedHub {
     client.feeds.clear();
     client.queue.length = 0;
     this.finishEviction(id, client);
+  }
+
+  /** the lagged notice and the queue, as far as the socket takes them */
+  private write(client: FeedClient): void {
+    if (client.dropped > 0 && client.socket.bufferedAmount() < this.maxBufferedBytes) {
+      const notice = JSON.stringify({ type: "lagged", dropped: client.dropped });
+      client.dropped = 0;
+      client.socket.send(notice);
+    }
+    let sent = 0;
+    while (sent < client.queue.length && client.socket.bufferedAmount() < this.maxBufferedBytes) {
+      if (client.socket.send(client.queue[sent++]!) === 0) {
+        client.dropped++;
+        this.droppedTotal++;
+      }
+    }
+    // one splice for the batch: shift() per message moved the rest of the queue each time
+    if (sent > 0) client.queue.splice(0, sent);
   }
 
   private finishEviction(id: number, client: FeedClient): void {

@@ -4,6 +4,8 @@ import { FeedHub, type FeedSocket, FLOODING_CLIENT_CLOSE } from "../../../api/fe
 
 class FakeSocket implements FeedSocket {
   sent: string[] = [];
+  /** the sends of each cork, in order */
+  corks: string[][] = [];
   buffered = 0;
   closed: { code: number; reason: string } | undefined;
   terminated = false;
@@ -20,15 +22,22 @@ class FakeSocket implements FeedSocket {
   terminate(): void {
     this.terminated = true;
   }
+  cork(write: () => void): void {
+    const before = this.sent.length;
+    write();
+    this.corks.push(this.sent.slice(before));
+  }
   messages(): Record<string, unknown>[] {
     return this.sent.map((text) => JSON.parse(text) as Record<string, unknown>);
   }
 }
 
 const subscribe = (...feeds: string[]) => JSON.stringify({ op: "subscribe", feeds });
+/** published messages go out once the synchronous work that published them is done */
+const sendsDone = () => new Promise<void>((resolve) => queueMicrotask(resolve));
 
 describe("feed hub", () => {
-  test("a client receives only the feeds it subscribed to, with sequence numbers", () => {
+  test("a client receives only the feeds it subscribed to, with sequence numbers", async () => {
     const hub = new FeedHub();
     const socket = new FakeSocket();
     const id = hub.connect(socket);
@@ -36,6 +45,7 @@ describe("feed hub", () => {
     hub.publish("windows", { w: 1 });
     hub.publish("alerts", { a: 1 });
     hub.publish("alerts", { a: 2 });
+    await sendsDone();
     const feedMessages = socket.messages().filter((m) => m.feed);
     expect(feedMessages).toEqual([
       { feed: "alerts", seq: 1, data: { a: 1 } },
@@ -179,7 +189,7 @@ describe("feed hub", () => {
     expect(socket.messages().at(-1)).toEqual({ type: "subscribed", feeds: ["windows"] });
   });
 
-  test("a slow client loses its oldest messages, is told how many, and a fast client loses none", () => {
+  test("a slow client loses its oldest messages, is told how many, and a fast client loses none", async () => {
     const hub = new FeedHub({ maxQueued: 10, maxBufferedBytes: 100 });
     const slow = new FakeSocket();
     const fast = new FakeSocket();
@@ -189,6 +199,7 @@ describe("feed hub", () => {
     hub.control(fastId, subscribe("readings"));
     slow.buffered = 1000;
     for (let i = 0; i < 25; i++) hub.publish("readings", { i });
+    await sendsDone();
     expect(fast.messages().filter((m) => m.feed)).toHaveLength(25);
     slow.buffered = 0;
     hub.flush(slowId);
@@ -199,7 +210,7 @@ describe("feed hub", () => {
     ]);
   });
 
-  test("a client backlogged past the eviction time gets nothing more and is closed with 1013 once its socket drains", () => {
+  test("a client backlogged past the eviction time gets nothing more and is closed with 1013 once its socket drains", async () => {
     let now = 0;
     const hub = new FeedHub({ maxQueued: 2, maxBufferedBytes: 1, evictAfterMs: 1000, now: () => now });
     const socket = new FakeSocket();
@@ -207,12 +218,15 @@ describe("feed hub", () => {
     hub.control(id, subscribe("alerts"));
     socket.buffered = 10;
     for (let i = 0; i < 5; i++) hub.publish("alerts", { i });
+    await sendsDone();
     now = 1500;
     hub.publish("alerts", { i: 6 });
+    await sendsDone();
     // evicted, but the close frame would sit behind a full buffer: it waits
     expect(socket.closed).toBeUndefined();
     const sentBefore = socket.sent.length;
     hub.publish("alerts", { i: 7 });
+    await sendsDone();
     expect(socket.sent.length).toBe(sentBefore);
     socket.buffered = 0;
     hub.flush(id); // Bun's drain
@@ -222,7 +236,7 @@ describe("feed hub", () => {
     expect(hub.stats()).toMatchObject({ evictedClosed: 1, evictedTerminated: 0 });
   });
 
-  test("an evicted client whose socket never drains is terminated after the close grace", () => {
+  test("an evicted client whose socket never drains is terminated after the close grace", async () => {
     let now = 0;
     const hub = new FeedHub({
       maxQueued: 2,
@@ -236,6 +250,7 @@ describe("feed hub", () => {
     hub.control(id, subscribe("alerts"));
     socket.buffered = 10;
     for (let i = 0; i < 5; i++) hub.publish("alerts", { i });
+    await sendsDone();
     now = 1000;
     hub.flush();
     now = 5999;
@@ -249,7 +264,7 @@ describe("feed hub", () => {
     expect(hub.stats()).toMatchObject({ evictedClosed: 0, evictedTerminated: 1 });
   });
 
-  test("an evicted client's own messages are ignored", () => {
+  test("an evicted client's own messages are ignored", async () => {
     let now = 0;
     const hub = new FeedHub({ maxQueued: 1, maxBufferedBytes: 1, evictAfterMs: 0, now: () => now });
     const socket = new FakeSocket();
@@ -257,11 +272,97 @@ describe("feed hub", () => {
     hub.control(id, subscribe("alerts"));
     socket.buffered = 10;
     hub.publish("alerts", {});
+    await sendsDone();
     hub.publish("alerts", {});
+    await sendsDone();
     now = 1;
     const sent = socket.sent.length;
     hub.control(id, subscribe("windows"));
     hub.refuse(id, "UNSUPPORTED_FRAME", "binary");
     expect(socket.sent.length).toBe(sent);
+  });
+
+  test("what is published in one synchronous stretch goes to each client after it, in order, in one cork", async () => {
+    const hub = new FeedHub();
+    const windows = new FakeSocket();
+    const both = new FakeSocket();
+    hub.control(hub.connect(windows), subscribe("windows"));
+    hub.control(hub.connect(both), subscribe("windows", "alerts"));
+    const replies = both.sent.length;
+    for (let i = 0; i < 5; i++) {
+      hub.publish("windows", { i });
+      hub.publish("alerts", { i });
+    }
+    expect(windows.messages().filter((m) => m.feed)).toEqual([]);
+    await sendsDone();
+    expect(windows.messages().filter((m) => m.feed)).toEqual(
+      [1, 2, 3, 4, 5].map((seq) => ({ feed: "windows", seq, data: { i: seq - 1 } })),
+    );
+    expect(windows.corks).toHaveLength(1);
+    expect(both.corks).toEqual([both.sent.slice(replies)]);
+    expect(both.corks[0]!.map((text) => JSON.parse(text).feed)).toEqual(
+      Array.from({ length: 5 }, () => ["windows", "alerts"]).flat(),
+    );
+    // the next stretch is a batch of its own
+    hub.publish("windows", { i: 5 });
+    hub.publish("windows", { i: 6 });
+    await sendsDone();
+    expect(windows.corks).toHaveLength(2);
+    expect(windows.corks[1]!.map((text) => JSON.parse(text).seq)).toEqual([6, 7]);
+  });
+
+  test("a socket without cork gets the same messages one by one, and a client gone before the sends gets none", async () => {
+    const hub = new FeedHub();
+    const plain: FeedSocket & { sent: string[] } = {
+      sent: [],
+      send(text) {
+        this.sent.push(text);
+        return text.length;
+      },
+      bufferedAmount: () => 0,
+      close: () => {},
+      terminate: () => {},
+    };
+    const leaving = new FakeSocket();
+    hub.control(hub.connect(plain), subscribe("windows"));
+    const leavingId = hub.connect(leaving);
+    hub.control(leavingId, subscribe("windows"));
+    const replies = leaving.sent.length;
+    hub.publish("windows", { a: 1 });
+    hub.publish("windows", { a: 2 });
+    hub.disconnect(leavingId);
+    await sendsDone();
+    expect(plain.sent.slice(1).map((text) => JSON.parse(text).data)).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(leaving.sent).toHaveLength(replies);
+  });
+
+  test("a backlog larger than the socket takes is sent as far as the buffer allows and the rest waits in order", async () => {
+    const hub = new FeedHub({ maxBufferedBytes: 100 });
+    const socket = new FakeSocket();
+    const id = hub.connect(socket);
+    hub.control(id, subscribe("windows"));
+    socket.send = function (text: string) {
+      this.sent.push(text);
+      this.buffered += text.length;
+      return text.length;
+    };
+    const before = socket.sent.length;
+    for (let i = 0; i < 10; i++) hub.publish("windows", { i });
+    await sendsDone();
+    const first = socket.messages().slice(before);
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(10);
+    socket.buffered = 0;
+    hub.flush(id);
+    socket.buffered = 0;
+    hub.flush(id);
+    socket.buffered = 0;
+    hub.flush(id);
+    const all = socket
+      .messages()
+      .slice(before)
+      .map((m) => (m.data as { i: number }).i);
+    expect(all).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(hub.stats().dropped).toBe(0);
   });
 });
