@@ -42,9 +42,12 @@ const scope = globalThis as unknown as {
 
 const CODE_PREFIX = `${ErrorCodes.LOG_BATCH_CORRUPT}: `;
 
-/** a body that is all of its ArrayBuffer can be transferred; a view of a shared one (a pooled Buffer) is copied */
+/**
+ * a body that is all of its ArrayBuffer can be transferred; a view of a shared one (a pooled
+ * Buffer) is copied (by the constructor: a Buffer's slice() is a view)
+ */
 function owned(body: Uint8Array): Uint8Array {
-  return body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : body.slice();
+  return body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : new Uint8Array(body);
 }
 
 function crossed(read: ReadBatches, transfer: Transferable[]): CrossedBatches {
