@@ -7,20 +7,24 @@
  * Sides, each reading the whole topic from offset 0, in alternating order per run:
  * - ceiling: Kafka's ConsumerPerformance (JVM, one consumer, no work), fetch.nMsg.sec;
  * - poll: the Log port's group consumer (log/kafka/group-consumer.ts), poll(1000) in a loop, as
- *   the node's dispatcher polls: Fetch, our record batch decode, buffering, prefetch;
- * - fetch+decode: Fetch rounds one after another with our decode (log/kafka/partition-fetcher.ts);
+ *   the node's dispatcher polls: Fetch, our record batch decode (its batch stage on the batch
+ *   decode thread for responses of 128 KiB and more, log/kafka/batch-decode-offload.ts),
+ *   buffering, prefetch;
+ * - fetch+decode: Fetch rounds one after another with our decode in place (log/kafka/partition-fetcher.ts);
  * - fetch+library decode: the same rounds through the library's fetch, which decodes every record
  *   into objects, then converted to log records (the adapter's path before; bench/peers/library-fetch.ts).
  * - node path (RAW_NODE_PATH=1): the whole 1,000-sensor window job of the peer benchmark
  *   (bench/peers/ours-windowed-aggregation.ts, its own process as there: decode, window actors,
  *   outputs, changelog, commits), on this same topic, so its share of the ceiling is measured
  *   in one run; its rate runs to its final durable commit, its CPU is not this process's.
- * Rates are first record to last; CPU is this process's user+system time over the same span.
+ * Rates are first record to last; CPU is this process's user+system time over the same span,
+ * all threads, and its main thread's alone (the one a node's dispatcher runs on).
  *
  * Usage: bun bench/raw-consume.ts
  * Env: KAFKA_BROKERS (127.0.0.1:9092), RAW_RECORDS (1000000), RAW_RUNS (3), RAW_NODE_PATH (unset:
  *      off; 1 adds the node path side), RAW_SIDES (comma list of the sides to run; all)
  */
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { ConnectionPool, Consumer as KafkaConsumer } from "@platformatic/kafka";
 import { openKafkaLog, parseBrokers } from "../log/kafka/index.ts";
@@ -58,8 +62,28 @@ const SIDES = ALL_SIDES.filter(
 
 interface Timed {
   readonly recordsPerSecond: number;
-  /** CPU microseconds of this process per record; NaN for the JVM */
+  /** CPU nanoseconds of this process per record, every thread's; NaN for the JVM */
   readonly cpuNsPerRecord: number;
+  /**
+   * CPU nanoseconds of this process's main thread per record (Linux's per-thread counters, at
+   * 10 ms resolution); NaN where there are none. The node's thread that polls also validates and
+   * dispatches, so this is the consume's share of it; the rest is the batch decode thread's,
+   * the JIT's and the GC's.
+   */
+  readonly mainCpuNsPerRecord: number;
+}
+
+/** this process's main thread's user+system CPU in ms, from /proc; NaN off Linux */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    // after the command name in parentheses: fields 14 and 15 (utime, stime) in clock ticks
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "ENOENT") throw error;
+    return Number.NaN;
+  }
 }
 
 const fmt = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "n/a");
@@ -72,10 +96,12 @@ class Span {
   private count = 0;
   private startedAt = 0;
   private cpuAt = 0;
+  private mainCpuAt = 0;
   constructor() {
     this.startedAt = performance.now();
     const cpu = process.cpuUsage();
     this.cpuAt = cpu.user + cpu.system;
+    this.mainCpuAt = mainThreadCpuMs();
   }
   add(records: number): void {
     this.count += records;
@@ -89,6 +115,7 @@ class Span {
     return {
       recordsPerSecond: this.count / seconds,
       cpuNsPerRecord: ((cpu.user + cpu.system - this.cpuAt) * 1_000) / this.count,
+      mainCpuNsPerRecord: ((mainThreadCpuMs() - this.mainCpuAt) * 1_000_000) / this.count,
     };
   }
 }
@@ -170,7 +197,11 @@ async function viaNodePath(log: Log, topics: BenchTopics, topic: string, run: nu
     commitIntervalMs: NODE_COMMIT_INTERVAL_MS,
   });
   const result = await runChild("ours", command, 210_000, {}).result;
-  return { recordsPerSecond: result.recordsPerSecond ?? Number.NaN, cpuNsPerRecord: Number.NaN };
+  return {
+    recordsPerSecond: result.recordsPerSecond ?? Number.NaN,
+    cpuNsPerRecord: Number.NaN,
+    mainCpuNsPerRecord: Number.NaN,
+  };
 }
 
 async function main(): Promise<void> {
@@ -191,13 +222,17 @@ async function main(): Promise<void> {
         let timed: Timed;
         if (side === "ceiling") {
           const ceiling = await consumerPerformance(KAFKA_LIB, brokers.join(","), topic, RECORDS, 120_000);
-          timed = { recordsPerSecond: ceiling.fetchRecordsPerSecond, cpuNsPerRecord: Number.NaN };
+          timed = {
+            recordsPerSecond: ceiling.fetchRecordsPerSecond,
+            cpuNsPerRecord: Number.NaN,
+            mainCpuNsPerRecord: Number.NaN,
+          };
         } else if (side === "poll") timed = await viaPoll(log, topic, run);
         else if (side === "node path") timed = await viaNodePath(log, topics, topic, run);
         else timed = await viaFetch(topic, side === "fetch+decode" ? "ours" : "library");
         results.get(side)!.push(timed);
         console.log(
-          `run ${run} ${side}: ${fmt(timed.recordsPerSecond)} rec/s, ${fmt(timed.cpuNsPerRecord)} ns CPU/record (load ${loadavg()[0]!.toFixed(1)})`,
+          `run ${run} ${side}: ${fmt(timed.recordsPerSecond)} rec/s, ${fmt(timed.cpuNsPerRecord)} ns CPU/record, main thread ${fmt(timed.mainCpuNsPerRecord)} (load ${loadavg()[0]!.toFixed(1)})`,
         );
       }
     }
@@ -208,17 +243,18 @@ async function main(): Promise<void> {
   }
   const rate = (side: Side) => median(results.get(side)!.map((t) => t.recordsPerSecond));
   const cpu = (side: Side) => median(results.get(side)!.map((t) => t.cpuNsPerRecord));
+  const mainCpu = (side: Side) => median(results.get(side)!.map((t) => t.mainCpuNsPerRecord));
   // ratios per run, then their median: each run's sides met the same machine load
   const ratio = (side: Side, base: Side) =>
     median(results.get(side)!.map((t, i) => t.recordsPerSecond / results.get(base)![i]!.recordsPerSecond));
   console.log(
     `\nraw consume, ${fmt(RECORDS)} records, ${PARTITIONS} partitions, median of ${RUNS} runs, load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
   );
-  console.log("| side | rec/s | CPU ns/record | of ceiling |");
-  console.log("|---|---:|---:|---:|");
+  console.log("| side | rec/s | CPU ns/record | main thread ns/record | of ceiling |");
+  console.log("|---|---:|---:|---:|---:|");
   for (const side of SIDES)
     console.log(
-      `| ${side} | ${fmt(rate(side))} | ${fmt(cpu(side))} | ${(ratio(side, "ceiling") * 100).toFixed(0)} % |`,
+      `| ${side} | ${fmt(rate(side))} | ${fmt(cpu(side))} | ${fmt(mainCpu(side))} | ${(ratio(side, "ceiling") * 100).toFixed(0)} % |`,
     );
   if (SIDES.includes("fetch+decode") && SIDES.includes("fetch+library decode"))
     console.log(
