@@ -73,15 +73,25 @@ const stopProgress = config.progress
   ? startProgress(node.progress, (text) => process.stdout.write(text), { tty: process.stdout.isTTY === true })
   : () => {};
 
+/** how far past its budget a stop may run before the process exits without it */
+const STOP_BACKSTOP_MS = 5_000;
 let stopping = false;
 const shutdown = (signal: string) => {
   if (stopping) return;
   stopping = true;
   void (async () => {
     stopProgress();
-    console.log(`\n${signal}: draining, flushing, committing...`);
+    console.log(`\n${signal}: draining, flushing, committing (at most ${config.stopTimeoutMs} ms)...`);
+    const began = performance.now();
+    // the stop is bounded part by part; should one still hang, the process does not outlive
+    // its budget by more than this: what was not committed is read again at the next start
+    const backstop = setTimeout(() => {
+      console.error(`stop: still running ${STOP_BACKSTOP_MS} ms past STOP_TIMEOUT_MS; exiting`);
+      process.exit(1);
+    }, config.stopTimeoutMs + STOP_BACKSTOP_MS);
     await node.stop();
-    console.log("stopped cleanly");
+    clearTimeout(backstop);
+    console.log(`stopped cleanly in ${Math.round(performance.now() - began)} ms`);
     process.exit(0);
   })().catch((error: unknown) => {
     console.error("shutdown failed:", error);

@@ -8,7 +8,7 @@ import { HeldRecords } from "./held-records.ts";
 import type { PartitionHosts } from "./partition-hosts.ts";
 import { rawReading } from "./raw-reading.ts";
 import type { StateRestorer } from "./state-restorer.ts";
-import { withinStopDeadline } from "./stop-deadline.ts";
+import { STOP_DEADLINE_MS, type StopBudget, withinStopDeadline } from "./stop-deadline.ts";
 
 /**
  * Log -> actors. One consumer group member per node reads `city.sensors.raw`, decodes each record
@@ -69,6 +69,8 @@ const TRANSIENT: ReadonlySet<string> = new Set([
 type Position = { topic: string; partition: number; offset: number };
 
 const MAX_HELD_RECORDS = 100_000;
+/** how long a revocation or a stop waits for the in-flight batches at most */
+const SETTLE_MS = 30_000;
 
 interface InFlightBatch {
   readonly id: number;
@@ -106,6 +108,8 @@ export class Dispatcher {
   private readonly restoring = new Map<number, symbol>();
   private restores: Promise<void> = Promise.resolve();
   private watermarks: PartitionWatermarks | undefined;
+  /** stopped: the leave's revocation waits for no batch more (what is in flight is replayed) */
+  private settleWithinMs: number | undefined;
   consumed = 0;
   committed = 0;
 
@@ -214,17 +218,24 @@ export class Dispatcher {
     return run;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Within `budget` (engine/stop-deadline.ts): batches the workers have not finished by then are
+   * abandoned with their offsets uncommitted, and read again by the partitions' next owner.
+   */
+  async stop(budget?: StopBudget): Promise<void> {
     this.running = false;
     const group = this.deps.groupId;
+    const forWork = () => Math.min(STOP_DEADLINE_MS, budget?.forWorkMs() ?? STOP_DEADLINE_MS);
     try {
-      await withinStopDeadline(this.restores, `the restores of ${group}`); // failures went to onError
+      await withinStopDeadline(this.restores, `the restores of ${group}`, forWork()); // failures went to onError
       this.batchDone?.();
-      await withinStopDeadline(this.loop ?? Promise.resolve(), `the ${group} poll loop`);
-      await this.settle();
+      await withinStopDeadline(this.loop ?? Promise.resolve(), `the ${group} poll loop`, forWork());
+      await this.settle(Math.min(SETTLE_MS, forWork()));
     } finally {
+      this.settleWithinMs = 0;
       // a member that gives up waiting still leaves: its uncommitted records are read again
-      await withinStopDeadline(this.consumer?.close() ?? Promise.resolve(), `leaving ${group}`);
+      const closeMs = Math.min(STOP_DEADLINE_MS, budget?.forCloseMs() ?? STOP_DEADLINE_MS);
+      await withinStopDeadline(this.consumer?.close() ?? Promise.resolve(), `leaving ${group}`, closeMs);
     }
   }
 
@@ -233,11 +244,11 @@ export class Dispatcher {
    * commit that fails does not end the wait: the checkpoint's state must be flushed before the
    * partitions' actors go, or it could reach the changelog after the next owner's newer state.
    */
-  private async settle(): Promise<void> {
+  private async settle(withinMs = this.settleWithinMs ?? SETTLE_MS): Promise<void> {
     const last = this.inFlight.at(-1);
     if ((last && !last.checkpoint) || (!last && this.uncommitted.size > 0))
       await this.sendBatchMarks(new Set(), true);
-    const deadline = this.deps.now() + 30_000;
+    const deadline = this.deps.now() + withinMs;
     let failure: unknown;
     const commit = () =>
       this.commitCompleted().catch((error: unknown) => {

@@ -64,12 +64,15 @@ export function inProcessHosts(
     killWorker: () => {},
     tree: async (): Promise<SupervisionTreeNode[]> => [system.tree()],
     stats: async (): Promise<ActorSystemStats[]> => [system.stats()],
-    async stop() {
-      await host.stop();
-      await hostLoop;
-      running = false;
-      await outputLoop;
-      await system.stop();
+    async stop(timeoutMs) {
+      try {
+        await host.stop(timeoutMs);
+      } finally {
+        await hostLoop;
+        running = false;
+        await outputLoop;
+        await system.stop(timeoutMs);
+      }
     },
   };
 }

@@ -61,7 +61,8 @@ export interface PartitionHostDeps {
 export interface PartitionHost {
   /** read and handle inbound records until `stop` */
   run(): Promise<void>;
-  stop(): Promise<void>;
+  /** stop; the actors' queued messages left after `timeoutMs` (default 30 s) are abandoned */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
@@ -376,10 +377,15 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
         if (handled === 0 && marks.length === 0) await inbound.waitForData(50);
       }
     },
-    async stop() {
+    async stop(timeoutMs) {
       running = false;
-      await system.drain();
-      await flushPending();
+      // a stop under a backlog abandons what is still queued past `timeoutMs` (DRAIN_TIMEOUT):
+      // its offsets are uncommitted, the next owner reads it again
+      try {
+        await system.drain(timeoutMs);
+      } finally {
+        await flushPending();
+      }
     },
   };
 }

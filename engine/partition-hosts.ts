@@ -28,5 +28,6 @@ export interface PartitionHosts {
   killWorker(worker: number): void;
   tree(): Promise<SupervisionTreeNode[]>;
   stats(): Promise<ActorSystemStats[]>;
-  stop(): Promise<void>;
+  /** stops the hosts; what they have not processed within `timeoutMs` is abandoned (replayed) */
+  stop(timeoutMs?: number): Promise<void>;
 }

@@ -49,9 +49,19 @@ export class StopBudget {
   constructor(
     readonly totalMs: number,
     private readonly now: () => number = () => performance.now(),
+    closeReserveMs = Math.min(MAX_CLOSE_RESERVE_MS, Math.floor(totalMs / 4)),
   ) {
     this.endsAt = now() + totalMs;
-    this.closeReserveMs = Math.min(MAX_CLOSE_RESERVE_MS, Math.floor(totalMs / 4));
+    this.closeReserveMs = closeReserveMs;
+  }
+
+  /**
+   * the budget of a step that leaves part of the work time to the steps after it (the sensor
+   * engine leaves the aggregates time for their last checkpoint); the same close reserve
+   */
+  part(share: number): StopBudget {
+    const forWork = Math.floor(this.forWorkMs() * share);
+    return new StopBudget(forWork + this.closeReserveMs, this.now, this.closeReserveMs);
   }
 
   /** what is left of the whole budget, never below 0 */

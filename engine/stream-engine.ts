@@ -8,6 +8,7 @@ import { Dispatcher } from "./dispatcher.ts";
 import { inProcessHosts } from "./in-process-hosts.ts";
 import type { PartitionHostSetup } from "./partition-host-setup.ts";
 import type { PartitionHosts } from "./partition-hosts.ts";
+import type { StopBudget } from "./stop-deadline.ts";
 import { workerHosts } from "./worker-hosts.ts";
 
 /**
@@ -22,7 +23,8 @@ export interface StreamEngine {
   readonly dispatcher: Dispatcher;
   /** the sinks made a batch's outputs durable */
   markDone(worker: number, batch: number): void;
-  stop(): Promise<void>;
+  /** within `budget`: batches not done by then are abandoned uncommitted (read again later) */
+  stop(budget?: StopBudget): Promise<void>;
 }
 
 export interface StreamEngineDeps {
@@ -76,11 +78,11 @@ export async function startStreamEngine(deps: StreamEngineDeps): Promise<StreamE
     hosts,
     dispatcher,
     markDone: (worker, batch) => dispatcher.markDone(worker, batch),
-    async stop() {
+    async stop(budget) {
       try {
-        await dispatcher.stop();
+        await dispatcher.stop(budget);
       } finally {
-        await hosts.stop();
+        await hosts.stop(budget?.forWorkMs());
       }
     },
   };

@@ -8,6 +8,9 @@ import type { PartitionHostSetup } from "./partition-host-setup.ts";
 import type { PartitionHosts } from "./partition-hosts.ts";
 import type { WorkerReply } from "./worker-entry.ts";
 
+/** how long a stopping pool waits for its workers' own stop before it terminates them */
+const WORKER_STOP_MS = 10_000;
+
 /**
  * One partition host per Bun worker, behind the pool's SharedArrayBuffer rings. Outputs come back
  * through each worker's outbound ring; supervision trees and stats over the control channel.
@@ -101,6 +104,6 @@ export async function workerHosts(options: {
       (await inspect())
         .map((reply) => reply.stats as ActorSystemStats | undefined)
         .filter((s) => s !== undefined),
-    stop: () => pool.stop(10_000),
+    stop: (timeoutMs = WORKER_STOP_MS) => pool.stop(Math.min(WORKER_STOP_MS, timeoutMs)),
   };
 }

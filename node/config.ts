@@ -86,6 +86,11 @@ export const NodeConfig = z.object({
     .optional(),
   /** how often actor state is checkpointed to the changelogs and input offsets committed */
   commitIntervalMs: intFrom(10, 600_000).default(5000),
+  /**
+   * how long a graceful stop may take in all (SIGTERM, Ctrl-C): past it, work not done is
+   * abandoned uncommitted and replayed at the next start; shorter than a supervisor's kill timeout
+   */
+  stopTimeoutMs: intFrom(1000, 600_000).default(20_000),
   /** stop after this many seconds (0 = run until SIGINT/SIGTERM) */
   durationSeconds: intFrom(0, 7 * 24 * 3600).default(0),
   injectDriftAfterSeconds: intFrom(0, 7 * 24 * 3600).default(0),
@@ -272,6 +277,7 @@ const FLAGS: Record<string, keyof NodeConfig> = {
   "--partition-idle-ms": "partitionIdleMs",
   "--duration": "durationSeconds",
   "--commit-interval-ms": "commitIntervalMs",
+  "--stop-timeout-ms": "stopTimeoutMs",
   "--sensor-idle-ms": "sensorIdleMs",
   "--log-retention-ms": "logRetentionMs",
   "--inject-drift-after": "injectDriftAfterSeconds",
@@ -315,6 +321,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   PARTITION_IDLE_MS: "partitionIdleMs",
   DURATION_SECONDS: "durationSeconds",
   COMMIT_INTERVAL_MS: "commitIntervalMs",
+  STOP_TIMEOUT_MS: "stopTimeoutMs",
   SENSOR_IDLE_MS: "sensorIdleMs",
   LOG_RETENTION_MS: "logRetentionMs",
   LOG_TOPIC_RETENTION_MS: "logTopicRetentionMs",

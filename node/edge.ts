@@ -1,4 +1,5 @@
 import { type IngestMessage, ingestProps } from "../actors/ingest.ts";
+import type { StopBudget } from "../engine/stop-deadline.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import { Topics } from "../messages/topics.ts";
 import { parseSensorMessage } from "../sources/iot/ingest-parser.ts";
@@ -37,8 +38,11 @@ export interface NodeEdge {
   readonly mqttUrl: string;
   readonly subscriber: MqttSubscriber;
   readonly publisher: SensorPublisher | undefined;
-  /** sources first, then ingest: what was received is appended before this resolves */
-  stopSources(): Promise<void>;
+  /**
+   * sources first, then ingest: what was received is appended before this resolves; the
+   * embedded broker's queue is drained for at most what the budget leaves for work
+   */
+  stopSources(budget?: StopBudget): Promise<void>;
   stopBroker(): Promise<void>;
 }
 
@@ -170,10 +174,13 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
     mqttUrl,
     subscriber,
     publisher,
-    async stopSources() {
+    async stopSources(budget) {
       if (driftTimer) clearTimeout(driftTimer);
       await publisher?.stop();
-      const stranded = (await broker.drain?.(identity.clientId, DRAIN_TIMEOUT_MS)) ?? 0;
+      // what the embedded broker acknowledged dies with it: its drain comes before any other
+      // work of the stop (a backlog elsewhere is only replayed, never lost)
+      const drainMs = Math.min(DRAIN_TIMEOUT_MS, budget?.forWorkMs() ?? DRAIN_TIMEOUT_MS);
+      const stranded = (await broker.drain?.(identity.clientId, drainMs)) ?? 0;
       if (stranded > 0)
         console.warn(
           `${stranded} readings queued in the embedded MQTT broker were not ingested before the stop`,

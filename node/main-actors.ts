@@ -10,6 +10,7 @@ import {
 } from "../actors/alert/alert-router.ts";
 import { type DriftCheck, driftMonitorProps } from "../actors/drift/drift-monitor.ts";
 import { typeWindowProps } from "../actors/type-window/type-window.ts";
+import type { StopBudget } from "../engine/stop-deadline.ts";
 import type { Alert, MetricSample } from "../messages/alert.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
@@ -56,8 +57,16 @@ export interface MainActors {
   sample(sample: MetricSample): void;
   /** the pending and firing alerts with what mutes them (the alerts API) */
   activeAlerts(): AlertStatusView[];
-  stop(): Promise<void>;
+  /**
+   * within the node's stop budget: the aggregates' last checkpoint and the system's drain take
+   * what is left; what the actors did not process by then is abandoned (the alert router's
+   * queued samples, an aggregate's backlog, whose records stay uncommitted and are replayed)
+   */
+  stop(budget?: StopBudget): Promise<void>;
 }
+
+/** how long the main system's stop lets its actors finish what is queued, at most */
+const MAIN_STOP_DRAIN_MS = 5_000;
 
 /** idle aggregates passivate to the snapshot store; their state is in the changelog too */
 const AGGREGATE_PASSIVATE_AFTER_MS = 600_000;
@@ -162,9 +171,9 @@ export async function startMainActors(node: NodeContext, deps: MainActorsDeps): 
     alerts,
     sample: (sample) => alerts.tell({ type: "sample", sample }),
     activeAlerts: () => readAlerts(),
-    async stop() {
-      await aggregates.engine.stop().catch(failures.stopIncomplete);
-      await system.stop();
+    async stop(budget) {
+      await aggregates.engine.stop(budget).catch(failures.stopIncomplete);
+      await system.stop(budget ? Math.min(MAIN_STOP_DRAIN_MS, budget.forWorkMs()) : undefined);
       alerting.close();
     },
   };

@@ -5,6 +5,7 @@ import type { HealthCheck } from "../api/health.ts";
 import { MarketView } from "../api/markets/market-view.ts";
 import { marketRoutes } from "../api/markets/routes.ts";
 import { aggregateOf, RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
+import type { StopBudget } from "../engine/stop-deadline.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import type { IndicatorSnapshot } from "../messages/market.ts";
@@ -41,7 +42,8 @@ export interface NodeMarket {
   readonly ingest: MarketIngest;
   /** each indicator snapshot the symbol actors emit (the market model's minutes); returns the unsubscribe */
   onIndicator(listener: (snapshot: IndicatorSnapshot) => void): () => void;
-  stop(): Promise<void>;
+  /** within the node's stop budget: past it, work not done is abandoned uncommitted */
+  stop(budget?: StopBudget): Promise<void>;
 }
 
 const DEFAULT_SYMBOL_COUNT = 12;
@@ -232,13 +234,15 @@ export async function startMarket(
       indicatorListeners.add(listener);
       return () => indicatorListeners.delete(listener);
     },
-    async stop() {
+    async stop(budget) {
       await chain.stop();
       await ingest.flush().catch(failures.logUnavailable);
-      await system.drain(10_000).catch(failures.fail);
-      await engine.stop().catch(failures.stopIncomplete);
+      const forWork = () => Math.min(10_000, budget?.forWorkMs() ?? 10_000);
+      // a system still busy past its share of the stop is left: what it did not process is uncommitted
+      await system.drain(forWork()).catch(failures.stopIncomplete);
+      await engine.stop(budget).catch(failures.stopIncomplete);
       await outputs.flush().catch(failures.logUnavailable);
-      await system.stop();
+      await system.stop(budget ? forWork() : undefined);
     },
   };
 }

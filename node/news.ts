@@ -5,6 +5,7 @@ import type { HealthCheck } from "../api/health.ts";
 import { NewsView } from "../api/news/news-view.ts";
 import { newsRoutes } from "../api/news/routes.ts";
 import { aggregateOf, RepartitionedAggregates } from "../engine/repartitioned-aggregates.ts";
+import type { StopBudget } from "../engine/stop-deadline.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../messages/errors.ts";
 import type { LocationSentiment, NewsInsight } from "../messages/news.ts";
@@ -56,7 +57,8 @@ export interface NodeNews {
   readonly health: HealthCheck;
   /** poll every place once now (tests and drills) */
   pollOnce(): Promise<void>;
-  stop(): Promise<void>;
+  /** within the node's stop budget: past it, work not done is abandoned uncommitted */
+  stop(budget?: StopBudget): Promise<void>;
 }
 
 export async function startNews(node: NodeContext, outputs: NewsOutputs): Promise<NodeNews | undefined> {
@@ -253,11 +255,11 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
       },
     },
     pollOnce: () => poller.pollOnce(),
-    async stop() {
+    async stop(budget) {
       await poller.stop();
-      await engine?.stop().catch(failures.stopIncomplete);
+      await engine?.stop(budget).catch(failures.stopIncomplete);
       await symbolOutputs.flush().catch(failures.logUnavailable);
-      await system.stop();
+      await system.stop(budget ? Math.min(5_000, budget.forWorkMs()) : undefined);
     },
   };
 }

@@ -12,6 +12,7 @@ import { openActorStateStores } from "../engine/actor-state.ts";
 import { startMembership } from "../engine/membership.ts";
 import type { PartitionHostSetup } from "../engine/partition-host-setup.ts";
 import { followTopic } from "../engine/reference-table-feed.ts";
+import { StopBudget } from "../engine/stop-deadline.ts";
 import { type StreamEngine, startStreamEngine } from "../engine/stream-engine.ts";
 import type { Log } from "../log/log.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
@@ -164,7 +165,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       actors: main.system.stats().actors,
       workers: hosts.workers,
     }),
-    stop: stopInOrder(failures, {
+    stop: stopInOrder(failures, config.stopTimeoutMs, {
       ...{ housekeeping, signals, edge, news, market, main, engine, marketModel, router },
       ...{ timeseries, lake, features, models, membership, server, access, sensorRegistry, log },
     }),
@@ -184,8 +185,8 @@ interface StoppableParts {
   readonly housekeeping: { stop(): void };
   readonly signals: { stop(): void };
   readonly edge: NodeEdge;
-  readonly news: { stop(): Promise<void> } | undefined;
-  readonly market: { stop(): Promise<void> } | undefined;
+  readonly news: { stop(budget: StopBudget): Promise<void> } | undefined;
+  readonly market: { stop(budget: StopBudget): Promise<void> } | undefined;
   readonly main: MainActors;
   readonly engine: StreamEngine;
   readonly marketModel: { stop(): Promise<void> } | undefined;
@@ -203,33 +204,45 @@ interface StoppableParts {
 
 /**
  * The node's stop: the reverse of the data path, sources, ingest, dispatch (commit), actors,
- * sinks, API, log. Each part's stop is bounded by its own deadline; one that takes long is said,
- * so an operator sees which part held the stop. A second call does nothing.
+ * sinks, API, log; in all within `budgetMs` (STOP_TIMEOUT_MS), as Kafka Streams' close(timeout).
+ * Intake stops first (the MQTT subscriber hands over what it took and reads no further); the
+ * engines then checkpoint and commit what their actors processed, and a backlog they cannot
+ * process in what is left of the budget is abandoned with its offsets uncommitted, read again at
+ * the next start. Nothing acknowledged is lost: a reading is acknowledged once appended. Each
+ * part that takes long is said, so an operator sees which part held the stop. A second call
+ * does nothing.
  */
-function stopInOrder(failures: NodeFailures, parts: StoppableParts): () => Promise<void> {
+function stopInOrder(failures: NodeFailures, budgetMs: number, parts: StoppableParts): () => Promise<void> {
   let stopped = false;
+  const took: string[] = [];
   const step = async (part: string, stopping: () => Promise<unknown> | undefined) => {
     const began = performance.now();
     await stopping();
     const tookMs = performance.now() - began;
+    took.push(`${part} ${Math.round(tookMs)} ms`);
     if (tookMs > SLOW_STOP_STEP_MS) console.warn(`stop: ${part} took ${Math.round(tookMs)} ms`);
   };
   return async () => {
     if (stopped) return;
     stopped = true;
+    const budget = new StopBudget(budgetMs);
     const { main, router } = parts;
     parts.housekeeping.stop();
     parts.signals.stop();
-    await step("sources", () => parts.edge.stopSources());
+    await step("sources", () => parts.edge.stopSources(budget));
     // the news and market rooms are independent of each other and of the sensor path: they
     // stop beside it, so a slow group leave there does not hold the sensor partitions' hand-over
-    const rooms = step("news and market", () => Promise.all([parts.news?.stop(), parts.market?.stop()]));
-    await step("main actors' drain", () => main.system.drain(10_000).catch(failures.fail));
-    await step("stream engine", () => parts.engine.stop().catch(failures.stopIncomplete));
+    const engineBudget = budget.part(ENGINE_SHARE_OF_STOP);
+    const rooms = step("news and market", () =>
+      Promise.all([parts.news?.stop(engineBudget), parts.market?.stop(engineBudget)]),
+    );
+    // no drain of the main actors first: the ingest handed over with the subscriber's stop, and
+    // under load the alert router's queued samples alone outlasted the whole budget
+    await step("stream engine", () => parts.engine.stop(engineBudget).catch(failures.stopIncomplete));
     await rooms;
     await step("market model", () => parts.marketModel?.stop());
     await step("outputs", () => router.flush().catch(failures.fail));
-    await step("main actors", () => main.stop());
+    await step("main actors", () => main.stop(budget));
     // sinks read the log on their own consumer groups: they leave them side by side
     await step("sinks", () =>
       Promise.all([
@@ -240,11 +253,15 @@ function stopInOrder(failures: NodeFailures, parts: StoppableParts): () => Promi
       ]),
     );
     await step("membership", () => parts.membership.stop().catch(failures.fail));
-    await parts.server.stop();
-    await parts.access.stop();
+    await step("API", () => parts.server.stop());
+    await step("access", () => parts.access.stop());
     await step("MQTT broker", () => parts.edge.stopBroker());
-    await parts.sensorRegistry.stop();
-    await parts.log.close();
+    await step("sensor registry", () => parts.sensorRegistry.stop());
+    await step("log", () => parts.log.close());
+    if (budget.overrunMs() > 0)
+      console.warn(
+        `stop: took ${Math.round(budget.overrunMs())} ms more than its ${budgetMs} ms (STOP_TIMEOUT_MS): ${took.join(", ")}`,
+      );
   };
 }
 
@@ -362,6 +379,12 @@ function startNodeSignals(
   deps.main.system.events.subscribe((event) => signals.event(event));
   return signals;
 }
+
+/**
+ * the sensor engine's share of the stop's work time: the rest is the per-type aggregates' last
+ * checkpoint's, which under a sensor backlog is cheap (a few records) and worth committing
+ */
+const ENGINE_SHARE_OF_STOP = 0.75;
 
 /** a part of the stop that takes longer than this is said on stderr */
 const SLOW_STOP_STEP_MS = 2000;

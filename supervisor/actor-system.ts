@@ -48,8 +48,11 @@ export interface ActorSystem {
   stats(): ActorSystemStats;
   /** resolves when every mailbox is empty and nothing async runs; rejects with DRAIN_TIMEOUT */
   drain(timeoutMs?: number): Promise<void>;
-  /** stop accepting outside messages, drain, signal `stopping`, stop timers */
-  stop(): Promise<void>;
+  /**
+   * stop accepting outside messages, drain (at most `timeoutMs`, default the system's
+   * `stopTimeoutMs`; what is still queued then is abandoned), signal `stopping`, stop timers
+   */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 export const DEFAULT_ROOT_SUPERVISION: SupervisorSpec = {
@@ -347,15 +350,15 @@ class LocalActorSystem implements ActorSystem, CellHost, CellResolver {
     }
   }
 
-  stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
+  stop(timeoutMs = this.stopTimeoutMs): Promise<void> {
+    this.stopping ??= this.shutdown(timeoutMs);
     return this.stopping;
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(timeoutMs: number): Promise<void> {
     this.closing = true;
     try {
-      await this.drain(this.stopTimeoutMs);
+      await this.drain(timeoutMs);
     } catch (error) {
       this.reportError(`${this.name} stop`, error);
     }

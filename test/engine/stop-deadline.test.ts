@@ -23,3 +23,15 @@ test.each([
     expect(budget.remainingMs()).toBe(Math.max(0, total - elapsed));
   },
 );
+
+test("a part of a budget leaves the rest of the work time to the steps after it, with the same reserve", () => {
+  let now = 0;
+  const budget = new StopBudget(20_000, () => now);
+  now += 3_000;
+  const engine = budget.part(0.75);
+  expect(engine.forWorkMs()).toBe(9_000);
+  expect(engine.closeReserveMs).toBe(5_000);
+  now += 9_000; // the engine took all of its part
+  expect(engine.forWorkMs()).toBe(0);
+  expect(budget.forWorkMs()).toBe(3_000);
+});

@@ -6,7 +6,8 @@ import mqtt from "mqtt";
 import { openLog } from "../../log/index.ts";
 import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
-import { startNode } from "../../node/start-node.ts";
+import type { WindowResult } from "../../messages/window-result.ts";
+import { type RunningNode, startNode } from "../../node/start-node.ts";
 import { mosquittoUrl, requireRealServers, runId } from "../../testkit/real-servers.ts";
 import { eventually, testNodeConfig, trafficReading } from "./node-fixture.ts";
 
@@ -38,6 +39,24 @@ async function loggedReadings(dataDir: string): Promise<Set<string>> {
     await log.close();
   }
 }
+
+async function processedWindows(node: RunningNode): Promise<WindowResult[]> {
+  const all: WindowResult[] = [];
+  for (let partition = 0; partition < PARTITIONS; partition++)
+    for (const record of await node.log.read(
+      { topic: Topics.processed("traffic"), partition },
+      { maxRecords: 1_000_000 },
+    ))
+      all.push(JSON.parse(new TextDecoder().decode(payloadOf(record.value!))) as WindowResult);
+  return all.filter((w) => w.final);
+}
+
+const finalSensorWindows = async (node: RunningNode) =>
+  (await processedWindows(node)).filter((w) => w.scope === "sensor");
+const finalTypeWindows = async (node: RunningNode) =>
+  (await processedWindows(node)).filter((w) => w.scope === "type");
+const distinctWindows = (windows: readonly WindowResult[]) =>
+  new Set(windows.map((w) => `${w.key}@${w.window_start}`)).size;
 
 describe("stopping a node", () => {
   test("a stop under 1,000 QoS 1 readings a second keeps every reading the embedded broker acknowledged", async () => {
@@ -91,6 +110,84 @@ describe("stopping a node", () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  test("a stop under a backlog far larger than its budget can process ends within the budget; a restart counts every reading once", async () => {
+    // regression: a node far behind (20k readings/s offered) drained for its whole stop and its
+    // wrapper killed it at 60 s. Now a stop commits what was processed and abandons the rest
+    // uncommitted within STOP_TIMEOUT_MS; the next start reads it again against the saved state.
+    const dataDir = mkdtempSync(join(tmpdir(), "stop-budget-"));
+    const STOP_TIMEOUT_MS = 4_000;
+    const SENSORS = 20;
+    const WINDOWS = 40;
+    const PER_WINDOW = 100;
+    const config = testNodeConfig(dataDir, {
+      partitions: PARTITIONS,
+      windowMs: 1000,
+      commitIntervalMs: 200,
+      stopTimeoutMs: STOP_TIMEOUT_MS,
+    });
+    const windowStart = Math.floor((Date.now() - 600_000) / 1000) * 1000;
+    try {
+      let node = await startNode(config);
+      // 80,000 readings appended at once: 40 one-second windows of 100 per sensor, and one
+      // reading a minute later per sensor that closes them all by the sensor's own event time
+      const encoder = new TextEncoder();
+      const records = [];
+      for (let i = 0; i < WINDOWS * PER_WINDOW; i++)
+        for (let s = 0; s < SENSORS; s++) {
+          const sensor = `traffic_budget${s}`;
+          const at = windowStart + i * (1000 / PER_WINDOW);
+          records.push({
+            topic: Topics.sensorsRaw,
+            key: sensor,
+            value: encoder.encode(JSON.stringify(trafficReading(sensor, at, 1))),
+            timestamp: at,
+          });
+        }
+      for (let s = 0; s < SENSORS; s++) {
+        const sensor = `traffic_budget${s}`;
+        const at = windowStart + WINDOWS * 1000 + 60_000;
+        records.push({
+          topic: Topics.sensorsRaw,
+          key: sensor,
+          value: encoder.encode(JSON.stringify(trafficReading(sensor, at, 1))),
+          timestamp: at,
+        });
+      }
+      for (let i = 0; i < records.length; i += 5_000) await node.log.append(records.slice(i, i + 5_000));
+      await eventually(
+        () => node.progress().consumed,
+        (n) => n > 0,
+      );
+      const consumedAtStop = node.progress().consumed;
+      const began = performance.now();
+      await node.stop();
+      const stopMs = performance.now() - began;
+      expect(stopMs).toBeLessThan(STOP_TIMEOUT_MS);
+      // the stop came with the backlog mostly unread, however fast the machine
+      expect(consumedAtStop).toBeLessThan(records.length);
+
+      node = await startNode(config);
+      // every sensor's 40 windows, each with its 100 readings: as a run without the stop
+      const windows = await eventually(
+        () => finalSensorWindows(node),
+        (all) => distinctWindows(all) === SENSORS * WINDOWS,
+        90_000,
+      );
+      const typeWindows = await eventually(
+        () => finalTypeWindows(node),
+        (all) => new Set(all.map((w) => w.window_start)).size === WINDOWS,
+        60_000,
+      );
+      await node.stop();
+      // a final window emitted again after the replay is the same window, never a partial one
+      expect(windows.filter((w) => w.count !== PER_WINDOW)).toEqual([]);
+      expect(distinctWindows(windows)).toBe(SENSORS * WINDOWS);
+      expect(typeWindows.filter((w) => w.count !== SENSORS * PER_WINDOW)).toEqual([]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   test("a restart ingests what the external broker queued for the node's persistent session while it was stopped", async () => {
     await requireRealServers();
