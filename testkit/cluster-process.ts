@@ -93,7 +93,8 @@ export async function spawnClusterNode(options: ClusterNodeOptions): Promise<Clu
       proc.kill("SIGKILL");
       await exited;
     },
-    async stop(timeoutMs = 20_000) {
+    // past the node's own stop budget (STOP_TIMEOUT_MS, 20 s by default) and its 5 s backstop
+    async stop(timeoutMs = 30_000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill("SIGTERM");
       const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
