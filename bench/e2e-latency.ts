@@ -15,12 +15,15 @@
  * Besides the latency it prints the node's CPU time per 1,000 readings offered while measuring
  * (its main thread and the whole process, from /proc on Linux): on a shared machine the latency
  * of an overloaded node says mostly how loaded the machine was, the CPU a reading costs does not.
+ * It prints the same by thread (the main thread, the partition workers, the embedded broker's
+ * thread, JSC's GC and JIT helpers: which one is saturated), and the load generator's own CPU
+ * per 1,000 readings, the part of the machine the node cannot have.
  * After the node stops it prints the records the node appended per reading offered, by topic
  * (read from the embedded log's partition ends): the hot path's append cost is in that count.
  */
 
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -88,7 +91,29 @@ function cpuSeconds(statPath: string): number | undefined {
 const nodeCpu = () => ({
   main: cpuSeconds(`/proc/${node.pid}/task/${node.pid}/stat`),
   all: cpuSeconds(`/proc/${node.pid}/stat`),
+  threads: threadCpu(),
 });
+
+/**
+ * CPU seconds of each of the node's threads by thread id, with its name: which thread is
+ * saturated (a worker's, the main thread, the embedded broker's, SQLite's checkpointer, GC helpers)
+ */
+function threadCpu(): Map<string, { name: string; seconds: number }> {
+  const threads = new Map<string, { name: string; seconds: number }>();
+  const dir = `/proc/${node.pid}/task`;
+  if (!existsSync(dir)) return threads;
+  for (const tid of readdirSync(dir)) {
+    try {
+      const seconds = cpuSeconds(`${dir}/${tid}/stat`);
+      const name = readFileSync(`${dir}/${tid}/comm`, "utf8").trim();
+      if (seconds !== undefined) threads.set(tid, { name, seconds });
+    } catch (error) {
+      // a thread that ended between the listing and the read has no CPU left to count
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+  return threads;
+}
 
 async function waitForHealth(): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -149,6 +174,8 @@ try {
   let sent = 0;
   let sentMeasured = 0;
   let cpuAtStart: ReturnType<typeof nodeCpu> | undefined;
+  /** the load generator's own CPU (this process: publisher, probe and WebSocket client) */
+  let generatorCpuAtStart: NodeJS.CpuUsage | undefined;
   let next = 0;
   const started = performance.now();
   const perTick = Math.max(1, Math.round(rate / 100));
@@ -156,6 +183,7 @@ try {
     measuring = performance.now() - started > warmupSeconds * 1000;
     if (measuring && cpuAtStart === undefined) {
       cpuAtStart = nodeCpu();
+      generatorCpuAtStart = process.cpuUsage();
       measuredFrom = performance.now();
     }
     const tickStart = performance.now();
@@ -193,6 +221,7 @@ try {
   await Bun.sleep(2000);
   measuring = false;
   const cpuAtEnd = nodeCpu();
+  const generatorCpu = process.cpuUsage(generatorCpuAtStart);
   // CPU ms per 1,000 readings: what the node spent while the measured readings went through it
   const cpuPerThousand = (pick: "main" | "all") => {
     const before = cpuAtStart?.[pick];
@@ -225,8 +254,10 @@ try {
   console.log(`unmatched sends (in flight or lost at the end): ${sendTimes.size}`);
   console.log(
     `node CPU per 1,000 readings: main thread ${cpuPerThousand("main").toFixed(1)} ms, ` +
-      `whole process ${cpuPerThousand("all").toFixed(1)} ms (load average ${readLoad()})`,
+      `whole process ${cpuPerThousand("all").toFixed(1)} ms (load average ${readLoad()}); ` +
+      `the load generator (this process) ${(sentMeasured === 0 ? Number.NaN : (generatorCpu.user + generatorCpu.system) / sentMeasured).toFixed(1)} ms`,
   );
+  printThreadCpu(cpuAtStart?.threads, cpuAtEnd.threads, sentMeasured);
   printFigure({
     name: "e2e-window-latency-p99",
     value: p99,
@@ -304,6 +335,31 @@ function printRecordsPerReading(): void {
   } finally {
     db.close();
   }
+}
+
+/** CPU ms per 1,000 readings of each thread that used at least 1 % of the node's, busiest first */
+function printThreadCpu(
+  before: ReturnType<typeof threadCpu> | undefined,
+  after: ReturnType<typeof threadCpu>,
+  readings: number,
+): void {
+  if (!before || readings === 0) return;
+  const rows: { thread: string; "ms per 1,000": number; "% of a core": number }[] = [];
+  const measuredSeconds = seconds + 2;
+  let total = 0;
+  for (const [tid, { name, seconds: end }] of after) {
+    const used = end - (before.get(tid)?.seconds ?? 0);
+    total += used;
+    rows.push({
+      thread: `${name} (${tid === String(node.pid) ? "main" : tid})`,
+      "ms per 1,000": Number(((used * 1e6) / readings).toFixed(1)),
+      "% of a core": Number(((100 * used) / measuredSeconds).toFixed(1)),
+    });
+  }
+  rows.sort((a, b) => b["ms per 1,000"] - a["ms per 1,000"]);
+  const totalPerThousand = (total * 1e6) / readings;
+  console.log("node CPU by thread (ms per 1,000 readings; % of a core over the measured span):");
+  console.table(rows.filter((row) => row["ms per 1,000"] >= totalPerThousand / 100));
 }
 
 function readLoad(): string {
