@@ -181,7 +181,10 @@ export class RepartitionedAggregates {
     return partitionFor(key, this.deps.partitions);
   }
 
-  /** an actor's state at a checkpoint; `kind` and `key` name the actor */
+  /**
+   * an actor's state at a checkpoint, once per checkpoint message and only then (an answer
+   * counts against the checkpoints it owes); `kind` and `key` name the actor
+   */
   saveState(kind: string, key: string, state: unknown): void {
     this.byKind.get(kind)?.store.put(this.partitionOf(key), key, state);
     const actor = `${kind}/${key}`;
