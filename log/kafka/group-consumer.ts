@@ -54,6 +54,13 @@ interface OwnedPartition {
   corruptFetches: number;
 }
 
+/** one partition's records of one fetch, handed out from `at` on */
+interface BufferedRun {
+  readonly records: LogRecord[];
+  readonly owned: OwnedPartition;
+  at: number;
+}
+
 interface FetchRound {
   readonly epochs: ReadonlyMap<string, number>;
   readonly settled: Promise<{ fetched?: FetchedPartition[]; error?: unknown }>;
@@ -71,9 +78,15 @@ export class GroupConsumer implements Consumer {
   private readonly client: KafkaConsumer;
   private readonly fetchPool: ConnectionPool;
   private readonly owned = new Map<string, OwnedPartition>();
-  /** fetched records; those before `head` were handed out already */
-  private buffer: LogRecord[] = [];
-  private head = 0;
+  /**
+   * fetched records as the fetch decoded them, one run per partition and round: no copy into
+   * one array per record, and a partition's pending count moves by a run's share, not per record
+   */
+  private runs: BufferedRun[] = [];
+  /** the first run not handed out in full */
+  private runHead = 0;
+  /** records fetched and not handed out yet */
+  private buffered = 0;
   /** records the last accepted round brought: the next fetch starts when half of that is left */
   private lastRound = 0;
   private round: FetchRound | undefined;
@@ -146,20 +159,10 @@ export class GroupConsumer implements Consumer {
     const maxRecords = Math.max(1, options.maxRecords ?? DEFAULT_MAX_RECORDS);
     const deadline = Date.now() + Math.max(0, options.timeoutMs ?? 0);
     for (;;) {
-      if (this.head < this.buffer.length) {
-        // a read index, not splice(0, n): splicing the front of a 100k-record round for every
-        // poll moved the whole rest each time and halved the consume rate
-        const end = Math.min(this.buffer.length, this.head + maxRecords);
-        const taken = this.buffer.slice(this.head, end);
-        this.head = end;
-        this.handedOut(taken);
-        if (this.head === this.buffer.length) {
-          this.buffer = [];
-          this.head = 0;
-        }
+      if (this.buffered > 0) {
+        const taken = this.take(maxRecords);
         // fetch the next round while the caller works through the rest of this one
-        if (this.buffer.length - this.head <= Math.max(maxRecords, this.lastRound / 2))
-          this.startRound(MAX_FETCH_WAIT_MS);
+        if (this.buffered <= Math.max(maxRecords, this.lastRound / 2)) this.startRound(MAX_FETCH_WAIT_MS);
         return taken;
       }
       // as Kafka's consumer: the records before a corrupt batch first, then its error, its
@@ -183,7 +186,7 @@ export class GroupConsumer implements Consumer {
       this.round = undefined;
       if (outcome.error !== undefined) await this.recover(outcome.error);
       else this.accept(round, outcome.fetched ?? []);
-      if (this.head === this.buffer.length && Date.now() >= deadline) return [];
+      if (this.buffered === 0 && Date.now() >= deadline) return [];
     }
   }
 
@@ -251,7 +254,7 @@ export class GroupConsumer implements Consumer {
     owned.position = BigInt(Math.max(0, position.offset));
     owned.epoch = ++this.epochs;
     owned.corruptFetches = 0;
-    this.keepBuffered((record) => slotOf(record) !== slotOf(position));
+    this.keepBuffered((slot) => slot !== slotOf(position));
   }
 
   currentLag(tp: TopicPartition): number | undefined {
@@ -358,7 +361,7 @@ export class GroupConsumer implements Consumer {
     });
     for (const slot of slots) this.owned.delete(slot);
     const gone = new Set(slots);
-    this.keepBuffered((record) => !gone.has(slotOf(record)));
+    this.keepBuffered((slot) => !gone.has(slot));
     const listener = this.options.rebalance;
     if (how === "lost" && listener?.onLost) await listener.onLost(partitions);
     else await listener?.onRevoked?.(partitions);
@@ -426,31 +429,43 @@ export class GroupConsumer implements Consumer {
     return round;
   }
 
-  /** the records not handed out yet that `keep` says still belong to this member */
-  private keepBuffered(keep: (record: LogRecord) => boolean): void {
-    this.buffer = this.buffer.slice(this.head).filter(keep);
-    this.head = 0;
+  /**
+   * up to `max` records from the front runs, in order; a run handed out whole is handed out as
+   * it is. A read index, not splice(0, n): splicing the front of a 100k-record round for every
+   * poll moved the whole rest each time and halved the consume rate.
+   */
+  private take(max: number): LogRecord[] {
+    let taken: LogRecord[] | undefined;
+    let wanted = max;
+    while (wanted > 0 && this.runHead < this.runs.length) {
+      const run = this.runs[this.runHead]!;
+      const count = Math.min(wanted, run.records.length - run.at);
+      const part = count === run.records.length ? run.records : run.records.slice(run.at, run.at + count);
+      run.at += count;
+      run.owned.pending -= count;
+      this.buffered -= count;
+      wanted -= count;
+      if (taken === undefined) taken = part;
+      else for (const record of part) taken.push(record);
+      if (run.at === run.records.length) this.runHead++;
+    }
+    if (this.runHead === this.runs.length) {
+      this.runs = [];
+      this.runHead = 0;
+    }
+    return taken ?? [];
+  }
+
+  /** the runs not handed out yet whose partition `keep` says still belongs to this member */
+  private keepBuffered(keep: (slot: string) => boolean): void {
+    this.runs = this.runs.slice(this.runHead).filter((run) => keep(slotOf(run.owned)));
+    this.runHead = 0;
     for (const owned of this.owned.values()) owned.pending = 0;
-    this.countPending(this.buffer, 1);
-  }
-
-  private handedOut(records: readonly LogRecord[]): void {
-    this.countPending(records, -1);
-  }
-
-  /** a round's records come in runs of one partition: one lookup per run, not per record */
-  private countPending(records: readonly LogRecord[], by: 1 | -1): void {
-    let owned: OwnedPartition | undefined;
-    let previous: LogRecord | undefined;
-    for (const record of records) {
-      if (
-        previous === undefined ||
-        record.partition !== previous.partition ||
-        record.topic !== previous.topic
-      )
-        owned = this.owned.get(slotOf(record));
-      if (owned !== undefined) owned.pending += by;
-      previous = record;
+    this.buffered = 0;
+    for (const run of this.runs) {
+      const left = run.records.length - run.at;
+      run.owned.pending += left;
+      this.buffered += left;
     }
   }
 
@@ -471,7 +486,10 @@ export class GroupConsumer implements Consumer {
       }
       if (result.nextOffset !== undefined && result.nextOffset > owned.position)
         owned.position = result.nextOffset;
-      for (const record of result.records) this.buffer.push(record);
+      if (result.records.length > 0) {
+        this.runs.push({ records: result.records, owned, at: 0 });
+        this.buffered += result.records.length;
+      }
       owned.pending += result.records.length;
       this.lastRound += result.records.length;
       if (result.corrupt === undefined) owned.corruptFetches = 0;

@@ -274,3 +274,57 @@ describe.skipIf(skipKafka)("a group consumer whose responses are decoded on the 
     }
   });
 });
+
+describe.skipIf(skipKafka)("a group consumer handing out a round's records in small polls", () => {
+  test("polls that cut across partitions' runs hand out every record once, in order per partition, and the lag counts what is still buffered", async () => {
+    await requireBroker();
+    const topic = `runs.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}`;
+    const log = await openKafkaLog({ brokers, clientId: "runs-test" });
+    const groupId = `${topic}-group`;
+    try {
+      await log.createTopic({ name: topic, partitions: 3 });
+      for (const partition of [0, 1, 2])
+        await log.append(
+          Array.from({ length: 50 + partition * 10 }, (_, i) => ({
+            topic,
+            partition,
+            key: `k${i}`,
+            value: new TextEncoder().encode(String(i)),
+          })),
+        );
+      const total = 50 + 60 + 70;
+      const consumer = log.consumer({ groupId, topics: [topic], startFrom: "earliest" });
+      try {
+        const read: Array<{ partition: number; offset: number }> = [];
+        const giveUpAt = Date.now() + 30_000;
+        let checkedLag = false;
+        // 7 at a time: most polls end inside one partition's run and begin the next
+        while (read.length < total && Date.now() < giveUpAt) {
+          const polled = await consumer.poll({ maxRecords: 7, timeoutMs: 500 });
+          expect(polled.length).toBeLessThanOrEqual(7);
+          for (const { partition, offset } of polled) read.push({ partition, offset });
+          if (!checkedLag && polled.length > 0) {
+            // every partition read to its end once fetched: its lag is what is not handed out yet
+            const handedOut = [0, 1, 2].map((p) => read.filter((r) => r.partition === p).length);
+            const lags = [0, 1, 2].map((p) => consumer.currentLag({ topic, partition: p }));
+            for (const [p, lag] of lags.entries())
+              if (lag !== undefined) expect(lag).toBe(50 + p * 10 - handedOut[p]!);
+            checkedLag = lags.some((lag) => lag !== undefined);
+          }
+        }
+        expect(checkedLag).toBe(true);
+        expect(read.length).toBe(total);
+        for (const partition of [0, 1, 2])
+          expect(read.filter((r) => r.partition === partition).map((r) => r.offset)).toEqual(
+            Array.from({ length: 50 + partition * 10 }, (_, i) => i),
+          );
+        for (const partition of [0, 1, 2]) expect(consumer.currentLag({ topic, partition })).toBe(0);
+      } finally {
+        await consumer.close();
+      }
+    } finally {
+      await log.close();
+      await removeScratch({ topics: [topic], groups: [groupId] });
+    }
+  });
+});
