@@ -146,6 +146,36 @@ describe("Kafka record batches decoded from fetch bytes", () => {
     ]);
   });
 
+  test.each([
+    {
+      name: "10,000 distinct keys, more than the table's slots, twice over",
+      keys: [
+        ...Array.from({ length: 10_000 }, (_, i) => `sensor-${i}`),
+        ...Array.from({ length: 10_000 }, (_, i) => `sensor-${i}`),
+      ],
+    },
+    {
+      name: "keys that differ only in their last byte",
+      keys: ["traffic-0001", "traffic-0002", "traffic-0001", "traffic-0003"],
+    },
+    {
+      name: "a key longer than the cached length, repeated",
+      keys: ["k".repeat(65), "k".repeat(65), `${"k".repeat(64)}j`],
+    },
+    {
+      name: "non-ASCII keys and the empty key",
+      keys: ["capteur-é", "センサー", "", "capteur-é", "センサー"],
+    },
+  ])("record keys come out as their own bytes decoded, whatever the key cache holds: $name", ({ keys }) => {
+    const messages = keys.map((key, i) => ({ ...message(i), key: Buffer.from(key) }));
+    const decoded = [0, 1].flatMap(
+      (round) =>
+        decodeRecordBatches(source(batchAt(BigInt(round * keys.length), messages, { compression: "lz4" })))
+          .records,
+    );
+    expect(decoded.map((record) => record.key)).toEqual([...keys, ...keys]);
+  });
+
   test("records without headers share one empty header list that nobody can add to", () => {
     const { records } = decodeRecordBatches(
       source(batchAt(0n, [message(0), message(1, [["a", "1"]]), message(2)])),
