@@ -244,6 +244,37 @@ describe("timers", () => {
   });
 });
 
+describe("stopping", () => {
+  test("a stop with a timeout abandons what is still queued past it and ends", async () => {
+    // a node's stop under a backlog: the actors' queued messages are abandoned within the stop's
+    // budget (their records stay uncommitted), instead of the system's own 5 s drain, or for ever
+    system = createActorSystem({ stopTimeoutMs: 60_000 });
+    const handled: number[] = [];
+    let release: () => void = () => {};
+    const stuck = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    system.register<number, null>({
+      kind: "slow",
+      initialState: () => null,
+      receive: (_ctx, n) => {
+        handled.push(n);
+        if (n === 0) return stuck;
+      },
+    });
+    for (let n = 0; n < 1_000; n++) system.tell("slow", "k", n);
+    await eventually(() => handled.length === 1);
+    const started = performance.now();
+    await system.stop(100);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    release();
+    await sleep(20);
+    // nothing queued ran after the stop, and the system takes nothing more
+    expect(handled).toEqual([0]);
+    expect(system.tell("slow", "k", 1_000)).toBe(false);
+  });
+});
+
 describe("bad input", () => {
   test("a message that throws does not kill the system; every good message is handled", async () => {
     system = createActorSystem();
