@@ -244,4 +244,34 @@ describe("fetch responses decoded on the batch decode thread", () => {
     expect(thread.counts).toEqual({ offloaded: 1, inPlace: 1, fellBack: 1 });
     expect(thread.failure).toBeDefined();
   });
+
+  test("hostile bytes with a valid CRC, in a whole batch or its compressed frame: the thread answers what decoding in place answers, and keeps answering", async () => {
+    const thread = newThread();
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) & 0x7fff_ffff;
+      return seed;
+    };
+    const valids = [
+      batchAt(0n, messages(0, 5)),
+      batchAt(0n, messages(0, 20), { compression: "lz4" }),
+      batchAt(0n, messages(0, 20), { compression: "snappy" }),
+      batchAt(0n, messages(0, 20), { compression: "gzip" }),
+    ];
+    for (let round = 0; round < 200; round++) {
+      const sources = valids.map((valid) => {
+        const bytes = Buffer.from(valid);
+        for (let flips = 1 + (random() % 4); flips > 0; flips--) {
+          // past the header's CRC field: the record bytes or the compressed frame
+          const at = 61 + (random() % (bytes.byteLength - 61));
+          bytes[at] = random() & 0xff;
+        }
+        bytes.writeUInt32BE(crc32c(bytes.subarray(21)), 17);
+        return source(bytes);
+      });
+      const inPlace = sources.map((s) => plain(decodeRecordBatches(s)));
+      expect((await thread.decode(sources, undefined, 0)).map(plain)).toEqual(inPlace);
+    }
+    expect(thread.counts).toEqual({ offloaded: 200, inPlace: 0, fellBack: 0 });
+  });
 });
