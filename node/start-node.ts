@@ -12,7 +12,7 @@ import { openActorStateStores } from "../engine/actor-state.ts";
 import { startMembership } from "../engine/membership.ts";
 import type { PartitionHostSetup } from "../engine/partition-host-setup.ts";
 import { followTopic } from "../engine/reference-table-feed.ts";
-import { StopBudget } from "../engine/stop-deadline.ts";
+import { StopBudget, withinStopDeadline } from "../engine/stop-deadline.ts";
 import { type StreamEngine, startStreamEngine } from "../engine/stream-engine.ts";
 import type { Log } from "../log/log.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
@@ -243,14 +243,17 @@ function stopInOrder(failures: NodeFailures, budgetMs: number, parts: StoppableP
     await step("market model", () => parts.marketModel?.stop());
     await step("outputs", () => router.flush().catch(failures.fail));
     await step("main actors", () => main.stop(budget));
-    // sinks read the log on their own consumer groups: they leave them side by side
+    // sinks read the log on their own consumer groups: they leave them side by side. A sink
+    // whose target is slow (a store down) is left past the budget's closes: it commits only
+    // after its writes, so what it did not commit is written again (idempotently) at the next start
+    const sinks = Promise.all([
+      parts.timeseries.stop(),
+      parts.lake?.stop(),
+      parts.features?.stop(),
+      parts.models?.stop(),
+    ]);
     await step("sinks", () =>
-      Promise.all([
-        parts.timeseries.stop(),
-        parts.lake?.stop(),
-        parts.features?.stop(),
-        parts.models?.stop(),
-      ]),
+      withinStopDeadline(sinks, "the sinks", budget.forCloseMs()).catch(failures.stopIncomplete),
     );
     await step("membership", () => parts.membership.stop().catch(failures.fail));
     await step("API", () => parts.server.stop());
