@@ -48,6 +48,13 @@ export interface ProducerRecord {
   /** event time in epoch ms; defaults to the append time */
   readonly timestamp?: number;
   readonly headers?: readonly Header[];
+  /**
+   * The producer hands the value's bytes over: nothing changes them after the append, so a log
+   * in this process may keep this very array instead of a copy (the embedded log's tail cache),
+   * and a codec that remembers what it encoded into it knows what its consumers will read.
+   * Without it a log copies what it keeps (a producer may reuse its buffer). Kafka ignores it.
+   */
+  readonly handedOver?: boolean;
 }
 
 export interface LogRecord {

@@ -3,6 +3,7 @@ import type { LiveView } from "../api/live-view.ts";
 import type { PlatformMetrics } from "../api/metrics.ts";
 import type { Log, ProducerRecord } from "../log/log.ts";
 import type { Alert, MetricSample } from "../messages/alert.ts";
+import type { EncodeOptions } from "../messages/codec/record-codec.ts";
 import { type DeadLetter, deadLetter } from "../messages/dead-letter.ts";
 import type { DriftReport } from "../messages/drift-report.ts";
 import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
@@ -26,8 +27,12 @@ import { createEnricher, type Enricher } from "../stream/enrichment/stream-table
  */
 export interface OutputRouterDeps {
   readonly log: Log;
-  /** record values to log bytes (Confluent-framed where the topic has a schema) */
-  readonly encode: (topic: string, value: unknown) => Promise<Uint8Array>;
+  /**
+   * record values to log bytes (Confluent-framed where the topic has a schema); a processed
+   * reading is handed over with its bytes (EncodeOptions.handOver): the sinks reading it from the
+   * embedded log then get it without a parse and a second schema check
+   */
+  readonly encode: (topic: string, value: unknown, options?: EncodeOptions) => Promise<Uint8Array>;
   readonly view: LiveView;
   readonly feeds: FeedHub;
   readonly metrics: PlatformMetrics;
@@ -322,7 +327,9 @@ export class OutputRouter {
         const encoded: ProducerRecord[] = [];
         for (const record of records) {
           try {
-            encoded.push({ ...record, value: await this.deps.encode(record.topic, record.value) });
+            // the bytes are fresh from the codec: the log may keep them without a copy
+            const value = await this.deps.encode(record.topic, record.value, handOverOf(record.topic));
+            encoded.push({ ...record, value, handedOver: true });
           } catch (error) {
             // A value its topic's schema refuses is refused for ever: failing the flush failed the
             // node, and the replay after its restart met the same value again. It is kept as a
@@ -359,4 +366,14 @@ function jsonText(value: unknown): string {
   } catch (cause) {
     return `not JSON: ${cause instanceof Error ? cause.message : String(cause)}`;
   }
+}
+
+const HAND_OVER: EncodeOptions = { handOver: true };
+/**
+ * A processed reading is handed over (frozen; nothing on the main thread changes one after it is
+ * routed: the live view and the feeds only read it) to spare the sinks their parse of it, the
+ * node's hottest output after the window updates; other outputs keep their own objects.
+ */
+function handOverOf(topic: string): EncodeOptions | undefined {
+  return topic === Topics.silver || topic === Topics.quarantine ? HAND_OVER : undefined;
 }

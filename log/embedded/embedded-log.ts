@@ -341,6 +341,7 @@ export class EmbeddedLog implements Log {
       headers,
       // copies: the producer may reuse its header objects, and every consumer shares these
       headerList: record.headers?.map(({ key, value }) => ({ key, value })) ?? [],
+      handedOver: record.handedOver === true,
     };
   }
 

@@ -25,6 +25,8 @@ export interface PlacedRecord {
    * a JSON.parse per appended record (every raw reading carries one)
    */
   readonly headerList?: readonly Header[];
+  /** the producer's bytes may be kept as they are (ProducerRecord.handedOver) */
+  readonly handedOver?: boolean;
 }
 
 interface TopicRow {
@@ -201,8 +203,9 @@ export class RecordStore {
         partition,
         offset,
         key: record.key,
-        // a copy: the producer may reuse its buffer, and every consumer shares this one
-        value: record.value === null ? null : record.value.slice(),
+        // every consumer shares this one: a copy, unless the producer handed its bytes over (it
+        // may reuse its buffer otherwise)
+        value: record.value === null || record.handedOver ? record.value : record.value.slice(),
         timestamp: record.timestamp,
         headers: record.headerList ?? decodeHeaders(record.headers),
       });

@@ -11,7 +11,7 @@ import { sensorReadingJsonSchema } from "../sensor-reading.ts";
  * records produced by tools without a registry still flow; anything else is DECODE_FAILED.
  */
 export interface RecordCodec {
-  encode(topic: string, value: unknown): Promise<Uint8Array>;
+  encode(topic: string, value: unknown, options?: EncodeOptions): Promise<Uint8Array>;
   decode(bytes: Uint8Array): unknown;
   /**
    * Where a raw reading's JSON starts when the reading byte reader
@@ -22,6 +22,18 @@ export interface RecordCodec {
    * without it leaves only plain JSON values to the reader.
    */
   readingJsonStart?(bytes: Uint8Array): number;
+}
+
+export interface EncodeOptions {
+  /**
+   * The caller gives the value away with its bytes: nothing changes either after this (the
+   * value is frozen here, the bytes go to the log as `handedOver`). When the value is plain JSON
+   * data (what JSON.parse makes: finite numbers, strings, booleans, null, plain objects and
+   * arrays) and the topic is framed, a decode of exactly these bytes answers the value itself:
+   * the node's own processed readings were stringified and checked against their schema here,
+   * then parsed and checked again by every sink group that read them from the embedded log.
+   */
+  readonly handOver?: boolean;
 }
 
 /** the rule without a registry: only a plain JSON value */
@@ -46,10 +58,17 @@ export function registryCodec(serde: SchemaSerde, framedTopics: ReadonlySet<stri
   /** per known schema id: is it the platform's reading schema (ids of the registry: bounded) */
   const readingIds = new Map<number, boolean>();
   return {
-    encode: (topic, value) =>
-      framedTopics.has(topic)
-        ? serde.encode(subjectOf(topic), value)
-        : Promise.resolve(encoder.encode(JSON.stringify(value))),
+    encode(topic, value, options) {
+      if (!framedTopics.has(topic)) return Promise.resolve(encoder.encode(JSON.stringify(value)));
+      const framed = serde.encode(subjectOf(topic), value);
+      if (options?.handOver !== true) return framed;
+      // checked against the same schema a decode of these bytes checks, and its JSON is what
+      // they hold: the decode's answer, as long as the bytes live
+      return framed.then((bytes) => {
+        if (frozenJsonData(value)) decodedByBytes.set(bytes, value);
+        return bytes;
+      });
+    },
     decode(bytes) {
       if (bytes.length > 0 && bytes[0] === MAGIC_BYTE) {
         if (decodedByBytes.has(bytes)) return decodedByBytes.get(bytes);
@@ -84,6 +103,36 @@ export function registryCodec(serde: SchemaSerde, framedTopics: ReadonlySet<stri
       return reading ? HEADER_BYTES : -1;
     },
   };
+}
+
+/**
+ * Freezes `value` to its leaves and says whether it is plain JSON data, which a JSON round trip
+ * gives back equal (no undefined, NaN, -0, functions, class instances, holes or toJSON). A value
+ * that is not may be left partly frozen: it was handed over.
+ */
+function frozenJsonData(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "object": {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!(i in value) || !frozenJsonData(value[i])) return false;
+      } else {
+        const prototype = Object.getPrototypeOf(value);
+        if (prototype !== Object.prototype && prototype !== null) return false;
+        if ("toJSON" in value || Object.getOwnPropertySymbols(value).length > 0) return false;
+        for (const child of Object.values(value)) if (!frozenJsonData(child)) return false;
+      }
+      Object.freeze(value);
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

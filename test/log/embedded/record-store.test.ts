@@ -96,3 +96,37 @@ describe("record store: known partition ends", () => {
     expect(reader.read(topic, 0, 0, 10)).toHaveLength(1);
   });
 });
+
+describe("record store: the values it keeps", () => {
+  let dir: string;
+  let db: Database;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "record-store-values-"));
+    db = new Database(join(dir, "log.db"), { create: true, strict: true });
+    prepareDatabase(db, "NORMAL", 5000);
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a value handed over is read back as the very array appended; any other as a copy the producer's later changes do not reach", () => {
+    const store = new RecordStore(db);
+    store.createTopic({ name: "t", partitions: 1 }, config);
+    const topic = store.require("t");
+    const [mine, theirs] = placed(topic, 0, 2);
+    const handedOver = { ...mine!, value: new Uint8Array([7]), handedOver: true };
+    const reused = new Uint8Array([8]);
+    store.append([handedOver, { ...theirs!, value: reused }]);
+    reused[0] = 99; // the producer reuses its buffer
+    const [first, second] = store.read(topic, 0, 0, 10);
+    expect(first!.value).toBe(handedOver.value);
+    expect(second!.value).not.toBe(reused);
+    expect([...second!.value!]).toEqual([8]);
+    // what SQLite holds is the same either way
+    const stored = new RecordStore(new Database(join(dir, "log.db"), { strict: true }));
+    const fromDisk = stored.read(stored.require("t"), 0, 0, 10).map((record) => [...record.value!]);
+    expect(fromDisk).toEqual([[7], [8]]);
+  });
+});
