@@ -112,6 +112,9 @@ const TRANSIENT: ReadonlySet<string> = new Set([
 
 const slotOf = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
 
+/** how long the loop lets actors whose mailboxes were full make room before it reads again */
+const REFUSED_BACKOFF_MS = 20;
+
 export class RepartitionedAggregates {
   private consumer: Consumer | undefined;
   private running = false;
@@ -241,7 +244,16 @@ export class RepartitionedAggregates {
     while (this.running) {
       try {
         const records = await this.consumer!.poll({ maxRecords: 1000, timeoutMs: 100 });
-        for (const record of records) this.apply(record);
+        const refused = new Set<string>();
+        for (const record of records) {
+          if (refused.has(slotOf(record)) || this.apply(record)) continue;
+          // its actor's mailbox is full: the partition is read again from this record once
+          // the actor has made room (a record told and refused was dropped, and its offset
+          // committed at the next checkpoint: lost)
+          refused.add(slotOf(record));
+          this.consumer!.seek({ topic: record.topic, partition: record.partition, offset: record.offset });
+        }
+        if (refused.size > 0) await new Promise((resolve) => setTimeout(resolve, REFUSED_BACKOFF_MS));
         if (this.deps.now() - this.lastCheckpointAt >= this.deps.commitIntervalMs) await this.checkpoint();
         backoffMs = 100;
       } catch (error) {
@@ -258,12 +270,15 @@ export class RepartitionedAggregates {
     }
   }
 
-  private apply(record: LogRecord): void {
-    if (!this.owned.has(slotOf(record))) return; // revoked since the poll: the next owner reads it
+  /** false when the record's actor refused it (a full mailbox): nothing of it was recorded */
+  private apply(record: LogRecord): boolean {
+    if (!this.owned.has(slotOf(record))) return true; // revoked since the poll: the next owner reads it
     const spec = this.byTopic.get(record.topic);
     const position = { topic: record.topic, partition: record.partition, offset: record.offset + 1 };
-    this.uncommitted.set(slotOf(record), position);
-    if (!spec) return;
+    if (!spec) {
+      this.uncommitted.set(slotOf(record), position);
+      return true;
+    }
     let message: unknown;
     try {
       if (record.key === null || record.value === null)
@@ -282,10 +297,12 @@ export class RepartitionedAggregates {
         ),
         record.topic,
       );
-      return;
+      this.uncommitted.set(slotOf(record), position);
+      return true;
     }
     const key = record.key as string;
-    this.deps.system.tell(spec.kind, key, message);
+    if (!this.deps.system.tell(spec.kind, key, message)) return false;
+    this.uncommitted.set(slotOf(record), position);
     this.dirty.set(`${spec.kind}/${key}`, { spec, key });
     let keys = this.keysOf.get(slotOf(record));
     if (!keys) {
@@ -294,6 +311,7 @@ export class RepartitionedAggregates {
     }
     keys.add(key);
     this.applied++;
+    return true;
   }
 
   /** actors that changed save their state, the changelogs are flushed, then offsets committed */

@@ -45,6 +45,8 @@ async function startEngine(
     /** the aggregate itself takes each record from this offset on only once `until` resolves */
     slowFrom?: { readonly offset: number; readonly until: Promise<void> };
     checkpointTimeoutMs?: number;
+    /** the aggregate's mailbox holds this many messages, then refuses (back-pressure) */
+    mailboxCapacity?: number;
     /** what a stop waits for each part when no budget bounds it; default 300 ms here */
     stopDeadlineMs?: number;
     /** the first batch comes back only after its partitions were revoked (a rebalance raced the poll) */
@@ -114,6 +116,9 @@ async function startEngine(
   const props: Props<SumMessage, Sum> = {
     kind: "sum",
     passivateAfterMs: 600_000,
+    ...(options.mailboxCapacity
+      ? { mailbox: { capacity: options.mailboxCapacity, overflow: "backpressure" as const } }
+      : {}),
     toSnapshot: (state) => ({ ...state }),
     initialState: (_key, snapshot) =>
       (snapshot as Sum | undefined) ?? { total: 0, records: 0, lastOffset: -1 },
@@ -391,6 +396,46 @@ test("a stop under a backlog its actors cannot process in the budget ends within
     await log.close();
   }
 }, 60_000);
+
+test("records an actor's full mailbox refuses are read again, not dropped: every one counted once", async () => {
+  // regression: a record told to a full mailbox was dropped while its offset was kept, so the
+  // next checkpoint committed past it and it was never counted
+  const log = openEmbeddedLog({ path: join(dir, "full-mailbox.db"), maintenanceIntervalMs: 0 });
+  try {
+    let release: () => void = () => {};
+    const until = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const engine = await startEngine(log, {
+      mailboxCapacity: 10,
+      slowFrom: { offset: 0, until },
+      checkpointTimeoutMs: 100,
+    });
+    const values = Array.from({ length: 200 }, (_, i) => i + 1);
+    await append(log, "k", values);
+    // the actor is stuck on its first record with 10 queued: the rest are refused and re-read
+    await Bun.sleep(300);
+    expect(engine.engine.applied).toBeLessThan(values.length);
+    expect((await log.groupOffsets("app-aggregates", TOPIC)).size).toBe(0);
+    release();
+    const sum = await eventually(
+      () => engine.totals.get("k"),
+      (s) => (s?.records ?? 0) >= values.length,
+    );
+    expect(sum).toEqual({ total: 20_100, records: 200, lastOffset: 199 });
+    expect(
+      await eventually(
+        () => committedOf(log),
+        (n) => n === 200,
+        5_000,
+      ),
+    ).toBe(200);
+    await engine.engine.stop();
+    await engine.system.stop();
+  } finally {
+    await log.close();
+  }
+});
 
 test.each([
   ["a value of the wrong shape", '"seven"', ErrorCodes.SCHEMA_VIOLATION],
