@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { Aedes } from "aedes";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { installAccessHooks } from "./aedes-access-hooks.ts";
+import { type AckChain, type AckChainOptions, installAckChain } from "./aedes-ack-chain.ts";
 import type { MqttAccessOptions } from "./mqtt-access-policy.ts";
 import type { MqttBroker } from "./mqtt-broker.ts";
 import { createPacketSizeGuard, MAX_MQTT_PACKET_BYTES } from "./packet-size-guard.ts";
@@ -15,6 +16,11 @@ export interface AedesBrokerOptions {
   readonly maxPacketBytes?: number;
   /** who may connect, publish and subscribe (mqtt-access-policy.ts); default: open to anyone */
   readonly access?: MqttAccessOptions;
+  /**
+   * a device's QoS 1 PUBACK waits for these ingest sessions' acks (aedes-ack-chain.ts); without
+   * it aedes acknowledges a publish before it has even routed it
+   */
+  readonly ackChain?: AckChainOptions;
 }
 
 const DRAIN_POLL_MS = 10;
@@ -31,6 +37,7 @@ export function createAedesBroker(options: AedesBrokerOptions = {}): MqttBroker 
   let broker: Aedes | undefined;
   let server: Server | undefined;
   let boundPort: number | undefined;
+  let chain: AckChain | undefined;
   const sockets = new Set<Socket>();
   // close() of a server once (drain, then stop): resolves when the last connection is gone
   let listenerClosed: Promise<void> | undefined;
@@ -43,6 +50,8 @@ export function createAedesBroker(options: AedesBrokerOptions = {}): MqttBroker 
     async start() {
       if (server) return;
       const instance = await Aedes.createBroker(options.access ? installAccessHooks(options.access) : {});
+      // after the access hooks: the chain wraps their decision
+      chain = options.ackChain ? installAckChain(instance, options.ackChain) : undefined;
       const maxPacketBytes = options.maxPacketBytes ?? MAX_MQTT_PACKET_BYTES;
       const tcp = createServer((socket) => {
         sockets.add(socket);
@@ -80,6 +89,8 @@ export function createAedesBroker(options: AedesBrokerOptions = {}): MqttBroker 
       broker = undefined;
       server = undefined;
       if (!b || !s) return;
+      chain?.close();
+      chain = undefined;
       await new Promise<void>((resolve) => b.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await stopListening(s);

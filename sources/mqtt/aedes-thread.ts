@@ -1,15 +1,23 @@
 /**
  * The Bun worker behind `aedes-worker-broker.ts`: runs the embedded aedes broker on its own
  * thread, so a busy broker never stalls the node's main thread (ingest, log, API).
- * Protocol: main posts {type:"start", host, port, maxPacketBytes?, access?}; the worker answers {type:"started", port}
+ * Protocol: main posts {type:"start", host, port, maxPacketBytes?, access?, ackChain?}; the worker answers {type:"started", port}
  * or {type:"failed", message}; {type:"drain", clientId, timeoutMs} answers {type:"drained",
  * waiting}; {type:"stop"} answers {type:"stopped"}.
  */
+import type { AckChainOptions } from "./aedes-ack-chain.ts";
 import { createAedesBroker } from "./aedes-broker.ts";
 import type { MqttAccessOptions } from "./mqtt-access-policy.ts";
 
 type Command =
-  | { type: "start"; host: string; port: number; maxPacketBytes?: number; access?: MqttAccessOptions }
+  | {
+      type: "start";
+      host: string;
+      port: number;
+      maxPacketBytes?: number;
+      access?: MqttAccessOptions;
+      ackChain?: AckChainOptions;
+    }
   | { type: "drain"; clientId: string; timeoutMs: number }
   | { type: "stop" };
 
@@ -27,6 +35,7 @@ scope.addEventListener("message", (event) => {
       port: command.port,
       ...(command.maxPacketBytes ? { maxPacketBytes: command.maxPacketBytes } : {}),
       ...(command.access ? { access: command.access } : {}),
+      ...(command.ackChain ? { ackChain: command.ackChain } : {}),
     });
     broker.start().then(
       () => scope.postMessage({ type: "started", port: Number(new URL(broker!.url()).port) }),

@@ -45,6 +45,7 @@ export function createAedesWorkerBroker(options: AedesBrokerOptions = {}): MqttB
             port: options.port ?? 0,
             maxPacketBytes: options.maxPacketBytes,
             access: options.access,
+            ackChain: options.ackChain,
           },
           "started",
         );
