@@ -310,7 +310,7 @@ async function aggregate(
  * map by "sensor@start" built that text and hashed it for every output, where the sensor id is
  * the operator's own string, hashed once for the whole run.
  */
-class BatchOutputs {
+export class BatchOutputs {
   /** in the order they came; undefined where a later output of the same window took over */
   results: (WindowResult | undefined)[] = [];
   /** per output: the index of the same sensor's output before it in the batch, -1 for none */
