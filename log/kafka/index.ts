@@ -1,4 +1,4 @@
-import { Admin, Consumer as KafkaConsumer, Producer } from "@platformatic/kafka";
+import { Admin, Consumer as KafkaConsumer } from "@platformatic/kafka";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { Log } from "../log.ts";
 import { toPlatformError } from "./kafka-errors.ts";
@@ -10,6 +10,7 @@ import {
   resolveKafkaLogOptions,
 } from "./kafka-options.ts";
 import { connectionSecurity } from "./kafka-security.ts";
+import { BatchEncodingProducer } from "./produce-request.ts";
 
 export type { KafkaLogOptions } from "./kafka-options.ts";
 export { type KafkaSecurity, kafkaSecurityFromEnv } from "./kafka-security.ts";
@@ -49,7 +50,8 @@ export async function openKafkaLog(options: KafkaLogOptions): Promise<Log> {
       { cause: error, details: { brokers: config.brokers } },
     );
   }
-  const producer = new Producer({
+  // the library's idempotent producer; its record batches written by our encoder (produce-request.ts)
+  const producer = new BatchEncodingProducer({
     ...base,
     // The producer's own retries resend a produce request with the same producer id and
     // sequence numbers, which the broker deduplicates; they are the only retries of an append
