@@ -18,7 +18,9 @@
  * side -> output topic -> a consumer in this process (bench/peers/window-outputs.ts). Figures are
  * medians over the runs; ratios are medians of each run's ratio (ours / peer of the same run),
  * with every run's ratio beside them: the target holds only if it holds in every run (a median
- * hid a run at 1.24x), and each run's load average is printed with it.
+ * hid a run at 1.24x), and each run's load average is printed with it. Both sides compress what
+ * they produce with the node's codec (log/kafka's default, lz4; Kafka Streams' producer through
+ * PEER_KS_COMPRESSION), and each side's codec, as the side itself reports it, is printed.
  *
  * Usage: bun bench/peer-windowed-aggregation.ts
  * Env: KAFKA_BROKERS (127.0.0.1:9092), PEER_RECORDS (1000000), PEER_RUNS (3),
@@ -41,6 +43,7 @@ import {
   kafkaStreamsBuilt,
   kafkaStreamsCommand,
   kafkaStreamsEnv,
+  NODE_COMPRESSION,
   oursCommand,
   type SideArgs,
 } from "./peers/peer-commands.ts";
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
   const topics = new BenchTopics(brokers);
   const runId = Date.now().toString(36);
   const sides: Side[] = [...KS, "ours"];
+  const codecs = new Map<Side, string>();
   // Kafka Streams names its internal topics "<application.id>-..." with an application.id of
   // "peer-ks-<input topic>-..."; ours names its changelogs "peer-ours-<input topic>-....changelog"
   const inputNames = [
@@ -130,7 +134,7 @@ async function main(): Promise<void> {
   const appPrefixes = inputNames.flatMap((input) => [`peer-ks-${input}`, `peer-ours-${input}`]);
   const runs: RunFigures[] = [];
   console.log(
-    `windowed aggregation, ${fmt(RECORDS)} records per shape, 12 partitions, commit interval ${COMMIT_INTERVAL_MS} ms on both sides, ${RUNS} runs`,
+    `windowed aggregation, ${fmt(RECORDS)} records per shape, 12 partitions, commit interval ${COMMIT_INTERVAL_MS} ms on both sides, ${NODE_COMPRESSION} on both sides (the node's codec), ${RUNS} runs`,
   );
   try {
     const inputs = new Map<string, string>();
@@ -174,6 +178,7 @@ async function main(): Promise<void> {
           };
           const result: SideResult = await runSide(side, args, (SIDE_TIMEOUT_S + 30) * 1_000).result;
           shapeRun.rates[side] = result.recordsPerSecond ?? Number.NaN;
+          codecs.set(side, String(result.compression));
           if (run === 1)
             shapeRun.agree[side] = await agrees(log, `${shape.name} ${side}`, output, shape.spec);
           if (side === "ours")
@@ -199,6 +204,12 @@ async function main(): Promise<void> {
         .catch((error: unknown) => console.warn("topic clean-up failed:", error));
     }
     report(runs);
+    // as each side reported it: a side that compressed otherwise is not a like-for-like pairing
+    console.log(`codec: ${[...codecs].map(([side, codec]) => `${side} ${codec}`).join(", ")}`);
+    if ([...codecs.values()].some((codec) => codec !== NODE_COMPRESSION)) {
+      console.log(`a side did NOT compress with the node's codec (${NODE_COMPRESSION})`);
+      process.exitCode = 1;
+    }
   } finally {
     await topics
       .deleteAll(appPrefixes)

@@ -42,6 +42,7 @@ import { type WindowMessage, windowKey as windowActorKey, windowProps } from "..
 import { openActorStateStores } from "../../engine/actor-state.ts";
 import { rawReading } from "../../engine/raw-reading.ts";
 import { openKafkaLog, parseBrokers } from "../../log/kafka/index.ts";
+import { resolveKafkaLogOptions } from "../../log/kafka/kafka-options.ts";
 import type { CommitOffset, Consumer, Log, ProducerRecord } from "../../log/log.ts";
 import type { HostOutput } from "../../messages/host-protocol.ts";
 import type { WindowResult } from "../../messages/window-result.ts";
@@ -84,6 +85,8 @@ export interface OursResult {
   readonly processSeconds: number;
   readonly checkpointSeconds: number;
   readonly flushWaitSeconds: number;
+  /** the codec of every batch it produced (outputs and changelog): the node's */
+  readonly compression: string;
 }
 
 /** the node's default commit interval (COMMIT_INTERVAL_MS unset) */
@@ -98,12 +101,14 @@ const decoder = new TextDecoder();
 const decodeJson = (bytes: Uint8Array): unknown => JSON.parse(decoder.decode(bytes));
 
 export async function runOurs(options: OursOptions): Promise<OursResult> {
+  // as a node opens it (node/node-log.ts): the Kafka log's defaults, lz4 among them
   const log = await openKafkaLog({ brokers: options.brokers, clientId: `peer-ours-${process.pid}` });
   let consumer: Consumer | undefined;
   try {
     const applicationId = `peer-ours-${options.input}-${Date.now()}`;
     consumer = log.consumer({ groupId: applicationId, topics: [options.input], startFrom: "earliest" });
-    return await aggregate(log, consumer, applicationId, options);
+    const result = await aggregate(log, consumer, applicationId, options);
+    return { ...result, compression: resolveKafkaLogOptions({ brokers: options.brokers }).compression };
   } finally {
     await consumer?.close();
     await log.close();
@@ -115,7 +120,7 @@ async function aggregate(
   consumer: Consumer,
   applicationId: string,
   options: OursOptions,
-): Promise<OursResult> {
+): Promise<Omit<OursResult, "compression">> {
   const graceMs = options.graceMs ?? 30_000;
   const commitIntervalMs = options.commitIntervalMs ?? NODE_COMMIT_INTERVAL_MS;
   const maxOutOfOrdernessMs = Math.min(2000, graceMs); // as node/start-node.ts

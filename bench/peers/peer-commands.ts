@@ -1,5 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { resolveKafkaLogOptions } from "../../log/kafka/kafka-options.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 
 /** Where the two sides live and how each is started (both take the same arguments). */
@@ -32,9 +33,20 @@ export const KS_CONFIGS = {
 } as const;
 export type KsConfig = keyof typeof KS_CONFIGS;
 
-/** the environment of a Kafka Streams run: its store configuration and the commit interval */
+/**
+ * The codec a node's Kafka log compresses every produced batch with (outputs and changelogs):
+ * log/kafka's default, which a node does not override. Both sides of the pairing send with it;
+ * Kafka Streams' own default (none) would spare the peer the compression ours pays.
+ */
+export const NODE_COMPRESSION = resolveKafkaLogOptions({ brokers: [] }).compression;
+
+/** the environment of a Kafka Streams run: its store configuration, commit interval and codec */
 export function kafkaStreamsEnv(config: KsConfig, args: SideArgs): Record<string, string> {
-  return { ...KS_CONFIGS[config], PEER_KS_COMMIT_MS: String(args.commitIntervalMs) };
+  return {
+    ...KS_CONFIGS[config],
+    PEER_KS_COMMIT_MS: String(args.commitIntervalMs),
+    PEER_KS_COMPRESSION: NODE_COMPRESSION,
+  };
 }
 
 export function oursCommand(args: SideArgs): string[] {
@@ -69,8 +81,18 @@ export function kafkaStreamsCommand(args: SideArgs, cacheBytes?: number): string
   ];
 }
 
+/** the jar exists and is newer than every source and the pom (a changed peer is built again) */
 export function kafkaStreamsBuilt(): boolean {
-  return existsSync(KAFKA_STREAMS_JAR);
+  if (!existsSync(KAFKA_STREAMS_JAR)) return false;
+  const built = statSync(KAFKA_STREAMS_JAR).mtimeMs;
+  const sources = join(KAFKA_STREAMS_DIR, "src");
+  const inputs = [
+    join(KAFKA_STREAMS_DIR, "pom.xml"),
+    ...(readdirSync(sources, { recursive: true, encoding: "utf8" }) as string[]).map((path) =>
+      join(sources, path),
+    ),
+  ];
+  return inputs.every((path) => statSync(path).mtimeMs <= built);
 }
 
 /** mvn package (quiet); fails with Maven's own output when the build does */

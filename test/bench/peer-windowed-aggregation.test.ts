@@ -8,6 +8,7 @@ import {
   kafkaStreamsBuilt,
   kafkaStreamsCommand,
   kafkaStreamsEnv,
+  NODE_COMPRESSION,
   oursCommand,
   type SideArgs,
 } from "../../bench/peers/peer-commands.ts";
@@ -84,10 +85,17 @@ describe.skipIf(skipKafka)("peer windowed aggregation on the real broker", () =>
     expect(expected.size).toBeGreaterThan(spec.sensors * 4);
   });
 
+  test("both sides compress with the node's codec: log/kafka's default, which a node does not override", () => {
+    expect(NODE_COMPRESSION).toBe("lz4");
+    expect(kafkaStreamsEnv("memory+changelog", sideArgs("out")).PEER_KS_COMPRESSION).toBe(NODE_COMPRESSION);
+  });
+
   test("our side ends with the reference aggregate in every window", async () => {
     const output = await topics.create(log, `peer-test-ours-${runId}`, 12);
     const result = await runChild("ours", oursCommand(sideArgs(output)), 45_000).result;
     expect(result.records).toBe(RECORDS);
+    // the node's codec, which the Kafka Streams side is given too
+    expect(result.compression).toBe(NODE_COMPRESSION);
     expect(diffWindows(expected, await readFinalWindows(log, output))).toEqual([]);
     // as a node runs: one window actor per partition with traffic sensors, each sensor's state
     // in the changelog at a checkpoint
@@ -114,6 +122,7 @@ describe.skipIf(skipKafka)("peer windowed aggregation on the real broker", () =>
         kafkaStreamsEnv(config, args),
       ).result;
       expect(result.records).toBe(RECORDS);
+      expect(result.compression).toBe(NODE_COMPRESSION);
       expect(diffWindows(expected, await readFinalWindows(log, output))).toEqual([]);
     },
     60_000,

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -33,7 +34,8 @@ import org.apache.kafka.streams.state.WindowStore;
  *   vehicle_count and avg_speed (RocksDB window store, record cache) -> toStream -> output
  *   (key "sensor_id@window_start", value JSON, the same shape our side writes).
  *
- * at_least_once, commit.interval.ms 100, 2 stream threads, a fresh application.id per run.
+ * at_least_once, commit.interval.ms 100, 2 stream threads, a fresh application.id per run; the
+ * producer's compression.type from PEER_KS_COMPRESSION (Kafka's default, none, when unset).
  * Exits once it has seen <records> input records (counted by a peek at the source) and prints
  * {"records", "seconds", "recordsPerSecond"} on stdout; "seconds" runs from the first record
  * seen to the last. A line {"event":"ready"} is printed when the instance reaches RUNNING.
@@ -66,6 +68,10 @@ public final class IoTStreamProcessor {
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, envInt("PEER_KS_THREADS", 2));
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    // the codec of every batch its producer sends (output and changelog topics): the benchmark
+    // sets the node's own (log/kafka's default), so both sides compress the same way
+    String compression = System.getenv().getOrDefault("PEER_KS_COMPRESSION", "none");
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), compression);
     if (!cacheBytes.equals("-")) props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.parseLong(cacheBytes));
 
     AtomicLong seen = new AtomicLong();
@@ -124,7 +130,8 @@ public final class IoTStreamProcessor {
     long records = seen.get();
     boolean complete = records >= expected && !failed.get();
     double seconds = complete ? (lastNanos.get() - firstNanos.get()) / 1e9 : Double.NaN;
-    System.out.println("{\"records\":" + records + ",\"seconds\":" + (complete ? seconds : "null")
+    System.out.println("{\"records\":" + records + ",\"compression\":\"" + compression + "\""
+        + ",\"seconds\":" + (complete ? seconds : "null")
         + ",\"recordsPerSecond\":" + (complete ? Math.round(records / seconds) : "null")
         + ",\"complete\":" + complete + "}");
     System.out.flush();
