@@ -7,7 +7,7 @@ import { createLlmReadingGenerator, llmBlendedFleet } from "../sources/iot/llm-g
 import type { SensorFleet } from "../sources/iot/sensor-fleet.ts";
 import { createSensorPublisher, type SensorPublisher } from "../sources/iot/sensor-publisher.ts";
 import { createAedesWorkerBroker } from "../sources/mqtt/aedes-worker-broker.ts";
-import { claimClientId } from "../sources/mqtt/client-identity.ts";
+import { claimClientId, ingestClientIdPrefix } from "../sources/mqtt/client-identity.ts";
 import { createExternalBroker } from "../sources/mqtt/external-broker.ts";
 import { mqttAuthFromEnv } from "../sources/mqtt/mqtt-auth-config.ts";
 import {
@@ -28,9 +28,10 @@ import type { NodeContext } from "./node-context.ts";
  *
  * Nothing the broker acknowledged is lost: the subscriber PUBACKs a reading only once ingest has
  * appended it, and its session is persistent (clean=false, a client id kept in DATA_DIR), so the
- * readings published while the node is stopped or restarting wait at the broker for it. With the
- * embedded broker, which dies with the node, a graceful stop first lets the subscriber take and
- * append everything the broker has queued for it. On a broker shared by several nodes, a node
+ * readings published while the node is stopped or restarting wait at the broker for it. The
+ * embedded broker, which dies with the node, PUBACKs a device's QoS 1 reading only after the
+ * ingest's PUBACK (acknowledgement chaining), and a graceful stop first lets the subscriber take
+ * and append everything the broker has queued for it. On a broker shared by several nodes, a node
  * that dies (or stops) has its session rescued by another one (sources/mqtt/session-rescue.ts),
  * so its share of the readings is neither stranded nor lost.
  */
@@ -76,9 +77,12 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
   );
 
   const auth = mqttAuthFromEnv(process.env, config.applicationId, config.mqttUrl !== undefined);
+  // the embedded broker acknowledges a device's QoS 1 reading only once the ingest has (after its
+  // durable append): what it acknowledged survives a kill -9 of the node (aedes-ack-chain.ts)
+  const ackChain = { subscriberIdPrefix: ingestClientIdPrefix(config.applicationId) };
   let broker = config.mqttUrl
     ? createExternalBroker(config.mqttUrl)
-    : createAedesWorkerBroker({ host: "127.0.0.1", port: config.mqttPort, access: auth.access });
+    : createAedesWorkerBroker({ host: "127.0.0.1", port: config.mqttPort, access: auth.access, ackChain });
   try {
     await broker.start();
   } catch (cause) {
@@ -88,7 +92,7 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
     console.warn(
       `MQTT port ${config.mqttPort} is taken; the embedded broker listens on a free port instead (MQTT_URL=mqtt://127.0.0.1:${config.mqttPort} would use the broker already there)`,
     );
-    broker = createAedesWorkerBroker({ host: "127.0.0.1", port: 0, access: auth.access });
+    broker = createAedesWorkerBroker({ host: "127.0.0.1", port: 0, access: auth.access, ackChain });
     try {
       await broker.start();
     } catch (second) {
@@ -177,8 +181,10 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
     async stopSources(budget) {
       if (driftTimer) clearTimeout(driftTimer);
       await publisher?.stop();
-      // what the embedded broker acknowledged dies with it: its drain comes before any other
-      // work of the stop (a backlog elsewhere is only replayed, never lost)
+      // the embedded broker acknowledged a QoS 1 reading only once the ingest had appended it
+      // (aedes-ack-chain.ts), so its queue holds nothing acknowledged: what is not drained is
+      // resent by its device after the restart. The drain spares those resends (and keeps QoS 0
+      // readings already queued), so it still comes before any other work of the stop.
       const drainMs = Math.min(DRAIN_TIMEOUT_MS, budget?.forWorkMs() ?? DRAIN_TIMEOUT_MS);
       const stranded = (await broker.drain?.(identity.clientId, drainMs)) ?? 0;
       if (stranded > 0)

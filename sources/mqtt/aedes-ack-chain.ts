@@ -20,6 +20,14 @@ import type { Aedes, Client, PublishPacket } from "aedes";
  * The publish's own callback (routed everywhere) and the last ack release the PUBACK. A reading
  * queued for no ingest session is acknowledged once routed, as aedes would.
  *
+ * A fresh broker (the node restarted) knows no ingest session until the ingest has subscribed
+ * again: a reading published before that would be routed to nobody and acknowledged. So until
+ * an ingest session has subscribed, every other client's CONNACK waits (the embedded counterpart
+ * of Mosquitto keeping the ingest's session across its restarts). Not refused: mqtt.js gives up
+ * for good after a refused CONNACK unless told otherwise, and waits out a slow one (its
+ * connectTimeout, then a reconnect). At most MAX_WAITING_CONNECTS wait; more are refused with
+ * "server unavailable".
+ *
  * PUBACKs leave in the order the publishes arrived on their connection (MQTT-4.6.0-2), so a
  * reading nobody waits for can wait behind one that is. Bounds, so that an ingest that never
  * answers does not grow memory: at most `maxPending` readings wait (the next QoS 1 publish is
@@ -47,6 +55,10 @@ export interface AckChain {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_PENDING = 65_536;
+/** devices whose CONNACK waits for the ingest's first subscription */
+const MAX_WAITING_CONNECTS = 10_000;
+/** CONNACK return code 3 (MQTT 3.1.1): the client is expected to try again */
+const SERVER_UNAVAILABLE = 3;
 
 interface Held {
   readonly client: Client;
@@ -76,6 +88,13 @@ interface TrackedPacket {
   brokerCounter?: number;
 }
 type PublishFn = (packet: PublishPacket, client: Client | null, done: (error?: Error) => void) => void;
+type AuthenticateDone = (error: Error | null, success: boolean | null) => void;
+type AuthenticateFn = (
+  client: Client,
+  username: string | undefined,
+  password: Buffer | undefined,
+  done: AuthenticateDone,
+) => void;
 type AuthorizePublishFn = (
   client: Client | null,
   packet: PublishPacket,
@@ -122,6 +141,32 @@ export function installAckChain(instance: Aedes, options: AckChainOptions): AckC
     if (released === queue.length) queues.delete(client);
     else queue.splice(0, released);
   };
+
+  let ingestSubscribed = false;
+  let waitingConnects: { readonly client: Client; readonly admit: () => void }[] = [];
+  instance.on("subscribe", (_subscriptions, client) => {
+    if (ingestSubscribed || !client?.id || !isIngest(client.id)) return;
+    ingestSubscribed = true;
+    const waiting = waitingConnects;
+    waitingConnects = [];
+    for (const { admit } of waiting) admit();
+  });
+  const authenticate = instance.authenticate as unknown as AuthenticateFn;
+  instance.authenticate = ((client: Client, username, password, done: AuthenticateDone) => {
+    const admit = () => authenticate.call(instance, client, username, password, done);
+    if (ingestSubscribed || isIngest(client.id ?? "")) return admit();
+    // connections given up while waiting (a device's connectTimeout) make room
+    waitingConnects = waitingConnects.filter((w) => !(w.client as unknown as ClientRuntime).closed);
+    if (waitingConnects.length < MAX_WAITING_CONNECTS) {
+      waitingConnects.push({ client, admit });
+      return;
+    }
+    const refusal = new Error("the ingest has not subscribed yet: connect again") as Error & {
+      returnCode: number;
+    };
+    refusal.returnCode = SERVER_UNAVAILABLE;
+    done(refusal, false);
+  }) as AuthenticateFn as unknown as typeof instance.authenticate;
 
   const authorizePublish = instance.authorizePublish as unknown as AuthorizePublishFn;
   instance.authorizePublish = ((client, packet, done) => {

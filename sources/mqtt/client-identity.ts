@@ -24,6 +24,11 @@ export interface ClaimedClientId {
 
 const MAX_SLOTS = 64;
 
+/** every ingest client id of the application starts with this (the embedded broker waits for their acks) */
+export function ingestClientIdPrefix(applicationId: string): string {
+  return `${applicationId}-ingest-`;
+}
+
 export function claimClientId(dataDir: string, applicationId: string, pid = process.pid): ClaimedClientId {
   const dir = join(dataDir, "mqtt-ingest");
   mkdirSync(dir, { recursive: true });
@@ -31,7 +36,7 @@ export function claimClientId(dataDir: string, applicationId: string, pid = proc
     const lock = join(dir, `slot-${slot}.lock`);
     if (!takeLock(lock, pid)) continue;
     return {
-      clientId: `${applicationId}-ingest-${slotId(join(dir, `slot-${slot}.id`))}`,
+      clientId: `${ingestClientIdPrefix(applicationId)}${slotId(join(dir, `slot-${slot}.id`))}`,
       release() {
         if (readPid(lock) === pid) unlinkSync(lock);
       },

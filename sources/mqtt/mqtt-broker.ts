@@ -16,8 +16,9 @@ export interface MqttBroker {
   /**
    * Embedded brokers only, before a graceful stop: refuse new connections, disconnect every
    * client but `clientId` (so nobody publishes any more), and wait up to `timeoutMs` until
-   * `clientId` has acknowledged everything queued for it. The broker acknowledged those messages
-   * to their publishers and dies with the node. Answers how many are still unacknowledged.
+   * `clientId` has acknowledged everything queued for it. The broker dies with the node; the QoS 1
+   * readings it holds were not acknowledged to their devices (aedes-ack-chain.ts), which resend
+   * them, so draining spares resends and keeps QoS 0. Answers how many are still unacknowledged.
    */
   drain?(clientId: string, timeoutMs: number): Promise<number>;
   /** `mqtt://host:port`; throws CONFIG_INVALID before `start()` for an embedded broker */

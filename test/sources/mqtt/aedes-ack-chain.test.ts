@@ -180,6 +180,7 @@ describe("the embedded broker's acknowledgement chain", () => {
 
   test("a QoS 1 subscriber that is not an ingest session is not waited for", async () => {
     const broker = await startBroker();
+    await holdingIngest(broker.url(), INGEST_ID, 0);
     // a dashboard with a persistent session that never acknowledges anything
     await holdingIngest(broker.url(), "dashboard-1");
     const device = await connect(broker.url(), { clientId: "device-1" });
@@ -257,6 +258,22 @@ describe("the embedded broker's acknowledgement chain", () => {
 
     // the device resends both after its reconnect; once the ingest acknowledges, both go through
     await releaseUntilAcked(ingest, [first, second]);
+  });
+
+  test("a fresh broker answers a device's CONNECT only once the ingest has subscribed", async () => {
+    const broker = await startBroker();
+    const device = mqtt.connect(broker.url(), { clientId: "device-1", reconnectPeriod: 50 });
+    cleanups.push(() => device.endAsync(true));
+    const connected = within(
+      "the device's CONNACK",
+      new Promise<void>((resolve) => device.once("connect", () => resolve())),
+    );
+    // a negative check is a bounded look: a slow machine can make it prove less, never fail it
+    await Bun.sleep(300);
+    expect(device.connected).toBe(false);
+
+    await holdingIngest(broker.url());
+    await connected;
   });
 
   test("the worker-thread broker (the node's default) chains acknowledgements too", async () => {
