@@ -26,7 +26,7 @@ import { AppendBatcher } from "./append-batcher.ts";
 import { GroupConsumer } from "./group-consumer.ts";
 import { hasApiError, isUnknownTopic, toPlatformError } from "./kafka-errors.ts";
 import type { ResolvedKafkaLogOptions } from "./kafka-options.ts";
-import { recordSize, toKafkaMessages } from "./kafka-records.ts";
+import { recordSize, recordSizeBound, toKafkaMessages } from "./kafka-records.ts";
 import { connectionSecurity } from "./kafka-security.ts";
 import { fetchPartitions } from "./partition-fetcher.ts";
 import { awaitConfigsShown } from "./topic-config-wait.ts";
@@ -261,20 +261,21 @@ export class KafkaLog implements Log {
   async append(records: readonly ProducerRecord[]): Promise<RecordPosition[]> {
     this.ensureOpen();
     if (records.length === 0) return [];
-    // validate the whole batch first, so a bad record fails the batch before anything is written
-    let bytes = 0;
+    // validate the whole batch first, so a bad record fails the batch before anything is written;
+    // only a record whose bound passes the limit has its key measured
+    const limit = this.options.maxRecordBytes;
     for (const record of records) {
+      if (recordSizeBound(record) <= limit) continue;
       const size = recordSize(record);
-      if (size > this.options.maxRecordBytes) {
+      if (size > limit) {
         throw new PlatformError(
           ErrorCodes.LOG_RECORD_TOO_LARGE,
-          `a record of ${size} bytes for topic ${record.topic} exceeds the limit of ${this.options.maxRecordBytes} bytes`,
-          { details: { topic: record.topic, bytes: size, limitBytes: this.options.maxRecordBytes } },
+          `a record of ${size} bytes for topic ${record.topic} exceeds the limit of ${limit} bytes`,
+          { details: { topic: record.topic, bytes: size, limitBytes: limit } },
         );
       }
-      bytes += size;
     }
-    return this.acknowledgedWithin(this.placeAndSend(records, bytes), records[0]!.topic);
+    return this.acknowledgedWithin(this.placeAndSend(records), records[0]!.topic);
   }
 
   /**
@@ -310,7 +311,7 @@ export class KafkaLog implements Log {
     }
   }
 
-  private async placeAndSend(records: readonly ProducerRecord[], bytes: number): Promise<RecordPosition[]> {
+  private async placeAndSend(records: readonly ProducerRecord[]): Promise<RecordPosition[]> {
     const placed = this.placeFromCache(records) ?? (await this.placeWhileBrokerAway(records));
     // Sent once. A broker that is away (restarting, a leader moving, too slow to answer within
     // the request timeout) is waited for inside the idempotent producer, which retries the same
@@ -320,7 +321,7 @@ export class KafkaLog implements Log {
     // would write its records again (regression: a slow broker duplicated thousands of raw
     // readings, and windows that had closed were opened again by the copies).
     const now = Date.now();
-    const messages = toKafkaMessages(records, placed, now);
+    const { messages, bytes } = toKafkaMessages(records, placed, now);
     try {
       const offsets = await this.batcher.append(messages, bytes);
       return records.map((record, i) => ({

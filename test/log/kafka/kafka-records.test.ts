@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { recordSize, toKafkaMessage, toKafkaMessages } from "../../../log/kafka/kafka-records.ts";
+import {
+  recordSize,
+  recordSizeBound,
+  toKafkaMessage,
+  toKafkaMessages,
+} from "../../../log/kafka/kafka-records.ts";
 import type { ProducerRecord } from "../../../log/log.ts";
 
 /** Port records -> the producer's messages: bytes as they were at the append, sizes in UTF-8. */
@@ -41,6 +46,26 @@ describe("Kafka producer messages", () => {
       expect(recordSize(record)).toBe(bytes);
     });
 
+  const bounded: { name: string; key: string | null }[] = [
+    { name: "an ASCII key", key: "sensor-1@1764633600000" },
+    { name: "two-byte characters", key: "éééé" },
+    { name: "three-byte characters", key: "€€€" },
+    { name: "astral characters (two UTF-16 units, four bytes)", key: "😀🚦" },
+    { name: "a lone surrogate (three bytes as U+FFFD)", key: "a\uD800b" },
+    { name: "no key", key: null },
+  ];
+  for (const { name, key } of bounded)
+    test(`the size bound of a record with ${name} is never below its size`, () => {
+      const record: ProducerRecord = {
+        topic: "t",
+        key,
+        value: new Uint8Array(5),
+        headers: [{ key: "h", value: "v" }],
+      };
+      expect(recordSizeBound(record)).toBeGreaterThanOrEqual(recordSize(record));
+      expect(toKafkaMessages([record], [0], 1).bytes).toBe(recordSize(record));
+    });
+
   test("an append's messages carry each record's own key bytes, whatever the keys beside it", () => {
     const keys = ["sensor-1@1764633600000", "é€😀", "", null, "k".repeat(300), "🚦", "x"];
     const records: ProducerRecord[] = keys.map((key, i) => ({
@@ -49,7 +74,8 @@ describe("Kafka producer messages", () => {
       value: Buffer.from(`v${i}`),
       timestamp: i === 3 ? 7 : undefined,
     }));
-    const messages = toKafkaMessages(records, [3, 0, 1, 2, 11, 5, 4], 1_000);
+    const { messages, bytes } = toKafkaMessages(records, [3, 0, 1, 2, 11, 5, 4], 1_000);
+    expect(bytes).toBe(records.reduce((sum, record) => sum + recordSize(record), 0));
     expect(messages.map((message) => (message.key as Buffer | undefined)?.toString("utf8"))).toEqual(
       keys.map((key) => key ?? undefined),
     );
@@ -75,9 +101,9 @@ describe("Kafka producer messages", () => {
   });
 
   test("an append with only null keys has no keys, and one with no records no messages", () => {
-    const messages = toKafkaMessages([{ topic: "t", key: null, value: null }], [0], 1);
+    const { messages } = toKafkaMessages([{ topic: "t", key: null, value: null }], [0], 1);
     expect(messages[0]!.key).toBeUndefined();
     expect(messages[0]!.value).toBeUndefined();
-    expect(toKafkaMessages([], [], 1)).toEqual([]);
+    expect(toKafkaMessages([], [], 1)).toEqual({ messages: [], bytes: 0 });
   });
 });

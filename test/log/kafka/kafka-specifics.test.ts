@@ -187,6 +187,28 @@ describe.skipIf(skipKafka)("Kafka log specifics against the real broker", () => 
     }
   });
 
+  test("the record limit counts a key's UTF-8 bytes exactly: a record at the limit is taken, one byte over is refused", async () => {
+    const topic = unique("limit");
+    await log.createTopic({ name: topic, partitions: 1 });
+    const limit = 1_000;
+    const strict = await openKafkaLog({ brokers, clientId: "kafka-spec-limit", maxRecordBytes: limit });
+    try {
+      // 100 "é": 200 UTF-8 bytes, where the quick bound says 300, so this record is measured
+      const key = "é".repeat(100);
+      const atLimit = new Uint8Array(limit - 32 - 200);
+      const positions = await strict.append([{ topic, key, value: atLimit }]);
+      expect(positions[0]!.offset).toBe(0);
+      const error = await errorOf(() =>
+        strict.append([{ topic, key, value: new Uint8Array(atLimit.length + 1) }]),
+      );
+      expect(isPlatformError(error, ErrorCodes.LOG_RECORD_TOO_LARGE)).toBe(true);
+      expect((error as Error).message).toContain(`a record of ${limit + 1} bytes`);
+      expect(await strict.endOffset({ topic, partition: 0 })).toBe(1);
+    } finally {
+      await strict.close();
+    }
+  });
+
   test("an unreachable broker is LOG_BROKER_UNAVAILABLE naming the brokers", async () => {
     const error = await errorOf(() =>
       openKafkaLog({ brokers: ["127.0.0.1:1"], retries: 0, connectTimeoutMs: 500 }),
