@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test";
 import {
   type CompressionAlgorithmValue,
   crc32c,
-  createRecordsBatch,
   type MessageRecord,
   Reader,
   readRecordsBatches,
@@ -13,6 +12,7 @@ import {
   decodeRecordBatches,
 } from "../../../log/kafka/record-batch-decoder.ts";
 import { ErrorCodes, PlatformError } from "../../../messages/errors.ts";
+import { batchAt, markerAt } from "./stored-batches.ts";
 
 const message = (i: number, headers: Array<[string, string]> = []): MessageRecord => ({
   topic: "t",
@@ -22,40 +22,6 @@ const message = (i: number, headers: Array<[string, string]> = []): MessageRecor
   timestamp: 1_764_600_000_000n + BigInt(i),
   headers: new Map(headers.map(([key, value]) => [Buffer.from(key), Buffer.from(value)])),
 });
-
-interface BatchOptions {
-  readonly compression?: CompressionAlgorithmValue;
-  readonly producerId?: bigint;
-  readonly transactional?: boolean;
-}
-
-/** one record batch as a broker stores and sends it, at a chosen base offset */
-function batchAt(baseOffset: bigint, messages: MessageRecord[], options: BatchOptions = {}): Buffer {
-  const bytes = Buffer.from(
-    createRecordsBatch(messages, {
-      compression: options.compression ?? "none",
-      ...(options.producerId === undefined ? {} : { producerId: options.producerId }),
-      ...(options.transactional ? { transactionalId: "tx" } : {}),
-    }).buffer,
-  );
-  // the base offset is outside the CRC: the broker assigns it on append
-  bytes.writeBigInt64BE(baseOffset, 0);
-  return bytes;
-}
-
-/** a transaction marker: a control batch with one record whose key is version 0, type 0/1 */
-function markerAt(offset: bigint, producerId: bigint, type: "abort" | "commit"): Buffer {
-  const key = Buffer.alloc(4);
-  key.writeInt16BE(type === "abort" ? 0 : 1, 2);
-  const bytes = batchAt(offset, [{ ...message(0), key, value: Buffer.alloc(6) }], {
-    producerId,
-    transactional: true,
-  });
-  // set the control bit, then the CRC again over the changed attributes
-  bytes.writeInt16BE(bytes.readInt16BE(21) | 0b10_0000, 21);
-  bytes.writeUInt32BE(crc32c(bytes.subarray(21)), 17);
-  return bytes;
-}
 
 const source = (bytes: Uint8Array, fromOffset = 0n, extra: Partial<BatchSource> = {}): BatchSource => ({
   topic: "t",
