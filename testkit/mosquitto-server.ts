@@ -35,16 +35,41 @@ export function mosquittoInstalled(): boolean {
   return Bun.which("mosquitto") !== null || Bun.which("mosquitto", { PATH: "/usr/sbin" }) !== null;
 }
 
-export async function startPrivateMosquitto(options: {
+interface MosquittoAuthOptions {
   readonly secret: string;
   readonly applications: readonly string[];
   readonly devices: readonly string[];
   readonly gateways: readonly string[];
-}): Promise<PrivateMosquitto> {
+  /** where the listeners' ports come from; default a port the OS calls free (a test may hand out a taken one) */
+  readonly choosePort?: () => Promise<number>;
+}
+
+/** tries with fresh ports when one was taken between choosing it and Mosquitto binding it */
+const START_ATTEMPTS = 5;
+
+class PortTaken extends Error {}
+
+export async function startPrivateMosquitto(options: MosquittoAuthOptions): Promise<PrivateMosquitto> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnFreePorts(options);
+    } catch (error) {
+      // a free port is only free when asked: another process may bind it before Mosquitto does
+      // (seen once in a full suite run: "Error: Address already in use")
+      if (!(error instanceof PortTaken) || attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startOnFreePorts(options: MosquittoAuthOptions): Promise<PrivateMosquitto> {
   const runDir = mkdtempSync(join(tmpdir(), "mosquitto-auth-"));
-  const [anonymousPort, devicePort, servicePort] = [await freePort(), await freePort(), await freePort()];
+  const ports = new Set<number>();
+  const choosePort = options.choosePort ?? freePort;
+  while (ports.size < 3) ports.add(await choosePort());
+  const [anonymousPort, devicePort, servicePort] = [...ports] as [number, number, number];
   const confD = join(runDir, "mosquitto", "conf.d");
-  await writeMosquittoAuth({ dir: confD, devicePort, servicePort, ...options });
+  const { choosePort: _, ...accounts } = options;
+  await writeMosquittoAuth({ dir: confD, devicePort, servicePort, ...accounts });
   const conf = readFileSync(join(REPO, "infra", "mosquitto", "mosquitto.conf"), "utf8")
     .replaceAll("@RUN_DIR@", runDir)
     // as root, stay root (Mosquitto would switch to its own user); otherwise it cannot switch anyway
@@ -75,7 +100,8 @@ export async function startPrivateMosquitto(options: {
         await proc.exited;
         await collecting;
         rmSync(runDir, { recursive: true, force: true });
-        throw new Error(`private mosquitto did not open port ${port}:\n${text}`);
+        const message = `private mosquitto did not open port ${port}:\n${text}`;
+        throw text.includes("Address already in use") ? new PortTaken(message) : new Error(message);
       }
       await Bun.sleep(50);
     }
