@@ -1,4 +1,5 @@
 import type { Consumer, Log, LogRecord, TopicPartition } from "../log/log.ts";
+import type { SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
 import type { HostInbound } from "../messages/host-protocol.ts";
@@ -31,6 +32,8 @@ export interface DispatcherDeps {
   readonly log: Log;
   readonly hosts: PartitionHosts;
   readonly groupId: string;
+  /** the input topic; default `city.sensors.raw` (a bench or a job of its own reads another) */
+  readonly topic?: string;
   readonly memberId?: string;
   readonly maxInFlightBatches?: number;
   readonly pollRecords?: number;
@@ -41,6 +44,12 @@ export interface DispatcherDeps {
   readonly decode: (bytes: Uint8Array) => unknown;
   /** where a reading's JSON starts when the byte reader may read it (RecordCodec); default plain JSON only */
   readonly readingJsonStart?: (bytes: Uint8Array) => number;
+  /**
+   * the readings this job windows, as a Kafka Streams `filter` before its windows: the rest
+   * count for event time and are committed with their batch, but are not sent to a worker;
+   * default every reading
+   */
+  readonly accepts?: (reading: SensorReadingRecord) => boolean;
   /** an undecodable record, for the input topic's dead-letter topic */
   readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
   readonly onConsumed?: (count: number) => void;
@@ -110,6 +119,7 @@ export class Dispatcher {
   private watermarks: PartitionWatermarks | undefined;
   /** stopped: the leave's revocation waits for no batch more (what is in flight is replayed) */
   private settleWithinMs: number | undefined;
+  private checkpointRequested = false;
   consumed = 0;
   committed = 0;
 
@@ -142,14 +152,30 @@ export class Dispatcher {
    */
   private lagOf(partition: number): number | undefined {
     if (this.lostWorkers.has(this.deps.hosts.workerOf(partition))) return undefined;
-    const lag = this.consumer?.currentLag({ topic: Topics.sensorsRaw, partition });
+    const lag = this.consumer?.currentLag({ topic: this.topic, partition });
     return lag === undefined ? undefined : lag + this.held.heldOf(partition);
+  }
+
+  private get topic(): string {
+    return this.deps.topic ?? Topics.sensorsRaw;
+  }
+
+  /**
+   * The next batch mark is a checkpoint, whatever the commit interval says (Kafka Streams'
+   * `ProcessorContext.commit()`: a commit requested, made at the next safe point by the same
+   * rule): its outputs, state and offsets become durable together, as at any checkpoint. The
+   * request covers every record polled before it: while some wait for their partition's
+   * restore, the checkpoints go on until one follows them.
+   */
+  requestCheckpoint(): void {
+    this.checkpointRequested = true;
+    this.batchDone?.();
   }
 
   start(): void {
     this.consumer = this.deps.log.consumer({
       groupId: this.deps.groupId,
-      topics: [Topics.sensorsRaw],
+      topics: [this.topic],
       startFrom: "earliest",
       ...(this.deps.memberId ? { memberId: this.deps.memberId } : {}),
       rebalance: {
@@ -502,6 +528,7 @@ export class Dispatcher {
   }
 
   private checkpointDue(): boolean {
+    if (this.checkpointRequested) return true;
     return this.deps.now() - this.lastCheckpointAt >= (this.deps.commitIntervalMs ?? 1000);
   }
 
@@ -518,6 +545,7 @@ export class Dispatcher {
     let runKey = "";
     let position: Position | undefined;
     const toDeadLetters = (letter: DeadLetter) => this.deps.onDeadLetter(letter, runTopic);
+    const { accepts } = this.deps;
     for (const record of records) {
       // revoked while this batch was polled or dispatched: its next owner reads it again
       if (!this.owned.has(record.partition)) continue;
@@ -539,6 +567,7 @@ export class Dispatcher {
       const reading = rawReading(record, this.deps.decode, toDeadLetters, now, this.deps.readingJsonStart);
       if (!reading) continue;
       this.watermarks?.observe(record.partition, reading.eventTime, now);
+      if (accepts !== undefined && !accepts(reading)) continue;
       // a worker that crashes while its ring is full never makes space: stop waiting for it;
       // nor for a partition revoked meanwhile (its actors are gone from the worker)
       while (this.sendable(worker, record.partition) && !hosts.sendReading(worker, reading)) {
@@ -576,7 +605,11 @@ export class Dispatcher {
     // the batch is known before its first mark leaves: an answer may come back at once
     for (const worker of targets) if (!this.lostWorkers.has(worker)) batch.waitingFor.add(worker);
     this.inFlight.push(batch);
-    if (checkpoint) this.lastCheckpointAt = this.deps.now();
+    if (checkpoint) {
+      this.lastCheckpointAt = this.deps.now();
+      // a request covers the records polled before it: it stands while some wait for a restore
+      if (this.held.size === 0) this.checkpointRequested = false;
+    }
     for (const worker of [...batch.waitingFor])
       if (!this.lostWorkers.has(worker))
         await this.send(

@@ -20,6 +20,14 @@ export interface PartitionHostSetup {
   readonly tickMs: number;
   /** sensor and window actors idle this long passivate (SENSOR_IDLE_MS) */
   readonly passivateAfterMs?: number;
+  /**
+   * false: readings go straight to their partition's window actor, with no sensor actor
+   * (quality checks, anomaly score, processed readings): a windowed aggregation alone, as a
+   * Kafka Streams job that only windows. Default true, as a node runs.
+   */
+  readonly sensorChecks?: boolean;
+  /** the window actors' record cache (Kafka Streams' KIP-63); default on, as a node runs */
+  readonly cacheUpdates?: boolean;
 }
 
 export function shardHostDeps(
@@ -38,10 +46,12 @@ export function shardHostDeps(
       maxOutOfOrdernessMs: setup.maxOutOfOrdernessMs,
       idleTimeoutMs: setup.idleTimeoutMs,
       clock: now,
+      ...(setup.cacheUpdates === undefined ? {} : { cacheUpdates: setup.cacheUpdates }),
     }),
     now,
     hrtimeMs: () => performance.now(),
     tickMs: setup.tickMs,
     ...(setup.passivateAfterMs === undefined ? {} : { passivateAfterMs: setup.passivateAfterMs }),
+    ...(setup.sensorChecks === undefined ? {} : { sensorChecks: setup.sensorChecks }),
   };
 }

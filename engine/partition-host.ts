@@ -56,6 +56,8 @@ export interface PartitionHostDeps {
   readonly now: () => number;
   readonly hrtimeMs: () => number;
   readonly tickMs?: number;
+  /** false: readings go straight to their window actor, no sensor actors (PartitionHostSetup) */
+  readonly sensorChecks?: boolean;
 }
 
 export interface PartitionHost {
@@ -174,6 +176,13 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
    * restart counted from the middle). Nothing after an evict is handled until its actors are gone.
    */
   let evictionsUnsettled = false;
+  /**
+   * Windows only: a reading its window actor's full mailbox refused stays in the ring, and the
+   * host lets the actors make room before it reads on (the sensor actor's `offer` does that
+   * for the node's path); dropping it would lose a reading whose offset is committed.
+   */
+  let windowMailboxFull = false;
+  const sensorChecks = deps.sensorChecks ?? true;
 
   const handle = (bytes: Uint8Array, offset: number, length: number) => {
     if (evictionsUnsettled) return false; // stays in the ring for the next turn
@@ -193,6 +202,13 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
           },
         };
         const window = windowKey(r.sensorType, r.partition);
+        if (!sensorChecks) {
+          // the reading's own record: the actor keeps it in its mailbox past this turn
+          if (!system.ref<WindowMessage>("window", window).tell(message as WindowMessage)) {
+            windowMailboxFull = true;
+            return false;
+          }
+        }
         // a window actor holds a partition's sensors: its checkpoint publishes one state for
         // each sensor changed since the last one, so that is what it weighs in a slice
         if (!dirtySensors.has(r.sensorId)) {
@@ -200,10 +216,11 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
           dirtyWindows.set(window, (dirtyWindows.get(window) ?? 0) + 1);
         } else if (!dirtyWindows.has(window)) dirtyWindows.set(window, 1);
         const actors = actorsOf(r.partition);
+        actors.windows.add(window);
+        if (!sensorChecks) return;
         const sensorsBefore = actors.sensors.size;
         actors.sensors.add(r.sensorId);
         if (actors.sensors.size !== sensorsBefore) windowOfSensor.set(r.sensorId, window);
-        actors.windows.add(window);
         if (!system.ref<SensorMessage>("sensor", r.sensorId).tell(message))
           emit({
             type: "dead-letter",
@@ -326,7 +343,12 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       if (mark.checkpoint) {
         if (!snapshotQueue) {
           snapshotQueue = [
-            ...[...dirtySensors].map((key) => ({ kind: "sensor" as const, key, states: 1 })),
+            // windows only: the sensors counted for their window actor's weight have no actor
+            ...(sensorChecks ? [...dirtySensors] : []).map((key) => ({
+              kind: "sensor" as const,
+              key,
+              states: 1,
+            })),
             ...[...dirtyWindows].map(([key, states]) => ({
               kind: "window" as const,
               key,
@@ -368,6 +390,10 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       while (running) {
         // a few hundred records a turn: the actors start on them, and their outputs flow, sooner
         const handled = inbound.drain(handle, 512);
+        if (windowMailboxFull) {
+          await system.drain();
+          windowMailboxFull = false;
+        }
         if (evictionsUnsettled) {
           await system.drain();
           evictionsUnsettled = false;

@@ -4,7 +4,7 @@ import type { PlatformError } from "../messages/errors.ts";
 import type { HostOutput } from "../messages/host-protocol.ts";
 import { Topics } from "../messages/topics.ts";
 import type { ActorStateStores } from "./actor-state.ts";
-import { Dispatcher } from "./dispatcher.ts";
+import { Dispatcher, type DispatcherDeps } from "./dispatcher.ts";
 import { inProcessHosts } from "./in-process-hosts.ts";
 import type { PartitionHostSetup } from "./partition-host-setup.ts";
 import type { PartitionHosts } from "./partition-hosts.ts";
@@ -30,6 +30,12 @@ export interface StreamEngine {
 export interface StreamEngineDeps {
   readonly log: Log;
   readonly applicationId: string;
+  /** the input topic; default `city.sensors.raw` */
+  readonly topic?: string;
+  /** the readings the job windows (a filter before the windows); default all */
+  readonly accepts?: DispatcherDeps["accepts"];
+  /** records per poll; default the dispatcher's */
+  readonly pollRecords?: number;
   readonly partitions: number;
   readonly workers: number;
   readonly setup: PartitionHostSetup;
@@ -57,6 +63,9 @@ export async function startStreamEngine(deps: StreamEngineDeps): Promise<StreamE
     log: deps.log,
     hosts,
     groupId: deps.applicationId,
+    ...(deps.topic === undefined ? {} : { topic: deps.topic }),
+    ...(deps.accepts === undefined ? {} : { accepts: deps.accepts }),
+    ...(deps.pollRecords === undefined ? {} : { pollRecords: deps.pollRecords }),
     decode: deps.decode,
     readingJsonStart: deps.readingJsonStart,
     state: deps.state,

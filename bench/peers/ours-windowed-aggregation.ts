@@ -3,55 +3,51 @@
  * design's IoTStreamProcessor: filter traffic readings, 1-minute event-time tumbling windows per
  * sensor, count and sum/min/max of vehicle_count and avg_speed, updates to an output topic.
  *
- * WHAT IT RUNS: the node's window path on one thread, as a node with WORKERS=0 runs it:
- * - a consumer-group member of the Log port's Kafka adapter (log/kafka);
- * - each record decoded and validated as the dispatcher does (engine/raw-reading.ts: JSON, the
- *   zod reading schema, measurements in order), non-traffic readings dropped (the node would
- *   send them to their own window actors; Kafka Streams' job filters them out);
- * - one window actor per sensor type and partition (actors/window/window.ts, window/<type>:<partition>)
- *   in an actor system, with the node's partition operator (actors/window/partition-windows.ts: count,
- *   sum, mean, min, max per measurement, each sensor's own stream time, grace, on-update and final
- *   emission, each sensor's state changelogged on its own);
- * - the node's event time: per-partition watermarks (stream/watermark; a partition idle only when
- *   read to its end, by the consumer's lag, as the dispatcher keeps them) sent after each batch to
- *   the window actors whose earliest window may close (event-time timers), as the partition host does;
- * - checkpoints every `commitIntervalMs` (the node's COMMIT_INTERVAL_MS, default from
- *   node/config.ts): every window actor that changed publishes its state, which goes through
- *   the node's actor-state stores (engine/actor-state.ts) to the compacted changelog
- *   `<app>.window.changelog`; input offsets are committed only after the outputs and that state
- *   are durable, and only at checkpoints (engine/dispatcher.ts's rule);
- * - the window updates of each poll batch coalesced to the latest per window: by the window
- *   actors' record cache (the operator's `cacheUpdates`, Kafka Streams' KIP-63: each actor emits
- *   its windows' latest state once, after the readings queued for it), and here an update that
- *   the batch's watermark then closed gives way to the final result; appended in order, up to 4
- *   batches behind the processing.
+ * WHAT IT RUNS: the node's engine, started as node/start-node.ts starts it (engine/stream-engine.ts),
+ * on the node's partition workers (WORKERS, default the node's: one Bun worker per core):
+ * - the dispatcher (engine/dispatcher.ts) on the main thread: a consumer-group member of the Log
+ *   port's Kafka adapter, each record decoded and validated once (engine/raw-reading.ts), the
+ *   node's per-partition watermarks, the hot binary reading written into its home worker's
+ *   SharedArrayBuffer ring, batch marks, checkpoints every `commitIntervalMs` (the node's
+ *   COMMIT_INTERVAL_MS), input offsets committed only when a checkpoint's marks are all back;
+ * - the partition hosts (engine/partition-host.ts) on the workers (engine/worker-hosts.ts): one
+ *   window actor per sensor type and partition with the node's partition operator (record cache,
+ *   grace, each sensor's own stream time, exactly-once offsets), event-time timers, checkpoint
+ *   slices; outputs and changelog state back through each worker's outbound ring;
+ * - the outputs leave through this side's output router (window-update-sink.ts, what
+ *   sinks/output-router.ts is to a node): each window's latest update appended to the output
+ *   topic, then the state flushed to the node's changelogs (engine/actor-state.ts), then the mark
+ *   passed on, so the dispatcher commits nothing the outputs and state do not cover.
  *
- * Not in: sensor actors (quality checks, anomaly scores) and the model shard, which Kafka Streams'
- * job does not do either; the binary hop through the shard ring.
+ * What differs from a node, and why: the engine is started with the bench's input topic, a filter
+ * before the windows (traffic only: Kafka Streams' job filters the rest out; the others still
+ * move event time and are committed) and `sensorChecks: false` (no sensor actors: quality checks,
+ * anomaly scores and processed readings are not part of the job Kafka Streams does). Its outputs
+ * go to the bench's output router, not the node's (which writes final windows to their topics and
+ * the live view). When the last input record has been polled the dispatcher is asked for a
+ * checkpoint at once (Kafka Streams' `commit()` request) rather than at the end of its interval.
+ * WORKERS=0 runs the same engine with one partition host on the main thread, as a node does.
  *
  * Exits after <records> input records; prints {"event":"ready"} once it owns partitions and
  * finally {"records","seconds","recordsPerSecond",...} on stdout. "seconds" runs from the first
- * record polled to the durable commit (after the final checkpoint) of the batch holding the last one.
+ * record polled to the durable commit (a checkpoint's) that covers the last one.
  *
  * Usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s] [commit-interval-ms]
+ * Env: WORKERS (the node's partition workers; default the node's), PEER_POLL_RECORDS (the
+ *      dispatcher's records per poll; default the node's)
  */
 
-import { partitionWindowsFactory } from "../../actors/window/partition-windows.ts";
-import type { WindowSpec } from "../../actors/window/sensor-windows.ts";
-import { type WindowMessage, windowKey as windowActorKey, windowProps } from "../../actors/window/window.ts";
 import { openActorStateStores } from "../../engine/actor-state.ts";
-import { rawReading } from "../../engine/raw-reading.ts";
+import type { PartitionHostSetup } from "../../engine/partition-host-setup.ts";
+import { startStreamEngine } from "../../engine/stream-engine.ts";
 import { openKafkaLog, parseBrokers } from "../../log/kafka/index.ts";
 import { resolveKafkaLogOptions } from "../../log/kafka/kafka-options.ts";
-import type { CommitOffset, Consumer, Log, ProducerRecord } from "../../log/log.ts";
+import type { CommitOffset, Consumer, ConsumerOptions, Log, PollOptions } from "../../log/log.ts";
+import { PlatformError } from "../../messages/errors.ts";
 import type { HostOutput } from "../../messages/host-protocol.ts";
-import type { WindowResult } from "../../messages/window-result.ts";
 import { loadNodeConfig } from "../../node/config.ts";
-import { EventTimeTimers } from "../../stream/watermark/event-time-timers.ts";
-import { PartitionWatermarks } from "../../stream/watermark/partition-watermarks.ts";
-import { createActorSystem, InMemorySnapshotStore } from "../../supervisor/index.ts";
 import { WINDOW_MS } from "./traffic-data.ts";
-import { windowKey, windowResultBound, writeWindowResult } from "./window-result.ts";
+import { WindowUpdateSink } from "./window-update-sink.ts";
 
 export interface OursOptions {
   readonly brokers: readonly string[];
@@ -65,6 +61,10 @@ export interface OursOptions {
   readonly commitIntervalMs?: number;
   /** the window actors' record cache (the node's default: on); off emits an update per reading */
   readonly cacheUpdates?: boolean;
+  /** partition workers (Bun workers); 0: one partition host on the main thread. Default the node's */
+  readonly workers?: number;
+  /** the dispatcher's records per poll; default the node's */
+  readonly pollRecords?: number;
   readonly timeoutMs?: number;
   readonly onReady?: () => void;
 }
@@ -81,294 +81,234 @@ export interface OursResult {
   readonly commitIntervalMs: number;
   readonly changelogRecords: number;
   readonly windowActors: number;
-  readonly pollSeconds: number;
-  readonly processSeconds: number;
-  readonly checkpointSeconds: number;
-  readonly flushWaitSeconds: number;
+  /** the partition workers the windows ran on (0: the main thread) */
+  readonly workers: number;
+  /** threads doing the job's work: the dispatcher's main thread and the partition workers */
+  readonly threads: string;
   /** the codec of every batch it produced (outputs and changelog): the node's */
   readonly compression: string;
+  readonly error?: string;
 }
 
+const NODE_DEFAULTS = loadNodeConfig({}, []);
 /** the node's default commit interval (COMMIT_INTERVAL_MS unset) */
-export const NODE_COMMIT_INTERVAL_MS = loadNodeConfig({}, []).commitIntervalMs;
-const NODE_PARTITION_IDLE_MS = loadNodeConfig({}, []).partitionIdleMs;
-const MAX_POLL_RECORDS = 20_000;
-const MAX_FLUSHES_IN_FLIGHT = 4;
-/** as the partition host: checkpoint requests per turn between drains */
-const SNAPSHOTS_PER_TURN = 256;
+export const NODE_COMMIT_INTERVAL_MS = NODE_DEFAULTS.commitIntervalMs;
+/** the node's partition workers as WORKERS (the node's own variable) sets them */
+export const nodeWorkers = (env: Record<string, string | undefined>): number =>
+  loadNodeConfig(env.WORKERS === undefined ? {} : { WORKERS: env.WORKERS }, []).workers;
 const INPUT_PARTITIONS = 12;
 const decoder = new TextDecoder();
 const decodeJson = (bytes: Uint8Array): unknown => JSON.parse(decoder.decode(bytes));
 
 export async function runOurs(options: OursOptions): Promise<OursResult> {
   // as a node opens it (node/node-log.ts): the Kafka log's defaults, lz4 among them
-  const log = await openKafkaLog({ brokers: options.brokers, clientId: `peer-ours-${process.pid}` });
-  let consumer: Consumer | undefined;
+  const kafka = await openKafkaLog({ brokers: options.brokers, clientId: `peer-ours-${process.pid}` });
   try {
-    const applicationId = `peer-ours-${options.input}-${Date.now()}`;
-    consumer = log.consumer({ groupId: applicationId, topics: [options.input], startFrom: "earliest" });
-    const result = await aggregate(log, consumer, applicationId, options);
+    const result = await aggregate(kafka, options);
     return { ...result, compression: resolveKafkaLogOptions({ brokers: options.brokers }).compression };
   } finally {
-    await consumer?.close();
-    await log.close();
+    await kafka.close();
   }
 }
 
-async function aggregate(
-  log: Log,
-  consumer: Consumer,
-  applicationId: string,
-  options: OursOptions,
-): Promise<Omit<OursResult, "compression">> {
+async function aggregate(kafka: Log, options: OursOptions): Promise<Omit<OursResult, "compression">> {
   const graceMs = options.graceMs ?? 30_000;
   const commitIntervalMs = options.commitIntervalMs ?? NODE_COMMIT_INTERVAL_MS;
-  const maxOutOfOrdernessMs = Math.min(2000, graceMs); // as node/start-node.ts
-  const window: WindowSpec = options.hopMs
-    ? { kind: "hopping", sizeMs: WINDOW_MS, advanceMs: options.hopMs }
-    : { kind: "tumbling", sizeMs: WINDOW_MS };
-  const state = await openActorStateStores(log, { applicationId, partitions: INPUT_PARTITIONS });
-  const system = createActorSystem({ name: "peer-ours", snapshots: new InMemorySnapshotStore() });
-  const closeTimers = new EventTimeTimers();
-  // the latest output of each window in the batch: the record cache already sends one update
-  // per window, and this drops an update that the batch's watermark then closed (its final
-  // result follows in the same batch)
-  const latest = new BatchOutputs();
+  const workers = options.workers ?? NODE_DEFAULTS.workers;
+  const applicationId = `peer-ours-${options.input}-${Date.now()}`;
+  const progress = new InputProgress(options.records);
+  const log = observedInput(kafka, options.input, progress);
+  const state = await openActorStateStores(kafka, { applicationId, partitions: INPUT_PARTITIONS });
+  let failure: unknown;
+  let failed: (() => void) | undefined;
+  const fail = (error: unknown) => {
+    failure ??= error;
+    failed?.();
+  };
   let late = 0;
-  const emit = (output: HostOutput) => {
-    if (output.type === "window") latest.add(output.window);
-    else if (output.type === "state") state.save(output.kind, output.key, output.partition, output.state);
-    else if (output.type === "late") late++;
-  };
-  system.register(
-    windowProps({
-      createWindows: partitionWindowsFactory({
-        window,
-        graceMs,
-        maxOutOfOrdernessMs,
-        idleTimeoutMs: NODE_PARTITION_IDLE_MS,
-        clock: Date.now,
-        cacheUpdates: options.cacheUpdates ?? true,
-      }),
-      emit,
-      now: Date.now,
-      tickMs: 1000,
-      scoreTypes: [],
-      onNextClose: (key, closeAt) => closeTimers.schedule(key, closeAt),
-    }),
-  );
-  // as the dispatcher keeps them (engine/dispatcher.ts): a partition is idle only when read to
-  // its end (the consumer's lag) and silent for the idle timeout, so a partition whose records
-  // the consumer hands over late is waited for, not passed (the bench has no held records)
-  const watermarks = new PartitionWatermarks(maxOutOfOrdernessMs, NODE_PARTITION_IDLE_MS, {
-    lagOf: (partition) => consumer.currentLag({ topic: options.input, partition }),
+  let deadLetters = 0;
+  let filtered = 0;
+  const sink = new WindowUpdateSink({
+    log: kafka,
+    topic: options.output,
+    flushState: () => state.flush(),
+    onMark: (worker, batch) => engine.markDone(worker, batch),
+    onError: fail,
   });
-  let watermark = Number.NEGATIVE_INFINITY;
-  const dirty = new Set<string>();
-
-  const uncommitted = new Map<number, number>();
-  const deadline = Date.now() + (options.timeoutMs ?? 240_000);
-  let appending: Promise<void> = Promise.resolve();
-  let flushing: Promise<void> = Promise.resolve();
-  const inFlight: Promise<void>[] = [];
-  let seen = 0;
-  let outputs = 0;
-  let skipped = 0;
-  let checkpoints = 0;
-  let firstAt = 0;
-  let lastCheckpointAt = Date.now();
-  // where the time goes: waiting for poll, our own work, checkpoints, waiting for earlier flushes
-  let pollMs = 0;
-  let processMs = 0;
-  let checkpointMs = 0;
-  let flushWaitMs = 0;
+  const onOutput = (output: HostOutput) => {
+    if (output.type === "window") sink.window(output.window);
+    else if (output.type === "state") state.save(output.kind, output.key, output.partition, output.state);
+    else if (output.type === "mark") sink.mark(output.worker, output.batch);
+    else if (output.type === "late") late++;
+    else if (output.type === "dead-letter") deadLetters++;
+    else if (output.type === "corrupt-state")
+      state.corrupt(output.kind, output.key, new PlatformError(output.code, output.reason));
+  };
   let ready = false;
-
-  while (seen < options.records && Date.now() < deadline) {
-    const pollStart = performance.now();
-    const records = await consumer.poll({ maxRecords: MAX_POLL_RECORDS, timeoutMs: 100 });
-    const processStart = performance.now();
-    if (firstAt !== 0) pollMs += processStart - pollStart;
-    if (!ready && consumer.assignment().length > 0) {
-      ready = true;
-      for (const tp of consumer.assignment()) watermarks.expect(tp.partition, Date.now());
-      options.onReady?.();
-    }
-    if (records.length === 0) continue;
-    if (firstAt === 0) firstAt = performance.now();
-    const now = Date.now();
-    for (const record of records) {
-      uncommitted.set(record.partition, record.offset + 1);
-      const reading = rawReading(record, decodeJson, () => skipped++, now);
-      if (reading === undefined) continue;
-      watermarks.observe(record.partition, reading.eventTime, now);
-      if (reading.sensorType !== "traffic") {
-        skipped++;
-        continue;
-      }
-      const key = windowActorKey(reading.sensorType, reading.partition);
-      dirty.add(key);
-      // the hot reading as the partition host hands it on: a literal of one shape, not a spread
-      system.ref<WindowMessage>("window", key).tell({
-        type: "reading",
-        reading: {
-          sensorType: reading.sensorType,
-          sensorId: reading.sensorId,
-          eventTime: reading.eventTime,
-          values: Float64Array.from(reading.values),
-          partition: reading.partition,
-          offset: reading.offset,
-          ingestedAt: reading.ingestedAt,
-        },
-      });
-    }
-    seen += records.length;
-    await system.drain();
-    // the node's event time: wake the window actors whose earliest window it passed
-    watermarks.checkIdle(Date.now());
-    if (watermarks.current > watermark) {
-      watermark = watermarks.current;
-      for (const key of closeTimers.due(watermark)) {
-        dirty.add(key);
-        system.ref<WindowMessage>("window", key).tell({ type: "watermark", watermark });
-      }
-      await system.drain();
-    }
-    const checkpointStart = performance.now();
-    const checkpoint = seen >= options.records || Date.now() - lastCheckpointAt >= commitIntervalMs;
-    if (checkpoint) {
-      lastCheckpointAt = Date.now();
-      checkpoints++;
-      const keys = [...dirty];
-      dirty.clear();
-      for (let i = 0; i < keys.length; i += SNAPSHOTS_PER_TURN) {
-        for (const key of keys.slice(i, i + SNAPSHOTS_PER_TURN))
-          system.ref<WindowMessage>("window", key).tell({ type: "checkpoint" });
-        await system.drain();
-      }
-    }
-    const batch = toProducerRecords(options.output, latest);
-    latest.clear();
-    outputs += batch.length;
-    const flushStart = performance.now();
-    checkpointMs += flushStart - checkpointStart;
-    processMs += checkpointStart - processStart;
-    // Appends run one after another (a stale window update must not land after a newer one);
-    // at a checkpoint, the state follows the appends and the commit follows the state, so
-    // committed offsets never run ahead of the outputs and state they imply.
-    const previousAppend = appending;
-    appending = (async () => {
-      await previousAppend;
-      await log.append(batch);
-    })();
-    if (checkpoint) {
-      const commits: CommitOffset[] = [];
-      for (const [partition, offset] of uncommitted)
-        commits.push({ topic: options.input, partition, offset });
-      uncommitted.clear();
-      const appended = appending;
-      const previousFlush = flushing;
-      flushing = (async () => {
-        await appended;
-        await previousFlush;
-        await state.flush();
-        await consumer.commit(commits);
-      })();
-    }
-    const step = Promise.all([appending, flushing]).then(() => undefined);
-    // marked handled here so a failure waits for its turn; it is rethrown where inFlight is awaited
-    step.catch(() => undefined);
-    inFlight.push(step);
-    if (inFlight.length > MAX_FLUSHES_IN_FLIGHT) await inFlight.shift();
-    flushWaitMs += performance.now() - flushStart;
-  }
-  await Promise.all(inFlight);
-  const complete = seen >= options.records;
-  const seconds = complete ? (performance.now() - firstAt) / 1_000 : null;
-  const changelog = state.stats().window;
-  // every window actor started in the run is still alive (nothing passivates here)
-  const windowActors = system.stats().byKind.window?.actors ?? 0;
-  await system.stop();
-  return {
-    records: seen,
-    seconds,
-    recordsPerSecond: seconds === null ? null : Math.round(seen / seconds),
-    complete,
-    outputs,
-    skipped,
-    late,
-    checkpoints,
+  const engine = await startStreamEngine({
+    log,
+    applicationId,
+    topic: options.input,
+    partitions: INPUT_PARTITIONS,
+    workers,
+    setup: { ...hostSetup(graceMs, options.hopMs), cacheUpdates: options.cacheUpdates ?? true },
     commitIntervalMs,
-    changelogRecords: changelog?.recordsWritten ?? 0,
+    state,
+    decode: decodeJson,
+    accepts: (reading) => {
+      if (reading.sensorType === "traffic") return true;
+      filtered++;
+      return false;
+    },
+    ...(options.pollRecords === undefined ? {} : { pollRecords: options.pollRecords }),
+    onOutput,
+    onDeadLetter: () => deadLetters++,
+    onConsumed: () => {},
+    onAssignment: (owned) => {
+      if (ready || owned.length === 0) return;
+      ready = true;
+      options.onReady?.();
+    },
+    onTransientError: () => {},
+    onError: fail,
+  });
+  // every record polled: the checkpoint that covers them is asked for now, and again after a
+  // commit that did not cover them all (records held back by a restore were dispatched later)
+  progress.onAllPolled = () => engine.dispatcher.requestCheckpoint();
+  progress.onCommitShort = () => engine.dispatcher.requestCheckpoint();
+  const deadline = options.timeoutMs ?? 240_000;
+  const done = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), deadline);
+    const finish = (value: boolean) => {
+      clearTimeout(timer);
+      resolve(value);
+    };
+    progress.onComplete = () => finish(true);
+    failed = () => finish(false);
+    if (failure !== undefined) finish(false);
+  });
+  const stats = await engine.hosts.stats();
+  const windowActors = stats.reduce((sum, s) => sum + (s.byKind.window?.actors ?? 0), 0);
+  await engine.stop();
+  const seconds = done ? (progress.completedAt - progress.firstPolledAt) / 1_000 : null;
+  return {
+    records: progress.polled,
+    seconds,
+    recordsPerSecond: seconds === null ? null : Math.round(options.records / seconds),
+    complete: done,
+    outputs: sink.appended,
+    skipped: filtered + deadLetters,
+    late,
+    checkpoints: progress.commits,
+    commitIntervalMs,
+    changelogRecords: state.stats().window?.recordsWritten ?? 0,
     windowActors,
-    pollSeconds: pollMs / 1_000,
-    processSeconds: processMs / 1_000,
-    checkpointSeconds: checkpointMs / 1_000,
-    flushWaitSeconds: flushWaitMs / 1_000,
+    workers,
+    threads: workers === 0 ? "main thread only" : `main (dispatch, outputs) + ${workers} partition workers`,
+    ...(failure === undefined ? {} : { error: String(failure) }),
+  };
+}
+
+/** the partition hosts' set-up: the node's windows, grace and event time, windows only */
+function hostSetup(graceMs: number, hopMs: number | undefined): PartitionHostSetup {
+  return {
+    window: hopMs
+      ? { kind: "hopping", sizeMs: WINDOW_MS, advanceMs: hopMs }
+      : { kind: "tumbling", sizeMs: WINDOW_MS },
+    anomalyDetector: NODE_DEFAULTS.anomalyDetector,
+    graceMs,
+    maxOutOfOrdernessMs: Math.min(2000, graceMs), // as node/start-node.ts
+    idleTimeoutMs: NODE_DEFAULTS.partitionIdleMs,
+    sensorIntervalMs: 1000,
+    utcOffsetMinutes: 0,
+    tickMs: 1000,
+    sensorChecks: false,
   };
 }
 
 /**
- * The window outputs of one poll batch, each window's latest: a later output of a window takes
- * the place of the one before (an update that the batch's watermark then closed gives way to the
- * final result). Found through the sensor's earlier outputs in the batch, a chain by index: a
- * map by "sensor@start" built that text and hashed it for every output, where the sensor id is
- * the operator's own string, hashed once for the whole run.
+ * How far the input topic (fresh, offsets from 0) has been read and committed: all of it is
+ * polled once the highest offsets polled, per partition, add up to the records; it is done once
+ * the committed offsets do.
  */
-export class BatchOutputs {
-  /** in the order they came; undefined where a later output of the same window took over */
-  results: (WindowResult | undefined)[] = [];
-  /** per output: the index of the same sensor's output before it in the batch, -1 for none */
-  private previous: number[] = [];
-  private lastOfSensor = new Map<string, number>();
+export class InputProgress {
+  private readonly polledTo = new Map<number, number>();
+  private readonly committedTo = new Map<number, number>();
+  polled = 0;
+  committedRecords = 0;
+  commits = 0;
+  firstPolledAt = 0;
+  completedAt = 0;
+  onAllPolled: (() => void) | undefined;
+  onCommitShort: (() => void) | undefined;
+  onComplete: (() => void) | undefined;
 
-  add(result: WindowResult): void {
-    const before = this.lastOfSensor.get(result.key) ?? -1;
-    for (let i = before; i >= 0; i = this.previous[i]!) {
-      if (this.results[i]?.window_start === result.window_start) {
-        this.results[i] = undefined; // at most one live output per window: the one before it
-        break;
+  constructor(readonly records: number) {}
+
+  polledRecords(records: readonly { partition: number; offset: number }[]): void {
+    if (records.length === 0) return;
+    if (this.firstPolledAt === 0) this.firstPolledAt = performance.now();
+    const before = this.polled;
+    for (const record of records) {
+      const next = record.offset + 1;
+      const to = this.polledTo.get(record.partition) ?? 0;
+      if (next > to) {
+        this.polled += next - to;
+        this.polledTo.set(record.partition, next);
       }
     }
-    this.lastOfSensor.set(result.key, this.results.length);
-    this.results.push(result);
-    this.previous.push(before);
+    if (before < this.records && this.polled >= this.records) this.onAllPolled?.();
   }
 
-  clear(): void {
-    this.results = [];
-    this.previous = [];
-    this.lastOfSensor.clear();
+  committed(offsets: readonly CommitOffset[]): void {
+    this.commits++;
+    for (const { partition, offset } of offsets) {
+      const to = this.committedTo.get(partition) ?? 0;
+      if (offset > to) {
+        this.committedRecords += offset - to;
+        this.committedTo.set(partition, offset);
+      }
+    }
+    if (this.completedAt !== 0) return;
+    if (this.committedRecords >= this.records) {
+      this.completedAt = performance.now();
+      this.onComplete?.();
+    } else if (this.polled >= this.records) this.onCommitShort?.();
   }
 }
 
 /**
- * One Buffer for the batch's values, each record a view of its part: each value is written
- * once, as bytes, where the producer takes it (window-result.ts's `writeWindowResult`), into a
- * Buffer sized by each value's bound instead of measuring the values first.
+ * The Kafka log as the engine uses it, with the input consumer's polls and durable commits
+ * told to `progress` (the bench's clock and end); everything else is the log itself.
  */
-function toProducerRecords(topic: string, outputs: BatchOutputs): ProducerRecord[] {
-  let bound = 0;
-  for (const result of outputs.results) if (result !== undefined) bound += windowResultBound(result.key);
-  const pool = Buffer.allocUnsafe(bound);
-  const records: ProducerRecord[] = [];
-  let at = 0;
-  for (const result of outputs.results) {
-    if (result === undefined) continue;
-    const end = writeWindowResult(
-      pool,
-      at,
-      result.key,
-      result.window_start,
-      result.window_end,
-      result.count,
-      result.fields.vehicle_count!,
-      result.fields.avg_speed!,
-    );
-    records.push({ topic, key: windowKey(result.key, result.window_start), value: pool.subarray(at, end) });
-    at = end;
-  }
-  return records;
+function observedInput(log: Log, input: string, progress: InputProgress): Log {
+  const consumerOf = (options: ConsumerOptions): Consumer => {
+    const consumer = log.consumer(options);
+    if (options.topics.length !== 1 || options.topics[0] !== input) return consumer;
+    return {
+      assignment: () => consumer.assignment(),
+      async poll(poll?: PollOptions) {
+        const records = await consumer.poll(poll);
+        progress.polledRecords(records);
+        return records;
+      },
+      async commit(offsets) {
+        await consumer.commit(offsets);
+        progress.committed(offsets);
+      },
+      committed: (partition) => consumer.committed(partition),
+      seek: (position) => consumer.seek(position),
+      currentLag: (partition) => consumer.currentLag(partition),
+      close: () => consumer.close(),
+    };
+  };
+  return new Proxy(log, {
+    get(target, property) {
+      if (property === "consumer") return consumerOf;
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 if (import.meta.main) {
@@ -387,6 +327,9 @@ if (import.meta.main) {
     graceMs: grace === undefined ? undefined : Number(grace),
     timeoutMs: timeout === undefined ? undefined : Number(timeout) * 1_000,
     commitIntervalMs: commitInterval === undefined ? undefined : Number(commitInterval),
+    workers: nodeWorkers(process.env),
+    pollRecords:
+      process.env.PEER_POLL_RECORDS === undefined ? undefined : Number(process.env.PEER_POLL_RECORDS),
     onReady: () => console.log(JSON.stringify({ event: "ready" })),
   });
   console.log(JSON.stringify(result));

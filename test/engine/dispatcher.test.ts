@@ -24,6 +24,8 @@ class RecordingHosts implements PartitionHosts {
   readonly marks: { worker: number; batch: number }[] = [];
   /** the event time each mark carried, in the order they were sent */
   readonly watermarks: (number | undefined)[] = [];
+  /** whether each mark sent was a checkpoint mark, in order */
+  readonly checkpoints: boolean[] = [];
   /** readings and marks' event times as one sequence, in the order the workers get them */
   readonly sequence: ({ reading: SensorReadingRecord } | { watermark: number | undefined })[] = [];
   /** when set, every mark is answered on the next microtask, as a healthy worker would */
@@ -39,6 +41,7 @@ class RecordingHosts implements PartitionHosts {
   }
   sendControl(worker: number, message: HostInbound): boolean {
     if (message.type !== "mark") return true;
+    this.checkpoints.push(message.checkpoint);
     this.watermarks.push(message.watermark);
     this.sequence.push({ watermark: message.watermark });
     const answer = this.answer;
@@ -864,5 +867,144 @@ describe("the dispatcher's event time", () => {
     ]);
     expect(result.late).toEqual([]);
     expect(result.closed).toContain("p1 [0) x4");
+  });
+});
+
+describe("a job of its own on the dispatcher (another input topic, a filter, a checkpoint asked for)", () => {
+  const INPUT = "bench.traffic.in";
+  let log: Log;
+  let dir: string;
+  let hosts: RecordingHosts;
+  let dispatcher: Dispatcher | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "dispatcher-job-"));
+    log = await openLog({ kind: "embedded", path: join(dir, "log.db") });
+    await log.createTopic({ name: INPUT, partitions: 4 });
+    hosts = new RecordingHosts();
+  });
+
+  afterEach(async () => {
+    await dispatcher?.stop();
+    dispatcher = undefined;
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = (deps: Partial<ConstructorParameters<typeof Dispatcher>[0]>) => {
+    const started = new Dispatcher({
+      log,
+      hosts,
+      groupId: `${GROUP}-job`,
+      topic: INPUT,
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: () => {},
+      now: Date.now,
+      ...deps,
+    });
+    hosts.answer = (worker, batch) => started.markDone(worker, batch);
+    dispatcher = started;
+    started.start();
+    return started;
+  };
+  const environment = (sensor: string, at: number) => ({
+    type: "environment",
+    sensor_id: sensor,
+    timestamp: new Date(at).toISOString(),
+    temperature: 20,
+    humidity: 40,
+    air_quality_index: 30,
+    location: { lat: 52.52, lon: 13.4 },
+  });
+  const append = (readings: { sensor: string; type: "traffic" | "environment" }[], from = 0) =>
+    log.append(
+      readings.map(({ sensor, type }, i) => {
+        const at = 1_700_000_000_000 + from + i;
+        const reading = type === "traffic" ? trafficReading(sensor, at) : environment(sensor, at);
+        return { topic: INPUT, key: sensor, value: encoder.encode(JSON.stringify(reading)) };
+      }),
+    );
+  const committedTotal = async () =>
+    [...(await log.groupOffsets(`${GROUP}-job`, INPUT)).values()].reduce((sum, o) => sum + o, 0);
+
+  test("reads its own input topic; readings its filter refuses are committed with their batch and never sent", async () => {
+    const readings = Array.from({ length: 30 }, (_, i) => ({
+      sensor: `s${i}`,
+      type: i % 3 === 0 ? ("environment" as const) : ("traffic" as const),
+    }));
+    await append(readings);
+    start({ accepts: (reading) => reading.sensorType === "traffic", commitIntervalMs: 0 });
+    expect(await eventually(committedTotal, (n) => n === 30)).toBe(30);
+    expect(hosts.readings.map((r) => r.reading.sensorId).sort()).toEqual(
+      readings
+        .filter((r) => r.type === "traffic")
+        .map((r) => r.sensor)
+        .sort(),
+    );
+  });
+
+  test("a checkpoint asked for is the next mark however long the commit interval, and commits what was dispatched", async () => {
+    const first = Array.from({ length: 10 }, (_, i) => ({ sensor: `a${i}`, type: "traffic" as const }));
+    await append(first);
+    const job = start({ commitIntervalMs: 600_000 });
+    // the first batch is a checkpoint (none was ever taken); its records are committed
+    expect(await eventually(committedTotal, (n) => n === 10)).toBe(10);
+    const firstMarks = hosts.checkpoints.length;
+    await append(
+      first.map((r) => ({ ...r, sensor: `b${r.sensor}` })),
+      10,
+    );
+    await eventually(
+      () => hosts.readings.length,
+      (n) => n === 20,
+    );
+    // the interval is not over: the second batch's marks are plain ones, nothing more committed
+    await eventually(
+      () => hosts.checkpoints.length,
+      (n) => n > firstMarks,
+    );
+    expect(hosts.checkpoints.slice(firstMarks).every((checkpoint) => !checkpoint)).toBe(true);
+    expect(await committedTotal()).toBe(10);
+    const marksBefore = hosts.checkpoints.length;
+    job.requestCheckpoint();
+    expect(await eventually(committedTotal, (n) => n === 20)).toBe(20);
+    expect(hosts.checkpoints.slice(marksBefore)).toContain(true);
+  });
+
+  test("a checkpoint asked for while records wait for their partition's restore is taken again once they are dispatched (regression: the request went with a checkpoint that covered none of them, and they waited for the interval)", async () => {
+    let releaseRestore: () => void = () => {};
+    const restoring = new Promise<void>((resolve) => {
+      releaseRestore = resolve;
+    });
+    const readings = Array.from({ length: 20 }, (_, i) => ({ sensor: `r${i}`, type: "traffic" as const }));
+    await append(readings);
+    const job = start({
+      commitIntervalMs: 600_000,
+      state: {
+        async restore() {
+          await restoring;
+        },
+      },
+    });
+    // polled and held: none sent while the restore runs
+    await eventually(
+      () => (job as unknown as { held: { size: number } }).held.size,
+      (n) => n === 20,
+    );
+    const marksBefore = hosts.checkpoints.length;
+    job.requestCheckpoint();
+    // the request meets a batch of held records: a checkpoint that commits none of them ...
+    await append(
+      readings.slice(0, 4).map((r) => ({ ...r, sensor: `late-${r.sensor}` })),
+      20,
+    );
+    await eventually(
+      () => hosts.checkpoints.slice(marksBefore),
+      (marks) => marks.includes(true),
+    );
+    expect(hosts.readings).toHaveLength(0);
+    releaseRestore();
+    // ... and stands until a checkpoint follows the held records: committed well within the interval
+    expect(await eventually(committedTotal, (n) => n === 24, 10_000)).toBe(24);
   });
 });

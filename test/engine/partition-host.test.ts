@@ -368,3 +368,54 @@ async function checkpointless(hosts: ReturnType<typeof startHost>["hosts"]) {
     (done) => done,
   );
 }
+
+test("a host of windows only (sensorChecks false) windows each reading in its partition's window actor with no sensor actor: no processed readings, only window state at a checkpoint, a replayed reading skipped", async () => {
+  const hosts = inProcessHosts({
+    window: { kind: "tumbling", sizeMs: 60_000 },
+    anomalyDetector: "robust-z",
+    graceMs: 0,
+    maxOutOfOrdernessMs: 0,
+    idleTimeoutMs: 60_000,
+    sensorIntervalMs: 1000,
+    utcOffsetMinutes: 0,
+    tickMs: 1000,
+    sensorChecks: false,
+  });
+  stop = () => hosts.stop();
+  const outputs: HostOutput[] = [];
+  hosts.onOutput((output) => outputs.push(output));
+  const reading = (sensorId: string, offset: number): SensorReadingRecord => ({
+    sensorType: "traffic",
+    sensorId,
+    partition: 0,
+    offset,
+    eventTime: WINDOW_START + offset * 1000,
+    ingestedAt: WINDOW_START,
+    values: [10, 50],
+    flags: 0,
+  });
+  for (const [sensor, offset] of [
+    ["x", 1],
+    ["y", 2],
+    ["x", 3],
+    ["x", 3], // the same record again (a replay): applied once
+  ] as const)
+    hosts.sendReading(0, reading(sensor, offset));
+  hosts.sendControl(0, { type: "mark", batch: 1, checkpoint: true });
+  hosts.flush();
+  await eventually(
+    () => outputs.some((o) => o.type === "mark" && o.batch === 1),
+    (done) => done,
+  );
+  expect(outputs.filter((o) => o.type === "reading")).toEqual([]);
+  const states = outputs.filter((o) => o.type === "state");
+  expect(states.map((o) => o.kind).sort()).toEqual(["window", "window"]);
+  expect(states.map((o) => o.key).sort()).toEqual(["traffic:0:x", "traffic:0:y"]);
+  const x = states.find((o) => o.key === "traffic:0:x")!;
+  expect(windowCountOf(x.state as Uint8Array)).toBe(2);
+  const updates = outputs.filter((o) => o.type === "window");
+  expect(new Set(updates.map((o) => o.window.key))).toEqual(new Set(["x", "y"]));
+  const [stats] = await hosts.stats();
+  expect(stats?.byKind.sensor?.actors ?? 0).toBe(0);
+  expect(stats?.byKind.window?.actors).toBe(1);
+});

@@ -1,87 +1,104 @@
 import { describe, expect, test } from "bun:test";
-import { BatchOutputs } from "../../../bench/peers/ours-windowed-aggregation.ts";
-import type { WindowResult } from "../../../messages/window-result.ts";
+import { InputProgress } from "../../../bench/peers/ours-windowed-aggregation.ts";
 
 /**
- * Our side writes each window's latest output of a poll batch: an update that a later output of
- * the same window follows (the final the batch's watermark closed it with) gives way to it, and
- * nothing else is dropped or reordered.
+ * Our side's clock and end: the input (a fresh topic, offsets from 0) is all polled once the
+ * highest offsets polled per partition add up to the records, and done once the committed do;
+ * a replay (offsets polled again) counts once.
  */
-describe("a poll batch's window outputs", () => {
-  const result = (key: string, start: number, count: number, final: boolean): WindowResult => ({
-    scope: "sensor",
-    key,
-    type: "traffic",
-    window_start: start,
-    window_end: start + 60_000,
-    count,
-    fields: {},
-    final,
-    emitted_at: 0,
-  });
-  const latest = (outputs: BatchOutputs) =>
-    outputs.results
-      .filter((r) => r !== undefined)
-      .map((r) => `${r.key}@${r.window_start}:${r.count}${r.final ? " final" : ""}`);
-
-  test.each<[string, [string, number, number, boolean][], string[]]>([
+describe("our side's input progress", () => {
+  type Step =
+    | ["poll", [partition: number, offset: number][]]
+    | ["commit", [partition: number, offset: number][]];
+  test.each<[string, Step[], { allPolled: number; short: number; complete: boolean }]>([
     [
-      "an update, then the final of the same window",
+      "polled and committed in one go",
       [
-        ["a", 0, 2, false],
-        ["a", 0, 2, true],
+        [
+          "poll",
+          [
+            [0, 0],
+            [0, 1],
+            [1, 0],
+          ],
+        ],
+        [
+          "commit",
+          [
+            [0, 2],
+            [1, 1],
+          ],
+        ],
       ],
-      ["a@0:2 final"],
+      { allPolled: 1, short: 0, complete: true },
     ],
     [
-      "another sensor's output between them",
+      "a replay polls offsets again: counted once",
       [
-        ["a", 0, 2, false],
-        ["b", 0, 1, false],
-        ["a", 0, 3, true],
+        [
+          "poll",
+          [
+            [0, 0],
+            [0, 1],
+          ],
+        ],
+        [
+          "poll",
+          [
+            [0, 0],
+            [0, 1],
+            [1, 0],
+          ],
+        ],
+        [
+          "commit",
+          [
+            [0, 2],
+            [1, 1],
+          ],
+        ],
       ],
-      ["b@0:1", "a@0:3 final"],
+      { allPolled: 1, short: 0, complete: true },
     ],
     [
-      "two windows of one sensor, only the first closes",
+      "a commit short of the end after all was polled asks again",
       [
-        ["a", 0, 1, false],
-        ["a", 60_000, 1, false],
-        ["a", 0, 1, true],
+        [
+          "poll",
+          [
+            [0, 0],
+            [0, 1],
+            [1, 0],
+          ],
+        ],
+        ["commit", [[0, 2]]],
+        ["commit", [[1, 1]]],
       ],
-      ["a@60000:1", "a@0:1 final"],
+      { allPolled: 1, short: 1, complete: true },
     ],
     [
-      "the same start for different sensors",
+      "a commit before all was polled is not short: the end's checkpoint is still to come",
       [
-        ["a", 0, 1, false],
-        ["b", 0, 1, true],
-        ["c", 0, 4, false],
+        ["poll", [[0, 0]]],
+        ["commit", [[0, 1]]],
       ],
-      ["a@0:1", "b@0:1 final", "c@0:4"],
+      { allPolled: 0, short: 0, complete: false },
     ],
-    [
-      "three outputs of one window",
-      [
-        ["a", 0, 1, false],
-        ["a", 0, 2, false],
-        ["a", 0, 2, true],
-      ],
-      ["a@0:2 final"],
-    ],
-  ])("%s: the latest per window, in the order they came", (_name, outputs, want) => {
-    const batch = new BatchOutputs();
-    for (const [key, start, count, final] of outputs) batch.add(result(key, start, count, final));
-    expect(latest(batch)).toEqual(want);
-  });
-
-  test("a cleared batch forgets the outputs before it: the next batch's update stays", () => {
-    const batch = new BatchOutputs();
-    batch.add(result("a", 0, 1, false));
-    batch.clear();
-    expect(latest(batch)).toEqual([]);
-    batch.add(result("a", 0, 2, true));
-    batch.add(result("b", 0, 1, false));
-    expect(latest(batch)).toEqual(["a@0:2 final", "b@0:1"]);
+  ])("%s", (_name, steps, want) => {
+    const progress = new InputProgress(3);
+    let allPolled = 0;
+    let short = 0;
+    let complete = false;
+    progress.onAllPolled = () => allPolled++;
+    progress.onCommitShort = () => short++;
+    progress.onComplete = () => {
+      complete = true;
+    };
+    for (const [kind, positions] of steps)
+      if (kind === "poll")
+        progress.polledRecords(positions.map(([partition, offset]) => ({ partition, offset })));
+      else progress.committed(positions.map(([partition, offset]) => ({ topic: "in", partition, offset })));
+    expect({ allPolled, short, complete }).toEqual(want);
+    if (complete) expect(progress.completedAt).toBeGreaterThanOrEqual(progress.firstPolledAt);
   });
 });

@@ -1,0 +1,128 @@
+import type { Log, ProducerRecord } from "../../log/log.ts";
+import type { WindowResult } from "../../messages/window-result.ts";
+import { windowKey, windowResultBound, writeWindowResult } from "./window-result.ts";
+
+/**
+ * Our side's output router (what sinks/output-router.ts is to a node): the window updates the
+ * partition hosts send back collect until a batch mark arrives, then go to the output topic in
+ * one append, each window's latest only; the mark is passed on (to the dispatcher, which commits
+ * by it) only after that append is durable and, as the node's router does, after the actor
+ * state saved so far is flushed to the changelogs. Appends run one after another: a stale
+ * window update must never land after a newer one of the same window.
+ */
+export interface WindowUpdateSinkDeps {
+  readonly log: Log;
+  readonly topic: string;
+  /** the changelog state buffered so far made durable (the node's actor-state stores) */
+  readonly flushState: () => Promise<void>;
+  readonly onMark: (worker: number, batch: number) => void;
+  /** an append or a state flush failed: its marks are never passed on, nothing is committed */
+  readonly onError: (error: unknown) => void;
+}
+
+export class WindowUpdateSink {
+  private latest = new BatchOutputs();
+  private readonly marks: { worker: number; batch: number }[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  /** records appended to the output topic so far */
+  appended = 0;
+
+  constructor(private readonly deps: WindowUpdateSinkDeps) {}
+
+  window(result: WindowResult): void {
+    this.latest.add(result);
+  }
+
+  mark(worker: number, batch: number): void {
+    this.marks.push({ worker, batch });
+    this.flush().catch(this.deps.onError);
+  }
+
+  /** append what is pending, then release the marks that were waiting behind it */
+  flush(): Promise<void> {
+    const records = toProducerRecords(this.deps.topic, this.latest);
+    this.latest = new BatchOutputs();
+    const marks = this.marks.splice(0);
+    const run = this.flushing.then(async () => {
+      if (records.length > 0) {
+        await this.deps.log.append(records);
+        this.appended += records.length;
+      }
+      // state before marks: a mark lets the dispatcher commit, and a commit must not run ahead
+      // of the state it implies
+      if (marks.length > 0) await this.deps.flushState();
+      for (const mark of marks) this.deps.onMark(mark.worker, mark.batch);
+    });
+    // the next flush waits for this one either way; this one's failure reaches its caller, and
+    // the marks behind it are never released
+    this.flushing = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+}
+
+/**
+ * The window outputs of one append, each window's latest: a later output of a window takes
+ * the place of the one before (an update that the batch's watermark then closed gives way to the
+ * final result). Found through the sensor's earlier outputs in the batch, a chain by index: a
+ * map by "sensor@start" built that text and hashed it for every output, where the sensor id is
+ * the operator's own string, hashed once for the whole run.
+ */
+export class BatchOutputs {
+  /** in the order they came; undefined where a later output of the same window took over */
+  results: (WindowResult | undefined)[] = [];
+  /** per output: the index of the same sensor's output before it in the batch, -1 for none */
+  private previous: number[] = [];
+  private lastOfSensor = new Map<string, number>();
+
+  add(result: WindowResult): void {
+    const before = this.lastOfSensor.get(result.key) ?? -1;
+    for (let i = before; i >= 0; i = this.previous[i]!) {
+      if (this.results[i]?.window_start === result.window_start) {
+        this.results[i] = undefined; // at most one live output per window: the one before it
+        break;
+      }
+    }
+    this.lastOfSensor.set(result.key, this.results.length);
+    this.results.push(result);
+    this.previous.push(before);
+  }
+
+  clear(): void {
+    this.results = [];
+    this.previous = [];
+    this.lastOfSensor.clear();
+  }
+}
+
+/**
+ * One Buffer for the batch's values, each record a view of its part: each value is written
+ * once, as bytes, where the producer takes it (window-result.ts's `writeWindowResult`), into a
+ * Buffer sized by each value's bound instead of measuring the values first.
+ */
+export function toProducerRecords(topic: string, outputs: BatchOutputs): ProducerRecord[] {
+  let bound = 0;
+  for (const result of outputs.results) if (result !== undefined) bound += windowResultBound(result.key);
+  if (bound === 0) return [];
+  const pool = Buffer.allocUnsafe(bound);
+  const records: ProducerRecord[] = [];
+  let at = 0;
+  for (const result of outputs.results) {
+    if (result === undefined) continue;
+    const end = writeWindowResult(
+      pool,
+      at,
+      result.key,
+      result.window_start,
+      result.window_end,
+      result.count,
+      result.fields.vehicle_count!,
+      result.fields.avg_speed!,
+    );
+    records.push({ topic, key: windowKey(result.key, result.window_start), value: pool.subarray(at, end) });
+    at = end;
+  }
+  return records;
+}
