@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { type ChoosePort, PortTakenError, saysPortTaken, startOnFreePorts } from "./free-port.ts";
 import { portOpen } from "./kafka-broker.ts";
-import { freePort } from "./mosquitto-server.ts";
 
 /**
  * A Kafka broker of the test's own with SCRAM users and TLS, so the SASL/SCRAM and TLS options of
@@ -42,18 +42,28 @@ export function scramBrokerAvailable(): boolean {
   return existsSync(join(LIB, ".complete")) && Bun.which("java") !== null && Bun.which("openssl") !== null;
 }
 
+/**
+ * A free port may be taken before the broker binds it ("Socket server failed to bind ...: Address
+ * already in use", and the broker exits): then the broker is made again on new ports (the ports
+ * are in its formatted metadata, so a new data dir too).
+ */
 export async function startScramBroker(
   users: readonly ScramUser[],
   /** added after the start the way infra/up.sh adds its user (ConfigCommand over PLAINTEXT) */
   laterUser?: ScramUser,
+  /** where its four ports come from; default a port the OS calls free (a test may hand out a taken one) */
+  choosePort?: ChoosePort,
+): Promise<ScramBroker> {
+  return startOnFreePorts(4, (ports) => startOnPorts(users, laterUser, ports), { choosePort });
+}
+
+async function startOnPorts(
+  users: readonly ScramUser[],
+  laterUser: ScramUser | undefined,
+  ports: number[],
 ): Promise<ScramBroker> {
   const dir = mkdtempSync(join(tmpdir(), "kafka-scram-"));
-  const [plaintext, controller, ssl, saslPlain] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  const [plaintext, controller, ssl, saslPlain] = ports as [number, number, number, number];
   const tls = await makeCertificates(join(dir, "tls"));
   // inter-broker traffic stays on PLAINTEXT: the SCRAM listeners need no login of their own
   const jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required;";
@@ -127,7 +137,8 @@ export async function startScramBroker(
   ) {
     if (proc.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error(`the SCRAM broker did not start:\n${text.slice(-4000)}`);
+      const message = `the SCRAM broker did not start:\n${text.slice(-4000)}`;
+      throw saysPortTaken(text) ? new PortTakenError(message) : new Error(message);
     }
     await Bun.sleep(200);
   }

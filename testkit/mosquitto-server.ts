@@ -1,9 +1,9 @@
 import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { writeMosquittoAuth } from "../infra/mosquitto/mosquitto-auth.ts";
+import { type ChoosePort, PortTakenError, saysPortTaken, startOnFreePorts } from "./free-port.ts";
 import { portOpen } from "./kafka-broker.ts";
 
 /**
@@ -22,15 +22,6 @@ export interface PrivateMosquitto {
 
 const REPO = join(import.meta.dir, "..");
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || address === null) throw new Error("no free port");
-  return address.port;
-}
-
 export function mosquittoInstalled(): boolean {
   return Bun.which("mosquitto") !== null || Bun.which("mosquitto", { PATH: "/usr/sbin" }) !== null;
 }
@@ -41,34 +32,25 @@ interface MosquittoAuthOptions {
   readonly devices: readonly string[];
   readonly gateways: readonly string[];
   /** where the listeners' ports come from; default a port the OS calls free (a test may hand out a taken one) */
-  readonly choosePort?: () => Promise<number>;
+  readonly choosePort?: ChoosePort;
 }
 
-/** tries with fresh ports when one was taken between choosing it and Mosquitto binding it */
-const START_ATTEMPTS = 5;
-
-class PortTaken extends Error {}
-
+/**
+ * A free port is only free when asked: another process may bind it before Mosquitto does (seen
+ * once in a full suite run: "Error: Address already in use"), so a taken port means new ports.
+ */
 export async function startPrivateMosquitto(options: MosquittoAuthOptions): Promise<PrivateMosquitto> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnFreePorts(options);
-    } catch (error) {
-      // a free port is only free when asked: another process may bind it before Mosquitto does
-      // (seen once in a full suite run: "Error: Address already in use")
-      if (!(error instanceof PortTaken) || attempt >= START_ATTEMPTS) throw error;
-    }
-  }
+  const { choosePort, ...accounts } = options;
+  return startOnFreePorts(3, (ports) => startOnPorts(accounts, ports), { choosePort });
 }
 
-async function startOnFreePorts(options: MosquittoAuthOptions): Promise<PrivateMosquitto> {
+async function startOnPorts(
+  accounts: Omit<MosquittoAuthOptions, "choosePort">,
+  ports: number[],
+): Promise<PrivateMosquitto> {
   const runDir = mkdtempSync(join(tmpdir(), "mosquitto-auth-"));
-  const ports = new Set<number>();
-  const choosePort = options.choosePort ?? freePort;
-  while (ports.size < 3) ports.add(await choosePort());
-  const [anonymousPort, devicePort, servicePort] = [...ports] as [number, number, number];
+  const [anonymousPort, devicePort, servicePort] = ports as [number, number, number];
   const confD = join(runDir, "mosquitto", "conf.d");
-  const { choosePort: _, ...accounts } = options;
   await writeMosquittoAuth({ dir: confD, devicePort, servicePort, ...accounts });
   const conf = readFileSync(join(REPO, "infra", "mosquitto", "mosquitto.conf"), "utf8")
     .replaceAll("@RUN_DIR@", runDir)
@@ -101,7 +83,7 @@ async function startOnFreePorts(options: MosquittoAuthOptions): Promise<PrivateM
         await collecting;
         rmSync(runDir, { recursive: true, force: true });
         const message = `private mosquitto did not open port ${port}:\n${text}`;
-        throw text.includes("Address already in use") ? new PortTaken(message) : new Error(message);
+        throw saysPortTaken(text) ? new PortTakenError(message) : new Error(message);
       }
       await Bun.sleep(50);
     }

@@ -1,7 +1,10 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ChoosePort, PortTakenError, saysPortTaken, startOnFreePorts } from "./free-port.ts";
+
+// the benchmarks took their ports from here before testkit/free-port.ts held them
+export { freePort } from "./free-port.ts";
 
 /**
  * A real Prometheus (Debian's `prometheus` package) for tests: its own config written at start,
@@ -30,27 +33,25 @@ export function requirePrometheus(): void {
       );
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export async function startPrometheus(options: {
+export interface PrometheusOptions {
   readonly targets: readonly string[];
   readonly ruleFiles?: readonly string[];
   readonly scrapeIntervalS?: number;
   readonly job?: string;
-}): Promise<PrometheusServer> {
+  /** where its port comes from; default a port the OS calls free (a test may hand out a taken one) */
+  readonly choosePort?: ChoosePort;
+}
+
+/** a port taken between choosing it and Prometheus binding it ("bind: address already in use") means another port */
+export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
   requirePrometheus();
+  return startOnFreePorts(1, ([port]) => startOnPort(options, port as number), {
+    choosePort: options.choosePort,
+  });
+}
+
+async function startOnPort(options: PrometheusOptions, port: number): Promise<PrometheusServer> {
   const dir = mkdtempSync(join(tmpdir(), "prometheus-test-"));
-  const port = await freePort();
   const interval = `${options.scrapeIntervalS ?? 1}s`;
   const config = [
     "global:",
@@ -79,17 +80,14 @@ export async function startPrometheus(options: {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const ready = await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
+    if (await servesConfig(url, join(dir, "prometheus.yml"))) break;
     if (server.exitCode !== null || Date.now() > deadline) {
       server.kill();
       await server.exited;
       const log = await Bun.file(join(dir, "prometheus.log")).text();
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`prometheus did not become ready on ${url}: ${log.slice(-2000)}`);
+      const message = `prometheus did not become ready on ${url}: ${log.slice(-2000)}`;
+      throw saysPortTaken(log) ? new PortTakenError(message) : new Error(message);
     }
     await Bun.sleep(100);
   }
@@ -119,4 +117,23 @@ export async function startPrometheus(options: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Ready, and ours: another Prometheus that took the port would answer `/-/ready` too, but not
+ * with this run's config file among its flags.
+ */
+async function servesConfig(url: string, configFile: string): Promise<boolean> {
+  try {
+    // bounded: whatever holds the port may accept and never answer
+    const signal = AbortSignal.timeout(2000);
+    if (!(await fetch(`${url}/-/ready`, { signal })).ok) return false;
+    const flags = (await (await fetch(`${url}/api/v1/status/flags`, { signal })).json()) as {
+      data?: Record<string, string>;
+    };
+    return flags.data?.["config.file"] === configFile;
+  } catch {
+    // not listening yet (refused), or something on the port that does not speak Prometheus' API
+    return false;
+  }
 }

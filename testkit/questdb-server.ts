@@ -2,6 +2,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import {
+  type ChoosePort,
+  PortTakenError,
+  restartOnSamePorts,
+  saysPortTaken,
+  startOnFreePorts,
+} from "./free-port.ts";
 
 /**
  * QuestDB for tests and benchmarks: the shared server `infra/up.sh questdb` starts (QUESTDB_URL,
@@ -38,13 +45,6 @@ export function questdbJar(): string {
   );
 }
 
-async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
-
 export interface PrivateQuestDb {
   readonly httpUrl: string;
   readonly pgUrl: string;
@@ -56,13 +56,36 @@ export interface PrivateQuestDb {
   dispose(): Promise<void>;
 }
 
-export async function privateQuestDb(options: { readyTimeoutMs?: number } = {}): Promise<PrivateQuestDb> {
+export interface PrivateQuestDbOptions {
+  readonly readyTimeoutMs?: number;
+  /** where the HTTP, ILP and PG ports come from; default a port the OS calls free (a test may hand out a taken one) */
+  readonly choosePort?: ChoosePort;
+  /** told when a restart found its port taken and will try again */
+  readonly onPortTaken?: (error: PortTakenError) => void;
+}
+
+/**
+ * A free port may be taken before QuestDB binds it, and QuestDB then exits with "[98] could not
+ * bind socket": the first start moves to new ports, a restart (the clients know the URLs) tries
+ * the same ports again while their holder lets go.
+ */
+export async function privateQuestDb(options: PrivateQuestDbOptions = {}): Promise<PrivateQuestDb> {
   const jar = questdbJar();
   if (!existsSync(jar))
     throw new Error(`no QuestDB jar at ${jar}: run \`bun run infra:up questdb\` once to fetch it`);
+  return startOnFreePorts(3, (ports) => questDbOnPorts(jar, ports, options), {
+    choosePort: options.choosePort,
+  });
+}
+
+async function questDbOnPorts(
+  jar: string,
+  ports: number[],
+  options: PrivateQuestDbOptions,
+): Promise<PrivateQuestDb> {
+  const [http, ilp, pg] = ports as [number, number, number];
   const root = mkdtempSync(join(tmpdir(), "questdb-private-"));
   mkdirSync(join(root, "conf"));
-  const [http, ilp, pg] = [await freePort(), await freePort(), await freePort()];
   writeFileSync(
     join(root, "conf", "server.conf"),
     [
@@ -77,37 +100,55 @@ export async function privateQuestDb(options: { readyTimeoutMs?: number } = {}):
     ].join("\n"),
   );
   const httpUrl = `http://127.0.0.1:${http}`;
+  // files, not pipes nobody reads (which would block QuestDB once full); read when it fails. Two:
+  // two handles on one file would write over each other from offset 0
+  const logFiles = [join(root, "questdb.out"), join(root, "questdb.err")] as const;
+  const readLogs = async () => {
+    const [out, err] = await Promise.all(logFiles.map((file) => Bun.file(file).text()));
+    return `${err}\n${out?.slice(-2000)}`;
+  };
   let proc: Subprocess | undefined;
+  const launch = async () => {
+    if (proc && proc.exitCode === null && proc.signalCode === null) return;
+    // this start's log only: a failure is read from it
+    for (const file of logFiles) rmSync(file, { force: true });
+    proc = Bun.spawn(
+      [
+        "java",
+        "-Xms64m",
+        "-Xmx256m",
+        "-XX:+UseParallelGC",
+        "-p",
+        jar,
+        "-m",
+        "io.questdb/io.questdb.ServerMain",
+        "-d",
+        root,
+      ],
+      { stdin: "ignore", stdout: Bun.file(logFiles[0]), stderr: Bun.file(logFiles[1]) },
+    );
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+    // the HTTP answer alone is not enough: another QuestDB that took our HTTP port answers too
+    while (!(await questdbAnswers(httpUrl)) || proc.exitCode !== null) {
+      if (proc.exitCode !== null) {
+        const log = await readLogs();
+        proc = undefined;
+        const message = `private QuestDB exited on ${httpUrl}:\n${log}`;
+        throw saysPortTaken(log) ? new PortTakenError(message) : new Error(message);
+      }
+      if (Date.now() > deadline) {
+        proc.kill("SIGKILL");
+        await proc.exited;
+        proc = undefined;
+        throw new Error(`private QuestDB did not answer at ${httpUrl}`);
+      }
+      await Bun.sleep(100);
+    }
+  };
   const self: PrivateQuestDb = {
     httpUrl,
     pgUrl: `postgres://admin:quest@127.0.0.1:${pg}/qdb`,
-    async start() {
-      if (proc && proc.exitCode === null && proc.signalCode === null) return;
-      proc = Bun.spawn(
-        [
-          "java",
-          "-Xms64m",
-          "-Xmx256m",
-          "-XX:+UseParallelGC",
-          "-p",
-          jar,
-          "-m",
-          "io.questdb/io.questdb.ServerMain",
-          "-d",
-          root,
-        ],
-        { stdin: "ignore", stdout: "ignore", stderr: "ignore" },
-      );
-      const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-      while (!(await questdbAnswers(httpUrl))) {
-        if (proc.exitCode !== null) throw new Error(`private QuestDB exited with ${proc.exitCode}`);
-        if (Date.now() > deadline) {
-          proc.kill("SIGKILL");
-          throw new Error(`private QuestDB did not answer at ${httpUrl}`);
-        }
-        await Bun.sleep(100);
-      }
-    },
+    start: () => restartOnSamePorts(launch, { onPortTaken: options.onPortTaken }),
     async stop() {
       if (!proc) return;
       proc.kill("SIGKILL");
@@ -119,6 +160,11 @@ export async function privateQuestDb(options: { readyTimeoutMs?: number } = {}):
       rmSync(root, { recursive: true, force: true });
     },
   };
-  await self.start();
+  try {
+    await launch();
+  } catch (error) {
+    await self.dispose();
+    throw error;
+  }
   return self;
 }
