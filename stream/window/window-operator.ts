@@ -19,7 +19,12 @@ import {
   type WindowOperatorSnapshot,
   writeSnapshot,
 } from "./window-snapshot.ts";
-import { encodeSnapshotBytes, readKeySnapshotBytes, readSnapshotBytes } from "./window-snapshot-bytes.ts";
+import {
+  encodeSnapshotBytes,
+  readKeySnapshotBytes,
+  readSnapshotBytes,
+  type SnapshotBytesSource,
+} from "./window-snapshot-bytes.ts";
 import { WindowTable } from "./window-table.ts";
 
 export type EmitMode = "on-update" | "final";
@@ -189,6 +194,13 @@ const HOUR_MS = 3_600_000;
 const NO_KEY_TIMES = new Float64Array(0);
 const NO_KEY_PARTITIONS = new Int32Array(0);
 const MAX_PARTITION = 65_535;
+/** a key with no stream time yet names no partition */
+const NO_PARTITIONS: readonly PartitionWatermark[] = [];
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** the encoder's source for one key's state, refilled in place (snapshotKeyBytes) */
+type KeySnapshotSource = Mutable<Omit<SnapshotBytesSource, "onlyKey">> & {
+  readonly onlyKey: Mutable<NonNullable<SnapshotBytesSource["onlyKey"]>>;
+};
 /** a key's own state counts nothing of the operator it was taken from */
 const NO_COUNTS = { processed: 0, emitted: 0, late: 0, rejected: 0 } as const;
 /** processBatch interns this many keys before it places their records */
@@ -229,6 +241,16 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   private placingWatermark = Number.NEGATIVE_INFINITY;
   /** streamTime "key": the windows one key closes at once, made on first use */
   private ready: Int32Array | undefined;
+  /** snapshotKeyBytes: what it hands the encoder, made on its first call and refilled per key */
+  private keySource: KeySnapshotSource | undefined;
+  private readonly keyPartitionEntry: Mutable<PartitionWatermark> = {
+    partition: 0,
+    maxEventTime: 0,
+    watermark: 0,
+    idle: false,
+    lastRecordAt: 0,
+  };
+  private readonly keyPartitionList: PartitionWatermark[] = [];
   /** processBatch: the key ids of one group (made on the first batch), and one record's values */
   private batchIds: Int32Array | undefined;
   private batchRow: Float64Array | undefined;
@@ -543,21 +565,34 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     if (keyId === undefined) return undefined;
     const max = this.keyMax[keyId]!;
     const own = max - this.maxOutOfOrdernessMs;
-    return encodeSnapshotBytes(
-      {
-        ...this.snapshotSource(),
-        counts: NO_COUNTS,
-        onlyKey: {
-          keyId,
-          watermark: own,
-          partitions:
-            max === Number.NEGATIVE_INFINITY
-              ? []
-              : [{ partition, maxEventTime: max, watermark: own, idle: false, lastRecordAt: this.now }],
-        },
-      },
-      appliedOffset,
-    );
+    // One source, key and partition entry per operator, refilled for each key: a checkpoint
+    // writes a state for every changed key (100k at 100k sensors), and a spread of the source,
+    // an onlyKey object and a partition list each were a third of its cost. The encoder keeps
+    // none of them.
+    this.keySource ??= {
+      ...this.snapshotSource(),
+      counts: NO_COUNTS,
+      onlyKey: { keyId: 0, watermark: 0, partitions: [] },
+    };
+    const source = this.keySource;
+    source.table = this.table;
+    source.keys = this.keys;
+    source.placement = this.placement;
+    source.nextSeq = this.nextSeq;
+    const only = source.onlyKey;
+    only.keyId = keyId;
+    only.watermark = own;
+    if (max === Number.NEGATIVE_INFINITY) only.partitions = NO_PARTITIONS;
+    else {
+      const entry = this.keyPartitionEntry;
+      entry.partition = partition;
+      entry.maxEventTime = max;
+      entry.watermark = own;
+      entry.lastRecordAt = this.now;
+      this.keyPartitionList[0] = entry;
+      only.partitions = this.keyPartitionList;
+    }
+    return encodeSnapshotBytes(source, appliedOffset);
   }
 
   restoreKey(key: string, snapshot: WindowOperatorSnapshot): void {

@@ -65,6 +65,8 @@ const FLAG_OBJECTS = 4;
 const PARTITION_DOUBLES = 5;
 
 const encoder = new TextEncoder();
+/** what a placement without per-key state (tumbling, hopping, session) gives: nothing, shared */
+const NO_KEY_STATES: readonly KeyStateJson[] = [];
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 interface SnapshotParts {
@@ -257,7 +259,8 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
   }
   sortBySeq(table, windowCount);
   const partitions = only === undefined ? source.watermarks.partitions() : only.partitions;
-  const keyStates = source.placement.snapshotKeys?.((keyId) => keys.keyOf(keyId), only?.keyId) ?? [];
+  const keyStates =
+    source.placement.snapshotKeys?.((keyId) => keys.keyOf(keyId), only?.keyId) ?? NO_KEY_STATES;
   let streamTimes = 0;
   if (source.keyStreamTime && only === undefined)
     for (let keyId = 0; keyId < keys.size; keyId++)
@@ -316,7 +319,7 @@ export function encodeSnapshotBytes(source: SnapshotBytesSource, appliedOffset: 
   for (let i = 0; i < keyCount; i++) {
     const key = keys.keyOf(namedKeys[i]!);
     reserve(byte + 2 + key.length * 3);
-    const { written } = encoder.encodeInto(key, octets.subarray(byte + 2));
+    const written = writeUtf8(key, byte + 2);
     if (written > 0xffff) throw encodeFailed("a window key longer than 65535 UTF-8 bytes");
     octets[byte] = written & 0xff;
     octets[byte + 1] = written >>> 8;
@@ -631,6 +634,21 @@ function parseSnapshotBytes(bytes: Uint8Array, parts: ConfigParts): ParsedSnapsh
 }
 
 /** insertion sort of the first `count` slots by seq: an operator of one sensor has a handful */
+/**
+ * `key` as UTF-8 into the scratch bytes from `at` (room reserved), returning the bytes written:
+ * an ASCII key (a sensor id) byte by byte, any other through the encoder. The encoder needs a
+ * view to write into, and a view per key was a fifth of a one-key state's encoding.
+ */
+function writeUtf8(key: string, at: number): number {
+  const length = key.length;
+  for (let i = 0; i < length; i++) {
+    const code = key.charCodeAt(i);
+    if (code > 0x7f) return encoder.encodeInto(key, octets.subarray(at)).written;
+    octets[at + i] = code;
+  }
+  return length;
+}
+
 function sortBySeq(table: WindowTable, count: number): void {
   for (let i = 1; i < count; i++) {
     const slot = slots[i]!;

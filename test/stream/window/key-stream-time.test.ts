@@ -241,6 +241,49 @@ describe("window operator with per-key stream time", () => {
     expect(shared.snapshotKeyBytes("never seen", 0, 3)).toBeUndefined();
   });
 
+  // snapshotKeyBytes refills one source per operator for every key it writes (a checkpoint
+  // writes one state per changed key): nothing of one key, nor of the state before a restore,
+  // may leak into the next key's bytes
+  test("a key's own bytes do not depend on the keys written before it, nor on the state before a restore", () => {
+    const config = {
+      assigner: tumbling(10_000),
+      aggregators: { v: ["count", "sum", "min", "max"] as const },
+      watermark: { maxOutOfOrdernessMs: 1_000, streamTime: "key" as const },
+      clock: () => T0 + 60_000,
+    };
+    const keys = ["k0", "capteur-é", "🚦-3", "k3"];
+    const fed = (seed: number) => {
+      const operator = createWindowOperator(config);
+      const out = createWindowOutput();
+      const next = random(seed);
+      for (let i = 0; i < 40; i++)
+        operator.process(i % 3, keys[i % 4]!, T0 + Math.floor(next() * 30_000), { v: i }, out);
+      return operator;
+    };
+    const forward = fed(7);
+    const backward = fed(7);
+    const inOrder = keys.map((key, i) => forward.snapshotKeyBytes(key, i, 2)!);
+    const reversed = [...keys]
+      .reverse()
+      .map((key) => backward.snapshotKeyBytes(key, keys.indexOf(key), 2)!)
+      .reverse();
+    expect(reversed).toEqual(inOrder);
+    // a key's bytes name it in UTF-8, whatever its characters
+    for (const [i, key] of keys.entries()) {
+      const own = createWindowOperator(config);
+      own.restoreKeyBytes(key, inOrder[i]!);
+      const windows = (operator: WindowOperator) =>
+        operator.snapshotKey(key)!.windows.map(({ key, start, end, state }) => ({ key, start, end, state }));
+      expect(windows(own)).toEqual(windows(forward));
+    }
+    // restored from another operator's state: the keys' bytes are the restored ones
+    const other = fed(11);
+    forward.restore(other.snapshotBytes());
+    for (const [i, key] of keys.entries())
+      expect(forward.snapshotKeyBytes(key, i, 2)).toEqual(other.snapshotKeyBytes(key, i, 2)!);
+    expect(other.snapshotKeyBytes(keys[0]!, 0, 2)).not.toEqual(inOrder[0]);
+  });
+
   test("refuses per-key stream time on processing time", () => {
     expect(() =>
       createWindowOperator({
