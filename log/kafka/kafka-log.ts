@@ -5,6 +5,7 @@ import {
   ConnectionPool,
   IncrementalAlterConfigOperationTypes,
   type Consumer as KafkaConsumer,
+  type MessageToProduce,
   type Producer,
 } from "@platformatic/kafka";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
@@ -26,7 +27,7 @@ import { AppendBatcher } from "./append-batcher.ts";
 import { GroupConsumer } from "./group-consumer.ts";
 import { hasApiError, isUnknownTopic, toPlatformError } from "./kafka-errors.ts";
 import type { ResolvedKafkaLogOptions } from "./kafka-options.ts";
-import { recordSize, recordSizeBound, toKafkaMessages } from "./kafka-records.ts";
+import { partitionOfKeyBytes, recordSize, recordSizeBound, toKafkaMessages } from "./kafka-records.ts";
 import { connectionSecurity } from "./kafka-security.ts";
 import { fetchPartitions } from "./partition-fetcher.ts";
 import { awaitConfigsShown } from "./topic-config-wait.ts";
@@ -312,7 +313,10 @@ export class KafkaLog implements Log {
   }
 
   private async placeAndSend(records: readonly ProducerRecord[]): Promise<RecordPosition[]> {
-    const placed = this.placeFromCache(records) ?? (await this.placeWhileBrokerAway(records));
+    const now = Date.now();
+    const { messages, bytes } = toKafkaMessages(records, undefined, now);
+    const placed = this.placeFromCache(records, messages) ?? (await this.placeWhileBrokerAway(records));
+    for (let i = 0; i < messages.length; i++) messages[i]!.partition = placed[i]!;
     // Sent once. A broker that is away (restarting, a leader moving, too slow to answer within
     // the request timeout) is waited for inside the idempotent producer, which retries the same
     // produce request with the same producer id and sequence numbers until the delivery timeout
@@ -320,8 +324,6 @@ export class KafkaLog implements Log {
     // written once. A second produce from here would carry new sequence numbers: the broker
     // would write its records again (regression: a slow broker duplicated thousands of raw
     // readings, and windows that had closed were opened again by the copies).
-    const now = Date.now();
-    const { messages, bytes } = toKafkaMessages(records, placed, now);
     try {
       const offsets = await this.batcher.append(messages, bytes);
       return records.map((record, i) => ({
@@ -509,21 +511,35 @@ export class KafkaLog implements Log {
     return count;
   }
 
-  /** every record's partition from cached partition counts, or undefined if one is missing */
-  private placeFromCache(records: readonly ProducerRecord[]): number[] | undefined {
-    const placed: number[] = [];
-    for (const record of records) {
-      const count = this.partitionCounts.get(record.topic);
+  /**
+   * every record's partition from cached partition counts, or undefined if one is missing; a
+   * keyed record's from its key bytes in `messages` (written once, for the message and its hash)
+   */
+  private placeFromCache(
+    records: readonly ProducerRecord[],
+    messages: readonly MessageToProduce[],
+  ): number[] | undefined {
+    const placed = new Array<number>(records.length);
+    // an append's records are mostly for one topic: its count is looked up once per run of it
+    let topic: string | undefined;
+    let count: number | undefined;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      if (record.topic !== topic) {
+        topic = record.topic;
+        count = this.partitionCounts.get(topic);
+      }
       if (count === undefined) return undefined;
       if (record.partition !== undefined) {
         if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= count)
           return undefined;
-        placed.push(record.partition);
-      } else if (record.key !== null) placed.push(partitionFor(record.key, count));
+        placed[i] = record.partition;
+      } else if (record.key !== null)
+        placed[i] = partitionOfKeyBytes(record.key, messages[i]!.key as Uint8Array, count);
       else {
         const next = this.roundRobin.get(record.topic) ?? 0;
         this.roundRobin.set(record.topic, next + 1);
-        placed.push(next % count);
+        placed[i] = next % count;
       }
     }
     return placed;

@@ -1,11 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import {
+  partitionOfKeyBytes,
   recordSize,
   recordSizeBound,
   toKafkaMessage,
   toKafkaMessages,
 } from "../../../log/kafka/kafka-records.ts";
 import type { ProducerRecord } from "../../../log/log.ts";
+import { partitionFor } from "../../../messages/murmur2.ts";
 
 /** Port records -> the producer's messages: bytes as they were at the append, sizes in UTF-8. */
 describe("Kafka producer messages", () => {
@@ -105,5 +107,38 @@ describe("Kafka producer messages", () => {
     expect(messages[0]!.key).toBeUndefined();
     expect(messages[0]!.value).toBeUndefined();
     expect(toKafkaMessages([], [], 1)).toEqual({ messages: [], bytes: 0 });
+  });
+
+  // the key bytes the conversion wrote place the record where Kafka's Java client would
+  const placements: { name: string; key: string }[] = [
+    { name: "an ASCII key", key: "sensor-01234@1764633600000" },
+    { name: "a one-byte key", key: "x" },
+    { name: "an empty key", key: "" },
+    { name: "a key with two- and three-byte characters", key: "é€-sensor" },
+    { name: "a surrogate pair", key: "🚦-1" },
+    { name: "a lone high surrogate (Java writes '?', the message U+FFFD)", key: "a\uD800b" },
+    { name: "a lone low surrogate at the end", key: "ab\uDC00" },
+    { name: "a key longer than the hash's scratch buffer", key: "k".repeat(300) },
+  ];
+  for (const { name, key } of placements)
+    test(`a record keyed by ${name} goes to the partition of partitionFor, placed from its written key bytes`, () => {
+      const { messages } = toKafkaMessages([{ topic: "t", key, value: null }], undefined, 1);
+      const keyBytes = messages[0]!.key as Uint8Array;
+      for (const partitions of [1, 3, 12, 1_000])
+        expect(partitionOfKeyBytes(key, keyBytes, partitions)).toBe(partitionFor(key, partitions));
+    });
+
+  test("without partitions the messages are left unplaced, and records without a timestamp share now's", () => {
+    const { messages } = toKafkaMessages(
+      [
+        { topic: "t", key: "a", value: null },
+        { topic: "t", key: "b", value: null, timestamp: 9 },
+        { topic: "t", key: "c", value: null },
+      ],
+      undefined,
+      1_000,
+    );
+    expect(messages.map((message) => message.partition)).toEqual([undefined, undefined, undefined]);
+    expect(messages.map((message) => message.timestamp)).toEqual([1_000n, 9n, 1_000n]);
   });
 });
