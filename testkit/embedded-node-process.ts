@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { PortTakenError, restartOnSamePorts, startOnFreePorts } from "./free-port.ts";
 
 /**
  * A whole node as its own `bun run cluster` process on the embedded log in `dataDir`, for the
@@ -79,4 +80,44 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(100);
   }
+}
+
+/**
+ * A node whose embedded MQTT broker listens on a port the test chose, so its device can reconnect
+ * to the same address across a kill -9. A port the OS called free may be taken before the node
+ * binds it, and the node then moves its broker to another port (node/edge.ts): the first start
+ * chooses another port, a restart (the device knows the port) tries the same one again while
+ * its holder lets go. Each try that misses the port stops its node.
+ */
+export async function embeddedNodeOnMqttPort(
+  options: EmbeddedNodeOptions,
+  choosePort?: () => Promise<number>,
+): Promise<{ node: EmbeddedNodeProcess; restart: () => Promise<EmbeddedNodeProcess>; mqttPort: number }> {
+  const startOn = async (port: number) => {
+    const node = await spawnEmbeddedNode({
+      ...options,
+      args: [...(options.args ?? []), "--mqtt-port", String(port)],
+    });
+    const deadline = Date.now() + 10_000;
+    let url = /MQTT\s+(mqtt:\/\/\S+)/.exec(node.output())?.[1];
+    while (url === undefined && Date.now() < deadline && node.proc.exitCode === null) {
+      await Bun.sleep(20);
+      url = /MQTT\s+(mqtt:\/\/\S+)/.exec(node.output())?.[1];
+    }
+    if (url !== undefined && Number(new URL(url).port) === port) return node;
+    node.proc.kill("SIGKILL");
+    await node.proc.exited;
+    const message = `the node's MQTT broker is not on port ${port} (${url ?? "no MQTT line"}):\n${node.output().slice(-2000)}`;
+    throw url === undefined ? new Error(message) : new PortTakenError(message);
+  };
+  let mqttPort = 0;
+  const node = await startOnFreePorts(
+    1,
+    async ([port]) => {
+      mqttPort = port as number;
+      return startOn(mqttPort);
+    },
+    { choosePort },
+  );
+  return { node, mqttPort, restart: () => restartOnSamePorts(() => startOn(mqttPort)) };
 }

@@ -1,13 +1,12 @@
 import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { openLog } from "../../log/index.ts";
 import { payloadOf } from "../../messages/schema-registry/wire-format.ts";
 import { Topics } from "../../messages/topics.ts";
-import { type EmbeddedNodeProcess, spawnEmbeddedNode } from "../../testkit/embedded-node-process.ts";
+import { type EmbeddedNodeProcess, embeddedNodeOnMqttPort } from "../../testkit/embedded-node-process.ts";
 import { trafficReading } from "../../testkit/traffic-reading.ts";
 
 /**
@@ -24,15 +23,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
 
 async function loggedReadings(dataDir: string, topic: string): Promise<string[]> {
   const log = await openLog({ kind: "embedded", path: join(dataDir, "log.db"), maintenanceIntervalMs: 0 });
@@ -60,10 +50,10 @@ async function loggedReadings(dataDir: string, topic: string): Promise<string[]>
 test("kill -9 of a node mid-stream loses none of the readings its embedded broker acknowledged", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "edge-broker-kill-"));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const mqttPort = await freePort();
-  const spawnNode = () =>
-    spawnEmbeddedNode({ dataDir, simulate: false, args: ["--mqtt-port", String(mqttPort)] });
-  let node: EmbeddedNodeProcess = await spawnNode();
+  // the broker's port is chosen by the test, so the device reconnects to it after the kill
+  const first = await embeddedNodeOnMqttPort({ dataDir, simulate: false });
+  const mqttPort = first.mqttPort;
+  let node: EmbeddedNodeProcess = first.node;
   cleanups.push(() => void node.proc.kill("SIGKILL"));
 
   const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
@@ -100,7 +90,7 @@ test("kill -9 of a node mid-stream loses none of the readings its embedded broke
   await node.proc.exited;
   const ackedBeforeKill = acked.length;
 
-  node = await spawnNode();
+  node = await first.restart();
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     publishing,
