@@ -139,10 +139,9 @@ export function alertRoutes(deps: AlertRoutesDeps): Hono {
     try {
       json = JSON.parse(text);
     } catch (cause) {
-      return c.json(
-        errorBody(ErrorCodes.MALFORMED_JSON, `the body is not JSON (${(cause as Error).name})`),
-        400,
-      );
+      // the parser's own message names its internals (positions, the error class): the caller gets the code
+      if (!(cause instanceof SyntaxError)) throw cause;
+      return c.json(errorBody(ErrorCodes.MALFORMED_JSON, "the body is not JSON"), 400);
     }
     const parsed = SilenceBody.safeParse(json);
     if (!parsed.success) {

@@ -1,3 +1,4 @@
+import { ErrorCodes, PlatformError } from "../errors.ts";
 import { appendPointer, isSchemaObject, type JsonSchemaNode, resolveLocalRef } from "./json-pointer.ts";
 import { arrayDifferences } from "./json-schema-array-difference.ts";
 import {
@@ -62,6 +63,14 @@ function confluentName(keyword: string, change: "ADDED" | "INCREASED" | "DECREAS
   return `${keyword.replace(/([A-Z])/g, "_$1").toUpperCase()}_${change}`;
 }
 
+interface PairsInProgress {
+  readonly pairs: Map<unknown, Set<unknown>>;
+  depth: number;
+}
+
+/** deeper than any schema within MAX_SCHEMA_DEPTH gets without a cycle of references */
+const MAX_COMPARISON_DEPTH = 1_000;
+
 class Differ implements SchemaComparison {
   readonly found: SchemaDifference[] = [];
   private readonly seen = new Map<unknown, Set<unknown>>();
@@ -69,6 +78,13 @@ class Differ implements SchemaComparison {
   constructor(
     private readonly writerRoot: JsonSchemaNode,
     private readonly readerRoot: JsonSchemaNode,
+    /**
+     * The pairs being compared right now, shared with the probes (`quietly`) this comparison
+     * starts: a probe that comes back to a pair on the way to it met a cycle of `$ref`s, and a
+     * cycle adds no difference of its own (`seen` alone is per probe, so the cycle would go on
+     * through probes until the stack overflowed).
+     */
+    private readonly comparing: PairsInProgress = { pairs: new Map(), depth: 0 },
   ) {}
 
   add(
@@ -103,15 +119,20 @@ class Differ implements SchemaComparison {
     return current;
   }
 
-  /** allOf in the writer is an intersection: fold its branches into one schema for comparison */
-  private flattenAllOf(node: Node, root: JsonSchemaNode): Node {
+  /**
+   * allOf in the writer is an intersection: fold its branches into one schema for comparison. A
+   * branch that leads back to a schema being folded (`{"allOf":[{"$ref":"#"}]}`) is that schema
+   * intersected with itself again, which adds nothing: it is skipped, or the fold never ends.
+   */
+  private flattenAllOf(node: Node, root: JsonSchemaNode, folding = new Set<unknown>()): Node {
     if (!Array.isArray(node.allOf)) return node;
+    folding.add(node);
     const { allOf, ...rest } = node;
     let merged: Record<string, unknown> = { ...rest };
     for (const raw of allOf as unknown[]) {
       const branch = this.deref(raw, root);
-      if (!isSchemaObject(branch)) continue;
-      const flat = this.flattenAllOf(branch, root);
+      if (!isSchemaObject(branch) || folding.has(branch)) continue;
+      const flat = this.flattenAllOf(branch, root, folding);
       merged = {
         ...flat,
         ...merged,
@@ -140,6 +161,27 @@ class Differ implements SchemaComparison {
     if (pairs.has(r)) return; // recursive schemas: this pair is already being compared
     pairs.add(r);
     this.seen.set(w, pairs);
+    const inProgress = this.comparing.pairs.get(w) ?? new Set();
+    if (inProgress.has(r)) return;
+    // a bound for what identity cannot catch (allOf folded into a new object at every turn)
+    if (this.comparing.depth >= MAX_COMPARISON_DEPTH)
+      throw new PlatformError(
+        ErrorCodes.SCHEMA_INVALID,
+        `Invalid schema: comparing it nests more than ${MAX_COMPARISON_DEPTH} levels deep through its references`,
+        { details: { registryErrorCode: 42201, maximum: MAX_COMPARISON_DEPTH } },
+      );
+    inProgress.add(r);
+    this.comparing.pairs.set(w, inProgress);
+    this.comparing.depth++;
+    try {
+      this.comparePair(w, r, at);
+    } finally {
+      this.comparing.depth--;
+      inProgress.delete(r);
+    }
+  }
+
+  private comparePair(w: Node, r: Node, at: string): void {
     if (this.combined(w, r, at)) return;
     this.types(w, r, at);
     this.values(w, r, at);
@@ -157,7 +199,7 @@ class Differ implements SchemaComparison {
   }
 
   quietly(writer: unknown, reader: unknown, at: string): SchemaDifference[] {
-    const probe = new Differ(this.writerRoot, this.readerRoot);
+    const probe = new Differ(this.writerRoot, this.readerRoot, this.comparing);
     probe.compare(writer, reader, at);
     return probe.found;
   }

@@ -113,6 +113,8 @@ describe("the alerts API", () => {
     const json = (await response.json()) as { error: { code: string; message: string } };
     expect(json.error.code).toBe(code);
     expect(json.error.message.length).toBeGreaterThan(0);
+    // regression: the parser's error class ("SyntaxError") was echoed to the caller
+    expect(json.error.message).not.toMatch(/SyntaxError|Error\b/);
   });
 
   test.each([
