@@ -34,7 +34,7 @@ import type { Log } from "../log/log.ts";
 import { runChild, type SideResult } from "./peers/child-run.ts";
 import { type ConsumeCeiling, consumerPerformance } from "./peers/consumer-performance.ts";
 import { type LatencyFigures, runLatencyPhase } from "./peers/latency-phase.ts";
-import { NODE_COMMIT_INTERVAL_MS } from "./peers/ours-windowed-aggregation.ts";
+import { NODE_COMMIT_INTERVAL_MS, nodeWorkers } from "./peers/ours-windowed-aggregation.ts";
 import {
   buildKafkaStreams,
   KAFKA_LIB,
@@ -136,6 +136,11 @@ async function main(): Promise<void> {
   console.log(
     `windowed aggregation, ${fmt(RECORDS)} records per shape, 12 partitions, commit interval ${COMMIT_INTERVAL_MS} ms on both sides, ${NODE_COMPRESSION} on both sides (the node's codec), ${RUNS} runs`,
   );
+  // like for like on threads: both sides' processing threads, as each is configured
+  const oursWorkers = nodeWorkers(process.env);
+  console.log(
+    `threads: ours = ${oursWorkers === 0 ? "the main thread only (WORKERS=0)" : `main thread (poll, dispatch, outputs) + ${oursWorkers} partition workers (WORKERS, the node's default ${nodeWorkers({})})`}; Kafka Streams = ${process.env.PEER_KS_THREADS ?? 2} stream threads (PEER_KS_THREADS)`,
+  );
   try {
     const inputs = new Map<string, string>();
     for (const shape of SHAPES) {
@@ -183,7 +188,7 @@ async function main(): Promise<void> {
             shapeRun.agree[side] = await agrees(log, `${shape.name} ${side}`, output, shape.spec);
           if (side === "ours")
             console.log(
-              `  ${shape.name} ours: ${fmt(result.recordsPerSecond ?? Number.NaN)}/s, ${result.checkpoints} checkpoints, ${fmt(Number(result.changelogRecords))} changelog records, ${fmt(Number(result.windowActors))} window actors; poll ${Number(result.pollSeconds).toFixed(1)} s, process ${Number(result.processSeconds).toFixed(1)} s, checkpoint ${Number(result.checkpointSeconds).toFixed(1)} s, flush wait ${Number(result.flushWaitSeconds).toFixed(1)} s`,
+              `  ${shape.name} ours (${result.threads}): ${fmt(result.recordsPerSecond ?? Number.NaN)}/s, ${result.checkpoints} commits, ${fmt(Number(result.changelogRecords))} changelog records, ${fmt(Number(result.windowActors))} window actors, ${fmt(Number(result.outputs))} outputs`,
             );
         }
         printShapeRun(run, shape, shapeRun);

@@ -14,9 +14,11 @@
  * - fetch+library decode: the same rounds through the library's fetch, which decodes every record
  *   into objects, then converted to log records (the adapter's path before; bench/peers/library-fetch.ts).
  * - node path (RAW_NODE_PATH=1): the whole 1,000-sensor window job of the peer benchmark
- *   (bench/peers/ours-windowed-aggregation.ts, its own process as there: decode, window actors,
- *   outputs, changelog, commits), on this same topic, so its share of the ceiling is measured
- *   in one run; its rate runs to its final durable commit, its CPU is not this process's.
+ *   (bench/peers/ours-windowed-aggregation.ts, its own process as there: the node's engine, its
+ *   dispatcher on the main thread and its window actors on WORKERS partition workers, the
+ *   node's default unless WORKERS is set; outputs, changelog, commits), on this same topic, so
+ *   its share of the ceiling is measured in one run; its rate runs to its final durable
+ *   commit, its CPU is not this process's. Its threads are printed with its rate.
  * Rates are first record to last; CPU is this process's user+system time over the same span,
  * all threads, and its main thread's alone (the one a node's dispatcher runs on).
  *
@@ -197,6 +199,7 @@ async function viaNodePath(log: Log, topics: BenchTopics, topic: string, run: nu
     commitIntervalMs: NODE_COMMIT_INTERVAL_MS,
   });
   const result = await runChild("ours", command, 210_000, {}).result;
+  console.log(`  node path threads: ${result.threads}`);
   return {
     recordsPerSecond: result.recordsPerSecond ?? Number.NaN,
     cpuNsPerRecord: Number.NaN,
