@@ -23,9 +23,14 @@ export interface WindowUpdateSinkDeps {
 export class WindowUpdateSink {
   private latest = new BatchOutputs();
   private readonly marks: { worker: number; batch: number }[] = [];
-  private flushing: Promise<void> = Promise.resolve();
+  /** the append in flight, if any; what comes meanwhile goes in the next one */
+  private appending: Promise<void> | undefined;
+  /** the append that follows the one in flight */
+  private queued: Promise<void> | undefined;
   /** records appended to the output topic so far */
   appended = 0;
+  /** appends made (each one produce of everything pending) */
+  appends = 0;
 
   constructor(private readonly deps: WindowUpdateSinkDeps) {}
 
@@ -38,28 +43,47 @@ export class WindowUpdateSink {
     this.flush().catch(this.deps.onError);
   }
 
-  /** append what is pending, then release the marks that were waiting behind it */
+  /**
+   * Append what is pending, then release the marks that were waiting behind it. One append at a
+   * time, and the marks and outputs that arrive while it runs go together in the next (a group
+   * commit): a mark per poll batch and per worker made an append each, hundreds of small
+   * produce requests a second, one after another. Resolves once everything pending at the call
+   * is durable and its marks passed on.
+   */
   flush(): Promise<void> {
+    if (this.appending === undefined) {
+      this.appending = this.appendPending();
+      return this.appending;
+    }
+    // the next append starts when this one ends, with everything pending by then
+    if (this.queued === undefined) {
+      const next = () => {
+        this.queued = undefined;
+        return this.flush();
+      };
+      this.queued = this.appending.then(next, next);
+    }
+    return this.queued;
+  }
+
+  private async appendPending(): Promise<void> {
     const records = toProducerRecords(this.deps.topic, this.latest);
     this.latest = new BatchOutputs();
     const marks = this.marks.splice(0);
-    const run = this.flushing.then(async () => {
+    try {
       if (records.length > 0) {
         await this.deps.log.append(records);
         this.appended += records.length;
+        this.appends++;
       }
       // state before marks: a mark lets the dispatcher commit, and a commit must not run ahead
       // of the state it implies
       if (marks.length > 0) await this.deps.flushState();
-      for (const mark of marks) this.deps.onMark(mark.worker, mark.batch);
-    });
-    // the next flush waits for this one either way; this one's failure reaches its caller, and
-    // the marks behind it are never released
-    this.flushing = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    } finally {
+      this.appending = undefined;
+    }
+    // a failed append passes none of its marks on: nothing is committed past it
+    for (const mark of marks) this.deps.onMark(mark.worker, mark.batch);
   }
 }
 

@@ -168,3 +168,72 @@ describe("our side's output router", () => {
     expect(events).toEqual(["append a@0", "error broker away"]);
   });
 });
+
+describe("our side's output router under a stream of marks", () => {
+  const update = (key: string): WindowResult => ({
+    scope: "sensor",
+    key,
+    type: "traffic",
+    window_start: 0,
+    window_end: 60_000,
+    count: 1,
+    fields: {
+      vehicle_count: { count: 1, sum: 1, min: 1, max: 1, mean: 1 },
+      avg_speed: { count: 1, sum: 1, min: 1, max: 1, mean: 1 },
+    },
+    final: false,
+    emitted_at: 0,
+  });
+
+  test("marks and updates that come while an append is in flight go together in the next one, in order, each mark passed on after its own updates are durable", async () => {
+    const events: string[] = [];
+    const appends: (() => void)[] = [];
+    const log = {
+      append: (records: readonly ProducerRecord[]) =>
+        new Promise<never[]>((resolve) => {
+          appends.push(() => {
+            events.push(`append ${records.map((r) => r.key).join(",")}`);
+            resolve([]);
+          });
+        }),
+    } as unknown as Log;
+    const sink = new WindowUpdateSink({
+      log,
+      topic: "out",
+      flushState: async () => void events.push("state flushed"),
+      onMark: (worker, batch) => events.push(`mark ${worker}/${batch}`),
+      onError: (error) => events.push(`error ${String(error)}`),
+    });
+    sink.window(update("a"));
+    sink.mark(0, 1);
+    await eventually(
+      () => appends.length,
+      (n) => n === 1,
+    );
+    // while the first append is in flight: three batches' updates and marks
+    for (const [key, worker, batch] of [
+      ["b", 1, 1],
+      ["c", 0, 2],
+      ["d", 1, 2],
+    ] as const) {
+      sink.window(update(key));
+      sink.mark(worker, batch);
+    }
+    appends.shift()!();
+    await eventually(
+      () => appends.length,
+      (n) => n === 1,
+    );
+    expect(events).toEqual(["append a@0", "state flushed", "mark 0/1"]);
+    appends.shift()!();
+    await sink.flush();
+    expect(events.slice(3)).toEqual([
+      "append b@0,c@0,d@0",
+      "state flushed",
+      "mark 1/1",
+      "mark 0/2",
+      "mark 1/2",
+    ]);
+    expect(sink.appends).toBe(2);
+  });
+});
