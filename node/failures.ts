@@ -29,6 +29,19 @@ export class NodeFailures {
     console.error(`stop: ${error instanceof Error ? error.message : String(error)}`);
   };
 
+  /**
+   * An error the part that met it has judged transient and retries (its `onTransientError`): the
+   * log away, or a checkpoint whose actors did not answer in time (DRAIN_TIMEOUT, tried again at
+   * the next one). Said at most every 5 s, never fatal: judging it again here by the log's list
+   * once failed a whole node for good on one slow markets checkpoint.
+   */
+  readonly retrying = (error: unknown): void => {
+    if (Date.now() - this.lastUnavailableReport < 5000) return;
+    this.lastUnavailableReport = Date.now();
+    const what = isPlatformError(error) ? `${error.code}: ${error.message}` : String(error);
+    console.error(`retrying: ${what}`);
+  };
+
   readonly logUnavailable = (error: unknown): void => {
     if (!isPlatformError(error) || !TRANSIENT_LOG_ERRORS.has(error.code)) {
       this.fail(error);

@@ -73,7 +73,7 @@ export async function startFeatures(
     // freshness is the point of push materialization: a closed window waits at most this long
     lingerMs: config.featuresLingerMs,
     onDeadLetter: deadLetter,
-    onTransientError: failures.logUnavailable,
+    onTransientError: failures.retrying,
     onError: failures.fail,
   }).start();
   metrics.observeSinks(() => [sink.stats()]);

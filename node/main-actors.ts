@@ -92,7 +92,7 @@ export async function startMainActors(node: NodeContext, deps: MainActorsDeps): 
     system,
     snapshots,
     onCorrupt: countCorruptChangelog(node),
-    onTransientError: failures.logUnavailable,
+    onTransientError: failures.retrying,
     onError: failures.fail,
     flushOutputs: () => outputs.flush(),
   });

@@ -142,7 +142,7 @@ export async function startMarket(
     ],
     flushOutputs: () => outputs.flush(),
     onDeadLetter: deadLetters,
-    onTransientError: failures.logUnavailable,
+    onTransientError: failures.retrying,
     onError: failures.fail,
     now: Date.now,
   });

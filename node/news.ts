@@ -205,7 +205,7 @@ export async function startNews(node: NodeContext, outputs: NewsOutputs): Promis
       }),
     ],
     onDeadLetter: (letter, topic) => outputs.deadLetter(letter, "log", Topics.deadLettersOf(topic)),
-    onTransientError: failures.logUnavailable,
+    onTransientError: failures.retrying,
     onError: failures.fail,
     // the place desks' insights and sentiments, and the mentions they re-keyed
     flushOutputs: async () => {

@@ -361,7 +361,7 @@ function startSensorEngine(
     onDeadLetter: (letter, topic) => router.deadLetter(letter, "log", topic),
     onConsumed: (n) => metrics.messagesByTopic.inc({ topic: Topics.sensorsRaw, direction: "in" }, n),
     onAssignment: (owned) => deps.membership.announce(owned).catch(failures.fail),
-    ...{ onTransientError: failures.logUnavailable, onError: failures.fail },
+    ...{ onTransientError: failures.retrying, onError: failures.fail },
   });
 }
 
