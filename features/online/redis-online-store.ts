@@ -49,6 +49,8 @@ export interface RedisOnlineStoreOptions {
   /** key prefix, so several applications can share one server; default "fs" */
   readonly prefix?: string;
   readonly connectionTimeoutMs?: number;
+  /** how long the first connect may take before the open fails (default 10 s) */
+  readonly firstConnectWithinMs?: number;
 }
 
 export class RedisOnlineStore implements OnlineStore {
@@ -68,11 +70,22 @@ export class RedisOnlineStore implements OnlineStore {
       autoReconnect: true,
       maxRetries: 1_000_000,
     });
+    // the client reconnects for ever (a running node rides out a Redis restart), so its first
+    // connect never settles while Redis is away: bounded here, or a node's start hangs silently
+    const withinMs = options.firstConnectWithinMs ?? 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await client.connect();
+      await Promise.race([
+        client.connect(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no connection within ${withinMs} ms`)), withinMs);
+        }),
+      ]);
     } catch (cause) {
       client.close();
-      throw unavailable("could not connect to Redis", cause);
+      throw unavailable(`could not connect to Redis at ${addressOf(options.url)}`, cause);
+    } finally {
+      clearTimeout(timer);
     }
     return new RedisOnlineStore(client, options.prefix ?? "fs");
   }
@@ -220,6 +233,17 @@ function parseEntry(text: string, now: number): StoredFeatures | undefined {
     createdTime: Number(created),
     values: JSON.parse(values) as StoredFeatures["values"],
   };
+}
+
+/** host:port of a Redis URL, never its credentials */
+function addressOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.host;
+  } catch {
+    // not a URL Bun's client would take either; its own error says so
+    return "an unparseable REDIS_URL";
+  }
 }
 
 function unavailable(message: string, cause: unknown): PlatformError {
