@@ -144,6 +144,36 @@ describe("embedded log group commit", () => {
     },
   );
 
+  // regression: the default bound was 1,000 records, so a node's raw readings and their silver
+  // rows (two records a reading) went through the log at ~500 readings a turn of the event loop,
+  // about a node's rate at 20k readings/s on a busy machine, and a backlog never drained
+  test.each([
+    { appends: [500, 500, 500, 500], transactions: 1 },
+    { appends: [2000, 2000, 2000], transactions: 2 },
+  ])(
+    "by default, appends of $appends small records in one turn take $transactions transactions",
+    async ({ appends, transactions }) => {
+      const dir = mkdtempSync(join(tmpdir(), "embedded-log-"));
+      const log = openEmbeddedLog({ path: join(dir, "log.db") });
+      try {
+        await log.createTopic({ name: "t", partitions: 1 });
+        const before = log.commitStats();
+        const reading = new Uint8Array(100);
+        await Promise.all(
+          appends.map((count) =>
+            log.append(
+              Array.from({ length: count }, (_, i) => ({ topic: "t", key: String(i % 10), value: reading })),
+            ),
+          ),
+        );
+        expect(log.commitStats().transactions - before.transactions).toBe(transactions);
+      } finally {
+        await log.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   // regression: a node's checkpoint (6,000 actor states, ~4 MB) went in one transaction and held
   // the main thread for 20-130 ms; the event loop now runs between its bounded transactions
   test("the event loop runs between the transactions of appends larger than one transaction's bound", async () => {
