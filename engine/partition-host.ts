@@ -12,6 +12,7 @@ import { decodeHostInbound } from "../messages/codec/host-inbound-codec.ts";
 import { writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
 import { RecordTags, recordTagOf } from "../messages/codec/record-layout.ts";
 import { decodeSensorReading, type SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
+import { writeWindowOutput } from "../messages/codec/window-output-record.ts";
 import { deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
 import type { HostOutput } from "../messages/host-protocol.ts";
@@ -72,7 +73,11 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
   // outputs in order; actor state is pre-encoded (a binary record the changelog takes as it is)
   const pending: (HostOutput | Uint8Array)[] = [];
   const write = (record: HostOutput | Uint8Array) =>
-    record instanceof Uint8Array ? outbound.tryWrite(record) : writeJsonEnvelope(outbound, record);
+    record instanceof Uint8Array
+      ? outbound.tryWrite(record)
+      : record.type === "window"
+        ? writeWindowOutput(outbound, record)
+        : writeJsonEnvelope(outbound, record);
   const emit = (output: HostOutput) => {
     if (output.type !== "state") {
       if (pending.length > 0 || !write(output)) pending.push(output);

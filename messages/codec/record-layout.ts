@@ -14,6 +14,7 @@ export const RecordTags = {
   windowUpdate: 0x02,
   jsonEnvelope: 0x03,
   actorState: 0x04,
+  windowOutput: 0x05,
 } as const;
 
 export type RecordTag = (typeof RecordTags)[keyof typeof RecordTags];
@@ -41,7 +42,7 @@ export function recordTagOf(bytes: Uint8Array, offset: number, length: number): 
   if (length < 2 || offset < 0 || offset + length > bytes.length)
     decodeFailed("record too short for a header");
   const tag = bytes[offset]!;
-  if (tag < RecordTags.sensorReading || tag > RecordTags.actorState)
+  if (tag < RecordTags.sensorReading || tag > RecordTags.windowOutput)
     decodeFailed("unknown record tag", { tag });
   return tag as RecordTag;
 }
