@@ -316,6 +316,24 @@ describe.each(mounts)("the Confluent REST API mounted %s", (_where, prefix) => {
     }
   });
 
+  // Regression, found probing a running node: {"not":{"$ref":"#"}} checked against an earlier
+  // {"allOf":[{"$ref":"#"}]} of the same subject recursed without end and answered 500.
+  test("checks a recursive schema against an earlier recursive one and answers, never 500", async () => {
+    const first = await call("POST", "/subjects/loop-value/versions", {
+      schema: '{"allOf":[{"$ref":"#"}]}',
+      schemaType: "JSON",
+    });
+    expect(first.status).toBe(200);
+    for (const path of [
+      "/subjects/loop-value/versions",
+      "/compatibility/subjects/loop-value/versions/latest",
+    ]) {
+      const next = await call("POST", path, { schema: '{"not":{"$ref":"#"}}', schemaType: "JSON" });
+      expect(next.status).toBeLessThan(500);
+      expect(JSON.stringify(next.body)).not.toMatch(/stack|RangeError|backend/i);
+    }
+  });
+
   test("accepts a schema nested right up to the bound", async () => {
     // each {"not": ...} is one level; the innermost {} is the last
     const levels = MAX_SCHEMA_DEPTH;
