@@ -37,7 +37,7 @@ export async function openAggregates(deps: {
   readonly snapshots: SnapshotStore;
   readonly partitions: number;
   readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
-  readonly onCorrupt: (kind: string) => void;
+  readonly onCorrupt: (kind: string, key: string | null, error: unknown) => void;
   readonly onTransientError: (error: PlatformError) => void;
   readonly onError: (error: unknown) => void;
   /** the output router's flush: a checkpoint commits only after the outputs are durable */
@@ -52,7 +52,7 @@ export async function openAggregates(deps: {
       kind,
       partitions,
       restoreConcurrency: 2,
-      onCorrupt: () => deps.onCorrupt(kind),
+      onCorrupt: (key, _partition, _offset, error) => deps.onCorrupt(kind, key, error),
     });
   // a repartition record is JSON (or Confluent-framed); each actor checks it is of its shape
   const decode = deps.codec.decode;

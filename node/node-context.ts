@@ -62,6 +62,6 @@ export function openChangelog(
     applicationId: node.config.applicationId,
     kind,
     ...options,
-    onCorrupt: () => countCorruptChangelog(node)(kind),
+    onCorrupt: (key, _partition, _offset, error) => countCorruptChangelog(node)(kind, key, error),
   });
 }

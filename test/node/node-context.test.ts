@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, expect, spyOn, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PlatformMetrics } from "../../api/metrics.ts";
+import { openLog } from "../../log/index.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
-import { countCorruptChangelog } from "../../node/node-context.ts";
+import { countCorruptChangelog, type NodeContext, openChangelog } from "../../node/node-context.ts";
 
 /**
  * A changelog state that does not decode, whether the store met it or the actor that owns its
@@ -51,4 +55,35 @@ test("another node's metrics say their first corrupt state again", async () => {
   countCorruptChangelog({ metrics: first })("window", "k", undefined);
   countCorruptChangelog({ metrics: second })("window", "k", undefined);
   expect(said.mock.calls).toHaveLength(2);
+});
+
+// regression, found restoring a node whose changelogs a probe had damaged: the stores opened by
+// openChangelog (markets, news) and the aggregates dropped the key and the reason, so the line
+// said "the state of a record without a key" for the keyed record "AMZN"
+test("a corrupt state met while restoring a store of openChangelog is said with its key and reason", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "corrupt-changelog-"));
+  const log = await openLog({ kind: "embedded", path: join(dir, "log.db"), maintenanceIntervalMs: 0 });
+  try {
+    const metrics = new PlatformMetrics({ processMetrics: false });
+    const config = { applicationId: "corrupt-probe" } as NodeContext["config"];
+    const store = await openChangelog({ config, log, metrics }, "symbol-probe", { partitions: 1 });
+    await log.append([
+      {
+        topic: "corrupt-probe.symbol-probe.changelog",
+        partition: 0,
+        key: "AMZN",
+        value: new Uint8Array([0x7b]),
+      },
+    ]);
+
+    await store.restorePartition(0);
+
+    expect(await countOf(metrics, "changelog:symbol-probe")).toBe(1);
+    const line = String(said.mock.calls[0]?.[0]);
+    expect(line).toContain("the state of AMZN does not decode");
+    expect(line).not.toContain("without a key");
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
