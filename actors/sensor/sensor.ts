@@ -1,8 +1,8 @@
 import { deadLetter } from "../../messages/dead-letter.ts";
-import { ErrorCodes, isPlatformError } from "../../messages/errors.ts";
-import type { HostOutput, HotReading } from "../../messages/host-protocol.ts";
+import { ErrorCodes, isPlatformError, PlatformError } from "../../messages/errors.ts";
+import { corruptStateReport, type HostOutput, type HotReading } from "../../messages/host-protocol.ts";
 import type { QualityIssue } from "../../messages/processed-reading.ts";
-import { MEASUREMENTS, type SensorType } from "../../messages/sensor-reading.ts";
+import { MEASUREMENTS, SENSOR_TYPES, type SensorType } from "../../messages/sensor-reading.ts";
 import type { Props } from "../../supervisor/actor.ts";
 import { type WindowMessage, windowKey } from "../window/window.ts";
 
@@ -72,6 +72,15 @@ export interface SensorDeps {
   readonly onPassivated?: (key: string) => void;
 }
 
+function isSensorSnapshot(value: unknown): value is SensorSnapshot {
+  if (typeof value !== "object" || value === null || value instanceof Uint8Array) return false;
+  const saved = value as Record<string, unknown>;
+  return (
+    (SENSOR_TYPES as readonly unknown[]).includes(saved.sensorType) &&
+    [saved.readings, saved.rejected, saved.partition, saved.lastOffset].every(Number.isInteger)
+  );
+}
+
 export function toSensorSnapshot(state: SensorState): SensorSnapshot {
   return {
     sensorType: state.sensorType,
@@ -102,15 +111,29 @@ export function sensorProps(deps: SensorDeps): Props<SensorMessage, SensorState 
     // The sensor's type is known from its first reading, so a fresh sensor starts empty; a
     // passivated or restored one comes back from its snapshot (plain data, see toSnapshot).
     initialState: (key, snapshot) => {
-      const saved = snapshot as unknown as SensorSnapshot | undefined;
-      if (!saved) return undefined;
+      if (snapshot === undefined) return undefined;
+      // restored from the changelog as it was written: a damaged record starts the sensor empty,
+      // reported (counted and said by the main thread) as a window's is, never silently
+      const corrupt = (why: string) => {
+        const error = new PlatformError(ErrorCodes.DECODE_FAILED, `a sensor state ${why}`);
+        deps.emit(corruptStateReport("sensor", key, -1, error));
+        return undefined;
+      };
+      if (!isSensorSnapshot(snapshot)) return corrupt("is not a sensor snapshot");
+      let checks: SensorChecks;
+      try {
+        checks = deps.createChecks(snapshot.sensorType, key, snapshot.checks);
+      } catch (error) {
+        if (!isPlatformError(error)) throw error;
+        return corrupt(`holds checks that do not restore (${error.message})`);
+      }
       return {
-        sensorType: saved.sensorType,
-        checks: deps.createChecks(saved.sensorType, key, saved.checks),
-        readings: saved.readings,
-        rejected: saved.rejected,
-        partition: saved.partition,
-        lastOffset: saved.lastOffset,
+        sensorType: snapshot.sensorType,
+        checks,
+        readings: snapshot.readings,
+        rejected: snapshot.rejected,
+        partition: snapshot.partition,
+        lastOffset: snapshot.lastOffset,
         dirty: false,
       };
     },

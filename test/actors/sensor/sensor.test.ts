@@ -136,3 +136,46 @@ describe("sensor actor's timeliness", () => {
     });
   }
 });
+
+// regression, found restoring a node whose sensor changelog a probe had damaged: the restored
+// bytes were taken as a snapshot without a look, the sensor started empty, and nothing counted or
+// said it (a corrupt window state was reported); now it is reported like the window's
+test.each([
+  ["bytes that are no snapshot", Uint8Array.of(0xff, 0x00, 0x13, 0x37)],
+  ["an object of another shape", { sensorType: "volcano", readings: "many" }],
+  ["a number", 42],
+])(
+  "a restored sensor state that is %s is reported as corrupt and the sensor starts empty",
+  async (_, saved) => {
+    const outputs: HostOutput[] = [];
+    const snapshots = new InMemorySnapshotStore();
+    snapshots.save("sensor/s-1", saved);
+    const system = createActorSystem({ name: "sensor-corrupt-test", snapshots });
+    system.register(
+      sensorProps({
+        createChecks: sensorChecksFactory({ intervalMs: 1_000, windowMs: 60_000 }),
+        emit: (output) => outputs.push(output),
+        now: () => BASE,
+        // a kind that passivates is one that loads snapshots, as on a node
+        passivateAfterMs: 60_000,
+      }),
+    );
+    const reading: HotReading = {
+      sensorType: "traffic",
+      sensorId: "s-1",
+      eventTime: BASE,
+      values: Float64Array.of(20, 40),
+      partition: 3,
+      offset: 7,
+      ingestedAt: BASE,
+    };
+    system.ref("sensor", "s-1").tell({ type: "reading", reading });
+    await system.drain();
+    await system.stop();
+
+    expect(outputs.filter((o) => o.type === "corrupt-state")).toEqual([
+      expect.objectContaining({ type: "corrupt-state", kind: "sensor", key: "s-1", code: "DECODE_FAILED" }),
+    ]);
+    expect(outputs.filter((o) => o.type === "reading")).toHaveLength(1);
+  },
+);
