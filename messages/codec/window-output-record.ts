@@ -158,18 +158,21 @@ export function decodeWindowOutput(bytes: Uint8Array, offset: number, length: nu
     const name = readUtf8(bytes, p + 1, m);
     if (Object.hasOwn(fields, name)) decodeFailed("repeated window field", { field: i });
     p += 1 + m;
-    Object.defineProperty(fields, name, {
-      value: {
-        count: view.getUint32(p, true),
-        sum: view.getFloat64(p + 4, true),
-        mean: view.getFloat64(p + 12, true),
-        min: view.getFloat64(p + 20, true),
-        max: view.getFloat64(p + 28, true),
-      },
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    const aggregates: FieldAggregates = {
+      count: view.getUint32(p, true),
+      sum: view.getFloat64(p + 4, true),
+      mean: view.getFloat64(p + 12, true),
+      min: view.getFloat64(p + 20, true),
+      max: view.getFloat64(p + 28, true),
+    };
+    if (name === "__proto__")
+      Object.defineProperty(fields, name, {
+        value: aggregates,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else fields[name] = aggregates;
     p += 36;
   }
   if (p !== end) decodeFailed("window output length mismatch", { length, used: p - offset });
