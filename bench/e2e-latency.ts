@@ -66,8 +66,36 @@ const node = Bun.spawn(
     "--data-dir",
     dataDir,
   ],
-  { cwd: join(import.meta.dir, ".."), stdout: "inherit", stderr: "inherit" },
+  { cwd: join(import.meta.dir, ".."), stdout: "pipe", stderr: "inherit" },
 );
+
+/**
+ * The MQTT URL the node announces once up. The port asked for above may have been taken by
+ * another broker, in which case the node binds another one: publishing to the asked port would
+ * then reach someone else's broker. The node's own stdout is passed through as it comes.
+ */
+const announcedMqttUrl: Promise<string> = (async () => {
+  const decoder = new TextDecoder();
+  let pending = "";
+  let url: string | undefined;
+  let resolveUrl: (value: string) => void = () => {};
+  const found = new Promise<string>((resolve) => {
+    resolveUrl = resolve;
+  });
+  void (async () => {
+    for await (const chunk of node.stdout) {
+      process.stdout.write(chunk);
+      if (url !== undefined) continue;
+      pending += decoder.decode(chunk, { stream: true });
+      const match = /^\s+MQTT\s+(mqtt:\/\/\S+)/m.exec(pending);
+      if (match) {
+        url = match[1]!;
+        resolveUrl(url);
+      } else pending = pending.slice(-4096);
+    }
+  })().catch((error: unknown) => console.error("reading the node's stdout failed:", error));
+  return found;
+})();
 
 const STOP_GRACE_MS = 60_000;
 /** readings the generator published, warm-up included: what the log's record counts divide by */
@@ -166,8 +194,14 @@ try {
     if (measuring && sent >= measuredFrom) latencies.push(now - sent);
   };
 
-  const publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`);
-  const probe = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`);
+  const mqttUrl = await Promise.race([
+    announcedMqttUrl,
+    Bun.sleep(10_000).then(() => {
+      throw new Error("the node did not announce its MQTT URL within 10 s of being healthy");
+    }),
+  ]);
+  const publisher = await mqtt.connectAsync(mqttUrl);
+  const probe = await mqtt.connectAsync(mqttUrl);
   const floor: number[] = [];
   const probeSent = new Map<string, number>();
   await probe.subscribeAsync("bench/probe/#");
