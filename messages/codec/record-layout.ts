@@ -11,7 +11,8 @@ import { ErrorCodes, PlatformError } from "../errors.ts";
  */
 export const RecordTags = {
   sensorReading: 0x01,
-  windowUpdate: 0x02,
+  // 0x02 was a window update layout that never went on the ring; windowOutput (0x05) carries
+  // window results. Kept unused so an old record is refused, not misread.
   jsonEnvelope: 0x03,
   actorState: 0x04,
   windowOutput: 0x05,
