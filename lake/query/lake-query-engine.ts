@@ -150,11 +150,15 @@ export class LakeQueryEngine {
       throw new PlatformError(ErrorCodes.LAKE_QUERY_BUSY, "too many lake queries at once; try again shortly");
     }
     this.running++;
+    // the deadline covers the whole query, from here: reading the tables' snapshots and planning
+    // can take as long as the statement (a table's log read behind a busy disk, an optimizer)
+    const deadline = new QueryDeadline(timeoutMs);
     let connection: DuckDBConnection | undefined;
     try {
       const tables = this.options.tables();
       const at = this.timeTravel(request, tables);
       connection = await this.instance.connect();
+      deadline.watch(connection);
       const views = (this.options.views ?? []).filter((v) => mentions(request.sql, v.name));
       const needed = new Set(views.flatMap((v) => v.uses));
       const versions: Record<string, number> = {};
@@ -163,6 +167,7 @@ export class LakeQueryEngine {
         if (!needed.has(name) && !mentions(request.sql, name) && request.versions?.[name] === undefined)
           continue;
         const snapshot = await table.snapshot(at(name));
+        deadline.check();
         versions[name] = snapshot.version;
         await connection.run(`CREATE TEMP VIEW ${quoteIdent(name)} AS ${snapshotSelect(snapshot)}`);
       }
@@ -174,11 +179,13 @@ export class LakeQueryEngine {
           ErrorCodes.LAKE_QUERY_INVALID,
           `the query reads ${relations} relations (tables, table functions, subqueries; views and CTEs counted where used); at most ${MAX_RELATIONS} can be planned within a query's time`,
         );
-      const rows = await this.run(connection, request.sql, limit, timeoutMs);
+      deadline.check();
+      const rows = await this.runStatement(connection, request.sql, limit);
       return { ...rows, versions, elapsedMs: Math.round(performance.now() - started) };
     } catch (error) {
-      throw this.clientError(error);
+      throw this.clientError(deadline.passed ? deadline.timeoutError(error) : error);
     } finally {
+      deadline.clear();
       this.running--;
       connection?.closeSync();
     }
@@ -186,41 +193,6 @@ export class LakeQueryEngine {
 
   close(): void {
     this.instance.closeSync();
-  }
-
-  /**
-   * The statement under its deadline, from parsing on: planning can take longer than running (a
-   * join of hundreds of tables ran its optimizer for minutes past a 1 s timeout) and DuckDB
-   * interrupts it too.
-   */
-  private async run(
-    connection: DuckDBConnection,
-    sql: string,
-    limit: number,
-    timeoutMs: number,
-  ): Promise<Pick<LakeQueryResult, "columns" | "rows" | "truncated">> {
-    let timedOut = false;
-    let reinterrupt: ReturnType<typeof setInterval> | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      connection.interrupt();
-      // an interrupt that arrives before DuckDB starts executing (its task still queued behind
-      // other queries' on the thread pool) is cleared when execution starts, and the query then
-      // ran unbounded: so keep interrupting until the answer settles
-      reinterrupt = setInterval(() => connection.interrupt(), REINTERRUPT_MS);
-    }, timeoutMs);
-    try {
-      return await this.runStatement(connection, sql, limit);
-    } catch (error) {
-      if (timedOut)
-        throw new PlatformError(ErrorCodes.LAKE_QUERY_TIMEOUT, `the query ran longer than ${timeoutMs} ms`, {
-          cause: error,
-        });
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      clearInterval(reinterrupt);
-    }
   }
 
   private async runStatement(
@@ -404,6 +376,59 @@ function engineInternalAskedFor(sql: string): string | undefined {
   for (const call of text.matchAll(/current_setting\s*\(\s*('([^']*)'\s*\))?/g))
     if (call[2] === undefined || !READABLE_SETTINGS.has(call[2].trim())) return "current_setting";
   return undefined;
+}
+
+/**
+ * A lake query's time limit, from its start to its last row. Once a connection exists the limit
+ * interrupts it, and keeps interrupting: an interrupt that arrives before DuckDB starts executing
+ * (its task still queued behind other queries' on the thread pool) is cleared when execution
+ * starts, and the query then ran unbounded. Work outside DuckDB (a table's snapshot) is checked
+ * between steps.
+ */
+class QueryDeadline {
+  passed = false;
+  private connection: DuckDBConnection | undefined;
+  private reinterrupt: ReturnType<typeof setInterval> | undefined;
+  private readonly timer: ReturnType<typeof setTimeout>;
+
+  constructor(private readonly timeoutMs: number) {
+    this.timer = setTimeout(() => {
+      this.passed = true;
+      this.interruptLoop();
+    }, timeoutMs);
+  }
+
+  watch(connection: DuckDBConnection): void {
+    this.connection = connection;
+    if (this.passed) this.interruptLoop();
+  }
+
+  /** throws when the time is up, between steps DuckDB does not run */
+  check(): void {
+    if (this.passed) throw this.timeoutError(undefined);
+  }
+
+  timeoutError(cause: unknown): PlatformError {
+    return new PlatformError(
+      ErrorCodes.LAKE_QUERY_TIMEOUT,
+      `the query ran longer than ${this.timeoutMs} ms`,
+      {
+        cause,
+      },
+    );
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    clearInterval(this.reinterrupt);
+  }
+
+  private interruptLoop(): void {
+    const connection = this.connection;
+    if (connection === undefined || this.reinterrupt !== undefined) return;
+    connection.interrupt();
+    this.reinterrupt = setInterval(() => connection.interrupt(), REINTERRUPT_MS);
+  }
 }
 
 /**

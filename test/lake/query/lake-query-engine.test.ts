@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBDataChunk } from "@duckdb/node-api";
-import type { DeltaTable } from "../../../lake/delta/delta-table.ts";
+import type { DeltaTable, TimeTravel } from "../../../lake/delta/delta-table.ts";
 import { LakeQueryEngine } from "../../../lake/query/lake-query-engine.ts";
 import { openLakeTables } from "../../../lake/tables/open-lake-tables.ts";
 import { ErrorCodes, type PlatformError } from "../../../messages/errors.ts";
@@ -178,6 +178,44 @@ describe("SQL over the lake", () => {
       timeoutMs: 200,
     });
     expect(error.code).toBe(ErrorCodes.LAKE_QUERY_TIMEOUT);
+  });
+
+  // regression: the deadline started when the statement ran, so a table snapshot that took
+  // longer than the query's whole time (a Delta log read behind a busy disk) went unbounded
+  test("a query's time counts from its start: a slow table snapshot ends in LAKE_QUERY_TIMEOUT", async () => {
+    const silver = tables.get("silver_sensor_readings") as DeltaTable;
+    const slowSilver = Object.create(silver, {
+      snapshot: {
+        value: async (at?: TimeTravel) => {
+          await Bun.sleep(600);
+          return silver.snapshot(at);
+        },
+      },
+    }) as DeltaTable;
+    const slow = await LakeQueryEngine.open({
+      lakeDir,
+      tables: () => new Map([["silver_sensor_readings", slowSilver]]),
+    });
+    try {
+      const started = performance.now();
+      const error = await slow
+        .query({ sql: "SELECT count(*) FROM silver_sensor_readings", timeoutMs: 200 })
+        .then(
+          () => undefined,
+          (e: PlatformError) => e,
+        );
+      expect(error?.code).toBe(ErrorCodes.LAKE_QUERY_TIMEOUT);
+      expect(error?.message).toContain("the query ran longer than 200 ms");
+      expect(performance.now() - started).toBeLessThan(5_000);
+      // within its time the same slow table answers
+      const answer = await slow.query({
+        sql: "SELECT count(*) AS n FROM silver_sensor_readings",
+        timeoutMs: 5_000,
+      });
+      expect(answer.rows).toEqual([{ n: "40" }]);
+    } finally {
+      slow.close();
+    }
   });
 
   // regression: the deadline started after planning, and a join of 400 tables kept the
