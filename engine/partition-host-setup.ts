@@ -1,6 +1,7 @@
 import { sensorChecksFactory } from "../actors/sensor/sensor-checks.ts";
 import { partitionWindowsFactory } from "../actors/window/partition-windows.ts";
 import type { WindowSpec } from "../actors/window/sensor-windows.ts";
+import type { WindowUpdateFlush } from "../actors/window/window.ts";
 import type { PartitionHostDeps } from "./partition-host.ts";
 
 /**
@@ -28,7 +29,26 @@ export interface PartitionHostSetup {
   readonly sensorChecks?: boolean;
   /** the window actors' record cache (Kafka Streams' KIP-63); default on, as a node runs */
   readonly cacheUpdates?: boolean;
+  /**
+   * When the cache's updates go out: "batch" (default, as a node runs: the live feed sees each
+   * burst's updates) or "checkpoint" (Kafka Streams' cadence: held until the checkpoint mark and
+   * emitted before it is answered, the oldest early past `windowUpdateCacheEntries`).
+   */
+  readonly windowUpdateFlush?: WindowUpdateFlush;
+  /**
+   * "checkpoint": the most windows whose updates one window actor (a sensor type on a partition)
+   * holds; default DEFAULT_WINDOW_UPDATE_CACHE_ENTRIES. Unbounded under "batch" unless set.
+   */
+  readonly windowUpdateCacheEntries?: number;
 }
+
+/**
+ * Kafka Streams' default cache is 10 MiB for the whole application; one window entry of the
+ * peer's job weighs about 150 bytes there (a 24-byte windowed key, twice, a 56-byte value, the
+ * record context and node links), ~70k entries over 12 partitions: ~6k per partition's store.
+ * A window actor holds one partition's windows of one type, so the same order of magnitude.
+ */
+export const DEFAULT_WINDOW_UPDATE_CACHE_ENTRIES = 8_192;
 
 export function shardHostDeps(
   setup: PartitionHostSetup,
@@ -47,11 +67,21 @@ export function shardHostDeps(
       idleTimeoutMs: setup.idleTimeoutMs,
       clock: now,
       ...(setup.cacheUpdates === undefined ? {} : { cacheUpdates: setup.cacheUpdates }),
+      ...cacheBoundOf(setup),
     }),
     now,
     hrtimeMs: () => performance.now(),
     tickMs: setup.tickMs,
     ...(setup.passivateAfterMs === undefined ? {} : { passivateAfterMs: setup.passivateAfterMs }),
     ...(setup.sensorChecks === undefined ? {} : { sensorChecks: setup.sensorChecks }),
+    ...(setup.windowUpdateFlush === undefined ? {} : { windowUpdateFlush: setup.windowUpdateFlush }),
   };
+}
+
+function cacheBoundOf(setup: PartitionHostSetup): { cacheMaxEntries?: number } {
+  if (setup.windowUpdateCacheEntries !== undefined)
+    return { cacheMaxEntries: setup.windowUpdateCacheEntries };
+  return setup.windowUpdateFlush === "checkpoint"
+    ? { cacheMaxEntries: DEFAULT_WINDOW_UPDATE_CACHE_ENTRIES }
+    : {};
 }

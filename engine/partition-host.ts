@@ -4,6 +4,7 @@ import {
   type PartitionWindowsSnapshot,
   parseWindowKey,
   type WindowMessage,
+  type WindowUpdateFlush,
   windowKey,
   windowProps,
 } from "../actors/window/window.ts";
@@ -59,6 +60,8 @@ export interface PartitionHostDeps {
   readonly tickMs?: number;
   /** false: readings go straight to their window actor, no sensor actors (PartitionHostSetup) */
   readonly sensorChecks?: boolean;
+  /** when the window actors' cached updates go out (PartitionHostSetup); default "batch" */
+  readonly windowUpdateFlush?: WindowUpdateFlush;
 }
 
 export interface PartitionHost {
@@ -118,6 +121,9 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
       emit,
       now: deps.now,
       tickMs: deps.tickMs ?? 1000,
+      // "checkpoint": the checkpoint below tells every window actor that saw a reading since the
+      // last one, before the mark is answered, so no held update is left behind its mark
+      ...(deps.windowUpdateFlush === undefined ? {} : { flushUpdates: deps.windowUpdateFlush }),
       // windows are scored by the models room's registered versions (node/models.ts), not here
       scoreTypes: [],
       passivateAfterMs,

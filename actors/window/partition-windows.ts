@@ -75,6 +75,7 @@ export function partitionWindowsFactory(options: SensorWindowsOptions) {
       graceMs: options.graceMs,
       emit: "on-update",
       cacheUpdates,
+      ...(options.cacheMaxEntries === undefined ? {} : { cacheMaxEntries: options.cacheMaxEntries }),
       clock: options.clock,
     });
     return new OnePartitionWindows(operator, ownOperatorOf(sensorType), out, sensorType, partition, snapshot);

@@ -69,6 +69,12 @@ export interface SensorWindowsOptions {
    * its windows' updates.
    */
   readonly cacheUpdates?: boolean;
+  /**
+   * The most windows whose updates the cache holds (per window actor); past it the oldest go
+   * out early (Kafka Streams' eviction). Default unbounded: flushed per burst, it holds at most
+   * a burst's windows; a host that flushes at the checkpoint sets it (WindowUpdateFlush).
+   */
+  readonly cacheMaxEntries?: number;
 }
 
 export const STATISTICS = ["count", "sum", "mean", "min", "max"] as const;

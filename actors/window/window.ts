@@ -35,7 +35,16 @@ import type { ModelShardMessage } from "../model-shard/model-shard.ts";
  * its mailbox, so a burst of readings emits each window's latest state once, with no timer and
  * no wait beyond the burst. The cache is emptied before every checkpoint, passivation and
  * eviction, so the state published never runs ahead of the updates.
+ *
+ * With `flushUpdates: "checkpoint"` (Kafka Streams' own cadence: its cache is flushed at the
+ * commit) no `emit-updates` is queued: a window's updates wait for the checkpoint (or the
+ * passivation, the eviction, a sensor's publish), bounded by the operator's `cacheMaxEntries`,
+ * past which the oldest go out early. The checkpoint mark is answered after the actor handled
+ * its `checkpoint`, so every output of the records before the mark is still ahead of it; the
+ * cache is volatile, and a crash re-reads from the committed offsets the records whose updates
+ * it held, as it does the records whose state it held.
  */
+
 export type WindowMessage =
   | { readonly type: "reading"; readonly reading: HotReading }
   | { readonly type: "tick" }
@@ -105,6 +114,13 @@ export interface WindowState {
   updatesQueued: boolean;
 }
 
+/**
+ * When the window actors' cached updates go out: "batch", at the end of each burst of readings
+ * (the node's default: the live feed's latency), or "checkpoint", held until the checkpoint
+ * within the cache's bound (a Kafka Streams application's default, fewer outputs).
+ */
+export type WindowUpdateFlush = "batch" | "checkpoint";
+
 export interface WindowDeps {
   readonly createWindows: (
     sensorType: SensorType,
@@ -114,6 +130,8 @@ export interface WindowDeps {
   readonly emit: (output: HostOutput) => void;
   readonly now: () => number;
   readonly tickMs: number;
+  /** when the cached updates go out (WindowUpdateFlush); default "batch" */
+  readonly flushUpdates?: WindowUpdateFlush;
   /** the model kind scores final traffic windows */
   readonly scoreTypes: readonly SensorType[];
   readonly passivateAfterMs?: number;
@@ -144,6 +162,7 @@ export function parseWindowKey(key: string): { sensorType: SensorType; partition
 }
 
 export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState> {
+  const flushPerBatch = (deps.flushUpdates ?? "batch") === "batch";
   const publish = (key: string, state: WindowState) => {
     if (state.windows.changed === 0) return;
     const { sensorType, partition } = parseWindowKey(key);
@@ -210,7 +229,7 @@ export function windowProps(deps: WindowDeps): Props<WindowMessage, WindowState>
       switch (message.type) {
         case "reading":
           if (!state.windows.add(message.reading, sink)) return; // replayed after a restore
-          if (!state.updatesQueued && state.windows.hasCachedUpdates())
+          if (flushPerBatch && !state.updatesQueued && state.windows.hasCachedUpdates())
             // a full mailbox refuses it: the next reading or the checkpoint emits them then
             state.updatesQueued = ctx.self.tell({ type: "emit-updates" });
           break;

@@ -1,22 +1,32 @@
 /**
  * The record cache of on-update emission (Kafka Streams' KIP-63): a window's update is not
  * emitted when a record changes the window but held until the caller flushes (at the end of
- * its input batch, and always before a checkpoint), and then only the latest state of each
- * changed window goes out, once. A window that closes before the flush emits only its final
- * result: the update it held is superseded. Final results are the same with or without the
- * cache; only the intermediate updates are fewer.
+ * its input batch, or at the checkpoint, and always before one), and then only the latest state
+ * of each changed window goes out, once. A window that closes before the flush emits only its
+ * final result: the update it held is superseded. Final results are the same with or without
+ * the cache; only the intermediate updates are fewer.
  *
  * It holds slots, not results: the result is built from the window table at the flush, so a
  * window changed by six records of a batch costs one result object instead of six. A slot is
  * held together with the table generation it had; a slot released since (closed, merged away,
- * or reused for another window) no longer has that generation and is skipped, so the close and
- * merge paths need not tell the cache anything.
+ * or reused for another window) no longer has that generation and is skipped. The operator
+ * tells the cache of the windows it closes (`release`), so `held` counts the windows whose
+ * update still waits; a session merged away is not told and counts until it is skipped.
+ *
+ * A bound (`evictOldest`): a caller that holds updates until its checkpoint emits the oldest
+ * held windows early once more than its bound wait, as Kafka Streams' cache evicts (and
+ * forwards) its oldest dirty entries when it is full. "Oldest" is the order a window was first
+ * held since the last flush (Kafka Streams moves an entry to the young end on every write; here
+ * a window written again keeps its place, which evicts a busy window sooner, never loses one).
  */
 export class UpdateCache {
   /** per slot: the generation it was held at, plus one; 0 when not held */
   private heldAt = new Int32Array(0);
+  /** the held slots in the order first held; [head, count) still to visit */
   private slots = new Int32Array(4);
+  private head = 0;
   private count = 0;
+  private live = 0;
 
   /** Holds `slot` (at table generation `generation`) until the next `drain`. */
   hold(slot: number, generation: number): void {
@@ -26,14 +36,32 @@ export class UpdateCache {
       this.heldAt = grown;
     }
     const tag = (generation + 1) | 0;
-    if (this.heldAt[slot] === tag) return;
+    const was = this.heldAt[slot]!;
+    if (was === tag) return;
+    // a slot still tagged with an older generation (reused without a release) is one window
+    // waiting, not two: its older entry in the list finds the new tag and emits it
+    if (was === 0) this.live++;
     this.heldAt[slot] = tag;
     if (this.count === this.slots.length) {
-      const grown = new Int32Array(this.count * 2);
-      grown.set(this.slots);
-      this.slots = grown;
+      if (this.head > this.count >> 1) {
+        // evictions emptied the front: reuse it instead of growing
+        this.slots.copyWithin(0, this.head, this.count);
+        this.count -= this.head;
+        this.head = 0;
+      } else {
+        const grown = new Int32Array(this.count * 2);
+        grown.set(this.slots);
+        this.slots = grown;
+      }
     }
     this.slots[this.count++] = slot;
+  }
+
+  /** the window in `slot` closed (its final result went out): its held update is superseded */
+  release(slot: number): void {
+    if (slot >= this.heldAt.length || this.heldAt[slot] === 0) return;
+    this.heldAt[slot] = 0;
+    this.live--;
   }
 
   /**
@@ -42,24 +70,53 @@ export class UpdateCache {
    */
   drain(generationOf: (slot: number) => number, emit: (slot: number) => void): void {
     const heldAt = this.heldAt;
-    for (let i = 0; i < this.count; i++) {
+    for (let i = this.head; i < this.count; i++) {
       const slot = this.slots[i]!;
       const tag = heldAt[slot]!;
-      if (tag === 0) continue; // held twice (released and reused in between): emitted already
+      if (tag === 0) continue; // released, or held twice and emitted already
       heldAt[slot] = 0;
       if (tag === ((generationOf(slot) + 1) | 0)) emit(slot);
     }
+    this.head = 0;
     this.count = 0;
+    this.live = 0;
   }
 
-  /** held slots, stale ones included (a bound for the caller's flush cadence) */
+  /**
+   * While more than `max` windows are held, emits the oldest held one (as `drain` does, skipping
+   * released and superseded slots) and forgets it: the cache's bound.
+   */
+  evictOldest(max: number, generationOf: (slot: number) => number, emit: (slot: number) => void): void {
+    const heldAt = this.heldAt;
+    while (this.live > max && this.head < this.count) {
+      const slot = this.slots[this.head++]!;
+      const tag = heldAt[slot]!;
+      if (tag === 0) continue;
+      heldAt[slot] = 0;
+      this.live--;
+      if (tag === ((generationOf(slot) + 1) | 0)) emit(slot);
+    }
+    if (this.head === this.count) {
+      this.head = 0;
+      this.count = 0;
+    }
+  }
+
+  /** entries still to visit, released ones included (0: nothing to flush) */
   get size(): number {
-    return this.count;
+    return this.count - this.head;
+  }
+
+  /** windows whose update is held (a merged-away session counts until it is skipped) */
+  get held(): number {
+    return this.live;
   }
 
   /** forgets every held slot (the state they refer to was replaced) */
   clear(): void {
     this.heldAt.fill(0);
+    this.head = 0;
     this.count = 0;
+    this.live = 0;
   }
 }

@@ -65,6 +65,12 @@ export interface WindowOperatorConfig {
    * input batch and before every checkpoint. Default false: every record emits its updates.
    */
   readonly cacheUpdates?: boolean;
+  /**
+   * cacheUpdates: at most this many windows' updates held; past it the oldest held ones are
+   * emitted at once (Kafka Streams' cache eviction when `statestore.cache.max.bytes` is full).
+   * Default unbounded: a caller that flushes per input batch holds at most a batch's windows.
+   */
+  readonly cacheMaxEntries?: number;
   /** event times further ahead of the processing clock are rejected; default 1 h */
   readonly maxFutureMs?: number;
   /** default "event"; on "processing" the clock stamps each record and closes windows */
@@ -229,6 +235,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
   private touchedCount = 0;
   /** cacheUpdates: the windows changed since the last flushUpdates */
   private readonly updates: UpdateCache | undefined;
+  private readonly cacheMaxEntries: number;
   private now: number;
   private counts = { processed: 0, emitted: 0, late: 0, rejected: 0 };
   /** streamTime "key": per key id, its max event time (-Infinity before its first record) */
@@ -266,6 +273,11 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     this.processingTime = config.timeDomain === "processing";
     this.onUpdate = (config.emit ?? "final") === "on-update";
     this.updates = this.onUpdate && config.cacheUpdates === true ? new UpdateCache() : undefined;
+    this.cacheMaxEntries = config.cacheMaxEntries ?? Number.POSITIVE_INFINITY;
+    if (!(this.cacheMaxEntries >= 1))
+      throw new PlatformError(ErrorCodes.CONFIG_INVALID, "cacheMaxEntries must be at least 1", {
+        details: { cacheMaxEntries: config.cacheMaxEntries },
+      });
     this.graceMs = this.processingTime ? 0 : nonNegative("graceMs", config.graceMs ?? 0);
     this.maxFutureMs = nonNegative("maxFutureMs", config.maxFutureMs ?? HOUR_MS);
     this.maxOutOfOrdernessMs = nonNegative("maxOutOfOrdernessMs", config.watermark?.maxOutOfOrdernessMs ?? 0);
@@ -420,6 +432,15 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     }
     if (this.onUpdate && this.updates === undefined) {
       for (let i = 0; i < this.touchedCount; i++) this.emit(this.touched[i]!, false, out);
+    } else if (this.updates !== undefined && this.updates.held > this.cacheMaxEntries) {
+      // the cache is full: its oldest held updates go out now (the windows this record just
+      // changed are the newest held, and at least one window stays held)
+      const table = this.table;
+      this.updates.evictOldest(
+        this.cacheMaxEntries,
+        (slot) => table.generationOf(slot),
+        (slot) => this.emit(slot, false, out),
+      );
     }
   }
 
@@ -735,6 +756,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
       }
       this.emit(slot, true, out);
       const keyId = table.keyIdOf(slot);
+      this.updates?.release(slot);
       table.release(slot);
       this.placement.onClose?.(keyId);
       // per-key stream time: the operator watermark that closed one of the key's windows is
@@ -773,6 +795,7 @@ class EventWindowOperator implements WindowOperator, PlacementContext {
     for (let i = 0; i < count; i++) {
       const slot = ready[i]!;
       this.emit(slot, true, out);
+      this.updates?.release(slot);
       table.release(slot);
       this.placement.onClose?.(keyId);
     }

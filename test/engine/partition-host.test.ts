@@ -1,7 +1,11 @@
-import { afterEach, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { inProcessHosts } from "../../engine/in-process-hosts.ts";
 import { createPartitionHost, SNAPSHOT_STATES_PER_TURN } from "../../engine/partition-host.ts";
-import { shardHostDeps } from "../../engine/partition-host-setup.ts";
+import {
+  DEFAULT_WINDOW_UPDATE_CACHE_ENTRIES,
+  type PartitionHostSetup,
+  shardHostDeps,
+} from "../../engine/partition-host-setup.ts";
 import { writeHostInbound } from "../../messages/codec/host-inbound-codec.ts";
 import { decodeHostOutput } from "../../messages/codec/host-output-codec.ts";
 import { type SensorReadingRecord, writeSensorReading } from "../../messages/codec/sensor-reading-record.ts";
@@ -418,4 +422,93 @@ test("a host of windows only (sensorChecks false) windows each reading in its pa
   const [stats] = await hosts.stats();
   expect(stats?.byKind.sensor?.actors ?? 0).toBe(0);
   expect(stats?.byKind.window?.actors).toBe(1);
+});
+
+describe("the window record cache's flush (windowUpdateFlush)", () => {
+  /** a windows-only host; readings of `sensors` (one each), a batch mark 1, a checkpoint mark 2 */
+  async function run(extra: Partial<PartitionHostSetup>, sensors: readonly string[]) {
+    const hosts = inProcessHosts({
+      window: { kind: "tumbling", sizeMs: 60_000 },
+      anomalyDetector: "robust-z",
+      graceMs: 0,
+      maxOutOfOrdernessMs: 0,
+      idleTimeoutMs: 60_000,
+      sensorIntervalMs: 1000,
+      utcOffsetMinutes: 0,
+      tickMs: 1000,
+      sensorChecks: false,
+      ...extra,
+    });
+    stop = () => hosts.stop();
+    const outputs: HostOutput[] = [];
+    hosts.onOutput((output) => outputs.push(output));
+    for (const [offset, sensorId] of sensors.entries())
+      hosts.sendReading(0, {
+        sensorType: "traffic",
+        sensorId,
+        partition: 0,
+        offset,
+        eventTime: WINDOW_START + offset * 1000,
+        ingestedAt: WINDOW_START,
+        values: [10, 50],
+        flags: 0,
+      });
+    for (const [batch, checkpoint] of [
+      [1, false],
+      [2, true],
+    ] as const) {
+      hosts.sendControl(0, { type: "mark", batch, checkpoint });
+      hosts.flush();
+      await eventually(
+        () => outputs.some((o) => o.type === "mark" && o.batch === batch),
+        (done) => done,
+      );
+    }
+    // "s0" an update of sensor s0, "state", "mark1"
+    return outputs.map((o) =>
+      o.type === "window"
+        ? `${o.window.final ? "final" : ""}${o.window.key}`
+        : o.type === "mark"
+          ? `mark${o.batch}`
+          : o.type,
+    );
+  }
+  const sensors = ["s0", "s1", "s2", "s3", "s4"];
+  const states = sensors.map(() => "state");
+
+  // table: the node's default and both settings; where each window's update goes relative to the marks
+  const cases: { name: string; setup: Partial<PartitionHostSetup>; expected: string[] }[] = [
+    {
+      name: "the node's default (unset) flushes per batch",
+      setup: {},
+      expected: [...sensors, "mark1", ...states, "mark2"],
+    },
+    {
+      name: '"batch" flushes per batch',
+      setup: { windowUpdateFlush: "batch" },
+      expected: [...sensors, "mark1", ...states, "mark2"],
+    },
+    {
+      name: '"checkpoint" holds every update past a batch mark and emits them before the checkpoint mark and its states',
+      setup: { windowUpdateFlush: "checkpoint" },
+      expected: ["mark1", ...sensors, ...states, "mark2"],
+    },
+    {
+      name: '"checkpoint" with a bound of 2 windows emits the oldest 3 early, in order, the other 2 at the checkpoint',
+      setup: { windowUpdateFlush: "checkpoint", windowUpdateCacheEntries: 2 },
+      expected: ["s0", "s1", "s2", "mark1", "s3", "s4", ...states, "mark2"],
+    },
+  ];
+  for (const { name, setup, expected } of cases)
+    test(name, async () => {
+      expect(await run(setup, sensors)).toEqual(expected);
+    });
+
+  test(`"checkpoint" bounds each window actor by DEFAULT_WINDOW_UPDATE_CACHE_ENTRIES unless told otherwise`, async () => {
+    const many = Array.from({ length: DEFAULT_WINDOW_UPDATE_CACHE_ENTRIES + 3 }, (_, i) => `s${i}`);
+    const trace = await run({ windowUpdateFlush: "checkpoint" }, many);
+    expect(trace.slice(0, 4)).toEqual(["s0", "s1", "s2", "mark1"]);
+    // every sensor's window went out exactly once, early or at the checkpoint
+    expect(trace.filter((t) => /^s\d/.test(t)).sort()).toEqual([...many].sort());
+  });
 });

@@ -4,6 +4,7 @@ import {
   sensorWindowKey,
   type WindowMessage,
   type WindowState,
+  type WindowUpdateFlush,
   windowKey,
   windowProps,
 } from "../../../actors/window/window.ts";
@@ -39,8 +40,10 @@ function propsOf(
   cacheUpdates?: boolean,
   hopMs?: number,
   restored: [sensorId: string, state: unknown][] = [],
+  flush?: { flushUpdates: WindowUpdateFlush; cacheMaxEntries?: number },
 ) {
   return windowProps({
+    ...(flush === undefined ? {} : { flushUpdates: flush.flushUpdates }),
     createWindows: partitionWindowsFactory({
       window: hopMs
         ? { kind: "hopping", sizeMs: 60_000, advanceMs: hopMs }
@@ -50,6 +53,7 @@ function propsOf(
       idleTimeoutMs: 60_000,
       clock: () => BASE + 120_000,
       ...(cacheUpdates === undefined ? {} : { cacheUpdates }),
+      ...(flush?.cacheMaxEntries === undefined ? {} : { cacheMaxEntries: flush.cacheMaxEntries }),
     }),
     emit: (output) => outputs.push(output),
     now: () => BASE + 120_000,
@@ -101,11 +105,11 @@ describe("window actor in an actor system", () => {
 
 describe("window actor's record cache, message by message", () => {
   /** the behaviour on a context whose self-sends are recorded, not delivered */
-  function harness() {
+  function harness(flush?: { flushUpdates: WindowUpdateFlush; cacheMaxEntries?: number }) {
     const outputs: HostOutput[] = [];
     const selfSent: WindowMessage[] = [];
     const timers: string[] = [];
-    const props = propsOf(outputs);
+    const props = propsOf(outputs, undefined, undefined, [], flush);
     const state = props.initialState(KEY, undefined) as WindowState;
     let stopped = false;
     const ctx = {
@@ -167,6 +171,28 @@ describe("window actor's record cache, message by message", () => {
       expect(trace(outputs)).toEqual(expected);
     });
   }
+
+  test("held to the checkpoint (flushUpdates 'checkpoint'): no emit-updates is queued, and the checkpoint emits each window's latest update before the state", () => {
+    const { outputs, selfSent, send } = harness({ flushUpdates: "checkpoint" });
+    for (let i = 0; i < 3; i++) send({ type: "reading", reading: reading(i, BASE + 1_000 * i, 1) });
+    expect(selfSent).toEqual([]);
+    expect(trace(outputs)).toEqual([]);
+    send({ type: "checkpoint" });
+    expect(trace(outputs)).toEqual(["update:0:3", "state"]);
+  });
+
+  test("held to the checkpoint, past the bound the oldest sensor's window goes out early, and nothing is lost", () => {
+    const { outputs, send } = harness({ flushUpdates: "checkpoint", cacheMaxEntries: 2 });
+    const of = (sensorId: string, offset: number): HotReading => ({ ...reading(offset, BASE, 1), sensorId });
+    for (const [i, sensor] of ["s-1", "s-2", "s-1", "s-3", "s-4"].entries())
+      send({ type: "reading", reading: of(sensor, i) });
+    const keys = () =>
+      outputs.flatMap((o) => (o.type === "window" ? [`${o.window.key}:${o.window.count}`] : [o.type]));
+    expect(keys()).toEqual(["s-1:2", "s-2:1"]);
+    send({ type: "checkpoint" });
+    expect(keys().slice(0, 4)).toEqual(["s-1:2", "s-2:1", "s-3:1", "s-4:1"]);
+    expect(keys().slice(4)).toEqual(["state", "state", "state", "state"]);
+  });
 
   test("a window closed by the watermark before the flush emits only its final result", () => {
     const { outputs, send } = harness();

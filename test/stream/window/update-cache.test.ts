@@ -230,3 +230,120 @@ describe("final results equal those without the cache", () => {
     }
   }
 });
+
+describe("the update cache's bound (held to the checkpoint, Kafka Streams' eviction)", () => {
+  const collect = () => {
+    const slots: number[] = [];
+    return { slots, emit: (slot: number) => slots.push(slot) };
+  };
+  const same = () => 0;
+
+  // table: [holds in order, bound, evicted at the bound, left for the drain]
+  const cases: {
+    name: string;
+    holds: number[];
+    released?: number[];
+    max: number;
+    evicted: number[];
+    drained: number[];
+  }[] = [
+    {
+      name: "within the bound nothing goes early",
+      holds: [1, 2, 3],
+      max: 3,
+      evicted: [],
+      drained: [1, 2, 3],
+    },
+    { name: "past it the oldest first", holds: [1, 2, 3, 4, 5], max: 2, evicted: [1, 2, 3], drained: [4, 5] },
+    {
+      name: "a window held again keeps its place (first held)",
+      holds: [1, 2, 1, 3],
+      max: 2,
+      evicted: [1],
+      drained: [2, 3],
+    },
+    {
+      name: "a closed window (released) is not counted and not emitted",
+      holds: [1, 2, 3],
+      released: [1],
+      max: 2,
+      evicted: [],
+      drained: [2, 3],
+    },
+    { name: "a bound of one keeps the newest", holds: [5, 6, 7], max: 1, evicted: [5, 6], drained: [7] },
+  ];
+  for (const { name, holds, released = [], max, evicted, drained } of cases)
+    test(`${name}; every held window goes out once, evicted or drained`, () => {
+      const cache = new UpdateCache();
+      const early = collect();
+      for (const slot of holds) cache.hold(slot, 0);
+      for (const slot of released) cache.release(slot);
+      cache.evictOldest(max, same, early.emit);
+      expect(early.slots).toEqual(evicted);
+      expect(cache.held).toBe(drained.length);
+      const rest = collect();
+      cache.drain(same, rest.emit);
+      expect(rest.slots).toEqual(drained);
+      expect(cache.held).toBe(0);
+    });
+
+  test("evictions interleaved with holds lose nothing and repeat nothing (the list's front reused)", () => {
+    const cache = new UpdateCache();
+    const out = collect();
+    for (let slot = 0; slot < 1_000; slot++) {
+      cache.hold(slot, 0);
+      cache.evictOldest(16, same, out.emit);
+    }
+    expect(out.slots).toEqual(Array.from({ length: 1_000 - 16 }, (_, i) => i));
+    cache.drain(same, out.emit);
+    expect(out.slots).toEqual(Array.from({ length: 1_000 }, (_, i) => i));
+  });
+});
+
+describe("the operator's cache bound (cacheMaxEntries)", () => {
+  test("past the bound the oldest held windows are emitted as records arrive, each once; the rest at the flush", () => {
+    const operator = operatorFor({
+      assigner: tumbling(10_000),
+      emit: "on-update",
+      cacheUpdates: true,
+      cacheMaxEntries: 2,
+    });
+    const out = process(operator, [
+      [0, "a", 1_000, 1],
+      [0, "b", 1_000, 2],
+      [0, "a", 2_000, 4], // a is held already: still 2 windows
+      [0, "c", 1_000, 8], // 3 held: a, the oldest, goes out with its latest state
+      [0, "d", 1_000, 16], // then b
+    ]);
+    expect(windows(out)).toEqual([
+      ["a", 0, 10_000, 2, 5, false],
+      ["b", 0, 10_000, 1, 2, false],
+    ]);
+    clearWindowOutput(out);
+    operator.flushUpdates(out);
+    expect(windows(out)).toEqual([
+      ["c", 0, 10_000, 1, 8, false],
+      ["d", 0, 10_000, 1, 16, false],
+    ]);
+  });
+
+  test("closed windows free their place: a window's final result leaves the cache", () => {
+    const operator = operatorFor({
+      assigner: tumbling(10_000),
+      emit: "on-update",
+      cacheUpdates: true,
+      cacheMaxEntries: 1,
+    });
+    const out = process(operator, [
+      [0, "a", 1_000, 1],
+      [0, "a", 11_000, 2], // closes a's first window (final), holds its second: one held
+    ]);
+    expect(windows(out)).toEqual([["a", 0, 10_000, 1, 1, true]]);
+  });
+
+  test("a bound below one window is refused", () => {
+    expect(() =>
+      operatorFor({ assigner: tumbling(10_000), emit: "on-update", cacheUpdates: true, cacheMaxEntries: 0 }),
+    ).toThrow("cacheMaxEntries");
+  });
+});
