@@ -87,6 +87,12 @@ export const NodeConfig = z.object({
   /** how often actor state is checkpointed to the changelogs and input offsets committed */
   commitIntervalMs: intFrom(10, 600_000).default(5000),
   /**
+   * when the window actors' cached updates go out: "batch" (each burst's latest updates, the live
+   * feed's latency) or "checkpoint" (held until the checkpoint, bounded, as a Kafka Streams
+   * application's cache: far fewer updates on the topics and the feed, each up to an interval late)
+   */
+  windowUpdateFlush: z.enum(["batch", "checkpoint"]).default("batch"),
+  /**
    * how long a graceful stop may take in all (SIGTERM, Ctrl-C): past it, work not done is
    * abandoned uncommitted and replayed at the next start; shorter than a supervisor's kill timeout
    */
@@ -277,6 +283,7 @@ const FLAGS: Record<string, keyof NodeConfig> = {
   "--partition-idle-ms": "partitionIdleMs",
   "--duration": "durationSeconds",
   "--commit-interval-ms": "commitIntervalMs",
+  "--window-update-flush": "windowUpdateFlush",
   "--stop-timeout-ms": "stopTimeoutMs",
   "--sensor-idle-ms": "sensorIdleMs",
   "--log-retention-ms": "logRetentionMs",
@@ -321,6 +328,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   PARTITION_IDLE_MS: "partitionIdleMs",
   DURATION_SECONDS: "durationSeconds",
   COMMIT_INTERVAL_MS: "commitIntervalMs",
+  WINDOW_UPDATE_FLUSH: "windowUpdateFlush",
   STOP_TIMEOUT_MS: "stopTimeoutMs",
   SENSOR_IDLE_MS: "sensorIdleMs",
   LOG_RETENTION_MS: "logRetentionMs",

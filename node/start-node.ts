@@ -421,6 +421,7 @@ function hostSetup(config: NodeConfig, sensorIntervalMs: number): PartitionHostS
     utcOffsetMinutes: 0,
     tickMs: 1000,
     passivateAfterMs: config.sensorIdleMs,
+    windowUpdateFlush: config.windowUpdateFlush,
   };
 }
 

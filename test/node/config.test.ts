@@ -49,3 +49,17 @@ describe("access settings that do not hold together are refused at start", () =>
     expect(message).not.toContain("secret-but-short");
   });
 });
+
+describe("the window updates' flush (WINDOW_UPDATE_FLUSH)", () => {
+  test.each([
+    ["unset: per batch, the node's default (the live feed's latency)", {}, [], "batch"],
+    ["the variable", { WINDOW_UPDATE_FLUSH: "checkpoint" }, [], "checkpoint"],
+    ["the flag", {}, ["--window-update-flush", "checkpoint"], "checkpoint"],
+  ] as const)("%s", (_name, env, argv, flush) => {
+    expect(loadNodeConfig(env, [...argv]).windowUpdateFlush).toBe(flush);
+  });
+
+  test("anything else is refused at start", () => {
+    expect(() => loadNodeConfig({ WINDOW_UPDATE_FLUSH: "commit" }, [])).toThrow();
+  });
+});
