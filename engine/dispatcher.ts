@@ -36,6 +36,7 @@ export interface DispatcherDeps {
   readonly topic?: string;
   readonly memberId?: string;
   readonly maxInFlightBatches?: number;
+  /** records per poll at most; default DEFAULT_POLL_RECORDS */
   readonly pollRecords?: number;
   /** how often state is checkpointed and offsets committed; default 1000 ms */
   readonly commitIntervalMs?: number;
@@ -78,6 +79,16 @@ const TRANSIENT: ReadonlySet<string> = new Set([
 type Position = { topic: string; partition: number; offset: number };
 
 const MAX_HELD_RECORDS = 100_000;
+/**
+ * Records per poll (Kafka's max.poll.records). A poll returns what is buffered at once and never
+ * waits to fill up, so at a live feed's rate a batch stays as small as what arrived since the last
+ * poll; the bound matters when a backlog is read. There a batch of 1,000 cost a batch mark and its
+ * round trip per worker, a ring flush that woke the worker, and, the window actors' record cache
+ * emitting once per burst, a window output per ~6 readings back across the ring (1,000 sensors):
+ * 10,000 cut the main thread's CPU per record by about a fifth and the outputs by two thirds
+ * (bench/RESULTS.md, raw consume, helper R).
+ */
+export const DEFAULT_POLL_RECORDS = 10_000;
 /** how long a revocation or a stop waits for the in-flight batches at most */
 const SETTLE_MS = 30_000;
 
@@ -510,7 +521,10 @@ export class Dispatcher {
       await this.waitForBatch(50);
       return;
     }
-    const records = await consumer.poll({ maxRecords: this.deps.pollRecords ?? 1000, timeoutMs: 50 });
+    const records = await consumer.poll({
+      maxRecords: this.deps.pollRecords ?? DEFAULT_POLL_RECORDS,
+      timeoutMs: 50,
+    });
     if (records.length === 0) {
       // a quiet stream still checkpoints, so its last records are committed
       const eventTimeMoved = this.watermarks?.checkIdle(this.deps.now()) ?? false;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Dispatcher } from "../../engine/dispatcher.ts";
+import { DEFAULT_POLL_RECORDS, Dispatcher } from "../../engine/dispatcher.ts";
 import type { PartitionHosts } from "../../engine/partition-hosts.ts";
 import type { StateRestorer } from "../../engine/state-restorer.ts";
 import { openLog } from "../../log/index.ts";
@@ -259,6 +259,25 @@ describe("the dispatcher", () => {
         (n) => n === onWorker(0).length,
       ),
     ).toBe(onWorker(0).length);
+  });
+
+  test("a backlog of 5,000 readings goes out as one batch: one mark per worker, not one per 1,000 records polled", async () => {
+    await append(Array.from({ length: 5_000 }, (_, i) => `s${i % 100}`));
+    dispatcher.start();
+    await eventually(
+      () => hosts.readings.length,
+      (n) => n >= 5_000,
+    );
+    await eventually(
+      () => hosts.marks.length,
+      (n) => n >= 2,
+    );
+    expect(DEFAULT_POLL_RECORDS).toBeGreaterThanOrEqual(5_000);
+    expect(hosts.marks.map((mark) => mark.batch)).toEqual([1, 1]);
+    hosts.answer = (worker, batch) => dispatcher.markDone(worker, batch);
+    for (const mark of hosts.marks.splice(0)) dispatcher.markDone(mark.worker, mark.batch);
+    dispatcher.requestCheckpoint();
+    expect(await eventually(committedTotal, (n) => n === 5_000)).toBe(5_000);
   });
 
   test("routes each record to the worker owning its partition, with its log position", async () => {
