@@ -447,7 +447,12 @@ export class Dispatcher {
       const batch = this.inFlight.shift()!;
       for (const [key, position] of batch.nextOffsets) this.uncommitted.set(key, position);
       if (batch.checkpoint) {
-        toCommit = new Map(this.uncommitted);
+        // two checkpoints back in one pass: the later one's commit carries the earlier one's
+        // positions too (regression: it replaced them, and a partition that had no records
+        // after the first was never committed again: its lag stayed, and a job waiting for its
+        // last offsets waited for ever)
+        toCommit ??= new Map();
+        for (const [key, position] of this.uncommitted) toCommit.set(key, position);
         this.uncommitted.clear();
       }
     }

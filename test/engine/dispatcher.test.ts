@@ -162,6 +162,35 @@ describe("the dispatcher", () => {
   const committedTotal = async () =>
     [...(await log.groupOffsets(GROUP, Topics.sensorsRaw)).values()].reduce((sum, o) => sum + o, 0);
 
+  test("two checkpoints answered together commit the positions of both (regression: the later one's commit replaced the earlier one's, and a partition read only before it was never committed)", async () => {
+    await dispatcher.stop();
+    dispatcher = new Dispatcher({
+      log,
+      hosts,
+      groupId: GROUP,
+      pollRecords: 1, // a batch per record
+      commitIntervalMs: 0, // every batch a checkpoint
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      onDeadLetter: (letter, topic) => deadLetters.push({ letter, topic }),
+      now: Date.now,
+    });
+    // two sensors on two partitions: each batch moves one partition's position
+    const first = "alpha";
+    const second = ["beta", "gamma", "delta", "epsilon"].find(
+      (sensor) => partitionFor(sensor, 4) !== partitionFor(first, 4),
+    )!;
+    await append([first, second]);
+    dispatcher.start();
+    const batches = () => new Set(hosts.marks.map((mark) => mark.batch)).size;
+    await eventually(batches, (n) => n >= 2);
+    // both checkpoints answered in one turn: the loop finds them complete together
+    for (const mark of hosts.marks.splice(0)) dispatcher.markDone(mark.worker, mark.batch);
+    hosts.answer = (worker, batch) => dispatcher.markDone(worker, batch);
+    expect(await eventually(committedTotal, (n) => n === 2)).toBe(2);
+    const offsets = await log.groupOffsets(GROUP, Topics.sensorsRaw);
+    expect([offsets.get(partitionFor(first, 4)), offsets.get(partitionFor(second, 4))]).toEqual([1, 1]);
+  });
+
   test("commits a batch only when every worker that got records has answered its mark", async () => {
     const sensors = Array.from({ length: 20 }, (_, i) => `s${i}`);
     await append(sensors);
