@@ -22,6 +22,13 @@
  * they produce with the node's codec (log/kafka's default, lz4; Kafka Streams' producer through
  * PEER_KS_COMPRESSION), and each side's codec, as the side itself reports it, is printed.
  *
+ * Our side runs twice per shape and run: "ours" holds each window's updates in its record cache
+ * until the checkpoint, bounded (DEFAULT_WINDOW_UPDATE_CACHE_ENTRIES per window actor, about
+ * Kafka Streams' default 10 MiB of window entries per partition), which is what Kafka Streams
+ * does with its default cache and so the configuration the target is judged on; "ours per batch"
+ * flushes them at the end of each burst, the node's default (the live feed's latency), shown
+ * beside it. Both are checked against the fold and both have a latency phase.
+ *
  * Usage: bun bench/peer-windowed-aggregation.ts
  * Env: KAFKA_BROKERS (127.0.0.1:9092), PEER_RECORDS (1000000), PEER_RUNS (3),
  *      PEER_SHAPES (comma list of 1k,100k,skewed; all), PEER_LATENCY_RATE (2000/s),
@@ -44,6 +51,7 @@ import {
   kafkaStreamsCommand,
   kafkaStreamsEnv,
   NODE_COMPRESSION,
+  type OursFlush,
   oursCommand,
   type SideArgs,
 } from "./peers/peer-commands.ts";
@@ -90,7 +98,15 @@ const SHAPES = ALL_SHAPES.filter((shape) => wanted === undefined || wanted.inclu
 const KS: readonly KsConfig[] = Object.keys(KS_CONFIGS) as KsConfig[];
 const DEFAULT_KS: KsConfig = "rocksdb+changelog";
 
-type Side = "ours" | KsConfig;
+/** our side's two record cache flushes: "ours" is Kafka Streams' cadence (the pairing's) */
+const OURS_SIDES = { ours: "checkpoint", "ours-per-batch": "batch" } as const satisfies Record<
+  string,
+  OursFlush
+>;
+type OursSide = keyof typeof OURS_SIDES;
+const OURS: readonly OursSide[] = Object.keys(OURS_SIDES) as OursSide[];
+const isOurs = (side: Side): side is OursSide => side in OURS_SIDES;
+type Side = OursSide | KsConfig;
 interface ShapeRun {
   readonly rates: Partial<Record<Side, number>>;
   readonly agree: Partial<Record<Side, boolean>>;
@@ -106,7 +122,7 @@ interface RunFigures {
 const fmt = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "n/a");
 
 function commandOf(side: Side, args: SideArgs): { command: string[]; env: Record<string, string> } {
-  if (side === "ours") return { command: oursCommand(args), env: {} };
+  if (isOurs(side)) return { command: oursCommand(args, OURS_SIDES[side]), env: {} };
   return { command: kafkaStreamsCommand(args), env: kafkaStreamsEnv(side, args) };
 }
 
@@ -123,7 +139,7 @@ async function main(): Promise<void> {
   const log = await openKafkaLog({ brokers, clientId: "peer-bench" });
   const topics = new BenchTopics(brokers);
   const runId = Date.now().toString(36);
-  const sides: Side[] = [...KS, "ours"];
+  const sides: Side[] = [...KS, ...OURS];
   const codecs = new Map<Side, string>();
   // Kafka Streams names its internal topics "<application.id>-..." with an application.id of
   // "peer-ks-<input topic>-..."; ours names its changelogs "peer-ours-<input topic>-....changelog"
@@ -186,9 +202,9 @@ async function main(): Promise<void> {
           codecs.set(side, String(result.compression));
           if (run === 1)
             shapeRun.agree[side] = await agrees(log, `${shape.name} ${side}`, output, shape.spec);
-          if (side === "ours")
+          if (isOurs(side))
             console.log(
-              `  ${shape.name} ours (${result.threads}): ${fmt(result.recordsPerSecond ?? Number.NaN)}/s, ${result.checkpoints} commits, ${fmt(Number(result.changelogRecords))} changelog records, ${fmt(Number(result.windowActors))} window actors, ${fmt(Number(result.outputs))} outputs`,
+              `  ${shape.name} ${side} (${result.threads}; updates ${result.updateFlush}): ${fmt(result.recordsPerSecond ?? Number.NaN)}/s, ${result.checkpoints} commits, ${fmt(Number(result.changelogRecords))} changelog records, ${fmt(Number(result.windowActors))} window actors, ${fmt(Number(result.outputs))} outputs`,
             );
         }
         printShapeRun(run, shape, shapeRun);
@@ -199,8 +215,8 @@ async function main(): Promise<void> {
         console.log(`run ${run}: ceiling ${fmt(figures.ceiling.fetchRecordsPerSecond)}/s`);
         if (LATENCY_SECONDS > 0)
           for (const side of run % 2 === 1
-            ? (["ours", DEFAULT_KS] as const)
-            : ([DEFAULT_KS, "ours"] as const))
+            ? ([...OURS, DEFAULT_KS] as const)
+            : ([DEFAULT_KS, ...OURS] as const))
             figures.latency[side] = await latencyOf(log, topics, side, `${runId}-${run}`);
       }
       runs.push(figures);
@@ -275,62 +291,66 @@ async function agrees(log: Log, label: string, output: string, spec: TrafficData
 }
 
 function printShapeRun(run: number, shape: Shape, figures: ShapeRun): void {
-  const ours = figures.rates.ours ?? Number.NaN;
-  const parts = KS.map((config) => {
-    const peer = figures.rates[config] ?? Number.NaN;
-    return `${config} ${fmt(peer)}/s (${(ours / peer).toFixed(2)}x)`;
-  });
-  console.log(`run ${run}, ${shape.label}: ours ${fmt(ours)}/s; ${parts.join("; ")}`);
+  for (const side of OURS) {
+    const ours = figures.rates[side] ?? Number.NaN;
+    const parts = KS.map((config) => {
+      const peer = figures.rates[config] ?? Number.NaN;
+      return `${config} ${fmt(peer)}/s (${(ours / peer).toFixed(2)}x)`;
+    });
+    console.log(`run ${run}, ${shape.label}: ${side} ${fmt(ours)}/s; ${parts.join("; ")}`);
+  }
 }
 
 function report(runs: readonly RunFigures[]): void {
   const rates = (shape: string, side: Side) => runs.map((r) => r.shapes[shape]?.rates[side] ?? Number.NaN);
-  const ratios = (shape: string, config: KsConfig) =>
+  const ratios = (shape: string, side: OursSide, config: KsConfig) =>
     runs.map(
-      (r) => (r.shapes[shape]?.rates.ours ?? Number.NaN) / (r.shapes[shape]?.rates[config] ?? Number.NaN),
+      (r) => (r.shapes[shape]?.rates[side] ?? Number.NaN) / (r.shapes[shape]?.rates[config] ?? Number.NaN),
     );
-  const agreement = (shape: string, config: KsConfig) => {
+  const agreement = (shape: string, side: OursSide, config: KsConfig) => {
     const first = runs[0]?.shapes[shape]?.agree;
-    if (first?.ours === undefined || first[config] === undefined) return "n/a";
-    return first.ours && first[config] ? "both equal the fold" : "DIFFER";
+    if (first?.[side] === undefined || first[config] === undefined) return "n/a";
+    return first[side] && first[config] ? "both equal the fold" : "DIFFER";
   };
   console.log(
     `\nwindowed aggregation, ${fmt(RECORDS)} records per shape, median of ${runs.length} runs (load average ${runs.map((r) => r.load.toFixed(1)).join(" / ")} at their starts), commit interval ${COMMIT_INTERVAL_MS} ms on both sides`,
   );
   console.log(
-    "| shape                               | Kafka Streams config | ours rec/s | peer rec/s | ours/peer | per run             | result check        |",
+    "| shape                               | ours' updates  | Kafka Streams config | ours rec/s | peer rec/s | ours/peer | per run             | result check        |",
   );
   console.log(
-    "|-------------------------------------|----------------------|-----------:|-----------:|----------:|---------------------|---------------------|",
+    "|-------------------------------------|----------------|----------------------|-----------:|-----------:|----------:|---------------------|---------------------|",
   );
   const lines: Record<string, unknown>[] = [];
   let held = true;
   for (const shape of SHAPES)
-    for (const config of KS) {
-      const ours = median(rates(shape.name, "ours"));
-      const peer = median(rates(shape.name, config));
-      const perRun = ratios(shape.name, config);
-      const ratio = median(perRun);
-      // in every run, not by the median
-      if (!perRun.every((r) => r >= TARGET_RATIO)) held = false;
-      console.log(
-        `| ${shape.label.padEnd(35)} | ${config.padEnd(20)} | ${fmt(ours).padStart(10)} | ${fmt(peer).padStart(10)} | ${ratio.toFixed(2).padStart(8)}x | ${perRun
-          .map((r) => r.toFixed(2))
-          .join(" / ")
-          .padEnd(19)} | ${agreement(shape.name, config).padEnd(19)} |`,
-      );
-      lines.push({
-        name: `windowed-aggregation.${shape.name}.vs-ks-${sideSlug(config)}`,
-        value: Math.round(ours),
-        unit: "records/s",
-        baseline: `kafka-streams ${config}`,
-        baseline_value: Math.round(peer),
-        ratio: Number(ratio.toFixed(2)),
-        ratios_per_run: perRun.map((r) => Number(r.toFixed(2))),
-      });
-    }
+    for (const side of OURS)
+      for (const config of KS) {
+        const ours = median(rates(shape.name, side));
+        const peer = median(rates(shape.name, config));
+        const perRun = ratios(shape.name, side, config);
+        const ratio = median(perRun);
+        // in every run, not by the median; judged on the configuration that matches Kafka Streams'
+        if (side === "ours" && !perRun.every((r) => r >= TARGET_RATIO)) held = false;
+        const flush = OURS_SIDES[side] === "checkpoint" ? "to the commit" : "per batch";
+        console.log(
+          `| ${shape.label.padEnd(35)} | ${flush.padEnd(14)} | ${config.padEnd(20)} | ${fmt(ours).padStart(10)} | ${fmt(peer).padStart(10)} | ${ratio.toFixed(2).padStart(8)}x | ${perRun
+            .map((r) => r.toFixed(2))
+            .join(" / ")
+            .padEnd(19)} | ${agreement(shape.name, side, config).padEnd(19)} |`,
+        );
+        lines.push({
+          name: `windowed-aggregation.${shape.name}${side === "ours" ? "" : ".per-batch"}.vs-ks-${sideSlug(config)}`,
+          value: Math.round(ours),
+          unit: "records/s",
+          baseline: `kafka-streams ${config}`,
+          baseline_value: Math.round(peer),
+          ratio: Number(ratio.toFixed(2)),
+          ratios_per_run: perRun.map((r) => Number(r.toFixed(2))),
+        });
+      }
   console.log(
-    `ours >= ${TARGET_RATIO}x Kafka Streams in every pairing and every run: ${held ? "held" : "NOT held"}`,
+    `ours (updates to the commit, as Kafka Streams' cache) >= ${TARGET_RATIO}x Kafka Streams in every pairing and every run: ${held ? "held" : "NOT held"}`,
   );
 
   const withCeiling = runs.filter((r) => r.ceiling !== undefined);
@@ -338,7 +358,7 @@ function report(runs: readonly RunFigures[]): void {
     const ceiling = median(withCeiling.map((r) => r.ceiling!.fetchRecordsPerSecond));
     const ours = median(rates("1k", "ours"));
     console.log(
-      `ConsumerPerformance (ceiling, no work): ${fmt(ceiling)}/s; ours (1,000 sensors) = ${((ours / ceiling) * 100).toFixed(0)} % of it (target >= 70 %)`,
+      `ConsumerPerformance (ceiling, no work): ${fmt(ceiling)}/s; ours (to the commit, 1,000 sensors) = ${((ours / ceiling) * 100).toFixed(0)} % of it (target >= 70 %)`,
     );
     lines.push({
       name: "windowed-aggregation-ours-vs-ceiling",
@@ -350,16 +370,17 @@ function report(runs: readonly RunFigures[]): void {
     const lat = (side: Side, q: "p50" | "p99") => median(runs.map((r) => r.latency[side]?.[q] ?? Number.NaN));
     if (LATENCY_SECONDS > 0) {
       console.log(
-        `latency at ${fmt(LATENCY_RATE)} readings/s (1,000 sensors): ours p50 ${fmt(lat("ours", "p50"))} ms, p99 ${fmt(lat("ours", "p99"))} ms; Kafka Streams (${DEFAULT_KS}) p50 ${fmt(lat(DEFAULT_KS, "p50"))} ms, p99 ${fmt(lat(DEFAULT_KS, "p99"))} ms`,
+        `latency at ${fmt(LATENCY_RATE)} readings/s (1,000 sensors): ours (to the commit) p50 ${fmt(lat("ours", "p50"))} ms, p99 ${fmt(lat("ours", "p99"))} ms; ours per batch p50 ${fmt(lat("ours-per-batch", "p50"))} ms, p99 ${fmt(lat("ours-per-batch", "p99"))} ms; Kafka Streams (${DEFAULT_KS}) p50 ${fmt(lat(DEFAULT_KS, "p50"))} ms, p99 ${fmt(lat(DEFAULT_KS, "p99"))} ms`,
       );
-      for (const q of ["p50", "p99"] as const)
-        lines.push({
-          name: `windowed-aggregation-latency-${q}-ours`,
-          value: Math.round(lat("ours", q)),
-          unit: "ms",
-          baseline: `kafka-streams ${DEFAULT_KS}`,
-          baseline_value: Math.round(lat(DEFAULT_KS, q)),
-        });
+      for (const side of OURS)
+        for (const q of ["p50", "p99"] as const)
+          lines.push({
+            name: `windowed-aggregation-latency-${q}-${side}`,
+            value: Math.round(lat(side, q)),
+            unit: "ms",
+            baseline: `kafka-streams ${DEFAULT_KS}`,
+            baseline_value: Math.round(lat(DEFAULT_KS, q)),
+          });
     }
   }
   for (const line of lines) console.log(JSON.stringify(line));

@@ -32,13 +32,22 @@
  * finally {"records","seconds","recordsPerSecond",...} on stdout. "seconds" runs from the first
  * record polled to the durable commit (a checkpoint's) that covers the last one.
  *
- * Usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s] [commit-interval-ms]
+ * Two flushes of the window actors' record cache (engine/partition-host-setup.ts): "batch", the
+ * node's default (each burst's latest updates go out at once, for the live feed), and
+ * "checkpoint", what a Kafka Streams application does with its default cache (updates held to
+ * the commit, the oldest early when the cache is full; fewer outputs, the same final windows).
+ *
+ * Usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s] [commit-interval-ms] [batch|checkpoint]
  * Env: WORKERS (the node's partition workers; default the node's), PEER_POLL_RECORDS (the
  *      dispatcher's records per poll; default the node's)
  */
 
+import type { WindowUpdateFlush } from "../../actors/window/window.ts";
 import { openActorStateStores } from "../../engine/actor-state.ts";
-import type { PartitionHostSetup } from "../../engine/partition-host-setup.ts";
+import {
+  DEFAULT_WINDOW_UPDATE_CACHE_ENTRIES,
+  type PartitionHostSetup,
+} from "../../engine/partition-host-setup.ts";
 import { startStreamEngine } from "../../engine/stream-engine.ts";
 import { openKafkaLog, parseBrokers } from "../../log/kafka/index.ts";
 import { resolveKafkaLogOptions } from "../../log/kafka/kafka-options.ts";
@@ -61,6 +70,8 @@ export interface OursOptions {
   readonly commitIntervalMs?: number;
   /** the window actors' record cache (the node's default: on); off emits an update per reading */
   readonly cacheUpdates?: boolean;
+  /** when the record cache's updates go out; default "batch", the node's */
+  readonly updateFlush?: WindowUpdateFlush;
   /** partition workers (Bun workers); 0: one partition host on the main thread. Default the node's */
   readonly workers?: number;
   /** the dispatcher's records per poll; default the node's */
@@ -79,6 +90,8 @@ export interface OursResult {
   readonly late: number;
   readonly checkpoints: number;
   readonly commitIntervalMs: number;
+  /** the record cache's flush, and its bound per window actor under "checkpoint" */
+  readonly updateFlush: string;
   readonly changelogRecords: number;
   readonly windowActors: number;
   /** the partition workers the windows ran on (0: the main thread) */
@@ -116,6 +129,7 @@ async function aggregate(kafka: Log, options: OursOptions): Promise<Omit<OursRes
   const commitIntervalMs = options.commitIntervalMs ?? NODE_COMMIT_INTERVAL_MS;
   const workers = options.workers ?? NODE_DEFAULTS.workers;
   const applicationId = `peer-ours-${options.input}-${Date.now()}`;
+  const updateFlush = options.updateFlush ?? "batch";
   const progress = new InputProgress(options.records);
   const log = observedInput(kafka, options.input, progress);
   const state = await openActorStateStores(kafka, { applicationId, partitions: INPUT_PARTITIONS });
@@ -151,7 +165,11 @@ async function aggregate(kafka: Log, options: OursOptions): Promise<Omit<OursRes
     topic: options.input,
     partitions: INPUT_PARTITIONS,
     workers,
-    setup: { ...hostSetup(graceMs, options.hopMs), cacheUpdates: options.cacheUpdates ?? true },
+    setup: {
+      ...hostSetup(graceMs, options.hopMs),
+      cacheUpdates: options.cacheUpdates ?? true,
+      windowUpdateFlush: updateFlush,
+    },
     commitIntervalMs,
     state,
     decode: decodeJson,
@@ -201,6 +219,10 @@ async function aggregate(kafka: Log, options: OursOptions): Promise<Omit<OursRes
     late,
     checkpoints: progress.commits,
     commitIntervalMs,
+    updateFlush:
+      updateFlush === "batch"
+        ? "per batch"
+        : `at the checkpoint, <= ${DEFAULT_WINDOW_UPDATE_CACHE_ENTRIES} windows per window actor`,
     changelogRecords: state.stats().window?.recordsWritten ?? 0,
     windowActors,
     workers,
@@ -312,10 +334,16 @@ function observedInput(log: Log, input: string, progress: InputProgress): Log {
 }
 
 if (import.meta.main) {
-  const [brokers, input, output, records, grace, timeout, commitInterval] = process.argv.slice(2);
-  if (brokers === undefined || input === undefined || output === undefined || records === undefined) {
+  const [brokers, input, output, records, grace, timeout, commitInterval, flush] = process.argv.slice(2);
+  if (
+    brokers === undefined ||
+    input === undefined ||
+    output === undefined ||
+    records === undefined ||
+    (flush !== undefined && flush !== "batch" && flush !== "checkpoint")
+  ) {
     console.error(
-      "usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s] [commit-interval-ms]",
+      "usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s] [commit-interval-ms] [batch|checkpoint]",
     );
     process.exit(64);
   }
@@ -327,6 +355,7 @@ if (import.meta.main) {
     graceMs: grace === undefined ? undefined : Number(grace),
     timeoutMs: timeout === undefined ? undefined : Number(timeout) * 1_000,
     commitIntervalMs: commitInterval === undefined ? undefined : Number(commitInterval),
+    ...(flush === undefined ? {} : { updateFlush: flush }),
     workers: nodeWorkers(process.env),
     pollRecords:
       process.env.PEER_POLL_RECORDS === undefined ? undefined : Number(process.env.PEER_POLL_RECORDS),

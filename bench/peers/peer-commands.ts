@@ -49,7 +49,10 @@ export function kafkaStreamsEnv(config: KsConfig, args: SideArgs): Record<string
   };
 }
 
-export function oursCommand(args: SideArgs): string[] {
+/** our side's window record cache flush: the node's default, or Kafka Streams' cadence */
+export type OursFlush = "batch" | "checkpoint";
+
+export function oursCommand(args: SideArgs, flush: OursFlush = "batch"): string[] {
   return [
     process.execPath,
     join(REPO, "bench", "peers", "ours-windowed-aggregation.ts"),
@@ -60,6 +63,7 @@ export function oursCommand(args: SideArgs): string[] {
     String(args.graceMs),
     String(args.timeoutSeconds),
     String(args.commitIntervalMs),
+    flush,
   ];
 }
 
