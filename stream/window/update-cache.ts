@@ -42,19 +42,38 @@ export class UpdateCache {
     // waiting, not two: its older entry in the list finds the new tag and emits it
     if (was === 0) this.live++;
     this.heldAt[slot] = tag;
-    if (this.count === this.slots.length) {
-      if (this.head > this.count >> 1) {
-        // evictions emptied the front: reuse it instead of growing
-        this.slots.copyWithin(0, this.head, this.count);
-        this.count -= this.head;
-        this.head = 0;
-      } else {
-        const grown = new Int32Array(this.count * 2);
-        grown.set(this.slots);
-        this.slots = grown;
-      }
-    }
+    if (this.count === this.slots.length) this.makeRoom();
     this.slots[this.count++] = slot;
+  }
+
+  /**
+   * The list is full. Held to a checkpoint, it would keep an entry for every window held since
+   * (most of them closed and released long ago) and grow with the input between two checkpoints;
+   * when at most half of its entries are still held, the released ones are dropped instead (the
+   * drain skips them anyway), so it stays within a few times the windows held. Entries before
+   * `head` (visited by evictions) go in the same pass.
+   */
+  private makeRoom(): void {
+    const heldAt = this.heldAt;
+    const slots = this.slots;
+    if (this.live * 2 <= this.count - this.head) {
+      let kept = 0;
+      for (let i = this.head; i < this.count; i++) {
+        const slot = slots[i]!;
+        if (heldAt[slot] !== 0) slots[kept++] = slot;
+      }
+      this.head = 0;
+      this.count = kept;
+    } else if (this.head > 0) {
+      slots.copyWithin(0, this.head, this.count);
+      this.count -= this.head;
+      this.head = 0;
+    }
+    if (this.count * 4 > slots.length * 3) {
+      const grown = new Int32Array(slots.length * 2);
+      grown.set(slots.subarray(0, this.count));
+      this.slots = grown;
+    }
   }
 
   /** the window in `slot` closed (its final result went out): its held update is superseded */

@@ -347,3 +347,39 @@ describe("the operator's cache bound (cacheMaxEntries)", () => {
     ).toThrow("cacheMaxEntries");
   });
 });
+
+describe("the update cache's memory between two flushes", () => {
+  test("windows held and closed one after another leave no trail: the list stays within a few times the windows held", () => {
+    const cache = new UpdateCache();
+    cache.hold(0, 0); // one window held the whole time
+    for (let slot = 1; slot < 100_000; slot++) {
+      cache.hold(slot, 0);
+      cache.release(slot); // closed: its final result went out
+    }
+    expect(cache.held).toBe(1);
+    expect(cache.size).toBeLessThan(64);
+    const out: number[] = [];
+    cache.drain(
+      () => 0,
+      (slot) => out.push(slot),
+    );
+    expect(out).toEqual([0]);
+  });
+
+  test("a slot released and held again while its first entry waits is emitted once, at its first place", () => {
+    const cache = new UpdateCache();
+    for (let slot = 0; slot < 8; slot++) cache.hold(slot, 0);
+    cache.release(3);
+    cache.hold(3, 1); // reused for another window
+    for (let slot = 8; slot < 40; slot++) {
+      cache.hold(slot, 0);
+      cache.release(slot);
+    }
+    const out: number[] = [];
+    cache.drain(
+      (slot) => (slot === 3 ? 1 : 0),
+      (slot) => out.push(slot),
+    );
+    expect(out).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+});
