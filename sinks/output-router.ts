@@ -67,12 +67,7 @@ interface PendingRecord {
 
 export class OutputRouter {
   private pending: PendingRecord[] = [];
-  /** settles once the last run has handed its records to the log (or given up before) */
-  private handedToLog: Promise<void> = Promise.resolve();
-  /** settles once the last run has released its marks; rejects with the first failure behind it */
-  private released: Promise<void> = Promise.resolve();
-  /** the failure already reported through onError: the runs behind it fail with it too */
-  private reported: unknown;
+  private flushing: Promise<void> = Promise.resolve();
   private readonly marks: { worker: number; batch: number }[] = [];
   private flushScheduled = false;
 
@@ -162,7 +157,7 @@ export class OutputRouter {
         return;
       case "mark":
         this.marks.push({ worker: output.worker, batch: output.batch });
-        this.flush().catch((error) => this.report(error));
+        this.flush().catch(deps.onError);
         return;
       case "event":
         deps.feeds.publish("supervisor", output.event);
@@ -287,7 +282,7 @@ export class OutputRouter {
     this.flushScheduled = true;
     setTimeout(() => {
       this.flushScheduled = false;
-      this.flush().catch((error) => this.report(error));
+      this.flush().catch(this.deps.onError);
     }, 0);
   }
 
@@ -322,50 +317,12 @@ export class OutputRouter {
     };
   }
 
-  /**
-   * Append what is pending, then release the marks that were waiting behind it; settles when
-   * what was pending at the call is durable and its marks are released.
-   *
-   * Runs overlap: a run hands its records to the log as soon as they are encoded and the run
-   * before it has handed over its own (the log keeps the order of its appends, so the records'
-   * order is the routing order), and releases its marks once its append is durable and the run
-   * before it has released its own. Each batch mark used to start a run chained whole behind the
-   * one before, so the marks of one turn (one per dispatched batch and worker) waited for as many
-   * group commits one after another, and the dispatcher's batches in flight were released at the
-   * rate of the log's commits, not of the work; now the appends of one turn share a commit.
-   * A run that fails releases nothing, and neither does any run behind it: a mark lets the
-   * dispatcher commit, and no commit may pass outputs that are not durable.
-   */
+  /** append what is pending, then release the marks that were waiting behind it */
   flush(): Promise<void> {
     const records = this.pending;
     const marks = this.marks.splice(0);
     this.pending = [];
-    const before = { handed: this.handedToLog, released: this.released };
-    let handOver: () => void = () => {};
-    const handed = new Promise<void>((resolve) => {
-      handOver = resolve;
-    });
-    // the next run hands over after this one and every run before it
-    this.handedToLog = before.handed.then(() => handed);
-    const run = this.appendAndRelease(records, marks, before, handOver);
-    this.released = run;
-    return run;
-  }
-
-  /** once per failure: the runs behind a failed one fail with its error */
-  private report(error: unknown): void {
-    if (error === this.reported) return;
-    this.reported = error;
-    this.deps.onError(error);
-  }
-
-  private async appendAndRelease(
-    records: readonly PendingRecord[],
-    marks: readonly { worker: number; batch: number }[],
-    before: { readonly handed: Promise<void>; readonly released: Promise<void> },
-    handOver: () => void,
-  ): Promise<void> {
-    try {
+    const run = this.flushing.then(async () => {
       if (records.length > 0) {
         const encoded: ProducerRecord[] = [];
         for (const record of records) {
@@ -381,24 +338,24 @@ export class OutputRouter {
             encoded.push(await this.refusedOutput(record, error));
           }
         }
-        await before.handed;
-        const appended = this.deps.log.append(encoded);
-        handOver();
-        await appended;
+        await this.deps.log.append(encoded);
         const perTopic = new Map<string, number>();
         for (const record of encoded) perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1);
         for (const [topic, count] of perTopic)
           this.deps.metrics.messagesByTopic.inc({ topic, direction: "out" }, count);
       }
-    } finally {
-      // the next run's records may go to the log now, whichever way this run went
-      handOver();
-    }
-    await before.released;
-    // state before marks: a mark lets the dispatcher commit, and a commit must not run ahead
-    // of the state it implies
-    if (marks.length > 0) await this.deps.flushState?.();
-    for (const mark of marks) this.deps.onMark(mark.worker, mark.batch);
+      // state before marks: a mark lets the dispatcher commit, and a commit must not run ahead
+      // of the state it implies
+      if (marks.length > 0) await this.deps.flushState?.();
+      for (const mark of marks) this.deps.onMark(mark.worker, mark.batch);
+    });
+    // The next flush waits for this one to settle either way; this one's failure reaches its
+    // caller through `run`, and the marks behind it are never released, so nothing is committed.
+    this.flushing = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 }
 

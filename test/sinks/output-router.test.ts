@@ -105,94 +105,6 @@ describe("output router", () => {
     expect(kept).toMatchObject({ sensor_id: "bad_1", anomaly_score: null });
   });
 
-  /** the log, with the `held`-th append's durability (its promise) held until released */
-  function holdingLog(held: number) {
-    const appended: string[][] = [];
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const holding = Object.create(log) as EmbeddedLog;
-    holding.append = async (records) => {
-      appended.push(records.map((record) => record.key ?? ""));
-      // the log takes the records' order when called; only the answer waits
-      const durable = log.append(records);
-      if (appended.length === held) await released;
-      return durable;
-    };
-    return { holding, appended, release };
-  }
-
-  // regression: each mark started an append of its own chained whole behind the one before, so
-  // the marks of one turn waited for as many group commits one after another (the dispatcher's
-  // batches in flight were released at the log's commit rate, and the node fell behind at 20k/s)
-  test("the batches that arrive while an append is in flight go to the log without waiting for it, in order, and their marks are released in order once it is durable", async () => {
-    const { holding, appended, release } = holdingLog(1);
-    const { router, marks, errors } = routerWith(schemaEncode, { log: holding });
-    router.route({ type: "reading", reading: reading("s_1", 0.2, 1), ingestedAt: 0 });
-    router.route({ type: "mark", worker: 0, batch: 1 });
-    for (const [sensor, batch] of [
-      ["s_2", 2],
-      ["s_3", 3],
-      ["s_4", 4],
-    ] as const) {
-      router.route({ type: "reading", reading: reading(sensor, 0.2, batch), ingestedAt: 0 });
-      router.route({ type: "mark", worker: batch % 2, batch });
-    }
-    await Bun.sleep(5);
-    expect(appended).toEqual([["s_1"], ["s_2"], ["s_3"], ["s_4"]]);
-    // nothing is released while the first append is not durable
-    expect(marks).toEqual([]);
-    release();
-    await router.flush();
-    expect(errors).toEqual([]);
-    expect(marks).toEqual(["0/1", "0/2", "1/3", "0/4"]);
-    expect(await keysOf(Topics.silver)).toEqual(["s_1", "s_2", "s_3", "s_4"]);
-  });
-
-  test("a mark waits for its own append to be durable, though the marks before it are released", async () => {
-    const { holding, release } = holdingLog(2);
-    const { router, marks } = routerWith(schemaEncode, { log: holding });
-    router.route({ type: "reading", reading: reading("s_1", 0.2, 1), ingestedAt: 0 });
-    router.route({ type: "mark", worker: 0, batch: 1 });
-    router.route({ type: "reading", reading: reading("s_2", 0.2, 2), ingestedAt: 0 });
-    router.route({ type: "mark", worker: 0, batch: 2 });
-    router.route({ type: "mark", worker: 1, batch: 3 });
-    await Bun.sleep(5);
-    expect(marks).toEqual(["0/1"]);
-    release();
-    await router.flush();
-    expect(marks).toEqual(["0/1", "0/2", "1/3"]);
-  });
-
-  test("a flush called while an append is in flight settles once what was pending at the call is durable", async () => {
-    let releaseFirst: () => void = () => {};
-    const firstHeld = new Promise<void>((resolve) => {
-      releaseFirst = resolve;
-    });
-    let appends = 0;
-    const heldLog = Object.create(log) as EmbeddedLog;
-    heldLog.append = async (records) => {
-      appends++;
-      const durable = log.append(records);
-      if (appends === 1) await firstHeld;
-      return durable;
-    };
-    const { router } = routerWith(schemaEncode, { log: heldLog });
-    router.route({ type: "reading", reading: reading("s_1", 0.2, 1), ingestedAt: 0 });
-    const first = router.flush();
-    router.route({ type: "reading", reading: reading("s_2", 0.2, 2), ingestedAt: 0 });
-    let secondSettled = false;
-    const second = router.flush().then(() => {
-      secondSettled = true;
-    });
-    await Bun.sleep(5);
-    expect(secondSettled).toBe(false);
-    releaseFirst();
-    await Promise.all([first, second]);
-    expect(await keysOf(Topics.silver)).toEqual(["s_1", "s_2"]);
-  });
-
   const failures = [
     { what: "the registry is away", error: new PlatformError(ErrorCodes.INFRA_UNAVAILABLE, "registry away") },
     { what: "an error that is not the platform's", error: new TypeError("boom") },
@@ -207,12 +119,9 @@ describe("output router", () => {
       });
       router.route({ type: "reading", reading: reading("good_1", 0.2, 1), ingestedAt: 0 });
       router.route({ type: "reading", reading: reading("bad_1", 0.2, 2), ingestedAt: 0 });
-      // the mark starts the flush; a flush behind it fails with it (nothing is released past it)
+      // the mark starts the flush; the next one settles after it, whichever way it went
       router.route({ type: "mark", worker: 0, batch: 1 });
-      router.route({ type: "mark", worker: 0, batch: 2 });
-      expect(router.flush()).rejects.toBe(error);
-      await Bun.sleep(5);
-      // said once, not once a run behind it
+      await router.flush();
       expect(errors).toEqual([error]);
       expect(marks).toEqual([]);
       expect(await keysOf(Topics.silver)).toEqual([]);
