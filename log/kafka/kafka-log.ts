@@ -82,6 +82,9 @@ export class KafkaLog implements Log {
     this.batcher = new AppendBatcher(producer, {
       lingerMs: options.lingerMs,
       batchBytes: options.batchBytes,
+      // a request's records sized as the broker's default message.max.bytes (1 MiB), the bound a
+      // record is checked against too: each partition's batch in a request stays under it
+      requestBytes: options.maxRecordBytes,
     });
     this.readerPool = new ConnectionPool(`${options.clientId}-reader`, {
       connectTimeout: options.connectTimeoutMs,

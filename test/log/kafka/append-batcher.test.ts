@@ -87,6 +87,53 @@ describe("AppendBatcher", () => {
       expect(sends).toHaveLength(1);
     });
 
+  // regression: a backlog's flush went out as one request whose partition batch passed the
+  // broker's 1 MiB, and the broker refused it (MESSAGE_TOO_LARGE)
+  test("a flush past requestBytes goes out as requests one after another, each record's offset from its own request", async () => {
+    const next = new Map<string, number>();
+    const sends: MessageToProduce[][] = [];
+    const producer = {
+      // as a broker answers: each partition's base offset, the next after what it holds
+      send: async ({ messages }: { messages: MessageToProduce[] }) => {
+        sends.push(messages);
+        const bases = new Map<string, { topic: string; partition: number; offset: bigint }>();
+        for (const m of messages) {
+          const key = `${m.topic}:${m.partition}`;
+          if (!bases.has(key))
+            bases.set(key, {
+              topic: m.topic,
+              partition: m.partition ?? 0,
+              offset: BigInt(next.get(key) ?? 0),
+            });
+          next.set(key, (next.get(key) ?? 0) + 1);
+        }
+        return { offsets: [...bases.values()] };
+      },
+    } as unknown as Producer;
+    // each record 32 + 1 + 50 bytes: two fit in 200, a third does not
+    const sized = (partition: number): MessageToProduce => ({
+      topic: "a",
+      partition,
+      key: Buffer.from("k"),
+      value: Buffer.alloc(50),
+    });
+    const batcher = new AppendBatcher(producer, { lingerMs: 50, batchBytes: 1 << 20, requestBytes: 200 });
+    const first = batcher.append([sized(0), sized(1), sized(0)], 3);
+    const second = batcher.append([sized(0), sized(0)], 2);
+    expect(await Promise.all([first, second])).toEqual([
+      [0, 0, 1],
+      [2, 3],
+    ]);
+    expect(sends.map((request) => request.length)).toEqual([2, 2, 1]);
+  });
+
+  test("a record larger than requestBytes goes out alone", async () => {
+    const { producer, sends } = producerAnswering([{ topic: "a", partition: 0, offset: 9n }]);
+    const batcher = new AppendBatcher(producer, { lingerMs: 50, batchBytes: 1 << 20, requestBytes: 10 });
+    expect(await batcher.append([message("a", 0)], 1)).toEqual([9]);
+    expect(sends).toHaveLength(1);
+  });
+
   test("a failed send rejects every append it carried", async () => {
     const failure = new Error("broker away");
     const producer = {

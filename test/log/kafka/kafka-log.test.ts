@@ -103,6 +103,30 @@ describe.skipIf(skipKafka)("an append whose answer the broker never gave in time
     }
   }, 60_000);
 
+  // regression: an append of more than the broker's message.max.bytes (1 MiB) to one partition
+  // went out as one record batch and the broker refused it: LOG_RECORD_TOO_LARGE for a backlog of
+  // small records (the peer bench's output router, 100k sensors)
+  test("an append of 3 MiB to one partition lands whole, in order, as several requests", async () => {
+    const topic = `append-past-request-size-${crypto.randomUUID()}`;
+    const log = await openKafkaLog({ brokers, clientId: "past-request-size" });
+    try {
+      await log.createTopic({ name: topic, partitions: 1 });
+      // random bytes, so lz4 cannot shrink them under the limit
+      const values = Array.from({ length: 300 }, (_, i) => {
+        const value = crypto.getRandomValues(new Uint8Array(10_240));
+        value[0] = i % 256;
+        return value;
+      });
+      const positions = await log.append(values.map((value) => ({ topic, key: "k", value })));
+      expect(positions.map((p) => p.offset)).toEqual(values.map((_, i) => i));
+      const read = await log.read({ topic, partition: 0 }, { maxRecords: 1_000 });
+      expect(read.map((r) => r.value?.[0])).toEqual(values.map((v) => v[0]));
+      expect(read).toHaveLength(300);
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
+
   test("fails with LOG_BROKER_UNAVAILABLE after the delivery timeout, and what landed is there once", async () => {
     const topic = `append-never-answered-${crypto.randomUUID()}`;
     const log = await openKafkaLog({
