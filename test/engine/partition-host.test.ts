@@ -373,18 +373,21 @@ async function checkpointless(hosts: ReturnType<typeof startHost>["hosts"]) {
   );
 }
 
+/** a host of window actors only: 1-minute tumbling windows, no grace, no sensor actors */
+const WINDOWS_ONLY: PartitionHostSetup = {
+  window: { kind: "tumbling", sizeMs: 60_000 },
+  anomalyDetector: "robust-z",
+  graceMs: 0,
+  maxOutOfOrdernessMs: 0,
+  idleTimeoutMs: 60_000,
+  sensorIntervalMs: 1000,
+  utcOffsetMinutes: 0,
+  tickMs: 1000,
+  sensorChecks: false,
+};
+
 test("a host of windows only (sensorChecks false) windows each reading in its partition's window actor with no sensor actor: no processed readings, only window state at a checkpoint, a replayed reading skipped", async () => {
-  const hosts = inProcessHosts({
-    window: { kind: "tumbling", sizeMs: 60_000 },
-    anomalyDetector: "robust-z",
-    graceMs: 0,
-    maxOutOfOrdernessMs: 0,
-    idleTimeoutMs: 60_000,
-    sensorIntervalMs: 1000,
-    utcOffsetMinutes: 0,
-    tickMs: 1000,
-    sensorChecks: false,
-  });
+  const hosts = inProcessHosts(WINDOWS_ONLY);
   stop = () => hosts.stop();
   const outputs: HostOutput[] = [];
   hosts.onOutput((output) => outputs.push(output));
@@ -427,18 +430,7 @@ test("a host of windows only (sensorChecks false) windows each reading in its pa
 describe("the window record cache's flush (windowUpdateFlush)", () => {
   /** a windows-only host; readings of `sensors` (one each), a batch mark 1, a checkpoint mark 2 */
   async function run(extra: Partial<PartitionHostSetup>, sensors: readonly string[]) {
-    const hosts = inProcessHosts({
-      window: { kind: "tumbling", sizeMs: 60_000 },
-      anomalyDetector: "robust-z",
-      graceMs: 0,
-      maxOutOfOrdernessMs: 0,
-      idleTimeoutMs: 60_000,
-      sensorIntervalMs: 1000,
-      utcOffsetMinutes: 0,
-      tickMs: 1000,
-      sensorChecks: false,
-      ...extra,
-    });
+    const hosts = inProcessHosts({ ...WINDOWS_ONLY, ...extra });
     stop = () => hosts.stop();
     const outputs: HostOutput[] = [];
     hosts.onOutput((output) => outputs.push(output));
