@@ -373,6 +373,18 @@ async function checkpointless(hosts: ReturnType<typeof startHost>["hosts"]) {
   );
 }
 
+/** a traffic reading of partition 0 at `offset`, its event time `offset` seconds into the window */
+const trafficReading = (sensorId: string, offset: number): SensorReadingRecord => ({
+  sensorType: "traffic",
+  sensorId,
+  partition: 0,
+  offset,
+  eventTime: WINDOW_START + offset * 1000,
+  ingestedAt: WINDOW_START,
+  values: [10, 50],
+  flags: 0,
+});
+
 /** a host of window actors only: 1-minute tumbling windows, no grace, no sensor actors */
 const WINDOWS_ONLY: PartitionHostSetup = {
   window: { kind: "tumbling", sizeMs: 60_000 },
@@ -391,23 +403,13 @@ test("a host of windows only (sensorChecks false) windows each reading in its pa
   stop = () => hosts.stop();
   const outputs: HostOutput[] = [];
   hosts.onOutput((output) => outputs.push(output));
-  const reading = (sensorId: string, offset: number): SensorReadingRecord => ({
-    sensorType: "traffic",
-    sensorId,
-    partition: 0,
-    offset,
-    eventTime: WINDOW_START + offset * 1000,
-    ingestedAt: WINDOW_START,
-    values: [10, 50],
-    flags: 0,
-  });
   for (const [sensor, offset] of [
     ["x", 1],
     ["y", 2],
     ["x", 3],
     ["x", 3], // the same record again (a replay): applied once
   ] as const)
-    hosts.sendReading(0, reading(sensor, offset));
+    hosts.sendReading(0, trafficReading(sensor, offset));
   hosts.sendControl(0, { type: "mark", batch: 1, checkpoint: true });
   hosts.flush();
   await eventually(
@@ -435,16 +437,7 @@ describe("the window record cache's flush (windowUpdateFlush)", () => {
     const outputs: HostOutput[] = [];
     hosts.onOutput((output) => outputs.push(output));
     for (const [offset, sensorId] of sensors.entries())
-      hosts.sendReading(0, {
-        sensorType: "traffic",
-        sensorId,
-        partition: 0,
-        offset,
-        eventTime: WINDOW_START + offset * 1000,
-        ingestedAt: WINDOW_START,
-        values: [10, 50],
-        flags: 0,
-      });
+      hosts.sendReading(0, trafficReading(sensorId, offset));
     for (const [batch, checkpoint] of [
       [1, false],
       [2, true],
