@@ -44,6 +44,31 @@ async function publish(node: RunningNode, sensor: string, times: readonly number
   await client.endAsync();
 }
 
+/** the ingest group's committed offsets on the raw topic, summed over its partitions */
+async function committedRawReadings(node: RunningNode): Promise<number> {
+  const offsets = await node.log.groupOffsets(node.config.applicationId, Topics.sensorsRaw);
+  return [...offsets.values()].reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Closes each sensor's window (a reading past its end) and expects exactly one final window
+ * per sensor, counting three readings.
+ */
+async function expectEachWindowClosesWithThree(
+  node: RunningNode,
+  sensors: readonly string[],
+  windowStart: number,
+): Promise<void> {
+  for (const sensor of sensors) await publish(node, sensor, [windowStart + WINDOW_MS + 1]);
+  for (const sensor of sensors) {
+    const windows = await eventually(
+      () => finalWindows(node, sensor),
+      (all) => all.length >= 1,
+    );
+    expect(windows.map((w) => w.count)).toEqual([3]);
+  }
+}
+
 describe.each([
   ["on the main thread", 0],
   ["across two Bun workers", 2],
@@ -154,11 +179,7 @@ test("a window on a worker that crashes mid-window counts every reading exactly 
     for (const sensor of sensors) await publish(node, sensor, [windowStart + 1000, windowStart + 2000]);
     // let a checkpoint write the window state, then crash both workers in turn
     await eventually(
-      async () =>
-        [...(await node.log.groupOffsets(node.config.applicationId, Topics.sensorsRaw)).values()].reduce(
-          (a, b) => a + b,
-          0,
-        ),
+      () => committedRawReadings(node),
       (committed) => committed >= sensors.length * 2,
     );
     node.killWorker(0);
@@ -166,14 +187,7 @@ test("a window on a worker that crashes mid-window counts every reading exactly 
     await Bun.sleep(500);
     // event time is per partition: every sensor's third reading first, then the closing ones
     for (const sensor of sensors) await publish(node, sensor, [windowStart + 3000]);
-    for (const sensor of sensors) await publish(node, sensor, [windowStart + WINDOW_MS + 1]);
-    for (const sensor of sensors) {
-      const windows = await eventually(
-        () => finalWindows(node, sensor),
-        (all) => all.length >= 1,
-      );
-      expect(windows.map((w) => w.count)).toEqual([3]);
-    }
+    await expectEachWindowClosesWithThree(node, sensors, windowStart);
   } finally {
     await node.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -203,11 +217,7 @@ test("held to the checkpoint, a window on a worker that crashes with updates sti
     const first = await startNode(config(100));
     for (const sensor of sensors) await publish(first, sensor, [windowStart + 1000, windowStart + 2000]);
     await eventually(
-      async () =>
-        [...(await first.log.groupOffsets(first.config.applicationId, Topics.sensorsRaw)).values()].reduce(
-          (a, b) => a + b,
-          0,
-        ),
+      () => committedRawReadings(first),
       (committed) => committed >= sensors.length * 2,
     );
     await first.stop();
@@ -219,23 +229,14 @@ test("held to the checkpoint, a window on a worker that crashes with updates sti
         () => sensors.map((sensor) => node.view.latestReading(sensor)?.event_time ?? 0),
         (times) => times.every((t) => t === windowStart + 3000),
       );
-      const committed = [
-        ...(await node.log.groupOffsets(node.config.applicationId, Topics.sensorsRaw)).values(),
-      ].reduce((a, b) => a + b, 0);
+      const committed = await committedRawReadings(node);
       // the third readings are (mostly) not committed: their updates are held in the cache
       // (a checkpoint at the start may commit the first of them)
       expect(committed).toBeLessThan(sensors.length * 3 - 4);
       node.killWorker(0);
       node.killWorker(1);
       await Bun.sleep(500);
-      for (const sensor of sensors) await publish(node, sensor, [windowStart + WINDOW_MS + 1]);
-      for (const sensor of sensors) {
-        const windows = await eventually(
-          () => finalWindows(node, sensor),
-          (all) => all.length >= 1,
-        );
-        expect(windows.map((w) => w.count)).toEqual([3]);
-      }
+      await expectEachWindowClosesWithThree(node, sensors, windowStart);
     } finally {
       await node.stop();
     }
