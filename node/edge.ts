@@ -6,10 +6,11 @@ import { parseSensorMessage } from "../sources/iot/ingest-parser.ts";
 import { createLlmReadingGenerator, llmBlendedFleet } from "../sources/iot/llm-generator.ts";
 import type { SensorFleet } from "../sources/iot/sensor-fleet.ts";
 import { createSensorPublisher, type SensorPublisher } from "../sources/iot/sensor-publisher.ts";
-import { createAedesWorkerBroker } from "../sources/mqtt/aedes-worker-broker.ts";
+import { type AedesWorkerBroker, createAedesWorkerBroker } from "../sources/mqtt/aedes-worker-broker.ts";
 import { claimClientId, ingestClientIdPrefix } from "../sources/mqtt/client-identity.ts";
 import { createExternalBroker } from "../sources/mqtt/external-broker.ts";
 import { mqttAuthFromEnv } from "../sources/mqtt/mqtt-auth-config.ts";
+import type { MqttBroker } from "../sources/mqtt/mqtt-broker.ts";
 import {
   createMqttSubscriber,
   type MqttSubscriber,
@@ -23,7 +24,7 @@ import type { NodeContext } from "./node-context.ts";
 
 /**
  * The node's edge: the MQTT broker (embedded aedes on its own thread unless MQTT_URL names
- * one), the subscriber feeding the ingest actor (which validates and appends to the log, with
+ * one), the subscriber (on the embedded broker's thread, or here for an external broker) feeding the ingest actor (which validates and appends to the log, with
  * back-pressure on the subscriber), and the sensor simulator with its drift switch.
  *
  * Nothing the broker acknowledged is lost: the subscriber PUBACKs a reading only once ingest has
@@ -80,9 +81,11 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
   // the embedded broker acknowledges a device's QoS 1 reading only once the ingest has (after its
   // durable append): what it acknowledged survives a kill -9 of the node (aedes-ack-chain.ts)
   const ackChain = { subscriberIdPrefix: ingestClientIdPrefix(config.applicationId) };
-  let broker = config.mqttUrl
+  const embedded = (port: number): AedesWorkerBroker =>
+    createAedesWorkerBroker({ host: "127.0.0.1", port, access: auth.access, ackChain });
+  let broker: MqttBroker | AedesWorkerBroker = config.mqttUrl
     ? createExternalBroker(config.mqttUrl)
-    : createAedesWorkerBroker({ host: "127.0.0.1", port: config.mqttPort, access: auth.access, ackChain });
+    : embedded(config.mqttPort);
   try {
     await broker.start();
   } catch (cause) {
@@ -92,7 +95,7 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
     console.warn(
       `MQTT port ${config.mqttPort} is taken; the embedded broker listens on a free port instead (MQTT_URL=mqtt://127.0.0.1:${config.mqttPort} would use the broker already there)`,
     );
-    broker = createAedesWorkerBroker({ host: "127.0.0.1", port: 0, access: auth.access, ackChain });
+    broker = embedded(0);
     try {
       await broker.start();
     } catch (second) {
@@ -106,8 +109,7 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
   // on a shared external broker, a session whose node died is rescued by another node
   const statusPrefix = `platform/${config.applicationId}/ingest-sessions`;
   const ingestSubscriber = (clientId: string, extra: Partial<MqttSubscriberOptions> = {}) =>
-    createMqttSubscriber({
-      url: mqttUrl,
+    subscriberOf(broker, {
       // nodes of one application sharing an external broker split the readings between them
       // (MQTT shared subscription) instead of each ingesting every reading; each node has its
       // own persistent session in the share group
@@ -199,6 +201,19 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
     },
     stopBroker: () => broker.stop(),
   };
+}
+
+/**
+ * The ingest's subscriber: for the embedded broker it runs on the broker's own thread and hands
+ * the main thread whole batches (aedes-thread-subscriber.ts), sparing it the MQTT client's socket
+ * reads and packet parsing; an external broker (MQTT_URL) is read over TCP from here.
+ */
+function subscriberOf(
+  broker: MqttBroker | AedesWorkerBroker,
+  options: Omit<MqttSubscriberOptions, "url">,
+): MqttSubscriber {
+  if ("ingestSubscriber" in broker) return broker.ingestSubscriber(options);
+  return createMqttSubscriber({ ...options, url: broker.url() });
 }
 
 /**

@@ -1,6 +1,8 @@
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { AedesBrokerOptions } from "./aedes-broker.ts";
+import { createAedesThreadSubscriber } from "./aedes-thread-subscriber.ts";
 import type { MqttBroker } from "./mqtt-broker.ts";
+import type { MqttSubscriber, MqttSubscriberOptions } from "./mqtt-subscriber.ts";
 
 /**
  * The embedded aedes broker on its own Bun worker thread (`aedes-thread.ts`). Same contract as
@@ -13,7 +15,15 @@ type Reply =
   | { type: "drained"; waiting: number }
   | { type: "stopped" };
 
-export function createAedesWorkerBroker(options: AedesBrokerOptions = {}): MqttBroker {
+export interface AedesWorkerBroker extends MqttBroker {
+  /**
+   * the ingest's subscriber, run on the broker's thread (aedes-thread-subscriber.ts); start it
+   * after the broker, stop it before
+   */
+  ingestSubscriber(options: Omit<MqttSubscriberOptions, "url">): MqttSubscriber;
+}
+
+export function createAedesWorkerBroker(options: AedesBrokerOptions = {}): AedesWorkerBroker {
   const host = options.host ?? "127.0.0.1";
   let worker: Worker | undefined;
   let boundPort: number | undefined;
@@ -71,6 +81,15 @@ export function createAedesWorkerBroker(options: AedesBrokerOptions = {}): MqttB
       const reply = await request(worker, { type: "drain", clientId, timeoutMs }, "drained");
       return reply.type === "drained" ? reply.waiting : 0;
     },
+    ingestSubscriber: (subscriberOptions) =>
+      createAedesThreadSubscriber(() => {
+        if (!worker)
+          throw new PlatformError(
+            ErrorCodes.CONFIG_INVALID,
+            "the aedes broker's subscriber needs the broker started",
+          );
+        return worker;
+      }, subscriberOptions),
     url() {
       if (!worker || boundPort === undefined)
         throw new PlatformError(ErrorCodes.CONFIG_INVALID, "the aedes broker has no URL before start()");
