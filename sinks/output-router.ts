@@ -77,8 +77,20 @@ export class OutputRouter {
   private readonly windowLatency;
   private readonly byType = new Map<
     string,
-    { quality: { set(v: number): void }; anomaly: { observe(v: number): void } }
+    {
+      quality: { set(v: number): void };
+      anomaly: { observe(v: number): void };
+      /** the type's last routed quality score, for the gauge at the next flush (NaN: none since) */
+      lastQuality: number;
+    }
   >();
+  /**
+   * Per-reading metrics are counted here and handed to prom-client once a flush (a batch mark,
+   * every turn under load): a counter's inc and a gauge's set cost a call into prom-client each
+   * (~0.9 and ~0.5 % of the main thread at 20k readings/s), and a scrape cannot tell them apart
+   * from one call with the sum or the last value, since it never runs between two routes.
+   */
+  private readingsRouted = 0;
 
   constructor(private readonly deps: OutputRouterDeps) {
     this.readingsOut = deps.metrics.messagesByTopic.labels("actors.readings", "out");
@@ -174,19 +186,20 @@ export class OutputRouter {
     const now = deps.now();
     deps.view.reading(r);
     deps.feeds.publish("readings", r);
-    this.readingsOut.inc();
+    this.readingsRouted++;
     let typeMetrics = this.byType.get(r.type);
     if (!typeMetrics) {
       typeMetrics = {
         quality: deps.metrics.qualityScore.labels(r.type),
         anomaly: deps.metrics.anomalyScore.labels(r.type),
+        lastQuality: Number.NaN,
       };
       this.byType.set(r.type, typeMetrics);
     }
     // a score that is not a number (an actor's bug) would throw out of prom-client and out of
     // the route; the reading itself goes on to its topic, whose schema refuses it into a dead letter
     const qualityKnown = Number.isFinite(r.quality_score);
-    if (qualityKnown) typeMetrics.quality.set(r.quality_score);
+    if (qualityKnown) typeMetrics.lastQuality = r.quality_score;
     // the silver layer only receives readings that passed; the rest are kept with their issues
     this.pending.push({
       topic: r.passed ? Topics.silver : Topics.quarantine,
@@ -317,8 +330,20 @@ export class OutputRouter {
     };
   }
 
+  /** the per-reading metrics counted since the last flush, to prom-client */
+  private publishReadingMetrics(): void {
+    if (this.readingsRouted > 0) this.readingsOut.inc(this.readingsRouted);
+    this.readingsRouted = 0;
+    for (const typeMetrics of this.byType.values()) {
+      if (Number.isNaN(typeMetrics.lastQuality)) continue;
+      typeMetrics.quality.set(typeMetrics.lastQuality);
+      typeMetrics.lastQuality = Number.NaN;
+    }
+  }
+
   /** append what is pending, then release the marks that were waiting behind it */
   flush(): Promise<void> {
+    this.publishReadingMetrics();
     const records = this.pending;
     const marks = this.marks.splice(0);
     this.pending = [];

@@ -105,6 +105,37 @@ describe("output router", () => {
     expect(kept).toMatchObject({ sensor_id: "bad_1", anomaly_score: null });
   });
 
+  test("the routed readings' counter and each type's quality gauge reach prom-client at the batch's flush, as the sum and the last value", async () => {
+    const metrics = new PlatformMetrics({ processMetrics: false });
+    const { router } = routerWith(schemaEncode, { metrics });
+    const routed = async () =>
+      (await metrics.messagesByTopic.get()).values.find((v) => v.labels.topic === "actors.readings")?.value ??
+      0;
+    const quality = async () =>
+      Object.fromEntries(
+        (await metrics.qualityScore.get()).values.map((v) => [v.labels.sensor_type, v.value]),
+      );
+    const scored = (sensor: string, type: "traffic" | "environment", score: number, offset: number) => ({
+      ...reading(sensor, 0.1, offset),
+      type,
+      quality_score: score,
+    });
+    router.route({ type: "reading", reading: scored("t1", "traffic", 0.5, 1), ingestedAt: 0 });
+    router.route({ type: "reading", reading: scored("e1", "environment", 0.7, 2), ingestedAt: 0 });
+    router.route({ type: "reading", reading: scored("t2", "traffic", 0.25, 3), ingestedAt: 0 });
+    router.route({ type: "reading", reading: scored("t3", "traffic", Number.NaN, 4), ingestedAt: 0 });
+    router.route({ type: "mark", worker: 0, batch: 1 });
+    await router.flush();
+    expect(await routed()).toBe(4);
+    // the last finite score of each type; a score that is not a number leaves the gauge as it was
+    expect(await quality()).toEqual({ traffic: 0.25, environment: 0.7 });
+    router.route({ type: "reading", reading: scored("e2", "environment", 0.9, 5), ingestedAt: 0 });
+    router.route({ type: "mark", worker: 0, batch: 2 });
+    await router.flush();
+    expect(await routed()).toBe(5);
+    expect(await quality()).toEqual({ traffic: 0.25, environment: 0.9 });
+  });
+
   const failures = [
     { what: "the registry is away", error: new PlatformError(ErrorCodes.INFRA_UNAVAILABLE, "registry away") },
     { what: "an error that is not the platform's", error: new TypeError("boom") },
