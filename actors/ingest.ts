@@ -26,7 +26,13 @@ export type IngestMessage = {
 };
 
 export type ParseResult =
-  | { readonly ok: true; readonly reading: SensorReading; readonly key: string }
+  | {
+      readonly ok: true;
+      readonly reading: SensorReading;
+      readonly key: string;
+      /** the reading's event time in epoch ms, when the parser has read it already */
+      readonly eventTime?: number;
+    }
   | { readonly ok: false; readonly deadLetter: DeadLetter };
 
 export interface IngestDeps {
@@ -57,6 +63,7 @@ export function ingestProps(deps: IngestDeps): Props<IngestMessage, IngestState>
           key: letter.source,
           value: await deps.encode(Topics.deadLetters, letter),
           timestamp: letter.at,
+          handedOver: true,
         });
       };
       for (const raw of message.messages) {
@@ -80,8 +87,10 @@ export function ingestProps(deps: IngestDeps): Props<IngestMessage, IngestState>
           topic: Topics.sensorsRaw,
           key: result.key,
           value,
-          timestamp: Date.parse(result.reading.timestamp),
+          timestamp: result.eventTime ?? Date.parse(result.reading.timestamp),
           headers: [{ key: "ingested_at", value: String(raw.receivedAt) }],
+          // fresh from the codec and kept by nobody else: the embedded log's tail needs no copy
+          handedOver: true,
         });
       }
       try {
