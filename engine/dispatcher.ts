@@ -1,4 +1,5 @@
 import type { Consumer, Log, LogRecord, TopicPartition } from "../log/log.ts";
+import { plainReadingJsonStart } from "../messages/codec/record-codec.ts";
 import type { SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError, type PlatformError } from "../messages/errors.ts";
@@ -7,13 +8,15 @@ import { Topics } from "../messages/topics.ts";
 import { PartitionWatermarks } from "../stream/watermark/partition-watermarks.ts";
 import { HeldRecords } from "./held-records.ts";
 import type { PartitionHosts } from "./partition-hosts.ts";
-import { rawReading } from "./raw-reading.ts";
+import { ingestedAt, rawReading } from "./raw-reading.ts";
 import type { StateRestorer } from "./state-restorer.ts";
 import { STOP_DEADLINE_MS, type StopBudget, withinStopDeadline } from "./stop-deadline.ts";
 
 /**
- * Log -> actors. One consumer group member per node reads `city.sensors.raw`, decodes each record
- * once, and hands it to the worker that is its partition's home.
+ * Log -> actors. One consumer group member per node reads `city.sensors.raw` and hands each record
+ * to the worker that is its partition's home: a value the reading byte reader may read goes as it
+ * is (the worker reads it, engine/worker-reading.ts, and reports each partition's event time with
+ * its mark answers: `observeEventTimes`); anything else is decoded here once and sent as a reading.
  *
  * Commits follow Kafka Streams' commit interval: after each polled batch every worker that got
  * records gets a batch mark; every `commitIntervalMs` the marks are checkpoint marks, which make
@@ -48,7 +51,8 @@ export interface DispatcherDeps {
   /**
    * the readings this job windows, as a Kafka Streams `filter` before its windows: the rest
    * count for event time and are committed with their batch, but are not sent to a worker;
-   * default every reading
+   * default every reading. Readings the workers read are filtered there
+   * (PartitionHostSetup.acceptTypes); this one judges those decoded here.
    */
   readonly accepts?: (reading: SensorReadingRecord) => boolean;
   /** an undecodable record, for the input topic's dead-letter topic */
@@ -128,6 +132,10 @@ export class Dispatcher {
   private readonly restoring = new Map<number, symbol>();
   private restores: Promise<void> = Promise.resolve();
   private watermarks: PartitionWatermarks | undefined;
+  /** the first batch whose workers' event times count (those of records sent before a reset do not) */
+  private eventTimesFrom = 1;
+  /** the event time the last batch marks carried */
+  private sentEventTime = Number.NEGATIVE_INFINITY;
   /** stopped: the leave's revocation waits for no batch more (what is in flight is replayed) */
   private settleWithinMs: number | undefined;
   private checkpointRequested = false;
@@ -154,6 +162,25 @@ export class Dispatcher {
       });
     // every partition read from here on holds event time back until it sends or goes idle
     for (const partition of this.owned) this.watermarks?.expect(partition, this.deps.now());
+    this.eventTimesFrom = this.nextBatch;
+    this.sentEventTime = Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * A worker's event times of the readings it read before a batch mark (raw readings are read in
+   * the workers, engine/worker-reading.ts): [partition, highest event time] pairs. They move event
+   * time as the dispatcher's own reading of them did, one batch later: the marks sent after this
+   * carry it, behind every reading it covers. Those of records sent before event time started
+   * again (a replay, an assignment) and of partitions no longer owned here are left out.
+   */
+  observeEventTimes(batch: number, times: readonly number[]): void {
+    const watermarks = this.watermarks;
+    if (watermarks === undefined || batch < this.eventTimesFrom) return;
+    const now = this.deps.now();
+    for (let i = 0; i + 1 < times.length; i += 2) {
+      const partition = times[i]!;
+      if (this.owned.has(partition)) watermarks.observe(partition, times[i + 1]!, now);
+    }
   }
 
   /**
@@ -535,8 +562,8 @@ export class Dispatcher {
       const eventTimeMoved = this.watermarks?.checkIdle(this.deps.now()) ?? false;
       if (this.uncommitted.size > 0 && this.inFlight.length === 0 && this.checkpointDue())
         await this.sendBatchMarks(new Set(), true);
-      // a partition went idle and event time moved: every worker hears it, records or not
-      else if (eventTimeMoved)
+      // a partition went idle, or the workers' event times moved it: every worker hears it
+      else if (eventTimeMoved || (this.watermarks?.current ?? Number.NEGATIVE_INFINITY) > this.sentEventTime)
         await this.sendBatchMarks(
           new Set(Array.from({ length: this.deps.hosts.workers }, (_, w) => w)),
           false,
@@ -565,6 +592,8 @@ export class Dispatcher {
     let position: Position | undefined;
     const toDeadLetters = (letter: DeadLetter) => this.deps.onDeadLetter(letter, runTopic);
     const { accepts } = this.deps;
+    const readingJsonStart = this.deps.readingJsonStart ?? plainReadingJsonStart;
+    const readsInWorkers = hosts.sendRawReading !== undefined;
     for (const record of records) {
       // revoked while this batch was polled or dispatched: its next owner reads it again
       if (!this.owned.has(record.partition)) continue;
@@ -583,6 +612,26 @@ export class Dispatcher {
         }
       }
       position.offset = record.offset + 1;
+      // a value the byte reader may read goes to its worker as it is: read there, off this thread
+      const jsonStart = readsInWorkers && record.value !== null ? readingJsonStart(record.value) : -1;
+      if (jsonStart >= 0) {
+        const value = record.value!;
+        const at = ingestedAt(record);
+        while (
+          this.sendable(worker, record.partition) &&
+          !hosts.sendRawReading!(worker, record.partition, record.offset, at, value, jsonStart)
+        ) {
+          hosts.flush();
+          await hosts.waitForSpace(worker, 100);
+        }
+        if (!this.sendable(worker, record.partition)) {
+          nextOffsets.delete(runKey);
+          position = undefined;
+          continue;
+        }
+        workers.add(worker);
+        continue;
+      }
       const reading = rawReading(record, this.deps.decode, toDeadLetters, now, this.deps.readingJsonStart);
       if (!reading) continue;
       this.watermarks?.observe(record.partition, reading.eventTime, now);
@@ -620,6 +669,7 @@ export class Dispatcher {
     this.watermarks?.checkIdle(this.deps.now());
     const eventTime = this.watermarks?.current ?? Number.NEGATIVE_INFINITY;
     const watermark = Number.isFinite(eventTime) ? eventTime : undefined;
+    this.sentEventTime = eventTime;
     const targets = checkpoint ? Array.from({ length: hosts.workers }, (_, worker) => worker) : [...workers];
     // the batch is known before its first mark leaves: an answer may come back at once
     for (const worker of targets) if (!this.lostWorkers.has(worker)) batch.waitingFor.add(worker);

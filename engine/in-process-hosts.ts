@@ -1,5 +1,6 @@
 import { writeHostInbound } from "../messages/codec/host-inbound-codec.ts";
 import { decodeHostOutput } from "../messages/codec/host-output-codec.ts";
+import { writeRawReading } from "../messages/codec/raw-reading-record.ts";
 import { type SensorReadingRecord, writeSensorReading } from "../messages/codec/sensor-reading-record.ts";
 import type { HostOutput } from "../messages/host-protocol.ts";
 import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
@@ -53,6 +54,8 @@ export function inProcessHosts(
     workers: 1,
     workerOf: () => 0,
     sendReading: (_worker, reading: SensorReadingRecord) => writeSensorReading(inbound.writer, reading),
+    sendRawReading: (_worker, partition, offset, ingestedAt, value, jsonStart) =>
+      writeRawReading(inbound.writer, partition, offset, ingestedAt, value, jsonStart),
     sendControl: (_worker, message) => writeHostInbound(inbound.writer, message),
     flush: () => inbound.writer.flush(),
     waitForSpace: (_worker, timeoutMs) => inbound.writer.waitForSpace(timeoutMs),

@@ -2,6 +2,7 @@ import { sensorChecksFactory } from "../actors/sensor/sensor-checks.ts";
 import { partitionWindowsFactory } from "../actors/window/partition-windows.ts";
 import type { WindowSpec } from "../actors/window/sensor-windows.ts";
 import type { WindowUpdateFlush } from "../actors/window/window.ts";
+import type { SensorType } from "../messages/sensor-reading.ts";
 import type { PartitionHostDeps } from "./partition-host.ts";
 
 /**
@@ -40,6 +41,13 @@ export interface PartitionHostSetup {
    * holds; default DEFAULT_WINDOW_UPDATE_CACHE_ENTRIES. Unbounded under "batch" unless set.
    */
   readonly windowUpdateCacheEntries?: number;
+  /**
+   * The sensor types the job takes (a filter before the actors, as a Kafka Streams `filter`);
+   * the rest count for event time only. Default every type.
+   */
+  readonly acceptTypes?: readonly SensorType[];
+  /** the input topic, for the source of the dead letters of readings refused here */
+  readonly inputTopic?: string;
 }
 
 /**
@@ -75,6 +83,8 @@ export function shardHostDeps(
     ...(setup.passivateAfterMs === undefined ? {} : { passivateAfterMs: setup.passivateAfterMs }),
     ...(setup.sensorChecks === undefined ? {} : { sensorChecks: setup.sensorChecks }),
     ...(setup.windowUpdateFlush === undefined ? {} : { windowUpdateFlush: setup.windowUpdateFlush }),
+    ...(setup.acceptTypes === undefined ? {} : { acceptTypes: new Set(setup.acceptTypes) }),
+    ...(setup.inputTopic === undefined ? {} : { inputTopic: setup.inputTopic }),
   };
 }
 

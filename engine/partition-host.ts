@@ -11,16 +11,20 @@ import {
 import { encodeActorState, writeActorState } from "../messages/codec/actor-state-record.ts";
 import { decodeHostInbound } from "../messages/codec/host-inbound-codec.ts";
 import { writeJsonEnvelope } from "../messages/codec/json-envelope-record.ts";
+import { decodeRawReading, type RawReadingRecord } from "../messages/codec/raw-reading-record.ts";
 import { RecordTags, recordTagOf } from "../messages/codec/record-layout.ts";
+import type { JsonReadingFields } from "../messages/codec/sensor-reading-json.ts";
 import { decodeSensorReading, type SensorReadingRecord } from "../messages/codec/sensor-reading-record.ts";
 import { writeWindowOutput } from "../messages/codec/window-output-record.ts";
 import { deadLetter } from "../messages/dead-letter.ts";
 import { ErrorCodes, isPlatformError } from "../messages/errors.ts";
 import type { HostOutput } from "../messages/host-protocol.ts";
 import type { SensorType } from "../messages/sensor-reading.ts";
+import { Topics } from "../messages/topics.ts";
 import { EventTimeTimers } from "../stream/watermark/event-time-timers.ts";
 import type { ActorSystem, SnapshotStore } from "../supervisor/index.ts";
 import type { RecordReader, RecordWriter } from "../supervisor/transport.ts";
+import { readReadingValue } from "./worker-reading.ts";
 
 /**
  * A partition host: the actors of some partitions (sensor, window) behind one inbound
@@ -62,6 +66,10 @@ export interface PartitionHostDeps {
   readonly sensorChecks?: boolean;
   /** when the window actors' cached updates go out (PartitionHostSetup); default "batch" */
   readonly windowUpdateFlush?: WindowUpdateFlush;
+  /** the sensor types the job takes (PartitionHostSetup.acceptTypes); default all */
+  readonly acceptTypes?: ReadonlySet<SensorType>;
+  /** the input topic raw readings come from (dead letters' source); default city.sensors.raw */
+  readonly inputTopic?: string;
 }
 
 export interface PartitionHost {
@@ -138,7 +146,37 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
   );
 
   let running = true;
-  const marks: { batch: number; checkpoint: boolean; watermark: number | undefined }[] = [];
+  const marks: {
+    batch: number;
+    checkpoint: boolean;
+    watermark: number | undefined;
+    eventTimes: number[] | undefined;
+  }[] = [];
+  /**
+   * The highest event time of each partition's raw readings read since the last mark: the
+   * dispatcher's per-partition event time, which it no longer reads itself; it goes back ahead
+   * of the mark's answer, so it covers exactly the readings before the mark.
+   */
+  const eventTimes: number[] = [];
+  const eventTimePartitions: number[] = [];
+  const takeEventTimes = (): number[] | undefined => {
+    if (eventTimePartitions.length === 0) return undefined;
+    const times: number[] = [];
+    for (const partition of eventTimePartitions) {
+      times.push(partition, eventTimes[partition]!);
+      eventTimes[partition] = Number.NEGATIVE_INFINITY;
+    }
+    eventTimePartitions.length = 0;
+    return times;
+  };
+  /** a raw reading's event time: per record, so an array by partition, not a Map */
+  const observeEventTime = (partition: number, eventTime: number) => {
+    const before = eventTimes[partition];
+    if (before === undefined || before === Number.NEGATIVE_INFINITY) {
+      eventTimePartitions.push(partition);
+      eventTimes[partition] = eventTime;
+    } else if (eventTime > before) eventTimes[partition] = eventTime;
+  };
   // actors that saw a record since the last checkpoint: their state goes to the changelogs;
   // a window actor with how many of its sensors changed (the states its checkpoint publishes)
   const dirtySensors = new Set<string>();
@@ -168,6 +206,17 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
     }
     return actors;
   };
+  const raw: RawReadingRecord = {
+    partition: 0,
+    offset: 0,
+    ingestedAt: 0,
+    jsonStart: 0,
+    valueAt: 0,
+    valueEnd: 0,
+  };
+  const fields: JsonReadingFields = { type: "traffic", sensorId: "", eventTime: 0, values: [] };
+  const { acceptTypes } = deps;
+  const inputTopic = deps.inputTopic ?? Topics.sensorsRaw;
   const scratch: SensorReadingRecord = {
     sensorType: "traffic",
     sensorId: "",
@@ -195,59 +244,108 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
   let windowMailboxFull = false;
   const sensorChecks = deps.sensorChecks ?? true;
 
+  /** a reading to its actors; false: the window actor's mailbox is full, read it again next turn */
+  const deliver = (r: SensorReadingRecord, bytes: Uint8Array, offset: number, length: number): boolean => {
+    const message: SensorMessage = {
+      type: "reading",
+      reading: {
+        sensorType: r.sensorType,
+        sensorId: r.sensorId,
+        eventTime: r.eventTime,
+        values: Float64Array.from(r.values),
+        partition: r.partition,
+        offset: r.offset,
+        ingestedAt: r.ingestedAt,
+      },
+    };
+    const window = windowKey(r.sensorType, r.partition);
+    if (!sensorChecks) {
+      // the reading's own record: the actor keeps it in its mailbox past this turn
+      if (!system.ref<WindowMessage>("window", window).tell(message as WindowMessage)) {
+        windowMailboxFull = true;
+        return false;
+      }
+    }
+    // a window actor holds a partition's sensors: its checkpoint publishes one state for
+    // each sensor changed since the last one, so that is what it weighs in a slice
+    if (!dirtySensors.has(r.sensorId)) {
+      dirtySensors.add(r.sensorId);
+      dirtyWindows.set(window, (dirtyWindows.get(window) ?? 0) + 1);
+    } else if (!dirtyWindows.has(window)) dirtyWindows.set(window, 1);
+    const actors = actorsOf(r.partition);
+    actors.windows.add(window);
+    if (!sensorChecks) return true;
+    const sensorsBefore = actors.sensors.size;
+    actors.sensors.add(r.sensorId);
+    if (actors.sensors.size !== sensorsBefore) windowOfSensor.set(r.sensorId, window);
+    if (!system.ref<SensorMessage>("sensor", r.sensorId).tell(message))
+      emit({
+        type: "dead-letter",
+        deadLetter: deadLetter(
+          `actor:sensor/${r.sensorId}`,
+          ErrorCodes.MAILBOX_FULL,
+          `sensor mailbox full; reading ${r.partition}@${r.offset} not processed`,
+          bytes.slice(offset, offset + length),
+          deps.now(),
+        ),
+      });
+    return true;
+  };
+
+  /**
+   * A raw reading: read here, off the thread that polls. A value that is no reading is a dead
+   * letter of the input topic with its reason and bytes; a valid one moves its partition's event
+   * time whether or not the job takes its type, as the dispatcher's own reading did.
+   */
+  const readRaw = (bytes: Uint8Array, offset: number, length: number): boolean => {
+    const r = decodeRawReading(bytes, offset, length, raw);
+    const value = bytes.subarray(r.valueAt, r.valueEnd);
+    const refused = readReadingValue(value, r.jsonStart, fields);
+    if (refused !== undefined) {
+      emit({
+        type: "input-dead-letter",
+        deadLetter: deadLetter(
+          `log:${inputTopic}/${r.partition}@${r.offset}`,
+          refused.code,
+          refused.reason,
+          value.slice(),
+          deps.now(),
+        ),
+      });
+      return true;
+    }
+    observeEventTime(r.partition, fields.eventTime);
+    if (acceptTypes !== undefined && !acceptTypes.has(fields.type)) return true;
+    scratch.sensorType = fields.type;
+    scratch.sensorId = fields.sensorId;
+    scratch.eventTime = fields.eventTime;
+    scratch.values = fields.values;
+    scratch.partition = r.partition;
+    scratch.offset = r.offset;
+    scratch.ingestedAt = r.ingestedAt;
+    scratch.flags = 0;
+    if (deliver(scratch, bytes, offset, length)) return true;
+    // read again next turn: its event time is taken again then, which changes nothing
+    return false;
+  };
+
   const handle = (bytes: Uint8Array, offset: number, length: number) => {
     if (evictionsUnsettled) return false; // stays in the ring for the next turn
     try {
-      if (recordTagOf(bytes, offset, length) === RecordTags.sensorReading) {
+      const tag = recordTagOf(bytes, offset, length);
+      if (tag === RecordTags.rawReading) return readRaw(bytes, offset, length) ? undefined : false;
+      if (tag === RecordTags.sensorReading) {
         const r = decodeSensorReading(bytes, offset, length, scratch);
-        const message: SensorMessage = {
-          type: "reading",
-          reading: {
-            sensorType: r.sensorType,
-            sensorId: r.sensorId,
-            eventTime: r.eventTime,
-            values: Float64Array.from(r.values),
-            partition: r.partition,
-            offset: r.offset,
-            ingestedAt: r.ingestedAt,
-          },
-        };
-        const window = windowKey(r.sensorType, r.partition);
-        if (!sensorChecks) {
-          // the reading's own record: the actor keeps it in its mailbox past this turn
-          if (!system.ref<WindowMessage>("window", window).tell(message as WindowMessage)) {
-            windowMailboxFull = true;
-            return false;
-          }
-        }
-        // a window actor holds a partition's sensors: its checkpoint publishes one state for
-        // each sensor changed since the last one, so that is what it weighs in a slice
-        if (!dirtySensors.has(r.sensorId)) {
-          dirtySensors.add(r.sensorId);
-          dirtyWindows.set(window, (dirtyWindows.get(window) ?? 0) + 1);
-        } else if (!dirtyWindows.has(window)) dirtyWindows.set(window, 1);
-        const actors = actorsOf(r.partition);
-        actors.windows.add(window);
-        if (!sensorChecks) return;
-        const sensorsBefore = actors.sensors.size;
-        actors.sensors.add(r.sensorId);
-        if (actors.sensors.size !== sensorsBefore) windowOfSensor.set(r.sensorId, window);
-        if (!system.ref<SensorMessage>("sensor", r.sensorId).tell(message))
-          emit({
-            type: "dead-letter",
-            deadLetter: deadLetter(
-              `actor:sensor/${r.sensorId}`,
-              ErrorCodes.MAILBOX_FULL,
-              `sensor mailbox full; reading ${r.partition}@${r.offset} not processed`,
-              bytes.slice(offset, offset + length),
-              deps.now(),
-            ),
-          });
-        return;
+        return deliver(r, bytes, offset, length) ? undefined : false;
       }
       const control = decodeHostInbound(bytes, offset, length);
       if (control.type === "mark")
-        marks.push({ batch: control.batch, checkpoint: control.checkpoint, watermark: control.watermark });
+        marks.push({
+          batch: control.batch,
+          checkpoint: control.checkpoint,
+          watermark: control.watermark,
+          eventTimes: takeEventTimes(),
+        });
       else if (control.type === "evict") evict(control.partitions);
       else if (control.type === "restore" && control.kind === "window") {
         // one sensor's windows: its partition's window actor takes them in
@@ -379,6 +477,8 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
         }
         snapshotQueue = undefined;
       }
+      if (mark.eventTimes !== undefined)
+        emit({ type: "event-times", batch: mark.batch, worker: deps.worker, times: mark.eventTimes });
       emit({ type: "mark", batch: mark.batch, worker: deps.worker });
       marks.shift();
     }

@@ -13,6 +13,19 @@ export interface PartitionHosts {
   workerOf(partition: number): number;
   /** false when the worker's inbound ring is full: flush, wait for space, retry */
   sendReading(worker: number, reading: SensorReadingRecord): boolean;
+  /**
+   * an input record's value as it is, read by the worker (its JSON from `jsonStart`): the
+   * reading's parse, event time and the job's filter are the worker's; false when the ring is full.
+   * Hosts without it (tests' recording hosts) take readings the dispatcher read itself.
+   */
+  sendRawReading?(
+    worker: number,
+    partition: number,
+    offset: number,
+    ingestedAt: number,
+    value: Uint8Array,
+    jsonStart: number,
+  ): boolean;
   /** a batch mark or a state restore, in order with the readings; false when the ring is full */
   sendControl(worker: number, message: HostInbound): boolean;
   /** publish everything written since the last flush */

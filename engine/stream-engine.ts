@@ -2,9 +2,10 @@ import type { Log } from "../log/log.ts";
 import type { DeadLetter } from "../messages/dead-letter.ts";
 import type { PlatformError } from "../messages/errors.ts";
 import type { HostOutput } from "../messages/host-protocol.ts";
+import type { SensorType } from "../messages/sensor-reading.ts";
 import { Topics } from "../messages/topics.ts";
 import type { ActorStateStores } from "./actor-state.ts";
-import { Dispatcher, type DispatcherDeps } from "./dispatcher.ts";
+import { Dispatcher } from "./dispatcher.ts";
 import { inProcessHosts } from "./in-process-hosts.ts";
 import type { PartitionHostSetup } from "./partition-host-setup.ts";
 import type { PartitionHosts } from "./partition-hosts.ts";
@@ -32,8 +33,11 @@ export interface StreamEngineDeps {
   readonly applicationId: string;
   /** the input topic; default `city.sensors.raw` */
   readonly topic?: string;
-  /** the readings the job windows (a filter before the windows); default all */
-  readonly accepts?: DispatcherDeps["accepts"];
+  /**
+   * the sensor types the job windows (a filter before the windows, in the workers that read the
+   * readings); default all
+   */
+  readonly acceptTypes?: readonly SensorType[];
   /** records per poll; default the dispatcher's */
   readonly pollRecords?: number;
   readonly partitions: number;
@@ -53,18 +57,30 @@ export interface StreamEngineDeps {
 }
 
 export async function startStreamEngine(deps: StreamEngineDeps): Promise<StreamEngine> {
-  const { setup } = deps;
+  const topic = deps.topic ?? Topics.sensorsRaw;
+  const setup: PartitionHostSetup = {
+    ...deps.setup,
+    inputTopic: topic,
+    ...(deps.acceptTypes === undefined ? {} : { acceptTypes: deps.acceptTypes }),
+  };
+  const accepted = deps.acceptTypes === undefined ? undefined : new Set(deps.acceptTypes);
   const hosts: PartitionHosts =
     deps.workers === 0
       ? inProcessHosts(setup)
       : await workerHosts({ setup, workers: deps.workers, partitions: deps.partitions });
-  hosts.onOutput(deps.onOutput);
+  // the workers' event times and refused input records are the engine's, not the sinks'
+  hosts.onOutput((output) => {
+    if (output.type === "event-times") dispatcher.observeEventTimes(output.batch, output.times);
+    else if (output.type === "input-dead-letter")
+      deps.onDeadLetter(output.deadLetter, Topics.deadLettersOf(topic));
+    else deps.onOutput(output);
+  });
   const dispatcher = new Dispatcher({
     log: deps.log,
     hosts,
     groupId: deps.applicationId,
     ...(deps.topic === undefined ? {} : { topic: deps.topic }),
-    ...(deps.accepts === undefined ? {} : { accepts: deps.accepts }),
+    ...(accepted === undefined ? {} : { accepts: (reading) => accepted.has(reading.sensorType) }),
     ...(deps.pollRecords === undefined ? {} : { pollRecords: deps.pollRecords }),
     decode: deps.decode,
     readingJsonStart: deps.readingJsonStart,

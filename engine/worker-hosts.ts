@@ -1,5 +1,6 @@
 import { writeHostInbound } from "../messages/codec/host-inbound-codec.ts";
 import { decodeHostOutput } from "../messages/codec/host-output-codec.ts";
+import { writeRawReading } from "../messages/codec/raw-reading-record.ts";
 import { type SensorReadingRecord, writeSensorReading } from "../messages/codec/sensor-reading-record.ts";
 import type { HostOutput } from "../messages/host-protocol.ts";
 import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
@@ -83,6 +84,8 @@ export async function workerHosts(options: {
     workers: pool.size,
     workerOf: (partition) => pool.workerForPartition(partition),
     sendReading: (worker, reading: SensorReadingRecord) => writeSensorReading(pool.writerTo(worker), reading),
+    sendRawReading: (worker, partition, offset, ingestedAt, value, jsonStart) =>
+      writeRawReading(pool.writerTo(worker), partition, offset, ingestedAt, value, jsonStart),
     sendControl: (worker, message) => writeHostInbound(pool.writerTo(worker), message),
     flush() {
       for (let worker = 0; worker < pool.size; worker++)

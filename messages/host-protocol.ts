@@ -71,6 +71,19 @@ export type HostOutput =
   | { readonly type: "late"; readonly late: LateRecord }
   | { readonly type: "dead-letter"; readonly deadLetter: DeadLetter }
   | { readonly type: "mark"; readonly batch: number; readonly worker: number }
+  /**
+   * The engine's own (engine/stream-engine.ts takes them, the sinks never see them): the
+   * highest event time of each partition's readings the worker read between the batch mark
+   * before and this one, [partition, event time] pairs, ahead of the mark's answer; and an input
+   * record the worker refused as a reading, for the input topic's dead-letter topic.
+   */
+  | {
+      readonly type: "event-times";
+      readonly batch: number;
+      readonly worker: number;
+      readonly times: number[];
+    }
+  | { readonly type: "input-dead-letter"; readonly deadLetter: DeadLetter }
   | {
       readonly type: "state";
       readonly kind: StatefulKind;

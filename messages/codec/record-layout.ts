@@ -16,6 +16,7 @@ export const RecordTags = {
   jsonEnvelope: 0x03,
   actorState: 0x04,
   windowOutput: 0x05,
+  rawReading: 0x06,
 } as const;
 
 export type RecordTag = (typeof RecordTags)[keyof typeof RecordTags];
@@ -43,7 +44,7 @@ export function recordTagOf(bytes: Uint8Array, offset: number, length: number): 
   if (length < 2 || offset < 0 || offset + length > bytes.length)
     decodeFailed("record too short for a header");
   const tag = bytes[offset]!;
-  if (tag < RecordTags.sensorReading || tag > RecordTags.windowOutput)
+  if (tag < RecordTags.sensorReading || tag > RecordTags.rawReading)
     decodeFailed("unknown record tag", { tag });
   return tag as RecordTag;
 }
