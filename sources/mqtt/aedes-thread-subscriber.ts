@@ -1,5 +1,5 @@
 import { type ErrorCode, ErrorCodes, PlatformError } from "../../messages/errors.ts";
-import { unpackIngestBatch } from "./ingest-batch-transfer.ts";
+import { createIngestBatchUnpacker, type PackedIngestBatch } from "./ingest-batch-transfer.ts";
 import type { MqttSubscriber, MqttSubscriberOptions, MqttSubscriberStats } from "./mqtt-subscriber.ts";
 
 /**
@@ -32,7 +32,7 @@ type Reply =
   | { type: "ingest-started"; stats: MqttSubscriberStats }
   | { type: "ingest-stopped"; stats: MqttSubscriberStats | undefined }
   | { type: "ingest-stats"; stats: MqttSubscriberStats }
-  | { type: "ingest-batch"; seq: number; buffer: ArrayBuffer }
+  | ({ type: "ingest-batch"; seq: number } & PackedIngestBatch)
   | { type: "ingest-error"; code: ErrorCode; message: string; cause?: string }
   | { type: "failed"; message: string };
 
@@ -61,7 +61,10 @@ export function createAedesThreadSubscriber(
   let running: BrokerThread | undefined;
   let waiting: { expect: Reply["type"]; resolve: () => void; reject: (error: Error) => void } | undefined;
 
-  const deliver = (target: BrokerThread, seq: number, buffer: ArrayBuffer) => {
+  /** the topic table of the thread's packer, new with every start */
+  let unpacker = createIngestBatchUnpacker();
+
+  const deliver = (target: BrokerThread, seq: number, batch: PackedIngestBatch) => {
     const answer = (error?: unknown) =>
       target.postMessage({
         type: "ingest-done",
@@ -69,7 +72,7 @@ export function createAedesThreadSubscriber(
         ...(error === undefined ? {} : { error: error instanceof Error ? error.message : String(error) }),
       });
     try {
-      Promise.resolve(onBatch(unpackIngestBatch(buffer))).then(() => answer(), answer);
+      Promise.resolve(onBatch(unpacker.unpack(batch))).then(() => answer(), answer);
     } catch (error) {
       answer(error);
     }
@@ -79,7 +82,7 @@ export function createAedesThreadSubscriber(
     const reply = event.data;
     switch (reply.type) {
       case "ingest-batch":
-        if (running) deliver(running, reply.seq, reply.buffer);
+        if (running) deliver(running, reply.seq, reply);
         return;
       case "ingest-stats":
         stats = reply.stats;
@@ -123,6 +126,7 @@ export function createAedesThreadSubscriber(
     async start() {
       if (running) return;
       const target = thread();
+      unpacker = createIngestBatchUnpacker();
       target.addEventListener("message", onMessage);
       running = target;
       try {

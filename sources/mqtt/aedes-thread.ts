@@ -8,7 +8,7 @@
  * The ingest's subscriber (aedes-thread-subscriber.ts) runs here too, beside the broker, so the
  * MQTT packets to the ingest are read and parsed on this thread, not on the main one:
  * {type:"ingest-start", options} answers {type:"ingest-started"} or {type:"failed"}; each batch
- * goes to main as {type:"ingest-batch", seq, buffer} (ingest-batch-transfer.ts, transferred), and
+ * goes to main as {type:"ingest-batch", seq, buffer, newTopics} (ingest-batch-transfer.ts, the buffer transferred), and
  * main answers {type:"ingest-done", seq, error?} once the batch is durable (or has failed): the
  * subscriber PUBACKs it only then, and the ack chain releases the devices' PUBACKs behind that.
  * {type:"ingest-error", code, message} reports the subscriber's errors; {type:"ingest-stats"}
@@ -19,7 +19,7 @@ import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { AckChainOptions } from "./aedes-ack-chain.ts";
 import { createAedesBroker } from "./aedes-broker.ts";
 import type { ThreadSubscriberOptions } from "./aedes-thread-subscriber.ts";
-import { packIngestBatch } from "./ingest-batch-transfer.ts";
+import { createIngestBatchPacker } from "./ingest-batch-transfer.ts";
 import type { MqttAccessOptions } from "./mqtt-access-policy.ts";
 import { createMqttSubscriber, type MqttSubscriber } from "./mqtt-subscriber.ts";
 
@@ -60,6 +60,8 @@ function startIngest(options: ThreadSubscriberOptions): void {
     failed(new Error("ingest subscriber: no broker, or one already runs"));
     return;
   }
+  // a fresh topic table for a fresh subscriber: main starts its own with the start
+  const packer = createIngestBatchPacker();
   const subscriber = createMqttSubscriber({
     ...options,
     url: broker.url(),
@@ -67,8 +69,8 @@ function startIngest(options: ThreadSubscriberOptions): void {
       new Promise<void>((resolve, reject) => {
         const seq = nextSeq++;
         atMain.set(seq, { resolve, reject });
-        const buffer = packIngestBatch(batch);
-        scope.postMessage({ type: "ingest-batch", seq, buffer }, [buffer]);
+        const { buffer, newTopics } = packer.pack(batch);
+        scope.postMessage({ type: "ingest-batch", seq, buffer, newTopics }, [buffer]);
       }),
     // the cause crosses as its message (an Error does not survive the structured clone whole)
     onError: (error) =>
