@@ -128,6 +128,11 @@ export const NodeConfig = z.object({
   /** records per time-series sink batch, and how long a batch's first record waits for more */
   timeseriesBatchSize: intFrom(1, 100_000).default(5000),
   timeseriesLingerMs: intFrom(0, 60_000).default(500),
+  /**
+   * where the time-series table sinks run: "thread" (a Bun worker of their own, with its own log
+   * handle and store writer, supervised; the main thread keeps the store's readers) or "main"
+   */
+  timeseriesSinks: z.enum(["thread", "main"]).default("thread"),
   /** time-series rows older than this many days behind the newest are dropped (TTL) */
   timeseriesTtlDays: intFrom(1, 36_500).default(30),
   /** per-table TTL overrides, `table=days,table=days` */
@@ -161,6 +166,13 @@ export const NodeConfig = z.object({
   lakeDir: z.string().optional(),
   /** records per lake sink batch (one Delta commit), and how long its first record waits for more */
   lakeBatchSize: intFrom(1, 1_000_000).default(20_000),
+  /**
+   * where the lake's table sinks run: "main" (default) or "thread" (a Bun worker of their own with
+   * its own log handle and table writers, supervised). The thread takes ~25 % off the main thread
+   * at 10k readings/s but costs the process ~25-35 % more CPU (its own decodes and log reads), which
+   * a 2-core machine does not have to spare (bench/RESULTS.md, the sink threads' row)
+   */
+  lakeSinks: z.enum(["thread", "main"]).default("main"),
   lakeLingerMs: intFrom(0, 600_000).default(5000),
   /** how often the gold jobs run (district-hourly summaries from silver) */
   lakeGoldEveryMs: intFrom(1000, 86_400_000).default(60_000),
@@ -379,6 +391,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   QUESTDB_PG_URL: "questdbPgUrl",
   TIMESERIES_BATCH_SIZE: "timeseriesBatchSize",
   TIMESERIES_LINGER_MS: "timeseriesLingerMs",
+  TIMESERIES_SINKS: "timeseriesSinks",
   TIMESERIES_TTL_DAYS: "timeseriesTtlDays",
   TIMESERIES_TABLE_TTL_DAYS: "timeseriesTableTtlDays",
   LAKE: "lake",
@@ -394,6 +407,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   FEATURES_LINGER_MS: "featuresLingerMs",
   FEATURES_MATERIALIZE_EVERY_MS: "featuresMaterializeEveryMs",
   LAKE_BATCH_SIZE: "lakeBatchSize",
+  LAKE_SINKS: "lakeSinks",
   LAKE_LINGER_MS: "lakeLingerMs",
   LAKE_GOLD_EVERY_MS: "lakeGoldEveryMs",
   LAKE_OPTIMIZE_EVERY_MS: "lakeOptimizeEveryMs",

@@ -57,6 +57,36 @@ async function provisionTopics(log: Log, partitions: number): Promise<void> {
 }
 
 export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
+  const { log, backend } = await openLogBackend(config, "node");
+  await provisionTopics(log, config.partitions || DEFAULT_PARTITIONS);
+  // An input topic that already exists keeps its partition count (Kafka cannot shrink one, and
+  // growing it would move keys): placement, changelogs and ownership follow the topic.
+  const partitions = (await log.partitions(Topics.sensorsRaw)) ?? config.partitions;
+  if (partitions !== config.partitions)
+    console.warn(
+      `${Topics.sensorsRaw} exists with ${partitions} partitions (PARTITIONS=${config.partitions}); using ${partitions}`,
+    );
+  const registry = await SchemaRegistry.open(log);
+  const { codec, warnings } = await nodeCodec(registry);
+  for (const warning of warnings) console.warn(warning);
+  const checkpointer = backend instanceof EmbeddedLog ? backend.walCheckpointer() : undefined;
+  return {
+    ...{ log, partitions, registry, codec },
+    ...(checkpointer ? { walCheckpoints: () => checkpointer.status() } : {}),
+    ...(countsCorruptBatches(backend) ? { corruptBatches: () => backend.corruptBatches() } : {}),
+  };
+}
+
+/**
+ * The log as one thread of the node opens it: Kafka (a client of its own) or the embedded file
+ * (a connection of its own), sealed when DATA_ENCRYPTION_KEY is set. The main thread keeps the
+ * file's housekeeping (WAL checkpoints on their thread, compaction and retention); a sink
+ * thread's connection only reads and commits its groups' offsets, and runs neither.
+ */
+export async function openLogBackend(
+  config: NodeConfig,
+  role: "node" | "sink-thread",
+): Promise<{ readonly log: Log; readonly backend: Log }> {
   // every topic that is not compacted gets a retention (10.8 GB/day at 200 readings/s otherwise)
   const retention: RetentionPolicy = {
     defaultMs: config.logRetentionMs,
@@ -79,10 +109,10 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
         kind: "embedded",
         path: join(config.dataDir, "log.db"),
         synchronous: config.embeddedLogSync === "full" ? "FULL" : "NORMAL",
-        // the WAL's checkpoints (page copies and syncs) off the main thread's commits
-        checkpoints: "background",
         sessionTimeoutMs: config.kafkaSessionTimeoutMs,
         retention,
+        // the WAL's checkpoints (page copies and syncs) off the main thread's commits
+        ...(role === "node" ? { checkpoints: "background" as const } : { maintenanceIntervalMs: 0 }),
       });
   const log = cipher
     ? sealedLog(
@@ -93,18 +123,18 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
         }),
       )
     : backend;
-  await provisionTopics(log, config.partitions || DEFAULT_PARTITIONS);
-  // An input topic that already exists keeps its partition count (Kafka cannot shrink one, and
-  // growing it would move keys): placement, changelogs and ownership follow the topic.
-  const partitions = (await log.partitions(Topics.sensorsRaw)) ?? config.partitions;
-  if (partitions !== config.partitions)
-    console.warn(
-      `${Topics.sensorsRaw} exists with ${partitions} partitions (PARTITIONS=${config.partitions}); using ${partitions}`,
-    );
-  const registry = await SchemaRegistry.open(log);
+  return { log, backend };
+}
+
+/**
+ * The codec that frames record values with their schema ids: the platform's subjects registered
+ * in the registry (found there when registered before), the framed topics validated both ways.
+ */
+export async function nodeCodec(
+  registry: SchemaRegistry,
+): Promise<{ readonly codec: RecordCodec; readonly warnings: readonly string[] }> {
   const schemas = platformSchemas();
   const own = await registerOwnSubjects(registry, schemas);
-  for (const warning of own.warnings) console.warn(warning);
   const codec = registryCodec(
     new SchemaSerde(own.source, {
       schemas,
@@ -127,10 +157,5 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
       Topics.newsSymbolSentiment,
     ]),
   );
-  const checkpointer = backend instanceof EmbeddedLog ? backend.walCheckpointer() : undefined;
-  return {
-    ...{ log, partitions, registry, codec },
-    ...(checkpointer ? { walCheckpoints: () => checkpointer.status() } : {}),
-    ...(countsCorruptBatches(backend) ? { corruptBatches: () => backend.corruptBatches() } : {}),
-  };
+  return { codec, warnings: own.warnings };
 }
