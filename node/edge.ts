@@ -24,7 +24,7 @@ import type { NodeContext } from "./node-context.ts";
 
 /**
  * The node's edge: the MQTT broker (embedded aedes on its own thread unless MQTT_URL names
- * one), the subscriber (on the embedded broker's thread, or here for an external broker) feeding the ingest actor (which validates and appends to the log, with
+ * one), the subscriber (here, or on the embedded broker's thread: `subscriberOf`) feeding the ingest actor (which validates and appends to the log, with
  * back-pressure on the subscriber), and the sensor simulator with its drift switch.
  *
  * Nothing the broker acknowledged is lost: the subscriber PUBACKs a reading only once ingest has
@@ -77,6 +77,7 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
     "mqtt",
   );
 
+  ingestThreadFrom(process.env); // a wrong value stops the start here, before the broker
   const auth = mqttAuthFromEnv(process.env, config.applicationId, config.mqttUrl !== undefined);
   // the embedded broker acknowledges a device's QoS 1 reading only once the ingest has (after its
   // durable append): what it acknowledged survives a kill -9 of the node (aedes-ack-chain.ts)
@@ -204,16 +205,32 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
 }
 
 /**
- * The ingest's subscriber: for the embedded broker it runs on the broker's own thread and hands
- * the main thread whole batches (aedes-thread-subscriber.ts), sparing it the MQTT client's socket
- * reads and packet parsing; an external broker (MQTT_URL) is read over TCP from here.
+ * The ingest's subscriber: over TCP from the main thread (the default, and always for an
+ * external broker), or with MQTT_INGEST_THREAD=broker on the embedded broker's own thread, which
+ * hands the main thread whole batches (aedes-thread-subscriber.ts) and spares it the MQTT
+ * client's socket reads and packet parsing. Not the default: at 20k readings/s on a loaded
+ * machine the broker's thread, now also parsing every reading, fell behind its publishers in
+ * every run (the generator published 10-12.5 k/s against 13-18 k/s, the MQTT round trip through
+ * that broker 35-500 ms against 5-185 ms; bench/RESULTS.md), while the main thread had slack.
  */
 function subscriberOf(
   broker: MqttBroker | AedesWorkerBroker,
   options: Omit<MqttSubscriberOptions, "url">,
 ): MqttSubscriber {
-  if ("ingestSubscriber" in broker) return broker.ingestSubscriber(options);
+  if ("ingestSubscriber" in broker && ingestThreadFrom(process.env) === "broker")
+    return broker.ingestSubscriber(options);
   return createMqttSubscriber({ ...options, url: broker.url() });
+}
+
+/** MQTT_INGEST_THREAD: "main" (the default) or "broker"; anything else is refused */
+export function ingestThreadFrom(env: Readonly<Record<string, string | undefined>>): "main" | "broker" {
+  const value = env.MQTT_INGEST_THREAD;
+  if (value === undefined || value === "" || value === "main") return "main";
+  if (value === "broker") return value;
+  throw new PlatformError(
+    ErrorCodes.CONFIG_INVALID,
+    `MQTT_INGEST_THREAD must be main or broker, not ${value}`,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mqtt from "mqtt";
+import { ingestThreadFrom } from "../../node/edge.ts";
 import type { RunningNode } from "../../node/start-node.ts";
 import { createPrng } from "../../sources/iot/prng.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
@@ -90,79 +91,105 @@ function publishHeader(bytes: number): Buffer {
   return Buffer.from([0x30, ...length]);
 }
 
-describe("the MQTT edge of a running node under hostile input", () => {
-  let node: RunningNode;
-  let cleanup: () => Promise<void>;
-  let client: mqtt.MqttClient;
-
-  beforeAll(async () => {
-    ({ node, cleanup } = await startTestNode({ workers: 0 }));
-    client = await mqtt.connectAsync(node.mqttUrl);
+describe("MQTT_INGEST_THREAD", () => {
+  const cases: [string | undefined, "main" | "broker"][] = [
+    [undefined, "main"],
+    ["", "main"],
+    ["main", "main"],
+    ["broker", "broker"],
+  ];
+  test.each(cases)("%p runs the ingest's subscriber on the %s thread", (value, thread) => {
+    expect(ingestThreadFrom({ MQTT_INGEST_THREAD: value })).toBe(thread);
   });
-  afterAll(async () => {
-    await client?.endAsync();
-    await cleanup?.();
+  test("another value is refused", () => {
+    expect(() => ingestThreadFrom({ MQTT_INGEST_THREAD: "worker" })).toThrow("CONFIG_INVALID");
   });
-
-  test("a seeded fuzz of payloads and topic names: every one ingested or dead-lettered, exactly", async () => {
-    const before = node.progress();
-    const cases = fuzzCases(20_240_611, FUZZ_COUNT, Date.now());
-    // QoS 1: each PUBACK from the broker is one reading the platform answers for
-    await Promise.all(cases.map((c) => client.publishAsync(c.topic, c.payload, { qos: 1 })));
-    const good = cases.filter((c) => c.good).length;
-    const after = await eventually(
-      () => node.progress(),
-      (p) => p.ingested - before.ingested + (p.rejected - before.rejected) >= FUZZ_COUNT,
-      30_000,
-    );
-    expect(after.ingested - before.ingested).toBe(good);
-    expect(after.rejected - before.rejected).toBe(FUZZ_COUNT - good);
-    expect((await fetch(`${node.apiUrl}/health`)).status).toBe(200);
-  }, 60_000);
-
-  test("a publish announcing 200 MB is refused from its header without memory growth, and ingest goes on", async () => {
-    const rssBefore = process.memoryUsage().rss;
-    const { hostname, port } = new URL(node.mqttUrl);
-    let closed = false;
-    let written = 0;
-    const socket = await Bun.connect({
-      hostname,
-      port: Number(port),
-      socket: {
-        data() {},
-        close() {
-          closed = true;
-        },
-        error() {
-          closed = true;
-        },
-      },
-    });
-    socket.write(connectPacket("huge-publisher"));
-    socket.write(publishHeader(200 * 1024 * 1024));
-    const chunk = Buffer.alloc(1024 * 1024, 0x61);
-    // keep sending up to 64 MB unless the broker closes the connection first
-    while (!closed && written < 64 * 1024 * 1024) {
-      written += socket.write(chunk);
-      await Bun.sleep(1);
-    }
-    socket.end();
-    expect(closed).toBe(true);
-    expect(written).toBeLessThan(16 * 1024 * 1024);
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
-
-    const before = node.progress().ingested;
-    await client.publishAsync(
-      "city/sensors/traffic/after_huge",
-      JSON.stringify(trafficReading("after_huge", Date.now())),
-      {
-        qos: 1,
-      },
-    );
-    const after = await eventually(
-      () => node.progress().ingested,
-      (n) => n > before,
-    );
-    expect(after).toBe(before + 1);
-  }, 60_000);
 });
+
+// the same edge with the ingest's subscriber on either thread (embedded broker)
+describe.each(["main", "broker"])(
+  "the MQTT edge of a running node under hostile input, subscriber on the %s thread",
+  (thread) => {
+    let node: RunningNode;
+    let cleanup: () => Promise<void>;
+    let client: mqtt.MqttClient;
+
+    beforeAll(async () => {
+      const before = process.env.MQTT_INGEST_THREAD;
+      process.env.MQTT_INGEST_THREAD = thread;
+      try {
+        ({ node, cleanup } = await startTestNode({ workers: 0 }));
+      } finally {
+        if (before === undefined) delete process.env.MQTT_INGEST_THREAD;
+        else process.env.MQTT_INGEST_THREAD = before;
+      }
+      client = await mqtt.connectAsync(node.mqttUrl);
+    });
+    afterAll(async () => {
+      await client?.endAsync();
+      await cleanup?.();
+    });
+
+    test("a seeded fuzz of payloads and topic names: every one ingested or dead-lettered, exactly", async () => {
+      const before = node.progress();
+      const cases = fuzzCases(20_240_611, FUZZ_COUNT, Date.now());
+      // QoS 1: each PUBACK from the broker is one reading the platform answers for
+      await Promise.all(cases.map((c) => client.publishAsync(c.topic, c.payload, { qos: 1 })));
+      const good = cases.filter((c) => c.good).length;
+      const after = await eventually(
+        () => node.progress(),
+        (p) => p.ingested - before.ingested + (p.rejected - before.rejected) >= FUZZ_COUNT,
+        30_000,
+      );
+      expect(after.ingested - before.ingested).toBe(good);
+      expect(after.rejected - before.rejected).toBe(FUZZ_COUNT - good);
+      expect((await fetch(`${node.apiUrl}/health`)).status).toBe(200);
+    }, 60_000);
+
+    test("a publish announcing 200 MB is refused from its header without memory growth, and ingest goes on", async () => {
+      const rssBefore = process.memoryUsage().rss;
+      const { hostname, port } = new URL(node.mqttUrl);
+      let closed = false;
+      let written = 0;
+      const socket = await Bun.connect({
+        hostname,
+        port: Number(port),
+        socket: {
+          data() {},
+          close() {
+            closed = true;
+          },
+          error() {
+            closed = true;
+          },
+        },
+      });
+      socket.write(connectPacket("huge-publisher"));
+      socket.write(publishHeader(200 * 1024 * 1024));
+      const chunk = Buffer.alloc(1024 * 1024, 0x61);
+      // keep sending up to 64 MB unless the broker closes the connection first
+      while (!closed && written < 64 * 1024 * 1024) {
+        written += socket.write(chunk);
+        await Bun.sleep(1);
+      }
+      socket.end();
+      expect(closed).toBe(true);
+      expect(written).toBeLessThan(16 * 1024 * 1024);
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
+
+      const before = node.progress().ingested;
+      await client.publishAsync(
+        "city/sensors/traffic/after_huge",
+        JSON.stringify(trafficReading("after_huge", Date.now())),
+        {
+          qos: 1,
+        },
+      );
+      const after = await eventually(
+        () => node.progress().ingested,
+        (n) => n > before,
+      );
+      expect(after).toBe(before + 1);
+    }, 60_000);
+  },
+);
