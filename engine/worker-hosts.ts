@@ -33,7 +33,11 @@ export async function workerHosts(options: {
     entry: new URL("./worker-entry.ts", import.meta.url),
     partitions: options.partitions,
     workers: options.workers,
-    ringBytes: options.ringBytes ?? 1 << 22,
+    // 16 MiB: readings cross as their raw values now (~210 bytes a reading, 58 as binary
+    // readings), and a 4 MiB ring held under two polls of 10,000, so the dispatcher waited for
+    // space and woke its worker (Atomics.notify) several times a poll: 0.86x main-thread and 0.92x
+    // process CPU on the node path (bench/RESULTS.md, helper R). Both rings of a worker take it.
+    ringBytes: options.ringBytes ?? 1 << 24,
     config: options.setup,
     onRecord(_worker, bytes, offset, length) {
       const output = decodeHostOutput(bytes, offset, length);
