@@ -86,6 +86,7 @@ export interface OursResult {
   readonly recordsPerSecond: number | null;
   readonly complete: boolean;
   readonly outputs: number;
+  /** input records dead-lettered; readings the filter leaves out are dropped in the workers, uncounted */
   readonly skipped: number;
   readonly late: number;
   readonly checkpoints: number;
