@@ -166,13 +166,6 @@ export const NodeConfig = z.object({
   lakeDir: z.string().optional(),
   /** records per lake sink batch (one Delta commit), and how long its first record waits for more */
   lakeBatchSize: intFrom(1, 1_000_000).default(20_000),
-  /**
-   * where the lake's table sinks run: "main" (default) or "thread" (a Bun worker of their own with
-   * its own log handle and table writers, supervised). The thread takes ~25 % off the main thread
-   * at 10k readings/s but costs the process ~25-35 % more CPU (its own decodes and log reads), which
-   * a 2-core machine does not have to spare (bench/RESULTS.md, the sink threads' row)
-   */
-  lakeSinks: z.enum(["thread", "main"]).default("main"),
   lakeLingerMs: intFrom(0, 600_000).default(5000),
   /** how often the gold jobs run (district-hourly summaries from silver) */
   lakeGoldEveryMs: intFrom(1000, 86_400_000).default(60_000),
@@ -407,7 +400,6 @@ const ENV: Record<string, keyof NodeConfig> = {
   FEATURES_LINGER_MS: "featuresLingerMs",
   FEATURES_MATERIALIZE_EVERY_MS: "featuresMaterializeEveryMs",
   LAKE_BATCH_SIZE: "lakeBatchSize",
-  LAKE_SINKS: "lakeSinks",
   LAKE_LINGER_MS: "lakeLingerMs",
   LAKE_GOLD_EVERY_MS: "lakeGoldEveryMs",
   LAKE_OPTIMIZE_EVERY_MS: "lakeOptimizeEveryMs",

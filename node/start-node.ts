@@ -65,8 +65,8 @@ export interface RunningNode {
   progress(): NodeProgress;
   /** terminate one Bun worker abruptly, as a crash would (failure tests and drills) */
   killWorker(worker: number): void;
-  /** terminate a room's table sinks' thread abruptly (failure tests and drills) */
-  killSinkThread(room: "timeseries" | "lake"): void;
+  /** terminate the time-series sinks' thread abruptly (failure tests and drills) */
+  killSinkThread(): void;
   stop(): Promise<void>;
 }
 
@@ -161,7 +161,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       return models?.championOf(TRAFFIC_FORECAST);
     },
     killWorker: (worker) => hosts.killWorker(worker),
-    killSinkThread: (room) => (room === "lake" ? lake?.killSinkThread() : timeseries.killSinkThread()),
+    killSinkThread: () => timeseries.killSinkThread(),
     progress: () => ({
       ...counters,
       consumed: dispatcher.consumed,

@@ -60,7 +60,7 @@ describe("the time-series sinks' thread", () => {
     // killed while the second burst streams in and is being written
     const streaming = publish(node, 1);
     await Bun.sleep(30);
-    node.killSinkThread("timeseries");
+    node.killSinkThread();
     await streaming;
     await publish(node, 2);
     const counts = await eventually(allRows, (c) => c.every((n) => n >= 3 * PER_BURST), 60_000);
