@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Dispatcher } from "../../engine/dispatcher.ts";
-import type { PartitionHosts } from "../../engine/partition-hosts.ts";
 import type { Consumer, ConsumerOptions, Log, LogRecord } from "../../log/log.ts";
 import type { DeadLetter } from "../../messages/dead-letter.ts";
 import type { HostInbound } from "../../messages/host-protocol.ts";
 import { Topics } from "../../messages/topics.ts";
 import { eventually, trafficReading } from "../node/node-fixture.ts";
+import { InertPartitionHosts } from "./engine-fixture.ts";
 
 const T0 = 1_700_000_000_000;
 const encoder = new TextEncoder();
@@ -14,8 +14,7 @@ const encoder = new TextEncoder();
  * Hosts that read raw readings in their workers (as both real ones do), recording what they are
  * sent; the test answers marks and reports the workers' event times itself.
  */
-class RawRecordingHosts implements PartitionHosts {
-  readonly workers = 2;
+class RawRecordingHosts extends InertPartitionHosts {
   readonly raw: {
     worker: number;
     partition: number;
@@ -26,9 +25,6 @@ class RawRecordingHosts implements PartitionHosts {
   readonly parsed: number[] = [];
   readonly marks: { worker: number; batch: number; watermark: number | undefined }[] = [];
   answer: ((worker: number, batch: number) => void) | undefined;
-  workerOf(partition: number): number {
-    return partition < 2 ? 0 : 1;
-  }
   sendReading(_worker: number, reading: { offset: number }): boolean {
     this.parsed.push(reading.offset);
     return true;
@@ -52,15 +48,6 @@ class RawRecordingHosts implements PartitionHosts {
     if (answer) queueMicrotask(() => answer(worker, message.batch));
     return true;
   }
-  flush(): void {}
-  waitForSpace = async () => true;
-  onOutput(): void {}
-  onRestart(): void {}
-  onCrash(): void {}
-  killWorker(): void {}
-  tree = async () => [];
-  stats = async () => [];
-  stop = async () => {};
 }
 
 /** a member owning partitions 0-3 that hands out `batch` once, then nothing */

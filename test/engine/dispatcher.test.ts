@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_POLL_RECORDS, Dispatcher } from "../../engine/dispatcher.ts";
-import type { PartitionHosts } from "../../engine/partition-hosts.ts";
 import type { StateRestorer } from "../../engine/state-restorer.ts";
 import { openLog } from "../../log/index.ts";
 import type { CommitOffset, Consumer, ConsumerOptions, Log, LogRecord } from "../../log/log.ts";
@@ -16,10 +15,10 @@ import { tumbling } from "../../stream/window/window-assigner.ts";
 import { createWindowOperator } from "../../stream/window/window-operator.ts";
 import { createWindowOutput } from "../../stream/window/window-output.ts";
 import { eventually, trafficReading } from "../node/node-fixture.ts";
+import { InertPartitionHosts } from "./engine-fixture.ts";
 
 /** PartitionHosts that only record what they are sent; the test answers the batch marks itself. */
-class RecordingHosts implements PartitionHosts {
-  readonly workers = 2;
+class RecordingHosts extends InertPartitionHosts {
   readonly readings: { worker: number; reading: SensorReadingRecord }[] = [];
   readonly marks: { worker: number; batch: number }[] = [];
   /** the event time each mark carried, in the order they were sent */
@@ -30,9 +29,6 @@ class RecordingHosts implements PartitionHosts {
   readonly sequence: ({ reading: SensorReadingRecord } | { watermark: number | undefined })[] = [];
   /** when set, every mark is answered on the next microtask, as a healthy worker would */
   answer: ((worker: number, batch: number) => void) | undefined;
-  workerOf(partition: number): number {
-    return partition < 2 ? 0 : 1;
-  }
   sendReading(worker: number, reading: SensorReadingRecord): boolean {
     const copy = { ...reading, values: [...reading.values] };
     this.readings.push({ worker, reading: copy });
@@ -49,15 +45,6 @@ class RecordingHosts implements PartitionHosts {
     else this.marks.push({ worker, batch: message.batch });
     return true;
   }
-  flush(): void {}
-  waitForSpace = async () => true;
-  onOutput(): void {}
-  onRestart(): void {}
-  onCrash(): void {}
-  killWorker(): void {}
-  tree = async () => [];
-  stats = async () => [];
-  stop = async () => {};
 }
 
 const encoder = new TextEncoder();

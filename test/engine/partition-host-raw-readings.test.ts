@@ -4,6 +4,7 @@ import type { PartitionHostSetup } from "../../engine/partition-host-setup.ts";
 import { ErrorCodes } from "../../messages/errors.ts";
 import type { HostOutput } from "../../messages/host-protocol.ts";
 import { eventually } from "../node/node-fixture.ts";
+import { WINDOWS_ONLY } from "./engine-fixture.ts";
 
 const T0 = Date.parse("2026-12-01T10:00:00Z");
 const encoder = new TextEncoder();
@@ -16,19 +17,7 @@ afterEach(async () => {
 
 /** a host (in-process: the same code as a worker) that takes traffic readings only */
 function startHost() {
-  const setup: PartitionHostSetup = {
-    window: { kind: "tumbling", sizeMs: 60_000 },
-    anomalyDetector: "robust-z",
-    graceMs: 0,
-    maxOutOfOrdernessMs: 0,
-    idleTimeoutMs: 60_000,
-    sensorIntervalMs: 1000,
-    utcOffsetMinutes: 0,
-    tickMs: 1000,
-    sensorChecks: false,
-    acceptTypes: ["traffic"],
-    inputTopic: "bench.input",
-  };
+  const setup: PartitionHostSetup = { ...WINDOWS_ONLY, acceptTypes: ["traffic"], inputTopic: "bench.input" };
   const hosts = inProcessHosts(setup);
   stop = () => hosts.stop();
   const outputs: HostOutput[] = [];

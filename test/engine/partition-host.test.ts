@@ -16,6 +16,7 @@ import { inProcessChannel } from "../../supervisor/transport/in-process.ts";
 import type { RecordWriter } from "../../supervisor/transport.ts";
 import { sensorWindowsFactory } from "../../testkit/sensor-windows.ts";
 import { eventually } from "../node/node-fixture.ts";
+import { WINDOWS_ONLY } from "./engine-fixture.ts";
 
 const WINDOW_START = 1_700_000_000_000;
 const windowsOf = sensorWindowsFactory({
@@ -384,19 +385,6 @@ const trafficReading = (sensorId: string, offset: number): SensorReadingRecord =
   values: [10, 50],
   flags: 0,
 });
-
-/** a host of window actors only: 1-minute tumbling windows, no grace, no sensor actors */
-const WINDOWS_ONLY: PartitionHostSetup = {
-  window: { kind: "tumbling", sizeMs: 60_000 },
-  anomalyDetector: "robust-z",
-  graceMs: 0,
-  maxOutOfOrdernessMs: 0,
-  idleTimeoutMs: 60_000,
-  sensorIntervalMs: 1000,
-  utcOffsetMinutes: 0,
-  tickMs: 1000,
-  sensorChecks: false,
-};
 
 test("a host of windows only (sensorChecks false) windows each reading in its partition's window actor with no sensor actor: no processed readings, only window state at a checkpoint, a replayed reading skipped", async () => {
   const hosts = inProcessHosts(WINDOWS_ONLY);
