@@ -52,3 +52,16 @@ export class NodeFailures {
     console.error(`log unavailable, retrying: ${error.message}`);
   };
 }
+
+/**
+ * A part that retries every batch while what it writes to is away (a store, the lake's disk, the
+ * log's lag query) says so at most every 5 s, not once a retry.
+ */
+export function reportEvery5s(part: string): (error: unknown) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < 5000) return;
+    last = Date.now();
+    console.error(`${part}: retrying: ${error instanceof Error ? error.message : String(error)}`);
+  };
+}

@@ -11,6 +11,7 @@ import type { DeadLetter } from "../messages/dead-letter.ts";
 import { lakeTableSink } from "../sinks/lake-table-sink.ts";
 import type { TableSinkStats } from "../sinks/table-sink.ts";
 import { lakeDirOf } from "./config.ts";
+import { reportEvery5s } from "./failures.ts";
 import type { NodeContext } from "./node-context.ts";
 
 /**
@@ -114,15 +115,5 @@ export async function startLake(
       await districtHourly.close().catch(failures.stopIncomplete);
       engine.close();
     },
-  };
-}
-
-/** a lake that cannot write retries every batch: say so at most every 5 s per part */
-function reportEvery5s(part: string): (error: unknown) => void {
-  let last = 0;
-  return (error) => {
-    if (Date.now() - last < 5000) return;
-    last = Date.now();
-    console.error(`${part}: retrying: ${error instanceof Error ? error.message : String(error)}`);
   };
 }

@@ -9,6 +9,7 @@ import { openTimeSeriesStore } from "../lake/timeseries/index.ts";
 import { SchemaRegistry } from "../registries/schema-registry.ts";
 import { serveSinkThread } from "../sinks/sink-thread/serve-sink-thread.ts";
 import type { NodeConfig } from "./config.ts";
+import { reportEvery5s } from "./failures.ts";
 import { nodeCodec, openLogBackend } from "./node-log.ts";
 import { startTimeSeriesSinks } from "./timeseries.ts";
 
@@ -42,12 +43,3 @@ serveSinkThread<NodeConfig>(async (config, report) => {
     throw error;
   }
 });
-
-function reportEvery5s(part: string): (error: unknown) => void {
-  let last = 0;
-  return (error) => {
-    if (Date.now() - last < 5000) return;
-    last = Date.now();
-    console.error(`${part}: retrying: ${error instanceof Error ? error.message : String(error)}`);
-  };
-}

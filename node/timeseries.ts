@@ -24,6 +24,7 @@ import type { SinkTarget } from "../sinks/sink-target.ts";
 import { SinkThread } from "../sinks/sink-thread/sink-thread.ts";
 import { TableSink, type TableSinkStats } from "../sinks/table-sink.ts";
 import type { NodeConfig } from "./config.ts";
+import { reportEvery5s } from "./failures.ts";
 import type { NodeContext } from "./node-context.ts";
 import { PROCESSED_TOPICS } from "./node-log.ts";
 
@@ -253,14 +254,4 @@ function tableTtl(config: NodeConfig): (table: TimeSeriesTableName) => number {
     overrides.set(table, Number(days));
   }
   return (table) => overrides.get(table) ?? config.timeseriesTtlDays;
-}
-
-/** a store outage retries every batch: say so at most every 5 s per sink */
-function reportEvery5s(sink: string): (error: unknown) => void {
-  let last = 0;
-  return (error) => {
-    if (Date.now() - last < 5000) return;
-    last = Date.now();
-    console.error(`${sink}: retrying: ${error instanceof Error ? error.message : String(error)}`);
-  };
 }
