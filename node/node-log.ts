@@ -7,6 +7,7 @@ import type { Log } from "../log/log.ts";
 import { parseTopicRetention, type RetentionPolicy } from "../log/retention.ts";
 import { type RecordCodec, registryCodec } from "../messages/codec/record-codec.ts";
 import { platformSchemas, subjectOf } from "../messages/platform-schemas.ts";
+import { passesProcessedReadingSchema } from "../messages/processed-reading-schema-check.ts";
 import { SchemaSerde } from "../messages/schema-registry/schema-serde.ts";
 import { SENSOR_TYPES } from "../messages/sensor-reading.ts";
 import { DEFAULT_PARTITIONS, Topics } from "../messages/topics.ts";
@@ -141,6 +142,13 @@ export async function nodeCodec(
       // the edge parses every reading with the schema this subject is written from
       // (test/messages/schema-registry/schema-serde.test.ts holds the two together)
       trustedSubjects: new Set([subjectOf(Topics.sensorsRaw)]),
+      // the sensor actors' processed readings, checked by hand (the generic check as fallback)
+      // against the schema listed above for both subjects
+      // (test/messages/processed-reading-schema-check.test.ts holds the two together)
+      writeChecks: new Map([
+        [subjectOf(Topics.silver), passesProcessedReadingSchema],
+        [subjectOf(Topics.quarantine), passesProcessedReadingSchema],
+      ]),
     }),
     new Set([
       Topics.sensorsRaw,

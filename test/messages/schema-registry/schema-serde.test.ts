@@ -155,6 +155,36 @@ describe("SchemaSerde", () => {
   });
 });
 
+describe("write checks", () => {
+  test("a value its subject's check is sure of is framed without the schema; the others are judged by the schema", async () => {
+    const judged: unknown[] = [];
+    const checking = new SchemaSerde(registry, {
+      schemas: { "city.sensors.raw-value": readingSchema },
+      writeChecks: new Map([
+        [
+          "city.sensors.raw-value",
+          (value: unknown) => {
+            judged.push(value);
+            return (value as { value?: unknown }).value === 1;
+          },
+        ],
+      ]),
+    });
+    const sure = { sensor_id: "t_1", value: 1 };
+    expect(checking.decode(await checking.encode("city.sensors.raw-value", sure))).toEqual(sure);
+    // not sure, but the schema accepts it: framed all the same
+    const unsure = { sensor_id: "t_1", value: 2 };
+    expect(checking.decode(await checking.encode("city.sensors.raw-value", unsure))).toEqual(unsure);
+    // not sure, and the schema refuses it: its refusal, with the schema's pointer
+    const refused = await checking
+      .encode("city.sensors.raw-value", { sensor_id: "t_1", value: 99 })
+      .catch((error: unknown) => error);
+    expect(isPlatformError(refused, "SCHEMA_VIOLATION")).toBe(true);
+    expect((refused as PlatformError).details?.pointer).toBe("#/value");
+    expect(judged).toHaveLength(3);
+  });
+});
+
 describe("trusted subjects", () => {
   test("encode frames a trusted subject's value without the check; decode still refuses it", async () => {
     const trusting = new SchemaSerde(registry, {
