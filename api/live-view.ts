@@ -4,6 +4,7 @@ import type { Prediction } from "../messages/prediction.ts";
 import type { ProcessedReading } from "../messages/processed-reading.ts";
 import type { SensorType } from "../messages/sensor-reading.ts";
 import type { WindowResult } from "../messages/window-result.ts";
+import type { SensorSpec } from "../stream/quality/quality-checker.ts";
 import type { QualityIssue as QualityIssueOfRules } from "../stream/quality/quality-rules.ts";
 import { QualityScoreboard } from "../stream/quality/quality-score.ts";
 import { LruMap } from "./lru-map.ts";
@@ -53,8 +54,15 @@ class BoundedList<T> {
   }
 }
 
+interface SensorEntry {
+  readonly summary: SensorSummary;
+  readonly latest: ProcessedReading;
+  /** what the quality scoreboard is told of the sensor, made once (it keeps the first one) */
+  readonly spec: SensorSpec;
+}
+
 export class LiveView {
-  private readonly sensors: LruMap<string, { summary: SensorSummary; latest: ProcessedReading }>;
+  private readonly sensors: LruMap<string, SensorEntry>;
   private readonly windowsBySensor: LruMap<string, BoundedList<WindowResult>>;
   private readonly windowsByType = new Map<string, BoundedList<WindowResult>>();
   private readonly predictions: BoundedList<Prediction>;
@@ -95,12 +103,13 @@ export class LiveView {
       quality_score: reading.quality_score,
       anomaly_score: reading.anomaly_score,
     };
-    this.sensors.set(reading.sensor_id, { summary, latest: reading });
-    this.quality.record(
-      { sensor_id: reading.sensor_id, type: reading.type, intervalMs: this.sensorIntervalMs },
-      reading.event_time,
-      reading.issues as QualityIssueOfRules[],
-    );
+    const spec = known?.spec ?? {
+      sensor_id: reading.sensor_id,
+      type: reading.type,
+      intervalMs: this.sensorIntervalMs,
+    };
+    this.sensors.set(reading.sensor_id, { summary, latest: reading, spec });
+    this.quality.record(spec, reading.event_time, reading.issues as QualityIssueOfRules[]);
   }
 
   window(result: WindowResult): void {

@@ -72,6 +72,28 @@ describe("the live view", () => {
     expect(view.sensor("steady")?.readings).toBe(1000);
   });
 
+  test("a sensor's quality is counted per reading with the view's interval, and starts over once the sensor was forgotten", () => {
+    const view = new LiveView({ maxSensors: 2, qualityWindowMs: 10_000, sensorIntervalMs: 500 });
+    const late = {
+      rule: "timeliness.late",
+      family: "timeliness",
+      severity: "warning",
+      message: "late",
+    } as const;
+    view.reading(reading("a", 1_000));
+    view.reading({ ...reading("a", 2_000), issues: [late] });
+    view.reading({ ...reading("a", 3_000), type: "utility" });
+    expect(view.quality.sensor("a")).toMatchObject({ received: 3, onTime: 2, valid: 3, expected: 20 });
+    // the scoreboard keeps the type a sensor was first seen with
+    expect(view.quality.type("traffic", 0)).toMatchObject({ received: 3 });
+    view.reading(reading("b", 4_000));
+    view.reading(reading("c", 5_000)); // "a" is the least recent: forgotten with its quality
+    expect(view.quality.sensor("a")).toBeUndefined();
+    view.reading({ ...reading("a", 6_000), type: "utility" });
+    expect(view.quality.sensor("a")).toMatchObject({ received: 1, expected: 20 });
+    expect(view.quality.type("utility", 0)).toMatchObject({ received: 1 });
+  });
+
   test("sensors are listed sorted by id, optionally by type", () => {
     const view = new LiveView();
     for (const id of ["c", "a", "b"]) view.reading(reading(id, 1));

@@ -45,6 +45,36 @@ describe("quality score formula", () => {
   });
 });
 
+describe("a reading's issues in its window's counts", () => {
+  // each family alone and together: what a reading counts towards, and each rule counted once per issue
+  const cases: [string, QualityIssue["family"][], Pick<QualityCounts, "distinct" | "valid" | "onTime">][] = [
+    ["no issue", [], { distinct: 1, valid: 1, onTime: 1 }],
+    ["a duplicate", ["uniqueness"], { distinct: 0, valid: 1, onTime: 1 }],
+    ["out of range", ["range"], { distinct: 1, valid: 0, onTime: 1 }],
+    ["a cross-field issue", ["cross_field"], { distinct: 1, valid: 0, onTime: 1 }],
+    ["late", ["timeliness"], { distinct: 1, valid: 1, onTime: 0 }],
+    [
+      "completeness and stuck count against nothing",
+      ["completeness", "stuck"],
+      { distinct: 1, valid: 1, onTime: 1 },
+    ],
+    ["two range issues", ["range", "range"], { distinct: 1, valid: 0, onTime: 1 }],
+    [
+      "all at once",
+      ["stuck", "timeliness", "cross_field", "uniqueness"],
+      { distinct: 0, valid: 0, onTime: 0 },
+    ],
+  ];
+  test.each(cases)("%s", (_name, families, counts) => {
+    const board = new QualityScoreboard(W);
+    board.record(spec("t1"), T0, families.map(issue));
+    expect(board.sensor("t1")).toMatchObject({ received: 1, ...counts });
+    const rules: Record<string, number> = {};
+    for (const family of families) rules[`${family}.x`] = (rules[`${family}.x`] ?? 0) + 1;
+    expect(board.ruleCounts()).toEqual(rules);
+  });
+});
+
 describe("QualityScoreboard", () => {
   test("scores one sensor per window from the issues recorded", () => {
     const board = new QualityScoreboard(W);
