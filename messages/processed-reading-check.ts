@@ -1,3 +1,4 @@
+import { isFiniteNumber, isPlainRecord } from "./parsed-json-shape.ts";
 import type { ProcessedReading, QualityIssue } from "./processed-reading.ts";
 import { SENSOR_TYPES } from "./sensor-reading.ts";
 
@@ -57,17 +58,4 @@ function isMeasurements(values: unknown): boolean {
 
 function isScore(value: unknown): boolean {
   return isFiniteNumber(value) && value >= 0 && value <= 1;
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
-}
-
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.getPrototypeOf(value) === Object.prototype
-  );
 }

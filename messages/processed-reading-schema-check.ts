@@ -1,3 +1,4 @@
+import { isFiniteNumber, isPlainRecord } from "./parsed-json-shape.ts";
 import { SENSOR_TYPES } from "./sensor-reading.ts";
 
 /**
@@ -122,17 +123,4 @@ function isMeasurements(values: unknown): boolean {
   if (!isPlainRecord(values)) return false;
   for (const key in values) if (!isFiniteNumber(values[key])) return false;
   return true;
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
-}
-
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.getPrototypeOf(value) === Object.prototype
-  );
 }

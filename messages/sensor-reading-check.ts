@@ -1,3 +1,4 @@
+import { isPlainRecord } from "./parsed-json-shape.ts";
 import { ISO_TIMESTAMP_PATTERN, PHYSICAL_LIMITS, type SensorReading } from "./sensor-reading.ts";
 
 /**
@@ -78,16 +79,6 @@ export function checkedSensorReading(value: unknown): SensorReading | undefined 
     default:
       return undefined;
   }
-}
-
-/** an object literal as JSON.parse makes it; zod takes more, and is asked about the rest */
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.getPrototypeOf(value) === Object.prototype
-  );
 }
 
 /** zod's number (finite) inside the schema's inclusive physical limits */

@@ -9,8 +9,8 @@ import type { HostInbound } from "../../messages/host-protocol.ts";
  * themselves; everything else does nothing).
  */
 
-/** a host of window actors only: 1-minute tumbling windows, no grace, no sensor actors */
-export const WINDOWS_ONLY: PartitionHostSetup = {
+/** a host of sensor and window actors: 1-minute tumbling windows, no grace, robust-z anomalies */
+export const MINUTE_WINDOWS: PartitionHostSetup = {
   window: { kind: "tumbling", sizeMs: 60_000 },
   anomalyDetector: "robust-z",
   graceMs: 0,
@@ -19,8 +19,10 @@ export const WINDOWS_ONLY: PartitionHostSetup = {
   sensorIntervalMs: 1000,
   utcOffsetMinutes: 0,
   tickMs: 1000,
-  sensorChecks: false,
 };
+
+/** the same host of window actors only: no sensor actors, so no processed readings */
+export const WINDOWS_ONLY: PartitionHostSetup = { ...MINUTE_WINDOWS, sensorChecks: false };
 
 /** two workers, partitions 0-1 on the first; a double overrides what it records */
 export abstract class InertPartitionHosts implements PartitionHosts {

@@ -16,7 +16,7 @@ import { inProcessChannel } from "../../supervisor/transport/in-process.ts";
 import type { RecordWriter } from "../../supervisor/transport.ts";
 import { sensorWindowsFactory } from "../../testkit/sensor-windows.ts";
 import { eventually } from "../node/node-fixture.ts";
-import { WINDOWS_ONLY } from "./engine-fixture.ts";
+import { MINUTE_WINDOWS, WINDOWS_ONLY } from "./engine-fixture.ts";
 
 const WINDOW_START = 1_700_000_000_000;
 const windowsOf = sensorWindowsFactory({
@@ -40,17 +40,7 @@ afterEach(async () => {
 
 function startHost(passivateAfterMs?: number, clock?: () => number) {
   const hosts = inProcessHosts(
-    {
-      window: { kind: "tumbling", sizeMs: 60_000 },
-      anomalyDetector: "robust-z",
-      graceMs: 0,
-      maxOutOfOrdernessMs: 0,
-      idleTimeoutMs: 60_000,
-      sensorIntervalMs: 1000,
-      utcOffsetMinutes: 0,
-      tickMs: 1000,
-      ...(passivateAfterMs === undefined ? {} : { passivateAfterMs }),
-    },
+    { ...MINUTE_WINDOWS, ...(passivateAfterMs === undefined ? {} : { passivateAfterMs }) },
     undefined,
     clock,
   );
