@@ -186,16 +186,7 @@ function startCountedHost(onTurn: (outputs: readonly HostOutput[]) => void) {
   const snapshots = new SerializedSnapshotStore();
   const system = createActorSystem({ name: "counted-host", snapshots });
   const host = createPartitionHost({
-    ...shardHostDeps({
-      window: { kind: "tumbling", sizeMs: 60_000 },
-      anomalyDetector: "robust-z",
-      graceMs: 0,
-      maxOutOfOrdernessMs: 0,
-      idleTimeoutMs: 60_000,
-      sensorIntervalMs: 1000,
-      utcOffsetMinutes: 0,
-      tickMs: 1000,
-    }),
+    ...shardHostDeps(MINUTE_WINDOWS),
     worker: 0,
     system,
     snapshots,
