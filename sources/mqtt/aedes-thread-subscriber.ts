@@ -1,6 +1,11 @@
 import { type ErrorCode, ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import { createIngestBatchUnpacker, type PackedIngestBatch } from "./ingest-batch-transfer.ts";
-import type { MqttSubscriber, MqttSubscriberOptions, MqttSubscriberStats } from "./mqtt-subscriber.ts";
+import {
+  type MqttSubscriber,
+  type MqttSubscriberOptions,
+  type MqttSubscriberStats,
+  SUBSCRIBER_NOT_STARTED,
+} from "./mqtt-subscriber.ts";
 
 /**
  * The ingest's subscriber for the embedded broker: the MQTT client runs on the broker's own
@@ -36,28 +41,12 @@ type Reply =
   | { type: "ingest-error"; code: ErrorCode; message: string; cause?: string }
   | { type: "failed"; message: string };
 
-const NOT_STARTED: MqttSubscriberStats = {
-  connected: false,
-  received: 0,
-  delivered: 0,
-  batches: 0,
-  acknowledged: 0,
-  acksLost: 0,
-  redeliveriesMerged: 0,
-  buffered: 0,
-  paused: false,
-  pauses: 0,
-  reconnects: 0,
-  disconnects: 0,
-  consumerFailures: 0,
-};
-
 export function createAedesThreadSubscriber(
   thread: () => BrokerThread,
   options: Omit<MqttSubscriberOptions, "url">,
 ): MqttSubscriber {
   const { onBatch, onError, onClosed: _onClosed, clock: _clock, ...threadOptions } = options;
-  let stats = NOT_STARTED;
+  let stats = SUBSCRIBER_NOT_STARTED;
   let running: BrokerThread | undefined;
   let waiting: { expect: Reply["type"]; resolve: () => void; reject: (error: Error) => void } | undefined;
 

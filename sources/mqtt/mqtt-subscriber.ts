@@ -104,6 +104,28 @@ export interface MqttSubscriberStats {
   readonly consumerFailures: number;
 }
 
+/** the subscriber's running counts before anything happened */
+const ZERO_COUNTS = {
+  received: 0,
+  delivered: 0,
+  batches: 0,
+  acknowledged: 0,
+  acksLost: 0,
+  redeliveriesMerged: 0,
+  pauses: 0,
+  reconnects: 0,
+  disconnects: 0,
+  consumerFailures: 0,
+};
+
+/** what a subscriber that has not started (or whose thread has not answered yet) reports */
+export const SUBSCRIBER_NOT_STARTED: MqttSubscriberStats = {
+  ...ZERO_COUNTS,
+  connected: false,
+  buffered: 0,
+  paused: false,
+};
+
 export interface MqttSubscriber {
   /** connect and subscribe; rejects with INFRA_UNAVAILABLE when the broker cannot be reached */
   start(): Promise<void>;
@@ -159,18 +181,7 @@ export function createMqttSubscriber(options: MqttSubscriberOptions): MqttSubscr
   let discarding = false;
   let draining: Promise<void> | undefined;
   let drainScheduled = false;
-  const counts = {
-    received: 0,
-    delivered: 0,
-    batches: 0,
-    acknowledged: 0,
-    acksLost: 0,
-    redeliveriesMerged: 0,
-    pauses: 0,
-    reconnects: 0,
-    disconnects: 0,
-    consumerFailures: 0,
-  };
+  const counts = { ...ZERO_COUNTS };
 
   const mustPause = () => (closing && !discarding) || pending >= maxBuffered;
 
