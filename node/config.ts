@@ -57,6 +57,12 @@ export const NodeConfig = z.object({
   /** unset means the embedded aedes broker on mqttPort */
   mqttUrl: z.string().optional(),
   mqttPort: intFrom(0, 65535).default(1883),
+  /**
+   * where the ingest's MQTT subscriber runs with the embedded broker: "main" (a TCP client on the
+   * main thread) or "broker" (on the broker's own thread, handing over whole batches); an
+   * external broker is always read from the main thread
+   */
+  mqttIngestThread: z.enum(["main", "broker"]).default("main"),
   workers: intFrom(0, 64).default(Math.max(1, cpus().length)),
   partitions: intFrom(1, 1024).default(12),
   simulate: z.boolean().default(true),
@@ -320,6 +326,7 @@ const ENV: Record<string, keyof NodeConfig> = {
   EMBEDDED_LOG_SYNC: "embeddedLogSync",
   MQTT_URL: "mqttUrl",
   MQTT_PORT: "mqttPort",
+  MQTT_INGEST_THREAD: "mqttIngestThread",
   WORKERS: "workers",
   PARTITIONS: "partitions",
   SENSORS_PER_TYPE: "sensorsPerType",

@@ -77,7 +77,6 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
     "mqtt",
   );
 
-  ingestThreadFrom(process.env); // a wrong value stops the start here, before the broker
   const auth = mqttAuthFromEnv(process.env, config.applicationId, config.mqttUrl !== undefined);
   // the embedded broker acknowledges a device's QoS 1 reading only once the ingest has (after its
   // durable append): what it acknowledged survives a kill -9 of the node (aedes-ack-chain.ts)
@@ -110,7 +109,7 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
   // on a shared external broker, a session whose node died is rescued by another node
   const statusPrefix = `platform/${config.applicationId}/ingest-sessions`;
   const ingestSubscriber = (clientId: string, extra: Partial<MqttSubscriberOptions> = {}) =>
-    subscriberOf(broker, {
+    subscriberOf(broker, config.mqttIngestThread, {
       // nodes of one application sharing an external broker split the readings between them
       // (MQTT shared subscription) instead of each ingesting every reading; each node has its
       // own persistent session in the share group
@@ -215,22 +214,11 @@ export async function startEdge(node: NodeContext, deps: EdgeDeps): Promise<Node
  */
 function subscriberOf(
   broker: MqttBroker | AedesWorkerBroker,
+  thread: NodeConfig["mqttIngestThread"],
   options: Omit<MqttSubscriberOptions, "url">,
 ): MqttSubscriber {
-  if ("ingestSubscriber" in broker && ingestThreadFrom(process.env) === "broker")
-    return broker.ingestSubscriber(options);
+  if ("ingestSubscriber" in broker && thread === "broker") return broker.ingestSubscriber(options);
   return createMqttSubscriber({ ...options, url: broker.url() });
-}
-
-/** MQTT_INGEST_THREAD: "main" (the default) or "broker"; anything else is refused */
-export function ingestThreadFrom(env: Readonly<Record<string, string | undefined>>): "main" | "broker" {
-  const value = env.MQTT_INGEST_THREAD;
-  if (value === undefined || value === "" || value === "main") return "main";
-  if (value === "broker") return value;
-  throw new PlatformError(
-    ErrorCodes.CONFIG_INVALID,
-    `MQTT_INGEST_THREAD must be main or broker, not ${value}`,
-  );
 }
 
 /**

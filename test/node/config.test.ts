@@ -63,3 +63,17 @@ describe("the window updates' flush (WINDOW_UPDATE_FLUSH)", () => {
     expect(() => loadNodeConfig({ WINDOW_UPDATE_FLUSH: "commit" }, [])).toThrow();
   });
 });
+
+describe("MQTT_INGEST_THREAD", () => {
+  test.each([
+    [undefined, "main"],
+    ["", "main"],
+    ["main", "main"],
+    ["broker", "broker"],
+  ] as const)("%p runs the ingest's subscriber on the %s thread", (value, thread) => {
+    expect(loadNodeConfig({ MQTT_INGEST_THREAD: value }, []).mqttIngestThread).toBe(thread);
+  });
+  test("another value is refused", () => {
+    expect(() => loadNodeConfig({ MQTT_INGEST_THREAD: "worker" }, [])).toThrow("mqttIngestThread");
+  });
+});

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mqtt from "mqtt";
-import { ingestThreadFrom } from "../../node/edge.ts";
 import type { RunningNode } from "../../node/start-node.ts";
 import { createPrng } from "../../sources/iot/prng.ts";
 import { eventually, startTestNode, trafficReading } from "./node-fixture.ts";
@@ -91,23 +90,8 @@ function publishHeader(bytes: number): Buffer {
   return Buffer.from([0x30, ...length]);
 }
 
-describe("MQTT_INGEST_THREAD", () => {
-  const cases: [string | undefined, "main" | "broker"][] = [
-    [undefined, "main"],
-    ["", "main"],
-    ["main", "main"],
-    ["broker", "broker"],
-  ];
-  test.each(cases)("%p runs the ingest's subscriber on the %s thread", (value, thread) => {
-    expect(ingestThreadFrom({ MQTT_INGEST_THREAD: value })).toBe(thread);
-  });
-  test("another value is refused", () => {
-    expect(() => ingestThreadFrom({ MQTT_INGEST_THREAD: "worker" })).toThrow("CONFIG_INVALID");
-  });
-});
-
 // the same edge with the ingest's subscriber on either thread (embedded broker)
-describe.each(["main", "broker"])(
+describe.each(["main", "broker"] as const)(
   "the MQTT edge of a running node under hostile input, subscriber on the %s thread",
   (thread) => {
     let node: RunningNode;
@@ -115,14 +99,7 @@ describe.each(["main", "broker"])(
     let client: mqtt.MqttClient;
 
     beforeAll(async () => {
-      const before = process.env.MQTT_INGEST_THREAD;
-      process.env.MQTT_INGEST_THREAD = thread;
-      try {
-        ({ node, cleanup } = await startTestNode({ workers: 0 }));
-      } finally {
-        if (before === undefined) delete process.env.MQTT_INGEST_THREAD;
-        else process.env.MQTT_INGEST_THREAD = before;
-      }
+      ({ node, cleanup } = await startTestNode({ workers: 0, mqttIngestThread: thread }));
       client = await mqtt.connectAsync(node.mqttUrl);
     });
     afterAll(async () => {
