@@ -8,19 +8,11 @@
  *   bun bench/live-view-reading.ts --baseline-tree DIR [--readings 200000] [--runs 7]
  */
 import { join } from "node:path";
-import { median, printFigure } from "./support.ts";
+import { alternateSides, baselineTreeOptions, median, printFigure } from "./support.ts";
 
-const option = (name: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const baselineTree = option("baseline-tree");
-if (!baselineTree) {
-  console.log("bun bench/live-view-reading.ts --baseline-tree DIR [--readings 200000] [--runs 7]");
-  process.exit(1);
-}
-const readings = Number(option("readings") ?? 200_000);
-const runs = Number(option("runs") ?? 7);
+const { baselineTree, readings, runs } = baselineTreeOptions(
+  "bun bench/live-view-reading.ts --baseline-tree DIR [--readings 200000] [--runs 7]",
+);
 
 interface View {
   reading(reading: unknown): void;
@@ -67,13 +59,7 @@ const sides = {
   ours: await viewFrom(join(import.meta.dir, "..")),
   baseline: await viewFrom(baselineTree),
 };
-// warm both
-once(sides.ours);
-once(sides.baseline);
-const times = { ours: [] as number[], baseline: [] as number[] };
-for (let run = 0; run < runs; run++)
-  for (const side of run % 2 === 0 ? (["ours", "baseline"] as const) : (["baseline", "ours"] as const))
-    times[side].push(once(sides[side]));
+const times = alternateSides(sides, runs, once);
 console.log(`ours     CPU ms per 1,000 readings: ${times.ours.map((t) => t.toFixed(3)).join(" ")}`);
 console.log(`baseline CPU ms per 1,000 readings: ${times.baseline.map((t) => t.toFixed(3)).join(" ")}`);
 printFigure({

@@ -9,19 +9,11 @@
  *   bun bench/output-router-route.ts --baseline-tree DIR [--readings 200000] [--runs 7]
  */
 import { join } from "node:path";
-import { median, printFigure } from "./support.ts";
+import { alternateSides, baselineTreeOptions, median, printFigure } from "./support.ts";
 
-const option = (name: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const baselineTree = option("baseline-tree");
-if (!baselineTree) {
-  console.log("bun bench/output-router-route.ts --baseline-tree DIR [--readings 200000] [--runs 7]");
-  process.exit(1);
-}
-const readings = Number(option("readings") ?? 200_000);
-const runs = Number(option("runs") ?? 7);
+const { baselineTree, readings, runs } = baselineTreeOptions(
+  "bun bench/output-router-route.ts --baseline-tree DIR [--readings 200000] [--runs 7]",
+);
 
 interface Router {
   route(output: unknown): void;
@@ -82,10 +74,7 @@ const sides = {
   ours: await routerFrom(join(import.meta.dir, "..")),
   baseline: await routerFrom(baselineTree),
 };
-const times = { ours: [] as number[], baseline: [] as number[] };
-for (let run = 0; run < runs; run++)
-  for (const side of run % 2 === 0 ? (["ours", "baseline"] as const) : (["baseline", "ours"] as const))
-    times[side].push(once(sides[side]));
+const times = alternateSides(sides, runs, once);
 console.log(`ours     us per reading: ${times.ours.map((t) => t.toFixed(2)).join(" ")}`);
 console.log(`baseline us per reading: ${times.baseline.map((t) => t.toFixed(2)).join(" ")}`);
 printFigure({
