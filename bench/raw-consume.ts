@@ -24,7 +24,10 @@
  *
  * Usage: bun bench/raw-consume.ts
  * Env: KAFKA_BROKERS (127.0.0.1:9092), RAW_RECORDS (1000000), RAW_RUNS (3), RAW_NODE_PATH (unset:
- *      off; 1 adds the node path side), RAW_SIDES (comma list of the sides to run; all)
+ *      off; 1 adds the node path side; parse adds two, the reading parse in the partition workers
+ *      and on the main thread, READING_PARSE), RAW_SIDES (comma list of the sides to run; all),
+ *      RAW_SENSORS (1000; 100000 is the peer benchmark's 100k shape), RAW_NODE_BUN_FLAGS (bun's
+ *      flags for the node path's process, e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof")
  */
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -49,13 +52,32 @@ const PARTITIONS = 12;
 const LIMITS = { maxWaitMs: 500, partitionBytes: 1024 * 1024, totalBytes: 16 * 1024 * 1024 };
 const TARGET = 0.7;
 
-type Side = "ceiling" | "poll" | "fetch+decode" | "fetch+library decode" | "node path";
+const SENSORS = Number(process.env.RAW_SENSORS ?? 1_000);
+
+type Side =
+  | "ceiling"
+  | "poll"
+  | "fetch+decode"
+  | "fetch+library decode"
+  | "node path"
+  | "node path (parse in workers)"
+  | "node path (parse on main)";
+/** the node path's sides: as the node runs it, or both places of the reading parse (RAW_NODE_PATH=parse) */
+const NODE_SIDES: Record<string, readonly Side[]> = {
+  "1": ["node path"],
+  parse: ["node path (parse in workers)", "node path (parse on main)"],
+};
+/** READING_PARSE for each node path side (bench/peers/ours-windowed-aggregation.ts) */
+const READING_PARSE: Partial<Record<Side, string>> = {
+  "node path (parse in workers)": "worker",
+  "node path (parse on main)": "main",
+};
 const ALL_SIDES: readonly Side[] = [
   "ceiling",
   "poll",
   "fetch+decode",
   "fetch+library decode",
-  ...(process.env.RAW_NODE_PATH === "1" ? (["node path"] as const) : []),
+  ...(NODE_SIDES[process.env.RAW_NODE_PATH ?? ""] ?? []),
 ];
 const wantedSides = process.env.RAW_SIDES?.split(",").map((side) => side.trim());
 const SIDES = ALL_SIDES.filter(
@@ -187,8 +209,14 @@ async function viaFetch(topic: string, decode: "ours" | "library"): Promise<Time
 }
 
 /** the peer benchmark's window job as its own process, reading this topic (it times itself) */
-async function viaNodePath(log: Log, topics: BenchTopics, topic: string, run: number): Promise<Timed> {
-  const output = await topics.create(log, `${topic}-node-out-${run}`, PARTITIONS);
+async function viaNodePath(
+  log: Log,
+  topics: BenchTopics,
+  topic: string,
+  run: number,
+  side: Side,
+): Promise<Timed> {
+  const output = await topics.create(log, `${topic}-node-out-${run}-${SIDES.indexOf(side)}`, PARTITIONS);
   const command = oursCommand({
     brokers: brokers.join(","),
     input: topic,
@@ -198,8 +226,13 @@ async function viaNodePath(log: Log, topics: BenchTopics, topic: string, run: nu
     timeoutSeconds: 180,
     commitIntervalMs: NODE_COMMIT_INTERVAL_MS,
   });
-  const result = await runChild("ours", command, 210_000, {}).result;
-  console.log(`  node path threads: ${result.threads}`);
+  // a profile of the node path: RAW_NODE_BUN_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof"
+  const flags = process.env.RAW_NODE_BUN_FLAGS?.split(" ").filter((flag) => flag !== "") ?? [];
+  command.splice(1, 0, ...flags);
+  const parse = READING_PARSE[side];
+  const result = await runChild("ours", command, 210_000, parse === undefined ? {} : { READING_PARSE: parse })
+    .result;
+  console.log(`  ${side} threads: ${result.threads}; CPU per record: ${result.threadCpu}`);
   return {
     recordsPerSecond: result.recordsPerSecond ?? Number.NaN,
     cpuNsPerRecord: Number.NaN,
@@ -215,9 +248,9 @@ async function main(): Promise<void> {
   const results = new Map<Side, Timed[]>(SIDES.map((side) => [side, []]));
   try {
     const produceStart = performance.now();
-    await produceReadings(log, topic, generateReadings(defaultSpec(RECORDS)));
+    await produceReadings(log, topic, generateReadings(defaultSpec(RECORDS, { sensors: SENSORS })));
     console.log(
-      `produced ${fmt(RECORDS)} readings to ${topic} (${PARTITIONS} partitions) in ${((performance.now() - produceStart) / 1_000).toFixed(1)} s`,
+      `produced ${fmt(RECORDS)} readings of ${fmt(SENSORS)} sensors to ${topic} (${PARTITIONS} partitions) in ${((performance.now() - produceStart) / 1_000).toFixed(1)} s`,
     );
     for (let run = 1; run <= RUNS; run++) {
       for (const side of run % 2 === 1 ? SIDES : [...SIDES].reverse()) {
@@ -231,7 +264,7 @@ async function main(): Promise<void> {
             mainCpuNsPerRecord: Number.NaN,
           };
         } else if (side === "poll") timed = await viaPoll(log, topic, run);
-        else if (side === "node path") timed = await viaNodePath(log, topics, topic, run);
+        else if (side.startsWith("node path")) timed = await viaNodePath(log, topics, topic, run, side);
         else timed = await viaFetch(topic, side === "fetch+decode" ? "ours" : "library");
         results.get(side)!.push(timed);
         console.log(
@@ -267,7 +300,11 @@ async function main(): Promise<void> {
     ["poll", "raw-consume-poll-vs-ceiling"],
     ["node path", "raw-consume-node-path-vs-ceiling"],
   ];
-  for (const [side, name] of named) {
+  for (const [side, name] of named.concat(
+    SIDES.filter((side) => side.startsWith("node path (")).map(
+      (side) => [side, `raw-consume-${side}`] as const,
+    ),
+  )) {
     if (!SIDES.includes(side)) continue;
     console.log(
       `${side} >= ${TARGET * 100} % of ConsumerPerformance: ${ratio(side, "ceiling") >= TARGET ? "yes" : "no"}`,

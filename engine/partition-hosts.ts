@@ -3,6 +3,13 @@ import type { HostInbound, HostOutput } from "../messages/host-protocol.ts";
 import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
 
 /**
+ * Where a raw reading's JSON is read (issue 7 §4): "worker", in the partition worker that owns
+ * its partition (the value crosses the ring as it is, ~210 bytes); "main", on the dispatcher's
+ * thread before the ring (a 58-byte binary reading crosses, and the job's filter drops before it).
+ */
+export type ReadingParse = "main" | "worker";
+
+/**
  * The main thread's view of its partition hosts: where a partition lives, how to hand it readings
  * and batch marks, and where outputs come back. Two implementations: `in-process-hosts.ts`
  * (WORKERS=0, one host on the main thread) and `worker-hosts.ts` (one host per Bun worker,

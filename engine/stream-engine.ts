@@ -8,7 +8,7 @@ import type { ActorStateStores } from "./actor-state.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { inProcessHosts } from "./in-process-hosts.ts";
 import type { PartitionHostSetup } from "./partition-host-setup.ts";
-import type { PartitionHosts } from "./partition-hosts.ts";
+import type { PartitionHosts, ReadingParse } from "./partition-hosts.ts";
 import type { StopBudget } from "./stop-deadline.ts";
 import { workerHosts } from "./worker-hosts.ts";
 
@@ -48,6 +48,8 @@ export interface StreamEngineDeps {
   readonly decode: (bytes: Uint8Array) => unknown;
   /** the codec's `readingJsonStart`: which raw readings the byte reader may read in decode's place */
   readonly readingJsonStart?: (bytes: Uint8Array) => number;
+  /** where a raw reading's JSON is read with partition workers (engine/partition-hosts.ts); default "worker" */
+  readonly readingParse?: ReadingParse;
   readonly onOutput: (output: HostOutput) => void;
   readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
   readonly onConsumed: (count: number) => void;
@@ -67,7 +69,12 @@ export async function startStreamEngine(deps: StreamEngineDeps): Promise<StreamE
   const hosts: PartitionHosts =
     deps.workers === 0
       ? inProcessHosts(setup)
-      : await workerHosts({ setup, workers: deps.workers, partitions: deps.partitions });
+      : await workerHosts({
+          setup,
+          workers: deps.workers,
+          partitions: deps.partitions,
+          ...(deps.readingParse === undefined ? {} : { readingParse: deps.readingParse }),
+        });
   // the workers' event times and refused input records are the engine's, not the sinks'
   hosts.onOutput((output) => {
     if (output.type === "event-times") dispatcher.observeEventTimes(output.batch, output.times);

@@ -6,7 +6,7 @@ import type { HostOutput } from "../messages/host-protocol.ts";
 import type { ActorSystemStats, SupervisionTreeNode } from "../supervisor/actor.ts";
 import { WorkerPool } from "../supervisor/worker/worker-pool.ts";
 import type { PartitionHostSetup } from "./partition-host-setup.ts";
-import type { PartitionHosts } from "./partition-hosts.ts";
+import type { PartitionHosts, ReadingParse } from "./partition-hosts.ts";
 import type { WorkerReply } from "./worker-entry.ts";
 
 /** how long a stopping pool waits for its workers' own stop before it terminates them */
@@ -23,6 +23,12 @@ export async function workerHosts(options: {
   workers: number;
   partitions: number;
   ringBytes?: number;
+  /**
+   * where a raw reading's JSON is read: "worker" (default) sends the value as it is and the
+   * partition worker reads it; "main" reads it on the dispatcher's thread and sends the 58-byte
+   * binary reading (engine/stream-engine.ts, StreamEngineDeps.readingParse)
+   */
+  readingParse?: ReadingParse;
 }): Promise<PartitionHosts> {
   const outputHandlers: ((output: HostOutput) => void)[] = [];
   const restartHandlers: ((worker: number) => void)[] = [];
@@ -88,8 +94,18 @@ export async function workerHosts(options: {
     workers: pool.size,
     workerOf: (partition) => pool.workerForPartition(partition),
     sendReading: (worker, reading: SensorReadingRecord) => writeSensorReading(pool.writerTo(worker), reading),
-    sendRawReading: (worker, partition, offset, ingestedAt, value, jsonStart) =>
-      writeRawReading(pool.writerTo(worker), partition, offset, ingestedAt, value, jsonStart),
+    ...(options.readingParse === "main"
+      ? {}
+      : {
+          sendRawReading: (
+            worker: number,
+            partition: number,
+            offset: number,
+            ingestedAt: number,
+            value: Uint8Array,
+            jsonStart: number,
+          ) => writeRawReading(pool.writerTo(worker), partition, offset, ingestedAt, value, jsonStart),
+        }),
     sendControl: (worker, message) => writeHostInbound(pool.writerTo(worker), message),
     flush() {
       for (let worker = 0; worker < pool.size; worker++)

@@ -39,7 +39,8 @@
  *
  * Usage: bun bench/peers/ours-windowed-aggregation.ts <brokers> <input> <output> <records> [grace-ms] [timeout-s] [commit-interval-ms] [batch|checkpoint]
  * Env: WORKERS (the node's partition workers; default the node's), PEER_POLL_RECORDS (the
- *      dispatcher's records per poll; default the node's)
+ *      dispatcher's records per poll; default the node's), READING_PARSE (main|worker: where a
+ *      raw reading's JSON is read, engine/partition-hosts.ts; default the engine's)
  */
 
 import type { WindowUpdateFlush } from "../../actors/window/window.ts";
@@ -48,13 +49,15 @@ import {
   DEFAULT_WINDOW_UPDATE_CACHE_ENTRIES,
   type PartitionHostSetup,
 } from "../../engine/partition-host-setup.ts";
+import type { ReadingParse } from "../../engine/partition-hosts.ts";
 import { startStreamEngine } from "../../engine/stream-engine.ts";
 import { openKafkaLog, parseBrokers } from "../../log/kafka/index.ts";
 import { resolveKafkaLogOptions } from "../../log/kafka/kafka-options.ts";
 import type { CommitOffset, Consumer, ConsumerOptions, Log, PollOptions } from "../../log/log.ts";
-import { PlatformError } from "../../messages/errors.ts";
+import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
 import type { HostOutput } from "../../messages/host-protocol.ts";
 import { loadNodeConfig } from "../../node/config.ts";
+import { type ThreadCpu, threadCpu, threadCpuPerRecord } from "./thread-cpu.ts";
 import { WINDOW_MS } from "./traffic-data.ts";
 import { WindowUpdateSink } from "./window-update-sink.ts";
 
@@ -76,6 +79,8 @@ export interface OursOptions {
   readonly workers?: number;
   /** the dispatcher's records per poll; default the node's */
   readonly pollRecords?: number;
+  /** where a raw reading's JSON is read (READING_PARSE; engine/partition-hosts.ts); default the engine's */
+  readonly readingParse?: ReadingParse;
   readonly timeoutMs?: number;
   readonly onReady?: () => void;
 }
@@ -99,6 +104,8 @@ export interface OursResult {
   readonly workers: number;
   /** threads doing the job's work: the dispatcher's main thread and the partition workers */
   readonly threads: string;
+  /** each thread's CPU per record from the group joined to the last commit, and the process's */
+  readonly threadCpu: string;
   /** the codec of every batch it produced (outputs and changelog): the node's */
   readonly compression: string;
   readonly error?: string;
@@ -110,6 +117,11 @@ export const NODE_COMMIT_INTERVAL_MS = NODE_DEFAULTS.commitIntervalMs;
 /** the node's partition workers as WORKERS (the node's own variable) sets them */
 export const nodeWorkers = (env: Record<string, string | undefined>): number =>
   loadNodeConfig(env.WORKERS === undefined ? {} : { WORKERS: env.WORKERS }, []).workers;
+/** READING_PARSE as the bench sets it (main|worker); unset: the engine's default */
+function readingParseOf(value: string | undefined): ReadingParse | undefined {
+  if (value === undefined || value === "main" || value === "worker") return value;
+  throw new PlatformError(ErrorCodes.CONFIG_INVALID, `READING_PARSE must be main or worker, not ${value}`);
+}
 const INPUT_PARTITIONS = 12;
 const decoder = new TextDecoder();
 const decodeJson = (bytes: Uint8Array): unknown => JSON.parse(decoder.decode(bytes));
@@ -159,6 +171,7 @@ async function aggregate(kafka: Log, options: OursOptions): Promise<Omit<OursRes
       state.corrupt(output.kind, output.key, new PlatformError(output.code, output.reason));
   };
   let ready = false;
+  let cpuAtReady: ThreadCpu = new Map();
   const engine = await startStreamEngine({
     log,
     applicationId,
@@ -176,12 +189,14 @@ async function aggregate(kafka: Log, options: OursOptions): Promise<Omit<OursRes
     // the filter runs in the workers that read the readings: what it leaves out is not counted
     acceptTypes: ["traffic"],
     ...(options.pollRecords === undefined ? {} : { pollRecords: options.pollRecords }),
+    ...(options.readingParse === undefined ? {} : { readingParse: options.readingParse }),
     onOutput,
     onDeadLetter: () => deadLetters++,
     onConsumed: () => {},
     onAssignment: (owned) => {
       if (ready || owned.length === 0) return;
       ready = true;
+      cpuAtReady = threadCpu();
       options.onReady?.();
     },
     onTransientError: () => {},
@@ -202,6 +217,7 @@ async function aggregate(kafka: Log, options: OursOptions): Promise<Omit<OursRes
     failed = () => finish(false);
     if (failure !== undefined) finish(false);
   });
+  const cpuAtDone = threadCpu();
   const stats = await engine.hosts.stats();
   const windowActors = stats.reduce((sum, s) => sum + (s.byKind.window?.actors ?? 0), 0);
   await engine.stop();
@@ -224,6 +240,7 @@ async function aggregate(kafka: Log, options: OursOptions): Promise<Omit<OursRes
     windowActors,
     workers,
     threads: workers === 0 ? "main thread only" : `main (dispatch, outputs) + ${workers} partition workers`,
+    threadCpu: threadCpuPerRecord(cpuAtReady, cpuAtDone, options.records),
     ...(failure === undefined ? {} : { error: String(failure) }),
   };
 }
@@ -356,6 +373,7 @@ if (import.meta.main) {
     workers: nodeWorkers(process.env),
     pollRecords:
       process.env.PEER_POLL_RECORDS === undefined ? undefined : Number(process.env.PEER_POLL_RECORDS),
+    readingParse: readingParseOf(process.env.READING_PARSE),
     onReady: () => console.log(JSON.stringify({ event: "ready" })),
   });
   console.log(JSON.stringify(result));
