@@ -25,7 +25,8 @@
  * Usage: bun bench/raw-consume.ts
  * Env: KAFKA_BROKERS (127.0.0.1:9092), RAW_RECORDS (1000000), RAW_RUNS (3), RAW_NODE_PATH (unset:
  *      off; 1 adds the node path side; parse adds two, the reading parse in the partition workers
- *      and on the main thread, READING_PARSE), RAW_SIDES (comma list of the sides to run; all),
+ *      and on the main thread, READING_PARSE; env adds the node path as it is and with RAW_NODE_ENV's
+ *      variables, "NAME=value ..."), RAW_SIDES (comma list of the sides to run; all),
  *      RAW_SENSORS (1000; 100000 is the peer benchmark's 100k shape), RAW_NODE_BUN_FLAGS (bun's
  *      flags for the node path's process, e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof")
  */
@@ -61,12 +62,21 @@ type Side =
   | "fetch+library decode"
   | "node path"
   | "node path (parse in workers)"
-  | "node path (parse on main)";
+  | "node path (parse on main)"
+  | "node path (RAW_NODE_ENV)";
 /** the node path's sides: as the node runs it, or both places of the reading parse (RAW_NODE_PATH=parse) */
 const NODE_SIDES: Record<string, readonly Side[]> = {
   "1": ["node path"],
   parse: ["node path (parse in workers)", "node path (parse on main)"],
+  env: ["node path", "node path (RAW_NODE_ENV)"],
 };
+/** RAW_NODE_ENV ("NAME=value NAME2=value2"): the environment of the node path's B side (RAW_NODE_PATH=env) */
+const NODE_ENV_B: Record<string, string> = Object.fromEntries(
+  (process.env.RAW_NODE_ENV ?? "")
+    .split(" ")
+    .filter((pair) => pair.includes("="))
+    .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+);
 /** READING_PARSE for each node path side (bench/peers/ours-windowed-aggregation.ts) */
 const READING_PARSE: Partial<Record<Side, string>> = {
   "node path (parse in workers)": "worker",
@@ -230,8 +240,9 @@ async function viaNodePath(
   const flags = process.env.RAW_NODE_BUN_FLAGS?.split(" ").filter((flag) => flag !== "") ?? [];
   command.splice(1, 0, ...flags);
   const parse = READING_PARSE[side];
-  const result = await runChild("ours", command, 210_000, parse === undefined ? {} : { READING_PARSE: parse })
-    .result;
+  const env =
+    side === "node path (RAW_NODE_ENV)" ? NODE_ENV_B : parse === undefined ? {} : { READING_PARSE: parse };
+  const result = await runChild("ours", command, 210_000, env).result;
   console.log(`  ${side} threads: ${result.threads}; CPU per record: ${result.threadCpu}`);
   return {
     recordsPerSecond: result.recordsPerSecond ?? Number.NaN,

@@ -246,13 +246,16 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
 
   /** a reading to its actors; false: the window actor's mailbox is full, read it again next turn */
   const deliver = (r: SensorReadingRecord, bytes: Uint8Array, offset: number, length: number): boolean => {
+    // copied by index: `Float64Array.from` walks the iterator protocol, ~2x the time a reading
+    const values = new Float64Array(r.values.length);
+    for (let i = 0; i < values.length; i++) values[i] = r.values[i]!;
     const message: SensorMessage = {
       type: "reading",
       reading: {
         sensorType: r.sensorType,
         sensorId: r.sensorId,
         eventTime: r.eventTime,
-        values: Float64Array.from(r.values),
+        values,
         partition: r.partition,
         offset: r.offset,
         ingestedAt: r.ingestedAt,
