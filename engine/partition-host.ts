@@ -302,8 +302,8 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
    */
   const readRaw = (bytes: Uint8Array, offset: number, length: number): boolean => {
     const r = decodeRawReading(bytes, offset, length, raw);
-    const value = bytes.subarray(r.valueAt, r.valueEnd);
-    const refused = readReadingValue(value, r.jsonStart, fields);
+    // read in place in the ring's bytes: a view of the value was a `subarray` a reading
+    const refused = readReadingValue(bytes, r.valueAt + r.jsonStart, fields, r.valueEnd);
     if (refused !== undefined) {
       emit({
         type: "input-dead-letter",
@@ -311,7 +311,7 @@ export function createPartitionHost(deps: PartitionHostDeps): PartitionHost {
           `log:${inputTopic}/${r.partition}@${r.offset}`,
           refused.code,
           refused.reason,
-          value.slice(),
+          bytes.slice(r.valueAt, r.valueEnd),
           deps.now(),
         ),
       });

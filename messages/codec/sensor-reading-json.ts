@@ -78,15 +78,26 @@ const LIMIT_MARGIN = 1e-9;
 
 /** set by `number()`: where the number ends, and false when its value is only close */
 let numberEnd = 0;
+/** where the JSON being read ends: every read stops before it (the bytes past it are another record's) */
+let end = 0;
 let numberExact = true;
 
 const latin1 = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 
-/** reads the JSON from `start` to the end of `bytes` (past a wire-format header, say) */
-export function readSensorReadingJson(bytes: Uint8Array, start: number, into: JsonReadingFields): boolean {
+/**
+ * reads the JSON from `start` to `jsonEnd`, by default the end of `bytes` (a value inside a ring
+ * record is read in place, without a view of its own: a `subarray` a reading in the workers)
+ */
+export function readSensorReadingJson(
+  bytes: Uint8Array,
+  start: number,
+  into: JsonReadingFields,
+  jsonEnd = bytes.length,
+): boolean {
+  end = jsonEnd;
   let at = match(bytes, start, OPENING);
   if (at < 0) return false;
-  const type = typeAt(bytes[at]);
+  const type = typeAt(at < end ? bytes[at] : undefined);
   if (type === undefined) return false;
   at = match(bytes, at, TYPE_HEADS[type]);
   if (at < 0) return false;
@@ -118,7 +129,7 @@ export function readSensorReadingJson(bytes: Uint8Array, start: number, into: Js
     if (at < 0 || !clearlyWithin(bytes, at, PHYSICAL_LIMITS.lon)) return false;
     at = match(bytes, numberEnd, CLOSE_LOCATION);
   } else at = match(bytes, at, CLOSE);
-  if (at !== bytes.length) return false;
+  if (at !== end) return false;
   into.type = type;
   into.sensorId = sensorId;
   into.eventTime = eventTime;
@@ -128,7 +139,7 @@ export function readSensorReadingJson(bytes: Uint8Array, start: number, into: Js
 
 /** the index after `expected` when the bytes at `at` are it, -1 otherwise */
 function match(bytes: Uint8Array, at: number, expected: Uint8Array): number {
-  if (at + expected.length > bytes.length) return -1;
+  if (at + expected.length > end) return -1;
   for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return -1;
   return at + expected.length;
 }
@@ -142,8 +153,8 @@ function typeAt(first: number | undefined): SensorType | undefined {
 
 /** the schema's sensor_id (1..64 of [A-Za-z0-9_.-]): the index of its closing quote, -1 otherwise */
 function sensorIdEnd(bytes: Uint8Array, start: number): number {
-  const end = Math.min(bytes.length, start + 65);
-  for (let i = start; i < end; i++) {
+  const idEnd = Math.min(end, start + 65);
+  for (let i = start; i < idEnd; i++) {
     const c = bytes[i]!;
     if (c === QUOTE) return i === start ? -1 : i;
     const ok =
@@ -165,7 +176,7 @@ function sensorIdEnd(bytes: Uint8Array, start: number): number {
  */
 function timestampValue(bytes: Uint8Array, s: number): number {
   const length = bytes[s + 19] === DOT ? 24 : 20;
-  if (s + length >= bytes.length || bytes[s + length] !== QUOTE || bytes[s + length - 1] !== 0x5a /* Z */)
+  if (s + length >= end || bytes[s + length] !== QUOTE || bytes[s + length - 1] !== 0x5a /* Z */)
     return Number.NaN;
   if (
     bytes[s + 4] !== MINUS ||
@@ -235,14 +246,13 @@ function clearlyWithin(bytes: Uint8Array, at: number, limits: Limits): boolean {
  */
 function number(bytes: Uint8Array, at: number): number {
   numberExact = true;
-  const end = bytes.length;
   let i = at;
-  const negative = bytes[i] === MINUS;
+  const negative = i < end && bytes[i] === MINUS;
   if (negative) i++;
   let mantissa = 0;
   let significant = 0;
   let dropped = 0;
-  let c = bytes[i];
+  let c = i < end ? bytes[i] : undefined;
   if (c === ZERO) i++;
   else if (c !== undefined && c > ZERO && c <= NINE) {
     for (; i < end; i++) {
@@ -255,7 +265,7 @@ function number(bytes: Uint8Array, at: number): number {
     }
   } else return Number.NaN;
   let scale = dropped;
-  if (bytes[i] === DOT) {
+  if (i < end && bytes[i] === DOT) {
     i++;
     const first = i;
     for (; i < end; i++) {
@@ -271,11 +281,11 @@ function number(bytes: Uint8Array, at: number): number {
     }
     if (i === first) return Number.NaN;
   }
-  c = bytes[i];
+  c = i < end ? bytes[i] : undefined;
   if (c === 0x65 || c === 0x45 /* e E */) {
     i++;
-    const sign = bytes[i] === MINUS ? -1 : 1;
-    if (bytes[i] === MINUS || bytes[i] === PLUS) i++;
+    const sign = i < end && bytes[i] === MINUS ? -1 : 1;
+    if (i < end && (bytes[i] === MINUS || bytes[i] === PLUS)) i++;
     const first = i;
     let exponent = 0;
     for (; i < end; i++) {

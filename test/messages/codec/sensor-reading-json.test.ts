@@ -69,4 +69,31 @@ describe("the reading byte reader", () => {
     // the mutations must reach the reader's accepting paths too, or the test proves nothing
     expect(answered).toBeGreaterThan(1_000);
   });
+
+  /** `bytes` inside a larger buffer, read from its start to its end: what follows is another record's */
+  function readInside(bytes: Uint8Array, before: string, after: string): JsonReadingFields | undefined {
+    const head = encoder.encode(before);
+    const tail = encoder.encode(after);
+    const buffer = new Uint8Array(head.length + bytes.length + tail.length);
+    buffer.set(head);
+    buffer.set(bytes, head.length);
+    buffer.set(tail, head.length + bytes.length);
+    const into: JsonReadingFields = { type: "traffic", sensorId: "", eventTime: 0, values: [] };
+    return readSensorReadingJson(buffer, head.length, into, head.length + bytes.length) ? into : undefined;
+  }
+
+  test("reads a reading inside larger bytes up to its end, never into the bytes after it", () => {
+    for (const reading of [traffic, environment, utility]) {
+      const bytes = encoder.encode(json(reading));
+      expect(readInside(bytes, "\u0006xx", "9.5e3}")).toEqual(readerAnswer(bytes)!);
+      // cut short by one byte, with that byte right after the end: not a reading, whatever follows
+      expect(readInside(bytes.subarray(0, bytes.length - 1), "", "}")).toBeUndefined();
+      expect(readInside(bytes.subarray(0, bytes.length - 2), "", "}}")).toBeUndefined();
+    }
+  });
+
+  test("answers the same for 30,000 mutated readings inside larger bytes as for each alone", () => {
+    for (const bytes of mutatedReadings(30_000))
+      expect(readInside(bytes, "{", "0123456789.e-}")).toEqual(readerAnswer(bytes));
+  });
 });
