@@ -86,6 +86,16 @@ describe("a poll batch's window outputs", () => {
     batch.add(result("b", 0, 1, false));
     expect(latest(batch)).toEqual(["a@0:2 final", "b@0:1"]);
   });
+
+  test("two sensors whose ids hash alike keep their own windows: only a window's own later output replaces it", () => {
+    // "s-1122789" and "s-1339192" share a 32-bit FNV-1a hash, the key the batch finds earlier outputs by
+    const batch = new BatchOutputs();
+    batch.add(result("s-1122789", 0, 1, false));
+    batch.add(result("s-1339192", 0, 1, false));
+    batch.add(result("s-1122789", 0, 2, false));
+    batch.add(result("s-1339192", 60_000, 1, false));
+    expect(latest(batch)).toEqual(["s-1339192@0:1", "s-1122789@0:2", "s-1339192@60000:1"]);
+  });
 });
 
 describe("our side's output router", () => {
