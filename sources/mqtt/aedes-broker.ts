@@ -30,8 +30,12 @@ export interface AedesBrokerOptions {
 }
 
 const DRAIN_POLL_MS = 10;
-/** at most this much more wait for a packet, for ~7x fewer loopback sends at 10k readings/s */
-const WRITE_COALESCE_MS = 1;
+/**
+ * off by default: holding writes 1 ms cut the broker thread's CPU by ~0.69x but raised the e2e
+ * p50 / p99 on a quiet machine (32.1 vs 22.9 ms, 285 vs 218 ms at 10k/s; bench/RESULTS.md), and
+ * latency is the target there. Pass writeCoalesceMs: 1 where CPU is scarcer than latency.
+ */
+const WRITE_COALESCE_MS = 0;
 
 /** what aedes has at runtime (aedes.js) but leaves out of its type declarations */
 interface AedesInternals {
