@@ -97,14 +97,15 @@ export async function workerHosts(options: {
     ...(options.readingParse === "main"
       ? {}
       : {
-          sendRawReading: (
-            worker: number,
-            partition: number,
-            offset: number,
-            ingestedAt: number,
-            value: Uint8Array,
-            jsonStart: number,
-          ) => writeRawReading(pool.writerTo(worker), partition, offset, ingestedAt, value, jsonStart),
+          sendRawReading: ((worker, partition, offset, ingestedAt, value, jsonStart) =>
+            writeRawReading(
+              pool.writerTo(worker),
+              partition,
+              offset,
+              ingestedAt,
+              value,
+              jsonStart,
+            )) satisfies PartitionHosts["sendRawReading"],
         }),
     sendControl: (worker, message) => writeHostInbound(pool.writerTo(worker), message),
     flush() {
