@@ -65,6 +65,7 @@ export async function startFeatures(
   const sink = new TableSink<MaterializedRow>({
     ...{ name: "features-online", log, applicationId: config.applicationId, topics: streamTopics(bindings) },
     decode: codec.decode,
+    refreshSchemas: codec.refresh,
     toRows: streamRows(bindings),
     target: onlineStoreTarget(bindings, online, (w) =>
       store.observeWritten(w.view, w.version, w.newestEventTime),

@@ -48,7 +48,7 @@ export async function startLake(
   const sinks = fed.map((table) => {
     const name = `lake-${table.name}`;
     const { sink } = lakeTableSink(table, tables.get(table.name) as DeltaTable, {
-      ...{ log, applicationId: config.applicationId, decode: codec.decode },
+      ...{ log, applicationId: config.applicationId, decode: codec.decode, refreshSchemas: codec.refresh },
       batchSize: config.lakeBatchSize,
       lingerMs: config.lakeLingerMs,
       onDeadLetter: deadLetter,

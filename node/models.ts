@@ -153,6 +153,7 @@ export async function startModels(
       topics: [Topics.processed("traffic"), Topics.processed("utility")],
     },
     decode: codec.decode,
+    refreshSchemas: codec.refresh,
     toRows: (value) => forecasts.rowsOf(value),
     target: { write: (batch) => forecasts.closed(batch.rows) },
     batchSize: 2000,

@@ -17,6 +17,7 @@ import { fieldCipherFromEnv } from "../security/field-cipher.ts";
 import { createRecordSealer } from "../security/record-sealer.ts";
 import { sealedLog } from "../security/sealed-log.ts";
 import type { NodeConfig } from "./config.ts";
+import { reportEvery5s } from "./failures.ts";
 
 /**
  * A node's log: Kafka when KAFKA_BROKERS names it, else the embedded bun:sqlite log; its
@@ -34,6 +35,9 @@ export interface NodeLog {
   /** corrupt Kafka record batches met so far, by topic (for /metrics); none on the embedded log */
   readonly corruptBatches?: () => ReadonlyMap<string, number>;
 }
+
+/** how often a node reads `_schemas` for what other registries (nodes, threads) appended */
+export const REGISTRY_FOLLOW_MS = 1000;
 
 /** the Kafka log counts the corrupt record batches its fetches meet (log/kafka/corrupt-batches.ts) */
 const countsCorruptBatches = (log: Log): log is Log & { corruptBatches(): ReadonlyMap<string, number> } =>
@@ -68,6 +72,8 @@ export async function openNodeLog(config: NodeConfig): Promise<NodeLog> {
       `${Topics.sensorsRaw} exists with ${partitions} partitions (PARTITIONS=${config.partitions}); using ${partitions}`,
     );
   const registry = await SchemaRegistry.open(log);
+  // what other nodes register shows in this node's REST reads and serdes within a second
+  registry.follow(REGISTRY_FOLLOW_MS, reportEvery5s("schema registry's follow of _schemas"));
   const { codec, warnings } = await nodeCodec(registry);
   for (const warning of warnings) console.warn(warning);
   const checkpointer = backend instanceof EmbeddedLog ? backend.walCheckpointer() : undefined;
@@ -164,6 +170,8 @@ export async function nodeCodec(
       Topics.newsSentiment,
       Topics.newsSymbolSentiment,
     ]),
+    // a reader meeting a schema id it does not know reads what other registries wrote first
+    () => registry.catchUp(),
   );
   return { codec, warnings: own.warnings };
 }

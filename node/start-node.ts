@@ -170,7 +170,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     }),
     stop: stopInOrder(failures, config.stopTimeoutMs, {
       ...{ housekeeping, signals, edge, news, market, main, engine, marketModel, router },
-      ...{ timeseries, lake, features, models, membership, server, access, sensorRegistry, log },
+      ...{ timeseries, lake, features, models, membership, server, access, sensorRegistry, registry, log },
     }),
   };
 }
@@ -202,6 +202,7 @@ interface StoppableParts {
   readonly server: ApiServer;
   readonly access: { stop(): Promise<void> };
   readonly sensorRegistry: { stop(): Promise<void> };
+  readonly registry: { close(): Promise<void> };
   readonly log: Log;
 }
 
@@ -263,6 +264,7 @@ function stopInOrder(failures: NodeFailures, budgetMs: number, parts: StoppableP
     await step("access", () => parts.access.stop());
     await step("MQTT broker", () => parts.edge.stopBroker());
     await step("sensor registry", () => parts.sensorRegistry.stop());
+    await step("schema registry", () => parts.registry.close());
     await step("log", () => parts.log.close());
     if (budget.overrunMs() > 0)
       console.warn(

@@ -16,8 +16,10 @@ import { startTimeSeriesSinks } from "./timeseries.ts";
 serveSinkThread<NodeConfig>(async (config, report) => {
   const { log } = await openLogBackend(config, "sink-thread");
   try {
-    // the main thread registered the platform's subjects before it started this thread: found here
-    const { codec } = await nodeCodec(await SchemaRegistry.open(log));
+    // the main thread registered the platform's subjects before it started this thread: found
+    // here; what is registered later (the API, another node) is read when a record needs it
+    const registry = await SchemaRegistry.open(log);
+    const { codec } = await nodeCodec(registry);
     const store = openTimeSeriesStore({
       dataDir: config.dataDir,
       ...(config.questdbUrl ? { questdbUrl: config.questdbUrl } : {}),
@@ -33,6 +35,7 @@ serveSinkThread<NodeConfig>(async (config, report) => {
       stats: sinks.stats,
       async stop() {
         const failures = await sinks.stop();
+        await registry.close();
         for (const closing of await Promise.allSettled([store.close(), log.close()]))
           if (closing.status === "rejected") failures.push(closing.reason);
         return failures;

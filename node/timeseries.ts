@@ -150,7 +150,7 @@ export function timeSeriesFeeds(config: NodeConfig) {
 export interface TimeSeriesSinksWiring {
   readonly config: NodeConfig;
   readonly log: Log;
-  readonly codec: Pick<RecordCodec, "decode">;
+  readonly codec: Pick<RecordCodec, "decode" | "refresh">;
   /** the store the sinks write (and own: `stop` does not close it) */
   readonly store: TimeSeriesStore;
   readonly deadLetter: (letter: DeadLetter, topic: string) => void;
@@ -173,6 +173,7 @@ export function startTimeSeriesSinks(wiring: TimeSeriesSinksWiring): {
     new TableSink<TimeSeriesRow>({
       ...{ name, topics, toRows, log, applicationId: config.applicationId },
       decode: codec.decode,
+      refreshSchemas: codec.refresh,
       target,
       batchSize: config.timeseriesBatchSize,
       lingerMs: config.timeseriesLingerMs,

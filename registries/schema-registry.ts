@@ -26,11 +26,16 @@ import { Topics } from "../messages/topics.ts";
 /**
  * A schema registry with Confluent Schema Registry's semantics (subjects, versions 1..n, global
  * ids shared by identical schemas, soft then hard deletes, global and per-subject compatibility),
- * stored in the compacted `_schemas` topic of the Log: every change is a record appended there
- * first and applied to memory after it is durable; `open` replays the topic to rebuild the state.
+ * stored in the compacted `_schemas` topic of the Log: every change is a record appended there,
+ * and the state is the fold of the topic in log order (messages/schema-registry/registry-state.ts).
+ * `open` replays the topic; `catchUp` reads what other registries over the same log (a second
+ * node, the sink thread) appended since, and `follow` does so in the background, as Confluent's
+ * store reader follows `_schemas`.
  *
- * Writes are serialised in this process. Two registry processes over one log are not coordinated
- * (Confluent elects a leader for that); run one registry per log.
+ * Writes are serialised in this process and start from a caught-up state. Two registries that
+ * write at the same moment are settled by the log instead of a leader (Confluent elects one): the
+ * first record wins in every registry's fold; the one whose record lost reads it back refused,
+ * puts the winner's record last for its key (so compaction keeps the winner), and decides again.
  */
 
 export type VersionRef = number | "latest";
@@ -50,6 +55,8 @@ export interface RegisterOptions {
 }
 
 const REPLAY_BATCH = 1000;
+/** a write that keeps losing to other registries' writes gives up after this many decisions */
+const MAX_WRITE_ATTEMPTS = 8;
 
 /** what a command decided: the records to append and the result once they are durable */
 interface Mutation<T> {
@@ -88,6 +95,17 @@ export function parseVersionRef(value: string | number): VersionRef {
 export class SchemaRegistry {
   private readonly state = new RegistryState();
   private writes: Promise<unknown> = Promise.resolve();
+  /** per partition of the topic, the next offset to fold */
+  private readonly positions: number[] = [];
+  /** reads of the topic run one at a time; a caller joins the read that has not started yet */
+  private reading: Promise<void> = Promise.resolve();
+  private queuedRead: Promise<void> | undefined;
+  /**
+   * This registry's own records on their way to the log, by key, with whether the fold took each:
+   * known before the append, so a background read that folds them first still gives the verdict
+   */
+  private ownRecords: Map<string, { readonly value: Uint8Array | null; taken?: boolean }> | undefined;
+  private following: { stop: () => void; done: Promise<void> } | undefined;
   /** subjects the platform writes with: never deleted through the registry */
   private readonly protectedSubjects = new Set<string>();
 
@@ -100,15 +118,66 @@ export class SchemaRegistry {
   static async open(log: Log, topic: string = Topics.schemas): Promise<SchemaRegistry> {
     await log.createTopic({ name: topic, partitions: 1, compacted: true });
     const registry = new SchemaRegistry(log, topic);
-    await registry.replay();
+    await registry.catchUp();
     return registry;
   }
 
-  private async replay(): Promise<void> {
+  /**
+   * Fold what was appended to the topic since the last read, up to its end as of this call: after
+   * it resolves, every schema registered anywhere before the call is known here.
+   */
+  catchUp(): Promise<void> {
+    if (this.queuedRead) return this.queuedRead;
+    const read = this.reading.then(() => {
+      this.queuedRead = undefined;
+      return this.readToEnd();
+    });
+    this.queuedRead = read;
+    this.reading = read.catch(() => undefined);
+    return read;
+  }
+
+  /**
+   * Catch up every `intervalMs` until `close`: what the REST reads and the serdes of this process
+   * see of other registries' writes, without waiting for a miss. A failed read (the log away) is
+   * reported and tried again at the next tick.
+   */
+  follow(intervalMs: number, onError: (error: unknown) => void): void {
+    if (this.following) return;
+    let stopped = false;
+    let wake: (() => void) | undefined;
+    const loop = async () => {
+      while (!stopped) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, intervalMs).unref?.();
+        });
+        if (stopped) break;
+        await this.catchUp().catch(onError);
+      }
+    };
+    this.following = {
+      stop: () => {
+        stopped = true;
+        wake?.();
+      },
+      done: loop(),
+    };
+  }
+
+  /** stops following and waits for a read in flight, so the log can be closed after it */
+  async close(): Promise<void> {
+    this.following?.stop();
+    await this.following?.done;
+    this.following = undefined;
+    await this.reading;
+  }
+
+  private async readToEnd(parsed?: ParsedSchema): Promise<void> {
     const partitions = (await this.log.partitions(this.topic)) ?? 1;
     for (let partition = 0; partition < partitions; partition++) {
       const end = await this.log.endOffset({ topic: this.topic, partition });
-      let offset = 0;
+      let offset = this.positions[partition] ?? 0;
       while (offset < end) {
         const records = await this.log.read(
           { topic: this.topic, partition },
@@ -116,27 +185,66 @@ export class SchemaRegistry {
         );
         if (records.length === 0) break;
         for (const record of records) {
-          if (record.key !== null) this.applyRecord(record.key, record.value);
+          if (record.key !== null) {
+            const taken = this.applyRecord(record.key, record.value, parsed);
+            const own = this.ownRecords?.get(record.key);
+            if (own && sameBytes(own.value, record.value)) own.taken = taken;
+          }
           offset = record.offset + 1;
         }
+        this.positions[partition] = offset;
       }
     }
   }
 
-  private applyRecord(keyText: string, value: Uint8Array | null, parsed?: ParsedSchema): void {
+  /** false when the fold left the record out (it lost to an earlier one) */
+  private applyRecord(keyText: string, value: Uint8Array | null, parsed?: ParsedSchema): boolean {
     const key = decodeKey(keyText);
-    if (key?.keytype === "SCHEMA") this.state.applySchema(key, decodeValue<SchemaValue>(value), parsed);
-    else if (key?.keytype === "CONFIG") this.state.applyConfig(key, decodeValue<ConfigValue>(value));
+    if (key?.keytype === "SCHEMA")
+      return this.state.applySchema(key, decodeValue<SchemaValue>(value), parsed);
+    if (key?.keytype === "CONFIG") this.state.applyConfig(key, decodeValue<ConfigValue>(value));
+    return true;
   }
 
   /**
-   * Run a command against the current state, append the records it decides on durably, then apply
-   * them. One command at a time, so two registrations never take the same version or id.
+   * Run a command against the caught-up state, append the records it decides on durably, then
+   * read them back in log order. One command at a time in this process, so its registrations
+   * never take the same version or id; against another registry's write at the same moment, a
+   * record of ours the fold refused means the other came first: the command decides again on the
+   * state that now holds it (a second registration of the same schema then finds it).
    */
   private write<T>(command: () => Mutation<T>): Promise<T> {
     const run = async (): Promise<T> => {
-      const { records, parsed, result } = command();
-      if (records.length === 0) return result;
+      for (let attempt = 1; ; attempt++) {
+        await this.catchUp();
+        const { records, parsed, result } = command();
+        if (records.length === 0) return result;
+        const refused = await this.appendAndReadBack(records, parsed);
+        if (refused.length === 0) return result;
+        await this.putWinnersLast(refused);
+        if (attempt === MAX_WRITE_ATTEMPTS)
+          throw new PlatformError(
+            ErrorCodes.INFRA_UNAVAILABLE,
+            `the schemas topic kept taking other registries' writes first (${attempt} attempts)`,
+            { details: { registryErrorCode: 50001 } },
+          );
+      }
+    };
+    const next = this.writes.then(run, run);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+
+  /** appends, folds up to the end (ours included), and answers our records the fold refused */
+  private async appendAndReadBack(
+    records: ProducerRecord[],
+    parsed?: ParsedSchema,
+  ): Promise<ProducerRecord[]> {
+    const own = new Map(
+      records.map((r) => [r.key!, { value: r.value } as { value: Uint8Array | null; taken?: boolean }]),
+    );
+    this.ownRecords = own;
+    try {
       try {
         await this.log.append(records);
       } catch (cause) {
@@ -146,12 +254,31 @@ export class SchemaRegistry {
           details: { registryErrorCode: 50001 },
         });
       }
-      for (const record of records) this.applyRecord(record.key!, record.value, parsed);
-      return result;
-    };
-    const next = this.writes.then(run, run);
-    this.writes = next.catch(() => undefined);
-    return next;
+      // a read queued now starts after the append, so it reaches past our records
+      const read = this.reading.then(() => this.readToEnd(parsed));
+      this.reading = read.catch(() => undefined);
+      await read;
+      return records.filter((r) => own.get(r.key!)?.taken === false);
+    } finally {
+      this.ownRecords = undefined;
+    }
+  }
+
+  /**
+   * Compaction keeps the last record of a key: where one of ours lost, the winner's record (or,
+   * where no record holds the key now, a tombstone) goes after it, so a replay of the compacted
+   * topic folds to the same state as every registry holds now.
+   */
+  private async putWinnersLast(refused: readonly ProducerRecord[]): Promise<void> {
+    const repairs = refused.map((record) => {
+      const key = decodeKey(record.key!);
+      const winner =
+        key?.keytype === "SCHEMA"
+          ? this.state.versionsOf(key.subject, true).find((v) => v.version === key.version)
+          : undefined;
+      return winner ? this.schemaRecord(this.valueOf(winner, winner.deleted)) : { ...record, value: null };
+    });
+    await this.appendAndReadBack(repairs);
   }
 
   private schemaRecord(value: SchemaValue, tombstone = false): ProducerRecord {
@@ -433,4 +560,11 @@ export class SchemaRegistry {
   idOf(schemaText: string, schemaType = "JSON"): number | undefined {
     return this.state.knownId(parseSchema(schemaText, schemaType));
   }
+}
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -8,6 +8,7 @@ export type LakeTableSinkOptions = Pick<
   | "log"
   | "applicationId"
   | "decode"
+  | "refreshSchemas"
   | "batchSize"
   | "lingerMs"
   | "onDeadLetter"

@@ -30,6 +30,12 @@ export interface TableSinkOptions<Row> {
   readonly topics: readonly string[];
   /** record value bytes -> value (the node's codec) */
   readonly decode: (bytes: Uint8Array) => unknown;
+  /**
+   * Brings the registry `decode` reads schemas from up to date (the node's codec's `refresh`): a
+   * value framed with a schema registered elsewhere after this process read the registry is read
+   * again after it, and is a dead letter (UNKNOWN_SCHEMA) only if its schema is still unknown.
+   */
+  readonly refreshSchemas?: () => Promise<void>;
   /** a decoded value -> its rows; throws (a PlatformError with a code) for a value it refuses */
   readonly toRows: (value: unknown, record: LogRecord) => readonly Row[];
   readonly target: SinkTarget<Row>;
@@ -166,7 +172,15 @@ export class TableSink<Row> {
         await abortableSleep(this.retry.initialMs * 5, signal);
         continue;
       }
-      for (const record of records) this.add(record);
+      // one catch-up per poll covers all of its records (each schema was registered before its
+      // record was appended), so a flood of unknown ids costs a read per poll, not per record
+      let refreshed = this.options.refreshSchemas === undefined;
+      for (const record of records) {
+        if (this.add(record, refreshed)) continue;
+        await this.options.refreshSchemas?.();
+        refreshed = true;
+        this.add(record, true);
+      }
       const due =
         this.pending.records >= this.batchSize ||
         (this.pending.records > 0 && this.now() - this.pending.startedAt >= this.lingerMs);
@@ -176,16 +190,22 @@ export class TableSink<Row> {
     if (this.pending.records > 0) await this.flush(true);
   }
 
-  private add(record: LogRecord): void {
+  /**
+   * Adds a record's rows to the pending batch, or a dead letter where it has none; false (and
+   * nothing added) for a value whose schema is unknown while `final` is false, to be tried again
+   * once the registry caught up.
+   */
+  private add(record: LogRecord, final: boolean): boolean {
     const now = this.now();
     if (record.value === null) {
       this.pending.add(record.topic, record.partition, record.offset, [], now);
-      return;
+      return true;
     }
     let rows: readonly Row[];
     try {
       rows = this.options.toRows(this.options.decode(record.value), record);
     } catch (error) {
+      if (!final && isPlatformError(error, ErrorCodes.UNKNOWN_SCHEMA)) return false;
       const code: ErrorCode = isPlatformError(error) ? error.code : ErrorCodes.DECODE_FAILED;
       const reason = error instanceof Error ? error.message : String(error);
       this.counts.deadLetters++;
@@ -202,6 +222,7 @@ export class TableSink<Row> {
       rows = [];
     }
     this.pending.add(record.topic, record.partition, record.offset, rows, now);
+    return true;
   }
 
   /** writes the pending batch (retrying until it is written, unless `once`), then commits it */

@@ -22,6 +22,12 @@ export interface RecordCodec {
    * without it leaves only plain JSON values to the reader.
    */
   readingJsonStart?(bytes: Uint8Array): number;
+  /**
+   * Catches the registry up with schemas registered elsewhere since (another node, an API call
+   * on another thread), so a value framed with one of them decodes: what a reader calls before it
+   * calls a value with an unknown schema id a dead letter. Absent for a codec without a registry.
+   */
+  refresh?(): Promise<void>;
 }
 
 export interface EncodeOptions {
@@ -47,7 +53,11 @@ const OPEN_BRACE = 0x7b;
 /** the reading schema as the registry keeps it (canonical text: re-serialised, key order kept) */
 const READING_SCHEMA = JSON.stringify(sensorReadingJsonSchema());
 
-export function registryCodec(serde: SchemaSerde, framedTopics: ReadonlySet<string>): RecordCodec {
+export function registryCodec(
+  serde: SchemaSerde,
+  framedTopics: ReadonlySet<string>,
+  refresh?: () => Promise<void>,
+): RecordCodec {
   /**
    * Decoded values by the bytes they came from. The embedded log hands every consumer group of a
    * node the same record (its tail cache), and a processed window is read by the time series,
@@ -102,6 +112,7 @@ export function registryCodec(serde: SchemaSerde, framedTopics: ReadonlySet<stri
       }
       return reading ? HEADER_BYTES : -1;
     },
+    ...(refresh ? { refresh } : {}),
   };
 }
 

@@ -5,7 +5,14 @@ import type { ConfigKey, ConfigValue, SchemaKey, SchemaValue } from "./schemas-t
 
 /**
  * The registry's state as a fold over the `_schemas` records: replaying the topic from offset 0
- * rebuilds it exactly, and every command applies its own record the same way after the append.
+ * rebuilds it exactly, and every registry over the log (a second node, a sink thread) folds the
+ * same records in the same order, so all of them agree.
+ *
+ * Two registries may append at the same time (each decided on the state it had read), so the fold
+ * settles conflicts the same way everywhere: the first record in the log wins. A registration is
+ * refused when its subject version is already taken by another schema, when its id already
+ * names another schema, or when its schema already has another id; the registry that appended it
+ * sees the refusal when it reads its own record back, and decides again (registries/schema-registry.ts).
  */
 
 export interface SubjectVersion {
@@ -24,16 +31,24 @@ export class RegistryState {
   private globalLevel: CompatibilityLevel = DEFAULT_COMPATIBILITY;
   private maxId = 0;
 
-  applySchema(key: SchemaKey, value: SchemaValue | null, parsed?: ParsedSchema): void {
+  /** applies one SCHEMA record; false when it conflicts with an earlier record and is left out */
+  applySchema(key: SchemaKey, value: SchemaValue | null, parsed?: ParsedSchema): boolean {
     const versions = this.subjects.get(key.subject) ?? new Map<number, SubjectVersion>();
     if (value === null) {
       versions.delete(key.version);
       if (versions.size === 0) this.subjects.delete(key.subject);
       else this.subjects.set(key.subject, versions);
-      return;
+      return true;
     }
-    if (!this.schemasById.has(value.id)) {
-      const schema = parsed ?? parseSchema(value.schema, value.schemaType);
+    const taken = versions.get(key.version);
+    // a soft delete rewrites its version with the same id; another id there came second
+    if (taken !== undefined && taken.id !== value.id) return false;
+    const known = this.schemasById.get(value.id);
+    if (known === undefined) {
+      const schema =
+        parsed?.canonical === value.schema ? parsed : parseSchema(value.schema, value.schemaType);
+      // the same schema under a second id came second too: a schema has one id
+      if (this.idByIdentity.has(schema.identity)) return false;
       this.schemasById.set(value.id, {
         id: value.id,
         schemaType: schema.schemaType,
@@ -42,6 +57,11 @@ export class RegistryState {
         validate: schema.validate,
       });
       this.idByIdentity.set(schema.identity, value.id);
+    } else if (known.schema !== value.schema || known.schemaType !== value.schemaType) {
+      // the id names another schema (records carry canonical text, so equal schemas compare equal)
+      const schema =
+        parsed?.canonical === value.schema ? parsed : parseSchema(value.schema, value.schemaType);
+      if (this.idByIdentity.get(schema.identity) !== value.id) return false;
     }
     this.maxId = Math.max(this.maxId, value.id);
     versions.set(key.version, {
@@ -51,6 +71,7 @@ export class RegistryState {
       deleted: value.deleted,
     });
     this.subjects.set(key.subject, new Map([...versions].sort((a, b) => a[0] - b[0])));
+    return true;
   }
 
   applyConfig(key: ConfigKey, value: ConfigValue | null): void {

@@ -33,7 +33,9 @@ export async function provisionMarket(
     const registered = await registry.register(subject, JSON.stringify(schema), { schemaType: "JSON" });
     ids.set(subject, registered.id);
   }
-  const codec = registryCodec(new SchemaSerde(registry, { schemas }), new Set(marketTopics()));
+  const codec = registryCodec(new SchemaSerde(registry, { schemas }), new Set(marketTopics()), () =>
+    registry.catchUp(),
+  );
   const encoder = new TextEncoder();
   return {
     ...codec,
