@@ -46,6 +46,11 @@ export interface DispatcherDeps {
   readonly state?: StateRestorer;
   /** decodes record values (Confluent framing + schema validation, or plain JSON) */
   readonly decode: (bytes: Uint8Array) => unknown;
+  /**
+   * catches `decode`'s registry up (RecordCodec's `refresh`): once per polled batch, before a
+   * reading framed with a schema id it does not know is called a dead letter
+   */
+  readonly refreshSchemas?: () => Promise<void>;
   /** where a reading's JSON starts when the byte reader may read it (RecordCodec); default plain JSON only */
   readonly readingJsonStart?: (bytes: Uint8Array) => number;
   /**
@@ -591,6 +596,14 @@ export class Dispatcher {
     let runKey = "";
     let position: Position | undefined;
     const toDeadLetters = (letter: DeadLetter) => this.deps.onDeadLetter(letter, runTopic);
+    // one registry catch-up per batch covers all its records (each schema was registered before
+    // its record was appended): until it ran, an unknown schema id is not yet a dead letter
+    let schemasCaughtUp = this.deps.refreshSchemas === undefined;
+    let unknownSchema = false;
+    const toDeadLettersOnceCaughtUp = (letter: DeadLetter) => {
+      if (letter.code === ErrorCodes.UNKNOWN_SCHEMA) unknownSchema = true;
+      else toDeadLetters(letter);
+    };
     const { accepts } = this.deps;
     const readingJsonStart = this.deps.readingJsonStart ?? plainReadingJsonStart;
     const readsInWorkers = hosts.sendRawReading !== undefined;
@@ -632,7 +645,14 @@ export class Dispatcher {
         workers.add(worker);
         continue;
       }
-      const reading = rawReading(record, this.deps.decode, toDeadLetters, now, this.deps.readingJsonStart);
+      const onDeadLetter = schemasCaughtUp ? toDeadLetters : toDeadLettersOnceCaughtUp;
+      let reading = rawReading(record, this.deps.decode, onDeadLetter, now, this.deps.readingJsonStart);
+      if (unknownSchema) {
+        unknownSchema = false;
+        schemasCaughtUp = true;
+        await this.deps.refreshSchemas?.();
+        reading = rawReading(record, this.deps.decode, toDeadLetters, now, this.deps.readingJsonStart);
+      }
       if (!reading) continue;
       this.watermarks?.observe(record.partition, reading.eventTime, now);
       if (accepts !== undefined && !accepts(reading)) continue;

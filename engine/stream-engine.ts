@@ -46,6 +46,8 @@ export interface StreamEngineDeps {
   readonly commitIntervalMs: number;
   readonly state: ActorStateStores;
   readonly decode: (bytes: Uint8Array) => unknown;
+  /** the codec's `refresh`: a reading with a schema id registered elsewhere since is read after it */
+  readonly refreshSchemas?: () => Promise<void>;
   /** the codec's `readingJsonStart`: which raw readings the byte reader may read in decode's place */
   readonly readingJsonStart?: (bytes: Uint8Array) => number;
   /** where a raw reading's JSON is read with partition workers (engine/partition-hosts.ts); default "worker" */
@@ -90,6 +92,7 @@ export async function startStreamEngine(deps: StreamEngineDeps): Promise<StreamE
     ...(accepted === undefined ? {} : { accepts: (reading) => accepted.has(reading.sensorType) }),
     ...(deps.pollRecords === undefined ? {} : { pollRecords: deps.pollRecords }),
     decode: deps.decode,
+    ...(deps.refreshSchemas === undefined ? {} : { refreshSchemas: deps.refreshSchemas }),
     readingJsonStart: deps.readingJsonStart,
     state: deps.state,
     commitIntervalMs: deps.commitIntervalMs,

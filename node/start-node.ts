@@ -359,6 +359,7 @@ function startSensorEngine(
     setup: hostSetup(config, deps.sensorIntervalMs),
     ...{ commitIntervalMs: config.commitIntervalMs, state: deps.actorState, decode: codec.decode },
     readingJsonStart: codec.readingJsonStart,
+    ...(codec.refresh ? { refreshSchemas: codec.refresh } : {}),
     onOutput: (output) => {
       counters.outputs++;
       router.route(output);

@@ -6,11 +6,18 @@ import { DEFAULT_POLL_RECORDS, Dispatcher } from "../../engine/dispatcher.ts";
 import type { StateRestorer } from "../../engine/state-restorer.ts";
 import { openLog } from "../../log/index.ts";
 import type { CommitOffset, Consumer, ConsumerOptions, Log, LogRecord } from "../../log/log.ts";
+import { registryCodec } from "../../messages/codec/record-codec.ts";
 import type { SensorReadingRecord } from "../../messages/codec/sensor-reading-record.ts";
 import type { DeadLetter } from "../../messages/dead-letter.ts";
+import { ErrorCodes } from "../../messages/errors.ts";
 import type { HostInbound } from "../../messages/host-protocol.ts";
 import { partitionFor } from "../../messages/murmur2.ts";
+import { subjectOf } from "../../messages/platform-schemas.ts";
+import { SchemaSerde } from "../../messages/schema-registry/schema-serde.ts";
+import { frame } from "../../messages/schema-registry/wire-format.ts";
+import { sensorReadingJsonSchema } from "../../messages/sensor-reading.ts";
 import { Topics } from "../../messages/topics.ts";
+import { SchemaRegistry } from "../../registries/schema-registry.ts";
 import { tumbling } from "../../stream/window/window-assigner.ts";
 import { createWindowOperator } from "../../stream/window/window-operator.ts";
 import { createWindowOutput } from "../../stream/window/window-output.ts";
@@ -571,6 +578,52 @@ describe("the dispatcher", () => {
       "2@6",
       "0@12",
     ]);
+  });
+
+  test("a reading framed with a schema another registry registered after the engine's opened is dispatched after one catch-up; an id no registry holds is a dead letter", async () => {
+    await dispatcher.stop();
+    const schemas = "_schemas-dispatch-test";
+    const here = await SchemaRegistry.open(log, schemas);
+    const elsewhere = await SchemaRegistry.open(log, schemas);
+    const readingSchema = JSON.stringify(sensorReadingJsonSchema());
+    const { id } = await elsewhere.register(subjectOf(Topics.sensorsRaw), readingSchema, {
+      schemaType: "JSON",
+    });
+    let refreshes = 0;
+    const codec = registryCodec(new SchemaSerde(here), new Set(), async () => {
+      refreshes++;
+      await here.catchUp();
+    });
+    const framed = (offset: number, schemaId: number): LogRecord => ({
+      ...readingRecord(0, offset),
+      value: frame(
+        schemaId,
+        encoder.encode(JSON.stringify(trafficReading("p0", 1_700_000_000_000 + offset))),
+      ),
+    });
+    const member = scriptedMember(() => [0], [framed(1, id), framed(2, id), framed(3, id + 50)]);
+    const letters: [string, string][] = [];
+    hosts.answer = (worker, batchId) => withRegistry.markDone(worker, batchId);
+    const withRegistry = new Dispatcher({
+      log: member.log,
+      hosts,
+      groupId: `${GROUP}-registry`,
+      decode: codec.decode,
+      readingJsonStart: codec.readingJsonStart!,
+      refreshSchemas: codec.refresh!,
+      onDeadLetter: (letter) => letters.push([letter.source, letter.code]),
+      commitIntervalMs: 0,
+      now: Date.now,
+    });
+    dispatcher = withRegistry;
+    withRegistry.start();
+    await eventually(
+      () => hosts.readings.length + letters.length,
+      (n) => n === 3,
+    );
+    expect(hosts.readings.map((r) => r.reading.offset)).toEqual([1, 2]);
+    expect(letters).toEqual([[`log:${Topics.sensorsRaw}/0@3`, ErrorCodes.UNKNOWN_SCHEMA]]);
+    expect(refreshes).toBe(1);
   });
 
   test("partitions lost to another owner are evicted without a checkpoint, their state discarded and their offsets never committed", async () => {
