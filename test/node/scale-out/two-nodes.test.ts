@@ -100,3 +100,51 @@ test.skipIf(skipScaleOut)(
   },
   60_000,
 );
+
+test.skipIf(skipScaleOut)(
+  "a schema registered through one node's API is served by the other's within seconds, and subjects registered through both at once get one agreed set of ids",
+  async () => {
+    const [a, b] = nodes as [ClusterNode, ClusterNode];
+    const register = async (node: ClusterNode, subject: string, field: string) => {
+      const response = await fetch(`${node.apiUrl}/schema-registry/subjects/${subject}/versions`, {
+        method: "POST",
+        headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
+        body: JSON.stringify({
+          schemaType: "JSON",
+          schema: JSON.stringify({ type: "object", properties: { [field]: { type: "number" } } }),
+        }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { id: number }).id;
+    };
+    const id = await register(a, `${app}-one-value`, "one");
+    const deadline = Date.now() + 10_000;
+    let seen = await fetch(`${b.apiUrl}/schema-registry/schemas/ids/${id}`);
+    while (seen.status !== 200 && Date.now() < deadline) {
+      await Bun.sleep(100);
+      seen = await fetch(`${b.apiUrl}/schema-registry/schemas/ids/${id}`);
+    }
+    expect(seen.status).toBe(200);
+
+    // both nodes write at once: each registration ends with its own id, the same on both nodes
+    const subjects = Array.from({ length: 6 }, (_, i) => `${app}-both-${i}-value`);
+    const ids = await Promise.all(
+      subjects.map((subject, i) => register(i % 2 === 0 ? a : b, subject, `f${i}`)),
+    );
+    expect(new Set(ids).size).toBe(subjects.length);
+    for (const node of nodes)
+      for (const [i, subject] of subjects.entries()) {
+        const until = Date.now() + 10_000;
+        let latest = await getJson<{ id?: number }>(
+          `${node.apiUrl}/schema-registry/subjects/${subject}/versions/latest`,
+        );
+        while (latest.id !== ids[i] && Date.now() < until) {
+          await Bun.sleep(100);
+          latest = await getJson(`${node.apiUrl}/schema-registry/subjects/${subject}/versions/latest`);
+        }
+        expect(latest.id).toBe(ids[i]!);
+      }
+  },
+  60_000,
+);
