@@ -19,6 +19,9 @@ import type { CrossedError, SinkThreadCommand, SinkThreadEvent } from "./sink-th
  * As OTP's one_for_one with intensity and period: more than `intensity` deaths within `periodMs`
  * is a failure of the node (`onError`), not a loop of restarts. While the thread is down each
  * sink's last stats are reported `blocked`, so /metrics does not show a dead sink as healthy.
+ * Counters (rows, batches, write failures, dead letters) go on from what the dead thread last
+ * reported, so a restart of the thread is not a counter reset in /metrics (Prometheus would
+ * read a drop as the process restarting); what it counted after its last report is not in them.
  */
 export interface SinkThreadOptions<Setup> {
   /** for messages: "time-series sinks" */
@@ -42,12 +45,16 @@ export interface SinkThreadOptions<Setup> {
   readonly stopDeadlineMs?: number;
 }
 
+type SinkCounters = Pick<TableSinkStats, "rows" | "batches" | "writeFailures" | "deadLetters">;
+
 const DEFAULT_RESTART = { initialMs: 200, maxMs: 10_000, intensity: 10, periodMs: 60_000 };
 
 export class SinkThread<Setup> {
   private worker: Worker | undefined;
   private stopping = false;
   private lastStats: readonly TableSinkStats[] = [];
+  /** per sink, the counters of the threads that died, added to what the running one reports */
+  private readonly earlierThreads = new Map<string, SinkCounters>();
   private running = false;
   private restartCount = 0;
   private readonly deaths: number[] = [];
@@ -74,7 +81,19 @@ export class SinkThread<Setup> {
 
   /** the sinks' stats as the thread last sent them; `blocked` while the thread is down */
   stats(): TableSinkStats[] {
-    return this.lastStats.map((s) => (this.running ? s : { ...s, blocked: true }));
+    return this.lastStats.map((s) => {
+      const before = this.earlierThreads.get(s.name);
+      const counted = before
+        ? {
+            ...s,
+            rows: s.rows + before.rows,
+            batches: s.batches + before.batches,
+            writeFailures: s.writeFailures + before.writeFailures,
+            deadLetters: s.deadLetters + before.deadLetters,
+          }
+        : s;
+      return this.running ? counted : { ...counted, blocked: true };
+    });
   }
 
   /** how many times the thread was restarted after it died */
@@ -179,6 +198,28 @@ export class SinkThread<Setup> {
   }
 
   private died(cause: CrossedError): void {
+    // the next thread counts from 0: what this one reported is carried, its stats kept as gauges
+    for (const s of this.lastStats) {
+      const before = this.earlierThreads.get(s.name) ?? {
+        rows: 0,
+        batches: 0,
+        writeFailures: 0,
+        deadLetters: 0,
+      };
+      this.earlierThreads.set(s.name, {
+        rows: before.rows + s.rows,
+        batches: before.batches + s.batches,
+        writeFailures: before.writeFailures + s.writeFailures,
+        deadLetters: before.deadLetters + s.deadLetters,
+      });
+    }
+    this.lastStats = this.lastStats.map((s) => ({
+      ...s,
+      rows: 0,
+      batches: 0,
+      writeFailures: 0,
+      deadLetters: 0,
+    }));
     const now = Date.now();
     this.deaths.push(now);
     while (this.deaths.length > 0 && (this.deaths[0] as number) < now - this.restart.periodMs)

@@ -61,6 +61,23 @@ describe("a sink thread", () => {
     expect(seen.errors).toEqual([]);
   });
 
+  test("a restarted thread's counters go on from what the dead one reported, not from 0 (regression: /metrics read the restart as a counter reset)", async () => {
+    const { sinks, seen } = thread({}, { initialMs: 300, maxMs: 300, intensity: 3, periodMs: 60_000 });
+    await sinks.started();
+    // the fake sink counts a row per millisecond and one dead letter per thread
+    await until(() => (sinks.stats()[0]?.rows ?? 0) > 200);
+    const before = sinks.stats()[0]!;
+    sinks.kill();
+    await until(() => seen.restarts === 1);
+    expect(sinks.stats()[0]).toMatchObject({ rows: before.rows, deadLetters: 1, blocked: true });
+    await sinks.started();
+    // the new thread's first report: its own batch and dead letter on top of the dead one's
+    await until(() => sinks.stats()[0]?.blocked === false && sinks.stats()[0]?.batches === 2);
+    const after = sinks.stats()[0]!;
+    expect(after.rows).toBeGreaterThanOrEqual(before.rows);
+    expect(after.deadLetters).toBe(2);
+  });
+
   test("an uncaught error in the thread is a death: restarted, not the process's failure", async () => {
     const { sinks, seen } = thread({ crashAfterMs: 50 });
     await until(() => seen.restarts >= 1);
