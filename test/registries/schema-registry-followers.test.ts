@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLog } from "../../log/index.ts";
 import type { Log, LogRecord, ProducerRecord } from "../../log/log.ts";
-import { SchemaRegistry } from "../../registries/schema-registry.ts";
+import { SchemaRegistry, type SubjectSchema } from "../../registries/schema-registry.ts";
 import { brokers, skipKafka } from "../../testkit/kafka-broker.ts";
 
 /**
@@ -87,22 +87,54 @@ async function compactedCopy(log: Log, from: string): Promise<string> {
 }
 
 for (const [backend, open] of backends) {
+  /** two handles on the one log, as two nodes have, closed after `work` */
+  async function twoHandles(work: (logA: Log, logB: Log) => Promise<void>): Promise<void> {
+    const [logA, logB] = [await open(), await open()];
+    try {
+      await work(logA, logB);
+    } finally {
+      await Promise.all([logA.close(), logB.close()]);
+    }
+  }
+
+  /** `b` decides a registration and is held; `a` registers meanwhile; then `b` writes */
+  async function writtenSecond(
+    logA: Log,
+    logB: Log,
+    before: (a: SchemaRegistry) => Promise<unknown>,
+    first: (a: SchemaRegistry) => Promise<SubjectSchema>,
+    second: (b: SchemaRegistry) => Promise<SubjectSchema>,
+  ) {
+    const topic = freshTopic();
+    const a = await SchemaRegistry.open(logA, topic);
+    await before(a);
+    const held = heldAppends(logB);
+    const b = await SchemaRegistry.open(held.log, topic);
+    const late = second(b);
+    await Bun.sleep(50);
+    const early = await first(a);
+    held.release();
+    const results = { early, late: await late };
+    await a.catchUp();
+    return { topic, a, b, ...results };
+  }
+
   describe(`schema registries over one log (${backend})`, () => {
-    test("a registry opened before another's registration knows it once it caught up", async () => {
-      const [logA, logB] = [await open(), await open()];
-      try {
-        const topic = freshTopic();
-        const a = await SchemaRegistry.open(logA, topic);
-        const b = await SchemaRegistry.open(logB, topic);
-        const registered = await a.register("speed-value", schema("speed"), JSON_TYPE);
-        expect(() => b.schemaById(registered.id)).toThrow(/not found/);
-        await b.catchUp();
-        expect(b.schemaById(registered.id).schema).toBe(registered.schema);
-        expect(b.version("speed-value", "latest")).toEqual(registered);
-      } finally {
-        await Promise.all([logA.close(), logB.close()]);
-      }
-    }, 30_000);
+    test(
+      "a registry opened before another's registration knows it once it caught up",
+      () =>
+        twoHandles(async (logA, logB) => {
+          const topic = freshTopic();
+          const a = await SchemaRegistry.open(logA, topic);
+          const b = await SchemaRegistry.open(logB, topic);
+          const registered = await a.register("speed-value", schema("speed"), JSON_TYPE);
+          expect(() => b.schemaById(registered.id)).toThrow(/not found/);
+          await b.catchUp();
+          expect(b.schemaById(registered.id).schema).toBe(registered.schema);
+          expect(b.version("speed-value", "latest")).toEqual(registered);
+        }),
+      30_000,
+    );
 
     test("a following registry learns another's registrations and deletes without being asked", async () => {
       const [logA, logB] = [await open(), await open()];
@@ -127,78 +159,71 @@ for (const [backend, open] of backends) {
       }
     }, 30_000);
 
-    test("a registration that wrote second, after deciding on the same state, takes the next id and both agree", async () => {
-      const [logA, logB] = [await open(), await open()];
-      try {
-        const topic = freshTopic();
-        const a = await SchemaRegistry.open(logA, topic);
-        const held = heldAppends(logB);
-        const b = await SchemaRegistry.open(held.log, topic);
-        // b decides first (id 1, subject speed-value v1) and is held; a writes id 1 for another schema
-        const second = b.register("speed-value", schema("speed"), JSON_TYPE);
-        await Bun.sleep(50);
-        const first = await a.register("flow-value", schema("flow"), JSON_TYPE);
-        held.release();
-        const late = await second;
-        expect(first.id).toBe(1);
-        expect(late).toMatchObject({ subject: "speed-value", version: 1, id: 2 });
-        await a.catchUp();
-        const fresh = await SchemaRegistry.open(logA, topic);
-        expect(stateOf(a)).toEqual(stateOf(b));
-        expect(stateOf(fresh)).toEqual(stateOf(b));
-        expect(stateOf(b)).toEqual({ "flow-value": [[1, 1]], "speed-value": [[1, 2]] });
-        // the refused record is still in the log; a compacted replay folds to the same state
-        const compacted = await SchemaRegistry.open(logA, await compactedCopy(logA, topic));
-        expect(stateOf(compacted)).toEqual(stateOf(b));
-      } finally {
-        await Promise.all([logA.close(), logB.close()]);
-      }
-    }, 30_000);
+    test(
+      "a registration that wrote second, after deciding on the same state, takes the next id and both agree",
+      () =>
+        twoHandles(async (logA, logB) => {
+          // b decides first (id 1, subject speed-value v1) and is held; a writes id 1 for another schema
+          const { topic, a, b, early, late } = await writtenSecond(
+            logA,
+            logB,
+            async () => undefined,
+            (a) => a.register("flow-value", schema("flow"), JSON_TYPE),
+            (b) => b.register("speed-value", schema("speed"), JSON_TYPE),
+          );
+          expect(early.id).toBe(1);
+          expect(late).toMatchObject({ subject: "speed-value", version: 1, id: 2 });
+          const fresh = await SchemaRegistry.open(logA, topic);
+          expect(stateOf(a)).toEqual(stateOf(b));
+          expect(stateOf(fresh)).toEqual(stateOf(b));
+          expect(stateOf(b)).toEqual({ "flow-value": [[1, 1]], "speed-value": [[1, 2]] });
+          // the refused record is still in the log; a compacted replay folds to the same state
+          const compacted = await SchemaRegistry.open(logA, await compactedCopy(logA, topic));
+          expect(stateOf(compacted)).toEqual(stateOf(b));
+        }),
+      30_000,
+    );
 
-    test("two schemas registered under one subject at the same moment take versions 1 and 2, and the winner survives compaction", async () => {
-      const [logA, logB] = [await open(), await open()];
-      try {
-        const topic = freshTopic();
-        const a = await SchemaRegistry.open(logA, topic);
-        await a.setCompatibility(null, "NONE");
-        const held = heldAppends(logB);
-        const b = await SchemaRegistry.open(held.log, topic);
-        const second = b.register("level-value", schema("level"), JSON_TYPE);
-        await Bun.sleep(50);
-        const first = await a.register("level-value", schema("height"), JSON_TYPE);
-        held.release();
-        const late = await second;
-        expect([first.version, late.version]).toEqual([1, 2]);
-        expect(late.id).not.toBe(first.id);
-        await a.catchUp();
-        expect(a.version("level-value", 1).schema).toBe(first.schema);
-        expect(a.version("level-value", 2).schema).toBe(late.schema);
-        const compacted = await SchemaRegistry.open(logA, await compactedCopy(logA, topic));
-        expect(stateOf(compacted)).toEqual(stateOf(a));
-        expect(compacted.version("level-value", 1).schema).toBe(first.schema);
-      } finally {
-        await Promise.all([logA.close(), logB.close()]);
-      }
-    }, 30_000);
+    test(
+      "two schemas registered under one subject at the same moment take versions 1 and 2, and the winner survives compaction",
+      () =>
+        twoHandles(async (logA, logB) => {
+          const { topic, a, early, late } = await writtenSecond(
+            logA,
+            logB,
+            (a) => a.setCompatibility(null, "NONE"),
+            (a) => a.register("level-value", schema("height"), JSON_TYPE),
+            (b) => b.register("level-value", schema("level"), JSON_TYPE),
+          );
+          expect([early.version, late.version]).toEqual([1, 2]);
+          expect(late.id).not.toBe(early.id);
+          expect(a.version("level-value", 1).schema).toBe(early.schema);
+          expect(a.version("level-value", 2).schema).toBe(late.schema);
+          const compacted = await SchemaRegistry.open(logA, await compactedCopy(logA, topic));
+          expect(stateOf(compacted)).toEqual(stateOf(a));
+          expect(compacted.version("level-value", 1).schema).toBe(early.schema);
+        }),
+      30_000,
+    );
 
-    test("the same schema registered by two registries at the same moment keeps one id", async () => {
-      const [logA, logB] = [await open(), await open()];
-      try {
-        const topic = freshTopic();
-        const a = await SchemaRegistry.open(logA, topic);
-        const b = await SchemaRegistry.open(logB, topic);
-        const results = await Promise.all(
-          Array.from({ length: 6 }, (_, i) =>
-            (i % 2 === 0 ? a : b).register(`subject-${i % 3}-value`, schema(`f${i % 3}`), JSON_TYPE),
-          ),
-        );
-        await Promise.all([a.catchUp(), b.catchUp()]);
-        expect(stateOf(a)).toEqual(stateOf(b));
-        for (const result of results) expect(a.version(result.subject, result.version).id).toBe(result.id);
-        expect(new Set(results.map((r) => r.id)).size).toBe(3);
-      } finally {
-        await Promise.all([logA.close(), logB.close()]);
-      }
-    }, 30_000);
+    test(
+      "the same schema registered by two registries at the same moment keeps one id",
+      () =>
+        twoHandles(async (logA, logB) => {
+          const topic = freshTopic();
+          const a = await SchemaRegistry.open(logA, topic);
+          const b = await SchemaRegistry.open(logB, topic);
+          const results = await Promise.all(
+            Array.from({ length: 6 }, (_, i) =>
+              (i % 2 === 0 ? a : b).register(`subject-${i % 3}-value`, schema(`f${i % 3}`), JSON_TYPE),
+            ),
+          );
+          await Promise.all([a.catchUp(), b.catchUp()]);
+          expect(stateOf(a)).toEqual(stateOf(b));
+          for (const result of results) expect(a.version(result.subject, result.version).id).toBe(result.id);
+          expect(new Set(results.map((r) => r.id)).size).toBe(3);
+        }),
+      30_000,
+    );
   });
 }
