@@ -89,6 +89,11 @@ export interface RepartitionedAggregatesDeps {
   readonly stopDeadlineMs?: number;
   /** a record that does not decode, for the topic's dead letters */
   readonly onDeadLetter: (letter: DeadLetter, topic: string) => void;
+  /**
+   * catches the registry the specs decode with up (RecordCodec's `refresh`): once per poll,
+   * before a record framed with a schema id it does not know is called a dead letter
+   */
+  readonly refreshSchemas?: () => Promise<void>;
   readonly onTransientError?: (error: PlatformError) => void;
   readonly onError: (error: unknown) => void;
   readonly now: () => number;
@@ -111,6 +116,8 @@ const TRANSIENT: ReadonlySet<string> = new Set([
 ]);
 
 const slotOf = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
+
+const UNKNOWN_SCHEMA_YET = "unknown schema yet";
 
 /** how long the loop lets actors whose mailboxes were full make room before it reads again */
 const REFUSED_BACKOFF_MS = 20;
@@ -245,8 +252,17 @@ export class RepartitionedAggregates {
       try {
         const records = await this.consumer!.poll({ maxRecords: 1000, timeoutMs: 100 });
         const refused = new Set<string>();
+        // one catch-up per poll covers its records (a schema is registered before its records)
+        let schemasCaughtUp = this.deps.refreshSchemas === undefined;
         for (const record of records) {
-          if (refused.has(slotOf(record)) || this.apply(record)) continue;
+          if (refused.has(slotOf(record))) continue;
+          let applied = this.apply(record, schemasCaughtUp);
+          if (applied === UNKNOWN_SCHEMA_YET) {
+            await this.deps.refreshSchemas?.();
+            schemasCaughtUp = true;
+            applied = this.apply(record, true);
+          }
+          if (applied) continue;
           // its actor's mailbox is full: the partition is read again from this record once
           // the actor has made room (a record told and refused was dropped, and its offset
           // committed at the next checkpoint: lost)
@@ -270,8 +286,12 @@ export class RepartitionedAggregates {
     }
   }
 
-  /** false when the record's actor refused it (a full mailbox): nothing of it was recorded */
-  private apply(record: LogRecord): boolean {
+  /**
+   * false when the record's actor refused it (a full mailbox): nothing of it was recorded;
+   * UNKNOWN_SCHEMA_YET, with nothing recorded either, for a value whose schema id is not known
+   * while the registry was not caught up since the poll
+   */
+  private apply(record: LogRecord, schemasCaughtUp: boolean): boolean | typeof UNKNOWN_SCHEMA_YET {
     if (!this.owned.has(slotOf(record))) return true; // revoked since the poll: the next owner reads it
     const spec = this.byTopic.get(record.topic);
     const position = { topic: record.topic, partition: record.partition, offset: record.offset + 1 };
@@ -285,6 +305,7 @@ export class RepartitionedAggregates {
         throw new Error(record.key === null ? "a record without a key" : "a tombstone");
       message = spec.message(record.value, { partition: record.partition, offset: record.offset });
     } catch (error) {
+      if (!schemasCaughtUp && isPlatformError(error, ErrorCodes.UNKNOWN_SCHEMA)) return UNKNOWN_SCHEMA_YET;
       const code = isPlatformError(error) ? error.code : ErrorCodes.DECODE_FAILED;
       const reason = error instanceof Error ? error.message : String(error);
       this.deps.onDeadLetter(

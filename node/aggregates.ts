@@ -83,6 +83,7 @@ export async function openAggregates(deps: {
       }),
     ],
     onDeadLetter: deps.onDeadLetter,
+    ...(deps.codec.refresh ? { refreshSchemas: deps.codec.refresh } : {}),
     onTransientError: deps.onTransientError,
     onError: deps.onError,
     flushOutputs: deps.flushOutputs,

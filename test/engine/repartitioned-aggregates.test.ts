@@ -7,8 +7,12 @@ import { StopBudget } from "../../engine/stop-deadline.ts";
 import { ChangelogStore } from "../../log/changelog/changelog-store.ts";
 import { openEmbeddedLog } from "../../log/embedded/index.ts";
 import type { Consumer, Log } from "../../log/log.ts";
+import { registryCodec } from "../../messages/codec/record-codec.ts";
 import type { DeadLetter } from "../../messages/dead-letter.ts";
 import { ErrorCodes, PlatformError } from "../../messages/errors.ts";
+import { SchemaSerde } from "../../messages/schema-registry/schema-serde.ts";
+import { frame } from "../../messages/schema-registry/wire-format.ts";
+import { SchemaRegistry } from "../../registries/schema-registry.ts";
 import type { Props } from "../../supervisor/actor.ts";
 import { createActorSystem, InMemorySnapshotStore } from "../../supervisor/index.ts";
 import { eventually } from "../node/node-fixture.ts";
@@ -51,6 +55,8 @@ async function startEngine(
     stopDeadlineMs?: number;
     /** the first batch comes back only after its partitions were revoked (a rebalance raced the poll) */
     revokeDuringFirstPoll?: boolean;
+    /** a registry codec's decode and refresh in place of plain JSON */
+    codec?: { readonly decode: (bytes: Uint8Array) => unknown; readonly refresh: () => Promise<void> };
   } = {},
 ) {
   const snapshots = new InMemorySnapshotStore();
@@ -165,7 +171,7 @@ async function startEngine(
         topic: TOPIC,
         kind: "sum",
         store: await ChangelogStore.open({ log, applicationId: "app", kind: "sum", partitions: 2 }),
-        decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+        decode: options.codec?.decode ?? ((bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown),
         input: (value, offset): SumMessage => {
           if (typeof value !== "number") throw new PlatformError(ErrorCodes.SCHEMA_VIOLATION, "not a number");
           return { type: "add", value, offset };
@@ -180,6 +186,7 @@ async function startEngine(
     },
     ...(options.flushOutputs ? { flushOutputs: options.flushOutputs } : {}),
     ...(options.checkpointTimeoutMs ? { checkpointTimeoutMs: options.checkpointTimeoutMs } : {}),
+    ...(options.codec ? { refreshSchemas: options.codec.refresh } : {}),
     now: Date.now,
   });
   await engine.start();
@@ -492,6 +499,46 @@ test("records handed out after their partition was revoked reach no actor: no fr
     expect(engine.totals.get("k")).toBeUndefined();
     await engine.engine.stop();
     await engine.system.stop();
+  } finally {
+    await log.close();
+  }
+}, 30_000);
+
+test("a record framed with a schema another registry registered after this one opened is counted after one catch-up; an id no registry holds is a dead letter", async () => {
+  const log = openEmbeddedLog({ path: join(dir, "schemas.db"), maintenanceIntervalMs: 0 });
+  try {
+    const here = await SchemaRegistry.open(log);
+    const elsewhere = await SchemaRegistry.open(log);
+    const { id } = await elsewhere.register(`${TOPIC}-value`, JSON.stringify({ type: "number" }), {
+      schemaType: "JSON",
+    });
+    let refreshes = 0;
+    const codec = registryCodec(new SchemaSerde(here), new Set());
+    const { engine, system, totals, deadLetters } = await startEngine(log, {
+      codec: {
+        decode: codec.decode,
+        refresh: async () => {
+          refreshes++;
+          await here.catchUp();
+        },
+      },
+    });
+    const framed = (schemaId: number, value: number) =>
+      frame(schemaId, new TextEncoder().encode(String(value)));
+    await log.append([
+      { topic: TOPIC, key: "k", partition: 0, value: framed(id, 2) },
+      { topic: TOPIC, key: "k", partition: 0, value: framed(id, 3) },
+      { topic: TOPIC, key: "k", partition: 0, value: framed(id + 50, 4) },
+    ]);
+    await eventually(
+      () => (totals.get("k")?.records ?? 0) + deadLetters.length,
+      (n) => n === 3,
+    );
+    expect(totals.get("k")).toMatchObject({ total: 5, records: 2 });
+    expect(deadLetters.map((d) => d.code)).toEqual([ErrorCodes.UNKNOWN_SCHEMA]);
+    expect(refreshes).toBe(1);
+    await engine.stop();
+    await system.stop();
   } finally {
     await log.close();
   }
