@@ -130,6 +130,7 @@ async function main(): Promise<void> {
       const landed = await catchUpLake({
         log,
         decode: codec.decode,
+        refreshSchemas: codec.refresh,
         applicationId: config.applicationId,
         lakeDir: lakeDirOf(config),
         tables: ["silver_market_bars"],

@@ -16,6 +16,12 @@ import { lakeTableSink } from "./lake-table-sink.ts";
 export interface LakeCatchUpOptions {
   readonly log: Log;
   readonly decode: (bytes: Uint8Array) => unknown;
+  /**
+   * the codec's registry catch-up (`RecordCodec.refresh`): a record framed with a schema another
+   * registry registered after this command opened (a running node's) is read again after it,
+   * as the node's own sinks do, before it is a dead letter
+   */
+  readonly refreshSchemas?: () => Promise<void>;
   readonly applicationId: string;
   readonly lakeDir: string;
   /** the catalogue's tables to bring up to date */
@@ -49,6 +55,7 @@ export async function catchUpLake(options: LakeCatchUpOptions): Promise<LakeCatc
   const sinks = tables.map((table) => {
     const { sink, target } = lakeTableSink(table, opened.get(table.name)!, {
       ...{ log: options.log, applicationId: options.applicationId, decode: options.decode },
+      refreshSchemas: options.refreshSchemas,
       // large batches: a back-fill spans years, and a commit writes a file per date partition it
       // touches, so a node's 5,000-record batches over ten years of daily bars would write files
       // of a row or two each
