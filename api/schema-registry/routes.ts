@@ -168,6 +168,15 @@ export function schemaRegistryRoutes(registry: SchemaRegistry): Hono {
     ...bodyChecks,
   );
   app.on("PUT", ["/config", "/config/:subject", "/mode", "/mode/:subject"], ...bodyChecks);
+  // Every answer reads `_schemas` as it is now, not as of this registry's last follow (up to a
+  // second old): a client that registers through one node and reads through another is served
+  // at once, never a 404. Concurrent requests share one read. When the log cannot be read, the
+  // state as last followed answers, as a Confluent follower answers from its local store; the
+  // node's follow of the topic reports the log's failure, so it is not reported here again.
+  app.use("*", async (_c, next) => {
+    await registry.catchUp().catch(() => undefined);
+    await next();
+  });
 
   app.get("/", (c) => reply(c, {}));
   app.get("/schemas/types", (c) => reply(c, SUPPORTED_SCHEMA_TYPES));

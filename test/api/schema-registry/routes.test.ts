@@ -70,6 +70,22 @@ describe.each(mounts)("the Confluent REST API mounted %s", (_where, prefix) => {
     };
   }
 
+  // Regression: a node served another node's registration only after its next follow (up to 1 s).
+  test("serves a schema registered through another registry over the same log at once, without waiting for a follow", async () => {
+    const otherNode = await SchemaRegistry.open(log);
+    const { id } = await otherNode.register("speed-value", v1, { schemaType: "JSON" });
+    expect((await call("GET", `/schemas/ids/${id}`)).status).toBe(200);
+    expect((await call("GET", "/subjects/speed-value/versions/latest")).body).toMatchObject({
+      version: 1,
+      id,
+    });
+    await otherNode.register("speed-value", v2, { schemaType: "JSON" });
+    expect((await call("GET", "/subjects/speed-value/versions")).body).toEqual([1, 2]);
+    const lookup = await call("POST", "/subjects/speed-value", { schema: v2, schemaType: "JSON" });
+    expect(lookup.body).toMatchObject({ version: 2 });
+    await otherNode.close();
+  });
+
   test("registers, lists and reads schemas with Confluent's response shapes", async () => {
     const first = await call("POST", "/subjects/speed-value/versions", { schema: v1, schemaType: "JSON" });
     expect(first).toEqual({ status: 200, type: REGISTRY_CONTENT_TYPE, body: { id: 1 } });
